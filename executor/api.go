@@ -1,0 +1,32 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Options shapes one apply.
+type Options struct {
+	Providers   *providers.Registry
+	Journal     state.Journal
+	Parallelism int
+	Hooks       Hooks
+}
+
+// Hooks hears about each change as it runs.
+type Hooks interface {
+	Started(addr addrs.Instance, action plan.Action)
+	Progress(addr addrs.Instance, p providers.Progress)
+	Finished(addr addrs.Instance, action plan.Action, diags hcl.Diagnostics)
+}
+
+// Apply applies p on top of prior and returns the new state (also with
+// errors: every change that finished is in it).
+func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) (*state.State, hcl.Diagnostics) {
+	panic("unimplemented")
+}

@@ -1,0 +1,11 @@
+// Package host is how providers reach a machine: run a command given as
+// argv, and read, write, list and atomically replace files. This package
+// implements the local transport, including a host rooted at a folder
+// (every path of the host lives below that folder), which tests and the
+// quickstart use to play several machines on one; an SSH transport will
+// implement the same interface.
+//
+// A host is named in configuration by a `host` block and reaches providers
+// as a cty object of type Type; FromValue turns that object back into a Host.
+// Nothing here ever builds a shell command line from configuration.
+package host

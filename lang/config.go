@@ -1,0 +1,162 @@
+package lang
+
+import (
+	"github.com/drover-dr/drover/addrs"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Config is one configuration folder, decoded but not evaluated: every
+// expression keeps its source range for diagnostics.
+type Config struct {
+	Dir string
+	// Files holds every parsed file by its path as given to the parser, for
+	// rendering source snippets in diagnostics.
+	Files map[string]*hcl.File
+
+	Drover    *Drover
+	Hosts     map[string]*Host
+	Variables map[string]*Variable
+	Locals    map[string]*Local
+	Outputs   map[string]*Output
+	Resources map[addrs.Resource]*Resource
+	Runbooks  map[string]*Runbook
+}
+
+// Drover is the merged `drover` settings block.
+type Drover struct {
+	RequiredVersion   string
+	Backend           *Backend
+	RequiredProviders map[string]*ProviderRequirement
+	DeclRange         hcl.Range
+}
+
+// Backend selects where state lives: `backend "local" { path = "..." }`.
+type Backend struct {
+	Type      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// ProviderRequirement is one entry of `required_providers`.
+type ProviderRequirement struct {
+	Name      string
+	Source    string
+	Version   string
+	DeclRange hcl.Range
+}
+
+// Host is a `host "NAME" { ... }` block. Its attributes (address, root,
+// transport, user, port) are expressions evaluated by the planner into a
+// value of host.Type.
+type Host struct {
+	Name      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// Variable is a `variable` block.
+type Variable struct {
+	Name        string
+	Description string
+	// Type is cty.DynamicPseudoType when no type constraint was given.
+	Type cty.Type
+	// Default is cty.NilVal when the variable has no default (required).
+	Default     cty.Value
+	Sensitive   bool
+	Nullable    bool
+	Validations []*Validation
+	DeclRange   hcl.Range
+}
+
+// Validation is a `validation { condition, error_message }` block.
+type Validation struct {
+	Condition    hcl.Expression
+	ErrorMessage hcl.Expression
+	DeclRange    hcl.Range
+}
+
+// Local is one entry of a `locals` block.
+type Local struct {
+	Name      string
+	Expr      hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Output is an `output` block.
+type Output struct {
+	Name        string
+	Description string
+	Expr        hcl.Expression
+	Sensitive   bool
+	DependsOn   []hcl.Traversal
+	DeclRange   hcl.Range
+}
+
+// Resource is a `resource` or `data` block (or a resource nested in a
+// runbook step). Config is the body left once the meta-arguments are taken
+// out; the planner decodes it with the provider's schema.
+type Resource struct {
+	Addr addrs.Resource
+	// Provider is the `provider = NAME` meta-argument, empty when absent.
+	Provider  string
+	Config    hcl.Body
+	Count     hcl.Expression
+	ForEach   hcl.Expression
+	DependsOn []hcl.Traversal
+	Lifecycle Lifecycle
+	DeclRange hcl.Range
+	TypeRange hcl.Range
+}
+
+// Lifecycle is the `lifecycle` block of a resource.
+type Lifecycle struct {
+	PreventDestroy      bool
+	CreateBeforeDestroy bool
+	IgnoreChanges       []hcl.Traversal
+	IgnoreAllChanges    bool
+}
+
+// Runbook is a `runbook "NAME"` block: a graph of steps, decoded and
+// validated here; the runbook engine executes it.
+type Runbook struct {
+	Name      string
+	RPO       hcl.Expression
+	RTO       hcl.Expression
+	Trigger   *Trigger
+	Steps     map[string]*Step
+	Drill     *Drill
+	DeclRange hcl.Range
+}
+
+// Trigger is the automated-failover heartbeat of a runbook.
+type Trigger struct {
+	Heartbeat hcl.Expression
+	Interval  hcl.Expression
+	Missed    hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Step is one step of a runbook. Exactly one action attribute is set, or
+// the step holds resources.
+type Step struct {
+	Name       string
+	After      []hcl.Traversal
+	Host       hcl.Expression
+	Run        hcl.Expression
+	Timeout    hcl.Expression
+	Import     hcl.Expression
+	SetDefault hcl.Expression
+	Reboot     hcl.Expression
+	Prompt     hcl.Expression
+	Wait       hcl.Expression
+	Check      hcl.Expression
+	Resources  map[addrs.Resource]*Resource
+	DeclRange  hcl.Range
+}
+
+// Drill is what changes when a runbook runs as a drill.
+type Drill struct {
+	Isolate   hcl.Expression
+	DeclRange hcl.Range
+}

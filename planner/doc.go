@@ -1,0 +1,10 @@
+// Package planner turns a configuration and a prior state into a Plan: it
+// builds the dependency graph of variables, locals, hosts, resources and
+// outputs from their references, refreshes every resource instance through
+// its provider, evaluates configuration through one lang.Scope, and asks
+// each provider to plan its change.
+//
+// The planner reads state and never writes it. The executor calls back into
+// it (Finalizer) to re-evaluate a change whose configuration held values
+// only known after apply, so that the executor never reads HCL itself.
+package planner

@@ -1,0 +1,163 @@
+package plan
+
+import (
+	"sort"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/state"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Action is what a change does to one resource instance.
+type Action byte
+
+const (
+	NoOp Action = iota
+	Create
+	Read
+	Update
+	// DeleteThenCreate replaces by destroying the old object first.
+	DeleteThenCreate
+	// CreateThenDelete replaces by creating the new object first
+	// (lifecycle create_before_destroy).
+	CreateThenDelete
+	Delete
+)
+
+// String is the symbol the plan shows for the action.
+func (a Action) String() string {
+	return [...]string{" ", "+", "<=", "~", "-/+", "+/-", "-"}[a]
+}
+
+// Verb is the action in words, for JSON and summaries.
+func (a Action) Verb() string {
+	return [...]string{"no-op", "create", "read", "update", "replace", "replace", "delete"}[a]
+}
+
+// IsReplace reports whether a is one of the two replace actions.
+func (a Action) IsReplace() bool { return a == DeleteThenCreate || a == CreateThenDelete }
+
+// Mode is what kind of run a plan is for.
+type Mode string
+
+const (
+	Normal      Mode = "normal"
+	Destroy     Mode = "destroy"
+	RefreshOnly Mode = "refresh-only"
+)
+
+// Reason explains why an action was chosen when the values alone do not.
+type Reason string
+
+const (
+	ReasonNone           Reason = ""
+	ReasonTainted        Reason = "tainted"
+	ReasonRequested      Reason = "replace requested"
+	ReasonNoConfig       Reason = "no longer in configuration"
+	ReasonCountIndex     Reason = "count index out of range"
+	ReasonEachKey        Reason = "for_each key gone"
+	ReasonPendingCreate  Reason = "interrupted apply"
+	ReasonDeferredConfig Reason = "configuration not known until apply"
+)
+
+// Change is the planned change of one resource instance.
+type Change struct {
+	Addr     addrs.Instance
+	Provider string
+	Action   Action
+	Reason   Reason
+	// Before is the refreshed prior value (null for a create); After is the
+	// planned value (null for a delete), unknown where only apply can tell.
+	Before cty.Value
+	After  cty.Value
+	// RequiresReplace lists the attributes whose change forces a replace.
+	RequiresReplace []cty.Path
+	// SensitivePaths of Before and After are hidden in every rendering.
+	SensitivePaths []cty.Path
+	// Private is the provider's planned private data.
+	Private []byte
+	// Description is the provider's one-line summary, if any.
+	Description string
+	// Dependencies are the instances this change must wait for (or, for a
+	// delete, that must be deleted first); the graph apply walks.
+	Dependencies        []addrs.Instance
+	CreateBeforeDestroy bool
+}
+
+// OutputChange is the planned value of a root output.
+type OutputChange struct {
+	Name      string
+	Action    Action
+	Before    cty.Value
+	After     cty.Value
+	Sensitive bool
+}
+
+// Plan is everything apply needs, and everything `show` renders.
+type Plan struct {
+	Mode Mode
+	// Lineage and Serial identify the state the plan was made against;
+	// apply refuses the plan when the state has moved since.
+	Lineage string
+	Serial  uint64
+	// ConfigHash identifies the configuration; apply refuses the plan when
+	// the files have changed since.
+	ConfigHash string
+	// Variables are the input values the plan was made with.
+	Variables map[string]cty.Value
+	Changes   []*Change
+	Outputs   []*OutputChange
+	// Drift lists what changed outside Drover, found by refresh.
+	Drift []*Change
+	// PriorState is the refreshed state the plan was computed from.
+	PriorState *state.State
+	Targets    []addrs.Instance
+	// Errored is set when planning stopped at an error; such a plan is for
+	// showing only and cannot be applied.
+	Errored bool
+}
+
+// Sort puts changes and outputs in canonical order.
+func (p *Plan) Sort() {
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Addr.Less(p.Changes[j].Addr) })
+	sort.Slice(p.Drift, func(i, j int) bool { return p.Drift[i].Addr.Less(p.Drift[j].Addr) })
+	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
+}
+
+// Counts tallies the changes for the summary line.
+type Counts struct{ Add, Change, Destroy, Read int }
+
+func (p *Plan) Counts() Counts {
+	var c Counts
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case Create:
+			c.Add++
+		case Update:
+			c.Change++
+		case Delete:
+			c.Destroy++
+		case Read:
+			c.Read++
+		case DeleteThenCreate, CreateThenDelete:
+			c.Add++
+			c.Destroy++
+		}
+	}
+	return c
+}
+
+// HasChanges reports whether applying the plan would change anything.
+func (p *Plan) HasChanges() bool {
+	for _, ch := range p.Changes {
+		if ch.Action != NoOp {
+			return true
+		}
+	}
+	for _, o := range p.Outputs {
+		if o.Action != NoOp {
+			return true
+		}
+	}
+	return p.Mode == RefreshOnly && len(p.Drift) > 0
+}

@@ -1,0 +1,143 @@
+package schema
+
+import (
+	"sort"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Provider is everything one provider declares.
+type Provider struct {
+	// Config is the schema of the provider's own configuration block; may be empty.
+	Config        *Block
+	ResourceTypes map[string]*Resource
+	DataSources   map[string]*Resource
+	Actions       map[string]*Action
+}
+
+// Resource is the schema of a resource type or data source.
+type Resource struct {
+	Version     int64
+	Description string
+	Block       *Block
+}
+
+// Action is a runbook action a provider can invoke ("import registry
+// file", "reboot host"): its arguments and its result.
+type Action struct {
+	Description string
+	Args        *Block
+	Result      cty.Type
+}
+
+// Block is a set of attributes and nested blocks.
+type Block struct {
+	Description string
+	Attributes  map[string]*Attribute
+	BlockTypes  map[string]*NestedBlock
+}
+
+// Attribute is one argument or computed value of a block.
+type Attribute struct {
+	Type        cty.Type
+	Description string
+	Required    bool
+	Optional    bool
+	Computed    bool
+	Sensitive   bool
+	// ForceNew marks attributes whose change replaces the resource.
+	ForceNew bool
+}
+
+// Nesting is how many of a nested block may appear and how they are keyed.
+type Nesting int
+
+const (
+	NestingSingle Nesting = iota
+	NestingList
+	NestingSet
+	NestingMap
+)
+
+func (n Nesting) String() string {
+	return [...]string{"single", "list", "set", "map"}[n]
+}
+
+// NestedBlock is a block type allowed inside a Block.
+type NestedBlock struct {
+	Block
+	Nesting  Nesting
+	MinItems int
+	MaxItems int
+}
+
+// ImpliedType is the object type of a value that conforms to b.
+func (b *Block) ImpliedType() cty.Type {
+	return hcldec.ImpliedType(b.DecoderSpec())
+}
+
+// DecoderSpec turns b into the hcldec spec that decodes a configuration body.
+// Computed-only attributes are left out: they cannot be set in configuration.
+func (b *Block) DecoderSpec() hcldec.Spec {
+	spec := hcldec.ObjectSpec{}
+	for name, a := range b.Attributes {
+		spec[name] = &hcldec.AttrSpec{Name: name, Type: a.Type, Required: a.Required}
+	}
+	for name, nb := range b.BlockTypes {
+		child := nb.Block.DecoderSpec()
+		switch nb.Nesting {
+		case NestingSingle:
+			spec[name] = &hcldec.BlockSpec{TypeName: name, Nested: child, Required: nb.MinItems > 0}
+		case NestingList:
+			spec[name] = &hcldec.BlockListSpec{TypeName: name, Nested: child, MinItems: nb.MinItems, MaxItems: nb.MaxItems}
+		case NestingSet:
+			spec[name] = &hcldec.BlockSetSpec{TypeName: name, Nested: child, MinItems: nb.MinItems, MaxItems: nb.MaxItems}
+		case NestingMap:
+			spec[name] = &hcldec.BlockMapSpec{TypeName: name, Nested: child, LabelNames: []string{"key"}}
+		}
+	}
+	return spec
+}
+
+// Names lists the attribute and block type names of b that may be written in
+// configuration, sorted; used to suggest a name for a misspelt one.
+func (b *Block) Names() []string {
+	var names []string
+	for name, a := range b.Attributes {
+		if a.Required || a.Optional {
+			names = append(names, name)
+		}
+	}
+	for name := range b.BlockTypes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SensitivePaths lists the paths of sensitive attributes of b (top level and
+// nested single blocks), for redaction in every output.
+func (b *Block) SensitivePaths() []cty.Path {
+	var out []cty.Path
+	b.sensitivePaths(nil, &out)
+	return out
+}
+
+func (b *Block) sensitivePaths(prefix cty.Path, out *[]cty.Path) {
+	names := make([]string, 0, len(b.Attributes))
+	for name := range b.Attributes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if b.Attributes[name].Sensitive {
+			*out = append(*out, append(prefix.Copy(), cty.GetAttrStep{Name: name}))
+		}
+	}
+	for name, nb := range b.BlockTypes {
+		if nb.Nesting == NestingSingle {
+			nb.Block.sensitivePaths(append(prefix.Copy(), cty.GetAttrStep{Name: name}), out)
+		}
+	}
+}
