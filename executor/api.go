@@ -16,6 +16,18 @@ type Options struct {
 	Journal     state.Journal
 	Parallelism int
 	Hooks       Hooks
+	// Finalizer resolves values only known after apply; the planner's
+	// planner.NewFinalizer provides it.
+	Finalizer Finalizer
+}
+
+// Finalizer completes a planned change once everything it depends on has
+// been applied: it re-evaluates the configuration with the applied values
+// and re-plans, refusing a result that contradicts what was planned.
+type Finalizer interface {
+	Finalize(ctx context.Context, c *plan.Change, applied *state.State) (*plan.Change, hcl.Diagnostics)
+	// Outputs evaluates the root outputs over the final state.
+	Outputs(ctx context.Context, applied *state.State) (map[string]state.Output, hcl.Diagnostics)
 }
 
 // Hooks hears about each change as it runs.

@@ -42,3 +42,17 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hcl.Diagnostics {
 	panic("unimplemented")
 }
+
+// NewFinalizer returns the executor's Finalizer for cfg, planned with opts.
+func NewFinalizer(cfg *lang.Config, opts Options) *Finalizer { panic("unimplemented") }
+
+// Finalizer re-evaluates changes at apply time; see executor.Finalizer.
+type Finalizer struct{}
+
+func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state.State) (*plan.Change, hcl.Diagnostics) {
+	panic("unimplemented")
+}
+
+func (f *Finalizer) Outputs(ctx context.Context, applied *state.State) (map[string]state.Output, hcl.Diagnostics) {
+	panic("unimplemented")
+}
