@@ -78,10 +78,20 @@ type Change struct {
 	Private []byte
 	// Description is the provider's one-line summary, if any.
 	Description string
-	// Dependencies are the instances this change must wait for (or, for a
-	// delete, that must be deleted first); the graph apply walks.
-	Dependencies        []addrs.Instance
+	// Dependencies are the resources this instance depends on: from the
+	// configuration for a create, update or replace, from the state for a
+	// delete. The executor builds the graph it walks from them; they are
+	// resources, not instances, so two counted resources cost N+M edges.
+	Dependencies        []addrs.Resource
 	CreateBeforeDestroy bool
+	// ConfigUnknown is set when the configuration held values not known
+	// until apply (or redacted from a saved plan): the executor has the
+	// planner finalize the change before applying it.
+	ConfigUnknown bool
+	// BeforeRedacted is set on a change read from a saved plan whose
+	// prior value had sensitive parts; the executor takes the prior value
+	// from the stored state instead.
+	BeforeRedacted bool
 }
 
 // OutputChange is the planned value of a root output.
