@@ -115,8 +115,11 @@ type Plan struct {
 	ConfigHash string
 	// Variables are the input values the plan was made with.
 	Variables map[string]cty.Value
-	Changes   []*Change
-	Outputs   []*OutputChange
+	// SensitiveVariables holds, for a plan read from a document, the hash
+	// (VariableHash) of each sensitive variable, whose value is not saved.
+	SensitiveVariables map[string]string
+	Changes            []*Change
+	Outputs            []*OutputChange
 	// Drift lists what changed outside Drover, found by refresh.
 	Drift []*Change
 	// PriorState is the refreshed state the plan was computed from.

@@ -1,0 +1,92 @@
+package plan
+
+import (
+	"testing"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestEncodeDecode(t *testing.T) {
+	obj := func(in, out cty.Value) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"input": in, "output": out, "id": cty.StringVal("x")})
+	}
+	res := addrs.Resource{Mode: addrs.Managed, Type: "value", Name: "a"}
+	secret := cty.GetAttrPath("input")
+	tests := []struct {
+		name               string
+		change             *Change
+		wantAfter          cty.Value
+		wantConfigUnknown  bool
+		wantBeforeRedacted bool
+	}{
+		{
+			name: "create with unknown",
+			change: &Change{Addr: res.Instance(addrs.IntK(2)), Provider: "core", Action: Create,
+				Before: cty.NullVal(obj(cty.StringVal(""), cty.StringVal("")).Type()),
+				After:  obj(cty.StringVal("a"), cty.UnknownVal(cty.String)), Dependencies: []addrs.Resource{res}},
+			wantAfter: obj(cty.StringVal("a"), cty.UnknownVal(cty.String)),
+		},
+		{
+			name: "update with sensitive input",
+			change: &Change{Addr: res.Instance(addrs.StrK("k")), Provider: "core", Action: Update,
+				Before:         obj(cty.StringVal("old"), cty.StringVal("old")),
+				After:          obj(cty.StringVal("new"), cty.StringVal("new")),
+				SensitivePaths: []cty.Path{secret}},
+			wantAfter:          obj(cty.UnknownVal(cty.String), cty.StringVal("new")),
+			wantConfigUnknown:  true,
+			wantBeforeRedacted: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Plan{Mode: Normal, Lineage: "l", Serial: 3, ConfigHash: "h", Changes: []*Change{tt.change},
+				Variables: map[string]cty.Value{"plain": cty.StringVal("v"), "secret": cty.StringVal("s").Mark("sensitive")}}
+			b, err := Encode(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := got.Changes[0]
+			if c.Addr != tt.change.Addr || c.Action != tt.change.Action {
+				t.Fatalf("got %s %s", c.Addr, c.Action)
+			}
+			if !c.After.RawEquals(tt.wantAfter) {
+				t.Errorf("after = %#v, want %#v", c.After, tt.wantAfter)
+			}
+			if c.ConfigUnknown != tt.wantConfigUnknown || c.BeforeRedacted != tt.wantBeforeRedacted {
+				t.Errorf("ConfigUnknown=%v BeforeRedacted=%v", c.ConfigUnknown, c.BeforeRedacted)
+			}
+			if diff := cmp.Diff(tt.change.Dependencies, c.Dependencies); diff != "" {
+				t.Errorf("dependencies: %s", diff)
+			}
+			if !got.Variables["plain"].RawEquals(cty.StringVal("v")) {
+				t.Errorf("plain variable lost")
+			}
+			if got.SensitiveVariables["secret"] != VariableHash(cty.StringVal("s")) {
+				t.Errorf("sensitive variable hash = %q", got.SensitiveVariables["secret"])
+			}
+			if _, ok := got.Variables["secret"]; ok {
+				t.Errorf("sensitive variable value saved")
+			}
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"garbage":        "{",
+		"future version": `{"format_version": 99}`,
+		"bad action":     `{"format_version":1,"resource_changes":[{"address":"value.a","action":"explode"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Decode([]byte(doc)); err == nil {
+				t.Fatal("want error")
+			}
+		})
+	}
+}
