@@ -1,0 +1,232 @@
+package sdk
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/schema"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// validateBlock checks v against b: unknown names, values for computed-only
+// attributes, missing required arguments, types and block counts. Null and
+// unknown values are accepted wherever they stand for a whole block.
+func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagnostics {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() {
+		return providers.Diagnostics{providers.AttrErrorf(path, "Invalid block",
+			"A block of arguments is required here, not %s.", ty.FriendlyName())}
+	}
+	var diags providers.Diagnostics
+	names := make([]string, 0, len(ty.AttributeTypes()))
+	for name := range ty.AttributeTypes() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, ok := b.Attributes[name]; ok {
+			continue
+		}
+		if _, ok := b.BlockTypes[name]; ok {
+			continue
+		}
+		detail := fmt.Sprintf("An argument named %q is not expected here.", name)
+		if s := suggest(name, b.Names()); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		diags = append(diags, providers.Diagnostic{Severity: providers.Error, Summary: "Unsupported argument",
+			Detail: detail, Path: appendPath(path, cty.GetAttrStep{Name: name})})
+	}
+	for _, name := range sortedKeys(b.Attributes) {
+		a := b.Attributes[name]
+		p := appendPath(path, cty.GetAttrStep{Name: name})
+		av := cty.NullVal(a.Type)
+		if ty.HasAttribute(name) {
+			av = v.GetAttr(name)
+		}
+		switch {
+		case a.Computed && !a.Optional && !av.IsNull():
+			diags = append(diags, providers.AttrErrorf(p, "Value for unconfigurable attribute",
+				"%q is computed by the provider and cannot be set in configuration.", name))
+		case a.Required && av.IsNull():
+			diags = append(diags, providers.AttrErrorf(p, "Missing required argument",
+				"The argument %q is required, but no definition was found.", name))
+		case !av.IsNull():
+			if _, err := convert.Convert(av, a.Type); err != nil {
+				diags = append(diags, providers.AttrErrorf(p, "Incorrect attribute value type",
+					"Inappropriate value for attribute %q: %s.", name, err))
+			}
+		}
+	}
+	for _, name := range sortedKeys(b.BlockTypes) {
+		nb := b.BlockTypes[name]
+		p := appendPath(path, cty.GetAttrStep{Name: name})
+		bv := cty.NullVal(cty.DynamicPseudoType)
+		if ty.HasAttribute(name) {
+			bv = v.GetAttr(name)
+		}
+		diags = append(diags, validateNested(nb, bv, p)...)
+	}
+	return diags
+}
+
+func validateNested(nb *schema.NestedBlock, v cty.Value, path cty.Path) providers.Diagnostics {
+	if !v.IsKnown() {
+		return nil
+	}
+	name := path[len(path)-1].(cty.GetAttrStep).Name
+	if nb.Nesting == schema.NestingSingle {
+		if v.IsNull() && nb.MinItems > 0 {
+			return providers.Diagnostics{providers.AttrErrorf(path, "Missing required block",
+				"A %q block is required here.", name)}
+		}
+		return validateBlock(&nb.Block, v, path)
+	}
+	var diags providers.Diagnostics
+	n := 0
+	if !v.IsNull() {
+		ty := v.Type()
+		ok := ty.IsListType() || ty.IsSetType() || ty.IsTupleType()
+		if nb.Nesting == schema.NestingMap {
+			ok = ty.IsMapType() || ty.IsObjectType()
+		}
+		if !ok {
+			return providers.Diagnostics{providers.AttrErrorf(path, "Invalid block",
+				"Blocks of type %q must be given as a %s of blocks, not %s.", name, nb.Nesting, ty.FriendlyName())}
+		}
+		for it := v.ElementIterator(); it.Next(); n++ {
+			k, ev := it.Element()
+			if nb.Nesting == schema.NestingSet {
+				k = cty.NumberIntVal(int64(n))
+			}
+			diags = append(diags, validateBlock(&nb.Block, ev, appendPath(path, cty.IndexStep{Key: k}))...)
+		}
+	}
+	if n < nb.MinItems {
+		diags = append(diags, providers.AttrErrorf(path, "Too few blocks",
+			"At least %d %q blocks are required, not %d.", nb.MinItems, name, n))
+	}
+	if nb.MaxItems > 0 && n > nb.MaxItems {
+		diags = append(diags, providers.AttrErrorf(path, "Too many blocks",
+			"At most %d %q blocks are allowed, not %d.", nb.MaxItems, name, n))
+	}
+	return diags
+}
+
+// conform returns v as a value of ty, the block's implied type: values that
+// already conform pass unchanged; missing attributes become null; others
+// are converted, and a failure is a diagnostic with the attribute's path.
+func conform(b *schema.Block, ty cty.Type, v cty.Value) (cty.Value, providers.Diagnostics) {
+	if v == cty.NilVal {
+		return cty.NullVal(ty), nil
+	}
+	if len(v.Type().TestConformance(ty)) == 0 {
+		return v, nil
+	}
+	if diags := validateBlock(b, v, nil); diags.HasErrors() {
+		return cty.NullVal(ty), diags
+	}
+	out, err := convert.Convert(fill(v, ty), ty)
+	if err != nil {
+		var path cty.Path
+		if pe, ok := err.(cty.PathError); ok {
+			path = pe.Path
+		}
+		return cty.NullVal(ty), providers.Diagnostics{providers.AttrErrorf(path, "Invalid value",
+			"The value does not match the schema: %s.", err)}
+	}
+	return out, nil
+}
+
+// fill adds null attributes that v lacks to the objects ty describes, so
+// that a value with attributes left out converts.
+func fill(v cty.Value, ty cty.Type) cty.Value {
+	if v.IsNull() || !v.IsKnown() {
+		return v
+	}
+	vt := v.Type()
+	switch {
+	case ty.IsObjectType() && vt.IsObjectType():
+		attrs := make(map[string]cty.Value, len(ty.AttributeTypes()))
+		for name, at := range ty.AttributeTypes() {
+			if vt.HasAttribute(name) {
+				attrs[name] = fill(v.GetAttr(name), at)
+			} else {
+				attrs[name] = cty.NullVal(at)
+			}
+		}
+		for name := range vt.AttributeTypes() {
+			if _, ok := attrs[name]; !ok {
+				attrs[name] = v.GetAttr(name)
+			}
+		}
+		return cty.ObjectVal(attrs)
+	case (ty.IsListType() || ty.IsSetType()) && (vt.IsListType() || vt.IsSetType() || vt.IsTupleType()):
+		var elems []cty.Value
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			elems = append(elems, fill(ev, ty.ElementType()))
+		}
+		if len(elems) == 0 {
+			return v
+		}
+		return cty.TupleVal(elems)
+	case ty.IsMapType() && (vt.IsMapType() || vt.IsObjectType()):
+		elems := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			elems[k.AsString()] = fill(ev, ty.ElementType())
+		}
+		if len(elems) == 0 {
+			return v
+		}
+		return cty.ObjectVal(elems)
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// suggest returns the name of names nearest to name, if near enough to be
+// a likely misspelling.
+func suggest(name string, names []string) string {
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
