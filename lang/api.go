@@ -1,24 +1,21 @@
 package lang
 
-// Signatures the rest of Drover builds on. Bodies are filled in by the lang
-// work; see the package documentation.
+// The types the rest of Drover builds on. The functions working on them
+// live beside: load.go (LoadDir, Hash), refs.go, scope.go, repetition.go,
+// variables.go, diagnostics.go, format.go, names.go.
 
 import (
-	"io"
-
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// LoadDir parses every *.dr.hcl and *.dr.json file of dir (not recursive)
-// into a Config. Diagnostics carry source ranges; Config is non-nil even
-// with errors so callers can render what was read.
-func LoadDir(dir string) (*Config, hcl.Diagnostics) { panic("unimplemented") }
-
-// Hash identifies the configuration's content: file names and bytes.
-func (c *Config) Hash() string { panic("unimplemented") }
+// SensitiveMark is the cty mark of sensitive values: variables declared
+// sensitive, values passed through sensitive(), and everything derived
+// from them. Evaluation keeps marks; the planner removes them with
+// UnmarkDeepWithPaths and records the paths.
+const SensitiveMark = funcs.SensitiveMark
 
 // RefKind is what a reference points at.
 type RefKind int
@@ -50,22 +47,10 @@ type Ref struct {
 	Remaining hcl.Traversal
 }
 
-// ExprRefs lists the references of expr; an invalid reference (`var`
-// without a name, an unknown root like `vars.x`) is a diagnostic that
-// suggests the nearest valid root.
-func ExprRefs(expr hcl.Expression) ([]Ref, hcl.Diagnostics) { panic("unimplemented") }
-
-// BodyRefs lists the references of a body decoded with spec.
-func BodyRefs(body hcl.Body, spec hcldec.Spec) ([]Ref, hcl.Diagnostics) {
-	panic("unimplemented")
-}
-
-// TraversalRefs turns depends_on / after entries into references.
-func TraversalRefs(travs []hcl.Traversal) ([]Ref, hcl.Diagnostics) { panic("unimplemented") }
-
 // Data answers the references a Scope evaluates. The planner implements it
 // over planned values, the executor's finalisation over applied values.
-// Values not known yet are unknown.
+// Values not known yet are unknown; a name that is not declared is
+// cty.NilVal, which the Scope reports as an undeclared reference.
 type Data interface {
 	Var(name string) cty.Value
 	Local(name string) cty.Value
@@ -73,6 +58,18 @@ type Data interface {
 	// Resource is the whole resource: an object without count/for_each, a
 	// tuple with count, an object keyed by for_each key with for_each.
 	Resource(addr addrs.Resource) cty.Value
+}
+
+// StepData is implemented by Data that can answer `step.NAME` references
+// (the runbook engine). Without it, such references are errors.
+type StepData interface {
+	Step(name string) cty.Value
+}
+
+// SelfData is implemented by Data that can answer `self` (the object the
+// expression belongs to). Without it, `self` is an error.
+type SelfData interface {
+	Self() cty.Value
 }
 
 // Instance is what count.index / each.key / each.value mean inside one
@@ -85,55 +82,23 @@ type Instance struct {
 // Scope evaluates expressions. Only the references an expression names
 // are looked up, so evaluating one instance costs the same however many
 // resources the configuration has.
+//
+// With a zero Instance, count.index, each.key and each.value are unknown
+// (validation and expansion happen before instances exist); LoadDir has
+// already rejected them where the block does not repeat.
 type Scope struct {
 	Data     Data
 	Instance Instance
 	// BaseDir is the configuration folder; file functions see only it.
 	BaseDir string
+	// ApplyTime makes impure functions (timestamp, uuid) return values.
+	// While planning (false) they are unknown, so that a plan is stable.
+	ApplyTime bool
 }
-
-// EvalExpr evaluates expr and converts the result to want
-// (cty.DynamicPseudoType for any).
-func (s *Scope) EvalExpr(expr hcl.Expression, want cty.Type) (cty.Value, hcl.Diagnostics) {
-	panic("unimplemented")
-}
-
-// EvalBody decodes body with spec and evaluates it. Unknown argument names
-// get a suggestion of the nearest valid one.
-func (s *Scope) EvalBody(body hcl.Body, spec hcldec.Spec) (cty.Value, hcl.Diagnostics) {
-	panic("unimplemented")
-}
-
-// InputValues gathers variable values from, in rising precedence,
-// DROVER_VAR_name environment entries, --var-file files and --var flags
-// (NAME=VALUE, VALUE parsed as HCL when the variable's type is not string).
-func InputValues(cfg *Config, environ []string, varFiles []string, varFlags []string) (map[string]cty.Value, hcl.Diagnostics) {
-	panic("unimplemented")
-}
-
-// FinalizeVariables applies defaults, type conversion, nullability and
-// validation blocks; a required variable without value is an error that
-// says how to give one.
-func FinalizeVariables(cfg *Config, inputs map[string]cty.Value) (map[string]cty.Value, hcl.Diagnostics) {
-	panic("unimplemented")
-}
-
-// NearestName returns the candidate closest to given by edit distance when
-// it is close enough to be a likely typo, else "".
-func NearestName(given string, candidates []string) string { panic("unimplemented") }
 
 // DiagnosticWriterOptions shapes diagnostic rendering.
 type DiagnosticWriterOptions struct {
 	Color bool
+	// Width wraps detail paragraphs; 0 leaves them unwrapped.
 	Width int
 }
-
-// WriteDiagnostics renders diags for people: severity and summary, then
-// file:line:col, the source lines with the subject underlined, and the
-// detail (what to do next).
-func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, opts DiagnosticWriterOptions) error {
-	panic("unimplemented")
-}
-
-// Format returns src in canonical HCL layout.
-func Format(src []byte) []byte { panic("unimplemented") }

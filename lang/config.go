@@ -3,6 +3,7 @@ package lang
 import (
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -67,6 +68,10 @@ type Variable struct {
 	Nullable    bool
 	Validations []*Validation
 	DeclRange   hcl.Range
+
+	// typeDefaults fills in optional object attributes given defaults in
+	// the type constraint (optional(string, "x")); nil when there are none.
+	typeDefaults *typeexpr.Defaults
 }
 
 // Validation is a `validation { condition, error_message }` block.

@@ -1,0 +1,352 @@
+package lang
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/hashicorp/hcl/v2"
+)
+
+var (
+	runbookSchema = &hcl.BodySchema{
+		Attributes: attrSchema("rpo", "rto"),
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "trigger"},
+			{Type: "step", LabelNames: []string{"name"}},
+			{Type: "drill"},
+		},
+	}
+	triggerSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{
+			{Name: "heartbeat", Required: true},
+			{Name: "interval"},
+			{Name: "missed"},
+		},
+	}
+	drillSchema = &hcl.BodySchema{Attributes: attrSchema("isolate")}
+	stepSchema  = &hcl.BodySchema{
+		Attributes: attrSchema("after", "host", "timeout", "run", "import", "set_default", "reboot", "prompt", "wait", "check"),
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}}},
+	}
+	// stepActions are the arguments of which a step sets exactly one.
+	stepActions = []string{"run", "import", "set_default", "reboot", "prompt", "wait", "check"}
+)
+
+func attrExpr(attrs hcl.Attributes, name string) hcl.Expression {
+	if a := attrs[name]; a != nil {
+		return a.Expr
+	}
+	return nil
+}
+
+func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
+	rb := &Runbook{Name: block.Labels[0], Steps: map[string]*Step{}, DeclRange: block.DefRange}
+	content, diags := bodyContent(block.Body, runbookSchema)
+	rb.RPO = attrExpr(content.Attributes, "rpo")
+	rb.RTO = attrExpr(content.Attributes, "rto")
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "trigger":
+			if rb.Trigger != nil {
+				diags = append(diags, duplicate("trigger block", "trigger", rb.Trigger.DeclRange, b.DefRange))
+				continue
+			}
+			c, d := bodyContent(b.Body, triggerSchema)
+			diags = append(diags, d...)
+			rb.Trigger = &Trigger{
+				Heartbeat: attrExpr(c.Attributes, "heartbeat"),
+				Interval:  attrExpr(c.Attributes, "interval"),
+				Missed:    attrExpr(c.Attributes, "missed"),
+				DeclRange: b.DefRange,
+			}
+		case "drill":
+			if rb.Drill != nil {
+				diags = append(diags, duplicate("drill block", "drill", rb.Drill.DeclRange, b.DefRange))
+				continue
+			}
+			c, d := bodyContent(b.Body, drillSchema)
+			diags = append(diags, d...)
+			rb.Drill = &Drill{Isolate: attrExpr(c.Attributes, "isolate"), DeclRange: b.DefRange}
+		case "step":
+			if !validLabels(b, &diags) {
+				continue
+			}
+			s, d := decodeStep(b)
+			diags = append(diags, d...)
+			if prev, ok := rb.Steps[s.Name]; ok {
+				diags = append(diags, duplicate("step", s.Name, prev.DeclRange, s.DeclRange))
+				continue
+			}
+			rb.Steps[s.Name] = s
+		}
+	}
+	diags = append(diags, rb.checkResources()...)
+	diags = append(diags, rb.checkAfter()...)
+	diags = append(diags, rb.checkCycles()...)
+	if prev, ok := cfg.Runbooks[rb.Name]; ok {
+		return append(diags, duplicate("runbook", rb.Name, prev.DeclRange, rb.DeclRange))
+	}
+	cfg.Runbooks[rb.Name] = rb
+	return diags
+}
+
+func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
+	s := &Step{Name: block.Labels[0], Resources: map[addrs.Resource]*Resource{}, DeclRange: block.DefRange}
+	content, diags := bodyContent(block.Body, stepSchema)
+	attrs := content.Attributes
+	s.Host = attrExpr(attrs, "host")
+	s.Timeout = attrExpr(attrs, "timeout")
+	s.Run = attrExpr(attrs, "run")
+	s.Import = attrExpr(attrs, "import")
+	s.SetDefault = attrExpr(attrs, "set_default")
+	s.Reboot = attrExpr(attrs, "reboot")
+	s.Prompt = attrExpr(attrs, "prompt")
+	s.Wait = attrExpr(attrs, "wait")
+	s.Check = attrExpr(attrs, "check")
+	if a := attrs["after"]; a != nil {
+		exprs, d := hcl.ExprList(a.Expr)
+		diags = append(diags, d...)
+		for _, e := range exprs {
+			trav, d := hcl.AbsTraversalForExpr(e)
+			if d.HasErrors() || len(trav) != 2 || trav.RootName() != "step" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid after entry",
+					Detail:   "Each entry of after names a step of this runbook, like step.prepare.",
+					Subject:  e.Range().Ptr(),
+				})
+				continue
+			}
+			if _, ok := trav[1].(hcl.TraverseAttr); !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid after entry",
+					Detail:   "Each entry of after names a step of this runbook, like step.prepare.",
+					Subject:  e.Range().Ptr(),
+				})
+				continue
+			}
+			s.After = append(s.After, trav)
+		}
+	}
+	for _, b := range content.Blocks {
+		if !validLabels(b, &diags) {
+			continue
+		}
+		r, d := decodeResource(b)
+		diags = append(diags, d...)
+		if prev, ok := s.Resources[r.Addr]; ok {
+			diags = append(diags, duplicate("resource", r.Addr.String(), prev.DeclRange, r.DeclRange))
+			continue
+		}
+		s.Resources[r.Addr] = r
+	}
+
+	var set []*hcl.Attribute
+	for _, name := range stepActions {
+		if a := attrs[name]; a != nil {
+			set = append(set, a)
+		}
+	}
+	switch {
+	case len(s.Resources) > 0 && len(set) > 0:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Step mixes resources and an action",
+			Detail:   fmt.Sprintf("Step %q holds resources and also sets %s. A step either holds resources or performs one action; move the action into a step of its own, ordered with after.", s.Name, set[0].Name),
+			Subject:  set[0].NameRange.Ptr(),
+		})
+	case len(s.Resources) > 0:
+	case len(set) == 0:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Step has no action",
+			Detail:   fmt.Sprintf("Step %q does nothing. Give it exactly one of %s, or nested resource blocks.", s.Name, strings.Join(stepActions, ", ")),
+			Subject:  s.DeclRange.Ptr(),
+		})
+	case len(set) == 1:
+	case len(set) == 2 && attrs["set_default"] != nil && attrs["reboot"] != nil:
+	default:
+		names := make([]string, len(set))
+		for i, a := range set {
+			names[i] = a.Name
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Step has more than one action",
+			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default); split it into steps ordered with after.", s.Name, strings.Join(names, " and ")),
+			Subject:  set[1].NameRange.Ptr(),
+		})
+	}
+	return s, diags
+}
+
+// stepNames lists the runbook's steps in name order, the order every check
+// reports in.
+func (rb *Runbook) stepNames() []string {
+	names := make([]string, 0, len(rb.Steps))
+	for n := range rb.Steps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func afterName(t hcl.Traversal) string { return t[1].(hcl.TraverseAttr).Name }
+
+// checkResources rejects one resource address held by two steps.
+func (rb *Runbook) checkResources() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[addrs.Resource]*Resource{}
+	for _, name := range rb.stepNames() {
+		for _, r := range sortedResources(rb.Steps[name].Resources) {
+			if prev, ok := seen[r.Addr]; ok {
+				diags = append(diags, duplicate("resource", r.Addr.String(), prev.DeclRange, r.DeclRange))
+				continue
+			}
+			seen[r.Addr] = r
+		}
+	}
+	return diags
+}
+
+func (rb *Runbook) checkAfter() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names := rb.stepNames()
+	for _, name := range names {
+		for _, t := range rb.Steps[name].After {
+			target := afterName(t)
+			if _, ok := rb.Steps[target]; ok {
+				continue
+			}
+			detail := fmt.Sprintf("Runbook %q has no step named %q.", rb.Name, target)
+			if s := NearestName(target, names); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			} else {
+				detail += " Entries of after name steps of the same runbook."
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to undeclared step",
+				Detail:   detail,
+				Subject:  t.SourceRange().Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+// checkCycles reports every group of steps that wait for each other,
+// found as the strongly connected components of the after graph (Tarjan).
+func (rb *Runbook) checkCycles() hcl.Diagnostics {
+	names := rb.stepNames()
+	index := map[string]int{}
+	low := map[string]int{}
+	onStack := map[string]bool{}
+	var stack []string
+	var components [][]string
+	var visit func(n string)
+	visit = func(n string) {
+		index[n] = len(index)
+		low[n] = index[n]
+		stack = append(stack, n)
+		onStack[n] = true
+		for _, t := range rb.Steps[n].After {
+			m := afterName(t)
+			if _, ok := rb.Steps[m]; !ok {
+				continue
+			}
+			if _, seen := index[m]; !seen {
+				visit(m)
+				low[n] = min(low[n], low[m])
+			} else if onStack[m] {
+				low[n] = min(low[n], index[m])
+			}
+		}
+		if low[n] != index[n] {
+			return
+		}
+		var comp []string
+		for {
+			m := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			onStack[m] = false
+			comp = append(comp, m)
+			if m == n {
+				break
+			}
+		}
+		components = append(components, comp)
+	}
+	for _, n := range names {
+		if _, seen := index[n]; !seen {
+			visit(n)
+		}
+	}
+
+	var diags hcl.Diagnostics
+	for _, comp := range components {
+		sort.Strings(comp)
+		first := rb.Steps[comp[0]]
+		var subject *hcl.Range
+		for _, t := range first.After {
+			if target := afterName(t); slices.Contains(comp, target) {
+				subject = t.SourceRange().Ptr()
+				break
+			}
+		}
+		if subject == nil {
+			continue // a single step that does not wait for itself
+		}
+		members := make([]string, len(comp))
+		for i, n := range comp {
+			members[i] = "step." + n
+		}
+		detail := fmt.Sprintf("In runbook %q, %s wait for each other through after, so none of them can start. Remove one of the after entries between them.", rb.Name, strings.Join(members, ", "))
+		if len(comp) == 1 {
+			detail = fmt.Sprintf("In runbook %q, step.%s waits for itself through after, so it can never start. Remove that after entry.", rb.Name, comp[0])
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cycle between runbook steps",
+			Detail:   detail,
+			Subject:  subject,
+		})
+	}
+	sort.SliceStable(diags, func(i, j int) bool { return diags[i].Subject.Start.Byte < diags[j].Subject.Start.Byte })
+	return diags
+}
+
+func sortedResources(m map[addrs.Resource]*Resource) []*Resource {
+	out := make([]*Resource, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr.String() < out[j].Addr.String() })
+	return out
+}
+
+// checkRunbookResources rejects a step resource that has the address of a
+// top-level resource: both would claim the same state entry.
+func (cfg *Config) checkRunbookResources() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names := make([]string, 0, len(cfg.Runbooks))
+	for n := range cfg.Runbooks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rb := cfg.Runbooks[n]
+		for _, sn := range rb.stepNames() {
+			for _, r := range sortedResources(rb.Steps[sn].Resources) {
+				if top, ok := cfg.Resources[r.Addr]; ok {
+					diags = append(diags, duplicate("resource", r.Addr.String(), top.DeclRange, r.DeclRange))
+				}
+			}
+		}
+	}
+	return diags
+}

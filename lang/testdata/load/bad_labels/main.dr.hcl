@@ -1,0 +1,5 @@
+resource "value" "1x" {}
+
+host "my host" {}
+
+resource "value" {}

@@ -1,0 +1,47 @@
+resource "value" "both" {
+  count    = 2
+  for_each = toset(["a"])
+}
+
+resource "value" "plain" {
+  input = count.index
+  other = each.key
+}
+
+resource "value" "counted" {
+  count = 3
+  input = count.index
+  other = each.value
+}
+
+resource "value" "selfish" {
+  count = count.index
+}
+
+resource "value" "quoted" {
+  provider = "disk"
+}
+
+data "value" "d" {
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "value" "ignore" {
+  lifecycle {
+    ignore_changes = [all]
+  }
+}
+
+resource "value" "deps" {
+  depends_on = [value.plain.input, var.x, value.counted[0]]
+}
+
+locals {
+  l = count.index
+}
+
+output "o" {
+  value = each.key
+}
