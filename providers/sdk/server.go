@@ -530,7 +530,7 @@ func (s *server) Invoke(ctx context.Context, req providers.InvokeRequest) (resp 
 	if res == cty.NilVal || res.IsNull() || a.Schema.Result == cty.NilType {
 		return resp
 	}
-	if errs := res.Type().TestConformance(a.Schema.Result); len(errs) > 0 {
+	if !conforms(res.Type(), a.Schema.Result) {
 		resp.Result = cty.NilVal
 		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("Provider returned an invalid value",
 			"Action %q of provider %q returned a %s where its schema says %s. This is a bug in the provider.",

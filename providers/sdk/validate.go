@@ -125,7 +125,7 @@ func conform(b *schema.Block, ty cty.Type, v cty.Value) (cty.Value, providers.Di
 	if v == cty.NilVal {
 		return cty.NullVal(ty), nil
 	}
-	if len(v.Type().TestConformance(ty)) == 0 {
+	if conforms(v.Type(), ty) {
 		return v, nil
 	}
 	if diags := validateBlock(b, v, nil); diags.HasErrors() {

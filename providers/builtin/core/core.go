@@ -1,0 +1,17 @@
+package core
+
+import "github.com/drover-dr/drover/providers/sdk"
+
+// Name is the provider's name.
+const Name = "core"
+
+// New returns the core provider.
+func New() *sdk.Provider {
+	return &sdk.Provider{
+		Name: Name,
+		Resources: map[string]*sdk.Resource{
+			"file":  fileResource(),
+			"value": valueResource(),
+		},
+	}
+}

@@ -1,0 +1,17 @@
+// Package core is the built-in provider "core": the resource types every
+// configuration may need whatever machines it drives.
+//
+//   - file: a regular file on a host, with content given inline. A local
+//     file's content is read with the configuration's file() or
+//     filebase64() functions rather than a `source` argument: lang already
+//     confines those functions to the configuration folder, the content is
+//     then known at plan time (so the plan shows the real diff and the
+//     checksum), and the provider, which may run in another process or
+//     later on another machine, never needs to know where the configuration
+//     folder is.
+//   - value: holds a value in state, like OpenTofu's terraform_data; no
+//     side effects.
+//
+// Both are cheap per call: value does no I/O at all, and file does one read
+// per refresh and one atomic write per change.
+package core
