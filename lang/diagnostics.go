@@ -216,7 +216,16 @@ func (sn *snippet) highlight(i int) (int, int, bool) {
 	if s > le || e < ls || (e == ls && s != e) {
 		return 0, 0, false
 	}
+	continued := s < ls
 	s, e = max(s, ls)-ls, min(e, le)-ls
+	// On the lines a subject continues onto, indentation is not part of
+	// what the underline points at.
+	for continued && s < e && (sn.lines[i][s] == ' ' || sn.lines[i][s] == '\t') {
+		s++
+	}
+	if continued && s == e {
+		return 0, 0, false
+	}
 	return s, e, true
 }
 

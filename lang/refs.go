@@ -118,7 +118,7 @@ func parseRef(t hcl.Traversal) (Ref, *hcl.Diagnostic) {
 		return resourceRef(t, addrs.Resource{Mode: addrs.Data, Type: typ, Name: name}, 3), nil
 	}
 	name, ok := attrStep(t, 1)
-	if s := NearestName(root, reservedRoots); s != "" && len(root) >= 4 && levenshtein(root, s) == 1 {
+	if s := reservedTypo(root); s != "" {
 		return Ref{}, badRef(t, fmt.Sprintf("There is no object named %q. Did you mean %q?", root, s))
 	}
 	if !ok {
@@ -178,4 +178,50 @@ func joinRefs(root string, names []string) string {
 		return "only " + s
 	}
 	return s
+}
+
+// reservedTypo returns the reserved root that root is one edit away from
+// (vars, locals, hosts, ...), or "". Such a root would otherwise read as a
+// resource type; names under four letters are left alone, as real types
+// may be that short. It runs for every resource reference, so it avoids
+// allocating.
+func reservedTypo(root string) string {
+	if len(root) < 4 || len(root) > 6 {
+		return ""
+	}
+	for _, r := range reservedRoots {
+		if oneEditApart(root, r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// oneEditApart tells whether a and b differ by exactly one inserted,
+// deleted or replaced byte, or one swap of neighbouring bytes.
+func oneEditApart(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	switch len(a) - len(b) {
+	case 0:
+		i := 0
+		for i < len(a) && a[i] == b[i] {
+			i++
+		}
+		if i == len(a) {
+			return false
+		}
+		if a[i+1:] == b[i+1:] {
+			return true
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case 1:
+		i := 0
+		for i < len(b) && a[i] == b[i] {
+			i++
+		}
+		return a[i+1:] == b[i:]
+	}
+	return false
 }

@@ -101,6 +101,9 @@ func (s *Scope) evalExpr(expr hcl.Expression, want cty.Type) (cty.Value, *hcl.Ev
 // EvalBody decodes body with spec and evaluates it, expanding `dynamic`
 // blocks. Unknown argument names get a suggestion of the nearest valid one.
 func (s *Scope) EvalBody(body hcl.Body, spec hcldec.Spec) (cty.Value, hcl.Diagnostics) {
+	if body == nil {
+		body = hcl.EmptyBody()
+	}
 	refs, diags := BodyRefs(body, spec)
 	ctx, d := s.evalContext(refs)
 	diags = append(diags, d...)

@@ -1,0 +1,3 @@
+region   = "file"
+replicas = 2
+unknown  = true
