@@ -70,7 +70,7 @@ func LoadDir(dir string) (*Config, hcl.Diagnostics) {
 		return cfg, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "No configuration files",
-			Detail:   fmt.Sprintf("The folder %s holds no *%s or *%s files. Run drover in the folder that holds the configuration, or name it with --chdir.", dir, NativeSuffix, JSONSuffix),
+			Detail:   fmt.Sprintf("The folder %s holds no *%s or *%s files. Run drover in the folder that holds the configuration.", dir, NativeSuffix, JSONSuffix),
 		})
 	}
 	return cfg, append(diags, cfg.load(srcs)...)

@@ -178,3 +178,25 @@ var cmpSortRefs = cmp.Transformer("sort", func(in []refSummary) map[string]refSu
 	}
 	return out
 })
+
+func TestReservedTypo(t *testing.T) {
+	tests := []struct{ root, want string }{
+		{"vars", "var"},
+		{"locals", "local"},
+		{"hosts", "host"},
+		{"sefl", "self"},
+		{"eahc", "each"},
+		{"value", ""},
+		{"drive", ""},
+		{"var", ""},
+		{"vr", ""},
+		{"network_identity", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.root, func(t *testing.T) {
+			if got := reservedTypo(tt.root); got != tt.want {
+				t.Fatalf("reservedTypo(%q) = %q, want %q", tt.root, got, tt.want)
+			}
+		})
+	}
+}

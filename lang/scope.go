@@ -51,12 +51,6 @@ func sharedFor(dir string, applyTime bool) *folderShared {
 	return v.(*folderShared)
 }
 
-// Functions returns the functions expressions of this scope may call.
-// The map is shared: do not modify it.
-func (s *Scope) Functions() map[string]function.Function {
-	return sharedFor(s.BaseDir, s.ApplyTime).functions
-}
-
 // EvalExpr evaluates expr and converts the result to want
 // (cty.DynamicPseudoType for any).
 func (s *Scope) EvalExpr(expr hcl.Expression, want cty.Type) (cty.Value, hcl.Diagnostics) {

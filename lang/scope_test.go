@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -344,4 +345,35 @@ func diagsText(diags hcl.Diagnostics) string {
 		b.WriteString(d.Summary + ": " + d.Detail + "\n")
 	}
 	return b.String()
+}
+
+// TestEvalConcurrently evaluates one body from many goroutines at once, as
+// the planner does for the instances of a resource (run with -race).
+func TestEvalConcurrently(t *testing.T) {
+	body := parseBody(t, "name = \"${var.region}-${count.index}\"\nlabels = [for i in range(2) : format(\"%s%d\", local.prefix, i)]\n")
+	spec := hcldec.ObjectSpec{
+		"name":   &hcldec.AttrSpec{Name: "name", Type: cty.String},
+		"labels": &hcldec.AttrSpec{Name: "labels", Type: cty.List(cty.String)},
+	}
+	data := newTestData()
+	errs := make(chan error, 64)
+	for i := range 64 {
+		go func() {
+			s := &Scope{Data: data, Instance: Instance{Key: addrs.IntK(i)}}
+			v, diags := s.EvalBody(body, spec)
+			switch {
+			case diags.HasErrors():
+				errs <- diags
+			case v.GetAttr("name").AsString() != fmt.Sprintf("eu-%d", i):
+				errs <- fmt.Errorf("instance %d got %#v", i, v)
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
