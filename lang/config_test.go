@@ -239,3 +239,40 @@ func TestFormatFile(t *testing.T) {
 		t.Fatalf("Format: %q", got)
 	}
 }
+
+func TestLoadJSONSyntax(t *testing.T) {
+	cfg := loadTestConfig(t, "testdata/load/json_full")
+	if cfg.Drover == nil || cfg.Drover.Backend.Type != "local" || cfg.Hosts["fs2"] == nil {
+		t.Fatalf("drover or host: %+v", cfg.Drover)
+	}
+	if v := cfg.Variables["n"]; v == nil || v.Type != cty.Number || !v.Sensitive || !v.Default.RawEquals(cty.NumberIntVal(2)) {
+		t.Fatalf("variable: %+v", v)
+	}
+	x := cfg.Resources[res("value", "x")]
+	if x == nil || x.Count == nil || x.Provider != "value" || !x.Lifecycle.IgnoreAllChanges || !x.Lifecycle.PreventDestroy {
+		t.Fatalf("resource: %+v", x)
+	}
+	if cfg.Resources[addrs.Resource{Mode: addrs.Data, Type: "value", Name: "y"}] == nil {
+		t.Fatal("data source missing")
+	}
+	if o := cfg.Outputs["o"]; o == nil || len(o.DependsOn) != 1 {
+		t.Fatalf("output: %+v", o)
+	}
+	rb := cfg.Runbooks["failover"]
+	if rb == nil || len(rb.Steps) != 3 || len(rb.Steps["post"].After) != 1 || rb.Steps["hold"].Resources[res("value", "held")] == nil {
+		t.Fatalf("runbook: %+v", rb)
+	}
+	vars, diags := FinalizeVariables(cfg, nil)
+	if diags.HasErrors() {
+		t.Fatal(diagsText(diags))
+	}
+	scope := &Scope{Data: &testData{vars: vars}}
+	n, diags := scope.EvalCount(x.Count)
+	if !diags.HasErrors() || !strings.Contains(diagsText(diags), "Sensitive values") {
+		t.Fatalf("count from a sensitive variable: %d %v", n, diags)
+	}
+	refs, diags := ExprRefs(cfg.Locals["name"].Expr)
+	if diags.HasErrors() || len(refs) != 1 || refs[0].Name != "n" {
+		t.Fatalf("refs of a JSON template: %+v %v", refs, diags)
+	}
+}

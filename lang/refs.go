@@ -73,6 +73,9 @@ func attrStep(t hcl.Traversal, i int) (string, bool) {
 
 // parseRef reads one traversal as a reference.
 func parseRef(t hcl.Traversal) (Ref, *hcl.Diagnostic) {
+	if len(t) == 0 {
+		return Ref{}, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid reference", Detail: "A reference needs at least a name."}
+	}
 	root := t.RootName()
 	named := func(kind RefKind, example string) (Ref, *hcl.Diagnostic) {
 		name, ok := attrStep(t, 1)
