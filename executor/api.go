@@ -36,9 +36,3 @@ type Hooks interface {
 	Progress(addr addrs.Instance, p providers.Progress)
 	Finished(addr addrs.Instance, action plan.Action, diags hcl.Diagnostics)
 }
-
-// Apply applies p on top of prior and returns the new state (also with
-// errors: every change that finished is in it).
-func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) (*state.State, hcl.Diagnostics) {
-	panic("unimplemented")
-}

@@ -1,0 +1,383 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/planner/dag"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// applier is one apply run. The state is changed only under mu, and every
+// change is journalled before mu is released, so the journal never lags
+// the state the walk has seen.
+type applier struct {
+	plan *plan.Plan
+	opts Options
+
+	mu    sync.RWMutex
+	state *state.State
+	diags hcl.Diagnostics
+}
+
+// Apply applies p on top of prior and returns the new state (also with
+// errors: every change that finished is in it). prior is the stored state
+// the plan was made against; the plan's refreshed state is preferred when
+// the plan carries one.
+func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) (*state.State, hcl.Diagnostics) {
+	if p.Errored {
+		return prior, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plan cannot be applied",
+			Detail: "This plan stopped at an error while it was made. Fix the errors and plan again."}}
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	base := prior
+	if p.PriorState != nil {
+		base = p.PriorState
+	}
+	if base == nil {
+		base = state.New()
+	}
+	a := &applier{plan: p, opts: opts, state: base.DeepCopy()}
+	a.state.Lineage, a.state.Serial = prior.Lineage, prior.Serial
+	if p.Mode == plan.RefreshOnly {
+		return a.state, a.finish(ctx)
+	}
+
+	g := applyGraph(p.Changes)
+	if cycles := g.Cycles(); len(cycles) > 0 {
+		return a.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cycle in the apply order",
+			Detail: fmt.Sprintf("The changes cannot be ordered: %v. This is a bug in Drover; please report it with the plan.", cycles[0])}}
+	}
+	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, n node) error {
+		if n.barrier != noBarrier {
+			return nil
+		}
+		if d := a.applyChange(ctx, p.Changes[n.change]); d.HasErrors() {
+			return errors.New("change failed")
+		}
+		return nil
+	})
+	if walkErr != nil && ctx.Err() != nil {
+		a.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Apply interrupted",
+			Detail: "The apply was cancelled: changes already running were allowed to finish and are recorded in the state; nothing else was started. Run plan or apply again to continue."}})
+	}
+	if p.Mode == plan.Destroy {
+		a.mu.Lock()
+		for addr := range a.state.Instances {
+			if addr.Mode == addrs.Data {
+				a.state.Remove(addr)
+			}
+		}
+		a.mu.Unlock()
+	}
+	diags := a.diags
+	if !diags.HasErrors() {
+		diags = append(diags, a.finish(ctx)...)
+	}
+	return a.state, diags
+}
+
+func (a *applier) addDiags(d hcl.Diagnostics) {
+	a.mu.Lock()
+	a.diags = append(a.diags, d...)
+	a.mu.Unlock()
+}
+
+// finish evaluates the root outputs over the final state.
+func (a *applier) finish(ctx context.Context) hcl.Diagnostics {
+	if a.opts.Finalizer == nil {
+		return nil
+	}
+	if a.plan.Mode == plan.Destroy {
+		a.state.Outputs = map[string]state.Output{}
+		return nil
+	}
+	outs, diags := a.opts.Finalizer.Outputs(ctx, a.state)
+	if diags.HasErrors() {
+		return diags
+	}
+	a.state.Outputs = outs
+	return diags
+}
+
+// record changes the state and journals the change in one step.
+func (a *applier) record(e state.JournalEntry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case e.Set != nil:
+		a.state.Set(e.Set)
+	case e.Remove != nil:
+		a.state.Remove(*e.Remove)
+	}
+	if a.opts.Journal == nil {
+		return nil
+	}
+	if err := a.opts.Journal.Record(e); err != nil {
+		return fmt.Errorf("recording %s in the state journal: %w", entryAddr(e), err)
+	}
+	return nil
+}
+
+func entryAddr(e state.JournalEntry) string {
+	if e.Set != nil {
+		return e.Set.Addr.String()
+	}
+	if e.Remove != nil {
+		return e.Remove.String()
+	}
+	return "output"
+}
+
+// applyChange runs one change through its provider and records the result.
+func (a *applier) applyChange(ctx context.Context, c *plan.Change) (diags hcl.Diagnostics) {
+	hooks := a.opts.Hooks
+	if hooks != nil {
+		hooks.Started(c.Addr, c.Action)
+		defer func() { hooks.Finished(c.Addr, c.Action, diags) }()
+	}
+	defer func() { a.addDiags(diags) }()
+
+	prov, _, err := a.opts.Providers.Get(ctx, c.Provider)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Provider failed to start", Detail: fmt.Sprintf("%s: %s", c.Addr, err)}}
+	}
+	if c.ConfigUnknown {
+		final, d := a.finalize(ctx, c)
+		if d.HasErrors() {
+			return d
+		}
+		c = final
+	}
+	if c.BeforeRedacted {
+		a.mu.RLock()
+		if inst := a.state.Instance(c.Addr); inst != nil {
+			c.Before = inst.Attrs
+		}
+		a.mu.RUnlock()
+	}
+	if c.Action == plan.Read {
+		return a.readData(ctx, prov, c)
+	}
+	progress := func(p providers.Progress) {
+		if hooks != nil {
+			hooks.Progress(c.Addr, p)
+		}
+	}
+	switch c.Action {
+	case plan.Delete:
+		return a.delete(ctx, prov, c, progress)
+	case plan.DeleteThenCreate:
+		if d := a.delete(ctx, prov, c, progress); d.HasErrors() {
+			return d
+		}
+		return a.create(ctx, prov, c, cty.NullVal(c.Before.Type()), progress)
+	case plan.CreateThenDelete:
+		old := *c
+		if d := a.create(ctx, prov, c, cty.NullVal(c.Before.Type()), progress); d.HasErrors() {
+			return d
+		}
+		return a.delete(ctx, prov, &old, progress)
+	case plan.Create:
+		return a.create(ctx, prov, c, cty.NullVal(c.After.Type()), progress)
+	default:
+		return a.create(ctx, prov, c, c.Before, progress)
+	}
+}
+
+func (a *applier) finalize(ctx context.Context, c *plan.Change) (*plan.Change, hcl.Diagnostics) {
+	if a.opts.Finalizer == nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot finish planning",
+			Detail: fmt.Sprintf("%s has values only known during apply, and this apply has no configuration to evaluate them.", c.Addr)}}
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.opts.Finalizer.Finalize(ctx, c, a.state)
+}
+
+// create applies a create or an update: prior is null for a create. The
+// object is journalled as pending before a create, so that an apply killed
+// during the call leaves a trace the next plan reads back.
+func (a *applier) create(ctx context.Context, prov providers.Provider, c *plan.Change, prior cty.Value, progress func(providers.Progress)) hcl.Diagnostics {
+	inst := &state.Instance{
+		Addr: c.Addr, Provider: c.Provider, Status: state.Ready,
+		SensitivePaths: c.SensitivePaths, Dependencies: c.Dependencies,
+		CreateBeforeDestroy: c.CreateBeforeDestroy,
+	}
+	if prior.IsNull() {
+		pending := *inst
+		pending.Status = state.Pending
+		pending.Attrs = unknownAsNull(c.After)
+		if err := a.record(state.JournalEntry{Set: &pending}); err != nil {
+			return errDiag(c.Addr, err)
+		}
+	}
+	resp := prov.Apply(ctx, providers.ApplyRequest{
+		TypeName: c.Addr.Type, Prior: prior, Planned: c.After, PlannedPrivate: c.Private, Progress: progress,
+	})
+	diags := providerDiags(resp.Diagnostics, c)
+	newVal := resp.New
+	switch {
+	case newVal == cty.NilVal || newVal.IsNull():
+		if prior.IsNull() {
+			if err := a.record(state.JournalEntry{Remove: &c.Addr}); err != nil {
+				diags = append(diags, errDiag(c.Addr, err)...)
+			}
+			if !diags.HasErrors() {
+				diags = append(diags, inconsistent(c, "the provider returned no object after creating it")...)
+			}
+			return diags
+		}
+		newVal = prior
+	case !newVal.IsWhollyKnown():
+		diags = append(diags, inconsistent(c, "the provider left values unknown after apply")...)
+		newVal = unknownAsNull(newVal)
+	case !diags.HasErrors():
+		if msg := contradicts(c.After, newVal); msg != "" {
+			diags = append(diags, inconsistent(c, msg)...)
+		}
+	}
+	inst.Attrs = newVal
+	inst.Private = resp.Private
+	if diags.HasErrors() {
+		inst.Status = state.Tainted
+	}
+	if err := a.record(state.JournalEntry{Set: inst}); err != nil {
+		diags = append(diags, errDiag(c.Addr, err)...)
+	}
+	return diags
+}
+
+// delete applies a delete, or the delete half of a replace; the object of
+// a create-then-delete replace is already replaced in state.
+func (a *applier) delete(ctx context.Context, prov providers.Provider, c *plan.Change, progress func(providers.Progress)) hcl.Diagnostics {
+	resp := prov.Apply(ctx, providers.ApplyRequest{
+		TypeName: c.Addr.Type, Prior: c.Before, Planned: cty.NullVal(c.Before.Type()), Progress: progress,
+	})
+	diags := providerDiags(resp.Diagnostics, c)
+	if diags.HasErrors() {
+		return diags
+	}
+	if c.Action == plan.CreateThenDelete {
+		return diags
+	}
+	if err := a.record(state.JournalEntry{Remove: &c.Addr}); err != nil {
+		diags = append(diags, errDiag(c.Addr, err)...)
+	}
+	return diags
+}
+
+func (a *applier) readData(ctx context.Context, prov providers.Provider, c *plan.Change) hcl.Diagnostics {
+	resp := prov.ReadData(ctx, providers.ReadDataRequest{TypeName: c.Addr.Type, Config: c.After})
+	diags := providerDiags(resp.Diagnostics, c)
+	if diags.HasErrors() {
+		return diags
+	}
+	inst := &state.Instance{Addr: c.Addr, Provider: c.Provider, Status: state.Ready, Attrs: resp.State, SensitivePaths: c.SensitivePaths}
+	if err := a.record(state.JournalEntry{Set: inst}); err != nil {
+		diags = append(diags, errDiag(c.Addr, err)...)
+	}
+	return diags
+}
+
+// contradicts reports how applied differs from a value known in planned.
+func contradicts(planned, applied cty.Value) string {
+	var msg string
+	cty.Walk(planned, func(p cty.Path, pv cty.Value) (bool, error) {
+		if msg != "" || !pv.IsKnown() {
+			return false, nil
+		}
+		if pv.Type().IsPrimitiveType() || pv.IsNull() {
+			av, err := p.Apply(applied)
+			if err != nil || !av.RawEquals(pv) {
+				msg = fmt.Sprintf("%s was planned as %s but is %s after apply", pathString(p), valueString(pv), valueString(av))
+			}
+			return false, nil
+		}
+		return true, nil
+	})
+	return msg
+}
+
+func pathString(p cty.Path) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case cty.GetAttrStep:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			b.WriteString(fmt.Sprintf("[%s]", valueString(s.Key)))
+		}
+	}
+	if b.Len() == 0 {
+		return "the object"
+	}
+	return b.String()
+}
+
+func valueString(v cty.Value) string {
+	switch {
+	case v == cty.NilVal || v.IsNull():
+		return "null"
+	case !v.IsKnown():
+		return "(unknown)"
+	case v.Type() == cty.String:
+		return fmt.Sprintf("%q", v.AsString())
+	case v.Type() == cty.Number:
+		return v.AsBigFloat().Text('f', -1)
+	case v.Type() == cty.Bool:
+		return fmt.Sprint(v.True())
+	}
+	return v.Type().FriendlyName()
+}
+
+// unknownAsNull replaces unknown values with nulls, for recording an object
+// whose final values are not known yet.
+func unknownAsNull(v cty.Value) cty.Value {
+	out, _ := cty.Transform(v, func(_ cty.Path, x cty.Value) (cty.Value, error) {
+		if !x.IsKnown() {
+			return cty.NullVal(x.Type()), nil
+		}
+		return x, nil
+	})
+	return out
+}
+
+func inconsistent(c *plan.Change, msg string) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Provider produced an inconsistent result",
+		Detail: fmt.Sprintf("Applying %s: %s. This is a bug in provider %q; the object is marked tainted and will be replaced on the next apply.", c.Addr, msg, c.Provider)}}
+}
+
+func errDiag(addr addrs.Instance, err error) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to record the change", Detail: fmt.Sprintf("%s: %s", addr, err)}}
+}
+
+func providerDiags(pd providers.Diagnostics, c *plan.Change) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, d := range pd {
+		sev := hcl.DiagError
+		if d.Severity == providers.Warning {
+			sev = hcl.DiagWarning
+		}
+		detail := d.Detail
+		if detail != "" {
+			detail += "\n\n"
+		}
+		detail += fmt.Sprintf("(from provider %q, applying %s)", c.Provider, c.Addr)
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail})
+	}
+	return diags
+}

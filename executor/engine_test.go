@@ -1,0 +1,316 @@
+package executor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin"
+	"github.com/drover-dr/drover/providers/sdk"
+	"github.com/drover-dr/drover/state"
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// registry serves the built-in core provider in-process; the plugin path
+// is covered by the CLI's end-to-end tests.
+func registry() *providers.Registry {
+	return providers.NewRegistry(providers.Entry{
+		Name:    "core",
+		Factory: func() (providers.Provider, error) { return sdk.New(builtin.Provider("core")), nil },
+		Types:   []string{"file", "value"},
+	})
+}
+
+type engine struct {
+	t     *testing.T
+	dir   string
+	reg   *providers.Registry
+	state *state.State
+}
+
+func newEngine(t *testing.T) *engine {
+	reg := registry()
+	t.Cleanup(func() { reg.Close() })
+	return &engine{t: t, dir: t.TempDir(), reg: reg, state: state.New()}
+}
+
+func (e *engine) write(src string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *engine) plan(opts planner.Options) (*plan.Plan, *lang.Config, hcl.Diagnostics) {
+	e.t.Helper()
+	cfg, diags := lang.LoadDir(e.dir)
+	if diags.HasErrors() {
+		return nil, cfg, diags
+	}
+	vars, d := lang.FinalizeVariables(cfg, opts.Variables)
+	if d.HasErrors() {
+		return nil, cfg, d
+	}
+	opts.Variables = vars
+	opts.Providers = e.reg
+	p, d := planner.Plan(context.Background(), cfg, e.state, opts)
+	return p, cfg, append(diags, d...)
+}
+
+// actions renders a plan's changes as "ADDR ACTION" lines.
+func actions(p *plan.Plan) []string {
+	var out []string
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			out = append(out, c.Addr.String()+" "+c.Action.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// apply plans and applies src, failing the test on any error.
+func (e *engine) apply(src string, opts planner.Options) *plan.Plan {
+	e.t.Helper()
+	e.write(src)
+	p, cfg, diags := e.plan(opts)
+	if diags.HasErrors() {
+		e.t.Fatalf("plan: %s", diags.Error())
+	}
+	opts.Providers = e.reg
+	opts.Variables = p.Variables
+	s, diags := Apply(context.Background(), p, e.state, Options{Providers: e.reg, Finalizer: planner.NewFinalizer(cfg, opts)})
+	if diags.HasErrors() {
+		e.t.Fatalf("apply: %s", diags.Error())
+	}
+	e.state = s
+	return p
+}
+
+func TestEngineLifecycle(t *testing.T) {
+	steps := []struct {
+		name string
+		src  string
+		opts planner.Options
+		want []string
+	}{
+		{
+			name: "create",
+			src: `
+host "fs1" { root = "sim/fs1" }
+resource "value" "a" { input = "one" }
+resource "value" "b" { input = value.a.output }
+resource "file" "f" {
+  host    = host.fs1
+  path    = "/etc/dr.conf"
+  content = "peer=${value.b.output}\n"
+}`,
+			want: []string{"file.f +", "value.a +", "value.b +"},
+		},
+		{
+			name: "no changes",
+			src: `
+host "fs1" { root = "sim/fs1" }
+resource "value" "a" { input = "one" }
+resource "value" "b" { input = value.a.output }
+resource "file" "f" {
+  host    = host.fs1
+  path    = "/etc/dr.conf"
+  content = "peer=${value.b.output}\n"
+}`,
+		},
+		{
+			name: "update flows through references",
+			src: `
+host "fs1" { root = "sim/fs1" }
+resource "value" "a" { input = "two" }
+resource "value" "b" { input = value.a.output }
+resource "file" "f" {
+  host    = host.fs1
+  path    = "/etc/dr.conf"
+  content = "peer=${value.b.output}\n"
+}`,
+			want: []string{"file.f ~", "value.a ~", "value.b ~"},
+		},
+		{
+			name: "replace by trigger, delete removed",
+			src: `
+resource "value" "a" {
+  input            = "two"
+  triggers_replace = 1
+}`,
+			want: []string{"file.f -", "value.a -/+", "value.b -"},
+		},
+		{
+			name: "count grows",
+			src: `
+resource "value" "a" {
+  input            = "two"
+  triggers_replace = 1
+}
+resource "value" "n" {
+  count = 3
+  input = "n${count.index}"
+}`,
+			want: []string{"value.n[0] +", "value.n[1] +", "value.n[2] +"},
+		},
+		{
+			name: "count shrinks",
+			src: `
+resource "value" "a" {
+  input            = "two"
+  triggers_replace = 1
+}
+resource "value" "n" {
+  count = 1
+  input = "n${count.index}"
+}`,
+			want: []string{"value.n[1] -", "value.n[2] -"},
+		},
+	}
+	e := newEngine(t)
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			e.t = t
+			p := e.apply(st.src, st.opts)
+			if diff := cmp.Diff(st.want, actions(p)); diff != "" {
+				t.Fatalf("actions (-want +got):\n%s", diff)
+			}
+			again, _, diags := e.plan(st.opts)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			if got := actions(again); len(got) != 0 {
+				t.Fatalf("plan after apply is not empty: %v", got)
+			}
+		})
+	}
+	if got, err := os.ReadFile(filepath.Join(e.dir, "sim/fs1/etc/dr.conf")); err == nil {
+		t.Fatalf("file resource not deleted: %q", got)
+	}
+}
+
+func TestEngineUnknownUntilApply(t *testing.T) {
+	e := newEngine(t)
+	e.write(`
+resource "value" "a" { input = "x" }
+resource "value" "b" { input = value.a.id }
+output "b" { value = value.b.output }
+`)
+	p, _, diags := e.plan(planner.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, c := range p.Changes {
+		if c.Addr.Name == "b" && (!c.ConfigUnknown || c.After.GetAttr("input").IsKnown()) {
+			t.Fatalf("value.b input should be unknown until apply: %#v", c.After)
+		}
+	}
+	e.apply(`
+resource "value" "a" { input = "x" }
+resource "value" "b" { input = value.a.id }
+output "b" { value = value.b.output }
+`, planner.Options{})
+	a := e.state.Resource(p.Changes[0].Addr.Resource)[0].Attrs.GetAttr("id")
+	out := e.state.Outputs["b"].Value
+	if !out.RawEquals(a) {
+		t.Fatalf("output b = %#v, want value.a.id %#v", out, a)
+	}
+}
+
+func TestEngineErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		summary string
+		detail  string
+	}{
+		{
+			name: "cycle",
+			src: `
+resource "value" "a" { input = value.b.output }
+resource "value" "b" { input = value.a.output }`,
+			summary: "Cycle in configuration",
+			detail:  "value.a, value.b",
+		},
+		{
+			name:    "undeclared resource",
+			src:     `resource "value" "a" { input = value.bb.output }` + "\n" + `resource "value" "b" {}`,
+			summary: "Reference to undeclared resource",
+			detail:  `Did you mean "value.b"?`,
+		},
+		{
+			name:    "unknown type",
+			src:     `resource "vaule" "a" {}`,
+			summary: "Unknown resource type",
+		},
+		{
+			name:    "unknown attribute",
+			src:     `resource "value" "a" { inptu = 1 }`,
+			summary: "Unsupported argument",
+			detail:  `"input"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t)
+			e.write(tt.src)
+			_, _, diags := e.plan(planner.Options{})
+			if !diags.HasErrors() {
+				t.Fatal("want an error")
+			}
+			d := diags.Errs()[0].(*hcl.Diagnostic)
+			if d.Summary != tt.summary || !strings.Contains(d.Detail, tt.detail) {
+				t.Fatalf("got %q: %q", d.Summary, d.Detail)
+			}
+		})
+	}
+}
+
+func TestEnginePreventDestroy(t *testing.T) {
+	e := newEngine(t)
+	e.apply(`
+resource "value" "a" {
+  input = 1
+  lifecycle { prevent_destroy = true }
+}`, planner.Options{})
+	_, _, diags := e.plan(planner.Options{Mode: plan.Destroy})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "prevent_destroy") {
+		t.Fatalf("destroy should be refused: %v", diags)
+	}
+}
+
+func TestEngineSensitiveVariable(t *testing.T) {
+	e := newEngine(t)
+	p := e.apply(`
+variable "secret" {
+  type      = string
+  sensitive = true
+  default   = "hunter2"
+}
+resource "value" "a" { input = var.secret }
+`, planner.Options{})
+	c := p.Changes[0]
+	if len(c.SensitivePaths) == 0 {
+		t.Fatal("sensitive input not tracked")
+	}
+	b, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "hunter2") {
+		t.Fatal("plan document leaks the sensitive value")
+	}
+	if got := e.state.Resource(c.Addr.Resource)[0].Attrs.GetAttr("input"); !got.RawEquals(cty.StringVal("hunter2")) {
+		t.Fatalf("state should keep the value, got %#v", got)
+	}
+}

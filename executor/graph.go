@@ -1,0 +1,94 @@
+package executor
+
+import (
+	"fmt"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/planner/dag"
+	"github.com/drover-dr/drover/planner/plan"
+)
+
+// node of the apply graph: a change (by index into the plan's changes) or
+// a barrier that stands for a group of changes of one resource, so that
+// resources with many instances cost N+M edges instead of N×M.
+type node struct {
+	change  int
+	barrier barrier
+	res     addrs.Resource
+}
+
+type barrier byte
+
+const (
+	noBarrier barrier = iota
+	// upBarrier: every create, update or replace of a resource is done.
+	upBarrier
+	// allBarrier: every change of a resource is done.
+	allBarrier
+)
+
+func (n node) String() string {
+	switch n.barrier {
+	case upBarrier:
+		return n.res.String() + " (created or updated)"
+	case allBarrier:
+		return n.res.String() + " (all changes)"
+	}
+	return fmt.Sprintf("change %d", n.change)
+}
+
+// applyGraph orders the changes of p:
+//   - a create, update or replace waits for the creates, updates and
+//     replaces of the resources it depends on;
+//   - a delete waits for every change of the resources that depend on the
+//     deleted one (dependents let go before their dependency goes).
+func applyGraph(changes []*plan.Change) *dag.Graph[node] {
+	g := dag.New[node]()
+	dependents := map[addrs.Resource][]addrs.Resource{}
+	seenDep := map[[2]addrs.Resource]bool{}
+	for i, c := range changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		n := node{change: i, res: c.Addr.Resource}
+		g.Add(n)
+		all := node{barrier: allBarrier, res: c.Addr.Resource}
+		g.Add(all)
+		g.Connect(all, n)
+		if c.Action != plan.Delete {
+			up := node{barrier: upBarrier, res: c.Addr.Resource}
+			g.Add(up)
+			g.Connect(up, n)
+		}
+		for _, d := range c.Dependencies {
+			k := [2]addrs.Resource{d, c.Addr.Resource}
+			if !seenDep[k] {
+				seenDep[k] = true
+				dependents[d] = append(dependents[d], c.Addr.Resource)
+			}
+		}
+	}
+	for i, c := range changes {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		n := node{change: i, res: c.Addr.Resource}
+		if c.Action == plan.Delete {
+			for _, dep := range dependents[c.Addr.Resource] {
+				if dep == c.Addr.Resource {
+					continue
+				}
+				if all := (node{barrier: allBarrier, res: dep}); g.Has(all) {
+					g.Connect(n, all)
+				}
+			}
+			continue
+		}
+		for _, d := range c.Dependencies {
+			if up := (node{barrier: upBarrier, res: d}); g.Has(up) {
+				g.Connect(n, up)
+			}
+		}
+	}
+	return g
+}

@@ -1,0 +1,93 @@
+package planner
+
+import (
+	"context"
+	"sync"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// refresh reads every managed instance of prior through its provider, in
+// parallel, and returns the refreshed copy with what drifted. An object its
+// provider reports gone is dropped from the refreshed state.
+func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []*plan.Change, hcl.Diagnostics) {
+	refreshed := prior.DeepCopy()
+	if r.opts.SkipRefresh {
+		return refreshed, nil, nil
+	}
+	var (
+		mu    sync.Mutex
+		drift []*plan.Change
+		diags hcl.Diagnostics
+		wg    sync.WaitGroup
+	)
+	for _, addr := range prior.SortedAddrs() {
+		inst := prior.Instances[addr]
+		if addr.Mode == addrs.Data {
+			continue
+		}
+		if r.targeted != nil && !r.targeted[addr.Resource] {
+			continue
+		}
+		rs, d := typeSchema(ctx, r.opts.Providers, addr.Mode, addr.Type, inst.Provider, hcl.Range{})
+		if d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
+		wg.Add(1)
+		r.sem <- struct{}{}
+		go func() {
+			defer func() { <-r.sem; wg.Done() }()
+			if r.opts.Hooks != nil {
+				r.opts.Hooks.Refreshing(addr)
+			}
+			resp := rs.client.Read(ctx, providers.ReadRequest{TypeName: addr.Type, Prior: inst.Attrs, Private: inst.Private})
+			if r.opts.Hooks != nil {
+				r.opts.Hooks.Refreshed(addr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if resp.Diagnostics.HasErrors() {
+				diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource))...)
+				return
+			}
+			newVal := resp.New
+			if newVal.IsNull() {
+				refreshed.Remove(addr)
+				if inst.Status != state.Pending {
+					drift = append(drift, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete,
+						Before: inst.Attrs, After: cty.NullVal(inst.Attrs.Type()), SensitivePaths: inst.SensitivePaths})
+				}
+				return
+			}
+			ri := refreshed.Instance(addr)
+			ri.Attrs = newVal
+			ri.Private = resp.Private
+			if inst.Status == state.Pending {
+				// The object exists: an interrupted apply got far enough to make it.
+				ri.Status = state.Ready
+				return
+			}
+			if !newVal.RawEquals(inst.Attrs) {
+				drift = append(drift, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Update,
+					Before: inst.Attrs, After: newVal, SensitivePaths: inst.SensitivePaths})
+			}
+		}()
+	}
+	wg.Wait()
+	return refreshed, drift, diags
+}
+
+// resourceRange is the declaration of addr, or an empty range when the
+// resource is only in state.
+func (r *run) resourceRange(addr addrs.Resource) hcl.Range {
+	if rc, ok := r.cfg.Resources[addr]; ok {
+		return rc.DeclRange
+	}
+	return hcl.Range{}
+}

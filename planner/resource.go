@@ -1,0 +1,394 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/schema"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// expansion is the set of instances a resource block declares.
+type expansion struct {
+	kind expansionKind
+	keys []addrs.Key
+	each map[string]cty.Value
+}
+
+func (r *run) expand(rc *lang.Resource) (expansion, hcl.Diagnostics) {
+	scope := r.scope(lang.Instance{})
+	switch {
+	case rc.Count != nil:
+		n, diags := scope.EvalCount(rc.Count)
+		if diags.HasErrors() {
+			return expansion{}, diags
+		}
+		keys := make([]addrs.Key, n)
+		for i := range keys {
+			keys[i] = addrs.IntK(i)
+		}
+		return expansion{kind: expandCount, keys: keys}, diags
+	case rc.ForEach != nil:
+		m, diags := scope.EvalForEach(rc.ForEach)
+		if diags.HasErrors() {
+			return expansion{}, diags
+		}
+		keys := make([]addrs.Key, 0, len(m))
+		for k := range m {
+			keys = append(keys, addrs.StrK(k))
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].Str < keys[j].Str })
+		return expansion{kind: expandForEach, keys: keys, each: m}, diags
+	}
+	return expansion{keys: []addrs.Key{{}}}, nil
+}
+
+// planResource plans every instance of one resource block and publishes the
+// resource's planned value for the resources that reference it.
+func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnostics {
+	rc := r.cfg.Resources[addr]
+	exp, diags := r.expand(rc)
+	if diags.HasErrors() {
+		return diags
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		ivs  = make([]instanceValue, 0, len(exp.keys))
+		errs hcl.Diagnostics
+	)
+	for _, key := range exp.keys {
+		if ctx.Err() != nil {
+			break
+		}
+		inst := lang.Instance{Key: key}
+		if exp.kind == expandForEach {
+			inst.EachValue = exp.each[key.Str]
+		}
+		wg.Add(1)
+		r.sem <- struct{}{}
+		go func() {
+			defer func() { <-r.sem; wg.Done() }()
+			iv, d := r.planInstance(ctx, rc, addr.Instance(key), inst)
+			mu.Lock()
+			ivs = append(ivs, iv)
+			errs = append(errs, d...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	diags = append(diags, errs...)
+	r.vals.setResource(addr, resourceValue(exp.kind, ivs))
+	r.planGoneInstances(addr, exp)
+	return diags
+}
+
+// planInstance evaluates and plans one instance. It returns the value that
+// references to the instance see (planned, with unknowns).
+func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.Instance, inst lang.Instance) (instanceValue, hcl.Diagnostics) {
+	rs := r.schemas[addr.Resource]
+	iv := instanceValue{key: addr.Key, val: cty.UnknownVal(rs.schema.Block.ImpliedType())}
+	cfgVal, diags := r.scope(inst).EvalBody(rc.Config, rs.spec)
+	if diags.HasErrors() {
+		return iv, diags
+	}
+	cfgVal, pvm := cfgVal.UnmarkDeepWithPaths()
+	sensitive := append(pathsOf(pvm), rs.sensitive...)
+	if len(pvm) > 0 {
+		// A provider may derive computed values from sensitive inputs
+		// (value.output is the input); none of them may be shown.
+		sensitive = append(sensitive, computedPaths(rs.schema.Block)...)
+	}
+	iv.sensitive = sensitive
+
+	if addr.Mode == addrs.Data {
+		return r.readData(ctx, rc, rs, addr, cfgVal, iv)
+	}
+
+	priorInst := r.refreshed.Instance(addr)
+	prior := cty.NullVal(rs.schema.Block.ImpliedType())
+	var priorPrivate []byte
+	if priorInst != nil {
+		prior, priorPrivate = priorInst.Attrs, priorInst.Private
+		cfgVal = ignoreChanges(cfgVal, prior, rc.Lifecycle)
+	}
+	resp := r.providerPlan(ctx, rs, addr, prior, cfgVal, priorPrivate)
+	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange)...)
+	if resp.Diagnostics.HasErrors() {
+		return iv, diags
+	}
+	change := &plan.Change{
+		Addr:                addr,
+		Provider:            rs.provider,
+		Before:              prior,
+		After:               resp.Planned,
+		SensitivePaths:      sensitive,
+		Private:             resp.PlannedPrivate,
+		Description:         resp.Description,
+		Dependencies:        r.graph.resourceDeps[addr.Resource],
+		CreateBeforeDestroy: rc.Lifecycle.CreateBeforeDestroy,
+		ConfigUnknown:       !cfgVal.IsWhollyKnown(),
+	}
+	switch {
+	case priorInst == nil:
+		change.Action = plan.Create
+		change.Before = cty.NullVal(prior.Type())
+	case priorInst.Status == state.Tainted || priorInst.Status == state.Pending:
+		change.Reason = plan.ReasonTainted
+		if priorInst.Status == state.Pending {
+			change.Reason = plan.ReasonPendingCreate
+		}
+		d := r.planReplace(ctx, rs, change, cfgVal)
+		diags = append(diags, d...)
+	case r.replace[addr]:
+		change.Reason = plan.ReasonRequested
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+	case len(changedPaths(prior, resp.Planned, resp.RequiresReplace)) > 0:
+		change.RequiresReplace = changedPaths(prior, resp.Planned, resp.RequiresReplace)
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+	case resp.Planned.RawEquals(prior):
+		change.Action = plan.NoOp
+	default:
+		change.Action = plan.Update
+	}
+	if change.Action.IsReplace() && rc.Lifecycle.PreventDestroy {
+		diags = append(diags, preventDestroy(addr, rc.DeclRange))
+	}
+	if diags.HasErrors() {
+		return iv, diags
+	}
+	r.addChange(change)
+	iv.val = change.After
+	return iv, diags
+}
+
+func (r *run) providerPlan(ctx context.Context, rs resourceSchema, addr addrs.Instance, prior, config cty.Value, priorPrivate []byte) providers.PlanResponse {
+	return rs.client.Plan(ctx, planRequest(rs, addr, prior, config, priorPrivate))
+}
+
+func planRequest(rs resourceSchema, addr addrs.Instance, prior, config cty.Value, priorPrivate []byte) providers.PlanRequest {
+	return providers.PlanRequest{
+		TypeName:     addr.Type,
+		Prior:        prior,
+		Proposed:     rs.schema.Block.ProposedNew(prior, config),
+		Config:       config,
+		PriorPrivate: priorPrivate,
+	}
+}
+
+// planReplace re-plans a change as a create from nothing, keeping its
+// Before, and picks the replace order from the lifecycle.
+func (r *run) planReplace(ctx context.Context, rs resourceSchema, c *plan.Change, config cty.Value) hcl.Diagnostics {
+	null := cty.NullVal(c.Before.Type())
+	resp := r.providerPlan(ctx, rs, c.Addr, null, config, nil)
+	rc := r.cfg.Resources[c.Addr.Resource]
+	diags := providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange)
+	c.After = resp.Planned
+	c.Private = resp.PlannedPrivate
+	if resp.Description != "" {
+		c.Description = resp.Description
+	}
+	c.Action = plan.DeleteThenCreate
+	if c.CreateBeforeDestroy {
+		c.Action = plan.CreateThenDelete
+	}
+	return diags
+}
+
+// readData reads a data source at plan time when its configuration is
+// known, and defers the read to apply otherwise.
+func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema, addr addrs.Instance, config cty.Value, iv instanceValue) (instanceValue, hcl.Diagnostics) {
+	if !config.IsWhollyKnown() {
+		r.addChange(&plan.Change{Addr: addr, Provider: rs.provider, Action: plan.Read, Reason: plan.ReasonDeferredConfig,
+			Before: cty.NullVal(iv.val.Type()), After: iv.val, SensitivePaths: iv.sensitive,
+			Dependencies: r.graph.resourceDeps[addr.Resource], ConfigUnknown: true})
+		return iv, nil
+	}
+	resp := rs.client.ReadData(ctx, providers.ReadDataRequest{TypeName: addr.Type, Config: config})
+	diags := providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange)
+	if diags.HasErrors() {
+		return iv, diags
+	}
+	iv.val = resp.State
+	r.mu.Lock()
+	r.refreshed.Set(&state.Instance{Addr: addr, Provider: rs.provider, SchemaVersion: rs.schema.Version,
+		Status: state.Ready, Attrs: resp.State, SensitivePaths: iv.sensitive})
+	r.mu.Unlock()
+	return iv, diags
+}
+
+// planGoneInstances plans deletes for instances of addr in state that the
+// expansion no longer declares (count lowered, for_each key removed).
+func (r *run) planGoneInstances(addr addrs.Resource, exp expansion) {
+	want := make(map[addrs.Key]bool, len(exp.keys))
+	for _, k := range exp.keys {
+		want[k] = true
+	}
+	for _, inst := range r.refreshed.Resource(addr) {
+		if want[inst.Addr.Key] {
+			continue
+		}
+		reason := plan.ReasonNoConfig
+		switch inst.Addr.Key.Kind {
+		case addrs.IntKey:
+			reason = plan.ReasonCountIndex
+		case addrs.StrKey:
+			reason = plan.ReasonEachKey
+		}
+		r.planDelete(inst, reason)
+	}
+}
+
+func (r *run) planDelete(inst *state.Instance, reason plan.Reason) {
+	if inst.Addr.Mode == addrs.Data {
+		return
+	}
+	if rc, ok := r.cfg.Resources[inst.Addr.Resource]; ok && rc.Lifecycle.PreventDestroy {
+		r.addDiags(hcl.Diagnostics{preventDestroy(inst.Addr, rc.DeclRange)})
+		return
+	}
+	r.addChange(&plan.Change{
+		Addr:           inst.Addr,
+		Provider:       inst.Provider,
+		Action:         plan.Delete,
+		Reason:         reason,
+		Before:         inst.Attrs,
+		After:          cty.NullVal(inst.Attrs.Type()),
+		SensitivePaths: inst.SensitivePaths,
+		Dependencies:   inst.Dependencies,
+	})
+}
+
+// planOrphans plans deletes for state instances whose resource block is gone.
+func (r *run) planOrphans() hcl.Diagnostics {
+	for _, addr := range r.refreshed.SortedAddrs() {
+		if _, ok := r.cfg.Resources[addr.Resource]; ok {
+			continue
+		}
+		if r.targeted != nil && !r.targetsInstance(addr) {
+			continue
+		}
+		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNoConfig)
+	}
+	return nil
+}
+
+func (r *run) targetsInstance(addr addrs.Instance) bool {
+	for _, t := range r.opts.Targets {
+		if t.Resource == addr.Resource && (t.Key.Kind == addrs.NoKey || t.Key == addr.Key) {
+			return true
+		}
+	}
+	return false
+}
+
+// planDestroy plans the deletion of every managed object in state.
+func (r *run) planDestroy() hcl.Diagnostics {
+	for _, addr := range r.refreshed.SortedAddrs() {
+		if r.targeted != nil && !r.targeted[addr.Resource] {
+			continue
+		}
+		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNone)
+	}
+	return r.diags
+}
+
+func preventDestroy(addr addrs.Instance, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Instance cannot be destroyed",
+		Detail: fmt.Sprintf("%s has lifecycle.prevent_destroy set, but the plan would destroy it. "+
+			"Remove prevent_destroy first if you mean to destroy it, or change the plan (e.g. --target) so that it does not.", addr),
+		Subject: rng.Ptr(),
+	}
+}
+
+// changedPaths keeps the paths of candidates whose value differs between
+// before and after.
+func changedPaths(before, after cty.Value, candidates []cty.Path) []cty.Path {
+	var out []cty.Path
+	for _, p := range candidates {
+		b, errB := p.Apply(before)
+		a, errA := p.Apply(after)
+		if (errB != nil) != (errA != nil) || (errB == nil && !b.RawEquals(a)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func pathsOf(pvm []cty.PathValueMarks) []cty.Path {
+	out := make([]cty.Path, len(pvm))
+	for i, m := range pvm {
+		out[i] = m.Path
+	}
+	return out
+}
+
+// ignoreChanges replaces the ignored attributes of config with the prior
+// values, so that changes to them do not show in the plan.
+func ignoreChanges(config, prior cty.Value, lc lang.Lifecycle) cty.Value {
+	if prior.IsNull() || (len(lc.IgnoreChanges) == 0 && !lc.IgnoreAllChanges) {
+		return config
+	}
+	var paths []cty.Path
+	if lc.IgnoreAllChanges {
+		for name := range config.Type().AttributeTypes() {
+			paths = append(paths, cty.GetAttrPath(name))
+		}
+	}
+	for _, t := range lc.IgnoreChanges {
+		if p, ok := traversalPath(t); ok {
+			paths = append(paths, p)
+		}
+	}
+	out, _ := cty.Transform(config, func(p cty.Path, v cty.Value) (cty.Value, error) {
+		for _, ig := range paths {
+			if p.Equals(ig) {
+				if pv, err := ig.Apply(prior); err == nil && pv.Type().Equals(v.Type()) {
+					return pv, nil
+				}
+			}
+		}
+		return v, nil
+	})
+	return out
+}
+
+func traversalPath(t hcl.Traversal) (cty.Path, bool) {
+	var p cty.Path
+	for _, step := range t {
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			p = p.GetAttr(s.Name)
+		case hcl.TraverseAttr:
+			p = p.GetAttr(s.Name)
+		case hcl.TraverseIndex:
+			p = p.Index(s.Key)
+		default:
+			return nil, false
+		}
+	}
+	return p, len(p) > 0
+}
+
+func computedPaths(b *schema.Block) []cty.Path {
+	var out []cty.Path
+	for name, a := range b.Attributes {
+		if a.Computed && !a.Optional {
+			out = append(out, cty.GetAttrPath(name))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i][0].(cty.GetAttrStep).Name < out[j][0].(cty.GetAttrStep).Name
+	})
+	return out
+}

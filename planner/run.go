@@ -1,0 +1,328 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// run is one planning pass. Fields written during the walk are guarded by mu.
+type run struct {
+	cfg     *lang.Config
+	opts    Options
+	schemas map[addrs.Resource]resourceSchema
+	graph   *configGraph
+	vals    *values
+	// refreshed is the prior state after refresh; read-only during the walk.
+	refreshed *state.State
+	// targeted is the set of resources to plan when --target is given.
+	targeted map[addrs.Resource]bool
+	replace  map[addrs.Instance]bool
+	// sem bounds provider calls in flight to Parallelism.
+	sem chan struct{}
+
+	mu      sync.Mutex
+	changes []*plan.Change
+	outputs []*plan.OutputChange
+	diags   hcl.Diagnostics
+}
+
+func (r *run) addDiags(d hcl.Diagnostics) {
+	if len(d) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.diags = append(r.diags, d...)
+	r.mu.Unlock()
+}
+
+func (r *run) addChange(c *plan.Change) {
+	r.mu.Lock()
+	r.changes = append(r.changes, c)
+	r.mu.Unlock()
+	if r.opts.Hooks != nil {
+		r.opts.Hooks.Planned(c)
+	}
+}
+
+// Plan computes the plan. The returned plan is non-nil whenever anything
+// was planned, also with errors (then Errored is set).
+func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Options) (*plan.Plan, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if opts.Mode == "" {
+		opts.Mode = plan.Normal
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	if prior == nil {
+		prior = state.New()
+	}
+	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism)}
+
+	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	r.schemas = schemas
+	graph, d := buildGraph(cfg, schemas)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	r.graph = graph
+	if d := r.resolveTargets(); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+
+	refreshed, drift, d := r.refresh(ctx, prior)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	r.refreshed = refreshed
+
+	p := &plan.Plan{
+		Mode:       opts.Mode,
+		Lineage:    prior.Lineage,
+		Serial:     prior.Serial,
+		ConfigHash: cfg.Hash(),
+		Variables:  opts.Variables,
+		Drift:      drift,
+		PriorState: refreshed,
+		Targets:    opts.Targets,
+	}
+	switch opts.Mode {
+	case plan.Destroy:
+		diags = append(diags, r.planDestroy()...)
+	case plan.RefreshOnly:
+		r.walk(ctx, true)
+		diags = append(diags, r.diags...)
+	default:
+		r.walk(ctx, false)
+		diags = append(diags, r.diags...)
+		if !diags.HasErrors() {
+			diags = append(diags, r.planOrphans()...)
+		}
+	}
+	p.Changes = r.changes
+	p.Outputs = r.outputs
+	p.Errored = diags.HasErrors()
+	p.Sort()
+	return p, diags
+}
+
+// resolveTargets expands --target into the set of resources to plan: the
+// targets and everything they depend on.
+func (r *run) resolveTargets() hcl.Diagnostics {
+	r.replace = map[addrs.Instance]bool{}
+	for _, a := range r.opts.Replace {
+		r.replace[a] = true
+	}
+	if len(r.opts.Targets) == 0 {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	r.targeted = map[addrs.Resource]bool{}
+	var visit func(a addrs.Resource)
+	visit = func(a addrs.Resource) {
+		if r.targeted[a] {
+			return
+		}
+		r.targeted[a] = true
+		for _, d := range r.graph.resourceDeps[a] {
+			visit(d)
+		}
+	}
+	for _, t := range r.opts.Targets {
+		if _, ok := r.cfg.Resources[t.Resource]; !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Target not in configuration",
+				Detail:   fmt.Sprintf("The target %s names no resource block of this configuration. Check the address with `drover state list`.", t),
+			})
+			continue
+		}
+		visit(t.Resource)
+	}
+	return diags
+}
+
+// walk evaluates the configuration in dependency order and plans every
+// resource. With refreshOnly it only evaluates values and outputs.
+func (r *run) walk(ctx context.Context, refreshOnly bool) {
+	err := r.graph.g.Walk(ctx, r.opts.Parallelism, func(ctx context.Context, n node) error {
+		var d hcl.Diagnostics
+		kind, name, _ := strings.Cut(string(n), ".")
+		switch kind {
+		case "var":
+		case "local":
+			d = r.evalLocal(name)
+		case "host":
+			d = r.evalHost(name)
+		case "output":
+			d = r.evalOutput(name)
+		default:
+			addr, err := addrs.ParseResource(string(n))
+			if err != nil {
+				return err
+			}
+			switch {
+			case refreshOnly || (r.targeted != nil && !r.targeted[addr]):
+				r.vals.setResource(addr, resourceValueFromState(r.refreshed, addr))
+			default:
+				d = r.planResource(ctx, addr)
+			}
+		}
+		r.addDiags(d)
+		if d.HasErrors() {
+			return errors.New("diagnostics")
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() != nil {
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Planning interrupted", Detail: "The plan was cancelled before it finished; nothing was changed."}})
+	}
+}
+
+func (r *run) scope(inst lang.Instance) *lang.Scope {
+	return &lang.Scope{Data: r.vals, BaseDir: r.cfg.Dir, Instance: inst}
+}
+
+func (r *run) evalLocal(name string) hcl.Diagnostics {
+	v, d := r.scope(lang.Instance{}).EvalExpr(r.cfg.Locals[name].Expr, cty.DynamicPseudoType)
+	r.vals.setLocal(name, v)
+	return d
+}
+
+func (r *run) evalHost(name string) hcl.Diagnostics {
+	v, d := r.scope(lang.Instance{}).EvalBody(r.cfg.Hosts[name].Config, hostSpec)
+	if d.HasErrors() {
+		return d
+	}
+	r.vals.setHost(name, hostValue(name, v))
+	return d
+}
+
+func (r *run) evalOutput(name string) hcl.Diagnostics {
+	o := r.cfg.Outputs[name]
+	v, d := r.scope(lang.Instance{}).EvalExpr(o.Expr, cty.DynamicPseudoType)
+	if d.HasErrors() {
+		return d
+	}
+	unmarked, pvm := v.UnmarkDeepWithPaths()
+	sensitive := o.Sensitive
+	if len(pvm) > 0 && !o.Sensitive {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Output refers to sensitive values",
+			Detail:   "This output's value is derived from sensitive values. Add `sensitive = true` to the output block to show that you mean to expose it.",
+			Subject:  o.DeclRange.Ptr(),
+		}}
+	}
+	before := cty.NullVal(cty.DynamicPseudoType)
+	action := plan.Create
+	if prev, ok := r.refreshed.Outputs[name]; ok {
+		before = prev.Value
+		action = plan.Update
+		if unmarked.IsWhollyKnown() && prev.Value.RawEquals(unmarked) {
+			action = plan.NoOp
+		}
+	}
+	r.mu.Lock()
+	r.outputs = append(r.outputs, &plan.OutputChange{Name: name, Action: action, Before: before, After: unmarked, Sensitive: sensitive})
+	r.mu.Unlock()
+	return d
+}
+
+// providerDiags turns a provider's diagnostics into configuration
+// diagnostics pointing at the attribute they are about when it can be
+// found in body, else at the resource block.
+func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instance, body hcl.Body, fallback hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, d := range pd {
+		sev := hcl.DiagError
+		if d.Severity == providers.Warning {
+			sev = hcl.DiagWarning
+		}
+		subject := attrRange(body, d.Path)
+		if subject == nil {
+			subject = fallback.Ptr()
+		}
+		detail := d.Detail
+		if detail != "" {
+			detail += "\n\n"
+		}
+		detail += fmt.Sprintf("(from provider %q, for %s)", provider, addr)
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail, Subject: subject})
+	}
+	return diags
+}
+
+// attrRange finds the source range of the top-level attribute a path starts
+// with, when the body is native syntax.
+func attrRange(body hcl.Body, path cty.Path) *hcl.Range {
+	if len(path) == 0 || body == nil {
+		return nil
+	}
+	step, ok := path[0].(cty.GetAttrStep)
+	if !ok {
+		return nil
+	}
+	attrs, _ := body.JustAttributes()
+	if a, ok := attrs[step.Name]; ok {
+		return a.Range.Ptr()
+	}
+	return nil
+}
+
+// Validate checks cfg against the providers' schemas without state:
+// every resource body decodes, every reference resolves, no cycles.
+func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hcl.Diagnostics {
+	schemas, diags := lookupSchemas(ctx, reg, cfg)
+	if diags.HasErrors() {
+		return diags
+	}
+	_, d := buildGraph(cfg, schemas)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return diags
+	}
+	for addr, r := range cfg.Resources {
+		rs := schemas[addr]
+		// Decoding with unknown inputs checks names and structure only.
+		scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
+		val, d := scope.EvalBody(r.Config, rs.spec)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		kind := providers.KindResource
+		if addr.Mode == addrs.Data {
+			kind = providers.KindData
+		}
+		unmarked, _ := val.UnmarkDeep()
+		resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: addr.Type, Config: unmarked})
+		diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr.Instance(addrs.Key{}), r.Config, r.DeclRange)...)
+	}
+	return diags
+}
+
+// unknownData answers every reference with an unknown value.
+type unknownData struct{}
+
+func (unknownData) Var(string) cty.Value                 { return cty.DynamicVal }
+func (unknownData) Local(string) cty.Value               { return cty.DynamicVal }
+func (unknownData) Host(string) cty.Value                { return cty.DynamicVal }
+func (unknownData) Resource(addrs.Resource) cty.Value    { return cty.DynamicVal }

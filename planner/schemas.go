@@ -1,0 +1,130 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/schema"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// resourceSchema is what the planner needs to know about one resource
+// block's type, looked up once per run.
+type resourceSchema struct {
+	provider  string
+	client    providers.Provider
+	schema    *schema.Resource
+	spec      hcldec.Spec
+	sensitive []cty.Path
+}
+
+// hostSpec decodes a host block; the name is added from the block label.
+var hostSpec = hcldec.ObjectSpec{
+	"address":   &hcldec.AttrSpec{Name: "address", Type: cty.String},
+	"root":      &hcldec.AttrSpec{Name: "root", Type: cty.String},
+	"transport": &hcldec.AttrSpec{Name: "transport", Type: cty.String},
+	"user":      &hcldec.AttrSpec{Name: "user", Type: cty.String},
+	"port":      &hcldec.AttrSpec{Name: "port", Type: cty.Number},
+}
+
+// hostValue completes a decoded host block into a value of host.Type.
+func hostValue(name string, decoded cty.Value) cty.Value {
+	attrs := map[string]cty.Value{"name": cty.StringVal(name)}
+	for attr, ty := range host.Type.AttributeTypes() {
+		if attr == "name" {
+			continue
+		}
+		v := decoded.GetAttr(attr)
+		if v.IsNull() {
+			v = cty.NullVal(ty)
+		}
+		attrs[attr] = v
+	}
+	if attrs["transport"].IsNull() {
+		attrs["transport"] = cty.StringVal("local")
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// lookupSchemas resolves the provider of every resource in cfg (and every
+// type in extra, e.g. orphaned state) and fetches its schema.
+func lookupSchemas(ctx context.Context, reg *providers.Registry, cfg *lang.Config) (map[addrs.Resource]resourceSchema, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := make(map[addrs.Resource]resourceSchema, len(cfg.Resources))
+	byType := map[string]resourceSchema{}
+	addrsSorted := make([]addrs.Resource, 0, len(cfg.Resources))
+	for a := range cfg.Resources {
+		addrsSorted = append(addrsSorted, a)
+	}
+	sort.Slice(addrsSorted, func(i, j int) bool { return addrsSorted[i].String() < addrsSorted[j].String() })
+	for _, addr := range addrsSorted {
+		r := cfg.Resources[addr]
+		key := string(addr.Mode) + r.Provider + "|" + addr.Type
+		if rs, ok := byType[key]; ok {
+			out[addr] = rs
+			continue
+		}
+		rs, d := typeSchema(ctx, reg, addr.Mode, addr.Type, r.Provider, r.TypeRange)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		byType[key] = rs
+		out[addr] = rs
+	}
+	return out, diags
+}
+
+// typeSchema resolves one type to its provider and schema.
+func typeSchema(ctx context.Context, reg *providers.Registry, mode addrs.Mode, typeName, explicit string, rng hcl.Range) (resourceSchema, hcl.Diagnostics) {
+	name, ok := reg.Resolve(typeName, explicit)
+	if !ok {
+		return resourceSchema{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown resource type",
+			Detail: fmt.Sprintf("No available provider serves %q. Run `drover providers` to list the providers and the types they serve; "+
+				"a third-party provider must be listed in required_providers and installed with `drover init`.", typeName),
+			Subject: rng.Ptr(),
+		}}
+	}
+	client, ps, err := reg.Get(ctx, name)
+	if err != nil {
+		return resourceSchema{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Provider failed to start",
+			Detail:   err.Error(),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	types := ps.ResourceTypes
+	kind := "resource type"
+	if mode == addrs.Data {
+		types, kind = ps.DataSources, "data source"
+	}
+	rs, ok := types[typeName]
+	if !ok {
+		var names []string
+		for n := range types {
+			names = append(names, n)
+		}
+		detail := fmt.Sprintf("Provider %q has no %s %q.", name, kind, typeName)
+		if s := lang.NearestName(typeName, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		return resourceSchema{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unknown " + kind, Detail: detail, Subject: rng.Ptr()}}
+	}
+	return resourceSchema{
+		provider:  name,
+		client:    client,
+		schema:    rs,
+		spec:      rs.Block.DecoderSpec(),
+		sensitive: rs.Block.SensitivePaths(),
+	}, nil
+}
