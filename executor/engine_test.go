@@ -31,13 +31,13 @@ func registry() *providers.Registry {
 }
 
 type engine struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	reg   *providers.Registry
 	state *state.State
 }
 
-func newEngine(t *testing.T) *engine {
+func newEngine(t testing.TB) *engine {
 	reg := registry()
 	t.Cleanup(func() { reg.Close() })
 	return &engine{t: t, dir: t.TempDir(), reg: reg, state: state.New()}

@@ -95,7 +95,7 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 // references to the instance see (planned, with unknowns).
 func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.Instance, inst lang.Instance) (instanceValue, hcl.Diagnostics) {
 	rs := r.schemas[addr.Resource]
-	iv := instanceValue{key: addr.Key, val: cty.UnknownVal(rs.schema.Block.ImpliedType())}
+	iv := instanceValue{key: addr.Key, val: cty.UnknownVal(rs.implied)}
 	cfgVal, diags := r.scope(inst).EvalBody(rc.Config, rs.spec)
 	if diags.HasErrors() {
 		return iv, diags
@@ -114,7 +114,7 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 	}
 
 	priorInst := r.refreshed.Instance(addr)
-	prior := cty.NullVal(rs.schema.Block.ImpliedType())
+	prior := cty.NullVal(rs.implied)
 	var priorPrivate []byte
 	if priorInst != nil {
 		prior, priorPrivate = priorInst.Attrs, priorInst.Private
@@ -232,7 +232,7 @@ func (r *run) planGoneInstances(addr addrs.Resource, exp expansion) {
 	for _, k := range exp.keys {
 		want[k] = true
 	}
-	for _, inst := range r.refreshed.Resource(addr) {
+	for _, inst := range r.byResource[addr] {
 		if want[inst.Addr.Key] {
 			continue
 		}

@@ -23,8 +23,11 @@ type run struct {
 	schemas map[addrs.Resource]resourceSchema
 	graph   *configGraph
 	vals    *values
-	// refreshed is the prior state after refresh; read-only during the walk.
+	// refreshed is the prior state after refresh; read-only during the
+	// walk, except for data sources read, which are set under mu.
 	refreshed *state.State
+	// byResource indexes refreshed by resource, built once before the walk.
+	byResource map[addrs.Resource][]*state.Instance
 	// targeted is the set of resources to plan when --target is given.
 	targeted map[addrs.Resource]bool
 	replace  map[addrs.Instance]bool
@@ -92,6 +95,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		return nil, diags
 	}
 	r.refreshed = refreshed
+	r.byResource = indexByResource(refreshed)
 
 	p := &plan.Plan{
 		Mode:       opts.Mode,
@@ -180,7 +184,7 @@ func (r *run) walk(ctx context.Context, refreshOnly bool) {
 			}
 			switch {
 			case refreshOnly || (r.targeted != nil && !r.targeted[addr]):
-				r.vals.setResource(addr, resourceValueFromState(r.refreshed, addr))
+				r.vals.setResource(addr, resourceValueFromInstances(r.byResource[addr]))
 			default:
 				d = r.planResource(ctx, addr)
 			}
@@ -326,3 +330,11 @@ func (unknownData) Var(string) cty.Value                 { return cty.DynamicVal
 func (unknownData) Local(string) cty.Value               { return cty.DynamicVal }
 func (unknownData) Host(string) cty.Value                { return cty.DynamicVal }
 func (unknownData) Resource(addrs.Resource) cty.Value    { return cty.DynamicVal }
+
+func indexByResource(s *state.State) map[addrs.Resource][]*state.Instance {
+	out := map[addrs.Resource][]*state.Instance{}
+	for _, addr := range s.SortedAddrs() {
+		out[addr.Resource] = append(out[addr.Resource], s.Instances[addr])
+	}
+	return out
+}

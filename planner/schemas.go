@@ -22,6 +22,7 @@ type resourceSchema struct {
 	client    providers.Provider
 	schema    *schema.Resource
 	spec      hcldec.Spec
+	implied   cty.Type
 	sensitive []cty.Path
 }
 
@@ -125,6 +126,7 @@ func typeSchema(ctx context.Context, reg *providers.Registry, mode addrs.Mode, t
 		client:    client,
 		schema:    rs,
 		spec:      rs.Block.DecoderSpec(),
+		implied:   rs.Block.ImpliedType(),
 		sensitive: rs.Block.SensitivePaths(),
 	}, nil
 }

@@ -112,7 +112,10 @@ func resourceValue(expansion expansionKind, insts []instanceValue) cty.Value {
 // resourceValueFromState builds a resource's value from what the state
 // holds, for resources this run does not plan (targeting, refresh-only).
 func resourceValueFromState(s *state.State, addr addrs.Resource) cty.Value {
-	insts := s.Resource(addr)
+	return resourceValueFromInstances(s.Resource(addr))
+}
+
+func resourceValueFromInstances(insts []*state.Instance) cty.Value {
 	kind := expandNone
 	ivs := make([]instanceValue, 0, len(insts))
 	for _, in := range insts {

@@ -10,21 +10,17 @@ func (b *Block) ProposedNew(prior, config cty.Value) cty.Value {
 	if config.IsNull() || !config.IsKnown() {
 		return config
 	}
-	if prior.IsNull() || !prior.IsKnown() {
-		prior = cty.NullVal(b.ImpliedType())
-	}
+	noPrior := prior.IsNull() || !prior.IsKnown()
 	attrs := make(map[string]cty.Value, len(b.Attributes)+len(b.BlockTypes))
 	for name, a := range b.Attributes {
 		cv := config.GetAttr(name)
-		var pv cty.Value
-		if prior.IsNull() {
-			pv = cty.NullVal(a.Type)
-		} else {
+		pv := cty.NullVal(a.Type)
+		if !noPrior {
 			pv = prior.GetAttr(name)
 		}
 		switch {
 		case a.Computed && cv.IsNull():
-			if prior.IsNull() || pv.IsNull() && !a.Optional {
+			if noPrior || pv.IsNull() && !a.Optional {
 				attrs[name] = cty.UnknownVal(a.Type)
 			} else {
 				attrs[name] = pv
@@ -36,7 +32,7 @@ func (b *Block) ProposedNew(prior, config cty.Value) cty.Value {
 	for name, nb := range b.BlockTypes {
 		cv := config.GetAttr(name)
 		pv := cty.NullVal(cv.Type())
-		if !prior.IsNull() {
+		if !noPrior {
 			pv = prior.GetAttr(name)
 		}
 		attrs[name] = nb.proposed(pv, cv)
