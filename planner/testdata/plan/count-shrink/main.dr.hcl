@@ -1,0 +1,4 @@
+resource "value" "n" {
+  count = 1
+  input = "n${count.index}"
+}

@@ -1,0 +1,7 @@
+resource "value" "a" {
+  input = "a"
+}
+
+resource "value" "b" {
+  input = value.a.output
+}

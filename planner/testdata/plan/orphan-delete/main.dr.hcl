@@ -1,0 +1,3 @@
+resource "value" "kept" {
+  input = "k"
+}

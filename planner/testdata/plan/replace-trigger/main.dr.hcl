@@ -1,0 +1,4 @@
+resource "value" "a" {
+  input            = "same"
+  triggers_replace = 2
+}

@@ -1,0 +1,7 @@
+resource "value" "a" {
+  input = "x"
+}
+
+resource "value" "b" {
+  input = value.a.id
+}

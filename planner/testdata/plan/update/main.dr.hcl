@@ -1,0 +1,3 @@
+resource "value" "a" {
+  input = "new"
+}
