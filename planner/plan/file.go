@@ -242,6 +242,7 @@ func encodeValue(v cty.Value, redact []cty.Path) (*docValue, error) {
 	if err != nil {
 		return nil, err
 	}
+	sort.Slice(unknown, func(i, j int) bool { return fmt.Sprint(unknown[i]) < fmt.Sprint(unknown[j]) })
 	ty := clean.Type()
 	tb, err := ctyjson.MarshalType(ty)
 	if err != nil {

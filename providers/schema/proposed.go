@@ -12,8 +12,12 @@ func (b *Block) ProposedNew(prior, config cty.Value) cty.Value {
 	}
 	noPrior := prior.IsNull() || !prior.IsKnown()
 	attrs := make(map[string]cty.Value, len(b.Attributes)+len(b.BlockTypes))
+	cfgType := config.Type()
 	for name, a := range b.Attributes {
-		cv := config.GetAttr(name)
+		cv := cty.NullVal(a.Type)
+		if cfgType.HasAttribute(name) {
+			cv = config.GetAttr(name)
+		}
 		pv := cty.NullVal(a.Type)
 		if !noPrior {
 			pv = prior.GetAttr(name)
@@ -30,6 +34,9 @@ func (b *Block) ProposedNew(prior, config cty.Value) cty.Value {
 		}
 	}
 	for name, nb := range b.BlockTypes {
+		if !cfgType.HasAttribute(name) {
+			continue
+		}
 		cv := config.GetAttr(name)
 		pv := cty.NullVal(cv.Type())
 		if !noPrior {

@@ -72,9 +72,37 @@ type NestedBlock struct {
 	MaxItems int
 }
 
-// ImpliedType is the object type of a value that conforms to b.
+// ImpliedType is the object type of a value that conforms to b: every
+// attribute, computed ones included, and every nested block.
 func (b *Block) ImpliedType() cty.Type {
-	return hcldec.ImpliedType(b.DecoderSpec())
+	attrs := make(map[string]cty.Type, len(b.Attributes)+len(b.BlockTypes))
+	for name, a := range b.Attributes {
+		attrs[name] = a.Type
+	}
+	for name, nb := range b.BlockTypes {
+		inner := nb.Block.ImpliedType()
+		switch nb.Nesting {
+		case NestingSingle:
+			attrs[name] = inner
+		case NestingList:
+			attrs[name] = listOrTuple(inner)
+		case NestingSet:
+			attrs[name] = cty.Set(inner)
+		case NestingMap:
+			attrs[name] = cty.Map(inner)
+		}
+	}
+	return cty.Object(attrs)
+}
+
+// listOrTuple mirrors hcldec: a list of blocks whose type holds a dynamic
+// attribute cannot be a list (its elements may differ), so it is a tuple,
+// left dynamic until the configuration is known.
+func listOrTuple(elem cty.Type) cty.Type {
+	if elem.HasDynamicTypes() {
+		return cty.DynamicPseudoType
+	}
+	return cty.List(elem)
 }
 
 // DecoderSpec turns b into the hcldec spec that decodes a configuration body.
@@ -82,6 +110,9 @@ func (b *Block) ImpliedType() cty.Type {
 func (b *Block) DecoderSpec() hcldec.Spec {
 	spec := hcldec.ObjectSpec{}
 	for name, a := range b.Attributes {
+		if a.Computed && !a.Optional && !a.Required {
+			continue
+		}
 		spec[name] = &hcldec.AttrSpec{Name: name, Type: a.Type, Required: a.Required}
 	}
 	for name, nb := range b.BlockTypes {

@@ -1,0 +1,293 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/drover-dr/drover/providers"
+	pb "github.com/drover-dr/drover/providers/proto/v1"
+	"github.com/hashicorp/go-plugin"
+	"github.com/zclconf/go-cty/cty"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// client is a providers.Provider answered by a plugin process.
+type client struct {
+	name    string
+	rpc     pb.ProviderClient
+	process *plugin.Client
+}
+
+// failed turns a transport error into a diagnostic that names the provider
+// and the call, and says what the user can do.
+func (c *client) failed(call string, err error) providers.Diagnostics {
+	summary := fmt.Sprintf("Provider %q failed", c.name)
+	detail := fmt.Sprintf("The call %s failed: %v.", call, err)
+	switch {
+	case c.exited(err):
+		summary = fmt.Sprintf("Provider %q crashed", c.name)
+		detail = fmt.Sprintf("The provider process exited during %s. Changes that finished are kept in state; "+
+			"run with DROVER_LOG=debug and DROVER_LOG_PATH=FILE to see what it printed, then plan again.", call)
+	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
+		summary = fmt.Sprintf("Provider %q did not answer in time", c.name)
+		detail = fmt.Sprintf("The call %s passed its deadline; Drover asked the provider to stop.", call)
+	case status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled):
+		summary = fmt.Sprintf("Provider %q call cancelled", c.name)
+		detail = fmt.Sprintf("The call %s was cancelled; Drover asked the provider to stop.", call)
+	}
+	return providers.Diagnostics{{Severity: providers.Error, Summary: summary, Detail: detail}}
+}
+
+// exited reports whether the plugin process has ended. A broken connection
+// usually means it did; the process is reaped a moment after the socket
+// closes, so give it up to a second to show.
+func (c *client) exited(err error) bool {
+	if c.process == nil {
+		return false
+	}
+	if status.Code(err) != codes.Unavailable {
+		return c.process.Exited()
+	}
+	deadline := time.Now().Add(time.Second)
+	for !c.process.Exited() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return c.process.Exited()
+}
+
+// garbage is the diagnostic for an answer that cannot be decoded.
+func (c *client) garbage(call string, err error) providers.Diagnostics {
+	return providers.Diagnostics{{Severity: providers.Error,
+		Summary: fmt.Sprintf("Provider %q returned an invalid answer", c.name),
+		Detail:  fmt.Sprintf("The answer to %s could not be decoded: %v. This is a bug in the provider.", call, err)}}
+}
+
+// stopOnCancel sends Stop when ctx ends before the call returns, so a
+// provider doing long work gives up instead of running on unseen.
+func (c *client) stopOnCancel(ctx context.Context) func() {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c.rpc.Stop(sctx, &pb.Stop_Request{})
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (c *client) Schema(ctx context.Context, req providers.SchemaRequest) providers.SchemaResponse {
+	r, err := c.rpc.GetSchema(ctx, &pb.GetSchema_Request{})
+	if err != nil {
+		return providers.SchemaResponse{Diagnostics: c.failed("GetSchema", err)}
+	}
+	s, err := decodeSchema(r)
+	if err != nil {
+		return providers.SchemaResponse{Diagnostics: c.garbage("GetSchema", err)}
+	}
+	return providers.SchemaResponse{Schema: s, Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func (c *client) Configure(ctx context.Context, req providers.ConfigureRequest) providers.ConfigureResponse {
+	cfg, err := encodeValue(req.Config)
+	if err != nil {
+		return providers.ConfigureResponse{Diagnostics: c.garbage("Configure", err)}
+	}
+	r, err := c.rpc.Configure(ctx, &pb.Configure_Request{Config: cfg, Parallelism: int64(req.Parallelism)})
+	if err != nil {
+		return providers.ConfigureResponse{Diagnostics: c.failed("Configure", err)}
+	}
+	return providers.ConfigureResponse{Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func (c *client) Validate(ctx context.Context, req providers.ValidateRequest) providers.ValidateResponse {
+	cfg, err := encodeValue(req.Config)
+	if err != nil {
+		return providers.ValidateResponse{Diagnostics: c.garbage("Validate", err)}
+	}
+	r, err := c.rpc.Validate(ctx, &pb.Validate_Request{Kind: pb.Validate_Kind(req.Kind), TypeName: req.TypeName, Config: cfg})
+	if err != nil {
+		return providers.ValidateResponse{Diagnostics: c.failed("Validate", err)}
+	}
+	return providers.ValidateResponse{Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func (c *client) Read(ctx context.Context, req providers.ReadRequest) providers.ReadResponse {
+	call := "Read(" + req.TypeName + ")"
+	prior, err := encodeValue(req.Prior)
+	if err != nil {
+		return providers.ReadResponse{Diagnostics: c.garbage(call, err)}
+	}
+	defer c.stopOnCancel(ctx)()
+	r, err := c.rpc.Read(ctx, &pb.Read_Request{TypeName: req.TypeName, Prior: prior, Private: req.Private})
+	if err != nil {
+		return providers.ReadResponse{Diagnostics: c.failed(call, err)}
+	}
+	v, err := decodeValue(r.New)
+	if err != nil {
+		return providers.ReadResponse{Diagnostics: c.garbage(call, err)}
+	}
+	return providers.ReadResponse{New: v, Private: r.Private, Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func (c *client) Plan(ctx context.Context, req providers.PlanRequest) providers.PlanResponse {
+	call := "Plan(" + req.TypeName + ")"
+	vals, err := encodeValues(req.Prior, req.Proposed, req.Config)
+	if err != nil {
+		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
+	}
+	defer c.stopOnCancel(ctx)()
+	r, err := c.rpc.Plan(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
+	if err != nil {
+		return providers.PlanResponse{Diagnostics: c.failed(call, err)}
+	}
+	planned, err := decodeValue(r.Planned)
+	if err != nil {
+		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
+	}
+	return providers.PlanResponse{Planned: planned, RequiresReplace: decodePaths(r.RequiresReplace),
+		PlannedPrivate: r.PlannedPrivate, Description: r.Description, Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func encodeValues(vs ...cty.Value) ([]*pb.DynamicValue, error) {
+	out := make([]*pb.DynamicValue, len(vs))
+	for i, v := range vs {
+		dv, err := encodeValue(v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = dv
+	}
+	return out, nil
+}
+
+func (c *client) Apply(ctx context.Context, req providers.ApplyRequest) providers.ApplyResponse {
+	call := "Apply(" + req.TypeName + ")"
+	vals, err := encodeValues(req.Prior, req.Planned, req.Config)
+	if err != nil {
+		return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
+	}
+	defer c.stopOnCancel(ctx)()
+	stream, err := c.rpc.Apply(ctx, &pb.Apply_Request{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1], Config: vals[2], PlannedPrivate: req.PlannedPrivate})
+	if err != nil {
+		return providers.ApplyResponse{Diagnostics: c.failed(call, err)}
+	}
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return providers.ApplyResponse{Diagnostics: c.garbage(call, errors.New("the stream ended without a result"))}
+		}
+		if err != nil {
+			return providers.ApplyResponse{Diagnostics: c.failed(call, err)}
+		}
+		switch e := ev.Event.(type) {
+		case *pb.Apply_Event_Progress:
+			if req.Progress != nil && e.Progress != nil {
+				req.Progress(decodeProgress(e.Progress))
+			}
+		case *pb.Apply_Event_Result:
+			if e.Result == nil {
+				return providers.ApplyResponse{Diagnostics: c.garbage(call, errors.New("empty result"))}
+			}
+			v, err := decodeValue(e.Result.New)
+			if err != nil {
+				return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
+			}
+			return providers.ApplyResponse{New: v, Private: e.Result.Private, Diagnostics: decodeDiags(e.Result.Diagnostics)}
+		}
+	}
+}
+
+func (c *client) Import(ctx context.Context, req providers.ImportRequest) providers.ImportResponse {
+	call := "Import(" + req.TypeName + ")"
+	r, err := c.rpc.Import(ctx, &pb.Import_Request{TypeName: req.TypeName, Id: req.ID})
+	if err != nil {
+		return providers.ImportResponse{Diagnostics: c.failed(call, err)}
+	}
+	resp := providers.ImportResponse{Diagnostics: decodeDiags(r.Diagnostics)}
+	for _, im := range r.Imported {
+		v, err := decodeValue(im.State)
+		if err != nil {
+			return providers.ImportResponse{Diagnostics: c.garbage(call, err)}
+		}
+		resp.Imported = append(resp.Imported, providers.ImportedResource{TypeName: im.TypeName, State: v, Private: im.Private})
+	}
+	return resp
+}
+
+func (c *client) ReadData(ctx context.Context, req providers.ReadDataRequest) providers.ReadDataResponse {
+	call := "ReadData(" + req.TypeName + ")"
+	cfg, err := encodeValue(req.Config)
+	if err != nil {
+		return providers.ReadDataResponse{Diagnostics: c.garbage(call, err)}
+	}
+	defer c.stopOnCancel(ctx)()
+	r, err := c.rpc.ReadData(ctx, &pb.ReadData_Request{TypeName: req.TypeName, Config: cfg})
+	if err != nil {
+		return providers.ReadDataResponse{Diagnostics: c.failed(call, err)}
+	}
+	v, err := decodeValue(r.State)
+	if err != nil {
+		return providers.ReadDataResponse{Diagnostics: c.garbage(call, err)}
+	}
+	return providers.ReadDataResponse{State: v, Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+func (c *client) Invoke(ctx context.Context, req providers.InvokeRequest) providers.InvokeResponse {
+	call := "Invoke(" + req.Action + ")"
+	args, err := encodeValue(req.Args)
+	if err != nil {
+		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+	}
+	defer c.stopOnCancel(ctx)()
+	stream, err := c.rpc.Invoke(ctx, &pb.Invoke_Request{Action: req.Action, Args: args})
+	if err != nil {
+		return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+	}
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("the stream ended without a result"))}
+		}
+		if err != nil {
+			return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+		}
+		switch e := ev.Event.(type) {
+		case *pb.Invoke_Event_Progress:
+			if req.Progress != nil && e.Progress != nil {
+				req.Progress(decodeProgress(e.Progress))
+			}
+		case *pb.Invoke_Event_Result:
+			if e.Result == nil {
+				return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("empty result"))}
+			}
+			v, err := decodeValue(e.Result.Result)
+			if err != nil {
+				return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+			}
+			return providers.InvokeResponse{Result: v, Diagnostics: decodeDiags(e.Result.Diagnostics)}
+		}
+	}
+}
+
+func (c *client) Stop(ctx context.Context, req providers.StopRequest) providers.StopResponse {
+	r, err := c.rpc.Stop(ctx, &pb.Stop_Request{})
+	if err != nil {
+		return providers.StopResponse{Diagnostics: c.failed("Stop", err)}
+	}
+	return providers.StopResponse{Diagnostics: decodeDiags(r.Diagnostics)}
+}
+
+// Close ends the plugin process.
+func (c *client) Close() error {
+	if c.process != nil {
+		c.process.Kill()
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+// Package plugin carries the provider contract (providers.Provider) between
+// processes: a gRPC server adapter that serves a Provider in a plugin
+// process, a client adapter that stands in for it in Drover's process, and
+// the go-plugin glue (handshake cookie, mutual TLS, protocol version
+// negotiation). The .proto in providers/proto/v1 is the specification.
+//
+// The client never panics on a misbehaving provider: a crash, a hang past
+// the caller's deadline or an undecodable answer becomes an error
+// diagnostic naming the provider and the call. The plugin's stderr goes to
+// the logger handed to Factory, never to the user's terminal.
+package plugin

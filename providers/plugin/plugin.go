@@ -1,0 +1,102 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+
+	"github.com/drover-dr/drover/providers"
+	pb "github.com/drover-dr/drover/providers/proto/v1"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// ProtocolVersion is the major version of the provider protocol this
+// build speaks: the package drover.provider.v1.
+const ProtocolVersion = 1
+
+// handshake makes a provider binary refuse to run unless started by Drover
+// (it would otherwise wait for a handshake that never comes).
+var handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "DROVER_PLUGIN_MAGIC_COOKIE",
+	MagicCookieValue: "6b1f1c0e-provider-drover",
+}
+
+const pluginName = "provider"
+
+// grpcPlugin is go-plugin's view of a provider.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	impl providers.Provider
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterProviderServer(s, &server{impl: p.impl})
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &client{rpc: pb.NewProviderClient(conn)}, nil
+}
+
+// pluginSets lists the protocol versions served or accepted. A provider
+// built against another major version fails the negotiation.
+func pluginSets(impl providers.Provider) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{ProtocolVersion: {pluginName: &grpcPlugin{impl: impl}}}
+}
+
+// Serve serves p over the provider protocol and blocks until Drover ends
+// the process. Call it from a provider binary's main.
+func Serve(p providers.Provider) {
+	serve(ProtocolVersion, p)
+}
+
+func serve(version int, p providers.Provider) {
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, JSONFormat: true}),
+	})
+}
+
+var incompatible = regexp.MustCompile(`Plugin version: (\d+)`)
+
+// Factory returns a factory whose providers run in a process started from
+// cmd. name is the provider's name in diagnostics; logger receives the
+// plugin's stderr and go-plugin's own log.
+func Factory(name string, cmd func() *exec.Cmd, logger hclog.Logger) providers.Factory {
+	return func() (providers.Provider, error) {
+		if logger == nil {
+			logger = hclog.NewNullLogger()
+		}
+		pc := plugin.NewClient(&plugin.ClientConfig{
+			HandshakeConfig:  handshake,
+			VersionedPlugins: pluginSets(nil),
+			Cmd:              cmd(),
+			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+			AutoMTLS:         true,
+			Logger:           logger.Named(name),
+		})
+		rpc, err := pc.Client()
+		if err != nil {
+			pc.Kill()
+			if m := incompatible.FindStringSubmatch(err.Error()); m != nil {
+				return nil, fmt.Errorf("provider %q speaks protocol version %s, but this Drover speaks version %d: install a release of the provider built for protocol version %d",
+					name, m[1], ProtocolVersion, ProtocolVersion)
+			}
+			return nil, fmt.Errorf("starting provider %q: %w", name, err)
+		}
+		raw, err := rpc.Dispense(pluginName)
+		if err != nil {
+			pc.Kill()
+			return nil, fmt.Errorf("starting provider %q: %w", name, err)
+		}
+		c := raw.(*client)
+		c.name, c.process = name, pc
+		return c, nil
+	}
+}

@@ -1,0 +1,208 @@
+package plugin_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/core"
+	"github.com/drover-dr/drover/providers/conformance"
+	"github.com/drover-dr/drover/providers/plugin"
+	"github.com/drover-dr/drover/providers/sdk"
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The test binary doubles as a provider: started with DROVER_TEST_PLUGIN
+// set, it serves the core provider, misbehaving as the variable asks.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("DROVER_TEST_PLUGIN"); mode != "" {
+		p := &misbehaving{Provider: sdk.New(core.New()), mode: mode}
+		if v, err := strconv.Atoi(os.Getenv("DROVER_TEST_PLUGIN_VERSION")); err == nil {
+			plugin.ServeVersion(v, p)
+			return
+		}
+		plugin.Serve(p)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// misbehaving wraps a real provider and breaks its Apply on request.
+type misbehaving struct {
+	providers.Provider
+	mode string
+}
+
+func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) providers.ApplyResponse {
+	switch m.mode {
+	case "crash":
+		os.Exit(3)
+	case "hang":
+		select {}
+	case "panic":
+		panic("provider bug")
+	case "progress":
+		for i := int64(1); i <= 3; i++ {
+			req.Progress(providers.Progress{Done: i, Total: 3, Unit: "blocks"})
+		}
+	}
+	return m.Provider.Apply(ctx, req)
+}
+
+func factory(t testing.TB, mode string, env ...string) providers.Factory {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plugin.Factory("core", func() *exec.Cmd {
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), append([]string{"DROVER_TEST_PLUGIN=" + mode}, env...)...)
+		return cmd
+	}, hclog.NewNullLogger())
+}
+
+func TestConformanceThroughPlugin(t *testing.T) {
+	fs1 := host.Config{Name: "fs1", Root: t.TempDir()}.Value()
+	conformance.Run(t, factory(t, "ok"), []conformance.Case{
+		{
+			TypeName: "value",
+			Config:   cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("a"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)}),
+			Update:   cty.ObjectVal(map[string]cty.Value{"input": cty.ListVal([]cty.Value{cty.StringVal("b")}), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)}),
+		},
+		{
+			TypeName: "file",
+			Config: cty.ObjectVal(map[string]cty.Value{"host": fs1, "path": cty.StringVal("/etc/motd"),
+				"content": cty.StringVal("hello\n"), "mode": cty.StringVal("0644")}),
+			Update: cty.ObjectVal(map[string]cty.Value{"host": fs1, "path": cty.StringVal("/etc/motd"),
+				"content": cty.StringVal("bye\n"), "mode": cty.StringVal("0600")}),
+			External: true,
+		},
+	})
+}
+
+func valueCreate(t *testing.T, p providers.Provider) providers.ApplyRequest {
+	t.Helper()
+	ctx := context.Background()
+	sr := p.Schema(ctx, providers.SchemaRequest{})
+	if sr.Diagnostics.HasErrors() {
+		t.Fatal(sr.Diagnostics)
+	}
+	block := sr.Schema.ResourceTypes["value"].Block
+	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("x"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
+	prior := cty.NullVal(block.ImpliedType())
+	pr := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: block.ProposedNew(prior, cfg), Config: cfg})
+	if pr.Diagnostics.HasErrors() {
+		t.Fatal(pr.Diagnostics)
+	}
+	if !pr.Planned.GetAttr("id").IsKnown() == false {
+		t.Fatal("id should be unknown at plan time")
+	}
+	return providers.ApplyRequest{TypeName: "value", Prior: prior, Planned: pr.Planned, Config: cfg}
+}
+
+func TestMisbehavingProviders(t *testing.T) {
+	tests := []struct {
+		mode    string
+		timeout time.Duration
+		summary string
+	}{
+		{mode: "crash", summary: `Provider "core" crashed`},
+		{mode: "hang", timeout: 300 * time.Millisecond, summary: `Provider "core" did not answer in time`},
+		{mode: "panic", summary: "Provider panicked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			p, err := factory(t, tt.mode)()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			req := valueCreate(t, p)
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			resp := p.Apply(ctx, req)
+			if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != tt.summary {
+				t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, tt.summary)
+			}
+		})
+	}
+}
+
+func TestProgressStreams(t *testing.T) {
+	p, err := factory(t, "progress")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	req := valueCreate(t, p)
+	var got []int64
+	req.Progress = func(pr providers.Progress) { got = append(got, pr.Done) }
+	resp := p.Apply(context.Background(), req)
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(resp.Diagnostics)
+	}
+	if len(got) != 3 || got[2] != 3 {
+		t.Fatalf("progress events %v, want 1 2 3", got)
+	}
+	if !resp.New.GetAttr("output").RawEquals(cty.StringVal("x")) || !resp.New.GetAttr("id").IsKnown() {
+		t.Fatalf("applied value %#v", resp.New)
+	}
+}
+
+func TestVersionMismatch(t *testing.T) {
+	_, err := factory(t, "ok", "DROVER_TEST_PLUGIN_VERSION=2")()
+	if err == nil {
+		t.Fatal("a provider of protocol version 2 must be refused")
+	}
+	for _, want := range []string{"version 2", "version 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %q does not name %q", err, want)
+		}
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	p, err := factory(b, "ok")()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	sr := p.Schema(ctx, providers.SchemaRequest{})
+	block := sr.Schema.ResourceTypes["value"].Block
+	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("x"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
+	prior := cty.NullVal(block.ImpliedType())
+	proposed := block.ProposedNew(prior, cfg)
+	b.Run("plan", func(b *testing.B) {
+		b.SetParallelism(5)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: proposed, Config: cfg}); r.Diagnostics.HasErrors() {
+					b.Fatal(r.Diagnostics)
+				}
+			}
+		})
+	})
+	pr := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: proposed, Config: cfg})
+	b.Run("apply", func(b *testing.B) {
+		b.SetParallelism(5)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := p.Apply(ctx, providers.ApplyRequest{TypeName: "value", Prior: prior, Planned: pr.Planned, Config: cfg}); r.Diagnostics.HasErrors() {
+					b.Fatal(r.Diagnostics)
+				}
+			}
+		})
+	})
+}
