@@ -92,3 +92,14 @@ func applyGraph(changes []*plan.Change) *dag.Graph[node] {
 	}
 	return g
 }
+
+// GraphDOT renders the order apply would follow for p, for `drover graph --plan`.
+func GraphDOT(p *plan.Plan) string {
+	return applyGraph(p.Changes).DOT(func(n node) string {
+		if n.barrier != noBarrier {
+			return n.String()
+		}
+		c := p.Changes[n.change]
+		return c.Action.String() + " " + c.Addr.String()
+	})
+}

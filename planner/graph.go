@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/drover-dr/drover/providers"
 	"sort"
 	"strings"
 
@@ -228,4 +231,18 @@ func declRange(cfg *lang.Config, n node) *hcl.Range {
 		r = cfg.Resources[addr].DeclRange
 	}
 	return &r
+}
+
+// GraphDOT renders the configuration's dependency graph for `drover graph`.
+func GraphDOT(ctx context.Context, cfg *lang.Config, reg *providers.Registry) (string, hcl.Diagnostics) {
+	schemas, diags := lookupSchemas(ctx, reg, cfg)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	g, d := buildGraph(cfg, schemas)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	return g.g.DOT(func(n node) string { return string(n) }), diags
 }
