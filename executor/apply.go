@@ -16,9 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// applier is one apply run. The state is changed only under mu, and every
-// change is journalled before mu is released, so the journal never lags
-// the state the walk has seen.
+// applier is one apply run. The state is changed only under mu.
 type applier struct {
 	plan *plan.Plan
 	opts Options
@@ -26,6 +24,9 @@ type applier struct {
 	mu    sync.RWMutex
 	state *state.State
 	diags hcl.Diagnostics
+	// intended holds, for each object recorded as pending before the walk,
+	// what the state held before (nil for a create) until its change starts.
+	intended map[addrs.Instance]*state.Instance
 }
 
 // Apply applies p on top of prior and returns the new state (also with
@@ -47,12 +48,15 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 	if base == nil {
 		base = state.New()
 	}
-	a := &applier{plan: p, opts: opts, state: base.DeepCopy()}
+	a := &applier{plan: p, opts: opts, state: base.DeepCopy(), intended: map[addrs.Instance]*state.Instance{}}
 	a.state.Lineage, a.state.Serial = prior.Lineage, prior.Serial
 	if p.Mode == plan.RefreshOnly {
 		return a.state, a.finish(ctx)
 	}
 
+	if err := a.intend(p.Changes); err != nil {
+		return a.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to record the plan", Detail: err.Error() + "; nothing was changed."}}
+	}
 	g := applyGraph(p.Changes)
 	if cycles := g.Cycles(); len(cycles) > 0 {
 		return a.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cycle in the apply order",
@@ -62,7 +66,9 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 		if n.barrier != noBarrier {
 			return nil
 		}
-		if d := a.applyChange(ctx, p.Changes[n.change]); d.HasErrors() {
+		// Cancelling ctx stops scheduling; a change already running is let
+		// finish, so the provider call does not see the cancellation.
+		if d := a.applyChange(context.WithoutCancel(ctx), p.Changes[n.change]); d.HasErrors() {
 			return errors.New("change failed")
 		}
 		return nil
@@ -71,6 +77,7 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 		a.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Apply interrupted",
 			Detail: "The apply was cancelled: changes already running were allowed to finish and are recorded in the state; nothing else was started. Run plan or apply again to continue."}})
 	}
+	a.revertUnstarted()
 	if p.Mode == plan.Destroy {
 		a.mu.Lock()
 		for addr := range a.state.Instances {
@@ -93,6 +100,30 @@ func (a *applier) addDiags(d hcl.Diagnostics) {
 	a.mu.Unlock()
 }
 
+// started notes that c's provider call is about to run, so its intent
+// stands.
+func (a *applier) started(c *plan.Change) {
+	a.mu.Lock()
+	delete(a.intended, c.Addr)
+	a.mu.Unlock()
+}
+
+// revertUnstarted undoes the intents of changes the walk never started
+// (it stopped at an error or was interrupted): those objects were not
+// touched, and the state says so.
+func (a *applier) revertUnstarted() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for addr, before := range a.intended {
+		if before == nil {
+			a.state.Remove(addr)
+		} else {
+			a.state.Set(before)
+		}
+	}
+	a.intended = nil
+}
+
 // finish evaluates the root outputs over the final state.
 func (a *applier) finish(ctx context.Context) hcl.Diagnostics {
 	if a.opts.Finalizer == nil {
@@ -110,21 +141,60 @@ func (a *applier) finish(ctx context.Context) hcl.Diagnostics {
 	return diags
 }
 
-// record changes the state and journals the change in one step.
+// record changes the state and appends the outcome to the journal. The
+// intent was made durable before the walk (intend), so the outcome only
+// has to survive the process being killed; the journal write is outside
+// the lock, and entries about one instance come from one goroutine, in order.
 func (a *applier) record(e state.JournalEntry) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	switch {
 	case e.Set != nil:
 		a.state.Set(e.Set)
 	case e.Remove != nil:
 		a.state.Remove(*e.Remove)
 	}
+	a.mu.Unlock()
 	if a.opts.Journal == nil {
 		return nil
 	}
-	if err := a.opts.Journal.Record(e); err != nil {
+	if err := a.opts.Journal.Append(e); err != nil {
 		return fmt.Errorf("recording %s in the state journal: %w", entryAddr(e), err)
+	}
+	return nil
+}
+
+// intend records, durably and in one batch before anything runs, every
+// object the plan may create: an apply killed at any later moment leaves
+// them pending, and the next plan reads each back to learn whether it
+// exists. A replaced object keeps its prior value until its outcome is known.
+func (a *applier) intend(changes []*plan.Change) error {
+	var entries []state.JournalEntry
+	for _, c := range changes {
+		var attrs cty.Value
+		switch c.Action {
+		case plan.Create:
+			attrs = unknownAsNull(c.After)
+		case plan.DeleteThenCreate, plan.CreateThenDelete:
+			attrs = c.Before
+			if c.BeforeRedacted {
+				if inst := a.state.Instance(c.Addr); inst != nil {
+					attrs = inst.Attrs
+				}
+			}
+		default:
+			continue
+		}
+		inst := &state.Instance{Addr: c.Addr, Provider: c.Provider, Status: state.Pending, Attrs: attrs,
+			SensitivePaths: c.SensitivePaths, Dependencies: c.Dependencies, CreateBeforeDestroy: c.CreateBeforeDestroy}
+		a.intended[c.Addr] = a.state.Instance(c.Addr)
+		a.state.Set(inst)
+		entries = append(entries, state.JournalEntry{Set: inst})
+	}
+	if a.opts.Journal == nil || len(entries) == 0 {
+		return nil
+	}
+	if err := a.opts.Journal.Record(entries...); err != nil {
+		return fmt.Errorf("recording the planned changes in the state journal: %w", err)
 	}
 	return nil
 }
@@ -147,6 +217,7 @@ func (a *applier) applyChange(ctx context.Context, c *plan.Change) (diags hcl.Di
 		defer func() { hooks.Finished(c.Addr, c.Action, diags) }()
 	}
 	defer func() { a.addDiags(diags) }()
+	a.started(c)
 
 	prov, _, err := a.opts.Providers.Get(ctx, c.Provider)
 	if err != nil {
@@ -205,22 +276,12 @@ func (a *applier) finalize(ctx context.Context, c *plan.Change) (*plan.Change, h
 	return a.opts.Finalizer.Finalize(ctx, c, a.state)
 }
 
-// create applies a create or an update: prior is null for a create. The
-// object is journalled as pending before a create, so that an apply killed
-// during the call leaves a trace the next plan reads back.
+// create applies a create or an update: prior is null for a create.
 func (a *applier) create(ctx context.Context, prov providers.Provider, c *plan.Change, prior cty.Value, progress func(providers.Progress)) hcl.Diagnostics {
 	inst := &state.Instance{
 		Addr: c.Addr, Provider: c.Provider, Status: state.Ready,
 		SensitivePaths: c.SensitivePaths, Dependencies: c.Dependencies,
 		CreateBeforeDestroy: c.CreateBeforeDestroy,
-	}
-	if prior.IsNull() {
-		pending := *inst
-		pending.Status = state.Pending
-		pending.Attrs = unknownAsNull(c.After)
-		if err := a.record(state.JournalEntry{Set: &pending}); err != nil {
-			return errDiag(c.Addr, err)
-		}
 	}
 	resp := prov.Apply(ctx, providers.ApplyRequest{
 		TypeName: c.Addr.Type, Prior: prior, Planned: c.After, PlannedPrivate: c.Private, Progress: progress,

@@ -112,12 +112,13 @@ func buildGraph(cfg *lang.Config, specs map[addrs.Resource]resourceSchema) (*con
 		for i, n := range cycle {
 			names[i] = string(n)
 		}
+		sort.Strings(names)
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Cycle in configuration",
 			Detail: fmt.Sprintf("These objects refer to each other in a loop: %s. Break the loop by removing one of the references.",
 				strings.Join(names, ", ")),
-			Subject: declRange(cfg, cycle[0]),
+			Subject: declRange(cfg, node(names[0])),
 		})
 	}
 	if diags.HasErrors() {

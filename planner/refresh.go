@@ -69,8 +69,8 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			ri.Attrs = newVal
 			ri.Private = resp.Private
 			if inst.Status == state.Pending {
-				// The object exists: an interrupted apply got far enough to make it.
-				ri.Status = state.Ready
+				// The object exists, but an interrupted apply may have left
+				// it half made: it stays pending and the plan replaces it.
 				return
 			}
 			if !newVal.RawEquals(inst.Attrs) {

@@ -39,9 +39,15 @@ type PersistOptions struct {
 // Journal is an append-only record of changes to a state, written before
 // and after each change so an apply killed at any moment can be resumed.
 type Journal interface {
-	// Record appends entries and makes them durable before returning.
-	// Concurrent calls are allowed and are group-committed.
+	// Record appends entries and makes them durable (synced) before
+	// returning: for intents, which must outlive a power loss because a
+	// provider is about to act on them. Concurrent calls are group-committed.
 	Record(entries ...JournalEntry) error
+	// Append writes entries before returning, so they survive the process
+	// being killed, but leaves syncing to a later Record or Commit: for
+	// outcomes, which after a power loss are found again by refreshing the
+	// objects the intents named.
+	Append(entries ...JournalEntry) error
 	// Commit persists final (as Backend.Persist) and discards the journal.
 	Commit(ctx context.Context, final *State) error
 	// Close discards the handle without committing; the journal stays for

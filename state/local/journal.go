@@ -241,6 +241,40 @@ func (j *journal) Record(entries ...state.JournalEntry) error {
 	return nil
 }
 
+// Append implements state.Journal. It writes under j.mu, between batches,
+// so its lines never interleave with a batch being written.
+func (j *journal) Append(entries ...state.JournalEntry) error {
+	var lines []byte
+	for _, e := range entries {
+		b, err := state.MarshalEntry(e)
+		if err != nil {
+			return err
+		}
+		lines = append(append(lines, b...), '\n')
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.writing && j.err == nil {
+		j.cond.Wait()
+	}
+	switch {
+	case j.closed:
+		return errors.New("the journal is closed")
+	case j.err != nil:
+		return j.err
+	}
+	n, err := j.f.Write(lines)
+	if err != nil {
+		if n > 0 {
+			j.f.Truncate(j.size)
+		}
+		j.err = fmt.Errorf("writing the journal %s: %w", j.f.Name(), err)
+		return j.err
+	}
+	j.size += int64(n)
+	return nil
+}
+
 // flush writes and syncs the batch being filled. j.mu is held, and
 // released while writing.
 func (j *journal) flush() {
