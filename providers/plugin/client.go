@@ -15,11 +15,108 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// client is a providers.Provider answered by a plugin process.
+// client is a providers.Provider answered by a plugin process. Read, Plan
+// and Apply travel in batches (batcher); the other calls one by one.
 type client struct {
 	name    string
 	rpc     pb.ProviderClient
 	process *plugin.Client
+
+	reads   *batcher[*pb.Read_Request, answer[*pb.Read_Response]]
+	plans   *batcher[*pb.Plan_Request, answer[*pb.Plan_Response]]
+	applies *batcher[applyCall, answer[*pb.Apply_Response]]
+}
+
+// answer is one call's response, or the error that kept it from coming.
+type answer[T any] struct {
+	resp T
+	err  error
+}
+
+type applyCall struct {
+	req      *pb.Apply_Request
+	progress func(providers.Progress)
+}
+
+func newClient(rpc pb.ProviderClient) *client {
+	c := &client{rpc: rpc}
+	c.reads = &batcher[*pb.Read_Request, answer[*pb.Read_Response]]{
+		fail: func(err error) answer[*pb.Read_Response] { return answer[*pb.Read_Response]{err: err} },
+		send: func(reqs []*pb.Read_Request, deliver func(int, answer[*pb.Read_Response])) error {
+			stream, err := c.rpc.ReadBatch(context.Background(), &pb.ReadBatch_Request{Calls: reqs})
+			if err != nil {
+				return err
+			}
+			for {
+				r, err := stream.Recv()
+				if err != nil {
+					return eofIsNil(err)
+				}
+				deliver(int(r.Index), answer[*pb.Read_Response]{resp: r.Response})
+			}
+		},
+	}
+	c.plans = &batcher[*pb.Plan_Request, answer[*pb.Plan_Response]]{
+		fail: func(err error) answer[*pb.Plan_Response] { return answer[*pb.Plan_Response]{err: err} },
+		send: func(reqs []*pb.Plan_Request, deliver func(int, answer[*pb.Plan_Response])) error {
+			stream, err := c.rpc.PlanBatch(context.Background(), &pb.PlanBatch_Request{Calls: reqs})
+			if err != nil {
+				return err
+			}
+			for {
+				r, err := stream.Recv()
+				if err != nil {
+					return eofIsNil(err)
+				}
+				deliver(int(r.Index), answer[*pb.Plan_Response]{resp: r.Response})
+			}
+		},
+	}
+	c.applies = &batcher[applyCall, answer[*pb.Apply_Response]]{
+		fail: func(err error) answer[*pb.Apply_Response] { return answer[*pb.Apply_Response]{err: err} },
+		send: func(calls []applyCall, deliver func(int, answer[*pb.Apply_Response])) error {
+			reqs := make([]*pb.Apply_Request, len(calls))
+			for i, ac := range calls {
+				reqs[i] = ac.req
+			}
+			stream, err := c.rpc.ApplyBatch(context.Background(), &pb.ApplyBatch_Request{Calls: reqs})
+			if err != nil {
+				return err
+			}
+			for {
+				ev, err := stream.Recv()
+				if err != nil {
+					return eofIsNil(err)
+				}
+				i := int(ev.Index)
+				if i < 0 || i >= len(calls) || ev.Event == nil {
+					continue
+				}
+				switch e := ev.Event.Event.(type) {
+				case *pb.Apply_Event_Progress:
+					if calls[i].progress != nil && e.Progress != nil {
+						calls[i].progress(decodeProgress(e.Progress))
+					}
+				case *pb.Apply_Event_Result:
+					if e.Result == nil {
+						deliver(i, answer[*pb.Apply_Response]{err: errors.New("empty result")})
+						continue
+					}
+					deliver(i, answer[*pb.Apply_Response]{resp: e.Result})
+				}
+			}
+		},
+	}
+	return c
+}
+
+// eofIsNil ends a stream read loop: io.EOF is a normal end, and calls that
+// got no answer by then are failed by the batcher.
+func eofIsNil(err error) error {
+	if err == io.EOF {
+		return errors.New("the provider ended the batch without answering every call")
+	}
+	return err
 }
 
 // failed turns a transport error into a diagnostic that names the provider
@@ -125,15 +222,15 @@ func (c *client) Read(ctx context.Context, req providers.ReadRequest) providers.
 		return providers.ReadResponse{Diagnostics: c.garbage(call, err)}
 	}
 	defer c.stopOnCancel(ctx)()
-	r, err := c.rpc.Read(ctx, &pb.Read_Request{TypeName: req.TypeName, Prior: prior, Private: req.Private})
-	if err != nil {
-		return providers.ReadResponse{Diagnostics: c.failed(call, err)}
+	a := c.reads.do(ctx, &pb.Read_Request{TypeName: req.TypeName, Prior: prior, Private: req.Private})
+	if a.err != nil {
+		return providers.ReadResponse{Diagnostics: c.failed(call, a.err)}
 	}
-	v, err := decodeValue(r.New)
+	v, err := decodeValue(a.resp.New)
 	if err != nil {
 		return providers.ReadResponse{Diagnostics: c.garbage(call, err)}
 	}
-	return providers.ReadResponse{New: v, Private: r.Private, Diagnostics: decodeDiags(r.Diagnostics)}
+	return providers.ReadResponse{New: v, Private: a.resp.Private, Diagnostics: decodeDiags(a.resp.Diagnostics)}
 }
 
 func (c *client) Plan(ctx context.Context, req providers.PlanRequest) providers.PlanResponse {
@@ -143,16 +240,16 @@ func (c *client) Plan(ctx context.Context, req providers.PlanRequest) providers.
 		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
 	}
 	defer c.stopOnCancel(ctx)()
-	r, err := c.rpc.Plan(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
-	if err != nil {
-		return providers.PlanResponse{Diagnostics: c.failed(call, err)}
+	a := c.plans.do(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
+	if a.err != nil {
+		return providers.PlanResponse{Diagnostics: c.failed(call, a.err)}
 	}
-	planned, err := decodeValue(r.Planned)
+	planned, err := decodeValue(a.resp.Planned)
 	if err != nil {
 		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
 	}
-	return providers.PlanResponse{Planned: planned, RequiresReplace: decodePaths(r.RequiresReplace),
-		PlannedPrivate: r.PlannedPrivate, Description: r.Description, Diagnostics: decodeDiags(r.Diagnostics)}
+	return providers.PlanResponse{Planned: planned, RequiresReplace: decodePaths(a.resp.RequiresReplace),
+		PlannedPrivate: a.resp.PlannedPrivate, Description: a.resp.Description, Diagnostics: decodeDiags(a.resp.Diagnostics)}
 }
 
 func encodeValues(vs ...cty.Value) ([]*pb.DynamicValue, error) {
@@ -174,34 +271,18 @@ func (c *client) Apply(ctx context.Context, req providers.ApplyRequest) provider
 		return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
 	}
 	defer c.stopOnCancel(ctx)()
-	stream, err := c.rpc.Apply(ctx, &pb.Apply_Request{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1], Config: vals[2], PlannedPrivate: req.PlannedPrivate})
+	a := c.applies.do(ctx, applyCall{
+		req:      &pb.Apply_Request{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1], Config: vals[2], PlannedPrivate: req.PlannedPrivate},
+		progress: req.Progress,
+	})
+	if a.err != nil {
+		return providers.ApplyResponse{Diagnostics: c.failed(call, a.err)}
+	}
+	v, err := decodeValue(a.resp.New)
 	if err != nil {
-		return providers.ApplyResponse{Diagnostics: c.failed(call, err)}
+		return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
 	}
-	for {
-		ev, err := stream.Recv()
-		if err == io.EOF {
-			return providers.ApplyResponse{Diagnostics: c.garbage(call, errors.New("the stream ended without a result"))}
-		}
-		if err != nil {
-			return providers.ApplyResponse{Diagnostics: c.failed(call, err)}
-		}
-		switch e := ev.Event.(type) {
-		case *pb.Apply_Event_Progress:
-			if req.Progress != nil && e.Progress != nil {
-				req.Progress(decodeProgress(e.Progress))
-			}
-		case *pb.Apply_Event_Result:
-			if e.Result == nil {
-				return providers.ApplyResponse{Diagnostics: c.garbage(call, errors.New("empty result"))}
-			}
-			v, err := decodeValue(e.Result.New)
-			if err != nil {
-				return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
-			}
-			return providers.ApplyResponse{New: v, Private: e.Result.Private, Diagnostics: decodeDiags(e.Result.Diagnostics)}
-		}
-	}
+	return providers.ApplyResponse{New: v, Private: a.resp.Private, Diagnostics: decodeDiags(a.resp.Diagnostics)}
 }
 
 func (c *client) Import(ctx context.Context, req providers.ImportRequest) providers.ImportResponse {

@@ -39,7 +39,7 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return &client{rpc: pb.NewProviderClient(conn)}, nil
+	return newClient(pb.NewProviderClient(conn)), nil
 }
 
 // pluginSets lists the protocol versions served or accepted. A provider

@@ -14,7 +14,13 @@ import (
 type server struct {
 	pb.UnimplementedProviderServer
 	impl providers.Provider
+	// slots bounds the calls of a batch that run at once: the parallelism
+	// given to Configure. Set once, before any batch.
+	slots chan struct{}
 }
+
+// defaultParallelism applies when Configure gave none.
+const defaultParallelism = 10
 
 // guard turns a panic in the provider into an error diagnostic, so that a
 // bug in one call does not end the process and every call in flight.
@@ -57,6 +63,9 @@ func (s *server) Configure(ctx context.Context, req *pb.Configure_Request) (resp
 		resp.Diagnostics = badRequest(err)
 		return resp, nil
 	}
+	if req.Parallelism > 0 {
+		s.slots = make(chan struct{}, req.Parallelism)
+	}
 	r := s.impl.Configure(ctx, providers.ConfigureRequest{Config: cfg, Parallelism: int(req.Parallelism)})
 	resp.Diagnostics = encodeDiags(r.Diagnostics)
 	return resp, nil
@@ -75,42 +84,50 @@ func (s *server) Validate(ctx context.Context, req *pb.Validate_Request) (resp *
 	return resp, nil
 }
 
-func (s *server) Read(ctx context.Context, req *pb.Read_Request) (resp *pb.Read_Response, _ error) {
+func (s *server) Read(ctx context.Context, req *pb.Read_Request) (*pb.Read_Response, error) {
+	return s.read(ctx, req), nil
+}
+
+func (s *server) read(ctx context.Context, req *pb.Read_Request) (resp *pb.Read_Response) {
 	resp = &pb.Read_Response{}
 	defer guard("Read", &resp.Diagnostics)
 	prior, err := decodeValue(req.Prior)
 	if err != nil {
 		resp.Diagnostics = badRequest(err)
-		return resp, nil
+		return resp
 	}
 	r := s.impl.Read(ctx, providers.ReadRequest{TypeName: req.TypeName, Prior: prior, Private: req.Private})
 	if resp.New, err = encodeValue(r.New); err != nil {
 		resp.Diagnostics = badResult(err)
-		return resp, nil
+		return resp
 	}
 	resp.Private = r.Private
 	resp.Diagnostics = encodeDiags(r.Diagnostics)
-	return resp, nil
+	return resp
 }
 
-func (s *server) Plan(ctx context.Context, req *pb.Plan_Request) (resp *pb.Plan_Response, _ error) {
+func (s *server) Plan(ctx context.Context, req *pb.Plan_Request) (*pb.Plan_Response, error) {
+	return s.plan(ctx, req), nil
+}
+
+func (s *server) plan(ctx context.Context, req *pb.Plan_Request) (resp *pb.Plan_Response) {
 	resp = &pb.Plan_Response{}
 	defer guard("Plan", &resp.Diagnostics)
 	vals, err := decodeValues(req.Prior, req.Proposed, req.Config)
 	if err != nil {
 		resp.Diagnostics = badRequest(err)
-		return resp, nil
+		return resp
 	}
 	r := s.impl.Plan(ctx, providers.PlanRequest{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
 	if resp.Planned, err = encodeValue(r.Planned); err != nil {
 		resp.Diagnostics = badResult(err)
-		return resp, nil
+		return resp
 	}
 	resp.RequiresReplace = encodePaths(r.RequiresReplace)
 	resp.PlannedPrivate = r.PlannedPrivate
 	resp.Description = r.Description
 	resp.Diagnostics = encodeDiags(r.Diagnostics)
-	return resp, nil
+	return resp
 }
 
 func decodeValues(dvs ...*pb.DynamicValue) ([]cty.Value, error) {
@@ -126,28 +143,31 @@ func decodeValues(dvs ...*pb.DynamicValue) ([]cty.Value, error) {
 }
 
 func (s *server) Apply(req *pb.Apply_Request, stream pb.Provider_ApplyServer) error {
-	resp := &pb.Apply_Response{}
-	func() {
-		defer guard("Apply", &resp.Diagnostics)
-		vals, err := decodeValues(req.Prior, req.Planned, req.Config)
-		if err != nil {
-			resp.Diagnostics = badRequest(err)
-			return
-		}
-		send, stop := progressSender(func(p providers.Progress) error {
-			return stream.Send(&pb.Apply_Event{Event: &pb.Apply_Event_Progress{Progress: encodeProgress(p)}})
-		})
-		r := s.impl.Apply(stream.Context(), providers.ApplyRequest{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1],
-			Config: vals[2], PlannedPrivate: req.PlannedPrivate, Progress: send})
-		stop()
-		if resp.New, err = encodeValue(r.New); err != nil {
-			resp.Diagnostics = badResult(err)
-			return
-		}
-		resp.Private = r.Private
-		resp.Diagnostics = encodeDiags(r.Diagnostics)
-	}()
+	send, stop := progressSender(func(p providers.Progress) error {
+		return stream.Send(&pb.Apply_Event{Event: &pb.Apply_Event_Progress{Progress: encodeProgress(p)}})
+	})
+	resp := s.apply(stream.Context(), req, send)
+	stop()
 	return stream.Send(&pb.Apply_Event{Event: &pb.Apply_Event_Result{Result: resp}})
+}
+
+func (s *server) apply(ctx context.Context, req *pb.Apply_Request, progress func(providers.Progress)) (resp *pb.Apply_Response) {
+	resp = &pb.Apply_Response{}
+	defer guard("Apply", &resp.Diagnostics)
+	vals, err := decodeValues(req.Prior, req.Planned, req.Config)
+	if err != nil {
+		resp.Diagnostics = badRequest(err)
+		return resp
+	}
+	r := s.impl.Apply(ctx, providers.ApplyRequest{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1],
+		Config: vals[2], PlannedPrivate: req.PlannedPrivate, Progress: progress})
+	if resp.New, err = encodeValue(r.New); err != nil {
+		resp.Diagnostics = badResult(err)
+		return resp
+	}
+	resp.Private = r.Private
+	resp.Diagnostics = encodeDiags(r.Diagnostics)
+	return resp
 }
 
 func (s *server) Import(ctx context.Context, req *pb.Import_Request) (resp *pb.Import_Response, _ error) {

@@ -809,6 +809,114 @@ func (*Stop) Descriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{14}
 }
 
+type ReadBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadBatch) Reset() {
+	*x = ReadBatch{}
+	mi := &file_provider_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadBatch) ProtoMessage() {}
+
+func (x *ReadBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadBatch.ProtoReflect.Descriptor instead.
+func (*ReadBatch) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{15}
+}
+
+type PlanBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanBatch) Reset() {
+	*x = PlanBatch{}
+	mi := &file_provider_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanBatch) ProtoMessage() {}
+
+func (x *PlanBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanBatch.ProtoReflect.Descriptor instead.
+func (*PlanBatch) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16}
+}
+
+type ApplyBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyBatch) Reset() {
+	*x = ApplyBatch{}
+	mi := &file_provider_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyBatch) ProtoMessage() {}
+
+func (x *ApplyBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyBatch.ProtoReflect.Descriptor instead.
+func (*ApplyBatch) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17}
+}
+
 type AttributePath_Step struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Selector:
@@ -823,7 +931,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +943,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1030,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1042,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1119,7 @@ type Schema_NestedBlock struct {
 
 func (x *Schema_NestedBlock) Reset() {
 	*x = Schema_NestedBlock{}
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1131,7 @@ func (x *Schema_NestedBlock) String() string {
 func (*Schema_NestedBlock) ProtoMessage() {}
 
 func (x *Schema_NestedBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1186,7 @@ type Schema_Block struct {
 
 func (x *Schema_Block) Reset() {
 	*x = Schema_Block{}
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1198,7 @@ func (x *Schema_Block) String() string {
 func (*Schema_Block) ProtoMessage() {}
 
 func (x *Schema_Block) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1246,7 @@ type Schema_Resource struct {
 
 func (x *Schema_Resource) Reset() {
 	*x = Schema_Resource{}
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1258,7 @@ func (x *Schema_Resource) String() string {
 func (*Schema_Resource) ProtoMessage() {}
 
 func (x *Schema_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1306,7 @@ type Schema_Action struct {
 
 func (x *Schema_Action) Reset() {
 	*x = Schema_Action{}
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1318,7 @@ func (x *Schema_Action) String() string {
 func (*Schema_Action) ProtoMessage() {}
 
 func (x *Schema_Action) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1363,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1375,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1404,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1416,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[24]
+	mi := &file_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1477,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1489,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[28]
+	mi := &file_provider_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1528,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1540,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[29]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1574,7 @@ type Validate_Request struct {
 
 func (x *Validate_Request) Reset() {
 	*x = Validate_Request{}
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1586,7 @@ func (x *Validate_Request) String() string {
 func (*Validate_Request) ProtoMessage() {}
 
 func (x *Validate_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[30]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1632,7 @@ type Validate_Response struct {
 
 func (x *Validate_Response) Reset() {
 	*x = Validate_Response{}
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1644,7 @@ func (x *Validate_Response) String() string {
 func (*Validate_Response) ProtoMessage() {}
 
 func (x *Validate_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1678,7 @@ type Read_Request struct {
 
 func (x *Read_Request) Reset() {
 	*x = Read_Request{}
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1690,7 @@ func (x *Read_Request) String() string {
 func (*Read_Request) ProtoMessage() {}
 
 func (x *Read_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1630,7 +1738,7 @@ type Read_Response struct {
 
 func (x *Read_Response) Reset() {
 	*x = Read_Response{}
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1750,7 @@ func (x *Read_Response) String() string {
 func (*Read_Response) ProtoMessage() {}
 
 func (x *Read_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1800,7 @@ type Plan_Request struct {
 
 func (x *Plan_Request) Reset() {
 	*x = Plan_Request{}
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1812,7 @@ func (x *Plan_Request) String() string {
 func (*Plan_Request) ProtoMessage() {}
 
 func (x *Plan_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +1876,7 @@ type Plan_Response struct {
 
 func (x *Plan_Response) Reset() {
 	*x = Plan_Response{}
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1888,7 @@ func (x *Plan_Response) String() string {
 func (*Plan_Response) ProtoMessage() {}
 
 func (x *Plan_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,7 +1952,7 @@ type Apply_Request struct {
 
 func (x *Apply_Request) Reset() {
 	*x = Apply_Request{}
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +1964,7 @@ func (x *Apply_Request) String() string {
 func (*Apply_Request) ProtoMessage() {}
 
 func (x *Apply_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2026,7 @@ type Apply_Response struct {
 
 func (x *Apply_Response) Reset() {
 	*x = Apply_Response{}
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2038,7 @@ func (x *Apply_Response) String() string {
 func (*Apply_Response) ProtoMessage() {}
 
 func (x *Apply_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2088,7 @@ type Apply_Event struct {
 
 func (x *Apply_Event) Reset() {
 	*x = Apply_Event{}
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2100,7 @@ func (x *Apply_Event) String() string {
 func (*Apply_Event) ProtoMessage() {}
 
 func (x *Apply_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2167,7 @@ type Import_Request struct {
 
 func (x *Import_Request) Reset() {
 	*x = Import_Request{}
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2071,7 +2179,7 @@ func (x *Import_Request) String() string {
 func (*Import_Request) ProtoMessage() {}
 
 func (x *Import_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2220,7 @@ type Import_Imported struct {
 
 func (x *Import_Imported) Reset() {
 	*x = Import_Imported{}
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2124,7 +2232,7 @@ func (x *Import_Imported) String() string {
 func (*Import_Imported) ProtoMessage() {}
 
 func (x *Import_Imported) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2279,7 @@ type Import_Response struct {
 
 func (x *Import_Response) Reset() {
 	*x = Import_Response{}
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2291,7 @@ func (x *Import_Response) String() string {
 func (*Import_Response) ProtoMessage() {}
 
 func (x *Import_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2331,7 @@ type ReadData_Request struct {
 
 func (x *ReadData_Request) Reset() {
 	*x = ReadData_Request{}
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2235,7 +2343,7 @@ func (x *ReadData_Request) String() string {
 func (*ReadData_Request) ProtoMessage() {}
 
 func (x *ReadData_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2383,7 @@ type ReadData_Response struct {
 
 func (x *ReadData_Response) Reset() {
 	*x = ReadData_Response{}
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2395,7 @@ func (x *ReadData_Response) String() string {
 func (*ReadData_Response) ProtoMessage() {}
 
 func (x *ReadData_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2435,7 @@ type Invoke_Request struct {
 
 func (x *Invoke_Request) Reset() {
 	*x = Invoke_Request{}
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2339,7 +2447,7 @@ func (x *Invoke_Request) String() string {
 func (*Invoke_Request) ProtoMessage() {}
 
 func (x *Invoke_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2487,7 @@ type Invoke_Response struct {
 
 func (x *Invoke_Response) Reset() {
 	*x = Invoke_Response{}
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2499,7 @@ func (x *Invoke_Response) String() string {
 func (*Invoke_Response) ProtoMessage() {}
 
 func (x *Invoke_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2542,7 @@ type Invoke_Event struct {
 
 func (x *Invoke_Event) Reset() {
 	*x = Invoke_Event{}
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2554,7 @@ func (x *Invoke_Event) String() string {
 func (*Invoke_Event) ProtoMessage() {}
 
 func (x *Invoke_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2511,7 +2619,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2631,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2548,7 +2656,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2560,7 +2668,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,6 +2687,296 @@ func (*Stop_Response) Descriptor() ([]byte, []int) {
 func (x *Stop_Response) GetDiagnostics() []*Diagnostic {
 	if x != nil {
 		return x.Diagnostics
+	}
+	return nil
+}
+
+type ReadBatch_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Read_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadBatch_Request) Reset() {
+	*x = ReadBatch_Request{}
+	mi := &file_provider_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadBatch_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadBatch_Request) ProtoMessage() {}
+
+func (x *ReadBatch_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadBatch_Request.ProtoReflect.Descriptor instead.
+func (*ReadBatch_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{15, 0}
+}
+
+func (x *ReadBatch_Request) GetCalls() []*Read_Request {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+type ReadBatch_Result struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Response      *Read_Response         `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadBatch_Result) Reset() {
+	*x = ReadBatch_Result{}
+	mi := &file_provider_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadBatch_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadBatch_Result) ProtoMessage() {}
+
+func (x *ReadBatch_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadBatch_Result.ProtoReflect.Descriptor instead.
+func (*ReadBatch_Result) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{15, 1}
+}
+
+func (x *ReadBatch_Result) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *ReadBatch_Result) GetResponse() *Read_Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type PlanBatch_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Plan_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanBatch_Request) Reset() {
+	*x = PlanBatch_Request{}
+	mi := &file_provider_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanBatch_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanBatch_Request) ProtoMessage() {}
+
+func (x *PlanBatch_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanBatch_Request.ProtoReflect.Descriptor instead.
+func (*PlanBatch_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 0}
+}
+
+func (x *PlanBatch_Request) GetCalls() []*Plan_Request {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+type PlanBatch_Result struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Response      *Plan_Response         `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanBatch_Result) Reset() {
+	*x = PlanBatch_Result{}
+	mi := &file_provider_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanBatch_Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanBatch_Result) ProtoMessage() {}
+
+func (x *PlanBatch_Result) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanBatch_Result.ProtoReflect.Descriptor instead.
+func (*PlanBatch_Result) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{16, 1}
+}
+
+func (x *PlanBatch_Result) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *PlanBatch_Result) GetResponse() *Plan_Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type ApplyBatch_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Apply_Request       `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyBatch_Request) Reset() {
+	*x = ApplyBatch_Request{}
+	mi := &file_provider_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyBatch_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyBatch_Request) ProtoMessage() {}
+
+func (x *ApplyBatch_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyBatch_Request.ProtoReflect.Descriptor instead.
+func (*ApplyBatch_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17, 0}
+}
+
+func (x *ApplyBatch_Request) GetCalls() []*Apply_Request {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+// Event is a progress event or the result of the call at index; each
+// call gets exactly one result.
+type ApplyBatch_Event struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Event         *Apply_Event           `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyBatch_Event) Reset() {
+	*x = ApplyBatch_Event{}
+	mi := &file_provider_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyBatch_Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyBatch_Event) ProtoMessage() {}
+
+func (x *ApplyBatch_Event) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyBatch_Event.ProtoReflect.Descriptor instead.
+func (*ApplyBatch_Event) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{17, 1}
+}
+
+func (x *ApplyBatch_Event) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *ApplyBatch_Event) GetEvent() *Apply_Event {
+	if x != nil {
+		return x.Event
 	}
 	return nil
 }
@@ -2758,7 +3156,26 @@ const file_provider_proto_rawDesc = "" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1aL\n" +
 	"\bResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics2\xcf\x06\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics\"\xad\x01\n" +
+	"\tReadBatch\x1aA\n" +
+	"\aRequest\x126\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Read.RequestR\x05calls\x1a]\n" +
+	"\x06Result\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Read.ResponseR\bresponse\"\xad\x01\n" +
+	"\tPlanBatch\x1aA\n" +
+	"\aRequest\x126\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Plan.RequestR\x05calls\x1a]\n" +
+	"\x06Result\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Plan.ResponseR\bresponse\"\xa6\x01\n" +
+	"\n" +
+	"ApplyBatch\x1aB\n" +
+	"\aRequest\x127\n" +
+	"\x05calls\x18\x01 \x03(\v2!.drover.provider.v1.Apply.RequestR\x05calls\x1aT\n" +
+	"\x05Event\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x125\n" +
+	"\x05event\x18\x02 \x01(\v2\x1f.drover.provider.v1.Apply.EventR\x05event2\xe5\b\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.drover.provider.v1.GetSchema.Request\x1a&.drover.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.drover.provider.v1.Configure.Request\x1a&.drover.provider.v1.Configure.Response\x12W\n" +
@@ -2769,7 +3186,11 @@ const file_provider_proto_rawDesc = "" +
 	"\x06Import\x12\".drover.provider.v1.Import.Request\x1a#.drover.provider.v1.Import.Response\x12W\n" +
 	"\bReadData\x12$.drover.provider.v1.ReadData.Request\x1a%.drover.provider.v1.ReadData.Response\x12P\n" +
 	"\x06Invoke\x12\".drover.provider.v1.Invoke.Request\x1a .drover.provider.v1.Invoke.Event0\x01\x12K\n" +
-	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.ResponseB;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
+	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.Response\x12Z\n" +
+	"\tReadBatch\x12%.drover.provider.v1.ReadBatch.Request\x1a$.drover.provider.v1.ReadBatch.Result0\x01\x12Z\n" +
+	"\tPlanBatch\x12%.drover.provider.v1.PlanBatch.Request\x1a$.drover.provider.v1.PlanBatch.Result0\x01\x12\\\n" +
+	"\n" +
+	"ApplyBatch\x12&.drover.provider.v1.ApplyBatch.Request\x1a$.drover.provider.v1.ApplyBatch.Event0\x01B;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
@@ -2784,7 +3205,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_provider_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: drover.provider.v1.Diagnostic.Severity
 	(Schema_NestedBlock_Nesting)(0), // 1: drover.provider.v1.Schema.NestedBlock.Nesting
@@ -2804,61 +3225,70 @@ var file_provider_proto_goTypes = []any{
 	(*ReadData)(nil),                // 15: drover.provider.v1.ReadData
 	(*Invoke)(nil),                  // 16: drover.provider.v1.Invoke
 	(*Stop)(nil),                    // 17: drover.provider.v1.Stop
-	(*AttributePath_Step)(nil),      // 18: drover.provider.v1.AttributePath.Step
-	(*Schema_Attribute)(nil),        // 19: drover.provider.v1.Schema.Attribute
-	(*Schema_NestedBlock)(nil),      // 20: drover.provider.v1.Schema.NestedBlock
-	(*Schema_Block)(nil),            // 21: drover.provider.v1.Schema.Block
-	(*Schema_Resource)(nil),         // 22: drover.provider.v1.Schema.Resource
-	(*Schema_Action)(nil),           // 23: drover.provider.v1.Schema.Action
-	nil,                             // 24: drover.provider.v1.Schema.Block.AttributesEntry
-	nil,                             // 25: drover.provider.v1.Schema.Block.BlockTypesEntry
-	(*GetSchema_Request)(nil),       // 26: drover.provider.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),      // 27: drover.provider.v1.GetSchema.Response
-	nil,                             // 28: drover.provider.v1.GetSchema.Response.ResourceTypesEntry
-	nil,                             // 29: drover.provider.v1.GetSchema.Response.DataSourcesEntry
-	nil,                             // 30: drover.provider.v1.GetSchema.Response.ActionsEntry
-	(*Configure_Request)(nil),       // 31: drover.provider.v1.Configure.Request
-	(*Configure_Response)(nil),      // 32: drover.provider.v1.Configure.Response
-	(*Validate_Request)(nil),        // 33: drover.provider.v1.Validate.Request
-	(*Validate_Response)(nil),       // 34: drover.provider.v1.Validate.Response
-	(*Read_Request)(nil),            // 35: drover.provider.v1.Read.Request
-	(*Read_Response)(nil),           // 36: drover.provider.v1.Read.Response
-	(*Plan_Request)(nil),            // 37: drover.provider.v1.Plan.Request
-	(*Plan_Response)(nil),           // 38: drover.provider.v1.Plan.Response
-	(*Apply_Request)(nil),           // 39: drover.provider.v1.Apply.Request
-	(*Apply_Response)(nil),          // 40: drover.provider.v1.Apply.Response
-	(*Apply_Event)(nil),             // 41: drover.provider.v1.Apply.Event
-	(*Import_Request)(nil),          // 42: drover.provider.v1.Import.Request
-	(*Import_Imported)(nil),         // 43: drover.provider.v1.Import.Imported
-	(*Import_Response)(nil),         // 44: drover.provider.v1.Import.Response
-	(*ReadData_Request)(nil),        // 45: drover.provider.v1.ReadData.Request
-	(*ReadData_Response)(nil),       // 46: drover.provider.v1.ReadData.Response
-	(*Invoke_Request)(nil),          // 47: drover.provider.v1.Invoke.Request
-	(*Invoke_Response)(nil),         // 48: drover.provider.v1.Invoke.Response
-	(*Invoke_Event)(nil),            // 49: drover.provider.v1.Invoke.Event
-	(*Stop_Request)(nil),            // 50: drover.provider.v1.Stop.Request
-	(*Stop_Response)(nil),           // 51: drover.provider.v1.Stop.Response
+	(*ReadBatch)(nil),               // 18: drover.provider.v1.ReadBatch
+	(*PlanBatch)(nil),               // 19: drover.provider.v1.PlanBatch
+	(*ApplyBatch)(nil),              // 20: drover.provider.v1.ApplyBatch
+	(*AttributePath_Step)(nil),      // 21: drover.provider.v1.AttributePath.Step
+	(*Schema_Attribute)(nil),        // 22: drover.provider.v1.Schema.Attribute
+	(*Schema_NestedBlock)(nil),      // 23: drover.provider.v1.Schema.NestedBlock
+	(*Schema_Block)(nil),            // 24: drover.provider.v1.Schema.Block
+	(*Schema_Resource)(nil),         // 25: drover.provider.v1.Schema.Resource
+	(*Schema_Action)(nil),           // 26: drover.provider.v1.Schema.Action
+	nil,                             // 27: drover.provider.v1.Schema.Block.AttributesEntry
+	nil,                             // 28: drover.provider.v1.Schema.Block.BlockTypesEntry
+	(*GetSchema_Request)(nil),       // 29: drover.provider.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),      // 30: drover.provider.v1.GetSchema.Response
+	nil,                             // 31: drover.provider.v1.GetSchema.Response.ResourceTypesEntry
+	nil,                             // 32: drover.provider.v1.GetSchema.Response.DataSourcesEntry
+	nil,                             // 33: drover.provider.v1.GetSchema.Response.ActionsEntry
+	(*Configure_Request)(nil),       // 34: drover.provider.v1.Configure.Request
+	(*Configure_Response)(nil),      // 35: drover.provider.v1.Configure.Response
+	(*Validate_Request)(nil),        // 36: drover.provider.v1.Validate.Request
+	(*Validate_Response)(nil),       // 37: drover.provider.v1.Validate.Response
+	(*Read_Request)(nil),            // 38: drover.provider.v1.Read.Request
+	(*Read_Response)(nil),           // 39: drover.provider.v1.Read.Response
+	(*Plan_Request)(nil),            // 40: drover.provider.v1.Plan.Request
+	(*Plan_Response)(nil),           // 41: drover.provider.v1.Plan.Response
+	(*Apply_Request)(nil),           // 42: drover.provider.v1.Apply.Request
+	(*Apply_Response)(nil),          // 43: drover.provider.v1.Apply.Response
+	(*Apply_Event)(nil),             // 44: drover.provider.v1.Apply.Event
+	(*Import_Request)(nil),          // 45: drover.provider.v1.Import.Request
+	(*Import_Imported)(nil),         // 46: drover.provider.v1.Import.Imported
+	(*Import_Response)(nil),         // 47: drover.provider.v1.Import.Response
+	(*ReadData_Request)(nil),        // 48: drover.provider.v1.ReadData.Request
+	(*ReadData_Response)(nil),       // 49: drover.provider.v1.ReadData.Response
+	(*Invoke_Request)(nil),          // 50: drover.provider.v1.Invoke.Request
+	(*Invoke_Response)(nil),         // 51: drover.provider.v1.Invoke.Response
+	(*Invoke_Event)(nil),            // 52: drover.provider.v1.Invoke.Event
+	(*Stop_Request)(nil),            // 53: drover.provider.v1.Stop.Request
+	(*Stop_Response)(nil),           // 54: drover.provider.v1.Stop.Response
+	(*ReadBatch_Request)(nil),       // 55: drover.provider.v1.ReadBatch.Request
+	(*ReadBatch_Result)(nil),        // 56: drover.provider.v1.ReadBatch.Result
+	(*PlanBatch_Request)(nil),       // 57: drover.provider.v1.PlanBatch.Request
+	(*PlanBatch_Result)(nil),        // 58: drover.provider.v1.PlanBatch.Result
+	(*ApplyBatch_Request)(nil),      // 59: drover.provider.v1.ApplyBatch.Request
+	(*ApplyBatch_Event)(nil),        // 60: drover.provider.v1.ApplyBatch.Event
 }
 var file_provider_proto_depIdxs = []int32{
-	18, // 0: drover.provider.v1.AttributePath.steps:type_name -> drover.provider.v1.AttributePath.Step
+	21, // 0: drover.provider.v1.AttributePath.steps:type_name -> drover.provider.v1.AttributePath.Step
 	0,  // 1: drover.provider.v1.Diagnostic.severity:type_name -> drover.provider.v1.Diagnostic.Severity
 	4,  // 2: drover.provider.v1.Diagnostic.attribute:type_name -> drover.provider.v1.AttributePath
-	21, // 3: drover.provider.v1.Schema.NestedBlock.block:type_name -> drover.provider.v1.Schema.Block
+	24, // 3: drover.provider.v1.Schema.NestedBlock.block:type_name -> drover.provider.v1.Schema.Block
 	1,  // 4: drover.provider.v1.Schema.NestedBlock.nesting:type_name -> drover.provider.v1.Schema.NestedBlock.Nesting
-	24, // 5: drover.provider.v1.Schema.Block.attributes:type_name -> drover.provider.v1.Schema.Block.AttributesEntry
-	25, // 6: drover.provider.v1.Schema.Block.block_types:type_name -> drover.provider.v1.Schema.Block.BlockTypesEntry
-	21, // 7: drover.provider.v1.Schema.Resource.block:type_name -> drover.provider.v1.Schema.Block
-	21, // 8: drover.provider.v1.Schema.Action.args:type_name -> drover.provider.v1.Schema.Block
-	19, // 9: drover.provider.v1.Schema.Block.AttributesEntry.value:type_name -> drover.provider.v1.Schema.Attribute
-	20, // 10: drover.provider.v1.Schema.Block.BlockTypesEntry.value:type_name -> drover.provider.v1.Schema.NestedBlock
-	21, // 11: drover.provider.v1.GetSchema.Response.provider_config:type_name -> drover.provider.v1.Schema.Block
-	28, // 12: drover.provider.v1.GetSchema.Response.resource_types:type_name -> drover.provider.v1.GetSchema.Response.ResourceTypesEntry
-	29, // 13: drover.provider.v1.GetSchema.Response.data_sources:type_name -> drover.provider.v1.GetSchema.Response.DataSourcesEntry
-	30, // 14: drover.provider.v1.GetSchema.Response.actions:type_name -> drover.provider.v1.GetSchema.Response.ActionsEntry
+	27, // 5: drover.provider.v1.Schema.Block.attributes:type_name -> drover.provider.v1.Schema.Block.AttributesEntry
+	28, // 6: drover.provider.v1.Schema.Block.block_types:type_name -> drover.provider.v1.Schema.Block.BlockTypesEntry
+	24, // 7: drover.provider.v1.Schema.Resource.block:type_name -> drover.provider.v1.Schema.Block
+	24, // 8: drover.provider.v1.Schema.Action.args:type_name -> drover.provider.v1.Schema.Block
+	22, // 9: drover.provider.v1.Schema.Block.AttributesEntry.value:type_name -> drover.provider.v1.Schema.Attribute
+	23, // 10: drover.provider.v1.Schema.Block.BlockTypesEntry.value:type_name -> drover.provider.v1.Schema.NestedBlock
+	24, // 11: drover.provider.v1.GetSchema.Response.provider_config:type_name -> drover.provider.v1.Schema.Block
+	31, // 12: drover.provider.v1.GetSchema.Response.resource_types:type_name -> drover.provider.v1.GetSchema.Response.ResourceTypesEntry
+	32, // 13: drover.provider.v1.GetSchema.Response.data_sources:type_name -> drover.provider.v1.GetSchema.Response.DataSourcesEntry
+	33, // 14: drover.provider.v1.GetSchema.Response.actions:type_name -> drover.provider.v1.GetSchema.Response.ActionsEntry
 	5,  // 15: drover.provider.v1.GetSchema.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
-	22, // 16: drover.provider.v1.GetSchema.Response.ResourceTypesEntry.value:type_name -> drover.provider.v1.Schema.Resource
-	22, // 17: drover.provider.v1.GetSchema.Response.DataSourcesEntry.value:type_name -> drover.provider.v1.Schema.Resource
-	23, // 18: drover.provider.v1.GetSchema.Response.ActionsEntry.value:type_name -> drover.provider.v1.Schema.Action
+	25, // 16: drover.provider.v1.GetSchema.Response.ResourceTypesEntry.value:type_name -> drover.provider.v1.Schema.Resource
+	25, // 17: drover.provider.v1.GetSchema.Response.DataSourcesEntry.value:type_name -> drover.provider.v1.Schema.Resource
+	26, // 18: drover.provider.v1.GetSchema.Response.ActionsEntry.value:type_name -> drover.provider.v1.Schema.Action
 	3,  // 19: drover.provider.v1.Configure.Request.config:type_name -> drover.provider.v1.DynamicValue
 	5,  // 20: drover.provider.v1.Configure.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	2,  // 21: drover.provider.v1.Validate.Request.kind:type_name -> drover.provider.v1.Validate.Kind
@@ -2879,9 +3309,9 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 36: drover.provider.v1.Apply.Response.new:type_name -> drover.provider.v1.DynamicValue
 	5,  // 37: drover.provider.v1.Apply.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	6,  // 38: drover.provider.v1.Apply.Event.progress:type_name -> drover.provider.v1.Progress
-	40, // 39: drover.provider.v1.Apply.Event.result:type_name -> drover.provider.v1.Apply.Response
+	43, // 39: drover.provider.v1.Apply.Event.result:type_name -> drover.provider.v1.Apply.Response
 	3,  // 40: drover.provider.v1.Import.Imported.state:type_name -> drover.provider.v1.DynamicValue
-	43, // 41: drover.provider.v1.Import.Response.imported:type_name -> drover.provider.v1.Import.Imported
+	46, // 41: drover.provider.v1.Import.Response.imported:type_name -> drover.provider.v1.Import.Imported
 	5,  // 42: drover.provider.v1.Import.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	3,  // 43: drover.provider.v1.ReadData.Request.config:type_name -> drover.provider.v1.DynamicValue
 	3,  // 44: drover.provider.v1.ReadData.Response.state:type_name -> drover.provider.v1.DynamicValue
@@ -2890,33 +3320,45 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 47: drover.provider.v1.Invoke.Response.result:type_name -> drover.provider.v1.DynamicValue
 	5,  // 48: drover.provider.v1.Invoke.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	6,  // 49: drover.provider.v1.Invoke.Event.progress:type_name -> drover.provider.v1.Progress
-	48, // 50: drover.provider.v1.Invoke.Event.result:type_name -> drover.provider.v1.Invoke.Response
+	51, // 50: drover.provider.v1.Invoke.Event.result:type_name -> drover.provider.v1.Invoke.Response
 	5,  // 51: drover.provider.v1.Stop.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
-	26, // 52: drover.provider.v1.Provider.GetSchema:input_type -> drover.provider.v1.GetSchema.Request
-	31, // 53: drover.provider.v1.Provider.Configure:input_type -> drover.provider.v1.Configure.Request
-	33, // 54: drover.provider.v1.Provider.Validate:input_type -> drover.provider.v1.Validate.Request
-	35, // 55: drover.provider.v1.Provider.Read:input_type -> drover.provider.v1.Read.Request
-	37, // 56: drover.provider.v1.Provider.Plan:input_type -> drover.provider.v1.Plan.Request
-	39, // 57: drover.provider.v1.Provider.Apply:input_type -> drover.provider.v1.Apply.Request
-	42, // 58: drover.provider.v1.Provider.Import:input_type -> drover.provider.v1.Import.Request
-	45, // 59: drover.provider.v1.Provider.ReadData:input_type -> drover.provider.v1.ReadData.Request
-	47, // 60: drover.provider.v1.Provider.Invoke:input_type -> drover.provider.v1.Invoke.Request
-	50, // 61: drover.provider.v1.Provider.Stop:input_type -> drover.provider.v1.Stop.Request
-	27, // 62: drover.provider.v1.Provider.GetSchema:output_type -> drover.provider.v1.GetSchema.Response
-	32, // 63: drover.provider.v1.Provider.Configure:output_type -> drover.provider.v1.Configure.Response
-	34, // 64: drover.provider.v1.Provider.Validate:output_type -> drover.provider.v1.Validate.Response
-	36, // 65: drover.provider.v1.Provider.Read:output_type -> drover.provider.v1.Read.Response
-	38, // 66: drover.provider.v1.Provider.Plan:output_type -> drover.provider.v1.Plan.Response
-	41, // 67: drover.provider.v1.Provider.Apply:output_type -> drover.provider.v1.Apply.Event
-	44, // 68: drover.provider.v1.Provider.Import:output_type -> drover.provider.v1.Import.Response
-	46, // 69: drover.provider.v1.Provider.ReadData:output_type -> drover.provider.v1.ReadData.Response
-	49, // 70: drover.provider.v1.Provider.Invoke:output_type -> drover.provider.v1.Invoke.Event
-	51, // 71: drover.provider.v1.Provider.Stop:output_type -> drover.provider.v1.Stop.Response
-	62, // [62:72] is the sub-list for method output_type
-	52, // [52:62] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	38, // 52: drover.provider.v1.ReadBatch.Request.calls:type_name -> drover.provider.v1.Read.Request
+	39, // 53: drover.provider.v1.ReadBatch.Result.response:type_name -> drover.provider.v1.Read.Response
+	40, // 54: drover.provider.v1.PlanBatch.Request.calls:type_name -> drover.provider.v1.Plan.Request
+	41, // 55: drover.provider.v1.PlanBatch.Result.response:type_name -> drover.provider.v1.Plan.Response
+	42, // 56: drover.provider.v1.ApplyBatch.Request.calls:type_name -> drover.provider.v1.Apply.Request
+	44, // 57: drover.provider.v1.ApplyBatch.Event.event:type_name -> drover.provider.v1.Apply.Event
+	29, // 58: drover.provider.v1.Provider.GetSchema:input_type -> drover.provider.v1.GetSchema.Request
+	34, // 59: drover.provider.v1.Provider.Configure:input_type -> drover.provider.v1.Configure.Request
+	36, // 60: drover.provider.v1.Provider.Validate:input_type -> drover.provider.v1.Validate.Request
+	38, // 61: drover.provider.v1.Provider.Read:input_type -> drover.provider.v1.Read.Request
+	40, // 62: drover.provider.v1.Provider.Plan:input_type -> drover.provider.v1.Plan.Request
+	42, // 63: drover.provider.v1.Provider.Apply:input_type -> drover.provider.v1.Apply.Request
+	45, // 64: drover.provider.v1.Provider.Import:input_type -> drover.provider.v1.Import.Request
+	48, // 65: drover.provider.v1.Provider.ReadData:input_type -> drover.provider.v1.ReadData.Request
+	50, // 66: drover.provider.v1.Provider.Invoke:input_type -> drover.provider.v1.Invoke.Request
+	53, // 67: drover.provider.v1.Provider.Stop:input_type -> drover.provider.v1.Stop.Request
+	55, // 68: drover.provider.v1.Provider.ReadBatch:input_type -> drover.provider.v1.ReadBatch.Request
+	57, // 69: drover.provider.v1.Provider.PlanBatch:input_type -> drover.provider.v1.PlanBatch.Request
+	59, // 70: drover.provider.v1.Provider.ApplyBatch:input_type -> drover.provider.v1.ApplyBatch.Request
+	30, // 71: drover.provider.v1.Provider.GetSchema:output_type -> drover.provider.v1.GetSchema.Response
+	35, // 72: drover.provider.v1.Provider.Configure:output_type -> drover.provider.v1.Configure.Response
+	37, // 73: drover.provider.v1.Provider.Validate:output_type -> drover.provider.v1.Validate.Response
+	39, // 74: drover.provider.v1.Provider.Read:output_type -> drover.provider.v1.Read.Response
+	41, // 75: drover.provider.v1.Provider.Plan:output_type -> drover.provider.v1.Plan.Response
+	44, // 76: drover.provider.v1.Provider.Apply:output_type -> drover.provider.v1.Apply.Event
+	47, // 77: drover.provider.v1.Provider.Import:output_type -> drover.provider.v1.Import.Response
+	49, // 78: drover.provider.v1.Provider.ReadData:output_type -> drover.provider.v1.ReadData.Response
+	52, // 79: drover.provider.v1.Provider.Invoke:output_type -> drover.provider.v1.Invoke.Event
+	54, // 80: drover.provider.v1.Provider.Stop:output_type -> drover.provider.v1.Stop.Response
+	56, // 81: drover.provider.v1.Provider.ReadBatch:output_type -> drover.provider.v1.ReadBatch.Result
+	58, // 82: drover.provider.v1.Provider.PlanBatch:output_type -> drover.provider.v1.PlanBatch.Result
+	60, // 83: drover.provider.v1.Provider.ApplyBatch:output_type -> drover.provider.v1.ApplyBatch.Event
+	71, // [71:84] is the sub-list for method output_type
+	58, // [58:71] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -2924,16 +3366,16 @@ func file_provider_proto_init() {
 	if File_provider_proto != nil {
 		return
 	}
-	file_provider_proto_msgTypes[15].OneofWrappers = []any{
+	file_provider_proto_msgTypes[18].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_proto_msgTypes[38].OneofWrappers = []any{
+	file_provider_proto_msgTypes[41].OneofWrappers = []any{
 		(*Apply_Event_Progress)(nil),
 		(*Apply_Event_Result)(nil),
 	}
-	file_provider_proto_msgTypes[46].OneofWrappers = []any{
+	file_provider_proto_msgTypes[49].OneofWrappers = []any{
 		(*Invoke_Event_Progress)(nil),
 		(*Invoke_Event_Result)(nil),
 	}
@@ -2943,7 +3385,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   49,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,16 +30,19 @@ import (
 const _ = grpc.SupportPackageIsVersion7
 
 const (
-	Provider_GetSchema_FullMethodName = "/drover.provider.v1.Provider/GetSchema"
-	Provider_Configure_FullMethodName = "/drover.provider.v1.Provider/Configure"
-	Provider_Validate_FullMethodName  = "/drover.provider.v1.Provider/Validate"
-	Provider_Read_FullMethodName      = "/drover.provider.v1.Provider/Read"
-	Provider_Plan_FullMethodName      = "/drover.provider.v1.Provider/Plan"
-	Provider_Apply_FullMethodName     = "/drover.provider.v1.Provider/Apply"
-	Provider_Import_FullMethodName    = "/drover.provider.v1.Provider/Import"
-	Provider_ReadData_FullMethodName  = "/drover.provider.v1.Provider/ReadData"
-	Provider_Invoke_FullMethodName    = "/drover.provider.v1.Provider/Invoke"
-	Provider_Stop_FullMethodName      = "/drover.provider.v1.Provider/Stop"
+	Provider_GetSchema_FullMethodName  = "/drover.provider.v1.Provider/GetSchema"
+	Provider_Configure_FullMethodName  = "/drover.provider.v1.Provider/Configure"
+	Provider_Validate_FullMethodName   = "/drover.provider.v1.Provider/Validate"
+	Provider_Read_FullMethodName       = "/drover.provider.v1.Provider/Read"
+	Provider_Plan_FullMethodName       = "/drover.provider.v1.Provider/Plan"
+	Provider_Apply_FullMethodName      = "/drover.provider.v1.Provider/Apply"
+	Provider_Import_FullMethodName     = "/drover.provider.v1.Provider/Import"
+	Provider_ReadData_FullMethodName   = "/drover.provider.v1.Provider/ReadData"
+	Provider_Invoke_FullMethodName     = "/drover.provider.v1.Provider/Invoke"
+	Provider_Stop_FullMethodName       = "/drover.provider.v1.Provider/Stop"
+	Provider_ReadBatch_FullMethodName  = "/drover.provider.v1.Provider/ReadBatch"
+	Provider_PlanBatch_FullMethodName  = "/drover.provider.v1.Provider/PlanBatch"
+	Provider_ApplyBatch_FullMethodName = "/drover.provider.v1.Provider/ApplyBatch"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -60,6 +63,14 @@ type ProviderClient interface {
 	Invoke(ctx context.Context, in *Invoke_Request, opts ...grpc.CallOption) (Provider_InvokeClient, error)
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
+	// Batched forms of Read, Plan and Apply: one request carries many
+	// calls, the provider runs them with at most the parallelism given to
+	// Configure, and streams each call's answer, tagged with its index in
+	// the request, as soon as it is ready. Drover sends concurrent calls of
+	// one kind this way so that the cost of a round trip is shared.
+	ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error)
+	PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error)
+	ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error)
 }
 
 type providerClient struct {
@@ -206,6 +217,102 @@ func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grp
 	return out, nil
 }
 
+func (c *providerClient) ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_ReadBatch_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &providerReadBatchClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Provider_ReadBatchClient interface {
+	Recv() (*ReadBatch_Result, error)
+	grpc.ClientStream
+}
+
+type providerReadBatchClient struct {
+	grpc.ClientStream
+}
+
+func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
+	m := new(ReadBatch_Result)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *providerClient) PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_PlanBatch_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &providerPlanBatchClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Provider_PlanBatchClient interface {
+	Recv() (*PlanBatch_Result, error)
+	grpc.ClientStream
+}
+
+type providerPlanBatchClient struct {
+	grpc.ClientStream
+}
+
+func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
+	m := new(PlanBatch_Result)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *providerClient) ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_ApplyBatch_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &providerApplyBatchClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Provider_ApplyBatchClient interface {
+	Recv() (*ApplyBatch_Event, error)
+	grpc.ClientStream
+}
+
+type providerApplyBatchClient struct {
+	grpc.ClientStream
+}
+
+func (x *providerApplyBatchClient) Recv() (*ApplyBatch_Event, error) {
+	m := new(ApplyBatch_Event)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility
@@ -224,6 +331,14 @@ type ProviderServer interface {
 	Invoke(*Invoke_Request, Provider_InvokeServer) error
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
+	// Batched forms of Read, Plan and Apply: one request carries many
+	// calls, the provider runs them with at most the parallelism given to
+	// Configure, and streams each call's answer, tagged with its index in
+	// the request, as soon as it is ready. Drover sends concurrent calls of
+	// one kind this way so that the cost of a round trip is shared.
+	ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error
+	PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error
+	ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -260,6 +375,15 @@ func (UnimplementedProviderServer) Invoke(*Invoke_Request, Provider_InvokeServer
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
+}
+func (UnimplementedProviderServer) ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error {
+	return status.Errorf(codes.Unimplemented, "method ReadBatch not implemented")
+}
+func (UnimplementedProviderServer) PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error {
+	return status.Errorf(codes.Unimplemented, "method PlanBatch not implemented")
+}
+func (UnimplementedProviderServer) ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error {
+	return status.Errorf(codes.Unimplemented, "method ApplyBatch not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 
@@ -460,6 +584,69 @@ func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_ReadBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ReadBatch_Request)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServer).ReadBatch(m, &providerReadBatchServer{stream})
+}
+
+type Provider_ReadBatchServer interface {
+	Send(*ReadBatch_Result) error
+	grpc.ServerStream
+}
+
+type providerReadBatchServer struct {
+	grpc.ServerStream
+}
+
+func (x *providerReadBatchServer) Send(m *ReadBatch_Result) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func _Provider_PlanBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PlanBatch_Request)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServer).PlanBatch(m, &providerPlanBatchServer{stream})
+}
+
+type Provider_PlanBatchServer interface {
+	Send(*PlanBatch_Result) error
+	grpc.ServerStream
+}
+
+type providerPlanBatchServer struct {
+	grpc.ServerStream
+}
+
+func (x *providerPlanBatchServer) Send(m *PlanBatch_Result) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func _Provider_ApplyBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ApplyBatch_Request)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ProviderServer).ApplyBatch(m, &providerApplyBatchServer{stream})
+}
+
+type Provider_ApplyBatchServer interface {
+	Send(*ApplyBatch_Event) error
+	grpc.ServerStream
+}
+
+type providerApplyBatchServer struct {
+	grpc.ServerStream
+}
+
+func (x *providerApplyBatchServer) Send(m *ApplyBatch_Event) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -509,6 +696,21 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Invoke",
 			Handler:       _Provider_Invoke_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ReadBatch",
+			Handler:       _Provider_ReadBatch_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "PlanBatch",
+			Handler:       _Provider_PlanBatch_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ApplyBatch",
+			Handler:       _Provider_ApplyBatch_Handler,
 			ServerStreams: true,
 		},
 	},
