@@ -5,8 +5,8 @@ import (
 	"math/big"
 
 	"github.com/drover-dr/drover/providers"
-	"github.com/drover-dr/drover/providers/schema"
 	pb "github.com/drover-dr/drover/providers/proto/v1"
+	"github.com/drover-dr/drover/providers/schema"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 	"github.com/zclconf/go-cty/cty/msgpack"
