@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/state"
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+)
+
+type applyOptions struct {
+	planOptions
+	autoApprove bool
+}
+
+func newApplyCommand(g *globalOptions, destroy bool) *cobra.Command {
+	o := &applyOptions{}
+	o.destroy = destroy
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the changes the configuration asks for",
+		Long: `Without PLANFILE: plans, shows the plan and asks for "yes" before applying it.
+With PLANFILE: applies exactly that saved plan, and refuses it if the state or the
+configuration changed since it was made.
+
+Every finished change is recorded in the state at once; an apply that is killed
+resumes where it stopped on the next run.
+
+` + exitCodesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runApply(cmd.Context(), g, o, args) },
+	}
+	if destroy {
+		cmd.Use = "destroy"
+		cmd.Short = "Destroy everything this configuration manages"
+		cmd.Long = "Plans to destroy every object in the state, shows the plan, asks for \"yes\", and applies it.\n\n" + exitCodesHelp
+		cmd.Args = cobra.NoArgs
+	}
+	o.addFlags(cmd, !destroy)
+	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking")
+	return cmd
+}
+
+func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []string) error {
+	v := g.newView()
+	cfg, err := loadConfig(v)
+	if err != nil {
+		return err
+	}
+	reg, err := registry(cfg)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	popts, err := o.plannerOptions(v, cfg, reg)
+	if err != nil {
+		return err
+	}
+	b, err := backend(v, cfg)
+	if err != nil {
+		return err
+	}
+	unlock, err := o.take(ctx, b, "apply")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	prior, err := readState(ctx, b)
+	if err != nil {
+		return err
+	}
+
+	var p *plan.Plan
+	if len(args) == 1 {
+		if p, err = loadSavedPlan(v, args[0], cfg, prior, &popts); err != nil {
+			return err
+		}
+		showPlan(v, p)
+	} else {
+		if p, err = makePlan(ctx, v, cfg, prior, popts); err != nil {
+			return err
+		}
+		if !p.HasChanges() {
+			return nil
+		}
+		if !o.autoApprove {
+			if err := confirm(v, o.destroy); err != nil {
+				return err
+			}
+		}
+	}
+	return applyPlan(ctx, v, b, cfg, p, prior, popts)
+}
+
+// loadSavedPlan reads a plan file and checks it still fits the state and
+// the configuration; sensitive variables, which plans never keep, must be
+// given again with the same values.
+func loadSavedPlan(v *view, path string, cfg *lang.Config, prior *state.State, popts *planner.Options) (*plan.Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved plan: %w", err)
+	}
+	p, err := plan.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case p.Errored:
+		return nil, v.errorf("Saved plan is not applicable", "%s was saved from a plan that stopped at an error. Fix the errors and plan again.", path)
+	case p.Lineage != prior.Lineage && prior.Serial > 0:
+		return nil, v.errorf("Saved plan is for another state",
+			"%s was made against state lineage %s, but the current state is lineage %s. Plan again against this state.", path, p.Lineage, prior.Lineage)
+	case p.Serial != prior.Serial:
+		return nil, v.errorf("Saved plan is stale",
+			"%s was made against state serial %d, but the state has moved to serial %d since. Plan again to see what would change now.", path, p.Serial, prior.Serial)
+	case p.ConfigHash != cfg.Hash():
+		return nil, v.errorf("Saved plan is stale",
+			"The configuration files have changed since %s was made. Plan again to see what would change now.", path)
+	}
+	vars := map[string]cty.Value{}
+	for name, val := range p.Variables {
+		vars[name] = val
+	}
+	var mismatched []string
+	for name, hash := range p.SensitiveVariables {
+		given, ok := popts.Variables[name]
+		if !ok || plan.VariableHash(given) != hash {
+			mismatched = append(mismatched, name)
+			continue
+		}
+		vars[name] = given
+	}
+	if len(mismatched) > 0 {
+		sort.Strings(mismatched)
+		return nil, v.errorf("Sensitive variables differ from the plan",
+			"The saved plan does not keep sensitive values. Give %s again (--var, --var-file or DROVER_VAR_NAME) with the values the plan was made with.",
+			strings.Join(mismatched, ", "))
+	}
+	popts.Variables = vars
+	popts.Mode = p.Mode
+	return p, nil
+}
+
+var errDeclined = errors.New("apply cancelled: the answer was not \"yes\"")
+
+func confirm(v *view, destroy bool) error {
+	if v.json {
+		return fmt.Errorf("--json needs --auto-approve or a saved plan: there is no one to ask")
+	}
+	question := "Do you want to perform these actions?"
+	if destroy {
+		question = "Do you really want to destroy all resources?"
+	}
+	v.printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", v.bold(question))
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return errDeclined
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return errDeclined
+	}
+	v.printf("\n")
+	return nil
+}
+
+// applyPlan applies p with a journal and persists the result.
+func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, p *plan.Plan, prior *state.State, popts planner.Options) error {
+	journal, err := b.Journal(ctx, prior)
+	if err != nil {
+		return fmt.Errorf("opening the state journal: %w", err)
+	}
+	hooks := newApplyHooks(v)
+	final, diags := executor.Apply(ctx, p, prior, executor.Options{
+		Providers:   popts.Providers,
+		Journal:     journal,
+		Parallelism: popts.Parallelism,
+		Hooks:       hooks,
+		Finalizer:   planner.NewFinalizer(cfg, popts),
+	})
+	hooks.wait()
+	// The apply's outcome is persisted whatever happened: every change
+	// that finished must be in the state.
+	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
+	reported := v.diagnostics(diags)
+	if commitErr != nil {
+		return fmt.Errorf("saving the state: %w (the journal beside the state keeps every finished change; the next run replays it)", commitErr)
+	}
+	if reported {
+		return errReported
+	}
+	c := p.Counts()
+	if v.json {
+		v.event("change_summary", map[string]any{"operation": "apply", "add": c.Add, "change": c.Change, "destroy": c.Destroy})
+		v.event("outputs", map[string]any{"outputs": outputsJSON(final)})
+		return nil
+	}
+	verb := "Apply"
+	if p.Mode == plan.Destroy {
+		verb = "Destroy"
+	}
+	v.printf("\n%s\n", v.green(v.bold(fmt.Sprintf("%s complete! Resources: %d added, %d changed, %d destroyed.", verb, c.Add, c.Change, c.Destroy))))
+	if len(final.Outputs) > 0 && p.Mode != plan.Destroy {
+		v.printf("\n%s\n\n", v.green("Outputs:"))
+		for _, name := range sortedOutputs(final) {
+			o := final.Outputs[name]
+			val := "(sensitive value)"
+			if !o.Sensitive {
+				val = render.Value(o.Value)
+			}
+			v.printf("%s = %s\n", name, val)
+		}
+	}
+	return nil
+}
+
+func sortedOutputs(s *state.State) []string {
+	names := make([]string, 0, len(s.Outputs))
+	for n := range s.Outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

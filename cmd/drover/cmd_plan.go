@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/spf13/cobra"
+)
+
+// planOptions are the flags shared by plan, apply and destroy.
+type planOptions struct {
+	varOptions
+	lockOptions
+	targets     []string
+	replace     []string
+	refreshOnly bool
+	refresh     bool
+	destroy     bool
+	parallelism int
+}
+
+func (o *planOptions) addFlags(cmd *cobra.Command, destroyFlag bool) {
+	o.varOptions.addFlags(cmd)
+	o.lockOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&o.targets, "target", nil, "plan only `ADDR` and what it depends on (repeatable)")
+	f.StringArrayVar(&o.replace, "replace", nil, "replace `ADDR` even if it has not changed (repeatable)")
+	f.BoolVar(&o.refreshOnly, "refresh-only", false, "only record what changed outside Drover (drift)")
+	f.BoolVar(&o.refresh, "refresh", true, "read the current state of every resource first")
+	f.IntVar(&o.parallelism, "parallelism", 10, "run at most `N` provider operations at once")
+	if destroyFlag {
+		f.BoolVar(&o.destroy, "destroy", false, "plan to destroy everything in the state")
+	}
+}
+
+func (o *planOptions) mode() plan.Mode {
+	switch {
+	case o.destroy:
+		return plan.Destroy
+	case o.refreshOnly:
+		return plan.RefreshOnly
+	}
+	return plan.Normal
+}
+
+// plannerOptions turns the flags into planner options.
+func (o *planOptions) plannerOptions(v *view, cfg *lang.Config, reg *providers.Registry) (planner.Options, error) {
+	vars, err := o.variables(v, cfg)
+	if err != nil {
+		return planner.Options{}, err
+	}
+	targets, err := parseAddrs("target", o.targets)
+	if err != nil {
+		return planner.Options{}, err
+	}
+	replace, err := parseAddrs("replace", o.replace)
+	if err != nil {
+		return planner.Options{}, err
+	}
+	if o.parallelism < 1 {
+		return planner.Options{}, fmt.Errorf("--parallelism must be at least 1")
+	}
+	return planner.Options{
+		Providers: reg, Mode: o.mode(), Variables: vars, Targets: targets, Replace: replace,
+		SkipRefresh: !o.refresh, Parallelism: o.parallelism, Hooks: planHooks{v: v},
+	}, nil
+}
+
+// makePlan plans and shows the plan.
+func makePlan(ctx context.Context, v *view, cfg *lang.Config, prior *state.State, opts planner.Options) (*plan.Plan, error) {
+	p, diags := planner.Plan(ctx, cfg, prior, opts)
+	if p != nil && !diags.HasErrors() {
+		showPlan(v, p)
+	}
+	if err := v.fail(diags); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// showPlan renders a plan for people or as a summary event.
+func showPlan(v *view, p *plan.Plan) {
+	if v.json {
+		c := p.Counts()
+		v.event("change_summary", map[string]any{"operation": "plan", "add": c.Add, "change": c.Change,
+			"destroy": c.Destroy, "read": c.Read, "has_changes": p.HasChanges()})
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	render.Plan(v.out, p, render.Options{Color: v.color})
+}
+
+type planCmdOptions struct {
+	planOptions
+	out              string
+	detailedExitcode bool
+}
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	o := &planCmdOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change",
+		Long: `Refreshes every resource through its provider, compares the configuration with the
+state, and shows exactly what apply would do. With --out the plan is saved for
+` + "`drover apply FILE`" + ` to apply exactly; ` + "`drover show FILE`" + ` renders it again.
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlan(cmd.Context(), g, o) },
+	}
+	o.addFlags(cmd, true)
+	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to `FILE`")
+	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when something does, 1 on error")
+	return cmd
+}
+
+func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
+	v := g.newView()
+	cfg, err := loadConfig(v)
+	if err != nil {
+		return err
+	}
+	reg, err := registry(cfg)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	popts, err := o.plannerOptions(v, cfg, reg)
+	if err != nil {
+		return err
+	}
+	b, err := backend(v, cfg)
+	if err != nil {
+		return err
+	}
+	unlock, err := o.take(ctx, b, "plan")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	prior, err := readState(ctx, b)
+	if err != nil {
+		return err
+	}
+	p, err := makePlan(ctx, v, cfg, prior, popts)
+	if err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := savePlan(o.out, p); err != nil {
+			return err
+		}
+		v.printf("\nSaved the plan to %s. To apply exactly this plan, run: drover apply %s\n", o.out, o.out)
+	}
+	if o.detailedExitcode && p.HasChanges() {
+		return errChanges
+	}
+	return nil
+}
+
+// savePlan writes the plan document atomically, readable only by its owner.
+func savePlan(path string, p *plan.Plan) error {
+	b, err := plan.Encode(p)
+	if err != nil {
+		return fmt.Errorf("encoding the plan: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

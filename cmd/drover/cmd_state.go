@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/state"
+	"github.com/spf13/cobra"
+)
+
+func newStateCommand(g *globalOptions) *cobra.Command {
+	lo := &lockOptions{}
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect and change the state by hand",
+		Long:  "Subcommands that list, show, forget, re-address, download and upload the state.\n\n" + exitCodesHelp,
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the resource instances in the state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
+				for _, a := range s.SortedAddrs() {
+					fmt.Fprintln(v.out, a)
+				}
+				return false, nil
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ADDR",
+		Short: "Show one resource instance",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := addrs.ParseInstance(args[0])
+			if err != nil {
+				return err
+			}
+			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
+				inst := s.Instance(addr)
+				if inst == nil {
+					return false, fmt.Errorf("%s is not in the state: run `drover state list` to see what is", addr)
+				}
+				one := state.New()
+				one.Lineage, one.Serial = s.Lineage, s.Serial
+				one.Set(inst)
+				return false, render.State(v.out, one, render.Options{Color: v.color})
+			})
+		},
+	}
+	rm := &cobra.Command{
+		Use:   "rm ADDR...",
+		Short: "Forget resource instances without destroying them",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			targets, err := parseAddrs("rm", args)
+			if err != nil {
+				return err
+			}
+			return withState(cmd.Context(), g, lo, func(v *view, s *state.State) (bool, error) {
+				for _, a := range targets {
+					if s.Instance(a) == nil {
+						return false, fmt.Errorf("%s is not in the state; nothing was changed", a)
+					}
+				}
+				for _, a := range targets {
+					s.Remove(a)
+					fmt.Fprintf(v.out, "Removed %s\n", a)
+				}
+				return true, nil
+			})
+		},
+	}
+	mv := &cobra.Command{
+		Use:   "mv FROM TO",
+		Short: "Give a resource instance a new address",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := parseAddrs("mv", args)
+			if err != nil {
+				return err
+			}
+			from, to := as[0], as[1]
+			if from.Type != to.Type || from.Mode != to.Mode {
+				return fmt.Errorf("cannot move %s to %s: the resource type must stay the same", from, to)
+			}
+			return withState(cmd.Context(), g, lo, func(v *view, s *state.State) (bool, error) {
+				if !s.Move(from, to) {
+					if s.Instance(from) == nil {
+						return false, fmt.Errorf("%s is not in the state; nothing was changed", from)
+					}
+					return false, fmt.Errorf("%s is already in the state; nothing was changed", to)
+				}
+				fmt.Fprintf(v.out, "Moved %s to %s\n", from, to)
+				return true, nil
+			})
+		},
+	}
+	pull := &cobra.Command{
+		Use:   "pull",
+		Short: "Print the stored state document (sensitive values included)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
+				b, err := state.Marshal(s)
+				if err != nil {
+					return false, err
+				}
+				_, err = fmt.Fprintln(v.out, string(b))
+				return false, err
+			})
+		},
+	}
+	var force bool
+	push := &cobra.Command{
+		Use:   "push FILE",
+		Short: "Replace the stored state with a state document (- for stdin)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var r io.Reader = os.Stdin
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			raw, err := io.ReadAll(r)
+			if err != nil {
+				return err
+			}
+			pushed, err := state.Unmarshal(raw)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			v := g.newView()
+			cfg := quietConfig()
+			b, err := backend(v, cfg)
+			if err != nil {
+				return err
+			}
+			unlock, err := lo.take(cmd.Context(), b, "state push")
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			if err := b.Persist(cmd.Context(), pushed, state.PersistOptions{Force: force}); err != nil {
+				return fmt.Errorf("%w (with --force the document replaces the state whatever its lineage and serial)", err)
+			}
+			fmt.Fprintf(v.out, "Pushed %d instances; the state is now serial %d.\n", len(pushed.Instances), pushed.Serial)
+			return nil
+		},
+	}
+	push.Flags().BoolVar(&force, "force", false, "replace the state even if the lineage differs or the serial is older")
+	for _, c := range []*cobra.Command{rm, mv, push} {
+		lo.addFlags(c)
+	}
+	cmd.AddCommand(list, show, rm, mv, pull, push)
+	return cmd
+}
+
+// withState runs fn on the stored state; when lo is set the state is
+// locked, and fn returning true persists the change.
+func withState(ctx context.Context, g *globalOptions, lo *lockOptions, fn func(*view, *state.State) (bool, error)) error {
+	v := g.newView()
+	cfg := quietConfig()
+	b, err := backend(v, cfg)
+	if err != nil {
+		return err
+	}
+	if lo != nil {
+		unlock, err := lo.take(ctx, b, "state")
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	s, err := readState(ctx, b)
+	if err != nil {
+		return err
+	}
+	changed, err := fn(v, s)
+	if err != nil || !changed {
+		return err
+	}
+	return b.Persist(ctx, s, state.PersistOptions{})
+}

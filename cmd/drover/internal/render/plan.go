@@ -1,0 +1,271 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Options shapes rendering.
+type Options struct {
+	// Color adds ANSI colours: green +, yellow ~, red -, cyan <=.
+	Color bool
+}
+
+type printer struct {
+	w    *strings.Builder
+	opts Options
+}
+
+func (p *printer) color(code, s string) string {
+	if !p.opts.Color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p *printer) sym(a plan.Action) string {
+	s := a.String()
+	switch a {
+	case plan.Create:
+		return p.color("32", s)
+	case plan.Update:
+		return p.color("33", s)
+	case plan.Delete:
+		return p.color("31", s)
+	case plan.Read:
+		return p.color("36", s)
+	case plan.DeleteThenCreate, plan.CreateThenDelete:
+		return p.color("31", s[:1]) + "/" + p.color("32", s[2:])
+	}
+	return s
+}
+
+// Plan writes the human rendering of a plan.
+func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
+	p := &printer{w: &strings.Builder{}, opts: opts}
+	if len(pl.Drift) > 0 {
+		p.w.WriteString("\n" + p.color("1", "Note: Objects have changed outside of Drover") + "\n\n")
+		p.w.WriteString("Drover found these changes made outside of Drover since the last apply:\n\n")
+		for _, c := range pl.Drift {
+			p.change(c, true)
+		}
+	}
+	if pl.Mode == plan.RefreshOnly {
+		if len(pl.Drift) == 0 {
+			p.w.WriteString("\nNo changes. The state matches the real objects.\n")
+		} else {
+			p.w.WriteString("Applying this refresh-only plan records these changes in the state; nothing else is changed.\n")
+		}
+		_, err := io.WriteString(w, p.w.String())
+		return err
+	}
+	if !pl.HasChanges() {
+		p.w.WriteString("\n" + p.color("1", "No changes.") + " Your infrastructure matches the configuration.\n")
+		_, err := io.WriteString(w, p.w.String())
+		return err
+	}
+	p.w.WriteString("\nDrover will perform the following actions:\n\n")
+	for _, c := range pl.Changes {
+		if c.Action != plan.NoOp {
+			p.change(c, false)
+		}
+	}
+	p.w.WriteString(p.color("1", Summary(pl)) + "\n")
+	p.outputs(pl.Outputs)
+	_, err := io.WriteString(w, p.w.String())
+	return err
+}
+
+// Summary is the plan's one-line tally.
+func Summary(pl *plan.Plan) string {
+	c := pl.Counts()
+	s := fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", c.Add, c.Change, c.Destroy)
+	if c.Read > 0 {
+		s += fmt.Sprintf(" %d to read during apply.", c.Read)
+	}
+	return s
+}
+
+var headers = map[plan.Action]string{
+	plan.Create: "will be created", plan.Update: "will be updated in place", plan.Delete: "will be destroyed",
+	plan.DeleteThenCreate: "must be replaced", plan.CreateThenDelete: "must be replaced", plan.Read: "will be read during apply",
+}
+
+func (p *printer) change(c *plan.Change, drift bool) {
+	header := headers[c.Action]
+	if drift {
+		header = "has changed"
+		if c.Action == plan.Delete {
+			header = "has been deleted"
+		}
+	}
+	fmt.Fprintf(p.w, "  %s %s\n", p.color("1", "# "+c.Addr.String()), p.color("1", header))
+	if c.Reason != plan.ReasonNone {
+		fmt.Fprintf(p.w, "  # (because %s)\n", c.Reason)
+	}
+	if c.Action == plan.CreateThenDelete {
+		p.w.WriteString("  # (the new object is created before the old one is destroyed)\n")
+	}
+	if c.Description != "" {
+		fmt.Fprintf(p.w, "  # (%s)\n", c.Description)
+	}
+	kind := "resource"
+	if c.Addr.Mode == addrs.Data {
+		kind = "data"
+	}
+	action := c.Action
+	if drift {
+		action = plan.Update
+		if c.Action == plan.Delete {
+			action = plan.Delete
+		}
+	}
+	fmt.Fprintf(p.w, "  %s %s %q %q {\n", p.sym(action), kind, c.Addr.Type, c.Addr.Name)
+	d := differ{p: p, sensitive: c.SensitivePaths, replace: c.RequiresReplace}
+	d.object(c.Before, c.After, nil, 2, action)
+	p.w.WriteString("    }\n\n")
+}
+
+// differ writes the attribute-level difference of one change.
+type differ struct {
+	p         *printer
+	sensitive []cty.Path
+	replace   []cty.Path
+}
+
+func (d *differ) hidden(path cty.Path) bool {
+	for _, s := range d.sensitive {
+		if len(s) <= len(path) && path[:len(s)].Equals(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *differ) forces(path cty.Path) string {
+	for _, r := range d.replace {
+		if r.Equals(path) {
+			return d.p.color("31", " # forces replacement")
+		}
+	}
+	return ""
+}
+
+func attrOf(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NilVal
+	}
+	return v.GetAttr(name)
+}
+
+func absent(v cty.Value) bool { return v == cty.NilVal || (v.IsKnown() && v.IsNull()) }
+
+// object writes the attributes of before → after at indent, for a change
+// of the given action.
+func (d *differ) object(before, after cty.Value, path cty.Path, indent int, action plan.Action) {
+	names := map[string]bool{}
+	for _, v := range []cty.Value{before, after} {
+		if v != cty.NilVal && v.Type().IsObjectType() {
+			for n := range v.Type().AttributeTypes() {
+				names[n] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(names))
+	for n := range names {
+		keys = append(keys, n)
+	}
+	sort.Strings(keys)
+	width := 0
+	for _, k := range keys {
+		width = max(width, len(key(k)))
+	}
+	pad := strings.Repeat("  ", indent+1)
+	unchanged := 0
+	for _, name := range keys {
+		b, a := attrOf(before, name), attrOf(after, name)
+		ap := append(path.Copy(), cty.GetAttrStep{Name: name})
+		sym := ""
+		switch {
+		case absent(b) && absent(a):
+			continue
+		case action == plan.Delete || absent(a):
+			sym = d.p.sym(plan.Delete)
+		case absent(b):
+			sym = d.p.sym(plan.Create)
+		case a.IsKnown() && a.RawEquals(b):
+			if name != "id" || action == plan.Create {
+				unchanged++
+				continue
+			}
+			sym = " "
+		default:
+			sym = d.p.sym(plan.Update)
+		}
+		fmt.Fprintf(d.p.w, "%s%s %-*s = %s%s\n", pad, sym, width, key(name), d.pair(b, a, ap, indent+1, action), d.forces(ap))
+	}
+	if unchanged > 0 {
+		noun := "attributes"
+		if unchanged == 1 {
+			noun = "attribute"
+		}
+		fmt.Fprintf(d.p.w, "%s  # (%d unchanged %s hidden)\n", pad, unchanged, noun)
+	}
+}
+
+// pair renders one attribute's value or its change.
+func (d *differ) pair(b, a cty.Value, path cty.Path, indent int, action plan.Action) string {
+	one := func(v cty.Value) string {
+		var sb strings.Builder
+		writeValue(&sb, v, indent, path, d.hidden)
+		return sb.String()
+	}
+	switch {
+	case action == plan.Delete || absent(a):
+		return one(b) + d.p.color("2", " -> null")
+	case absent(b):
+		return one(a)
+	case !d.hidden(path) && a.IsKnown() && b.IsKnown() && a.Type().IsObjectType() && b.Type().IsObjectType():
+		var sb strings.Builder
+		sub := &differ{p: &printer{w: &sb, opts: d.p.opts}, sensitive: d.sensitive, replace: d.replace}
+		sub.object(b, a, path, indent, plan.Update)
+		return "{\n" + sb.String() + strings.Repeat("  ", indent) + "}"
+	case d.hidden(path):
+		return "(sensitive value)"
+	}
+	return one(b) + " -> " + one(a)
+}
+
+func (p *printer) outputs(outs []*plan.OutputChange) {
+	var changed []*plan.OutputChange
+	for _, o := range outs {
+		if o.Action != plan.NoOp {
+			changed = append(changed, o)
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	p.w.WriteString("\nChanges to Outputs:\n")
+	for _, o := range changed {
+		show := func(v cty.Value) string {
+			if o.Sensitive {
+				return "(sensitive value)"
+			}
+			var sb strings.Builder
+			writeValue(&sb, v, 1, nil, nil)
+			return sb.String()
+		}
+		val := show(o.After)
+		if o.Action == plan.Update {
+			val = show(o.Before) + " -> " + val
+		}
+		fmt.Fprintf(p.w, "  %s %s = %s\n", p.sym(o.Action), o.Name, val)
+	}
+}
