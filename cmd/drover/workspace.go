@@ -48,7 +48,7 @@ func loadConfig(v *view) (*lang.Config, error) {
 		}
 		if !c.Check(version.Must(version.NewVersion(Version)).Core()) {
 			return nil, v.fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unsupported Drover version",
-				Detail: fmt.Sprintf("This configuration requires Drover %s; this is Drover %s. Install a matching release.", cfg.Drover.RequiredVersion, Version),
+				Detail:  fmt.Sprintf("This configuration requires Drover %s; this is Drover %s. Install a matching release.", cfg.Drover.RequiredVersion, Version),
 				Subject: cfg.Drover.DeclRange.Ptr()}})
 		}
 	}
