@@ -19,7 +19,7 @@ func encodeValue(v cty.Value) (*pb.DynamicValue, error) {
 	}
 	v, _ = v.UnmarkDeep()
 	ty := v.Type()
-	tj, err := ctyjson.MarshalType(ty)
+	tj, err := types.marshal(ty)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func decodeValue(dv *pb.DynamicValue) (cty.Value, error) {
 	if dv == nil {
 		return cty.NilVal, nil
 	}
-	ty, err := ctyjson.UnmarshalType(dv.TypeJson)
+	ty, err := types.unmarshal(dv.TypeJson)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("bad value type: %w", err)
 	}
