@@ -2,25 +2,28 @@ package plugin
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/drover-dr/drover/providers"
 	pb "github.com/drover-dr/drover/providers/proto/v1"
 )
 
-// fanOut runs call for each index of a batch, at most the configured
-// parallelism at once, and returns when all are done.
+// fanOut runs call for each index of a batch and returns when all are
+// done. A few workers take indexes in turn (a batch costs a few goroutines,
+// not one per call), and every call holds one of the provider's slots, so
+// concurrent batches together run at most the configured parallelism.
 func (s *server) fanOut(n int, call func(i int)) {
-	slots := s.slots
-	if slots == nil {
-		slots = make(chan struct{}, defaultParallelism)
-	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i := range n {
-		slots <- struct{}{}
+	for range min(cap(s.slots), n) {
 		wg.Add(1)
 		go func() {
-			defer func() { <-slots; wg.Done() }()
-			call(i)
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				s.slots <- struct{}{}
+				call(i)
+				<-s.slots
+			}
 		}()
 	}
 	wg.Wait()

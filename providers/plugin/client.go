@@ -166,17 +166,12 @@ func (c *client) garbage(call string, err error) providers.Diagnostics {
 // stopOnCancel sends Stop when ctx ends before the call returns, so a
 // provider doing long work gives up instead of running on unseen.
 func (c *client) stopOnCancel(ctx context.Context) func() {
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			c.rpc.Stop(sctx, &pb.Stop_Request{})
-		case <-done:
-		}
-	}()
-	return func() { close(done) }
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.rpc.Stop(sctx, &pb.Stop_Request{})
+	})
+	return func() { stop() }
 }
 
 func (c *client) Schema(ctx context.Context, req providers.SchemaRequest) providers.SchemaResponse {

@@ -34,7 +34,7 @@ type grpcPlugin struct {
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterProviderServer(s, &server{impl: p.impl})
+	pb.RegisterProviderServer(s, &server{impl: p.impl, slots: make(chan struct{}, defaultParallelism)})
 	return nil
 }
 

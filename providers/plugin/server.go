@@ -14,12 +14,12 @@ import (
 type server struct {
 	pb.UnimplementedProviderServer
 	impl providers.Provider
-	// slots bounds the calls of a batch that run at once: the parallelism
-	// given to Configure. Set once, before any batch.
+	// slots bounds the calls of batches that run at once: the parallelism
+	// given to Configure. Replaced only by Configure, before any batch.
 	slots chan struct{}
 }
 
-// defaultParallelism applies when Configure gave none.
+// defaultParallelism applies until Configure gives one.
 const defaultParallelism = 10
 
 // guard turns a panic in the provider into an error diagnostic, so that a
