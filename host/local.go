@@ -189,7 +189,8 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+base+".drover-"+strconv.FormatUint(rand.Uint64(), 36))
+	tempPrefix := "." + base + ".drover-"
+	tmp := filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -221,7 +222,20 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil {
+		return err
+	}
+	// A writer of the same file killed before its rename left its temp
+	// file; only one writer per path runs at a time, so any other temp of
+	// this name is debris.
+	if names, err := d.Readdirnames(-1); err == nil {
+		for _, n := range names {
+			if strings.HasPrefix(n, tempPrefix) {
+				fsys.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
+	return nil
 }
 
 // ctxReader stops a copy when its context ends.

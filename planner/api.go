@@ -26,4 +26,3 @@ type Hooks interface {
 	Refreshed(addr addrs.Instance)
 	Planned(c *plan.Change)
 }
-

@@ -326,10 +326,10 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 // unknownData answers every reference with an unknown value.
 type unknownData struct{}
 
-func (unknownData) Var(string) cty.Value                 { return cty.DynamicVal }
-func (unknownData) Local(string) cty.Value               { return cty.DynamicVal }
-func (unknownData) Host(string) cty.Value                { return cty.DynamicVal }
-func (unknownData) Resource(addrs.Resource) cty.Value    { return cty.DynamicVal }
+func (unknownData) Var(string) cty.Value              { return cty.DynamicVal }
+func (unknownData) Local(string) cty.Value            { return cty.DynamicVal }
+func (unknownData) Host(string) cty.Value             { return cty.DynamicVal }
+func (unknownData) Resource(addrs.Resource) cty.Value { return cty.DynamicVal }
 
 func indexByResource(s *state.State) map[addrs.Resource][]*state.Instance {
 	out := map[addrs.Resource][]*state.Instance{}

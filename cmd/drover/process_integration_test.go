@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/state"
+	"github.com/drover-dr/drover/state/local"
+)
+
+// buildDrover builds the real binary once per test run.
+func buildDrover(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "drover")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func droverCmd(bin, dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, append([]string{"--chdir=" + dir, "--no-color"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// killConfig declares n files and n values whose content names the round,
+// so every round creates, updates or deletes something.
+func killConfig(n int, round string) string {
+	return fmt.Sprintf(`
+host "h" {
+  root = "root"
+}
+
+resource "file" "f" {
+  count   = %d
+  host    = host.h
+  path    = "/data/f${count.index}"
+  content = "%s ${count.index}\n"
+}
+
+resource "value" "v" {
+  count = %d
+  input = file.f[count.index].sha256
+}
+`, n, round, n)
+}
+
+// TestApplySurvivesSIGKILL kills a real `drover apply` (and its plugin
+// processes) at random moments, then applies again: the state must be
+// valid, every object tracked once, and the next plan empty.
+func TestApplySurvivesSIGKILL(t *testing.T) {
+	bin := buildDrover(t)
+	dir := t.TempDir()
+	write := func(n int, round string) {
+		if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(killConfig(n, round)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for round := range 8 {
+		write(100+200*(round%2), fmt.Sprintf("round-%d", round))
+		// Kill after a random number of finished changes (0: during
+		// planning), so every round dies in a different place.
+		cmd := droverCmd(bin, dir, "apply", "--auto-approve", "--lock-timeout=10s")
+		pipe, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		cmd.Stderr = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		killAfter, done := rng.IntN(400), 0
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), " complete after ") {
+				done++
+			}
+			if done >= killAfter {
+				break
+			}
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		io.Copy(io.Discard, pipe)
+		cmd.Wait()
+		s, err := local.New(filepath.Join(dir, local.DefaultPath)).Read(context.Background())
+		if err != nil {
+			t.Fatalf("round %d: state unreadable after SIGKILL: %v\n%s", round, err, out.String())
+		}
+		if s != nil {
+			ready := 0
+			for _, inst := range s.Instances {
+				if inst.Status == state.Ready {
+					ready++
+				}
+			}
+			t.Logf("round %d: killed after %d changes; %d of %d objects in state ready", round, done, ready, len(s.Instances))
+		}
+	}
+	write(150, "content")
+	final := droverCmd(bin, dir, "apply", "--auto-approve", "--lock-timeout=10s")
+	if out, err := final.CombinedOutput(); err != nil {
+		t.Fatalf("final apply: %v\n%s", err, out)
+	}
+	s, err := local.New(filepath.Join(dir, local.DefaultPath)).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Instances) != 300 {
+		t.Fatalf("state tracks %d objects, want 300", len(s.Instances))
+	}
+	for addr, inst := range s.Instances {
+		if inst.Status != state.Ready {
+			t.Errorf("%s is %s after the final apply", addr, inst.Status)
+		}
+	}
+	for i := range 150 {
+		b, err := os.ReadFile(filepath.Join(dir, "root", "data", fmt.Sprintf("f%d", i)))
+		if err != nil || string(b) != fmt.Sprintf("content %d\n", i) {
+			t.Fatalf("file f%d: %q, %v", i, b, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "root", "data"))
+	if len(entries) != 150 {
+		t.Fatalf("%d files in the host folder, want 150 (no temp files left)", len(entries))
+	}
+	plan := droverCmd(bin, dir, "plan", "--detailed-exitcode")
+	if out, err := plan.CombinedOutput(); err != nil {
+		t.Fatalf("plan after convergence should be empty: %v\n%s", err, out)
+	}
+}
+
+// TestLockContention holds the state lock in this process and runs a real
+// drover against it: it fails at once naming the holder, exit code 3, and
+// with --lock-timeout it gets the lock once released.
+func TestLockContention(t *testing.T) {
+	bin := buildDrover(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(`resource "value" "a" { input = 1 }`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := local.New(filepath.Join(dir, local.DefaultPath))
+	info := state.NewLockInfo("test holder")
+	id, err := b.Lock(context.Background(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := droverCmd(bin, dir, "apply", "--auto-approve")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitLocked {
+		t.Fatalf("apply against a held lock: %v, want exit %d\n%s", err, exitLocked, out)
+	}
+	for _, want := range []string{"test holder", fmt.Sprint(os.Getpid()), "force-unlock"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("message does not name %q:\n%s", want, out)
+		}
+	}
+	waiting := droverCmd(bin, dir, "apply", "--auto-approve", "--lock-timeout=30s")
+	var wout bytes.Buffer
+	waiting.Stdout, waiting.Stderr = &wout, &wout
+	if err := waiting.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Unlock(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := waiting.Wait(); err != nil {
+		t.Fatalf("apply with --lock-timeout after release: %v\n%s", err, wout.String())
+	}
+}
