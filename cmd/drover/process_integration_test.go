@@ -184,3 +184,54 @@ func TestLockContention(t *testing.T) {
 		t.Fatalf("apply with --lock-timeout after release: %v\n%s", err, wout.String())
 	}
 }
+
+// TestThirdPartyProvider builds examples/provider-hello (its own module),
+// installs it in a plugin folder, and uses it through init, apply and
+// plan; a binary changed after init is refused.
+func TestThirdPartyProvider(t *testing.T) {
+	bin := buildDrover(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../examples/provider-hello/example/main.dr.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(dir, ".drover", "plugins", "example.com", "acme", "hello", "1.0.0", "drover-provider-hello")
+	build := exec.Command("go", "build", "-o", plugin, ".")
+	build.Dir = "../../examples/provider-hello"
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example provider: %v\n%s", err, out)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := droverCmd(bin, dir, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("drover %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("init"); !strings.Contains(out, "example.com/acme/hello 1.0.0") {
+		t.Fatalf("init did not pin the provider:\n%s", out)
+	}
+	if out := run("apply", "--auto-approve"); !strings.Contains(out, "1 added") {
+		t.Fatalf("apply:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out", "greeting.txt")); err != nil || string(b) != "Hello, operations team!\n" {
+		t.Fatalf("greeting file: %q, %v", b, err)
+	}
+	if out := run("plan", "--detailed-exitcode"); !strings.Contains(out, "No changes.") {
+		t.Fatalf("plan after apply:\n%s", out)
+	}
+	f, err := os.OpenFile(plugin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("tampered"))
+	f.Close()
+	out, err := droverCmd(bin, dir, "plan").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "has changed since `drover init`") {
+		t.Fatalf("a changed provider binary must be refused: %v\n%s", err, out)
+	}
+}
