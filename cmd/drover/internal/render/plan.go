@@ -221,21 +221,25 @@ func (d *differ) object(before, after cty.Value, path cty.Path, indent int, acti
 
 // pair renders one attribute's value or its change.
 func (d *differ) pair(b, a cty.Value, path cty.Path, indent int, action plan.Action) string {
+	// The attribute's marker sits at column 2*indent; what nests inside
+	// its value is indented two columns past the marker.
 	one := func(v cty.Value) string {
 		var sb strings.Builder
-		writeValue(&sb, v, indent, path, d.hidden)
+		writeValue(&sb, v, indent+1, path, d.hidden)
 		return sb.String()
 	}
 	switch {
 	case action == plan.Delete || absent(a):
 		return one(b) + d.p.color("2", " -> null")
-	case absent(b):
+	case absent(b) || a.RawEquals(b):
 		return one(a)
+	case !d.hidden(path) && a.IsKnown() && b.Type() == cty.String && a.Type() == cty.String && multiline(b, a):
+		return d.lines(b.AsString(), a.AsString(), indent+1)
 	case !d.hidden(path) && a.IsKnown() && b.IsKnown() && a.Type().IsObjectType() && b.Type().IsObjectType():
 		var sb strings.Builder
 		sub := &differ{p: &printer{w: &sb, opts: d.p.opts}, sensitive: d.sensitive, replace: d.replace}
-		sub.object(b, a, path, indent, plan.Update)
-		return "{\n" + sb.String() + strings.Repeat("  ", indent) + "}"
+		sub.object(b, a, path, indent+1, plan.Update)
+		return "{\n" + sb.String() + strings.Repeat("  ", indent+1) + "}"
 	case d.hidden(path):
 		return "(sensitive value)"
 	}
@@ -268,4 +272,53 @@ func (p *printer) outputs(outs []*plan.OutputChange) {
 		}
 		fmt.Fprintf(p.w, "  %s %s = %s\n", p.sym(o.Action), o.Name, val)
 	}
+}
+
+func multiline(vs ...cty.Value) bool {
+	for _, v := range vs {
+		if v.IsNull() || !v.IsKnown() || !strings.Contains(strings.TrimSuffix(v.AsString(), "\n"), "\n") {
+			return false
+		}
+	}
+	return true
+}
+
+// lines renders a change of a multi-line string as a heredoc with a
+// marker on each line: - removed, + added, blank kept.
+func (d *differ) lines(before, after string, indent int) string {
+	a := strings.Split(strings.TrimSuffix(before, "\n"), "\n")
+	b := strings.Split(strings.TrimSuffix(after, "\n"), "\n")
+	// Longest common subsequence; configuration texts are small.
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	pad := strings.Repeat("  ", indent)
+	var sb strings.Builder
+	sb.WriteString("<<-EOT\n")
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			sb.WriteString(pad + "  " + a[i] + "\n")
+			i, j = i+1, j+1
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
+			sb.WriteString(pad + d.p.sym(plan.Delete) + " " + a[i] + "\n")
+			i++
+		default:
+			sb.WriteString(pad + d.p.sym(plan.Create) + " " + b[j] + "\n")
+			j++
+		}
+	}
+	sb.WriteString(pad + "EOT")
+	return sb.String()
 }

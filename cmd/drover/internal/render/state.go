@@ -32,7 +32,7 @@ func State(w io.Writer, s *state.State, opts Options) error {
 		fmt.Fprintf(p.w, "%s %q %q ", kind, addr.Type, addr.Name)
 		var sb strings.Builder
 		paths := inst.SensitivePaths
-		writeValue(&sb, nonNull(inst.Attrs), 0, nil, func(path cty.Path) bool {
+		writeValue(&sb, inst.Attrs, 0, nil, func(path cty.Path) bool {
 			for _, sp := range paths {
 				if len(sp) <= len(path) && path[:len(sp)].Equals(sp) {
 					return true
@@ -60,19 +60,4 @@ func State(w io.Writer, s *state.State, opts Options) error {
 	}
 	_, err := io.WriteString(w, p.w.String())
 	return err
-}
-
-// nonNull drops null attributes of an object, as a configuration would
-// leave them out.
-func nonNull(v cty.Value) cty.Value {
-	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
-		return v
-	}
-	m := map[string]cty.Value{}
-	for k, x := range v.AsValueMap() {
-		if !x.IsNull() {
-			m[k] = x
-		}
-	}
-	return cty.ObjectVal(m)
 }

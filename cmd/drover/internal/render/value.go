@@ -55,11 +55,14 @@ func writeValue(b *strings.Builder, v cty.Value, indent int, path cty.Path, hide
 		}
 		b.WriteString(strings.Repeat("  ", indent) + "]")
 	case ty.IsMapType() || ty.IsObjectType():
-		if v.LengthInt() == 0 {
+		keys, vals := entries(v)
+		if ty.IsObjectType() {
+			keys, vals = dropNulls(keys, vals)
+		}
+		if len(keys) == 0 {
 			b.WriteString("{}")
 			return
 		}
-		keys, vals := entries(v)
 		width := 0
 		for _, k := range keys {
 			width = max(width, len(key(k)))
@@ -122,4 +125,17 @@ func step(v cty.Value, k string) cty.PathStep {
 		return cty.GetAttrStep{Name: k}
 	}
 	return cty.IndexStep{Key: cty.StringVal(k)}
+}
+
+// dropNulls leaves out unset attributes, as a configuration would.
+func dropNulls(keys []string, vals []cty.Value) ([]string, []cty.Value) {
+	var ks []string
+	var vs []cty.Value
+	for i, v := range vals {
+		if v.IsKnown() && v.IsNull() {
+			continue
+		}
+		ks, vs = append(ks, keys[i]), append(vs, v)
+	}
+	return ks, vs
 }

@@ -1,0 +1,119 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Fatalf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+// TestPlanGolden renders the planner's golden plan documents.
+func TestPlanGolden(t *testing.T) {
+	docs, err := filepath.Glob("../../../../planner/testdata/plan/*/plan.json")
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("no plan documents: %v", err)
+	}
+	for _, doc := range docs {
+		name := filepath.Base(filepath.Dir(doc))
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := plan.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := Plan(&out, p, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", out.String())
+		})
+	}
+}
+
+func TestSensitiveAndNested(t *testing.T) {
+	obj := func(secret, port string, lines string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{
+			"password": cty.StringVal(secret),
+			"listen":   cty.ObjectVal(map[string]cty.Value{"port": cty.StringVal(port), "host": cty.StringVal("0.0.0.0")}),
+			"script":   cty.StringVal(lines),
+			"tags":     cty.ListVal([]cty.Value{cty.StringVal("dr"), cty.StringVal("fs1")}),
+		})
+	}
+	c := &plan.Change{
+		Action:          plan.Update,
+		Before:          obj("old", "80", "a\nb\nc\n"),
+		After:           obj("new", "8080", "a\nB\nc\n"),
+		SensitivePaths:  []cty.Path{cty.GetAttrPath("password")},
+		RequiresReplace: nil,
+		Description:     "2 lines of the script change",
+	}
+	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "svc", "web", 'M'
+	p := &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c},
+		Outputs: []*plan.OutputChange{{Name: "pw", Action: plan.Create, After: cty.StringVal("x"), Sensitive: true}}}
+	var out bytes.Buffer
+	if err := Plan(&out, p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "new") || strings.Contains(out.String(), "old") {
+		t.Fatalf("a sensitive value leaked:\n%s", out.String())
+	}
+	golden(t, "sensitive-nested.txt", out.String())
+	var colored bytes.Buffer
+	Plan(&colored, p, Options{Color: true})
+	if !strings.Contains(colored.String(), "\x1b[33m~\x1b[0m") {
+		t.Fatalf("no colour with Color set:\n%q", colored.String())
+	}
+}
+
+func TestValue(t *testing.T) {
+	tests := []struct {
+		in   cty.Value
+		want string
+	}{
+		{cty.StringVal("x"), `"x"`},
+		{cty.NumberIntVal(3), "3"},
+		{cty.True, "true"},
+		{cty.NullVal(cty.String), "null"},
+		{cty.UnknownVal(cty.String), "(known after apply)"},
+		{cty.ListValEmpty(cty.String), "[]"},
+		{cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.NumberIntVal(1)}), "[\n  \"a\",\n  1,\n]"},
+		{cty.MapVal(map[string]cty.Value{"b": cty.StringVal("2"), "a b": cty.StringVal("1")}), "{\n  \"a b\" = \"1\"\n  b     = \"2\"\n}"},
+		{cty.StringVal("one\ntwo\n"), "<<-EOT\n  one\n  two\nEOT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := Value(tt.in); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
