@@ -62,7 +62,7 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 		return a.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cycle in the apply order",
 			Detail: fmt.Sprintf("The changes cannot be ordered: %v. This is a bug in Drover; please report it with the plan.", cycles[0])}}
 	}
-	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, n node) error {
+	walkErr := g.WalkWith(ctx, opts.Parallelism*providers.QueuedPerSlot, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, n node) error {
 		if n.barrier != noBarrier {
 			return nil
 		}

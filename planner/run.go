@@ -31,7 +31,8 @@ type run struct {
 	// targeted is the set of resources to plan when --target is given.
 	targeted map[addrs.Resource]bool
 	replace  map[addrs.Instance]bool
-	// sem bounds provider calls in flight to Parallelism.
+	// sem bounds provider calls in flight; providers themselves run at
+	// most Parallelism at once (see providers.QueuedPerSlot).
 	sem chan struct{}
 
 	mu      sync.Mutex
@@ -71,7 +72,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if prior == nil {
 		prior = state.New()
 	}
-	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism)}
+	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism*providers.QueuedPerSlot)}
 
 	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
 	diags = append(diags, d...)

@@ -26,6 +26,12 @@ type Provider interface {
 	Close() error
 }
 
+// QueuedPerSlot is how many calls the core keeps in flight for each unit of
+// parallelism. A provider runs at most Parallelism calls at once (the
+// plugin server enforces it); the extra calls wait beside it, so that
+// calls travel in batches and no round trip leaves the provider idle.
+const QueuedPerSlot = 8
+
 // Factory starts a provider. Each call returns a fresh instance.
 type Factory func() (Provider, error)
 

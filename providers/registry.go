@@ -25,8 +25,9 @@ type Entry struct {
 // Registry starts providers on first use, once each, keeps their schemas,
 // and resolves which provider serves a resource type. Safe for concurrent use.
 type Registry struct {
-	entries map[string]Entry
-	byType  map[string]string
+	entries     map[string]Entry
+	byType      map[string]string
+	parallelism int
 
 	mu      sync.Mutex
 	started map[string]*started
@@ -49,6 +50,14 @@ func NewRegistry(entries ...Entry) *Registry {
 		}
 	}
 	return r
+}
+
+// SetParallelism sets how many calls each provider may run at once; it
+// takes effect for providers started afterwards.
+func (r *Registry) SetParallelism(n int) {
+	r.mu.Lock()
+	r.parallelism = n
+	r.mu.Unlock()
 }
 
 // Resolve names the provider serving typeName: the explicit provider when
@@ -99,7 +108,10 @@ func (r *Registry) start(ctx context.Context, e Entry) (Provider, *schema.Provid
 	if sr.Schema.Config != nil {
 		cfg = cty.NullVal(sr.Schema.Config.ImpliedType())
 	}
-	cr := p.Configure(ctx, ConfigureRequest{Config: cfg})
+	r.mu.Lock()
+	parallelism := r.parallelism
+	r.mu.Unlock()
+	cr := p.Configure(ctx, ConfigureRequest{Config: cfg, Parallelism: parallelism})
 	if err := diagsErr(e.Name, "configuring it", cr.Diagnostics); err != nil {
 		p.Close()
 		return nil, nil, err

@@ -68,6 +68,7 @@ func (o *planOptions) plannerOptions(v *view, cfg *lang.Config, reg *providers.R
 	if o.parallelism < 1 {
 		return planner.Options{}, fmt.Errorf("--parallelism must be at least 1")
 	}
+	reg.SetParallelism(o.parallelism)
 	return planner.Options{
 		Providers: reg, Mode: o.mode(), Variables: vars, Targets: targets, Replace: replace,
 		SkipRefresh: !o.refresh, Parallelism: o.parallelism, Hooks: planHooks{v: v},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/drover-dr/drover/state"
@@ -37,9 +38,26 @@ var errReported = errors.New("errors were reported")
 func main() {
 	ctx, stop := interruptContext()
 	defer stop()
+	stopProfile := profile()
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
+	stopProfile()
 	os.Exit(exitCode(ctx, err))
+}
+
+// profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
+func profile() func() {
+	path := os.Getenv("DROVER_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Warning: DROVER_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func exitCode(ctx context.Context, err error) int {
