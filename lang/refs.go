@@ -2,7 +2,9 @@ package lang
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2"
@@ -30,7 +32,26 @@ func BodyRefs(body hcl.Body, spec hcldec.Spec) ([]Ref, hcl.Diagnostics) {
 	if body == nil {
 		return nil, nil
 	}
-	return TraversalRefs(dynblock.VariablesHCLDec(body, spec))
+	if !reflect.TypeOf(body).Comparable() {
+		return TraversalRefs(dynblock.VariablesHCLDec(body, spec))
+	}
+	if e, ok := bodyRefs.Load(body); ok {
+		e := e.(refsEntry)
+		return e.refs, e.diags
+	}
+	refs, diags := TraversalRefs(dynblock.VariablesHCLDec(body, spec))
+	bodyRefs.Store(body, refsEntry{refs: refs, diags: diags})
+	return refs, diags
+}
+
+// bodyRefs remembers the references of each body: every instance of a
+// counted resource evaluates the same body. A body is always decoded with
+// the same spec (its block's schema), and bodies never change once parsed.
+var bodyRefs sync.Map
+
+type refsEntry struct {
+	refs  []Ref
+	diags hcl.Diagnostics
 }
 
 // TraversalRefs turns traversals (depends_on / after entries, or the
