@@ -39,6 +39,9 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			diags = append(diags, d...)
 			continue
 		}
+		if rs.schema.StateOnly && inst.Status != state.Pending {
+			continue
+		}
 		wg.Add(1)
 		r.sem <- struct{}{}
 		go func() {

@@ -169,7 +169,7 @@ func encodeSchema(s *schema.Provider) (*pb.GetSchema_Response, error) {
 
 func encodeResource(r *schema.Resource) (*pb.Schema_Resource, error) {
 	b, err := encodeBlock(r.Block)
-	return &pb.Schema_Resource{Version: r.Version, Description: r.Description, Block: b}, err
+	return &pb.Schema_Resource{Version: r.Version, Description: r.Description, Block: b, StateOnly: r.StateOnly}, err
 }
 
 func encodeBlock(b *schema.Block) (*pb.Schema_Block, error) {
@@ -239,7 +239,7 @@ func decodeResource(pr *pb.Schema_Resource) (*schema.Resource, error) {
 	if b == nil {
 		b = &schema.Block{}
 	}
-	return &schema.Resource{Version: pr.Version, Description: pr.Description, Block: b}, nil
+	return &schema.Resource{Version: pr.Version, Description: pr.Description, Block: b, StateOnly: pr.StateOnly}, nil
 }
 
 func decodeBlock(pb_ *pb.Schema_Block) (*schema.Block, error) {

@@ -21,6 +21,9 @@ type Resource struct {
 	Version     int64
 	Description string
 	Block       *Block
+	// StateOnly marks a type whose objects exist only in Drover's state
+	// (like value): there is nothing outside to read, so refresh skips it.
+	StateOnly bool
 }
 
 // Action is a runbook action a provider can invoke ("import registry

@@ -35,7 +35,9 @@ func New(p *Provider) providers.Provider {
 		s.configType = p.Config.ImpliedType()
 	}
 	for name, r := range p.Resources {
-		s.schema.ResourceTypes[name] = r.Schema
+		rs := *r.Schema
+		rs.StateOnly = r.Read == nil
+		s.schema.ResourceTypes[name] = &rs
 		s.resources[name] = resourceType{r, r.Schema.Block.ImpliedType()}
 	}
 	for name, d := range p.DataSources {

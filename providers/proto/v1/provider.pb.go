@@ -1236,10 +1236,12 @@ func (x *Schema_Block) GetBlockTypes() map[string]*Schema_NestedBlock {
 }
 
 type Schema_Resource struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Block         *Schema_Block          `protobuf:"bytes,3,opt,name=block,proto3" json:"block,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Version     int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Block       *Schema_Block          `protobuf:"bytes,3,opt,name=block,proto3" json:"block,omitempty"`
+	// state_only: objects exist only in Drover's state; refresh skips them.
+	StateOnly     bool `protobuf:"varint,4,opt,name=state_only,json=stateOnly,proto3" json:"state_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1293,6 +1295,13 @@ func (x *Schema_Resource) GetBlock() *Schema_Block {
 		return x.Block
 	}
 	return nil
+}
+
+func (x *Schema_Resource) GetStateOnly() bool {
+	if x != nil {
+		return x.StateOnly
+	}
+	return false
 }
 
 type Schema_Action struct {
@@ -3010,7 +3019,7 @@ const file_provider_proto_rawDesc = "" +
 	"\x04done\x18\x01 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"\x8d\t\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\xad\t\n" +
 	"\x06Schema\x1a\xd9\x01\n" +
 	"\tAttribute\x12\x1b\n" +
 	"\ttype_json\x18\x01 \x01(\fR\btypeJson\x12 \n" +
@@ -3043,11 +3052,13 @@ const file_provider_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2$.drover.provider.v1.Schema.AttributeR\x05value:\x028\x01\x1ae\n" +
 	"\x0fBlockTypesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
-	"\x05value\x18\x02 \x01(\v2&.drover.provider.v1.Schema.NestedBlockR\x05value:\x028\x01\x1a~\n" +
+	"\x05value\x18\x02 \x01(\v2&.drover.provider.v1.Schema.NestedBlockR\x05value:\x028\x01\x1a\x9d\x01\n" +
 	"\bResource\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
-	"\x05block\x18\x03 \x01(\v2 .drover.provider.v1.Schema.BlockR\x05block\x1a\x8a\x01\n" +
+	"\x05block\x18\x03 \x01(\v2 .drover.provider.v1.Schema.BlockR\x05block\x12\x1d\n" +
+	"\n" +
+	"state_only\x18\x04 \x01(\bR\tstateOnly\x1a\x8a\x01\n" +
 	"\x06Action\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x124\n" +
 	"\x04args\x18\x02 \x01(\v2 .drover.provider.v1.Schema.BlockR\x04args\x12(\n" +
