@@ -3,7 +3,6 @@ package addrs
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -165,18 +164,4 @@ func keyFromIndex(st hcl.TraverseIndex) (Key, error) {
 		return StrK(v.AsString()), nil
 	}
 	return Key{}, fmt.Errorf("instance key must be a number or a string")
-}
-
-// SplitList parses a comma- or space-free list of addresses given one per
-// flag occurrence; it trims surrounding white space.
-func SplitList(vals []string) ([]Instance, error) {
-	out := make([]Instance, 0, len(vals))
-	for _, v := range vals {
-		inst, err := ParseInstance(strings.TrimSpace(v))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inst)
-	}
-	return out, nil
 }

@@ -400,13 +400,8 @@ func jsonRange(r hcl.Range) JSONRange {
 	}
 }
 
-// DiagnosticJSON converts one diagnostic for JSON output; files supplies
-// the source for the snippet, as for WriteDiagnostics.
-func DiagnosticJSON(files map[string]*hcl.File, d *hcl.Diagnostic) JSONDiagnostic {
-	return diagnosticJSON(newSources(files), d)
-}
-
-// DiagnosticsJSON converts every diagnostic of diags.
+// DiagnosticsJSON converts every diagnostic of diags for JSON output;
+// files supplies the source for the snippets, as for WriteDiagnostics.
 func DiagnosticsJSON(files map[string]*hcl.File, diags hcl.Diagnostics) []JSONDiagnostic {
 	src := newSources(files)
 	out := make([]JSONDiagnostic, len(diags))

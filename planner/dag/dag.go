@@ -39,9 +39,6 @@ func (g *Graph[K]) Has(k K) bool {
 	return ok
 }
 
-// Len is the number of nodes.
-func (g *Graph[K]) Len() int { return len(g.nodes) }
-
 // Connect records that from depends on to: to runs first. Both are added
 // if missing; a repeated edge is recorded once.
 func (g *Graph[K]) Connect(from, to K) {
@@ -60,20 +57,8 @@ func (g *Graph[K]) Connect(from, to K) {
 	g.nodes[t].dependents = append(g.nodes[t].dependents, f)
 }
 
-// Nodes lists the nodes in the order they were added.
-func (g *Graph[K]) Nodes() []K {
-	out := make([]K, len(g.nodes))
-	for i, v := range g.nodes {
-		out[i] = v.key
-	}
-	return out
-}
-
 // DependsOn lists what k depends on.
 func (g *Graph[K]) DependsOn(k K) []K { return g.keys(g.nodes[g.index[k]].deps) }
-
-// Dependents lists what depends on k.
-func (g *Graph[K]) Dependents(k K) []K { return g.keys(g.nodes[g.index[k]].dependents) }
 
 func (g *Graph[K]) keys(ids []int) []K {
 	out := make([]K, len(ids))
