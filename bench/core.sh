@@ -64,7 +64,7 @@ for shape in count blocks chain; do
     p="$out/$shape-$n/peer"
     if [ -n "$peer" ]; then
       gen peer "$shape" "$n" "$p"
-      (cd "$p" && "$peer" init -input=false >/dev/null)
+      (cd "$p" && "$peer" init -input=false >/dev/null 2>&1)
     fi
     for step in plan apply noop-plan; do
       case $step in
