@@ -53,33 +53,12 @@ resumes where it stopped on the next run.
 }
 
 func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []string) error {
-	v := g.newView()
-	cfg, err := loadConfig(v)
+	s, err := o.open(ctx, g, "apply")
 	if err != nil {
 		return err
 	}
-	reg, err := registry(cfg)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	popts, err := o.plannerOptions(v, cfg, reg)
-	if err != nil {
-		return err
-	}
-	b, err := backend(v, cfg)
-	if err != nil {
-		return err
-	}
-	unlock, err := o.take(ctx, b, "apply")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	prior, err := readState(ctx, b)
-	if err != nil {
-		return err
-	}
+	defer s.close()
+	v, cfg, popts, prior := s.v, s.cfg, s.popts, s.prior
 
 	var p *plan.Plan
 	if len(args) == 1 {
@@ -100,7 +79,7 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 			}
 		}
 	}
-	return applyPlan(ctx, v, b, cfg, p, prior, popts)
+	return applyPlan(ctx, v, s.backend, cfg, p, prior, popts)
 }
 
 // loadSavedPlan reads a plan file and checks it still fits the state and

@@ -125,35 +125,58 @@ state, and shows exactly what apply would do. With --out the plan is saved for
 	return cmd
 }
 
+// session is what plan, apply and destroy share: the configuration, the
+// providers, the planner options and the locked state.
+type session struct {
+	v       *view
+	cfg     *lang.Config
+	popts   planner.Options
+	backend state.Backend
+	prior   *state.State
+	close   func()
+}
+
+// open loads the configuration, takes the state lock for operation and
+// reads the state; providers start on first use. close releases it all.
+func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
+	s := &session{v: g.newView(), close: func() {}}
+	var err error
+	if s.cfg, err = loadConfig(s.v); err != nil {
+		return nil, err
+	}
+	reg, err := registry(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.popts, err = o.plannerOptions(s.v, s.cfg, reg); err != nil {
+		reg.Close()
+		return nil, err
+	}
+	if s.backend, err = backend(s.v, s.cfg); err != nil {
+		reg.Close()
+		return nil, err
+	}
+	unlock, err := o.take(ctx, s.backend, operation)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	s.close = func() { unlock(); reg.Close() }
+	if s.prior, err = readState(ctx, s.backend); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
 func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
-	v := g.newView()
-	cfg, err := loadConfig(v)
+	s, err := o.open(ctx, g, "plan")
 	if err != nil {
 		return err
 	}
-	reg, err := registry(cfg)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	popts, err := o.plannerOptions(v, cfg, reg)
-	if err != nil {
-		return err
-	}
-	b, err := backend(v, cfg)
-	if err != nil {
-		return err
-	}
-	unlock, err := o.take(ctx, b, "plan")
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	prior, err := readState(ctx, b)
-	if err != nil {
-		return err
-	}
-	p, err := makePlan(ctx, v, cfg, prior, popts)
+	defer s.close()
+	v := s.v
+	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
 	if err != nil {
 		return err
 	}
