@@ -189,8 +189,7 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tempPrefix := "." + base + ".drover-"
-	tmp := filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	tmp := filepath.Join(dir, tempPrefix(base)+strconv.FormatUint(rand.Uint64(), 36))
 	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -225,16 +224,7 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := d.Sync(); err != nil {
 		return err
 	}
-	// A writer of the same file killed before its rename left its temp
-	// file; only one writer per path runs at a time, so any other temp of
-	// this name is debris.
-	if names, err := d.Readdirnames(-1); err == nil {
-		for _, n := range names {
-			if strings.HasPrefix(n, tempPrefix) {
-				fsys.Remove(filepath.Join(dir, n))
-			}
-		}
-	}
+	sweepTemps(fsys, d, dir, base)
 	return nil
 }
 
@@ -344,8 +334,34 @@ func (l *local) Remove(ctx context.Context, path string) error {
 	if err := fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return l.pathErr("remove", path, err)
 	}
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	if d, err := fsys.OpenFile(dir, os.O_RDONLY, 0); err == nil {
+		sweepTemps(fsys, d, dir, base)
+		d.Close()
+	}
 	return nil
 }
+
+// sweepTemps removes the temp files that writers of base killed before
+// their rename left in dir (opened as d). Only one writer per path runs at
+// a time, so any such file is debris.
+func sweepTemps(fsys fileSystem, d *os.File, dir, base string) {
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(base)
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			fsys.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+func tempPrefix(base string) string { return "." + base + ".drover-" }
 
 func (l *local) Close() error {
 	l.mu.Lock()
