@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -120,13 +121,6 @@ func appendValueAt(b []byte, v cty.Value) ([]byte, error) {
 // appendValue writes; values whose type has dynamic parts carry their own
 // type inline and go through ctyjson.
 func valueFromJSON(x any, t cty.Type) (cty.Value, error) {
-	if t.HasDynamicTypes() {
-		raw, err := json.Marshal(x)
-		if err != nil {
-			return cty.NilVal, err
-		}
-		return ctyjson.Unmarshal(raw, t)
-	}
 	v, err := valueFromJSONAt(x, t)
 	if err != nil {
 		ve := err.(*valueError)
@@ -166,6 +160,25 @@ func valueFromJSONAt(x any, t cty.Type) (cty.Value, error) {
 			return cty.NilVal, err
 		}
 		return v, nil
+	case t == cty.DynamicPseudoType:
+		// A value of an attribute typed "any" carries its own type, as
+		// go-cty's JSON writes it: {"value": ..., "type": ...}.
+		obj, ok := x.(map[string]any)
+		if !ok || len(obj) != 2 {
+			return cty.NilVal, &valueError{msg: "a value of dynamic type must be {\"value\": ..., \"type\": ...}"}
+		}
+		rawType, err := json.Marshal(obj["type"])
+		if err != nil {
+			return cty.NilVal, &valueError{msg: err.Error()}
+		}
+		ty, err := dynamicType(rawType)
+		if err != nil {
+			return cty.NilVal, &valueError{msg: "bad type: " + err.Error()}
+		}
+		if ty == cty.DynamicPseudoType {
+			return cty.NilVal, &valueError{msg: "a dynamic value needs a concrete type"}
+		}
+		return valueFromJSONAt(obj["value"], ty)
 	case t == cty.Bool:
 		b, ok := x.(bool)
 		if !ok {
@@ -276,4 +289,20 @@ func jsonKind(x any) string {
 		return "an object"
 	}
 	return "null"
+}
+
+// dynamicTypes remembers parsed types of dynamic values: a state holds the
+// same few over and over.
+var dynamicTypes sync.Map
+
+func dynamicType(raw []byte) (cty.Type, error) {
+	if t, ok := dynamicTypes.Load(string(raw)); ok {
+		return t.(cty.Type), nil
+	}
+	t, err := ctyjson.UnmarshalType(raw)
+	if err != nil {
+		return cty.NilType, err
+	}
+	dynamicTypes.Store(string(raw), t)
+	return t, nil
 }
