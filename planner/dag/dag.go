@@ -57,8 +57,15 @@ func (g *Graph[K]) Connect(from, to K) {
 	g.nodes[t].dependents = append(g.nodes[t].dependents, f)
 }
 
-// DependsOn lists what k depends on.
-func (g *Graph[K]) DependsOn(k K) []K { return g.keys(g.nodes[g.index[k]].deps) }
+// DependsOn lists what k depends on, in the order the edges were made;
+// nothing when k is not a node.
+func (g *Graph[K]) DependsOn(k K) []K {
+	i, ok := g.index[k]
+	if !ok {
+		return nil
+	}
+	return g.keys(g.nodes[i].deps)
+}
 
 func (g *Graph[K]) keys(ids []int) []K {
 	out := make([]K, len(ids))
@@ -118,6 +125,11 @@ func (g *Graph[K]) Cycles() [][]K {
 				low[p] = min(low[p], low[v])
 			}
 			if low[v] != index[v] {
+				continue
+			}
+			if stack[len(stack)-1] == v && !g.selfLoop(v) {
+				stack = stack[:len(stack)-1]
+				onStack[v] = false
 				continue
 			}
 			var scc []int

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/go-multierror"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -59,14 +63,15 @@ func TestWalkOrderAndFailures(t *testing.T) {
 	edges := [][2]string{{"b", "a"}, {"c", "a"}, {"d", "b"}, {"d", "c"}, {"f", "d"}, {"e", ""}}
 	tests := []struct {
 		name      string
-		fail      string
+		fail      []string
 		opts      WalkOptions
 		wantRan   []string
 		wantError []string
 	}{
 		{name: "all succeed", wantRan: []string{"a", "b", "c", "d", "e", "f"}},
-		{name: "failure skips dependents once", fail: "b", wantRan: []string{"a", "b", "c", "e"}, wantError: []string{"b"}},
-		{name: "root failure", fail: "a", wantRan: []string{"a", "e"}, wantError: []string{"a"}},
+		{name: "failure skips dependents once", fail: []string{"b"}, wantRan: []string{"a", "b", "c", "e"}, wantError: []string{"b"}},
+		{name: "two failures skip a shared dependent once", fail: []string{"b", "c"}, wantRan: []string{"a", "b", "c", "e"}, wantError: []string{"b", "c"}},
+		{name: "root failure", fail: []string{"a"}, wantRan: []string{"a", "e"}, wantError: []string{"a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +88,7 @@ func TestWalkOrderAndFailures(t *testing.T) {
 					}
 				}
 				ran = append(ran, k)
-				if k == tt.fail {
+				if slices.Contains(tt.fail, k) {
 					return errors.New("boom")
 				}
 				finished[k] = true
@@ -100,6 +105,7 @@ func TestWalkOrderAndFailures(t *testing.T) {
 					failed = append(failed, ne.Node)
 				}
 			}
+			sort.Strings(failed)
 			if diff := cmp.Diff(tt.wantError, failed); diff != "" {
 				t.Errorf("failures (-want +got):\n%s", diff)
 			}
@@ -108,11 +114,12 @@ func TestWalkOrderAndFailures(t *testing.T) {
 }
 
 func unwrapAll(err error) []error {
+	var m *multierror.Error
+	if errors.As(err, &m) {
+		return m.Errors
+	}
 	if err == nil {
 		return nil
-	}
-	if m, ok := err.(interface{ Unwrap() []error }); ok {
-		return m.Unwrap()
 	}
 	return []error{err}
 }
@@ -132,43 +139,168 @@ func TestWalkStopOnError(t *testing.T) {
 	}
 }
 
-func TestWalkCancel(t *testing.T) {
+// TestWalkStopOnErrorLetsRunningFinish fails node 0 while node 1 runs: 1
+// must finish, and nothing else may start.
+func TestWalkStopOnErrorLetsRunningFinish(t *testing.T) {
 	g := New[int]()
-	for i := 1; i < 50; i++ {
-		g.Connect(i, i-1)
+	for i := 0; i < 10; i++ {
+		g.Add(i)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var ran atomic.Int32
-	err := g.Walk(ctx, 4, func(_ context.Context, k int) error {
-		if ran.Add(1) == 3 {
-			cancel()
+	failed := make(chan struct{})
+	var ran []int
+	var mu sync.Mutex
+	err := g.WalkWith(context.Background(), 2, WalkOptions{StopOnError: true}, func(_ context.Context, k int) error {
+		mu.Lock()
+		ran = append(ran, k)
+		mu.Unlock()
+		switch k {
+		case 0:
+			defer close(failed)
+			return errors.New("boom")
+		case 1:
+			<-failed
 		}
 		return nil
 	})
-	if ran.Load() != 3 || !errors.Is(err, context.Canceled) {
-		t.Fatalf("ran %d, err %v; want 3 and context.Canceled", ran.Load(), err)
+	sort.Ints(ran)
+	if diff := cmp.Diff([]int{0, 1}, ran); diff != "" {
+		t.Errorf("ran (-want +got):\n%s", diff)
+	}
+	if got := len(unwrapAll(err)); got != 1 {
+		t.Errorf("got %d errors (%v), want the one failure", got, err)
 	}
 }
 
-func TestWalkParallelismBound(t *testing.T) {
+func TestWalkSkipsLongChainAfterFailure(t *testing.T) {
 	g := New[int]()
-	for i := 0; i < 200; i++ {
-		g.Add(i)
+	for i := 1; i < 10000; i++ {
+		g.Connect(i, i-1)
 	}
-	var cur, peak atomic.Int32
-	g.Walk(context.Background(), 3, func(context.Context, int) error {
-		c := cur.Add(1)
-		for {
-			p := peak.Load()
-			if c <= p || peak.CompareAndSwap(p, c) {
-				break
-			}
+	var ran atomic.Int32
+	err := g.Walk(context.Background(), 0, func(_ context.Context, k int) error {
+		ran.Add(1)
+		if k == 10 {
+			return errors.New("boom")
 		}
-		cur.Add(-1)
 		return nil
 	})
-	if peak.Load() > 3 {
-		t.Fatalf("peak concurrency %d > 3", peak.Load())
+	if ran.Load() != 11 || len(unwrapAll(err)) != 1 {
+		t.Fatalf("ran %d, err %v; want 11 nodes and one failure", ran.Load(), err)
+	}
+}
+
+func TestWalkCancel(t *testing.T) {
+	tests := []struct {
+		name  string
+		chain bool
+	}{
+		{name: "chain", chain: true},
+		{name: "independent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New[int]()
+			for i := 0; i < 50; i++ {
+				g.Add(i)
+				if tt.chain && i > 0 {
+					g.Connect(i, i-1)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var ran atomic.Int32
+			// With one slot, the node that cancels is the last to start.
+			err := g.Walk(ctx, 1, func(_ context.Context, k int) error {
+				if ran.Add(1) == 3 {
+					cancel()
+				}
+				return nil
+			})
+			if ran.Load() != 3 || !errors.Is(err, context.Canceled) {
+				t.Fatalf("ran %d, err %v; want 3 and context.Canceled", ran.Load(), err)
+			}
+		})
+	}
+}
+
+// TestWalkCancelRunningFinish cancels while several nodes run: they all
+// finish, their failures are kept beside the cancellation, and nothing
+// else starts.
+func TestWalkCancelRunningFinish(t *testing.T) {
+	g := New[int]()
+	for i := 0; i < 20; i++ {
+		g.Add(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var started, finished atomic.Int32
+	err := g.Walk(ctx, 4, func(ctx context.Context, k int) error {
+		if started.Add(1) == 4 {
+			cancel()
+		}
+		<-ctx.Done()
+		finished.Add(1)
+		return errors.New("interrupted")
+	})
+	if started.Load() != 4 || finished.Load() != 4 {
+		t.Fatalf("started %d, finished %d; want 4 and 4", started.Load(), finished.Load())
+	}
+	if !errors.Is(err, context.Canceled) || len(unwrapAll(err)) != 5 {
+		t.Fatalf("err %v; want 4 node failures and context.Canceled", err)
+	}
+}
+
+// TestWalkParallelism holds every node until the bound is reached, so the
+// walk must reach it and never pass it.
+func TestWalkParallelism(t *testing.T) {
+	tests := []struct {
+		name        string
+		nodes       int
+		parallelism int
+		want        int32
+	}{
+		{name: "bounded", nodes: 200, parallelism: 3, want: 3},
+		{name: "unlimited", nodes: 100, parallelism: 0, want: 100},
+		{name: "bound above size", nodes: 5, parallelism: 50, want: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New[int]()
+			for i := 0; i < tt.nodes; i++ {
+				g.Add(i)
+			}
+			var cur, peak atomic.Int32
+			err := g.Walk(context.Background(), tt.parallelism, func(context.Context, int) error {
+				defer cur.Add(-1)
+				c := cur.Add(1)
+				for {
+					p := peak.Load()
+					if c <= p || peak.CompareAndSwap(p, c) {
+						break
+					}
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for peak.Load() < tt.want {
+					if time.Now().After(deadline) {
+						return fmt.Errorf("only %d of %d running at once", peak.Load(), tt.want)
+					}
+					runtime.Gosched()
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if peak.Load() != tt.want {
+				t.Fatalf("peak concurrency %d, want %d", peak.Load(), tt.want)
+			}
+		})
+	}
+}
+
+func TestWalkEmpty(t *testing.T) {
+	if err := New[int]().Walk(context.Background(), 0, func(context.Context, int) error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -183,8 +315,9 @@ func TestDOT(t *testing.T) {
 	got := build([][2]string{{"value.b", "value.a"}, {"output.x", "value.b"}, {"var.v", ""}}).DOT(func(s string) string { return s })
 	golden := filepath.Join("testdata", "graph.dot")
 	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, []byte(got), 0o644)
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
@@ -195,20 +328,36 @@ func TestDOT(t *testing.T) {
 	}
 }
 
+// BenchmarkWalk measures the walker's own overhead on 10,000 nodes that
+// do nothing, independent or in one chain, with the planner's default
+// bound, the executor's, and none.
 func BenchmarkWalk(b *testing.B) {
 	for _, shape := range []string{"independent", "chain"} {
-		b.Run(fmt.Sprintf("%s-10000", shape), func(b *testing.B) {
-			g := New[int]()
-			for i := 0; i < 10000; i++ {
-				g.Add(i)
-				if shape == "chain" && i > 0 {
-					g.Connect(i, i-1)
+		g := New[int]()
+		for i := 0; i < 10000; i++ {
+			g.Add(i)
+			if shape == "chain" && i > 0 {
+				g.Connect(i, i-1)
+			}
+		}
+		for _, parallelism := range []int{10, 40, 0} {
+			b.Run(fmt.Sprintf("%s-10000/parallelism=%d", shape, parallelism), func(b *testing.B) {
+				for range b.N {
+					if err := g.Walk(context.Background(), parallelism, func(context.Context, int) error { return nil }); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ResetTimer()
-			for range b.N {
-				g.Walk(context.Background(), 10, func(context.Context, int) error { return nil })
-			}
-		})
+			})
+		}
+	}
+}
+
+func BenchmarkCycles(b *testing.B) {
+	g := New[int]()
+	for i := 1; i < 10000; i++ {
+		g.Connect(i, i-1)
+	}
+	for range b.N {
+		g.Cycles()
 	}
 }

@@ -3,6 +3,7 @@ package dag
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/go-multierror"
 )
@@ -25,8 +26,12 @@ type WalkOptions struct {
 
 // Walk runs fn for every node once all its dependencies have succeeded, at
 // most parallelism at a time (unlimited when <= 0). A node depending on a
-// failed or skipped node is skipped. When ctx is done no new node starts.
-// The error collects each failure once, as *NodeError[K].
+// failed or skipped node is skipped. When ctx is done no new node starts
+// and nodes already running finish.
+//
+// The error collects, with go-multierror, each failure once as a
+// *NodeError[K] (never for the nodes skipped because of it), and ctx's
+// error when cancelling left nodes unstarted.
 func (g *Graph[K]) Walk(ctx context.Context, parallelism int, fn func(context.Context, K) error) error {
 	return g.WalkWith(ctx, parallelism, WalkOptions{}, fn)
 }
@@ -37,92 +42,143 @@ func (g *Graph[K]) WalkWith(ctx context.Context, parallelism int, opts WalkOptio
 	if parallelism <= 0 || parallelism > n {
 		parallelism = max(n, 1)
 	}
-	waiting := make([]int, n)
-	poisoned := make([]bool, n)
-	var ready []int
+	w := &walker[K]{g: g, ctx: ctx, fn: fn, opts: opts, limit: parallelism,
+		ready: make([]int, 0, n), waiting: make([]int, n), poisoned: make([]bool, n)}
 	for i, v := range g.nodes {
-		waiting[i] = len(v.deps)
-		if waiting[i] == 0 {
-			ready = append(ready, i)
+		w.waiting[i] = len(v.deps)
+		if w.waiting[i] == 0 {
+			w.ready = append(w.ready, i)
 		}
 	}
-	type result struct {
-		id  int
-		err error
-	}
-	done := make(chan result, parallelism)
-	jobs := make(chan int, parallelism)
-	defer close(jobs)
-	for range parallelism {
-		go func() {
-			for id := range jobs {
-				done <- result{id: id, err: fn(ctx, g.nodes[id].key)}
-			}
-		}()
-	}
-	var errs error
-	running, finished := 0, 0
-	stopped := false
+	w.mu.Lock()
+	start := w.takeAll()
+	w.mu.Unlock()
+	w.start(start)
+	w.wg.Wait()
 
-	// release marks id finished and queues its dependents that are now
-	// free; a poisoned dependent is skipped on the spot, poisoning its own.
-	var release func(id int, failed bool)
-	release = func(id int, failed bool) {
-		finished++
-		for _, d := range g.nodes[id].dependents {
-			if failed {
-				poisoned[d] = true
-			}
-			waiting[d]--
-			if waiting[d] > 0 {
-				continue
-			}
-			if poisoned[d] {
-				release(d, true)
-				continue
-			}
-			ready = append(ready, d)
-		}
-	}
-
-	for finished < n {
-		if !stopped && ctx.Err() != nil {
-			stopped = true
-		}
-		for !stopped && running < parallelism && len(ready) > 0 {
-			id := ready[len(ready)-1]
-			ready = ready[:len(ready)-1]
-			running++
-			jobs <- id
-		}
-		if running == 0 {
-			break
-		}
-		select {
-		case r := <-done:
-			running--
-			if r.err != nil {
-				errs = multierror.Append(errs, &NodeError[K]{Node: g.nodes[r.id].key, Err: r.err})
-				if opts.StopOnError {
-					stopped = true
-				}
-			}
-			release(r.id, r.err != nil)
-		case <-ctx.Done():
-			stopped = true
-			r := <-done
-			running--
-			if r.err != nil {
-				errs = multierror.Append(errs, &NodeError[K]{Node: g.nodes[r.id].key, Err: r.err})
-			}
-			release(r.id, r.err != nil)
-		}
-	}
 	switch {
-	case errs != nil || finished == n:
-		return errs
+	case w.finished == n:
+		return w.errs.ErrorOrNil()
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return multierror.Append(w.errs, ctx.Err())
+	case w.errs != nil:
+		return w.errs
 	}
-	return fmt.Errorf("%d nodes never became ready: the graph has a cycle", n-finished)
+	return fmt.Errorf("%d nodes never became ready: the graph has a cycle", n-w.finished)
+}
+
+// walker is the state of one walk. There is no scheduler goroutine: a
+// goroutine exists only while it runs a node, and after finishing one it
+// takes the next ready node itself, so a chain runs on one goroutine and
+// nothing sits blocked for the whole walk.
+type walker[K comparable] struct {
+	g     *Graph[K]
+	ctx   context.Context
+	fn    func(context.Context, K) error
+	opts  WalkOptions
+	limit int
+	wg    sync.WaitGroup
+
+	// mu guards everything below.
+	mu       sync.Mutex
+	ready    []int // FIFO; ready[head:] are waiting to start
+	head     int
+	waiting  []int // unfinished dependencies per node
+	poisoned []bool
+	running  int
+	finished int // run or skipped
+	stopped  bool
+	errs     *multierror.Error
+}
+
+// takeAll claims every ready node a slot is free for. Nodes are claimed
+// only here and in take, both after checking for a stop, so once ctx is
+// done nothing new starts.
+func (w *walker[K]) takeAll() []int {
+	var ids []int
+	for {
+		id, ok := w.take()
+		if !ok {
+			return ids
+		}
+		ids = append(ids, id)
+	}
+}
+
+// start runs claimed nodes, each on a goroutine of its own; called without
+// mu held, so the goroutines do not queue behind the one starting them.
+func (w *walker[K]) start(ids []int) {
+	w.wg.Add(len(ids))
+	for _, id := range ids {
+		go w.run(id)
+	}
+}
+
+// take claims the next ready node, if the walk goes on and a slot is free.
+func (w *walker[K]) take() (int, bool) {
+	if !w.stopped && w.ctx.Err() != nil {
+		w.stopped = true
+	}
+	if w.stopped || w.running >= w.limit || w.head == len(w.ready) {
+		return 0, false
+	}
+	id := w.ready[w.head]
+	w.head++
+	w.running++
+	return id, true
+}
+
+func (w *walker[K]) run(id int) {
+	defer w.wg.Done()
+	for {
+		err := w.fn(w.ctx, w.g.nodes[id].key)
+		w.mu.Lock()
+		w.running--
+		if err != nil {
+			w.errs = multierror.Append(w.errs, &NodeError[K]{Node: w.g.nodes[id].key, Err: err})
+			if w.opts.StopOnError {
+				w.stopped = true
+			}
+		}
+		w.release(id, err != nil)
+		next, ok := w.take()
+		var more []int
+		if ok {
+			more = w.takeAll()
+		}
+		w.mu.Unlock()
+		if !ok {
+			return
+		}
+		w.start(more)
+		id = next
+	}
+}
+
+// release marks id finished and queues its dependents that are now free;
+// a dependent of a failure is skipped on the spot, and so on down.
+func (w *walker[K]) release(id int, failed bool) {
+	type done struct {
+		id     int
+		failed bool
+	}
+	stack := []done{{id, failed}}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		w.finished++
+		for _, dep := range w.g.nodes[d.id].dependents {
+			if d.failed {
+				w.poisoned[dep] = true
+			}
+			w.waiting[dep]--
+			switch {
+			case w.waiting[dep] > 0:
+			case w.poisoned[dep]:
+				stack = append(stack, done{dep, true})
+			default:
+				w.ready = append(w.ready, dep)
+			}
+		}
+	}
 }
