@@ -40,38 +40,12 @@ type applyCall struct {
 
 func newClient(rpc pb.ProviderClient) *client {
 	c := &client{rpc: rpc}
-	c.reads = &batcher[*pb.Read_Request, answer[*pb.Read_Response]]{
-		fail: func(err error) answer[*pb.Read_Response] { return answer[*pb.Read_Response]{err: err} },
-		send: func(reqs []*pb.Read_Request, deliver func(int, answer[*pb.Read_Response])) error {
-			stream, err := c.rpc.ReadBatch(context.Background(), &pb.ReadBatch_Request{Calls: reqs})
-			if err != nil {
-				return err
-			}
-			for {
-				r, err := stream.Recv()
-				if err != nil {
-					return eofIsNil(err)
-				}
-				deliver(int(r.Index), answer[*pb.Read_Response]{resp: r.Response})
-			}
-		},
-	}
-	c.plans = &batcher[*pb.Plan_Request, answer[*pb.Plan_Response]]{
-		fail: func(err error) answer[*pb.Plan_Response] { return answer[*pb.Plan_Response]{err: err} },
-		send: func(reqs []*pb.Plan_Request, deliver func(int, answer[*pb.Plan_Response])) error {
-			stream, err := c.rpc.PlanBatch(context.Background(), &pb.PlanBatch_Request{Calls: reqs})
-			if err != nil {
-				return err
-			}
-			for {
-				r, err := stream.Recv()
-				if err != nil {
-					return eofIsNil(err)
-				}
-				deliver(int(r.Index), answer[*pb.Plan_Response]{resp: r.Response})
-			}
-		},
-	}
+	c.reads = streamedBatcher[*pb.Read_Request, *pb.Read_Response](func(reqs []*pb.Read_Request) (receiver[*pb.ReadBatch_Result], error) {
+		return c.rpc.ReadBatch(context.Background(), &pb.ReadBatch_Request{Calls: reqs})
+	})
+	c.plans = streamedBatcher[*pb.Plan_Request, *pb.Plan_Response](func(reqs []*pb.Plan_Request) (receiver[*pb.PlanBatch_Result], error) {
+		return c.rpc.PlanBatch(context.Background(), &pb.PlanBatch_Request{Calls: reqs})
+	})
 	c.applies = &batcher[applyCall, answer[*pb.Apply_Response]]{
 		fail: func(err error) answer[*pb.Apply_Response] { return answer[*pb.Apply_Response]{err: err} },
 		send: func(calls []applyCall, deliver func(int, answer[*pb.Apply_Response])) error {
@@ -86,7 +60,7 @@ func newClient(rpc pb.ProviderClient) *client {
 			for {
 				ev, err := stream.Recv()
 				if err != nil {
-					return eofIsNil(err)
+					return batchEnded(err)
 				}
 				i := int(ev.Index)
 				if i < 0 || i >= len(calls) || ev.Event == nil {
@@ -110,9 +84,42 @@ func newClient(rpc pb.ProviderClient) *client {
 	return c
 }
 
-// eofIsNil ends a stream read loop: io.EOF is a normal end, and calls that
-// got no answer by then are failed by the batcher.
-func eofIsNil(err error) error {
+// receiver is the read side of a batch stream.
+type receiver[T any] interface {
+	Recv() (T, error)
+}
+
+// indexed is one answer of a batch stream: the index of its call and the
+// response.
+type indexed[R any] interface {
+	GetIndex() int32
+	GetResponse() R
+}
+
+// streamedBatcher batches calls whose answers come back whole, one per
+// stream message, tagged with the index of their call.
+func streamedBatcher[Req, R any, Res indexed[R]](open func([]Req) (receiver[Res], error)) *batcher[Req, answer[R]] {
+	return &batcher[Req, answer[R]]{
+		fail: func(err error) answer[R] { return answer[R]{err: err} },
+		send: func(reqs []Req, deliver func(int, answer[R])) error {
+			stream, err := open(reqs)
+			if err != nil {
+				return err
+			}
+			for {
+				r, err := stream.Recv()
+				if err != nil {
+					return batchEnded(err)
+				}
+				deliver(int(r.GetIndex()), answer[R]{resp: r.GetResponse()})
+			}
+		},
+	}
+}
+
+// batchEnded is the error a batch stream ended with: at a normal end
+// (io.EOF) calls still without an answer were left unanswered.
+func batchEnded(err error) error {
 	if err == io.EOF {
 		return errors.New("the provider ended the batch without answering every call")
 	}
