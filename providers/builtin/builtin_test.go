@@ -1,0 +1,138 @@
+package builtin
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/conformance"
+	"github.com/drover-dr/drover/providers/sdk"
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// pluginExe is the test plugin binary built by TestMain.
+var pluginExe string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drover-builtin-")
+	if err != nil {
+		panic(err)
+	}
+	pluginExe = filepath.Join(dir, "plugin")
+	out, err := exec.Command("go", "build", "-o", pluginExe, "./testdata/plugin").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		panic("building the test plugin: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cases gives each built-in provider's conformance cases; files live below
+// a host rooted at root.
+var cases = map[string]func(t *testing.T, root string) []conformance.Case{
+	"core": coreCases,
+}
+
+func coreCases(t *testing.T, root string) []conformance.Case {
+	h := host.Config{Name: "fs1", Root: root}.Value()
+	id, err := json.Marshal(map[string]any{"host": map[string]any{"name": "fs1", "root": root}, "path": "/etc/motd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	return []conformance.Case{
+		{Name: "value in place", TypeName: "value",
+			Config: obj(map[string]cty.Value{"input": str("a")}),
+			Update: obj(map[string]cty.Value{"input": obj(map[string]cty.Value{"n": cty.NumberIntVal(1), "l": cty.TupleVal([]cty.Value{str("x")})})})},
+		{Name: "value replaced", TypeName: "value",
+			Config: obj(map[string]cty.Value{"input": cty.True, "triggers_replace": str("v1")}),
+			Update: obj(map[string]cty.Value{"input": cty.True, "triggers_replace": str("v2")})},
+		{Name: "value empty", TypeName: "value", Config: obj(nil)},
+		{Name: "file", TypeName: "file", External: true,
+			Config:   obj(map[string]cty.Value{"host": h, "path": str("/etc/motd"), "content": str("hello\n")}),
+			Update:   obj(map[string]cty.Value{"host": h, "path": str("/etc/motd"), "content": str("bye\n"), "mode": str("0600")}),
+			ImportID: string(id)},
+		{Name: "file sensitive", TypeName: "file", External: true,
+			Config: obj(map[string]cty.Value{"host": h, "path": str("/etc/secret"), "sensitive_content": str("pw")}),
+			Update: obj(map[string]cty.Value{"host": h, "path": str("/etc/secret"), "sensitive_content": str("pw2")})},
+		{Name: "file binary moved", TypeName: "file", External: true,
+			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
+			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+func TestConformanceInProcess(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "fs1")
+			f := func() (providers.Provider, error) { return sdk.New(Provider(name)), nil }
+			conformance.Run(t, f, casesFor(t, name, root))
+		})
+	}
+}
+
+func TestConformanceThroughPlugin(t *testing.T) {
+	logger := hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Warn})
+	for _, e := range Entries(pluginExe, logger) {
+		t.Run(e.Name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "fs1")
+			conformance.Run(t, e.Factory, casesFor(t, e.Name, root))
+		})
+	}
+}
+
+func casesFor(t *testing.T, name, root string) []conformance.Case {
+	f, ok := cases[name]
+	if !ok {
+		t.Fatalf("built-in provider %q has no conformance cases", name)
+	}
+	return f(t, root)
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func TestEntries(t *testing.T) {
+	entries := Entries(pluginExe, hclog.NewNullLogger())
+	if len(entries) != 1 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
+		t.Fatalf("entries %+v", entries)
+	}
+	reg := providers.NewRegistry(entries...)
+	defer reg.Close()
+	for _, typ := range []string{"file", "value"} {
+		if name, ok := reg.Resolve(typ, ""); !ok || name != "core" {
+			t.Errorf("Resolve(%q) = %q, %v", typ, name, ok)
+		}
+	}
+	_, s, err := reg.Get(t.Context(), "core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.ResourceTypes["value"].StateOnly || s.ResourceTypes["file"].StateOnly {
+		t.Errorf("state-only flags: value %v, file %v", s.ResourceTypes["value"].StateOnly, s.ResourceTypes["file"].StateOnly)
+	}
+	if Provider("nope") != nil {
+		t.Error("Provider of an unknown name is not nil")
+	}
+}
+
+func TestServeUnknown(t *testing.T) {
+	out, err := exec.Command(pluginExe, "internal-plugin", "nope").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core)`) {
+		t.Errorf("serving an unknown provider: %v, %s", err, out)
+	}
+}
