@@ -355,3 +355,38 @@ func readSync(b *bytes.Buffer) string {
 	defer outMu.Unlock()
 	return b.String()
 }
+
+func TestTempFilesOfKilledWritersAreSwept(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		op   func(h Host) error
+	}{
+		{"write", func(h Host) error { return h.WriteFile(ctx, "/etc/x", strings.NewReader("new"), 0o644) }},
+		{"remove", func(h Host) error { return h.Remove(ctx, "/etc/x") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, root := rootedHost(t)
+			if err := h.WriteFile(ctx, "/etc/x", strings.NewReader("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			debris := filepath.Join(root, "etc", ".x.drover-killed")
+			other := filepath.Join(root, "etc", ".y.drover-busy")
+			for _, p := range []string{debris, other} {
+				if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tt.op(h); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(debris); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the killed writer's temp file is still there: %v", err)
+			}
+			if _, err := os.Stat(other); err != nil {
+				t.Errorf("another file's temp file was removed: %v", err)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +136,48 @@ func TestServeUnknown(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core)`) {
 		t.Errorf("serving an unknown provider: %v, %s", err, out)
 	}
+}
+
+// BenchmarkValueThroughPlugin measures one plan and one apply of a value
+// resource through a real plugin process: one caller at a time (latency),
+// and ten at once as the planner and executor call (throughput, which the
+// plugin client batches).
+func BenchmarkValueThroughPlugin(b *testing.B) {
+	p, err := Entries(pluginExe, hclog.NewNullLogger())[0].Factory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := b.Context()
+	ty := Provider("core").Resources["value"].Schema.Block.ImpliedType()
+	none := cty.NullVal(ty)
+	config := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("x"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType),
+		"output": cty.NullVal(cty.DynamicPseudoType), "id": cty.NullVal(cty.String)})
+	roundTrip := func() error {
+		plan := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: none, Config: config})
+		if resp := p.Apply(ctx, providers.ApplyRequest{TypeName: "value", Prior: none, Planned: plan.Planned}); resp.Diagnostics.HasErrors() {
+			return fmt.Errorf("%v", resp.Diagnostics)
+		}
+		return nil
+	}
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := roundTrip(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel10", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(5)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := roundTrip(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
