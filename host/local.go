@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -189,8 +187,11 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, tempPrefix(base)+strconv.FormatUint(rand.Uint64(), 36))
-	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// The temp name is fixed per target: a writer killed before its rename
+	// leaves it behind, and the next write of the same path reuses it (only
+	// one writer per path runs at a time).
+	tmp := filepath.Join(dir, tempName(base))
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,6 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := d.Sync(); err != nil {
 		return err
 	}
-	sweepTemps(fsys, d, dir, base)
 	return nil
 }
 
@@ -335,33 +335,12 @@ func (l *local) Remove(ctx context.Context, path string) error {
 		return l.pathErr("remove", path, err)
 	}
 	dir, base := filepath.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	if d, err := fsys.OpenFile(dir, os.O_RDONLY, 0); err == nil {
-		sweepTemps(fsys, d, dir, base)
-		d.Close()
-	}
+	fsys.Remove(filepath.Join(dir, tempName(base)))
 	return nil
 }
 
-// sweepTemps removes the temp files that writers of base killed before
-// their rename left in dir (opened as d). Only one writer per path runs at
-// a time, so any such file is debris.
-func sweepTemps(fsys fileSystem, d *os.File, dir, base string) {
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return
-	}
-	prefix := tempPrefix(base)
-	for _, n := range names {
-		if strings.HasPrefix(n, prefix) {
-			fsys.Remove(filepath.Join(dir, n))
-		}
-	}
-}
-
-func tempPrefix(base string) string { return "." + base + ".drover-" }
+// tempName is where a new content of base is written before its rename.
+func tempName(base string) string { return "." + base + ".drover-tmp" }
 
 func (l *local) Close() error {
 	l.mu.Lock()

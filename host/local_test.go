@@ -356,7 +356,7 @@ func readSync(b *bytes.Buffer) string {
 	return b.String()
 }
 
-func TestTempFilesOfKilledWritersAreSwept(t *testing.T) {
+func TestTempFileOfKilledWriterIsReclaimed(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -371,8 +371,8 @@ func TestTempFilesOfKilledWritersAreSwept(t *testing.T) {
 			if err := h.WriteFile(ctx, "/etc/x", strings.NewReader("old"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			debris := filepath.Join(root, "etc", ".x.drover-killed")
-			other := filepath.Join(root, "etc", ".y.drover-busy")
+			debris := filepath.Join(root, "etc", ".x.drover-tmp")
+			other := filepath.Join(root, "etc", ".y.drover-tmp")
 			for _, p := range []string{debris, other} {
 				if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
 					t.Fatal(err)

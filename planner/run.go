@@ -167,7 +167,7 @@ func (r *run) resolveTargets() hcl.Diagnostics {
 // walk evaluates the configuration in dependency order and plans every
 // resource. With refreshOnly it only evaluates values and outputs.
 func (r *run) walk(ctx context.Context, refreshOnly bool) {
-	err := r.graph.g.Walk(ctx, r.opts.Parallelism, func(ctx context.Context, n node) error {
+	err := r.graph.g.Walk(ctx, cap(r.sem), func(ctx context.Context, n node) error {
 		var d hcl.Diagnostics
 		kind, name, _ := strings.Cut(string(n), ".")
 		switch kind {
