@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -104,8 +105,41 @@ func (s *Scope) EvalBody(body hcl.Body, spec hcldec.Spec) (cty.Value, hcl.Diagno
 	if diags.HasErrors() {
 		return cty.UnknownVal(hcldec.ImpliedType(spec)), diags
 	}
-	val, d := hcldec.Decode(dynblock.Expand(body, ctx), spec, ctx)
+	if hasDynamicBlocks(body) {
+		body = dynblock.Expand(body, ctx)
+	}
+	val, d := hcldec.Decode(body, spec, ctx)
 	return val, append(diags, d...)
+}
+
+// dynamicBodies remembers, per body, whether it holds `dynamic` blocks:
+// most do not, and expanding them costs a wrapper on every evaluation.
+var dynamicBodies sync.Map
+
+// hasDynamicBlocks reports whether body has a `dynamic` block at any
+// depth; bodies of the JSON syntax are assumed to.
+func hasDynamicBlocks(body hcl.Body) bool {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return true
+	}
+	if v, ok := dynamicBodies.Load(sb); ok {
+		return v.(bool)
+	}
+	found := false
+	var walk func(b *hclsyntax.Body)
+	walk = func(b *hclsyntax.Body) {
+		for _, blk := range b.Blocks {
+			if blk.Type == "dynamic" {
+				found = true
+				return
+			}
+			walk(blk.Body)
+		}
+	}
+	walk(sb)
+	dynamicBodies.Store(sb, found)
+	return found
 }
 
 // formatValueError writes a conversion error with the path it concerns.
