@@ -237,12 +237,14 @@ func (c *client) Read(ctx context.Context, req providers.ReadRequest) providers.
 
 func (c *client) Plan(ctx context.Context, req providers.PlanRequest) providers.PlanResponse {
 	call := "Plan(" + req.TypeName + ")"
-	vals, err := encodeValues(req.Prior, req.Proposed, req.Config)
+	// The proposed value is left out: the provider side derives it from
+	// prior and config by the schema, which saves a value each way.
+	vals, err := encodeValues(req.Prior, req.Config)
 	if err != nil {
 		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
 	}
 	defer c.stopOnCancel(ctx)()
-	a := c.plans.do(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
+	a := c.plans.do(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Config: vals[1], PriorPrivate: req.PriorPrivate})
 	if a.err != nil {
 		return providers.PlanResponse{Diagnostics: c.failed(call, a.err)}
 	}

@@ -2,11 +2,14 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/drover-dr/drover/providers"
 	pb "github.com/drover-dr/drover/providers/proto/v1"
+	"github.com/drover-dr/drover/providers/schema"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -17,6 +20,24 @@ type server struct {
 	// slots bounds the calls of batches that run at once: the parallelism
 	// given to Configure. Replaced only by Configure, before any batch.
 	slots chan struct{}
+
+	// schemaOnce guards schema, the provider's schema, fetched when a
+	// Plan request leaves the proposed value to the provider side.
+	schemaOnce sync.Once
+	schema     *schema.Provider
+}
+
+// block returns the schema of a resource type, asking the provider once.
+func (s *server) block(ctx context.Context, typeName string) (*schema.Block, error) {
+	s.schemaOnce.Do(func() { s.schema = s.impl.Schema(ctx, providers.SchemaRequest{}).Schema })
+	if s.schema == nil {
+		return nil, errors.New("the provider has no schema")
+	}
+	rs, ok := s.schema.ResourceTypes[typeName]
+	if !ok {
+		return nil, fmt.Errorf("no resource type %q", typeName)
+	}
+	return rs.Block, nil
 }
 
 // defaultParallelism applies until Configure gives one.
@@ -117,6 +138,14 @@ func (s *server) plan(ctx context.Context, req *pb.Plan_Request) (resp *pb.Plan_
 	if err != nil {
 		resp.Diagnostics = badRequest(err)
 		return resp
+	}
+	if req.Proposed == nil {
+		block, err := s.block(ctx, req.TypeName)
+		if err != nil {
+			resp.Diagnostics = badRequest(err)
+			return resp
+		}
+		vals[1] = block.ProposedNew(vals[0], vals[2])
 	}
 	r := s.impl.Plan(ctx, providers.PlanRequest{TypeName: req.TypeName, Prior: vals[0], Proposed: vals[1], Config: vals[2], PriorPrivate: req.PriorPrivate})
 	if resp.Planned, err = encodeValue(r.Planned); err != nil {

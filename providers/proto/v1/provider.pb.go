@@ -1797,12 +1797,14 @@ func (x *Read_Response) GetDiagnostics() []*Diagnostic {
 }
 
 type Plan_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TypeName      string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
-	Prior         *DynamicValue          `protobuf:"bytes,2,opt,name=prior,proto3" json:"prior,omitempty"`
-	Proposed      *DynamicValue          `protobuf:"bytes,3,opt,name=proposed,proto3" json:"proposed,omitempty"`
-	Config        *DynamicValue          `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
-	PriorPrivate  []byte                 `protobuf:"bytes,5,opt,name=prior_private,json=priorPrivate,proto3" json:"prior_private,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TypeName string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Prior    *DynamicValue          `protobuf:"bytes,2,opt,name=prior,proto3" json:"prior,omitempty"`
+	// proposed is config merged with prior by the schema; when absent the
+	// provider side derives it the same way.
+	Proposed      *DynamicValue `protobuf:"bytes,3,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	Config        *DynamicValue `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
+	PriorPrivate  []byte        `protobuf:"bytes,5,opt,name=prior_private,json=priorPrivate,proto3" json:"prior_private,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
