@@ -6,17 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/drover-dr/drover/internal/testenv"
 )
 
 // TestGeneratedCodeIsCurrent regenerates the Go code into a temporary
 // folder and compares it with the committed files.
 func TestGeneratedCodeIsCurrent(t *testing.T) {
-	if _, err := exec.LookPath("protoc"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("protoc is missing: install Debian's protobuf-compiler (.ci/run does)")
-		}
-		t.Skip("protoc is missing: install Debian's protobuf-compiler to check the generated code")
-	}
+	testenv.Command(t, "protoc", "protobuf-compiler")
 	out := t.TempDir()
 	plugin := func(name string) string {
 		b, err := exec.Command("go", "tool", "-n", name).Output()
