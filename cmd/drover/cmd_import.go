@@ -23,7 +23,9 @@ the object differs from its configuration.
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error { return runImport(cmd.Context(), g, lo, args[0], args[1]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), g, lo, args[0], args[1])
+		},
 	}
 	lo.addFlags(cmd)
 	return cmd
