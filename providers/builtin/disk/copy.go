@@ -295,6 +295,15 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		return nil
 	}
 	c := readConfig(p.Planned)
+	if _, err := h.Lstat(ctx, c.target); errors.Is(err, os.ErrNotExist) && p.Prior.IsNull() {
+		// Another resource (a drive) may create it before this copy runs.
+		src, err := drives.Probe(ctx, h, c.source)
+		if err != nil {
+			return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
+		}
+		p.Description = fmt.Sprintf("full copy of %s from %s to %s, which does not exist yet", formatBytes(src.Size), c.source, c.target)
+		return nil
+	}
 	src, dst, diags := drivesOf(ctx, h, c)
 	if diags.HasErrors() {
 		return diags
@@ -371,7 +380,7 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 		if st.Manifest.Labels["source"] == c.source && st.Manifest.Labels["source_stamp"] == stamp {
 			return "", false, nil
 		}
-		return "the source was written since " + age + " (quick refresh: changed blocks not counted; refresh = \"full\" counts them)", true, nil
+		return "the source was written since " + age + "; quick refresh: changed blocks not counted (refresh = \"full\" counts them)", true, nil
 	}
 	f, err := h.OpenFile(ctx, c.source, os.O_RDONLY, 0)
 	if err != nil {
@@ -391,7 +400,7 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 	case ch.Blocks == 0:
 		return "", false, nil
 	}
-	return fmt.Sprintf("%s in %s blocks changed since %s (full refresh: the source was hashed)",
+	return fmt.Sprintf("%s in %s blocks changed since %s; full refresh: the source was hashed",
 		formatBytes(ch.Bytes), formatCount(ch.Blocks), age), true, nil
 }
 

@@ -35,7 +35,7 @@ func CompareTrees(ctx context.Context, h host.Host, source, backup, sub string) 
 	case berr != nil && !errors.Is(berr, fs.ErrNotExist):
 		return nil, berr
 	case serr != nil && berr != nil:
-		return nil, serr
+		return nil, nil
 	case serr != nil:
 		return []Change{{Path: name(sub, bfi), Kind: "-"}}, nil
 	case berr != nil:
