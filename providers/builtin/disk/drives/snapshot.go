@@ -206,7 +206,7 @@ func Open(ctx context.Context, h host.Host, src *Drive, c Choice) (*View, error)
 			}
 		}
 		start := time.Now()
-		_, err := Run(ctx, h, "cp", "--reflink=always", "--sparse=always", src.Path, clone)
+		_, err := Run(ctx, h, "cp", "--reflink=always", src.Path, clone)
 		if thaw != nil {
 			v.Frozen = time.Since(start)
 			if terr := thaw(); terr != nil && err == nil {
