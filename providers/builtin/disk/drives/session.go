@@ -68,7 +68,7 @@ func (s *Session) AttachRange(ctx context.Context, p string, off, n int64, writa
 // and returns the folder. Read-only mounts replay no journal, so a copy
 // taken from a live file system mounts as it is.
 func (s *Session) Mount(ctx context.Context, dev string, writable bool) (string, error) {
-	fstype, err := Run(ctx, s.h, "blkid", "--output", "value", "--match-tag", "TYPE", dev)
+	fstype, err := Run(ctx, s.h, "blkid", "--probe", "--output", "value", "--match-tag", "TYPE", dev)
 	fstype = strings.TrimSpace(fstype)
 	if err != nil || fstype == "" {
 		return "", fmt.Errorf("no file system found on %s", dev)
