@@ -321,7 +321,9 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	if !copyNeeded && configSame(p.Prior, p.Planned) {
+	if !copyNeeded && copySame(p.Prior, p.Planned) {
+		// Other settings (verify, refresh, quiesce...) take effect with
+		// the next copy; recording them copies nothing.
 		return nil
 	}
 	attrs := map[string]cty.Value{}
@@ -336,10 +338,10 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	return nil
 }
 
-// configSame says whether the configured arguments of a and b agree.
-func configSame(a, b cty.Value) bool {
-	for name, attr := range copySchema.Block.Attributes {
-		if (attr.Required || attr.Optional) && !a.GetAttr(name).RawEquals(b.GetAttr(name)) {
+// copySame says whether a and b copy the same bytes the same way.
+func copySame(a, b cty.Value) bool {
+	for _, name := range []string{"source", "block_size", "partitions", "manifest"} {
+		if !a.GetAttr(name).RawEquals(b.GetAttr(name)) {
 			return false
 		}
 	}
@@ -452,6 +454,10 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	defer h.Close()
 	v := req.Planned
 	c := readConfig(v)
+	if !req.Prior.IsNull() && v.GetAttr("generation").IsKnown() {
+		// Only settings changed: nothing to copy.
+		return v, nil
+	}
 	src, dst, d := drivesOf(ctx, h, c)
 	if d.HasErrors() {
 		return cty.NilVal, d

@@ -153,4 +153,3 @@ func TestDeviceTargetStaysHidden(t *testing.T) {
 		t.Errorf("quick plan after a write: %q", desc)
 	}
 }
-
