@@ -402,8 +402,12 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 	case ch.Blocks == 0:
 		return "", false, nil
 	}
-	return fmt.Sprintf("%s in %s blocks changed since %s; full refresh: the source was hashed",
-		formatBytes(ch.Bytes), formatCount(ch.Blocks), age), true, nil
+	unit := "blocks"
+	if ch.Blocks == 1 {
+		unit = "block"
+	}
+	return fmt.Sprintf("%s in %s %s changed since %s; full refresh: the source was hashed",
+		formatBytes(ch.Bytes), formatCount(ch.Blocks), unit, age), true, nil
 }
 
 // unusable says why the target needs a copy whatever the source holds.

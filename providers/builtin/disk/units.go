@@ -26,7 +26,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 || n*float64(mult) > 1<<62 {
+	if err != nil || !(n*float64(mult) >= 1 && n*float64(mult) <= 1<<62) {
 		return 0, fmt.Errorf("the size %q is not a positive size like \"4GiB\", \"512MiB\" or a number of bytes", s)
 	}
 	return int64(n * float64(mult)), nil
