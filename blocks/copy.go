@@ -62,6 +62,8 @@ type Options struct {
 	Progress func(Progress)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Labels are kept in the new manifest for the caller.
+	Labels map[string]string
 }
 
 // Progress is how far a copy has got.
@@ -443,7 +445,7 @@ func (c *copier) manifest(state State) (*Manifest, error) {
 	}
 	m := &Manifest{
 		Generation: c.generation, State: state, BlockSize: c.bs, Size: c.opts.Size,
-		Identity: id, CopiedAt: c.opts.Now().UTC(), Sums: c.sums,
+		Identity: id, CopiedAt: c.opts.Now().UTC(), Sums: c.sums, Labels: c.opts.Labels,
 	}
 	if len(c.extents) != 1 || c.extents[0] != (Extent{0, c.opts.Size}) {
 		m.Extents = c.extents

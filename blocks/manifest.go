@@ -34,6 +34,8 @@ type Manifest struct {
 	Identity   Identity  `json:"identity"`
 	CopiedAt   time.Time `json:"copied_at"`
 	Note       string    `json:"note,omitempty"` // why it is tainted
+	// Labels are what the caller asked to keep with the copy.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Sums has one entry per block of Size. A block not wholly inside the
 	// extents is hashed with the bytes outside them read as zeros.
 	Sums []Sum `json:"-"`

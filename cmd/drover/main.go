@@ -135,6 +135,7 @@ provider plugins.
 		newGraphCommand(g),
 		newStateCommand(g),
 		newImportCommand(g),
+		newDriveCommand(g),
 		newOutputCommand(g),
 		newProvidersCommand(g),
 		newVersionCommand(g),

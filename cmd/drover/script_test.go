@@ -31,5 +31,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
+		Cmds:      driveCmds,
+		Condition: driveCondition,
 	})
 }

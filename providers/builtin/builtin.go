@@ -4,12 +4,14 @@ import (
 	"slices"
 
 	"github.com/drover-dr/drover/providers/builtin/core"
+	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/sdk"
 )
 
 // builtins maps each built-in provider's name to its constructor.
 var builtins = map[string]func() *sdk.Provider{
 	core.Name: core.New,
+	disk.Name: disk.New,
 }
 
 // Names lists the built-in providers, sorted.

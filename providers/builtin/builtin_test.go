@@ -41,6 +41,35 @@ func TestMain(m *testing.M) {
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
 	"core": coreCases,
+	"disk": diskCases,
+}
+
+func diskCases(t *testing.T, root string) []conformance.Case {
+	h := host.Config{Name: "fs1", Root: root}.Value()
+	if err := os.MkdirAll(filepath.Join(root, "srv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, 1<<20)
+	for i := range src {
+		src[i] = byte(i * 31)
+	}
+	if err := os.WriteFile(filepath.Join(root, "srv/system.img"), src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "srv/dpsr.img"), make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	return []conformance.Case{
+		{Name: "drive image", TypeName: "drive", External: true,
+			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("1MiB")}),
+			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("2MiB")})},
+		{Name: "drive_copy", TypeName: "drive_copy", External: true,
+			Config: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img")}),
+			Update: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img"),
+				"verify": str("full"), "block_size": cty.NumberIntVal(4096), "quiesce": str("100ms")})},
+	}
 }
 
 func coreCases(t *testing.T, root string) []conformance.Case {
@@ -109,7 +138,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestEntries(t *testing.T) {
 	entries := Entries(pluginExe, hclog.NewNullLogger())
-	if len(entries) != 1 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
+	if len(entries) != 2 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) ||
+		entries[1].Name != "disk" || !slices.Equal(entries[1].Types, []string{"drive", "drive_copy", "drive_diff", "drive_restore"}) {
 		t.Fatalf("entries %+v", entries)
 	}
 	reg := providers.NewRegistry(entries...)
@@ -133,7 +163,7 @@ func TestEntries(t *testing.T) {
 
 func TestServeUnknown(t *testing.T) {
 	out, err := exec.Command(pluginExe, "internal-plugin", "nope").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core)`) {
+	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core, disk)`) {
 		t.Errorf("serving an unknown provider: %v, %s", err, out)
 	}
 }

@@ -1,0 +1,322 @@
+package disk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/drover-dr/drover/blocks"
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk/drives"
+	"github.com/drover-dr/drover/providers/schema"
+	"github.com/drover-dr/drover/providers/sdk"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// copyArgs are the arguments every drive action takes: the drive_copy's
+// own attributes, which the CLI passes from the state.
+var copyArgs = map[string]*schema.Attribute{
+	"host":     {Type: host.Type, Required: true, Description: "The host of the drive_copy."},
+	"source":   {Type: cty.String, Required: true, Description: "The drive_copy's source."},
+	"target":   {Type: cty.String, Required: true, Description: "The drive_copy's target, the backup."},
+	"manifest": {Type: cty.String, Required: true, Description: "The drive_copy's manifest."},
+	"partition": {Type: cty.Number, Optional: true,
+		Description: "The partition to look at; every partition with a file system when not set (diff)."},
+}
+
+func withArgs(extra map[string]*schema.Attribute) *schema.Block {
+	attrs := map[string]*schema.Attribute{}
+	for k, v := range copyArgs {
+		attrs[k] = v
+	}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	return &schema.Block{Attributes: attrs}
+}
+
+var changeType = cty.Object(map[string]cty.Type{"partition": cty.Number, "path": cty.String, "change": cty.String})
+
+func diffAction() *sdk.Action {
+	return &sdk.Action{
+		Schema: &schema.Action{
+			Description: "Compares the files of the source with those of its backup, partition by partition, with both mounted read-only.",
+			Args: withArgs(map[string]*schema.Attribute{
+				"path": {Type: cty.String, Optional: true, Description: "Compare only below this path of the file systems."},
+			}),
+			Result: cty.List(changeType),
+		},
+		Invoke: invokeDiff,
+	}
+}
+
+func restoreAction() *sdk.Action {
+	return &sdk.Action{
+		Schema: &schema.Action{
+			Description: "Restores a whole partition, or a file or folder, from the backup.",
+			Args: withArgs(map[string]*schema.Attribute{
+				"path": {Type: cty.String, Optional: true, Description: "The file or folder to restore (a path inside the partition's file system)."},
+				"to":   {Type: cty.String, Optional: true, Description: "Where to restore to instead of the source."},
+			}),
+			Result: cty.Object(map[string]cty.Type{"restored": cty.String, "bytes_written": cty.Number}),
+		},
+		Invoke: invokeRestore,
+	}
+}
+
+// backup opens what an action works on and checks the backup is usable.
+type backup struct {
+	h        host.Host
+	src, dst *drives.Drive
+	sess     *drives.Session
+}
+
+func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnostics) {
+	h, diags := openHost(args)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	str := func(name string) string { return args.GetAttr(name).AsString() }
+	src, err := drives.Probe(ctx, h, str("source"))
+	if err != nil {
+		h.Close()
+		return nil, providers.Diagnostics{providers.Errorf("Cannot read the source", "%s.", err)}
+	}
+	dst, err := drives.Probe(ctx, h, str("target"))
+	if err != nil {
+		h.Close()
+		return nil, providers.Diagnostics{providers.Errorf("Cannot read the backup", "%s.", err)}
+	}
+	bt := blocks.Target{Host: h, Path: dst.Path, Manifest: str("manifest"), Journal: strings.TrimSuffix(str("manifest"), ".blocks") + ".journal"}
+	if dst.Kind == drives.Device {
+		bt.Device = dst.StableID
+	}
+	st, err := bt.Inspect(ctx)
+	if err == nil {
+		err = st.Usable()
+	}
+	if err != nil {
+		h.Close()
+		return nil, providers.Diagnostics{providers.Errorf("Backup not usable",
+			"The backup %s cannot be used: %s.", dst.Path, err)}
+	}
+	return &backup{h: h, src: src, dst: dst, sess: drives.NewSession(h)}, nil
+}
+
+// close undoes every mount and loop device, also after a failure.
+func (b *backup) close(ctx context.Context, diags *providers.Diagnostics) {
+	if err := b.sess.Close(ctx); err != nil {
+		*diags = append(*diags, providers.Errorf("Cleanup failed", "%s. Check `losetup --list` and `findmnt` and undo by hand what is left.", err))
+	}
+	b.h.Close()
+}
+
+// mountBackup mounts partition n of the backup read-only.
+func (b *backup) mountBackup(ctx context.Context, n int) (string, error) {
+	p, ok := b.dst.Partition(n)
+	if !ok {
+		return "", fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
+	}
+	dev, err := b.sess.AttachRange(ctx, b.dst.Path, p.Start, p.Size, false)
+	if err != nil {
+		return "", err
+	}
+	return b.sess.Mount(ctx, dev, false)
+}
+
+// mountSource finds partition n of the source mounted, or mounts it.
+func (b *backup) mountSource(ctx context.Context, n int, writable bool) (string, error) {
+	for _, m := range b.src.Mounts {
+		if m.Partition == n && (!writable || !m.ReadOnly) {
+			return m.Point, nil
+		}
+	}
+	p, ok := b.src.Partition(n)
+	if !ok {
+		return "", fmt.Errorf("the source %s has no partition %d", b.src.Path, n)
+	}
+	dev, err := b.sess.AttachRange(ctx, b.src.Path, p.Start, p.Size, writable)
+	if err != nil {
+		return "", err
+	}
+	return b.sess.Mount(ctx, dev, writable)
+}
+
+func partitionArg(args cty.Value) (int, bool) {
+	v := args.GetAttr("partition")
+	if v.IsNull() {
+		return 0, false
+	}
+	n, _ := v.AsBigFloat().Int64()
+	return int(n), true
+}
+
+func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diags providers.Diagnostics) {
+	b, diags := openBackup(ctx, req.Args)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	defer b.close(ctx, &diags)
+	sub := "/"
+	if p := req.Args.GetAttr("path"); !p.IsNull() {
+		sub = p.AsString()
+	}
+	var parts []int
+	n, explicit := partitionArg(req.Args)
+	if explicit {
+		parts = []int{n}
+	} else {
+		for _, p := range b.dst.Partitions {
+			parts = append(parts, p.Number)
+		}
+	}
+	if len(parts) == 0 {
+		return cty.NilVal, providers.Diagnostics{providers.Errorf("No partitions", "The backup %s has no partition table to look into.", b.dst.Path)}
+	}
+	var out []cty.Value
+	for i, n := range parts {
+		req.Progress(providers.Progress{Done: int64(i), Total: int64(len(parts)), Unit: "partitions", Message: fmt.Sprintf("comparing partition %d", n)})
+		bdir, err := b.mountBackup(ctx, n)
+		if err != nil && !explicit {
+			// A partition without a file system (swap, boot code) has no files.
+			continue
+		}
+		if err != nil {
+			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the backup", "Partition %d: %s.", n, err))
+		}
+		sdir, err := b.mountSource(ctx, n, false)
+		if err != nil {
+			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the source", "Partition %d: %s.", n, err))
+		}
+		changes, err := drives.CompareTrees(ctx, b.h, sdir, bdir, sub)
+		if err != nil {
+			return cty.NilVal, append(diags, providers.Errorf("Cannot compare", "Partition %d: %s.", n, err))
+		}
+		for _, c := range changes {
+			out = append(out, cty.ObjectVal(map[string]cty.Value{
+				"partition": cty.NumberIntVal(int64(n)), "path": cty.StringVal(c.Path), "change": cty.StringVal(c.Kind)}))
+		}
+	}
+	req.Progress(providers.Progress{Done: int64(len(parts)), Total: int64(len(parts)), Unit: "partitions"})
+	if len(out) == 0 {
+		return cty.ListValEmpty(changeType), diags
+	}
+	return cty.ListVal(out), diags
+}
+
+func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diags providers.Diagnostics) {
+	b, diags := openBackup(ctx, req.Args)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	defer b.close(ctx, &diags)
+	n, hasPart := partitionArg(req.Args)
+	to := ""
+	if t := req.Args.GetAttr("to"); !t.IsNull() {
+		to = t.AsString()
+	}
+	result := func(what string, written int64) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"restored": cty.StringVal(what), "bytes_written": cty.NumberIntVal(written)})
+	}
+	if p := req.Args.GetAttr("path"); !p.IsNull() {
+		if !hasPart {
+			if len(b.dst.Partitions) != 1 {
+				return cty.NilVal, providers.Diagnostics{providers.Errorf("Which partition?",
+					"The backup %s has %d partitions; say which one holds %s with --partition N.", b.dst.Path, len(b.dst.Partitions), p.AsString())}
+			}
+			n = b.dst.Partitions[0].Number
+		}
+		what, err := b.restorePath(ctx, req, n, p.AsString(), to)
+		if err != nil {
+			return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
+		}
+		return result(what, 0), diags
+	}
+	if !hasPart {
+		return cty.NilVal, providers.Diagnostics{providers.Errorf("Nothing to restore", "Name a partition (--partition N) or a path (--path P).")}
+	}
+	what, written, err := b.restorePartition(ctx, req, n, to)
+	if err != nil {
+		return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
+	}
+	return result(what, written), diags
+}
+
+func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n int, to string) (string, int64, error) {
+	p, ok := b.dst.Partition(n)
+	if !ok {
+		return "", 0, fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
+	}
+	dest, off := b.src.Path, int64(-1)
+	if to == "" {
+		sp, ok := b.src.Partition(n)
+		if !ok || sp.Start != p.Start || sp.Size != p.Size {
+			return "", 0, fmt.Errorf("partition %d of the source %s is not where the backup has it; restore it --to another drive or file", n, b.src.Path)
+		}
+		for _, m := range b.src.Mounts {
+			if m.Partition == n || m.Partition == 0 {
+				return "", 0, fmt.Errorf("partition %d of %s is mounted on %s; unmount it before overwriting it", n, b.src.Path, m.Point)
+			}
+		}
+		off = p.Start
+	} else {
+		dest, off = to, 0
+		d, err := drives.Probe(ctx, b.h, to)
+		switch {
+		case errors.Is(err, drives.ErrNotFound):
+			if err := createRestoreFile(ctx, b.h, to, p.Size); err != nil {
+				return "", 0, err
+			}
+		case err != nil:
+			return "", 0, err
+		case d.InUse() != "":
+			return "", 0, fmt.Errorf("%s cannot be overwritten: %s", to, d.InUse())
+		case d.Size < p.Size:
+			return "", 0, fmt.Errorf("%s holds %d bytes, less than partition %d's %d", to, d.Size, n, p.Size)
+		case drives.Same(d, b.dst):
+			return "", 0, fmt.Errorf("%s is the backup itself", to)
+		}
+	}
+	msg := fmt.Sprintf("restoring partition %d to %s", n, dest)
+	written, err := drives.CopyRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, func(done int64) {
+		req.Progress(providers.Progress{Done: done, Total: p.Size, Unit: "bytes", Message: msg})
+	})
+	return fmt.Sprintf("partition %d (%s) to %s", n, formatBytes(p.Size), dest), written, err
+}
+
+func createRestoreFile(ctx context.Context, h host.Host, p string, size int64) error {
+	return createImage(ctx, h, p, size)
+}
+
+func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, p, to string) (string, error) {
+	rel := path.Clean("/" + p)
+	bdir, err := b.mountBackup(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	from := path.Join(bdir, rel)
+	if _, err := b.h.Lstat(ctx, from); err != nil {
+		return "", fmt.Errorf("the backup's partition %d has no %s", n, rel)
+	}
+	if to == "" {
+		sdir, err := b.mountSource(ctx, n, true)
+		if err != nil {
+			return "", err
+		}
+		to = path.Join(sdir, rel)
+	}
+	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, to)})
+	if err := b.h.MkdirAll(ctx, path.Dir(to), 0o755); err != nil {
+		return "", err
+	}
+	if _, err := drives.Run(ctx, b.h, "cp", "--archive", "--no-target-directory", from, to); err != nil {
+		return "", err
+	}
+	if _, err := drives.Run(ctx, b.h, "sync", "--file-system", to); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s of partition %d to %s", rel, n, to), nil
+}

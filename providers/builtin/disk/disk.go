@@ -1,0 +1,21 @@
+package disk
+
+import "github.com/drover-dr/drover/providers/sdk"
+
+// Name is the provider's name.
+const Name = "disk"
+
+// New returns the disk provider.
+func New() *sdk.Provider {
+	return &sdk.Provider{
+		Name: Name,
+		Resources: map[string]*sdk.Resource{
+			"drive":      driveResource(),
+			"drive_copy": copyResource(),
+		},
+		Actions: map[string]*sdk.Action{
+			"drive_diff":    diffAction(),
+			"drive_restore": restoreAction(),
+		},
+	}
+}
