@@ -58,10 +58,10 @@ type writer struct {
 	skList []uint32
 }
 
-func (w *writer) put16(off uint32, field int, v uint16) { le.PutUint16(w.buf[int(off)+4+field:], v) }
-func (w *writer) put32(off uint32, field int, v uint32) { le.PutUint32(w.buf[int(off)+4+field:], v) }
+func (w *writer) put16(off uint32, field int, v uint16)  { le.PutUint16(w.buf[int(off)+4+field:], v) }
+func (w *writer) put32(off uint32, field int, v uint32)  { le.PutUint32(w.buf[int(off)+4+field:], v) }
 func (w *writer) copyAt(off uint32, field int, b []byte) { copy(w.buf[int(off)+4+field:], b) }
-func (w *writer) get32(off uint32, field int) uint32    { return le.Uint32(w.buf[int(off)+4+field:]) }
+func (w *writer) get32(off uint32, field int) uint32     { return le.Uint32(w.buf[int(off)+4+field:]) }
 
 // alloc appends an allocated cell with room for n bytes and returns its
 // offset. A cell never crosses a bin: when it does not fit, the rest of the
