@@ -65,7 +65,7 @@ func (s *hiveFile) Export(ctx context.Context, key string, recursive bool) ([]re
 
 // Import edits the hive in memory and writes it back as a new hive in one
 // atomic replace, so a failure leaves the file exactly as it was.
-func (s *hiveFile) Import(ctx context.Context, keys []regtext.Key) ([]regtext.Key, error) {
+func (s *hiveFile) Import(ctx context.Context, keys []regtext.Key, save func([]regtext.Key) error) ([]regtext.Key, error) {
 	sections, lines, err := fromKeys(s.names, keys)
 	if err != nil {
 		return nil, err
@@ -79,11 +79,17 @@ func (s *hiveFile) Import(ctx context.Context, keys []regtext.Key) ([]regtext.Ke
 	if err != nil {
 		return nil, err
 	}
+	back := toKeys(s.names, undo)
+	if save != nil {
+		if err := save(back); err != nil {
+			return nil, err
+		}
+	}
 	h.Modified = now
 	if err := s.host.WriteFile(ctx, s.path, bytes.NewReader(h.Encode()), mode); err != nil {
 		return nil, err
 	}
-	return toKeys(s.names, undo), nil
+	return back, nil
 }
 
 // CreateHive writes an empty hive file at path on h, unless a file is

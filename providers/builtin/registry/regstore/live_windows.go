@@ -42,20 +42,24 @@ func (live) Export(ctx context.Context, key string, recursive bool) ([]regtext.K
 
 // Import changes the registry key by key; when a change fails, the undo
 // sections of the changes made so far are applied to put it back.
-func (live) Import(ctx context.Context, keys []regtext.Key) ([]regtext.Key, error) {
+func (live) Import(ctx context.Context, keys []regtext.Key, save func([]regtext.Key) error) ([]regtext.Key, error) {
 	sections, lines, err := fromKeys(liveNames{}, keys)
 	if err != nil {
 		return nil, err
 	}
 	var t liveTree
 	undo, err := importSections(t, sections, lines)
+	back := toKeys(liveNames{}, undo)
+	if err == nil && save != nil {
+		err = save(back)
+	}
 	if err != nil {
 		if _, rerr := importSections(t, undo, make([]int, len(undo))); rerr != nil {
 			return nil, fmt.Errorf("%w; rolling back the changes made before it also failed: %v", err, rerr)
 		}
 		return nil, fmt.Errorf("%w (the changes made before it were rolled back)", err)
 	}
-	return toKeys(liveNames{}, undo), nil
+	return back, nil
 }
 
 var roots = map[string]registry.Key{

@@ -52,7 +52,7 @@ func newStore(t *testing.T, prefix string) (Store, host.Host, string) {
 			doc.Keys[i].Path = prefix + doc.Keys[i].Path
 		}
 	}
-	if _, err := s.Import(ctx, doc.Keys); err != nil {
+	if _, err := s.Import(ctx, doc.Keys, nil); err != nil {
 		t.Fatal(err)
 	}
 	return s, h, filepath.Join(root, "hives", "SOFTWARE")
@@ -123,7 +123,7 @@ func TestImportAndUndo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _, _ := newStore(t, "")
 			before := exportAll(t, s)
-			undo, err := s.Import(t.Context(), decode(t, "Windows Registry Editor Version 5.00\n\n"+tc.reg).Keys)
+			undo, err := s.Import(t.Context(), decode(t, "Windows Registry Editor Version 5.00\n\n"+tc.reg).Keys, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestImportAndUndo(t *testing.T) {
 			if after == before {
 				t.Error("the import changed nothing")
 			}
-			if _, err := s.Import(t.Context(), undo); err != nil {
+			if _, err := s.Import(t.Context(), undo, nil); err != nil {
 				t.Fatalf("importing the undo sections: %v\n%s", err, text(t, undo))
 			}
 			if diff := cmp.Diff(before, exportAll(t, s)); diff != "" {
@@ -162,7 +162,7 @@ func TestFailedImportLeavesFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Import(t.Context(), decode(t, "Windows Registry Editor Version 5.00\n\n"+tc.reg).Keys)
+			_, err = s.Import(t.Context(), decode(t, "Windows Registry Editor Version 5.00\n\n"+tc.reg).Keys, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
@@ -186,10 +186,10 @@ func TestPrefix(t *testing.T) {
 	if len(keys) != 1 || keys[0].Path != `HKEY_LOCAL_MACHINE\SOFTWARE\Vendor\Product` {
 		t.Errorf("exported %+v", keys)
 	}
-	if _, err := s.Import(t.Context(), decode(t, "REGEDIT4\n\n[hkey_local_machine\\software\\Vendor]\n\"a\"=dword:1\n").Keys); err != nil {
+	if _, err := s.Import(t.Context(), decode(t, "REGEDIT4\n\n[hkey_local_machine\\software\\Vendor]\n\"a\"=dword:1\n").Keys, nil); err != nil {
 		t.Errorf("a prefix in another case: %v", err)
 	}
-	_, err = s.Import(t.Context(), decode(t, "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\n").Keys)
+	_, err = s.Import(t.Context(), decode(t, "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\n").Keys, nil)
 	if err == nil || !strings.Contains(err.Error(), `line 3: the key HKEY_LOCAL_MACHINE\SYSTEM\Select is not inside HKEY_LOCAL_MACHINE\SOFTWARE, where this hive is loaded`) {
 		t.Errorf("a key outside the prefix: %v", err)
 	}
@@ -256,7 +256,7 @@ func TestAgainstHivexregedit(t *testing.T) {
 `
 	ours, _, _ := newStore(t, "")
 	theirs, _, file := newStore(t, "")
-	if _, err := ours.Import(t.Context(), decode(t, reg).Keys); err != nil {
+	if _, err := ours.Import(t.Context(), decode(t, reg).Keys, nil); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "--merge", file)
@@ -285,5 +285,21 @@ func TestCreateHiveKeepsExisting(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(file); string(after) != string(before) {
 		t.Error("CreateHive replaced an existing hive")
+	}
+}
+
+func TestFailedSaveLeavesFile(t *testing.T) {
+	s, _, file := newStore(t, "")
+	before, _ := os.ReadFile(file)
+	var saved []regtext.Key
+	_, err := s.Import(t.Context(), decode(t, "REGEDIT4\n\n[\\Vendor]\n\"Keep\"=-\n").Keys, func(undo []regtext.Key) error {
+		saved = undo
+		return errors.New("disk full")
+	})
+	if err == nil || err.Error() != "disk full" || len(saved) != 1 {
+		t.Fatalf("error %v, undo %+v", err, saved)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Error("an import whose undo could not be saved changed the hive")
 	}
 }

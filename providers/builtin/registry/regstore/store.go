@@ -26,8 +26,10 @@ type Store interface {
 	Export(ctx context.Context, key string, recursive bool) ([]regtext.Key, error)
 	// Import applies .reg sections in order, creating missing parent
 	// keys: all of them, or none when it fails. The undo sections put
-	// back what it created, overwrote or deleted.
-	Import(ctx context.Context, keys []regtext.Key) (undo []regtext.Key, err error)
+	// back what it created, overwrote or deleted; they are passed to save
+	// before the import takes effect (nil save: not saved), and a save
+	// that fails fails the import.
+	Import(ctx context.Context, keys []regtext.Key, save func([]regtext.Key) error) (undo []regtext.Key, err error)
 	// String names the registry in messages.
 	String() string
 }
@@ -62,6 +64,16 @@ func Open(h host.Host, local bool, opts Options) (Store, error) {
 		return nil, err
 	}
 	return &hiveFile{host: h, path: opts.Hive, names: hiveNames{prefix: prefix}}, nil
+}
+
+// CheckKey checks the form of a key as Export takes it.
+func (o Options) CheckKey(key string) error {
+	if o.Hive == Live {
+		_, err := liveNames{}.location(key)
+		return err
+	}
+	_, err := hiveNames{}.location(key)
+	return err
 }
 
 // names maps .reg key names and Export locations to key paths (the names
