@@ -12,6 +12,8 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
+	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/conformance"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -40,7 +42,8 @@ func TestMain(m *testing.M) {
 // cases gives each built-in provider's conformance cases; files live below
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
-	"core": coreCases,
+	"core":     coreCases,
+	"registry": registryCases,
 }
 
 func coreCases(t *testing.T, root string) []conformance.Case {
@@ -69,6 +72,38 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 		{Name: "file binary moved", TypeName: "file", External: true,
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+func registryCases(t *testing.T, root string) []conformance.Case {
+	h := host.NewLocal("fs1", root)
+	defer h.Close()
+	ctx := t.Context()
+	if err := regstore.CreateHive(ctx, h, "/config/SOFTWARE"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := regstore.Open(h, false, regstore.Options{Hive: "/config/SOFTWARE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := regtext.Decode("seed.reg", []byte("REGEDIT4\n\n[\\Vendor\\Product]\n\"Port\"=dword:00000050\n\n[\\Vendor\\Product\\Sub]\n@=\"x\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, doc.Keys, nil); err != nil {
+		t.Fatal(err)
+	}
+	hv := host.Config{Name: "fs1", Root: root}.Value()
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	return []conformance.Case{
+		{Name: "capture", TypeName: "registry_capture", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\Vendor`), "file": str("/srv/repset/product.reg")}),
+			Update: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\Vendor\Product`), "file": str("/srv/repset/product.reg"),
+				"recursive": cty.False, "encoding": str("utf-8"), "prefix": str(`HKEY_LOCAL_MACHINE\SOFTWARE`)})},
+		{Name: "capture moved", TypeName: "registry_capture", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/a.reg")}),
+			Update: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/b.reg")})},
 	}
 }
 
@@ -109,7 +144,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestEntries(t *testing.T) {
 	entries := Entries(pluginExe, hclog.NewNullLogger())
-	if len(entries) != 1 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
+	if len(entries) != len(builtins) || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
 		t.Fatalf("entries %+v", entries)
 	}
 	reg := providers.NewRegistry(entries...)
@@ -133,7 +168,7 @@ func TestEntries(t *testing.T) {
 
 func TestServeUnknown(t *testing.T) {
 	out, err := exec.Command(pluginExe, "internal-plugin", "nope").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core)`) {
+	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: `+strings.Join(Names(), ", ")+")") {
 		t.Errorf("serving an unknown provider: %v, %s", err, out)
 	}
 }

@@ -40,7 +40,7 @@ func Encode(doc *Document) ([]byte, error) {
 		b.WriteByte(']')
 		b.WriteString(nl)
 		for _, v := range k.Values {
-			if err := writeValue(&b, doc.Header, v, nl); err != nil {
+			if err := writeValue(&b, doc.Header, v, nl, wrapColumn); err != nil {
 				return nil, fmt.Errorf("key %s: %w", k.Path, err)
 			}
 		}
@@ -74,7 +74,9 @@ func encodeText(s string, enc Encoding) ([]byte, error) {
 	}
 }
 
-func writeValue(b *strings.Builder, h Header, v Value, nl string) error {
+// writeValue writes a value line, wrapping hex data past column wrap (0:
+// never).
+func writeValue(b *strings.Builder, h Header, v Value, nl string, wrap int) error {
 	if strings.ContainsRune(v.Name, '\n') {
 		return fmt.Errorf("the value name %q has a line break, which a .reg file cannot hold", v.Name)
 	}
@@ -124,7 +126,7 @@ func writeValue(b *strings.Builder, h Header, v Value, nl string) error {
 			break
 		}
 		b.WriteByte(',')
-		if col += 3; col > wrapColumn {
+		if col += 3; wrap > 0 && col > wrap {
 			b.WriteString(`\`)
 			b.WriteString(nl)
 			b.WriteString("  ")
@@ -144,4 +146,14 @@ func writeQuoted(b *strings.Builder, s string) {
 		b.WriteRune(r)
 	}
 	b.WriteByte('"')
+}
+
+// String is the value line as a Version 5 file writes it, on one line
+// (hex data unwrapped), e.g. "Port"=dword:00000050.
+func (v Value) String() string {
+	var b strings.Builder
+	if err := writeValue(&b, Version5, v, "", 0); err != nil {
+		return fmt.Sprintf("%q=<%v>", v.Name, err)
+	}
+	return b.String()
 }

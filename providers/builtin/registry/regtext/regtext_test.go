@@ -232,3 +232,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestValueString(t *testing.T) {
+	for _, tc := range []struct {
+		v    Value
+		want string
+	}{
+		{Value{Name: "Port", Type: TypeDWord, Data: DWord(80)}, `"Port"=dword:00000050`},
+		{Value{Type: TypeString, Data: String(`a"b`)}, `@="a\"b"`},
+		{Value{Name: "x", Delete: true}, `"x"=-`},
+		{Value{Name: "b", Type: TypeBinary, Data: make([]byte, 40)}, `"b"=hex:` + strings.Repeat("00,", 39) + "00"},
+		{Value{Name: "q", Type: TypeQWord, Data: QWord(1)}, `"q"=hex(b):01,00,00,00,00,00,00,00`},
+	} {
+		if got := tc.v.String(); got != tc.want {
+			t.Errorf("String() = %s, want %s", got, tc.want)
+		}
+	}
+}
