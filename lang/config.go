@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"time"
+
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -17,6 +19,7 @@ type Config struct {
 
 	Drover    *Drover
 	Hosts     map[string]*Host
+	Providers map[string]*ProviderConfig
 	Variables map[string]*Variable
 	Locals    map[string]*Local
 	Outputs   map[string]*Output
@@ -51,6 +54,17 @@ type ProviderRequirement struct {
 // transport, user, port) are expressions evaluated by the planner into a
 // value of host.Type.
 type Host struct {
+	Name      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// ProviderConfig is a `provider "NAME" { ... }` block: the provider's own
+// settings (credentials, endpoints), decoded by the planner with the
+// provider's configuration schema. It may refer to variables, locals and
+// hosts, never to resources: providers are configured before anything is
+// read or planned.
+type ProviderConfig struct {
 	Name      string
 	Config    hcl.Body
 	DeclRange hcl.Range
@@ -110,8 +124,16 @@ type Resource struct {
 	ForEach   hcl.Expression
 	DependsOn []hcl.Traversal
 	Lifecycle Lifecycle
+	Timeouts  Timeouts
 	DeclRange hcl.Range
 	TypeRange hcl.Range
+}
+
+// Timeouts is the `timeouts` block of a resource: how long each kind of
+// provider call may take before Drover asks the provider to stop and
+// reports the resource as failed. Zero means no limit.
+type Timeouts struct {
+	Read, Create, Update, Delete time.Duration
 }
 
 // Lifecycle is the `lifecycle` block of a resource.

@@ -81,6 +81,7 @@ func newConfig(dir string) *Config {
 		Dir:       dir,
 		Files:     map[string]*hcl.File{},
 		Hosts:     map[string]*Host{},
+		Providers: map[string]*ProviderConfig{},
 		Variables: map[string]*Variable{},
 		Locals:    map[string]*Local{},
 		Outputs:   map[string]*Output{},
@@ -159,6 +160,7 @@ var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "drover"},
 		{Type: "host", LabelNames: []string{"name"}},
+		{Type: "provider", LabelNames: []string{"name"}},
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
 		{Type: "output", LabelNames: []string{"name"}},
@@ -179,6 +181,8 @@ func (cfg *Config) decodeFile(file *hcl.File) hcl.Diagnostics {
 			diags = append(diags, cfg.decodeDrover(block)...)
 		case "host":
 			diags = append(diags, cfg.decodeHost(block)...)
+		case "provider":
+			diags = append(diags, cfg.decodeProvider(block)...)
 		case "variable":
 			diags = append(diags, cfg.decodeVariable(block)...)
 		case "locals":
@@ -234,6 +238,17 @@ func duplicate(kind, name string, prev, cur hcl.Range) *hcl.Diagnostic {
 		Severity: hcl.DiagError,
 		Summary:  "Duplicate " + kind,
 		Detail:   fmt.Sprintf("%s %s named %s was already declared at %s. Each %s needs a name of its own: rename or remove one of them.", article(kind), kind, quoteName(name), shortRange(prev), kind),
+		Subject:  cur.Ptr(),
+		Extra:    RelatedRange{Label: "first declared", Range: prev},
+	}
+}
+
+// duplicateSingleton reports a second block of a type allowed once.
+func duplicateSingleton(blockType string, prev, cur hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate " + blockType + " block",
+		Detail:   fmt.Sprintf("Only one %s block is allowed here, and one was already declared at %s. Merge the two into one.", blockType, shortRange(prev)),
 		Subject:  cur.Ptr(),
 		Extra:    RelatedRange{Label: "first declared", Range: prev},
 	}

@@ -51,6 +51,9 @@ func (r *run) addDiags(d hcl.Diagnostics) {
 }
 
 func (r *run) addChange(c *plan.Change) {
+	if rc := r.cfg.Resources[c.Addr.Resource]; rc != nil {
+		c.Timeouts = plan.Timeouts(rc.Timeouts)
+	}
 	r.mu.Lock()
 	r.changes = append(r.changes, c)
 	r.mu.Unlock()
@@ -304,6 +307,7 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 	if diags.HasErrors() {
 		return diags
 	}
+	diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
 	for addr, r := range cfg.Resources {
 		rs := schemas[addr]
 		// Decoding with unknown inputs checks names and structure only.
