@@ -139,6 +139,7 @@ provider plugins.
 		newProvidersCommand(g),
 		newVersionCommand(g),
 		newForceUnlockCommand(g),
+		newRegistryCommand(g),
 		newInternalPluginCommand(),
 	)
 	return root

@@ -192,6 +192,8 @@ func diffAction() *sdk.Action {
 		Description: "Compare the keys below key too (the default)."}
 	attrs["file"] = &schema.Attribute{Type: cty.String, Required: true,
 		Description: "The .reg file on the host to compare with, e.g. a capture."}
+	attrs["baseline"] = &schema.Attribute{Type: cty.String, Optional: true,
+		Description: "A .reg file of defaults on the host: leave out of the comparison the registry values equal to it, as a trimmed capture does."}
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Lists how a registry key differs from a .reg file: + only in the registry, - only in the file, ~ changed (file → registry).",
@@ -222,6 +224,13 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 	keys, err := store.Export(ctx, key, boolOr(args, "recursive", true))
 	if err != nil {
 		return cty.NilVal, fail("Cannot read the registry", fmt.Errorf("reading %s from %s: %w", key, store, err))
+	}
+	if b := str(args, "baseline"); b != "" {
+		base, err := readReg(ctx, h, b)
+		if err != nil {
+			return cty.NilVal, fail("Cannot read the baseline", err)
+		}
+		keys = trim(keys, base.Keys)
 	}
 	changes := diffKeys(doc.Keys, keys)
 	lines := make([]cty.Value, len(changes))

@@ -137,8 +137,15 @@ func summary(changes []change) string {
 		}
 		parts = append(parts, c.String())
 	}
-	return fmt.Sprintf("%s in %s differ from the last capture: %s",
-		plural(values, "value"), plural(len(keys), "key"), strings.Join(parts, "; "))
+	subject, one := plural(values, "value")+" in "+plural(len(keys), "key"), values == 1
+	if values == 0 {
+		subject, one = plural(len(keys), "key"), len(keys) == 1
+	}
+	verb := "differ"
+	if one {
+		verb = "differs"
+	}
+	return fmt.Sprintf("%s %s from the last capture: %s", subject, verb, strings.Join(parts, "; "))
 }
 
 func plural(n int, what string) string {
