@@ -37,7 +37,9 @@ func fixture(t testing.TB) []byte {
 			el.SetValue("Element", v.Type, v.Data, now)
 		}
 	}
-	str := func(s string) regf.Value { return regf.Value{Type: uint32(regtext.TypeString), Data: regtext.String(s)} }
+	str := func(s string) regf.Value {
+		return regf.Value{Type: uint32(regtext.TypeString), Data: regtext.String(s)}
+	}
 	object(BootManager, 0x10100002, map[string]regf.Value{
 		elemDefault:      str(fs2),
 		elemTimeout:      {Type: uint32(regtext.TypeBinary), Data: binary.LittleEndian.AppendUint64(nil, 30)},
