@@ -107,7 +107,9 @@ type Entry struct {
 }
 
 // Name is the entry's variable name, e.g. Boot0003.
-func (e Entry) Name() string { return efi.FormatLoadOptionVariableName(efi.LoadOptionClassBoot, e.Number) }
+func (e Entry) Name() string {
+	return efi.FormatLoadOptionVariableName(efi.LoadOptionClassBoot, e.Number)
+}
 
 // Entries lists the Boot#### options in number order.
 func Entries(ctx context.Context) ([]Entry, error) {
