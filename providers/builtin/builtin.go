@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/drover-dr/drover/providers/builtin/core"
+	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/builtin/registry"
 	"github.com/drover-dr/drover/providers/sdk"
 )
@@ -11,6 +12,7 @@ import (
 // builtins maps each built-in provider's name to its constructor.
 var builtins = map[string]func() *sdk.Provider{
 	core.Name:     core.New,
+	disk.Name:     disk.New,
 	registry.Name: registry.New,
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
 	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/conformance"
@@ -43,6 +44,7 @@ func TestMain(m *testing.M) {
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
 	"core":     coreCases,
+	"disk":     diskCases,
 	"registry": registryCases,
 }
 
@@ -72,6 +74,33 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 		{Name: "file binary moved", TypeName: "file", External: true,
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+func diskCases(t *testing.T, root string) []conformance.Case {
+	bootIni := "[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(1)\\WINNT\r\n[operating systems]\r\n" +
+		"multi(0)disk(0)rdisk(0)partition(1)\\WINNT=\"FS2\" /fastdetect\r\n"
+	if err := os.MkdirAll(filepath.Join(root, "boot", "grub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "boot.ini"), []byte(bootIni), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "boot", "grub", "grubenv"), grubenv.New("grubenv").Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hv := host.Config{Name: "fs2", Root: root}.Value()
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	source := str(`multi(0)disk(0)rdisk(0)partition(2)\WINNT`)
+	return []conformance.Case{
+		{Name: "bootini", TypeName: "boot_entry", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "loader": str("bootini"), "path": source, "label": str("FS1"), "options": str("/fastdetect")}),
+			Update: obj(map[string]cty.Value{"host": hv, "loader": str("bootini"), "path": source, "label": str("FS1 (replica)"),
+				"default": cty.True, "timeout": cty.NumberIntVal(5)})},
+		{Name: "grub", TypeName: "boot_entry",
+			Config: obj(map[string]cty.Value{"host": hv, "loader": str("grub"), "label": str("Windows Server"), "default": cty.True}),
+			Update: obj(map[string]cty.Value{"host": hv, "loader": str("grub"), "label": str("Windows Server"), "default": cty.True, "once": cty.True})},
 	}
 }
 

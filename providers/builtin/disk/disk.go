@@ -1,0 +1,21 @@
+package disk
+
+import "github.com/drover-dr/drover/providers/sdk"
+
+// Name is the provider's name.
+const Name = "disk"
+
+// New returns the disk provider.
+func New() *sdk.Provider {
+	return &sdk.Provider{
+		Name: Name,
+		Resources: map[string]*sdk.Resource{
+			"boot_entry": bootEntryResource(),
+		},
+		Actions: map[string]*sdk.Action{
+			"boot_set_default": bootSetDefaultAction(),
+			"boot_set_next":    bootSetNextAction(),
+			"host_reboot":      rebootAction(),
+		},
+	}
+}
