@@ -140,6 +140,7 @@ provider plugins.
 		newVersionCommand(g),
 		newForceUnlockCommand(g),
 		newRegistryCommand(g),
+		newBootCommand(g),
 		newInternalPluginCommand(),
 	)
 	return root

@@ -54,6 +54,7 @@ func switchEntry(ctx context.Context, req sdk.InvokeRequest, once bool) (cty.Val
 	if err != nil {
 		return cty.NilVal, errDiag("file", "Cannot read the boot menu", err)
 	}
+	defer s.close()
 	id, err := s.resolve(str(v, "path"), str(v, "label"))
 	if err != nil {
 		return cty.NilVal, errDiag("", "No such boot entry", err)

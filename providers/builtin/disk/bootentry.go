@@ -221,6 +221,7 @@ func readBootEntry(ctx context.Context, state cty.Value) (cty.Value, providers.D
 	if err != nil {
 		return cty.NilVal, errDiag("file", "Cannot read the boot menu", err)
 	}
+	defer s.close()
 	id, err := s.resolve(str(state, "path"), str(state, "label"))
 	if err != nil {
 		return cty.NullVal(state.Type()), nil
@@ -261,6 +262,7 @@ func applyBootEntry(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 	if err != nil {
 		return cty.NilVal, errDiag("file", "Cannot read the boot menu", err)
 	}
+	defer s.close()
 	if s.ini != nil {
 		if err := s.ini.SetEntry(str(v, "path"), str(v, "label"), str(v, "options")); err != nil {
 			return cty.NilVal, errDiag("path", "Cannot write the entry", err)
@@ -308,6 +310,7 @@ func deleteBootEntry(ctx context.Context, req sdk.ApplyRequest) providers.Diagno
 	if err != nil {
 		return errDiag("file", "Cannot read the boot menu", err)
 	}
+	defer s.close()
 	if _, ok := s.ini.Entry(str(v, "path")); !ok {
 		return nil
 	}

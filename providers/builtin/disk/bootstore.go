@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -36,13 +37,31 @@ type bootStore struct {
 	env *grubenv.Env
 	bcd *bcd.Store
 	efi context.Context
+
+	unlock func()
 }
 
-func openBootStore(ctx context.Context, h host.Host, loader, file string) (*bootStore, error) {
+func (s *bootStore) close() { s.unlock() }
+
+// menuLocks serialize the read, edit and write of one menu by the calls
+// of this process: several boot_entry resources share one BOOT.INI and
+// are applied in parallel. (Two drover runs are kept apart by the state
+// lock.)
+var menuLocks sync.Map // host name and file → *sync.Mutex
+
+// openBootStore reads a menu and holds its lock until close.
+func openBootStore(ctx context.Context, h host.Host, loader, file string) (_ *bootStore, err error) {
 	if file == "" {
 		file = defaultFiles[loader]
 	}
-	s := &bootStore{h: h, loader: loader, file: file}
+	mu, _ := menuLocks.LoadOrStore(h.Name()+"\x00"+file, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer func() {
+		if err != nil {
+			mu.(*sync.Mutex).Unlock()
+		}
+	}()
+	s := &bootStore{h: h, loader: loader, file: file, unlock: mu.(*sync.Mutex).Unlock}
 	name := fmt.Sprintf("%s on host %q", file, h.Name())
 	if loader == "efi" {
 		s.efi = efiboot.Context(ctx, efiboot.HostVars{Host: h, Dir: file})

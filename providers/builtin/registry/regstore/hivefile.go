@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -63,6 +64,10 @@ func (s *hiveFile) Export(ctx context.Context, key string, recursive bool) ([]re
 	return toKeys(s.names, sections), nil
 }
 
+// importLocks serialize the imports of this process into one hive file,
+// each a read, an edit and a write of the whole file.
+var importLocks sync.Map // host name and path → *sync.Mutex
+
 // Import edits the hive in memory and writes it back as a new hive in one
 // atomic replace, so a failure leaves the file exactly as it was.
 func (s *hiveFile) Import(ctx context.Context, keys []regtext.Key, save func([]regtext.Key) error) ([]regtext.Key, error) {
@@ -70,6 +75,9 @@ func (s *hiveFile) Import(ctx context.Context, keys []regtext.Key, save func([]r
 	if err != nil {
 		return nil, err
 	}
+	mu, _ := importLocks.LoadOrStore(s.host.Name()+"\x00"+s.path, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	h, mode, err := s.load(ctx)
 	if err != nil {
 		return nil, err
