@@ -120,9 +120,6 @@ func (k *Key) Lookup(path []string) *Key {
 	return k
 }
 
-// Parent is the key k was read or created below; nil for the root.
-func (k *Key) Parent() *Key { return k.parent }
-
 // AddSubkey returns the subkey called name, creating it when missing with
 // k's security descriptor, as a new key inherits its parent's.
 func (k *Key) AddSubkey(name string, now time.Time) (*Key, error) {

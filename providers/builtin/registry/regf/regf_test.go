@@ -49,7 +49,7 @@ func dump(h *Hive) string {
 		subkeys := slices.Clone(k.Subkeys)
 		slices.SortFunc(subkeys, func(a, b *Key) int { return strings.Compare(a.Name, b.Name) })
 		for _, s := range subkeys {
-			if s.Parent() != k {
+			if s.parent != k {
 				fmt.Fprintf(&b, "%s wrong parent of %q\n", ind, s.Name)
 			}
 			key(s, depth+1)
@@ -216,7 +216,7 @@ func TestEdit(t *testing.T) {
 	if again, _ := h.Root.AddSubkey("a", now); again != a {
 		t.Error("AddSubkey of an existing name (other case) made a new key")
 	}
-	if !bytes.Equal(a.Security, h.Root.Security) || a.Parent() != h.Root {
+	if !bytes.Equal(a.Security, h.Root.Security) || a.parent != h.Root {
 		t.Error("a new key does not inherit its parent's security")
 	}
 	must(t, a.SetValue("V", 1, []byte{1, 0}, now))

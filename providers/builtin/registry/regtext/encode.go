@@ -121,7 +121,9 @@ func writeValue(b *strings.Builder, h Header, v Value, nl string, wrap int) erro
 	}
 	col := utf8.RuneCountInString(b.String()[start:])
 	for i, c := range data {
-		fmt.Fprintf(b, "%02x", c)
+		const digits = "0123456789abcdef"
+		b.WriteByte(digits[c>>4])
+		b.WriteByte(digits[c&15])
 		if i == len(data)-1 {
 			break
 		}

@@ -242,10 +242,48 @@ func TestValueString(t *testing.T) {
 		{Value{Type: TypeString, Data: String(`a"b`)}, `@="a\"b"`},
 		{Value{Name: "x", Delete: true}, `"x"=-`},
 		{Value{Name: "b", Type: TypeBinary, Data: make([]byte, 40)}, `"b"=hex:` + strings.Repeat("00,", 39) + "00"},
-		{Value{Name: "q", Type: TypeQWord, Data: QWord(1)}, `"q"=hex(b):01,00,00,00,00,00,00,00`},
+		{Value{Name: "q", Type: TypeQWord, Data: []byte{1, 0, 0, 0, 0, 0, 0, 0}}, `"q"=hex(b):01,00,00,00,00,00,00,00`},
 	} {
 		if got := tc.v.String(); got != tc.want {
 			t.Errorf("String() = %s, want %s", got, tc.want)
+		}
+	}
+}
+
+// benchDoc is a capture of 2,000 keys of 10 values each.
+func benchDoc() *Document {
+	doc := &Document{Header: Version5, Encoding: UTF16LE}
+	for i := 0; i < 2000; i++ {
+		k := Key{Path: fmt.Sprintf(`HKEY_LOCAL_MACHINE\SOFTWARE\Vendor\Product\Key%04d`, i)}
+		for j := 0; j < 5; j++ {
+			k.Values = append(k.Values, Value{Name: fmt.Sprintf("s%d", j), Type: TypeString, Data: String(`C:\Program Files\Vendor`)})
+			k.Values = append(k.Values, Value{Name: fmt.Sprintf("b%d", j), Type: TypeBinary, Data: make([]byte, 40)})
+		}
+		doc.Keys = append(doc.Keys, k)
+	}
+	return doc
+}
+
+func BenchmarkDecode(b *testing.B) {
+	in, err := Encode(benchDoc())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := Decode("bench.reg", in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	doc := benchDoc()
+	out, _ := Encode(doc)
+	b.SetBytes(int64(len(out)))
+	for b.Loop() {
+		if _, err := Encode(doc); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

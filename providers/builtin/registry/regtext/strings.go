@@ -28,9 +28,6 @@ func MultiString(ss []string) []byte {
 // DWord returns the registry data of a REG_DWORD.
 func DWord(n uint32) []byte { return binary.LittleEndian.AppendUint32(nil, n) }
 
-// QWord returns the registry data of a REG_QWORD.
-func QWord(n uint64) []byte { return binary.LittleEndian.AppendUint64(nil, n) }
-
 // AsString reads string data: UTF-16LE, ending at the first NUL. ok is
 // false when the data is not whole UTF-16LE code units of valid text.
 func AsString(b []byte) (s string, ok bool) {
