@@ -140,6 +140,8 @@ provider plugins.
 		newProvidersCommand(g),
 		newVersionCommand(g),
 		newForceUnlockCommand(g),
+		newRegistryCommand(g),
+		newBootCommand(g),
 		newInternalPluginCommand(),
 	)
 	return root

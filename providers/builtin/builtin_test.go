@@ -12,6 +12,9 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
+	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
+	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/conformance"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -40,11 +43,17 @@ func TestMain(m *testing.M) {
 // cases gives each built-in provider's conformance cases; files live below
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
-	"core": coreCases,
-	"disk": diskCases,
+	"core":     coreCases,
+	"disk":     diskCases,
+	"registry": registryCases,
 }
 
+// diskCases covers drives and copies (below /srv) and boot entries.
 func diskCases(t *testing.T, root string) []conformance.Case {
+	return append(driveCases(t, root), bootCases(t, root)...)
+}
+
+func driveCases(t *testing.T, root string) []conformance.Case {
 	h := host.Config{Name: "fs1", Root: root}.Value()
 	if err := os.MkdirAll(filepath.Join(root, "srv"), 0o755); err != nil {
 		t.Fatal(err)
@@ -69,6 +78,34 @@ func diskCases(t *testing.T, root string) []conformance.Case {
 			Config: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img")}),
 			Update: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img"),
 				"verify": str("full"), "block_size": cty.NumberIntVal(4096), "quiesce": str("100ms")})},
+	}
+
+}
+
+func bootCases(t *testing.T, root string) []conformance.Case {
+	bootIni := "[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(1)\\WINNT\r\n[operating systems]\r\n" +
+		"multi(0)disk(0)rdisk(0)partition(1)\\WINNT=\"FS2\" /fastdetect\r\n"
+	if err := os.MkdirAll(filepath.Join(root, "boot", "grub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "boot.ini"), []byte(bootIni), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "boot", "grub", "grubenv"), grubenv.New("grubenv").Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hv := host.Config{Name: "fs2", Root: root}.Value()
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	source := str(`multi(0)disk(0)rdisk(0)partition(2)\WINNT`)
+	return []conformance.Case{
+		{Name: "bootini", TypeName: "boot_entry", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "loader": str("bootini"), "path": source, "label": str("FS1"), "options": str("/fastdetect")}),
+			Update: obj(map[string]cty.Value{"host": hv, "loader": str("bootini"), "path": source, "label": str("FS1 (replica)"),
+				"default": cty.True, "timeout": cty.NumberIntVal(5)})},
+		{Name: "grub", TypeName: "boot_entry",
+			Config: obj(map[string]cty.Value{"host": hv, "loader": str("grub"), "label": str("Windows Server"), "default": cty.True}),
+			Update: obj(map[string]cty.Value{"host": hv, "loader": str("grub"), "label": str("Windows Server"), "default": cty.True, "once": cty.True})},
 	}
 }
 
@@ -98,6 +135,38 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 		{Name: "file binary moved", TypeName: "file", External: true,
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+func registryCases(t *testing.T, root string) []conformance.Case {
+	h := host.NewLocal("fs1", root)
+	defer h.Close()
+	ctx := t.Context()
+	if err := regstore.CreateHive(ctx, h, "/config/SOFTWARE"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := regstore.Open(h, false, regstore.Options{Hive: "/config/SOFTWARE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := regtext.Decode("seed.reg", []byte("REGEDIT4\n\n[\\Vendor\\Product]\n\"Port\"=dword:00000050\n\n[\\Vendor\\Product\\Sub]\n@=\"x\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, doc.Keys, nil); err != nil {
+		t.Fatal(err)
+	}
+	hv := host.Config{Name: "fs1", Root: root}.Value()
+	str := cty.StringVal
+	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	return []conformance.Case{
+		{Name: "capture", TypeName: "registry_capture", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\Vendor`), "file": str("/srv/repset/product.reg")}),
+			Update: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\Vendor\Product`), "file": str("/srv/repset/product.reg"),
+				"recursive": cty.False, "encoding": str("utf-8"), "prefix": str(`HKEY_LOCAL_MACHINE\SOFTWARE`)})},
+		{Name: "capture moved", TypeName: "registry_capture", External: true,
+			Config: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/a.reg")}),
+			Update: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/b.reg")})},
 	}
 }
 
@@ -138,8 +207,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestEntries(t *testing.T) {
 	entries := Entries(pluginExe, hclog.NewNullLogger())
-	if len(entries) != 2 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) ||
-		entries[1].Name != "disk" || !slices.Equal(entries[1].Types, []string{"drive", "drive_copy", "drive_diff", "drive_restore"}) {
+	if len(entries) != len(builtins) || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
 		t.Fatalf("entries %+v", entries)
 	}
 	reg := providers.NewRegistry(entries...)
@@ -163,7 +231,7 @@ func TestEntries(t *testing.T) {
 
 func TestServeUnknown(t *testing.T) {
 	out, err := exec.Command(pluginExe, "internal-plugin", "nope").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core, disk)`) {
+	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: `+strings.Join(Names(), ", ")+")") {
 		t.Errorf("serving an unknown provider: %v, %s", err, out)
 	}
 }

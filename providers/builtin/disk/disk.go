@@ -12,10 +12,14 @@ func New() *sdk.Provider {
 		Resources: map[string]*sdk.Resource{
 			"drive":      driveResource(),
 			"drive_copy": copyResource(),
+			"boot_entry": bootEntryResource(),
 		},
 		Actions: map[string]*sdk.Action{
-			"drive_diff":    diffAction(),
-			"drive_restore": restoreAction(),
+			"drive_diff":       diffAction(),
+			"drive_restore":    restoreAction(),
+			"boot_set_default": bootSetDefaultAction(),
+			"boot_set_next":    bootSetNextAction(),
+			"host_reboot":      rebootAction(),
 		},
 	}
 }

@@ -1,5 +1,6 @@
-// Package disk is the built-in provider "disk": drives and the
-// sector-by-sector backup copies kept of them.
+// Package disk is the built-in provider "disk": drives, the
+// sector-by-sector backup copies kept of them, and what a machine boots
+// from.
 //
 //   - drive: an image file (created sparse at a size) or a block device
 //     (asserted to exist), with what the machine shows of it: size, logical
@@ -8,10 +9,19 @@
 //     drive with package blocks (changed blocks only, an undo journal, a
 //     manifest beside the target), from a point-in-time view of a live
 //     source (package drives), keeping the target hidden between copies.
+//   - boot_entry: an entry of a host's boot menu and whether it is the
+//     default, for four loaders: BOOT.INI (package bootini), GRUB's
+//     environment block (grubenv), a BCD store (bcd) and UEFI variables
+//     (efiboot).
 //   - actions drive_diff and drive_restore, which `drover drive diff` and
 //     `drover drive restore` invoke: compare or restore files and
-//     partitions from a copy, mounted read-only through loop devices.
+//     partitions from a copy, mounted read-only through loop devices;
+//     boot_set_default, boot_set_next and host_reboot (reboot a host and
+//     wait until it has booted again), which runbooks and the `drover boot`
+//     commands run.
 //
 // A drive_copy exists as long as its manifest does: deleting one forgets
-// the copy (manifest and journal) and leaves the target's bytes alone.
+// the copy (manifest and journal) and leaves the target's bytes alone. The
+// formats live in the packages named above; this package turns
+// configuration into calls on them, always through the host.
 package disk

@@ -1,0 +1,42 @@
+# Registry capture for failover: the product's settings on fs1 are captured into
+# the replication set, which carries them to the standby fs2; at failover the
+# pre-failover step imports them into fs2's registry before any service starts.
+#
+# Both servers are played by folders (sim/fs1, sim/fs2) and their registries by
+# hive files; see README.md for the whole run.
+
+host "fs1" { root = "sim/fs1" }
+host "fs2" { root = "sim/fs2" }
+
+locals {
+  software = "/Windows/System32/config/SOFTWARE"
+  prefix   = "HKEY_LOCAL_MACHINE\\SOFTWARE"
+}
+
+# Only the values that differ from a fresh install's defaults are kept: the
+# same trimmed file tunes a new install.
+resource "registry_capture" "product" {
+  host     = host.fs1
+  hive     = local.software
+  prefix   = local.prefix
+  key      = "\\Vendor\\Product"
+  file     = "/srv/repset/product.reg"
+  baseline = "/srv/defaults/product.reg"
+}
+
+# The replication set that carries /srv/repset to fs2:/replica/fs1:
+#
+# resource "replication_set" "repset" {
+#   source {
+#     host = host.fs1
+#     path = "/srv/repset"
+#   }
+#   target {
+#     host = host.fs2
+#     path = "/replica/fs1"
+#   }
+# }
+
+output "capture" {
+  value = "${registry_capture.product.values} values in ${registry_capture.product.keys} keys, sha256 ${registry_capture.product.sha256}"
+}

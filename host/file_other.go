@@ -1,0 +1,11 @@
+//go:build !linux
+
+package host
+
+import "errors"
+
+// PunchHole is unsupported off Linux: callers write zeros instead.
+func (f localFile) PunchHole(off, n int64) error { return errors.ErrUnsupported }
+
+// DropCache is best effort, and does nothing off Linux.
+func (f localFile) DropCache(off, n int64) error { return nil }

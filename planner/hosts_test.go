@@ -1,0 +1,40 @@
+package planner
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/lang"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestHost(t *testing.T) {
+	dir := t.TempDir()
+	src := `
+variable "site" {
+  type    = string
+  default = "paris"
+}
+locals { base = "sim/${var.site}" }
+host "fs1" { root = local.base }
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	v, diags := Host(cfg, map[string]cty.Value{"site": cty.StringVal("lab")}, "fs1")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if v.GetAttr("root").AsString() != "sim/lab" || v.GetAttr("name").AsString() != "fs1" || v.GetAttr("transport").AsString() != "local" {
+		t.Errorf("host value %#v", v)
+	}
+	if _, diags := Host(cfg, nil, "fs9"); !diags.HasErrors() || !strings.Contains(diags[0].Detail, `no host "fs9"; its hosts are: fs1`) {
+		t.Errorf("an unknown host: %v", diags)
+	}
+}
