@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner/dag"
@@ -283,10 +284,16 @@ func (a *applier) create(ctx context.Context, prov providers.Provider, c *plan.C
 		SensitivePaths: c.SensitivePaths, Dependencies: c.Dependencies,
 		CreateBeforeDestroy: c.CreateBeforeDestroy,
 	}
-	resp := prov.Apply(ctx, providers.ApplyRequest{
+	kind, limit := "create", c.Timeouts.Create
+	if !prior.IsNull() {
+		kind, limit = "update", c.Timeouts.Update
+	}
+	cctx, cancel := callContext(ctx, limit)
+	resp := prov.Apply(cctx, providers.ApplyRequest{
 		TypeName: c.Addr.Type, Prior: prior, Planned: c.After, PlannedPrivate: c.Private, Progress: progress,
 	})
-	diags := providerDiags(resp.Diagnostics, c)
+	diags := append(providerDiags(resp.Diagnostics, c), timedOut(cctx, c, kind, limit)...)
+	cancel()
 	newVal := resp.New
 	switch {
 	case newVal == cty.NilVal || newVal.IsNull():
@@ -322,10 +329,12 @@ func (a *applier) create(ctx context.Context, prov providers.Provider, c *plan.C
 // delete applies a delete, or the delete half of a replace; the object of
 // a create-then-delete replace is already replaced in state.
 func (a *applier) delete(ctx context.Context, prov providers.Provider, c *plan.Change, progress func(providers.Progress)) hcl.Diagnostics {
-	resp := prov.Apply(ctx, providers.ApplyRequest{
+	cctx, cancel := callContext(ctx, c.Timeouts.Delete)
+	resp := prov.Apply(cctx, providers.ApplyRequest{
 		TypeName: c.Addr.Type, Prior: c.Before, Planned: cty.NullVal(c.Before.Type()), Progress: progress,
 	})
-	diags := providerDiags(resp.Diagnostics, c)
+	diags := append(providerDiags(resp.Diagnostics, c), timedOut(cctx, c, "delete", c.Timeouts.Delete)...)
+	cancel()
 	if diags.HasErrors() {
 		return diags
 	}
@@ -339,8 +348,10 @@ func (a *applier) delete(ctx context.Context, prov providers.Provider, c *plan.C
 }
 
 func (a *applier) readData(ctx context.Context, prov providers.Provider, c *plan.Change) hcl.Diagnostics {
-	resp := prov.ReadData(ctx, providers.ReadDataRequest{TypeName: c.Addr.Type, Config: c.After})
-	diags := providerDiags(resp.Diagnostics, c)
+	cctx, cancel := callContext(ctx, c.Timeouts.Read)
+	resp := prov.ReadData(cctx, providers.ReadDataRequest{TypeName: c.Addr.Type, Config: c.After})
+	diags := append(providerDiags(resp.Diagnostics, c), timedOut(cctx, c, "read", c.Timeouts.Read)...)
+	cancel()
 	if diags.HasErrors() {
 		return diags
 	}
@@ -349,6 +360,26 @@ func (a *applier) readData(ctx context.Context, prov providers.Provider, c *plan
 		diags = append(diags, errDiag(c.Addr, err)...)
 	}
 	return diags
+}
+
+// callContext bounds one provider call by limit, when set; the plugin
+// client asks the provider to stop when the context ends.
+func callContext(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	if limit <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, limit)
+}
+
+// timedOut explains a call whose context ran past the limit of the
+// resource's timeouts block.
+func timedOut(ctx context.Context, c *plan.Change, kind string, limit time.Duration) hcl.Diagnostics {
+	if limit <= 0 || ctx.Err() != context.DeadlineExceeded {
+		return nil
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Provider call timed out",
+		Detail: fmt.Sprintf("The %s of %s took longer than timeouts.%s (%s), so Drover asked provider %q to stop. "+
+			"If the work needs longer, raise %s in the resource's timeouts block.", kind, c.Addr, kind, limit, c.Provider, kind)}}
 }
 
 // contradicts reports how applied differs from a value known in planned.

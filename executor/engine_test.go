@@ -7,12 +7,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin"
+	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/drover-dr/drover/state"
 	"github.com/google/go-cmp/cmp"
@@ -312,5 +314,56 @@ resource "value" "a" { input = var.secret }
 	}
 	if got := e.state.Resource(c.Addr.Resource)[0].Attrs.GetAttr("input"); !got.RawEquals(cty.StringVal("hunter2")) {
 		t.Fatalf("state should keep the value, got %#v", got)
+	}
+}
+
+// TestEngineTimeouts applies a resource whose provider never finishes on
+// its own: the timeouts block bounds the call, the diagnostic names the
+// resource, the limit and the provider, and nothing reaches the state.
+func TestEngineTimeouts(t *testing.T) {
+	slow := &sdk.Provider{Name: "slow", Resources: map[string]*sdk.Resource{
+		"slow_thing": {
+			Schema: &schema.Resource{Block: &schema.Block{Attributes: map[string]*schema.Attribute{
+				"name": {Type: cty.String, Required: true},
+			}}},
+			Read: func(ctx context.Context, s cty.Value) (cty.Value, providers.Diagnostics) { return s, nil },
+			Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+				<-ctx.Done()
+				return cty.NilVal, providers.Diagnostics{providers.Errorf("Stopped", "%s.", ctx.Err())}
+			},
+			Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics { return nil },
+		},
+	}}
+	e := newEngine(t)
+	e.reg = providers.NewRegistry(providers.Entry{Name: "slow", Factory: func() (providers.Provider, error) { return sdk.New(slow), nil }})
+	e.write(`
+resource "slow_thing" "a" {
+  name = "a"
+  timeouts {
+    create = "100ms"
+  }
+}`)
+	p, cfg, diags := e.plan(planner.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got := p.Changes[0].Timeouts.Create; got != 100*time.Millisecond {
+		t.Fatalf("planned create timeout %v, want 100ms", got)
+	}
+	s, diags := Apply(context.Background(), p, e.state, Options{Providers: e.reg, Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg})})
+	if !diags.HasErrors() {
+		t.Fatal("apply should fail")
+	}
+	var all strings.Builder
+	for _, d := range diags {
+		all.WriteString(d.Summary + ": " + d.Detail + "\n")
+	}
+	for _, want := range []string{"Provider call timed out", "slow_thing.a took longer than timeouts.create (100ms)", `provider "slow"`} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, all.String())
+		}
+	}
+	if len(s.Instances) != 0 {
+		t.Errorf("state holds %v after a create that never finished", s.SortedAddrs())
 	}
 }

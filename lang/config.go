@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"time"
+
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -110,8 +112,16 @@ type Resource struct {
 	ForEach   hcl.Expression
 	DependsOn []hcl.Traversal
 	Lifecycle Lifecycle
+	Timeouts  Timeouts
 	DeclRange hcl.Range
 	TypeRange hcl.Range
+}
+
+// Timeouts is the `timeouts` block of a resource: how long each kind of
+// provider call may take before Drover asks the provider to stop and
+// reports the resource as failed. Zero means no limit.
+type Timeouts struct {
+	Read, Create, Update, Delete time.Duration
 }
 
 // Lifecycle is the `lifecycle` block of a resource.

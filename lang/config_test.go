@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -38,6 +39,9 @@ func TestLoadDesignExample(t *testing.T) {
 	dpsr := cfg.Resources[res("drive_copy", "dpsr")]
 	if dpsr == nil || !dpsr.Lifecycle.PreventDestroy || len(dpsr.Lifecycle.IgnoreChanges) != 2 {
 		t.Fatalf("drive_copy.dpsr: %+v", dpsr)
+	}
+	if want := (Timeouts{Create: 2 * time.Hour, Update: 30 * time.Minute}); dpsr.Timeouts != want {
+		t.Fatalf("drive_copy.dpsr timeouts: %+v, want %+v", dpsr.Timeouts, want)
 	}
 	if rs := cfg.Resources[res("replication_set", "repset")]; len(rs.DependsOn) != 1 {
 		t.Fatalf("replication_set.repset depends_on: %v", rs.DependsOn)

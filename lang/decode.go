@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2"
@@ -60,6 +61,31 @@ func setBool(attrs hcl.Attributes, name string, dst *bool, diags *hcl.Diagnostic
 		*diags = append(*diags, d...)
 		*dst = v
 	}
+}
+
+// setDuration decodes an optional constant duration ("90s", "2h30m") into
+// dst; it must be positive.
+func setDuration(attrs hcl.Attributes, name string, dst *time.Duration, diags *hcl.Diagnostics) {
+	a := attrs[name]
+	if a == nil {
+		return
+	}
+	s, d := constString(a)
+	*diags = append(*diags, d...)
+	if d.HasErrors() {
+		return
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		*diags = append(*diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid duration",
+			Detail:   fmt.Sprintf("%s must be a positive duration like \"90s\", \"15m\" or \"2h30m\"; %q is not.", name, s),
+			Subject:  a.Expr.Range().Ptr(),
+		})
+		return
+	}
+	*dst = v
 }
 
 func attrSchema(names ...string) []hcl.AttributeSchema {
@@ -402,12 +428,13 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 var (
 	resourceMetaSchema = &hcl.BodySchema{
 		Attributes: attrSchema("count", "for_each", "depends_on", "provider"),
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "lifecycle"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "lifecycle"}, {Type: "timeouts"}},
 	}
 	lifecycleSchema = &hcl.BodySchema{
 		Attributes: attrSchema("prevent_destroy", "create_before_destroy", "ignore_changes"),
 	}
-	resourceMetaNames = []string{"count", "for_each", "depends_on", "provider", "lifecycle"}
+	timeoutsSchema    = &hcl.BodySchema{Attributes: attrSchema("read", "create", "update", "delete")}
+	resourceMetaNames = []string{"count", "for_each", "depends_on", "provider", "lifecycle", "timeouts"}
 )
 
 // decodeResource reads a resource or data block (also one nested in a
@@ -459,9 +486,16 @@ func decodeResource(block *hcl.Block) (*Resource, hcl.Diagnostics) {
 			})
 		}
 	}
-	var lifecycle *hcl.Block
+	var lifecycle, timeouts *hcl.Block
 	for _, b := range content.Blocks {
 		switch {
+		case b.Type == "timeouts":
+			if timeouts != nil {
+				diags = append(diags, duplicateSingleton("timeouts", timeouts.DefRange, b.DefRange))
+				continue
+			}
+			timeouts = b
+			diags = append(diags, decodeTimeouts(b, mode, &r.Timeouts)...)
 		case mode == addrs.Data:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -470,7 +504,7 @@ func decodeResource(block *hcl.Block) (*Resource, hcl.Diagnostics) {
 				Subject:  b.DefRange.Ptr(),
 			})
 		case lifecycle != nil:
-			diags = append(diags, duplicate("lifecycle block", "lifecycle", lifecycle.DefRange, b.DefRange))
+			diags = append(diags, duplicateSingleton("lifecycle", lifecycle.DefRange, b.DefRange))
 		default:
 			lifecycle = b
 			diags = append(diags, decodeLifecycle(b, &r.Lifecycle)...)
@@ -478,6 +512,28 @@ func decodeResource(block *hcl.Block) (*Resource, hcl.Diagnostics) {
 	}
 	diags = append(diags, checkInstanceRefs(nativeTraversals(block.Body, resourceMetaNames), r.Count != nil, r.ForEach != nil)...)
 	return r, diags
+}
+
+func decodeTimeouts(block *hcl.Block, mode addrs.Mode, t *Timeouts) hcl.Diagnostics {
+	content, diags := bodyContent(block.Body, timeoutsSchema)
+	setDuration(content.Attributes, "read", &t.Read, &diags)
+	if mode == addrs.Data {
+		for _, name := range []string{"create", "update", "delete"} {
+			if a := content.Attributes[name]; a != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Unsupported timeout",
+					Detail:   fmt.Sprintf("A data source is only read: its timeouts block takes read, not %s.", name),
+					Subject:  a.NameRange.Ptr(),
+				})
+			}
+		}
+		return diags
+	}
+	setDuration(content.Attributes, "create", &t.Create, &diags)
+	setDuration(content.Attributes, "update", &t.Update, &diags)
+	setDuration(content.Attributes, "delete", &t.Delete, &diags)
+	return diags
 }
 
 func decodeLifecycle(block *hcl.Block, lc *Lifecycle) hcl.Diagnostics {

@@ -239,6 +239,17 @@ func duplicate(kind, name string, prev, cur hcl.Range) *hcl.Diagnostic {
 	}
 }
 
+// duplicateSingleton reports a second block of a type allowed once.
+func duplicateSingleton(blockType string, prev, cur hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate " + blockType + " block",
+		Detail:   fmt.Sprintf("Only one %s block is allowed here, and one was already declared at %s. Merge the two into one.", blockType, shortRange(prev)),
+		Subject:  cur.Ptr(),
+		Extra:    RelatedRange{Label: "first declared", Range: prev},
+	}
+}
+
 func article(noun string) string {
 	if strings.ContainsRune("aeiou", rune(noun[0])) {
 		return "An"

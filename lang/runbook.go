@@ -51,7 +51,7 @@ func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
 		switch b.Type {
 		case "trigger":
 			if rb.Trigger != nil {
-				diags = append(diags, duplicate("trigger block", "trigger", rb.Trigger.DeclRange, b.DefRange))
+				diags = append(diags, duplicateSingleton("trigger", rb.Trigger.DeclRange, b.DefRange))
 				continue
 			}
 			c, d := bodyContent(b.Body, triggerSchema)
@@ -64,7 +64,7 @@ func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
 			}
 		case "drill":
 			if rb.Drill != nil {
-				diags = append(diags, duplicate("drill block", "drill", rb.Drill.DeclRange, b.DefRange))
+				diags = append(diags, duplicateSingleton("drill", rb.Drill.DeclRange, b.DefRange))
 				continue
 			}
 			c, d := bodyContent(b.Body, drillSchema)

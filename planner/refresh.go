@@ -2,7 +2,9 @@ package planner
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner/plan"
@@ -49,7 +51,10 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			if r.opts.Hooks != nil {
 				r.opts.Hooks.Refreshing(addr)
 			}
-			resp := rs.client.Read(ctx, providers.ReadRequest{TypeName: addr.Type, Prior: inst.Attrs, Private: inst.Private})
+			rctx, cancel := r.readContext(ctx, addr.Resource)
+			resp := rs.client.Read(rctx, providers.ReadRequest{TypeName: addr.Type, Prior: inst.Attrs, Private: inst.Private})
+			timedOut := rctx.Err() == context.DeadlineExceeded
+			cancel()
 			if r.opts.Hooks != nil {
 				r.opts.Hooks.Refreshed(addr)
 			}
@@ -57,6 +62,9 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			defer mu.Unlock()
 			if resp.Diagnostics.HasErrors() {
 				diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource))...)
+				if timedOut {
+					diags = append(diags, timeoutDiag(addr, "reading", "read", r.cfg.Resources[addr.Resource].Timeouts.Read, r.resourceRange(addr.Resource)))
+				}
 				return
 			}
 			newVal := resp.New
@@ -84,6 +92,26 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 	}
 	wg.Wait()
 	return refreshed, drift, diags
+}
+
+// readContext bounds a read of a resource by its timeouts.read, if set.
+func (r *run) readContext(ctx context.Context, addr addrs.Resource) (context.Context, context.CancelFunc) {
+	if rc := r.cfg.Resources[addr]; rc != nil && rc.Timeouts.Read > 0 {
+		return context.WithTimeout(ctx, rc.Timeouts.Read)
+	}
+	return ctx, func() {}
+}
+
+// timeoutDiag explains that a provider call on addr ran past the limit of
+// the timeouts block.
+func timeoutDiag(addr addrs.Instance, doing, name string, limit time.Duration, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Provider call timed out",
+		Detail: fmt.Sprintf("%s %s took longer than timeouts.%s (%s), so Drover asked the provider to stop. "+
+			"If the work needs longer, raise %s in the resource's timeouts block.", doing, addr, name, limit, name),
+		Subject: rng.Ptr(),
+	}
 }
 
 // resourceRange is the declaration of addr, or an empty range when the

@@ -212,9 +212,15 @@ func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema
 			Dependencies: r.graph.resourceDeps[addr.Resource], ConfigUnknown: true})
 		return iv, nil
 	}
-	resp := rs.client.ReadData(ctx, providers.ReadDataRequest{TypeName: addr.Type, Config: config})
+	rctx, cancel := r.readContext(ctx, addr.Resource)
+	resp := rs.client.ReadData(rctx, providers.ReadDataRequest{TypeName: addr.Type, Config: config})
+	timedOut := rctx.Err() == context.DeadlineExceeded
+	cancel()
 	diags := providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange)
 	if diags.HasErrors() {
+		if timedOut {
+			diags = append(diags, timeoutDiag(addr, "reading", "read", rc.Timeouts.Read, rc.DeclRange))
+		}
 		return iv, diags
 	}
 	iv.val = resp.State

@@ -51,6 +51,9 @@ func (r *run) addDiags(d hcl.Diagnostics) {
 }
 
 func (r *run) addChange(c *plan.Change) {
+	if rc := r.cfg.Resources[c.Addr.Resource]; rc != nil {
+		c.Timeouts = plan.Timeouts(rc.Timeouts)
+	}
 	r.mu.Lock()
 	r.changes = append(r.changes, c)
 	r.mu.Unlock()

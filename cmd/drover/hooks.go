@@ -9,8 +9,6 @@ import (
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 )
 
 // planHooks reports refresh and planning as JSON events; text output shows
@@ -43,22 +41,21 @@ type applyHooks struct {
 
 	mu      sync.Mutex
 	started map[addrs.Instance]time.Time
-	bars    map[addrs.Instance]*mpb.Bar
-	prog    *mpb.Progress
+	bars    *progressBars // nil unless on a terminal
 }
 
 func newApplyHooks(v *view) *applyHooks {
-	h := &applyHooks{v: v, started: map[addrs.Instance]time.Time{}, bars: map[addrs.Instance]*mpb.Bar{}}
+	h := &applyHooks{v: v, started: map[addrs.Instance]time.Time{}}
 	if v.terminal {
-		h.prog = mpb.New(mpb.WithOutput(v.out), mpb.WithWidth(40))
+		h.bars = newProgressBars(v)
 	}
 	return h
 }
 
 // wait lets the progress bars finish drawing.
 func (h *applyHooks) wait() {
-	if h.prog != nil {
-		h.prog.Wait()
+	if h.bars != nil {
+		h.bars.wait()
 	}
 }
 
@@ -85,8 +82,8 @@ func (h *applyHooks) Started(addr addrs.Instance, action plan.Action) {
 
 // line prints a status line above the progress bars, if any.
 func (h *applyHooks) line(format string, args ...any) {
-	if h.prog != nil {
-		fmt.Fprintf(h.prog, format, args...)
+	if h.bars != nil {
+		fmt.Fprintf(h.bars.prog, format, args...)
 		return
 	}
 	h.v.printf(format, args...)
@@ -98,36 +95,18 @@ func (h *applyHooks) Progress(addr addrs.Instance, p providers.Progress) {
 			"unit": p.Unit, "message": p.Message})
 		return
 	}
-	if h.prog == nil {
-		return
+	if h.bars != nil {
+		h.bars.update(addr.String(), p)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	bar, ok := h.bars[addr]
-	if !ok {
-		bar = h.prog.AddBar(p.Total,
-			mpb.PrependDecorators(decor.Name(addr.String()+" ", decor.WC{W: len(addr.String()) + 1, C: decor.DindentRight})),
-			mpb.AppendDecorators(decor.Percentage(decor.WC{W: 5}), decor.Name(" "), decor.AverageETA(decor.ET_STYLE_GO)))
-		h.bars[addr] = bar
-	}
-	if p.Total > 0 {
-		bar.SetTotal(p.Total, false)
-	}
-	bar.SetCurrent(p.Done)
 }
 
 func (h *applyHooks) Finished(addr addrs.Instance, action plan.Action, diags hcl.Diagnostics) {
 	h.mu.Lock()
 	elapsed := time.Since(h.started[addr]).Round(time.Second)
-	if bar, ok := h.bars[addr]; ok {
-		if diags.HasErrors() {
-			bar.Abort(false)
-		} else {
-			bar.SetTotal(-1, true)
-		}
-		delete(h.bars, addr)
-	}
 	h.mu.Unlock()
+	if h.bars != nil {
+		h.bars.finish(addr.String(), diags.HasErrors())
+	}
 	if h.v.json {
 		typ := "apply_complete"
 		if diags.HasErrors() {

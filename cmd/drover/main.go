@@ -134,6 +134,7 @@ provider plugins.
 		newShowCommand(g),
 		newGraphCommand(g),
 		newStateCommand(g),
+		newImportCommand(g),
 		newOutputCommand(g),
 		newProvidersCommand(g),
 		newVersionCommand(g),

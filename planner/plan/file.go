@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/zclconf/go-cty/cty"
@@ -47,24 +48,67 @@ type docValue struct {
 }
 
 type docChange struct {
-	Address             string    `json:"address"`
-	Mode                string    `json:"mode"`
-	Type                string    `json:"type"`
-	Name                string    `json:"name"`
-	Index               any       `json:"index,omitempty"`
-	Provider            string    `json:"provider"`
-	Action              string    `json:"action"`
-	Symbol              string    `json:"symbol"`
-	Reason              Reason    `json:"reason,omitempty"`
-	Description         string    `json:"description,omitempty"`
-	Before              *docValue `json:"before"`
-	After               *docValue `json:"after"`
-	SensitivePaths      [][]any   `json:"sensitive_paths,omitempty"`
-	RequiresReplace     [][]any   `json:"requires_replace,omitempty"`
-	Dependencies        []string  `json:"dependencies,omitempty"`
-	CreateBeforeDestroy bool      `json:"create_before_destroy,omitempty"`
-	ConfigUnknown       bool      `json:"config_unknown,omitempty"`
-	Private             string    `json:"private,omitempty"`
+	Address             string       `json:"address"`
+	Mode                string       `json:"mode"`
+	Type                string       `json:"type"`
+	Name                string       `json:"name"`
+	Index               any          `json:"index,omitempty"`
+	Provider            string       `json:"provider"`
+	Action              string       `json:"action"`
+	Symbol              string       `json:"symbol"`
+	Reason              Reason       `json:"reason,omitempty"`
+	Description         string       `json:"description,omitempty"`
+	Before              *docValue    `json:"before"`
+	After               *docValue    `json:"after"`
+	SensitivePaths      [][]any      `json:"sensitive_paths,omitempty"`
+	RequiresReplace     [][]any      `json:"requires_replace,omitempty"`
+	Dependencies        []string     `json:"dependencies,omitempty"`
+	CreateBeforeDestroy bool         `json:"create_before_destroy,omitempty"`
+	ConfigUnknown       bool         `json:"config_unknown,omitempty"`
+	Private             string       `json:"private,omitempty"`
+	Timeouts            *docTimeouts `json:"timeouts,omitempty"`
+}
+
+// docTimeouts are durations in Go's notation ("1h30m0s"), unset ones left out.
+type docTimeouts struct {
+	Read   string `json:"read,omitempty"`
+	Create string `json:"create,omitempty"`
+	Update string `json:"update,omitempty"`
+	Delete string `json:"delete,omitempty"`
+}
+
+func encodeTimeouts(t Timeouts) *docTimeouts {
+	if t == (Timeouts{}) {
+		return nil
+	}
+	str := func(d time.Duration) string {
+		if d == 0 {
+			return ""
+		}
+		return d.String()
+	}
+	return &docTimeouts{Read: str(t.Read), Create: str(t.Create), Update: str(t.Update), Delete: str(t.Delete)}
+}
+
+func decodeTimeouts(dt *docTimeouts) (Timeouts, error) {
+	var t Timeouts
+	if dt == nil {
+		return t, nil
+	}
+	for _, f := range []struct {
+		s   string
+		dst *time.Duration
+	}{{dt.Read, &t.Read}, {dt.Create, &t.Create}, {dt.Update, &t.Update}, {dt.Delete, &t.Delete}} {
+		if f.s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.s)
+		if err != nil || d <= 0 {
+			return t, fmt.Errorf("invalid timeout %q", f.s)
+		}
+		*f.dst = d
+	}
+	return t, nil
 }
 
 type docOutput struct {
@@ -188,6 +232,7 @@ func encodeChanges(changes []*Change) ([]docChange, error) {
 			Description:         c.Description,
 			CreateBeforeDestroy: c.CreateBeforeDestroy,
 			ConfigUnknown:       c.ConfigUnknown,
+			Timeouts:            encodeTimeouts(c.Timeouts),
 		}
 		if c.Addr.Mode == addrs.Data {
 			dc.Mode = "data"
@@ -358,6 +403,9 @@ func decodeChanges(docs []docChange) ([]*Change, error) {
 		}
 		c := &Change{Addr: addr, Provider: dc.Provider, Action: a, Reason: dc.Reason, Description: dc.Description,
 			CreateBeforeDestroy: dc.CreateBeforeDestroy, ConfigUnknown: dc.ConfigUnknown}
+		if c.Timeouts, err = decodeTimeouts(dc.Timeouts); err != nil {
+			return nil, fmt.Errorf("%s: %w", dc.Address, err)
+		}
 		if c.SensitivePaths, err = decodePaths(dc.SensitivePaths); err != nil {
 			return nil, fmt.Errorf("%s: %w", dc.Address, err)
 		}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/google/go-cmp/cmp"
@@ -25,7 +26,8 @@ func TestEncodeDecode(t *testing.T) {
 			name: "create with unknown",
 			change: &Change{Addr: res.Instance(addrs.IntK(2)), Provider: "core", Action: Create,
 				Before: cty.NullVal(obj(cty.StringVal(""), cty.StringVal("")).Type()),
-				After:  obj(cty.StringVal("a"), cty.UnknownVal(cty.String)), Dependencies: []addrs.Resource{res}},
+				After:  obj(cty.StringVal("a"), cty.UnknownVal(cty.String)), Dependencies: []addrs.Resource{res},
+				Timeouts: Timeouts{Create: 2 * time.Hour, Read: 90 * time.Second}},
 			wantAfter: obj(cty.StringVal("a"), cty.UnknownVal(cty.String)),
 		},
 		{
@@ -61,6 +63,9 @@ func TestEncodeDecode(t *testing.T) {
 			if c.ConfigUnknown != tt.wantConfigUnknown || c.BeforeRedacted != tt.wantBeforeRedacted {
 				t.Errorf("ConfigUnknown=%v BeforeRedacted=%v", c.ConfigUnknown, c.BeforeRedacted)
 			}
+			if c.Timeouts != tt.change.Timeouts {
+				t.Errorf("timeouts %+v, want %+v", c.Timeouts, tt.change.Timeouts)
+			}
 			if diff := cmp.Diff(tt.change.Dependencies, c.Dependencies); diff != "" {
 				t.Errorf("dependencies: %s", diff)
 			}
@@ -89,4 +94,32 @@ func TestDecodeRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecode feeds plan documents, which users pass to apply and show, to
+// the decoder: it must return a plan or an error, never panic, and a plan
+// it returns must encode again.
+func FuzzDecode(f *testing.F) {
+	res := addrs.Resource{Mode: addrs.Managed, Type: "value", Name: "a"}
+	p := &Plan{Mode: Normal, Lineage: "l", Serial: 1, ConfigHash: "h", Changes: []*Change{{
+		Addr: res.Instance(addrs.Key{}), Provider: "core", Action: Create,
+		Before:   cty.NullVal(cty.Object(map[string]cty.Type{"input": cty.String})),
+		After:    cty.ObjectVal(map[string]cty.Value{"input": cty.UnknownVal(cty.String)}),
+		Timeouts: Timeouts{Delete: time.Minute},
+	}}}
+	seed, err := Encode(p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"format_version":"1"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Decode(b)
+		if err != nil {
+			return
+		}
+		if _, err := Encode(got); err != nil {
+			t.Fatalf("a decoded plan does not encode: %v", err)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"sort"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/state"
@@ -92,6 +93,15 @@ type Change struct {
 	// prior value had sensitive parts; the executor takes the prior value
 	// from the stored state instead.
 	BeforeRedacted bool
+	// Timeouts bound the provider calls that apply the change.
+	Timeouts Timeouts
+}
+
+// Timeouts bound the provider calls applying a change (Read: a data source
+// read deferred to apply), from the resource's timeouts block; zero means
+// no limit.
+type Timeouts struct {
+	Read, Create, Update, Delete time.Duration
 }
 
 // OutputChange is the planned value of a root output.

@@ -42,6 +42,10 @@ resource "drive_copy" "dpsr" {
     prevent_destroy = true
     ignore_changes  = [partitions, source]
   }
+  timeouts {
+    create = "2h"
+    update = "30m"
+  }
 }
 
 resource "replication_set" "repset" {

@@ -45,3 +45,19 @@ locals {
 output "o" {
   value = each.key
 }
+
+resource "value" "slow" {
+  timeouts {
+    create = "soon"
+    delete = "-5m"
+    read   = var.x
+  }
+  timeouts {}
+}
+
+data "value" "slowly" {
+  timeouts {
+    read   = "30s"
+    create = "1m"
+  }
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+)
+
+func newImportCommand(g *globalOptions) *cobra.Command {
+	lo := &lockOptions{}
+	cmd := &cobra.Command{
+		Use:   "import ADDR ID",
+		Short: "Take an existing object under Drover's management",
+		Long: `Finds the existing object that ID names (its form depends on the resource type: see
+docs/hcl.md) and records it in the state at ADDR, which a resource block of the
+configuration must declare. Nothing on the hosts changes; run plan afterwards to see how
+the object differs from its configuration.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), g, lo, args[0], args[1])
+		},
+	}
+	lo.addFlags(cmd)
+	return cmd
+}
+
+func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, addrArg, id string) error {
+	v := g.newView()
+	addr, err := addrs.ParseInstance(addrArg)
+	if err != nil {
+		return err
+	}
+	if addr.Mode == addrs.Data {
+		return fmt.Errorf("%s is a data source: data sources are read, not imported", addr)
+	}
+	cfg, err := loadConfig(v)
+	if err != nil {
+		return err
+	}
+	rc, ok := cfg.Resources[addr.Resource]
+	if !ok {
+		return v.errorf("Resource not declared",
+			"Declare resource %q %q in the configuration before importing into %s, so that the next plan knows what it should be.",
+			addr.Type, addr.Name, addr)
+	}
+	if (addr.Key.Kind == addrs.IntKey) != (rc.Count != nil) || (addr.Key.Kind == addrs.StrKey) != (rc.ForEach != nil) {
+		return v.fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid instance key",
+			Detail:  fmt.Sprintf("%s does not match how %s is declared: use [N] with count, [\"key\"] with for_each, and no key otherwise.", addr, addr.Resource),
+			Subject: rc.DeclRange.Ptr()}})
+	}
+	reg, err := registry(cfg)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	b, err := backend(v, cfg)
+	if err != nil {
+		return err
+	}
+	unlock, err := lo.take(ctx, b, "import")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s, err := readState(ctx, b)
+	if err != nil {
+		return err
+	}
+	if s.Instance(addr) != nil {
+		return fmt.Errorf("%s is already in the state; `drover state rm %s` first to import another object there", addr, addr)
+	}
+	inst, diags := executor.Import(ctx, reg, addr, rc.Provider, id)
+	if err := v.fail(diags); err != nil {
+		return err
+	}
+	s.Set(inst)
+	if err := b.Persist(ctx, s, state.PersistOptions{}); err != nil {
+		return err
+	}
+	if v.json {
+		v.event("import_complete", map[string]any{"address": addr.String(), "id": id})
+		return nil
+	}
+	fmt.Fprintf(v.out, "%s: imported. Run `drover plan` to compare it with its configuration.\n", addr)
+	return nil
+}
