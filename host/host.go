@@ -21,6 +21,11 @@ type Host interface {
 	ReadFile(ctx context.Context, path string) ([]byte, error)
 	// Open opens a file for reading.
 	Open(ctx context.Context, path string) (io.ReadCloser, error)
+	// OpenFile opens a file or block device for random access with the
+	// flags of os.OpenFile (O_RDONLY, O_RDWR, O_CREATE, O_EXCL, ...), perm
+	// being the mode of a file it creates. Final symlinks are followed
+	// (/dev/disk/by-id names), within the root on a rooted host.
+	OpenFile(ctx context.Context, path string, flag int, perm fs.FileMode) (File, error)
 	// WriteFile replaces path atomically: readers see the old or the new
 	// content, never a part (temp file in the same folder, fsync, rename,
 	// fsync of the folder). Missing parent folders are created.

@@ -185,6 +185,21 @@ func (l *local) Open(ctx context.Context, path string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+func (l *local) OpenFile(ctx context.Context, path string, flag int, perm fs.FileMode) (File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fsys, name, err := l.resolve("open", path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := fsys.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, l.pathErr("open", path, err)
+	}
+	return localFile{f}, nil
+}
+
 func (l *local) WriteFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) error {
 	fsys, name, err := l.resolve("write", path)
 	if err != nil {
