@@ -77,15 +77,6 @@ type Host interface {
 	Close() error
 }
 
-// File is a file open for writing.
-type File interface {
-	io.Writer
-	io.WriterAt
-	io.Closer
-	Truncate(size int64) error
-	Sync() error
-}
-
 // WatchEvent is one change Watch saw.
 type WatchEvent struct {
 	// Path is the host path of what was created, written, removed,

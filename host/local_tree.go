@@ -76,7 +76,7 @@ func (l *local) CreateTemp(ctx context.Context, path string) (File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return localFile{f}, nil
 }
 
 func (l *local) Sync(ctx context.Context, path string) error {
