@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +46,9 @@ type local struct {
 	// sub says the root was opened through another host's (Sub): it is
 	// never created, and only reopened by that path after Close.
 	sub bool
+	// prefix is the folder a Sub host is confined to, as its parent names
+	// it: errors name paths as the parent host would.
+	prefix string
 
 	mu     sync.Mutex
 	opened *os.Root
@@ -151,6 +156,9 @@ func (l *local) pathErr(op, path string, err error) error {
 	}
 	if errors.Is(err, ErrOutsideRoot) {
 		err = fmt.Errorf("%w %s", err, l.root)
+	}
+	if l.prefix != "" {
+		path = strings.TrimSuffix(l.prefix+path, "/")
 	}
 	return fmt.Errorf("host %q: %w", l.name, &fs.PathError{Op: op, Path: path, Err: err})
 }
@@ -376,8 +384,18 @@ func (l *local) Remove(ctx context.Context, path string) error {
 
 const tempSuffix = ".drover-tmp"
 
+// maxName is the longest file name most file systems take.
+const maxName = 255
+
 // tempName is where a new content of base is written before its rename.
-func tempName(base string) string { return "." + base + tempSuffix }
+// A name too long to carry the marks is cut and made unique by a hash.
+func tempName(base string) string {
+	if 1+len(base)+len(tempSuffix) <= maxName {
+		return "." + base + tempSuffix
+	}
+	sum := sha256.Sum256([]byte(base))
+	return "." + base[:maxName-1-len(tempSuffix)-17] + "-" + hex.EncodeToString(sum[:8]) + tempSuffix
+}
 
 func (l *local) Close() error {
 	l.mu.Lock()

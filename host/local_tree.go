@@ -107,7 +107,11 @@ func (l *local) Sub(ctx context.Context, path string) (Host, error) {
 	if err != nil {
 		return nil, l.pathErr("open", path, err)
 	}
-	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: r}, nil
+	prefix := l.prefix + filepath.Clean(path)
+	if prefix == "/" {
+		prefix = ""
+	}
+	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: r, prefix: prefix}, nil
 }
 
 func (l *local) Machine() string { return "local" }

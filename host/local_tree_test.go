@@ -103,6 +103,12 @@ func TestCreateTempAndSync(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(root, "srv/data")); string(b) != "\x00\x00\x00\x00new\x00" {
 		t.Errorf("after the rename the file holds %q", b)
 	}
+	long := "/srv/" + strings.Repeat("n", 255)
+	if f, err := h.CreateTemp(ctx, long); err != nil {
+		t.Errorf("CreateTemp of a 255-byte name: %v", err)
+	} else if f.Close(); !IsTempName(filepath.Base(TempPath(long))) || len(filepath.Base(TempPath(long))) > 255 {
+		t.Errorf("TempPath of a long name: %q", TempPath(long))
+	}
 	if _, err := h.CreateTemp(ctx, "/missing/x"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("CreateTemp in a missing folder: %v", err)
 	}
@@ -140,8 +146,8 @@ func TestSub(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(root, "set/a/b/f")); string(b) != "in" {
 		t.Errorf("the write through an inner link landed elsewhere: %q", b)
 	}
-	if _, err := sub.ReadFile(ctx, "/up/secret"); !errors.Is(err, ErrOutsideRoot) {
-		t.Errorf("reading through a link out of the folder: %v", err)
+	if _, err := sub.ReadFile(ctx, "/up/secret"); !errors.Is(err, ErrOutsideRoot) || !strings.Contains(err.Error(), "/set/up/secret") {
+		t.Errorf("reading through a link out of the folder: %v (the error names the path as the parent host does)", err)
 	}
 	if _, err := sub.ReadFile(ctx, "/../other/secret"); !errors.Is(err, ErrOutsideRoot) {
 		t.Errorf("reading with .. out of the folder: %v", err)
