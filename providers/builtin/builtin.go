@@ -4,12 +4,14 @@ import (
 	"slices"
 
 	"github.com/drover-dr/drover/providers/builtin/core"
+	"github.com/drover-dr/drover/providers/builtin/replication"
 	"github.com/drover-dr/drover/providers/sdk"
 )
 
 // builtins maps each built-in provider's name to its constructor.
 var builtins = map[string]func() *sdk.Provider{
-	core.Name: core.New,
+	core.Name:        core.New,
+	replication.Name: replication.New,
 }
 
 // Names lists the built-in providers, sorted.

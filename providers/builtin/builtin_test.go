@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 // cases gives each built-in provider's conformance cases; files live below
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
-	"core": coreCases,
+	"core":        coreCases,
+	"replication": replicationCases,
 }
 
 func coreCases(t *testing.T, root string) []conformance.Case {
@@ -69,6 +70,34 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 		{Name: "file binary moved", TypeName: "file", External: true,
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+func replicationCases(t *testing.T, root string) []conformance.Case {
+	for _, f := range []string{"srv/set/a.txt", "srv/set/docs/b.txt", "srv/set/c.tmp"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := host.Config{Name: "fs1", Root: root}.Value()
+	str := cty.StringVal
+	endpoint := func(path string) cty.Value { return cty.ObjectVal(map[string]cty.Value{"host": h, "path": str(path)}) }
+	set := func(attrs map[string]cty.Value) cty.Value {
+		m := map[string]cty.Value{"source": cty.ListVal([]cty.Value{endpoint("/srv/set")}), "target": endpoint("/replica")}
+		for k, v := range attrs {
+			m[k] = v
+		}
+		return cty.ObjectVal(m)
+	}
+	return []conformance.Case{
+		{Name: "replication_set", TypeName: "replication_set",
+			Config: set(map[string]cty.Value{"delete_orphans": cty.True}),
+			Update: set(map[string]cty.Value{"delete_orphans": cty.True, "exclude": cty.ListVal([]cty.Value{str("*.tmp")}),
+				"checksum": cty.True, "preserve": cty.ListVal([]cty.Value{str("mode"), str("mtime")}), "bandwidth": str("100MiB/s")})},
 	}
 }
 
@@ -109,7 +138,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestEntries(t *testing.T) {
 	entries := Entries(pluginExe, hclog.NewNullLogger())
-	if len(entries) != 1 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) {
+	if len(entries) != 2 || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "value"}) ||
+		entries[1].Name != "replication" || !slices.Contains(entries[1].Types, "replication_set") {
 		t.Fatalf("entries %+v", entries)
 	}
 	reg := providers.NewRegistry(entries...)
@@ -133,7 +163,7 @@ func TestEntries(t *testing.T) {
 
 func TestServeUnknown(t *testing.T) {
 	out, err := exec.Command(pluginExe, "internal-plugin", "nope").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core)`) {
+	if err == nil || !strings.Contains(string(out), `no built-in provider named "nope" (built-ins: core, replication)`) {
 		t.Errorf("serving an unknown provider: %v, %s", err, out)
 	}
 }
