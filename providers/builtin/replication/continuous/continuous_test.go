@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 
 func writer(dir string, n int) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	name := func() string { return filepath.Join(dir, fmt.Sprintf("d%d", rng.IntN(8)), fmt.Sprintf("f%d", rng.IntN(200))) }
+	name := func() string {
+		return filepath.Join(dir, fmt.Sprintf("d%d", rng.IntN(8)), fmt.Sprintf("f%d", rng.IntN(200)))
+	}
 	for i := 0; n == 0 || i < n; i++ {
 		p := name()
 		switch op := rng.IntN(10); {
