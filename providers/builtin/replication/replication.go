@@ -10,5 +10,9 @@ func New() *sdk.Provider {
 	return &sdk.Provider{
 		Name:      Name,
 		Resources: map[string]*sdk.Resource{"replication_set": setResource()},
+		Actions: map[string]*sdk.Action{
+			"replicate":      replicateAction(),
+			"verify_replica": verifyAction(),
+		},
 	}
 }

@@ -15,8 +15,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-var setType = setSchema.Block.ImpliedType()
-
 type setEnv struct {
 	t      *testing.T
 	p      providers.Provider
@@ -256,5 +254,48 @@ func TestDescribeWindow(t *testing.T) {
 	}
 	if got := window(mirror.Summary{}, last, now); got != 0 {
 		t.Errorf("in sync: window %v", got)
+	}
+}
+
+func TestVerifyAction(t *testing.T) {
+	e := newSetEnv(t)
+	e.write("srv/repset/a.txt", "alpha")
+	e.write("srv/repset/b.txt", "bravo")
+	none := cty.NullVal(setType)
+	pr := e.plan(none, e.config(nil))
+	ar := e.apply(none, pr.Planned)
+	noErr(t, ar.Diagnostics)
+	// Same size and time, other content: only a comparison by content sees it.
+	replica := filepath.Join(e.r2, "replica/fs1/srv/repset/a.txt")
+	fi, _ := os.Stat(replica)
+	os.WriteFile(replica, []byte("ALPHA"), 0o644)
+	os.Chtimes(replica, fi.ModTime(), fi.ModTime())
+	os.Remove(filepath.Join(e.r2, "replica/fs1/srv/repset/b.txt"))
+
+	invoke := func(repair bool) cty.Value {
+		t.Helper()
+		args := cty.ObjectVal(map[string]cty.Value{"set": ar.New, "repair": cty.BoolVal(repair)})
+		resp := e.p.Invoke(t.Context(), providers.InvokeRequest{Action: "verify_replica", Args: args, Progress: func(providers.Progress) {}})
+		noErr(t, resp.Diagnostics)
+		return resp.Result
+	}
+	res := invoke(false)
+	var diffs []string
+	for _, v := range res.GetAttr("differences").AsValueSlice() {
+		diffs = append(diffs, v.AsString())
+	}
+	want := []string{"~ fs1:/srv/repset/ (mtime)", "~ fs1:/srv/repset/a.txt (content)", "+ fs1:/srv/repset/b.txt (5 B)"}
+	if strings.Join(diffs, "\n") != strings.Join(want, "\n") || res.GetAttr("in_sync").True() {
+		t.Errorf("verify: %v", res)
+	}
+	res = invoke(true)
+	if !res.GetAttr("repaired").True() || !res.GetAttr("in_sync").True() {
+		t.Errorf("verify --repair: %#v", res)
+	}
+	if b, _ := os.ReadFile(replica); string(b) != "alpha" {
+		t.Errorf("not repaired: %q", b)
+	}
+	if res := invoke(false); len(res.GetAttr("differences").AsValueSlice()) != 0 {
+		t.Errorf("after the repair: %#v", res)
 	}
 }
