@@ -19,6 +19,7 @@ type Config struct {
 
 	Drover    *Drover
 	Hosts     map[string]*Host
+	Providers map[string]*ProviderConfig
 	Variables map[string]*Variable
 	Locals    map[string]*Local
 	Outputs   map[string]*Output
@@ -53,6 +54,17 @@ type ProviderRequirement struct {
 // transport, user, port) are expressions evaluated by the planner into a
 // value of host.Type.
 type Host struct {
+	Name      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// ProviderConfig is a `provider "NAME" { ... }` block: the provider's own
+// settings (credentials, endpoints), decoded by the planner with the
+// provider's configuration schema. It may refer to variables, locals and
+// hosts, never to resources: providers are configured before anything is
+// read or planned.
+type ProviderConfig struct {
 	Name      string
 	Config    hcl.Body
 	DeclRange hcl.Range

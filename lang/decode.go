@@ -226,6 +226,16 @@ func (cfg *Config) decodeHost(block *hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
+func (cfg *Config) decodeProvider(block *hcl.Block) hcl.Diagnostics {
+	name := block.Labels[0]
+	diags := checkInstanceRefs(nativeTraversals(block.Body, nil), false, false)
+	if prev, ok := cfg.Providers[name]; ok {
+		return append(diags, duplicate("provider configuration", name, prev.DeclRange, block.DefRange))
+	}
+	cfg.Providers[name] = &ProviderConfig{Name: name, Config: block.Body, DeclRange: block.DefRange}
+	return diags
+}
+
 var (
 	variableSchema = &hcl.BodySchema{
 		Attributes: attrSchema("type", "default", "description", "sensitive", "nullable"),

@@ -81,6 +81,7 @@ func newConfig(dir string) *Config {
 		Dir:       dir,
 		Files:     map[string]*hcl.File{},
 		Hosts:     map[string]*Host{},
+		Providers: map[string]*ProviderConfig{},
 		Variables: map[string]*Variable{},
 		Locals:    map[string]*Local{},
 		Outputs:   map[string]*Output{},
@@ -159,6 +160,7 @@ var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "drover"},
 		{Type: "host", LabelNames: []string{"name"}},
+		{Type: "provider", LabelNames: []string{"name"}},
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
 		{Type: "output", LabelNames: []string{"name"}},
@@ -179,6 +181,8 @@ func (cfg *Config) decodeFile(file *hcl.File) hcl.Diagnostics {
 			diags = append(diags, cfg.decodeDrover(block)...)
 		case "host":
 			diags = append(diags, cfg.decodeHost(block)...)
+		case "provider":
+			diags = append(diags, cfg.decodeProvider(block)...)
 		case "variable":
 			diags = append(diags, cfg.decodeVariable(block)...)
 		case "locals":

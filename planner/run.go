@@ -307,6 +307,7 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 	if diags.HasErrors() {
 		return diags
 	}
+	diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
 	for addr, r := range cfg.Resources {
 		rs := schemas[addr]
 		// Decoding with unknown inputs checks names and structure only.

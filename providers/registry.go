@@ -38,6 +38,9 @@ type started struct {
 	p      Provider
 	schema *schema.Provider
 	err    error
+
+	configureOnce sync.Once
+	configureErr  error
 }
 
 // NewRegistry builds a registry over entries.
@@ -76,12 +79,60 @@ func (r *Registry) Resolve(typeName, explicit string) (string, bool) {
 	return prefix, ok
 }
 
-// Get starts (once) and configures (once, with a null configuration) the
-// named provider and returns it with its schema.
+// Schema starts (once) the named provider and returns its schema, without
+// configuring it.
+func (r *Registry) Schema(ctx context.Context, name string) (*schema.Provider, error) {
+	s, err := r.start(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.schema, nil
+}
+
+// Configure configures the named provider with config, which conforms to
+// its Config block. It must come before the provider's first Get; a
+// provider is configured once.
+func (r *Registry) Configure(ctx context.Context, name string, config cty.Value) error {
+	s, err := r.start(ctx, name)
+	if err != nil {
+		return err
+	}
+	configured := false
+	s.configureOnce.Do(func() {
+		configured = true
+		s.configureErr = r.configure(ctx, name, s, config)
+	})
+	if !configured {
+		return fmt.Errorf("provider %q is already configured", name)
+	}
+	return s.configureErr
+}
+
+// Get starts (once) the named provider, configures it (once; with a null
+// configuration unless Configure came first) and returns it with its
+// schema.
 func (r *Registry) Get(ctx context.Context, name string) (Provider, *schema.Provider, error) {
+	s, err := r.start(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.configureOnce.Do(func() {
+		cfg := cty.NullVal(cty.EmptyObject)
+		if s.schema.Config != nil {
+			cfg = cty.NullVal(s.schema.Config.ImpliedType())
+		}
+		s.configureErr = r.configure(ctx, name, s, cfg)
+	})
+	if s.configureErr != nil {
+		return nil, nil, s.configureErr
+	}
+	return s.p, s.schema, nil
+}
+
+func (r *Registry) start(ctx context.Context, name string) (*started, error) {
 	e, ok := r.entries[name]
 	if !ok {
-		return nil, nil, fmt.Errorf("no provider named %q is available", name)
+		return nil, fmt.Errorf("no provider named %q is available", name)
 	}
 	r.mu.Lock()
 	s := r.started[name]
@@ -90,33 +141,29 @@ func (r *Registry) Get(ctx context.Context, name string) (Provider, *schema.Prov
 		r.started[name] = s
 	}
 	r.mu.Unlock()
-	s.once.Do(func() { s.p, s.schema, s.err = r.start(ctx, e) })
-	return s.p, s.schema, s.err
+	s.once.Do(func() {
+		s.p, s.err = e.Factory()
+		if s.err != nil {
+			s.err = fmt.Errorf("starting provider %q: %w", e.Name, s.err)
+			return
+		}
+		sr := s.p.Schema(ctx, SchemaRequest{})
+		if s.err = diagsErr(e.Name, "reading its schema", sr.Diagnostics); s.err != nil {
+			s.p.Close()
+			s.p = nil
+			return
+		}
+		s.schema = sr.Schema
+	})
+	return s, s.err
 }
 
-func (r *Registry) start(ctx context.Context, e Entry) (Provider, *schema.Provider, error) {
-	p, err := e.Factory()
-	if err != nil {
-		return nil, nil, fmt.Errorf("starting provider %q: %w", e.Name, err)
-	}
-	sr := p.Schema(ctx, SchemaRequest{})
-	if err := diagsErr(e.Name, "reading its schema", sr.Diagnostics); err != nil {
-		p.Close()
-		return nil, nil, err
-	}
-	cfg := cty.NullVal(cty.EmptyObject)
-	if sr.Schema.Config != nil {
-		cfg = cty.NullVal(sr.Schema.Config.ImpliedType())
-	}
+func (r *Registry) configure(ctx context.Context, name string, s *started, config cty.Value) error {
 	r.mu.Lock()
 	parallelism := r.parallelism
 	r.mu.Unlock()
-	cr := p.Configure(ctx, ConfigureRequest{Config: cfg, Parallelism: parallelism})
-	if err := diagsErr(e.Name, "configuring it", cr.Diagnostics); err != nil {
-		p.Close()
-		return nil, nil, err
-	}
-	return p, sr.Schema, nil
+	cr := s.p.Configure(ctx, ConfigureRequest{Config: config, Parallelism: parallelism})
+	return diagsErr(name, "configuring it", cr.Diagnostics)
 }
 
 func diagsErr(name, doing string, diags Diagnostics) error {

@@ -65,8 +65,14 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 		if p, err = loadSavedPlan(v, args[0], cfg, prior, &popts); err != nil {
 			return err
 		}
+		if err := configureProviders(ctx, v, cfg, popts); err != nil {
+			return err
+		}
 		showPlan(v, p)
 	} else {
+		if err := configureProviders(ctx, v, cfg, popts); err != nil {
+			return err
+		}
 		if p, err = makePlan(ctx, v, cfg, prior, popts); err != nil {
 			return err
 		}

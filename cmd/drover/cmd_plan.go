@@ -87,6 +87,12 @@ func makePlan(ctx context.Context, v *view, cfg *lang.Config, prior *state.State
 	return p, nil
 }
 
+// configureProviders configures the providers that have provider blocks,
+// with the variables the plan is made or applied with.
+func configureProviders(ctx context.Context, v *view, cfg *lang.Config, opts planner.Options) error {
+	return v.fail(planner.ConfigureProviders(ctx, cfg, opts.Variables, opts.Providers))
+}
+
 // showPlan renders a plan for people or as a summary event.
 func showPlan(v *view, p *plan.Plan) {
 	if v.json {
@@ -176,6 +182,9 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 	}
 	defer s.close()
 	v := s.v
+	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
+		return err
+	}
 	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
 	if err != nil {
 		return err

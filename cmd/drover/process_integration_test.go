@@ -236,6 +236,16 @@ func TestThirdPartyProvider(t *testing.T) {
 	if out := run("plan", "--detailed-exitcode"); !strings.Contains(out, "No changes.") {
 		t.Fatalf("plan after apply:\n%s", out)
 	}
+	if out := run("validate"); !strings.Contains(out, "valid") {
+		t.Fatalf("validate:\n%s", out)
+	}
+	// The provider block passes the variable to the provider's Configure.
+	if out := run("apply", "--auto-approve", "--var", "word=Good morning"); !strings.Contains(out, "1 changed") {
+		t.Fatalf("apply with another greeting word:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out", "greeting.txt")); err != nil || string(b) != "Good morning, operations team!\n" {
+		t.Fatalf("greeting file after reconfiguring the provider: %q, %v", b, err)
+	}
 	f, err := os.OpenFile(plugin, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

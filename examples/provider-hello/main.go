@@ -1,8 +1,9 @@
 // Command drover-provider-hello is a complete third-party Drover provider:
 // one resource type, hello_greeting, that writes a greeting file into a
 // folder of the machine running Drover. It shows the whole provider
-// surface an author deals with: a schema, plan-time computed values,
-// create/update/delete, drift detection by Read, and import.
+// surface an author deals with: a provider configuration block, a schema,
+// plan-time computed values, create/update/delete and drift detection by
+// Read.
 package main
 
 import (
@@ -20,10 +21,27 @@ import (
 )
 
 func main() {
-	sdk.Serve(&sdk.Provider{
-		Name:      "hello",
-		Resources: map[string]*sdk.Resource{"hello_greeting": greeting()},
-	})
+	sdk.Serve(newProvider())
+}
+
+// newProvider returns the provider. Its configuration, the word greetings
+// start with, is set by Configure, which Drover calls once before any
+// other call.
+func newProvider() *sdk.Provider {
+	word := "Hello"
+	return &sdk.Provider{
+		Name: "hello",
+		Config: &schema.Block{Attributes: map[string]*schema.Attribute{
+			"greeting": {Type: cty.String, Optional: true, Description: `The word greetings start with; "Hello" when not set.`},
+		}},
+		Configure: func(ctx context.Context, config cty.Value) providers.Diagnostics {
+			if !config.IsNull() && !config.GetAttr("greeting").IsNull() {
+				word = config.GetAttr("greeting").AsString()
+			}
+			return nil
+		},
+		Resources: map[string]*sdk.Resource{"hello_greeting": greeting(&word)},
+	}
 }
 
 var greetingSchema = &schema.Resource{
@@ -36,7 +54,8 @@ var greetingSchema = &schema.Resource{
 	}},
 }
 
-func greeting() *sdk.Resource {
+func greeting(word *string) *sdk.Resource {
+	withComputed := func(v cty.Value) cty.Value { return withComputed(v, *word) }
 	return &sdk.Resource{
 		Schema: greetingSchema,
 		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
@@ -53,8 +72,12 @@ func greeting() *sdk.Resource {
 			}
 			return sdk.SetAttrs(state, map[string]cty.Value{"text": cty.StringVal(string(b))}), nil
 		},
-		Create: write,
-		Update: write,
+		Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			return write(withComputed(req.Planned))
+		},
+		Update: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			return write(withComputed(req.Planned))
+		},
 		Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
 			err := os.Remove(req.Prior.GetAttr("path").AsString())
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -66,19 +89,18 @@ func greeting() *sdk.Resource {
 }
 
 // withComputed fills in text and path once dir and name are known.
-func withComputed(v cty.Value) cty.Value {
+func withComputed(v cty.Value, word string) cty.Value {
 	dir, name := v.GetAttr("dir"), v.GetAttr("name")
 	if !dir.IsKnown() || !name.IsKnown() || dir.IsNull() || name.IsNull() {
 		return sdk.SetAttrs(v, map[string]cty.Value{"text": cty.UnknownVal(cty.String), "path": cty.UnknownVal(cty.String)})
 	}
 	return sdk.SetAttrs(v, map[string]cty.Value{
-		"text": cty.StringVal(fmt.Sprintf("Hello, %s!\n", name.AsString())),
+		"text": cty.StringVal(fmt.Sprintf("%s, %s!\n", word, name.AsString())),
 		"path": cty.StringVal(filepath.Join(dir.AsString(), "greeting.txt")),
 	})
 }
 
-func write(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-	v := withComputed(req.Planned)
+func write(v cty.Value) (cty.Value, providers.Diagnostics) {
 	path := v.GetAttr("path").AsString()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot write the greeting", "%v", err)}

@@ -12,8 +12,7 @@ import (
 // The conformance suite every provider must pass.
 func TestConformance(t *testing.T) {
 	dir := t.TempDir()
-	p := &sdk.Provider{Name: "hello", Resources: map[string]*sdk.Resource{"hello_greeting": greeting()}}
-	conformance.Run(t, func() (providers.Provider, error) { return sdk.New(p), nil }, []conformance.Case{{
+	conformance.Run(t, func() (providers.Provider, error) { return sdk.New(newProvider()), nil }, []conformance.Case{{
 		TypeName: "hello_greeting",
 		Config:   cty.ObjectVal(map[string]cty.Value{"dir": cty.StringVal(dir), "name": cty.StringVal("ops")}),
 		Update:   cty.ObjectVal(map[string]cty.Value{"dir": cty.StringVal(dir), "name": cty.StringVal("everyone")}),

@@ -7,6 +7,15 @@ drover {
   }
 }
 
+variable "word" {
+  type    = string
+  default = "Hello"
+}
+
+provider "hello" {
+  greeting = var.word
+}
+
 resource "hello_greeting" "ops" {
   dir  = "out"
   name = "operations team"
