@@ -118,12 +118,13 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	m, closeAll, err := c.open(ctx)
-	if err != nil {
-		return mirrorDiags("Cannot plan the replication set", err)
-	}
-	defer closeAll()
 	if !p.Prior.IsNull() && sameConfig(p.Prior, p.Config) && isZero(p.Prior.GetAttr("pending")) {
+		// In sync at the refresh: only the source folder is checked.
+		_, closeAll, err := c.open(ctx)
+		if err != nil {
+			return mirrorDiags("Cannot plan the replication set", err)
+		}
+		closeAll()
 		keep := map[string]cty.Value{}
 		for _, name := range computedAttrs {
 			keep[name] = p.Prior.GetAttr(name)
@@ -131,10 +132,12 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		p.Planned = sdk.SetAttrs(p.Planned, keep)
 		return nil
 	}
-	pl, err := m.Plan(ctx)
+	w, err := walk(ctx, c)
 	if err != nil {
 		return mirrorDiags("Cannot plan the replication set", err)
 	}
+	defer plans.put(cacheKey(c), w)
+	m, pl := w.m, w.plan
 	diags = append(diags, problemDiags(pl.Problems, m)...)
 	// Apply mirrors whatever differs by then: what it leaves pending is
 	// known only after it.
@@ -172,15 +175,12 @@ func readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnos
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	m, closeAll, err := c.open(ctx)
+	w, err := walk(ctx, c)
 	if err != nil {
 		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
 	}
-	defer closeAll()
-	pl, err := m.Plan(ctx)
-	if err != nil {
-		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
-	}
+	plans.put(cacheKey(c), w)
+	pl := w.plan
 	oldest := cty.NullVal(cty.String)
 	if pl.Summary.Oldest != 0 {
 		oldest = cty.StringVal(time.Unix(0, pl.Summary.Oldest).UTC().Format(time.RFC3339Nano))
@@ -205,16 +205,13 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	m, closeAll, err := c.open(ctx)
+	w, err := walk(ctx, c)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
 	}
-	defer closeAll()
-	pl, err := m.Plan(ctx)
-	if err != nil {
-		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
-	}
-	rep, err := m.Apply(ctx, pl, func(p mirror.Progress) {
+	defer w.close()
+	m := w.m
+	rep, err := m.Apply(ctx, w.plan, func(p mirror.Progress) {
 		req.Progress(providers.Progress{Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes",
 			Message: fmt.Sprintf("%d of %d entries", p.Files, p.FilesTotal)})
 	})

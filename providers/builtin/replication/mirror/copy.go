@@ -12,8 +12,8 @@ import (
 	"github.com/drover-dr/drover/host"
 )
 
-// chunkSize is how much a copy moves between checks of its context.
-const chunkSize = 4 << 20
+// copyChunk is how much a copy moves between checks of its context.
+const copyChunk = 4 << 20
 
 // limitedChunk is the chunk, and the burst, of a bandwidth-limited copy:
 // small enough to keep it smooth.
@@ -26,140 +26,143 @@ const attempts = 3
 // errChanged says a source file changed while it was being copied.
 var errChanged = errors.New("changed while being copied; the next run mirrors it")
 
-// ready is a temp file complete with its metadata, waiting for its rename.
-type ready struct {
-	c    *Change
-	size int64
+// chunkEntries is how many entries of one folder a worker takes at once.
+const chunkEntries = 64
+
+// folder is one folder of both sides, confined to it, so that each
+// operation on its entries resolves a single name.
+type folder struct {
+	src, dst host.Host
 }
 
-// entries copies files and links in parallel; a committer renames the
-// finished temp files in batches, after one sync of the target each.
+func (r *pairRun) openFolder(dir string) (folder, func(), error) {
+	if dir == "" {
+		return folder{r.p.src, r.dst}, func() {}, nil
+	}
+	src, err := r.p.src.Sub(r.ctx, hostPath(dir))
+	if err != nil {
+		return folder{}, nil, err
+	}
+	dst, err := r.dst.Sub(r.ctx, hostPath(dir))
+	if err != nil {
+		src.Close()
+		return folder{}, nil, err
+	}
+	return folder{src, dst}, func() { src.Close(); dst.Close() }, nil
+}
+
+// entries copies files and links in parallel, a chunk of one folder's
+// entries per worker at a time.
 func (r *pairRun) entries(cs []*Change) error {
-	work := make(chan *Change)
-	done := make(chan ready)
+	byDir := map[string][]*Change{}
+	var dirs []string
+	for _, c := range cs {
+		d := parent(c.Path)
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], c)
+	}
+	type chunk struct {
+		dir string
+		cs  []*Change
+	}
+	work := make(chan chunk)
 	var wg sync.WaitGroup
 	for range r.m.opts.Parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range work {
-				if rd, ok := r.entry(c); ok {
-					done <- rd
-				}
+			for ch := range work {
+				r.chunk(ch.dir, ch.cs)
 			}
 		}()
 	}
-	committed := make(chan error, 1)
-	go func() { committed <- r.commit(done) }()
-	for _, c := range cs {
-		if r.ctx.Err() != nil {
-			break
+	for _, d := range dirs {
+		for all := byDir[d]; len(all) > 0 && r.ctx.Err() == nil; {
+			n := min(len(all), chunkEntries)
+			work <- chunk{d, all[:n]}
+			all = all[n:]
 		}
-		work <- c
 	}
 	close(work)
 	wg.Wait()
-	close(done)
-	if err := <-committed; err != nil {
-		return err
-	}
 	return r.ctx.Err()
 }
 
-// commit renames ready temp files over their targets in batches. Once the
-// context ends, the temp files not yet renamed are removed.
-func (r *pairRun) commit(in <-chan ready) error {
-	var batch []ready
-	var size int64
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		defer func() { batch, size = batch[:0], 0 }()
-		if r.ctx.Err() == nil {
-			if err := r.dst.Sync(r.ctx, "/"); err != nil && r.ctx.Err() == nil {
-				for _, rd := range batch {
-					r.fail(r.i, rd.c.Path, err)
-				}
-			} else if err == nil {
-				for _, rd := range batch {
-					path := hostPath(rd.c.Path)
-					if err := r.dst.Rename(r.ctx, host.TempPath(path), path); err != nil {
-						if r.ctx.Err() != nil {
-							break
-						}
-						r.fail(r.i, rd.c.Path, err)
-						continue
-					}
-					r.done(rd.c)
-				}
+func (r *pairRun) chunk(dir string, cs []*Change) {
+	if r.underFailed(cs[0].Path) {
+		return
+	}
+	f, closeFolder, err := r.openFolder(dir)
+	if err != nil {
+		for _, c := range cs {
+			if errors.Is(err, fs.ErrNotExist) {
+				r.retry(r.i, c.Path, err)
+			} else if r.ctx.Err() == nil {
+				r.fail(r.i, c.Path, err)
 			}
 		}
-		// Whatever was not renamed goes.
-		for _, rd := range batch {
-			r.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(hostPath(rd.c.Path)))
-		}
-		return nil
+		return
 	}
-	for rd := range in {
-		batch = append(batch, rd)
-		size += rd.size
-		if len(batch) >= batchFiles || size >= batchBytes {
-			flush()
+	defer closeFolder()
+	for _, c := range cs {
+		if r.ctx.Err() != nil {
+			return
 		}
+		r.entry(f, c)
 	}
-	return flush()
 }
 
 // entry applies one file or symlink change: metadata in place, or a new
-// content in a temp file that the committer renames (ok true).
-func (r *pairRun) entry(c *Change) (ready, bool) {
-	if r.underFailed(c.Path) {
-		return ready{}, false
-	}
-	path := hostPath(c.Path)
+// content written to a temp file renamed over the old one.
+func (r *pairRun) entry(f folder, c *Change) {
+	path := "/" + pathBase(c.Path)
 	r.current.Store(&c.Path)
 	switch {
 	case c.Kind == KindSymlink && (c.Op == OpAdd || c.Reason&(ReasonLink|ReasonType) != 0):
-		r.symlink(c)
+		r.symlink(f, c)
 	case c.Kind == KindFile && c.Content:
-		size, err := r.copyFile(c)
+		err := r.copyFile(f, c)
+		if err == nil {
+			err = f.dst.Rename(r.ctx, host.TempPath(path), path)
+			if err != nil {
+				f.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(path))
+			}
+		}
 		switch {
+		case err == nil:
+			r.done(c)
 		case errors.Is(err, errChanged) || errors.Is(err, fs.ErrNotExist):
 			r.retry(r.i, c.Path, err)
-		case err != nil:
-			if r.ctx.Err() == nil {
-				r.fail(r.i, c.Path, err)
-			}
-		default:
-			return ready{c: c, size: size}, true
+		case r.ctx.Err() == nil:
+			r.fail(r.i, c.Path, err)
 		}
 	default:
-		if err := r.setMetadata(path, c.Src, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, path, c.Src, c.Dst); err != nil {
 			r.fail(r.i, c.Path, err)
-			return ready{}, false
+			return
 		}
 		r.done(c)
 	}
-	return ready{}, false
 }
 
 // symlink replaces the target entry by a link made under the temp name.
-func (r *pairRun) symlink(c *Change) {
-	path := hostPath(c.Path)
+func (r *pairRun) symlink(f folder, c *Change) {
+	path := "/" + pathBase(c.Path)
 	tmp := host.TempPath(path)
-	err := r.dst.Remove(r.ctx, tmp)
+	err := f.dst.Remove(r.ctx, tmp)
 	if err == nil {
-		err = r.dst.Symlink(r.ctx, c.Src.Link, tmp)
+		err = f.dst.Symlink(r.ctx, c.Src.Link, tmp)
 	}
 	if err == nil {
-		err = r.setMetadata(tmp, c.Src, nil)
+		err = r.setMetadata(f.dst, tmp, c.Src, nil)
 	}
 	if err == nil {
-		err = r.dst.Rename(r.ctx, tmp, path)
+		err = f.dst.Rename(r.ctx, tmp, path)
 	}
 	if err != nil {
-		r.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+		f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 		r.fail(r.i, c.Path, err)
 		return
 	}
@@ -169,49 +172,49 @@ func (r *pairRun) symlink(c *Change) {
 // copyFile writes the source file's current content and metadata to the
 // target's temp file. A file that changes during the copy is copied again;
 // the metadata recorded is what the source had before the copy that held.
-func (r *pairRun) copyFile(c *Change) (int64, error) {
-	path := hostPath(c.Path)
+func (r *pairRun) copyFile(f folder, c *Change) error {
+	path := "/" + pathBase(c.Path)
 	tmp := host.TempPath(path)
 	for range attempts {
-		fi, err := r.p.src.Lstat(r.ctx, path)
+		fi, err := f.src.Lstat(r.ctx, path)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		before := entryOf(fi)
 		if before.Kind != KindFile {
-			return 0, fmt.Errorf("became a %s: %w", before.Kind, errChanged)
+			return fmt.Errorf("became a %s: %w", before.Kind, errChanged)
 		}
-		if err := r.copyData(path, before, c.Dst); err != nil {
-			r.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return 0, err
+		if err := r.copyData(f, path, before); err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
 		}
-		fi, err = r.p.src.Lstat(r.ctx, path)
+		fi, err = f.src.Lstat(r.ctx, path)
 		if err != nil {
-			r.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return 0, err
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
 		}
 		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind != KindFile {
 			continue
 		}
-		if err := r.setMetadata(tmp, before, c.Dst); err != nil {
-			r.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return 0, err
+		if err := r.setMetadata(f.dst, tmp, before, c.Dst); err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
 		}
-		return before.Size, nil
+		return nil
 	}
-	r.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-	return 0, errChanged
+	f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+	return errChanged
 }
 
 // copyData fills the temp file of path with the source's data: holes of a
 // sparse file stay holes.
-func (r *pairRun) copyData(path string, s, d *Entry) (err error) {
-	in, err := r.p.src.Open(r.ctx, path)
+func (r *pairRun) copyData(f folder, path string, s *Entry) (err error) {
+	in, err := f.src.Open(r.ctx, path)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := r.dst.CreateTemp(r.ctx, path)
+	out, err := f.dst.CreateTemp(r.ctx, path)
 	if err != nil {
 		return err
 	}
@@ -235,15 +238,15 @@ func (r *pairRun) pace(n int64) error {
 	return r.m.limiter.WaitN(r.ctx, int(n))
 }
 
-func (r *pairRun) chunk() int64 {
+func (r *pairRun) chunkSize() int64 {
 	if r.m.limiter != nil {
 		return int64(r.m.limiter.Burst())
 	}
-	return chunkSize
+	return copyChunk
 }
 
 func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
-	n := r.chunk()
+	n := r.chunkSize()
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return err
@@ -265,7 +268,7 @@ func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
 
 // copySparse writes only the blocks that hold data, then sets the size.
 func (r *pairRun) copySparse(in io.Reader, out host.File) error {
-	block := min(64<<10, r.chunk())
+	block := min(64<<10, r.chunkSize())
 	buf := make([]byte, block)
 	zero := make([]byte, block)
 	var off int64

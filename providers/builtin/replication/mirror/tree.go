@@ -134,6 +134,8 @@ func parent(rel string) string {
 
 func hostPath(rel string) string { return "/" + rel }
 
+func pathBase(rel string) string { return rel[strings.LastIndexByte(rel, '/')+1:] }
+
 // walkOptions shapes one walk.
 type walkOptions struct {
 	filter *Filter
