@@ -53,7 +53,7 @@ type Host interface {
 	// CreateTemp opens TempPath(path) for writing, empty (a leftover of a
 	// killed writer is truncated); Rename then makes it path. Only one
 	// writer per path may run at a time. Unlike WriteFile nothing is synced:
-	// callers that replace many files call Sync once before their renames.
+	// callers that replace many files call Sync once when done.
 	CreateTemp(ctx context.Context, path string) (File, error)
 	// Sync makes every write to the file system holding path durable.
 	Sync(ctx context.Context, path string) error

@@ -9,12 +9,11 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 )
 
-// planReuse is how long a plan of a set stays good for the next call in
-// this process: one `drover apply` then walks a set once, its refresh
-// making the plan that its plan describes and its apply applies. An apply
-// approved later than this walks again. A reused plan is a walk made that
-// much earlier: each file is still read as it is when copied, and the
-// source folder is checked again before anything is deleted.
+// planReuse is how long the walk of a refresh stays good for the plan that
+// follows it in this process: one `drover plan` then walks a set once, the
+// refresh counting what is pending and the plan describing it. Apply always
+// walks again: resources applied before it in the same run may have
+// changed the source (a registry capture written into the set).
 const planReuse = 30 * time.Second
 
 // walked is an open mirror of a set and its last plan.
@@ -72,10 +71,13 @@ func (pc *planCache) take(key string) *walked {
 	return w
 }
 
-// walk returns a fresh walk of the set: the one kept, or a new one.
-func walk(ctx context.Context, c setConfig) (*walked, error) {
-	if w := plans.take(cacheKey(c)); w != nil {
-		return w, nil
+// walk returns a walk of the set: with reuse, the one kept if fresh, else a
+// new one.
+func walk(ctx context.Context, c setConfig, reuse bool) (*walked, error) {
+	if reuse {
+		if w := plans.take(cacheKey(c)); w != nil {
+			return w, nil
+		}
 	}
 	m, closeAll, err := c.open(ctx)
 	if err != nil {

@@ -132,11 +132,11 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		p.Planned = sdk.SetAttrs(p.Planned, keep)
 		return nil
 	}
-	w, err := walk(ctx, c)
+	w, err := walk(ctx, c, true)
 	if err != nil {
 		return mirrorDiags("Cannot plan the replication set", err)
 	}
-	defer plans.put(cacheKey(c), w)
+	defer w.close()
 	m, pl := w.m, w.plan
 	diags = append(diags, problemDiags(pl.Problems, m)...)
 	// Apply mirrors whatever differs by then: what it leaves pending is
@@ -175,7 +175,7 @@ func readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnos
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	w, err := walk(ctx, c)
+	w, err := walk(ctx, c, false)
 	if err != nil {
 		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
 	}
@@ -205,7 +205,7 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	w, err := walk(ctx, c)
+	w, err := walk(ctx, c, false)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
 	}

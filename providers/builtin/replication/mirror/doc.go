@@ -8,9 +8,9 @@
 // the reasons, delete) with counts, bytes and the time of the oldest change
 // not yet mirrored. PlanPaths does the same for a few subtrees, which is
 // what continuous replication sends after the source reported changes.
-// Apply copies in parallel, writes each file to a temp file renamed over
-// the old one (one sync of the target per batch of renames, not one per
-// file), keeps holes of sparse files, preserves modes, owners, times,
+// Apply copies in parallel, folder by folder, writes each file to a temp
+// file renamed over the old one (one sync of the target at the end, not
+// one per file), keeps holes of sparse files, preserves modes, owners, times,
 // symlinks and hard links as asked, caps the bandwidth, deletes orphans
 // last and sets folders' metadata at the very end.
 //
