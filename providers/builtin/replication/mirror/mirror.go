@@ -39,9 +39,6 @@ type Options struct {
 	Bandwidth int64
 	// Parallel is how many files are copied (and folders walked) at once.
 	Parallel int
-	// BlockThreshold: a file at least this large whose target copy exists
-	// is updated by its changed blocks; 0 never.
-	BlockThreshold int64
 }
 
 // Errors that stop a mirror before it changes anything.
