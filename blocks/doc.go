@@ -1,0 +1,28 @@
+// Package blocks keeps a large target (a drive image, a block device, a big
+// file of a replication set) a block-identical copy of a source by writing
+// only the blocks that changed, and never leaves the target half-written.
+//
+// It owns:
+//   - per-block hashing (xxh3-128; Sum);
+//   - the manifest: the per-block sums of what the target holds, its
+//     generation and the identity of the target it was taken from, kept
+//     beside the target and replaced atomically. A manifest whose identity
+//     does not match the target (another disk, a file rewritten by someone
+//     else) is never trusted: the next copy is a full one;
+//   - the copy: the source is read once, in large sequential chunks, while
+//     each block's sum is compared with the manifest; changed blocks are
+//     written, zero blocks become holes in files (never in devices);
+//   - the undo journal: before a block of a complete generation is
+//     overwritten, its old content is appended to a journal and the journal
+//     is synced; a copy interrupted at any point (SIGKILL, power loss, full
+//     disk) is rolled back by Recover to the last complete generation, or
+//     finished if its manifest was already written;
+//   - verify: a second read of the written (or all) blocks from the medium,
+//     compared with the sums.
+//
+// It does not decide what to copy (partition selection comes in as
+// extents), how to get a point-in-time view of a live source (callers pass
+// a Freeze hook or ask for repeated passes), or whether a target may be
+// written at all (mounted, in use): callers check that first. Everything it
+// does on a machine goes through host.Host.
+package blocks

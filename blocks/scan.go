@@ -1,0 +1,94 @@
+package blocks
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Changes is what a copy of the source would write now.
+type Changes struct {
+	// Status is the target's status before the copy.
+	Status Status
+	// Full: there is no trusted manifest; every selected block would be
+	// written. Reason says why.
+	Full   bool
+	Reason string
+	// Rehash: the manifest has another block size; the copy hashes the
+	// target first and the counts below are not known.
+	Rehash bool
+	Blocks int64
+	Bytes  int64
+	// Read is false when the source was not read (a full copy needs no
+	// comparison).
+	Read bool
+}
+
+// Scan reads the source once and counts the blocks that differ from what
+// the target's manifest says it holds, without writing anything.
+func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Changes, error) {
+	c, err := newScanner(opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.Inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch := &Changes{Status: st}
+	m := st.Manifest
+	switch {
+	case m == nil:
+		ch.Full, ch.Reason = true, "the target holds no earlier copy"
+	case !st.Trusted:
+		ch.Full, ch.Reason = true, st.Why
+	case m.State == Tainted:
+		ch.Full, ch.Reason = true, "the last copy failed its verify"
+	case m.BlockSize != c.bs:
+		ch.Rehash = true
+		ch.Reason = fmt.Sprintf("the block size changes from %d to %d bytes", m.BlockSize, c.bs)
+		return ch, nil
+	}
+	if ch.Full {
+		for _, e := range c.extents {
+			ch.Bytes += e.Len
+		}
+		for _, r := range c.ranges {
+			ch.Blocks += r.end - r.first
+		}
+		return ch, nil
+	}
+	sums := rebase(m, opts.Size, c.extents)
+	ch.Read = true
+	err = c.read(ctx, src, c.ranges, "scan", 1, func(i int64, b []byte, pieces []Extent) error {
+		if HashBlock(b) != sums[i] {
+			ch.Blocks++
+			for _, p := range pieces {
+				ch.Bytes += p.Len
+			}
+		}
+		return nil
+	}, nil)
+	return ch, err
+}
+
+// newScanner is a copier that only reads.
+func newScanner(opts Options) (*copier, error) {
+	c := &copier{opts: opts, bs: opts.BlockSize, res: &Result{}}
+	if c.bs == 0 {
+		c.bs = DefaultBlockSize
+	}
+	if c.bs < 512 || c.bs > 64<<20 || c.bs%512 != 0 {
+		return nil, fmt.Errorf("block size %d is not a multiple of 512 between 512 bytes and 64 MiB", c.bs)
+	}
+	c.extents = whole(opts.Size)
+	if opts.Extents != nil {
+		ext, err := Normalize(opts.Extents, opts.Size)
+		if err != nil {
+			return nil, err
+		}
+		c.extents = ext
+	}
+	c.ranges = blockRanges(c.extents, c.bs)
+	return c, nil
+}

@@ -1,0 +1,61 @@
+package blocks
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"sync"
+
+	"github.com/zeebo/xxh3"
+)
+
+// Sum is the xxh3-128 hash of one block. The zero Sum stands for a block
+// whose content is not known; HashBlock never returns it.
+type Sum [16]byte
+
+// HashBlock returns the sum of one block.
+func HashBlock(b []byte) Sum {
+	h := xxh3.Hash128(b)
+	var s Sum
+	binary.BigEndian.PutUint64(s[:8], h.Hi)
+	binary.BigEndian.PutUint64(s[8:], h.Lo)
+	if s == (Sum{}) {
+		s[15] = 1
+	}
+	return s
+}
+
+// Known reports whether s is the sum of a known content.
+func (s Sum) Known() bool { return s != Sum{} }
+
+func (s Sum) String() string { return hex.EncodeToString(s[:]) }
+
+var (
+	zeroMu   sync.Mutex
+	zeroSums = map[int]Sum{}
+	zeros    = make([]byte, 1<<20)
+)
+
+// zeroSum is the sum of n zero bytes.
+func zeroSum(n int) Sum {
+	zeroMu.Lock()
+	defer zeroMu.Unlock()
+	if s, ok := zeroSums[n]; ok {
+		return s
+	}
+	s := HashBlock(make([]byte, n))
+	zeroSums[n] = s
+	return s
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeros))
+		if !bytes.Equal(b[:n], zeros[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}

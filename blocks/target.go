@@ -1,0 +1,156 @@
+package blocks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/drover-dr/drover/host"
+)
+
+// Target is a file or block device kept a copy of a source, with the
+// places of its manifest and undo journal (on a file system of the same
+// host; beside the target for a file).
+type Target struct {
+	Host     host.Host
+	Path     string
+	Manifest string
+	Journal  string
+	// Device is the stable name of a device target (see Identity.Device);
+	// empty for a file.
+	Device string
+}
+
+// Beside returns the target at path with its manifest and journal beside
+// it: PATH.blocks and PATH.journal.
+func Beside(h host.Host, path string) Target {
+	return Target{Host: h, Path: path, Manifest: path + ".blocks", Journal: path + ".journal"}
+}
+
+// LoadManifest reads the target's manifest; nil when there is none.
+func (t Target) LoadManifest(ctx context.Context) (*Manifest, error) {
+	b, err := t.Host.ReadFile(ctx, t.Manifest)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := UnmarshalManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", t.Manifest, err)
+	}
+	return m, nil
+}
+
+// SaveManifest replaces the target's manifest atomically.
+func (t Target) SaveManifest(ctx context.Context, m *Manifest) error {
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	return t.Host.WriteFile(ctx, t.Manifest, bytes.NewReader(b), 0o600)
+}
+
+// RemoveManifest forgets what the target holds (the target is untouched).
+func (t Target) RemoveManifest(ctx context.Context) error {
+	if err := t.Host.Remove(ctx, t.Journal); err != nil {
+		return err
+	}
+	return t.Host.Remove(ctx, t.Manifest)
+}
+
+// identity reads the identity of the open target f.
+func (t Target) identity(f host.File) (Identity, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return Identity{}, err
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return Identity{}, err
+	}
+	id := FileIdentity(fi, size)
+	if t.Device != "" {
+		id.Device = t.Device
+	}
+	return id, nil
+}
+
+// Status is what a target holds, as far as its manifest and journal tell.
+type Status struct {
+	// Manifest is nil when the target holds no copy known to Drover.
+	Manifest *Manifest
+	// Trusted says the manifest belongs to this target as it is now.
+	Trusted bool
+	// Why explains an untrusted manifest.
+	Why string
+	// Interrupted says a copy was interrupted: the journal is still there
+	// and Recover must run before the target is used.
+	Interrupted bool
+}
+
+// Usable says whether the target holds a complete, verified generation
+// that may be restored from or booted; otherwise it says why not and what
+// to do.
+func (s Status) Usable() error {
+	switch {
+	case s.Interrupted:
+		return errors.New("the last copy to it was interrupted; apply again to roll it back to the last complete copy and finish the copy")
+	case s.Manifest == nil:
+		return errors.New("it holds no complete copy yet; apply to make one")
+	case !s.Trusted:
+		return fmt.Errorf("%s; apply again to make a full copy", s.Why)
+	case s.Manifest.State == Partial:
+		return errors.New("its first copy is not finished; apply again to finish it")
+	case s.Manifest.State == Tainted:
+		return fmt.Errorf("verify found it differs from the copied data (%s); make a full copy with `drover apply --replace ADDR`", s.Manifest.Note)
+	}
+	return nil
+}
+
+// Inspect reads the target's status without changing anything.
+func (t Target) Inspect(ctx context.Context) (Status, error) {
+	var st Status
+	if _, err := t.Host.Lstat(ctx, t.Journal); err == nil {
+		st.Interrupted = true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return st, err
+	}
+	m, err := t.LoadManifest(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Manifest = m
+	if m == nil {
+		return st, nil
+	}
+	f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDONLY, 0)
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	id, err := t.identity(f)
+	if err != nil {
+		return st, err
+	}
+	// An interrupted copy changed the file; Recover restamps it.
+	st.Why = m.Identity.mismatch(id, m.State != Partial && !st.Interrupted)
+	st.Trusted = st.Why == ""
+	return st, nil
+}
+
+// syncDir makes a file's creation or removal in dir durable.
+func syncDir(ctx context.Context, h host.Host, dir string) error {
+	d, err := h.OpenFile(ctx, filepath.Clean(dir), os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
