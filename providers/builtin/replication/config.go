@@ -197,8 +197,12 @@ func (c setConfig) open(ctx context.Context) (*mirror.Mirror, func(), error) {
 
 func (c setConfig) options() mirror.Options {
 	return mirror.Options{Include: c.include, Exclude: c.exclude, DeleteOrphans: c.deleteOrphans, Checksum: c.checksum,
-		Preserve: c.preserve, Bandwidth: c.bandwidth}
+		Preserve: c.preserve, Bandwidth: c.bandwidth, BlockThreshold: blockThreshold}
 }
+
+// blockThreshold: files from this size on, whose replica has their size,
+// are updated in place by changed blocks.
+const blockThreshold = 64 << 20
 
 // parseBandwidth reads a rate such as "10MiB/s", "512 KB/s", "100Mbit/s"
 // or "1G" (bytes per second when no unit of time is given).

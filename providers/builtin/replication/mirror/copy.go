@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"strings"
 	"sync"
 
+	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
 )
 
@@ -123,11 +126,23 @@ func (r *pairRun) entry(f folder, c *Change) {
 	case c.Kind == KindSymlink && (c.Op == OpAdd || c.Reason&(ReasonLink|ReasonType) != 0):
 		r.symlink(f, c)
 	case c.Kind == KindFile && c.Content:
-		err := r.copyFile(f, c)
-		if err == nil {
-			err = f.dst.Rename(r.ctx, host.TempPath(path), path)
-			if err != nil {
-				f.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(path))
+		var err error
+		if r.byBlocks(c) {
+			err = r.updateBlocks(f, c)
+		} else {
+			err = r.copyFile(f, c)
+			if err == nil {
+				err = f.dst.Rename(r.ctx, host.TempPath(path), path)
+				if err != nil {
+					f.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(path))
+				}
+			}
+			if err == nil && r.m.opts.BlockThreshold > 0 && c.Dst != nil && c.Dst.Size >= r.m.opts.BlockThreshold {
+				// The records of the replaced file would describe (and
+				// roll back) another file.
+				for _, side := range sidecars(path) {
+					f.dst.Remove(r.ctx, side)
+				}
 			}
 		}
 		switch {
@@ -295,4 +310,78 @@ func (r *pairRun) copySparse(in io.Reader, out host.File) error {
 		}
 	}
 	return out.Truncate(off)
+}
+
+// byBlocks says whether a file is updated in place by changed blocks. A
+// difference found by reading both sides is not: the target then differs
+// from what its manifest says, and only a whole copy repairs it.
+func (r *pairRun) byBlocks(c *Change) bool {
+	t := r.m.opts.BlockThreshold
+	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind == KindFile && c.Dst.Size == c.Src.Size &&
+		c.Reason&ReasonContent == 0 && len(pathBase(c.Path))+1+len(journalSuffix) <= 255
+}
+
+// sidecars are the block manifest and undo journal of the file at path.
+func sidecars(path string) [2]string {
+	dir, name := path[:strings.LastIndexByte(path, '/')+1], pathBase(path)
+	return [2]string{dir + "." + name + manifestSuffix, dir + "." + name + journalSuffix}
+}
+
+// updateBlocks writes, in place, the blocks of a large file that differ
+// from what its manifest says the target holds (every block the first
+// time), through the shared block engine: an update interrupted at any
+// point is rolled back by the next one. A source that keeps changing
+// while it is read is left for the next run.
+func (r *pairRun) updateBlocks(f folder, c *Change) error {
+	path := "/" + pathBase(c.Path)
+	side := sidecars(path)
+	t := blocks.Target{Host: f.dst, Path: path, Manifest: side[0], Journal: side[1]}
+	for range attempts {
+		fi, err := f.src.Lstat(r.ctx, path)
+		if err != nil {
+			return err
+		}
+		before := entryOf(fi)
+		if before.Kind != KindFile || before.Size != c.Dst.Size {
+			return fmt.Errorf("its size changed: %w", errChanged)
+		}
+		in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
+		in.Close()
+		if err != nil {
+			return err
+		}
+		r.bytes.Add(before.Size)
+		fi, err = f.src.Lstat(r.ctx, path)
+		if err != nil {
+			return err
+		}
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime {
+			continue
+		}
+		if err := r.setMetadata(f.dst, path, before, c.Dst); err != nil {
+			return err
+		}
+		return restamp(r.ctx, t)
+	}
+	return errChanged
+}
+
+// restamp records in the manifest the file's identity after its metadata
+// was set: the manifest stays trusted although the mirror, not the block
+// copy, wrote the modification time last.
+func restamp(ctx context.Context, t blocks.Target) error {
+	m, err := t.LoadManifest(ctx)
+	if err != nil || m == nil {
+		return err
+	}
+	fi, err := t.Host.Lstat(ctx, t.Path)
+	if err != nil {
+		return err
+	}
+	m.Identity = blocks.FileIdentity(fi, fi.Size())
+	return t.SaveManifest(ctx, m)
 }

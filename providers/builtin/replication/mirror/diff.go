@@ -340,6 +340,12 @@ func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 		if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
 			continue
 		}
+		if d.Kind == KindSidecar {
+			if f := src.Entries[sidecarOf(rel)]; f == nil || f.Kind != KindFile {
+				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+			}
+			continue
+		}
 		if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
 			out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
 		}

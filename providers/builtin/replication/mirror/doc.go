@@ -10,7 +10,9 @@
 // what continuous replication sends after the source reported changes.
 // Apply copies in parallel, folder by folder, writes each file to a temp
 // file renamed over the old one (one sync of the target at the end, not
-// one per file), keeps holes of sparse files, preserves modes, owners, times,
+// one per file) — or, for a large file whose size stays, writes its
+// changed blocks in place through package blocks (manifest and undo
+// journal beside it) —, keeps holes of sparse files, preserves modes, owners, times,
 // symlinks and hard links as asked, caps the bandwidth, deletes orphans
 // last and sets folders' metadata at the very end.
 //

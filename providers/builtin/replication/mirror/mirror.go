@@ -39,6 +39,10 @@ type Options struct {
 	Bandwidth int64
 	// Parallel is how many files are copied (and folders walked) at once.
 	Parallel int
+	// BlockThreshold: a file at least this large whose target copy has the
+	// same size is updated in place by its changed blocks (package blocks,
+	// with its manifest and undo journal beside it); 0 never.
+	BlockThreshold int64
 }
 
 // Errors that stop a mirror before it changes anything.

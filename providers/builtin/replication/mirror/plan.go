@@ -142,7 +142,7 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, d
 	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.Entries) == 1 && len(src.Unreadable) == 0 {
 		held := 0
 		for rel, e := range dst.Entries {
-			if rel != "" && e.Kind != KindTemp {
+			if rel != "" && e.Kind != KindTemp && e.Kind != KindSidecar {
 				held++
 			}
 		}

@@ -24,6 +24,9 @@ const (
 	// KindTemp is the temp file of a killed writer on the target: always
 	// removed.
 	KindTemp
+	// KindSidecar is the block manifest or undo journal of a large target
+	// file: kept while that file is mirrored, removed with it.
+	KindSidecar
 )
 
 func (k Kind) String() string {
@@ -36,6 +39,8 @@ func (k Kind) String() string {
 		return "symlink"
 	case KindTemp:
 		return "temp file"
+	case KindSidecar:
+		return "block record"
 	}
 	return "special file"
 }
@@ -136,6 +141,35 @@ func hostPath(rel string) string { return "/" + rel }
 
 func pathBase(rel string) string { return rel[strings.LastIndexByte(rel, '/')+1:] }
 
+// Suffixes of the block records kept beside a large target file.
+const (
+	manifestSuffix = ".drover-blocks"
+	journalSuffix  = ".drover-journal"
+)
+
+// ownKind tells the entries Drover itself keeps in a target folder (temp
+// files, block records) by their names; 0 for anything else. They are
+// never copied from a source.
+func ownKind(name string) Kind {
+	switch {
+	case host.IsTempName(name):
+		return KindTemp
+	case len(name) > 1 && name[0] == '.' && (strings.HasSuffix(name, manifestSuffix) || strings.HasSuffix(name, journalSuffix)):
+		return KindSidecar
+	}
+	return 0
+}
+
+// sidecarOf is the file a block record belongs to, in the same folder.
+func sidecarOf(rel string) string {
+	dir, name := parent(rel), pathBase(rel)
+	name = strings.TrimSuffix(strings.TrimSuffix(name[1:], manifestSuffix), journalSuffix)
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
 // walkOptions shapes one walk.
 type walkOptions struct {
 	filter *Filter
@@ -204,12 +238,12 @@ func (w *walker) start(s string) error {
 		return err
 	}
 	if s != "" {
-		temp := host.IsTempName(path.Base(s))
+		own := ownKind(path.Base(s))
 		switch {
-		case temp && !w.o.temps:
+		case own != 0 && !w.o.temps:
 			return nil
-		case temp:
-			e.Kind = KindTemp
+		case own != 0:
+			e.Kind = own
 		case w.o.filter.Excluded(s, e.Kind == KindDir):
 			return nil
 		}
@@ -290,12 +324,12 @@ func (w *walker) dir(rel string) {
 		if rel != "" {
 			child = rel + "/" + name
 		}
-		temp := host.IsTempName(name)
-		if temp && !w.o.temps {
+		own := ownKind(name)
+		if own != 0 && !w.o.temps {
 			continue
 		}
 		isDir := d.IsDir()
-		if !temp && w.o.filter.Excluded(child, isDir) {
+		if own == 0 && w.o.filter.Excluded(child, isDir) {
 			continue
 		}
 		fi, err := d.Info()
@@ -305,8 +339,8 @@ func (w *walker) dir(rel string) {
 		}
 		e := entryOf(fi)
 		switch {
-		case temp:
-			e.Kind = KindTemp
+		case own != 0:
+			e.Kind = own
 		case e.Kind == KindSymlink:
 			link, err := w.h.Readlink(w.ctx, hostPath(child))
 			if err != nil {
@@ -351,7 +385,7 @@ func (t *Tree) keepIncluded(f *Filter) {
 		return false
 	}
 	for rel, e := range t.Entries {
-		if e.Kind == KindTemp || included(rel) {
+		if e.Kind == KindTemp || e.Kind == KindSidecar || included(rel) {
 			for p := rel; !keep[p]; p = parent(p) {
 				keep[p] = true
 			}
