@@ -6,7 +6,9 @@
 # the same trees, in one run:
 #   1. the first full mirror into an empty target;
 #   2. the incremental mirror after 1% of the files (and 1 MiB of a large
-#      file) changed;
+#      file) changed, twice: the first also records the block manifests of
+#      the large files (their first in-place update writes every block), the
+#      second is the steady state;
 #   3. `drover replicate` under a writer making RATE (100) changes a second
 #      for SECONDS (20), reporting the 99th percentile of the lag.
 # Prints times and ratios (drover / rsync; targets: first <= 1, incremental
@@ -76,12 +78,14 @@ printf '%-12s %10s %10s %7s %s\n' case drover_s rsync_s ratio target
 d=$(secs apply); r=$(secs mirror_rsync)
 printf '%-12s %10.2f %10.2f %7s %s\n' first "$d" "$r" "$(ratio "$d" "$r")" "<= 1"
 
-changed=$("$out/tree" change "$src" 1)
-sync
-d=$(secs apply); r=$(secs mirror_rsync)
-printf '%-12s %10.2f %10.2f %7s %s\n' incremental "$d" "$r" "$(ratio "$d" "$r")" "<= 0.5 ($changed files changed)"
+for round in incremental incremental2; do
+  changed=$("$out/tree" change "$src" 1)
+  sync
+  d=$(secs apply); r=$(secs mirror_rsync)
+  printf '%-12s %10.2f %10.2f %7s %s\n' "$round" "$d" "$r" "$(ratio "$d" "$r")" "<= 0.5 ($changed files changed)"
+done
 
-if ! diff -r "$src" "$work/sim/fs2/replica/srv/set" >/dev/null; then
+if ! diff -r -x '.*.drover-blocks' "$src" "$work/sim/fs2/replica/srv/set" >/dev/null; then
   echo "the drover replica differs from the source" >&2
   exit 1
 fi
