@@ -54,6 +54,9 @@ type Status struct {
 	// Pending counts the paths waiting to be sent.
 	Pending int
 	Rounds  int
+	// Rescans counts the rounds that compared everything after the first
+	// (after an event overflow, or at the rescan interval).
+	Rescans int
 	// Entries and Bytes are what was sent so far.
 	Entries int64
 	Bytes   int64
@@ -65,6 +68,7 @@ type Status struct {
 // Stats sums up a run.
 type Stats struct {
 	Rounds  int
+	Rescans int
 	Entries int64
 	Bytes   int64
 	// The lag of every change seen while running, from its event to the
@@ -312,6 +316,9 @@ func (r *runner) round(ctx context.Context) error {
 			}
 		}
 	}
+	if full && r.status.Rounds > 0 {
+		r.status.Rescans++
+	}
 	r.status.Rounds++
 	r.status.Entries += int64(rep.Done.Add + rep.Done.Update + rep.Done.Delete)
 	r.status.Bytes += rep.Done.Bytes
@@ -380,7 +387,7 @@ func (r *runner) reporter() (stop func()) {
 func (r *runner) stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{Rounds: r.status.Rounds, Entries: r.status.Entries, Bytes: r.status.Bytes, Changes: len(r.lags)}
+	s := Stats{Rounds: r.status.Rounds, Rescans: r.status.Rescans, Entries: r.status.Entries, Bytes: r.status.Bytes, Changes: len(r.lags)}
 	if len(r.lags) > 0 {
 		lags := slices.Clone(r.lags)
 		slices.Sort(lags)

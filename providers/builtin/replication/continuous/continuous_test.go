@@ -1,6 +1,7 @@
 package continuous
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -144,11 +145,17 @@ func settle(t *testing.T, log *statusLog, rounds int) {
 func tree(t *testing.T, root string) map[string]string {
 	out := map[string]string{}
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a temp file renamed meanwhile
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		rel, _ := filepath.Rel(root, p)
-		fi, _ := d.Info()
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
 		desc := fi.Mode().String()
 		if fi.Mode().IsRegular() {
 			b, _ := os.ReadFile(p)
@@ -258,4 +265,63 @@ func TestStopMidCopy(t *testing.T) {
 			t.Errorf("%s is half-written: %d bytes", d.Name(), len(b))
 		}
 	}
+}
+
+// TestOverflowRescans loses events on purpose: while a slow round runs
+// (a bandwidth-limited copy), more files are made than the kernel queues
+// events for. The overflow makes the next round compare everything, and
+// every file arrives.
+func TestOverflowRescans(t *testing.T) {
+	max, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
+	if err != nil {
+		t.Skip("no inotify queue limit to exceed:", err)
+	}
+	var queued int
+	fmt.Sscan(string(max), &queued)
+	e := newEnv(t)
+	m, err := mirror.New(t.Context(), []mirror.Pair{{Source: mirror.Endpoint{Host: e.fs1, Path: "/srv/set"},
+		Target: mirror.Endpoint{Host: e.fs2, Path: "/replica/srv/set"}}},
+		mirror.Options{DeleteOrphans: true, Preserve: mirror.PreserveAll, Bandwidth: 512 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	e.m = m
+	log := &statusLog{}
+	stop := e.start(t, log)
+	settle(t, log, 0)
+	os.WriteFile(filepath.Join(e.src, "slow"), bytes.Repeat([]byte{1}, 6<<20), 0o644)
+	// Wait for the round sending it, then flood.
+	deadline := time.Now().Add(10 * time.Second)
+	for s, _ := log.get(); s.Pending == 0 && s.Lag == 0 && time.Now().Before(deadline); s, _ = log.get() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	dir := filepath.Join(e.src, "flood")
+	os.MkdirAll(dir, 0o755)
+	for i := range queued + 8192 {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	// The flood's events are partly still on their way: wait for the
+	// trees themselves.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if len(tree(t, e.dst)) == len(tree(t, e.src)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flood never arrived whole")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stats, err := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Rescans == 0 {
+		t.Errorf("no rescan after the flood: %+v", stats)
+	}
+	identical(t, e.src, e.dst)
 }
