@@ -25,7 +25,7 @@ const (
 const exitCodesHelp = `Exit codes:
   0    success (with plan --detailed-exitcode: no changes)
   1    error
-  2    plan --detailed-exitcode: the plan has changes
+  2    plan --detailed-exitcode: the plan has changes; verify: the replica differs
   3    the state is locked by another process
   130  interrupted`
 
@@ -136,6 +136,8 @@ provider plugins.
 		newStateCommand(g),
 		newImportCommand(g),
 		newDriveCommand(g),
+		newReplicateCommand(g),
+		newVerifyCommand(g),
 		newOutputCommand(g),
 		newProvidersCommand(g),
 		newVersionCommand(g),
