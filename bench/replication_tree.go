@@ -51,7 +51,9 @@ func fail(format string, args ...any) {
 	os.Exit(1)
 }
 
-func small(i int) string { return filepath.Join(fmt.Sprintf("d%03d", i/100/100), fmt.Sprintf("s%02d", i/100%100), fmt.Sprintf("f%05d", i)) }
+func small(i int) string {
+	return filepath.Join(fmt.Sprintf("d%03d", i/100/100), fmt.Sprintf("s%02d", i/100%100), fmt.Sprintf("f%05d", i))
+}
 
 func content(rng *rand.Rand) []byte {
 	b := make([]byte, 512+rng.IntN(8*1024-512))

@@ -202,6 +202,7 @@ func TestFollowsWriterProcess(t *testing.T) {
 	// The watch sees events in the order they happened: once a marker
 	// written after the writer's last change is on the target, every
 	// change before it has been seen, and settling finishes them.
+	s, _ := log.get()
 	if err := os.WriteFile(filepath.Join(e.src, "zz-marker"), []byte("end"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,6 @@ func TestFollowsWriterProcess(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s, _ := log.get()
 	settle(t, log, s.Rounds)
 	stats, err := stop()
 	if err != nil {
