@@ -46,10 +46,15 @@ func main() {
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
+// Plugin processes inherit the variable: each writes FILE.plugin-NAME
+// beside the command's own FILE.
 func profile() func() {
 	path := os.Getenv("DROVER_CPUPROFILE")
 	if path == "" {
 		return func() {}
+	}
+	if len(os.Args) == 3 && os.Args[1] == "internal-plugin" {
+		path += ".plugin-" + os.Args[2]
 	}
 	f, err := os.Create(path)
 	if err != nil {
