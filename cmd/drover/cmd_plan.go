@@ -161,37 +161,87 @@ type session struct {
 
 // open loads the configuration, takes the state lock for operation and
 // reads the state; the providers the configuration uses start meanwhile.
-// close releases it all.
+// When no configuration file can name a backend, the state's place is
+// known before the configuration is parsed, and it is locked and read
+// while the parsing runs. close releases it all.
 func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
 	s := &session{v: g.newView(), close: func() {}}
+	var early chan lockedState
+	earlyCtx, cancelEarly := context.WithCancel(ctx)
+	defer cancelEarly()
+	if !mayNameBackend() {
+		early = make(chan lockedState, 1)
+		go func() { early <- o.lockAndRead(earlyCtx, s.v, nil, operation) }()
+	}
+	// abandon stops waiting for a lock held elsewhere and releases it if taken.
+	abandon := func() {
+		if early != nil {
+			cancelEarly()
+			(<-early).release()
+		}
+	}
 	var err error
 	if s.cfg, err = loadConfig(s.v); err != nil {
+		abandon()
 		return nil, err
 	}
 	reg, err := registry(s.cfg)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		s.popts, err = o.plannerOptions(s.v, s.cfg, reg)
+		if err != nil {
+			reg.Close()
+		}
 	}
-	if s.popts, err = o.plannerOptions(s.v, s.cfg, reg); err != nil {
-		reg.Close()
+	if err != nil {
+		abandon()
 		return nil, err
 	}
 	reg.Prestart(ctx, usedProviders(s.cfg, reg)...)
-	if s.backend, err = backend(s.v, s.cfg); err != nil {
+	var ls lockedState
+	if early != nil {
+		ls = <-early
+	} else {
+		ls = o.lockAndRead(ctx, s.v, s.cfg, operation)
+	}
+	if ls.err != nil {
 		reg.Close()
-		return nil, err
+		return nil, ls.err
 	}
-	unlock, err := o.take(ctx, s.backend, operation)
-	if err != nil {
-		reg.Close()
-		return nil, err
-	}
-	s.close = func() { unlock(); reg.Close() }
-	if s.prior, err = readState(ctx, s.backend); err != nil {
-		s.close()
-		return nil, err
-	}
+	s.backend, s.prior = ls.backend, ls.prior
+	s.close = func() { ls.release(); reg.Close() }
 	return s, nil
+}
+
+// lockedState is the state read under its lock, or why it could not be.
+type lockedState struct {
+	backend state.Backend
+	prior   *state.State
+	unlock  func() error
+	err     error
+}
+
+// release gives the lock back, if it was taken.
+func (l lockedState) release() {
+	if l.unlock != nil {
+		l.unlock()
+	}
+}
+
+// lockAndRead opens the backend cfg names (the default one for nil),
+// takes the lock for operation and reads the state.
+func (o *planOptions) lockAndRead(ctx context.Context, v *view, cfg *lang.Config, operation string) lockedState {
+	var ls lockedState
+	if ls.backend, ls.err = backend(v, cfg); ls.err != nil {
+		return ls
+	}
+	if ls.unlock, ls.err = o.take(ctx, ls.backend, operation); ls.err != nil {
+		return ls
+	}
+	if ls.prior, ls.err = readState(ctx, ls.backend); ls.err != nil {
+		ls.release()
+		ls.unlock = nil
+	}
+	return ls
 }
 
 func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {

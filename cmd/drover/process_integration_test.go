@@ -183,6 +183,24 @@ func TestLockContention(t *testing.T) {
 			t.Errorf("message does not name %q:\n%s", want, out)
 		}
 	}
+	// A broken configuration is reported at once, not after waiting for
+	// the lock (which is taken while the configuration is parsed).
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "main.dr.hcl"), []byte(`resource "value" "a" { input = }`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bb := local.New(filepath.Join(broken, local.DefaultPath))
+	bid, err := bb.Lock(context.Background(), state.NewLockInfo("test holder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err = droverCmd(bin, broken, "plan", "--lock-timeout=60s").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Invalid expression") || time.Since(start) > 30*time.Second {
+		t.Errorf("plan of a broken configuration against a held lock: %v after %s\n%s", err, time.Since(start), out)
+	}
+	bb.Unlock(bid)
+
 	waiting := droverCmd(bin, dir, "apply", "--auto-approve", "--lock-timeout=30s")
 	var wout bytes.Buffer
 	waiting.Stdout, waiting.Stderr = &wout, &wout

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -136,6 +137,25 @@ func registry(cfg *lang.Config) (*providers.Registry, error) {
 		entries = append(entries, providers.Entry{Name: name, Factory: plugin.Factory(name, func() *exec.Cmd { return exec.Command(path) }, log)})
 	}
 	return providers.NewRegistry(entries...), nil
+}
+
+// mayNameBackend reports whether a configuration file of the working
+// folder may hold a backend block: when none even holds the word, the
+// state lives in the default place.
+func mayNameBackend() bool {
+	for _, pattern := range []string{"*.dr.hcl", "*.dr.json"} {
+		names, err := filepath.Glob(pattern)
+		if err != nil {
+			return true
+		}
+		for _, name := range names {
+			b, err := os.ReadFile(name)
+			if err != nil || bytes.Contains(b, []byte("backend")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // localBackendConfig is the body of `backend "local" { ... }`.
