@@ -31,3 +31,11 @@ func (f localFile) DropCache(off, n int64) error {
 	}
 	return nil
 }
+
+func (f localFile) WriteBack(off, n int64) error {
+	err := unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+	if err != nil && !errors.Is(err, unix.ESPIPE) {
+		return &fs.PathError{Op: "sync_file_range", Path: f.Name(), Err: err}
+	}
+	return nil
+}

@@ -31,6 +31,9 @@ func TestOpenFileRandomAccess(t *testing.T) {
 	if _, err := f.WriteAt(block, 128<<10); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.WriteBack(128<<10, int64(len(block))); err != nil {
+		t.Errorf("WriteBack: %v", err)
+	}
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
