@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/zeebo/xxh3"
 )
 
 func FuzzUnmarshalManifest(f *testing.F) {
@@ -43,10 +45,14 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := UnmarshalManifest(b)
-	if err != nil || got.Digest() != m.Digest() || got.State != Partial || got.CopiedAt != m.CopiedAt {
+	if err != nil || got.Digest() != m.Digest() || got.State != Partial || got.CopiedAt != m.CopiedAt || got.slot != 0 {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
+	head, _ := encodeSlot(m, 1)
 	for i := range b {
+		if i >= len(head) && i < sumsOffset {
+			continue // the rest of the slots is free space
+		}
 		bad := bytes.Clone(b)
 		bad[i] ^= 1
 		if _, err := UnmarshalManifest(bad); err == nil {
@@ -55,17 +61,72 @@ func TestManifestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestManifestSlots: the intact header with the higher sequence number is
+// the manifest; a torn one leaves the other in charge.
+func TestManifestSlots(t *testing.T) {
+	m := &Manifest{Generation: 1, State: Complete, BlockSize: 512, Size: 1024,
+		CopiedAt: time.Unix(1, 0).UTC(), Sums: []Sum{HashBlock([]byte{1}), HashBlock([]byte{2})}}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *m
+	next.Generation = 2
+	head, err := encodeSlot(&next, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[slotSize:], head)
+	got, err := UnmarshalManifest(b)
+	if err != nil || got.Generation != 2 || got.slot != 1 || got.seq != 2 {
+		t.Fatalf("newer header in slot 1: %+v, %v", got, err)
+	}
+	b[slotSize+len(head)-1] ^= 1
+	got, err = UnmarshalManifest(b)
+	if err != nil || got.Generation != 1 || got.slot != 0 {
+		t.Fatalf("torn header in slot 1: %+v, %v", got, err)
+	}
+	b[sumsOffset] ^= 1
+	if _, err := UnmarshalManifest(b); err == nil {
+		t.Fatal("sums that match no header decode")
+	}
+	if h, err := unmarshalHeader(b[:sumsOffset]); err != nil || h.Generation != 1 {
+		t.Fatalf("the header alone: %+v, %v", h, err)
+	}
+}
+
+// TestManifestFormat1 reads a manifest of the first format, which the
+// next save replaces with the current one.
+func TestManifestFormat1(t *testing.T) {
+	sums := []Sum{HashBlock([]byte{1}), HashBlock([]byte{2})}
+	b := []byte(manifestMagicV1 + `{"generation":4,"state":"complete","block_size":16384,"size":20000,"identity":{"size":20000},"copied_at":"2026-01-02T03:04:05Z"}` + "\n")
+	b = append(b, sumBytes(sums)...)
+	sum := xxh3.Hash128(b).Bytes()
+	b = append(b, sum[:]...)
+	m, err := UnmarshalManifest(b)
+	if err != nil || m.Generation != 4 || m.BlockSize != 16384 || len(m.Sums) != 2 || m.Sums[1] != sums[1] || m.slot != -1 {
+		t.Fatalf("format 1: %+v, %v", m, err)
+	}
+	if h, err := unmarshalHeader(b); err != nil || h.Generation != 4 || h.Sums != nil {
+		t.Fatalf("format 1 header: %+v, %v", h, err)
+	}
+	b[len(b)-1] ^= 1
+	if _, err := UnmarshalManifest(b); err == nil {
+		t.Fatal("a damaged format 1 manifest decodes")
+	}
+}
+
 func FuzzReadJournal(f *testing.F) {
-	var j journal
-	j.add(4096, []byte("old bytes"))
-	j.add(0, make([]byte, 100))
-	good := append([]byte(journalMagic+`{"from":1,"to":2,"target":"/x"}`+"\n"), j.buf...)
+	recs := appendRecord(nil, ofTarget, 4096, []byte("old bytes"))
+	recs = appendRecord(recs, ofManifest, sumsOffset, make([]byte, 16))
+	good := append([]byte(journalMagic+`{"from":1,"to":2,"target":"/x"}`+"\n"), recs...)
 	f.Add(good)
 	f.Add(good[:len(good)-3])
+	f.Add(append([]byte(journalMagicV1+`{"from":1,"to":2,"target":"/x"}`+"\n"), recs[1:]...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, recs, _ := readJournal(bytes.NewReader(b), int64(len(b)))
 		for _, r := range recs {
-			if r.off < 0 || r.n < 0 || r.dataOff+r.n > int64(len(b)) {
+			if r.off < 0 || r.n < 0 || r.what > ofManifest || r.dataOff+r.n > int64(len(b)) {
 				t.Fatalf("record %+v outside a %d-byte journal", r, len(b))
 			}
 		}
@@ -73,12 +134,11 @@ func FuzzReadJournal(f *testing.F) {
 }
 
 func TestReadJournalStopsAtTornRecord(t *testing.T) {
-	var j journal
-	j.add(4096, []byte("first"))
-	j.add(8192, []byte("second"))
-	b := append([]byte(journalMagic+`{"from":1,"to":2}`+"\n"), j.buf...)
+	b := appendRecord(nil, ofTarget, 4096, []byte("first"))
+	b = appendRecord(b, ofManifest, 8192, []byte("second"))
+	b = append([]byte(journalMagic+`{"from":1,"to":2}`+"\n"), b...)
 	hdr, recs, ok := readJournal(bytes.NewReader(b), int64(len(b)))
-	if !ok || hdr.From != 1 || hdr.To != 2 || len(recs) != 2 {
+	if !ok || hdr.From != 1 || hdr.To != 2 || len(recs) != 2 || recs[0].what != ofTarget || recs[1].what != ofManifest {
 		t.Fatalf("intact journal: %+v %+v %v", hdr, recs, ok)
 	}
 	_, recs, ok = readJournal(bytes.NewReader(b[:len(b)-1]), int64(len(b)-1))

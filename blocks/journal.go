@@ -11,20 +11,33 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/zeebo/xxh3"
 )
 
-// The undo journal holds the old content of every block a copy overwrites
-// in a complete generation. Each batch of records is synced before the
-// blocks it saves are overwritten, so after a crash every overwritten
-// block has an intact record; a torn record at the end belongs to a batch
-// whose overwrites never started.
+// The undo journal holds the old content of every range a copy overwrites
+// in a complete generation, of the target and of its manifest's sums. Each
+// batch of records is synced before the ranges it saves are overwritten,
+// so after a crash every overwritten range has an intact record; a torn
+// record at the end belongs to a batch whose overwrites never started.
 //
-// Layout: a magic line, a JSON header line, then records of
-// offset (8 bytes), length (4), the old bytes, and an xxh3-128 of the three.
-const journalMagic = "DROVER-JOURNAL 1\n"
+// Layout: a magic line, a JSON header line, then records of what (1 byte:
+// the target or the manifest), offset (8 bytes), length (4), the old
+// bytes, and an xxh3-128 of the four. Journals of format 1, left by an
+// interrupted copy of an older version, have records without what: all of
+// the target.
+const (
+	journalMagic   = "DROVER-JOURNAL 2\n"
+	journalMagicV1 = "DROVER-JOURNAL 1\n"
+)
+
+// What a journal record saves.
+const (
+	ofTarget   byte = 0
+	ofManifest byte = 1
+)
 
 type journalHeader struct {
 	From   int64  `json:"from"` // the complete generation the target held
@@ -35,9 +48,10 @@ type journalHeader struct {
 type journal struct {
 	f   host.File
 	off int64
-	buf []byte
 }
 
+// createJournal creates the journal and makes its header durable, its
+// name included.
 func createJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
 	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -62,29 +76,28 @@ func createJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, 
 	return j, nil
 }
 
-// add queues the old content of the target at off.
-func (j *journal) add(off int64, old []byte) {
-	var head [12]byte
-	le.PutUint64(head[:8], uint64(off))
-	le.PutUint32(head[8:], uint32(len(old)))
-	start := len(j.buf)
-	j.buf = append(j.buf, head[:]...)
-	j.buf = append(j.buf, old...)
-	sum := xxh3.Hash128(j.buf[start:]).Bytes()
-	j.buf = append(j.buf, sum[:]...)
+// appendRecord appends to recs the record saving old, the bytes of what
+// at off.
+func appendRecord(recs []byte, what byte, off int64, old []byte) []byte {
+	start := len(recs)
+	recs = append(recs, what)
+	recs = le.AppendUint64(recs, uint64(off))
+	recs = le.AppendUint32(recs, uint32(len(old)))
+	recs = append(recs, old...)
+	sum := xxh3.Hash128(recs[start:]).Bytes()
+	return append(recs, sum[:]...)
 }
 
-// commit writes the queued records and syncs them: only then may the
-// blocks they save be overwritten.
-func (j *journal) commit() error {
-	if len(j.buf) == 0 {
+// commit writes records and syncs them: only then may the ranges they
+// save be overwritten.
+func (j *journal) commit(recs []byte) error {
+	if len(recs) == 0 {
 		return nil
 	}
-	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+	if _, err := j.f.WriteAt(recs, j.off); err != nil {
 		return fmt.Errorf("writing the undo journal: %w", err)
 	}
-	j.off += int64(len(j.buf))
-	j.buf = j.buf[:0]
+	j.off += int64(len(recs))
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("syncing the undo journal: %w", err)
 	}
@@ -95,7 +108,8 @@ func (j *journal) close() error { return j.f.Close() }
 
 // record is where one intact record's old bytes lie in the journal.
 type record struct {
-	off     int64 // in the target
+	what    byte
+	off     int64 // in the target or the manifest
 	n       int64
 	dataOff int64 // in the journal
 }
@@ -106,9 +120,10 @@ type record struct {
 func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, headerOK bool) {
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 1<<20)
 	magic := make([]byte, len(journalMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != journalMagic {
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != journalMagic && string(magic) != journalMagicV1 {
 		return hdr, nil, false
 	}
+	tagged := string(magic) == journalMagic
 	line, err := br.ReadBytes('\n')
 	if err != nil {
 		return hdr, nil, false
@@ -118,26 +133,36 @@ func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, h
 	}
 	pos := int64(len(journalMagic) + len(line))
 	h := xxh3.New()
-	var head [12]byte
+	head := make([]byte, 13)
+	if !tagged {
+		head = head[1:]
+	}
 	var sum [16]byte
 	for {
-		if _, err := io.ReadFull(br, head[:]); err != nil {
+		if _, err := io.ReadFull(br, head); err != nil {
 			return hdr, recs, true
 		}
-		off, n := int64(le.Uint64(head[:8])), int64(le.Uint32(head[8:]))
-		if off < 0 || pos+12+n+16 > size {
+		rec := record{what: ofTarget}
+		at := head
+		if tagged {
+			rec.what, at = head[0], head[1:]
+		}
+		rec.off, rec.n = int64(le.Uint64(at[:8])), int64(le.Uint32(at[8:]))
+		hl := int64(len(head))
+		if rec.off < 0 || rec.what > ofManifest || pos+hl+rec.n+16 > size {
 			return hdr, recs, true
 		}
 		h.Reset()
-		h.Write(head[:])
-		if _, err := io.CopyN(h, br, n); err != nil {
+		h.Write(head)
+		if _, err := io.CopyN(h, br, rec.n); err != nil {
 			return hdr, recs, true
 		}
 		if _, err := io.ReadFull(br, sum[:]); err != nil || h.Sum128().Bytes() != sum {
 			return hdr, recs, true
 		}
-		recs = append(recs, record{off: off, n: n, dataOff: pos + 12})
-		pos += 12 + n + 16
+		rec.dataOff = pos + hl
+		recs = append(recs, rec)
+		pos += hl + rec.n + 16
 	}
 }
 
@@ -175,7 +200,8 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 		return nil, err
 	}
 	hdr, recs, headerOK := readJournal(jf, size)
-	m, err := t.LoadManifest(ctx)
+	// The header alone: the sums may be half rolled forward.
+	m, err := t.loadHeader(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +217,9 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 		rec.RolledBack = len(recs)
 	}
 	if m != nil {
+		if m, err = t.LoadManifest(ctx); err != nil {
+			return nil, err
+		}
 		// The rollback wrote the file: record its identity as it is now.
 		f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDONLY, 0)
 		if err != nil {
@@ -210,20 +239,35 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 	return rec, t.Host.Remove(ctx, t.Journal)
 }
 
-// rollBack writes the saved bytes back, last record first, so that a block
+// rollBack writes the saved bytes back, last record first, so that a range
 // saved twice ends with its oldest content.
 func (t Target) rollBack(ctx context.Context, jf host.File, recs []record) error {
-	f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("rolling back %s: %w", t.Path, err)
+	paths := [2]string{t.Path, t.Manifest}
+	var files [2]host.File
+	for what, path := range paths {
+		if !slices.ContainsFunc(recs, func(r record) bool { return r.what == byte(what) }) {
+			continue
+		}
+		f, err := t.Host.OpenFile(ctx, path, os.O_RDWR, 0)
+		if what == int(ofManifest) && errors.Is(err, fs.ErrNotExist) {
+			// Nothing to restore the sums of: the next copy is a full one.
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("rolling back %s: %w", path, err)
+		}
+		defer f.Close()
+		files[what] = f
 	}
-	defer f.Close()
 	var buf []byte
 	for i := len(recs) - 1; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r := recs[i]
+		if files[r.what] == nil {
+			continue
+		}
 		if int64(cap(buf)) < r.n {
 			buf = make([]byte, r.n)
 		}
@@ -231,12 +275,17 @@ func (t Target) rollBack(ctx context.Context, jf host.File, recs []record) error
 		if _, err := jf.ReadAt(b, r.dataOff); err != nil {
 			return fmt.Errorf("reading the undo journal %s: %w", t.Journal, err)
 		}
-		if _, err := f.WriteAt(b, r.off); err != nil {
-			return fmt.Errorf("rolling back %s: %w", t.Path, err)
+		if _, err := files[r.what].WriteAt(b, r.off); err != nil {
+			return fmt.Errorf("rolling back %s: %w", paths[r.what], err)
 		}
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("rolling back %s: %w", t.Path, err)
+	for what, f := range files {
+		if f == nil {
+			continue
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("rolling back %s: %w", paths[what], err)
+		}
 	}
 	return nil
 }
