@@ -291,10 +291,10 @@ func rebase(m *Manifest, size int64, extents []Extent) []Sum {
 // of another block size.
 func (c *copier) hashTarget(ctx context.Context) ([]Sum, error) {
 	sums := make([]Sum, blockCount(c.opts.Size, c.bs))
-	err := c.hashRanges(ctx, c.f, c.ranges, "hash target", 0, func(ch *chunk) (bool, error) {
+	_, err := c.hashRanges(ctx, c.f, c.ranges, "hash target", 0, func(ch *chunk) bool {
 		copy(sums[ch.first:], ch.sums)
-		return false, nil
-	})
+		return false
+	}, nil)
 	return sums, err
 }
 
@@ -349,8 +349,7 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 	w := c.startWriter(ctx, cancel)
 	var found int64
 	var b *batch
-	err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, func(ch *chunk) (bool, error) {
-		c.res.BytesRead += int64(len(ch.buf))
+	read, err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, c.differs, func(ch *chunk) (bool, error) {
 		if !c.journaled {
 			// Nothing to save: the chunk is written from where it was read.
 			b := w.batch()
@@ -382,6 +381,7 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 		}
 		return false, nil
 	})
+	c.res.BytesRead += read
 	if b != nil {
 		w.jobs <- b
 	}
@@ -389,6 +389,19 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 		err = werr
 	}
 	return found, err
+}
+
+// differs says whether a block of the chunk differs from what the target
+// holds. Readers call it while the writer records what it wrote: never
+// for the same block, which is not written before its chunk is handed
+// over.
+func (c *copier) differs(ch *chunk) bool {
+	for k, sum := range ch.sums {
+		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
+			return true
+		}
+	}
+	return false
 }
 
 // overwrite adds to b the writes of the chunk's blocks that differ from
@@ -629,7 +642,7 @@ func (c *copier) verify(ctx context.Context) (int64, error) {
 		c.f.DropCache(r.first*c.bs, (r.end-r.first)*c.bs)
 	}
 	var bad int64
-	err := c.hashRanges(ctx, c.f, ranges, "verify", 0, func(ch *chunk) (bool, error) {
+	_, err := c.hashRanges(ctx, c.f, ranges, "verify", 0, c.differs, func(ch *chunk) (bool, error) {
 		for k, sum := range ch.sums {
 			if sum.Known() && sum != c.sums[ch.first+int64(k)] {
 				bad++

@@ -3,7 +3,9 @@ package blocks
 import (
 	"context"
 	"io"
+	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,9 +22,8 @@ func (ch *chunk) block(k int, bs int64) []byte {
 	return ch.buf[int64(k)*bs : min(int64(k+1)*bs, int64(len(ch.buf)))]
 }
 
-// chunkPool returns the copier's chunks, made on first use: enough for
-// every reader to have one in hand and one waiting, and a few held by the
-// writer.
+// chunkPool returns the copier's chunks, made on first use: one for
+// every reader to read into, and as many again handed over or waiting.
 func (c *copier) chunkPool() chan *chunk {
 	if c.chunks != nil {
 		return c.chunks
@@ -36,53 +37,72 @@ func (c *copier) chunkPool() chan *chunk {
 	return c.chunks
 }
 
-// hashRanges reads the blocks of ranges from r, in chunks of whole blocks
-// fetched by one reader per CPU, and hashes each block where it was read,
-// while the data is still in the CPU's cache. fn receives each chunk in
-// the calling goroutine, in no particular order; it returns keep to hold
-// the chunk after the call, and then gives it back to c.chunks itself.
+// hashRanges reads the blocks of ranges from r in chunks of whole blocks,
+// with one reader goroutine per CPU that hashes each chunk where it read
+// it, while the bytes are still in its cache. pick, called by the reader
+// (so concurrently, and only reading what others write), says whether
+// fn wants the chunk; fn then gets it in the calling goroutine, in no
+// particular order, and returns keep to hold it after the call (it gives
+// it back to c.chunks itself). A reader keeps reading into the same
+// chunk until it hands one over: most chunks of an incremental copy never
+// leave their reader. hashRanges returns how many bytes it read.
 func (c *copier) hashRanges(ctx context.Context, r io.ReaderAt, ranges []blockRange, phase string, pass int,
-	fn func(ch *chunk) (keep bool, err error)) error {
+	pick func(ch *chunk) bool, fn func(ch *chunk) (keep bool, err error)) (int64, error) {
 	bs := c.bs
 	per := max(chunkSize/bs, 1)
+	// starts[k] is the index of the first chunk of ranges[k].
+	starts := make([]int64, len(ranges)+1)
 	var total int64
-	for _, rg := range ranges {
+	for k, rg := range ranges {
+		starts[k+1] = starts[k] + (rg.end-rg.first+per-1)/per
 		total += min(rg.end*bs, c.opts.Size) - rg.first*bs
 	}
 	pool := c.chunkPool()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	todo := make(chan blockRange)
-	go func() {
-		defer close(todo)
-		for _, rg := range ranges {
-			for first := rg.first; first < rg.end; first += per {
-				select {
-				case todo <- blockRange{first, min(first+per, rg.end)}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	read := make(chan *chunk, cap(pool))
+	var next, done atomic.Int64
+	picked := make(chan *chunk, cap(pool))
 	var readers sync.WaitGroup
 	for range c.workers {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
+			var ch *chunk
+			select {
+			case ch = <-pool:
+			case <-ctx.Done():
+				return
+			}
+			defer func() {
+				if ch != nil {
+					pool <- ch
+				}
+			}()
 			var pieces []Extent
-			for rg := range todo {
-				var ch *chunk
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				k := sort.Search(len(ranges), func(k int) bool { return starts[k+1] > i })
+				if k == len(ranges) {
+					return
+				}
+				first := ranges[k].first + (i-starts[k])*per
+				pieces = c.fill(ch, r, blockRange{first, min(first+per, ranges[k].end)}, pieces)
+				if ch.err == nil {
+					done.Add(int64(len(ch.buf)))
+					if pick != nil && !pick(ch) {
+						continue
+					}
+				}
+				picked <- ch
+				if ch.err != nil {
+					ch = nil
+					return
+				}
 				select {
 				case ch = <-pool:
 				case <-ctx.Done():
-					return
-				}
-				pieces = c.fill(ch, r, rg, pieces)
-				read <- ch
-				if ch.err != nil {
+					ch = nil
 					return
 				}
 			}
@@ -90,43 +110,47 @@ func (c *copier) hashRanges(ctx context.Context, r io.ReaderAt, ranges []blockRa
 	}
 	go func() {
 		readers.Wait()
-		close(read)
+		close(picked)
 	}()
 	defer func() {
 		cancel()
-		for ch := range read {
+		for ch := range picked {
 			pool <- ch
 		}
 	}()
 
-	var done int64
-	last := time.Now()
-	for ch := range read {
-		if ch.err != nil {
-			pool <- ch
-			return ch.err
-		}
-		n := int64(len(ch.buf))
-		keep, err := fn(ch)
-		if !keep {
-			pool <- ch
-		}
-		if err != nil {
-			return err
-		}
-		done += n
-		if c.opts.Progress != nil && time.Since(last) >= 100*time.Millisecond {
-			last = time.Now()
-			c.opts.Progress(Progress{Phase: phase, Pass: pass, Done: done, Total: total})
+	report := func() {
+		if c.opts.Progress != nil {
+			c.opts.Progress(Progress{Phase: phase, Pass: pass, Done: done.Load(), Total: total})
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case ch, ok := <-picked:
+			if !ok {
+				if err := ctx.Err(); err != nil {
+					return done.Load(), err
+				}
+				report()
+				return done.Load(), nil
+			}
+			if ch.err != nil {
+				pool <- ch
+				return done.Load(), ch.err
+			}
+			keep, err := fn(ch)
+			if !keep {
+				pool <- ch
+			}
+			if err != nil {
+				return done.Load(), err
+			}
+		case <-tick.C:
+			report()
+		}
 	}
-	if c.opts.Progress != nil {
-		c.opts.Progress(Progress{Phase: phase, Pass: pass, Done: done, Total: total})
-	}
-	return nil
 }
 
 // fill reads the blocks rg into ch and hashes them; pieces is scratch

@@ -61,7 +61,15 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 	}
 	sums := rebase(m, opts.Size, c.extents)
 	ch.Read = true
-	err = c.hashRanges(ctx, src, c.ranges, "scan", 1, func(k *chunk) (bool, error) {
+	differs := func(k *chunk) bool {
+		for j, sum := range k.sums {
+			if sum.Known() && sum != sums[k.first+int64(j)] {
+				return true
+			}
+		}
+		return false
+	}
+	_, err = c.hashRanges(ctx, src, c.ranges, "scan", 1, differs, func(k *chunk) (bool, error) {
 		for j, sum := range k.sums {
 			i := k.first + int64(j)
 			if !sum.Known() || sum == sums[i] {
