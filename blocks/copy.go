@@ -493,19 +493,20 @@ func (c *copier) piecesOf(base, n int64) []Extent {
 }
 
 // write saves the batch's old bytes in the journal (creating it first)
-// and syncs it, then writes the batch; it runs in the writer goroutine.
-func (c *copier) write(ctx context.Context, b *batch) error {
+// and syncs it, then writes the batch; it runs in the writer goroutine
+// and returns the span of the target it wrote.
+func (c *copier) write(ctx context.Context, b *batch) (Extent, error) {
 	if len(b.recs) > 0 {
 		if c.jr == nil {
 			hdr := journalHeader{From: c.prior.Generation, To: c.generation, Target: c.t.Path}
 			jr, err := createJournal(ctx, c.t, hdr)
 			if err != nil {
-				return fmt.Errorf("creating the undo journal %s: %w", c.t.Journal, err)
+				return Extent{}, fmt.Errorf("creating the undo journal %s: %w", c.t.Journal, err)
 			}
 			c.jr = jr
 		}
 		if err := c.jr.commit(b.recs); err != nil {
-			return err
+			return Extent{}, err
 		}
 	}
 	lo, hi := int64(-1), int64(0)
@@ -520,30 +521,26 @@ func (c *copier) write(ctx context.Context, b *batch) error {
 				continue
 			}
 			if !errors.Is(err, errors.ErrUnsupported) {
-				return fmt.Errorf("punching a hole in %s: %w", c.t.Path, err)
+				return Extent{}, fmt.Errorf("punching a hole in %s: %w", c.t.Path, err)
 			}
 			c.holes = false
 		}
 		if err := c.writeAt(o); err != nil {
-			return fmt.Errorf("writing %s: %w", c.t.Path, err)
-		}
-	}
-	if lo >= 0 {
-		if err := c.f.WriteBack(lo, hi-lo); err != nil {
-			return err
+			return Extent{}, fmt.Errorf("writing %s: %w", c.t.Path, err)
 		}
 	}
 	for _, s := range b.sums {
 		c.sums[s.i] = s.sum
 	}
+	span := Extent{max(lo, 0), hi - max(lo, 0)}
 	if !c.journaled {
 		c.sinceCheck += b.size
 		if c.sinceCheck >= checkpointBytes {
 			c.sinceCheck = 0
-			return c.checkpoint(ctx)
+			return span, c.checkpoint(ctx)
 		}
 	}
-	return nil
+	return span, nil
 }
 
 func (c *copier) writeAt(o op) error {

@@ -4,11 +4,14 @@ import "context"
 
 // writer is the goroutine that writes a pass's batches, in the order they
 // come: a batch's journal records are synced before its writes start.
+// Another goroutine starts the writeback of what it wrote (WriteBack can
+// block while the device is busy, and the writer should not).
 type writer struct {
-	jobs chan *batch
-	free chan *batch
-	done chan struct{}
-	err  error
+	jobs    chan *batch
+	free    chan *batch
+	done    chan struct{}
+	written chan Extent
+	err     error
 }
 
 // startWriter starts the writer of a pass; a failure cancels ctx with
@@ -28,13 +31,45 @@ func (c *copier) startWriter(ctx context.Context, cancel context.CancelCauseFunc
 			c.batches <- b
 		}
 	}
-	w := &writer{jobs: make(chan *batch, cap(c.batches)), free: c.batches, done: make(chan struct{})}
+	w := &writer{jobs: make(chan *batch, cap(c.batches)), free: c.batches, done: make(chan struct{}),
+		written: make(chan Extent, 64)}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for e := range w.written {
+			// Whatever else was written meanwhile goes with it.
+			lo, hi := e.Off, e.end()
+			for more := true; more; {
+				select {
+				case e, ok := <-w.written:
+					if !ok {
+						more = false
+						break
+					}
+					lo, hi = min(lo, e.Off), max(hi, e.end())
+				default:
+					more = false
+				}
+			}
+			c.f.WriteBack(lo, hi-lo)
+		}
+	}()
 	go func() {
 		defer close(w.done)
+		defer func() {
+			close(w.written)
+			<-wrote
+		}()
 		for b := range w.jobs {
 			if w.err == nil {
-				if w.err = c.write(ctx, b); w.err != nil {
+				var span Extent
+				if span, w.err = c.write(ctx, b); w.err != nil {
 					cancel(w.err)
+				} else if span.Len > 0 {
+					select {
+					case w.written <- span:
+					default: // writeback is behind: the final sync does it
+					}
 				}
 			}
 			if b.chunk != nil {
