@@ -94,8 +94,9 @@ func (c *copier) hashRanges(ctx context.Context, r io.ReaderAt, ranges []blockRa
 						continue
 					}
 				}
-				picked <- ch
-				if ch.err != nil {
+				failed := ch.err != nil
+				picked <- ch // no longer ours
+				if failed {
 					ch = nil
 					return
 				}
