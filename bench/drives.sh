@@ -121,7 +121,12 @@ if command -v strace >/dev/null; then
   done
   sync
   changed=$(( $(sort -un pages | wc -l) * 4096 ))
+  dev=$(df --output=source . | tail -1); stat=/sys/class/block/${dev#/dev/}/stat
+  sectors() { if [ -r "$stat" ]; then awk '{print $7}' "$stat"; else echo 0; fi; }
+  before=$(sectors)
   wrote=$(written ./drover apply --auto-approve)
+  sync
+  device=$(( ($(sectors) - before) * 512 ))
   cmp -s "$src" sim/fs1/srv/dpsr.img || { echo "the incremental copy differs from the source" >&2; exit 1; }
 fi
 
@@ -135,10 +140,15 @@ row "drover full copy (synced)" "${best[full]}"
 row "cat source >/dev/null" "${best[cat]}"
 row "drover incremental copy" "${best[incr]}"
 [ -n "$have_rsync" ] && row "rsync --inplace --no-whole-file -I" "${best[rsync]}"
-[ -n "${wrote:-}" ] && echo "incremental: $changed bytes changed in $regions regions (the 4 KiB pages they cover); the drover run wrote $wrote bytes to files (data, undo journal, manifest, state)"
+if [ -n "${wrote:-}" ]; then
+  echo "incremental: $changed bytes changed in $regions regions (the 4 KiB pages they cover); the drover run wrote $wrote bytes to files (data, undo journal, manifest, state)"
+  echo "  and $device bytes reached $dev meanwhile (whole pages, the file system's own journal, and anyone else's writes)"
+fi
 echo "full copy / dd:                 $(ratio "${best[full]}" "${best[dd]}")   (target <= 1.10; dd does not sync)"
 echo "full copy / dd conv=fsync:      $(ratio "${best[full]}" "${best[ddsync]}")"
 echo "full copy / cp --sparse:        $(ratio "${best[full]}" "${best[cp]}")"
 echo "incremental / cat:              $(ratio "${best[incr]}" "${best[cat]}")   (target <= 1.15)"
 [ -n "$have_rsync" ] && echo "rsync / incremental:            $(ratio "${best[rsync]}" "${best[incr]}")   (target >= 10)"
-[ -n "${wrote:-}" ] && echo "bytes written / changed:        $(printf "%.3f" "$(echo "$wrote / $changed" | bc -l)")  (target <= 2, journal included)"
+if [ -n "${wrote:-}" ]; then
+  echo "bytes written / changed:        $(printf "%.3f" "$(echo "$wrote / $changed" | bc -l)")  (target <= 2, journal included; $(printf "%.3f" "$(echo "$device / $changed" | bc -l)") at the device)"
+fi
