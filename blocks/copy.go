@@ -382,8 +382,12 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 		return false, nil
 	})
 	c.res.BytesRead += read
-	if b != nil {
+	switch {
+	case b != nil && err == nil:
 		w.jobs <- b
+	case b != nil:
+		b.reset()
+		w.free <- b
 	}
 	if werr := w.close(); werr != nil {
 		err = werr
