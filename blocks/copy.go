@@ -134,6 +134,7 @@ type copier struct {
 	workers int
 	chunks  chan *chunk
 	batches chan *batch
+	buffers []func() // give back what buffer handed out
 	f       host.File
 	src     io.ReaderAt
 
@@ -206,6 +207,22 @@ func (c *copier) close() {
 		c.jr.close()
 	}
 	c.f.Close()
+	c.release()
+}
+
+// buffer returns n bytes that live until release.
+func (c *copier) buffer(n int) []byte {
+	b, free := bigBuffer(n)
+	c.buffers = append(c.buffers, free)
+	return b
+}
+
+// release gives back the buffers: nothing may use them after.
+func (c *copier) release() {
+	for _, free := range c.buffers {
+		free()
+	}
+	c.buffers = nil
 }
 
 // blockRanges lists the blocks the extents touch, merging neighbours.

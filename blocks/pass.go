@@ -30,9 +30,10 @@ func (c *copier) chunkPool() chan *chunk {
 	}
 	per := max(chunkSize/c.bs, 1)
 	n := 2*c.workers + 2
+	mem := c.buffer(int(n) * int(per*c.bs))
 	c.chunks = make(chan *chunk, n)
-	for range n {
-		c.chunks <- &chunk{buf: make([]byte, per*c.bs), sums: make([]Sum, per)}
+	for k := range int64(n) {
+		c.chunks <- &chunk{buf: mem[k*per*c.bs : (k+1)*per*c.bs : (k+1)*per*c.bs], sums: make([]Sum, per)}
 	}
 	return c.chunks
 }

@@ -32,6 +32,7 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 	if err != nil {
 		return nil, err
 	}
+	defer c.release()
 	st, err := t.inspect(ctx, true)
 	if err != nil {
 		return nil, err

@@ -25,8 +25,8 @@ func (c *copier) startWriter(ctx context.Context, cancel context.CancelCauseFunc
 			if c.journaled {
 				// What one batch holds at most: batchSize and the block
 				// that crossed it, and their records.
-				b.data = make([]byte, 0, batchSize+c.bs)
-				b.recs = make([]byte, 0, batchSize+c.bs+batchSize/8)
+				b.data = c.buffer(int(batchSize + c.bs))[:0]
+				b.recs = c.buffer(int(batchSize + c.bs + batchSize/8))[:0]
 			}
 			c.batches <- b
 		}
