@@ -35,7 +35,7 @@ const chunkSize = 512 << 10
 // copy are made once and reused: memory touched for the first time costs
 // a page fault per page, which dwarfs the copy itself on virtual
 // machines with shadowed page tables.
-const batchSize = 1 << 20
+const batchSize = 4 << 20
 
 // checkpointBytes is how much a first copy writes between checkpoints (a
 // variable for tests).
