@@ -271,6 +271,10 @@ func (c *copier) plan(ctx context.Context) error {
 	if m.State == Complete {
 		c.generation++
 		c.journaled = true
+		hdr := journalHeader{From: m.Generation, To: c.generation, Target: c.t.Path}
+		if c.jr, err = openJournal(ctx, c.t, hdr); err != nil {
+			return fmt.Errorf("opening the undo journal %s: %w", c.t.Journal, err)
+		}
 	}
 	if m.BlockSize != c.bs {
 		c.sums, err = c.hashTarget(ctx)
@@ -462,7 +466,7 @@ func (c *copier) update(b *batch, i int64, data []byte, sum Sum) error {
 	}
 	zero := sum == zeroSum(len(data)) && allZero(data)
 	emit := func(from, to int64) {
-		b.recs = appendRecord(b.recs, ofTarget, from, old[from-base:to-base])
+		b.recs = appendRecord(b.recs, c.jr.hdr.Nonce, ofTarget, from, old[from-base:to-base])
 		b.add(from, data[from-base:to-base], zero, true)
 		c.res.BytesChanged += to - from
 	}
@@ -487,7 +491,7 @@ func (c *copier) update(b *batch, i int64, data []byte, sum Sum) error {
 	if c.inPlace && !c.changed.get(i) {
 		// c.sums[i] is still what the manifest file holds: the writer
 		// changes it once this batch is written.
-		b.recs = appendRecord(b.recs, ofManifest, sumsOffset+16*i, c.sums[i][:])
+		b.recs = appendRecord(b.recs, c.jr.hdr.Nonce, ofManifest, sumsOffset+16*i, c.sums[i][:])
 	}
 	c.mark(i)
 	b.sums = append(b.sums, blockSum{i, sum})
@@ -518,15 +522,7 @@ func (c *copier) piecesOf(base, n int64) []Extent {
 // and returns the span of the target it wrote.
 func (c *copier) write(ctx context.Context, b *batch) (Extent, error) {
 	if len(b.recs) > 0 {
-		if c.jr == nil {
-			hdr := journalHeader{From: c.prior.Generation, To: c.generation, Target: c.t.Path}
-			jr, err := createJournal(ctx, c.t, hdr)
-			if err != nil {
-				return Extent{}, fmt.Errorf("creating the undo journal %s: %w", c.t.Journal, err)
-			}
-			c.jr = jr
-		}
-		if err := c.jr.commit(b.recs); err != nil {
+		if err := c.jr.commit(ctx, c.t, b.recs); err != nil {
 			return Extent{}, err
 		}
 	}
@@ -639,9 +635,9 @@ func (c *copier) finish(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("saving the manifest of %s: %w", c.t.Path, err)
 	}
 	if c.jr != nil {
-		c.jr.close()
+		jr := c.jr
 		c.jr = nil
-		if err := c.t.Host.Remove(ctx, c.t.Journal); err != nil {
+		if err := jr.end(ctx, c.t); err != nil {
 			return nil, err
 		}
 	}

@@ -38,8 +38,8 @@ func TestCopyFullThenIncremental(t *testing.T) {
 	if res.Full || res.BlocksChanged < 5 || res.BlocksChanged > 10 || res.BytesRead != testSize {
 		t.Errorf("5 scattered changes: full %v, %d blocks changed, %d bytes read", res.Full, res.BlocksChanged, res.BytesRead)
 	}
-	if _, err := os.Stat(f.target.Journal); !os.IsNotExist(err) {
-		t.Errorf("the journal is left after a finished copy: %v", err)
+	if open, err := journalOpen(context.Background(), f.target); open || err != nil {
+		t.Errorf("the journal is left open after a finished copy: %v", err)
 	}
 	m, err := f.target.LoadManifest(context.Background())
 	if err != nil || m.Generation != 3 || m.Digest() != res.Manifest.Digest() {

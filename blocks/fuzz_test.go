@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -116,10 +117,21 @@ func TestManifestFormat1(t *testing.T) {
 	}
 }
 
+// journalBytes is a journal of format 2 holding recs.
+func journalBytes(hdr journalHeader, recs []byte) []byte {
+	head, _ := json.Marshal(hdr)
+	b := append([]byte(journalMagic), le.AppendUint32(nil, uint32(len(head)))...)
+	b = append(b, head...)
+	sum := xxh3.Hash128(b).Bytes()
+	b = append(b, sum[:]...)
+	return append(append(b, make([]byte, journalData-len(b))...), recs...)
+}
+
 func FuzzReadJournal(f *testing.F) {
-	recs := appendRecord(nil, ofTarget, 4096, []byte("old bytes"))
-	recs = appendRecord(recs, ofManifest, sumsOffset, make([]byte, 16))
-	good := append([]byte(journalMagic+`{"from":1,"to":2,"target":"/x"}`+"\n"), recs...)
+	hdr := journalHeader{From: 1, To: 2, Target: "/x", Nonce: 7, Open: true}
+	recs := appendRecord(nil, hdr.Nonce, ofTarget, 4096, []byte("old bytes"))
+	recs = appendRecord(recs, hdr.Nonce, ofManifest, sumsOffset, make([]byte, 16))
+	good := journalBytes(hdr, recs)
 	f.Add(good)
 	f.Add(good[:len(good)-3])
 	f.Add(append([]byte(journalMagicV1+`{"from":1,"to":2,"target":"/x"}`+"\n"), recs[1:]...))
@@ -134,12 +146,13 @@ func FuzzReadJournal(f *testing.F) {
 }
 
 func TestReadJournalStopsAtTornRecord(t *testing.T) {
-	b := appendRecord(nil, ofTarget, 4096, []byte("first"))
-	b = appendRecord(b, ofManifest, 8192, []byte("second"))
-	b = append([]byte(journalMagic+`{"from":1,"to":2}`+"\n"), b...)
-	hdr, recs, ok := readJournal(bytes.NewReader(b), int64(len(b)))
-	if !ok || hdr.From != 1 || hdr.To != 2 || len(recs) != 2 || recs[0].what != ofTarget || recs[1].what != ofManifest {
-		t.Fatalf("intact journal: %+v %+v %v", hdr, recs, ok)
+	hdr := journalHeader{From: 1, To: 2, Nonce: 9, Open: true}
+	b := appendRecord(nil, hdr.Nonce, ofTarget, 4096, []byte("first"))
+	b = appendRecord(b, hdr.Nonce, ofManifest, 8192, []byte("second"))
+	b = journalBytes(hdr, b)
+	got, recs, ok := readJournal(bytes.NewReader(b), int64(len(b)))
+	if !ok || got.From != 1 || got.To != 2 || len(recs) != 2 || recs[0].what != ofTarget || recs[1].what != ofManifest {
+		t.Fatalf("intact journal: %+v %+v %v", got, recs, ok)
 	}
 	_, recs, ok = readJournal(bytes.NewReader(b[:len(b)-1]), int64(len(b)-1))
 	if !ok || len(recs) != 1 || recs[0].off != 4096 {
@@ -147,5 +160,15 @@ func TestReadJournalStopsAtTornRecord(t *testing.T) {
 	}
 	if _, _, ok := readJournal(bytes.NewReader(b[:10]), 10); ok {
 		t.Fatal("a torn header reads as intact")
+	}
+	// The records of an earlier copy, left behind a new header, are not
+	// this copy's.
+	hdr.Nonce = 10
+	if _, recs, ok := readJournal(bytes.NewReader(journalBytes(hdr, b[journalData:])), int64(len(b))); !ok || len(recs) != 0 {
+		t.Fatalf("stale records under a new nonce: %+v %v", recs, ok)
+	}
+	hdr.Open = false
+	if closed := journalBytes(hdr, nil); !journalClosed(closed) {
+		t.Fatal("a closed journal reads as open")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,14 +24,28 @@ import (
 // so after a crash every overwritten range has an intact record; a torn
 // record at the end belongs to a batch whose overwrites never started.
 //
-// Layout: a magic line, a JSON header line, then records of what (1 byte:
-// the target or the manifest), offset (8 bytes), length (4), the old
-// bytes, and an xxh3-128 of the four. Journals of format 1, left by an
-// interrupted copy of an older version, have records without what: all of
-// the target.
+// The journal file stays between copies, closed: removing a file of tens
+// of megabytes (and making the next one) costs more than a small copy
+// itself. A copy opens it by writing a header with a new nonce; its
+// records follow at journalData, each checked with an xxh3-128 seeded with
+// the nonce, so the records of earlier copies left behind them read as
+// the end of the journal. A copy that finished writes a closed header. A
+// journal that is there and not cleanly closed is an interrupted copy.
+//
+// Layout: a header of the magic line, the length of a JSON header (4
+// bytes), the header, and an xxh3-128 of the three; then from journalData
+// records of what (1 byte: the target or the manifest), offset (8 bytes),
+// length (4), the old bytes, and the seeded xxh3-128 of the four.
+// Journals of format 1, left by an interrupted copy of an older version,
+// have a JSON header line and then records without what, all of the
+// target, checked with an unseeded xxh3-128.
 const (
 	journalMagic   = "DROVER-JOURNAL 2\n"
 	journalMagicV1 = "DROVER-JOURNAL 1\n"
+	journalData    = 4 << 10
+	// journalKeep: a journal that grew larger than this is removed when
+	// its copy ends, not kept for the next.
+	journalKeep = 256 << 20
 )
 
 // What a journal record saves.
@@ -43,54 +58,64 @@ type journalHeader struct {
 	From   int64  `json:"from"` // the complete generation the target held
 	To     int64  `json:"to"`   // the generation being written
 	Target string `json:"target"`
+	Nonce  uint64 `json:"nonce,omitempty"`
+	// Open: a copy is under way (format 1 has no closed journals).
+	Open bool `json:"open,omitempty"`
 }
 
 type journal struct {
-	f   host.File
-	off int64
+	f     host.File
+	hdr   journalHeader
+	off   int64
+	fresh bool // the file was made by this copy: its name is not durable yet
 }
 
-// createJournal creates the journal and makes its header durable, its
-// name included.
-func createJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
-	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+// openJournal opens the journal for a copy (making the file if there is
+// none) and writes its header; the first commit makes it durable.
+func openJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
+	fresh := true
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		fresh = false
+		f, err = t.Host.OpenFile(ctx, t.Journal, os.O_RDWR, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
-	head, _ := json.Marshal(hdr)
-	b := append(append([]byte(journalMagic), head...), '\n')
-	j := &journal{f: f}
-	if _, err := f.WriteAt(b, 0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	j.off = int64(len(b))
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := syncDir(ctx, t.Host, filepath.Dir(t.Journal)); err != nil {
+	hdr.Nonce, hdr.Open = rand.Uint64()|1, true
+	j := &journal{f: f, hdr: hdr, off: journalData, fresh: fresh}
+	if err := j.writeHeader(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return j, nil
 }
 
+func (j *journal) writeHeader() error {
+	head, _ := json.Marshal(j.hdr)
+	b := append([]byte(journalMagic), le.AppendUint32(nil, uint32(len(head)))...)
+	b = append(b, head...)
+	sum := xxh3.Hash128(b).Bytes()
+	_, err := j.f.WriteAt(append(b, sum[:]...), 0)
+	return err
+}
+
 // appendRecord appends to recs the record saving old, the bytes of what
-// at off.
-func appendRecord(recs []byte, what byte, off int64, old []byte) []byte {
+// at off, for the journal whose nonce is nonce.
+func appendRecord(recs []byte, nonce uint64, what byte, off int64, old []byte) []byte {
 	start := len(recs)
 	recs = append(recs, what)
 	recs = le.AppendUint64(recs, uint64(off))
 	recs = le.AppendUint32(recs, uint32(len(old)))
 	recs = append(recs, old...)
-	sum := xxh3.Hash128(recs[start:]).Bytes()
+	sum := xxh3.Hash128Seed(recs[start:], nonce).Bytes()
 	return append(recs, sum[:]...)
 }
 
-// commit writes records and syncs them: only then may the ranges they
-// save be overwritten.
-func (j *journal) commit(recs []byte) error {
+// commit writes records and syncs them (with the header, and the file's
+// name the first time): only then may the ranges they save be
+// overwritten.
+func (j *journal) commit(ctx context.Context, t Target, recs []byte) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -100,6 +125,25 @@ func (j *journal) commit(recs []byte) error {
 	j.off += int64(len(recs))
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("syncing the undo journal: %w", err)
+	}
+	if j.fresh {
+		if err := syncDir(ctx, t.Host, filepath.Dir(t.Journal)); err != nil {
+			return fmt.Errorf("syncing the undo journal's folder: %w", err)
+		}
+		j.fresh = false
+	}
+	return nil
+}
+
+// end closes the journal once its copy is recorded in the manifest. The
+// closed header needs no sync: a journal left open by a crash now is
+// found finished by Recover. A journal grown large is removed instead.
+func (j *journal) end(ctx context.Context, t Target) error {
+	j.hdr.Open = false
+	err := j.writeHeader()
+	j.f.Close()
+	if err != nil || j.off > journalKeep {
+		return t.Host.Remove(ctx, t.Journal)
 	}
 	return nil
 }
@@ -120,19 +164,45 @@ type record struct {
 func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, headerOK bool) {
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 1<<20)
 	magic := make([]byte, len(journalMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != journalMagic && string(magic) != journalMagicV1 {
+	if _, err := io.ReadFull(br, magic); err != nil {
+		return hdr, nil, false
+	}
+	var pos int64
+	var seed func(h *xxh3.Hasher128)
+	switch string(magic) {
+	case journalMagic:
+		var n [4]byte
+		if _, err := io.ReadFull(br, n[:]); err != nil || int64(le.Uint32(n[:]))+int64(len(magic))+4+16 > journalData {
+			return hdr, nil, false
+		}
+		b := make([]byte, len(magic)+4+int(le.Uint32(n[:]))+16)
+		copy(b, magic)
+		copy(b[len(magic):], n[:])
+		if _, err := io.ReadFull(br, b[len(magic)+4:]); err != nil {
+			return hdr, nil, false
+		}
+		body := b[:len(b)-16]
+		if xxh3.Hash128(body).Bytes() != [16]byte(b[len(b)-16:]) || json.Unmarshal(body[len(magic)+4:], &hdr) != nil || !hdr.Open {
+			return hdr, nil, false
+		}
+		if _, err := br.Discard(journalData - len(b)); err != nil {
+			return hdr, nil, true
+		}
+		pos = journalData
+		seed = func(h *xxh3.Hasher128) { h.ResetSeed(hdr.Nonce) }
+	case journalMagicV1:
+		line, err := br.ReadBytes('\n')
+		if err != nil || json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &hdr) != nil {
+			return hdr, nil, false
+		}
+		hdr.Open = true
+		pos = int64(len(magic) + len(line))
+		seed = func(h *xxh3.Hasher128) { h.Reset() }
+	default:
 		return hdr, nil, false
 	}
 	tagged := string(magic) == journalMagic
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return hdr, nil, false
-	}
-	if err := json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &hdr); err != nil {
-		return hdr, nil, false
-	}
-	pos := int64(len(journalMagic) + len(line))
-	h := xxh3.New()
+	h := xxh3.New128()
 	head := make([]byte, 13)
 	if !tagged {
 		head = head[1:]
@@ -152,7 +222,7 @@ func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, h
 		if rec.off < 0 || rec.what > ofManifest || pos+hl+rec.n+16 > size {
 			return hdr, recs, true
 		}
-		h.Reset()
+		seed(h)
 		h.Write(head)
 		if _, err := io.CopyN(h, br, rec.n); err != nil {
 			return hdr, recs, true
@@ -164,6 +234,39 @@ func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, h
 		recs = append(recs, rec)
 		pos += hl + rec.n + 16
 	}
+}
+
+// journalOpen says whether the journal file at path is there and not
+// cleanly closed: a copy was interrupted.
+func journalOpen(ctx context.Context, t Target) (bool, error) {
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	b := make([]byte, journalData)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	return !journalClosed(b[:n]), nil
+}
+
+// journalClosed says whether b starts with the intact header of a closed
+// journal.
+func journalClosed(b []byte) bool {
+	if !bytes.HasPrefix(b, []byte(journalMagic)) || len(b) < len(journalMagic)+4 {
+		return false
+	}
+	end := len(journalMagic) + 4 + int(le.Uint32(b[len(journalMagic):]))
+	if end+16 > len(b) || xxh3.Hash128(b[:end]).Bytes() != [16]byte(b[end:end+16]) {
+		return false
+	}
+	var hdr journalHeader
+	return json.Unmarshal(b[len(journalMagic)+4:end], &hdr) == nil && !hdr.Open
 }
 
 // Recovery says what Recover did.
@@ -198,6 +301,13 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 	size, err := jf.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, err
+	}
+	head := make([]byte, min(size, journalData))
+	if _, err := jf.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if journalClosed(head) {
+		return nil, nil
 	}
 	hdr, recs, headerOK := readJournal(jf, size)
 	// The header alone: the sums may be half rolled forward.

@@ -210,11 +210,11 @@ func (t Target) Inspect(ctx context.Context) (Status, error) {
 // withSums.
 func (t Target) inspect(ctx context.Context, withSums bool) (Status, error) {
 	var st Status
-	if _, err := t.Host.Lstat(ctx, t.Journal); err == nil {
-		st.Interrupted = true
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	open, err := journalOpen(ctx, t)
+	if err != nil {
 		return st, err
 	}
+	st.Interrupted = open
 	load := t.loadHeader
 	if withSums {
 		load = t.LoadManifest
