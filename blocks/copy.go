@@ -96,7 +96,10 @@ type Result struct {
 	Recovered *Recovery
 	Passes    int
 	// Quiet: the last pass found nothing left to copy.
-	Quiet         bool
+	Quiet bool
+	// BlocksChanged counts the blocks whose sum changed; BytesChanged the
+	// bytes written to the target (of a changed block, the pieces that
+	// differed; of a full copy, all of them).
 	BlocksChanged int64
 	BytesChanged  int64
 	BytesRead     int64
