@@ -1,5 +1,7 @@
 // Package host is how providers reach a machine: run a command given as
-// argv, and read, write, list and atomically replace files. This package
+// argv; read, write, list and atomically replace files; make links, set
+// owners and times; confine work to one folder (Sub), so that no symlink
+// leads out of it; and watch a tree for changes. This package
 // implements the local transport, including a host rooted at a folder
 // (every path of the host lives below that folder), which tests and the
 // quickstart use to play several machines on one; an SSH transport will

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -37,7 +38,76 @@ type Host interface {
 	Rename(ctx context.Context, from, to string) error
 	// Remove deletes a file or an empty folder; a missing path is not an error.
 	Remove(ctx context.Context, path string) error
+
+	// Symlink makes newname a symbolic link holding target as written;
+	// target is never resolved, on a rooted host neither.
+	Symlink(ctx context.Context, target, newname string) error
+	Readlink(ctx context.Context, path string) (string, error)
+	// Link makes newname a hard link to the file oldname.
+	Link(ctx context.Context, oldname, newname string) error
+	// Lchown sets the owner and group of path, of a symlink itself.
+	Lchown(ctx context.Context, path string, uid, gid int) error
+	// Chtimes sets the access and modification times of path, following a
+	// final symlink.
+	Chtimes(ctx context.Context, path string, atime, mtime time.Time) error
+	// CreateTemp opens TempPath(path) for writing, empty (a leftover of a
+	// killed writer is truncated); Rename then makes it path. Only one
+	// writer per path may run at a time. Unlike WriteFile nothing is synced:
+	// callers that replace many files call Sync once when done.
+	CreateTemp(ctx context.Context, path string) (File, error)
+	// Sync makes every write to the file system holding path durable.
+	Sync(ctx context.Context, path string) error
+
+	// Sub returns the host confined to the existing folder path: its paths
+	// are relative to that folder, and neither `..` nor a symlink, even one
+	// swapped in later, leads out of it. Closing it leaves h open.
+	Sub(ctx context.Context, path string) (Host, error)
+	// Machine names the machine the host reaches: two hosts with the same
+	// Machine see one file system, whatever their roots.
+	Machine() string
+	// RealPath is path as the machine itself names it, symlinks resolved
+	// (outside the host's root too), for telling whether two folders
+	// overlap.
+	RealPath(ctx context.Context, path string) (string, error)
+	// Watch reports changes below the folder path, in folders created later
+	// too, until ctx ends; then the channel is closed. Symlinks are not
+	// followed.
+	Watch(ctx context.Context, path string) (<-chan WatchEvent, error)
+
 	Close() error
+}
+
+// WatchEvent is one change Watch saw.
+type WatchEvent struct {
+	// Path is the host path of what was created, written, removed,
+	// renamed or changed in its metadata.
+	Path string
+	// Overflow says events were lost: everything below the watched folder
+	// may have changed.
+	Overflow bool
+	// Err ends the watch: the channel is closed after it.
+	Err error
+}
+
+// TempPath is where CreateTemp and WriteFile write a new content of path
+// before renaming it: a hidden name in the same folder.
+func TempPath(path string) string {
+	dir, base := splitPath(path)
+	return dir + tempName(base)
+}
+
+// IsTempName says whether a base name is one TempPath gives.
+func IsTempName(base string) bool {
+	return len(base) > len(tempSuffix)+1 && base[0] == '.' && base[len(base)-len(tempSuffix):] == tempSuffix
+}
+
+func splitPath(path string) (dir, base string) {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[:i+1], path[i+1:]
+		}
+	}
+	return "", path
 }
 
 // RunOptions shapes one command run.

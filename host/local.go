@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrOutsideRoot is wrapped by the error of any operation on a rooted host
@@ -40,6 +43,12 @@ type local struct {
 	name    string
 	root    string
 	rootErr error
+	// sub says the root was opened through another host's (Sub): it is
+	// never created, and only reopened by that path after Close.
+	sub bool
+	// prefix is the folder a Sub host is confined to, as its parent names
+	// it: errors name paths as the parent host would.
+	prefix string
 
 	mu     sync.Mutex
 	opened *os.Root
@@ -56,6 +65,11 @@ type fileSystem interface {
 	Rename(from, to string) error
 	Remove(name string) error
 	ReadFile(name string) ([]byte, error)
+	Symlink(target, newname string) error
+	Readlink(name string) (string, error)
+	Link(oldname, newname string) error
+	Lchown(name string, uid, gid int) error
+	Chtimes(name string, atime, mtime time.Time) error
 }
 
 type osFS struct{}
@@ -70,6 +84,13 @@ func (osFS) Chmod(name string, mode fs.FileMode) error    { return os.Chmod(name
 func (osFS) Rename(from, to string) error                 { return os.Rename(from, to) }
 func (osFS) Remove(name string) error                     { return os.Remove(name) }
 func (osFS) ReadFile(name string) ([]byte, error)         { return os.ReadFile(name) }
+func (osFS) Symlink(target, newname string) error         { return os.Symlink(target, newname) }
+func (osFS) Readlink(name string) (string, error)         { return os.Readlink(name) }
+func (osFS) Link(oldname, newname string) error           { return os.Link(oldname, newname) }
+func (osFS) Lchown(name string, uid, gid int) error       { return os.Lchown(name, uid, gid) }
+func (osFS) Chtimes(name string, atime, mtime time.Time) error {
+	return os.Chtimes(name, atime, mtime)
+}
 
 func (l *local) Name() string { return l.name }
 
@@ -105,7 +126,11 @@ func (l *local) openRoot() (*os.Root, error) {
 	if l.opened != nil {
 		return l.opened, nil
 	}
-	if err := os.MkdirAll(l.root, 0o755); err != nil {
+	if l.sub {
+		if fi, err := os.Lstat(l.root); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("host %q: its folder %s is gone", l.name, l.root)
+		}
+	} else if err := os.MkdirAll(l.root, 0o755); err != nil {
 		return nil, fmt.Errorf("host %q: creating its root: %w", l.name, err)
 	}
 	r, err := os.OpenRoot(l.root)
@@ -131,6 +156,9 @@ func (l *local) pathErr(op, path string, err error) error {
 	}
 	if errors.Is(err, ErrOutsideRoot) {
 		err = fmt.Errorf("%w %s", err, l.root)
+	}
+	if l.prefix != "" {
+		path = strings.TrimSuffix(l.prefix+path, "/")
 	}
 	return fmt.Errorf("host %q: %w", l.name, &fs.PathError{Op: op, Path: path, Err: err})
 }
@@ -354,8 +382,20 @@ func (l *local) Remove(ctx context.Context, path string) error {
 	return nil
 }
 
+const tempSuffix = ".drover-tmp"
+
+// maxName is the longest file name most file systems take.
+const maxName = 255
+
 // tempName is where a new content of base is written before its rename.
-func tempName(base string) string { return "." + base + ".drover-tmp" }
+// A name too long to carry the marks is cut and made unique by a hash.
+func tempName(base string) string {
+	if 1+len(base)+len(tempSuffix) <= maxName {
+		return "." + base + tempSuffix
+	}
+	sum := sha256.Sum256([]byte(base))
+	return "." + base[:maxName-1-len(tempSuffix)-17] + "-" + hex.EncodeToString(sum[:8]) + tempSuffix
+}
 
 func (l *local) Close() error {
 	l.mu.Lock()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 
@@ -26,7 +25,7 @@ const (
 const exitCodesHelp = `Exit codes:
   0    success (with plan --detailed-exitcode: no changes)
   1    error
-  2    plan --detailed-exitcode: the plan has changes
+  2    plan --detailed-exitcode: the plan has changes; verify: the replica differs
   3    the state is locked by another process
   130  interrupted`
 
@@ -47,15 +46,15 @@ func main() {
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
-// Provider plugins inherit the variable; each writes its own file,
-// DROVER_CPUPROFILE.NAME.PID, beside the CLI's.
+// Plugin processes inherit the variable: each writes FILE.plugin-NAME
+// beside the command's own FILE.
 func profile() func() {
 	path := os.Getenv("DROVER_CPUPROFILE")
 	if path == "" {
 		return func() {}
 	}
-	if len(os.Args) > 2 && os.Args[1] == "internal-plugin" {
-		path = fmt.Sprintf("%s.%s.%d", path, filepath.Base(os.Args[2]), os.Getpid())
+	if len(os.Args) == 3 && os.Args[1] == "internal-plugin" {
+		path += ".plugin-" + os.Args[2]
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -142,6 +141,8 @@ provider plugins.
 		newStateCommand(g),
 		newImportCommand(g),
 		newDriveCommand(g),
+		newReplicateCommand(g),
+		newVerifyCommand(g),
 		newOutputCommand(g),
 		newProvidersCommand(g),
 		newVersionCommand(g),

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -31,7 +33,35 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		Cmds:      driveCmds,
+		Cmds:      scriptCmds(),
 		Condition: driveCondition,
 	})
+}
+
+// scriptCmds are the commands scripts may use beyond testscript's own.
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitfor": cmdWaitfor}
+	for name, f := range driveCmds {
+		cmds[name] = f
+	}
+	return cmds
+}
+
+// cmdWaitfor is `waitfor FILE [TEXT]`: polls until FILE exists (and holds
+// TEXT), for what a background command does, failing after 30 seconds.
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfor FILE [TEXT]")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile(ts.MkAbs(args[0]))
+		if err == nil && (len(args) == 1 || strings.Contains(string(b), args[1])) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waited 30s for %s: %v, content %q", args[0], err, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -6,14 +6,16 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/core"
 	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/builtin/registry"
+	"github.com/drover-dr/drover/providers/builtin/replication"
 	"github.com/drover-dr/drover/providers/sdk"
 )
 
 // builtins maps each built-in provider's name to its constructor.
 var builtins = map[string]func() *sdk.Provider{
-	core.Name:     core.New,
-	disk.Name:     disk.New,
-	registry.Name: registry.New,
+	core.Name:        core.New,
+	disk.Name:        disk.New,
+	registry.Name:    registry.New,
+	replication.Name: replication.New,
 }
 
 // Names lists the built-in providers, sorted.

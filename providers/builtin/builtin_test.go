@@ -43,9 +43,10 @@ func TestMain(m *testing.M) {
 // cases gives each built-in provider's conformance cases; files live below
 // a host rooted at root.
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
-	"core":     coreCases,
-	"disk":     diskCases,
-	"registry": registryCases,
+	"core":        coreCases,
+	"disk":        diskCases,
+	"registry":    registryCases,
+	"replication": replicationCases,
 }
 
 // diskCases covers drives and copies (below /srv) and boot entries.
@@ -167,6 +168,34 @@ func registryCases(t *testing.T, root string) []conformance.Case {
 		{Name: "capture moved", TypeName: "registry_capture", External: true,
 			Config: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/a.reg")}),
 			Update: obj(map[string]cty.Value{"host": hv, "hive": str("/config/SOFTWARE"), "key": str(`\`), "file": str("/srv/b.reg")})},
+	}
+}
+
+func replicationCases(t *testing.T, root string) []conformance.Case {
+	for _, f := range []string{"srv/set/a.txt", "srv/set/docs/b.txt", "srv/set/c.tmp"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := host.Config{Name: "fs1", Root: root}.Value()
+	str := cty.StringVal
+	endpoint := func(path string) cty.Value { return cty.ObjectVal(map[string]cty.Value{"host": h, "path": str(path)}) }
+	set := func(attrs map[string]cty.Value) cty.Value {
+		m := map[string]cty.Value{"source": cty.ListVal([]cty.Value{endpoint("/srv/set")}), "target": endpoint("/replica")}
+		for k, v := range attrs {
+			m[k] = v
+		}
+		return cty.ObjectVal(m)
+	}
+	return []conformance.Case{
+		{Name: "replication_set", TypeName: "replication_set",
+			Config: set(map[string]cty.Value{"delete_orphans": cty.True}),
+			Update: set(map[string]cty.Value{"delete_orphans": cty.True, "exclude": cty.ListVal([]cty.Value{str("*.tmp")}),
+				"checksum": cty.True, "preserve": cty.ListVal([]cty.Value{str("mode"), str("mtime")}), "bandwidth": str("100MiB/s")})},
 	}
 }
 

@@ -113,7 +113,15 @@ func (p *printer) change(c *plan.Change, drift bool) {
 		p.w.WriteString("  # (the new object is created before the old one is destroyed)\n")
 	}
 	if c.Description != "" {
-		fmt.Fprintf(p.w, "  # (%s)\n", c.Description)
+		// A description's first line is its summary; the lines after it
+		// (an itemised list) follow indented.
+		first, rest, _ := strings.Cut(c.Description, "\n")
+		fmt.Fprintf(p.w, "  # (%s)\n", first)
+		if rest != "" {
+			for _, line := range strings.Split(rest, "\n") {
+				fmt.Fprintf(p.w, "  #   %s\n", line)
+			}
+		}
 	}
 	kind := "resource"
 	if c.Addr.Mode == addrs.Data {

@@ -94,6 +94,24 @@ func TestSensitiveAndNested(t *testing.T) {
 	}
 }
 
+// TestItemisedDescription renders a description of several lines: the
+// summary, then each item indented below it.
+func TestItemisedDescription(t *testing.T) {
+	c := &plan.Change{
+		Action: plan.Update,
+		Before: cty.ObjectVal(map[string]cty.Value{"pending": cty.NumberIntVal(3)}),
+		After:  cty.ObjectVal(map[string]cty.Value{"pending": cty.UnknownVal(cty.Number)}),
+		Description: "1 to add, 1 to update, 1 to delete, 12 B to send; oldest unreplicated change 2h13m ago\n" +
+			"+ fs1:/srv/repset/new.txt (12 B)\n~ fs1:/srv/repset/conf (mode)\n- fs1:/srv/repset/old.txt",
+	}
+	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "replication_set", "repset", 'M'
+	var out bytes.Buffer
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "itemised-description.txt", out.String())
+}
+
 func TestValue(t *testing.T) {
 	tests := []struct {
 		in   cty.Value

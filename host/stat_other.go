@@ -1,0 +1,5 @@
+//go:build !unix
+
+package host
+
+func sysStat(any) (Stat, bool) { return Stat{}, false }

@@ -1,0 +1,14 @@
+// Package replication is the built-in provider "replication": resource
+// replication_set, folders mirrored to a standby, and the actions behind
+// `drover replicate` (continuous mirroring) and `drover verify`.
+//
+// A set's state records how far the target is behind (pending entries and
+// bytes, the time of the oldest pending change) as of the last refresh,
+// and when the last mirror finished. Plan walks both sides only when the
+// set is not known to be in sync, and describes the itemised dry run;
+// apply mirrors. Destroying a set leaves the replica on the target.
+//
+// The work itself is package mirror's (walk, compare, copy) and package
+// continuous's (watch and follow); this package turns configuration into
+// their options and their results into state and diagnostics.
+package replication

@@ -1,0 +1,387 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/drover-dr/drover/blocks"
+	"github.com/drover-dr/drover/host"
+)
+
+// copyChunk is how much a copy moves between checks of its context.
+const copyChunk = 4 << 20
+
+// limitedChunk is the chunk, and the burst, of a bandwidth-limited copy:
+// small enough to keep it smooth.
+const limitedChunk = 256 << 10
+
+// attempts is how often a file that changes while it is copied is copied
+// again before it is left for the next run.
+const attempts = 3
+
+// errChanged says a source file changed while it was being copied.
+var errChanged = errors.New("changed while being copied; the next run mirrors it")
+
+// chunkEntries is how many entries of one folder a worker takes at once.
+const chunkEntries = 64
+
+// folder is one folder of both sides, confined to it, so that each
+// operation on its entries resolves a single name.
+type folder struct {
+	src, dst host.Host
+}
+
+func (r *pairRun) openFolder(dir string) (folder, func(), error) {
+	if dir == "" {
+		return folder{r.p.src, r.dst}, func() {}, nil
+	}
+	src, err := r.p.src.Sub(r.ctx, hostPath(dir))
+	if err != nil {
+		return folder{}, nil, err
+	}
+	dst, err := r.dst.Sub(r.ctx, hostPath(dir))
+	if err != nil {
+		src.Close()
+		return folder{}, nil, err
+	}
+	return folder{src, dst}, func() { src.Close(); dst.Close() }, nil
+}
+
+// entries copies files and links in parallel, a chunk of one folder's
+// entries per worker at a time.
+func (r *pairRun) entries(cs []*Change) error {
+	byDir := map[string][]*Change{}
+	var dirs []string
+	for _, c := range cs {
+		d := parent(c.Path)
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], c)
+	}
+	type chunk struct {
+		dir string
+		cs  []*Change
+	}
+	work := make(chan chunk)
+	var wg sync.WaitGroup
+	for range r.m.opts.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range work {
+				r.chunk(ch.dir, ch.cs)
+			}
+		}()
+	}
+	for _, d := range dirs {
+		for all := byDir[d]; len(all) > 0 && r.ctx.Err() == nil; {
+			n := min(len(all), chunkEntries)
+			work <- chunk{d, all[:n]}
+			all = all[n:]
+		}
+	}
+	close(work)
+	wg.Wait()
+	return r.ctx.Err()
+}
+
+func (r *pairRun) chunk(dir string, cs []*Change) {
+	if r.underFailed(cs[0].Path) {
+		return
+	}
+	f, closeFolder, err := r.openFolder(dir)
+	if err != nil {
+		for _, c := range cs {
+			if errors.Is(err, fs.ErrNotExist) {
+				r.retry(r.i, c.Path, err)
+			} else if r.ctx.Err() == nil {
+				r.fail(r.i, c.Path, err)
+			}
+		}
+		return
+	}
+	defer closeFolder()
+	for _, c := range cs {
+		if r.ctx.Err() != nil {
+			return
+		}
+		r.entry(f, c)
+	}
+}
+
+// entry applies one file or symlink change: metadata in place, or a new
+// content written to a temp file renamed over the old one.
+func (r *pairRun) entry(f folder, c *Change) {
+	path := "/" + pathBase(c.Path)
+	r.current.Store(&c.Path)
+	switch {
+	case c.Kind == KindSymlink && (c.Op == OpAdd || c.Reason&(ReasonLink|ReasonType) != 0):
+		r.symlink(f, c)
+	case c.Kind == KindFile && c.Content:
+		var err error
+		if r.byBlocks(c) {
+			err = r.updateBlocks(f, c)
+		} else {
+			err = r.copyFile(f, c)
+			if err == nil {
+				err = f.dst.Rename(r.ctx, host.TempPath(path), path)
+				if err != nil {
+					f.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(path))
+				}
+			}
+			if err == nil && r.m.opts.BlockThreshold > 0 && c.Dst != nil && c.Dst.Size >= r.m.opts.BlockThreshold {
+				// The records of the replaced file would describe (and
+				// roll back) another file.
+				for _, side := range sidecars(path) {
+					f.dst.Remove(r.ctx, side)
+				}
+			}
+		}
+		switch {
+		case err == nil:
+			r.done(c)
+		case errors.Is(err, errChanged) || errors.Is(err, fs.ErrNotExist):
+			r.retry(r.i, c.Path, err)
+		case r.ctx.Err() == nil:
+			r.fail(r.i, c.Path, err)
+		}
+	default:
+		if err := r.setMetadata(f.dst, path, c.Src, c.Dst); err != nil {
+			r.fail(r.i, c.Path, err)
+			return
+		}
+		r.done(c)
+	}
+}
+
+// symlink replaces the target entry by a link made under the temp name.
+func (r *pairRun) symlink(f folder, c *Change) {
+	path := "/" + pathBase(c.Path)
+	tmp := host.TempPath(path)
+	err := f.dst.Remove(r.ctx, tmp)
+	if err == nil {
+		err = f.dst.Symlink(r.ctx, c.Src.Link, tmp)
+	}
+	if err == nil {
+		err = r.setMetadata(f.dst, tmp, c.Src, nil)
+	}
+	if err == nil {
+		err = f.dst.Rename(r.ctx, tmp, path)
+	}
+	if err != nil {
+		f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+		r.fail(r.i, c.Path, err)
+		return
+	}
+	r.done(c)
+}
+
+// copyFile writes the source file's current content and metadata to the
+// target's temp file. A file that changes during the copy is copied again;
+// the metadata recorded is what the source had before the copy that held.
+func (r *pairRun) copyFile(f folder, c *Change) error {
+	path := "/" + pathBase(c.Path)
+	tmp := host.TempPath(path)
+	for range attempts {
+		fi, err := f.src.Lstat(r.ctx, path)
+		if err != nil {
+			return err
+		}
+		before := entryOf(fi)
+		if before.Kind != KindFile {
+			return fmt.Errorf("became a %s: %w", before.Kind, errChanged)
+		}
+		if err := r.copyData(f, path, before); err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
+		}
+		fi, err = f.src.Lstat(r.ctx, path)
+		if err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
+		}
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind != KindFile {
+			continue
+		}
+		if err := r.setMetadata(f.dst, tmp, before, c.Dst); err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			return err
+		}
+		return nil
+	}
+	f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+	return errChanged
+}
+
+// copyData fills the temp file of path with the source's data: holes of a
+// sparse file stay holes.
+func (r *pairRun) copyData(f folder, path string, s *Entry) (err error) {
+	in, err := f.src.Open(r.ctx, path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := f.dst.CreateTemp(r.ctx, path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if s.sparse() {
+		return r.copySparse(in, out)
+	}
+	return r.copyPlain(in, out)
+}
+
+// pace waits, under a bandwidth limit, until n more bytes may have been
+// sent; n is at most one chunk.
+func (r *pairRun) pace(n int64) error {
+	if r.m.limiter == nil || n == 0 {
+		return nil
+	}
+	return r.m.limiter.WaitN(r.ctx, int(n))
+}
+
+func (r *pairRun) chunkSize() int64 {
+	if r.m.limiter != nil {
+		return int64(r.m.limiter.Burst())
+	}
+	return copyChunk
+}
+
+func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
+	n := r.chunkSize()
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		// CopyN lets a file-to-file copy use the kernel's copy_file_range.
+		copied, err := io.CopyN(out, in, n)
+		r.bytes.Add(copied)
+		if werr := r.pace(copied); werr != nil {
+			return werr
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// copySparse writes only the blocks that hold data, then sets the size.
+func (r *pairRun) copySparse(in io.Reader, out host.File) error {
+	block := min(64<<10, r.chunkSize())
+	buf := make([]byte, block)
+	zero := make([]byte, block)
+	var off int64
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		n, err := io.ReadFull(in, buf)
+		if werr := r.pace(int64(n)); werr != nil {
+			return werr
+		}
+		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
+			if _, werr := out.WriteAt(buf[:n], off); werr != nil {
+				return werr
+			}
+		}
+		off += int64(n)
+		r.bytes.Add(int64(n))
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return out.Truncate(off)
+}
+
+// byBlocks says whether a file is updated in place by changed blocks. A
+// difference found by reading both sides is not: the target then differs
+// from what its manifest says, and only a whole copy repairs it.
+func (r *pairRun) byBlocks(c *Change) bool {
+	t := r.m.opts.BlockThreshold
+	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind == KindFile && c.Dst.Size == c.Src.Size &&
+		c.Reason&ReasonContent == 0 && len(pathBase(c.Path))+1+len(journalSuffix) <= 255
+}
+
+// sidecars are the block manifest and undo journal of the file at path.
+func sidecars(path string) [2]string {
+	dir, name := path[:strings.LastIndexByte(path, '/')+1], pathBase(path)
+	return [2]string{dir + "." + name + manifestSuffix, dir + "." + name + journalSuffix}
+}
+
+// updateBlocks writes, in place, the blocks of a large file that differ
+// from what its manifest says the target holds (every block the first
+// time), through the shared block engine: an update interrupted at any
+// point is rolled back by the next one. A source that keeps changing
+// while it is read is left for the next run.
+func (r *pairRun) updateBlocks(f folder, c *Change) error {
+	path := "/" + pathBase(c.Path)
+	side := sidecars(path)
+	t := blocks.Target{Host: f.dst, Path: path, Manifest: side[0], Journal: side[1]}
+	for range attempts {
+		fi, err := f.src.Lstat(r.ctx, path)
+		if err != nil {
+			return err
+		}
+		before := entryOf(fi)
+		if before.Kind != KindFile || before.Size != c.Dst.Size {
+			return fmt.Errorf("its size changed: %w", errChanged)
+		}
+		in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
+		in.Close()
+		if err != nil {
+			return err
+		}
+		r.bytes.Add(before.Size)
+		fi, err = f.src.Lstat(r.ctx, path)
+		if err != nil {
+			return err
+		}
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime {
+			continue
+		}
+		if err := r.setMetadata(f.dst, path, before, c.Dst); err != nil {
+			return err
+		}
+		return restamp(r.ctx, t)
+	}
+	return errChanged
+}
+
+// restamp records in the manifest the file's identity after its metadata
+// was set: the manifest stays trusted although the mirror, not the block
+// copy, wrote the modification time last.
+func restamp(ctx context.Context, t blocks.Target) error {
+	m, err := t.LoadManifest(ctx)
+	if err != nil || m == nil {
+		return err
+	}
+	fi, err := t.Host.Lstat(ctx, t.Path)
+	if err != nil {
+		return err
+	}
+	m.Identity = blocks.FileIdentity(fi, fi.Size())
+	return t.SaveManifest(ctx, m)
+}

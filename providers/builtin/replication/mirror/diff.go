@@ -1,0 +1,390 @@
+package mirror
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Op is what a change does to the target.
+type Op uint8
+
+const (
+	OpAdd Op = iota + 1
+	OpUpdate
+	OpDelete
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpAdd:
+		return "+"
+	case OpUpdate:
+		return "~"
+	}
+	return "-"
+}
+
+// Reason says why an entry is updated; several may hold.
+type Reason uint16
+
+const (
+	ReasonSize Reason = 1 << iota
+	ReasonMTime
+	ReasonContent
+	ReasonMode
+	ReasonOwner
+	// ReasonType: the target holds another kind of entry (a folder where
+	// the source has a file, …), removed first.
+	ReasonType
+	// ReasonLink: a symlink points elsewhere.
+	ReasonLink
+	// ReasonHardLink: the file must share its inode with LinkTo.
+	ReasonHardLink
+)
+
+var reasonNames = []string{"size", "mtime", "content", "mode", "owner", "type", "link target", "hard link"}
+
+func (r Reason) String() string {
+	var parts []string
+	for i, name := range reasonNames {
+		if r&(1<<i) != 0 {
+			parts = append(parts, name)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Preserve is the metadata a mirror keeps.
+type Preserve uint8
+
+const (
+	PreserveMode Preserve = 1 << iota
+	PreserveOwner
+	// PreserveTimes keeps modification times; without it a file counts as
+	// changed when the target is older than the source.
+	PreserveTimes
+	// PreserveSymlinks copies symlinks as symlinks; without it they are
+	// skipped. Symlinks are never followed either way.
+	PreserveSymlinks
+	PreserveHardLinks
+
+	PreserveAll = PreserveMode | PreserveOwner | PreserveTimes | PreserveSymlinks | PreserveHardLinks
+)
+
+// Change is one line of the itemised plan.
+type Change struct {
+	// Pair is the index of the pair the change belongs to.
+	Pair   int
+	Op     Op
+	Reason Reason
+	// Path is relative to the set's folder, `/`-separated.
+	Path string
+	// Kind is the source's kind for an add or update, the target's for a
+	// delete.
+	Kind     Kind
+	Src, Dst *Entry
+	// Content says the file's data must be sent; otherwise an update only
+	// sets metadata.
+	Content bool
+	// LinkTo is the path of the file this one is a hard link to.
+	LinkTo string
+}
+
+// Bytes is how much data the change sends.
+func (c *Change) Bytes() int64 {
+	if c.Content {
+		return c.Src.Size
+	}
+	return 0
+}
+
+func (c *Change) String() string {
+	var b strings.Builder
+	b.WriteString(c.Op.String())
+	b.WriteByte(' ')
+	b.WriteString(c.Path)
+	switch {
+	case c.Kind == KindDir:
+		b.WriteByte('/')
+	case c.Op != OpDelete && c.LinkTo != "":
+		b.WriteString(" => " + c.LinkTo)
+	case c.Op != OpDelete && c.Kind == KindSymlink:
+		b.WriteString(" -> " + c.Src.Link)
+	}
+	switch {
+	case c.Op == OpUpdate:
+		fmt.Fprintf(&b, " (%s)", c.Reason)
+	case c.Op == OpAdd && c.Content:
+		fmt.Fprintf(&b, " (%s)", FormatBytes(c.Src.Size))
+	}
+	return b.String()
+}
+
+// Summary tallies a plan.
+type Summary struct {
+	Add, Update, Delete int
+	// Bytes is the data to send.
+	Bytes int64
+	// Oldest is the modification time (Unix ns) of the oldest source change
+	// not yet on the target, 0 when there is none. A deletion counts from
+	// the last change of the folder that held the entry.
+	Oldest int64
+}
+
+// Empty says whether nothing differs.
+func (s Summary) Empty() bool { return s.Add+s.Update+s.Delete == 0 }
+
+func (s Summary) String() string {
+	if s.Empty() {
+		return "in sync"
+	}
+	return fmt.Sprintf("%s to add, %s to update, %s to delete, %s to send",
+		count(s.Add), count(s.Update), count(s.Delete), FormatBytes(s.Bytes))
+}
+
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// FormatBytes renders a size in binary units: "0 B", "12 KiB", "3.4 GiB".
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 6 {
+		v /= unit
+		i++
+	}
+	suffix := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}[i]
+	if v < 10 {
+		return fmt.Sprintf("%.1f %s", v, suffix)
+	}
+	return fmt.Sprintf("%.0f %s", v, suffix)
+}
+
+// diffOptions shapes a diff.
+type diffOptions struct {
+	preserve      Preserve
+	deleteOrphans bool
+	checksum      bool
+	// differs holds the content comparisons made for checksum: true when
+	// the files' data differ. Files missing from it are compared by size
+	// and time.
+	differs map[string]bool
+}
+
+// diff lists what turns dst into a mirror of src.
+func diff(src, dst *Tree, o diffOptions) []Change {
+	var out []Change
+	srcPaths := src.Paths()
+	var links map[string]string
+	if o.preserve&PreserveHardLinks != 0 {
+		links = hardLinks(src, srcPaths)
+	}
+	contentChanged := map[string]bool{}
+	for _, rel := range srcPaths {
+		s := src.Entries[rel]
+		if !mirrored(s, o.preserve) {
+			continue
+		}
+		if _, ok := links[rel]; ok {
+			continue
+		}
+		d := dst.Entries[rel]
+		c := Change{Path: rel, Kind: s.Kind, Src: s, Dst: d}
+		switch {
+		case dst.unreadableAbove(rel):
+			continue
+		case d == nil:
+			c.Op = OpAdd
+			c.Content = s.Kind == KindFile
+		case d.Kind != s.Kind:
+			c.Op, c.Reason = OpUpdate, ReasonType
+			c.Content = s.Kind == KindFile
+		default:
+			c.Reason, c.Content = compare(rel, s, d, o)
+			if c.Reason == 0 {
+				continue
+			}
+			c.Op = OpUpdate
+		}
+		if c.Content {
+			contentChanged[rel] = true
+		}
+		out = append(out, c)
+	}
+	for rel, leader := range links {
+		s, d, ld := src.Entries[rel], dst.Entries[rel], dst.Entries[leader]
+		if d != nil && ld != nil && !contentChanged[leader] && d.HasStat && ld.HasStat &&
+			d.Stat.Dev == ld.Stat.Dev && d.Stat.Ino == ld.Stat.Ino {
+			continue
+		}
+		c := Change{Op: OpAdd, Path: rel, Kind: KindFile, Src: s, Dst: d, LinkTo: leader}
+		if d != nil {
+			c.Op, c.Reason = OpUpdate, ReasonHardLink
+		}
+		out = append(out, c)
+	}
+	out = append(out, deletions(src, dst, out, o)...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// mirrored says whether a source entry is copied at all.
+func mirrored(e *Entry, p Preserve) bool {
+	switch e.Kind {
+	case KindFile, KindDir:
+		return true
+	case KindSymlink:
+		return p&PreserveSymlinks != 0
+	}
+	return false
+}
+
+// compare tells why the target entry d differs from s of the same kind,
+// and whether the data must be sent.
+func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
+	if o.preserve&PreserveMode != 0 && s.Kind != KindSymlink && s.Perm != d.Perm {
+		r |= ReasonMode
+	}
+	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.Stat.UID != d.Stat.UID || s.Stat.GID != d.Stat.GID) {
+		r |= ReasonOwner
+	}
+	switch s.Kind {
+	case KindSymlink:
+		if s.Link != d.Link {
+			r |= ReasonLink
+		}
+	case KindDir:
+		if o.preserve&PreserveTimes != 0 && s.MTime != d.MTime {
+			r |= ReasonMTime
+		}
+	case KindFile:
+		if s.Size != d.Size {
+			r |= ReasonSize
+			content = true
+		}
+		timeDiffers := s.MTime != d.MTime
+		if o.preserve&PreserveTimes == 0 {
+			timeDiffers = d.MTime < s.MTime
+		}
+		if timeDiffers && o.preserve&PreserveTimes != 0 {
+			r |= ReasonMTime
+		}
+		if o.checksum {
+			if o.differs[rel] {
+				r |= ReasonContent
+				content = true
+			}
+		} else if timeDiffers {
+			r |= ReasonMTime
+			content = true
+		}
+	}
+	return r, content
+}
+
+// hardLinks maps every source file that shares its inode with a file
+// sorting before it to that first file.
+func hardLinks(src *Tree, paths []string) map[string]string {
+	type inode struct{ dev, ino uint64 }
+	first := map[inode]string{}
+	links := map[string]string{}
+	for _, rel := range paths {
+		e := src.Entries[rel]
+		if e.Kind != KindFile || !e.HasStat || e.Stat.Nlink < 2 {
+			continue
+		}
+		k := inode{e.Stat.Dev, e.Stat.Ino}
+		if leader, ok := first[k]; ok {
+			links[rel] = leader
+		} else {
+			first[k] = rel
+		}
+	}
+	return links
+}
+
+// deletions lists target entries with no source counterpart (orphans,
+// when asked to delete them; temp files always) and the contents of target
+// folders that a type change replaces.
+func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
+	replaced := map[string]bool{}
+	for _, c := range changes {
+		if c.Reason&ReasonType != 0 && c.Dst.Kind == KindDir {
+			replaced[c.Path] = true
+		}
+	}
+	under := func(rel string) bool {
+		for p := parent(rel); ; p = parent(p) {
+			if replaced[p] {
+				return true
+			}
+			if p == "" {
+				return false
+			}
+		}
+	}
+	var out []Change
+	for rel, d := range dst.Entries {
+		if rel == "" || src.Entries[rel] != nil {
+			continue
+		}
+		if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
+			continue
+		}
+		if d.Kind == KindSidecar {
+			if f := src.Entries[sidecarOf(rel)]; f == nil || f.Kind != KindFile {
+				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+			}
+			continue
+		}
+		if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
+			out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+		}
+	}
+	return out
+}
+
+// summarize tallies changes; src gives the folders' times for deletions.
+func summarize(changes []Change, src *Tree) Summary {
+	var s Summary
+	oldest := func(t int64) {
+		if t > 0 && (s.Oldest == 0 || t < s.Oldest) {
+			s.Oldest = t
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		switch c.Op {
+		case OpAdd:
+			s.Add++
+		case OpUpdate:
+			s.Update++
+		case OpDelete:
+			s.Delete++
+		}
+		s.Bytes += c.Bytes()
+		if c.Op == OpDelete {
+			for p := parent(c.Path); ; p = parent(p) {
+				if e := src.Entries[p]; e != nil {
+					oldest(e.MTime)
+					break
+				}
+				if p == "" {
+					break
+				}
+			}
+		} else if c.Kind != KindDir || c.Op == OpAdd {
+			oldest(c.Src.MTime)
+		}
+	}
+	return s
+}

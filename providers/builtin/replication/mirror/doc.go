@@ -1,0 +1,30 @@
+// Package mirror makes folders on one host mirror folders on another,
+// through the host.Host interface only (local hosts now, remote later).
+//
+// A Mirror holds pairs of folders (source, target). Plan walks both sides
+// of every pair in parallel, never following a symlink, applies include and
+// exclude globs, and compares entries by size and modification time, or by
+// content (checksum), giving an itemised list of changes (add, update with
+// the reasons, delete) with counts, bytes and the time of the oldest change
+// not yet mirrored. PlanPaths does the same for a few subtrees, which is
+// what continuous replication sends after the source reported changes.
+// Apply copies in parallel, folder by folder, writes each file to a temp
+// file renamed over the old one (one sync of the target at the end, not
+// one per file) — or, for a large file whose size stays, writes its
+// changed blocks in place through package blocks (manifest and undo
+// journal beside it) —, keeps holes of sparse files, preserves modes, owners, times,
+// symlinks and hard links as asked, caps the bandwidth, deletes orphans
+// last and sets folders' metadata at the very end.
+//
+// Safety is this package's to keep: each side is reached through a host
+// confined to its folder (host.Host.Sub), so no symlink, even one swapped
+// in mid-run, leads out of a set; paths with `..` are refused; folders that
+// overlap on one machine are refused; a source folder that is missing,
+// replaced (an unmount) or empty while its target is not stops the run
+// before anything is deleted; an entry that cannot be read or written is
+// listed and the rest goes on, and Apply fails at the end naming them.
+//
+// It does not know about providers, cty or configuration, keeps nothing
+// between calls, and never follows the source in time: watching is the
+// caller's (host.Host.Watch).
+package mirror

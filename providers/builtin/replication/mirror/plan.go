@@ -1,0 +1,235 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+)
+
+// Plan is what a mirror would do: the itemised changes of every pair.
+type Plan struct {
+	// Changes are sorted by pair, then path.
+	Changes []Change
+	Summary Summary
+	// Problems are entries that could not be read: left alone by Apply,
+	// which fails at the end naming them.
+	Problems []PathError
+	trees    []pairTrees
+}
+
+type pairTrees struct{ src, dst *Tree }
+
+// PathError is a problem with one entry of a pair.
+type PathError struct {
+	Pair int
+	Path string
+	Err  error
+}
+
+func (e PathError) Error() string { return e.Err.Error() }
+
+// Plan walks every pair whole and lists what Apply would change.
+func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
+	all := make([][]string, len(m.pairs))
+	for i := range all {
+		all[i] = []string{""}
+	}
+	return m.PlanPaths(ctx, all)
+}
+
+// PlanPaths lists the changes within the given subtrees of each pair
+// (paths relative to the pair's folders, "" for all): what continuous
+// replication sends after the source reported changes there.
+func (m *Mirror) PlanPaths(ctx context.Context, starts [][]string) (*Plan, error) {
+	pl := &Plan{trees: make([]pairTrees, len(m.pairs))}
+	for i, p := range m.pairs {
+		if len(starts[i]) == 0 {
+			continue
+		}
+		src, dst, err := m.walkPair(ctx, p, minimal(starts[i]))
+		if err != nil {
+			return nil, err
+		}
+		pl.trees[i] = pairTrees{src, dst}
+		differs, problems := m.compareContent(ctx, p, src, dst)
+		for rel, err := range src.Unreadable {
+			problems = append(problems, PathError{Path: rel, Err: err})
+		}
+		for rel, err := range dst.Unreadable {
+			problems = append(problems, PathError{Path: rel, Err: err})
+		}
+		for _, pe := range problems {
+			pe.Pair = i
+			pl.Problems = append(pl.Problems, pe)
+		}
+		changes := diff(src, dst, diffOptions{preserve: m.opts.Preserve, deleteOrphans: m.opts.DeleteOrphans,
+			checksum: m.opts.Checksum, differs: differs})
+		s := summarize(changes, src)
+		pl.Summary.Add += s.Add
+		pl.Summary.Update += s.Update
+		pl.Summary.Delete += s.Delete
+		pl.Summary.Bytes += s.Bytes
+		if s.Oldest != 0 && (pl.Summary.Oldest == 0 || s.Oldest < pl.Summary.Oldest) {
+			pl.Summary.Oldest = s.Oldest
+		}
+		for j := range changes {
+			changes[j].Pair = i
+		}
+		pl.Changes = append(pl.Changes, changes...)
+	}
+	sort.Slice(pl.Problems, func(i, j int) bool {
+		a, b := pl.Problems[i], pl.Problems[j]
+		return a.Pair < b.Pair || a.Pair == b.Pair && a.Path < b.Path
+	})
+	return pl, nil
+}
+
+// minimal drops the starts that lie below another.
+func minimal(starts []string) []string {
+	sorted := append([]string(nil), starts...)
+	sort.Strings(sorted)
+	var out []string
+	for _, s := range sorted {
+		if len(out) > 0 {
+			last := out[len(out)-1]
+			if last == "" || s == last || len(s) > len(last) && s[:len(last)] == last && s[len(last)] == '/' {
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// walkPair walks both folders of a pair, refusing a source that vanished
+// or was emptied while its target holds files.
+func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, dst *Tree, err error) {
+	if err := p.checkSource(ctx); err != nil {
+		return nil, nil, err
+	}
+	o := walkOptions{filter: m.filter, parallel: m.opts.Parallel}
+	var srcErr, dstErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		src, srcErr = walk(ctx, p.src, starts, o)
+	}()
+	p.mu.Lock()
+	target := p.dst
+	p.mu.Unlock()
+	if target != nil {
+		to := o
+		to.temps = true
+		dst, dstErr = walk(ctx, target, starts, to)
+	} else {
+		dst = &Tree{Entries: map[string]*Entry{}, Unreadable: map[string]error{}, starts: starts}
+	}
+	wg.Wait()
+	if err := errors.Join(srcErr, dstErr); err != nil {
+		return nil, nil, err
+	}
+	if err := p.checkSource(ctx); err != nil {
+		return nil, nil, err
+	}
+	if src.Entries[""] == nil && src.covers("") {
+		return nil, nil, fmt.Errorf("%w: source %s cannot be read; nothing was changed", ErrSourceVanished, p.Source)
+	}
+	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.Entries) == 1 && len(src.Unreadable) == 0 {
+		held := 0
+		for rel, e := range dst.Entries {
+			if rel != "" && e.Kind != KindTemp && e.Kind != KindSidecar {
+				held++
+			}
+		}
+		if held > 0 {
+			return nil, nil, fmt.Errorf("%w: source %s is empty while its target %s holds %d entries (an unmounted disk leaves an empty mount point); "+
+				"nothing was deleted. If the source really is empty now, empty the target by hand", ErrSourceVanished, p.Source, p.Target, held)
+		}
+	}
+	return src, dst, nil
+}
+
+// compareContent compares, for checksum, the files of equal size on both
+// sides; true in the map when their data differ.
+func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (map[string]bool, []PathError) {
+	if !m.opts.Checksum || p.dst == nil {
+		return nil, nil
+	}
+	var todo []string
+	for rel, s := range src.Entries {
+		if d := dst.Entries[rel]; s.Kind == KindFile && d != nil && d.Kind == KindFile && s.Size == d.Size {
+			todo = append(todo, rel)
+		}
+	}
+	differs := make(map[string]bool, len(todo))
+	var problems []PathError
+	var mu sync.Mutex
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range m.opts.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rel := range work {
+				same, err := sameContent(ctx, p.src, p.dst, hostPath(rel))
+				mu.Lock()
+				if err != nil {
+					problems = append(problems, PathError{Path: rel, Err: err})
+				} else {
+					differs[rel] = !same
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, rel := range todo {
+		work <- rel
+	}
+	close(work)
+	wg.Wait()
+	return differs, problems
+}
+
+// sameContent reads two files side by side.
+func sameContent(ctx context.Context, a, b interface {
+	Open(context.Context, string) (io.ReadCloser, error)
+}, path string) (bool, error) {
+	ra, err := a.Open(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	defer ra.Close()
+	rb, err := b.Open(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	defer rb.Close()
+	bufA, bufB := make([]byte, compareChunk), make([]byte, compareChunk)
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		na, errA := io.ReadFull(ra, bufA)
+		nb, errB := io.ReadFull(rb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false, nil
+		}
+		endA := errA == io.EOF || errA == io.ErrUnexpectedEOF
+		endB := errB == io.EOF || errB == io.ErrUnexpectedEOF
+		switch {
+		case errA != nil && !endA:
+			return false, errA
+		case errB != nil && !endB:
+			return false, errB
+		case endA || endB:
+			return endA == endB, nil
+		}
+	}
+}
+
+const compareChunk = 1 << 20
