@@ -39,3 +39,10 @@ func (f localFile) WriteBack(off, n int64) error {
 	}
 	return nil
 }
+
+func (f localFile) Prefetch(off, n int64) error {
+	if err := unix.Fadvise(int(f.Fd()), off, n, unix.FADV_WILLNEED); err != nil {
+		return &fs.PathError{Op: "fadvise", Path: f.Name(), Err: err}
+	}
+	return nil
+}

@@ -12,3 +12,6 @@ func (f localFile) DropCache(off, n int64) error { return nil }
 
 // WriteBack is best effort, and does nothing off Linux.
 func (f localFile) WriteBack(off, n int64) error { return nil }
+
+// Prefetch is best effort, and does nothing off Linux.
+func (f localFile) Prefetch(off, n int64) error { return nil }

@@ -47,6 +47,9 @@ func TestOpenFileRandomAccess(t *testing.T) {
 	if err := f.DropCache(0, size); err != nil {
 		t.Errorf("DropCache: %v", err)
 	}
+	if err := f.Prefetch(0, size); err != nil {
+		t.Errorf("Prefetch: %v", err)
+	}
 
 	switch err := f.PunchHole(128<<10, 64<<10); {
 	case errors.Is(err, errors.ErrUnsupported):
