@@ -373,7 +373,11 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 	w := c.startWriter(ctx, cancel)
 	var found int64
 	var b *batch
-	read, err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, c.differs, func(ch *chunk) (bool, error) {
+	pick := c.differs
+	if c.journaled {
+		pick = c.prefetch
+	}
+	read, err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, pick, func(ch *chunk) (bool, error) {
 		if !c.journaled {
 			// Nothing to save: the chunk is written from where it was read.
 			b := w.batch()
@@ -417,6 +421,20 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 		err = werr
 	}
 	return found, err
+}
+
+// prefetch is differs that also starts reading the target's bytes of the
+// changed blocks, which the writer needs: by the time their chunk's turn
+// comes they are read, wherever they were.
+func (c *copier) prefetch(ch *chunk) bool {
+	found := false
+	for k, sum := range ch.sums {
+		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
+			c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			found = true
+		}
+	}
+	return found
 }
 
 // differs says whether a block of the chunk differs from what the target
