@@ -46,3 +46,10 @@ func (f localFile) Prefetch(off, n int64) error {
 	}
 	return nil
 }
+
+func (f localFile) Sequential() error {
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL); err != nil {
+		return &fs.PathError{Op: "fadvise", Path: f.Name(), Err: err}
+	}
+	return nil
+}

@@ -15,3 +15,6 @@ func (f localFile) WriteBack(off, n int64) error { return nil }
 
 // Prefetch is best effort, and does nothing off Linux.
 func (f localFile) Prefetch(off, n int64) error { return nil }
+
+// Sequential is best effort, and does nothing off Linux.
+func (f localFile) Sequential() error { return nil }

@@ -50,6 +50,9 @@ func TestOpenFileRandomAccess(t *testing.T) {
 	if err := f.Prefetch(0, size); err != nil {
 		t.Errorf("Prefetch: %v", err)
 	}
+	if err := f.Sequential(); err != nil {
+		t.Errorf("Sequential: %v", err)
+	}
 
 	switch err := f.PunchHole(128<<10, 64<<10); {
 	case errors.Is(err, errors.ErrUnsupported):
