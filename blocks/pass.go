@@ -61,6 +61,10 @@ func (c *copier) hashRanges(ctx context.Context, r io.ReaderAt, ranges []blockRa
 	pool := c.chunkPool()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if s, ok := r.(interface{ Sequential() error }); ok {
+		// Best effort: twice the readahead when the bytes are not cached.
+		s.Sequential()
+	}
 
 	var next, done atomic.Int64
 	picked := make(chan *chunk, cap(pool))
