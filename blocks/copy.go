@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,18 +14,28 @@ import (
 )
 
 // DefaultBlockSize is the block size of change detection, chosen with
-// BenchmarkCopyIncremental: scattered 64 KiB changes rewrite 1.25 times
-// their size in 16 KiB blocks (2 times in 64 KiB, 16 in 1 MiB), hashing
-// costs the same from 4 KiB up, and the manifest stays at 0.1% of the
-// target (1 MiB of sums per GiB, held in memory during a copy).
-const DefaultBlockSize = 16 << 10
+// BenchmarkCopyIncremental: hashing costs the same from 4 KiB up, the
+// manifest holds 16 bytes per 64 KiB (256 MiB per TB, in memory during a
+// copy), and what a copy writes does not depend on it: a changed block is
+// compared with what the target holds, and only the pieces of pieceSize
+// that differ are saved and written.
+const DefaultBlockSize = 64 << 10
 
-// chunkSize is how much of the source one read fetches.
-const chunkSize = 4 << 20
+// pieceSize is the unit of what a copy writes in a changed block (4 KiB:
+// the page and file system block; 512 bytes for block sizes that are not
+// a multiple of it).
+const pieceSize = 4 << 10
 
-// batchSize bounds the changed data held before its undo records are
-// synced and it is written: one journal sync per batch.
-const batchSize = 64 << 20
+// chunkSize is how much of the source one read fetches: small enough that
+// the bytes are still in the CPU's cache when they are hashed.
+const chunkSize = 512 << 10
+
+// batchSize bounds the changed data gathered before its undo records are
+// synced and it is written: one journal sync per batch. The buffers of a
+// copy are made once and reused: memory touched for the first time costs
+// a page fault per page, which dwarfs the copy itself on virtual
+// machines with shadowed page tables.
+const batchSize = 4 << 20
 
 // checkpointBytes is how much a first copy writes between checkpoints (a
 // variable for tests).
@@ -85,7 +96,10 @@ type Result struct {
 	Recovered *Recovery
 	Passes    int
 	// Quiet: the last pass found nothing left to copy.
-	Quiet         bool
+	Quiet bool
+	// BlocksChanged counts the blocks whose sum changed; BytesChanged the
+	// bytes written to the target (of a changed block, the pieces that
+	// differed; of a full copy, all of them).
 	BlocksChanged int64
 	BytesChanged  int64
 	BytesRead     int64
@@ -116,20 +130,36 @@ type copier struct {
 	t       Target
 	opts    Options
 	bs      int64
+	piece   int64 // the unit of writes within a changed block
 	extents []Extent
+	whole   bool // extents are all of the source
 	ranges  []blockRange
+	workers int
+	chunks  chan *chunk
+	batches chan *batch
+	buffers []func() // give back what buffer handed out
 	f       host.File
 	src     io.ReaderAt
 
 	res        *Result
 	prior      *Manifest
 	generation int64
-	sums       []Sum  // what the target holds now
-	changed    bitset // blocks written by this copy
-	journaled  bitset
+	// sums is what the target holds: during a pass the writer sets a
+	// block's entry once its bytes are written, so that a checkpoint
+	// records only what is on the target.
+	sums    []Sum
+	changed bitset // blocks whose sum this copy changed
+	// journaled: the target holds a complete generation, every byte
+	// overwritten is saved in the undo journal first.
+	journaled bool
+	// inPlace: the manifest file has the shape of the new one and is
+	// updated in place (its old sums saved in the journal too).
+	inPlace    bool
 	jr         *journal
-	noHoles    bool
+	holes      bool // zero ranges of the target may become holes
 	sinceCheck int64
+	old        []byte // the target's bytes of a changed block
+	pieces     []Extent
 }
 
 // blockRange is the blocks [first, end) a selection touches.
@@ -157,6 +187,12 @@ func newCopier(ctx context.Context, t Target, opts Options) (*copier, error) {
 		return nil, err
 	}
 	c.f = f
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	c.holes = fi.Mode().IsRegular()
 	id, err := t.identity(f)
 	if err != nil {
 		f.Close()
@@ -174,6 +210,22 @@ func (c *copier) close() {
 		c.jr.close()
 	}
 	c.f.Close()
+	c.release()
+}
+
+// buffer returns n bytes that live until release.
+func (c *copier) buffer(n int) []byte {
+	b, free := bigBuffer(n)
+	c.buffers = append(c.buffers, free)
+	return b
+}
+
+// release gives back the buffers: nothing may use them after.
+func (c *copier) release() {
+	for _, free := range c.buffers {
+		free()
+	}
+	c.buffers = nil
 }
 
 // blockRanges lists the blocks the extents touch, merging neighbours.
@@ -191,9 +243,9 @@ func blockRanges(extents []Extent, bs int64) []blockRange {
 }
 
 // plan decides from the manifest what the target holds and whether its
-// blocks must be saved before they are overwritten.
+// bytes must be saved before they are overwritten.
 func (c *copier) plan(ctx context.Context) error {
-	st, err := c.t.Inspect(ctx)
+	st, err := c.t.inspect(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -221,9 +273,10 @@ func (c *copier) plan(ctx context.Context) error {
 	c.generation = m.Generation
 	if m.State == Complete {
 		c.generation++
+		c.journaled = true
 		hdr := journalHeader{From: m.Generation, To: c.generation, Target: c.t.Path}
-		if c.jr, err = createJournal(ctx, c.t, hdr); err != nil {
-			return fmt.Errorf("creating the undo journal %s: %w", c.t.Journal, err)
+		if c.jr, err = openJournal(ctx, c.t, hdr); err != nil {
+			return fmt.Errorf("opening the undo journal %s: %w", c.t.Journal, err)
 		}
 	}
 	if m.BlockSize != c.bs {
@@ -231,26 +284,27 @@ func (c *copier) plan(ctx context.Context) error {
 		return err
 	}
 	c.sums = rebase(m, c.opts.Size, c.extents)
+	c.inPlace = c.journaled && m.slot >= 0 && m.Size == c.opts.Size && slices.Equal(m.extents(), c.extents)
 	return nil
 }
 
 // rebase returns m's sums for a copy of size bytes in extents: a sum stays
-// known where the block covers the same bytes in both.
+// known where the block covers the same bytes in both. When all stay,
+// they are m's own.
 func rebase(m *Manifest, size int64, extents []Extent) []Sum {
 	bs := m.BlockSize
-	n := blockCount(size, bs)
-	out := make([]Sum, n)
 	old := m.extents()
 	if size == m.Size && slices.Equal(old, extents) {
-		copy(out, m.Sums)
-		return out
+		return m.Sums
 	}
+	n := blockCount(size, bs)
+	out := make([]Sum, n)
 	for i := int64(0); i < n && i < int64(len(m.Sums)); i++ {
 		start, end := i*bs, min((i+1)*bs, size)
 		if end != min((i+1)*bs, m.Size) {
 			continue
 		}
-		if slices.Equal(clip(old, start, end), clip(extents, start, end)) {
+		if slices.Equal(clip(nil, old, start, end), clip(nil, extents, start, end)) {
 			out[i] = m.Sums[i]
 		}
 	}
@@ -261,9 +315,9 @@ func rebase(m *Manifest, size int64, extents []Extent) []Sum {
 // of another block size.
 func (c *copier) hashTarget(ctx context.Context) ([]Sum, error) {
 	sums := make([]Sum, blockCount(c.opts.Size, c.bs))
-	err := c.read(ctx, c.f, c.ranges, "hash target", 0, func(i int64, b []byte, _ []Extent) error {
-		sums[i] = HashBlock(b)
-		return nil
+	_, err := c.hashRanges(ctx, c.f, c.ranges, "hash target", 0, func(ch *chunk) bool {
+		copy(sums[ch.first:], ch.sums)
+		return false
 	}, nil)
 	return sums, err
 }
@@ -273,7 +327,6 @@ func (c *copier) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	c.changed = newBitset(int64(len(c.sums)))
-	c.journaled = newBitset(int64(len(c.sums)))
 	passes := c.opts.MaxPasses
 	if c.opts.Freeze != nil {
 		passes = 2
@@ -309,120 +362,238 @@ func (c *copier) run(ctx context.Context) (*Result, error) {
 	return c.finish(ctx)
 }
 
-// pass reads the source once and writes every block whose sum differs from
-// what the target holds; it returns how many blocks it wrote.
+// pass reads the source once and writes what differs from what the
+// target holds; it returns how many blocks it found changed. The reading
+// and hashing goroutines hand chunks to this one, which decides what to
+// write and hands batches to a writer goroutine: the source is read while
+// the journal is synced and the target written.
 func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
-	var wrote int64
-	var b batch
-	keep := c.jr != nil
-	flush := func() error {
-		err := c.flush(ctx, &b)
-		b.reset()
-		return err
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w := c.startWriter(ctx, cancel)
+	var found int64
+	var b *batch
+	pick := c.differs
+	if c.journaled {
+		pick = c.prefetch
 	}
-	err := c.read(ctx, c.src, c.ranges, "copy", pass, func(i int64, data []byte, pieces []Extent) error {
-		sum := HashBlock(data)
-		if sum == c.sums[i] {
-			return nil
+	read, err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, pick, func(ch *chunk) (bool, error) {
+		if !c.journaled {
+			// Nothing to save: the chunk is written from where it was read.
+			b := w.batch()
+			found += c.overwrite(b, ch)
+			if len(b.sums) == 0 {
+				w.free <- b
+				return false, nil
+			}
+			b.chunk = ch
+			w.jobs <- b
+			return true, nil
 		}
-		wrote++
-		if !c.changed.get(i) {
-			c.changed.set(i)
-			c.res.BlocksChanged++
-			for _, p := range pieces {
-				c.res.BytesChanged += p.Len
+		for k, sum := range ch.sums {
+			i := ch.first + int64(k)
+			if sum == c.sums[i] || !sum.Known() {
+				continue
+			}
+			found++
+			if b == nil {
+				b = w.batch()
+			}
+			if err := c.update(b, i, ch.block(k, c.bs), sum); err != nil {
+				return false, err
+			}
+			if b.size >= batchSize {
+				w.jobs <- b
+				b = nil
 			}
 		}
-		zero := !c.noHoles && sum == zeroSum(len(data)) && allZero(data)
-		base := i * c.bs
-		for _, p := range pieces {
-			b.add(p.Off, data[p.Off-base:p.end()-base], zero, keep)
-		}
-		c.sums[i] = sum
-		return nil
-	}, func() error {
-		if !keep || b.size >= batchSize {
-			return flush()
-		}
-		return nil
+		return false, nil
 	})
-	if err == nil {
-		err = flush()
+	c.res.BytesRead += read
+	switch {
+	case b != nil && err == nil:
+		w.jobs <- b
+	case b != nil:
+		b.reset()
+		w.free <- b
 	}
-	return wrote, err
+	if werr := w.close(); werr != nil {
+		err = werr
+	}
+	return found, err
 }
 
-// flush saves the old content of the batch's blocks in the journal (when
-// there is one) and syncs it, then writes the batch.
-func (c *copier) flush(ctx context.Context, b *batch) error {
-	if len(b.ops) == 0 {
-		return nil
-	}
-	if c.jr != nil {
-		if err := c.save(b); err != nil {
-			return err
+// prefetch is differs that also starts reading the target's bytes of the
+// changed blocks, which the writer needs: by the time their chunk's turn
+// comes they are read, wherever they were.
+func (c *copier) prefetch(ch *chunk) bool {
+	found := false
+	for k, sum := range ch.sums {
+		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
+			c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			found = true
 		}
 	}
+	return found
+}
+
+// differs says whether a block of the chunk differs from what the target
+// holds. Readers call it while the writer records what it wrote: never
+// for the same block, which is not written before its chunk is handed
+// over.
+func (c *copier) differs(ch *chunk) bool {
+	for k, sum := range ch.sums {
+		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// overwrite adds to b the writes of the chunk's blocks that differ from
+// what the target holds, pointing into the chunk; it returns how many.
+func (c *copier) overwrite(b *batch, ch *chunk) int64 {
+	var n int64
+	for k, sum := range ch.sums {
+		i := ch.first + int64(k)
+		if sum == c.sums[i] || !sum.Known() {
+			continue
+		}
+		n++
+		data := ch.block(k, c.bs)
+		base := i * c.bs
+		zero := sum == zeroSum(len(data)) && allZero(data)
+		for _, p := range c.piecesOf(base, int64(len(data))) {
+			b.add(p.Off, data[p.Off-base:p.end()-base], zero, false)
+			c.res.BytesChanged += p.Len
+		}
+		c.mark(i)
+		b.sums = append(b.sums, blockSum{i, sum})
+	}
+	return n
+}
+
+// update adds to b what it takes to make block i of the target hold data
+// (whose sum is sum): the target's bytes are read, and only the pieces
+// that differ are saved in the journal and written.
+func (c *copier) update(b *batch, i int64, data []byte, sum Sum) error {
+	base, n := i*c.bs, int64(len(data))
+	if c.old == nil {
+		c.old = make([]byte, c.bs)
+	}
+	old := c.old[:n]
+	if got, err := c.f.ReadAt(old, base); err != nil && !(err == io.EOF && int64(got) == n) {
+		return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+	}
+	zero := sum == zeroSum(len(data)) && allZero(data)
+	emit := func(from, to int64) {
+		b.recs = appendRecord(b.recs, c.jr.hdr.Nonce, ofTarget, from, old[from-base:to-base])
+		b.add(from, data[from-base:to-base], zero, true)
+		c.res.BytesChanged += to - from
+	}
+	for _, p := range c.piecesOf(base, n) {
+		run := int64(-1)
+		for q := p.Off; q < p.end(); {
+			e := min((q/c.piece+1)*c.piece, p.end())
+			same := bytes.Equal(data[q-base:e-base], old[q-base:e-base])
+			switch {
+			case !same && run < 0:
+				run = q
+			case same && run >= 0:
+				emit(run, q)
+				run = -1
+			}
+			q = e
+		}
+		if run >= 0 {
+			emit(run, p.end())
+		}
+	}
+	if c.inPlace && !c.changed.get(i) {
+		// c.sums[i] is still what the manifest file holds: the writer
+		// changes it once this batch is written.
+		b.recs = appendRecord(b.recs, c.jr.hdr.Nonce, ofManifest, sumsOffset+16*i, c.sums[i][:])
+	}
+	c.mark(i)
+	b.sums = append(b.sums, blockSum{i, sum})
+	return nil
+}
+
+// mark counts block i as changed by this copy.
+func (c *copier) mark(i int64) {
+	if !c.changed.get(i) {
+		c.changed.set(i)
+		c.res.BlocksChanged++
+	}
+}
+
+// piecesOf returns the parts of the n bytes at base inside the extents,
+// in scratch space valid until the next call.
+func (c *copier) piecesOf(base, n int64) []Extent {
+	if c.whole {
+		c.pieces = append(c.pieces[:0], Extent{base, n})
+	} else {
+		c.pieces = clip(c.pieces[:0], c.extents, base, base+n)
+	}
+	return c.pieces
+}
+
+// write saves the batch's old bytes in the journal (creating it first)
+// and syncs it, then writes the batch; it runs in the writer goroutine
+// and returns the span of the target it wrote.
+func (c *copier) write(ctx context.Context, b *batch) (Extent, error) {
+	if len(b.recs) > 0 {
+		if err := c.jr.commit(ctx, c.t, b.recs); err != nil {
+			return Extent{}, err
+		}
+	}
+	lo, hi := int64(-1), int64(0)
 	for _, o := range b.ops {
-		if o.zero {
+		if lo < 0 || o.off < lo {
+			lo = o.off
+		}
+		hi = max(hi, o.off+o.n)
+		if o.zero && c.holes {
 			err := c.f.PunchHole(o.off, o.n)
 			if err == nil {
 				continue
 			}
 			if !errors.Is(err, errors.ErrUnsupported) {
-				return fmt.Errorf("punching a hole in %s: %w", c.t.Path, err)
+				return Extent{}, fmt.Errorf("punching a hole in %s: %w", c.t.Path, err)
 			}
-			c.noHoles = true
+			c.holes = false
 		}
-		data := b.bytes(o)
-		if o.zero {
-			data = make([]byte, o.n)
-		}
-		if _, err := c.f.WriteAt(data, o.off); err != nil {
-			return fmt.Errorf("writing %s: %w", c.t.Path, err)
+		if err := c.writeAt(o); err != nil {
+			return Extent{}, fmt.Errorf("writing %s: %w", c.t.Path, err)
 		}
 	}
-	if c.jr == nil {
+	for _, s := range b.sums {
+		c.sums[s.i] = s.sum
+	}
+	span := Extent{max(lo, 0), hi - max(lo, 0)}
+	if !c.journaled {
 		c.sinceCheck += b.size
 		if c.sinceCheck >= checkpointBytes {
 			c.sinceCheck = 0
-			return c.checkpoint(ctx)
+			return span, c.checkpoint(ctx)
 		}
 	}
-	return nil
+	return span, nil
 }
 
-// save appends to the journal the old content of every whole block the
-// batch touches that this copy has not saved yet, and syncs it. Whole
-// blocks: writing back bytes nobody changed is harmless.
-func (c *copier) save(b *batch) error {
-	var todo []blockRange
-	for _, o := range b.ops {
-		for j := o.off / c.bs; j <= (o.off+o.n-1)/c.bs; j++ {
-			if c.journaled.get(j) {
-				continue
-			}
-			c.journaled.set(j)
-			if n := len(todo); n > 0 && todo[n-1].end == j {
-				todo[n-1].end++
-			} else {
-				todo = append(todo, blockRange{j, j + 1})
-			}
-		}
+func (c *copier) writeAt(o op) error {
+	if !o.zero {
+		_, err := c.f.WriteAt(o.data, o.off)
+		return err
 	}
-	var old []byte
-	for _, r := range todo {
-		off := r.first * c.bs
-		n := min(r.end*c.bs, c.opts.Size) - off
-		if int64(cap(old)) < n {
-			old = make([]byte, n)
+	for at := o.off; at < o.off+o.n; {
+		n := min(o.off+o.n-at, int64(len(zeros)))
+		if _, err := c.f.WriteAt(zeros[:n], at); err != nil {
+			return err
 		}
-		if _, err := c.f.ReadAt(old[:n], off); err != nil && err != io.EOF {
-			return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
-		}
-		c.jr.add(off, old[:n])
+		at += n
 	}
-	return c.jr.commit()
+	return nil
 }
 
 // checkpoint makes a first copy's progress durable: the next run skips
@@ -447,7 +618,7 @@ func (c *copier) manifest(state State) (*Manifest, error) {
 		Generation: c.generation, State: state, BlockSize: c.bs, Size: c.opts.Size,
 		Identity: id, CopiedAt: c.opts.Now().UTC(), Sums: c.sums, Labels: c.opts.Labels,
 	}
-	if len(c.extents) != 1 || c.extents[0] != (Extent{0, c.opts.Size}) {
+	if !c.whole {
 		m.Extents = c.extents
 	}
 	return m, nil
@@ -476,13 +647,18 @@ func (c *copier) finish(ctx context.Context) (*Result, error) {
 	if verr != nil {
 		m.Note = verr.Error()
 	}
-	if err := c.t.SaveManifest(ctx, m); err != nil {
+	if c.inPlace {
+		err = c.t.updateManifest(ctx, m, c.prior, c.changed.ranges())
+	} else {
+		err = c.t.SaveManifest(ctx, m)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("saving the manifest of %s: %w", c.t.Path, err)
 	}
 	if c.jr != nil {
-		c.jr.close()
+		jr := c.jr
 		c.jr = nil
-		if err := c.t.Host.Remove(ctx, c.t.Journal); err != nil {
+		if err := jr.end(ctx, c.t); err != nil {
 			return nil, err
 		}
 	}
@@ -501,11 +677,13 @@ func (c *copier) verify(ctx context.Context) (int64, error) {
 		c.f.DropCache(r.first*c.bs, (r.end-r.first)*c.bs)
 	}
 	var bad int64
-	err := c.read(ctx, c.f, ranges, "verify", 0, func(i int64, b []byte, _ []Extent) error {
-		if HashBlock(b) != c.sums[i] {
-			bad++
+	_, err := c.hashRanges(ctx, c.f, ranges, "verify", 0, c.differs, func(ch *chunk) (bool, error) {
+		for k, sum := range ch.sums {
+			if sum.Known() && sum != c.sums[ch.first+int64(k)] {
+				bad++
+			}
 		}
-		return nil
-	}, nil)
+		return false, nil
+	})
 	return bad, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,8 +38,8 @@ func TestCopyFullThenIncremental(t *testing.T) {
 	if res.Full || res.BlocksChanged < 5 || res.BlocksChanged > 10 || res.BytesRead != testSize {
 		t.Errorf("5 scattered changes: full %v, %d blocks changed, %d bytes read", res.Full, res.BlocksChanged, res.BytesRead)
 	}
-	if _, err := os.Stat(f.target.Journal); !os.IsNotExist(err) {
-		t.Errorf("the journal is left after a finished copy: %v", err)
+	if open, err := journalOpen(context.Background(), f.target); open || err != nil {
+		t.Errorf("the journal is left open after a finished copy: %v", err)
 	}
 	m, err := f.target.LoadManifest(context.Background())
 	if err != nil || m.Generation != 3 || m.Digest() != res.Manifest.Digest() {
@@ -71,8 +72,8 @@ func TestScanCountsChanges(t *testing.T) {
 		t.Fatalf("scan after 3 changes: %+v, %v", ch, err)
 	}
 	res := f.mustCopy(Options{})
-	if res.BlocksChanged != ch.Blocks || res.BytesChanged != ch.Bytes {
-		t.Errorf("the copy wrote %d blocks (%d bytes), the scan said %d (%d)", res.BlocksChanged, res.BytesChanged, ch.Blocks, ch.Bytes)
+	if res.BlocksChanged != ch.Blocks || res.BytesChanged != 3*pieceSize {
+		t.Errorf("the copy changed %d blocks (%d bytes written), the scan said %d blocks; want the 3 pieces of %d bytes that differ written", res.BlocksChanged, res.BytesChanged, ch.Blocks, pieceSize)
 	}
 	ch, err = Scan(context.Background(), src(), f.target, Options{Size: testSize, BlockSize: 4096})
 	if err != nil || !ch.Rehash {
@@ -264,15 +265,16 @@ func TestVerifyCatchesCorruption(t *testing.T) {
 }
 
 // changingSource changes under the copy: each pass reads the next version.
+// Reads come from several goroutines at once.
 type changingSource struct {
 	versions [][]byte
-	reads    int64
+	reads    atomic.Int64
 	size     int64
 }
 
 func (s *changingSource) ReadAt(b []byte, off int64) (int, error) {
-	v := s.versions[min(int(s.reads/s.size), len(s.versions)-1)]
-	s.reads += int64(len(b))
+	before := s.reads.Add(int64(len(b))) - int64(len(b))
+	v := s.versions[min(int(before/s.size), len(s.versions)-1)]
 	return copy(b, v[off:]), nil
 }
 
@@ -309,8 +311,8 @@ func TestFreezeBeforeFinalPass(t *testing.T) {
 	var frozen, thawed int
 	freeze := func(ctx context.Context) (func() error, error) {
 		frozen++
-		if src.reads != testSize {
-			t.Errorf("frozen after %d bytes read, want after the first pass", src.reads)
+		if src.reads.Load() != testSize {
+			t.Errorf("frozen after %d bytes read, want after the first pass", src.reads.Load())
 		}
 		return func() error { thawed++; return nil }, nil
 	}

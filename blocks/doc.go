@@ -6,17 +6,23 @@
 //   - per-block hashing (xxh3-128; Sum);
 //   - the manifest: the per-block sums of what the target holds, its
 //     generation and the identity of the target it was taken from, kept
-//     beside the target and replaced atomically. A manifest whose identity
-//     does not match the target (another disk, a file rewritten by someone
-//     else) is never trusted: the next copy is a full one;
-//   - the copy: the source is read once, in large sequential chunks, while
-//     each block's sum is compared with the manifest; changed blocks are
-//     written, zero blocks become holes in files (never in devices);
-//   - the undo journal: before a block of a complete generation is
-//     overwritten, its old content is appended to a journal and the journal
-//     is synced; a copy interrupted at any point (SIGKILL, power loss, full
-//     disk) is rolled back by Recover to the last complete generation, or
-//     finished if its manifest was already written;
+//     beside the target; written whole and replaced atomically by a first
+//     copy, updated in place by later ones (the changed sums, then a
+//     header in the other of two slots). A manifest whose identity does not
+//     match the target (another disk, a file rewritten by someone else) is
+//     never trusted: the next copy is a full one;
+//   - the copy: the source is read once, in chunks fetched and hashed by
+//     one goroutine per CPU, while each block's sum is compared with the
+//     manifest; of a changed block only the pieces (4 KiB) that differ from
+//     what the target holds are written, by a writer goroutine while the
+//     reading goes on; zero ranges become holes in files (never in
+//     devices);
+//   - the undo journal: before a piece of a complete generation (or a sum
+//     of its manifest) is overwritten, its old content is appended to a
+//     journal and the journal is synced; a copy interrupted at any point
+//     (SIGKILL, power loss, full disk) is rolled back by Recover to the
+//     last complete generation, or finished if its manifest was already
+//     written. The journal file stays between copies, closed;
 //   - verify: a second read of the written (or all) blocks from the medium,
 //     compared with the sums.
 //

@@ -53,9 +53,9 @@ func whole(size int64) []Extent {
 	return []Extent{{0, size}}
 }
 
-// clip returns the parts of extents (normalized) inside [off, end).
-func clip(extents []Extent, off, end int64) []Extent {
-	var out []Extent
+// clip appends to out the parts of extents (normalized) inside [off,
+// end).
+func clip(out, extents []Extent, off, end int64) []Extent {
 	i, _ := slices.BinarySearchFunc(extents, off, func(e Extent, off int64) int {
 		if e.end() <= off {
 			return -1

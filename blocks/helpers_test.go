@@ -171,3 +171,14 @@ func (f flippingWrites) WriteAt(b []byte, off int64) (int, error) {
 type hostFile = host.File
 
 var errNoSpace = syscall.ENOSPC
+
+// failingHeaders fails every write to a manifest's header slots, as a
+// crash between its sums and its header would leave it.
+type failingHeaders struct{ host.File }
+
+func (f failingHeaders) WriteAt(b []byte, off int64) (int, error) {
+	if off < sumsOffset {
+		return 0, syscall.EIO
+	}
+	return f.File.WriteAt(b, off)
+}

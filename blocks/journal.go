@@ -9,84 +9,141 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/zeebo/xxh3"
 )
 
-// The undo journal holds the old content of every block a copy overwrites
-// in a complete generation. Each batch of records is synced before the
-// blocks it saves are overwritten, so after a crash every overwritten
-// block has an intact record; a torn record at the end belongs to a batch
-// whose overwrites never started.
+// The undo journal holds the old content of every range a copy overwrites
+// in a complete generation, of the target and of its manifest's sums. Each
+// batch of records is synced before the ranges it saves are overwritten,
+// so after a crash every overwritten range has an intact record; a torn
+// record at the end belongs to a batch whose overwrites never started.
 //
-// Layout: a magic line, a JSON header line, then records of
-// offset (8 bytes), length (4), the old bytes, and an xxh3-128 of the three.
-const journalMagic = "DROVER-JOURNAL 1\n"
+// The journal file stays between copies, closed: removing a file of tens
+// of megabytes (and making the next one) costs more than a small copy
+// itself. A copy opens it by writing a header with a new nonce; its
+// records follow at journalData, each checked with an xxh3-128 seeded with
+// the nonce, so the records of earlier copies left behind them read as
+// the end of the journal. A copy that finished writes a closed header. A
+// journal that is there and not cleanly closed is an interrupted copy.
+//
+// Layout: a header of the magic line, the length of a JSON header (4
+// bytes), the header, and an xxh3-128 of the three; then from journalData
+// records of what (1 byte: the target or the manifest), offset (8 bytes),
+// length (4), the old bytes, and the seeded xxh3-128 of the four.
+// Journals of format 1, left by an interrupted copy of an older version,
+// have a JSON header line and then records without what, all of the
+// target, checked with an unseeded xxh3-128.
+const (
+	journalMagic   = "DROVER-JOURNAL 2\n"
+	journalMagicV1 = "DROVER-JOURNAL 1\n"
+	journalData    = 4 << 10
+	// journalKeep: a journal that grew larger than this is removed when
+	// its copy ends, not kept for the next.
+	journalKeep = 256 << 20
+)
+
+// What a journal record saves.
+const (
+	ofTarget   byte = 0
+	ofManifest byte = 1
+)
 
 type journalHeader struct {
 	From   int64  `json:"from"` // the complete generation the target held
 	To     int64  `json:"to"`   // the generation being written
 	Target string `json:"target"`
+	Nonce  uint64 `json:"nonce,omitempty"`
+	// Open: a copy is under way (format 1 has no closed journals).
+	Open bool `json:"open,omitempty"`
 }
 
 type journal struct {
-	f   host.File
-	off int64
-	buf []byte
+	f     host.File
+	hdr   journalHeader
+	off   int64
+	fresh bool // the file was made by this copy: its name is not durable yet
 }
 
-func createJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
-	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+// openJournal opens the journal for a copy (making the file if there is
+// none) and writes its header; the first commit makes it durable.
+func openJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
+	fresh := true
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		fresh = false
+		f, err = t.Host.OpenFile(ctx, t.Journal, os.O_RDWR, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
-	head, _ := json.Marshal(hdr)
-	b := append(append([]byte(journalMagic), head...), '\n')
-	j := &journal{f: f}
-	if _, err := f.WriteAt(b, 0); err != nil {
-		f.Close()
-		return nil, err
-	}
-	j.off = int64(len(b))
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := syncDir(ctx, t.Host, filepath.Dir(t.Journal)); err != nil {
+	hdr.Nonce, hdr.Open = rand.Uint64()|1, true
+	j := &journal{f: f, hdr: hdr, off: journalData, fresh: fresh}
+	if err := j.writeHeader(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return j, nil
 }
 
-// add queues the old content of the target at off.
-func (j *journal) add(off int64, old []byte) {
-	var head [12]byte
-	le.PutUint64(head[:8], uint64(off))
-	le.PutUint32(head[8:], uint32(len(old)))
-	start := len(j.buf)
-	j.buf = append(j.buf, head[:]...)
-	j.buf = append(j.buf, old...)
-	sum := xxh3.Hash128(j.buf[start:]).Bytes()
-	j.buf = append(j.buf, sum[:]...)
+func (j *journal) writeHeader() error {
+	head, _ := json.Marshal(j.hdr)
+	b := append([]byte(journalMagic), le.AppendUint32(nil, uint32(len(head)))...)
+	b = append(b, head...)
+	sum := xxh3.Hash128(b).Bytes()
+	_, err := j.f.WriteAt(append(b, sum[:]...), 0)
+	return err
 }
 
-// commit writes the queued records and syncs them: only then may the
-// blocks they save be overwritten.
-func (j *journal) commit() error {
-	if len(j.buf) == 0 {
+// appendRecord appends to recs the record saving old, the bytes of what
+// at off, for the journal whose nonce is nonce.
+func appendRecord(recs []byte, nonce uint64, what byte, off int64, old []byte) []byte {
+	start := len(recs)
+	recs = append(recs, what)
+	recs = le.AppendUint64(recs, uint64(off))
+	recs = le.AppendUint32(recs, uint32(len(old)))
+	recs = append(recs, old...)
+	sum := xxh3.Hash128Seed(recs[start:], nonce).Bytes()
+	return append(recs, sum[:]...)
+}
+
+// commit writes records and syncs them (with the header, and the file's
+// name the first time): only then may the ranges they save be
+// overwritten.
+func (j *journal) commit(ctx context.Context, t Target, recs []byte) error {
+	if len(recs) == 0 {
 		return nil
 	}
-	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+	if _, err := j.f.WriteAt(recs, j.off); err != nil {
 		return fmt.Errorf("writing the undo journal: %w", err)
 	}
-	j.off += int64(len(j.buf))
-	j.buf = j.buf[:0]
+	j.off += int64(len(recs))
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("syncing the undo journal: %w", err)
+	}
+	if j.fresh {
+		if err := syncDir(ctx, t.Host, filepath.Dir(t.Journal)); err != nil {
+			return fmt.Errorf("syncing the undo journal's folder: %w", err)
+		}
+		j.fresh = false
+	}
+	return nil
+}
+
+// end closes the journal once its copy is recorded in the manifest. The
+// closed header needs no sync: a journal left open by a crash now is
+// found finished by Recover. A journal grown large is removed instead.
+func (j *journal) end(ctx context.Context, t Target) error {
+	j.hdr.Open = false
+	err := j.writeHeader()
+	j.f.Close()
+	if err != nil || j.off > journalKeep {
+		return t.Host.Remove(ctx, t.Journal)
 	}
 	return nil
 }
@@ -95,7 +152,8 @@ func (j *journal) close() error { return j.f.Close() }
 
 // record is where one intact record's old bytes lie in the journal.
 type record struct {
-	off     int64 // in the target
+	what    byte
+	off     int64 // in the target or the manifest
 	n       int64
 	dataOff int64 // in the journal
 }
@@ -106,39 +164,109 @@ type record struct {
 func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, headerOK bool) {
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 1<<20)
 	magic := make([]byte, len(journalMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != journalMagic {
+	if _, err := io.ReadFull(br, magic); err != nil {
 		return hdr, nil, false
 	}
-	line, err := br.ReadBytes('\n')
-	if err != nil {
+	var pos int64
+	var seed func(h *xxh3.Hasher128)
+	switch string(magic) {
+	case journalMagic:
+		var n [4]byte
+		if _, err := io.ReadFull(br, n[:]); err != nil || int64(le.Uint32(n[:]))+int64(len(magic))+4+16 > journalData {
+			return hdr, nil, false
+		}
+		b := make([]byte, len(magic)+4+int(le.Uint32(n[:]))+16)
+		copy(b, magic)
+		copy(b[len(magic):], n[:])
+		if _, err := io.ReadFull(br, b[len(magic)+4:]); err != nil {
+			return hdr, nil, false
+		}
+		body := b[:len(b)-16]
+		if xxh3.Hash128(body).Bytes() != [16]byte(b[len(b)-16:]) || json.Unmarshal(body[len(magic)+4:], &hdr) != nil || !hdr.Open {
+			return hdr, nil, false
+		}
+		if _, err := br.Discard(journalData - len(b)); err != nil {
+			return hdr, nil, true
+		}
+		pos = journalData
+		seed = func(h *xxh3.Hasher128) { h.ResetSeed(hdr.Nonce) }
+	case journalMagicV1:
+		line, err := br.ReadBytes('\n')
+		if err != nil || json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &hdr) != nil {
+			return hdr, nil, false
+		}
+		hdr.Open = true
+		pos = int64(len(magic) + len(line))
+		seed = func(h *xxh3.Hasher128) { h.Reset() }
+	default:
 		return hdr, nil, false
 	}
-	if err := json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &hdr); err != nil {
-		return hdr, nil, false
+	tagged := string(magic) == journalMagic
+	h := xxh3.New128()
+	head := make([]byte, 13)
+	if !tagged {
+		head = head[1:]
 	}
-	pos := int64(len(journalMagic) + len(line))
-	h := xxh3.New()
-	var head [12]byte
 	var sum [16]byte
 	for {
-		if _, err := io.ReadFull(br, head[:]); err != nil {
+		if _, err := io.ReadFull(br, head); err != nil {
 			return hdr, recs, true
 		}
-		off, n := int64(le.Uint64(head[:8])), int64(le.Uint32(head[8:]))
-		if off < 0 || pos+12+n+16 > size {
+		rec := record{what: ofTarget}
+		at := head
+		if tagged {
+			rec.what, at = head[0], head[1:]
+		}
+		rec.off, rec.n = int64(le.Uint64(at[:8])), int64(le.Uint32(at[8:]))
+		hl := int64(len(head))
+		if rec.off < 0 || rec.what > ofManifest || pos+hl+rec.n+16 > size {
 			return hdr, recs, true
 		}
-		h.Reset()
-		h.Write(head[:])
-		if _, err := io.CopyN(h, br, n); err != nil {
+		seed(h)
+		h.Write(head)
+		if _, err := io.CopyN(h, br, rec.n); err != nil {
 			return hdr, recs, true
 		}
 		if _, err := io.ReadFull(br, sum[:]); err != nil || h.Sum128().Bytes() != sum {
 			return hdr, recs, true
 		}
-		recs = append(recs, record{off: off, n: n, dataOff: pos + 12})
-		pos += 12 + n + 16
+		rec.dataOff = pos + hl
+		recs = append(recs, rec)
+		pos += hl + rec.n + 16
 	}
+}
+
+// journalOpen says whether the journal file at path is there and not
+// cleanly closed: a copy was interrupted.
+func journalOpen(ctx context.Context, t Target) (bool, error) {
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	b := make([]byte, journalData)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	return !journalClosed(b[:n]), nil
+}
+
+// journalClosed says whether b starts with the intact header of a closed
+// journal.
+func journalClosed(b []byte) bool {
+	if !bytes.HasPrefix(b, []byte(journalMagic)) || len(b) < len(journalMagic)+4 {
+		return false
+	}
+	end := len(journalMagic) + 4 + int(le.Uint32(b[len(journalMagic):]))
+	if end+16 > len(b) || xxh3.Hash128(b[:end]).Bytes() != [16]byte(b[end:end+16]) {
+		return false
+	}
+	var hdr journalHeader
+	return json.Unmarshal(b[len(journalMagic)+4:end], &hdr) == nil && !hdr.Open
 }
 
 // Recovery says what Recover did.
@@ -174,8 +302,16 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
+	head := make([]byte, min(size, journalData))
+	if _, err := jf.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if journalClosed(head) {
+		return nil, nil
+	}
 	hdr, recs, headerOK := readJournal(jf, size)
-	m, err := t.LoadManifest(ctx)
+	// The header alone: the sums may be half rolled forward.
+	m, err := t.loadHeader(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +327,9 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 		rec.RolledBack = len(recs)
 	}
 	if m != nil {
+		if m, err = t.LoadManifest(ctx); err != nil {
+			return nil, err
+		}
 		// The rollback wrote the file: record its identity as it is now.
 		f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDONLY, 0)
 		if err != nil {
@@ -210,20 +349,35 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 	return rec, t.Host.Remove(ctx, t.Journal)
 }
 
-// rollBack writes the saved bytes back, last record first, so that a block
+// rollBack writes the saved bytes back, last record first, so that a range
 // saved twice ends with its oldest content.
 func (t Target) rollBack(ctx context.Context, jf host.File, recs []record) error {
-	f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("rolling back %s: %w", t.Path, err)
+	paths := [2]string{t.Path, t.Manifest}
+	var files [2]host.File
+	for what, path := range paths {
+		if !slices.ContainsFunc(recs, func(r record) bool { return r.what == byte(what) }) {
+			continue
+		}
+		f, err := t.Host.OpenFile(ctx, path, os.O_RDWR, 0)
+		if what == int(ofManifest) && errors.Is(err, fs.ErrNotExist) {
+			// Nothing to restore the sums of: the next copy is a full one.
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("rolling back %s: %w", path, err)
+		}
+		defer f.Close()
+		files[what] = f
 	}
-	defer f.Close()
 	var buf []byte
 	for i := len(recs) - 1; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r := recs[i]
+		if files[r.what] == nil {
+			continue
+		}
 		if int64(cap(buf)) < r.n {
 			buf = make([]byte, r.n)
 		}
@@ -231,12 +385,17 @@ func (t Target) rollBack(ctx context.Context, jf host.File, recs []record) error
 		if _, err := jf.ReadAt(b, r.dataOff); err != nil {
 			return fmt.Errorf("reading the undo journal %s: %w", t.Journal, err)
 		}
-		if _, err := f.WriteAt(b, r.off); err != nil {
-			return fmt.Errorf("rolling back %s: %w", t.Path, err)
+		if _, err := files[r.what].WriteAt(b, r.off); err != nil {
+			return fmt.Errorf("rolling back %s: %w", paths[r.what], err)
 		}
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("rolling back %s: %w", t.Path, err)
+	for what, f := range files {
+		if f == nil {
+			continue
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("rolling back %s: %w", paths[what], err)
+		}
 	}
 	return nil
 }

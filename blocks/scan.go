@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 )
 
 // Changes is what a copy of the source would write now.
@@ -31,7 +32,8 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 	if err != nil {
 		return nil, err
 	}
-	st, err := t.Inspect(ctx)
+	defer c.release()
+	st, err := t.inspect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -60,15 +62,27 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 	}
 	sums := rebase(m, opts.Size, c.extents)
 	ch.Read = true
-	err = c.read(ctx, src, c.ranges, "scan", 1, func(i int64, b []byte, pieces []Extent) error {
-		if HashBlock(b) != sums[i] {
+	differs := func(k *chunk) bool {
+		for j, sum := range k.sums {
+			if sum.Known() && sum != sums[k.first+int64(j)] {
+				return true
+			}
+		}
+		return false
+	}
+	_, err = c.hashRanges(ctx, src, c.ranges, "scan", 1, differs, func(k *chunk) (bool, error) {
+		for j, sum := range k.sums {
+			i := k.first + int64(j)
+			if !sum.Known() || sum == sums[i] {
+				continue
+			}
 			ch.Blocks++
-			for _, p := range pieces {
+			for _, p := range clip(nil, c.extents, i*c.bs, min((i+1)*c.bs, opts.Size)) {
 				ch.Bytes += p.Len
 			}
 		}
-		return nil
-	}, nil)
+		return false, nil
+	})
 	return ch, err
 }
 
@@ -81,6 +95,10 @@ func newScanner(opts Options) (*copier, error) {
 	if c.bs < 512 || c.bs > 64<<20 || c.bs%512 != 0 {
 		return nil, fmt.Errorf("block size %d is not a multiple of 512 between 512 bytes and 64 MiB", c.bs)
 	}
+	c.piece = pieceSize
+	if c.bs%pieceSize != 0 {
+		c.piece = 512
+	}
 	c.extents = whole(opts.Size)
 	if opts.Extents != nil {
 		ext, err := Normalize(opts.Extents, opts.Size)
@@ -89,6 +107,8 @@ func newScanner(opts Options) (*copier, error) {
 		}
 		c.extents = ext
 	}
+	c.whole = len(c.extents) == 1 && c.extents[0] == Extent{0, opts.Size}
 	c.ranges = blockRanges(c.extents, c.bs)
+	c.workers = runtime.GOMAXPROCS(0)
 	return c, nil
 }

@@ -34,14 +34,63 @@ func Beside(h host.Host, path string) Target {
 
 // LoadManifest reads the target's manifest; nil when there is none.
 func (t Target) LoadManifest(ctx context.Context) (*Manifest, error) {
-	b, err := t.Host.ReadFile(ctx, t.Manifest)
+	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := UnmarshalManifest(b)
+	defer f.Close()
+	m, err := readManifest(f)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", t.Manifest, err)
+	}
+	return m, nil
+}
+
+// readManifest reads a whole manifest file, its sums straight into place.
+func readManifest(f host.File) (*Manifest, error) {
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, min(size, sumsOffset))
+	if _, err := f.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if !bytes.HasPrefix(head, []byte(manifestMagic)) && !bytes.HasPrefix(head[min(slotSize, len(head)):], []byte(manifestMagic)) {
+		// Another format: read it whole.
+		b := make([]byte, size)
+		if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+			return nil, err
+		}
+		return UnmarshalManifest(b)
+	}
+	h, err := decodeHeader(head)
+	if err != nil {
+		return nil, err
+	}
+	return h.withSums(f, size)
+}
+
+// loadHeader reads the header of the target's manifest, not its sums; nil
+// when there is none.
+func (t Target) loadHeader(ctx context.Context) (*Manifest, error) {
+	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, sumsOffset)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	m, err := unmarshalHeader(b[:n])
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", t.Manifest, err)
 	}
@@ -55,6 +104,43 @@ func (t Target) SaveManifest(ctx context.Context, m *Manifest) error {
 		return err
 	}
 	return t.Host.WriteFile(ctx, t.Manifest, bytes.NewReader(b), 0o600)
+}
+
+// updateManifest records m, a later generation of prior (read from the
+// same manifest file, of the same shape), in place: the sums of the
+// blocks in changed, synced, then m's header in the slot prior was not
+// read from, synced. The old values of those sums must be in the synced
+// undo journal already: until the header is written, prior stays the
+// manifest, and rolling back restores its sums.
+func (t Target) updateManifest(ctx context.Context, m, prior *Manifest, changed []blockRange) error {
+	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, r := range changed {
+		if _, err := f.WriteAt(sumBytes(m.Sums[r.first:r.end]), sumsOffset+16*r.first); err != nil {
+			return err
+		}
+	}
+	if len(changed) > 0 {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	slot := 1 - prior.slot
+	head, err := encodeSlot(m, prior.seq+1)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(head, int64(slot*slotSize)); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	m.slot, m.seq = slot, prior.seq+1
+	return f.Close()
 }
 
 // RemoveManifest forgets what the target holds (the target is untouched).
@@ -114,15 +200,26 @@ func (s Status) Usable() error {
 	return nil
 }
 
-// Inspect reads the target's status without changing anything.
+// Inspect reads the target's status without changing anything. The
+// status's manifest is its header: Sums are not read.
 func (t Target) Inspect(ctx context.Context) (Status, error) {
+	return t.inspect(ctx, false)
+}
+
+// inspect reads the target's status, with the manifest's sums when
+// withSums.
+func (t Target) inspect(ctx context.Context, withSums bool) (Status, error) {
 	var st Status
-	if _, err := t.Host.Lstat(ctx, t.Journal); err == nil {
-		st.Interrupted = true
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	open, err := journalOpen(ctx, t)
+	if err != nil {
 		return st, err
 	}
-	m, err := t.LoadManifest(ctx)
+	st.Interrupted = open
+	load := t.loadHeader
+	if withSums {
+		load = t.LoadManifest
+	}
+	m, err := load(ctx)
 	if err != nil {
 		return st, err
 	}

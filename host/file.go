@@ -27,6 +27,18 @@ type File interface {
 	// DropCache evicts n bytes at off from the host's page cache, so the
 	// next read of them comes from the medium (a verify pass). Best effort.
 	DropCache(off, n int64) error
+	// Sequential tells the host that the file is about to be read from
+	// start to end, so that it reads further ahead. Best effort.
+	Sequential() error
+	// Prefetch starts reading n bytes at off into the host's page cache
+	// without waiting for them, so that a read of them soon after finds
+	// them there. Best effort.
+	Prefetch(off, n int64) error
+	// WriteBack starts writing what was written to n bytes at off to the
+	// medium without waiting for it, so that writeback overlaps the work
+	// that follows and the Sync that makes it durable has little left to
+	// do. Best effort: it makes nothing durable.
+	WriteBack(off, n int64) error
 	Close() error
 }
 

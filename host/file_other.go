@@ -9,3 +9,12 @@ func (f localFile) PunchHole(off, n int64) error { return errors.ErrUnsupported 
 
 // DropCache is best effort, and does nothing off Linux.
 func (f localFile) DropCache(off, n int64) error { return nil }
+
+// WriteBack is best effort, and does nothing off Linux.
+func (f localFile) WriteBack(off, n int64) error { return nil }
+
+// Prefetch is best effort, and does nothing off Linux.
+func (f localFile) Prefetch(off, n int64) error { return nil }
+
+// Sequential is best effort, and does nothing off Linux.
+func (f localFile) Sequential() error { return nil }

@@ -31,6 +31,9 @@ func TestOpenFileRandomAccess(t *testing.T) {
 	if _, err := f.WriteAt(block, 128<<10); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.WriteBack(128<<10, int64(len(block))); err != nil {
+		t.Errorf("WriteBack: %v", err)
+	}
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +46,12 @@ func TestOpenFileRandomAccess(t *testing.T) {
 	}
 	if err := f.DropCache(0, size); err != nil {
 		t.Errorf("DropCache: %v", err)
+	}
+	if err := f.Prefetch(0, size); err != nil {
+		t.Errorf("Prefetch: %v", err)
+	}
+	if err := f.Sequential(); err != nil {
+		t.Errorf("Sequential: %v", err)
 	}
 
 	switch err := f.PunchHole(128<<10, 64<<10); {

@@ -38,7 +38,7 @@ var copySchema = &schema.Resource{
 		"target": {Type: cty.String, Required: true, ForceNew: true,
 			Description: "The backup drive: a block device or image file at least as large as the source."},
 		"block_size": {Type: cty.Number, Optional: true, Computed: true,
-			Description: "Bytes per block of change detection, a multiple of 512; 16384 when not set."},
+			Description: "Bytes per block of change detection, a multiple of 512; 65536 when not set."},
 		"partitions": {Type: cty.List(cty.Number), Optional: true,
 			Description: "Copy only these partitions (by number) and everything outside all partitions (the partition tables, boot code)."},
 		"verify": {Type: cty.String, Optional: true, Computed: true,
@@ -55,8 +55,8 @@ var copySchema = &schema.Resource{
 			Description: "Where the per-block manifest lives: beside an image target (TARGET.blocks), under " + deviceManifests + " for a device."},
 		"last_copy_at":   {Type: cty.String, Computed: true, Description: "When the last copy finished (RFC 3339)."},
 		"generation":     {Type: cty.Number, Computed: true, Description: "How many complete copies the target has held."},
-		"bytes_copied":   {Type: cty.Number, Computed: true, Description: "Bytes the last copy wrote."},
-		"blocks_changed": {Type: cty.Number, Computed: true, Description: "Blocks the last copy wrote."},
+		"bytes_copied":   {Type: cty.Number, Computed: true, Description: "Bytes the last copy wrote to the target (of a changed block, the 4 KiB pieces that differed)."},
+		"blocks_changed": {Type: cty.Number, Computed: true, Description: "Blocks the last copy found changed."},
 		"source_digest":  {Type: cty.String, Computed: true, Description: "Digest of the per-block sums of the copied source."},
 		"snapshot_used":  {Type: cty.String, Computed: true, Description: "The point-in-time method the last copy used, and why."},
 		"id":             {Type: cty.String, Computed: true, Description: "HOST:TARGET."},
@@ -100,7 +100,7 @@ func validateCopy(ctx context.Context, config cty.Value) providers.Diagnostics {
 		n, acc := v.AsBigFloat().Int64()
 		if acc != 0 || n < 512 || n > 64<<20 || n%512 != 0 {
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("block_size"), "Invalid block size",
-				"block_size = %s must be a multiple of 512 between 512 and 67108864 (64 MiB), e.g. 16384.", v.AsBigFloat().String()))
+				"block_size = %s must be a multiple of 512 between 512 and 67108864 (64 MiB), e.g. 65536.", v.AsBigFloat().String()))
 		}
 	}
 	if v := config.GetAttr("partitions"); v.IsWhollyKnown() && !v.IsNull() {

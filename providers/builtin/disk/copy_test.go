@@ -133,7 +133,7 @@ func TestDeviceTargetStaysHidden(t *testing.T) {
 	f.WriteAt(bytes.Repeat([]byte{7}, 100), 5<<20)
 	f.Close()
 	again, desc := mustApply(t, p, state, config)
-	if !strings.Contains(desc, "16 KiB in 1 block changed since the last copy") || !strings.Contains(desc, "full refresh") {
+	if !strings.Contains(desc, "64 KiB in 1 block changed since the last copy") || !strings.Contains(desc, "full refresh") {
 		t.Errorf("incremental plan: %q", desc)
 	}
 	if g, _ := again.GetAttr("generation").AsBigFloat().Int64(); g != 2 {
