@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 
@@ -46,10 +47,15 @@ func main() {
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
+// Provider plugins inherit the variable; each writes its own file,
+// DROVER_CPUPROFILE.NAME.PID, beside the CLI's.
 func profile() func() {
 	path := os.Getenv("DROVER_CPUPROFILE")
 	if path == "" {
 		return func() {}
+	}
+	if len(os.Args) > 2 && os.Args[1] == "internal-plugin" {
+		path = fmt.Sprintf("%s.%s.%d", path, filepath.Base(os.Args[2]), os.Getpid())
 	}
 	f, err := os.Create(path)
 	if err != nil {
