@@ -33,6 +33,11 @@ type Host interface {
 	// Lstat does not follow a final symlink.
 	Lstat(ctx context.Context, path string) (fs.FileInfo, error)
 	ReadDir(ctx context.Context, path string) ([]fs.DirEntry, error)
+	// ReadDirStat lists the folder path with what Lstat (and Readlink, for
+	// a symlink) tells of each entry, sorted by name: one call for a whole
+	// folder, so that a remote transport answers it in one round trip.
+	// Entries that vanish while it reads are left out.
+	ReadDirStat(ctx context.Context, path string) ([]EntryStat, error)
 	MkdirAll(ctx context.Context, path string, mode fs.FileMode) error
 	Chmod(ctx context.Context, path string, mode fs.FileMode) error
 	Rename(ctx context.Context, from, to string) error
@@ -75,6 +80,23 @@ type Host interface {
 	Watch(ctx context.Context, path string) (<-chan WatchEvent, error)
 
 	Close() error
+}
+
+// EntryStat is one entry of a folder as ReadDirStat reads it.
+type EntryStat struct {
+	Name string
+	// Mode holds the type and permission bits, as fs.FileInfo.Mode.
+	Mode fs.FileMode
+	Size int64
+	// MTime is the modification time in Unix nanoseconds.
+	MTime int64
+	// Stat is valid when HasStat: the transport knows owners and inodes.
+	Stat    Stat
+	HasStat bool
+	// Link is a symlink's target as written.
+	Link string
+	// Err says why the entry could not be read; only Name is set then.
+	Err error
 }
 
 // WatchEvent is one change Watch saw.

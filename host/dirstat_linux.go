@@ -1,0 +1,138 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// readDirStat lists the open folder f with one getdents per batch of names
+// and one fstatat per entry relative to the folder: a name is never
+// resolved from the root again, and a symlink is never followed.
+func readDirStat(ctx context.Context, _ fileSystem, _ string, f *os.File) ([]EntryStat, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var out []EntryStat
+	var readErr error
+	if err := rc.Control(func(fd uintptr) { out, readErr = readDirFD(ctx, int(fd)) }); err != nil {
+		return nil, err
+	}
+	return out, readErr
+}
+
+var direntBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// Offsets in a struct linux_dirent64.
+const (
+	direntReclen = 16
+	direntName   = 19
+)
+
+func readDirFD(ctx context.Context, fd int) ([]EntryStat, error) {
+	bp := direntBuffers.Get().(*[]byte)
+	defer direntBuffers.Put(bp)
+	buf := *bp
+	var out []EntryStat
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
+		if err != nil {
+			return nil, os.NewSyscallError("getdents", err)
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		for off := 0; off < n; {
+			reclen := int(binary.NativeEndian.Uint16(buf[off+direntReclen:]))
+			name := buf[off+direntName : off+reclen]
+			off += reclen
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if string(name) == "." || string(name) == ".." {
+				continue
+			}
+			e := EntryStat{Name: string(name)}
+			var st unix.Stat_t
+			_, err := retryEINTR(func() (int, error) { return 0, unix.Fstatat(fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+			switch {
+			case errors.Is(err, unix.ENOENT):
+				continue
+			case err != nil:
+				e.Err = err
+			default:
+				fillEntry(&e, &st)
+				if e.Mode&fs.ModeSymlink != 0 {
+					if e.Link, err = readlinkat(fd, e.Name); errors.Is(err, unix.ENOENT) {
+						continue
+					} else if err != nil {
+						e = EntryStat{Name: e.Name, Err: err}
+					}
+				}
+			}
+			out = append(out, e)
+		}
+	}
+}
+
+func fillEntry(e *EntryStat, st *unix.Stat_t) {
+	mode := fs.FileMode(st.Mode & 0o777)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	}
+	if st.Mode&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if st.Mode&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if st.Mode&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	e.Mode, e.Size, e.MTime = mode, st.Size, st.Mtim.Nano()
+	e.Stat = Stat{UID: int(st.Uid), GID: int(st.Gid), Dev: uint64(st.Dev), Ino: st.Ino, Nlink: uint64(st.Nlink), Blocks: st.Blocks}
+	e.HasStat = true
+}
+
+func readlinkat(fd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		b := make([]byte, size)
+		n, err := retryEINTR(func() (int, error) { return unix.Readlinkat(fd, name, b) })
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(b[:n]), nil
+		}
+	}
+}
+
+func retryEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}

@@ -1,0 +1,35 @@
+package host
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+)
+
+func (l *local) ReadDirStat(ctx context.Context, path string) ([]EntryStat, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fsys, name, err := l.resolve("readdir", path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, l.pathErr("readdir", path, err)
+	}
+	defer f.Close()
+	entries, err := readDirStat(ctx, fsys, name, f)
+	if err != nil {
+		return nil, l.pathErr("readdir", path, err)
+	}
+	dir := strings.TrimSuffix(path, "/") + "/"
+	for i := range entries {
+		if e := &entries[i]; e.Err != nil {
+			e.Err = l.pathErr("lstat", dir+e.Name, e.Err)
+		}
+	}
+	slices.SortFunc(entries, func(a, b EntryStat) int { return strings.Compare(a.Name, b.Name) })
+	return entries, nil
+}
