@@ -352,13 +352,17 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 	}
 	var dirs []*Change
 	for rel := range touched {
-		if r.src == nil || r.src.Entries[rel] == nil || r.src.Entries[rel].Kind != KindDir {
+		if r.src == nil {
+			continue
+		}
+		s := r.src.entry(rel)
+		if s == nil || s.Kind != KindDir {
 			continue
 		}
 		if _, bad := r.failed.Load(rel); bad || r.underFailed(rel) {
 			continue
 		}
-		dirs = append(dirs, &Change{Path: rel, Src: r.src.Entries[rel]})
+		dirs = append(dirs, &Change{Path: rel, Src: s})
 	}
 	deepestFirst(dirs)
 	for _, c := range dirs {

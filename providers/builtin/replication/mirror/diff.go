@@ -180,28 +180,30 @@ type diffOptions struct {
 	differs map[string]bool
 }
 
-// diff lists what turns dst into a mirror of src.
+// diff lists what turns dst into a mirror of src, folder by folder: each
+// source folder's sorted entries are merged with the target's.
 func diff(src, dst *Tree, o diffOptions) []Change {
 	var out []Change
-	srcPaths := src.Paths()
 	var links map[string]string
 	if o.preserve&PreserveHardLinks != 0 {
-		links = hardLinks(src, srcPaths)
+		links = hardLinks(src)
 	}
 	contentChanged := map[string]bool{}
-	for _, rel := range srcPaths {
-		s := src.Entries[rel]
+	compareEntry := func(dir string, s, d *Entry) {
 		if !mirrored(s, o.preserve) {
-			continue
+			return
+		}
+		rel := ""
+		if s != src.root {
+			rel = join(dir, s.Name)
 		}
 		if _, ok := links[rel]; ok {
-			continue
+			return
 		}
-		d := dst.Entries[rel]
 		c := Change{Path: rel, Kind: s.Kind, Src: s, Dst: d}
 		switch {
 		case dst.unreadableAbove(rel):
-			continue
+			return
 		case d == nil:
 			c.Op = OpAdd
 			c.Content = s.Kind == KindFile
@@ -211,7 +213,7 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 		default:
 			c.Reason, c.Content = compare(rel, s, d, o)
 			if c.Reason == 0 {
-				continue
+				return
 			}
 			c.Op = OpUpdate
 		}
@@ -220,8 +222,18 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 		}
 		out = append(out, c)
 	}
+	if src.root != nil {
+		compareEntry("", src.root, dst.root)
+	}
+	for dir, list := range src.folders {
+		merge(list, dst.folders[dir], func(s, d *Entry) {
+			if s != nil {
+				compareEntry(dir, s, d)
+			}
+		})
+	}
 	for rel, leader := range links {
-		s, d, ld := src.Entries[rel], dst.Entries[rel], dst.Entries[leader]
+		s, d, ld := src.entry(rel), dst.entry(rel), dst.entry(leader)
 		if d != nil && ld != nil && !contentChanged[leader] && d.HasStat && ld.HasStat &&
 			d.Stat.Dev == ld.Stat.Dev && d.Stat.Ino == ld.Stat.Ino {
 			continue
@@ -235,6 +247,26 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 	out = append(out, deletions(src, dst, out, o)...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// merge calls f for each name of two sorted lists of one folder, with the
+// entry of each side (nil on the side that lacks it).
+func merge(a, b []Entry, f func(a, b *Entry)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].Name < b[j].Name:
+			f(&a[i], nil)
+			i++
+		case i == len(a) || b[j].Name < a[i].Name:
+			f(nil, &b[j])
+			j++
+		default:
+			f(&a[i], &b[j])
+			i++
+			j++
+		}
+	}
 }
 
 // mirrored says whether a source entry is copied at all.
@@ -292,16 +324,23 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 }
 
 // hardLinks maps every source file that shares its inode with a file
-// sorting before it to that first file.
-func hardLinks(src *Tree, paths []string) map[string]string {
+// whose path sorts before it to that first file.
+func hardLinks(src *Tree) map[string]string {
+	var shared []string
+	src.each(func(dir string, e *Entry) {
+		if e.Kind == KindFile && e.HasStat && e.Stat.Nlink >= 2 {
+			shared = append(shared, join(dir, e.Name))
+		}
+	})
+	if len(shared) == 0 {
+		return nil
+	}
+	sort.Strings(shared)
 	type inode struct{ dev, ino uint64 }
 	first := map[inode]string{}
 	links := map[string]string{}
-	for _, rel := range paths {
-		e := src.Entries[rel]
-		if e.Kind != KindFile || !e.HasStat || e.Stat.Nlink < 2 {
-			continue
-		}
+	for _, rel := range shared {
+		e := src.entry(rel)
 		k := inode{e.Stat.Dev, e.Stat.Ino}
 		if leader, ok := first[k]; ok {
 			links[rel] = leader
@@ -333,22 +372,25 @@ func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 		}
 	}
 	var out []Change
-	for rel, d := range dst.Entries {
-		if rel == "" || src.Entries[rel] != nil {
-			continue
-		}
-		if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
-			continue
-		}
-		if d.Kind == KindSidecar {
-			if f := src.Entries[sidecarOf(rel)]; f == nil || f.Kind != KindFile {
+	for dir, list := range dst.folders {
+		merge(src.folders[dir], list, func(s, d *Entry) {
+			if s != nil || d == nil {
+				return
+			}
+			rel := join(dir, d.Name)
+			if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
+				return
+			}
+			if d.Kind == KindSidecar {
+				if f := src.entry(sidecarOf(rel)); f == nil || f.Kind != KindFile {
+					out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+				}
+				return
+			}
+			if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
 				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
 			}
-			continue
-		}
-		if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
-			out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
-		}
+		})
 	}
 	return out
 }
@@ -374,7 +416,7 @@ func summarize(changes []Change, src *Tree) Summary {
 		s.Bytes += c.Bytes()
 		if c.Op == OpDelete {
 			for p := parent(c.Path); ; p = parent(p) {
-				if e := src.Entries[p]; e != nil {
+				if e := src.entry(p); e != nil {
 					oldest(e.MTime)
 					break
 				}

@@ -127,7 +127,7 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, d
 		to.temps = true
 		dst, dstErr = walk(ctx, target, starts, to)
 	} else {
-		dst = &Tree{Entries: map[string]*Entry{}, Unreadable: map[string]error{}, starts: starts}
+		dst = newTree(starts)
 	}
 	wg.Wait()
 	if err := errors.Join(srcErr, dstErr); err != nil {
@@ -136,16 +136,16 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, d
 	if err := p.checkSource(ctx); err != nil {
 		return nil, nil, err
 	}
-	if src.Entries[""] == nil && src.covers("") {
+	if src.root == nil && src.covers("") {
 		return nil, nil, fmt.Errorf("%w: source %s cannot be read; nothing was changed", ErrSourceVanished, p.Source)
 	}
-	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.Entries) == 1 && len(src.Unreadable) == 0 {
+	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.folders[""]) == 0 && len(src.Unreadable) == 0 {
 		held := 0
-		for rel, e := range dst.Entries {
-			if rel != "" && e.Kind != KindTemp && e.Kind != KindSidecar {
+		dst.each(func(_ string, e *Entry) {
+			if e.Kind != KindTemp && e.Kind != KindSidecar {
 				held++
 			}
-		}
+		})
 		if held > 0 {
 			return nil, nil, fmt.Errorf("%w: source %s is empty while its target %s holds %d entries (an unmounted disk leaves an empty mount point); "+
 				"nothing was deleted. If the source really is empty now, empty the target by hand", ErrSourceVanished, p.Source, p.Target, held)
@@ -161,10 +161,12 @@ func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (m
 		return nil, nil
 	}
 	var todo []string
-	for rel, s := range src.Entries {
-		if d := dst.Entries[rel]; s.Kind == KindFile && d != nil && d.Kind == KindFile && s.Size == d.Size {
-			todo = append(todo, rel)
-		}
+	for dir, list := range src.folders {
+		merge(list, dst.folders[dir], func(s, d *Entry) {
+			if s != nil && d != nil && s.Kind == KindFile && d.Kind == KindFile && s.Size == d.Size {
+				todo = append(todo, join(dir, s.Name))
+			}
+		})
 	}
 	differs := make(map[string]bool, len(todo))
 	var problems []PathError

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -47,6 +47,8 @@ func (k Kind) String() string {
 
 // Entry is one file, folder or link as a walk found it.
 type Entry struct {
+	// Name is the entry's base name.
+	Name string
 	Kind Kind
 	// Perm holds the permission, setuid, setgid and sticky bits.
 	Perm  fs.FileMode
@@ -61,19 +63,33 @@ type Entry struct {
 
 const permBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
-func entryOf(fi fs.FileInfo) *Entry {
-	e := &Entry{Perm: fi.Mode() & permBits, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	switch m := fi.Mode(); {
+func kindOf(m fs.FileMode) Kind {
+	switch {
 	case m.IsRegular():
-		e.Kind = KindFile
+		return KindFile
 	case m.IsDir():
-		e.Kind, e.Size = KindDir, 0
+		return KindDir
 	case m&fs.ModeSymlink != 0:
-		e.Kind = KindSymlink
-	default:
-		e.Kind = KindOther
+		return KindSymlink
+	}
+	return KindOther
+}
+
+func entryOf(fi fs.FileInfo) *Entry {
+	e := &Entry{Name: fi.Name(), Kind: kindOf(fi.Mode()), Perm: fi.Mode() & permBits, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	if e.Kind == KindDir {
+		e.Size = 0
 	}
 	e.Stat, e.HasStat = host.StatOf(fi)
+	return e
+}
+
+func entryFrom(s *host.EntryStat) Entry {
+	e := Entry{Name: s.Name, Kind: kindOf(s.Mode), Perm: s.Mode & permBits, Size: s.Size, MTime: s.MTime,
+		Link: s.Link, Stat: s.Stat, HasStat: s.HasStat}
+	if e.Kind == KindDir {
+		e.Size = 0
+	}
 	return e
 }
 
@@ -85,14 +101,77 @@ func (e *Entry) sparse() bool {
 // Tree is what a walk found below a set's folder, by path relative to it
 // ("" is the folder itself, then "a", "a/b", …).
 type Tree struct {
-	Entries map[string]*Entry
+	// root is the set's folder itself; nil when it was not found.
+	root *Entry
+	// folders holds the entries of each folder listed, sorted by name, by
+	// the folder's path. The folders above a start hold only the entries
+	// on the way to it.
+	folders map[string][]Entry
 	// Unreadable holds the entries that could not be read and why: nothing
 	// below them is known, so a diff never deletes there.
 	Unreadable map[string]error
 	// starts are the subtrees walked ("" for all): a diff deletes only in
-	// them; the folders above a start are in Entries, but not their other
-	// children.
+	// them.
 	starts []string
+}
+
+func newTree(starts []string) *Tree {
+	return &Tree{folders: map[string][]Entry{}, Unreadable: map[string]error{}, starts: starts}
+}
+
+// entry returns the entry at rel, nil when the walk did not find it.
+func (t *Tree) entry(rel string) *Entry {
+	if rel == "" {
+		return t.root
+	}
+	list := t.folders[parent(rel)]
+	if i, ok := find(list, pathBase(rel)); ok {
+		return &list[i]
+	}
+	return nil
+}
+
+// find is where name is, or would be, in a sorted list.
+func find(list []Entry, name string) (int, bool) {
+	return slices.BinarySearchFunc(list, name, func(e Entry, name string) int { return strings.Compare(e.Name, name) })
+}
+
+// insert records e at rel, keeping its folder's list sorted.
+func (t *Tree) insert(rel string, e Entry) {
+	if rel == "" {
+		t.root = &e
+		return
+	}
+	dir := parent(rel)
+	list := t.folders[dir]
+	i, ok := find(list, e.Name)
+	if ok {
+		list[i] = e
+		return
+	}
+	t.folders[dir] = slices.Insert(list, i, e)
+}
+
+// remove forgets the entry at rel and what was listed below it.
+func (t *Tree) remove(rel string) {
+	if rel == "" {
+		t.root = nil
+	} else if list := t.folders[parent(rel)]; list != nil {
+		if i, ok := find(list, pathBase(rel)); ok {
+			t.folders[parent(rel)] = slices.Delete(list, i, i+1)
+		}
+	}
+	delete(t.folders, rel)
+}
+
+// each calls f for every entry but the root, folder by folder in no
+// particular order.
+func (t *Tree) each(f func(dir string, e *Entry)) {
+	for dir, list := range t.folders {
+		for i := range list {
+			f(dir, &list[i])
+		}
+	}
 }
 
 // covers says whether rel lies in a walked subtree.
@@ -120,14 +199,11 @@ func (t *Tree) unreadableAbove(rel string) bool {
 	}
 }
 
-// Paths lists the entries' paths, sorted.
-func (t *Tree) Paths() []string {
-	out := make([]string, 0, len(t.Entries))
-	for p := range t.Entries {
-		out = append(out, p)
+func join(dir, name string) string {
+	if dir == "" {
+		return name
 	}
-	sort.Strings(out)
-	return out
+	return dir + "/" + name
 }
 
 func parent(rel string) string {
@@ -183,16 +259,20 @@ type walkOptions struct {
 // confined host h, never following a symlink. A start that does not exist
 // is simply absent. Entries the filter skips are left out.
 func walk(ctx context.Context, h host.Host, starts []string, o walkOptions) (*Tree, error) {
-	t := &Tree{Entries: map[string]*Entry{}, Unreadable: map[string]error{}, starts: starts}
+	t := newTree(starts)
 	w := &walker{ctx: ctx, h: h, o: o, t: t, sem: make(chan struct{}, max(o.parallel, 1))}
 	for _, s := range starts {
 		if err := w.start(s); err != nil {
+			w.wg.Wait()
 			return nil, err
 		}
 	}
 	w.wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for _, rel := range w.gone {
+		t.remove(rel)
 	}
 	if o.filter.hasIncludes() {
 		t.keepIncluded(o.filter)
@@ -207,7 +287,10 @@ type walker struct {
 	t   *Tree
 	sem chan struct{}
 	wg  sync.WaitGroup
-	mu  sync.Mutex
+	// mu guards t's maps and gone while folders are listed in parallel.
+	mu sync.Mutex
+	// gone are the folders that vanished before they could be listed.
+	gone []string
 }
 
 // start records the folders above s, then walks s.
@@ -231,7 +314,9 @@ func (w *walker) start(s string) error {
 		if e.Kind != KindDir {
 			return nil
 		}
-		w.t.Entries[rel] = e
+		w.mu.Lock()
+		w.t.insert(rel, *e)
+		w.mu.Unlock()
 	}
 	e, ok, err := w.lstat(s)
 	if err != nil || !ok {
@@ -248,9 +333,17 @@ func (w *walker) start(s string) error {
 			return nil
 		}
 	}
-	if !w.record(s, e) {
-		return nil
+	if e.Kind == KindSymlink {
+		link, err := w.h.Readlink(w.ctx, hostPath(s))
+		if err != nil {
+			w.unreadable(s, err)
+			return nil
+		}
+		e.Link = link
 	}
+	w.mu.Lock()
+	w.t.insert(s, *e)
+	w.mu.Unlock()
 	if e.Kind == KindDir {
 		w.wg.Add(1)
 		w.dir(s)
@@ -269,24 +362,9 @@ func (w *walker) lstat(rel string) (*Entry, bool, error) {
 		w.unreadable(rel, err)
 		return nil, false, nil
 	}
-	return entryOf(fi), true, nil
-}
-
-// record adds one entry, reading a symlink's target; false when it is
-// skipped.
-func (w *walker) record(rel string, e *Entry) bool {
-	if e.Kind == KindSymlink {
-		link, err := w.h.Readlink(w.ctx, hostPath(rel))
-		if err != nil {
-			w.unreadable(rel, err)
-			return false
-		}
-		e.Link = link
-	}
-	w.mu.Lock()
-	w.t.Entries[rel] = e
-	w.mu.Unlock()
-	return true
+	e := entryOf(fi)
+	e.Name = pathBase(rel)
+	return e, true, nil
 }
 
 func (w *walker) unreadable(rel string, err error) {
@@ -305,58 +383,44 @@ func (w *walker) dir(rel string) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	entries, err := w.h.ReadDir(w.ctx, hostPath(rel))
+	list, err := w.h.ReadDirStat(w.ctx, hostPath(rel))
 	if err != nil {
+		w.mu.Lock()
 		if errors.Is(err, fs.ErrNotExist) {
-			w.mu.Lock()
-			delete(w.t.Entries, rel)
-			w.mu.Unlock()
-			return
+			w.gone = append(w.gone, rel)
+		} else if w.ctx.Err() == nil {
+			w.t.Unreadable[rel] = err
 		}
-		w.unreadable(rel, err)
+		w.mu.Unlock()
 		return
 	}
-	found := make(map[string]*Entry, len(entries))
+	filtered := w.o.filter.hasExcludes()
+	entries := make([]Entry, 0, len(list))
 	var subdirs []string
-	for _, d := range entries {
-		name := d.Name()
-		child := name
-		if rel != "" {
-			child = rel + "/" + name
-		}
-		own := ownKind(name)
+	for i := range list {
+		s := &list[i]
+		own := ownKind(s.Name)
 		if own != 0 && !w.o.temps {
 			continue
 		}
-		isDir := d.IsDir()
-		if own == 0 && w.o.filter.Excluded(child, isDir) {
+		if s.Err != nil {
+			w.unreadable(join(rel, s.Name), s.Err)
 			continue
 		}
-		fi, err := d.Info()
-		if err != nil {
-			w.unreadable(child, err)
+		isDir := s.Mode.IsDir()
+		if own == 0 && filtered && w.o.filter.Excluded(join(rel, s.Name), isDir) {
 			continue
 		}
-		e := entryOf(fi)
-		switch {
-		case own != 0:
+		e := entryFrom(s)
+		if own != 0 {
 			e.Kind = own
-		case e.Kind == KindSymlink:
-			link, err := w.h.Readlink(w.ctx, hostPath(child))
-			if err != nil {
-				w.unreadable(child, err)
-				continue
-			}
-			e.Link = link
-		case e.Kind == KindDir:
-			subdirs = append(subdirs, child)
+		} else if isDir {
+			subdirs = append(subdirs, join(rel, s.Name))
 		}
-		found[child] = e
+		entries = append(entries, e)
 	}
 	w.mu.Lock()
-	for p, e := range found {
-		w.t.Entries[p] = e
-	}
+	w.t.folders[rel] = entries
 	w.mu.Unlock()
 	for _, sub := range subdirs {
 		w.wg.Add(1)
@@ -376,25 +440,28 @@ func (w *walker) dir(rel string) {
 // nor lie below a matching folder, and folders holding nothing kept.
 func (t *Tree) keepIncluded(f *Filter) {
 	keep := map[string]bool{"": true}
-	included := func(rel string) bool {
+	included := func(rel string, isDir bool) bool {
 		for p := rel; p != ""; p = parent(p) {
-			if f.Included(p, p != rel || t.Entries[rel].Kind == KindDir) {
+			if f.Included(p, p != rel || isDir) {
 				return true
 			}
 		}
 		return false
 	}
-	for rel, e := range t.Entries {
-		if e.Kind == KindTemp || e.Kind == KindSidecar || included(rel) {
+	t.each(func(dir string, e *Entry) {
+		rel := join(dir, e.Name)
+		if e.Kind == KindTemp || e.Kind == KindSidecar || included(rel, e.Kind == KindDir) {
 			for p := rel; !keep[p]; p = parent(p) {
 				keep[p] = true
 			}
 		}
-	}
-	for rel := range t.Entries {
-		if !keep[rel] {
-			delete(t.Entries, rel)
+	})
+	for dir, list := range t.folders {
+		if !keep[dir] {
+			delete(t.folders, dir)
+			continue
 		}
+		t.folders[dir] = slices.DeleteFunc(list, func(e Entry) bool { return !keep[join(dir, e.Name)] })
 	}
 }
 
