@@ -37,20 +37,53 @@ const (
 )
 
 func readDirFD(ctx context.Context, fd int) ([]EntryStat, error) {
+	names, err := readNames(fd)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EntryStat, 0, len(names))
+	for i, name := range names {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		e := EntryStat{Name: name}
+		var st unix.Stat_t
+		_, err := retryEINTR(func() (int, error) { return 0, unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			continue
+		case err != nil:
+			e.Err = err
+		default:
+			fillEntry(&e, &st)
+			if e.Mode&fs.ModeSymlink != 0 {
+				if e.Link, err = readlinkat(fd, name); errors.Is(err, unix.ENOENT) {
+					continue
+				} else if err != nil {
+					e = EntryStat{Name: name, Err: err}
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// readNames reads every name of the open folder fd but "." and "..".
+func readNames(fd int) ([]string, error) {
 	bp := direntBuffers.Get().(*[]byte)
 	defer direntBuffers.Put(bp)
 	buf := *bp
-	var out []EntryStat
+	var names []string
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		n, err := retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
 		if err != nil {
 			return nil, os.NewSyscallError("getdents", err)
 		}
 		if n <= 0 {
-			return out, nil
+			return names, nil
 		}
 		for off := 0; off < n; {
 			reclen := int(binary.NativeEndian.Uint16(buf[off+direntReclen:]))
@@ -59,28 +92,9 @@ func readDirFD(ctx context.Context, fd int) ([]EntryStat, error) {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if string(name) == "." || string(name) == ".." {
-				continue
+			if string(name) != "." && string(name) != ".." {
+				names = append(names, string(name))
 			}
-			e := EntryStat{Name: string(name)}
-			var st unix.Stat_t
-			_, err := retryEINTR(func() (int, error) { return 0, unix.Fstatat(fd, e.Name, &st, unix.AT_SYMLINK_NOFOLLOW) })
-			switch {
-			case errors.Is(err, unix.ENOENT):
-				continue
-			case err != nil:
-				e.Err = err
-			default:
-				fillEntry(&e, &st)
-				if e.Mode&fs.ModeSymlink != 0 {
-					if e.Link, err = readlinkat(fd, e.Name); errors.Is(err, unix.ENOENT) {
-						continue
-					} else if err != nil {
-						e = EntryStat{Name: e.Name, Err: err}
-					}
-				}
-			}
-			out = append(out, e)
 		}
 	}
 }
