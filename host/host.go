@@ -78,6 +78,12 @@ type Host interface {
 	// too, until ctx ends; then the channel is closed. Symlinks are not
 	// followed.
 	Watch(ctx context.Context, path string) (<-chan WatchEvent, error)
+	// Tripwire starts noting changes below the folder path: its Tripped
+	// says whether anything there may have changed since Tripwire
+	// returned, up to the moment Tripped is called. Where the transport or
+	// the file system cannot see every change made through the file
+	// system (a network file system), it fails with errors.ErrUnsupported.
+	Tripwire(ctx context.Context, path string) (Tripwire, error)
 
 	Close() error
 }
@@ -97,6 +103,15 @@ type EntryStat struct {
 	Link string
 	// Err says why the entry could not be read; only Name is set then.
 	Err error
+}
+
+// Tripwire is what Host.Tripwire returns.
+type Tripwire interface {
+	// Tripped says whether an entry below the folder may have been
+	// written, created, removed, renamed or given other metadata, or the
+	// tripwire lost track (an event queue overflow). It stays tripped.
+	Tripped() bool
+	Close() error
 }
 
 // WatchEvent is one change Watch saw.
