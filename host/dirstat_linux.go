@@ -32,20 +32,9 @@ var direntBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); retur
 
 // Offsets in a struct linux_dirent64.
 const (
-	direntReclen  = 16
-	direntType    = 18
-	direntNameOff = 19
+	direntReclen = 16
+	direntName   = 19
 )
-
-func nativeUint16(b []byte) uint16 { return binary.NativeEndian.Uint16(b) }
-
-// direntName is the name of a record, without the NULs that pad it.
-func direntName(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
-}
 
 func readDirFD(ctx context.Context, fd int) ([]EntryStat, error) {
 	names, err := readNames(fd)
@@ -97,9 +86,12 @@ func readNames(fd int) ([]string, error) {
 			return names, nil
 		}
 		for off := 0; off < n; {
-			reclen := int(nativeUint16(buf[off+direntReclen:]))
-			name := direntName(buf[off+direntNameOff : off+reclen])
+			reclen := int(binary.NativeEndian.Uint16(buf[off+direntReclen:]))
+			name := buf[off+direntName : off+reclen]
 			off += reclen
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
 			if string(name) != "." && string(name) != ".." {
 				names = append(names, string(name))
 			}

@@ -78,10 +78,11 @@ type Host interface {
 	// too, until ctx ends; then the channel is closed. Symlinks are not
 	// followed.
 	Watch(ctx context.Context, path string) (<-chan WatchEvent, error)
-	// Tripwire starts noting changes below the folder path: its Tripped
-	// says whether anything there may have changed since Tripwire
-	// returned, up to the moment Tripped is called. Where the transport or
-	// the file system cannot see every change made through the file
+	// Tripwire starts noting changes to the folder path (its own metadata
+	// and its entries), and to each folder listed since through the
+	// tripwire: a walk that lists every folder through it learns from
+	// Tripped whether the tree is still as it found it. Where the transport
+	// or the file system cannot see every change made through the file
 	// system (a network file system), it fails with errors.ErrUnsupported.
 	Tripwire(ctx context.Context, path string) (Tripwire, error)
 
@@ -107,9 +108,14 @@ type EntryStat struct {
 
 // Tripwire is what Host.Tripwire returns.
 type Tripwire interface {
-	// Tripped says whether an entry below the folder may have been
-	// written, created, removed, renamed or given other metadata, or the
-	// tripwire lost track (an event queue overflow). It stays tripped.
+	// ReadDirStat is Host.ReadDirStat of the tripwire's host, watching the
+	// folder from before it is listed.
+	ReadDirStat(ctx context.Context, path string) ([]EntryStat, error)
+	// Tripped says whether, since each watched folder was watched, any of
+	// its entries may have been written, created, removed, renamed or
+	// given other metadata, up to the moment Tripped is called; or the
+	// tripwire lost track (an event queue overflow, a folder it could not
+	// watch). It stays tripped.
 	Tripped() bool
 	Close() error
 }

@@ -8,6 +8,12 @@ import (
 )
 
 func (l *local) ReadDirStat(ctx context.Context, path string) ([]EntryStat, error) {
+	return l.readDirStat(ctx, path, nil)
+}
+
+// readDirStat lists the folder path; before, when set, is first called
+// with the open folder.
+func (l *local) readDirStat(ctx context.Context, path string, before func(*os.File)) ([]EntryStat, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -20,6 +26,9 @@ func (l *local) ReadDirStat(ctx context.Context, path string) ([]EntryStat, erro
 		return nil, l.pathErr("readdir", path, err)
 	}
 	defer f.Close()
+	if before != nil {
+		before(f)
+	}
 	entries, err := readDirStat(ctx, fsys, name, f)
 	if err != nil {
 		return nil, l.pathErr("readdir", path, err)

@@ -17,12 +17,11 @@ import (
 const tripMask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE | unix.IN_CREATE | unix.IN_DELETE |
 	unix.IN_DELETE_SELF | unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 
-// Tripwire puts an inotify watch on every folder of the tree, each added
-// before the folder is listed, so that a change of its entries after the
-// listing is reported. The kernel queues an event in the call that makes
+// Tripwire keeps one inotify instance with a watch per folder, each added
+// through the folder's open descriptor (no name resolved again) before
+// the folder is listed. The kernel queues an event in the call that makes
 // the change: one read of the queue, without waiting, sees every change
-// made before it. New folders need no watch of their own: making one
-// already trips the tripwire.
+// made before it.
 func (l *local) Tripwire(ctx context.Context, path string) (Tripwire, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -40,13 +39,8 @@ func (l *local) Tripwire(ctx context.Context, path string) (Tripwire, error) {
 	if err != nil {
 		return nil, l.pathErr("watch", path, os.NewSyscallError("inotify_init1", err))
 	}
-	tw := &inotifyTripwire{fd: ifd}
-	rc, err := f.SyscallConn()
-	if err == nil {
-		cerr := rc.Control(func(fd uintptr) { err = tw.addTree(ctx, int(fd)) })
-		err = errors.Join(err, cerr)
-	}
-	if err != nil {
+	tw := &localTripwire{l: l, fd: ifd}
+	if err := tw.watch(f); err != nil {
 		tw.Close()
 		if errors.Is(err, errors.ErrUnsupported) {
 			return nil, fmt.Errorf("host %q: watching %s: %w", l.name, path, err)
@@ -56,90 +50,52 @@ func (l *local) Tripwire(ctx context.Context, path string) (Tripwire, error) {
 	return tw, nil
 }
 
-type inotifyTripwire struct {
+type localTripwire struct {
+	l       *local
 	mu      sync.Mutex
 	fd      int
 	tripped bool
 }
 
-// addTree watches the open folder dirfd and, below it, every folder,
-// opened one name at a time without following a symlink.
-func (tw *inotifyTripwire) addTree(ctx context.Context, dirfd int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(dirfd, &sfs); err != nil {
-		return os.NewSyscallError("fstatfs", err)
-	}
-	if remoteFS(int64(sfs.Type)) {
-		return fmt.Errorf("a network file system (type %#x) is changed unseen by other machines: %w", sfs.Type, errors.ErrUnsupported)
-	}
-	// The folder itself, through its open descriptor: no name is
-	// resolved again.
-	if _, err := unix.InotifyAddWatch(tw.fd, "/proc/self/fd/"+strconv.Itoa(dirfd), tripMask); err != nil {
-		if errors.Is(err, unix.ENOSPC) {
-			return fmt.Errorf("inotify_add_watch: %w (raise fs.inotify.max_user_watches for large trees)", err)
+func (tw *localTripwire) ReadDirStat(ctx context.Context, path string) ([]EntryStat, error) {
+	return tw.l.readDirStat(ctx, path, func(f *os.File) {
+		if tw.watch(f) != nil {
+			tw.trip()
 		}
-		return os.NewSyscallError("inotify_add_watch", err)
-	}
-	subdirs, err := readSubdirs(dirfd)
+	})
+}
+
+// watch adds the open folder f.
+func (tw *localTripwire) watch(f *os.File) error {
+	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	for _, name := range subdirs {
-		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-			// Removed or replaced since the listing: the watch of the
-			// folder above has seen it.
-			continue
+	var werr error
+	err = rc.Control(func(fd uintptr) {
+		var sfs unix.Statfs_t
+		if err := unix.Fstatfs(int(fd), &sfs); err != nil {
+			werr = os.NewSyscallError("fstatfs", err)
+			return
 		}
-		if err != nil {
-			return &os.PathError{Op: "open", Path: name, Err: err}
+		if remoteFS(int64(sfs.Type)) {
+			werr = fmt.Errorf("a network file system (type %#x) is changed unseen by other machines: %w", sfs.Type, errors.ErrUnsupported)
+			return
 		}
-		err = tw.addTree(ctx, fd)
-		unix.Close(fd)
-		if err != nil {
-			return err
+		tw.mu.Lock()
+		defer tw.mu.Unlock()
+		if tw.fd < 0 {
+			werr = os.ErrClosed
+			return
 		}
-	}
-	return nil
-}
-
-// readSubdirs lists the folders in the open folder dirfd, by the type the
-// listing gives or, where the file system gives none, by their metadata.
-func readSubdirs(dirfd int) ([]string, error) {
-	bp := direntBuffers.Get().(*[]byte)
-	defer direntBuffers.Put(bp)
-	buf := *bp
-	var dirs []string
-	for {
-		n, err := retryEINTR(func() (int, error) { return unix.Getdents(dirfd, buf) })
-		if err != nil {
-			return nil, os.NewSyscallError("getdents", err)
-		}
-		if n <= 0 {
-			return dirs, nil
-		}
-		for off := 0; off < n; {
-			reclen := int(nativeUint16(buf[off+direntReclen:]))
-			typ := buf[off+direntType]
-			name := direntName(buf[off+direntNameOff : off+reclen])
-			off += reclen
-			if string(name) == "." || string(name) == ".." {
-				continue
-			}
-			if typ == unix.DT_UNKNOWN {
-				var st unix.Stat_t
-				if err := unix.Fstatat(dirfd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-					typ = unix.DT_DIR
-				}
-			}
-			if typ == unix.DT_DIR {
-				dirs = append(dirs, string(name))
+		if _, err := unix.InotifyAddWatch(tw.fd, "/proc/self/fd/"+strconv.Itoa(int(fd)), tripMask); err != nil {
+			werr = os.NewSyscallError("inotify_add_watch", err)
+			if errors.Is(err, unix.ENOSPC) {
+				werr = fmt.Errorf("%w (raise fs.inotify.max_user_watches for large trees)", werr)
 			}
 		}
-	}
+	})
+	return errors.Join(err, werr)
 }
 
 // remoteFS says whether a file system's type is one that other machines
@@ -154,7 +110,13 @@ func remoteFS(typ int64) bool {
 	return false
 }
 
-func (tw *inotifyTripwire) Tripped() bool {
+func (tw *localTripwire) trip() {
+	tw.mu.Lock()
+	tw.tripped = true
+	tw.mu.Unlock()
+}
+
+func (tw *localTripwire) Tripped() bool {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	if tw.tripped || tw.fd < 0 {
@@ -168,7 +130,7 @@ func (tw *inotifyTripwire) Tripped() bool {
 	return tw.tripped
 }
 
-func (tw *inotifyTripwire) Close() error {
+func (tw *localTripwire) Close() error {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
 	if tw.fd < 0 {

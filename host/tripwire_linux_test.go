@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// TestTripwire checks that any change made below the folder trips the
-// tripwire at once, without waiting for events, and that reading the
-// tree, or changing things outside it, does not.
+// TestTripwire checks that, once every folder was listed through the
+// tripwire, any change made in them trips it at once, without waiting for
+// events, and that reading the tree, or changing things outside it, does
+// not.
 func TestTripwire(t *testing.T) {
 	ctx := t.Context()
 	changes := []struct {
@@ -75,6 +76,7 @@ func TestTripwire(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tw.Close()
+			listAll(t, tw, "/set")
 			if tw.Tripped() {
 				t.Fatal("tripped before any change")
 			}
@@ -109,5 +111,19 @@ func TestTripwireErrors(t *testing.T) {
 	tw.Close()
 	if !tw.Tripped() {
 		t.Error("a closed tripwire proves nothing, yet is not tripped")
+	}
+}
+
+// listAll lists the folder dir and every folder below it through tw.
+func listAll(t *testing.T, tw Tripwire, dir string) {
+	t.Helper()
+	entries, err := tw.ReadDirStat(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Mode.IsDir() {
+			listAll(t, tw, dir+"/"+e.Name)
+		}
 	}
 }
