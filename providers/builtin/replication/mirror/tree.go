@@ -174,6 +174,17 @@ func (t *Tree) each(f func(dir string, e *Entry)) {
 	}
 }
 
+func (t *Tree) sharedInodes() bool {
+	for _, list := range t.folders {
+		for i := range list {
+			if e := &list[i]; e.Kind == KindFile && e.HasStat && e.Stat.Nlink > 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // covers says whether rel lies in a walked subtree.
 func (t *Tree) covers(rel string) bool {
 	for _, s := range t.starts {
@@ -253,6 +264,12 @@ type walkOptions struct {
 	// skipping them (source side).
 	temps    bool
 	parallel int
+	list     lister
+}
+
+// lister lists folders: the walked host, or a tripwire on it.
+type lister interface {
+	ReadDirStat(ctx context.Context, path string) ([]host.EntryStat, error)
 }
 
 // walk lists the subtrees starts (relative paths, "" for all) of the
@@ -383,7 +400,7 @@ func (w *walker) dir(rel string) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	list, err := w.h.ReadDirStat(w.ctx, hostPath(rel))
+	list, err := w.o.list.ReadDirStat(w.ctx, hostPath(rel))
 	if err != nil {
 		w.mu.Lock()
 		if errors.Is(err, fs.ErrNotExist) {
