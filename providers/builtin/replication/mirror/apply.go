@@ -216,7 +216,7 @@ func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
 	replacedDirs := map[string]bool{}
 	for j := range changes {
 		c := &changes[j]
-		if c.Reason&ReasonType != 0 && c.Dst.Kind == KindDir {
+		if c.Reason&ReasonType != 0 && c.Dst.Kind() == KindDir {
 			replacedDirs[c.Path] = true
 		}
 	}
@@ -235,7 +235,7 @@ func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
 			entries = append(entries, c)
 		}
 		if c.Reason&ReasonType != 0 {
-			old := &Change{Op: OpDelete, Path: c.Path, Kind: c.Dst.Kind, Dst: c.Dst}
+			old := &Change{Op: OpDelete, Path: c.Path, Kind: c.Dst.Kind(), Dst: c.Dst}
 			typeChanged[old] = true
 			replaced = append(replaced, old)
 		}
@@ -356,7 +356,7 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 			continue
 		}
 		s := r.src.entry(rel)
-		if s == nil || s.Kind != KindDir {
+		if s == nil || s.Kind() != KindDir {
 			continue
 		}
 		if _, bad := r.failed.Load(rel); bad || r.underFailed(rel) {
@@ -387,14 +387,14 @@ func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry) error {
 			return err
 		}
 	}
-	if s.Kind == KindSymlink {
+	if s.Kind() == KindSymlink {
 		return nil
 	}
-	mode := s.Perm
+	mode := s.Perm()
 	if pres&PreserveMode == 0 {
-		mode = s.Perm & fs.ModePerm &^ 0o022
-		if d != nil && d.Kind == s.Kind {
-			mode = d.Perm
+		mode = s.Perm() & fs.ModePerm &^ 0o022
+		if d != nil && d.Kind() == s.Kind() {
+			mode = d.Perm()
 		}
 	}
 	if err := dst.Chmod(r.ctx, path, mode); err != nil {

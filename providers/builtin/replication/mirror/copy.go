@@ -196,8 +196,8 @@ func (r *pairRun) copyFile(f folder, c *Change) error {
 			return err
 		}
 		before := entryOf(fi)
-		if before.Kind != KindFile {
-			return fmt.Errorf("became a %s: %w", before.Kind, errChanged)
+		if before.Kind() != KindFile {
+			return fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
 		}
 		if err := r.copyData(f, path, before); err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
@@ -208,7 +208,7 @@ func (r *pairRun) copyFile(f folder, c *Change) error {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 			return err
 		}
-		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind != KindFile {
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
 			continue
 		}
 		if err := r.setMetadata(f.dst, tmp, before, c.Dst); err != nil {
@@ -317,7 +317,7 @@ func (r *pairRun) copySparse(in io.Reader, out host.File) error {
 // from what its manifest says, and only a whole copy repairs it.
 func (r *pairRun) byBlocks(c *Change) bool {
 	t := r.m.opts.BlockThreshold
-	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind == KindFile && c.Dst.Size == c.Src.Size &&
+	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind() == KindFile && c.Dst.Size == c.Src.Size &&
 		c.Reason&ReasonContent == 0 && len(pathBase(c.Path))+1+len(journalSuffix) <= 255
 }
 
@@ -342,7 +342,7 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 			return err
 		}
 		before := entryOf(fi)
-		if before.Kind != KindFile || before.Size != c.Dst.Size {
+		if before.Kind() != KindFile || before.Size != c.Dst.Size {
 			return fmt.Errorf("its size changed: %w", errChanged)
 		}
 		in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)

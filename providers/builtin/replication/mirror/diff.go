@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // Op is what a change does to the target.
@@ -200,16 +202,16 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 		if _, ok := links[rel]; ok {
 			return
 		}
-		c := Change{Path: rel, Kind: s.Kind, Src: s, Dst: d}
+		c := Change{Path: rel, Kind: s.Kind(), Src: s, Dst: d}
 		switch {
 		case dst.unreadableAbove(rel):
 			return
 		case d == nil:
 			c.Op = OpAdd
-			c.Content = s.Kind == KindFile
-		case d.Kind != s.Kind:
+			c.Content = s.Kind() == KindFile
+		case d.Kind() != s.Kind():
 			c.Op, c.Reason = OpUpdate, ReasonType
-			c.Content = s.Kind == KindFile
+			c.Content = s.Kind() == KindFile
 		default:
 			c.Reason, c.Content = compare(rel, s, d, o)
 			if c.Reason == 0 {
@@ -251,18 +253,18 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 
 // merge calls f for each name of two sorted lists of one folder, with the
 // entry of each side (nil on the side that lacks it).
-func merge(a, b []Entry, f func(a, b *Entry)) {
+func merge(a, b []host.EntryStat, f func(a, b *Entry)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case j == len(b) || i < len(a) && a[i].Name < b[j].Name:
-			f(&a[i], nil)
+			f((*Entry)(&a[i]), nil)
 			i++
 		case i == len(a) || b[j].Name < a[i].Name:
-			f(nil, &b[j])
+			f(nil, (*Entry)(&b[j]))
 			j++
 		default:
-			f(&a[i], &b[j])
+			f((*Entry)(&a[i]), (*Entry)(&b[j]))
 			i++
 			j++
 		}
@@ -271,7 +273,7 @@ func merge(a, b []Entry, f func(a, b *Entry)) {
 
 // mirrored says whether a source entry is copied at all.
 func mirrored(e *Entry, p Preserve) bool {
-	switch e.Kind {
+	switch e.Kind() {
 	case KindFile, KindDir:
 		return true
 	case KindSymlink:
@@ -283,13 +285,13 @@ func mirrored(e *Entry, p Preserve) bool {
 // compare tells why the target entry d differs from s of the same kind,
 // and whether the data must be sent.
 func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
-	if o.preserve&PreserveMode != 0 && s.Kind != KindSymlink && s.Perm != d.Perm {
+	if o.preserve&PreserveMode != 0 && s.Kind() != KindSymlink && s.Perm() != d.Perm() {
 		r |= ReasonMode
 	}
 	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.Stat.UID != d.Stat.UID || s.Stat.GID != d.Stat.GID) {
 		r |= ReasonOwner
 	}
-	switch s.Kind {
+	switch s.Kind() {
 	case KindSymlink:
 		if s.Link != d.Link {
 			r |= ReasonLink
@@ -328,7 +330,7 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 func hardLinks(src *Tree) map[string]string {
 	var shared []string
 	src.each(func(dir string, e *Entry) {
-		if e.Kind == KindFile && e.HasStat && e.Stat.Nlink >= 2 {
+		if e.Kind() == KindFile && e.HasStat && e.Stat.Nlink >= 2 {
 			shared = append(shared, join(dir, e.Name))
 		}
 	})
@@ -357,7 +359,7 @@ func hardLinks(src *Tree) map[string]string {
 func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 	replaced := map[string]bool{}
 	for _, c := range changes {
-		if c.Reason&ReasonType != 0 && c.Dst.Kind == KindDir {
+		if c.Reason&ReasonType != 0 && c.Dst.Kind() == KindDir {
 			replaced[c.Path] = true
 		}
 	}
@@ -381,14 +383,14 @@ func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 			if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
 				return
 			}
-			if d.Kind == KindSidecar {
-				if f := src.entry(sidecarOf(rel)); f == nil || f.Kind != KindFile {
-					out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+			if d.Kind() == KindSidecar {
+				if f := src.entry(sidecarOf(rel)); f == nil || f.Kind() != KindFile {
+					out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind(), Dst: d})
 				}
 				return
 			}
-			if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
-				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+			if o.deleteOrphans || d.Kind() == KindTemp || under(rel) {
+				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind(), Dst: d})
 			}
 		})
 	}

@@ -230,7 +230,7 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.folders[""]) == 0 && len(src.Unreadable) == 0 {
 		held := 0
 		dst.each(func(_ string, e *Entry) {
-			if e.Kind != KindTemp && e.Kind != KindSidecar {
+			if e.Kind() != KindTemp && e.Kind() != KindSidecar {
 				held++
 			}
 		})
@@ -267,7 +267,7 @@ func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (m
 	var todo []string
 	for dir, list := range src.folders {
 		merge(list, dst.folders[dir], func(s, d *Entry) {
-			if s != nil && d != nil && s.Kind == KindFile && d.Kind == KindFile && s.Size == d.Size {
+			if s != nil && d != nil && s.Kind() == KindFile && d.Kind() == KindFile && s.Size == d.Size {
 				todo = append(todo, join(dir, s.Name))
 			}
 		})

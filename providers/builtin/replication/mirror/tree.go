@@ -45,23 +45,26 @@ func (k Kind) String() string {
 	return "special file"
 }
 
-// Entry is one file, folder or link as a walk found it.
-type Entry struct {
-	// Name is the entry's base name.
-	Name string
-	Kind Kind
-	// Perm holds the permission, setuid, setgid and sticky bits.
-	Perm  fs.FileMode
-	Size  int64
-	MTime int64 // Unix nanoseconds
-	// Link is a symlink's target as written.
-	Link string
-	// Stat is valid when HasStat: the transport knows owners and inodes.
-	Stat    host.Stat
-	HasStat bool
-}
+// Entry is one file, folder or link as a walk found it: what the host
+// tells of it (ReadDirStat, Lstat). A walk keeps the host's lists as they
+// come, sorted by name, without copying them.
+type Entry host.EntryStat
 
 const permBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// Kind is what the entry is. Drover's own entries (temp files, block
+// records) are told by their names: a source walk leaves them out.
+func (e *Entry) Kind() Kind {
+	if e.Name != "" && e.Name[0] == '.' {
+		if k := ownKind(e.Name); k != 0 {
+			return k
+		}
+	}
+	return kindOf(e.Mode)
+}
+
+// Perm holds the permission, setuid, setgid and sticky bits.
+func (e *Entry) Perm() fs.FileMode { return e.Mode & permBits }
 
 func kindOf(m fs.FileMode) Kind {
 	switch {
@@ -76,26 +79,14 @@ func kindOf(m fs.FileMode) Kind {
 }
 
 func entryOf(fi fs.FileInfo) *Entry {
-	e := &Entry{Name: fi.Name(), Kind: kindOf(fi.Mode()), Perm: fi.Mode() & permBits, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	if e.Kind == KindDir {
-		e.Size = 0
-	}
+	e := &Entry{Name: fi.Name(), Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
 	e.Stat, e.HasStat = host.StatOf(fi)
-	return e
-}
-
-func entryFrom(s *host.EntryStat) Entry {
-	e := Entry{Name: s.Name, Kind: kindOf(s.Mode), Perm: s.Mode & permBits, Size: s.Size, MTime: s.MTime,
-		Link: s.Link, Stat: s.Stat, HasStat: s.HasStat}
-	if e.Kind == KindDir {
-		e.Size = 0
-	}
 	return e
 }
 
 // sparse says whether a file has holes worth keeping.
 func (e *Entry) sparse() bool {
-	return e.Kind == KindFile && e.HasStat && e.Size > 0 && e.Stat.Blocks*512 < e.Size
+	return e.Kind() == KindFile && e.HasStat && e.Size > 0 && e.Stat.Blocks*512 < e.Size
 }
 
 // Tree is what a walk found below a set's folder, by path relative to it
@@ -106,7 +97,7 @@ type Tree struct {
 	// folders holds the entries of each folder listed, sorted by name, by
 	// the folder's path. The folders above a start hold only the entries
 	// on the way to it.
-	folders map[string][]Entry
+	folders map[string][]host.EntryStat
 	// Unreadable holds the entries that could not be read and why: nothing
 	// below them is known, so a diff never deletes there.
 	Unreadable map[string]error
@@ -116,7 +107,7 @@ type Tree struct {
 }
 
 func newTree(starts []string) *Tree {
-	return &Tree{folders: map[string][]Entry{}, Unreadable: map[string]error{}, starts: starts}
+	return &Tree{folders: map[string][]host.EntryStat{}, Unreadable: map[string]error{}, starts: starts}
 }
 
 // entry returns the entry at rel, nil when the walk did not find it.
@@ -126,30 +117,30 @@ func (t *Tree) entry(rel string) *Entry {
 	}
 	list := t.folders[parent(rel)]
 	if i, ok := find(list, pathBase(rel)); ok {
-		return &list[i]
+		return (*Entry)(&list[i])
 	}
 	return nil
 }
 
 // find is where name is, or would be, in a sorted list.
-func find(list []Entry, name string) (int, bool) {
-	return slices.BinarySearchFunc(list, name, func(e Entry, name string) int { return strings.Compare(e.Name, name) })
+func find(list []host.EntryStat, name string) (int, bool) {
+	return slices.BinarySearchFunc(list, name, func(e host.EntryStat, name string) int { return strings.Compare(e.Name, name) })
 }
 
 // insert records e at rel, keeping its folder's list sorted.
-func (t *Tree) insert(rel string, e Entry) {
+func (t *Tree) insert(rel string, e *Entry) {
 	if rel == "" {
-		t.root = &e
+		t.root = e
 		return
 	}
 	dir := parent(rel)
 	list := t.folders[dir]
 	i, ok := find(list, e.Name)
 	if ok {
-		list[i] = e
+		list[i] = host.EntryStat(*e)
 		return
 	}
-	t.folders[dir] = slices.Insert(list, i, e)
+	t.folders[dir] = slices.Insert(list, i, host.EntryStat(*e))
 }
 
 // remove forgets the entry at rel and what was listed below it.
@@ -169,7 +160,7 @@ func (t *Tree) remove(rel string) {
 func (t *Tree) each(f func(dir string, e *Entry)) {
 	for dir, list := range t.folders {
 		for i := range list {
-			f(dir, &list[i])
+			f(dir, (*Entry)(&list[i]))
 		}
 	}
 }
@@ -177,7 +168,7 @@ func (t *Tree) each(f func(dir string, e *Entry)) {
 func (t *Tree) sharedInodes() bool {
 	for _, list := range t.folders {
 		for i := range list {
-			if e := &list[i]; e.Kind == KindFile && e.HasStat && e.Stat.Nlink > 1 {
+			if e := (*Entry)(&list[i]); e.Kind() == KindFile && e.HasStat && e.Stat.Nlink > 1 {
 				return true
 			}
 		}
@@ -328,11 +319,11 @@ func (w *walker) start(s string) error {
 		if err != nil || !ok {
 			return err
 		}
-		if e.Kind != KindDir {
+		if e.Kind() != KindDir {
 			return nil
 		}
 		w.mu.Lock()
-		w.t.insert(rel, *e)
+		w.t.insert(rel, e)
 		w.mu.Unlock()
 	}
 	e, ok, err := w.lstat(s)
@@ -344,13 +335,11 @@ func (w *walker) start(s string) error {
 		switch {
 		case own != 0 && !w.o.temps:
 			return nil
-		case own != 0:
-			e.Kind = own
-		case w.o.filter.Excluded(s, e.Kind == KindDir):
+		case own == 0 && w.o.filter.Excluded(s, e.Kind() == KindDir):
 			return nil
 		}
 	}
-	if e.Kind == KindSymlink {
+	if e.Kind() == KindSymlink {
 		link, err := w.h.Readlink(w.ctx, hostPath(s))
 		if err != nil {
 			w.unreadable(s, err)
@@ -359,9 +348,9 @@ func (w *walker) start(s string) error {
 		e.Link = link
 	}
 	w.mu.Lock()
-	w.t.insert(s, *e)
+	w.t.insert(s, e)
 	w.mu.Unlock()
-	if e.Kind == KindDir {
+	if e.Kind() == KindDir {
 		w.wg.Add(1)
 		w.dir(s)
 	}
@@ -411,9 +400,10 @@ func (w *walker) dir(rel string) {
 		w.mu.Unlock()
 		return
 	}
+	// The list is kept as it came, less what is not walked.
 	filtered := w.o.filter.hasExcludes()
-	entries := make([]Entry, 0, len(list))
 	var subdirs []string
+	keep := list[:0]
 	for i := range list {
 		s := &list[i]
 		own := ownKind(s.Name)
@@ -428,16 +418,13 @@ func (w *walker) dir(rel string) {
 		if own == 0 && filtered && w.o.filter.Excluded(join(rel, s.Name), isDir) {
 			continue
 		}
-		e := entryFrom(s)
-		if own != 0 {
-			e.Kind = own
-		} else if isDir {
+		if own == 0 && isDir {
 			subdirs = append(subdirs, join(rel, s.Name))
 		}
-		entries = append(entries, e)
+		keep = append(keep, *s)
 	}
 	w.mu.Lock()
-	w.t.folders[rel] = entries
+	w.t.folders[rel] = keep
 	w.mu.Unlock()
 	for _, sub := range subdirs {
 		w.wg.Add(1)
@@ -467,7 +454,7 @@ func (t *Tree) keepIncluded(f *Filter) {
 	}
 	t.each(func(dir string, e *Entry) {
 		rel := join(dir, e.Name)
-		if e.Kind == KindTemp || e.Kind == KindSidecar || included(rel, e.Kind == KindDir) {
+		if k := e.Kind(); k == KindTemp || k == KindSidecar || included(rel, k == KindDir) {
 			for p := rel; !keep[p]; p = parent(p) {
 				keep[p] = true
 			}
@@ -478,7 +465,7 @@ func (t *Tree) keepIncluded(f *Filter) {
 			delete(t.folders, dir)
 			continue
 		}
-		t.folders[dir] = slices.DeleteFunc(list, func(e Entry) bool { return !keep[join(dir, e.Name)] })
+		t.folders[dir] = slices.DeleteFunc(list, func(e host.EntryStat) bool { return !keep[join(dir, e.Name)] })
 	}
 }
 
