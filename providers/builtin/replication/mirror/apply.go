@@ -88,11 +88,11 @@ func (m *Mirror) Apply(ctx context.Context, pl *Plan, progress func(Progress)) (
 		if err := p.openTarget(ctx, true); err != nil {
 			return a.rep, err
 		}
-		var src *Tree
+		var trees pairTrees
 		if i < len(pl.trees) {
-			src = pl.trees[i].src
+			trees = pl.trees[i]
 		}
-		if err := a.pair(i, p, byPair[i], src); err != nil {
+		if err := a.pair(i, p, byPair[i], trees); err != nil {
 			return a.rep, err
 		}
 	}
@@ -190,7 +190,8 @@ type pairRun struct {
 	i   int
 	p   *pair
 	dst host.Host
-	src *Tree
+	// src and dstTree are what the plan's walk found.
+	src, dstTree *Tree
 	// failed holds folders that could not be made: what goes inside is
 	// skipped without an error of its own.
 	failed sync.Map
@@ -207,8 +208,8 @@ func (r *pairRun) underFailed(rel string) bool {
 	}
 }
 
-func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
-	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: src}
+func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error {
+	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: trees.src, dstTree: trees.dst}
 	var replaced, orphans, dirs, entries, links []*Change
 	// typeChanged are the entries removed to make room for another kind:
 	// their change is the update, not a deletion.
@@ -369,7 +370,11 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, nil); err != nil {
+		var d *Entry
+		if r.dstTree != nil {
+			d = r.dstTree.entry(c.Path)
+		}
+		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, d, true); err != nil {
 			r.fail(r.i, c.Path, err)
 		}
 	}
@@ -379,13 +384,17 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 // setMetadata gives the target entry at path the preserved metadata of s:
 // owner first (a chown clears setuid bits), then mode, then times. d is the
 // target's entry before, if any, whose mode stays when modes are not
-// preserved.
-func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry) error {
+// preserved. inPlace says d is the entry at path itself, as nothing since
+// the walk changed its owner or mode: what it has already is not set again.
+func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace bool) error {
 	pres := r.m.opts.Preserve
-	if pres&PreserveOwner != 0 && s.HasStat {
+	inPlace = inPlace && d != nil && d.Kind() == s.Kind() && d.HasStat
+	chowned := false
+	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.Stat.UID == s.Stat.UID && d.Stat.GID == s.Stat.GID) {
 		if err := dst.Lchown(r.ctx, path, s.Stat.UID, s.Stat.GID); err != nil {
 			return err
 		}
+		chowned = true
 	}
 	if s.Kind() == KindSymlink {
 		return nil
@@ -397,8 +406,10 @@ func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry) error {
 			mode = d.Perm()
 		}
 	}
-	if err := dst.Chmod(r.ctx, path, mode); err != nil {
-		return err
+	if chowned || !inPlace || d.Perm() != mode {
+		if err := dst.Chmod(r.ctx, path, mode); err != nil {
+			return err
+		}
 	}
 	if pres&PreserveTimes != 0 {
 		if err := dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, s.MTime)); err != nil {

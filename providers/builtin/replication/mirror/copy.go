@@ -154,7 +154,7 @@ func (r *pairRun) entry(f folder, c *Change) {
 			r.fail(r.i, c.Path, err)
 		}
 	default:
-		if err := r.setMetadata(f.dst, path, c.Src, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, path, c.Src, c.Dst, true); err != nil {
 			r.fail(r.i, c.Path, err)
 			return
 		}
@@ -171,7 +171,7 @@ func (r *pairRun) symlink(f folder, c *Change) {
 		err = f.dst.Symlink(r.ctx, c.Src.Link, tmp)
 	}
 	if err == nil {
-		err = r.setMetadata(f.dst, tmp, c.Src, nil)
+		err = r.setMetadata(f.dst, tmp, c.Src, nil, false)
 	}
 	if err == nil {
 		err = f.dst.Rename(r.ctx, tmp, path)
@@ -211,7 +211,7 @@ func (r *pairRun) copyFile(f folder, c *Change) error {
 		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
 			continue
 		}
-		if err := r.setMetadata(f.dst, tmp, before, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, tmp, before, c.Dst, false); err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 			return err
 		}
@@ -349,7 +349,7 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		if err != nil {
 			return err
 		}
-		_, err = blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
+		res, err := blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
 		in.Close()
 		if err != nil {
 			return err
@@ -362,26 +362,43 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime {
 			continue
 		}
-		if err := r.setMetadata(f.dst, path, before, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, path, before, c.Dst, false); err != nil {
 			return err
 		}
-		return restamp(r.ctx, t)
+		return restamp(r.ctx, t, res.Manifest)
 	}
 	return errChanged
 }
 
-// restamp records in the manifest the file's identity after its metadata
-// was set: the manifest stays trusted although the mirror, not the block
-// copy, wrote the modification time last.
-func restamp(ctx context.Context, t blocks.Target) error {
-	m, err := t.LoadManifest(ctx)
-	if err != nil || m == nil {
-		return err
-	}
+// restamp records in the manifest m the file's identity after its
+// metadata was set: the manifest stays trusted although the mirror, not
+// the block copy, wrote the modification time last. It is not synced: the
+// apply's final sync makes it durable, and if a crash comes first, the
+// manifest found is the copy's own, whose identity no longer matches, and
+// the next run copies the file whole.
+func restamp(ctx context.Context, t blocks.Target, m *blocks.Manifest) error {
 	fi, err := t.Host.Lstat(ctx, t.Path)
 	if err != nil {
 		return err
 	}
 	m.Identity = blocks.FileIdentity(fi, fi.Size())
-	return t.SaveManifest(ctx, m)
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	f, err := t.Host.CreateTemp(ctx, t.Manifest)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = t.Host.Rename(ctx, host.TempPath(t.Manifest), t.Manifest)
+	}
+	if err != nil {
+		t.Host.Remove(context.WithoutCancel(ctx), host.TempPath(t.Manifest))
+	}
+	return err
 }
