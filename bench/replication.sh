@@ -94,13 +94,20 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 apply=("$out/drover" --chdir="$work" apply --auto-approve)
 mirror_rsync=(rsync -a --delete "$src/" "$work/rsync/")
 # both: runs drover and rsync, taking turns at going first; sets d and r.
+# Each starts with nothing dirty in the page cache: drover's final sync
+# must not flush what rsync left to write back (rsync does not sync; its
+# time does not include making its copy durable, drover's does).
 turn=0
 both() {
   if ((turn++ % 2 == 0)); then
+    sync
     d=$(timed "${apply[@]}")
+    sync
     r=$(timed "${mirror_rsync[@]}")
   else
+    sync
     r=$(timed "${mirror_rsync[@]}")
+    sync
     d=$(timed "${apply[@]}")
   fi
 }
