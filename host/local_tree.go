@@ -99,7 +99,7 @@ func (l *local) Sub(ctx context.Context, path string) (Host, error) {
 		return nil, err
 	}
 	var r *os.Root
-	if parent, ok := fsys.(*os.Root); ok {
+	if parent, ok := fsys.(*rootFS); ok {
 		r, err = parent.OpenRoot(rel)
 	} else {
 		r, err = os.OpenRoot(rel)
@@ -111,7 +111,7 @@ func (l *local) Sub(ctx context.Context, path string) (Host, error) {
 	if prefix == "/" {
 		prefix = ""
 	}
-	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: r, prefix: prefix}, nil
+	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: newRootFS(r), prefix: prefix}, nil
 }
 
 func (l *local) Machine() string { return "local" }

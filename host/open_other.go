@@ -1,0 +1,16 @@
+//go:build !linux
+
+package host
+
+import (
+	"io/fs"
+	"os"
+)
+
+func openBeneath(dir *os.File, name string, flag int, perm fs.FileMode) (*os.File, bool) {
+	return nil, false
+}
+
+func openPlain(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flag, perm)
+}
