@@ -241,7 +241,7 @@ func (r *pairRun) copyData(f folder, path string, s *Entry) (err error) {
 	if s.sparse() {
 		return r.copySparse(in, out)
 	}
-	return r.copyPlain(in, out)
+	return r.copyPlain(in, out, s.Size)
 }
 
 // pace waits, under a bandwidth limit, until n more bytes may have been
@@ -260,14 +260,17 @@ func (r *pairRun) chunkSize() int64 {
 	return copyChunk
 }
 
-func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
+// copyPlain copies the size bytes the source had before the copy: if it
+// grows or shrinks meanwhile, the look at it after the copy sees it.
+func (r *pairRun) copyPlain(in io.Reader, out host.File, size int64) error {
 	n := r.chunkSize()
-	for {
+	for size > 0 {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
 		// CopyN lets a file-to-file copy use the kernel's copy_file_range.
-		copied, err := io.CopyN(out, in, n)
+		copied, err := io.CopyN(out, in, min(n, size))
+		size -= copied
 		r.bytes.Add(copied)
 		if werr := r.pace(copied); werr != nil {
 			return werr
@@ -279,6 +282,7 @@ func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // copySparse writes only the blocks that hold data, then sets the size.
