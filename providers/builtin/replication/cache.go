@@ -125,6 +125,8 @@ func planWalk(ctx context.Context, c setConfig) (*walked, error) {
 func applyWalk(ctx context.Context, c setConfig) (*walked, error) {
 	if w := plans.take(cacheKey(c)); w != nil {
 		if w.plan.Current(ctx) {
+			// Proved; the apply's own writes need no watching.
+			w.plan.Close()
 			return w, nil
 		}
 		w.close()
