@@ -2,12 +2,14 @@ package mirror
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,6 +34,9 @@ var errChanged = errors.New("changed while being copied; the next run mirrors it
 // chunkEntries is how many entries of one folder a worker takes at once.
 const chunkEntries = 64
 
+// bigEntry is the data from which a file is a chunk of its own.
+const bigEntry = 1 << 20
+
 // folder is one folder of both sides, confined to it, so that each
 // operation on its entries resolves a single name.
 type folder struct {
@@ -55,21 +60,33 @@ func (r *pairRun) openFolder(dir string) (folder, func(), error) {
 }
 
 // entries copies files and links in parallel, a chunk of one folder's
-// entries per worker at a time.
+// entries per worker at a time. A file of a chunk's worth of data or more
+// is a chunk of its own, and the largest chunks go first: a long copy
+// overlaps the many small ones instead of trailing after them.
 func (r *pairRun) entries(cs []*Change) error {
-	byDir := map[string][]*Change{}
-	var dirs []string
+	type chunk struct {
+		dir   string
+		cs    []*Change
+		bytes int64
+	}
+	var chunks []chunk
+	open := map[string]int{} // a folder's chunk being filled
 	for _, c := range cs {
 		d := parent(c.Path)
-		if _, ok := byDir[d]; !ok {
-			dirs = append(dirs, d)
+		if c.Bytes() >= bigEntry {
+			chunks = append(chunks, chunk{d, []*Change{c}, c.Bytes()})
+			continue
 		}
-		byDir[d] = append(byDir[d], c)
+		i, ok := open[d]
+		if !ok || len(chunks[i].cs) == chunkEntries {
+			i = len(chunks)
+			open[d] = i
+			chunks = append(chunks, chunk{dir: d})
+		}
+		chunks[i].cs = append(chunks[i].cs, c)
+		chunks[i].bytes += c.Bytes()
 	}
-	type chunk struct {
-		dir string
-		cs  []*Change
-	}
+	slices.SortStableFunc(chunks, func(a, b chunk) int { return cmp.Compare(b.bytes, a.bytes) })
 	work := make(chan chunk)
 	var wg sync.WaitGroup
 	for range r.m.opts.Parallel {
@@ -81,12 +98,11 @@ func (r *pairRun) entries(cs []*Change) error {
 			}
 		}()
 	}
-	for _, d := range dirs {
-		for all := byDir[d]; len(all) > 0 && r.ctx.Err() == nil; {
-			n := min(len(all), chunkEntries)
-			work <- chunk{d, all[:n]}
-			all = all[n:]
+	for _, ch := range chunks {
+		if r.ctx.Err() != nil {
+			break
 		}
+		work <- ch
 	}
 	close(work)
 	wg.Wait()
