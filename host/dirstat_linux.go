@@ -104,8 +104,15 @@ func readNames(fd int) ([]string, error) {
 }
 
 func fillEntry(e *EntryStat, st *unix.Stat_t) {
-	mode := fs.FileMode(st.Mode & 0o777)
-	switch st.Mode & unix.S_IFMT {
+	e.Mode, e.Size, e.MTime = fileMode(st.Mode), st.Size, st.Mtim.Nano()
+	e.Stat = Stat{UID: int(st.Uid), GID: int(st.Gid), Dev: uint64(st.Dev), Ino: st.Ino, Nlink: uint64(st.Nlink), Blocks: st.Blocks}
+	e.HasStat = true
+}
+
+// fileMode is a stat's st_mode as fs.FileMode, as os gives it.
+func fileMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
 	case unix.S_IFBLK:
 		mode |= fs.ModeDevice
 	case unix.S_IFCHR:
@@ -119,18 +126,16 @@ func fillEntry(e *EntryStat, st *unix.Stat_t) {
 	case unix.S_IFSOCK:
 		mode |= fs.ModeSocket
 	}
-	if st.Mode&unix.S_ISGID != 0 {
+	if m&unix.S_ISGID != 0 {
 		mode |= fs.ModeSetgid
 	}
-	if st.Mode&unix.S_ISUID != 0 {
+	if m&unix.S_ISUID != 0 {
 		mode |= fs.ModeSetuid
 	}
-	if st.Mode&unix.S_ISVTX != 0 {
+	if m&unix.S_ISVTX != 0 {
 		mode |= fs.ModeSticky
 	}
-	e.Mode, e.Size, e.MTime = mode, st.Size, st.Mtim.Nano()
-	e.Stat = Stat{UID: int(st.Uid), GID: int(st.Gid), Dev: uint64(st.Dev), Ino: st.Ino, Nlink: uint64(st.Nlink), Blocks: st.Blocks}
-	e.HasStat = true
+	return mode
 }
 
 func readlinkat(fd int, name string) (string, error) {
