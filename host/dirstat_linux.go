@@ -16,17 +16,18 @@ import (
 // readDirStat lists the open folder f with one getdents per batch of names
 // and one fstatat per entry relative to the folder: a name is never
 // resolved from the root again, and a symlink is never followed.
-func readDirStat(ctx context.Context, _ fileSystem, _ string, f *os.File) ([]EntryStat, error) {
+func readDirStat(ctx context.Context, _ fileSystem, _ string, f *os.File) ([]EntryStat, EntryErrors, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []EntryStat
+	var bad EntryErrors
 	var readErr error
-	if err := rc.Control(func(fd uintptr) { out, readErr = readDirFD(ctx, int(fd)) }); err != nil {
-		return nil, err
+	if err := rc.Control(func(fd uintptr) { out, bad, readErr = readDirFD(ctx, int(fd)) }); err != nil {
+		return nil, nil, err
 	}
-	return out, readErr
+	return out, bad, readErr
 }
 
 var direntBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
@@ -37,42 +38,44 @@ const (
 	direntName   = 19
 )
 
-func readDirFD(ctx context.Context, fd int) ([]EntryStat, error) {
+func readDirFD(ctx context.Context, fd int) ([]EntryStat, EntryErrors, error) {
 	names, err := readNames(fd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Sorted names give a sorted list: sorting the entries would move far
 	// more bytes.
 	slices.Sort(names)
 	out := make([]EntryStat, 0, len(names))
+	var bad EntryErrors
 	for i, name := range names {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		e := EntryStat{Name: name}
 		var st unix.Stat_t
 		_, err := retryEINTR(func() (int, error) { return 0, unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
-		switch {
-		case errors.Is(err, unix.ENOENT):
+		if errors.Is(err, unix.ENOENT) {
 			continue
-		case err != nil:
-			e.Err = err
-		default:
-			fillEntry(&e, &st)
-			if e.Mode&fs.ModeSymlink != 0 {
-				if e.Link, err = readlinkat(fd, name); errors.Is(err, unix.ENOENT) {
-					continue
-				} else if err != nil {
-					e = EntryStat{Name: name, Err: err}
+		}
+		if err != nil {
+			bad = append(bad, EntryError{Name: name, Err: err})
+			continue
+		}
+		out = append(out, EntryStat{Name: name})
+		e := &out[len(out)-1]
+		fillEntry(e, &st)
+		if e.Mode&fs.ModeSymlink != 0 {
+			if e.Link, err = readlinkat(fd, name); err != nil {
+				out = out[:len(out)-1]
+				if !errors.Is(err, unix.ENOENT) {
+					bad = append(bad, EntryError{Name: name, Err: err})
 				}
 			}
 		}
-		out = append(out, e)
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 // readNames reads every name of the open folder fd but "." and "..".
@@ -105,7 +108,8 @@ func readNames(fd int) ([]string, error) {
 
 func fillEntry(e *EntryStat, st *unix.Stat_t) {
 	e.Mode, e.Size, e.MTime = fileMode(st.Mode), st.Size, st.Mtim.Nano()
-	e.Stat = Stat{UID: int(st.Uid), GID: int(st.Gid), Dev: uint64(st.Dev), Ino: st.Ino, Nlink: uint64(st.Nlink), Blocks: st.Blocks}
+	e.Dev, e.Ino, e.Blocks = uint64(st.Dev), st.Ino, st.Blocks
+	e.UID, e.GID, e.Nlink = st.Uid, st.Gid, uint32(st.Nlink)
 	e.HasStat = true
 }
 

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -36,7 +38,8 @@ type Host interface {
 	// ReadDirStat lists the folder path with what Lstat (and Readlink, for
 	// a symlink) tells of each entry, sorted by name: one call for a whole
 	// folder, so that a remote transport answers it in one round trip.
-	// Entries that vanish while it reads are left out.
+	// Entries that vanish while it reads are left out; entries it cannot
+	// read are named in an EntryErrors returned with the others.
 	ReadDirStat(ctx context.Context, path string) ([]EntryStat, error)
 	MkdirAll(ctx context.Context, path string, mode fs.FileMode) error
 	Chmod(ctx context.Context, path string, mode fs.FileMode) error
@@ -89,21 +92,49 @@ type Host interface {
 	Close() error
 }
 
-// EntryStat is one entry of a folder as ReadDirStat reads it.
+// EntryStat is one entry of a folder as ReadDirStat reads it, laid out
+// small: a walk of a large tree keeps one per entry.
 type EntryStat struct {
 	Name string
-	// Mode holds the type and permission bits, as fs.FileInfo.Mode.
-	Mode fs.FileMode
+	// Link is a symlink's target as written.
+	Link string
 	Size int64
 	// MTime is the modification time in Unix nanoseconds.
 	MTime int64
-	// Stat is valid when HasStat: the transport knows owners and inodes.
-	Stat    Stat
+	// Dev, Ino, Blocks, UID, GID and Nlink are those of Stat, valid when
+	// HasStat: the transport knows owners and inodes.
+	Dev, Ino uint64
+	Blocks   int64
+	UID, GID uint32
+	Nlink    uint32
+	// Mode holds the type and permission bits, as fs.FileInfo.Mode.
+	Mode    fs.FileMode
 	HasStat bool
-	// Link is a symlink's target as written.
-	Link string
-	// Err says why the entry could not be read; only Name is set then.
-	Err error
+}
+
+// SetStat records st in e.
+func (e *EntryStat) SetStat(st Stat) {
+	e.Dev, e.Ino, e.Blocks = st.Dev, st.Ino, st.Blocks
+	e.UID, e.GID, e.Nlink = uint32(st.UID), uint32(st.GID), uint32(min(st.Nlink, math.MaxUint32))
+	e.HasStat = true
+}
+
+// EntryErrors names the entries a ReadDirStat listed but could not read;
+// it comes with the entries it could.
+type EntryErrors []EntryError
+
+// EntryError is an entry that could not be read, and why.
+type EntryError struct {
+	Name string
+	Err  error
+}
+
+func (ee EntryErrors) Error() string {
+	msg := ee[0].Err.Error()
+	if len(ee) > 1 {
+		msg += fmt.Sprintf(" (and %d more entries)", len(ee)-1)
+	}
+	return msg
 }
 
 // Tripwire is what Host.Tripwire returns.

@@ -29,16 +29,17 @@ func (l *local) readDirStat(ctx context.Context, path string, before func(*os.Fi
 	if before != nil {
 		before(f)
 	}
-	entries, err := readDirStat(ctx, fsys, name, f)
+	entries, bad, err := readDirStat(ctx, fsys, name, f)
 	if err != nil {
 		return nil, l.pathErr("readdir", path, err)
 	}
-	dir := strings.TrimSuffix(path, "/") + "/"
-	for i := range entries {
-		if e := &entries[i]; e.Err != nil {
-			e.Err = l.pathErr("lstat", dir+e.Name, e.Err)
-		}
-	}
 	slices.SortFunc(entries, func(a, b EntryStat) int { return strings.Compare(a.Name, b.Name) })
+	if len(bad) > 0 {
+		dir := strings.TrimSuffix(path, "/") + "/"
+		for i := range bad {
+			bad[i].Err = l.pathErr("lstat", dir+bad[i].Name, bad[i].Err)
+		}
+		return entries, bad
+	}
 	return entries, nil
 }

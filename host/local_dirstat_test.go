@@ -105,7 +105,9 @@ func lstatEach(t *testing.T, h Host, dir string) []EntryStat {
 			t.Fatal(err)
 		}
 		e := EntryStat{Name: d.Name(), Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-		e.Stat, e.HasStat = StatOf(fi)
+		if st, ok := StatOf(fi); ok {
+			e.SetStat(st)
+		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			if e.Link, err = h.Readlink(t.Context(), p); err != nil {
 				t.Fatal(err)

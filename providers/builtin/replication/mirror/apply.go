@@ -390,8 +390,8 @@ func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace b
 	pres := r.m.opts.Preserve
 	inPlace = inPlace && d != nil && d.Kind() == s.Kind() && d.HasStat
 	chowned := false
-	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.Stat.UID == s.Stat.UID && d.Stat.GID == s.Stat.GID) {
-		if err := dst.Lchown(r.ctx, path, s.Stat.UID, s.Stat.GID); err != nil {
+	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.UID == s.UID && d.GID == s.GID) {
+		if err := dst.Lchown(r.ctx, path, int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
 		chowned = true

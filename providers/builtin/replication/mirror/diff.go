@@ -237,7 +237,7 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 	for rel, leader := range links {
 		s, d, ld := src.entry(rel), dst.entry(rel), dst.entry(leader)
 		if d != nil && ld != nil && !contentChanged[leader] && d.HasStat && ld.HasStat &&
-			d.Stat.Dev == ld.Stat.Dev && d.Stat.Ino == ld.Stat.Ino {
+			d.Dev == ld.Dev && d.Ino == ld.Ino {
 			continue
 		}
 		c := Change{Op: OpAdd, Path: rel, Kind: KindFile, Src: s, Dst: d, LinkTo: leader}
@@ -288,7 +288,7 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 	if o.preserve&PreserveMode != 0 && s.Kind() != KindSymlink && s.Perm() != d.Perm() {
 		r |= ReasonMode
 	}
-	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.Stat.UID != d.Stat.UID || s.Stat.GID != d.Stat.GID) {
+	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.UID != d.UID || s.GID != d.GID) {
 		r |= ReasonOwner
 	}
 	switch s.Kind() {
@@ -330,7 +330,7 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 func hardLinks(src *Tree) map[string]string {
 	var shared []string
 	src.each(func(dir string, e *Entry) {
-		if e.Kind() == KindFile && e.HasStat && e.Stat.Nlink >= 2 {
+		if e.Kind() == KindFile && e.HasStat && e.Nlink >= 2 {
 			shared = append(shared, join(dir, e.Name))
 		}
 	})
@@ -343,7 +343,7 @@ func hardLinks(src *Tree) map[string]string {
 	links := map[string]string{}
 	for _, rel := range shared {
 		e := src.entry(rel)
-		k := inode{e.Stat.Dev, e.Stat.Ino}
+		k := inode{e.Dev, e.Ino}
 		if leader, ok := first[k]; ok {
 			links[rel] = leader
 		} else {

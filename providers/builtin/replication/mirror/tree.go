@@ -80,13 +80,15 @@ func kindOf(m fs.FileMode) Kind {
 
 func entryOf(fi fs.FileInfo) *Entry {
 	e := &Entry{Name: fi.Name(), Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	e.Stat, e.HasStat = host.StatOf(fi)
+	if st, ok := host.StatOf(fi); ok {
+		(*host.EntryStat)(e).SetStat(st)
+	}
 	return e
 }
 
 // sparse says whether a file has holes worth keeping.
 func (e *Entry) sparse() bool {
-	return e.Kind() == KindFile && e.HasStat && e.Size > 0 && e.Stat.Blocks*512 < e.Size
+	return e.Kind() == KindFile && e.HasStat && e.Size > 0 && e.Blocks*512 < e.Size
 }
 
 // Tree is what a walk found below a set's folder, by path relative to it
@@ -168,7 +170,7 @@ func (t *Tree) each(f func(dir string, e *Entry)) {
 func (t *Tree) sharedInodes() bool {
 	for _, list := range t.folders {
 		for i := range list {
-			if e := (*Entry)(&list[i]); e.Kind() == KindFile && e.HasStat && e.Stat.Nlink > 1 {
+			if e := (*Entry)(&list[i]); e.Kind() == KindFile && e.HasStat && e.Nlink > 1 {
 				return true
 			}
 		}
@@ -390,6 +392,19 @@ func (w *walker) dir(rel string) {
 		return
 	}
 	list, err := w.o.list.ReadDirStat(w.ctx, hostPath(rel))
+	var bad host.EntryErrors
+	if errors.As(err, &bad) {
+		for _, ee := range bad {
+			child := join(rel, ee.Name)
+			own := ownKind(ee.Name)
+			// Its kind unknown, an entry is skipped if skipped as either.
+			excluded := own == 0 && (w.o.filter.Excluded(child, false) || w.o.filter.Excluded(child, true))
+			if (own == 0 || w.o.temps) && !excluded {
+				w.unreadable(child, ee.Err)
+			}
+		}
+		err = nil
+	}
 	if err != nil {
 		w.mu.Lock()
 		if errors.Is(err, fs.ErrNotExist) {
@@ -408,10 +423,6 @@ func (w *walker) dir(rel string) {
 		s := &list[i]
 		own := ownKind(s.Name)
 		if own != 0 && !w.o.temps {
-			continue
-		}
-		if s.Err != nil {
-			w.unreadable(join(rel, s.Name), s.Err)
 			continue
 		}
 		isDir := s.Mode.IsDir()
