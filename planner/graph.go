@@ -206,7 +206,7 @@ func undeclared(cfg *lang.Config, ref lang.Ref) *hcl.Diagnostic {
 	if s := lang.NearestName(name, candidates); s != "" {
 		detail += fmt.Sprintf(" Did you mean %q?", s)
 	} else {
-		detail += fmt.Sprintf(" Declare it, or correct the reference.")
+		detail += " Declare it, or correct the reference."
 	}
 	rng := ref.Range
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reference to undeclared " + kind, Detail: detail, Subject: &rng}

@@ -204,10 +204,19 @@ func (r *run) planReplace(ctx context.Context, rs resourceSchema, c *plan.Change
 }
 
 // readData reads a data source at plan time when its configuration is
-// known, and defers the read to apply otherwise.
+// known and nothing it depends on changes, and defers the read to apply
+// otherwise.
 func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema, addr addrs.Instance, config cty.Value, iv instanceValue) (instanceValue, hcl.Diagnostics) {
-	if !config.IsWhollyKnown() {
-		r.addChange(&plan.Change{Addr: addr, Provider: rs.provider, Action: plan.Read, Reason: plan.ReasonDeferredConfig,
+	reason := plan.ReasonNone
+	switch {
+	case !config.IsWhollyKnown():
+		reason = plan.ReasonDeferredConfig
+	case r.dependsOnChanges(addr.Resource):
+		// What it reads may be what those changes write.
+		reason = plan.ReasonDeferredDeps
+	}
+	if reason != plan.ReasonNone {
+		r.addChange(&plan.Change{Addr: addr, Provider: rs.provider, Action: plan.Read, Reason: reason,
 			Before: cty.NullVal(iv.val.Type()), After: iv.val, SensitivePaths: iv.sensitive,
 			Dependencies: r.graph.resourceDeps[addr.Resource], ConfigUnknown: true})
 		return iv, nil
@@ -397,4 +406,17 @@ func computedPaths(b *schema.Block) []cty.Path {
 		return out[i][0].(cty.GetAttrStep).Name < out[j][0].(cty.GetAttrStep).Name
 	})
 	return out
+}
+
+// dependsOnChanges reports whether a resource addr depends on has a
+// planned change; dependencies are planned first.
+func (r *run) dependsOnChanges(addr addrs.Resource) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.graph.resourceDeps[addr] {
+		if r.changed[d] {
+			return true
+		}
+	}
+	return false
 }

@@ -37,6 +37,9 @@ type run struct {
 
 	mu      sync.Mutex
 	changes []*plan.Change
+	// changed holds the resources with a planned change other than a
+	// no-op, so that data sources depending on them read during apply.
+	changed map[addrs.Resource]bool
 	outputs []*plan.OutputChange
 	diags   hcl.Diagnostics
 }
@@ -56,6 +59,9 @@ func (r *run) addChange(c *plan.Change) {
 	}
 	r.mu.Lock()
 	r.changes = append(r.changes, c)
+	if c.Action != plan.NoOp {
+		r.changed[c.Addr.Resource] = true
+	}
 	r.mu.Unlock()
 	if r.opts.Hooks != nil {
 		r.opts.Hooks.Planned(c)
@@ -75,7 +81,8 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if prior == nil {
 		prior = state.New()
 	}
-	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism*providers.QueuedPerSlot)}
+	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism*providers.QueuedPerSlot),
+		changed: map[addrs.Resource]bool{}}
 
 	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
 	diags = append(diags, d...)

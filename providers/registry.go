@@ -89,6 +89,18 @@ func (r *Registry) Schema(ctx context.Context, name string) (*schema.Provider, e
 	return s.schema, nil
 }
 
+// Prestart starts the named providers in the background, so that their
+// processes come up while the caller does other work (reading the state);
+// Schema, Configure and Get then wait for them. Unknown names and start
+// failures are reported by those calls.
+func (r *Registry) Prestart(ctx context.Context, names ...string) {
+	for _, name := range names {
+		if _, ok := r.entries[name]; ok {
+			go r.start(context.WithoutCancel(ctx), name)
+		}
+	}
+}
+
 // Configure configures the named provider with config, which conforms to
 // its Config block. It must come before the provider's first Get; a
 // provider is configured once.

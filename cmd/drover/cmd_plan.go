@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
 	"github.com/drover-dr/drover/lang"
@@ -75,6 +77,21 @@ func (o *planOptions) plannerOptions(v *view, cfg *lang.Config, reg *providers.R
 	}, nil
 }
 
+// usedProviders lists the providers the configuration's resources and
+// provider blocks name.
+func usedProviders(cfg *lang.Config, reg *providers.Registry) []string {
+	seen := map[string]bool{}
+	for name := range cfg.Providers {
+		seen[name] = true
+	}
+	for _, rc := range cfg.Resources {
+		if name, ok := reg.Resolve(rc.Addr.Type, rc.Provider); ok {
+			seen[name] = true
+		}
+	}
+	return slices.Collect(maps.Keys(seen))
+}
+
 // makePlan plans and shows the plan.
 func makePlan(ctx context.Context, v *view, cfg *lang.Config, prior *state.State, opts planner.Options) (*plan.Plan, error) {
 	p, diags := planner.Plan(ctx, cfg, prior, opts)
@@ -143,7 +160,8 @@ type session struct {
 }
 
 // open loads the configuration, takes the state lock for operation and
-// reads the state; providers start on first use. close releases it all.
+// reads the state; the providers the configuration uses start meanwhile.
+// close releases it all.
 func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
 	s := &session{v: g.newView(), close: func() {}}
 	var err error
@@ -158,6 +176,7 @@ func (o *planOptions) open(ctx context.Context, g *globalOptions, operation stri
 		reg.Close()
 		return nil, err
 	}
+	reg.Prestart(ctx, usedProviders(s.cfg, reg)...)
 	if s.backend, err = backend(s.v, s.cfg); err != nil {
 		reg.Close()
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 
@@ -47,15 +46,15 @@ func main() {
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
-// Provider plugins inherit the variable; each writes its own file,
-// DROVER_CPUPROFILE.NAME.PID, beside the CLI's.
+// Plugin processes inherit the variable: each writes FILE.plugin-NAME
+// beside the command's own FILE.
 func profile() func() {
 	path := os.Getenv("DROVER_CPUPROFILE")
 	if path == "" {
 		return func() {}
 	}
-	if len(os.Args) > 2 && os.Args[1] == "internal-plugin" {
-		path = fmt.Sprintf("%s.%s.%d", path, filepath.Base(os.Args[2]), os.Getpid())
+	if len(os.Args) == 3 && os.Args[1] == "internal-plugin" {
+		path += ".plugin-" + os.Args[2]
 	}
 	f, err := os.Create(path)
 	if err != nil {

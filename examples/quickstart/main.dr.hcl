@@ -1,6 +1,7 @@
 # Quickstart: two servers played by folders on this machine. fs1 is the
-# production file server, fs2 its standby. Drover places the failover script
-# and the replication settings on them and keeps track of what it placed.
+# production file server, fs2 its standby. Drover mirrors fs1's shares to
+# fs2, keeps a sector-by-sector backup of fs1's system drive (an image file
+# here), and places the standby's pre-failover script.
 #
 #   go run ./cmd/drover --chdir=examples/quickstart plan
 #   go run ./cmd/drover --chdir=examples/quickstart apply --auto-approve
@@ -23,39 +24,44 @@ locals {
   shares = ["data", "home"]
 }
 
-# Identifies this protection pair; replacing it (triggers_replace) marks a
-# new generation of the standby.
-resource "value" "pair" {
-  input = {
-    source  = host.fs1.name
-    standby = host.fs2.name
-    ip      = var.service_ip
+# What users keep in fs1's shares; here one file each.
+resource "file" "share_readme" {
+  for_each = toset(local.shares)
+
+  host    = host.fs1
+  path    = "/srv/${each.key}/README.txt"
+  content = "The ${each.key} share of ${host.fs1.name}, mirrored to ${host.fs2.name}.\n"
+}
+
+# The shares mirrored to the standby: fs2:/replica/fs1/srv/data, .../home.
+resource "replication_set" "shares" {
+  dynamic "source" {
+    for_each = local.shares
+    content {
+      host = host.fs1
+      path = "/srv/${source.value}"
+    }
   }
+  target {
+    host = host.fs2
+    path = "/replica/fs1"
+  }
+  delete_orphans = true
+  triggers       = [for f in file.share_readme : f.sha256]
 }
 
 resource "file" "pre_failover" {
-  host    = host.fs2
-  path    = "/opt/dr/pre-failover.sh"
-  mode    = "0755"
+  host = host.fs2
+  path = "/opt/dr/pre-failover.sh"
+  mode = "0755"
   content = templatefile("${path.module}/pre-failover.sh.tftpl", {
-    source = value.pair.output.source
-    ip     = value.pair.output.ip
+    source = host.fs1.name
+    ip     = var.service_ip
     shares = local.shares
   })
 }
 
-resource "file" "repset" {
-  for_each = toset(local.shares)
-
-  host    = host.fs1
-  path    = "/etc/drover/repset-${each.key}.conf"
-  content = "source=/srv/${each.key}\ntarget=${host.fs2.name}:/replica/${host.fs1.name}/${each.key}\n"
+output "replica" {
+  value = replication_set.shares.id
 }
 
-output "pre_failover_sha256" {
-  value = file.pre_failover.sha256
-}
-
-output "replicated_shares" {
-  value = [for f in file.repset : f.path]
-}

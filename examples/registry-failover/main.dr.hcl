@@ -24,18 +24,23 @@ resource "registry_capture" "product" {
   baseline = "/srv/defaults/product.reg"
 }
 
-# The replication set that carries /srv/repset to fs2:/replica/fs1:
-#
-# resource "replication_set" "repset" {
-#   source {
-#     host = host.fs1
-#     path = "/srv/repset"
-#   }
-#   target {
-#     host = host.fs2
-#     path = "/replica/fs1"
-#   }
-# }
+# The replication set carries /srv/repset, capture included, to the standby:
+# fs2:/replica/fs1/srv/repset/product.reg.
+resource "replication_set" "repset" {
+  source {
+    host = host.fs1
+    path = "/srv/repset"
+  }
+  target {
+    host = host.fs2
+    path = "/replica/fs1"
+  }
+  delete_orphans = true
+
+  # The capture is written before the set is mirrored, and a new capture is
+  # mirrored in the same apply.
+  triggers = registry_capture.product.sha256
+}
 
 output "capture" {
   value = "${registry_capture.product.values} values in ${registry_capture.product.keys} keys, sha256 ${registry_capture.product.sha256}"

@@ -59,6 +59,7 @@ const (
 	ReasonEachKey        Reason = "for_each key gone"
 	ReasonPendingCreate  Reason = "interrupted apply"
 	ReasonDeferredConfig Reason = "configuration not known until apply"
+	ReasonDeferredDeps   Reason = "depends on resources with changes"
 )
 
 // Change is the planned change of one resource instance.

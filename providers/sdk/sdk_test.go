@@ -336,6 +336,7 @@ func TestAuthorMistakes(t *testing.T) {
 		}, "Provider returned no object"},
 		{"panic", func(ctx context.Context, req ApplyRequest) (cty.Value, providers.Diagnostics) {
 			var m map[string]int
+			//lint:ignore SA5000 the panic is what this case tests
 			m["x"]++
 			return req.Planned, nil
 		}, PanicSummary},

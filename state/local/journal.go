@@ -151,7 +151,8 @@ func (b *Backend) createJournal(base *state.State) (*journal, error) {
 		return nil, err
 	}
 	head = append(head, '\n')
-	if _, err := f.Write(head); err == nil {
+	_, err = f.Write(head)
+	if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {

@@ -13,5 +13,8 @@ func New() *sdk.Provider {
 			"file":  fileResource(),
 			"value": valueResource(),
 		},
+		DataSources: map[string]*sdk.DataSource{
+			"file": fileDataSource(),
+		},
 	}
 }

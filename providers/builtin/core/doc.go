@@ -9,6 +9,8 @@
 //     checksum), and the provider, which may run in another process or
 //     later on another machine, never needs to know where the configuration
 //     folder is.
+//   - data source file: reads a file on a host (text, base64, checksum),
+//     so configuration can use what a machine holds.
 //   - value: holds a value in state, like OpenTofu's terraform_data; no
 //     side effects.
 //

@@ -39,6 +39,9 @@ var setSchema = &schema.Resource{
 				Description: "What to keep besides the data: any of mode, owner, mtime, symlinks, hard_links; all of them when not set."},
 			"bandwidth": {Type: cty.String, Optional: true,
 				Description: "Cap on the data sent, e.g. \"10MiB/s\" or \"100Mbit/s\"; none when not set."},
+			"triggers": {Type: cty.DynamicPseudoType, Optional: true,
+				Description: "Any value; when it changes, apply mirrors the set even if nothing differed at plan time. " +
+					"For files a resource applied before the set writes into its source: triggers = registry_capture.x.sha256."},
 			"id": {Type: cty.String, Computed: true, Description: "TARGET_HOST:TARGET_PATH."},
 			"pending": {Type: cty.Number, Computed: true,
 				Description: "Entries that differed between source and target at the last refresh."},
@@ -55,7 +58,7 @@ var setSchema = &schema.Resource{
 }
 
 // configAttrs are what a mirror depends on: a change of any replans it.
-var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve"}
+var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve", "triggers"}
 
 // computedAttrs are set by the provider.
 var computedAttrs = []string{"pending", "pending_bytes", "oldest_pending", "last_mirror"}
@@ -112,6 +115,8 @@ func sameConfig(a, b cty.Value) bool {
 func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	p.Planned = sdk.SetAttrs(p.Planned, map[string]cty.Value{"id": setID(p.Config)})
 	if !p.Config.IsWhollyKnown() {
+		// Known at apply, when the set is planned again and mirrored.
+		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
 		return nil
 	}
 	c, diags := parseSet(p.Config)
@@ -133,6 +138,14 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		return nil
 	}
 	w, err := planWalk(ctx, c)
+	if p.Prior.IsNull() && errors.Is(err, mirror.ErrSourceVanished) {
+		// A new set whose source a resource applied before it creates (a
+		// registry capture writing into it): what it mirrors is known only
+		// then. Apply still refuses a source that is missing by then.
+		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
+		p.Description = fmt.Sprintf("%s; the first mirror copies whatever it holds when applied", err)
+		return diags
+	}
 	if err != nil {
 		return mirrorDiags("Cannot plan the replication set", err)
 	}
@@ -140,15 +153,20 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	diags = append(diags, problemDiags(pl.Problems, m)...)
 	// Apply mirrors whatever differs by then: what it leaves pending is
 	// known only after it.
-	unknown := map[string]cty.Value{}
-	for _, name := range computedAttrs {
-		unknown[name] = cty.UnknownVal(setSchema.Block.Attributes[name].Type)
-	}
-	p.Planned = sdk.SetAttrs(p.Planned, unknown)
+	p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
 	if !pl.Summary.Empty() || p.Prior.IsNull() {
 		p.Description = describe(pl, m, lastMirror(p.Prior), time.Now())
 	}
 	return diags
+}
+
+// unknownComputed marks every computed attribute as known only after apply.
+func unknownComputed() map[string]cty.Value {
+	unknown := map[string]cty.Value{}
+	for _, name := range computedAttrs {
+		unknown[name] = cty.UnknownVal(setSchema.Block.Attributes[name].Type)
+	}
+	return unknown
 }
 
 func isZero(v cty.Value) bool {

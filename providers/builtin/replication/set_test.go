@@ -178,6 +178,60 @@ func TestSetVanishedSource(t *testing.T) {
 	}
 }
 
+// TestSetSourceMadeByAnEarlierResource plans a new set whose source does
+// not exist yet (a resource applied before it creates it): the plan says
+// so, and the apply mirrors the source once it exists, or refuses it when
+// it still does not.
+func TestSetSourceMadeByAnEarlierResource(t *testing.T) {
+	e := newSetEnv(t)
+	config := e.config(nil)
+	none := cty.NullVal(setType)
+	pr := e.plan(none, config)
+	noErr(t, pr.Diagnostics)
+	if !strings.Contains(pr.Description, "does not exist") || !strings.Contains(pr.Description, "when applied") {
+		t.Errorf("description %q", pr.Description)
+	}
+	if ar := e.apply(none, pr.Planned); !ar.Diagnostics.HasErrors() || ar.Diagnostics[0].Summary != "Source folder vanished" {
+		t.Fatalf("apply with the source still missing: %v", ar.Diagnostics)
+	}
+	e.write("srv/repset/product.reg", "captured")
+	ar := e.apply(none, pr.Planned)
+	noErr(t, ar.Diagnostics)
+	if b, err := os.ReadFile(filepath.Join(e.r2, "replica/fs1/srv/repset/product.reg")); err != nil || string(b) != "captured" {
+		t.Errorf("replica: %q, %v", b, err)
+	}
+}
+
+// TestSetTriggers mirrors an in-sync set again when its triggers change:
+// a file written into the source by a resource applied before it.
+func TestSetTriggers(t *testing.T) {
+	e := newSetEnv(t)
+	e.write("srv/repset/product.reg", "v1")
+	none := cty.NullVal(setType)
+	config := e.config(map[string]cty.Value{"triggers": cty.StringVal("sha-1")})
+	pr := e.plan(none, config)
+	ar := e.apply(none, pr.Planned)
+	noErr(t, ar.Diagnostics)
+	state := e.read(ar.New).New
+	if pr := e.plan(state, config); !pr.Planned.RawEquals(state) {
+		t.Fatalf("an in-sync set with the same triggers plans a change: %#v", pr.Planned)
+	}
+	// The new triggers value is unknown at plan time, as a resource's
+	// computed attribute is; the file changes before the set is applied.
+	pr = e.plan(state, e.config(map[string]cty.Value{"triggers": cty.UnknownVal(cty.String)}))
+	noErr(t, pr.Diagnostics)
+	if pr.Planned.GetAttr("last_mirror").IsKnown() {
+		t.Fatal("last_mirror must be unknown until the set is applied again")
+	}
+	e.write("srv/repset/product.reg", "v2")
+	final := e.plan(state, e.config(map[string]cty.Value{"triggers": cty.StringVal("sha-2")}))
+	noErr(t, final.Diagnostics)
+	noErr(t, e.apply(state, final.Planned).Diagnostics)
+	if b, _ := os.ReadFile(filepath.Join(e.r2, "replica/fs1/srv/repset/product.reg")); string(b) != "v2" {
+		t.Errorf("replica holds %q, want the file written before the set was applied", b)
+	}
+}
+
 func TestSetValidate(t *testing.T) {
 	e := newSetEnv(t)
 	str := cty.StringVal
