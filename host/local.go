@@ -61,10 +61,14 @@ type rootFS struct {
 	dir *os.File
 }
 
-func newRootFS(r *os.Root) *rootFS {
-	dir, err := r.OpenFile(".", os.O_RDONLY, 0)
-	if err != nil {
-		dir = nil
+// newRootFS pairs r with dir, its folder open, or opens that itself when
+// dir is nil.
+func newRootFS(r *os.Root, dir *os.File) *rootFS {
+	if dir == nil {
+		var err error
+		if dir, err = r.OpenFile(".", os.O_RDONLY, 0); err != nil {
+			dir = nil
+		}
 	}
 	return &rootFS{Root: r, dir: dir}
 }
@@ -166,7 +170,7 @@ func (l *local) openRoot() (*rootFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %q: opening its root: %w", l.name, err)
 	}
-	l.opened = newRootFS(r)
+	l.opened = newRootFS(r, nil)
 	return l.opened, nil
 }
 

@@ -172,6 +172,12 @@ func TestSub(t *testing.T) {
 	if _, err := sub.Lstat(ctx, "/secret"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after the swap the confined host sees the new folder: %v", err)
 	}
+	if _, err := sub.Open(ctx, "/secret"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after the swap the confined host opens in the new folder: %v", err)
+	}
+	if entries, err := sub.ReadDirStat(ctx, "/"); err != nil || len(entries) != 3 {
+		t.Errorf("after the swap the confined host lists %v, %v; want its own 3 entries", entries, err)
+	}
 
 	if sub.Machine() != h.Machine() || h.Machine() != NewLocal("x", "").Machine() {
 		t.Errorf("local hosts are on different machines: %q %q", sub.Machine(), h.Machine())

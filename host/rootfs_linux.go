@@ -3,6 +3,7 @@ package host
 import (
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +16,22 @@ import (
 // call relative to the open folder, as the root itself would make it,
 // without its general path walk. Anything else, and any doubt (a symlink,
 // which the root follows if it stays inside), goes through the root.
+
+// openSub opens the folder rel below the root as a root of its own, with
+// the folder open too: where the kernel can open it beneath the root
+// without meeting a symlink, the root is made from that open folder
+// (through /proc/self/fd, which names exactly it), two calls instead of a
+// walk of the path and another open.
+func (r *rootFS) openSub(rel string) (*os.Root, *os.File, error) {
+	if dir, ok := openBeneath(r.dir, rel, os.O_RDONLY|unix.O_DIRECTORY, 0); ok {
+		if root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(int(dir.Fd()))); err == nil {
+			return root, dir, nil
+		}
+		dir.Close()
+	}
+	root, err := r.OpenRoot(rel)
+	return root, nil, err
+}
 
 // oneName says whether name is a single entry of the folder itself.
 func oneName(name string) bool {
