@@ -1,7 +1,9 @@
 // Package host is how providers reach a machine: run a command given as
-// argv; read, write, list and atomically replace files; make links, set
+// argv; read, write, list and atomically replace files; list a folder with
+// the metadata of every entry in one call (ReadDirStat); make links, set
 // owners and times; confine work to one folder (Sub), so that no symlink
-// leads out of it; and watch a tree for changes. This package
+// leads out of it; watch a tree for changes, and tell whether a tree walked
+// is still as it was (Tripwire). This package
 // implements the local transport, including a host rooted at a folder
 // (every path of the host lives below that folder), which tests and the
 // quickstart use to play several machines on one; an SSH transport will

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -33,6 +35,12 @@ type Host interface {
 	// Lstat does not follow a final symlink.
 	Lstat(ctx context.Context, path string) (fs.FileInfo, error)
 	ReadDir(ctx context.Context, path string) ([]fs.DirEntry, error)
+	// ReadDirStat lists the folder path with what Lstat (and Readlink, for
+	// a symlink) tells of each entry, sorted by name: one call for a whole
+	// folder, so that a remote transport answers it in one round trip.
+	// Entries that vanish while it reads are left out; entries it cannot
+	// read are named in an EntryErrors returned with the others.
+	ReadDirStat(ctx context.Context, path string) ([]EntryStat, error)
 	MkdirAll(ctx context.Context, path string, mode fs.FileMode) error
 	Chmod(ctx context.Context, path string, mode fs.FileMode) error
 	Rename(ctx context.Context, from, to string) error
@@ -73,7 +81,73 @@ type Host interface {
 	// too, until ctx ends; then the channel is closed. Symlinks are not
 	// followed.
 	Watch(ctx context.Context, path string) (<-chan WatchEvent, error)
+	// Tripwire starts noting changes to the folder path (its own metadata
+	// and its entries), and to each folder listed since through the
+	// tripwire: a walk that lists every folder through it learns from
+	// Tripped whether the tree is still as it found it. Where the transport
+	// or the file system cannot see every change made through the file
+	// system (a network file system), it fails with errors.ErrUnsupported.
+	Tripwire(ctx context.Context, path string) (Tripwire, error)
 
+	Close() error
+}
+
+// EntryStat is one entry of a folder as ReadDirStat reads it, laid out
+// small: a walk of a large tree keeps one per entry.
+type EntryStat struct {
+	Name string
+	// Link is a symlink's target as written.
+	Link string
+	Size int64
+	// MTime is the modification time in Unix nanoseconds.
+	MTime int64
+	// Dev, Ino, Blocks, UID, GID and Nlink are those of Stat, valid when
+	// HasStat: the transport knows owners and inodes.
+	Dev, Ino uint64
+	Blocks   int64
+	UID, GID uint32
+	Nlink    uint32
+	// Mode holds the type and permission bits, as fs.FileInfo.Mode.
+	Mode    fs.FileMode
+	HasStat bool
+}
+
+// SetStat records st in e.
+func (e *EntryStat) SetStat(st Stat) {
+	e.Dev, e.Ino, e.Blocks = st.Dev, st.Ino, st.Blocks
+	e.UID, e.GID, e.Nlink = uint32(st.UID), uint32(st.GID), uint32(min(st.Nlink, math.MaxUint32))
+	e.HasStat = true
+}
+
+// EntryErrors names the entries a ReadDirStat listed but could not read;
+// it comes with the entries it could.
+type EntryErrors []EntryError
+
+// EntryError is an entry that could not be read, and why.
+type EntryError struct {
+	Name string
+	Err  error
+}
+
+func (ee EntryErrors) Error() string {
+	msg := ee[0].Err.Error()
+	if len(ee) > 1 {
+		msg += fmt.Sprintf(" (and %d more entries)", len(ee)-1)
+	}
+	return msg
+}
+
+// Tripwire is what Host.Tripwire returns.
+type Tripwire interface {
+	// ReadDirStat is Host.ReadDirStat of the tripwire's host, watching the
+	// folder from before it is listed.
+	ReadDirStat(ctx context.Context, path string) ([]EntryStat, error)
+	// Tripped says whether, since each watched folder was watched, any of
+	// its entries may have been written, created, removed, renamed or
+	// given other metadata, up to the moment Tripped is called; or the
+	// tripwire lost track (an event queue overflow, a folder it could not
+	// watch). It stays tripped.
+	Tripped() bool
 	Close() error
 }
 

@@ -51,7 +51,40 @@ type local struct {
 	prefix string
 
 	mu     sync.Mutex
-	opened *os.Root
+	opened *rootFS
+}
+
+// rootFS is an open root with the folder it holds open too, for opening
+// files below it in one call (openBeneath).
+type rootFS struct {
+	*os.Root
+	dir *os.File
+}
+
+// newRootFS pairs r with dir, its folder open, or opens that itself when
+// dir is nil.
+func newRootFS(r *os.Root, dir *os.File) *rootFS {
+	if dir == nil {
+		var err error
+		if dir, err = r.OpenFile(".", os.O_RDONLY, 0); err != nil {
+			dir = nil
+		}
+	}
+	return &rootFS{Root: r, dir: dir}
+}
+
+func (r *rootFS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	if f, ok := openBeneath(r.dir, name, flag, perm); ok {
+		return f, nil
+	}
+	return r.Root.OpenFile(name, flag, perm)
+}
+
+func (r *rootFS) Close() error {
+	if r.dir != nil {
+		r.dir.Close()
+	}
+	return r.Root.Close()
 }
 
 // fileSystem is the part of os.Root the transport uses; osFS gives the
@@ -75,7 +108,7 @@ type fileSystem interface {
 type osFS struct{}
 
 func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	return os.OpenFile(name, flag, perm)
+	return openPlain(name, flag, perm)
 }
 func (osFS) Lstat(name string) (fs.FileInfo, error)       { return os.Lstat(name) }
 func (osFS) Stat(name string) (fs.FileInfo, error)        { return os.Stat(name) }
@@ -117,7 +150,7 @@ func (l *local) resolve(op, path string) (fileSystem, string, error) {
 	return r, rel, nil
 }
 
-func (l *local) openRoot() (*os.Root, error) {
+func (l *local) openRoot() (*rootFS, error) {
 	if l.rootErr != nil {
 		return nil, l.rootErr
 	}
@@ -137,8 +170,8 @@ func (l *local) openRoot() (*os.Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %q: opening its root: %w", l.name, err)
 	}
-	l.opened = r
-	return r, nil
+	l.opened = newRootFS(r, nil)
+	return l.opened, nil
 }
 
 // pathErr reports err as being about the host's path (not the path below

@@ -140,6 +140,13 @@ func TestLocalRootEscapes(t *testing.T) {
 		{"remove through symlink", func(p string) error { return h.Remove(ctx, p) }, "/links/rel/secret"},
 		{"chmod through symlink", func(p string) error { return h.Chmod(ctx, p, 0o777) }, "/links/abs/secret"},
 		{"run dir dotdot", func(p string) error { _, err := h.Run(ctx, []string{"true"}, RunOptions{Dir: p}); return err }, "/../outside"},
+		{"open relative symlink", func(p string) error { _, err := h.Open(ctx, p); return err }, "/links/rel/secret"},
+		{"open for writing through absolute symlink", func(p string) error {
+			_, err := h.OpenFile(ctx, p, os.O_RDWR, 0)
+			return err
+		}, "/links/abs/secret"},
+		{"temp file through symlink", func(p string) error { _, err := h.CreateTemp(ctx, p); return err }, "/links/rel/new"},
+		{"list through symlink", func(p string) error { _, err := h.ReadDirStat(ctx, p); return err }, "/links/abs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +167,42 @@ func TestLocalRootEscapes(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(outside, "secret")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("the mode of a file outside the root changed: %v", fi.Mode())
+	}
+}
+
+// TestLocalSymlinksInsideRoot checks that symlinks that stay below the
+// root are followed where a path leads through them.
+func TestLocalSymlinksInsideRoot(t *testing.T) {
+	ctx := t.Context()
+	h, root := rootedHost(t)
+	if err := h.WriteFile(ctx, "/data/f", strings.NewReader("inside"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"dir": "data", "file": "data/f", "up": "data/../data"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/dir/f", "/file", "/up/f"} {
+		rc, err := h.Open(ctx, p)
+		if err != nil {
+			t.Errorf("Open(%s): %v", p, err)
+			continue
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != "inside" {
+			t.Errorf("Open(%s) read %q", p, b)
+		}
+		f, err := h.OpenFile(ctx, p, os.O_RDWR, 0)
+		if err != nil {
+			t.Errorf("OpenFile(%s): %v", p, err)
+			continue
+		}
+		f.Close()
+	}
+	if _, err := h.ReadDirStat(ctx, "/dir"); err != nil {
+		t.Errorf("listing through a symlink inside the root: %v", err)
 	}
 }
 

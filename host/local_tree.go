@@ -99,8 +99,9 @@ func (l *local) Sub(ctx context.Context, path string) (Host, error) {
 		return nil, err
 	}
 	var r *os.Root
-	if parent, ok := fsys.(*os.Root); ok {
-		r, err = parent.OpenRoot(rel)
+	var dir *os.File
+	if parent, ok := fsys.(*rootFS); ok {
+		r, dir, err = parent.openSub(rel)
 	} else {
 		r, err = os.OpenRoot(rel)
 	}
@@ -111,7 +112,7 @@ func (l *local) Sub(ctx context.Context, path string) (Host, error) {
 	if prefix == "/" {
 		prefix = ""
 	}
-	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: r, prefix: prefix}, nil
+	return &local{name: l.name, root: filepath.Join(l.root, rel), sub: true, opened: newRootFS(r, dir), prefix: prefix}, nil
 }
 
 func (l *local) Machine() string { return "local" }

@@ -172,6 +172,12 @@ func TestSub(t *testing.T) {
 	if _, err := sub.Lstat(ctx, "/secret"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after the swap the confined host sees the new folder: %v", err)
 	}
+	if _, err := sub.Open(ctx, "/secret"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after the swap the confined host opens in the new folder: %v", err)
+	}
+	if entries, err := sub.ReadDirStat(ctx, "/"); err != nil || len(entries) != 3 {
+		t.Errorf("after the swap the confined host lists %v, %v; want its own 3 entries", entries, err)
+	}
 
 	if sub.Machine() != h.Machine() || h.Machine() != NewLocal("x", "").Machine() {
 		t.Errorf("local hosts are on different machines: %q %q", sub.Machine(), h.Machine())
@@ -329,4 +335,89 @@ func TestWatchOverflow(t *testing.T) {
 		f.Close()
 	}
 	events(t, ch, has("overflow"))
+}
+
+// TestSubOneNameOps checks the operations on a name directly in a Sub
+// host's folder: a final symlink is followed by Chmod and Chtimes (within
+// the folder) and not by Lstat and Lchown; a folder is never replaced by a
+// rename.
+func TestSubOneNameOps(t *testing.T) {
+	ctx := t.Context()
+	h, root := rootedHost(t)
+	if err := h.WriteFile(ctx, "/set/f", strings.NewReader("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("f", filepath.Join(root, "set/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(root, "set/out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "set/dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.Sub(ctx, "/set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	fi, err := s.Lstat(ctx, "/link")
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 || fi.Name() != "link" {
+		t.Fatalf("Lstat of a symlink: %v, %v", fi, err)
+	}
+	fi, err = s.Lstat(ctx, "/f")
+	if st, ok := StatOf(fi); err != nil || !ok || fi.Size() != 4 || !fi.Mode().IsRegular() || st.Nlink != 1 {
+		t.Fatalf("Lstat of a file: %v %+v, %v", fi, st, err)
+	}
+	if _, err := s.Lstat(ctx, "/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Lstat of a missing name: %v", err)
+	}
+
+	if err := s.Chmod(ctx, "/link", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(filepath.Join(root, "set/f")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("Chmod through a symlink left the file at %v", fi.Mode())
+	}
+	if err := s.Chmod(ctx, "/out", 0o777); !errors.Is(err, ErrOutsideRoot) {
+		t.Errorf("Chmod through a symlink out of the folder: %v", err)
+	}
+	mtime := time.Date(2003, 4, 5, 6, 7, 8, 9, time.UTC)
+	if err := s.Chtimes(ctx, "/link", time.Time{}, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(filepath.Join(root, "set/f")); !fi.ModTime().Equal(mtime) {
+		t.Errorf("Chtimes through a symlink left the file at %v", fi.ModTime())
+	}
+	if err := s.Chtimes(ctx, "/out", time.Time{}, mtime); !errors.Is(err, ErrOutsideRoot) {
+		t.Errorf("Chtimes through a symlink out of the folder: %v", err)
+	}
+	if err := s.Chtimes(ctx, "/f", time.Time{}, mtime.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(filepath.Join(root, "set/f")); !fi.ModTime().Equal(mtime.Add(time.Hour)) {
+		t.Errorf("Chtimes left the file at %v", fi.ModTime())
+	}
+
+	t.Run("lchown", func(t *testing.T) {
+		testenv.Root(t)
+		if err := s.Lchown(ctx, "/out", 4321, 8765); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Lstat(filepath.Join(root, "set/out"))
+		if st, _ := StatOf(fi); st.UID != 4321 || st.GID != 8765 {
+			t.Errorf("the link is owned by %d:%d", st.UID, st.GID)
+		}
+	})
+
+	if err := s.Rename(ctx, "/f", "/dir"); err == nil {
+		t.Error("a file replaced a folder")
+	}
+	if err := s.Rename(ctx, "/f", "/g"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "set/g")); err != nil || string(b) != "data" {
+		t.Errorf("after Rename: %q, %v", b, err)
+	}
 }

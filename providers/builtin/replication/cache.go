@@ -9,14 +9,17 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 )
 
-// planReuse is how long the walk of a refresh stays good for the plan that
-// follows it in this process: one `drover plan` then walks a set once, the
-// refresh counting what is pending and the plan describing it. Apply always
-// walks again: resources applied before it in the same run may have
-// changed the source (a registry capture written into the set).
+// planReuse is how long a walk stays good in this process. The refresh of
+// a run walks a set; the plan that follows describes that walk; the apply
+// after it mirrors by that walk too, but only while the walk's tripwires
+// prove that neither side changed since (mirror.Plan.Current): resources
+// applied before it in the same run may have written into the source (a
+// registry capture written into the set), and anyone may have changed
+// either side while the plan waited for approval. Otherwise apply walks
+// again.
 const planReuse = 30 * time.Second
 
-// walked is an open mirror of a set and its last plan.
+// walked is an open mirror of a set and its last plan, a guarded one.
 type walked struct {
 	m     *mirror.Mirror
 	close func()
@@ -39,7 +42,7 @@ func cacheKey(c setConfig) string { return fmt.Sprintf("%#v", c) }
 func (pc *planCache) put(key string, w *walked) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if old := pc.entries[key]; old != nil {
+	if old := pc.entries[key]; old != nil && old != w {
 		old.timer.Stop()
 		old.close()
 	}
@@ -52,6 +55,17 @@ func (pc *planCache) put(key string, w *walked) {
 			w.close()
 		}
 	})
+}
+
+// get returns the walked set kept for key, if still fresh, and keeps it.
+func (pc *planCache) get(key string) *walked {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	w := pc.entries[key]
+	if w == nil || time.Since(w.at) > planReuse {
+		return nil
+	}
+	return w
 }
 
 // take removes and returns the walked set kept for key, if still fresh.
@@ -71,23 +85,51 @@ func (pc *planCache) take(key string) *walked {
 	return w
 }
 
-// walk returns a walk of the set: with reuse, the one kept if fresh, else a
-// new one.
-func walk(ctx context.Context, c setConfig, reuse bool) (*walked, error) {
-	if reuse {
-		if w := plans.take(cacheKey(c)); w != nil {
-			return w, nil
-		}
-	}
+// newWalk opens the set and walks it, guarded.
+func newWalk(ctx context.Context, c setConfig) (*walked, error) {
 	m, closeAll, err := c.open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	at := time.Now()
-	pl, err := m.Plan(ctx)
+	pl, err := m.PlanGuarded(ctx)
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
-	return &walked{m: m, close: closeAll, plan: pl, at: at}, nil
+	return &walked{m: m, close: func() { pl.Close(); closeAll() }, plan: pl, at: at}, nil
+}
+
+// refreshWalk walks the set anew and keeps the walk for the plan and the
+// apply of this run.
+func refreshWalk(ctx context.Context, c setConfig) (*walked, error) {
+	w, err := newWalk(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	plans.put(cacheKey(c), w)
+	return w, nil
+}
+
+// planWalk is the walk kept by the refresh, if fresh; otherwise a new one,
+// kept for the apply.
+func planWalk(ctx context.Context, c setConfig) (*walked, error) {
+	if w := plans.get(cacheKey(c)); w != nil {
+		return w, nil
+	}
+	return refreshWalk(ctx, c)
+}
+
+// applyWalk is the walk kept by the refresh or the plan while it is
+// current; otherwise a new one. The caller closes it.
+func applyWalk(ctx context.Context, c setConfig) (*walked, error) {
+	if w := plans.take(cacheKey(c)); w != nil {
+		if w.plan.Current(ctx) {
+			// Proved; the apply's own writes need no watching.
+			w.plan.Close()
+			return w, nil
+		}
+		w.close()
+	}
+	return newWalk(ctx, c)
 }

@@ -6,7 +6,9 @@
 // bytes, the time of the oldest pending change) as of the last refresh,
 // and when the last mirror finished. Plan walks both sides only when the
 // set is not known to be in sync, and describes the itemised dry run;
-// apply mirrors. Destroying a set leaves the replica on the target.
+// apply mirrors. Refresh, plan and apply of one run share one guarded walk
+// while it is current (cache.go). Destroying a set leaves the replica on
+// the target.
 //
 // The work itself is package mirror's (walk, compare, copy) and package
 // continuous's (watch and follow); this package turns configuration into

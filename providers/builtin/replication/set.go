@@ -137,7 +137,7 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		p.Planned = sdk.SetAttrs(p.Planned, keep)
 		return nil
 	}
-	w, err := walk(ctx, c, true)
+	w, err := planWalk(ctx, c)
 	if p.Prior.IsNull() && errors.Is(err, mirror.ErrSourceVanished) {
 		// A new set whose source a resource applied before it creates (a
 		// registry capture writing into it): what it mirrors is known only
@@ -149,7 +149,6 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if err != nil {
 		return mirrorDiags("Cannot plan the replication set", err)
 	}
-	defer w.close()
 	m, pl := w.m, w.plan
 	diags = append(diags, problemDiags(pl.Problems, m)...)
 	// Apply mirrors whatever differs by then: what it leaves pending is
@@ -193,11 +192,10 @@ func readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnos
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	w, err := walk(ctx, c, false)
+	w, err := refreshWalk(ctx, c)
 	if err != nil {
 		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
 	}
-	plans.put(cacheKey(c), w)
 	pl := w.plan
 	oldest := cty.NullVal(cty.String)
 	if pl.Summary.Oldest != 0 {
@@ -223,7 +221,7 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	w, err := walk(ctx, c, false)
+	w, err := applyWalk(ctx, c)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
 	}

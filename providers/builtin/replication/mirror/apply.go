@@ -88,11 +88,11 @@ func (m *Mirror) Apply(ctx context.Context, pl *Plan, progress func(Progress)) (
 		if err := p.openTarget(ctx, true); err != nil {
 			return a.rep, err
 		}
-		var src *Tree
+		var trees pairTrees
 		if i < len(pl.trees) {
-			src = pl.trees[i].src
+			trees = pl.trees[i]
 		}
-		if err := a.pair(i, p, byPair[i], src); err != nil {
+		if err := a.pair(i, p, byPair[i], trees); err != nil {
 			return a.rep, err
 		}
 	}
@@ -190,7 +190,8 @@ type pairRun struct {
 	i   int
 	p   *pair
 	dst host.Host
-	src *Tree
+	// src and dstTree are what the plan's walk found.
+	src, dstTree *Tree
 	// failed holds folders that could not be made: what goes inside is
 	// skipped without an error of its own.
 	failed sync.Map
@@ -207,8 +208,8 @@ func (r *pairRun) underFailed(rel string) bool {
 	}
 }
 
-func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
-	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: src}
+func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error {
+	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: trees.src, dstTree: trees.dst}
 	var replaced, orphans, dirs, entries, links []*Change
 	// typeChanged are the entries removed to make room for another kind:
 	// their change is the update, not a deletion.
@@ -216,7 +217,7 @@ func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
 	replacedDirs := map[string]bool{}
 	for j := range changes {
 		c := &changes[j]
-		if c.Reason&ReasonType != 0 && c.Dst.Kind == KindDir {
+		if c.Reason&ReasonType != 0 && c.Dst.Kind() == KindDir {
 			replacedDirs[c.Path] = true
 		}
 	}
@@ -235,7 +236,7 @@ func (a *applier) pair(i int, p *pair, changes []Change, src *Tree) error {
 			entries = append(entries, c)
 		}
 		if c.Reason&ReasonType != 0 {
-			old := &Change{Op: OpDelete, Path: c.Path, Kind: c.Dst.Kind, Dst: c.Dst}
+			old := &Change{Op: OpDelete, Path: c.Path, Kind: c.Dst.Kind(), Dst: c.Dst}
 			typeChanged[old] = true
 			replaced = append(replaced, old)
 		}
@@ -352,20 +353,28 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 	}
 	var dirs []*Change
 	for rel := range touched {
-		if r.src == nil || r.src.Entries[rel] == nil || r.src.Entries[rel].Kind != KindDir {
+		if r.src == nil {
+			continue
+		}
+		s := r.src.entry(rel)
+		if s == nil || s.Kind() != KindDir {
 			continue
 		}
 		if _, bad := r.failed.Load(rel); bad || r.underFailed(rel) {
 			continue
 		}
-		dirs = append(dirs, &Change{Path: rel, Src: r.src.Entries[rel]})
+		dirs = append(dirs, &Change{Path: rel, Src: s})
 	}
 	deepestFirst(dirs)
 	for _, c := range dirs {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, nil); err != nil {
+		var d *Entry
+		if r.dstTree != nil {
+			d = r.dstTree.entry(c.Path)
+		}
+		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, d, true); err != nil {
 			r.fail(r.i, c.Path, err)
 		}
 	}
@@ -375,26 +384,32 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 // setMetadata gives the target entry at path the preserved metadata of s:
 // owner first (a chown clears setuid bits), then mode, then times. d is the
 // target's entry before, if any, whose mode stays when modes are not
-// preserved.
-func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry) error {
+// preserved. inPlace says d is the entry at path itself, as nothing since
+// the walk changed its owner or mode: what it has already is not set again.
+func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace bool) error {
 	pres := r.m.opts.Preserve
-	if pres&PreserveOwner != 0 && s.HasStat {
-		if err := dst.Lchown(r.ctx, path, s.Stat.UID, s.Stat.GID); err != nil {
+	inPlace = inPlace && d != nil && d.Kind() == s.Kind() && d.HasStat
+	chowned := false
+	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.UID == s.UID && d.GID == s.GID) {
+		if err := dst.Lchown(r.ctx, path, int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
+		chowned = true
 	}
-	if s.Kind == KindSymlink {
+	if s.Kind() == KindSymlink {
 		return nil
 	}
-	mode := s.Perm
+	mode := s.Perm()
 	if pres&PreserveMode == 0 {
-		mode = s.Perm & fs.ModePerm &^ 0o022
-		if d != nil && d.Kind == s.Kind {
-			mode = d.Perm
+		mode = s.Perm() & fs.ModePerm &^ 0o022
+		if d != nil && d.Kind() == s.Kind() {
+			mode = d.Perm()
 		}
 	}
-	if err := dst.Chmod(r.ctx, path, mode); err != nil {
-		return err
+	if chowned || !inPlace || d.Perm() != mode {
+		if err := dst.Chmod(r.ctx, path, mode); err != nil {
+			return err
+		}
 	}
 	if pres&PreserveTimes != 0 {
 		if err := dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, s.MTime)); err != nil {

@@ -2,12 +2,14 @@ package mirror
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,6 +34,9 @@ var errChanged = errors.New("changed while being copied; the next run mirrors it
 // chunkEntries is how many entries of one folder a worker takes at once.
 const chunkEntries = 64
 
+// bigEntry is the data from which a file is a chunk of its own.
+const bigEntry = 1 << 20
+
 // folder is one folder of both sides, confined to it, so that each
 // operation on its entries resolves a single name.
 type folder struct {
@@ -55,21 +60,33 @@ func (r *pairRun) openFolder(dir string) (folder, func(), error) {
 }
 
 // entries copies files and links in parallel, a chunk of one folder's
-// entries per worker at a time.
+// entries per worker at a time. A file of a chunk's worth of data or more
+// is a chunk of its own, and the largest chunks go first: a long copy
+// overlaps the many small ones instead of trailing after them.
 func (r *pairRun) entries(cs []*Change) error {
-	byDir := map[string][]*Change{}
-	var dirs []string
+	type chunk struct {
+		dir   string
+		cs    []*Change
+		bytes int64
+	}
+	var chunks []chunk
+	open := map[string]int{} // a folder's chunk being filled
 	for _, c := range cs {
 		d := parent(c.Path)
-		if _, ok := byDir[d]; !ok {
-			dirs = append(dirs, d)
+		if c.Bytes() >= bigEntry {
+			chunks = append(chunks, chunk{d, []*Change{c}, c.Bytes()})
+			continue
 		}
-		byDir[d] = append(byDir[d], c)
+		i, ok := open[d]
+		if !ok || len(chunks[i].cs) == chunkEntries {
+			i = len(chunks)
+			open[d] = i
+			chunks = append(chunks, chunk{dir: d})
+		}
+		chunks[i].cs = append(chunks[i].cs, c)
+		chunks[i].bytes += c.Bytes()
 	}
-	type chunk struct {
-		dir string
-		cs  []*Change
-	}
+	slices.SortStableFunc(chunks, func(a, b chunk) int { return cmp.Compare(b.bytes, a.bytes) })
 	work := make(chan chunk)
 	var wg sync.WaitGroup
 	for range r.m.opts.Parallel {
@@ -81,12 +98,11 @@ func (r *pairRun) entries(cs []*Change) error {
 			}
 		}()
 	}
-	for _, d := range dirs {
-		for all := byDir[d]; len(all) > 0 && r.ctx.Err() == nil; {
-			n := min(len(all), chunkEntries)
-			work <- chunk{d, all[:n]}
-			all = all[n:]
+	for _, ch := range chunks {
+		if r.ctx.Err() != nil {
+			break
 		}
+		work <- ch
 	}
 	close(work)
 	wg.Wait()
@@ -154,7 +170,7 @@ func (r *pairRun) entry(f folder, c *Change) {
 			r.fail(r.i, c.Path, err)
 		}
 	default:
-		if err := r.setMetadata(f.dst, path, c.Src, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, path, c.Src, c.Dst, true); err != nil {
 			r.fail(r.i, c.Path, err)
 			return
 		}
@@ -171,7 +187,7 @@ func (r *pairRun) symlink(f folder, c *Change) {
 		err = f.dst.Symlink(r.ctx, c.Src.Link, tmp)
 	}
 	if err == nil {
-		err = r.setMetadata(f.dst, tmp, c.Src, nil)
+		err = r.setMetadata(f.dst, tmp, c.Src, nil, false)
 	}
 	if err == nil {
 		err = f.dst.Rename(r.ctx, tmp, path)
@@ -196,8 +212,8 @@ func (r *pairRun) copyFile(f folder, c *Change) error {
 			return err
 		}
 		before := entryOf(fi)
-		if before.Kind != KindFile {
-			return fmt.Errorf("became a %s: %w", before.Kind, errChanged)
+		if before.Kind() != KindFile {
+			return fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
 		}
 		if err := r.copyData(f, path, before); err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
@@ -208,10 +224,10 @@ func (r *pairRun) copyFile(f folder, c *Change) error {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 			return err
 		}
-		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind != KindFile {
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
 			continue
 		}
-		if err := r.setMetadata(f.dst, tmp, before, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, tmp, before, c.Dst, false); err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 			return err
 		}
@@ -241,7 +257,7 @@ func (r *pairRun) copyData(f folder, path string, s *Entry) (err error) {
 	if s.sparse() {
 		return r.copySparse(in, out)
 	}
-	return r.copyPlain(in, out)
+	return r.copyPlain(in, out, s.Size)
 }
 
 // pace waits, under a bandwidth limit, until n more bytes may have been
@@ -260,14 +276,17 @@ func (r *pairRun) chunkSize() int64 {
 	return copyChunk
 }
 
-func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
+// copyPlain copies the size bytes the source had before the copy: if it
+// grows or shrinks meanwhile, the look at it after the copy sees it.
+func (r *pairRun) copyPlain(in io.Reader, out host.File, size int64) error {
 	n := r.chunkSize()
-	for {
+	for size > 0 {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
 		// CopyN lets a file-to-file copy use the kernel's copy_file_range.
-		copied, err := io.CopyN(out, in, n)
+		copied, err := io.CopyN(out, in, min(n, size))
+		size -= copied
 		r.bytes.Add(copied)
 		if werr := r.pace(copied); werr != nil {
 			return werr
@@ -279,6 +298,7 @@ func (r *pairRun) copyPlain(in io.Reader, out host.File) error {
 			return err
 		}
 	}
+	return nil
 }
 
 // copySparse writes only the blocks that hold data, then sets the size.
@@ -317,7 +337,7 @@ func (r *pairRun) copySparse(in io.Reader, out host.File) error {
 // from what its manifest says, and only a whole copy repairs it.
 func (r *pairRun) byBlocks(c *Change) bool {
 	t := r.m.opts.BlockThreshold
-	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind == KindFile && c.Dst.Size == c.Src.Size &&
+	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind() == KindFile && c.Dst.Size == c.Src.Size &&
 		c.Reason&ReasonContent == 0 && len(pathBase(c.Path))+1+len(journalSuffix) <= 255
 }
 
@@ -342,14 +362,14 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 			return err
 		}
 		before := entryOf(fi)
-		if before.Kind != KindFile || before.Size != c.Dst.Size {
+		if before.Kind() != KindFile || before.Size != c.Dst.Size {
 			return fmt.Errorf("its size changed: %w", errChanged)
 		}
 		in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
-		_, err = blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
+		res, err := blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
 		in.Close()
 		if err != nil {
 			return err
@@ -362,26 +382,43 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime {
 			continue
 		}
-		if err := r.setMetadata(f.dst, path, before, c.Dst); err != nil {
+		if err := r.setMetadata(f.dst, path, before, c.Dst, false); err != nil {
 			return err
 		}
-		return restamp(r.ctx, t)
+		return restamp(r.ctx, t, res.Manifest)
 	}
 	return errChanged
 }
 
-// restamp records in the manifest the file's identity after its metadata
-// was set: the manifest stays trusted although the mirror, not the block
-// copy, wrote the modification time last.
-func restamp(ctx context.Context, t blocks.Target) error {
-	m, err := t.LoadManifest(ctx)
-	if err != nil || m == nil {
-		return err
-	}
+// restamp records in the manifest m the file's identity after its
+// metadata was set: the manifest stays trusted although the mirror, not
+// the block copy, wrote the modification time last. It is not synced: the
+// apply's final sync makes it durable, and if a crash comes first, the
+// manifest found is the copy's own, whose identity no longer matches, and
+// the next run copies the file whole.
+func restamp(ctx context.Context, t blocks.Target, m *blocks.Manifest) error {
 	fi, err := t.Host.Lstat(ctx, t.Path)
 	if err != nil {
 		return err
 	}
 	m.Identity = blocks.FileIdentity(fi, fi.Size())
-	return t.SaveManifest(ctx, m)
+	b, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	f, err := t.Host.CreateTemp(ctx, t.Manifest)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = t.Host.Rename(ctx, host.TempPath(t.Manifest), t.Manifest)
+	}
+	if err != nil {
+		t.Host.Remove(context.WithoutCancel(ctx), host.TempPath(t.Manifest))
+	}
+	return err
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // Op is what a change does to the target.
@@ -180,38 +182,40 @@ type diffOptions struct {
 	differs map[string]bool
 }
 
-// diff lists what turns dst into a mirror of src.
+// diff lists what turns dst into a mirror of src, folder by folder: each
+// source folder's sorted entries are merged with the target's.
 func diff(src, dst *Tree, o diffOptions) []Change {
 	var out []Change
-	srcPaths := src.Paths()
 	var links map[string]string
 	if o.preserve&PreserveHardLinks != 0 {
-		links = hardLinks(src, srcPaths)
+		links = hardLinks(src)
 	}
 	contentChanged := map[string]bool{}
-	for _, rel := range srcPaths {
-		s := src.Entries[rel]
+	compareEntry := func(dir string, s, d *Entry) {
 		if !mirrored(s, o.preserve) {
-			continue
+			return
+		}
+		rel := ""
+		if s != src.root {
+			rel = join(dir, s.Name)
 		}
 		if _, ok := links[rel]; ok {
-			continue
+			return
 		}
-		d := dst.Entries[rel]
-		c := Change{Path: rel, Kind: s.Kind, Src: s, Dst: d}
+		c := Change{Path: rel, Kind: s.Kind(), Src: s, Dst: d}
 		switch {
 		case dst.unreadableAbove(rel):
-			continue
+			return
 		case d == nil:
 			c.Op = OpAdd
-			c.Content = s.Kind == KindFile
-		case d.Kind != s.Kind:
+			c.Content = s.Kind() == KindFile
+		case d.Kind() != s.Kind():
 			c.Op, c.Reason = OpUpdate, ReasonType
-			c.Content = s.Kind == KindFile
+			c.Content = s.Kind() == KindFile
 		default:
 			c.Reason, c.Content = compare(rel, s, d, o)
 			if c.Reason == 0 {
-				continue
+				return
 			}
 			c.Op = OpUpdate
 		}
@@ -220,10 +224,20 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 		}
 		out = append(out, c)
 	}
+	if src.root != nil {
+		compareEntry("", src.root, dst.root)
+	}
+	for dir, list := range src.folders {
+		merge(list, dst.folders[dir], func(s, d *Entry) {
+			if s != nil {
+				compareEntry(dir, s, d)
+			}
+		})
+	}
 	for rel, leader := range links {
-		s, d, ld := src.Entries[rel], dst.Entries[rel], dst.Entries[leader]
+		s, d, ld := src.entry(rel), dst.entry(rel), dst.entry(leader)
 		if d != nil && ld != nil && !contentChanged[leader] && d.HasStat && ld.HasStat &&
-			d.Stat.Dev == ld.Stat.Dev && d.Stat.Ino == ld.Stat.Ino {
+			d.Dev == ld.Dev && d.Ino == ld.Ino {
 			continue
 		}
 		c := Change{Op: OpAdd, Path: rel, Kind: KindFile, Src: s, Dst: d, LinkTo: leader}
@@ -237,9 +251,29 @@ func diff(src, dst *Tree, o diffOptions) []Change {
 	return out
 }
 
+// merge calls f for each name of two sorted lists of one folder, with the
+// entry of each side (nil on the side that lacks it).
+func merge(a, b []host.EntryStat, f func(a, b *Entry)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].Name < b[j].Name:
+			f((*Entry)(&a[i]), nil)
+			i++
+		case i == len(a) || b[j].Name < a[i].Name:
+			f(nil, (*Entry)(&b[j]))
+			j++
+		default:
+			f((*Entry)(&a[i]), (*Entry)(&b[j]))
+			i++
+			j++
+		}
+	}
+}
+
 // mirrored says whether a source entry is copied at all.
 func mirrored(e *Entry, p Preserve) bool {
-	switch e.Kind {
+	switch e.Kind() {
 	case KindFile, KindDir:
 		return true
 	case KindSymlink:
@@ -251,13 +285,13 @@ func mirrored(e *Entry, p Preserve) bool {
 // compare tells why the target entry d differs from s of the same kind,
 // and whether the data must be sent.
 func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
-	if o.preserve&PreserveMode != 0 && s.Kind != KindSymlink && s.Perm != d.Perm {
+	if o.preserve&PreserveMode != 0 && s.Kind() != KindSymlink && s.Perm() != d.Perm() {
 		r |= ReasonMode
 	}
-	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.Stat.UID != d.Stat.UID || s.Stat.GID != d.Stat.GID) {
+	if o.preserve&PreserveOwner != 0 && s.HasStat && d.HasStat && (s.UID != d.UID || s.GID != d.GID) {
 		r |= ReasonOwner
 	}
-	switch s.Kind {
+	switch s.Kind() {
 	case KindSymlink:
 		if s.Link != d.Link {
 			r |= ReasonLink
@@ -292,17 +326,24 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 }
 
 // hardLinks maps every source file that shares its inode with a file
-// sorting before it to that first file.
-func hardLinks(src *Tree, paths []string) map[string]string {
+// whose path sorts before it to that first file.
+func hardLinks(src *Tree) map[string]string {
+	var shared []string
+	src.each(func(dir string, e *Entry) {
+		if e.Kind() == KindFile && e.HasStat && e.Nlink >= 2 {
+			shared = append(shared, join(dir, e.Name))
+		}
+	})
+	if len(shared) == 0 {
+		return nil
+	}
+	sort.Strings(shared)
 	type inode struct{ dev, ino uint64 }
 	first := map[inode]string{}
 	links := map[string]string{}
-	for _, rel := range paths {
-		e := src.Entries[rel]
-		if e.Kind != KindFile || !e.HasStat || e.Stat.Nlink < 2 {
-			continue
-		}
-		k := inode{e.Stat.Dev, e.Stat.Ino}
+	for _, rel := range shared {
+		e := src.entry(rel)
+		k := inode{e.Dev, e.Ino}
 		if leader, ok := first[k]; ok {
 			links[rel] = leader
 		} else {
@@ -318,7 +359,7 @@ func hardLinks(src *Tree, paths []string) map[string]string {
 func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 	replaced := map[string]bool{}
 	for _, c := range changes {
-		if c.Reason&ReasonType != 0 && c.Dst.Kind == KindDir {
+		if c.Reason&ReasonType != 0 && c.Dst.Kind() == KindDir {
 			replaced[c.Path] = true
 		}
 	}
@@ -333,22 +374,25 @@ func deletions(src, dst *Tree, changes []Change, o diffOptions) []Change {
 		}
 	}
 	var out []Change
-	for rel, d := range dst.Entries {
-		if rel == "" || src.Entries[rel] != nil {
-			continue
-		}
-		if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
-			continue
-		}
-		if d.Kind == KindSidecar {
-			if f := src.Entries[sidecarOf(rel)]; f == nil || f.Kind != KindFile {
-				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
+	for dir, list := range dst.folders {
+		merge(src.folders[dir], list, func(s, d *Entry) {
+			if s != nil || d == nil {
+				return
 			}
-			continue
-		}
-		if o.deleteOrphans || d.Kind == KindTemp || under(rel) {
-			out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind, Dst: d})
-		}
+			rel := join(dir, d.Name)
+			if !src.covers(rel) || !dst.covers(rel) || src.unreadableAbove(rel) || dst.unreadableAbove(rel) {
+				return
+			}
+			if d.Kind() == KindSidecar {
+				if f := src.entry(sidecarOf(rel)); f == nil || f.Kind() != KindFile {
+					out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind(), Dst: d})
+				}
+				return
+			}
+			if o.deleteOrphans || d.Kind() == KindTemp || under(rel) {
+				out = append(out, Change{Op: OpDelete, Path: rel, Kind: d.Kind(), Dst: d})
+			}
+		})
 	}
 	return out
 }
@@ -374,7 +418,7 @@ func summarize(changes []Change, src *Tree) Summary {
 		s.Bytes += c.Bytes()
 		if c.Op == OpDelete {
 			for p := parent(c.Path); ; p = parent(p) {
-				if e := src.Entries[p]; e != nil {
+				if e := src.entry(p); e != nil {
 					oldest(e.MTime)
 					break
 				}

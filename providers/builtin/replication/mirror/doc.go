@@ -8,6 +8,9 @@
 // the reasons, delete) with counts, bytes and the time of the oldest change
 // not yet mirrored. PlanPaths does the same for a few subtrees, which is
 // what continuous replication sends after the source reported changes.
+// PlanGuarded lists every folder through a tripwire (host.Host.Tripwire),
+// so that the plan can tell later whether it still describes both sides
+// (Current), and be applied without walking again.
 // Apply copies in parallel, folder by folder, writes each file to a temp
 // file renamed over the old one (one sync of the target at the end, not
 // one per file) — or, for a large file whose size stays, writes its

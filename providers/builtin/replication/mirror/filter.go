@@ -90,3 +90,5 @@ func (f *Filter) Included(rel string, isDir bool) bool {
 }
 
 func (f *Filter) hasIncludes() bool { return f != nil && len(f.include) > 0 }
+
+func (f *Filter) hasExcludes() bool { return f != nil && len(f.exclude) > 0 }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"sync"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // Plan is what a mirror would do: the itemised changes of every pair.
@@ -19,6 +22,18 @@ type Plan struct {
 	// which fails at the end naming them.
 	Problems []PathError
 	trees    []pairTrees
+	guard    *planGuard
+}
+
+// planGuard is what tells whether a guarded plan is still current.
+type planGuard struct {
+	// wires hold a tripwire for each folder of both sides that existed.
+	wires []host.Tripwire
+	// absent are the target folders missing at the walk: still empty
+	// while still missing.
+	absent []Endpoint
+	// void: a folder could not have a tripwire; nothing is proved.
+	void bool
 }
 
 type pairTrees struct{ src, dst *Tree }
@@ -34,23 +49,91 @@ func (e PathError) Error() string { return e.Err.Error() }
 
 // Plan walks every pair whole and lists what Apply would change.
 func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
+	return m.plan(ctx, m.whole(), false)
+}
+
+// PlanGuarded is Plan, with a tripwire (host.Host.Tripwire) on each
+// folder it lists: Current then tells whether the plan still describes
+// both sides. Close releases the tripwires.
+func (m *Mirror) PlanGuarded(ctx context.Context) (*Plan, error) {
+	return m.plan(ctx, m.whole(), true)
+}
+
+func (m *Mirror) whole() [][]string {
 	all := make([][]string, len(m.pairs))
 	for i := range all {
 		all[i] = []string{""}
 	}
-	return m.PlanPaths(ctx, all)
+	return all
 }
 
 // PlanPaths lists the changes within the given subtrees of each pair
 // (paths relative to the pair's folders, "" for all): what continuous
 // replication sends after the source reported changes there.
 func (m *Mirror) PlanPaths(ctx context.Context, starts [][]string) (*Plan, error) {
+	return m.plan(ctx, starts, false)
+}
+
+// Current says whether a guarded plan still describes both sides of
+// every pair: no change made through the file system in any folder since
+// the walk listed it, no file with another name outside the set (a hard
+// link, through which it may change unseen), no target folder made that
+// was missing. What no tripwire sees are writes through a memory mapping,
+// which change a file's time but send no event.
+func (pl *Plan) Current(ctx context.Context) bool {
+	g := pl.guard
+	if g == nil || g.void || pl.sharedInodes() {
+		return false
+	}
+	for _, tw := range g.wires {
+		if tw.Tripped() {
+			return false
+		}
+	}
+	for _, e := range g.absent {
+		if _, err := e.Host.Lstat(ctx, e.Path); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+// Close releases a guarded plan's tripwires; Current is false after it.
+func (pl *Plan) Close() {
+	if g := pl.guard; g != nil {
+		for _, tw := range g.wires {
+			tw.Close()
+		}
+		g.void = true
+	}
+}
+
+func (pl *Plan) sharedInodes() bool {
+	for _, t := range pl.trees {
+		for _, tree := range []*Tree{t.src, t.dst} {
+			if tree != nil && tree.sharedInodes() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (m *Mirror) plan(ctx context.Context, starts [][]string, guarded bool) (_ *Plan, err error) {
 	pl := &Plan{trees: make([]pairTrees, len(m.pairs))}
+	if guarded {
+		pl.guard = &planGuard{}
+		defer func() {
+			if err != nil {
+				pl.Close()
+			}
+		}()
+	}
 	for i, p := range m.pairs {
 		if len(starts[i]) == 0 {
 			continue
 		}
-		src, dst, err := m.walkPair(ctx, p, minimal(starts[i]))
+		src, dst, err := m.walkPair(ctx, p, minimal(starts[i]), pl.guard)
 		if err != nil {
 			return nil, err
 		}
@@ -107,27 +190,32 @@ func minimal(starts []string) []string {
 
 // walkPair walks both folders of a pair, refusing a source that vanished
 // or was emptied while its target holds files.
-func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, dst *Tree, err error) {
+func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *planGuard) (src, dst *Tree, err error) {
+	p.mu.Lock()
+	target := p.dst
+	p.mu.Unlock()
+	// The tripwires go up before anything is read.
+	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel, list: g.lister(ctx, p.src)}
+	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
+	if target != nil {
+		to.list = g.lister(ctx, target)
+	} else if g != nil {
+		g.absent = append(g.absent, p.Target)
+	}
 	if err := p.checkSource(ctx); err != nil {
 		return nil, nil, err
 	}
-	o := walkOptions{filter: m.filter, parallel: m.opts.Parallel}
 	var srcErr, dstErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		src, srcErr = walk(ctx, p.src, starts, o)
+		src, srcErr = walk(ctx, p.src, starts, so)
 	}()
-	p.mu.Lock()
-	target := p.dst
-	p.mu.Unlock()
 	if target != nil {
-		to := o
-		to.temps = true
 		dst, dstErr = walk(ctx, target, starts, to)
 	} else {
-		dst = &Tree{Entries: map[string]*Entry{}, Unreadable: map[string]error{}, starts: starts}
+		dst = newTree(starts)
 	}
 	wg.Wait()
 	if err := errors.Join(srcErr, dstErr); err != nil {
@@ -136,22 +224,38 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string) (src, d
 	if err := p.checkSource(ctx); err != nil {
 		return nil, nil, err
 	}
-	if src.Entries[""] == nil && src.covers("") {
+	if src.root == nil && src.covers("") {
 		return nil, nil, fmt.Errorf("%w: source %s cannot be read; nothing was changed", ErrSourceVanished, p.Source)
 	}
-	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.Entries) == 1 && len(src.Unreadable) == 0 {
+	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.folders[""]) == 0 && len(src.Unreadable) == 0 {
 		held := 0
-		for rel, e := range dst.Entries {
-			if rel != "" && e.Kind != KindTemp && e.Kind != KindSidecar {
+		dst.each(func(_ string, e *Entry) {
+			if e.Kind() != KindTemp && e.Kind() != KindSidecar {
 				held++
 			}
-		}
+		})
 		if held > 0 {
 			return nil, nil, fmt.Errorf("%w: source %s is empty while its target %s holds %d entries (an unmounted disk leaves an empty mount point); "+
 				"nothing was deleted. If the source really is empty now, empty the target by hand", ErrSourceVanished, p.Source, p.Target, held)
 		}
 	}
 	return src, dst, nil
+}
+
+// lister is what a walk of the confined host h lists folders through:
+// with a guard, a tripwire set on h's folder, kept in the guard; h itself
+// otherwise, or where h has no tripwire (the guard is then void).
+func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
+	if g == nil {
+		return h
+	}
+	tw, err := h.Tripwire(ctx, "/")
+	if err != nil {
+		g.void = true
+		return h
+	}
+	g.wires = append(g.wires, tw)
+	return tw
 }
 
 // compareContent compares, for checksum, the files of equal size on both
@@ -161,10 +265,12 @@ func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (m
 		return nil, nil
 	}
 	var todo []string
-	for rel, s := range src.Entries {
-		if d := dst.Entries[rel]; s.Kind == KindFile && d != nil && d.Kind == KindFile && s.Size == d.Size {
-			todo = append(todo, rel)
-		}
+	for dir, list := range src.folders {
+		merge(list, dst.folders[dir], func(s, d *Entry) {
+			if s != nil && d != nil && s.Kind() == KindFile && d.Kind() == KindFile && s.Size == d.Size {
+				todo = append(todo, join(dir, s.Name))
+			}
+		})
 	}
 	differs := make(map[string]bool, len(todo))
 	var problems []PathError

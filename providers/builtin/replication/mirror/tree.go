@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -45,54 +45,137 @@ func (k Kind) String() string {
 	return "special file"
 }
 
-// Entry is one file, folder or link as a walk found it.
-type Entry struct {
-	Kind Kind
-	// Perm holds the permission, setuid, setgid and sticky bits.
-	Perm  fs.FileMode
-	Size  int64
-	MTime int64 // Unix nanoseconds
-	// Link is a symlink's target as written.
-	Link string
-	// Stat is valid when HasStat: the transport knows owners and inodes.
-	Stat    host.Stat
-	HasStat bool
-}
+// Entry is one file, folder or link as a walk found it: what the host
+// tells of it (ReadDirStat, Lstat). A walk keeps the host's lists as they
+// come, sorted by name, without copying them.
+type Entry host.EntryStat
 
 const permBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
-func entryOf(fi fs.FileInfo) *Entry {
-	e := &Entry{Perm: fi.Mode() & permBits, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	switch m := fi.Mode(); {
-	case m.IsRegular():
-		e.Kind = KindFile
-	case m.IsDir():
-		e.Kind, e.Size = KindDir, 0
-	case m&fs.ModeSymlink != 0:
-		e.Kind = KindSymlink
-	default:
-		e.Kind = KindOther
+// Kind is what the entry is. Drover's own entries (temp files, block
+// records) are told by their names: a source walk leaves them out.
+func (e *Entry) Kind() Kind {
+	if e.Name != "" && e.Name[0] == '.' {
+		if k := ownKind(e.Name); k != 0 {
+			return k
+		}
 	}
-	e.Stat, e.HasStat = host.StatOf(fi)
+	return kindOf(e.Mode)
+}
+
+// Perm holds the permission, setuid, setgid and sticky bits.
+func (e *Entry) Perm() fs.FileMode { return e.Mode & permBits }
+
+func kindOf(m fs.FileMode) Kind {
+	switch {
+	case m.IsRegular():
+		return KindFile
+	case m.IsDir():
+		return KindDir
+	case m&fs.ModeSymlink != 0:
+		return KindSymlink
+	}
+	return KindOther
+}
+
+func entryOf(fi fs.FileInfo) *Entry {
+	e := &Entry{Name: fi.Name(), Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	if st, ok := host.StatOf(fi); ok {
+		(*host.EntryStat)(e).SetStat(st)
+	}
 	return e
 }
 
 // sparse says whether a file has holes worth keeping.
 func (e *Entry) sparse() bool {
-	return e.Kind == KindFile && e.HasStat && e.Size > 0 && e.Stat.Blocks*512 < e.Size
+	return e.Kind() == KindFile && e.HasStat && e.Size > 0 && e.Blocks*512 < e.Size
 }
 
 // Tree is what a walk found below a set's folder, by path relative to it
 // ("" is the folder itself, then "a", "a/b", …).
 type Tree struct {
-	Entries map[string]*Entry
+	// root is the set's folder itself; nil when it was not found.
+	root *Entry
+	// folders holds the entries of each folder listed, sorted by name, by
+	// the folder's path. The folders above a start hold only the entries
+	// on the way to it.
+	folders map[string][]host.EntryStat
 	// Unreadable holds the entries that could not be read and why: nothing
 	// below them is known, so a diff never deletes there.
 	Unreadable map[string]error
 	// starts are the subtrees walked ("" for all): a diff deletes only in
-	// them; the folders above a start are in Entries, but not their other
-	// children.
+	// them.
 	starts []string
+}
+
+func newTree(starts []string) *Tree {
+	return &Tree{folders: map[string][]host.EntryStat{}, Unreadable: map[string]error{}, starts: starts}
+}
+
+// entry returns the entry at rel, nil when the walk did not find it.
+func (t *Tree) entry(rel string) *Entry {
+	if rel == "" {
+		return t.root
+	}
+	list := t.folders[parent(rel)]
+	if i, ok := find(list, pathBase(rel)); ok {
+		return (*Entry)(&list[i])
+	}
+	return nil
+}
+
+// find is where name is, or would be, in a sorted list.
+func find(list []host.EntryStat, name string) (int, bool) {
+	return slices.BinarySearchFunc(list, name, func(e host.EntryStat, name string) int { return strings.Compare(e.Name, name) })
+}
+
+// insert records e at rel, keeping its folder's list sorted.
+func (t *Tree) insert(rel string, e *Entry) {
+	if rel == "" {
+		t.root = e
+		return
+	}
+	dir := parent(rel)
+	list := t.folders[dir]
+	i, ok := find(list, e.Name)
+	if ok {
+		list[i] = host.EntryStat(*e)
+		return
+	}
+	t.folders[dir] = slices.Insert(list, i, host.EntryStat(*e))
+}
+
+// remove forgets the entry at rel and what was listed below it.
+func (t *Tree) remove(rel string) {
+	if rel == "" {
+		t.root = nil
+	} else if list := t.folders[parent(rel)]; list != nil {
+		if i, ok := find(list, pathBase(rel)); ok {
+			t.folders[parent(rel)] = slices.Delete(list, i, i+1)
+		}
+	}
+	delete(t.folders, rel)
+}
+
+// each calls f for every entry but the root, folder by folder in no
+// particular order.
+func (t *Tree) each(f func(dir string, e *Entry)) {
+	for dir, list := range t.folders {
+		for i := range list {
+			f(dir, (*Entry)(&list[i]))
+		}
+	}
+}
+
+func (t *Tree) sharedInodes() bool {
+	for _, list := range t.folders {
+		for i := range list {
+			if e := (*Entry)(&list[i]); e.Kind() == KindFile && e.HasStat && e.Nlink > 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // covers says whether rel lies in a walked subtree.
@@ -120,14 +203,11 @@ func (t *Tree) unreadableAbove(rel string) bool {
 	}
 }
 
-// Paths lists the entries' paths, sorted.
-func (t *Tree) Paths() []string {
-	out := make([]string, 0, len(t.Entries))
-	for p := range t.Entries {
-		out = append(out, p)
+func join(dir, name string) string {
+	if dir == "" {
+		return name
 	}
-	sort.Strings(out)
-	return out
+	return dir + "/" + name
 }
 
 func parent(rel string) string {
@@ -177,22 +257,32 @@ type walkOptions struct {
 	// skipping them (source side).
 	temps    bool
 	parallel int
+	list     lister
+}
+
+// lister lists folders: the walked host, or a tripwire on it.
+type lister interface {
+	ReadDirStat(ctx context.Context, path string) ([]host.EntryStat, error)
 }
 
 // walk lists the subtrees starts (relative paths, "" for all) of the
 // confined host h, never following a symlink. A start that does not exist
 // is simply absent. Entries the filter skips are left out.
 func walk(ctx context.Context, h host.Host, starts []string, o walkOptions) (*Tree, error) {
-	t := &Tree{Entries: map[string]*Entry{}, Unreadable: map[string]error{}, starts: starts}
+	t := newTree(starts)
 	w := &walker{ctx: ctx, h: h, o: o, t: t, sem: make(chan struct{}, max(o.parallel, 1))}
 	for _, s := range starts {
 		if err := w.start(s); err != nil {
+			w.wg.Wait()
 			return nil, err
 		}
 	}
 	w.wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for _, rel := range w.gone {
+		t.remove(rel)
 	}
 	if o.filter.hasIncludes() {
 		t.keepIncluded(o.filter)
@@ -207,7 +297,10 @@ type walker struct {
 	t   *Tree
 	sem chan struct{}
 	wg  sync.WaitGroup
-	mu  sync.Mutex
+	// mu guards t's maps and gone while folders are listed in parallel.
+	mu sync.Mutex
+	// gone are the folders that vanished before they could be listed.
+	gone []string
 }
 
 // start records the folders above s, then walks s.
@@ -228,10 +321,12 @@ func (w *walker) start(s string) error {
 		if err != nil || !ok {
 			return err
 		}
-		if e.Kind != KindDir {
+		if e.Kind() != KindDir {
 			return nil
 		}
-		w.t.Entries[rel] = e
+		w.mu.Lock()
+		w.t.insert(rel, e)
+		w.mu.Unlock()
 	}
 	e, ok, err := w.lstat(s)
 	if err != nil || !ok {
@@ -242,16 +337,22 @@ func (w *walker) start(s string) error {
 		switch {
 		case own != 0 && !w.o.temps:
 			return nil
-		case own != 0:
-			e.Kind = own
-		case w.o.filter.Excluded(s, e.Kind == KindDir):
+		case own == 0 && w.o.filter.Excluded(s, e.Kind() == KindDir):
 			return nil
 		}
 	}
-	if !w.record(s, e) {
-		return nil
+	if e.Kind() == KindSymlink {
+		link, err := w.h.Readlink(w.ctx, hostPath(s))
+		if err != nil {
+			w.unreadable(s, err)
+			return nil
+		}
+		e.Link = link
 	}
-	if e.Kind == KindDir {
+	w.mu.Lock()
+	w.t.insert(s, e)
+	w.mu.Unlock()
+	if e.Kind() == KindDir {
 		w.wg.Add(1)
 		w.dir(s)
 	}
@@ -269,24 +370,9 @@ func (w *walker) lstat(rel string) (*Entry, bool, error) {
 		w.unreadable(rel, err)
 		return nil, false, nil
 	}
-	return entryOf(fi), true, nil
-}
-
-// record adds one entry, reading a symlink's target; false when it is
-// skipped.
-func (w *walker) record(rel string, e *Entry) bool {
-	if e.Kind == KindSymlink {
-		link, err := w.h.Readlink(w.ctx, hostPath(rel))
-		if err != nil {
-			w.unreadable(rel, err)
-			return false
-		}
-		e.Link = link
-	}
-	w.mu.Lock()
-	w.t.Entries[rel] = e
-	w.mu.Unlock()
-	return true
+	e := entryOf(fi)
+	e.Name = pathBase(rel)
+	return e, true, nil
 }
 
 func (w *walker) unreadable(rel string, err error) {
@@ -305,58 +391,51 @@ func (w *walker) dir(rel string) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	entries, err := w.h.ReadDir(w.ctx, hostPath(rel))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			w.mu.Lock()
-			delete(w.t.Entries, rel)
-			w.mu.Unlock()
-			return
+	list, err := w.o.list.ReadDirStat(w.ctx, hostPath(rel))
+	var bad host.EntryErrors
+	if errors.As(err, &bad) {
+		for _, ee := range bad {
+			child := join(rel, ee.Name)
+			own := ownKind(ee.Name)
+			// Its kind unknown, an entry is skipped if skipped as either.
+			excluded := own == 0 && (w.o.filter.Excluded(child, false) || w.o.filter.Excluded(child, true))
+			if (own == 0 || w.o.temps) && !excluded {
+				w.unreadable(child, ee.Err)
+			}
 		}
-		w.unreadable(rel, err)
+		err = nil
+	}
+	if err != nil {
+		w.mu.Lock()
+		if errors.Is(err, fs.ErrNotExist) {
+			w.gone = append(w.gone, rel)
+		} else if w.ctx.Err() == nil {
+			w.t.Unreadable[rel] = err
+		}
+		w.mu.Unlock()
 		return
 	}
-	found := make(map[string]*Entry, len(entries))
+	// The list is kept as it came, less what is not walked.
+	filtered := w.o.filter.hasExcludes()
 	var subdirs []string
-	for _, d := range entries {
-		name := d.Name()
-		child := name
-		if rel != "" {
-			child = rel + "/" + name
-		}
-		own := ownKind(name)
+	keep := list[:0]
+	for i := range list {
+		s := &list[i]
+		own := ownKind(s.Name)
 		if own != 0 && !w.o.temps {
 			continue
 		}
-		isDir := d.IsDir()
-		if own == 0 && w.o.filter.Excluded(child, isDir) {
+		isDir := s.Mode.IsDir()
+		if own == 0 && filtered && w.o.filter.Excluded(join(rel, s.Name), isDir) {
 			continue
 		}
-		fi, err := d.Info()
-		if err != nil {
-			w.unreadable(child, err)
-			continue
+		if own == 0 && isDir {
+			subdirs = append(subdirs, join(rel, s.Name))
 		}
-		e := entryOf(fi)
-		switch {
-		case own != 0:
-			e.Kind = own
-		case e.Kind == KindSymlink:
-			link, err := w.h.Readlink(w.ctx, hostPath(child))
-			if err != nil {
-				w.unreadable(child, err)
-				continue
-			}
-			e.Link = link
-		case e.Kind == KindDir:
-			subdirs = append(subdirs, child)
-		}
-		found[child] = e
+		keep = append(keep, *s)
 	}
 	w.mu.Lock()
-	for p, e := range found {
-		w.t.Entries[p] = e
-	}
+	w.t.folders[rel] = keep
 	w.mu.Unlock()
 	for _, sub := range subdirs {
 		w.wg.Add(1)
@@ -376,25 +455,28 @@ func (w *walker) dir(rel string) {
 // nor lie below a matching folder, and folders holding nothing kept.
 func (t *Tree) keepIncluded(f *Filter) {
 	keep := map[string]bool{"": true}
-	included := func(rel string) bool {
+	included := func(rel string, isDir bool) bool {
 		for p := rel; p != ""; p = parent(p) {
-			if f.Included(p, p != rel || t.Entries[rel].Kind == KindDir) {
+			if f.Included(p, p != rel || isDir) {
 				return true
 			}
 		}
 		return false
 	}
-	for rel, e := range t.Entries {
-		if e.Kind == KindTemp || e.Kind == KindSidecar || included(rel) {
+	t.each(func(dir string, e *Entry) {
+		rel := join(dir, e.Name)
+		if k := e.Kind(); k == KindTemp || k == KindSidecar || included(rel, k == KindDir) {
 			for p := rel; !keep[p]; p = parent(p) {
 				keep[p] = true
 			}
 		}
-	}
-	for rel := range t.Entries {
-		if !keep[rel] {
-			delete(t.Entries, rel)
+	})
+	for dir, list := range t.folders {
+		if !keep[dir] {
+			delete(t.folders, dir)
+			continue
 		}
+		t.folders[dir] = slices.DeleteFunc(list, func(e host.EntryStat) bool { return !keep[join(dir, e.Name)] })
 	}
 }
 
