@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	_ "github.com/drover-dr/drover/internal/warmup"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
 )
