@@ -3,6 +3,7 @@ package warmup
 import (
 	"bytes"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,15 +22,18 @@ const madvHugepage = 14
 // 150 MB of heap otherwise takes ~38,000 page faults; on a virtual
 // machine each can cost ~20 µs, more than the work itself. It maps the
 // stretch with one large allocation (never touched, so it costs no
-// memory), marks the heap's mapping, and lets the allocation go: the
-// heap then grows into marked memory. GODEBUG=disablethp=1 turns it off,
+// memory), marks the heap's mapping and collects the allocation at once:
+// the heap then grows into marked memory. GODEBUG=disablethp=1 turns it off,
 // as it does Go's own use of huge pages.
 func init() {
 	if unsafe.Sizeof(uintptr(0)) < 8 || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") || strictOvercommit() {
 		return
 	}
-	b := make([]byte, heapReserve)
-	at := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	at := reserve()
+	// Free the reservation now (in the background: a collection takes
+	// a few milliseconds even of a small heap), so that the heap grows
+	// into it rather than past it while a collection is still due.
+	defer func() { go runtime.GC() }()
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return
@@ -47,6 +51,14 @@ func init() {
 			return
 		}
 	}
+}
+
+// reserve maps heapReserve bytes of heap and returns where, keeping
+// nothing that would stop a collection from freeing them.
+//
+//go:noinline
+func reserve() uint64 {
+	return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(make([]byte, heapReserve)))))
 }
 
 // strictOvercommit reports whether the kernel counts every mapping
