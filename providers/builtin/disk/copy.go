@@ -295,14 +295,17 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		return nil
 	}
 	c := readConfig(p.Planned)
-	if _, err := h.Lstat(ctx, c.target); errors.Is(err, os.ErrNotExist) && p.Prior.IsNull() {
-		// Another resource (a drive) may create it before this copy runs.
-		src, err := drives.Probe(ctx, h, c.source)
-		if err != nil {
-			return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
+	if p.Prior.IsNull() {
+		// Other resources (drives) may create either before this copy
+		// runs; the apply refuses what is still missing then.
+		if missing := missingDrives(ctx, h, c); missing != "" {
+			what := "full copy"
+			if src, err := drives.Probe(ctx, h, c.source); err == nil {
+				what += " of " + formatBytes(src.Size)
+			}
+			p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
+			return nil
 		}
-		p.Description = fmt.Sprintf("full copy of %s from %s to %s, which does not exist yet", formatBytes(src.Size), c.source, c.target)
-		return nil
 	}
 	src, dst, diags := drivesOf(ctx, h, c)
 	if diags.HasErrors() {
@@ -336,6 +339,23 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	p.Description = what + how
 	return nil
+}
+
+// missingDrives says which of the copy's drives do not exist yet, if any.
+func missingDrives(ctx context.Context, h host.Host, c copyConfig) string {
+	var missing []string
+	for _, path := range []string{c.source, c.target} {
+		if _, err := h.Lstat(ctx, path); errors.Is(err, os.ErrNotExist) {
+			missing = append(missing, path)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return ""
+	case 1:
+		return missing[0] + " does not exist yet"
+	}
+	return "neither exists yet"
 }
 
 // copySame says whether a and b copy the same bytes the same way.
