@@ -20,5 +20,6 @@ func TestExamples(t *testing.T) {
 			name := strings.TrimPrefix(filepath.Base(env.WorkDir), "script-")
 			return os.CopyFS(env.WorkDir, os.DirFS(filepath.Join("..", "..", "examples", name)))
 		},
+		Cmds: scriptCmds(),
 	})
 }

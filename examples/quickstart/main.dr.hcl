@@ -50,6 +50,26 @@ resource "replication_set" "shares" {
   triggers       = [for f in file.share_readme : f.sha256]
 }
 
+# fs1's system drive and the backup drive kept a block-identical copy of it.
+resource "drive" "system" {
+  host = host.fs1
+  path = "/images/system.img"
+  size = "64MiB"
+}
+
+resource "drive" "backup" {
+  host = host.fs1
+  path = "/images/backup.img"
+  size = "64MiB"
+}
+
+resource "drive_copy" "backup" {
+  host   = host.fs1
+  source = drive.system.path
+  target = drive.backup.path
+  verify = true
+}
+
 resource "file" "pre_failover" {
   host = host.fs2
   path = "/opt/dr/pre-failover.sh"
