@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/internal/warmup"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/planner/plan"
@@ -166,6 +167,9 @@ type session struct {
 // while the parsing runs. close releases it all.
 func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
 	s := &session{v: g.newView(), close: func() {}}
+	if largeWorkspace() {
+		warmup.HugeHeap()
+	}
 	var early chan lockedState
 	earlyCtx, cancelEarly := context.WithCancel(ctx)
 	defer cancelEarly()

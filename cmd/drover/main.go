@@ -9,7 +9,6 @@ import (
 	"runtime/pprof"
 	"syscall"
 
-	_ "github.com/drover-dr/drover/internal/warmup"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
 )

@@ -158,6 +158,24 @@ func mayNameBackend() bool {
 	return false
 }
 
+// largeWorkspace says whether the configuration or the local state is
+// large enough (a thousand resources or so) that the run's heap should
+// start on huge pages (warmup.HugeHeap): below, that costs more than it
+// saves.
+func largeWorkspace() bool {
+	var config int64
+	for _, pattern := range []string{"*.dr.hcl", "*.dr.json"} {
+		names, _ := filepath.Glob(pattern)
+		for _, name := range names {
+			if fi, err := os.Stat(name); err == nil {
+				config += fi.Size()
+			}
+		}
+	}
+	st, err := os.Stat(local.DefaultPath)
+	return config >= 128<<10 || err == nil && st.Size() >= 512<<10
+}
+
 // localBackendConfig is the body of `backend "local" { ... }`.
 type localBackendConfig struct {
 	Path string `hcl:"path,optional"`

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -16,24 +17,31 @@ const heapReserve = 256 << 20
 
 const madvHugepage = 14
 
-// init backs the first heapReserve bytes of the Go heap with transparent
-// huge pages where the system grants them on request (THP "madvise", the
-// common default), as Go itself did up to 1.21. A process that fills
-// 150 MB of heap otherwise takes ~38,000 page faults; on a virtual
-// machine each can cost ~20 µs, more than the work itself. It maps the
-// stretch with one large allocation (never touched, so it costs no
-// memory), marks the heap's mapping and collects the allocation at once:
-// the heap then grows into marked memory. GODEBUG=disablethp=1 turns it off,
-// as it does Go's own use of huge pages.
-func init() {
+// HugeHeap backs the next heapReserve bytes of the Go heap with
+// transparent huge pages where the system grants them on request (THP
+// "madvise", the common default), as Go itself did up to 1.21. A process
+// that fills 150 MB of heap otherwise takes ~38,000 page faults; on a
+// virtual machine each can cost ~20 µs, more than the work itself. It
+// maps the stretch with one large allocation (never touched, so it costs
+// no memory), marks the heap's mapping and collects the allocation at
+// once: the heap then grows into marked memory. It costs a few
+// milliseconds (a collection, the heap's metadata for the stretch), so
+// callers ask for it only before large work. GODEBUG=disablethp=1 turns
+// it off, as it does Go's own use of huge pages.
+func HugeHeap() {
+	hugeOnce.Do(hugeHeap)
+}
+
+var hugeOnce sync.Once
+
+func hugeHeap() {
 	if unsafe.Sizeof(uintptr(0)) < 8 || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") || strictOvercommit() {
 		return
 	}
 	at := reserve()
-	// Free the reservation now (in the background: a collection takes
-	// a few milliseconds even of a small heap), so that the heap grows
-	// into it rather than past it while a collection is still due.
-	defer func() { go runtime.GC() }()
+	// Free the reservation before the work starts, so that the heap
+	// grows into it rather than past it while a collection is due.
+	defer runtime.GC()
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package warmup
+
+// HugeHeap does nothing here: transparent huge pages are Linux's.
+func HugeHeap() {}
