@@ -37,9 +37,9 @@ const chunkSize = 512 << 10
 // machines with shadowed page tables.
 const batchSize = 4 << 20
 
-// checkpointBytes is how much a first copy writes between checkpoints (a
-// variable for tests).
-var checkpointBytes int64 = 1 << 30
+// DefaultCheckpoint is how much a first copy writes between checkpoints
+// when Options.Checkpoint is 0.
+const DefaultCheckpoint = 1 << 30
 
 // Verify is how much of the target a copy reads back.
 type Verify int
@@ -75,6 +75,10 @@ type Options struct {
 	Now func() time.Time
 	// Labels are kept in the new manifest for the caller.
 	Labels map[string]string
+	// Checkpoint is how much a first copy (or any full copy) writes
+	// between the manifest's checkpoints: what an interrupted one copies
+	// again. DefaultCheckpoint when 0.
+	Checkpoint int64
 }
 
 // Progress is how far a copy has got.
@@ -203,6 +207,13 @@ func newCopier(ctx context.Context, t Target, opts Options) (*copier, error) {
 		return nil, fmt.Errorf("the target %s (%d bytes) is smaller than the source (%d bytes)", t.Path, id.Size, opts.Size)
 	}
 	return c, nil
+}
+
+func (c *copier) checkpointEvery() int64 {
+	if c.opts.Checkpoint > 0 {
+		return c.opts.Checkpoint
+	}
+	return DefaultCheckpoint
 }
 
 func (c *copier) close() {
@@ -573,7 +584,7 @@ func (c *copier) write(ctx context.Context, b *batch) (Extent, error) {
 	span := Extent{max(lo, 0), hi - max(lo, 0)}
 	if !c.journaled {
 		c.sinceCheck += b.size
-		if c.sinceCheck >= checkpointBytes {
+		if c.sinceCheck >= c.checkpointEvery() {
 			c.sinceCheck = 0
 			return span, c.checkpoint(ctx)
 		}

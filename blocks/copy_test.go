@@ -213,13 +213,11 @@ func TestInterruptedCopyRollsBack(t *testing.T) {
 }
 
 func TestInterruptedFirstCopyResumes(t *testing.T) {
-	defer func(n int64) { checkpointBytes = n }(checkpointBytes)
-	checkpointBytes = 1 << 20
 	f := newFixture(t, testSize)
 	budget := int64(5 << 20)
 	orig := f.target.Host
 	f.target.Host = faultyHost{Host: orig, path: f.target.Path, wrap: func(hf hostFile) hostFile { return failingWrites{hf, &budget} }}
-	if _, err := f.copy(Options{}); !errors.Is(err, errNoSpace) {
+	if _, err := f.copy(Options{Checkpoint: 1 << 20}); !errors.Is(err, errNoSpace) {
 		t.Fatalf("copy on a disk that fills up: %v", err)
 	}
 	f.target.Host = orig

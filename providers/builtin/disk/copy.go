@@ -45,6 +45,8 @@ var copySchema = &schema.Resource{
 			Description: "true: read back the written blocks and compare; \"full\": read back the whole target; false (default): no verify."},
 		"quiesce": {Type: cty.String, Optional: true,
 			Description: "Wait until the source has not been written for this long before copying, e.g. \"5s\"."},
+		"checkpoint": {Type: cty.String, Optional: true,
+			Description: "How much a full copy writes between checkpoints, e.g. \"256MiB\" (1GiB when not set): an interrupted first copy goes on from its last checkpoint."},
 		"snapshot": {Type: cty.String, Optional: true, Computed: true,
 			Description: "How to get a point-in-time view of a live source: auto (default), none, reflink, btrfs, fsfreeze or passes."},
 		"hidden": {Type: cty.Bool, Optional: true, Computed: true,
@@ -82,6 +84,7 @@ type copyConfig struct {
 	partitions               []int
 	verify                   blocks.Verify
 	quiesce                  time.Duration
+	checkpoint               int64
 	snapshot                 drives.Method
 	hidden, quick            bool
 }
@@ -127,6 +130,11 @@ func validateCopy(ctx context.Context, config cty.Value) providers.Diagnostics {
 		if d, err := time.ParseDuration(v.AsString()); err != nil || d <= 0 {
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("quiesce"), "Invalid quiet period",
 				"quiesce = %q must be a positive duration like \"5s\".", v.AsString()))
+		}
+	}
+	if v := config.GetAttr("checkpoint"); v.IsKnown() && !v.IsNull() {
+		if _, err := parseSize(v.AsString()); err != nil {
+			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("checkpoint"), "Invalid checkpoint interval", "%s.", err))
 		}
 	}
 	if v := config.GetAttr("snapshot"); v.IsKnown() && !v.IsNull() && !slices.Contains(drives.Methods, drives.Method(v.AsString())) {
@@ -197,6 +205,9 @@ func readConfig(v cty.Value) copyConfig {
 	c.verify, _ = parseVerify(v.GetAttr("verify").AsString())
 	if q := v.GetAttr("quiesce"); !q.IsNull() {
 		c.quiesce, _ = time.ParseDuration(q.AsString())
+	}
+	if cp := v.GetAttr("checkpoint"); !cp.IsNull() {
+		c.checkpoint, _ = parseSize(cp.AsString())
 	}
 	if ps := v.GetAttr("partitions"); !ps.IsNull() {
 		for _, p := range ps.AsValueSlice() {
@@ -317,7 +328,11 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	how := "; point-in-time view: " + choice.String()
 	if p.Prior.IsNull() {
-		p.Description = fmt.Sprintf("full copy of %s from %s to %s%s", formatBytes(selectedBytes(src, c)), c.source, c.target, how)
+		what := "full copy"
+		if firstCopyUnfinished(ctx, h, c) {
+			what = "finishes the interrupted first copy"
+		}
+		p.Description = fmt.Sprintf("%s of %s from %s to %s%s", what, formatBytes(selectedBytes(src, c)), c.source, c.target, how)
 		return nil
 	}
 	what, copyNeeded, diags := changesSince(ctx, h, p.Prior, c, src, dst)
@@ -466,7 +481,25 @@ func readCopy(ctx context.Context, state cty.Value) (cty.Value, providers.Diagno
 	} else if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read the copy's manifest", "%s.", err)}
 	}
+	if firstCopyUnfinished(ctx, h, c) {
+		// No backup exists yet: the next apply creates it, and the copy
+		// goes on from where the interrupted one stopped instead of the
+		// copy being destroyed and made again from the start.
+		return cty.NullVal(state.Type()), nil
+	}
 	return state, nil
+}
+
+// firstCopyUnfinished says whether the target holds the first copy of
+// its source half made: a manifest of generation 1 still being filled.
+func firstCopyUnfinished(ctx context.Context, h host.Host, c copyConfig) bool {
+	d, err := drives.Probe(ctx, h, c.target)
+	if err != nil {
+		return false
+	}
+	st, err := c.blocksTarget(h, d).Inspect(ctx)
+	return err == nil && st.Trusted && !st.Interrupted && st.Manifest != nil &&
+		st.Manifest.State == blocks.Partial && st.Manifest.Generation == 1
 }
 
 func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
@@ -532,7 +565,7 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	defer f.Close()
 	opts := blocks.Options{
 		Size: src.Size, BlockSize: c.blockSize, Extents: extents(src, c.partitions), Verify: c.verify,
-		MaxPasses: view.MaxPasses, Freeze: view.Freeze,
+		MaxPasses: view.MaxPasses, Freeze: view.Freeze, Checkpoint: c.checkpoint,
 		Labels:   map[string]string{"source": c.source, "source_stamp": stamp},
 		Progress: copyProgress(req.Progress),
 	}
