@@ -34,6 +34,12 @@ func Beside(h host.Host, path string) Target {
 
 // LoadManifest reads the target's manifest; nil when there is none.
 func (t Target) LoadManifest(ctx context.Context) (*Manifest, error) {
+	return t.readManifestFile(ctx, readManifest)
+}
+
+// readManifestFile opens the target's manifest and reads it with read;
+// nil when there is none.
+func (t Target) readManifestFile(ctx context.Context, read func(host.File) (*Manifest, error)) (*Manifest, error) {
 	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -42,7 +48,7 @@ func (t Target) LoadManifest(ctx context.Context) (*Manifest, error) {
 		return nil, err
 	}
 	defer f.Close()
-	m, err := readManifest(f)
+	m, err := read(f)
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", t.Manifest, err)
 	}
@@ -77,24 +83,14 @@ func readManifest(f host.File) (*Manifest, error) {
 // loadHeader reads the header of the target's manifest, not its sums; nil
 // when there is none.
 func (t Target) loadHeader(ctx context.Context) (*Manifest, error) {
-	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, sumsOffset)
-	n, err := f.ReadAt(b, 0)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	m, err := unmarshalHeader(b[:n])
-	if err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", t.Manifest, err)
-	}
-	return m, nil
+	return t.readManifestFile(ctx, func(f host.File) (*Manifest, error) {
+		b := make([]byte, sumsOffset)
+		n, err := f.ReadAt(b, 0)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		return unmarshalHeader(b[:n])
+	})
 }
 
 // SaveManifest replaces the target's manifest atomically.

@@ -332,17 +332,27 @@ func (l *local) Lstat(ctx context.Context, path string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-func (l *local) ReadDir(ctx context.Context, path string) ([]fs.DirEntry, error) {
+// openDir opens the folder path for listing, with the file system and
+// name it resolved to.
+func (l *local) openDir(ctx context.Context, path string) (fileSystem, string, *os.File, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	fsys, name, err := l.resolve("readdir", path)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
-		return nil, l.pathErr("readdir", path, err)
+		return nil, "", nil, l.pathErr("readdir", path, err)
+	}
+	return fsys, name, f, nil
+}
+
+func (l *local) ReadDir(ctx context.Context, path string) ([]fs.DirEntry, error) {
+	_, _, f, err := l.openDir(ctx, path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	entries, err := f.ReadDir(-1)

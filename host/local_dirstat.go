@@ -14,16 +14,9 @@ func (l *local) ReadDirStat(ctx context.Context, path string) ([]EntryStat, erro
 // readDirStat lists the folder path; before, when set, is first called
 // with the open folder.
 func (l *local) readDirStat(ctx context.Context, path string, before func(*os.File)) ([]EntryStat, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	fsys, name, err := l.resolve("readdir", path)
+	fsys, name, f, err := l.openDir(ctx, path)
 	if err != nil {
 		return nil, err
-	}
-	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, l.pathErr("readdir", path, err)
 	}
 	defer f.Close()
 	if before != nil {
