@@ -28,8 +28,21 @@ const madvHugepage = 14
 // milliseconds (a collection, the heap's metadata for the stretch), so
 // callers ask for it only before large work. GODEBUG=disablethp=1 turns
 // it off, as it does Go's own use of huge pages.
+//
+// It also sets DROVER_HUGE_HEAP=1 in the environment, so that the provider
+// plugins this process starts afterwards, which do the planning's other
+// half, do the same as they start.
 func HugeHeap() {
 	hugeOnce.Do(hugeHeap)
+}
+
+// hugeHeapEnv asks a drover process to call HugeHeap as it starts.
+const hugeHeapEnv = "DROVER_HUGE_HEAP"
+
+func init() {
+	if os.Getenv(hugeHeapEnv) == "1" {
+		HugeHeap()
+	}
 }
 
 var hugeOnce sync.Once
@@ -38,6 +51,7 @@ func hugeHeap() {
 	if unsafe.Sizeof(uintptr(0)) < 8 || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") || strictOvercommit() {
 		return
 	}
+	os.Setenv(hugeHeapEnv, "1")
 	at := reserve()
 	// Free the reservation before the work starts, so that the heap
 	// grows into it rather than past it while a collection is due.
