@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 )
 
@@ -288,12 +289,20 @@ func TestStopMidCopy(t *testing.T) {
 // events for. The overflow makes the next round compare everything, and
 // every file arrives.
 func TestOverflowRescans(t *testing.T) {
-	max, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
+	// A small event queue for the watch this test makes (the kernel reads
+	// the limit when a watch is created), so that the flood below
+	// overflows it however fast the watcher drains it.
+	testenv.Root(t)
+	const limit = "/proc/sys/fs/inotify/max_queued_events"
+	orig, err := os.ReadFile(limit)
 	if err != nil {
 		t.Skip("no inotify queue limit to exceed:", err)
 	}
-	var queued int
-	fmt.Sscan(string(max), &queued)
+	restore := func() { os.WriteFile(limit, orig, 0o644) }
+	t.Cleanup(restore)
+	if err := os.WriteFile(limit, []byte("256"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t)
 	m, err := mirror.New(t.Context(), []mirror.Pair{{Source: mirror.Endpoint{Host: e.fs1, Path: "/srv/set"},
 		Target: mirror.Endpoint{Host: e.fs2, Path: "/replica/srv/set"}}},
@@ -303,35 +312,40 @@ func TestOverflowRescans(t *testing.T) {
 	}
 	defer m.Close()
 	e.m = m
+	// The flood's folder is there and watched before the flood: files
+	// made in a folder not watched yet arrive by its scan, not as events.
+	dir := filepath.Join(e.src, "flood")
+	os.MkdirAll(dir, 0o755)
 	log := &statusLog{}
 	stop := e.start(t, log)
 	settle(t, log, 0)
-	os.WriteFile(filepath.Join(e.src, "slow"), bytes.Repeat([]byte{1}, 6<<20), 0o644)
-	// Wait for the round sending it, then flood.
+	restore()
+	os.WriteFile(filepath.Join(e.src, "slow"), bytes.Repeat([]byte{1}, 2<<20), 0o644)
+	// Wait for the round sending it: while a round runs nobody reads the
+	// watch, so the flood below overflows its queue.
 	deadline := time.Now().Add(10 * time.Second)
-	for s, _ := log.get(); s.Pending == 0 && s.Lag == 0 && time.Now().Before(deadline); s, _ = log.get() {
+	for s, _ := log.get(); !(s.Pending == 0 && s.Lag > 0); s, _ = log.get() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the round sending the slow file never started: %+v", s)
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	dir := filepath.Join(e.src, "flood")
-	os.MkdirAll(dir, 0o755)
-	for i := range queued + 8192 {
-		f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+	const writers, each = 8, 1024
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d-%d", w, i)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				f.Close()
+			}
+		})
 	}
-	// The flood's events are partly still on their way: wait for the
-	// trees themselves.
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if len(tree(t, e.dst)) == len(tree(t, e.src)) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the flood never arrived whole")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wg.Wait()
+	settle(t, log, 2)
 	stats, err := stop()
 	if err != nil {
 		t.Fatal(err)
