@@ -1,10 +1,8 @@
 package warmup
 
 import (
-	"bytes"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,20 +54,9 @@ func hugeHeap() {
 	// Free the reservation before the work starts, so that the heap
 	// grows into it rather than past it while a collection is due.
 	defer runtime.GC()
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		return
-	}
-	for line := range bytes.Lines(maps) {
-		span, _, _ := bytes.Cut(line, []byte(" "))
-		lo, hi, ok := bytes.Cut(span, []byte("-"))
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(string(lo), 16, 64)
-		end, err2 := strconv.ParseUint(string(hi), 16, 64)
-		if err1 == nil && err2 == nil && start <= at && at < end {
-			syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvHugepage)
+	for m := range mappings() {
+		if m.start <= at && at < m.end {
+			syscall.Syscall(syscall.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), madvHugepage)
 			return
 		}
 	}

@@ -63,6 +63,7 @@ func serve(version int, p providers.Provider) {
 		HandshakeConfig:  handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
 		GRPCServer:       plugin.DefaultGRPCServer,
+		TLSProvider:      serverTLS,
 		Logger:           hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, JSONFormat: true}),
 	})
 }
@@ -77,15 +78,21 @@ func Factory(name string, cmd func() *exec.Cmd, logger hclog.Logger) providers.F
 		if logger == nil {
 			logger = hclog.NewNullLogger()
 		}
+		command := cmd()
+		tlsConfig, started, err := secureCmd(command)
+		if err != nil {
+			return nil, fmt.Errorf("starting provider %q: making its certificates: %w", name, err)
+		}
 		pc := plugin.NewClient(&plugin.ClientConfig{
 			HandshakeConfig:  handshake,
 			VersionedPlugins: pluginSets(nil),
-			Cmd:              cmd(),
+			Cmd:              command,
 			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-			AutoMTLS:         true,
+			TLSConfig:        tlsConfig,
 			Logger:           logger.Named(name),
 		})
 		rpc, err := pc.Client()
+		started()
 		if err != nil {
 			pc.Kill()
 			if m := incompatible.FindStringSubmatch(err.Error()); m != nil {
