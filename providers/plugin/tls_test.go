@@ -35,7 +35,7 @@ func newSession(t *testing.T) session {
 // tlsHandshake connects client to server over a socket and has the
 // server answer once: a refusal surfaces on either end, since in TLS 1.3
 // the server checks the client's certificate after the client is done.
-func tlsHandshake(t *testing.T, client, server *tls.Config) (clientErr, serverErr error, state tls.ConnectionState) {
+func tlsHandshake(t *testing.T, client, server *tls.Config) (state tls.ConnectionState, clientErr, serverErr error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func tlsHandshake(t *testing.T, client, server *tls.Config) (clientErr, serverEr
 	}
 	cl.Close()
 	r := <-done
-	return clientErr, r.err, r.state
+	return r.state, clientErr, r.err
 }
 
 func TestMutualTLS(t *testing.T) {
@@ -92,7 +92,7 @@ func TestMutualTLS(t *testing.T) {
 		{"a plugin Drover did not make", s.client, other.server, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clientErr, serverErr, state := tlsHandshake(t, tc.client, tc.server)
+			state, clientErr, serverErr := tlsHandshake(t, tc.client, tc.server)
 			if tc.refused {
 				if serverErr == nil || !strings.Contains(serverErr.Error(), "certificate") {
 					t.Fatalf("the plugin's end: %v, want a certificate refused (Drover's end: %v)", serverErr, clientErr)
