@@ -167,13 +167,14 @@ type session struct {
 // while the parsing runs. close releases it all.
 func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
 	s := &session{v: g.newView(), close: func() {}}
-	if largeWorkspace() {
+	files := configFiles()
+	if largeWorkspace(files) {
 		warmup.HugeHeap()
 	}
 	var early chan lockedState
 	earlyCtx, cancelEarly := context.WithCancel(ctx)
 	defer cancelEarly()
-	if !mayNameBackend() {
+	if !mayNameBackend(files) {
 		early = make(chan lockedState, 1)
 		go func() { early <- o.lockAndRead(earlyCtx, s.v, nil, operation) }()
 	}

@@ -139,37 +139,38 @@ func registry(cfg *lang.Config) (*providers.Registry, error) {
 	return providers.NewRegistry(entries...), nil
 }
 
-// mayNameBackend reports whether a configuration file of the working
-// folder may hold a backend block: when none even holds the word, the
-// state lives in the default place.
-func mayNameBackend() bool {
-	for _, pattern := range []string{"*.dr.hcl", "*.dr.json"} {
-		names, err := filepath.Glob(pattern)
-		if err != nil {
+// mayNameBackend reports whether one of the configuration files may hold
+// a backend block: when none even holds the word, the state lives in the
+// default place.
+func mayNameBackend(files []string) bool {
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil || bytes.Contains(b, []byte("backend")) {
 			return true
-		}
-		for _, name := range names {
-			b, err := os.ReadFile(name)
-			if err != nil || bytes.Contains(b, []byte("backend")) {
-				return true
-			}
 		}
 	}
 	return false
 }
 
-// largeWorkspace says whether the configuration or the local state is
+// configFiles lists the configuration files of the working folder.
+func configFiles() []string {
+	var names []string
+	for _, suffix := range []string{lang.NativeSuffix, lang.JSONSuffix} {
+		found, _ := filepath.Glob("*" + suffix) // the patterns are well-formed
+		names = append(names, found...)
+	}
+	return names
+}
+
+// largeWorkspace says whether the configuration files or the local state are
 // large enough (a thousand resources or so) that the run's heap should
 // start on huge pages (warmup.HugeHeap): below, that costs more than it
 // saves.
-func largeWorkspace() bool {
+func largeWorkspace(files []string) bool {
 	var config int64
-	for _, pattern := range []string{"*.dr.hcl", "*.dr.json"} {
-		names, _ := filepath.Glob(pattern)
-		for _, name := range names {
-			if fi, err := os.Stat(name); err == nil {
-				config += fi.Size()
-			}
+	for _, name := range files {
+		if fi, err := os.Stat(name); err == nil {
+			config += fi.Size()
 		}
 	}
 	st, err := os.Stat(local.DefaultPath)

@@ -1,8 +1,6 @@
 package warmup
 
 import (
-	"bufio"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,28 +46,9 @@ func TestPopulate(t *testing.T) {
 	}
 }
 
-// residentKiB is the Rss of the mapping that starts at start.
+// residentKiB is the Rss of the mapping that holds start.
 func residentKiB(t *testing.T, start uint64) int {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := fmt.Sprintf("%x-", start)
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if fields := strings.Fields(line); len(fields) >= 5 && strings.Contains(fields[0], "-") {
-			in = strings.HasPrefix(line, head)
-			continue
-		}
-		if in && strings.HasPrefix(line, "Rss:") {
-			n, _ := strconv.Atoi(strings.Fields(line)[1])
-			return n
-		}
-	}
-	t.Fatal("no mapping starts there")
-	return 0
+	n, _ := strconv.Atoi(strings.Fields(smapsField(t, start, "Rss:"))[0])
+	return n
 }

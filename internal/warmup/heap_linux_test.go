@@ -1,9 +1,7 @@
 package warmup
 
 import (
-	"bufio"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -22,28 +20,7 @@ func TestHugeHeap(t *testing.T) {
 	}
 	b := make([]byte, 8<<20)
 	at := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
+	if flags := smapsField(t, at, "VmFlags:"); !strings.Contains(flags, " hg") {
+		t.Fatalf("the heap's mapping is not marked for huge pages: VmFlags:%s", flags)
 	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if fields := strings.Fields(line); len(fields) > 0 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			lo, hi, _ := strings.Cut(fields[0], "-")
-			start, err1 := strconv.ParseUint(lo, 16, 64)
-			end, err2 := strconv.ParseUint(hi, 16, 64)
-			in = err1 == nil && err2 == nil && start <= at && at < end
-			continue
-		}
-		if in && strings.HasPrefix(line, "VmFlags:") {
-			if !strings.Contains(line, " hg") {
-				t.Fatalf("the heap's mapping is not marked for huge pages: %s", line)
-			}
-			return
-		}
-	}
-	t.Fatal("no mapping holds the allocation")
 }

@@ -329,7 +329,7 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	how := "; point-in-time view: " + choice.String()
 	if p.Prior.IsNull() {
 		what := "full copy"
-		if firstCopyUnfinished(ctx, h, c) {
+		if firstCopyUnfinished(ctx, h, c, dst) {
 			what = "finishes the interrupted first copy"
 		}
 		p.Description = fmt.Sprintf("%s of %s from %s to %s%s", what, formatBytes(selectedBytes(src, c)), c.source, c.target, how)
@@ -481,7 +481,7 @@ func readCopy(ctx context.Context, state cty.Value) (cty.Value, providers.Diagno
 	} else if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read the copy's manifest", "%s.", err)}
 	}
-	if firstCopyUnfinished(ctx, h, c) {
+	if d, err := drives.Probe(ctx, h, c.target); err == nil && firstCopyUnfinished(ctx, h, c, d) {
 		// No backup exists yet: the next apply creates it, and the copy
 		// goes on from where the interrupted one stopped instead of the
 		// copy being destroyed and made again from the start.
@@ -490,14 +490,11 @@ func readCopy(ctx context.Context, state cty.Value) (cty.Value, providers.Diagno
 	return state, nil
 }
 
-// firstCopyUnfinished says whether the target holds the first copy of
-// its source half made: a manifest of generation 1 still being filled.
-func firstCopyUnfinished(ctx context.Context, h host.Host, c copyConfig) bool {
-	d, err := drives.Probe(ctx, h, c.target)
-	if err != nil {
-		return false
-	}
-	st, err := c.blocksTarget(h, d).Inspect(ctx)
+// firstCopyUnfinished says whether the target drive dst holds the first
+// copy of its source half made: a manifest of generation 1 still being
+// filled.
+func firstCopyUnfinished(ctx context.Context, h host.Host, c copyConfig, dst *drives.Drive) bool {
+	st, err := c.blocksTarget(h, dst).Inspect(ctx)
 	return err == nil && st.Trusted && !st.Interrupted && st.Manifest != nil &&
 		st.Manifest.State == blocks.Partial && st.Manifest.Generation == 1
 }
