@@ -178,7 +178,6 @@ func planRequest(rs resourceSchema, addr addrs.Instance, prior, config cty.Value
 	return providers.PlanRequest{
 		TypeName:     addr.Type,
 		Prior:        prior,
-		Proposed:     rs.schema.Block.ProposedNew(prior, config),
 		Config:       config,
 		PriorPrivate: priorPrivate,
 	}

@@ -90,7 +90,8 @@ type ReadResponse struct {
 
 // PlanRequest asks what applying Config to Prior would produce. Prior is
 // null for a create; Config is null for a delete. Proposed is Config merged
-// with Prior by schema.Block.ProposedNew.
+// with Prior by schema.Block.ProposedNew; a caller may leave it out
+// (cty.NilVal), and the plugin layer and the SDK then derive it.
 type PlanRequest struct {
 	TypeName     string
 	Prior        cty.Value

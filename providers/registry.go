@@ -25,12 +25,13 @@ type Entry struct {
 // Registry starts providers on first use, once each, keeps their schemas,
 // and resolves which provider serves a resource type. Safe for concurrent use.
 type Registry struct {
+	mu          sync.Mutex
 	entries     map[string]Entry
 	byType      map[string]string
 	parallelism int
-
-	mu      sync.Mutex
-	started map[string]*started
+	started     map[string]*started
+	// closed refuses starts after Close, so that none outlives it.
+	closed bool
 }
 
 type started struct {
@@ -46,13 +47,22 @@ type started struct {
 // NewRegistry builds a registry over entries.
 func NewRegistry(entries ...Entry) *Registry {
 	r := &Registry{entries: map[string]Entry{}, byType: map[string]string{}, started: map[string]*started{}}
+	r.Add(entries...)
+	return r
+}
+
+// Add makes more providers available, such as the installed ones a
+// configuration requires, which are known only once it is read; the
+// registry may already be starting others meanwhile.
+func (r *Registry) Add(entries ...Entry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, e := range entries {
 		r.entries[e.Name] = e
 		for _, t := range e.Types {
 			r.byType[t] = e.Name
 		}
 	}
-	return r
 }
 
 // SetParallelism sets how many calls each provider may run at once; it
@@ -67,6 +77,8 @@ func (r *Registry) SetParallelism(n int) {
 // given, else a provider listing the type, else the provider whose name is
 // the type's prefix before the first underscore.
 func (r *Registry) Resolve(typeName, explicit string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if explicit != "" {
 		_, ok := r.entries[explicit]
 		return explicit, ok
@@ -90,12 +102,16 @@ func (r *Registry) Schema(ctx context.Context, name string) (*schema.Provider, e
 }
 
 // Prestart starts the named providers in the background, so that their
-// processes come up while the caller does other work (reading the state);
-// Schema, Configure and Get then wait for them. Unknown names and start
-// failures are reported by those calls.
+// processes come up while the caller does other work (reading the
+// configuration or the state); Schema, Configure and Get then wait for
+// them. Names not (yet) available are skipped; start failures are
+// reported by those calls.
 func (r *Registry) Prestart(ctx context.Context, names ...string) {
 	for _, name := range names {
-		if _, ok := r.entries[name]; ok {
+		r.mu.Lock()
+		_, ok := r.entries[name]
+		r.mu.Unlock()
+		if ok {
 			go r.start(context.WithoutCancel(ctx), name)
 		}
 	}
@@ -142,11 +158,16 @@ func (r *Registry) Get(ctx context.Context, name string) (Provider, *schema.Prov
 }
 
 func (r *Registry) start(ctx context.Context, name string) (*started, error) {
-	e, ok := r.entries[name]
-	if !ok {
-		return nil, fmt.Errorf("no provider named %q is available", name)
-	}
 	r.mu.Lock()
+	e, ok := r.entries[name]
+	switch {
+	case !ok:
+		r.mu.Unlock()
+		return nil, fmt.Errorf("no provider named %q is available", name)
+	case r.closed:
+		r.mu.Unlock()
+		return nil, fmt.Errorf("provider %q is not started: its registry is closed", name)
+	}
 	s := r.started[name]
 	if s == nil {
 		s = &started{}
@@ -193,6 +214,8 @@ func diagsErr(name, doing string, diags Diagnostics) error {
 
 // Names lists the providers available, sorted.
 func (r *Registry) Names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	names := make([]string, 0, len(r.entries))
 	for n := range r.entries {
 		names = append(names, n)
@@ -201,18 +224,22 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Close ends every started provider.
+// Close ends every started provider, waiting for those still starting;
+// no provider starts afterwards.
 func (r *Registry) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.closed = true
+	running := r.started
+	r.started = map[string]*started{}
+	r.mu.Unlock()
 	var err error
-	for name, s := range r.started {
+	for name, s := range running {
+		s.once.Do(func() {})
 		if s.p != nil {
 			if cerr := s.p.Close(); cerr != nil {
 				err = multierror.Append(err, fmt.Errorf("closing provider %q: %w", name, cerr))
 			}
 		}
 	}
-	r.started = map[string]*started{}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
@@ -34,5 +35,60 @@ func TestPrestart(t *testing.T) {
 	}
 	if _, _, err := reg.Get(context.Background(), "unknown"); err == nil {
 		t.Error("an unknown provider must still be an error on Get")
+	}
+}
+
+// closeTracker is a provider that records being closed.
+type closeTracker struct {
+	providers.Provider
+	closed *atomic.Bool
+}
+
+func (c closeTracker) Close() error {
+	c.closed.Store(true)
+	return c.Provider.Close()
+}
+
+// TestAddAndCloseWhileStarting adds a provider after another has started,
+// and closes the registry while a prestarted provider is still starting:
+// Close waits for it and ends it, and nothing starts afterwards.
+func TestAddAndCloseWhileStarting(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var closed atomic.Bool
+	slow := providers.Entry{Name: "slow", Factory: func() (providers.Provider, error) {
+		close(entered)
+		<-release
+		return closeTracker{sdk.New(&sdk.Provider{Name: "slow"}), &closed}, nil
+	}}
+	reg := providers.NewRegistry(slow)
+	reg.Prestart(context.Background(), "slow", "late")
+	reg.Add(providers.Entry{Name: "late", Factory: func() (providers.Provider, error) {
+		return sdk.New(&sdk.Provider{Name: "late", Resources: map[string]*sdk.Resource{
+			"late_thing": {Schema: &schema.Resource{Block: &schema.Block{}}},
+		}}), nil
+	}})
+	if name, ok := reg.Resolve("late_thing", ""); !ok || name != "late" {
+		t.Fatalf("Resolve(late_thing) = %q, %v after Add", name, ok)
+	}
+	if _, err := reg.Schema(context.Background(), "late"); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	done := make(chan error)
+	go func() { done <- reg.Close() }()
+	select {
+	case <-done:
+		t.Fatal("Close returned while a provider was still starting")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !closed.Load() {
+		t.Error("the provider that was starting during Close was not ended")
+	}
+	if _, err := reg.Schema(context.Background(), "late"); err == nil {
+		t.Error("a provider started after Close")
 	}
 }

@@ -102,6 +102,19 @@ func (s *State) Move(from, to addrs.Instance) bool {
 // SetOutput records a root output.
 func (s *State) SetOutput(name string, o Output) { s.Outputs[name] = o }
 
+// Providers lists the providers the instances name, each once.
+func (s *State) Providers() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, inst := range s.Instances {
+		if !seen[inst.Provider] {
+			seen[inst.Provider] = true
+			names = append(names, inst.Provider)
+		}
+	}
+	return names
+}
+
 // SortedAddrs lists the instance addresses in canonical order.
 func (s *State) SortedAddrs() []addrs.Instance {
 	out := make([]addrs.Instance, 0, len(s.Instances))

@@ -164,38 +164,46 @@ type session struct {
 // reads the state; the providers the configuration uses start meanwhile.
 // When no configuration file can name a backend, the state's place is
 // known before the configuration is parsed, and it is locked and read
-// while the parsing runs. close releases it all.
+// while the parsing runs, and the built-in providers the state names
+// start then. close releases it all.
 func (o *planOptions) open(ctx context.Context, g *globalOptions, operation string) (*session, error) {
 	s := &session{v: g.newView(), close: func() {}}
 	files := configFiles()
 	if largeWorkspace(files) {
 		warmup.HugeHeap()
 	}
+	reg, err := builtinRegistry()
+	if err != nil {
+		return nil, err
+	}
 	var early chan lockedState
 	earlyCtx, cancelEarly := context.WithCancel(ctx)
 	defer cancelEarly()
 	if !mayNameBackend(files) {
 		early = make(chan lockedState, 1)
-		go func() { early <- o.lockAndRead(earlyCtx, s.v, nil, operation) }()
+		go func() {
+			ls := o.lockAndRead(earlyCtx, s.v, nil, operation)
+			if ls.err == nil {
+				reg.Prestart(ctx, ls.prior.Providers()...)
+			}
+			early <- ls
+		}()
 	}
-	// abandon stops waiting for a lock held elsewhere and releases it if taken.
+	// abandon stops waiting for a lock held elsewhere, releases it if
+	// taken, and ends the providers started.
 	abandon := func() {
 		if early != nil {
 			cancelEarly()
 			(<-early).release()
 		}
+		reg.Close()
 	}
-	var err error
 	if s.cfg, err = loadConfig(s.v); err != nil {
 		abandon()
 		return nil, err
 	}
-	reg, err := registry(s.cfg)
-	if err == nil {
+	if err = addInstalled(reg, s.cfg); err == nil {
 		s.popts, err = o.plannerOptions(s.v, s.cfg, reg)
-		if err != nil {
-			reg.Close()
-		}
 	}
 	if err != nil {
 		abandon()

@@ -109,34 +109,52 @@ func logger() hclog.Logger {
 // third-party providers pinned by `drover init`, each checked against its
 // recorded checksum.
 func registry(cfg *lang.Config) (*providers.Registry, error) {
+	reg, err := builtinRegistry()
+	if err != nil {
+		return nil, err
+	}
+	if err := addInstalled(reg, cfg); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// builtinRegistry lists the providers this binary serves, which are known
+// before the configuration is read.
+func builtinRegistry() (*providers.Registry, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the drover binary: %w", err)
 	}
-	log := logger()
-	entries := builtin.Entries(exe, log)
+	return providers.NewRegistry(builtin.Entries(exe, logger())...), nil
+}
+
+// addInstalled adds the third-party providers cfg requires to reg, as
+// pinned by `drover init`, each checked against its recorded checksum.
+func addInstalled(reg *providers.Registry, cfg *lang.Config) error {
 	if cfg == nil || cfg.Drover == nil || len(cfg.Drover.RequiredProviders) == 0 {
-		return providers.NewRegistry(entries...), nil
+		return nil
 	}
 	lock, err := discovery.ReadLock(".")
 	if err != nil {
-		return nil, err
+		return err
 	}
+	log := logger()
 	for name := range cfg.Drover.RequiredProviders {
 		if builtin.Provider(name) != nil {
 			continue
 		}
 		found, ok := lock.Providers[name]
 		if !ok {
-			return nil, fmt.Errorf("provider %q is required but not installed for this configuration: run `drover init`", name)
+			return fmt.Errorf("provider %q is required but not installed for this configuration: run `drover init`", name)
 		}
 		if err := discovery.Verify(name, found); err != nil {
-			return nil, err
+			return err
 		}
 		path := found.Path
-		entries = append(entries, providers.Entry{Name: name, Factory: plugin.Factory(name, func() *exec.Cmd { return exec.Command(path) }, log)})
+		reg.Add(providers.Entry{Name: name, Factory: plugin.Factory(name, func() *exec.Cmd { return exec.Command(path) }, log)})
 	}
-	return providers.NewRegistry(entries...), nil
+	return nil
 }
 
 // mayNameBackend reports whether one of the configuration files may hold

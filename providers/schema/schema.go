@@ -109,13 +109,12 @@ func listOrTuple(elem cty.Type) cty.Type {
 }
 
 // DecoderSpec turns b into the hcldec spec that decodes a configuration body.
-// Computed-only attributes are left out: they cannot be set in configuration.
+// Computed-only attributes are in it too, so that the decoded value has the
+// block's implied type (they decode as null; setting one is an error that
+// validation reports).
 func (b *Block) DecoderSpec() hcldec.Spec {
 	spec := hcldec.ObjectSpec{}
 	for name, a := range b.Attributes {
-		if a.Computed && !a.Optional && !a.Required {
-			continue
-		}
 		spec[name] = &hcldec.AttrSpec{Name: name, Type: a.Type, Required: a.Required}
 	}
 	for name, nb := range b.BlockTypes {
