@@ -112,34 +112,20 @@ func (s *Scope) EvalBody(body hcl.Body, spec hcldec.Spec) (cty.Value, hcl.Diagno
 	return val, append(diags, d...)
 }
 
-// dynamicBodies remembers, per body, whether it holds `dynamic` blocks:
-// most do not, and expanding them costs a wrapper on every evaluation.
-var dynamicBodies sync.Map
-
 // hasDynamicBlocks reports whether body has a `dynamic` block at any
-// depth; bodies of the JSON syntax are assumed to.
+// depth; bodies of the JSON syntax are assumed to. Most bodies have few
+// nested blocks or none, so a walk costs less than remembering the answer.
 func hasDynamicBlocks(body hcl.Body) bool {
 	sb, ok := body.(*hclsyntax.Body)
 	if !ok {
 		return true
 	}
-	if v, ok := dynamicBodies.Load(sb); ok {
-		return v.(bool)
-	}
-	found := false
-	var walk func(b *hclsyntax.Body)
-	walk = func(b *hclsyntax.Body) {
-		for _, blk := range b.Blocks {
-			if blk.Type == "dynamic" {
-				found = true
-				return
-			}
-			walk(blk.Body)
+	for _, blk := range sb.Blocks {
+		if blk.Type == "dynamic" || hasDynamicBlocks(blk.Body) {
+			return true
 		}
 	}
-	walk(sb)
-	dynamicBodies.Store(sb, found)
-	return found
+	return false
 }
 
 // formatValueError writes a conversion error with the path it concerns.

@@ -17,13 +17,18 @@ func encodeValue(v cty.Value) (*pb.DynamicValue, error) {
 	if v == cty.NilVal {
 		return nil, nil
 	}
-	v, _ = v.UnmarkDeep()
 	ty := v.Type()
 	tj, err := types.marshal(ty)
 	if err != nil {
 		return nil, err
 	}
+	// Marks (sensitivity) do not cross the wire. Values rarely carry
+	// them, so they are looked for only when encoding fails on one.
 	mp, err := msgpack.Marshal(v, ty)
+	if err != nil && v.ContainsMarked() {
+		v, _ = v.UnmarkDeep()
+		mp, err = msgpack.Marshal(v, ty)
+	}
 	if err != nil {
 		return nil, err
 	}
