@@ -23,6 +23,15 @@ type expansion struct {
 	each map[string]cty.Value
 }
 
+// instance is what an instance's expressions see of its key.
+func (e expansion) instance(key addrs.Key) lang.Instance {
+	inst := lang.Instance{Key: key}
+	if e.kind == expandForEach {
+		inst.EachValue = e.each[key.Str]
+	}
+	return inst
+}
+
 func (r *run) expand(rc *lang.Resource) (expansion, hcl.Diagnostics) {
 	scope := r.scope(lang.Instance{})
 	switch {
@@ -59,20 +68,34 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 	if diags.HasErrors() {
 		return diags
 	}
+	ivs, d := r.planInstances(ctx, rc, addr, exp)
+	diags = append(diags, d...)
+	r.vals.setResource(addr, resourceValue(exp.kind, ivs))
+	r.planGoneInstances(addr, exp)
+	return diags
+}
+
+// planInstances plans the instances of an expansion in parallel, within
+// the run's limit. A single instance is planned on the calling goroutine
+// (the walk's), whose stack has already grown.
+func (r *run) planInstances(ctx context.Context, rc *lang.Resource, addr addrs.Resource, exp expansion) ([]instanceValue, hcl.Diagnostics) {
+	if len(exp.keys) == 1 && ctx.Err() == nil {
+		r.sem <- struct{}{}
+		defer func() { <-r.sem }()
+		iv, diags := r.planInstance(ctx, rc, addr.Instance(exp.keys[0]), exp.instance(exp.keys[0]))
+		return []instanceValue{iv}, diags
+	}
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		ivs  = make([]instanceValue, 0, len(exp.keys))
-		errs hcl.Diagnostics
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		ivs   = make([]instanceValue, 0, len(exp.keys))
+		diags hcl.Diagnostics
 	)
 	for _, key := range exp.keys {
 		if ctx.Err() != nil {
 			break
 		}
-		inst := lang.Instance{Key: key}
-		if exp.kind == expandForEach {
-			inst.EachValue = exp.each[key.Str]
-		}
+		inst := exp.instance(key)
 		wg.Add(1)
 		r.sem <- struct{}{}
 		go func() {
@@ -80,15 +103,12 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 			iv, d := r.planInstance(ctx, rc, addr.Instance(key), inst)
 			mu.Lock()
 			ivs = append(ivs, iv)
-			errs = append(errs, d...)
+			diags = append(diags, d...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	diags = append(diags, errs...)
-	r.vals.setResource(addr, resourceValue(exp.kind, ivs))
-	r.planGoneInstances(addr, exp)
-	return diags
+	return ivs, diags
 }
 
 // planInstance evaluates and plans one instance. It returns the value that
