@@ -202,6 +202,9 @@ func (o *planOptions) open(ctx context.Context, g *globalOptions, operation stri
 		abandon()
 		return nil, err
 	}
+	if configInstances(s.cfg) >= manyInstances {
+		warmup.HugeHeap()
+	}
 	if err = addInstalled(reg, s.cfg); err == nil {
 		s.popts, err = o.plannerOptions(s.v, s.cfg, reg)
 	}

