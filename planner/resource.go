@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
@@ -77,7 +78,9 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 
 // planInstances plans the instances of an expansion in parallel, within
 // the run's limit. A single instance is planned on the calling goroutine
-// (the walk's), whose stack has already grown.
+// (the walk's); more are shared out to a few workers, each of which
+// plans many, so that a goroutine's stack grows once, not once an
+// instance.
 func (r *run) planInstances(ctx context.Context, rc *lang.Resource, addr addrs.Resource, exp expansion) ([]instanceValue, hcl.Diagnostics) {
 	if len(exp.keys) == 1 && ctx.Err() == nil {
 		r.sem <- struct{}{}
@@ -86,29 +89,33 @@ func (r *run) planInstances(ctx context.Context, rc *lang.Resource, addr addrs.R
 		return []instanceValue{iv}, diags
 	}
 	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		ivs   = make([]instanceValue, 0, len(exp.keys))
-		diags hcl.Diagnostics
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		ivs     = make([]instanceValue, len(exp.keys))
+		planned = make([]bool, len(exp.keys))
+		diags   = make([]hcl.Diagnostics, len(exp.keys))
 	)
-	for _, key := range exp.keys {
-		if ctx.Err() != nil {
-			break
-		}
-		inst := exp.instance(key)
-		wg.Add(1)
-		r.sem <- struct{}{}
-		go func() {
-			defer func() { <-r.sem; wg.Done() }()
-			iv, d := r.planInstance(ctx, rc, addr.Instance(key), inst)
-			mu.Lock()
-			ivs = append(ivs, iv)
-			diags = append(diags, d...)
-			mu.Unlock()
-		}()
+	for range min(len(exp.keys), cap(r.sem)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(exp.keys) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				key := exp.keys[i]
+				r.sem <- struct{}{}
+				ivs[i], diags[i] = r.planInstance(ctx, rc, addr.Instance(key), exp.instance(key))
+				<-r.sem
+				planned[i] = true
+			}
+		})
 	}
 	wg.Wait()
-	return ivs, diags
+	var all hcl.Diagnostics
+	done := ivs[:0]
+	for i, iv := range ivs {
+		if planned[i] {
+			done = append(done, iv)
+			all = append(all, diags[i]...)
+		}
+	}
+	return done, all
 }
 
 // planInstance evaluates and plans one instance. It returns the value that

@@ -3,8 +3,10 @@ package render
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner/plan"
@@ -52,9 +54,7 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 	if len(pl.Drift) > 0 {
 		p.w.WriteString("\n" + p.color("1", "Note: Objects have changed outside of Drover") + "\n\n")
 		p.w.WriteString("Drover found these changes made outside of Drover since the last apply:\n\n")
-		for _, c := range pl.Drift {
-			p.change(c, true)
-		}
+		p.changes(pl.Drift, true)
 	}
 	if pl.Mode == plan.RefreshOnly {
 		if len(pl.Drift) == 0 {
@@ -71,11 +71,13 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 		return err
 	}
 	p.w.WriteString("\nDrover will perform the following actions:\n\n")
+	shown := make([]*plan.Change, 0, len(pl.Changes))
 	for _, c := range pl.Changes {
 		if c.Action != plan.NoOp {
-			p.change(c, false)
+			shown = append(shown, c)
 		}
 	}
+	p.changes(shown, false)
 	p.w.WriteString(p.color("1", Summary(pl)) + "\n")
 	p.outputs(pl.Outputs)
 	_, err := io.WriteString(w, p.w.String())
@@ -90,6 +92,42 @@ func Summary(pl *plan.Plan) string {
 		s += fmt.Sprintf(" %d to read during apply.", c.Read)
 	}
 	return s
+}
+
+// renderPiece is how many changes one goroutine renders: a plan of
+// thousands of changes is rendered on every processor, in pieces written
+// out in order.
+const renderPiece = 512
+
+func (p *printer) changes(cs []*plan.Change, drift bool) {
+	if len(cs) <= renderPiece {
+		for _, c := range cs {
+			p.change(c, drift)
+		}
+		return
+	}
+	parts := make([]strings.Builder, (len(cs)+renderPiece-1)/renderPiece)
+	workers := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range parts {
+		workers <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-workers }()
+			q := &printer{w: &parts[i], opts: p.opts}
+			for _, c := range cs[i*renderPiece : min(len(cs), (i+1)*renderPiece)] {
+				q.change(c, drift)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for i := range parts {
+		n += parts[i].Len()
+	}
+	p.w.Grow(n)
+	for i := range parts {
+		p.w.WriteString(parts[i].String())
+	}
 }
 
 var headers = map[plan.Action]string{

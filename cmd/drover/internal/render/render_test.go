@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,39 @@ func TestValue(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLargePlanInOrder renders a plan of more changes than one piece: the
+// pieces rendered side by side come out in the plan's order, each change
+// as it renders alone.
+func TestLargePlanInOrder(t *testing.T) {
+	var changes []*plan.Change
+	var want strings.Builder
+	alone := &printer{w: &want}
+	for i := range 3*renderPiece + 7 {
+		c := &plan.Change{Action: plan.Create, Before: cty.NullVal(cty.Object(map[string]cty.Type{"input": cty.Number})),
+			After: cty.ObjectVal(map[string]cty.Value{"input": cty.NumberIntVal(int64(i))})}
+		c.Addr.Type, c.Addr.Name, c.Addr.Mode = "value", fmt.Sprintf("r%d", i), 'M'
+		if i%100 == 99 {
+			c.Action = plan.NoOp
+			c.Before = c.After
+		} else {
+			alone.change(c, false)
+		}
+		changes = append(changes, c)
+	}
+	var out bytes.Buffer
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: changes}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	start := strings.Index(got, "actions:\n\n") + len("actions:\n\n")
+	end := strings.LastIndex(got, "Plan: ")
+	if d := cmp.Diff(want.String(), got[start:end]); d != "" {
+		t.Errorf("rendered changes differ from one-by-one rendering (-want +got):\n%s", d)
+	}
+	if !strings.Contains(got, "Plan: 1528 to add, 0 to change, 0 to destroy.") {
+		t.Errorf("summary: %s", got[end:])
 	}
 }
