@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -390,6 +390,24 @@ func Unmarshal(b []byte) (*State, error) {
 	return s, nil
 }
 
+// validIdentifier is hclsyntax.ValidIdentifier with a fast path for ASCII
+// names, which are nearly all of them: the general check runs HCL's
+// scanner, a sixth of reading a large state.
+func validIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return hclsyntax.ValidIdentifier(s)
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+		case i > 0 && ('0' <= c && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
 type document struct {
 	FormatVersion *int                 `json:"format_version"`
 	Lineage       string               `json:"lineage"`
@@ -419,21 +437,27 @@ type docInstance struct {
 // missing "value" reads as null.
 type docValue struct {
 	Type  json.RawMessage `json:"type"`
-	Value any             `json:"value"`
+	Value jsonAny         `json:"value"`
 }
 
-// unmarshalJSON decodes b into v with numbers kept as json.Number, and
-// refuses anything after the first JSON value.
-func unmarshalJSON(b []byte, v any) error {
+// jsonAny is any JSON value, with numbers kept as json.Number.
+type jsonAny struct{ v any }
+
+func (j *jsonAny) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	return dec.Decode(&j.v)
+}
+
+// unmarshalJSON decodes b into v, and refuses anything after the first
+// JSON value.
+func unmarshalJSON(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) && strings.Contains(syntax.Error(), "after top-level value") {
 		return errors.New("unexpected data after the document")
 	}
-	return nil
+	return err
 }
 
 type docOutput struct {
@@ -463,7 +487,7 @@ func (r *reader) instance(d *docInstance) (*Instance, error) {
 	default:
 		return nil, fmt.Errorf("resource %q: mode %q is not managed or data", d.Address, d.Mode)
 	}
-	if !hclsyntax.ValidIdentifier(d.Type) || !hclsyntax.ValidIdentifier(d.Name) {
+	if !validIdentifier(d.Type) || !validIdentifier(d.Name) {
 		return nil, fmt.Errorf("resource %q: type %q and name %q must be identifiers", d.Address, d.Type, d.Name)
 	}
 	addr.Type, addr.Name = d.Type, d.Name
@@ -551,7 +575,7 @@ func (r *reader) value(d *docValue) (cty.Value, error) {
 		}
 		r.types[string(d.Type)] = ty
 	}
-	v, err := valueFromJSON(d.Value, ty)
+	v, err := valueFromJSON(d.Value.v, ty)
 	if err != nil {
 		var pe cty.PathError
 		if errors.As(err, &pe) && len(pe.Path) > 0 {
