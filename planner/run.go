@@ -90,18 +90,47 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		return nil, diags
 	}
 	r.schemas = schemas
+	// Without targets, refreshing needs no graph: the providers read the
+	// state while the graph is built.
+	var (
+		refreshed    *state.State
+		drift        []*plan.Change
+		refreshDiags hcl.Diagnostics
+		refreshDone  chan struct{}
+	)
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	if len(opts.Targets) == 0 {
+		refreshDone = make(chan struct{})
+		go func() {
+			defer close(refreshDone)
+			refreshed, drift, refreshDiags = r.refresh(refreshCtx, prior)
+		}()
+	}
+	abandonRefresh := func() {
+		stopRefresh()
+		if refreshDone != nil {
+			<-refreshDone
+		}
+	}
 	graph, d := buildGraph(cfg, schemas)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
+		abandonRefresh()
 		return nil, diags
 	}
 	r.graph = graph
 	if d := r.resolveTargets(); d.HasErrors() {
+		abandonRefresh()
 		return nil, append(diags, d...)
 	}
 
-	refreshed, drift, d := r.refresh(ctx, prior)
-	diags = append(diags, d...)
+	if refreshDone != nil {
+		<-refreshDone
+	} else {
+		refreshed, drift, refreshDiags = r.refresh(ctx, prior)
+	}
+	diags = append(diags, refreshDiags...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
