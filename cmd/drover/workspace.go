@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drover-dr/drover/addrs"
@@ -84,8 +85,8 @@ func (o *varOptions) variables(v *view, cfg *lang.Config) (map[string]cty.Value,
 
 // logger is where provider and plugin logs go: DROVER_LOG sets the level,
 // DROVER_LOG_PATH the file; without DROVER_LOG_PATH logs go to stderr only
-// when DROVER_LOG is set, and nowhere otherwise.
-func logger() hclog.Logger {
+// when DROVER_LOG is set, and nowhere otherwise. A process makes one.
+var logger = sync.OnceValue(func() hclog.Logger {
 	level := os.Getenv("DROVER_LOG")
 	path := os.Getenv("DROVER_LOG_PATH")
 	if level == "" && path == "" {
@@ -104,7 +105,7 @@ func logger() hclog.Logger {
 		}
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "drover", Level: hclog.LevelFromString(level), Output: out})
-}
+})
 
 // registry lists the built-in providers (served by this binary) and the
 // third-party providers pinned by `drover init`, each checked against its

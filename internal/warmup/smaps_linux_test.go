@@ -3,7 +3,6 @@ package warmup
 import (
 	"bufio"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -21,11 +20,8 @@ func smapsField(t *testing.T, at uint64, key string) string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if fields := strings.Fields(line); len(fields) > 0 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			lo, hi, _ := strings.Cut(fields[0], "-")
-			start, err1 := strconv.ParseUint(lo, 16, 64)
-			end, err2 := strconv.ParseUint(hi, 16, 64)
-			in = err1 == nil && err2 == nil && start <= at && at < end
+		if m, ok := parseMapping([]byte(line)); ok {
+			in = m.start <= at && at < m.end
 			continue
 		}
 		if value, ok := strings.CutPrefix(line, key); in && ok {
