@@ -1,7 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
+	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
+	"github.com/drover-dr/drover/internal/warmup"
 	"github.com/drover-dr/drover/providers/builtin"
+	"github.com/drover-dr/drover/providers/plugin/spare"
 	"github.com/spf13/cobra"
 )
 
@@ -15,6 +21,30 @@ func newInternalPluginCommand() *cobra.Command {
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return builtin.Serve(args[0])
+		},
+	}
+}
+
+// newInternalSpareCommand waits as a spare process (package spare) for the
+// built-in provider it is to serve.
+func newInternalSpareCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:               prelaunch.SpareCommand,
+		Hidden:            true,
+		Args:              cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			orders, err := spare.Receive()
+			switch {
+			case errors.Is(err, spare.ErrUnused):
+				return nil
+			case err != nil:
+				return err
+			case len(orders) != 2 || orders[0] != "internal-plugin":
+				return fmt.Errorf("a spare process serves a built-in provider (internal-plugin NAME), not %q", orders)
+			}
+			warmup.Inherit()
+			return builtin.Serve(orders[1])
 		},
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
+	"github.com/drover-dr/drover/providers/plugin/spare"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
 )
@@ -41,6 +43,7 @@ func main() {
 	stopProfile := profile()
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
+	spare.Release()
 	stopProfile()
 	os.Exit(exitCode(ctx, err))
 }
@@ -53,8 +56,11 @@ func profile() func() {
 	if path == "" {
 		return func() {}
 	}
-	if len(os.Args) == 3 && os.Args[1] == "internal-plugin" {
+	switch {
+	case len(os.Args) == 3 && os.Args[1] == "internal-plugin":
 		path += ".plugin-" + os.Args[2]
+	case len(os.Args) == 2 && os.Args[1] == prelaunch.SpareCommand:
+		path += ".plugin-spare"
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -150,6 +156,7 @@ provider plugins.
 		newRegistryCommand(g),
 		newBootCommand(g),
 		newInternalPluginCommand(),
+		newInternalSpareCommand(),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -14,8 +15,9 @@ import (
 // real plugin processes (internal-plugin) and real files.
 func TestMain(m *testing.M) {
 	// Built-in providers start os.Executable() — this test binary — with
-	// `internal-plugin NAME`; serve them as the drover binary would.
-	if len(os.Args) > 1 && os.Args[1] == "internal-plugin" {
+	// `internal-plugin NAME`, or a spare that becomes one; serve them as
+	// the drover binary would.
+	if len(os.Args) > 1 && (os.Args[1] == "internal-plugin" || os.Args[1] == prelaunch.SpareCommand) {
 		main()
 		return
 	}

@@ -38,6 +38,14 @@ func HugeHeap() {
 const hugeHeapEnv = "DROVER_HUGE_HEAP"
 
 func init() {
+	Inherit()
+}
+
+// Inherit calls HugeHeap if the process that started this one asked for it
+// in the environment. Every drover process does as it starts; a process
+// whose environment changes later (a spare plugin process given its
+// orders) calls it again.
+func Inherit() {
 	if os.Getenv(hugeHeapEnv) == "1" {
 		HugeHeap()
 	}

@@ -4,3 +4,6 @@ package warmup
 
 // HugeHeap does nothing here: transparent huge pages are Linux's.
 func HugeHeap() {}
+
+// Inherit does nothing here, as HugeHeap.
+func Inherit() {}

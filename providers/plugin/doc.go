@@ -2,7 +2,8 @@
 // processes: a gRPC server adapter that serves a Provider in a plugin
 // process, a client adapter that stands in for it in Drover's process, and
 // the go-plugin glue (handshake cookie, mutual TLS, protocol version
-// negotiation). The .proto in providers/proto/v1 is the specification.
+// negotiation, and a spare process of the plugin's program taking the
+// plugin's place: package spare). The .proto in providers/proto/v1 is the specification.
 //
 // The client never panics on a misbehaving provider: a crash, a hang past
 // the caller's deadline or an undecodable answer becomes an error

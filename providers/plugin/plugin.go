@@ -6,11 +6,14 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/plugin/spare"
 	pb "github.com/drover-dr/drover/providers/proto/v1"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 )
 
@@ -72,42 +75,69 @@ var incompatible = regexp.MustCompile(`Plugin version: (\d+)`)
 
 // Factory returns a factory whose providers run in a process started from
 // cmd. name is the provider's name in diagnostics; logger receives the
-// plugin's stderr and go-plugin's own log.
+// plugin's stderr and go-plugin's own log. A spare process of the same
+// program (package spare), when one is kept, becomes the provider instead
+// of a new process; should it fail, a new process is started.
 func Factory(name string, cmd func() *exec.Cmd, logger hclog.Logger) providers.Factory {
 	return func() (providers.Provider, error) {
 		if logger == nil {
 			logger = hclog.NewNullLogger()
 		}
 		command := cmd()
-		tlsConfig, started, err := secureCmd(command)
-		if err != nil {
-			return nil, fmt.Errorf("starting provider %q: making its certificates: %w", name, err)
-		}
-		pc := plugin.NewClient(&plugin.ClientConfig{
-			HandshakeConfig:  handshake,
-			VersionedPlugins: pluginSets(nil),
-			Cmd:              command,
-			AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-			TLSConfig:        tlsConfig,
-			Logger:           logger.Named(name),
-		})
-		rpc, err := pc.Client()
-		started()
-		if err != nil {
-			pc.Kill()
-			if m := incompatible.FindStringSubmatch(err.Error()); m != nil {
-				return nil, fmt.Errorf("provider %q speaks protocol version %s, but this Drover speaks version %d: install a release of the provider built for protocol version %d",
-					name, m[1], ProtocolVersion, ProtocolVersion)
+		if command.Env == nil && command.Dir == "" {
+			if sp := spare.Take(command.Path); sp != nil {
+				if p, err := start(name, command, sp, logger); err == nil {
+					return p, nil
+				}
 			}
-			return nil, fmt.Errorf("starting provider %q: %w", name, err)
 		}
-		raw, err := rpc.Dispense(pluginName)
-		if err != nil {
-			pc.Kill()
-			return nil, fmt.Errorf("starting provider %q: %w", name, err)
-		}
-		c := raw.(*client)
-		c.name, c.process = name, pc
-		return c, nil
+		return start(name, command, nil, logger)
 	}
+}
+
+// start starts command, or has sp become it, and connects to it.
+func start(name string, command *exec.Cmd, sp *spare.Process, logger hclog.Logger) (providers.Provider, error) {
+	config := &plugin.ClientConfig{
+		HandshakeConfig:  handshake,
+		VersionedPlugins: pluginSets(nil),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           logger.Named(name),
+	}
+	started := func() {}
+	var err error
+	if sp == nil {
+		config.Cmd = command
+		config.TLSConfig, started, err = secureCmd(command)
+	} else {
+		var secret []byte
+		secret, config.TLSConfig, err = certificates()
+		config.RunnerFunc = func(_ hclog.Logger, c *exec.Cmd, _ string) (runner.Runner, error) {
+			return &spareRunner{p: sp, args: command.Args[1:], env: append(c.Env, tlsFDEnv+"="+strconv.Itoa(spare.FD)), secret: secret}, nil
+		}
+	}
+	if err != nil {
+		if sp != nil {
+			sp.Kill()
+		}
+		return nil, fmt.Errorf("starting provider %q: making its certificates: %w", name, err)
+	}
+	pc := plugin.NewClient(config)
+	rpc, err := pc.Client()
+	started()
+	if err != nil {
+		pc.Kill()
+		if m := incompatible.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("provider %q speaks protocol version %s, but this Drover speaks version %d: install a release of the provider built for protocol version %d",
+				name, m[1], ProtocolVersion, ProtocolVersion)
+		}
+		return nil, fmt.Errorf("starting provider %q: %w", name, err)
+	}
+	raw, err := rpc.Dispense(pluginName)
+	if err != nil {
+		pc.Kill()
+		return nil, fmt.Errorf("starting provider %q: %w", name, err)
+	}
+	c := raw.(*client)
+	c.name, c.process = name, pc
+	return c, nil
 }

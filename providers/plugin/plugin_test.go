@@ -14,6 +14,7 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/core"
 	"github.com/drover-dr/drover/providers/conformance"
 	"github.com/drover-dr/drover/providers/plugin"
+	"github.com/drover-dr/drover/providers/plugin/spare"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -22,6 +23,9 @@ import (
 // The test binary doubles as a provider: started with DROVER_TEST_PLUGIN
 // set, it serves the core provider, misbehaving as the variable asks.
 func TestMain(m *testing.M) {
+	if os.Getenv("DROVER_TEST_SPARE") == "1" {
+		becomeSpare()
+	}
 	if mode := os.Getenv("DROVER_TEST_PLUGIN"); mode != "" {
 		p := &misbehaving{Provider: sdk.New(core.New()), mode: mode}
 		if v, err := strconv.Atoi(os.Getenv("DROVER_TEST_PLUGIN_VERSION")); err == nil {
@@ -32,6 +36,18 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// becomeSpare waits as a spare for its orders, and leaves a mark when it
+// gets them, in the folder they name.
+func becomeSpare() {
+	args, err := spare.Receive()
+	if err != nil {
+		os.Exit(1)
+	}
+	if len(args) > 0 {
+		os.WriteFile("spare-became-plugin", nil, 0o644)
+	}
 }
 
 // misbehaving wraps a real provider and breaks its Apply on request.

@@ -38,21 +38,9 @@ const tlsServerName = "drover-plugin"
 // returns the client side's TLS configuration. Call done once cmd has
 // started (or failed to), to close Drover's copy of the pipe.
 func secureCmd(cmd *exec.Cmd) (cfg *tls.Config, done func(), err error) {
-	client, clientKey, err := selfSigned()
+	secret, cfg, err := certificates()
 	if err != nil {
 		return nil, nil, err
-	}
-	server, serverKey, err := selfSigned()
-	if err != nil {
-		return nil, nil, err
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(serverKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	var secret []byte
-	for _, b := range []*pem.Block{{Type: "CERTIFICATE", Bytes: server.Raw}, {Type: "PRIVATE KEY", Bytes: pkcs8}, {Type: "CERTIFICATE", Bytes: client.Raw}} {
-		secret = append(secret, pem.EncodeToMemory(b)...)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -67,6 +55,28 @@ func secureCmd(cmd *exec.Cmd) (cfg *tls.Config, done func(), err error) {
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, r)
 	cmd.Env = append(cmd.Environ(), tlsFDEnv+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
+	return cfg, func() { r.Close() }, nil
+}
+
+// certificates makes a fresh pair of certificates: secret is what the
+// plugin reads (its certificate and key, and Drover's certificate), cfg
+// Drover's side of the connection.
+func certificates() (secret []byte, cfg *tls.Config, err error) {
+	client, clientKey, err := selfSigned()
+	if err != nil {
+		return nil, nil, err
+	}
+	server, serverKey, err := selfSigned()
+	if err != nil {
+		return nil, nil, err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(serverKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, b := range []*pem.Block{{Type: "CERTIFICATE", Bytes: server.Raw}, {Type: "PRIVATE KEY", Bytes: pkcs8}, {Type: "CERTIFICATE", Bytes: client.Raw}} {
+		secret = append(secret, pem.EncodeToMemory(b)...)
+	}
 	roots := x509.NewCertPool()
 	roots.AddCert(server)
 	cfg = &tls.Config{
@@ -75,7 +85,7 @@ func secureCmd(cmd *exec.Cmd) (cfg *tls.Config, done func(), err error) {
 		ServerName:   tlsServerName,
 		MinVersion:   tls.VersionTLS13,
 	}
-	return cfg, func() { r.Close() }, nil
+	return secret, cfg, nil
 }
 
 // serverTLS is the plugin side: the configuration made from the
