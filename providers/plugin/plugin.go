@@ -86,9 +86,11 @@ func Factory(name string, cmd func() *exec.Cmd, logger hclog.Logger) providers.F
 		command := cmd()
 		if command.Env == nil && command.Dir == "" {
 			if sp := spare.Take(command.Path); sp != nil {
-				if p, err := start(name, command, sp, logger); err == nil {
+				p, err := start(name, command, sp, logger)
+				if err == nil {
 					return p, nil
 				}
+				logger.Named(name).Debug("the spare process could not become the provider; starting a new one", "error", err)
 			}
 		}
 		return start(name, command, nil, logger)

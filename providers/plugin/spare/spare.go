@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // FD is the descriptor a spare reads its orders from.
@@ -154,6 +153,11 @@ func Release() {
 	}
 }
 
+// received is the spare's end of its orders pipe, kept for the life of
+// the process: collected, it would close the descriptor that what follows
+// the orders is read from.
+var received *os.File
+
 // Receive is the spare's side. In a process started as a spare it waits
 // for the orders, takes their environment and folder and returns their
 // arguments; the descriptor FD then holds what followed the orders. In any
@@ -162,9 +166,8 @@ func Receive() ([]string, error) {
 	if os.Getenv(fdEnv) != strconv.Itoa(FD) {
 		return nil, nil
 	}
-	// Read the descriptor directly: an *os.File would close it when
-	// collected, and what follows the orders is read later.
-	f := descriptor(FD)
+	received = os.NewFile(FD, "drover-spare-orders")
+	f := received
 	var size [4]byte
 	if _, err := io.ReadFull(f, size[:]); err != nil {
 		if err == io.EOF {
@@ -234,22 +237,4 @@ func decode(doc string) (args, env []string, dir string, err error) {
 		return nil, nil, "", errors.New("the spare's orders are malformed")
 	}
 	return fields[2 : 2+nargs], fields[2+nargs:], fields[0], nil
-}
-
-// descriptor reads an inherited descriptor without owning it.
-type descriptor int
-
-func (d descriptor) Read(b []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(d), b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			return 0, err
-		case n == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }

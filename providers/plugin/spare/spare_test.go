@@ -34,7 +34,7 @@ func helper() {
 		os.Stderr.WriteString(err.Error() + "\n")
 		os.Exit(1)
 	}
-	rest, err := io.ReadAll(descriptor(FD))
+	rest, err := io.ReadAll(received)
 	if err != nil {
 		os.Exit(1)
 	}
