@@ -3,6 +3,7 @@ module github.com/drover-dr/drover
 go 1.26.8
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/bmatcuk/doublestar/v4 v4.10.4
 	github.com/canonical/go-efilib v1.8.0
 	github.com/diskfs/go-diskfs v1.9.4

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/drover-dr/drover/lang"
 	"github.com/spf13/cobra"
 )
@@ -102,7 +102,7 @@ func runFmt(g *globalOptions, o *fmtOptions, args []string) error {
 		unformatted = true
 		fmt.Fprintln(v.out, path)
 		if o.diff {
-			fmt.Fprint(v.out, unifiedDiff(path, src, out))
+			fmt.Fprint(v.out, udiff.Unified(path, path+" (formatted)", string(src), string(out)))
 		}
 		if !o.check {
 			st, err := os.Stat(path)
@@ -118,98 +118,4 @@ func runFmt(g *globalOptions, o *fmtOptions, args []string) error {
 		return errUnformatted
 	}
 	return nil
-}
-
-// unifiedDiff renders the line changes from a to b with three lines of
-// context, by longest common subsequence (configuration files are small).
-func unifiedDiff(name string, a, b []byte) string {
-	al := strings.SplitAfter(string(a), "\n")
-	bl := strings.SplitAfter(string(b), "\n")
-	if al[len(al)-1] == "" {
-		al = al[:len(al)-1]
-	}
-	if bl[len(bl)-1] == "" {
-		bl = bl[:len(bl)-1]
-	}
-	n, m := len(al), len(bl)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if al[i] == bl[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-		ai   int
-		bi   int
-	}
-	var lines []line
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && al[i] == bl[j]:
-			lines = append(lines, line{' ', al[i], i, j})
-			i++
-			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			lines = append(lines, line{'+', bl[j], i, j})
-			j++
-		default:
-			lines = append(lines, line{'-', al[i], i, j})
-			i++
-		}
-	}
-	var out bytes.Buffer
-	fmt.Fprintf(&out, "--- %s\n+++ %s (formatted)\n", name, name)
-	const ctx = 3
-	for k := 0; k < len(lines); {
-		if lines[k].op == ' ' {
-			k++
-			continue
-		}
-		start := max(0, k-ctx)
-		end := k
-		for end < len(lines) {
-			if lines[end].op != ' ' {
-				end++
-				continue
-			}
-			run := end
-			for run < len(lines) && lines[run].op == ' ' {
-				run++
-			}
-			if run-end > 2*ctx || run == len(lines) {
-				end = min(end+ctx, len(lines))
-				break
-			}
-			end = run
-		}
-		var acount, bcount int
-		for _, l := range lines[start:end] {
-			if l.op != '+' {
-				acount++
-			}
-			if l.op != '-' {
-				bcount++
-			}
-		}
-		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", lines[start].ai+1, acount, lines[start].bi+1, bcount)
-		for _, l := range lines[start:end] {
-			out.WriteByte(l.op)
-			out.WriteString(l.text)
-			if !strings.HasSuffix(l.text, "\n") {
-				out.WriteString("\n\\ No newline at end of file\n")
-			}
-		}
-		k = end
-	}
-	return out.String()
 }
