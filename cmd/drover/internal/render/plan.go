@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aymanbagabas/go-udiff/lcs"
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/zclconf/go-cty/cty"
@@ -329,42 +330,50 @@ func multiline(vs ...cty.Value) bool {
 	return true
 }
 
+// contextLines is how many unchanged lines are shown on each side of a
+// changed stretch of a multi-line string; the rest are counted.
+const contextLines = 3
+
 // lines renders a change of a multi-line string as a heredoc with a
-// marker on each line: - removed, + added, blank kept.
+// marker on each line: - removed, + added, blank kept. Unchanged lines
+// farther than contextLines from a change are hidden and counted.
 func (d *differ) lines(before, after string, indent int) string {
 	a := strings.Split(strings.TrimSuffix(before, "\n"), "\n")
 	b := strings.Split(strings.TrimSuffix(after, "\n"), "\n")
-	// Longest common subsequence; configuration texts are small.
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	pad := strings.Repeat("  ", indent)
 	var sb strings.Builder
 	sb.WriteString("<<-EOT\n")
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			sb.WriteString(pad + "  " + a[i] + "\n")
-			i, j = i+1, j+1
-		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
-			sb.WriteString(pad + d.p.sym(plan.Delete) + " " + a[i] + "\n")
-			i++
-		default:
-			sb.WriteString(pad + d.p.sym(plan.Create) + " " + b[j] + "\n")
-			j++
+	mark := func(sym string, lines []string) {
+		for _, l := range lines {
+			sb.WriteString(pad + sym + " " + l + "\n")
 		}
 	}
+	// keep shows the unchanged lines between two changes (or the start
+	// or end of the text, where follows or precedes is false).
+	keep := func(lines []string, follows, precedes bool) {
+		head, tail := 0, 0
+		if follows {
+			head = contextLines
+		}
+		if precedes {
+			tail = contextLines
+		}
+		if len(lines) <= head+tail+1 {
+			mark(" ", lines)
+			return
+		}
+		mark(" ", lines[:head])
+		fmt.Fprintf(&sb, "%s  # (%d unchanged lines hidden)\n", pad, len(lines)-head-tail)
+		mark(" ", lines[len(lines)-tail:])
+	}
+	kept, changed := 0, false
+	for _, e := range lcs.DiffLines(a, b) {
+		keep(a[kept:e.Start], changed, true)
+		mark(d.p.sym(plan.Delete), a[e.Start:e.End])
+		mark(d.p.sym(plan.Create), b[e.ReplStart:e.ReplEnd])
+		kept, changed = e.End, true
+	}
+	keep(a[kept:], changed, false)
 	sb.WriteString(pad + "EOT")
 	return sb.String()
 }

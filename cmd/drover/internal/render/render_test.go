@@ -113,6 +113,32 @@ func TestItemisedDescription(t *testing.T) {
 	golden(t, "itemised-description.txt", out.String())
 }
 
+// TestLongText renders a change of a long multi-line string: lines added
+// at the start, one line changed in the middle and one near the end, each
+// with three unchanged lines around it; the unchanged lines farther away
+// are counted, not shown.
+func TestLongText(t *testing.T) {
+	var before, after []string
+	for i := 1; i <= 40; i++ {
+		before = append(before, fmt.Sprintf("line %d", i))
+	}
+	after = append([]string{"# managed by drover", "# do not edit"}, before...)
+	after[2+9] = "line 10 (changed)"
+	after[2+33] = "line 34 (changed)"
+	text := func(lines []string) cty.Value { return cty.StringVal(strings.Join(lines, "\n") + "\n") }
+	c := &plan.Change{
+		Action: plan.Update,
+		Before: cty.ObjectVal(map[string]cty.Value{"content": text(before)}),
+		After:  cty.ObjectVal(map[string]cty.Value{"content": text(after)}),
+	}
+	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "file", "conf", 'M'
+	var out bytes.Buffer
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "long-text.txt", out.String())
+}
+
 func TestValue(t *testing.T) {
 	tests := []struct {
 		in   cty.Value
