@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -167,7 +168,7 @@ func (d *Drover) decodeRequiredProviders(block *hcl.Block) hcl.Diagnostics {
 			key := k.AsString()
 			if !slices.Contains(providerRequirementKeys, key) {
 				detail := fmt.Sprintf("A provider requirement has no %q.", key)
-				if s := NearestName(key, providerRequirementKeys); s != "" {
+				if s := suggest.Nearest(key, providerRequirementKeys); s != "" {
 					detail += fmt.Sprintf(" Did you mean %q?", s)
 				} else {
 					detail += " Expected source and version."

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
@@ -274,7 +275,7 @@ func shortRange(r hcl.Range) string {
 }
 
 // bodyContent is body.Content, except that for native syntax unknown
-// argument and block names are reported with the suggestion of NearestName
+// argument and block names are reported with the suggestion of suggest.Nearest
 // and the list of what is expected. JSON bodies keep hcl's own messages,
 // which cannot tell arguments from blocks until a schema says so.
 func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
@@ -299,8 +300,8 @@ func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.D
 		switch {
 		case slices.Contains(blockTypes, name):
 			detail += fmt.Sprintf(" Did you mean to define a block of type %q?", name)
-		case NearestName(name, attrNames) != "":
-			detail += fmt.Sprintf(" Did you mean %q?", NearestName(name, attrNames))
+		case suggest.Nearest(name, attrNames) != "":
+			detail += fmt.Sprintf(" Did you mean %q?", suggest.Nearest(name, attrNames))
 		case len(attrNames) > 0:
 			detail += " Expected one of: " + strings.Join(sorted(attrNames), ", ") + "."
 		case len(blockTypes) > 0:
@@ -321,8 +322,8 @@ func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.D
 		switch {
 		case slices.Contains(attrNames, block.Type):
 			detail += fmt.Sprintf(" Did you mean to set the argument %q? Use an equals sign: %s = ...", block.Type, block.Type)
-		case NearestName(block.Type, blockTypes) != "":
-			detail += fmt.Sprintf(" Did you mean %q?", NearestName(block.Type, blockTypes))
+		case suggest.Nearest(block.Type, blockTypes) != "":
+			detail += fmt.Sprintf(" Did you mean %q?", suggest.Nearest(block.Type, blockTypes))
 		case len(blockTypes) > 0:
 			detail += " Expected one of: " + strings.Join(sorted(blockTypes), ", ") + "."
 		}

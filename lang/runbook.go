@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -223,7 +224,7 @@ func (rb *Runbook) checkAfter() hcl.Diagnostics {
 				continue
 			}
 			detail := fmt.Sprintf("Runbook %q has no step named %q.", rb.Name, target)
-			if s := NearestName(target, names); s != "" {
+			if s := suggest.Nearest(target, names); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			} else {
 				detail += " Entries of after name steps of the same runbook."

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -84,7 +85,7 @@ func undeclaredInput(cfg *Config, name, how string, sev hcl.DiagnosticSeverity, 
 		names = append(names, n)
 	}
 	detail := fmt.Sprintf("A value for variable %q %s, but the configuration declares no variable of that name.", name, how)
-	if s := NearestName(name, names); s != "" {
+	if s := suggest.Nearest(name, names); s != "" {
 		detail += fmt.Sprintf(" Did you mean %q?", s)
 	} else {
 		detail += fmt.Sprintf(` To use it, declare it: variable %q {}.`, name)

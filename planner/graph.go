@@ -2,15 +2,15 @@ package planner
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/drover-dr/drover/providers"
 	"sort"
 	"strings"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner/dag"
+	"github.com/drover-dr/drover/providers"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -203,7 +203,7 @@ func undeclared(cfg *lang.Config, ref lang.Ref) *hcl.Diagnostic {
 		}
 	}
 	detail := fmt.Sprintf("There is no %s named %q in this configuration.", kind, name)
-	if s := lang.NearestName(name, candidates); s != "" {
+	if s := suggest.Nearest(name, candidates); s != "" {
 		detail += fmt.Sprintf(" Did you mean %q?", s)
 	} else {
 		detail += " Declare it, or correct the reference."

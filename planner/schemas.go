@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
@@ -116,7 +117,7 @@ func typeSchema(ctx context.Context, reg *providers.Registry, mode addrs.Mode, t
 			names = append(names, n)
 		}
 		detail := fmt.Sprintf("Provider %q has no %s %q.", name, kind, typeName)
-		if s := lang.NearestName(typeName, names); s != "" {
+		if s := suggest.Nearest(typeName, names); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		return resourceSchema{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unknown " + kind, Detail: detail, Subject: rng.Ptr()}}

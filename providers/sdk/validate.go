@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -36,7 +37,7 @@ func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagno
 			continue
 		}
 		detail := fmt.Sprintf("An argument named %q is not expected here.", name)
-		if s := suggest(name, b.Names()); s != "" {
+		if s := suggest.Nearest(name, b.Names()); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		diags = append(diags, providers.Diagnostic{Severity: providers.Error, Summary: "Unsupported argument",
@@ -197,36 +198,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// suggest returns the name of names nearest to name, if near enough to be
-// a likely misspelling.
-func suggest(name string, names []string) string {
-	best, bestDist := "", 3
-	for _, n := range names {
-		if d := editDistance(name, n); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

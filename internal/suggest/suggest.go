@@ -1,4 +1,4 @@
-package lang
+package suggest
 
 import (
 	"sort"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// NearestName returns the candidate closest to given by edit distance when
+// Nearest returns the candidate closest to given by edit distance when
 // it is close enough to be a likely typo, else "".
 //
 // Close enough means at most one edit per three characters of given (at
@@ -14,7 +14,7 @@ import (
 // characters, so that "x" is never "corrected" to "y". A candidate equal
 // to given but for letter case always wins. Ties go to the candidate first
 // in sorted order, so the answer does not depend on map iteration.
-func NearestName(given string, candidates []string) string {
+func Nearest(given string, candidates []string) string {
 	if given == "" || len(candidates) == 0 {
 		return ""
 	}
