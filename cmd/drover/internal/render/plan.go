@@ -289,6 +289,8 @@ func (d *differ) pair(b, a cty.Value, path cty.Path, indent int, action plan.Act
 		return "{\n" + sb.String() + strings.Repeat("  ", indent+1) + "}"
 	case d.hidden(path):
 		return "(sensitive value)"
+	case a.IsKnown() && b.IsKnown() && !a.IsNull() && !b.IsNull() && sequence(a.Type()) && sequence(b.Type()):
+		return d.elements(b, a, path, indent+1)
 	}
 	return one(b) + " -> " + one(a)
 }
@@ -321,6 +323,10 @@ func (p *printer) outputs(outs []*plan.OutputChange) {
 	}
 }
 
+func sequence(ty cty.Type) bool {
+	return ty.IsListType() || ty.IsTupleType() || ty.IsSetType()
+}
+
 func multiline(vs ...cty.Value) bool {
 	for _, v := range vs {
 		if v.IsNull() || !v.IsKnown() || !strings.Contains(strings.TrimSuffix(v.AsString(), "\n"), "\n") {
@@ -330,41 +336,63 @@ func multiline(vs ...cty.Value) bool {
 	return true
 }
 
-// contextLines is how many unchanged lines are shown on each side of a
-// changed stretch of a multi-line string; the rest are counted.
-const contextLines = 3
+// contextItems is how many unchanged lines of a multi-line string, or
+// elements of a list or set, are shown on each side of a changed stretch;
+// the rest are counted.
+const contextItems = 3
 
 // lines renders a change of a multi-line string as a heredoc with a
-// marker on each line: - removed, + added, blank kept. Unchanged lines
-// farther than contextLines from a change are hidden and counted.
+// marker on each line: - removed, + added, blank kept.
 func (d *differ) lines(before, after string, indent int) string {
 	a := strings.Split(strings.TrimSuffix(before, "\n"), "\n")
 	b := strings.Split(strings.TrimSuffix(after, "\n"), "\n")
+	return d.items(a, b, indent, "<<-EOT", "", "EOT", "lines")
+}
+
+// elements renders a change of a list, tuple or set element by element.
+func (d *differ) elements(before, after cty.Value, path cty.Path, indent int) string {
+	render := func(v cty.Value) []string {
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			var sb strings.Builder
+			writeValue(&sb, e, indent+1, append(path.Copy(), cty.IndexStep{Key: k}), d.hidden)
+			out = append(out, sb.String())
+		}
+		return out
+	}
+	return d.items(render(before), render(after), indent, "[", ",", "]", "elements")
+}
+
+// items renders the change from a to b between the lines open and close,
+// an item a line with a marker: - removed, + added, blank kept. Unchanged
+// items farther than contextItems from a change are hidden and counted.
+func (d *differ) items(a, b []string, indent int, open, suffix, close, noun string) string {
 	pad := strings.Repeat("  ", indent)
 	var sb strings.Builder
-	sb.WriteString("<<-EOT\n")
-	mark := func(sym string, lines []string) {
-		for _, l := range lines {
-			sb.WriteString(pad + sym + " " + l + "\n")
+	sb.WriteString(open + "\n")
+	mark := func(sym string, items []string) {
+		for _, it := range items {
+			sb.WriteString(pad + sym + " " + it + suffix + "\n")
 		}
 	}
-	// keep shows the unchanged lines between two changes (or the start
-	// or end of the text, where follows or precedes is false).
-	keep := func(lines []string, follows, precedes bool) {
+	// keep shows the unchanged items between two changes (or the start
+	// or end, where follows or precedes is false).
+	keep := func(items []string, follows, precedes bool) {
 		head, tail := 0, 0
 		if follows {
-			head = contextLines
+			head = contextItems
 		}
 		if precedes {
-			tail = contextLines
+			tail = contextItems
 		}
-		if len(lines) <= head+tail+1 {
-			mark(" ", lines)
+		if len(items) <= head+tail+1 {
+			mark(" ", items)
 			return
 		}
-		mark(" ", lines[:head])
-		fmt.Fprintf(&sb, "%s  # (%d unchanged lines hidden)\n", pad, len(lines)-head-tail)
-		mark(" ", lines[len(lines)-tail:])
+		mark(" ", items[:head])
+		fmt.Fprintf(&sb, "%s  # (%d unchanged %s hidden)\n", pad, len(items)-head-tail, noun)
+		mark(" ", items[len(items)-tail:])
 	}
 	kept, changed := 0, false
 	for _, e := range lcs.DiffLines(a, b) {
@@ -374,6 +402,6 @@ func (d *differ) lines(before, after string, indent int) string {
 		kept, changed = e.End, true
 	}
 	keep(a[kept:], changed, false)
-	sb.WriteString(pad + "EOT")
+	sb.WriteString(pad + close)
 	return sb.String()
 }

@@ -139,6 +139,51 @@ func TestLongText(t *testing.T) {
 	golden(t, "long-text.txt", out.String())
 }
 
+// TestCollectionChanges renders changed lists and sets element by
+// element: added and removed elements marked, unchanged ones kept near a
+// change and counted farther away, elements that are objects indented as
+// values are.
+func TestCollectionChanges(t *testing.T) {
+	strs := func(ss ...string) []cty.Value {
+		var out []cty.Value
+		for _, s := range ss {
+			out = append(out, cty.StringVal(s))
+		}
+		return out
+	}
+	var long []string
+	for i := 1; i <= 12; i++ {
+		long = append(long, fmt.Sprintf("host%02d", i))
+	}
+	longAfter := append(append([]string(nil), long[:6]...), long[7:]...)
+	share := func(name, path string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(name), "path": cty.StringVal(path)})
+	}
+	c := &plan.Change{
+		Action: plan.Update,
+		Before: cty.ObjectVal(map[string]cty.Value{
+			"exclude": cty.ListVal(strs("*.tmp", "*.bak")),
+			"hosts":   cty.ListVal(strs(long...)),
+			"ports":   cty.ListValEmpty(cty.Number),
+			"shares":  cty.ListVal([]cty.Value{share("data", "/srv/data"), share("home", "/srv/home")}),
+			"tags":    cty.SetVal(strs("dr", "prod")),
+		}),
+		After: cty.ObjectVal(map[string]cty.Value{
+			"exclude": cty.ListVal(strs("*.tmp", "*.swp")),
+			"hosts":   cty.ListVal(strs(longAfter...)),
+			"ports":   cty.ListVal([]cty.Value{cty.NumberIntVal(445)}),
+			"shares":  cty.ListVal([]cty.Value{share("data", "/srv/data"), share("home", "/home")}),
+			"tags":    cty.SetVal(strs("dr", "standby")),
+		}),
+	}
+	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "svc", "files", 'M'
+	var out bytes.Buffer
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "collection-changes.txt", out.String())
+}
+
 func TestValue(t *testing.T) {
 	tests := []struct {
 		in   cty.Value
