@@ -204,22 +204,38 @@ func (d *differ) forces(path cty.Path) string {
 	return ""
 }
 
+// attrOf is an object's attribute or a map's element called name, or
+// cty.NilVal.
 func attrOf(v cty.Value, name string) cty.Value {
-	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
 		return cty.NilVal
 	}
-	return v.GetAttr(name)
+	switch ty := v.Type(); {
+	case ty.IsObjectType() && ty.HasAttribute(name):
+		return v.GetAttr(name)
+	case ty.IsMapType() && v.HasIndex(cty.StringVal(name)).True():
+		return v.Index(cty.StringVal(name))
+	}
+	return cty.NilVal
 }
 
 func absent(v cty.Value) bool { return v == cty.NilVal || (v.IsKnown() && v.IsNull()) }
 
 // object writes the attributes of before → after at indent, for a change
-// of the given action.
+// of the given action; of two maps, their elements.
 func (d *differ) object(before, after cty.Value, path cty.Path, indent int, action plan.Action) {
 	names := map[string]bool{}
+	isMap := false
 	for _, v := range []cty.Value{before, after} {
-		if v != cty.NilVal && v.Type().IsObjectType() {
+		switch {
+		case v == cty.NilVal:
+		case v.Type().IsObjectType():
 			for n := range v.Type().AttributeTypes() {
+				names[n] = true
+			}
+		case v.Type().IsMapType() && v.IsKnown() && !v.IsNull():
+			isMap = true
+			for n := range v.AsValueMap() {
 				names[n] = true
 			}
 		}
@@ -237,7 +253,12 @@ func (d *differ) object(before, after cty.Value, path cty.Path, indent int, acti
 	unchanged := 0
 	for _, name := range keys {
 		b, a := attrOf(before, name), attrOf(after, name)
-		ap := append(path.Copy(), cty.GetAttrStep{Name: name})
+		var ap cty.Path
+		if isMap {
+			ap = append(path.Copy(), cty.IndexStep{Key: cty.StringVal(name)})
+		} else {
+			ap = append(path.Copy(), cty.GetAttrStep{Name: name})
+		}
 		sym := ""
 		switch {
 		case absent(b) && absent(a):
@@ -247,7 +268,7 @@ func (d *differ) object(before, after cty.Value, path cty.Path, indent int, acti
 		case absent(b):
 			sym = d.p.sym(plan.Create)
 		case a.IsKnown() && a.RawEquals(b):
-			if name != "id" || action == plan.Create {
+			if name != "id" || isMap || action == plan.Create {
 				unchanged++
 				continue
 			}
@@ -258,9 +279,12 @@ func (d *differ) object(before, after cty.Value, path cty.Path, indent int, acti
 		fmt.Fprintf(d.p.w, "%s%s %-*s = %s%s\n", pad, sym, width, key(name), d.pair(b, a, ap, indent+1, action), d.forces(ap))
 	}
 	if unchanged > 0 {
-		noun := "attributes"
-		if unchanged == 1 {
-			noun = "attribute"
+		noun := "attribute"
+		if isMap {
+			noun = "element"
+		}
+		if unchanged > 1 {
+			noun += "s"
 		}
 		fmt.Fprintf(d.p.w, "%s  # (%d unchanged %s hidden)\n", pad, unchanged, noun)
 	}
@@ -282,7 +306,7 @@ func (d *differ) pair(b, a cty.Value, path cty.Path, indent int, action plan.Act
 		return one(a)
 	case !d.hidden(path) && a.IsKnown() && b.Type() == cty.String && a.Type() == cty.String && multiline(b, a):
 		return d.lines(b.AsString(), a.AsString(), indent+1)
-	case !d.hidden(path) && a.IsKnown() && b.IsKnown() && a.Type().IsObjectType() && b.Type().IsObjectType():
+	case !d.hidden(path) && a.IsKnown() && b.IsKnown() && (a.Type().IsObjectType() && b.Type().IsObjectType() || a.Type().IsMapType() && b.Type().IsMapType()):
 		var sb strings.Builder
 		sub := &differ{p: &printer{w: &sb, opts: d.p.opts}, sensitive: d.sensitive, replace: d.replace}
 		sub.object(b, a, path, indent+1, plan.Update)

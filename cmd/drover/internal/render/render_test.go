@@ -142,7 +142,7 @@ func TestLongText(t *testing.T) {
 // TestCollectionChanges renders changed lists and sets element by
 // element: added and removed elements marked, unchanged ones kept near a
 // change and counted farther away, elements that are objects indented as
-// values are.
+// values are; maps key by key, as objects are.
 func TestCollectionChanges(t *testing.T) {
 	strs := func(ss ...string) []cty.Value {
 		var out []cty.Value
@@ -164,6 +164,7 @@ func TestCollectionChanges(t *testing.T) {
 		Before: cty.ObjectVal(map[string]cty.Value{
 			"exclude": cty.ListVal(strs("*.tmp", "*.bak")),
 			"hosts":   cty.ListVal(strs(long...)),
+			"labels":  cty.MapVal(map[string]cty.Value{"role": cty.StringVal("file server"), "site": cty.StringVal("london"), "tier": cty.StringVal("1")}),
 			"ports":   cty.ListValEmpty(cty.Number),
 			"shares":  cty.ListVal([]cty.Value{share("data", "/srv/data"), share("home", "/srv/home")}),
 			"tags":    cty.SetVal(strs("dr", "prod")),
@@ -171,6 +172,7 @@ func TestCollectionChanges(t *testing.T) {
 		After: cty.ObjectVal(map[string]cty.Value{
 			"exclude": cty.ListVal(strs("*.tmp", "*.swp")),
 			"hosts":   cty.ListVal(strs(longAfter...)),
+			"labels":  cty.MapVal(map[string]cty.Value{"role": cty.StringVal("file server"), "site": cty.StringVal("leeds"), "dr site": cty.StringVal("york")}),
 			"ports":   cty.ListVal([]cty.Value{cty.NumberIntVal(445)}),
 			"shares":  cty.ListVal([]cty.Value{share("data", "/srv/data"), share("home", "/home")}),
 			"tags":    cty.SetVal(strs("dr", "standby")),
