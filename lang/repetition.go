@@ -40,8 +40,12 @@ func (s *Scope) EvalCount(expr hcl.Expression) (int, hcl.Diagnostics) {
 	}
 	var n int
 	if err := gocty.FromCtyValue(val, &n); err != nil {
+		why := "it must be a whole number of zero or more"
+		if val.AsBigFloat().IsInt() {
+			why = "that is more instances than Drover can count"
+		}
 		return 0, append(diags, repetitionError("count", expr, ctx,
-			fmt.Sprintf(`The given "count" argument value is unsuitable: %s. A whole number is required.`, err))...)
+			fmt.Sprintf(`The given "count" argument value is %s; %s.`, val.AsBigFloat().Text('g', -1), why))...)
 	}
 	if n < 0 {
 		return 0, append(diags, repetitionError("count", expr, ctx,

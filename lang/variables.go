@@ -97,18 +97,23 @@ func undeclaredInput(cfg *Config, name, how string, sev hcl.DiagnosticSeverity, 
 }
 
 // parseRawValue reads a value given on the command line or in the
-// environment: literally for string variables, as an HCL expression
-// (without references or function calls) otherwise.
+// environment: literally for variables of a primitive type (string,
+// number, bool), converted to it; as an HCL expression (without
+// references or function calls) otherwise.
 func parseRawValue(v *Variable, raw, origin string) (cty.Value, hcl.Diagnostics) {
-	if v.Type == cty.String {
-		return cty.StringVal(raw), nil
-	}
 	fail := func(why string) (cty.Value, hcl.Diagnostics) {
 		detail := fmt.Sprintf("The value of variable %q from %s cannot be read: %s.", v.Name, origin, why)
 		if v.Type == cty.DynamicPseudoType {
 			detail += fmt.Sprintf(` Variables without a string type take HCL values: quote a string, like %s="text", or declare type = string.`, v.Name)
 		}
 		return cty.DynamicVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable", Detail: detail}}
+	}
+	if v.Type.IsPrimitiveType() {
+		val, err := convert.Convert(cty.StringVal(raw), v.Type)
+		if err != nil {
+			return fail(err.Error())
+		}
+		return val, nil
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), origin, hcl.InitialPos)
 	if diags.HasErrors() {

@@ -69,13 +69,14 @@ func TestInputValues(t *testing.T) {
 		},
 		{
 			name:  "other variables take HCL",
-			flags: []string{"replicas=5", `tags={ team = "dr" }`, `anything=[1, "a"]`},
+			flags: []string{"replicas=5e0", `tags={ team = "dr" }`, `anything=[1, "a"]`},
 			want: map[string]cty.Value{
 				"replicas": cty.NumberIntVal(5),
 				"tags":     cty.ObjectVal(map[string]cty.Value{"team": cty.StringVal("dr")}),
 				"anything": cty.TupleVal([]cty.Value{cty.NumberIntVal(1), cty.StringVal("a")}),
 			},
 		},
+		{name: "number variables take the text, converted", flags: []string{"replicas=abc"}, wantErr: `The value of variable "replicas" from --var replicas=... cannot be read: a number is required.`},
 		{name: "bare word for untyped variable", flags: []string{"anything=word"}, wantErr: `quote a string, like anything="text"`},
 		{name: "invalid HCL", flags: []string{"tags={"}, wantErr: `The value of variable "tags" from --var tags=... cannot be read`},
 		{name: "undeclared flag", flags: []string{"regoin=x"}, wantErr: `A value for variable "regoin" was given with --var, but the configuration declares no variable of that name. Did you mean "region"?`},
