@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/addrs"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -256,27 +254,5 @@ func TestLoadJSONSyntax(t *testing.T) {
 	refs, diags := ExprRefs(cfg.Locals["name"].Expr)
 	if diags.HasErrors() || len(refs) != 1 || refs[0].Name != "n" {
 		t.Fatalf("refs of a JSON template: %+v %v", refs, diags)
-	}
-}
-
-func TestEvalCountErrors(t *testing.T) {
-	for _, tt := range []struct {
-		count, want string
-	}{
-		{"1.5", `The given "count" argument value is 1.5; it must be a whole number of zero or more.`},
-		{"1e30", `The given "count" argument value is 1e+30; that is more instances than Drover can count.`},
-		{"-2", `The given "count" argument value is -2; it must be zero or more.`},
-		{"null", `The given "count" argument value is null.`},
-	} {
-		t.Run(tt.count, func(t *testing.T) {
-			expr, diags := hclsyntax.ParseExpression([]byte(tt.count), "main.dr.hcl", hcl.InitialPos)
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			_, diags = (&Scope{Data: &testData{}}).EvalCount(expr)
-			if !diags.HasErrors() || !strings.Contains(diagsText(diags), tt.want) {
-				t.Fatalf("count = %s: got %s, want %q", tt.count, diagsText(diags), tt.want)
-			}
-		})
 	}
 }
