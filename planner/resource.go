@@ -69,11 +69,39 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 	if diags.HasErrors() {
 		return diags
 	}
-	ivs, d := r.planInstances(ctx, rc, addr, exp)
+	planned, kept := r.narrow(addr, exp)
+	ivs, d := r.planInstances(ctx, rc, addr, planned)
 	diags = append(diags, d...)
-	r.vals.setResource(addr, resourceValue(exp.kind, ivs))
+	r.vals.setResource(addr, resourceValue(exp.kind, append(ivs, kept...)))
 	r.planGoneInstances(addr, exp)
 	return diags
+}
+
+// narrow splits exp when --target names only some of its instances: those
+// are planned; the others keep their values from the state, or, lacking
+// one, are unknown to references, and are not created.
+func (r *run) narrow(addr addrs.Resource, exp expansion) (planned expansion, kept []instanceValue) {
+	only := r.targetKeys[addr]
+	if only == nil {
+		return exp, nil
+	}
+	prior := map[addrs.Key]*state.Instance{}
+	for _, inst := range r.byResource[addr] {
+		prior[inst.Addr.Key] = inst
+	}
+	planned = exp
+	planned.keys = nil
+	for _, k := range exp.keys {
+		switch inst := prior[k]; {
+		case only[k]:
+			planned.keys = append(planned.keys, k)
+		case inst != nil:
+			kept = append(kept, instanceValue{key: k, val: inst.Attrs, sensitive: inst.SensitivePaths})
+		default:
+			kept = append(kept, instanceValue{key: k, val: cty.UnknownVal(r.schemas[addr].implied)})
+		}
+	}
+	return planned, kept
 }
 
 // planInstances plans the instances of an expansion in parallel, within
@@ -274,7 +302,7 @@ func (r *run) planGoneInstances(addr addrs.Resource, exp expansion) {
 		want[k] = true
 	}
 	for _, inst := range r.byResource[addr] {
-		if want[inst.Addr.Key] {
+		if want[inst.Addr.Key] || !r.targetsInstance(inst.Addr) {
 			continue
 		}
 		reason := plan.ReasonNoConfig
@@ -314,7 +342,7 @@ func (r *run) planOrphans() hcl.Diagnostics {
 		if _, ok := r.cfg.Resources[addr.Resource]; ok {
 			continue
 		}
-		if r.targeted != nil && !r.targetsInstance(addr) {
+		if !r.targetsInstance(addr) {
 			continue
 		}
 		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNoConfig)
@@ -322,19 +350,10 @@ func (r *run) planOrphans() hcl.Diagnostics {
 	return nil
 }
 
-func (r *run) targetsInstance(addr addrs.Instance) bool {
-	for _, t := range r.opts.Targets {
-		if t.Resource == addr.Resource && (t.Key.Kind == addrs.NoKey || t.Key == addr.Key) {
-			return true
-		}
-	}
-	return false
-}
-
 // planDestroy plans the deletion of every managed object in state.
 func (r *run) planDestroy() hcl.Diagnostics {
 	for _, addr := range r.refreshed.SortedAddrs() {
-		if r.targeted != nil && !r.targeted[addr.Resource] {
+		if !r.targetsInstance(addr) {
 			continue
 		}
 		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNone)

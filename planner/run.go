@@ -28,9 +28,13 @@ type run struct {
 	refreshed *state.State
 	// byResource indexes refreshed by resource, built once before the walk.
 	byResource map[addrs.Resource][]*state.Instance
-	// targeted is the set of resources to plan when --target is given.
-	targeted map[addrs.Resource]bool
-	replace  map[addrs.Instance]bool
+	// targeted is the set of resources to refresh and plan when --target
+	// is given (targets.go); targetKeys narrows some of them to instances,
+	// destroying lists the instances a targeted destroy takes.
+	targeted   map[addrs.Resource]bool
+	targetKeys map[addrs.Resource]map[addrs.Key]bool
+	destroying map[addrs.Instance]bool
+	replace    map[addrs.Instance]bool
 	// sem bounds provider calls in flight; providers themselves run at
 	// most Parallelism at once (see providers.QueuedPerSlot).
 	sem chan struct{}
@@ -120,7 +124,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		return nil, diags
 	}
 	r.graph = graph
-	if d := r.resolveTargets(); d.HasErrors() {
+	if d := r.resolveTargets(prior); d.HasErrors() {
 		abandonRefresh()
 		return nil, append(diags, d...)
 	}
@@ -165,42 +169,6 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	p.Errored = diags.HasErrors()
 	p.Sort()
 	return p, diags
-}
-
-// resolveTargets expands --target into the set of resources to plan: the
-// targets and everything they depend on.
-func (r *run) resolveTargets() hcl.Diagnostics {
-	r.replace = map[addrs.Instance]bool{}
-	for _, a := range r.opts.Replace {
-		r.replace[a] = true
-	}
-	if len(r.opts.Targets) == 0 {
-		return nil
-	}
-	var diags hcl.Diagnostics
-	r.targeted = map[addrs.Resource]bool{}
-	var visit func(a addrs.Resource)
-	visit = func(a addrs.Resource) {
-		if r.targeted[a] {
-			return
-		}
-		r.targeted[a] = true
-		for _, d := range r.graph.resourceDeps[a] {
-			visit(d)
-		}
-	}
-	for _, t := range r.opts.Targets {
-		if _, ok := r.cfg.Resources[t.Resource]; !ok {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Target not in configuration",
-				Detail:   fmt.Sprintf("The target %s names no resource block of this configuration. Check the address with `drover state list`.", t),
-			})
-			continue
-		}
-		visit(t.Resource)
-	}
-	return diags
 }
 
 // walk evaluates the configuration in dependency order and plans every
