@@ -99,6 +99,30 @@ func (s *State) Move(from, to addrs.Instance) bool {
 	return true
 }
 
+// MoveResource re-addresses every instance of from to the same key of to,
+// and points the dependencies of other instances on from at to. It
+// reports false, changing nothing, when from has no instances or to has
+// any.
+func (s *State) MoveResource(from, to addrs.Resource) bool {
+	insts := s.Resource(from)
+	if len(insts) == 0 || len(s.Resource(to)) > 0 {
+		return false
+	}
+	for _, inst := range insts {
+		delete(s.Instances, inst.Addr)
+		inst.Addr.Resource = to
+		s.Instances[inst.Addr] = inst
+	}
+	for _, inst := range s.Instances {
+		for i, d := range inst.Dependencies {
+			if d == from {
+				inst.Dependencies[i] = to
+			}
+		}
+	}
+	return true
+}
+
 // SetOutput records a root output.
 func (s *State) SetOutput(name string, o Output) { s.Outputs[name] = o }
 

@@ -2,10 +2,12 @@ package state
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 func TestProviders(t *testing.T) {
@@ -49,6 +51,38 @@ func TestValidIdentifier(t *testing.T) {
 	for _, n := range names {
 		if got, want := validIdentifier(n), hclsyntax.ValidIdentifier(n); got != want {
 			t.Errorf("validIdentifier(%q) = %v, hclsyntax says %v", n, got, want)
+		}
+	}
+}
+
+func TestMoveResource(t *testing.T) {
+	res := func(name string) addrs.Resource { return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name} }
+	build := func() *State {
+		s := New()
+		for _, a := range []addrs.Instance{res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.IntK(1)), res("b").Instance(addrs.Key{})} {
+			s.Set(&Instance{Addr: a, Attrs: cty.EmptyObjectVal})
+		}
+		s.Instances[res("b").Instance(addrs.Key{})].Dependencies = []addrs.Resource{res("a")}
+		return s
+	}
+	s := build()
+	if !s.MoveResource(res("a"), res("c")) {
+		t.Fatal("move refused")
+	}
+	var got []string
+	for _, a := range s.SortedAddrs() {
+		got = append(got, a.String())
+	}
+	if strings.Join(got, " ") != "value.b value.c[0] value.c[1]" {
+		t.Fatalf("after the move: %v", got)
+	}
+	if deps := s.Instances[res("b").Instance(addrs.Key{})].Dependencies; len(deps) != 1 || deps[0] != res("c") {
+		t.Fatalf("dependencies after the move: %v", deps)
+	}
+	for _, tc := range []struct{ from, to string }{{"zzz", "c"}, {"a", "b"}} {
+		s := build()
+		if s.MoveResource(res(tc.from), res(tc.to)) || len(s.Instances) != 3 || s.Instance(res("a").Instance(addrs.IntK(0))) == nil {
+			t.Fatalf("move %s to %s changed the state", tc.from, tc.to)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 	}
 	rm := &cobra.Command{
 		Use:   "rm ADDR...",
-		Short: "Forget resource instances without destroying them",
+		Short: "Forget resource instances (all of a resource's, by its address) without destroying them",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			targets, err := parseAddrs("rm", args)
@@ -63,14 +63,19 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				return err
 			}
 			return withState(cmd.Context(), g, lo, func(v *view, s *state.State) (bool, error) {
+				var remove []addrs.Instance
 				for _, a := range targets {
-					if s.Instance(a) == nil {
+					found := instancesAt(s, a)
+					if len(found) == 0 {
 						return false, fmt.Errorf("%s is not in the state; nothing was changed", a)
 					}
+					remove = append(remove, found...)
 				}
-				for _, a := range targets {
-					s.Remove(a)
-					fmt.Fprintf(v.out, "Removed %s\n", a)
+				for _, a := range remove {
+					if s.Instance(a) != nil {
+						s.Remove(a)
+						fmt.Fprintf(v.out, "Removed %s\n", a)
+					}
 				}
 				return true, nil
 			})
@@ -78,7 +83,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 	}
 	mv := &cobra.Command{
 		Use:   "mv FROM TO",
-		Short: "Give a resource instance a new address",
+		Short: "Give a resource instance, or every instance of a resource, a new address",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			as, err := parseAddrs("mv", args)
@@ -90,6 +95,17 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				return fmt.Errorf("cannot move %s to %s: the resource type must stay the same", from, to)
 			}
 			return withState(cmd.Context(), g, lo, func(v *view, s *state.State) (bool, error) {
+				if s.Instance(from) == nil && from.Key.Kind == addrs.NoKey && to.Key.Kind == addrs.NoKey {
+					n := len(s.Resource(from.Resource))
+					if n == 0 {
+						return false, fmt.Errorf("%s is not in the state; nothing was changed", from)
+					}
+					if !s.MoveResource(from.Resource, to.Resource) {
+						return false, fmt.Errorf("%s already has instances in the state; nothing was changed", to)
+					}
+					fmt.Fprintf(v.out, "Moved %s to %s (%d instances)\n", from, to, n)
+					return true, nil
+				}
 				if !s.Move(from, to) {
 					if s.Instance(from) == nil {
 						return false, fmt.Errorf("%s is not in the state; nothing was changed", from)
@@ -190,4 +206,21 @@ func withState(ctx context.Context, g *globalOptions, lo *lockOptions, fn func(*
 		return err
 	}
 	return b.Persist(ctx, s, state.PersistOptions{})
+}
+
+// instancesAt lists the instances addr names in s: the instance itself, or,
+// for a resource address that is no instance, every instance of the
+// resource.
+func instancesAt(s *state.State, addr addrs.Instance) []addrs.Instance {
+	if s.Instance(addr) != nil {
+		return []addrs.Instance{addr}
+	}
+	if addr.Key.Kind != addrs.NoKey {
+		return nil
+	}
+	var out []addrs.Instance
+	for _, inst := range s.Resource(addr.Resource) {
+		out = append(out, inst.Addr)
+	}
+	return out
 }
