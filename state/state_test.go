@@ -56,7 +56,9 @@ func TestValidIdentifier(t *testing.T) {
 }
 
 func TestMoveResource(t *testing.T) {
-	res := func(name string) addrs.Resource { return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name} }
+	res := func(name string) addrs.Resource {
+		return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name}
+	}
 	build := func() *State {
 		s := New()
 		for _, a := range []addrs.Instance{res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.IntK(1)), res("b").Instance(addrs.Key{})} {
