@@ -124,9 +124,11 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		return nil, diags
 	}
 	r.graph = graph
-	if d := r.resolveTargets(prior); d.HasErrors() {
+	d = r.resolveTargets(prior)
+	diags = append(diags, d...)
+	if d.HasErrors() {
 		abandonRefresh()
-		return nil, append(diags, d...)
+		return nil, diags
 	}
 
 	if refreshDone != nil {

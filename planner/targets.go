@@ -45,12 +45,18 @@ func (r *run) resolveTargets(prior *state.State) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
+	covers := "what they depend on"
 	if r.opts.Mode == plan.Destroy {
 		r.resolveDestroyTargets(prior)
+		covers = "what depends on them"
 	} else {
 		r.resolvePlanTargets()
 	}
-	return nil
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagWarning,
+		Summary:  "Resource targeting is in effect",
+		Detail:   fmt.Sprintf("This plan covers only the resources --target names and %s; other changes the configuration asks for are left for a plan without --target.", covers),
+	}}
 }
 
 func (r *run) resolvePlanTargets() {
