@@ -270,6 +270,9 @@ func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema
 		reason = plan.ReasonDeferredDeps
 	}
 	if reason != plan.ReasonNone {
+		// Read during apply: what the configuration sets is known now,
+		// what the provider computes is not.
+		iv.val = rs.schema.Block.ProposedNew(cty.NullVal(rs.implied), config)
 		r.addChange(&plan.Change{Addr: addr, Provider: rs.provider, Action: plan.Read, Reason: reason,
 			Before: cty.NullVal(iv.val.Type()), After: iv.val, SensitivePaths: iv.sensitive,
 			Dependencies: r.graph.resourceDeps[addr.Resource], ConfigUnknown: true})
