@@ -45,6 +45,11 @@ type docValue struct {
 	Type         json.RawMessage `json:"type"`
 	Value        json.RawMessage `json:"value"`
 	UnknownPaths [][]any         `json:"unknown_paths,omitempty"`
+	// RedactedPaths lists the sensitive parts that held a value and are
+	// written as null; a sensitive part that was null is not among them.
+	// Documents written before it existed lack it: then every sensitive
+	// path counts as redacted.
+	RedactedPaths *[][]any `json:"redacted_paths,omitempty"`
 }
 
 type docChange struct {
@@ -271,10 +276,13 @@ func encodeValue(v cty.Value, redact []cty.Path) (*docValue, error) {
 		return nil, nil
 	}
 	v, _ = v.UnmarkDeep()
-	var unknown [][]any
+	var unknown, redacted [][]any
 	clean, err := cty.Transform(v, func(p cty.Path, x cty.Value) (cty.Value, error) {
 		for _, r := range redact {
 			if p.Equals(r) {
+				if !x.IsKnown() || !x.IsNull() {
+					redacted = append(redacted, encodePath(p))
+				}
 				return cty.NullVal(x.Type()), nil
 			}
 		}
@@ -287,7 +295,11 @@ func encodeValue(v cty.Value, redact []cty.Path) (*docValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(unknown, func(i, j int) bool { return fmt.Sprint(unknown[i]) < fmt.Sprint(unknown[j]) })
+	byText := func(paths [][]any) {
+		sort.Slice(paths, func(i, j int) bool { return fmt.Sprint(paths[i]) < fmt.Sprint(paths[j]) })
+	}
+	byText(unknown)
+	byText(redacted)
 	ty := clean.Type()
 	tb, err := ctyjson.MarshalType(ty)
 	if err != nil {
@@ -297,7 +309,14 @@ func encodeValue(v cty.Value, redact []cty.Path) (*docValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &docValue{Type: tb, Value: vb, UnknownPaths: unknown}, nil
+	dv := &docValue{Type: tb, Value: vb, UnknownPaths: unknown}
+	if len(redact) > 0 && !v.IsNull() {
+		if redacted == nil {
+			redacted = [][]any{}
+		}
+		dv.RedactedPaths = &redacted
+	}
+	return dv, nil
 }
 
 func encodePaths(paths []cty.Path) [][]any {
@@ -455,6 +474,11 @@ func decodeValue(dv *docValue, redacted []cty.Path) (cty.Value, bool, error) {
 	unknown, err := decodePaths(dv.UnknownPaths)
 	if err != nil {
 		return cty.NilVal, false, err
+	}
+	if dv.RedactedPaths != nil {
+		if redacted, err = decodePaths(*dv.RedactedPaths); err != nil {
+			return cty.NilVal, false, err
+		}
 	}
 	if v.IsNull() {
 		return v, false, nil

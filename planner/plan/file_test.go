@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"bytes"
+	"regexp"
 	"testing"
 	"time"
 
@@ -39,6 +41,14 @@ func TestEncodeDecode(t *testing.T) {
 			wantAfter:          obj(cty.UnknownVal(cty.String), cty.StringVal("new")),
 			wantConfigUnknown:  true,
 			wantBeforeRedacted: true,
+		},
+		{
+			name: "sensitive attribute left null",
+			change: &Change{Addr: res.Instance(addrs.IntK(0)), Provider: "core", Action: Update,
+				Before:         obj(cty.NullVal(cty.String), cty.StringVal("old")),
+				After:          obj(cty.NullVal(cty.String), cty.StringVal("new")),
+				SensitivePaths: []cty.Path{secret}},
+			wantAfter: obj(cty.NullVal(cty.String), cty.StringVal("new")),
 		},
 	}
 	for _, tt := range tests {
@@ -122,4 +132,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("a decoded plan does not encode: %v", err)
 		}
 	})
+}
+
+// TestDecodeWithoutRedactedPaths reads a document from before values
+// listed their redacted parts: every sensitive path counts as redacted.
+func TestDecodeWithoutRedactedPaths(t *testing.T) {
+	v := cty.ObjectVal(map[string]cty.Value{"input": cty.NullVal(cty.String), "id": cty.StringVal("x")})
+	addr := addrs.Resource{Mode: addrs.Managed, Type: "value", Name: "a"}.Instance(addrs.Key{})
+	b, err := Encode(&Plan{Mode: Normal, Changes: []*Change{{Addr: addr, Provider: "core", Action: Update,
+		Before: v, After: v, SensitivePaths: []cty.Path{cty.GetAttrPath("input")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`,\s*"redacted_paths": \[\]`).ReplaceAll(b, nil)
+	if bytes.Equal(old, b) {
+		t.Fatal("the document lists no redacted paths to strip")
+	}
+	p, err := Decode(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := p.Changes[0].After; after.GetAttr("input").IsKnown() {
+		t.Fatalf("a sensitive path of an old document was not taken as redacted: %#v", after)
+	}
 }
