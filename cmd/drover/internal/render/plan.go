@@ -330,18 +330,11 @@ func (p *printer) outputs(outs []*plan.OutputChange) {
 		return
 	}
 	p.w.WriteString("\nChanges to Outputs:\n")
+	d := &differ{p: p}
 	for _, o := range changed {
-		show := func(v cty.Value) string {
-			if o.Sensitive {
-				return "(sensitive value)"
-			}
-			var sb strings.Builder
-			writeValue(&sb, v, 1, nil, nil)
-			return sb.String()
-		}
-		val := show(o.After)
-		if o.Action == plan.Update {
-			val = show(o.Before) + " -> " + val
+		val := "(sensitive value)"
+		if !o.Sensitive {
+			val = d.pair(o.Before, o.After, nil, 1, o.Action)
 		}
 		fmt.Fprintf(p.w, "  %s %s = %s\n", p.sym(o.Action), o.Name, val)
 	}

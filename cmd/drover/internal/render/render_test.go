@@ -142,7 +142,7 @@ func TestLongText(t *testing.T) {
 // TestCollectionChanges renders changed lists and sets element by
 // element: added and removed elements marked, unchanged ones kept near a
 // change and counted farther away, elements that are objects indented as
-// values are; maps key by key, as objects are.
+// values are; maps key by key, as objects are; output changes alike.
 func TestCollectionChanges(t *testing.T) {
 	strs := func(ss ...string) []cty.Value {
 		var out []cty.Value
@@ -179,8 +179,19 @@ func TestCollectionChanges(t *testing.T) {
 		}),
 	}
 	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "svc", "files", 'M'
+	ips := func(kv ...string) cty.Value {
+		m := map[string]cty.Value{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = cty.StringVal(kv[i+1])
+		}
+		return cty.ObjectVal(m)
+	}
+	outputs := []*plan.OutputChange{
+		{Name: "ips", Action: plan.Update, Before: ips("leeds", "10.0.0.2", "london", "10.0.0.1"), After: ips("leeds", "10.0.0.2", "london", "10.0.0.9", "york", "10.0.0.3")},
+		{Name: "sites", Action: plan.Update, Before: cty.ListVal(strs("leeds", "london")), After: cty.ListVal(strs("leeds", "london", "york"))},
+	}
 	var out bytes.Buffer
-	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}, Outputs: outputs}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "collection-changes.txt", out.String())
