@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -89,10 +90,11 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		changed: map[addrs.Resource]bool{}}
 
 	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
-	diags = append(diags, d...)
-	if diags.HasErrors() {
-		return nil, diags
+	if d.HasErrors() {
+		// Report every configuration error, not only the first kind.
+		return nil, Validate(ctx, cfg, opts.Providers)
 	}
+	diags = append(diags, d...)
 	r.schemas = schemas
 	// Without targets, refreshing needs no graph: the providers read the
 	// state while the graph is built.
@@ -118,11 +120,11 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		}
 	}
 	graph, d := buildGraph(cfg, schemas)
-	diags = append(diags, d...)
-	if diags.HasErrors() {
+	if d.HasErrors() {
 		abandonRefresh()
-		return nil, diags
+		return nil, Validate(ctx, cfg, opts.Providers)
 	}
+	diags = append(diags, d...)
 	r.graph = graph
 	d = r.resolveTargets(prior)
 	diags = append(diags, d...)
@@ -304,18 +306,22 @@ func attrRange(body hcl.Body, path cty.Path) *hcl.Range {
 // Validate checks cfg against the providers' schemas without state:
 // every resource body decodes, every reference resolves, no cycles.
 func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hcl.Diagnostics {
+	// Each check below stands on its own, so that one run reports every
+	// error it can: a resource of an unknown type is left out of the
+	// checks that need its schema, not the reason to stop.
 	schemas, diags := lookupSchemas(ctx, reg, cfg)
-	if diags.HasErrors() {
-		return diags
-	}
 	_, d := buildGraph(cfg, schemas)
 	diags = append(diags, d...)
-	if diags.HasErrors() {
-		return diags
+	if !diags.HasErrors() {
+		diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
 	}
-	diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
-	for addr, r := range cfg.Resources {
-		rs := schemas[addr]
+	addrsSorted := make([]addrs.Resource, 0, len(schemas))
+	for addr := range schemas {
+		addrsSorted = append(addrsSorted, addr)
+	}
+	sort.Slice(addrsSorted, func(i, j int) bool { return addrsSorted[i].String() < addrsSorted[j].String() })
+	for _, addr := range addrsSorted {
+		r, rs := cfg.Resources[addr], schemas[addr]
 		// Decoding with unknown inputs checks names and structure only.
 		scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
 		val, d := scope.EvalBody(r.Config, rs.spec)

@@ -88,11 +88,15 @@ func lookupSchemas(ctx context.Context, reg *providers.Registry, cfg *lang.Confi
 func typeSchema(ctx context.Context, reg *providers.Registry, mode addrs.Mode, typeName, explicit string, rng hcl.Range) (resourceSchema, hcl.Diagnostics) {
 	name, ok := reg.Resolve(typeName, explicit)
 	if !ok {
+		detail := fmt.Sprintf("No available provider serves %q.", typeName)
+		if s := suggest.Nearest(typeName, reg.Types()); s != "" && explicit == "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
 		return resourceSchema{}, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Unknown resource type",
-			Detail: fmt.Sprintf("No available provider serves %q. Run `drover providers` to list the providers and the types they serve; "+
-				"a third-party provider must be listed in required_providers and installed with `drover init`.", typeName),
+			Detail: detail + " Run `drover providers` to list the providers and the types they serve; " +
+				"a third-party provider must be listed in required_providers and installed with `drover init`.",
 			Subject: rng.Ptr(),
 		}}
 	}

@@ -91,6 +91,18 @@ func (r *Registry) Resolve(typeName, explicit string) (string, bool) {
 	return prefix, ok
 }
 
+// Types lists the resource types the entries declare, for suggestions.
+func (r *Registry) Types() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.byType))
+	for t := range r.byType {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Schema starts (once) the named provider and returns its schema, without
 // configuring it.
 func (r *Registry) Schema(ctx context.Context, name string) (*schema.Provider, error) {
