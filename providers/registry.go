@@ -3,7 +3,8 @@ package providers
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -95,12 +96,7 @@ func (r *Registry) Resolve(typeName, explicit string) (string, bool) {
 func (r *Registry) Types() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.byType))
-	for t := range r.byType {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.byType))
 }
 
 // Schema starts (once) the named provider and returns its schema, without
@@ -228,12 +224,7 @@ func diagsErr(name, doing string, diags Diagnostics) error {
 func (r *Registry) Names() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.entries))
-	for n := range r.entries {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.entries))
 }
 
 // Close ends every started provider, waiting for those still starting;

@@ -106,11 +106,17 @@ func TestItemisedDescription(t *testing.T) {
 			"+ fs1:/srv/repset/new.txt (12 B)\n~ fs1:/srv/repset/conf (mode)\n- fs1:/srv/repset/old.txt",
 	}
 	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "replication_set", "repset", 'M'
+	goldenPlan(t, "itemised-description.txt", &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}})
+}
+
+// goldenPlan renders p and compares it with the golden file name.
+func goldenPlan(t *testing.T, name string, p *plan.Plan) {
+	t.Helper()
 	var out bytes.Buffer
-	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+	if err := Plan(&out, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "itemised-description.txt", out.String())
+	golden(t, name, out.String())
 }
 
 // TestLongText renders a change of a long multi-line string: lines added
@@ -132,11 +138,7 @@ func TestLongText(t *testing.T) {
 		After:  cty.ObjectVal(map[string]cty.Value{"content": text(after)}),
 	}
 	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "file", "conf", 'M'
-	var out bytes.Buffer
-	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "long-text.txt", out.String())
+	goldenPlan(t, "long-text.txt", &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}})
 }
 
 // TestCollectionChanges renders changed lists and sets element by
@@ -190,11 +192,7 @@ func TestCollectionChanges(t *testing.T) {
 		{Name: "ips", Action: plan.Update, Before: ips("leeds", "10.0.0.2", "london", "10.0.0.1"), After: ips("leeds", "10.0.0.2", "london", "10.0.0.9", "york", "10.0.0.3")},
 		{Name: "sites", Action: plan.Update, Before: cty.ListVal(strs("leeds", "london")), After: cty.ListVal(strs("leeds", "london", "york"))},
 	}
-	var out bytes.Buffer
-	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}, Outputs: outputs}, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "collection-changes.txt", out.String())
+	goldenPlan(t, "collection-changes.txt", &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}, Outputs: outputs})
 }
 
 func TestValue(t *testing.T) {
