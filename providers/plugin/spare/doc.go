@@ -9,7 +9,7 @@
 // A spare nobody takes is killed (Release); should its starter end first,
 // it reads the end of the pipe and exits.
 //
-// The package imports only the standard library's process and file
-// packages, so that its users can start a spare early in a program's
-// initialisation.
+// The package imports only small standard library packages, whose
+// initialisation Go runs early, so that a program can start a spare from
+// an init function before most of its own initialisation.
 package spare

@@ -2,6 +2,7 @@ package spare
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -75,7 +76,7 @@ func (p *Process) Hand(args, env []string, dir string, rest []byte) error {
 	doc := encode(args, env, dir)
 	msg := append([]byte{byte(len(doc) >> 24), byte(len(doc) >> 16), byte(len(doc) >> 8), byte(len(doc))}, doc...)
 	if _, err := p.orders.Write(append(msg, rest...)); err != nil {
-		return errors.New("handing orders to spare process " + strconv.Itoa(p.Pid()) + ": " + err.Error())
+		return fmt.Errorf("handing orders to spare process %d: %w", p.Pid(), err)
 	}
 	return nil
 }
@@ -94,7 +95,7 @@ func (p *Process) Stderr() io.ReadCloser { return p.stderr }
 func (p *Process) Wait() error {
 	st, err := p.proc.Wait()
 	if err == nil && !st.Success() {
-		err = errors.New("spare process " + st.String())
+		err = fmt.Errorf("spare process %s", st)
 	}
 	return err
 }
@@ -173,15 +174,15 @@ func Receive() ([]string, error) {
 		if err == io.EOF {
 			return nil, ErrUnused
 		}
-		return nil, errors.New("reading the spare's orders: " + err.Error())
+		return nil, fmt.Errorf("reading the spare's orders: %w", err)
 	}
 	n := int(size[0])<<24 | int(size[1])<<16 | int(size[2])<<8 | int(size[3])
 	if n > maxOrders {
-		return nil, errors.New("the spare's orders are larger than " + strconv.Itoa(maxOrders) + " bytes")
+		return nil, fmt.Errorf("the spare's orders are larger than %d bytes", maxOrders)
 	}
 	doc := make([]byte, n)
 	if _, err := io.ReadFull(f, doc); err != nil {
-		return nil, errors.New("reading the spare's orders: " + err.Error())
+		return nil, fmt.Errorf("reading the spare's orders: %w", err)
 	}
 	args, env, dir, err := decode(string(doc))
 	if err != nil {
@@ -194,7 +195,7 @@ func Receive() ([]string, error) {
 		}
 	}
 	if err := os.Chdir(dir); err != nil {
-		return nil, errors.New("the spare's orders: " + err.Error())
+		return nil, fmt.Errorf("the spare's orders: %w", err)
 	}
 	return args, nil
 }
