@@ -290,3 +290,44 @@ var TransposeFunc = function.New(&function.Spec{
 		return cty.MapVal(out), nil
 	},
 })
+
+// CoalesceFunc returns the first argument that is neither null nor an
+// empty string, converting all arguments to one type first.
+var CoalesceFunc = function.New(&function.Spec{
+	Description: "Returns the first of the arguments that is neither null nor an empty string.",
+	VarParam: &function.Parameter{
+		Name: "vals", Type: cty.DynamicPseudoType,
+		AllowUnknown: true, AllowDynamicType: true, AllowNull: true,
+	},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		types := make([]cty.Type, len(args))
+		for i, v := range args {
+			types[i] = v.Type()
+		}
+		ty, _ := convert.UnifyUnsafe(types)
+		if ty == cty.NilType {
+			return cty.NilType, errors.New("all arguments must have the same type")
+		}
+		return ty, nil
+	},
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		for _, v := range args {
+			if !v.IsKnown() {
+				return cty.UnknownVal(retType), nil
+			}
+			if v.IsNull() {
+				continue
+			}
+			v, err := convert.Convert(v, retType)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			if retType == cty.String && v.AsString() == "" {
+				continue
+			}
+			return v, nil
+		}
+		return cty.NilVal, errors.New("no non-null, non-empty-string arguments")
+	},
+})

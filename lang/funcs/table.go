@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	ctyyaml "github.com/zclconf/go-cty-yaml"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -66,7 +67,7 @@ func Table(opts Options) map[string]function.Function {
 		"alltrue":         AllTrueFunc,
 		"anytrue":         AnyTrueFunc,
 		"chunklist":       stdlib.ChunklistFunc,
-		"coalesce":        stdlib.CoalesceFunc,
+		"coalesce":        CoalesceFunc,
 		"coalescelist":    stdlib.CoalesceListFunc,
 		"compact":         stdlib.CompactFunc,
 		"concat":          stdlib.ConcatFunc,
@@ -101,6 +102,8 @@ func Table(opts Options) map[string]function.Function {
 		"jsondecode":   stdlib.JSONDecodeFunc,
 		"jsonencode":   stdlib.JSONEncodeFunc,
 		"urlencode":    URLEncodeFunc,
+		"yamldecode":   ctyyaml.YAMLDecodeFunc,
+		"yamlencode":   ctyyaml.YAMLEncodeFunc,
 
 		// hash and crypto
 		"base64sha256": Base64SHA256Func,
