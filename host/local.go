@@ -13,12 +13,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // ErrOutsideRoot is wrapped by the error of any operation on a rooted host
 // whose path would lead outside the root, through `..` or a symlink.
 var ErrOutsideRoot = errors.New("path leads outside the host's root")
+
+// ErrParentNotFolder is wrapped by the error of a write whose path passes
+// through a file where a folder should be.
+var ErrParentNotFolder = errors.New("a folder on its path is a file")
 
 // NewLocal returns this machine as the host called name. With root "" paths
 // are the machine's own; otherwise every path of the host is resolved below
@@ -261,6 +266,9 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 		dir = "."
 	}
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTDIR) {
+			return ErrParentNotFolder
+		}
 		return err
 	}
 	// The temp name is fixed per target: a writer killed before its rename

@@ -89,6 +89,14 @@ func TestLocalFiles(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `host "fs1"`) || !strings.Contains(err.Error(), "/var/lib/x/motd") {
 		t.Errorf("error %q does not name the host and its path", err)
 	}
+
+	if err := h.WriteFile(ctx, "/var/lib/x/motd", strings.NewReader("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = h.WriteFile(ctx, "/var/lib/x/motd/inside", strings.NewReader("x"), 0o644)
+	if !errors.Is(err, ErrParentNotFolder) || !strings.Contains(err.Error(), "write /var/lib/x/motd/inside: a folder on its path is a file") {
+		t.Errorf("writing below a file: %v", err)
+	}
 }
 
 func TestLocalUnrooted(t *testing.T) {
