@@ -70,6 +70,10 @@ func runOutput(ctx context.Context, g *globalOptions, o *outputOptions, args []s
 		fmt.Fprintln(v.out, string(b))
 		return nil
 	}
+	if len(s.Outputs) == 0 {
+		fmt.Fprintln(v.err, "No outputs: the configuration declares none, or nothing has been applied yet.")
+		return nil
+	}
 	for _, name := range sortedOutputs(s) {
 		out := s.Outputs[name]
 		val := "(sensitive value)"
@@ -82,8 +86,8 @@ func runOutput(ctx context.Context, g *globalOptions, o *outputOptions, args []s
 }
 
 // outputsJSON is the outputs of s as Terraform-like JSON: name to
-// {sensitive, type, value}; sensitive values are included, as the user
-// asked for them explicitly.
+// {sensitive, type, value}, a sensitive value written as null; naming the
+// output (drover output NAME) shows it.
 func outputsJSON(s *state.State) map[string]any {
 	out := map[string]any{}
 	for name, o := range s.Outputs {

@@ -67,7 +67,11 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 		return err
 	}
 	if !pl.HasChanges() {
-		p.w.WriteString("\n" + p.color("1", "No changes.") + " Your infrastructure matches the configuration.\n")
+		why := " Your infrastructure matches the configuration."
+		if pl.Mode == plan.Destroy {
+			why = " No objects need to be destroyed."
+		}
+		p.w.WriteString("\n" + p.color("1", "No changes.") + why + "\n")
 		_, err := io.WriteString(w, p.w.String())
 		return err
 	}
