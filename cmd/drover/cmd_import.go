@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 func newImportCommand(g *globalOptions) *cobra.Command {
 	lo := &lockOptions{}
+	vo := &varOptions{}
 	cmd := &cobra.Command{
 		Use:   "import ADDR ID",
 		Short: "Take an existing object under Drover's management",
@@ -21,17 +27,21 @@ docs/hcl.md) and records it in the state at ADDR, which a resource block of the
 configuration must declare. Nothing on the hosts changes; run plan afterwards to see how
 the object differs from its configuration.
 
+An ID of the form HOST:PATH, HOST a host block of the configuration, names a path on that
+host: it reaches the provider as {"host": HOST, "path": PATH}.
+
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runImport(cmd.Context(), g, lo, args[0], args[1])
+			return runImport(cmd.Context(), g, lo, vo, args[0], args[1])
 		},
 	}
 	lo.addFlags(cmd)
+	vo.addFlags(cmd)
 	return cmd
 }
 
-func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, addrArg, id string) error {
+func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOptions, addrArg, id string) error {
 	v := g.newView()
 	addr, err := addrs.ParseInstance(addrArg)
 	if err != nil {
@@ -54,6 +64,9 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, addrArg, 
 		return v.fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid instance key",
 			Detail:  fmt.Sprintf("%s does not match how %s is declared: use [N] with count, [\"key\"] with for_each, and no key otherwise.", addr, addr.Resource),
 			Subject: rc.DeclRange.Ptr()}})
+	}
+	if id, err = hostPathID(v, vo, cfg, id); err != nil {
+		return err
 	}
 	reg, err := registry(cfg)
 	if err != nil {
@@ -90,4 +103,28 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, addrArg, 
 	}
 	fmt.Fprintf(v.out, "%s: imported. Run `drover plan` to compare it with its configuration.\n", addr)
 	return nil
+}
+
+// hostPathID turns an ID of the form HOST:PATH, HOST a host block of cfg,
+// into the form providers take, {"host": HOST's value, "path": PATH}.
+// Other IDs are returned as they are.
+func hostPathID(v *view, vo *varOptions, cfg *lang.Config, id string) (string, error) {
+	name, path, ok := strings.Cut(id, ":")
+	if !ok || cfg.Hosts[name] == nil {
+		return id, nil
+	}
+	vars, err := vo.variables(v, cfg)
+	if err != nil {
+		return "", err
+	}
+	h, diags := planner.Host(cfg, vars, name)
+	if err := v.fail(diags); err != nil {
+		return "", err
+	}
+	hb, err := ctyjson.Marshal(h, h.Type())
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(map[string]any{"host": json.RawMessage(hb), "path": path})
+	return string(b), err
 }
