@@ -327,7 +327,7 @@ func importFile(ctx context.Context, id string) (cty.Value, providers.Diagnostic
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil || in.Host.Name == "" || in.Path == "" {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Invalid import ID",
-			`A file is imported by the JSON form of its host and path, e.g. {"host":{"name":"fs1","root":"sim/fs1"},"path":"/etc/motd"}; %q is not one.`, id)}
+			`A file is imported by HOST:PATH, HOST a host block of the configuration (fs1:/etc/motd), or by the JSON form of its host and path, e.g. {"host":{"name":"fs1","root":"sim/fs1"},"path":"/etc/motd"}; %q is neither.`, id)}
 	}
 	hc := host.Config(in.Host)
 	attrs := map[string]cty.Value{}
