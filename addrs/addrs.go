@@ -101,6 +101,20 @@ func ParseInstance(s string) (Instance, error) {
 	return instanceFromTraversal(s, trav)
 }
 
+// ParseInstanceTraversal reads an address written as a reference in the
+// configuration (a moved block's from and to); text is the source the
+// traversal was read from, for messages.
+func ParseInstanceTraversal(text string, trav hcl.Traversal) (Instance, error) {
+	return instanceFromTraversal(text, trav)
+}
+
+// Move is a change of address: the object at From is now at To.
+type Move struct {
+	From, To Instance
+}
+
+func (m Move) String() string { return m.From.String() + " -> " + m.To.String() }
+
 // ParseResource reads `type.name` or `data.type.name` without an instance key.
 func ParseResource(s string) (Resource, error) {
 	inst, err := ParseInstance(s)

@@ -108,19 +108,49 @@ func (s *State) MoveResource(from, to addrs.Resource) bool {
 	if len(insts) == 0 || len(s.Resource(to)) > 0 {
 		return false
 	}
-	for _, inst := range insts {
-		delete(s.Instances, inst.Addr)
-		inst.Addr.Resource = to
-		s.Instances[inst.Addr] = inst
+	moves := make([]addrs.Move, len(insts))
+	for i, inst := range insts {
+		moves[i] = addrs.Move{From: inst.Addr, To: to.Instance(inst.Addr.Key)}
 	}
-	for _, inst := range s.Instances {
-		for i, d := range inst.Dependencies {
-			if d == from {
-				inst.Dependencies[i] = to
+	s.ApplyMoves(moves)
+	return true
+}
+
+// ApplyMoves re-addresses objects as moves say, in turn: each move whose
+// From is in s and whose To is free. When every object of a resource has
+// moved to one other resource, the dependencies of other instances on it
+// follow. It returns the moves applied.
+func (s *State) ApplyMoves(moves []addrs.Move) []addrs.Move {
+	var applied []addrs.Move
+	targets := map[addrs.Resource]map[addrs.Resource]bool{}
+	for _, m := range moves {
+		if !s.Move(m.From, m.To) {
+			continue
+		}
+		applied = append(applied, m)
+		if m.From.Resource == m.To.Resource {
+			continue
+		}
+		if targets[m.From.Resource] == nil {
+			targets[m.From.Resource] = map[addrs.Resource]bool{}
+		}
+		targets[m.From.Resource][m.To.Resource] = true
+	}
+	for from, tos := range targets {
+		if len(tos) != 1 || len(s.Resource(from)) > 0 {
+			continue
+		}
+		for to := range tos {
+			for _, inst := range s.Instances {
+				for i, d := range inst.Dependencies {
+					if d == from {
+						inst.Dependencies[i] = to
+					}
+				}
 			}
 		}
 	}
-	return true
+	return applied
 }
 
 // SetOutput records a root output.

@@ -88,3 +88,53 @@ func TestMoveResource(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyMoves(t *testing.T) {
+	res := func(name string) addrs.Resource {
+		return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name}
+	}
+	build := func() *State {
+		s := New()
+		for _, a := range []addrs.Instance{res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.IntK(1)), res("b").Instance(addrs.Key{})} {
+			s.Set(&Instance{Addr: a, Attrs: cty.EmptyObjectVal})
+		}
+		s.Instances[res("b").Instance(addrs.Key{})].Dependencies = []addrs.Resource{res("a")}
+		return s
+	}
+	mv := func(from, to addrs.Instance) addrs.Move { return addrs.Move{From: from, To: to} }
+	for _, tc := range []struct {
+		name     string
+		moves    []addrs.Move
+		applied  int
+		addrs    string
+		bDepends string
+	}{
+		{"whole resource", []addrs.Move{mv(res("a").Instance(addrs.IntK(0)), res("c").Instance(addrs.IntK(0))), mv(res("a").Instance(addrs.IntK(1)), res("c").Instance(addrs.IntK(1)))},
+			2, "value.b value.c[0] value.c[1]", "value.c"},
+		{"part of a resource", []addrs.Move{mv(res("a").Instance(addrs.IntK(1)), res("c").Instance(addrs.Key{}))},
+			1, "value.a[0] value.b value.c", "value.a"},
+		{"count to for_each", []addrs.Move{mv(res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.StrK("x")))},
+			1, "value.a[1] value.a[\"x\"] value.b", "value.a"},
+		{"a chain, in turn", []addrs.Move{mv(res("b").Instance(addrs.Key{}), res("c").Instance(addrs.Key{})), mv(res("c").Instance(addrs.Key{}), res("d").Instance(addrs.Key{}))},
+			2, "value.a[0] value.a[1] value.d", "value.a"},
+		{"missing from and taken to", []addrs.Move{mv(res("z").Instance(addrs.Key{}), res("c").Instance(addrs.Key{})), mv(res("a").Instance(addrs.IntK(0)), res("b").Instance(addrs.Key{}))},
+			0, "value.a[0] value.a[1] value.b", "value.a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := build()
+			applied := s.ApplyMoves(tc.moves)
+			var got []string
+			for _, a := range s.SortedAddrs() {
+				got = append(got, a.String())
+			}
+			if len(applied) != tc.applied || strings.Join(got, " ") != tc.addrs {
+				t.Fatalf("applied %v, state %v", applied, got)
+			}
+			for _, inst := range s.Instances {
+				if inst.Addr.Name != "a" && len(inst.Dependencies) == 1 && inst.Dependencies[0].String() != tc.bDepends {
+					t.Fatalf("%s depends on %v, want %s", inst.Addr, inst.Dependencies, tc.bDepends)
+				}
+			}
+		})
+	}
+}
