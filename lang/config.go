@@ -25,6 +25,8 @@ type Config struct {
 	Outputs   map[string]*Output
 	Resources map[addrs.Resource]*Resource
 	Runbooks  map[string]*Runbook
+	// Moved lists the moved blocks in the order they are read.
+	Moved []*Moved
 }
 
 // Drover is the merged `drover` settings block.

@@ -110,6 +110,7 @@ func (cfg *Config) load(srcs []source) hcl.Diagnostics {
 		diags = append(diags, cfg.decodeFile(file)...)
 	}
 	diags = append(diags, cfg.checkRunbookResources()...)
+	diags = append(diags, cfg.checkMoved()...)
 	sortDiagnostics(diags)
 	return diags
 }
@@ -168,6 +169,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "resource", LabelNames: []string{"type", "name"}},
 		{Type: "data", LabelNames: []string{"type", "name"}},
 		{Type: "runbook", LabelNames: []string{"name"}},
+		{Type: "moved"},
 	},
 }
 
@@ -203,6 +205,8 @@ func (cfg *Config) decodeFile(file *hcl.File) hcl.Diagnostics {
 			cfg.Resources[r.Addr] = r
 		case "runbook":
 			diags = append(diags, cfg.decodeRunbook(block)...)
+		case "moved":
+			diags = append(diags, cfg.decodeMoved(block)...)
 		}
 	}
 	return diags

@@ -1,0 +1,94 @@
+package lang
+
+import (
+	"fmt"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Moved is a `moved` block: the objects recorded at From are now what the
+// configuration declares at To. A resource address moves every instance,
+// keeping its key; an instance address moves one.
+type Moved struct {
+	From, To  addrs.Instance
+	DeclRange hcl.Range
+}
+
+// Resources reports whether the block moves whole resources.
+func (m *Moved) Resources() bool {
+	return m.From.Key.Kind == addrs.NoKey && m.To.Key.Kind == addrs.NoKey
+}
+
+var movedSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "from", Required: true},
+		{Name: "to", Required: true},
+	},
+}
+
+func (cfg *Config) decodeMoved(block *hcl.Block) hcl.Diagnostics {
+	content, diags := bodyContent(block.Body, movedSchema)
+	if diags.HasErrors() {
+		return diags
+	}
+	m := &Moved{DeclRange: block.DefRange}
+	for name, dst := range map[string]*addrs.Instance{"from": &m.From, "to": &m.To} {
+		attr := content.Attributes[name]
+		trav, d := hcl.AbsTraversalForExpr(attr.Expr)
+		if d.HasErrors() {
+			return append(diags, movedError(attr.Expr.Range(), fmt.Sprintf("%s must be a resource address, like value.old or value.old[0].", name)))
+		}
+		text := string(attr.Expr.Range().SliceBytes(cfg.Files[attr.Expr.Range().Filename].Bytes))
+		a, err := addrs.ParseInstanceTraversal(text, trav)
+		if err != nil {
+			return append(diags, movedError(attr.Expr.Range(), err.Error()+"."))
+		}
+		*dst = a
+	}
+	switch {
+	case m.From.Mode == addrs.Data || m.To.Mode == addrs.Data:
+		return append(diags, movedError(m.DeclRange, "Data sources are read, not kept: they have nothing to move."))
+	case m.From.Type != m.To.Type:
+		return append(diags, movedError(m.DeclRange, fmt.Sprintf("%s and %s are of different types; a moved object keeps its type.", m.From, m.To)))
+	case m.From == m.To:
+		return append(diags, movedError(m.DeclRange, fmt.Sprintf("%s moves to itself.", m.From)))
+	}
+	cfg.Moved = append(cfg.Moved, m)
+	return diags
+}
+
+// checkMoved checks the moved blocks against the resources declared: a
+// move leads to a declared resource, a resource moved whole is no longer
+// declared, no object moves twice and no two objects move to one address.
+func (cfg *Config) checkMoved() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	from, to := map[addrs.Instance]*Moved{}, map[addrs.Instance]*Moved{}
+	for _, m := range cfg.Moved {
+		if prev, ok := from[m.From]; ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block",
+				Detail:  fmt.Sprintf("%s is moved by two moved blocks; the first is at %s. An object moves once: remove one of them.", m.From, shortRange(prev.DeclRange)),
+				Subject: m.DeclRange.Ptr(), Extra: RelatedRange{Label: "first moved", Range: prev.DeclRange}})
+			continue
+		}
+		from[m.From] = m
+		if prev, ok := to[m.To]; ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block",
+				Detail:  fmt.Sprintf("Two moved blocks lead to %s; the first is at %s. One address holds one object: remove one of them.", m.To, shortRange(prev.DeclRange)),
+				Subject: m.DeclRange.Ptr(), Extra: RelatedRange{Label: "first moved", Range: prev.DeclRange}})
+			continue
+		}
+		to[m.To] = m
+		if _, ok := cfg.Resources[m.To.Resource]; !ok {
+			diags = append(diags, movedError(m.DeclRange, fmt.Sprintf("%s is not declared: a moved block leads to a resource block of the configuration.", m.To.Resource)))
+		}
+		if _, ok := cfg.Resources[m.From.Resource]; ok && m.Resources() {
+			diags = append(diags, movedError(m.DeclRange, fmt.Sprintf("%s is still declared: remove its resource block, or move single instances (%s[KEY]).", m.From.Resource, m.From.Resource)))
+		}
+	}
+	return diags
+}
+
+func movedError(rng hcl.Range, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block", Detail: detail, Subject: rng.Ptr()}
+}
