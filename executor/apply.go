@@ -51,6 +51,10 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 	}
 	a := &applier{plan: p, opts: opts, state: base.DeepCopy(), intended: map[addrs.Instance]*state.Instance{}}
 	a.state.Lineage, a.state.Serial = prior.Lineage, prior.Serial
+	if p.PriorState == nil {
+		// A saved plan: the planner's moves are not in the stored state yet.
+		a.state.ApplyMoves(p.Moved)
+	}
 	if p.Mode == plan.RefreshOnly {
 		return a.state, a.finish(ctx)
 	}
@@ -169,7 +173,7 @@ func (a *applier) record(e state.JournalEntry) error {
 // them pending, and the next plan reads each back to learn whether it
 // exists. A replaced object keeps its prior value until its outcome is known.
 func (a *applier) intend(changes []*plan.Change) error {
-	var entries []state.JournalEntry
+	entries := a.moveEntries()
 	for _, c := range changes {
 		var attrs cty.Value
 		switch c.Action {
@@ -198,6 +202,37 @@ func (a *applier) intend(changes []*plan.Change) error {
 		return fmt.Errorf("recording the planned changes in the state journal: %w", err)
 	}
 	return nil
+}
+
+// moveEntries are the journal entries of the plan's moves: each object
+// leaves its old address for its new one, and the instances whose
+// dependencies name a resource that moved are written again.
+func (a *applier) moveEntries() []state.JournalEntry {
+	var entries []state.JournalEntry
+	renamed := map[addrs.Resource]bool{}
+	for _, m := range a.plan.Moved {
+		from := m.From
+		entries = append(entries, state.JournalEntry{Remove: &from})
+		if inst := a.state.Instance(m.To); inst != nil {
+			entries = append(entries, state.JournalEntry{Set: inst})
+		}
+		if m.From.Resource != m.To.Resource {
+			renamed[m.To.Resource] = true
+		}
+	}
+	if len(renamed) == 0 {
+		return entries
+	}
+	for _, addr := range a.state.SortedAddrs() {
+		inst := a.state.Instances[addr]
+		for _, d := range inst.Dependencies {
+			if renamed[d] {
+				entries = append(entries, state.JournalEntry{Set: inst})
+				break
+			}
+		}
+	}
+	return entries
 }
 
 func entryAddr(e state.JournalEntry) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/drover-dr/drover/state"
+	"github.com/drover-dr/drover/state/local"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -365,5 +366,77 @@ resource "slow_thing" "a" {
 	}
 	if len(s.Instances) != 0 {
 		t.Errorf("state holds %v after a create that never finished", s.SortedAddrs())
+	}
+}
+
+// TestEngineMoved applies a rename by a moved block from a saved plan (no
+// refreshed state in it) with a real state journal, and reads the state
+// back from the journal alone, as after a crash before the final write:
+// the objects are at their new addresses, once each, and the instance
+// depending on the renamed resource follows it.
+func TestEngineMoved(t *testing.T) {
+	e := newEngine(t)
+	e.apply(`
+resource "value" "a" {
+  count = 2
+  input = "a${count.index}"
+}
+resource "value" "user" {
+  input = value.a[1].output
+}`, planner.Options{})
+	e.write(`
+resource "value" "site" {
+  count = 2
+  input = "a${count.index}"
+}
+resource "value" "user" {
+  input = value.site[1].output
+}
+moved {
+  from = value.a
+  to   = value.site
+}`)
+	p, cfg, diags := e.plan(planner.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got := actions(p); len(got) != 0 || len(p.Moved) != 2 || !p.HasChanges() {
+		t.Fatalf("changes %v, moved %v", got, p.Moved)
+	}
+	p.PriorState = nil
+	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
+	ctx := context.Background()
+	if err := b.Persist(ctx, e.state, state.PersistOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := b.Journal(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diags = Apply(ctx, p, stored, Options{Providers: e.reg, Journal: j,
+		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	j.Close() // no Commit: the state is what the journal replays
+	s, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrsGot []string
+	for _, a := range s.SortedAddrs() {
+		addrsGot = append(addrsGot, a.String())
+	}
+	if strings.Join(addrsGot, " ") != "value.site[0] value.site[1] value.user" {
+		t.Fatalf("state replayed from the journal: %v", addrsGot)
+	}
+	for _, inst := range s.Instances {
+		if inst.Addr.Name == "user" && (len(inst.Dependencies) != 1 || inst.Dependencies[0].Name != "site") {
+			t.Fatalf("value.user depends on %v", inst.Dependencies)
+		}
 	}
 }

@@ -69,6 +69,9 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 	if diags.HasErrors() {
 		return diags
 	}
+	if d := r.movedStillDeclared(addr, exp); d.HasErrors() {
+		return append(diags, d...)
+	}
 	planned, kept := r.narrow(addr, exp)
 	ivs, d := r.planInstances(ctx, rc, addr, planned)
 	diags = append(diags, d...)

@@ -86,6 +86,13 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if prior == nil {
 		prior = state.New()
 	}
+	var moved []addrs.Move
+	if len(cfg.Moved) > 0 {
+		prior = prior.DeepCopy()
+		var d hcl.Diagnostics
+		moved, d = applyMoved(cfg, prior)
+		diags = append(diags, d...)
+	}
 	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism*providers.QueuedPerSlot),
 		changed: map[addrs.Resource]bool{}}
 
@@ -170,6 +177,8 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	}
 	p.Changes = r.changes
 	p.Outputs = r.outputs
+	p.Moved = moved
+	markMoved(p.Changes, moved)
 	p.Errored = diags.HasErrors()
 	p.Sort()
 	return p, diags

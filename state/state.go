@@ -122,6 +122,8 @@ func (s *State) MoveResource(from, to addrs.Resource) bool {
 // follow. It returns the moves applied.
 func (s *State) ApplyMoves(moves []addrs.Move) []addrs.Move {
 	var applied []addrs.Move
+	type pair struct{ from, to addrs.Resource }
+	var pairs []pair
 	targets := map[addrs.Resource]map[addrs.Resource]bool{}
 	for _, m := range moves {
 		if !s.Move(m.From, m.To) {
@@ -134,18 +136,19 @@ func (s *State) ApplyMoves(moves []addrs.Move) []addrs.Move {
 		if targets[m.From.Resource] == nil {
 			targets[m.From.Resource] = map[addrs.Resource]bool{}
 		}
-		targets[m.From.Resource][m.To.Resource] = true
+		if !targets[m.From.Resource][m.To.Resource] {
+			targets[m.From.Resource][m.To.Resource] = true
+			pairs = append(pairs, pair{m.From.Resource, m.To.Resource})
+		}
 	}
-	for from, tos := range targets {
-		if len(tos) != 1 || len(s.Resource(from)) > 0 {
+	for _, p := range pairs {
+		if len(targets[p.from]) != 1 || len(s.Resource(p.from)) > 0 {
 			continue
 		}
-		for to := range tos {
-			for _, inst := range s.Instances {
-				for i, d := range inst.Dependencies {
-					if d == from {
-						inst.Dependencies[i] = to
-					}
+		for _, inst := range s.Instances {
+			for i, d := range inst.Dependencies {
+				if d == p.from {
+					inst.Dependencies[i] = p.to
 				}
 			}
 		}

@@ -29,10 +29,16 @@ type document struct {
 	Errored       bool                   `json:"errored,omitempty"`
 	Variables     map[string]docVariable `json:"variables,omitempty"`
 	Targets       []string               `json:"targets,omitempty"`
+	Moved         []docMove              `json:"moved,omitempty"`
 	Changes       []docChange            `json:"resource_changes"`
 	Drift         []docChange            `json:"resource_drift,omitempty"`
 	Outputs       []docOutput            `json:"output_changes,omitempty"`
 	Summary       map[string]int         `json:"summary"`
+}
+
+type docMove struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 type docVariable struct {
@@ -72,6 +78,7 @@ type docChange struct {
 	ConfigUnknown       bool         `json:"config_unknown,omitempty"`
 	Private             string       `json:"private,omitempty"`
 	Timeouts            *docTimeouts `json:"timeouts,omitempty"`
+	MovedFrom           string       `json:"moved_from,omitempty"`
 }
 
 // docTimeouts are durations in Go's notation ("1h30m0s"), unset ones left out.
@@ -172,6 +179,9 @@ func Encode(p *Plan) ([]byte, error) {
 	for _, t := range p.Targets {
 		doc.Targets = append(doc.Targets, t.String())
 	}
+	for _, m := range p.Moved {
+		doc.Moved = append(doc.Moved, docMove{From: m.From.String(), To: m.To.String()})
+	}
 	var err error
 	if doc.Changes, err = encodeChanges(p.Changes); err != nil {
 		return nil, err
@@ -255,6 +265,9 @@ func encodeChanges(changes []*Change) ([]docChange, error) {
 			dc.Dependencies = append(dc.Dependencies, d.String())
 		}
 		sort.Strings(dc.Dependencies)
+		if c.MovedFrom != nil {
+			dc.MovedFrom = c.MovedFrom.String()
+		}
 		dc.SensitivePaths = encodePaths(c.SensitivePaths)
 		dc.RequiresReplace = encodePaths(c.RequiresReplace)
 		var err error
@@ -384,6 +397,17 @@ func Decode(b []byte) (*Plan, error) {
 		}
 		p.Targets = append(p.Targets, a)
 	}
+	for _, m := range doc.Moved {
+		from, err := addrs.ParseInstance(m.From)
+		if err != nil {
+			return nil, err
+		}
+		to, err := addrs.ParseInstance(m.To)
+		if err != nil {
+			return nil, err
+		}
+		p.Moved = append(p.Moved, addrs.Move{From: from, To: to})
+	}
 	var err error
 	if p.Changes, err = decodeChanges(doc.Changes); err != nil {
 		return nil, err
@@ -446,6 +470,13 @@ func decodeChanges(docs []docChange) ([]*Change, error) {
 				return nil, err
 			}
 			c.Dependencies = append(c.Dependencies, r)
+		}
+		if dc.MovedFrom != "" {
+			from, err := addrs.ParseInstance(dc.MovedFrom)
+			if err != nil {
+				return nil, err
+			}
+			c.MovedFrom = &from
 		}
 		if dc.Private != "" {
 			if c.Private, err = base64.StdEncoding.DecodeString(dc.Private); err != nil {

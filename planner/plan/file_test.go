@@ -23,6 +23,7 @@ func TestEncodeDecode(t *testing.T) {
 		wantAfter          cty.Value
 		wantConfigUnknown  bool
 		wantBeforeRedacted bool
+		moved              []addrs.Move
 	}{
 		{
 			name: "create with unknown",
@@ -43,6 +44,14 @@ func TestEncodeDecode(t *testing.T) {
 			wantBeforeRedacted: true,
 		},
 		{
+			name: "moved",
+			change: &Change{Addr: res.Instance(addrs.IntK(4)), Provider: "core", Action: NoOp,
+				Before: obj(cty.StringVal("a"), cty.StringVal("a")), After: obj(cty.StringVal("a"), cty.StringVal("a")),
+				MovedFrom: &addrs.Instance{Resource: addrs.Resource{Mode: addrs.Managed, Type: "value", Name: "old"}}},
+			wantAfter: obj(cty.StringVal("a"), cty.StringVal("a")),
+			moved:     []addrs.Move{{From: addrs.Instance{Resource: addrs.Resource{Mode: addrs.Managed, Type: "value", Name: "old"}}, To: res.Instance(addrs.IntK(4))}},
+		},
+		{
 			name: "sensitive attribute left null",
 			change: &Change{Addr: res.Instance(addrs.IntK(0)), Provider: "core", Action: Update,
 				Before:         obj(cty.NullVal(cty.String), cty.StringVal("old")),
@@ -53,7 +62,7 @@ func TestEncodeDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &Plan{Mode: Normal, Lineage: "l", Serial: 3, ConfigHash: "h", Changes: []*Change{tt.change},
+			p := &Plan{Mode: Normal, Lineage: "l", Serial: 3, ConfigHash: "h", Changes: []*Change{tt.change}, Moved: tt.moved,
 				Variables: map[string]cty.Value{"plain": cty.StringVal("v"), "secret": cty.StringVal("s").Mark("sensitive")}}
 			b, err := Encode(p)
 			if err != nil {
@@ -72,6 +81,12 @@ func TestEncodeDecode(t *testing.T) {
 			}
 			if c.ConfigUnknown != tt.wantConfigUnknown || c.BeforeRedacted != tt.wantBeforeRedacted {
 				t.Errorf("ConfigUnknown=%v BeforeRedacted=%v", c.ConfigUnknown, c.BeforeRedacted)
+			}
+			if diff := cmp.Diff(tt.moved, got.Moved); diff != "" {
+				t.Errorf("moved: %s", diff)
+			}
+			if diff := cmp.Diff(tt.change.MovedFrom, c.MovedFrom); diff != "" {
+				t.Errorf("moved from: %s", diff)
 			}
 			if c.Timeouts != tt.change.Timeouts {
 				t.Errorf("timeouts %+v, want %+v", c.Timeouts, tt.change.Timeouts)

@@ -96,6 +96,9 @@ type Change struct {
 	BeforeRedacted bool
 	// Timeouts bound the provider calls that apply the change.
 	Timeouts Timeouts
+	// MovedFrom is where the state held the object before a moved block
+	// gave it this address; nil when it did not move.
+	MovedFrom *addrs.Instance
 }
 
 // Timeouts bound the provider calls applying a change (Read: a data source
@@ -136,6 +139,10 @@ type Plan struct {
 	// PriorState is the refreshed state the plan was computed from.
 	PriorState *state.State
 	Targets    []addrs.Instance
+	// Moved lists the objects the configuration's moved blocks give new
+	// addresses, in the order they move; PriorState already holds them
+	// there, and apply records the moves in the stored state.
+	Moved []addrs.Move
 	// Errored is set when planning stopped at an error; such a plan is for
 	// showing only and cannot be applied.
 	Errored bool
@@ -183,5 +190,5 @@ func (p *Plan) HasChanges() bool {
 			return true
 		}
 	}
-	return p.Mode == RefreshOnly && len(p.Drift) > 0
+	return len(p.Moved) > 0 || p.Mode == RefreshOnly && len(p.Drift) > 0
 }

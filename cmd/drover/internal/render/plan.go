@@ -78,7 +78,7 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 	p.w.WriteString("\nDrover will perform the following actions:\n\n")
 	shown := make([]*plan.Change, 0, len(pl.Changes))
 	for _, c := range pl.Changes {
-		if c.Action != plan.NoOp {
+		if c.Action != plan.NoOp || c.MovedFrom != nil {
 			shown = append(shown, c)
 		}
 	}
@@ -141,6 +141,10 @@ var headers = map[plan.Action]string{
 }
 
 func (p *printer) change(c *plan.Change, drift bool) {
+	if c.Action == plan.NoOp && c.MovedFrom != nil {
+		fmt.Fprintf(p.w, "  %s\n\n", p.color("1", "# "+c.MovedFrom.String()+" has moved to "+c.Addr.String()))
+		return
+	}
 	header := headers[c.Action]
 	if drift {
 		header = "has changed"
@@ -149,6 +153,9 @@ func (p *printer) change(c *plan.Change, drift bool) {
 		}
 	}
 	fmt.Fprintf(p.w, "  %s %s\n", p.color("1", "# "+c.Addr.String()), p.color("1", header))
+	if c.MovedFrom != nil && !drift {
+		fmt.Fprintf(p.w, "  # (moved from %s)\n", c.MovedFrom)
+	}
 	if c.Reason != plan.ReasonNone {
 		fmt.Fprintf(p.w, "  # (because %s)\n", c.Reason)
 	}
