@@ -87,7 +87,8 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		prior = state.New()
 	}
 	var moved []addrs.Move
-	if len(cfg.Moved) > 0 {
+	if len(cfg.Moved) > 0 && opts.Mode != plan.RefreshOnly {
+		// A refresh-only plan records what refresh finds and nothing else.
 		prior = prior.DeepCopy()
 		var d hcl.Diagnostics
 		moved, d = applyMoved(cfg, prior)
