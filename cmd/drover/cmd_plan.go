@@ -114,6 +114,9 @@ func configureProviders(ctx context.Context, v *view, cfg *lang.Config, opts pla
 // showPlan renders a plan for people or as a summary event.
 func showPlan(v *view, p *plan.Plan) {
 	if v.json {
+		for _, m := range p.Moved {
+			v.event("resource_moved", map[string]any{"from": m.From.String(), "to": m.To.String()})
+		}
 		c := p.Counts()
 		v.event("change_summary", map[string]any{"operation": "plan", "add": c.Add, "change": c.Change,
 			"destroy": c.Destroy, "read": c.Read, "has_changes": p.HasChanges()})
