@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
@@ -35,10 +36,14 @@ func (r *run) resolveTargets(prior *state.State) hcl.Diagnostics {
 		case inConfig:
 		case r.opts.Mode == plan.Destroy && len(prior.Resource(t.Resource)) > 0:
 		default:
+			detail := fmt.Sprintf("The target %s names no resource block of this configuration.", t)
+			if near := suggest.Nearest(t.Resource.String(), r.resourceNames()); near != "" {
+				detail += fmt.Sprintf(" Did you mean %s?", near)
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Target not in configuration",
-				Detail:   fmt.Sprintf("The target %s names no resource block of this configuration. Check the address with `drover state list`.", t),
+				Detail:   detail + " Check the address with `drover state list`.",
 			})
 		}
 	}
@@ -122,6 +127,15 @@ func (r *run) resolveDestroyTargets(prior *state.State) {
 			}
 		}
 	}
+}
+
+// resourceNames lists the addresses of the resource blocks.
+func (r *run) resourceNames() []string {
+	names := make([]string, 0, len(r.cfg.Resources))
+	for a := range r.cfg.Resources {
+		names = append(names, a.String())
+	}
+	return names
 }
 
 // targetsInstance says whether the run may change the instance at addr.
