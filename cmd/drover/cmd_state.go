@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
 )
@@ -44,7 +45,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
 				inst := s.Instance(addr)
 				if inst == nil {
-					return false, fmt.Errorf("%s is not in the state: run `drover state list` to see what is", addr)
+					return false, fmt.Errorf("%s is not in the state%s: run `drover state list` to see what is", addr, nearestInState(s, addr))
 				}
 				one := state.New()
 				one.Lineage, one.Serial = s.Lineage, s.Serial
@@ -67,7 +68,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				for _, a := range targets {
 					found := instancesAt(s, a)
 					if len(found) == 0 {
-						return false, fmt.Errorf("%s is not in the state; nothing was changed", a)
+						return false, fmt.Errorf("%s is not in the state%s; nothing was changed", a, nearestInState(s, a))
 					}
 					remove = append(remove, found...)
 				}
@@ -98,7 +99,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				if s.Instance(from) == nil && from.Key.Kind == addrs.NoKey && to.Key.Kind == addrs.NoKey {
 					n := len(s.Resource(from.Resource))
 					if n == 0 {
-						return false, fmt.Errorf("%s is not in the state; nothing was changed", from)
+						return false, fmt.Errorf("%s is not in the state%s; nothing was changed", from, nearestInState(s, from))
 					}
 					if !s.MoveResource(from.Resource, to.Resource) {
 						return false, fmt.Errorf("%s already has instances in the state; nothing was changed", to)
@@ -108,7 +109,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				}
 				if !s.Move(from, to) {
 					if s.Instance(from) == nil {
-						return false, fmt.Errorf("%s is not in the state; nothing was changed", from)
+						return false, fmt.Errorf("%s is not in the state%s; nothing was changed", from, nearestInState(s, from))
 					}
 					return false, fmt.Errorf("%s is already in the state; nothing was changed", to)
 				}
@@ -223,4 +224,22 @@ func instancesAt(s *state.State, addr addrs.Instance) []addrs.Instance {
 		out = append(out, inst.Addr)
 	}
 	return out
+}
+
+// nearestInState is ` (did you mean X?)` for the instance or resource
+// address in s nearest to addr, or "".
+func nearestInState(s *state.State, addr addrs.Instance) string {
+	var names []string
+	seen := map[addrs.Resource]bool{}
+	for a := range s.Instances {
+		names = append(names, a.String())
+		if !seen[a.Resource] {
+			seen[a.Resource] = true
+			names = append(names, a.Resource.String())
+		}
+	}
+	if near := suggest.Nearest(addr.String(), names); near != "" {
+		return " (did you mean " + near + "?)"
+	}
+	return ""
 }
