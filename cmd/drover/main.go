@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"syscall"
 
@@ -135,6 +136,7 @@ provider plugins.
 		},
 	}
 	g.addFlags(root)
+	root.SetFlagErrorFunc(singleDashHint)
 	root.AddCommand(
 		newInitCommand(g),
 		newValidateCommand(g),
@@ -159,4 +161,17 @@ provider plugins.
 		newInternalSpareCommand(),
 	)
 	return root
+}
+
+// singleDash finds a long flag given with one dash, as Terraform takes
+// them, in pflag's complaint about an unknown shorthand.
+var singleDash = regexp.MustCompile(`unknown shorthand flag: '.' in -([a-z][a-z0-9-]+)`)
+
+// singleDashHint adds the two-dash spelling to the error of a long flag
+// given with one dash (-auto-approve), when the command has that flag.
+func singleDashHint(cmd *cobra.Command, err error) error {
+	if m := singleDash.FindStringSubmatch(err.Error()); m != nil && cmd.Flags().Lookup(m[1]) != nil {
+		return fmt.Errorf("%w: Drover's flags take two dashes, --%s", err, m[1])
+	}
+	return err
 }
