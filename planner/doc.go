@@ -4,6 +4,11 @@
 // its provider, evaluates configuration through one lang.Scope, and asks
 // each provider to plan its change.
 //
+// Before refreshing, it gives the objects the configuration's moved blocks
+// name their new addresses, in a copy of the prior state; the plan lists
+// the moves for the executor to record. --target narrows the run to
+// resources or instances (targets.go).
+//
 // The planner reads state and never writes it. The executor calls back into
 // it (Finalizer) to re-evaluate a change whose configuration held values
 // only known after apply, so that the executor never reads HCL itself.
