@@ -144,6 +144,9 @@ type Lifecycle struct {
 	CreateBeforeDestroy bool
 	IgnoreChanges       []hcl.Traversal
 	IgnoreAllChanges    bool
+	// ReplaceTriggeredBy names whole resources: a planned change to any of
+	// their instances replaces the instances of this one.
+	ReplaceTriggeredBy []hcl.Traversal
 }
 
 // Runbook is a `runbook "NAME"` block: a graph of steps, decoded and

@@ -407,7 +407,8 @@ func (cfg *Config) decodeOutput(block *hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
-// decodeDependsOn reads a list of whole-resource references.
+// decodeDependsOn reads a list of whole-resource references (depends_on,
+// replace_triggered_by).
 func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 	exprs, diags := hcl.ExprList(attr.Expr)
 	var out []hcl.Traversal
@@ -425,8 +426,8 @@ func decodeDependsOn(attr *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 		if ref.Kind != RefResource || ref.Key != nil || len(ref.Remaining) > 0 {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Invalid depends_on reference",
-				Detail:   "depends_on names whole resources, like value.x or data.value.y, without attributes or instance keys.",
+				Summary:  "Invalid " + attr.Name + " reference",
+				Detail:   attr.Name + " names whole resources, like value.x or data.value.y, without attributes or instance keys.",
 				Subject:  trav.SourceRange().Ptr(),
 			})
 			continue
@@ -442,7 +443,7 @@ var (
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "lifecycle"}, {Type: "timeouts"}},
 	}
 	lifecycleSchema = &hcl.BodySchema{
-		Attributes: attrSchema("prevent_destroy", "create_before_destroy", "ignore_changes"),
+		Attributes: attrSchema("prevent_destroy", "create_before_destroy", "ignore_changes", "replace_triggered_by"),
 	}
 	timeoutsSchema    = &hcl.BodySchema{Attributes: attrSchema("read", "create", "update", "delete")}
 	resourceMetaNames = []string{"count", "for_each", "depends_on", "provider", "lifecycle", "timeouts"}
@@ -551,6 +552,11 @@ func decodeLifecycle(block *hcl.Block, lc *Lifecycle) hcl.Diagnostics {
 	content, diags := bodyContent(block.Body, lifecycleSchema)
 	setBool(content.Attributes, "prevent_destroy", &lc.PreventDestroy, &diags)
 	setBool(content.Attributes, "create_before_destroy", &lc.CreateBeforeDestroy, &diags)
+	if a := content.Attributes["replace_triggered_by"]; a != nil {
+		var d hcl.Diagnostics
+		lc.ReplaceTriggeredBy, d = decodeDependsOn(a)
+		diags = append(diags, d...)
+	}
 	a := content.Attributes["ignore_changes"]
 	if a == nil {
 		return diags

@@ -92,9 +92,11 @@ func buildGraph(cfg *lang.Config, specs map[addrs.Resource]resourceSchema) (*con
 				connect(from, refs)
 			}
 		}
-		refs, d := lang.TraversalRefs(r.DependsOn)
-		diags = append(diags, d...)
-		connect(from, refs)
+		for _, travs := range [][]hcl.Traversal{r.DependsOn, r.Lifecycle.ReplaceTriggeredBy} {
+			refs, d := lang.TraversalRefs(travs)
+			diags = append(diags, d...)
+			connect(from, refs)
+		}
 	}
 	for name, o := range cfg.Outputs {
 		refs, d := lang.ExprRefs(o.Expr)

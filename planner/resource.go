@@ -209,6 +209,9 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 	case r.replace[addr]:
 		change.Reason = plan.ReasonRequested
 		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+	case r.triggered(rc):
+		change.Reason = plan.ReasonTriggered
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
 	case len(changedPaths(prior, resp.Planned, resp.RequiresReplace)) > 0:
 		change.RequiresReplace = changedPaths(prior, resp.Planned, resp.RequiresReplace)
 		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
@@ -298,6 +301,24 @@ func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema
 		Status: state.Ready, Attrs: resp.State, SensitivePaths: iv.sensitive})
 	r.mu.Unlock()
 	return iv, diags
+}
+
+// triggered reports whether a resource rc's lifecycle.replace_triggered_by
+// names has a planned change; the walk planned it already, as rc depends
+// on it.
+func (r *run) triggered(rc *lang.Resource) bool {
+	if len(rc.Lifecycle.ReplaceTriggeredBy) == 0 {
+		return false
+	}
+	refs, _ := lang.TraversalRefs(rc.Lifecycle.ReplaceTriggeredBy)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		if r.changed[ref.Resource] {
+			return true
+		}
+	}
+	return false
 }
 
 // planGoneInstances plans deletes for instances of addr in state that the

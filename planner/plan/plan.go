@@ -54,6 +54,7 @@ const (
 	ReasonNone           Reason = ""
 	ReasonTainted        Reason = "tainted"
 	ReasonRequested      Reason = "replace requested"
+	ReasonTriggered      Reason = "a resource in replace_triggered_by changes"
 	ReasonNoConfig       Reason = "no longer in configuration"
 	ReasonCountIndex     Reason = "count index out of range"
 	ReasonEachKey        Reason = "for_each key gone"

@@ -61,3 +61,9 @@ data "value" "slowly" {
     create = "1m"
   }
 }
+
+resource "value" "triggered" {
+  lifecycle {
+    replace_triggered_by = [value.plain.input, value.counted[0]]
+  }
+}
