@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/drover-dr/drover/addrs"
-	"github.com/drover-dr/drover/executor"
-	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 func newImportCommand(g *globalOptions) *cobra.Command {
@@ -65,7 +60,12 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOp
 			Detail:  fmt.Sprintf("%s does not match how %s is declared: use [N] with count, [\"key\"] with for_each, and no key otherwise.", addr, addr.Resource),
 			Subject: rc.DeclRange.Ptr()}})
 	}
-	if id, err = hostPathID(v, vo, cfg, id); err != nil {
+	vars, err := vo.variables(v, cfg)
+	if err != nil {
+		return err
+	}
+	id, diags := planner.ImportID(cfg, vars, id)
+	if err := v.fail(diags); err != nil {
 		return err
 	}
 	reg, err := registry(cfg)
@@ -89,7 +89,7 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOp
 	if s.Instance(addr) != nil {
 		return fmt.Errorf("%s is already in the state; `drover state rm %s` first to import another object there", addr, addr)
 	}
-	inst, diags := executor.Import(ctx, reg, addr, rc.Provider, id)
+	inst, diags := planner.Import(ctx, reg, addr, rc.Provider, id)
 	if err := v.fail(diags); err != nil {
 		return err
 	}
@@ -103,28 +103,4 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOp
 	}
 	fmt.Fprintf(v.out, "%s: imported. Run `drover plan` to compare it with its configuration.\n", addr)
 	return nil
-}
-
-// hostPathID turns an ID of the form HOST:PATH, HOST a host block of cfg,
-// into the form providers take, {"host": HOST's value, "path": PATH}.
-// Other IDs are returned as they are.
-func hostPathID(v *view, vo *varOptions, cfg *lang.Config, id string) (string, error) {
-	name, path, ok := strings.Cut(id, ":")
-	if !ok || cfg.Hosts[name] == nil {
-		return id, nil
-	}
-	vars, err := vo.variables(v, cfg)
-	if err != nil {
-		return "", err
-	}
-	h, diags := planner.Host(cfg, vars, name)
-	if err := v.fail(diags); err != nil {
-		return "", err
-	}
-	hb, err := ctyjson.Marshal(h, h.Type())
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(map[string]any{"host": json.RawMessage(hb), "path": path})
-	return string(b), err
 }

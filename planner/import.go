@@ -1,13 +1,18 @@
-package executor
+package planner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Import asks the provider serving addr's type to find the existing object
@@ -61,4 +66,27 @@ func Import(ctx context.Context, reg *providers.Registry, addr addrs.Instance, e
 		Private:        found[0].Private,
 		SensitivePaths: rs.Block.SensitivePaths(),
 	}, diags
+}
+
+// ImportID turns an import ID of the form HOST:PATH, HOST a host block of
+// cfg, into the form providers take, {"host": HOST's value, "path": PATH}.
+// Other IDs are returned as they are.
+func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, hcl.Diagnostics) {
+	name, path, ok := strings.Cut(id, ":")
+	if !ok || cfg.Hosts[name] == nil {
+		return id, nil
+	}
+	h, diags := Host(cfg, vars, name)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	hb, err := ctyjson.Marshal(h, h.Type())
+	if err != nil {
+		return "", append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import ID", Detail: err.Error()})
+	}
+	b, err := json.Marshal(map[string]any{"host": json.RawMessage(hb), "path": path})
+	if err != nil {
+		return "", append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import ID", Detail: err.Error()})
+	}
+	return string(b), diags
 }
