@@ -27,6 +27,8 @@ type Config struct {
 	Runbooks  map[string]*Runbook
 	// Moved lists the moved blocks in the order they are read.
 	Moved []*Moved
+	// Imports lists the import blocks in the order they are read.
+	Imports []*Import
 }
 
 // Drover is the merged `drover` settings block.

@@ -111,6 +111,7 @@ func (cfg *Config) load(srcs []source) hcl.Diagnostics {
 	}
 	diags = append(diags, cfg.checkRunbookResources()...)
 	diags = append(diags, cfg.checkMoved()...)
+	diags = append(diags, cfg.checkImports()...)
 	sortDiagnostics(diags)
 	return diags
 }
@@ -170,6 +171,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "data", LabelNames: []string{"type", "name"}},
 		{Type: "runbook", LabelNames: []string{"name"}},
 		{Type: "moved"},
+		{Type: "import"},
 	},
 }
 
@@ -207,6 +209,8 @@ func (cfg *Config) decodeFile(file *hcl.File) hcl.Diagnostics {
 			diags = append(diags, cfg.decodeRunbook(block)...)
 		case "moved":
 			diags = append(diags, cfg.decodeMoved(block)...)
+		case "import":
+			diags = append(diags, cfg.decodeImport(block)...)
 		}
 	}
 	return diags
