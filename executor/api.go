@@ -28,6 +28,9 @@ type Finalizer interface {
 	Finalize(ctx context.Context, c *plan.Change, applied *state.State) (*plan.Change, hcl.Diagnostics)
 	// Outputs evaluates the root outputs over the final state.
 	Outputs(ctx context.Context, applied *state.State) (map[string]state.Output, hcl.Diagnostics)
+	// Import finds again the object an import block names, for a saved
+	// plan that imports it.
+	Import(ctx context.Context, addr addrs.Instance, id string) (*state.Instance, hcl.Diagnostics)
 }
 
 // Hooks hears about each change as it runs.

@@ -52,8 +52,12 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 	a := &applier{plan: p, opts: opts, state: base.DeepCopy(), intended: map[addrs.Instance]*state.Instance{}}
 	a.state.Lineage, a.state.Serial = prior.Lineage, prior.Serial
 	if p.PriorState == nil {
-		// A saved plan: the planner's moves are not in the stored state yet.
+		// A saved plan: the planner's moves and imports are not in the
+		// stored state yet.
 		a.state.ApplyMoves(p.Moved)
+		if d := a.importAgain(ctx); d.HasErrors() {
+			return prior, d
+		}
 	}
 	if p.Mode == plan.RefreshOnly {
 		return a.state, a.finish(ctx)
@@ -204,9 +208,32 @@ func (a *applier) intend(changes []*plan.Change) error {
 	return nil
 }
 
-// moveEntries are the journal entries of the plan's moves: each object
-// leaves its old address for its new one, and the instances whose
-// dependencies name a resource that moved are written again.
+// importAgain finds the objects a saved plan imports, which the stored
+// state does not hold yet.
+func (a *applier) importAgain(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, c := range a.plan.Changes {
+		if c.ImportID == "" || a.state.Instance(c.Addr) != nil {
+			continue
+		}
+		if a.opts.Finalizer == nil {
+			return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot import",
+				Detail: fmt.Sprintf("%s is to be imported, but this apply has no configuration to import it with.", c.Addr)})
+		}
+		inst, d := a.opts.Finalizer.Import(ctx, c.Addr, c.ImportID)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		a.state.Set(inst)
+	}
+	return diags
+}
+
+// moveEntries are the journal entries of the plan's moves and imports:
+// each moved object leaves its old address for its new one, each imported
+// object is recorded, and the instances whose dependencies name a
+// resource that moved are written again.
 func (a *applier) moveEntries() []state.JournalEntry {
 	var entries []state.JournalEntry
 	renamed := map[addrs.Resource]bool{}
@@ -218,6 +245,11 @@ func (a *applier) moveEntries() []state.JournalEntry {
 		}
 		if m.From.Resource != m.To.Resource {
 			renamed[m.To.Resource] = true
+		}
+	}
+	for _, c := range a.plan.Changes {
+		if inst := a.state.Instance(c.Addr); c.ImportID != "" && inst != nil {
+			entries = append(entries, state.JournalEntry{Set: inst})
 		}
 	}
 	if len(renamed) == 0 {

@@ -440,3 +440,58 @@ moved {
 		}
 	}
 }
+
+// TestEngineImportFromSavedPlan applies a saved plan that imports a file
+// with a real state journal, and reads the state back from the journal
+// alone: the imported object is recorded, as found again at apply.
+func TestEngineImportFromSavedPlan(t *testing.T) {
+	e := newEngine(t)
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "motd"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.write(`
+host "fs1" {
+  root = "` + root + `"
+}
+resource "file" "motd" {
+  host    = host.fs1
+  path    = "/motd"
+  content = "hello\n"
+}
+import {
+  to = file.motd
+  id = "fs1:/motd"
+}`)
+	p, cfg, diags := e.plan(planner.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if c := p.Counts(); c.Import != 1 || c.Change != 0 || !p.HasChanges() {
+		t.Fatalf("counts %+v", c)
+	}
+	p.PriorState = nil
+	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
+	ctx := context.Background()
+	j, err := b.Journal(ctx, e.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diags = Apply(ctx, p, e.state, Options{Providers: e.reg, Journal: j,
+		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	j.Close()
+	s, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range s.SortedAddrs() {
+		got = append(got, a.String())
+	}
+	if strings.Join(got, " ") != "file.motd" {
+		t.Fatalf("state replayed from the journal: %v", got)
+	}
+}

@@ -203,3 +203,18 @@ func (s *stateData) Host(name string) cty.Value {
 func (s *stateData) Resource(addr addrs.Resource) cty.Value {
 	return resourceValueFromState(s.applied, addr)
 }
+
+// Import finds the object id names for the resource at addr, as the plan's
+// import block did.
+func (f *Finalizer) Import(ctx context.Context, addr addrs.Instance, id string) (*state.Instance, hcl.Diagnostics) {
+	rc, ok := f.cfg.Resources[addr.Resource]
+	if !ok {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Import target not declared",
+			Detail: fmt.Sprintf("%s is not declared in the configuration.", addr.Resource)}}
+	}
+	resolved, diags := ImportID(f.cfg, f.opts.Variables, id)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return Import(ctx, f.opts.Providers, addr, rc.Provider, resolved)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/drover-dr/drover/addrs"
@@ -89,4 +90,66 @@ func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, h
 		return "", append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import ID", Detail: err.Error()})
 	}
 	return string(b), diags
+}
+
+// importBlocks finds the objects the configuration's import blocks name
+// and puts them into prior, where the state has nothing at their address
+// yet: the plan then refreshes them and plans them against their
+// configuration as any object already managed. It returns the ID each
+// was found by.
+func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *state.State) (map[addrs.Instance]string, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	imported := map[addrs.Instance]string{}
+	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir}
+	for _, im := range cfg.Imports {
+		if prior.Instance(im.To) != nil {
+			continue
+		}
+		v, d := scope.EvalExpr(im.ID, cty.String)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		v, _ = v.UnmarkDeep()
+		if v.IsNull() || !v.IsKnown() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import block",
+				Detail: "The import ID is null or not known while planning.", Subject: im.ID.Range().Ptr()})
+			continue
+		}
+		id, d := ImportID(cfg, opts.Variables, v.AsString())
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		inst, d := Import(ctx, opts.Providers, im.To, cfg.Resources[im.To.Resource].Provider, id)
+		for _, dd := range d {
+			if dd.Subject == nil {
+				dd.Subject = im.DeclRange.Ptr()
+			}
+		}
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		prior.Set(inst)
+		imported[im.To] = v.AsString()
+	}
+	return imported, diags
+}
+
+// importsDeclared reports the objects imported into addr that its count or
+// for_each does not declare: planned as they are, they would be destroyed
+// as soon as they were imported.
+func (r *run) importsDeclared(addr addrs.Resource, exp expansion) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, im := range r.cfg.Imports {
+		if im.To.Resource != addr || r.imported[im.To] == "" || slices.Contains(exp.keys, im.To.Key) {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Import target not declared",
+			Detail: fmt.Sprintf("%s is not one of the instances %s declares (its count or for_each): the object would be destroyed as it is imported. "+
+				"Import into an instance it declares.", im.To, addr),
+			Subject: im.DeclRange.Ptr()})
+	}
+	return diags
 }

@@ -69,7 +69,7 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 	if diags.HasErrors() {
 		return diags
 	}
-	if d := r.movedStillDeclared(addr, exp); d.HasErrors() {
+	if d := append(r.movedStillDeclared(addr, exp), r.importsDeclared(addr, exp)...); d.HasErrors() {
 		return append(diags, d...)
 	}
 	planned, kept := r.narrow(addr, exp)

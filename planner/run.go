@@ -36,6 +36,9 @@ type run struct {
 	targetKeys map[addrs.Resource]map[addrs.Key]bool
 	destroying map[addrs.Instance]bool
 	replace    map[addrs.Instance]bool
+	// imported holds the objects this plan's import blocks brought into
+	// the prior state, with the ID each was found by.
+	imported map[addrs.Instance]string
 	// sem bounds provider calls in flight; providers themselves run at
 	// most Parallelism at once (see providers.QueuedPerSlot).
 	sem chan struct{}
@@ -104,6 +107,16 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	}
 	diags = append(diags, d...)
 	r.schemas = schemas
+	if len(cfg.Imports) > 0 && opts.Mode == plan.Normal {
+		if len(moved) == 0 {
+			prior = prior.DeepCopy()
+		}
+		r.imported, d = importBlocks(ctx, cfg, opts, prior)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, diags
+		}
+	}
 	// Without targets, refreshing needs no graph: the providers read the
 	// state while the graph is built.
 	var (
@@ -180,6 +193,9 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	p.Outputs = r.outputs
 	p.Moved = moved
 	markMoved(p.Changes, moved)
+	for _, c := range p.Changes {
+		c.ImportID = r.imported[c.Addr]
+	}
 	p.Errored = diags.HasErrors()
 	p.Sort()
 	return p, diags

@@ -186,7 +186,7 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 	}
 	c := p.Counts()
 	if v.json {
-		v.event("change_summary", map[string]any{"operation": "apply", "add": c.Add, "change": c.Change, "destroy": c.Destroy})
+		v.event("change_summary", map[string]any{"operation": "apply", "import": c.Import, "add": c.Add, "change": c.Change, "destroy": c.Destroy})
 		v.event("outputs", map[string]any{"outputs": outputsJSON(final)})
 		return nil
 	}
@@ -194,7 +194,11 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 	if p.Mode == plan.Destroy {
 		verb = "Destroy"
 	}
-	v.printf("\n%s\n", v.green(v.bold(fmt.Sprintf("%s complete! Resources: %d added, %d changed, %d destroyed.", verb, c.Add, c.Change, c.Destroy))))
+	tally := fmt.Sprintf("%d added, %d changed, %d destroyed.", c.Add, c.Change, c.Destroy)
+	if c.Import > 0 {
+		tally = fmt.Sprintf("%d imported, %s", c.Import, tally)
+	}
+	v.printf("\n%s\n", v.green(v.bold(fmt.Sprintf("%s complete! Resources: %s", verb, tally))))
 	if len(final.Outputs) > 0 && p.Mode != plan.Destroy {
 		v.printf("\n%s\n\n", v.green("Outputs:"))
 		for _, name := range sortedOutputs(final) {

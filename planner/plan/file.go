@@ -79,6 +79,7 @@ type docChange struct {
 	Private             string       `json:"private,omitempty"`
 	Timeouts            *docTimeouts `json:"timeouts,omitempty"`
 	MovedFrom           string       `json:"moved_from,omitempty"`
+	ImportID            string       `json:"import_id,omitempty"`
 }
 
 // docTimeouts are durations in Go's notation ("1h30m0s"), unset ones left out.
@@ -168,6 +169,9 @@ func Encode(p *Plan) ([]byte, error) {
 		Variables:     map[string]docVariable{},
 		Changes:       []docChange{},
 		Summary:       map[string]int{"add": c.Add, "change": c.Change, "destroy": c.Destroy, "read": c.Read},
+	}
+	if c.Import > 0 {
+		doc.Summary["import"] = c.Import
 	}
 	for name, v := range p.Variables {
 		dv, err := encodeVariable(v)
@@ -268,6 +272,7 @@ func encodeChanges(changes []*Change) ([]docChange, error) {
 		if c.MovedFrom != nil {
 			dc.MovedFrom = c.MovedFrom.String()
 		}
+		dc.ImportID = c.ImportID
 		dc.SensitivePaths = encodePaths(c.SensitivePaths)
 		dc.RequiresReplace = encodePaths(c.RequiresReplace)
 		var err error
@@ -478,6 +483,7 @@ func decodeChanges(docs []docChange) ([]*Change, error) {
 			}
 			c.MovedFrom = &from
 		}
+		c.ImportID = dc.ImportID
 		if dc.Private != "" {
 			if c.Private, err = base64.StdEncoding.DecodeString(dc.Private); err != nil {
 				return nil, fmt.Errorf("%s: private data: %w", dc.Address, err)

@@ -100,6 +100,10 @@ type Change struct {
 	// MovedFrom is where the state held the object before a moved block
 	// gave it this address; nil when it did not move.
 	MovedFrom *addrs.Instance
+	// ImportID is set when an import block brought the object under
+	// management in this plan: the ID it was found by. Apply records the
+	// object before changing it (finding it again, from a saved plan).
+	ImportID string
 }
 
 // Timeouts bound the provider calls applying a change (Read: a data source
@@ -157,11 +161,14 @@ func (p *Plan) Sort() {
 }
 
 // Counts tallies the changes for the summary line.
-type Counts struct{ Add, Change, Destroy, Read int }
+type Counts struct{ Import, Add, Change, Destroy, Read int }
 
 func (p *Plan) Counts() Counts {
 	var c Counts
 	for _, ch := range p.Changes {
+		if ch.ImportID != "" {
+			c.Import++
+		}
 		switch ch.Action {
 		case Create:
 			c.Add++
@@ -182,7 +189,7 @@ func (p *Plan) Counts() Counts {
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool {
 	for _, ch := range p.Changes {
-		if ch.Action != NoOp {
+		if ch.Action != NoOp || ch.ImportID != "" {
 			return true
 		}
 	}

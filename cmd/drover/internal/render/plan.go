@@ -78,7 +78,7 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 	p.w.WriteString("\nDrover will perform the following actions:\n\n")
 	shown := make([]*plan.Change, 0, len(pl.Changes))
 	for _, c := range pl.Changes {
-		if c.Action != plan.NoOp || c.MovedFrom != nil {
+		if c.Action != plan.NoOp || c.MovedFrom != nil || c.ImportID != "" {
 			shown = append(shown, c)
 		}
 	}
@@ -93,6 +93,9 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 func Summary(pl *plan.Plan) string {
 	c := pl.Counts()
 	s := fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", c.Add, c.Change, c.Destroy)
+	if c.Import > 0 {
+		s = fmt.Sprintf("Plan: %d to import, %d to add, %d to change, %d to destroy.", c.Import, c.Add, c.Change, c.Destroy)
+	}
 	if c.Read > 0 {
 		s += fmt.Sprintf(" %d to read during apply.", c.Read)
 	}
@@ -141,7 +144,11 @@ var headers = map[plan.Action]string{
 }
 
 func (p *printer) change(c *plan.Change, drift bool) {
-	if c.Action == plan.NoOp && c.MovedFrom != nil {
+	switch {
+	case c.Action == plan.NoOp && c.ImportID != "":
+		fmt.Fprintf(p.w, "  %s\n  # (found by %q)\n\n", p.color("1", "# "+c.Addr.String()+" will be imported"), c.ImportID)
+		return
+	case c.Action == plan.NoOp && c.MovedFrom != nil:
 		fmt.Fprintf(p.w, "  %s\n\n", p.color("1", "# "+c.MovedFrom.String()+" has moved to "+c.Addr.String()))
 		return
 	}
@@ -155,6 +162,9 @@ func (p *printer) change(c *plan.Change, drift bool) {
 	fmt.Fprintf(p.w, "  %s %s\n", p.color("1", "# "+c.Addr.String()), p.color("1", header))
 	if c.MovedFrom != nil && !drift {
 		fmt.Fprintf(p.w, "  # (moved from %s)\n", c.MovedFrom)
+	}
+	if c.ImportID != "" && !drift {
+		fmt.Fprintf(p.w, "  # (imported first, found by %q)\n", c.ImportID)
 	}
 	if c.Reason != plan.ReasonNone {
 		fmt.Fprintf(p.w, "  # (because %s)\n", c.Reason)
