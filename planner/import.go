@@ -94,7 +94,7 @@ func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, h
 
 // importBlocks finds the objects the configuration's import blocks name
 // and puts them into prior, where the state has nothing at their address
-// yet: the plan then refreshes them and plans them against their
+// yet and --target, if given, names them: the plan then refreshes them and plans them against their
 // configuration as any object already managed. It returns the ID each
 // was found by.
 func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *state.State) (map[addrs.Instance]string, hcl.Diagnostics) {
@@ -102,7 +102,7 @@ func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *st
 	imported := map[addrs.Instance]string{}
 	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir}
 	for _, im := range cfg.Imports {
-		if prior.Instance(im.To) != nil {
+		if prior.Instance(im.To) != nil || !targeted(opts.Targets, im.To) {
 			continue
 		}
 		v, d := scope.EvalExpr(im.ID, cty.String)
@@ -152,4 +152,18 @@ func (r *run) importsDeclared(addr addrs.Resource, exp expansion) hcl.Diagnostic
 			Subject: im.DeclRange.Ptr()})
 	}
 	return diags
+}
+
+// targeted says whether a plan with targets imports into addr: when a
+// target names it or its whole resource.
+func targeted(targets []addrs.Instance, addr addrs.Instance) bool {
+	if len(targets) == 0 {
+		return true
+	}
+	for _, t := range targets {
+		if t.Resource == addr.Resource && (t.Key.Kind == addrs.NoKey || t.Key == addr.Key) {
+			return true
+		}
+	}
+	return false
 }
