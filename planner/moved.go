@@ -14,7 +14,8 @@ import (
 // moved blocks say. It passes over the blocks until none moves anything
 // more, so that a chain (a to b, b to c) may be written in any order. An
 // object whose new address is taken stays where it is, with a warning.
-func applyMoved(cfg *lang.Config, s *state.State) ([]addrs.Move, hcl.Diagnostics) {
+// With targets, only objects moving to an address they name move.
+func applyMoved(cfg *lang.Config, s *state.State, targets []addrs.Instance) ([]addrs.Move, hcl.Diagnostics) {
 	var applied []addrs.Move
 	var diags hcl.Diagnostics
 	warned := map[addrs.Instance]bool{}
@@ -23,6 +24,9 @@ func applyMoved(cfg *lang.Config, s *state.State) ([]addrs.Move, hcl.Diagnostics
 		for _, m := range cfg.Moved {
 			var moves []addrs.Move
 			for _, mv := range expandMoved(m, s) {
+				if !targeted(targets, mv.To) {
+					continue
+				}
 				if s.Instance(mv.To) == nil {
 					moves = append(moves, mv)
 					continue

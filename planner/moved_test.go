@@ -37,7 +37,7 @@ func TestApplyMoved(t *testing.T) {
 		{"nothing to move", build("x"), []*lang.Moved{moved("a", "b")}, "value.x", "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			applied, diags := applyMoved(&lang.Config{Moved: tc.blocks}, tc.state)
+			applied, diags := applyMoved(&lang.Config{Moved: tc.blocks}, tc.state, nil)
 			var got []string
 			for _, a := range tc.state.SortedAddrs() {
 				got = append(got, a.String())

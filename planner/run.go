@@ -94,7 +94,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		// A refresh-only plan records what refresh finds and nothing else.
 		prior = prior.DeepCopy()
 		var d hcl.Diagnostics
-		moved, d = applyMoved(cfg, prior)
+		moved, d = applyMoved(cfg, prior, opts.Targets)
 		diags = append(diags, d...)
 	}
 	r := &run{cfg: cfg, opts: opts, vals: newValues(opts.Variables), sem: make(chan struct{}, opts.Parallelism*providers.QueuedPerSlot),
