@@ -30,14 +30,9 @@ func (cfg *Config) decodeImport(block *hcl.Block) hcl.Diagnostics {
 		return diags
 	}
 	to := content.Attributes["to"]
-	trav, d := hcl.AbsTraversalForExpr(to.Expr)
-	if d.HasErrors() {
-		return append(diags, importError(to.Expr.Range(), "to must be a resource address, like file.motd or file.motd[0]."))
-	}
-	text := string(to.Expr.Range().SliceBytes(cfg.Files[to.Expr.Range().Filename].Bytes))
-	a, err := addrs.ParseInstanceTraversal(text, trav)
-	if err != nil {
-		return append(diags, importError(to.Expr.Range(), err.Error()+"."))
+	a, problem := cfg.addressAttr(to)
+	if problem != "" {
+		return append(diags, importError(to.Expr.Range(), problem))
 	}
 	if a.Mode == addrs.Data {
 		return append(diags, importError(to.Expr.Range(), "Data sources are read, not imported."))
@@ -59,9 +54,8 @@ func (cfg *Config) checkImports() hcl.Diagnostics {
 	seen := map[addrs.Instance]*Import{}
 	for _, im := range cfg.Imports {
 		if prev, ok := seen[im.To]; ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import block",
-				Detail:  fmt.Sprintf("Two import blocks lead to %s; the first is at %s. Remove one of them.", im.To, shortRange(prev.DeclRange)),
-				Subject: im.DeclRange.Ptr(), Extra: RelatedRange{Label: "first imported", Range: prev.DeclRange}})
+			diags = append(diags, twoBlocks("import", im.DeclRange, prev.DeclRange,
+				fmt.Sprintf("Two import blocks lead to %s; the first is at %s. Remove one of them.", im.To, shortRange(prev.DeclRange))))
 			continue
 		}
 		seen[im.To] = im

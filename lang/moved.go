@@ -34,15 +34,9 @@ func (cfg *Config) decodeMoved(block *hcl.Block) hcl.Diagnostics {
 	}
 	m := &Moved{DeclRange: block.DefRange}
 	for name, dst := range map[string]*addrs.Instance{"from": &m.From, "to": &m.To} {
-		attr := content.Attributes[name]
-		trav, d := hcl.AbsTraversalForExpr(attr.Expr)
-		if d.HasErrors() {
-			return append(diags, movedError(attr.Expr.Range(), fmt.Sprintf("%s must be a resource address, like value.old or value.old[0].", name)))
-		}
-		text := string(attr.Expr.Range().SliceBytes(cfg.Files[attr.Expr.Range().Filename].Bytes))
-		a, err := addrs.ParseInstanceTraversal(text, trav)
-		if err != nil {
-			return append(diags, movedError(attr.Expr.Range(), err.Error()+"."))
+		a, problem := cfg.addressAttr(content.Attributes[name])
+		if problem != "" {
+			return append(diags, movedError(content.Attributes[name].Expr.Range(), problem))
 		}
 		*dst = a
 	}
@@ -66,16 +60,14 @@ func (cfg *Config) checkMoved() hcl.Diagnostics {
 	from, to := map[addrs.Instance]*Moved{}, map[addrs.Instance]*Moved{}
 	for _, m := range cfg.Moved {
 		if prev, ok := from[m.From]; ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block",
-				Detail:  fmt.Sprintf("%s is moved by two moved blocks; the first is at %s. An object moves once: remove one of them.", m.From, shortRange(prev.DeclRange)),
-				Subject: m.DeclRange.Ptr(), Extra: RelatedRange{Label: "first moved", Range: prev.DeclRange}})
+			diags = append(diags, twoBlocks("moved", m.DeclRange, prev.DeclRange,
+				fmt.Sprintf("%s is moved by two moved blocks; the first is at %s. An object moves once: remove one of them.", m.From, shortRange(prev.DeclRange))))
 			continue
 		}
 		from[m.From] = m
 		if prev, ok := to[m.To]; ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block",
-				Detail:  fmt.Sprintf("Two moved blocks lead to %s; the first is at %s. One address holds one object: remove one of them.", m.To, shortRange(prev.DeclRange)),
-				Subject: m.DeclRange.Ptr(), Extra: RelatedRange{Label: "first moved", Range: prev.DeclRange}})
+			diags = append(diags, twoBlocks("moved", m.DeclRange, prev.DeclRange,
+				fmt.Sprintf("Two moved blocks lead to %s; the first is at %s. One address holds one object: remove one of them.", m.To, shortRange(prev.DeclRange))))
 			continue
 		}
 		to[m.To] = m
@@ -91,4 +83,27 @@ func (cfg *Config) checkMoved() hcl.Diagnostics {
 
 func movedError(rng hcl.Range, detail string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block", Detail: detail, Subject: rng.Ptr()}
+}
+
+// addressAttr reads an attribute written as a resource or instance address
+// (a moved block's from and to, an import block's to); problem says what
+// is wrong with it, or is "".
+func (cfg *Config) addressAttr(attr *hcl.Attribute) (a addrs.Instance, problem string) {
+	trav, d := hcl.AbsTraversalForExpr(attr.Expr)
+	if d.HasErrors() {
+		return a, attr.Name + " must be a resource address, like value.x or value.x[0]."
+	}
+	rng := attr.Expr.Range()
+	a, err := addrs.ParseInstanceTraversal(string(rng.SliceBytes(cfg.Files[rng.Filename].Bytes)), trav)
+	if err != nil {
+		return a, err.Error() + "."
+	}
+	return a, ""
+}
+
+// twoBlocks reports a block of kind that repeats what the one at prev
+// says.
+func twoBlocks(kind string, cur, prev hcl.Range, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + kind + " block", Detail: detail,
+		Subject: cur.Ptr(), Extra: RelatedRange{Label: "first " + kind, Range: prev}}
 }

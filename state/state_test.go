@@ -55,18 +55,23 @@ func TestValidIdentifier(t *testing.T) {
 	}
 }
 
+func valueRes(name string) addrs.Resource {
+	return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name}
+}
+
+// movesFixture holds value.a[0], value.a[1] and value.b, which depends on
+// value.a.
+func movesFixture() *State {
+	s := New()
+	for _, a := range []addrs.Instance{valueRes("a").Instance(addrs.IntK(0)), valueRes("a").Instance(addrs.IntK(1)), valueRes("b").Instance(addrs.Key{})} {
+		s.Set(&Instance{Addr: a, Attrs: cty.EmptyObjectVal})
+	}
+	s.Instances[valueRes("b").Instance(addrs.Key{})].Dependencies = []addrs.Resource{valueRes("a")}
+	return s
+}
+
 func TestMoveResource(t *testing.T) {
-	res := func(name string) addrs.Resource {
-		return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name}
-	}
-	build := func() *State {
-		s := New()
-		for _, a := range []addrs.Instance{res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.IntK(1)), res("b").Instance(addrs.Key{})} {
-			s.Set(&Instance{Addr: a, Attrs: cty.EmptyObjectVal})
-		}
-		s.Instances[res("b").Instance(addrs.Key{})].Dependencies = []addrs.Resource{res("a")}
-		return s
-	}
+	res, build := valueRes, movesFixture
 	s := build()
 	if !s.MoveResource(res("a"), res("c")) {
 		t.Fatal("move refused")
@@ -90,17 +95,7 @@ func TestMoveResource(t *testing.T) {
 }
 
 func TestApplyMoves(t *testing.T) {
-	res := func(name string) addrs.Resource {
-		return addrs.Resource{Mode: addrs.Managed, Type: "value", Name: name}
-	}
-	build := func() *State {
-		s := New()
-		for _, a := range []addrs.Instance{res("a").Instance(addrs.IntK(0)), res("a").Instance(addrs.IntK(1)), res("b").Instance(addrs.Key{})} {
-			s.Set(&Instance{Addr: a, Attrs: cty.EmptyObjectVal})
-		}
-		s.Instances[res("b").Instance(addrs.Key{})].Dependencies = []addrs.Resource{res("a")}
-		return s
-	}
+	res, build := valueRes, movesFixture
 	mv := func(from, to addrs.Instance) addrs.Move { return addrs.Move{From: from, To: to} }
 	for _, tc := range []struct {
 		name     string
