@@ -29,6 +29,8 @@ type Config struct {
 	Moved []*Moved
 	// Imports lists the import blocks in the order they are read.
 	Imports []*Import
+	// Removed lists the removed blocks in the order they are read.
+	Removed []*Removed
 }
 
 // Drover is the merged `drover` settings block.

@@ -112,6 +112,7 @@ func (cfg *Config) load(srcs []source) hcl.Diagnostics {
 	diags = append(diags, cfg.checkRunbookResources()...)
 	diags = append(diags, cfg.checkMoved()...)
 	diags = append(diags, cfg.checkImports()...)
+	diags = append(diags, cfg.checkRemoved()...)
 	sortDiagnostics(diags)
 	return diags
 }
@@ -172,6 +173,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "runbook", LabelNames: []string{"name"}},
 		{Type: "moved"},
 		{Type: "import"},
+		{Type: "removed"},
 	},
 }
 
@@ -211,6 +213,8 @@ func (cfg *Config) decodeFile(file *hcl.File) hcl.Diagnostics {
 			diags = append(diags, cfg.decodeMoved(block)...)
 		case "import":
 			diags = append(diags, cfg.decodeImport(block)...)
+		case "removed":
+			diags = append(diags, cfg.decodeRemoved(block)...)
 		}
 	}
 	return diags
