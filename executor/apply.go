@@ -51,6 +51,9 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 	}
 	a := &applier{plan: p, opts: opts, state: base.DeepCopy(), intended: map[addrs.Instance]*state.Instance{}}
 	a.state.Lineage, a.state.Serial = prior.Lineage, prior.Serial
+	for _, f := range p.Forgotten {
+		a.state.Remove(f)
+	}
 	if p.PriorState == nil {
 		// A saved plan: the planner's moves and imports are not in the
 		// stored state yet.
@@ -230,12 +233,15 @@ func (a *applier) importAgain(ctx context.Context) hcl.Diagnostics {
 	return diags
 }
 
-// moveEntries are the journal entries of the plan's moves and imports:
-// each moved object leaves its old address for its new one, each imported
-// object is recorded, and the instances whose dependencies name a
-// resource that moved are written again.
+// moveEntries are the journal entries of the plan's state edits: each
+// forgotten object leaves, each moved object leaves its old address for
+// its new one, each imported object is recorded, and the instances whose
+// dependencies name a resource that moved are written again.
 func (a *applier) moveEntries() []state.JournalEntry {
 	var entries []state.JournalEntry
+	for _, f := range a.plan.Forgotten {
+		entries = append(entries, state.JournalEntry{Remove: &f})
+	}
 	renamed := map[addrs.Resource]bool{}
 	for _, m := range a.plan.Moved {
 		from := m.From

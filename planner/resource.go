@@ -369,7 +369,7 @@ func (r *run) planOrphans() hcl.Diagnostics {
 		if _, ok := r.cfg.Resources[addr.Resource]; ok {
 			continue
 		}
-		if !r.targetsInstance(addr) {
+		if !r.targetsInstance(addr) || r.forget(addr) {
 			continue
 		}
 		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNoConfig)
@@ -380,7 +380,7 @@ func (r *run) planOrphans() hcl.Diagnostics {
 // planDestroy plans the deletion of every managed object in state.
 func (r *run) planDestroy() hcl.Diagnostics {
 	for _, addr := range r.refreshed.SortedAddrs() {
-		if !r.targetsInstance(addr) {
+		if !r.targetsInstance(addr) || r.forget(addr) {
 			continue
 		}
 		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNone)

@@ -39,6 +39,8 @@ type run struct {
 	// imported holds the objects this plan's import blocks brought into
 	// the prior state, with the ID each was found by.
 	imported map[addrs.Instance]string
+	// forgotten lists the objects removed blocks let go undestroyed.
+	forgotten []addrs.Instance
 	// sem bounds provider calls in flight; providers themselves run at
 	// most Parallelism at once (see providers.QueuedPerSlot).
 	sem chan struct{}
@@ -192,6 +194,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	p.Changes = r.changes
 	p.Outputs = r.outputs
 	p.Moved = moved
+	p.Forgotten = r.forgotten
 	markMoved(p.Changes, moved)
 	for _, c := range p.Changes {
 		c.ImportID = r.imported[c.Addr]

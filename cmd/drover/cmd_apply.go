@@ -186,7 +186,7 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 	}
 	c := p.Counts()
 	if v.json {
-		v.event("change_summary", map[string]any{"operation": "apply", "import": c.Import, "add": c.Add, "change": c.Change, "destroy": c.Destroy})
+		v.event("change_summary", map[string]any{"operation": "apply", "import": c.Import, "add": c.Add, "change": c.Change, "destroy": c.Destroy, "forget": c.Forget})
 		v.event("outputs", map[string]any{"outputs": outputsJSON(final)})
 		return nil
 	}
@@ -197,6 +197,9 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 	tally := fmt.Sprintf("%d added, %d changed, %d destroyed.", c.Add, c.Change, c.Destroy)
 	if c.Import > 0 {
 		tally = fmt.Sprintf("%d imported, %s", c.Import, tally)
+	}
+	if c.Forget > 0 {
+		tally = strings.TrimSuffix(tally, ".") + fmt.Sprintf(", %d forgotten.", c.Forget)
 	}
 	v.printf("\n%s\n", v.green(v.bold(fmt.Sprintf("%s complete! Resources: %s", verb, tally))))
 	if len(final.Outputs) > 0 && p.Mode != plan.Destroy {

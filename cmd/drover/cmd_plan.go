@@ -118,7 +118,7 @@ func showPlan(v *view, p *plan.Plan) {
 			v.event("resource_moved", map[string]any{"from": m.From.String(), "to": m.To.String()})
 		}
 		c := p.Counts()
-		v.event("change_summary", map[string]any{"operation": "plan", "import": c.Import, "add": c.Add, "change": c.Change,
+		v.event("change_summary", map[string]any{"operation": "plan", "import": c.Import, "forget": c.Forget, "add": c.Add, "change": c.Change,
 			"destroy": c.Destroy, "read": c.Read, "has_changes": p.HasChanges()})
 		return
 	}

@@ -30,6 +30,7 @@ type document struct {
 	Variables     map[string]docVariable `json:"variables,omitempty"`
 	Targets       []string               `json:"targets,omitempty"`
 	Moved         []docMove              `json:"moved,omitempty"`
+	Forgotten     []string               `json:"forgotten,omitempty"`
 	Changes       []docChange            `json:"resource_changes"`
 	Drift         []docChange            `json:"resource_drift,omitempty"`
 	Outputs       []docOutput            `json:"output_changes,omitempty"`
@@ -173,6 +174,9 @@ func Encode(p *Plan) ([]byte, error) {
 	if c.Import > 0 {
 		doc.Summary["import"] = c.Import
 	}
+	if c.Forget > 0 {
+		doc.Summary["forget"] = c.Forget
+	}
 	for name, v := range p.Variables {
 		dv, err := encodeVariable(v)
 		if err != nil {
@@ -185,6 +189,9 @@ func Encode(p *Plan) ([]byte, error) {
 	}
 	for _, m := range p.Moved {
 		doc.Moved = append(doc.Moved, docMove{From: m.From.String(), To: m.To.String()})
+	}
+	for _, f := range p.Forgotten {
+		doc.Forgotten = append(doc.Forgotten, f.String())
 	}
 	var err error
 	if doc.Changes, err = encodeChanges(p.Changes); err != nil {
@@ -412,6 +419,13 @@ func Decode(b []byte) (*Plan, error) {
 			return nil, err
 		}
 		p.Moved = append(p.Moved, addrs.Move{From: from, To: to})
+	}
+	for _, f := range doc.Forgotten {
+		a, err := addrs.ParseInstance(f)
+		if err != nil {
+			return nil, err
+		}
+		p.Forgotten = append(p.Forgotten, a)
 	}
 	var err error
 	if p.Changes, err = decodeChanges(doc.Changes); err != nil {

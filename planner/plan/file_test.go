@@ -171,3 +171,18 @@ func TestDecodeWithoutRedactedPaths(t *testing.T) {
 		t.Fatalf("a sensitive path of an old document was not taken as redacted: %#v", after)
 	}
 }
+
+func TestEncodeDecodeForgotten(t *testing.T) {
+	gone := addrs.Resource{Mode: addrs.Managed, Type: "file", Name: "backup"}.Instance(addrs.IntK(1))
+	b, err := Encode(&Plan{Mode: Normal, Forgotten: []addrs.Instance{gone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Forgotten) != 1 || p.Forgotten[0] != gone || !p.HasChanges() || p.Counts().Forget != 1 {
+		t.Fatalf("forgotten %v", p.Forgotten)
+	}
+}

@@ -148,6 +148,9 @@ type Plan struct {
 	// addresses, in the order they move; PriorState already holds them
 	// there, and apply records the moves in the stored state.
 	Moved []addrs.Move
+	// Forgotten lists the objects removed blocks (destroy = false) take
+	// out of the state, leaving them as they are.
+	Forgotten []addrs.Instance
 	// Errored is set when planning stopped at an error; such a plan is for
 	// showing only and cannot be applied.
 	Errored bool
@@ -161,10 +164,10 @@ func (p *Plan) Sort() {
 }
 
 // Counts tallies the changes for the summary line.
-type Counts struct{ Import, Add, Change, Destroy, Read int }
+type Counts struct{ Import, Add, Change, Destroy, Read, Forget int }
 
 func (p *Plan) Counts() Counts {
-	var c Counts
+	c := Counts{Forget: len(p.Forgotten)}
 	for _, ch := range p.Changes {
 		if ch.ImportID != "" {
 			c.Import++
@@ -198,5 +201,5 @@ func (p *Plan) HasChanges() bool {
 			return true
 		}
 	}
-	return len(p.Moved) > 0 || p.Mode == RefreshOnly && len(p.Drift) > 0
+	return len(p.Moved) > 0 || len(p.Forgotten) > 0 || p.Mode == RefreshOnly && len(p.Drift) > 0
 }

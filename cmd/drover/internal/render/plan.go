@@ -83,6 +83,9 @@ func Plan(w io.Writer, pl *plan.Plan, opts Options) error {
 		}
 	}
 	p.changes(shown, false)
+	for _, f := range pl.Forgotten {
+		fmt.Fprintf(p.w, "  %s\n  # (a removed block: Drover stops managing it and leaves it as it is)\n\n", p.color("1", "# "+f.String()+" will be forgotten"))
+	}
 	p.w.WriteString(p.color("1", Summary(pl)) + "\n")
 	p.outputs(pl.Outputs)
 	_, err := io.WriteString(w, p.w.String())
@@ -98,6 +101,9 @@ func Summary(pl *plan.Plan) string {
 	}
 	if c.Read > 0 {
 		s += fmt.Sprintf(" %d to read during apply.", c.Read)
+	}
+	if c.Forget > 0 {
+		s += fmt.Sprintf(" %d to forget.", c.Forget)
 	}
 	return s
 }
