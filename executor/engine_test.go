@@ -495,3 +495,65 @@ import {
 		t.Fatalf("state replayed from the journal: %v", got)
 	}
 }
+
+// TestEngineForgetFromSavedPlan applies a saved plan that forgets a
+// removed resource with a real state journal, and reads the state back
+// from the journal alone: the object is gone from the state.
+func TestEngineForgetFromSavedPlan(t *testing.T) {
+	e := newEngine(t)
+	e.apply(`
+resource "value" "keep" {
+  input = "k"
+}
+resource "value" "backup" {
+  input = "b"
+}`, planner.Options{})
+	e.write(`
+resource "value" "keep" {
+  input = "k"
+}
+removed {
+  from = value.backup
+  lifecycle {
+    destroy = false
+  }
+}`)
+	p, cfg, diags := e.plan(planner.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got := actions(p); len(got) != 0 || len(p.Forgotten) != 1 {
+		t.Fatalf("changes %v, forgotten %v", got, p.Forgotten)
+	}
+	p.PriorState = nil
+	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
+	ctx := context.Background()
+	if err := b.Persist(ctx, e.state, state.PersistOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := b.Journal(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diags = Apply(ctx, p, stored, Options{Providers: e.reg, Journal: j,
+		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	j.Close()
+	s, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range s.SortedAddrs() {
+		got = append(got, a.String())
+	}
+	if strings.Join(got, " ") != "value.keep" {
+		t.Fatalf("state replayed from the journal: %v", got)
+	}
+}
