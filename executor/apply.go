@@ -180,7 +180,7 @@ func (a *applier) record(e state.JournalEntry) error {
 // them pending, and the next plan reads each back to learn whether it
 // exists. A replaced object keeps its prior value until its outcome is known.
 func (a *applier) intend(changes []*plan.Change) error {
-	entries := a.moveEntries()
+	entries := a.stateEdits()
 	for _, c := range changes {
 		var attrs cty.Value
 		switch c.Action {
@@ -233,11 +233,11 @@ func (a *applier) importAgain(ctx context.Context) hcl.Diagnostics {
 	return diags
 }
 
-// moveEntries are the journal entries of the plan's state edits: each
+// stateEdits are the journal entries of the plan's edits of the state: each
 // forgotten object leaves, each moved object leaves its old address for
 // its new one, each imported object is recorded, and the instances whose
 // dependencies name a resource that moved are written again.
-func (a *applier) moveEntries() []state.JournalEntry {
+func (a *applier) stateEdits() []state.JournalEntry {
 	var entries []state.JournalEntry
 	for _, f := range a.plan.Forgotten {
 		entries = append(entries, state.JournalEntry{Remove: &f})

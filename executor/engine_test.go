@@ -369,6 +369,48 @@ resource "slow_thing" "a" {
 	}
 }
 
+// applySavedJournalOnly applies p as a saved plan (without the refreshed
+// state in it) over e's state, stored by a real local backend, with its
+// journal, and returns the state read back from the journal alone, as
+// after a crash before the final write.
+func (e *engine) applySavedJournalOnly(p *plan.Plan, cfg *lang.Config) *state.State {
+	e.t.Helper()
+	p.PriorState = nil
+	b := local.New(filepath.Join(e.t.TempDir(), "drover.state.json"))
+	ctx := context.Background()
+	if err := b.Persist(ctx, e.state, state.PersistOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	stored, err := b.Read(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	j, err := b.Journal(ctx, stored)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, diags := Apply(ctx, p, stored, Options{Providers: e.reg, Journal: j,
+		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
+	if diags.HasErrors() {
+		e.t.Fatal(diags.Error())
+	}
+	j.Close() // no Commit: the state is what the journal replays
+	s, err := b.Read(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// addrsOf lists the addresses in s, in order.
+func addrsOf(s *state.State) string {
+	var out []string
+	for _, a := range s.SortedAddrs() {
+		out = append(out, a.String())
+	}
+	return strings.Join(out, " ")
+}
+
 // TestEngineMoved applies a rename by a moved block from a saved plan (no
 // refreshed state in it) with a real state journal, and reads the state
 // back from the journal alone, as after a crash before the final write:
@@ -403,35 +445,9 @@ moved {
 	if got := actions(p); len(got) != 0 || len(p.Moved) != 2 || !p.HasChanges() {
 		t.Fatalf("changes %v, moved %v", got, p.Moved)
 	}
-	p.PriorState = nil
-	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
-	ctx := context.Background()
-	if err := b.Persist(ctx, e.state, state.PersistOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := b.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := b.Journal(ctx, stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags = Apply(ctx, p, stored, Options{Providers: e.reg, Journal: j,
-		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	j.Close() // no Commit: the state is what the journal replays
-	s, err := b.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var addrsGot []string
-	for _, a := range s.SortedAddrs() {
-		addrsGot = append(addrsGot, a.String())
-	}
-	if strings.Join(addrsGot, " ") != "value.site[0] value.site[1] value.user" {
+	s := e.applySavedJournalOnly(p, cfg)
+	addrsGot := addrsOf(s)
+	if addrsGot != "value.site[0] value.site[1] value.user" {
 		t.Fatalf("state replayed from the journal: %v", addrsGot)
 	}
 	for _, inst := range s.Instances {
@@ -470,28 +486,8 @@ import {
 	if c := p.Counts(); c.Import != 1 || c.Change != 0 || !p.HasChanges() {
 		t.Fatalf("counts %+v", c)
 	}
-	p.PriorState = nil
-	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
-	ctx := context.Background()
-	j, err := b.Journal(ctx, e.state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags = Apply(ctx, p, e.state, Options{Providers: e.reg, Journal: j,
-		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	j.Close()
-	s, err := b.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, a := range s.SortedAddrs() {
-		got = append(got, a.String())
-	}
-	if strings.Join(got, " ") != "file.motd" {
+	got := addrsOf(e.applySavedJournalOnly(p, cfg))
+	if got != "file.motd" {
 		t.Fatalf("state replayed from the journal: %v", got)
 	}
 }
@@ -525,35 +521,8 @@ removed {
 	if got := actions(p); len(got) != 0 || len(p.Forgotten) != 1 {
 		t.Fatalf("changes %v, forgotten %v", got, p.Forgotten)
 	}
-	p.PriorState = nil
-	b := local.New(filepath.Join(t.TempDir(), "drover.state.json"))
-	ctx := context.Background()
-	if err := b.Persist(ctx, e.state, state.PersistOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := b.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := b.Journal(ctx, stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags = Apply(ctx, p, stored, Options{Providers: e.reg, Journal: j,
-		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables})})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	j.Close()
-	s, err := b.Read(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, a := range s.SortedAddrs() {
-		got = append(got, a.String())
-	}
-	if strings.Join(got, " ") != "value.keep" {
+	got := addrsOf(e.applySavedJournalOnly(p, cfg))
+	if got != "value.keep" {
 		t.Fatalf("state replayed from the journal: %v", got)
 	}
 }

@@ -32,15 +32,15 @@ func (cfg *Config) decodeImport(block *hcl.Block) hcl.Diagnostics {
 	to := content.Attributes["to"]
 	a, problem := cfg.addressAttr(to)
 	if problem != "" {
-		return append(diags, importError(to.Expr.Range(), problem))
+		return append(diags, blockError("import", to.Expr.Range(), problem))
 	}
 	if a.Mode == addrs.Data {
-		return append(diags, importError(to.Expr.Range(), "Data sources are read, not imported."))
+		return append(diags, blockError("import", to.Expr.Range(), "Data sources are read, not imported."))
 	}
 	id := content.Attributes["id"].Expr
 	for _, t := range id.Variables() {
 		if t.RootName() != "var" {
-			return append(diags, importError(t.SourceRange(), "An import ID must be known before anything is planned: use literals and variables only."))
+			return append(diags, blockError("import", t.SourceRange(), "An import ID must be known before anything is planned: use literals and variables only."))
 		}
 	}
 	cfg.Imports = append(cfg.Imports, &Import{To: a, ID: id, DeclRange: block.DefRange})
@@ -50,22 +50,12 @@ func (cfg *Config) decodeImport(block *hcl.Block) hcl.Diagnostics {
 // checkImports checks that each import block leads to a declared resource
 // and that no two lead to one address.
 func (cfg *Config) checkImports() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	seen := map[addrs.Instance]*Import{}
-	for _, im := range cfg.Imports {
-		if prev, ok := seen[im.To]; ok {
-			diags = append(diags, twoBlocks("import", im.DeclRange, prev.DeclRange,
-				fmt.Sprintf("Two import blocks lead to %s; the first is at %s. Remove one of them.", im.To, shortRange(prev.DeclRange))))
-			continue
-		}
-		seen[im.To] = im
+	imports, diags := firstOfEach("import", cfg.Imports, func(im *Import) (addrs.Instance, hcl.Range) { return im.To, im.DeclRange },
+		"Two import blocks lead to %s; the first is at %s. Remove one of them.")
+	for _, im := range imports {
 		if _, ok := cfg.Resources[im.To.Resource]; !ok {
-			diags = append(diags, importError(im.DeclRange, fmt.Sprintf("%s is not declared: declare the resource block the object is to match.", im.To.Resource)))
+			diags = append(diags, blockError("import", im.DeclRange, fmt.Sprintf("%s is not declared: declare the resource block the object is to match.", im.To.Resource)))
 		}
 	}
 	return diags
-}
-
-func importError(rng hcl.Range, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid import block", Detail: detail, Subject: rng.Ptr()}
 }

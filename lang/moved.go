@@ -36,17 +36,17 @@ func (cfg *Config) decodeMoved(block *hcl.Block) hcl.Diagnostics {
 	for name, dst := range map[string]*addrs.Instance{"from": &m.From, "to": &m.To} {
 		a, problem := cfg.addressAttr(content.Attributes[name])
 		if problem != "" {
-			return append(diags, movedError(content.Attributes[name].Expr.Range(), problem))
+			return append(diags, blockError("moved", content.Attributes[name].Expr.Range(), problem))
 		}
 		*dst = a
 	}
 	switch {
 	case m.From.Mode == addrs.Data || m.To.Mode == addrs.Data:
-		return append(diags, movedError(m.DeclRange, "Data sources are read, not kept: they have nothing to move."))
+		return append(diags, blockError("moved", m.DeclRange, "Data sources are read, not kept: they have nothing to move."))
 	case m.From.Type != m.To.Type:
-		return append(diags, movedError(m.DeclRange, fmt.Sprintf("%s and %s are of different types; a moved object keeps its type.", m.From, m.To)))
+		return append(diags, blockError("moved", m.DeclRange, fmt.Sprintf("%s and %s are of different types; a moved object keeps its type.", m.From, m.To)))
 	case m.From == m.To:
-		return append(diags, movedError(m.DeclRange, fmt.Sprintf("%s moves to itself.", m.From)))
+		return append(diags, blockError("moved", m.DeclRange, fmt.Sprintf("%s moves to itself.", m.From)))
 	}
 	cfg.Moved = append(cfg.Moved, m)
 	return diags
@@ -56,54 +56,18 @@ func (cfg *Config) decodeMoved(block *hcl.Block) hcl.Diagnostics {
 // move leads to a declared resource, a resource moved whole is no longer
 // declared, no object moves twice and no two objects move to one address.
 func (cfg *Config) checkMoved() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	from, to := map[addrs.Instance]*Moved{}, map[addrs.Instance]*Moved{}
-	for _, m := range cfg.Moved {
-		if prev, ok := from[m.From]; ok {
-			diags = append(diags, twoBlocks("moved", m.DeclRange, prev.DeclRange,
-				fmt.Sprintf("%s is moved by two moved blocks; the first is at %s. An object moves once: remove one of them.", m.From, shortRange(prev.DeclRange))))
-			continue
-		}
-		from[m.From] = m
-		if prev, ok := to[m.To]; ok {
-			diags = append(diags, twoBlocks("moved", m.DeclRange, prev.DeclRange,
-				fmt.Sprintf("Two moved blocks lead to %s; the first is at %s. One address holds one object: remove one of them.", m.To, shortRange(prev.DeclRange))))
-			continue
-		}
-		to[m.To] = m
+	moves, diags := firstOfEach("moved", cfg.Moved, func(m *Moved) (addrs.Instance, hcl.Range) { return m.From, m.DeclRange },
+		"%s is moved by two moved blocks; the first is at %s. An object moves once: remove one of them.")
+	moves, d := firstOfEach("moved", moves, func(m *Moved) (addrs.Instance, hcl.Range) { return m.To, m.DeclRange },
+		"Two moved blocks lead to %s; the first is at %s. One address holds one object: remove one of them.")
+	diags = append(diags, d...)
+	for _, m := range moves {
 		if _, ok := cfg.Resources[m.To.Resource]; !ok {
-			diags = append(diags, movedError(m.DeclRange, fmt.Sprintf("%s is not declared: a moved block leads to a resource block of the configuration.", m.To.Resource)))
+			diags = append(diags, blockError("moved", m.DeclRange, fmt.Sprintf("%s is not declared: a moved block leads to a resource block of the configuration.", m.To.Resource)))
 		}
 		if _, ok := cfg.Resources[m.From.Resource]; ok && m.Resources() {
-			diags = append(diags, movedError(m.DeclRange, fmt.Sprintf("%s is still declared: remove its resource block, or move single instances (%s[KEY]).", m.From.Resource, m.From.Resource)))
+			diags = append(diags, blockError("moved", m.DeclRange, fmt.Sprintf("%s is still declared: remove its resource block, or move single instances (%s[KEY]).", m.From.Resource, m.From.Resource)))
 		}
 	}
 	return diags
-}
-
-func movedError(rng hcl.Range, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid moved block", Detail: detail, Subject: rng.Ptr()}
-}
-
-// addressAttr reads an attribute written as a resource or instance address
-// (a moved block's from and to, an import block's to); problem says what
-// is wrong with it, or is "".
-func (cfg *Config) addressAttr(attr *hcl.Attribute) (a addrs.Instance, problem string) {
-	trav, d := hcl.AbsTraversalForExpr(attr.Expr)
-	if d.HasErrors() {
-		return a, attr.Name + " must be a resource address, like value.x or value.x[0]."
-	}
-	rng := attr.Expr.Range()
-	a, err := addrs.ParseInstanceTraversal(string(rng.SliceBytes(cfg.Files[rng.Filename].Bytes)), trav)
-	if err != nil {
-		return a, err.Error() + "."
-	}
-	return a, ""
-}
-
-// twoBlocks reports a block of kind that repeats what the one at prev
-// says.
-func twoBlocks(kind string, cur, prev hcl.Range, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + kind + " block", Detail: detail,
-		Subject: cur.Ptr(), Extra: RelatedRange{Label: "first " + kind, Range: prev}}
 }

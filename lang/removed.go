@@ -40,7 +40,7 @@ func (cfg *Config) decodeRemoved(block *hcl.Block) hcl.Diagnostics {
 		problem = "Data sources are read, not kept: there is nothing to remove."
 	}
 	if problem != "" {
-		return append(diags, removedError(from.Expr.Range(), problem))
+		return append(diags, blockError("removed", from.Expr.Range(), problem))
 	}
 	r := &Removed{From: a.Resource, Destroy: true, DeclRange: block.DefRange}
 	for _, lb := range content.Blocks {
@@ -55,22 +55,12 @@ func (cfg *Config) decodeRemoved(block *hcl.Block) hcl.Diagnostics {
 // checkRemoved checks that a removed resource is no longer declared and
 // is removed once.
 func (cfg *Config) checkRemoved() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	seen := map[addrs.Resource]*Removed{}
-	for _, r := range cfg.Removed {
-		if prev, ok := seen[r.From]; ok {
-			diags = append(diags, twoBlocks("removed", r.DeclRange, prev.DeclRange,
-				fmt.Sprintf("%s is removed by two removed blocks; the first is at %s. Remove one of them.", r.From, shortRange(prev.DeclRange))))
-			continue
-		}
-		seen[r.From] = r
+	removed, diags := firstOfEach("removed", cfg.Removed, func(r *Removed) (addrs.Resource, hcl.Range) { return r.From, r.DeclRange },
+		"%s is removed by two removed blocks; the first is at %s. Remove one of them.")
+	for _, r := range removed {
 		if _, ok := cfg.Resources[r.From]; ok {
-			diags = append(diags, removedError(r.DeclRange, fmt.Sprintf("%s is still declared: remove its resource block, or this removed block.", r.From)))
+			diags = append(diags, blockError("removed", r.DeclRange, fmt.Sprintf("%s is still declared: remove its resource block, or this removed block.", r.From)))
 		}
 	}
 	return diags
-}
-
-func removedError(rng hcl.Range, detail string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid removed block", Detail: detail, Subject: rng.Ptr()}
 }

@@ -153,17 +153,3 @@ func (r *run) importsDeclared(addr addrs.Resource, exp expansion) hcl.Diagnostic
 	}
 	return diags
 }
-
-// targeted says whether a plan with targets imports into addr: when a
-// target names it or its whole resource.
-func targeted(targets []addrs.Instance, addr addrs.Instance) bool {
-	if len(targets) == 0 {
-		return true
-	}
-	for _, t := range targets {
-		if t.Resource == addr.Resource && (t.Key.Kind == addrs.NoKey || t.Key == addr.Key) {
-			return true
-		}
-	}
-	return false
-}

@@ -91,10 +91,16 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if prior == nil {
 		prior = state.New()
 	}
-	var moved []addrs.Move
-	if len(cfg.Moved) > 0 && opts.Mode != plan.RefreshOnly {
-		// A refresh-only plan records what refresh finds and nothing else.
+	// Moves and imports edit a copy of the prior state. A refresh-only
+	// plan records what refresh finds and nothing else; only a normal
+	// plan imports.
+	moving := len(cfg.Moved) > 0 && opts.Mode != plan.RefreshOnly
+	importing := len(cfg.Imports) > 0 && opts.Mode == plan.Normal
+	if moving || importing {
 		prior = prior.DeepCopy()
+	}
+	var moved []addrs.Move
+	if moving {
 		var d hcl.Diagnostics
 		moved, d = applyMoved(cfg, prior, opts.Targets)
 		diags = append(diags, d...)
@@ -109,10 +115,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	}
 	diags = append(diags, d...)
 	r.schemas = schemas
-	if len(cfg.Imports) > 0 && opts.Mode == plan.Normal {
-		if len(moved) == 0 {
-			prior = prior.DeepCopy()
-		}
+	if importing {
 		r.imported, d = importBlocks(ctx, cfg, opts, prior)
 		diags = append(diags, d...)
 		if d.HasErrors() {

@@ -152,3 +152,18 @@ func (r *run) targetsInstance(addr addrs.Instance) bool {
 	}
 	return true
 }
+
+// targeted says whether targets name addr or its whole resource (all do
+// when there are none): what moves and imports may touch, decided before
+// the graph that resolveTargets needs exists.
+func targeted(targets []addrs.Instance, addr addrs.Instance) bool {
+	if len(targets) == 0 {
+		return true
+	}
+	for _, t := range targets {
+		if t.Resource == addr.Resource && (t.Key.Kind == addrs.NoKey || t.Key == addr.Key) {
+			return true
+		}
+	}
+	return false
+}
