@@ -28,7 +28,10 @@ type Entry struct {
 	Path    string
 	Label   string
 	Options string
-	Line    int
+	// Value is everything after the =, as written: the quoted label and
+	// the switches.
+	Value string
+	Line  int
 }
 
 // Error is a BOOT.INI that cannot be read.
@@ -83,6 +86,8 @@ func Parse(name string, b []byte) (*File, error) {
 			}
 			section = strings.ToLower(strings.TrimSpace(t[1:end]))
 			seen[section] = true
+		case section == osSection && t[0] == '/':
+			// A line of switches alone: kept, not an entry.
 		default:
 			k, v, ok := strings.Cut(t, "=")
 			if !ok {
@@ -144,14 +149,23 @@ func (f *File) Timeout() (n int, ok bool) {
 	return n, err == nil
 }
 
+// isEntry says whether a line of [operating systems] is an entry: its key
+// is a path NTLDR can boot, an ARC path (multi(0)disk(0)...) or a drive
+// path (C:\, C:\CMDCONS\BOOTSECT.DAT). Other key=value lines there, such as
+// a default= that belongs in [boot loader], are kept as they are but boot
+// nothing.
+func (l line) isEntry() bool {
+	return l.section == osSection && l.key != "" && strings.ContainsAny(l.key, `(:\`)
+}
+
 // Entries lists [operating systems] in file order.
 func (f *File) Entries() []Entry {
 	var out []Entry
 	for i, l := range f.lines {
-		if l.section != osSection || l.key == "" {
+		if !l.isEntry() {
 			continue
 		}
-		e := Entry{Path: l.key, Line: i + 1}
+		e := Entry{Path: l.key, Value: l.value, Line: i + 1}
 		v := l.value
 		if strings.HasPrefix(v, `"`) {
 			if end := strings.IndexByte(v[1:], '"'); end >= 0 {
@@ -167,7 +181,8 @@ func (f *File) Entries() []Entry {
 	return out
 }
 
-// Entry finds the entry for path (case-insensitive, as NTLDR compares).
+// Entry finds the entry for path (case-insensitive, as NTLDR compares:
+// \WINNT and \winnt are one entry).
 func (f *File) Entry(path string) (Entry, bool) {
 	for _, e := range f.Entries() {
 		if strings.EqualFold(e.Path, path) {
@@ -188,11 +203,15 @@ func (f *File) describeEntries() string {
 	return "it has " + strings.Join(paths, ", ")
 }
 
-// SetDefault makes path, which must be an entry, the default.
+// SetDefault makes path, which must be an entry, the default. A default
+// that already names the entry, in any case, stays as written.
 func (f *File) SetDefault(path string) error {
 	e, ok := f.Entry(path)
 	if !ok {
 		return &Error{File: f.name, Msg: fmt.Sprintf("no entry in [operating systems] boots %s (%s); add it first", path, f.describeEntries())}
+	}
+	if _, set := f.setting("default"); set && strings.EqualFold(f.Default(), e.Path) {
+		return nil
 	}
 	f.set("default", e.Path)
 	return nil
@@ -277,6 +296,20 @@ func (f *File) SetEntry(path, label, options string) error {
 		return nil
 	}
 	f.insert(f.sectionEnd(osSection), line{text: path + "=" + value, section: osSection, key: path, value: value})
+	return nil
+}
+
+// SetEntryValue writes back an entry's Value as it was read, e.g. to undo
+// SetEntry.
+func (f *File) SetEntryValue(path, value string) error {
+	e, ok := f.Entry(path)
+	if !ok {
+		return &Error{File: f.name, Msg: fmt.Sprintf("no entry in [operating systems] boots %s (%s)", path, f.describeEntries())}
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return &Error{File: f.name, Msg: fmt.Sprintf("the entry %s=%s cannot be written in BOOT.INI (no line breaks)", path, value)}
+	}
+	f.lines[e.Line-1].replace(value)
 	return nil
 }
 

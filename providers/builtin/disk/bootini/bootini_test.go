@@ -1,8 +1,13 @@
 package bootini
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // standby is the BOOT.INI of a dual-boot standby: its own OS and the
@@ -118,6 +123,14 @@ func TestErrors(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(standby))
+	files, _ := filepath.Glob("testdata/*.ini")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Add([]byte("[boot loader]\n[operating systems]\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		file, err := Parse("fuzz", in)
@@ -136,4 +149,122 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestRealWorld reads BOOT.INI files as NT setup and hand edits leave
+// them: switches with =, mixed case, a default= line in the wrong
+// section, a line of switches alone, CRLF and LF line ends, comments, two
+// entries of one ARC path.
+func TestRealWorld(t *testing.T) {
+	type entry struct{ Path, Label, Options string }
+	for _, tc := range []struct {
+		file    string
+		def     string
+		timeout int
+		entries []entry
+	}{
+		{"xp-dual.ini", `multi(0)disk(0)rdisk(0)partition(1)\WINDOWS`, 30, []entry{
+			{`multi(0)disk(0)rdisk(0)partition(1)\WINDOWS`, "Microsoft Windows XP Professional", "/noexecute=optin /fastdetect"},
+			{`multi(0)disk(0)rdisk(0)partition(2)\WINNT`, "Windows 2000 Server", "/fastdetect /sos /basevideo"},
+			{`C:\CMDCONS\BOOTSECT.DAT`, "Microsoft Windows Recovery Console", "/cmdcons"},
+		}},
+		{"server2003-hand-edited.ini", `MULTI(0)DISK(0)RDISK(0)PARTITION(1)\winnt`, 10, []entry{
+			{`multi(0)disk(0)rdisk(0)partition(1)\WINNT`, "FS2 - Windows Server 2003, Enterprise", "/FASTDETECT /NoExecute=OptOut"},
+			{`multi(0)disk(0)rdisk(0)partition(2)\WINNT`, "FS1 - Windows Server 2003", "/fastdetect /NoExecute=OptOut /3GB"},
+		}},
+		{"scsi-lf.ini", `scsi(0)disk(0)rdisk(0)partition(1)\WINNT`, 5, []entry{
+			{`scsi(0)disk(0)rdisk(0)partition(1)\WINNT`, "Windows NT Server 4.0", ""},
+			{`scsi(0)disk(0)rdisk(0)partition(1)\WINNT`, "Windows NT Server 4.0 [VGA mode]", "/basevideo /sos"},
+			{`signature(8b467c12)disk(1)rdisk(0)partition(1)\WINNT`, "Standby copy", "/fastdetect"},
+			{`C:\`, "MS-DOS", ""},
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			in := readTestdata(t, tc.file)
+			f, err := Parse(tc.file, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(f.Bytes(), in) {
+				t.Error("an unedited file does not come back byte for byte")
+			}
+			if d := f.Default(); d != tc.def {
+				t.Errorf("default %q, want %q", d, tc.def)
+			}
+			if n, ok := f.Timeout(); !ok || n != tc.timeout {
+				t.Errorf("timeout %d %v, want %d", n, ok, tc.timeout)
+			}
+			var got []entry
+			for _, e := range f.Entries() {
+				got = append(got, entry{e.Path, e.Label, e.Options})
+			}
+			if diff := cmp.Diff(tc.entries, got); diff != "" {
+				t.Errorf("entries (-want +got):\n%s", diff)
+			}
+			// Switching to the current default, named in another case,
+			// changes nothing.
+			if err := f.SetDefault(strings.ToLower(tc.def)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(f.Bytes(), in) {
+				t.Errorf("a switch to the current default changed the file:\n%q", f.Bytes())
+			}
+		})
+	}
+}
+
+// TestNotEntries: key=value lines of [operating systems] that name no
+// bootable path are never offered as entries and stay byte for byte
+// through edits.
+func TestNotEntries(t *testing.T) {
+	in := readTestdata(t, "server2003-hand-edited.ini")
+	f, err := Parse("boot.ini", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := f.Entry("default"); ok {
+		t.Errorf("the stray default= line is offered as an entry: %+v", e)
+	}
+	if err := f.SetDefault(`multi(0)disk(0)rdisk(0)partition(2)\winnt`); err != nil {
+		t.Fatal(err)
+	}
+	f.RemoveEntry(`MULTI(0)disk(0)rdisk(0)partition(1)\WINNT`)
+	want := strings.Replace(string(in), `Default=MULTI(0)DISK(0)RDISK(0)PARTITION(1)\winnt`, `Default=multi(0)disk(0)rdisk(0)partition(2)\WINNT`, 1)
+	want = strings.Replace(want, "multi(0)disk(0)rdisk(0)partition(1)\\WINNT=\"FS2 - Windows Server 2003, Enterprise\" /FASTDETECT /NoExecute=OptOut\r\n", "", 1)
+	if got := string(f.Bytes()); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestSetEntryValue: writing back an entry's Value undoes SetEntry byte
+// for byte, odd spacing included.
+func TestSetEntryValue(t *testing.T) {
+	in := readTestdata(t, "server2003-hand-edited.ini")
+	f, err := Parse("boot.ini", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := `multi(0)disk(0)rdisk(0)partition(2)\WINNT`
+	before, _ := f.Entry(path)
+	if err := f.SetEntry(path, "Source", "/fastdetect"); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := f.Entry(path); e.Value != `"Source" /fastdetect` {
+		t.Errorf("after SetEntry: %q", e.Value)
+	}
+	if err := f.SetEntryValue(path, before.Value); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(f.Bytes(), in) {
+		t.Errorf("got\n%q\nwant\n%q", f.Bytes(), in)
+	}
 }
