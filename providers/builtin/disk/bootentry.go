@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk/bootini"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
@@ -47,6 +48,17 @@ func bootEntrySchema() *schema.Resource {
 	attrs["entry"] = &schema.Attribute{Type: cty.String, Computed: true,
 		Description: "The entry's ID in the loader: the ARC path, GRUB entry, BCD GUID or BootXXXX."}
 	attrs["id"] = &schema.Attribute{Type: cty.String, Computed: true, Description: "HOST:LOADER:ENTRY."}
+	// What destroy undoes, recorded when apply changed it: a destroy
+	// removes only what the resource added and gives back what it
+	// replaced.
+	attrs["added"] = &schema.Attribute{Type: cty.Bool, Computed: true,
+		Description: "true when Drover added the entry's line (BOOT.INI); destroy removes only such a line."}
+	attrs["replaced_entry"] = &schema.Attribute{Type: cty.String, Computed: true,
+		Description: "A BOOT.INI entry's label and switches as they were before Drover rewrote them; destroy writes them back."}
+	attrs["replaced_default"] = &schema.Attribute{Type: cty.String, Computed: true,
+		Description: "The default entry this one replaced when apply last made it the default (\"\": there was none); destroy restores it while this entry is still the default."}
+	attrs["replaced_timeout"] = &schema.Attribute{Type: cty.Number, Computed: true,
+		Description: "The menu's timeout before apply first changed it; destroy restores it while the menu still has the resource's timeout."}
 	return &schema.Resource{
 		Description: "An entry of a host's boot menu (BOOT.INI, GRUB, BCD or EFI), optionally the default or the next boot.",
 		Block:       &schema.Block{Attributes: attrs},
@@ -74,6 +86,20 @@ func str(v cty.Value, name string) string {
 		return ""
 	}
 	return a.AsString()
+}
+
+func intAttr(v cty.Value, name string) int64 {
+	n, _ := v.GetAttr(name).AsBigFloat().Int64()
+	return n
+}
+
+// kept is the prior record of name, null on a create: what an update that
+// did not switch or change anything keeps.
+func kept(prior cty.Value, name string, ty cty.Type) cty.Value {
+	if prior.IsNull() {
+		return cty.NullVal(ty)
+	}
+	return prior.GetAttr(name)
 }
 
 func isTrue(v cty.Value, name string) bool {
@@ -175,7 +201,22 @@ func planBootEntry(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if p.Prior.IsNull() || !entry.IsKnown() || entry.IsNull() {
 		entry = plannedEntry(p.Config)
 	}
-	p.Planned = sdk.SetAttrs(p.Planned, map[string]cty.Value{"entry": entry, "id": entryID(p.Config, entry)})
+	attrs := map[string]cty.Value{"entry": entry, "id": entryID(p.Config, entry)}
+	if !p.Prior.IsNull() {
+		// The records stay as they are (null included), except that an
+		// update records what it replaces when it switches the default,
+		// or changes the timeout for the first time.
+		for _, name := range []string{"added", "replaced_entry", "replaced_default", "replaced_timeout"} {
+			attrs[name] = p.Prior.GetAttr(name)
+		}
+		if d := p.Config.GetAttr("default"); !d.IsKnown() || isTrue(p.Config, "default") && !isTrue(p.Prior, "default") {
+			attrs["replaced_default"] = cty.UnknownVal(cty.String)
+		}
+		if t := p.Config.GetAttr("timeout"); p.Prior.GetAttr("replaced_timeout").IsNull() && !t.IsNull() && !t.RawEquals(p.Prior.GetAttr("timeout")) {
+			attrs["replaced_timeout"] = cty.UnknownVal(cty.Number)
+		}
+	}
+	p.Planned = sdk.SetAttrs(p.Planned, attrs)
 	if p.Prior.IsNull() {
 		p.Description = describeBootEntry(p.Config, entry)
 	}
@@ -263,8 +304,26 @@ func applyBootEntry(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 		return cty.NilVal, errDiag("file", "Cannot read the boot menu", err)
 	}
 	defer s.close()
+	// record holds what destroy will undo; apply fills in what the plan
+	// left unknown and keeps what it promised.
+	record := map[string]cty.Value{}
+	unknown := func(name string) bool { return !v.GetAttr(name).IsKnown() }
+	if unknown("added") {
+		record["added"] = cty.False
+	}
+	if unknown("replaced_entry") {
+		record["replaced_entry"] = cty.NullVal(cty.String)
+	}
 	if s.ini != nil {
-		if err := s.ini.SetEntry(str(v, "path"), str(v, "label"), str(v, "options")); err != nil {
+		path := str(v, "path")
+		e, found := s.ini.Entry(path)
+		switch {
+		case !found && unknown("added"):
+			record["added"] = cty.True
+		case found && unknown("replaced_entry") && e.Value != bootini.EntryValue(str(v, "label"), str(v, "options")):
+			record["replaced_entry"] = cty.StringVal(e.Value)
+		}
+		if err := s.ini.SetEntry(path, str(v, "label"), str(v, "options")); err != nil {
 			return cty.NilVal, errDiag("path", "Cannot write the entry", err)
 		}
 	}
@@ -272,13 +331,31 @@ func applyBootEntry(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 	if err != nil {
 		return cty.NilVal, errDiag("label", "No such boot entry", err)
 	}
+	if unknown("replaced_default") {
+		record["replaced_default"] = kept(req.Prior, "replaced_default", cty.String)
+	}
 	if isTrue(v, "default") {
-		if err := s.setDefault(id); err != nil {
-			return cty.NilVal, errDiag("default", "Cannot switch the default", err)
+		cur, err := s.current()
+		if err != nil {
+			return cty.NilVal, errDiag("default", "Cannot read the boot menu", err)
+		}
+		if !strings.EqualFold(cur, id) {
+			if unknown("replaced_default") {
+				record["replaced_default"] = cty.StringVal(cur)
+			}
+			if err := s.setDefault(id); err != nil {
+				return cty.NilVal, errDiag("default", "Cannot switch the default", err)
+			}
 		}
 	}
-	if t := v.GetAttr("timeout"); !t.IsNull() {
-		n, _ := t.AsBigFloat().Int64()
+	if unknown("replaced_timeout") {
+		record["replaced_timeout"] = kept(req.Prior, "replaced_timeout", cty.Number)
+	}
+	if !v.GetAttr("timeout").IsNull() {
+		n := intAttr(v, "timeout")
+		if cur, ok := s.timeout(); ok && int64(cur) != n && unknown("replaced_timeout") {
+			record["replaced_timeout"] = cty.NumberIntVal(int64(cur))
+		}
 		if err := s.setTimeout(int(n)); err != nil {
 			return cty.NilVal, errDiag("timeout", "Cannot set the timeout", err)
 		}
@@ -291,32 +368,94 @@ func applyBootEntry(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 	if err := s.save(ctx); err != nil {
 		return cty.NilVal, errDiag("file", "Cannot write the boot menu", err)
 	}
-	return sdk.SetAttrs(v, map[string]cty.Value{"entry": cty.StringVal(id), "id": entryID(v, cty.StringVal(id))}), nil
+	record["entry"], record["id"] = cty.StringVal(id), entryID(v, cty.StringVal(id))
+	return sdk.SetAttrs(v, record), nil
 }
 
-// deleteBootEntry removes a BOOT.INI line; entries of the other loaders
-// are made by their own tools and stay.
+// deleteBootEntry undoes what apply recorded: it removes a BOOT.INI line
+// only when Drover added it, writes back an entry Drover rewrote, gives
+// back the default the entry replaced while it is still the default, and
+// the timeout. Entries of the other loaders are made by their own tools
+// and stay. What the menu no longer has cannot be given back: that is
+// said in a warning, and a default that would name nothing names the
+// first entry left.
 func deleteBootEntry(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
 	v := req.Prior
-	if str(v, "loader") != "bootini" {
-		return nil
-	}
 	h, diags := openEntryHost(v)
 	if diags.HasErrors() {
 		return diags
 	}
 	defer h.Close()
-	s, err := openBootStore(ctx, h, "bootini", str(v, "file"))
+	s, err := openBootStore(ctx, h, str(v, "loader"), str(v, "file"))
 	if err != nil {
 		return errDiag("file", "Cannot read the boot menu", err)
 	}
 	defer s.close()
-	if _, ok := s.ini.Entry(str(v, "path")); !ok {
+	id, err := s.resolve(str(v, "path"), str(v, "label"))
+	if err != nil {
+		// Gone already (a destroy retried, or removed by hand).
 		return nil
 	}
-	s.ini.RemoveEntry(str(v, "path"))
+	cur, err := s.current()
+	if err != nil {
+		return errDiag("", "Cannot read the boot menu", err)
+	}
+	prev := v.GetAttr("replaced_default")
+	isDefault := strings.EqualFold(cur, id)
+	if isDefault && !prev.IsNull() {
+		restored, err := s.restoreDefault(prev.AsString(), id)
+		if err != nil {
+			return errDiag("", "Cannot give back the default", err)
+		}
+		isDefault = !restored
+		if !restored && !isTrue(v, "added") {
+			diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Default not given back",
+				Detail: fmt.Sprintf("%s became the default in place of %q, which %s on host %q no longer has, so it stays the default; choose another with drover boot set-default if need be.", id, prev.AsString(), s.file, h.Name())})
+		}
+	}
+	if s.ini != nil {
+		e, _ := s.ini.Entry(id)
+		switch {
+		case isTrue(v, "added"):
+			s.ini.RemoveEntry(id)
+			if isDefault {
+				diags = append(diags, s.defaultAfterRemoval(id, prev))
+			}
+		case !v.GetAttr("replaced_entry").IsNull() && e.Value == bootini.EntryValue(str(v, "label"), str(v, "options")):
+			if err := s.ini.SetEntryValue(id, v.GetAttr("replaced_entry").AsString()); err != nil {
+				return errDiag("path", "Cannot write the entry back", err)
+			}
+		}
+	}
+	if t, ok := s.timeout(); ok && !v.GetAttr("replaced_timeout").IsNull() && !v.GetAttr("timeout").IsNull() && int64(t) == intAttr(v, "timeout") {
+		if err := s.setTimeout(int(intAttr(v, "replaced_timeout"))); err != nil {
+			return errDiag("timeout", "Cannot give back the timeout", err)
+		}
+	}
 	if err := s.save(ctx); err != nil {
 		return errDiag("file", "Cannot write the boot menu", err)
 	}
-	return nil
+	return diags
+}
+
+// defaultAfterRemoval points the BOOT.INI default, which named the entry
+// just removed, at the first entry left, since the default it replaced
+// is unknown or gone: a default naming no entry may leave the machine
+// unbootable. The warning says what happened.
+func (s *bootStore) defaultAfterRemoval(removed string, replaced cty.Value) providers.Diagnostic {
+	why := "no default was recorded as replaced by it"
+	if !replaced.IsNull() {
+		why = fmt.Sprintf("the default it replaced, %q, is no longer in the file", replaced.AsString())
+	}
+	w := providers.Diagnostic{Severity: providers.Warning, Summary: "Default moved to another entry"}
+	es := s.ini.Entries()
+	if len(es) == 0 {
+		w.Summary = "Default names a removed entry"
+		w.Detail = fmt.Sprintf("%s on host %q: the default named %s, which destroy removed, and %s; no entry is left to boot. Add one and make it the default.", s.file, s.h.Name(), removed, why)
+		return w
+	}
+	// SetDefault cannot fail: the entry was just listed.
+	_ = s.ini.SetDefault(es[0].Path)
+	w.Detail = fmt.Sprintf("%s on host %q: the default named %s, which destroy removed, and %s; the default is now the first entry, %s. Check it with drover boot set-default.", s.file, s.h.Name(), removed, why, es[0].Path)
+	return w
 }

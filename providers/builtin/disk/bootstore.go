@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,8 @@ type bootStore struct {
 	loader string
 	file   string
 	mode   fs.FileMode
+	// read is the file as read: save writes only when an edit changed it.
+	read []byte
 
 	ini *bootini.File
 	env *grubenv.Env
@@ -79,6 +82,7 @@ func openBootStore(ctx context.Context, h host.Host, loader, file string) (_ *bo
 	if err != nil {
 		return nil, err
 	}
+	s.read = b
 	switch loader {
 	case "bootini":
 		s.ini, err = bootini.Parse(name, b)
@@ -105,6 +109,9 @@ func (s *bootStore) save(ctx context.Context) error {
 	case s.bcd != nil:
 		b = s.bcd.Bytes()
 	default:
+		return nil
+	}
+	if bytes.Equal(b, s.read) {
 		return nil
 	}
 	return s.h.WriteFile(ctx, s.file, bytes.NewReader(b), s.mode)
@@ -175,6 +182,28 @@ func (s *bootStore) setDefault(id string) error {
 	default:
 		return efiboot.SetDefault(s.efi, efiNumber(id))
 	}
+}
+
+// restoreDefault makes prev, the default an entry replaced, the default
+// again; restored is false when the menu no longer has it. prev "" (the
+// menu had no default) unsets GRUB's saved_entry; the other menus keep
+// theirs.
+func (s *bootStore) restoreDefault(prev, entry string) (restored bool, err error) {
+	if strings.EqualFold(prev, entry) {
+		return false, nil
+	}
+	if prev == "" {
+		if s.env == nil {
+			return false, nil
+		}
+		s.env.Unset("saved_entry")
+		return true, nil
+	}
+	id, err := s.resolve(prev, prev)
+	if err != nil {
+		return false, nil
+	}
+	return true, s.setDefault(id)
 }
 
 func (s *bootStore) setNext(id string) error {

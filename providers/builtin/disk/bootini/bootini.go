@@ -287,16 +287,21 @@ func (f *File) SetEntry(path, label, options string) error {
 	if strings.ContainsAny(path, "=\r\n") || strings.ContainsAny(label, "\"\r\n") || strings.ContainsAny(options, "\r\n") {
 		return &Error{File: f.name, Msg: fmt.Sprintf("the entry %s=%q %s cannot be written in BOOT.INI (no = in the path, no quote in the label, no line breaks)", path, label, options)}
 	}
-	value := `"` + label + `"`
-	if options != "" {
-		value += " " + options
-	}
+	value := EntryValue(label, options)
 	if e, ok := f.Entry(path); ok {
 		f.lines[e.Line-1].replace(value)
 		return nil
 	}
 	f.insert(f.sectionEnd(osSection), line{text: path + "=" + value, section: osSection, key: path, value: value})
 	return nil
+}
+
+// EntryValue is what SetEntry writes after the =.
+func EntryValue(label, options string) string {
+	if options == "" {
+		return `"` + label + `"`
+	}
+	return `"` + label + `" ` + options
 }
 
 // SetEntryValue writes back an entry's Value as it was read, e.g. to undo
