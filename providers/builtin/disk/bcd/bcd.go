@@ -1,6 +1,7 @@
 package bcd
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -30,6 +31,15 @@ const (
 // objectTypeOSLoader is the object type of a Windows loader entry.
 const objectTypeOSLoader = 0x10200003
 
+// An object type's top four bits are its class, 1 for applications (what
+// the boot manager starts or is); its low 20 bits the application type, 1
+// and 2 for the firmware and Windows boot managers.
+const (
+	classApplication   = 1
+	appFirmwareBootMgr = 1
+	appBootMgr         = 2
+)
+
 var guid = regexp.MustCompile(`^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$`)
 
 // Store is a BCD store in memory.
@@ -37,6 +47,11 @@ type Store struct {
 	name    string
 	hive    *regf.Hive
 	objects *regf.Key
+	// read is the store as read, which Bytes gives back until an edit
+	// changes something: a re-encoded hive has other bytes for the same
+	// content.
+	read    []byte
+	changed bool
 }
 
 // Entry is a boot entry (an object the boot manager can start).
@@ -67,15 +82,21 @@ func Parse(name string, b []byte) (*Store, error) {
 	if objects == nil {
 		return nil, &Error{File: name, Msg: "a registry hive, but not a BCD store: it has no \\Objects key"}
 	}
-	s := &Store{name: name, hive: h, objects: objects}
+	s := &Store{name: name, hive: h, objects: objects, read: b}
 	if s.object(BootManager) == nil {
 		return nil, &Error{File: name, Msg: "the BCD store has no Windows Boot Manager object " + BootManager}
 	}
 	return s, nil
 }
 
-// Bytes is the store as a new hive file.
-func (s *Store) Bytes() []byte { return s.hive.Encode() }
+// Bytes is the store as a new hive file, or the bytes read when nothing
+// changed.
+func (s *Store) Bytes() []byte {
+	if !s.changed {
+		return s.read
+	}
+	return s.hive.Encode()
+}
 
 func (s *Store) object(id string) *regf.Key { return s.objects.Subkey(id) }
 
@@ -141,10 +162,8 @@ func (s *Store) Entries() []Entry {
 	ids := elementList(s.object(BootManager), elemDisplayOrder)
 	if len(ids) == 0 {
 		for _, obj := range s.objects.Subkeys {
-			if t := obj.Lookup([]string{"Description"}); t != nil {
-				if v := t.Value("Type"); v != nil && len(v.Data) == 4 && binary.LittleEndian.Uint32(v.Data) == objectTypeOSLoader {
-					ids = append(ids, obj.Name)
-				}
+			if t, ok := objectType(obj); ok && t == objectTypeOSLoader {
+				ids = append(ids, obj.Name)
 			}
 		}
 	}
@@ -156,20 +175,57 @@ func (s *Store) Entries() []Entry {
 	return out
 }
 
-// Find returns the entry whose ID or description is ref (case-insensitive).
+func objectType(obj *regf.Key) (uint32, bool) {
+	d := obj.Lookup([]string{"Description"})
+	if d == nil {
+		return 0, false
+	}
+	v := d.Value("Type")
+	if v == nil || len(v.Data) != 4 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(v.Data), true
+}
+
+// loaders lists the display order, then every other object the boot
+// manager can start (a recovery environment, the memory tester, loaders
+// bcdedit removed from the menu), in store order.
+func (s *Store) loaders() []Entry {
+	out := s.Entries()
+	listed := map[string]bool{}
+	for _, e := range out {
+		listed[strings.ToLower(e.ID)] = true
+	}
+	for _, obj := range s.objects.Subkeys {
+		t, ok := objectType(obj)
+		app := t & 0xFFFFF
+		if !ok || t>>28 != classApplication || app == appFirmwareBootMgr || app == appBootMgr || listed[strings.ToLower(obj.Name)] {
+			continue
+		}
+		if e, ok := s.entry(obj.Name); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Find returns the entry whose ID or description is ref (case-insensitive):
+// an object the boot manager can start, in its display order or not; the
+// first in the display order when several have the description.
 func (s *Store) Find(ref string) (Entry, error) {
 	if guid.MatchString(ref) {
 		if e, ok := s.entry(ref); ok {
 			return e, nil
 		}
 	}
-	for _, e := range s.Entries() {
+	all := s.loaders()
+	for _, e := range all {
 		if strings.EqualFold(e.Description, ref) || strings.EqualFold(e.ID, ref) {
 			return e, nil
 		}
 	}
 	var have []string
-	for _, e := range s.Entries() {
+	for _, e := range all {
 		have = append(have, fmt.Sprintf("%s %q", e.ID, e.Description))
 	}
 	if len(have) == 0 {
@@ -193,7 +249,12 @@ func (s *Store) Timeout() (int, bool) {
 // BootSequence is the one-time boot sequence.
 func (s *Store) BootSequence() []string { return elementList(s.object(BootManager), elemBootSequence) }
 
+// setElement sets a boot manager element; one that already holds data
+// stays as it is, so that a switch to the current default changes nothing.
 func (s *Store) setElement(typ string, vtype uint32, data []byte, now time.Time) error {
+	if v := element(s.object(BootManager), typ); v != nil && v.Type == vtype && bytes.Equal(v.Data, data) {
+		return nil
+	}
 	els, err := s.object(BootManager).AddSubkey("Elements", now)
 	if err != nil {
 		return err
@@ -203,6 +264,7 @@ func (s *Store) setElement(typ string, vtype uint32, data []byte, now time.Time)
 		return err
 	}
 	s.hive.Modified = now
+	s.changed = true
 	return el.SetValue("Element", vtype, data, now)
 }
 
@@ -211,6 +273,9 @@ func (s *Store) SetDefault(id string, now time.Time) error {
 	e, err := s.Find(id)
 	if err != nil {
 		return err
+	}
+	if strings.EqualFold(s.Default(), e.ID) {
+		return nil
 	}
 	return s.setElement(elemDefault, uint32(regtext.TypeString), regtext.String(e.ID), now)
 }

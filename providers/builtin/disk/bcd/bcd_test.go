@@ -1,7 +1,7 @@
 package bcd
 
 import (
-	"encoding/binary"
+	"crypto/sha256"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,54 +10,19 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/internal/testenv"
+	"github.com/drover-dr/drover/providers/builtin/disk/bcd/bcdtest"
 	"github.com/drover-dr/drover/providers/builtin/registry/regf"
-	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 )
 
 const (
-	fs2 = "{11111111-2222-3333-4444-555555555555}"
-	fs1 = "{66666666-7777-8888-9999-aaaaaaaaaaaa}"
+	fs2 = bcdtest.FS2
+	fs1 = bcdtest.FS1
 )
 
-var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// fixture builds a BCD store like bcdedit's: the boot manager and two
-// Windows loaders, FS2's the default.
-func fixture(t testing.TB) []byte {
-	t.Helper()
-	h := regf.New("NewStoreRoot", now)
-	objects, _ := h.Root.AddSubkey("Objects", now)
-	object := func(id string, typ uint32, elements map[string]regf.Value) {
-		o, _ := objects.AddSubkey(id, now)
-		d, _ := o.AddSubkey("Description", now)
-		d.SetValue("Type", uint32(regtext.TypeDWord), regtext.DWord(typ), now)
-		els, _ := o.AddSubkey("Elements", now)
-		for name, v := range elements {
-			el, _ := els.AddSubkey(name, now)
-			el.SetValue("Element", v.Type, v.Data, now)
-		}
-	}
-	str := func(s string) regf.Value {
-		return regf.Value{Type: uint32(regtext.TypeString), Data: regtext.String(s)}
-	}
-	object(BootManager, 0x10100002, map[string]regf.Value{
-		elemDefault:      str(fs2),
-		elemTimeout:      {Type: uint32(regtext.TypeBinary), Data: binary.LittleEndian.AppendUint64(nil, 30)},
-		elemDisplayOrder: {Type: uint32(regtext.TypeMultiString), Data: regtext.MultiString([]string{fs2, fs1})},
-		elemDescription:  str("Windows Boot Manager"),
-	})
-	object(fs2, objectTypeOSLoader, map[string]regf.Value{
-		elemDescription: str("FS2 - Windows Server"), elemAppPath: str(`\Windows\system32\winload.exe`),
-		elemAppDevice: {Type: uint32(regtext.TypeBinary), Data: []byte{0, 0, 0, 0, 6, 0, 0, 0}},
-	})
-	object(fs1, objectTypeOSLoader, map[string]regf.Value{
-		elemDescription: str("FS1 - Windows Server"), elemAppPath: str(`\Windows\system32\winload.exe`),
-	})
-	return h.Encode()
-}
+var now = bcdtest.Time
 
 func TestReadAndEdit(t *testing.T) {
-	s, err := Parse("BCD", fixture(t))
+	s, err := Parse("BCD", bcdtest.Fixture())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +77,63 @@ func TestErrors(t *testing.T) {
 			t.Errorf("Parse: %v, want %q", err, tc.want)
 		}
 	}
-	s, _ := Parse("BCD", fixture(t))
+	s, _ := Parse("BCD", bcdtest.Fixture())
 	if err := s.SetDefault("FS9", now); err == nil || !strings.Contains(err.Error(), `no boot entry has the ID or description "FS9" (entries: {1111`) {
 		t.Errorf("a missing entry: %v", err)
+	}
+}
+
+// TestOutsideDisplayOrder: loaders the menu does not show (a recovery
+// environment, the memory tester) are found by description as by GUID.
+func TestOutsideDisplayOrder(t *testing.T) {
+	s, err := Parse("BCD", bcdtest.Fixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ ref, want string }{
+		{"Windows Recovery Environment", bcdtest.Recovery},
+		{"windows memory diagnostic", bcdtest.MemoryTest},
+		{bcdtest.MemoryTest, bcdtest.MemoryTest},
+		{"FS1 - Windows Server", fs1},
+	} {
+		t.Run(tc.ref, func(t *testing.T) {
+			e, err := s.Find(tc.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.ID != tc.want {
+				t.Errorf("found %s, want %s", e.ID, tc.want)
+			}
+		})
+	}
+	if _, err := s.Find("Windows Boot Manager"); err == nil {
+		t.Error("the boot manager itself was offered as an entry")
+	}
+}
+
+// TestNoOpEdits: setting what the store already holds leaves its bytes
+// as they were.
+func TestNoOpEdits(t *testing.T) {
+	in := bcdtest.Fixture()
+	for _, tc := range []struct {
+		name string
+		edit func(s *Store) error
+	}{
+		{"default by GUID", func(s *Store) error { return s.SetDefault(fs2, now.Add(time.Hour)) }},
+		{"default by description", func(s *Store) error { return s.SetDefault("fs2 - windows server", now.Add(time.Hour)) }},
+		{"timeout", func(s *Store) error { return s.SetTimeout(30, now.Add(time.Hour)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse("BCD", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.edit(s); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sha256.Sum256(s.Bytes()), sha256.Sum256(in); got != want {
+				t.Errorf("sha256 %x, want %x: a no-op edit rewrote the store", got, want)
+			}
+		})
 	}
 }
