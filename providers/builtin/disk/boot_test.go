@@ -1,6 +1,8 @@
 package disk
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -10,6 +12,9 @@ import (
 	efi "github.com/canonical/go-efilib"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk/bcd"
+	"github.com/drover-dr/drover/providers/builtin/disk/bcd/bcdtest"
+	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -158,5 +163,192 @@ func TestReboot(t *testing.T) {
 	resp = f.invoke("host_reboot", map[string]cty.Value{"command": list("/bin/noop"), "probe": list("/bin/bootid"), "interval": cty.StringVal("20ms"), "timeout": cty.StringVal("200ms")})
 	if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != "Host did not come back" {
 		t.Errorf("a host that does not reboot: %v", resp.Diagnostics)
+	}
+}
+
+// bootEntry is a boot_entry configuration on the fixture's host.
+func (f *bootFixture) bootEntry(set map[string]cty.Value) cty.Value {
+	attrs := map[string]cty.Value{}
+	for name, a := range bootEntrySchema().Block.Attributes {
+		attrs[name] = cty.NullVal(a.Type)
+	}
+	attrs["host"] = f.hv
+	for k, v := range set {
+		attrs[k] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// apply plans config against prior and applies it (config null: destroys
+// prior), failing the test on errors; it returns the new state and the
+// diagnostics.
+func (f *bootFixture) apply(prior, config cty.Value) (cty.Value, providers.Diagnostics) {
+	f.t.Helper()
+	ctx := f.t.Context()
+	if prior == cty.NilVal {
+		prior = cty.NullVal(config.Type())
+	}
+	plan := f.p.Plan(ctx, providers.PlanRequest{TypeName: "boot_entry", Prior: prior, Config: config})
+	if plan.Diagnostics.HasErrors() {
+		f.t.Fatalf("plan: %s", render(plan.Diagnostics))
+	}
+	resp := f.p.Apply(ctx, providers.ApplyRequest{TypeName: "boot_entry", Prior: prior, Planned: plan.Planned, Config: config})
+	if resp.Diagnostics.HasErrors() {
+		f.t.Fatalf("apply: %s", render(resp.Diagnostics))
+	}
+	return resp.New, resp.Diagnostics
+}
+
+func (f *bootFixture) write(name string, b []byte) {
+	f.t.Helper()
+	path := filepath.Join(f.root, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *bootFixture) read(name string) []byte {
+	f.t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.root, name))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+func grubEnv(t *testing.T, vars ...string) []byte {
+	env := grubenv.New("grubenv")
+	for i := 0; i < len(vars); i += 2 {
+		if err := env.Set(vars[i], vars[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env.Bytes()
+}
+
+// sameBytes compares text menus, which destroy gives back byte for byte.
+func sameBytes(t *testing.T, before, after []byte) {
+	if !bytes.Equal(after, before) {
+		t.Errorf("destroy left\n%q\nwant\n%q", after, before)
+	}
+}
+
+// sameBCD compares what a BCD store's boot manager holds; an edited store
+// is a new hive, so its bytes differ.
+func sameBCD(t *testing.T, before, after []byte) {
+	b, err := bcd.Parse("before", before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := bcd.Parse("after", after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, _ := b.Timeout()
+	at, _ := a.Timeout()
+	if a.Default() != b.Default() || at != bt {
+		t.Errorf("destroy left default %s timeout %d, want %s and %d", a.Default(), at, b.Default(), bt)
+	}
+}
+
+// TestDestroyGivesBackDefault: every loader's default goes back to the
+// one the entry replaced, and the menu as it was, when the entry is
+// destroyed; an entry that was the default already leaves it alone.
+func TestDestroyGivesBackDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name, loader, file string
+		menu               func(t *testing.T) []byte
+		entry              map[string]cty.Value
+		same               func(t *testing.T, before, after []byte)
+	}{
+		{"grub", "grub", "/boot/grub/grubenv", func(t *testing.T) []byte { return grubEnv(t, "saved_entry", "standby") },
+			map[string]cty.Value{"label": cty.StringVal("source")}, sameBytes},
+		{"grub without a default", "grub", "/boot/grub/grubenv", func(t *testing.T) []byte { return grubEnv(t, "next_entry", "") },
+			map[string]cty.Value{"label": cty.StringVal("source")}, sameBytes},
+		{"grub already the default", "grub", "/boot/grub/grubenv", func(t *testing.T) []byte { return grubEnv(t, "saved_entry", "source") },
+			map[string]cty.Value{"label": cty.StringVal("source")}, sameBytes},
+		{"bcd", "bcd", "/Boot/BCD", func(*testing.T) []byte { return bcdtest.Fixture() },
+			map[string]cty.Value{"label": cty.StringVal("FS1 - Windows Server"), "timeout": cty.NumberIntVal(5)}, sameBCD},
+		{"bcd outside the display order", "bcd", "/Boot/BCD", func(*testing.T) []byte { return bcdtest.Fixture() },
+			map[string]cty.Value{"label": cty.StringVal("Windows Recovery Environment")}, sameBCD},
+		{"bootini entry rewritten", "bootini", "/boot.ini", func(*testing.T) []byte { return []byte(bootIni) },
+			map[string]cty.Value{"path": cty.StringVal(`MULTI(0)disk(0)rdisk(0)partition(2)\winnt`), "label": cty.StringVal("Source"), "options": cty.StringVal("/sos")}, sameBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newBootFixture(t)
+			before := tc.menu(t)
+			f.write(tc.file, before)
+			set := map[string]cty.Value{"loader": cty.StringVal(tc.loader), "file": cty.StringVal(tc.file), "default": cty.True}
+			for k, v := range tc.entry {
+				set[k] = v
+			}
+			config := f.bootEntry(set)
+			state, _ := f.apply(cty.NilVal, config)
+			if bytes.Equal(f.read(tc.file), before) && !strings.Contains(tc.name, "already") {
+				t.Fatal("apply changed nothing")
+			}
+			if _, diags := f.apply(state, cty.NullVal(config.Type())); len(diags) > 0 {
+				t.Errorf("destroy: %s", render(diags))
+			}
+			tc.same(t, before, f.read(tc.file))
+		})
+	}
+}
+
+// TestDestroyGivesBackEFIDefault: the EFI default is the first of
+// BootOrder; destroy puts the entry it replaced first again.
+func TestDestroyGivesBackEFIDefault(t *testing.T) {
+	f := newBootFixture(t)
+	dir := "sys/firmware/efi/efivars"
+	put := func(name string, data []byte) {
+		f.write(filepath.Join(dir, name+"-8be4df61-93ca-11d2-aa0d-00e098032b8c"), append(binary.LittleEndian.AppendUint32(nil, 7), data...))
+	}
+	for n, desc := range []string{"FS2 Windows", "DPSR backup drive"} {
+		b, _ := (&efi.LoadOption{Attributes: efi.LoadOptionActive, Description: desc, FilePath: efi.DevicePath{efi.FilePathDevicePathNode(`\EFI\x.efi`)}}).Bytes()
+		put(efi.FormatLoadOptionVariableName(efi.LoadOptionClassBoot, uint16(n)), b)
+	}
+	put("BootOrder", []byte{0, 0, 1, 0})
+	order := filepath.Join(dir, "BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c")
+	before := f.read(order)
+	config := f.bootEntry(map[string]cty.Value{"loader": cty.StringVal("efi"), "label": cty.StringVal("DPSR backup drive"), "default": cty.True})
+	state, _ := f.apply(cty.NilVal, config)
+	if got := state.GetAttr("replaced_default"); !got.RawEquals(cty.StringVal("Boot0000")) {
+		t.Errorf("replaced_default %#v", got)
+	}
+	if b := f.read(order); b[4] != 1 {
+		t.Fatalf("BootOrder after apply % x", b)
+	}
+	f.apply(state, cty.NullVal(config.Type()))
+	if after := f.read(order); !bytes.Equal(after, before) {
+		t.Errorf("BootOrder after destroy % x, want % x", after, before)
+	}
+}
+
+// TestNoOpSwitchBCD: switching a BCD store to its current default, or to
+// an entry outside the display order found by its description, through
+// the action; the first leaves the store's bytes as they were.
+func TestNoOpSwitchBCD(t *testing.T) {
+	f := newBootFixture(t)
+	before := bcdtest.Fixture()
+	f.write("Boot/BCD", before)
+	args := func(label string) map[string]cty.Value {
+		return map[string]cty.Value{"loader": cty.StringVal("bcd"), "label": cty.StringVal(label)}
+	}
+	resp := f.invoke("boot_set_default", args("fs2 - windows server"))
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(render(resp.Diagnostics))
+	}
+	if got, want := sha256.Sum256(f.read("Boot/BCD")), sha256.Sum256(before); got != want {
+		t.Errorf("a switch to the current default rewrote the store: sha256 %x, want %x", got, want)
+	}
+	resp = f.invoke("boot_set_default", args("Windows Memory Diagnostic"))
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(render(resp.Diagnostics))
+	}
+	if e := resp.Result.GetAttr("entry").AsString(); e != bcdtest.MemoryTest {
+		t.Errorf("entry %s, want %s", e, bcdtest.MemoryTest)
 	}
 }
