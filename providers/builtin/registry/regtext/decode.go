@@ -23,6 +23,9 @@ func Decode(name string, b []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Editors of the DOS era end a text file with Ctrl-Z, which regedit
+	// reads past.
+	text = strings.TrimSuffix(text, "\x1a")
 	p := &parser{name: name, lines: splitLines(text), doc: &Document{Encoding: enc}}
 	if err := p.parse(); err != nil {
 		return nil, err
@@ -269,12 +272,20 @@ func (p *parser) hex(v *Value, data string, line int) error {
 }
 
 // quoted reads the string that starts at s[0] (a double quote), undoing
-// \\ and \" escapes, and returns what follows its closing quote.
+// \\ and \" escapes, and returns what follows its closing quote. A
+// backslash before any other character starts no escape: it is kept, as
+// regedit keeps it (hivexregedit drops it instead), with a warning, since
+// the writer most likely meant a path and forgot to double it.
 func (p *parser) quoted(s string, line int) (string, string, error) {
 	var b strings.Builder
+	var unescaped []string
 	for i := 1; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '"':
+			if len(unescaped) > 0 {
+				p.doc.Warnings = append(p.doc.Warnings, Warning{File: p.name, Line: line,
+					Msg: fmt.Sprintf("%s: a backslash that starts no escape (before %s) is read as a backslash, as regedit reads it (write \\\\ for a backslash to say so)", clip(s[:i+1]), strings.Join(unescaped, ", "))})
+			}
 			return b.String(), s[i+1:], nil
 		case '\\':
 			if i+1 < len(s) && (s[i+1] == '\\' || s[i+1] == '"') {
@@ -282,7 +293,9 @@ func (p *parser) quoted(s string, line int) (string, string, error) {
 				i++
 				continue
 			}
-			return "", "", p.errorf(line, "a lone backslash in %s: write a backslash as \\\\ and a quote as \\\"", clip(s))
+			r, _ := utf8.DecodeRuneInString(s[i+1:])
+			unescaped = append(unescaped, strconv.QuoteRune(r))
+			b.WriteByte(c)
 		default:
 			b.WriteByte(c)
 		}

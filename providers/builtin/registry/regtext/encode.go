@@ -13,9 +13,10 @@ import (
 const wrapColumn = 76
 
 // Encode writes doc as a .reg file in doc.Header's format and
-// doc.Encoding. It fails only for a REGEDIT4 document whose text or hex(2)
-// and hex(7) data has characters outside Windows-1252, or a Version 5
-// document asked for in ANSI.
+// doc.Encoding. It fails for a REGEDIT4 document whose text or hex(2) and
+// hex(7) data has characters outside Windows-1252, a Version 5 document
+// asked for in ANSI, and names that a file cannot hold (a line break; a
+// NUL, but in UTF-16LE).
 func Encode(doc *Document) ([]byte, error) {
 	nl := "\r\n"
 	if doc.Encoding == UTF8 {
@@ -30,6 +31,9 @@ func Encode(doc *Document) ([]byte, error) {
 	for _, k := range doc.Keys {
 		if strings.ContainsRune(k.Path, '\n') || (!k.Delete && strings.HasPrefix(k.Path, "-")) || strings.TrimSpace(k.Path) == "" {
 			return nil, fmt.Errorf("the key path %q cannot be written in a .reg file", k.Path)
+		}
+		if err := holdsNUL(doc.Encoding, k); err != nil {
+			return nil, err
 		}
 		b.WriteString(nl)
 		b.WriteByte('[')
@@ -47,6 +51,25 @@ func Encode(doc *Document) ([]byte, error) {
 	}
 	b.WriteString(nl)
 	return encodeText(b.String(), doc.Encoding)
+}
+
+// holdsNUL refuses a key path or value name with a NUL character in a
+// UTF-8 or ANSI file: a NUL byte marks a file as UTF-16, so neither
+// Drover nor regedit would read it back. UTF-16LE holds it as any other
+// character.
+func holdsNUL(enc Encoding, k Key) error {
+	if enc == UTF16LE {
+		return nil
+	}
+	if strings.ContainsRune(k.Path, 0) {
+		return fmt.Errorf("the key path %q holds a NUL character, which a %s .reg file cannot hold (a NUL byte reads as UTF-16); write the file as UTF-16LE", k.Path, enc)
+	}
+	for _, v := range k.Values {
+		if strings.ContainsRune(v.Name, 0) {
+			return fmt.Errorf("key %s: the value name %q holds a NUL character, which a %s .reg file cannot hold (a NUL byte reads as UTF-16); write the file as UTF-16LE", k.Path, v.Name, enc)
+		}
+	}
+	return nil
 }
 
 func encodeText(s string, enc Encoding) ([]byte, error) {

@@ -67,6 +67,9 @@ type Document struct {
 	Header   Header
 	Encoding Encoding
 	Keys     []Key
+	// Warnings are what Decode read in a way the file's writer may not
+	// have meant; Encode ignores them.
+	Warnings []Warning
 }
 
 // Key is one [KEY] section: a key and the values set or deleted in it, or,
@@ -106,3 +109,13 @@ func (e *SyntaxError) Error() string {
 	}
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
+
+// Warning is a line of a .reg file that was read, but perhaps not as its
+// writer meant.
+type Warning struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (w Warning) String() string { return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg) }

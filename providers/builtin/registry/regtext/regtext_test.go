@@ -142,7 +142,6 @@ func TestErrors(t *testing.T) {
 		{"junk", v5 + "[k]\nname=1\n", `f.reg:4: unexpected "name=1"`},
 		{"no equals", v5 + "[k]\n\"a\" \"b\"\n", `f.reg:4: expected = after the value name, found "\"b\""`},
 		{"unclosed name", v5 + "[k]\n\"a=1\n", `f.reg:4: the string "a=1 has no closing quote`},
-		{"lone backslash", v5 + "[k]\n\"a\"=\"C:\\Windows\"\n", `f.reg:4: a lone backslash`},
 		{"after string", v5 + "[k]\n\"a\"=\"b\" c\n", `f.reg:4: unexpected "c" after the string's closing quote`},
 		{"bad dword", v5 + "[k]\n\"a\"=dword:123456789\n", "f.reg:4: dword:123456789 is not a 32-bit number"},
 		{"empty dword", v5 + "[k]\n\"a\"=dword:\n", "f.reg:4: dword: is not a 32-bit number"},
@@ -175,6 +174,10 @@ func TestEncodeErrors(t *testing.T) {
 			`key k: value "a": its string data has characters outside Windows-1252`},
 		{"line break in name", Document{Keys: []Key{{Path: "k", Values: []Value{{Name: "a\nb", Type: TypeDWord, Data: DWord(1)}}}}}, "has a line break"},
 		{"key looks deleted", Document{Keys: []Key{{Path: "-k"}}}, `the key path "-k" cannot be written`},
+		{"NUL in a name in UTF-8", Document{Encoding: UTF8, Keys: []Key{{Path: "k", Values: []Value{{Name: "a\x00b", Type: TypeDWord, Data: DWord(1)}}}}},
+			`key k: the value name "a\x00b" holds a NUL character, which a UTF-8 .reg file cannot hold (a NUL byte reads as UTF-16); write the file as UTF-16LE`},
+		{"NUL in a key in ANSI", Document{Header: Regedit4, Encoding: ANSI, Keys: []Key{{Path: "k\x00"}}},
+			`the key path "k\x00" holds a NUL character, which a ANSI (Windows-1252) .reg file cannot hold`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Encode(&tc.doc)
@@ -210,6 +213,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("REGEDIT4\n[k]\n\"a\"=hex(7):e9,00,00\n"))
+	f.Add([]byte("REGEDIT4\r\n\r\n[k]\r\n\"C:\\Temp\"=\"D:\\x\\\\y\"\r\n\x1a"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		doc, err := Decode("fuzz.reg", in)
 		if err != nil {
@@ -223,7 +227,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoding what was encoded: %v\n%q", err, out)
 		}
-		if diff := cmp.Diff(doc, back, ignoreLines, cmpopts.IgnoreFields(Value{}, "Line"), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(doc, back, ignoreLines, cmpopts.IgnoreFields(Value{}, "Line"), cmpopts.IgnoreFields(Document{}, "Warnings"), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("round trip differs (-want +got):\n%s", diff)
 		}
 		again, err := Encode(back)
@@ -285,5 +289,112 @@ func BenchmarkEncode(b *testing.B) {
 		if _, err := Encode(doc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCtrlZ: a Ctrl-Z at the very end, as DOS-era editors write it, is
+// read past, in every encoding.
+func TestCtrlZ(t *testing.T) {
+	text := "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor]\r\n\"Port\"=dword:00000050\r\n\r\n"
+	want, err := Decode("f.reg", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	utf16le := func(s string) []byte {
+		b := []byte{0xFF, 0xFE}
+		for _, c := range s {
+			b = append(b, byte(c), 0)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		enc  Encoding
+	}{
+		{"ANSI", []byte(text + "\x1a"), ANSI},
+		{"UTF-8", []byte(strings.ReplaceAll(text, "\r\n", "\n") + "\x1a"), UTF8},
+		{"UTF-16LE", utf16le(text + "\x1a"), UTF16LE},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Decode("f.reg", tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := *want
+			w.Encoding = tc.enc
+			if diff := cmp.Diff(&w, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Only at the end: elsewhere it is a stray byte.
+	if _, err := Decode("f.reg", []byte("REGEDIT4\n\x1a\n[k]\n")); err == nil || !strings.Contains(err.Error(), "f.reg:2: unexpected") {
+		t.Errorf("a Ctrl-Z before the end: %v", err)
+	}
+}
+
+// TestUnknownEscape: a backslash that starts no escape is kept, as
+// regedit keeps it, with a warning naming the line; \\ and \" escape as
+// before.
+func TestUnknownEscape(t *testing.T) {
+	for _, tc := range []struct {
+		name, line, valueName, data string
+		warnings                    []string
+	}{
+		{"path", `"Dir"="C:\Program Files\Vendor"`, "Dir", `C:\Program Files\Vendor`, []string{
+			`f.reg:4: "C:\Program Files\Vendor": a backslash that starts no escape (before 'P', 'V') is read as a backslash, as regedit reads it (write \\ for a backslash to say so)`,
+		}},
+		{"in the name", `"a\nb"="x"`, `a\nb`, "x", []string{`f.reg:4: "a\nb": a backslash that starts no escape (before 'n')`}},
+		{"escapes", `"q"="say \"hi\" \\ bye"`, "q", `say "hi" \ bye`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := Decode("f.reg", []byte("Windows Registry Editor Version 5.00\n\n[k]\n"+tc.line+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := doc.Keys[0].Values[0]
+			if s, _ := AsString(v.Data); v.Name != tc.valueName || s != tc.data {
+				t.Errorf("read %q=%q, want %q=%q", v.Name, s, tc.valueName, tc.data)
+			}
+			if len(doc.Warnings) != len(tc.warnings) {
+				t.Fatalf("warnings %v, want %d", doc.Warnings, len(tc.warnings))
+			}
+			for i, w := range doc.Warnings {
+				if !strings.HasPrefix(w.String(), tc.warnings[i]) {
+					t.Errorf("warning %q, want it to start %q", w, tc.warnings[i])
+				}
+			}
+			// Written back, the backslash is escaped and reads the same
+			// without a warning.
+			out, err := Encode(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Decode("f.reg", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(back.Warnings) != 0 || !bytes.Equal(back.Keys[0].Values[0].Data, v.Data) {
+				t.Errorf("written back as %q: %v", out, back.Warnings)
+			}
+		})
+	}
+}
+
+// TestNULNameRoundTrip: UTF-16LE holds a NUL in a name, which the other
+// encodings refuse.
+func TestNULNameRoundTrip(t *testing.T) {
+	doc := &Document{Encoding: UTF16LE, Keys: []Key{{Path: `k\x00y`, Values: []Value{{Name: "a\x00b", Type: TypeDWord, Data: DWord(1)}}}}}
+	out, err := Encode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode("f.reg", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(doc, back, ignoreLines, cmpopts.IgnoreFields(Value{}, "Line")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
