@@ -70,6 +70,7 @@ func invokeImport(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provid
 	if err != nil {
 		return cty.NilVal, fail("Cannot read the .reg file", err)
 	}
+	diags = warnings(doc)
 	var saved []regtext.Key
 	save := func(keys []regtext.Key) error {
 		req.Progress(providers.Progress{Message: "saving the undo file " + undo})
@@ -77,11 +78,17 @@ func invokeImport(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provid
 		if err != nil {
 			return err
 		}
-		enc := regtext.UTF16LE
+		// The undo file is in the import file's encoding, or UTF-16LE
+		// when UTF-8 cannot hold what it saves (a NUL in a name).
+		undoDoc := &regtext.Document{Header: regtext.Version5, Encoding: regtext.UTF16LE, Keys: all}
 		if doc.Encoding == regtext.UTF8 {
-			enc = regtext.UTF8
+			undoDoc.Encoding = regtext.UTF8
 		}
-		b, err := regtext.Encode(&regtext.Document{Header: regtext.Version5, Encoding: enc, Keys: all})
+		b, err := regtext.Encode(undoDoc)
+		if err != nil && undoDoc.Encoding == regtext.UTF8 {
+			undoDoc.Encoding = regtext.UTF16LE
+			b, err = regtext.Encode(undoDoc)
+		}
 		if err != nil {
 			return fmt.Errorf("writing the undo file %s: %w", undo, err)
 		}
@@ -102,7 +109,7 @@ func invokeImport(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provid
 		"values":    cty.NumberIntVal(int64(nvalues)),
 		"undo":      cty.StringVal(undo),
 		"undo_keys": cty.NumberIntVal(int64(len(saved))),
-	}), nil
+	}), diags
 }
 
 // withEarlierUndo appends the sections of an undo file already at path:
@@ -162,7 +169,15 @@ func invokeExport(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provid
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	if file := str(args, "file"); file != "" {
+	// content is the export as UTF-8 text, to print. What UTF-8 cannot
+	// hold (a NUL in a name) can only go to a UTF-16LE file: printed, it
+	// would not import back.
+	file := str(args, "file")
+	text, err := regtext.Encode(&regtext.Document{Header: regtext.Version5, Encoding: regtext.UTF8, Keys: c.keys})
+	if err != nil && file == "" {
+		return cty.NilVal, fail("Cannot print the export", fmt.Errorf("%w: write it to a file instead (the file argument, --out)", err))
+	}
+	if file != "" {
 		h, err := host.FromValue(args.GetAttr("host"))
 		if err != nil {
 			return cty.NilVal, fail("Invalid host", err)
@@ -171,10 +186,6 @@ func invokeExport(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provid
 		if err := h.WriteFile(ctx, file, bytes.NewReader(c.content), 0o644); err != nil {
 			return cty.NilVal, fail("Cannot write the .reg file", err)
 		}
-	}
-	text, err := regtext.Encode(&regtext.Document{Header: regtext.Version5, Encoding: regtext.UTF8, Keys: c.keys})
-	if err != nil {
-		return cty.NilVal, fail("Cannot encode the export", err)
 	}
 	nkeys, nvalues := count(c.keys)
 	return cty.ObjectVal(map[string]cty.Value{
@@ -221,6 +232,7 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 	if err != nil {
 		return cty.NilVal, fail("Cannot read the .reg file", err)
 	}
+	diags = warnings(doc)
 	keys, err := store.Export(ctx, key, boolOr(args, "recursive", true))
 	if err != nil {
 		return cty.NilVal, fail("Cannot read the registry", fmt.Errorf("reading %s from %s: %w", key, store, err))
@@ -230,6 +242,7 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 		if err != nil {
 			return cty.NilVal, fail("Cannot read the baseline", err)
 		}
+		diags = append(diags, warnings(base)...)
 		keys = trim(keys, base.Keys)
 	}
 	changes := diffKeys(doc.Keys, keys)
@@ -241,5 +254,5 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 	if len(lines) > 0 {
 		list = cty.ListVal(lines)
 	}
-	return cty.ObjectVal(map[string]cty.Value{"changes": list}), nil
+	return cty.ObjectVal(map[string]cty.Value{"changes": list}), diags
 }

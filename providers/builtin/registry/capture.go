@@ -108,6 +108,7 @@ func takeCapture(ctx context.Context, v cty.Value) (capture, providers.Diagnosti
 		if err != nil {
 			return capture{}, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("baseline"), "Cannot read the baseline", "%s.", err)}
 		}
+		diags = warnings(base)
 		keys = trim(keys, base.Keys)
 	}
 	enc, _ := parseEncoding(str(v, "encoding"))
@@ -115,7 +116,7 @@ func takeCapture(ctx context.Context, v cty.Value) (capture, providers.Diagnosti
 	if err != nil {
 		return capture{}, providers.Diagnostics{providers.Errorf("Cannot write the capture", "Encoding %s from %s: %s.", key, store, err)}
 	}
-	return capture{keys: keys, content: content}, nil
+	return capture{keys: keys, content: content}, diags
 }
 
 func planCapture(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
@@ -135,7 +136,7 @@ func planCapture(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	attrs := now.attrs(p.Config)
 	if !p.Prior.IsNull() && p.Prior.GetAttr("sha256").RawEquals(attrs["sha256"]) {
 		p.Planned = sdk.SetAttrs(p.Planned, attrs)
-		return nil
+		return diags
 	}
 	// A new capture is planned; what the registry holds at apply time is
 	// what gets written, so its checksum is known only then.
@@ -143,10 +144,10 @@ func planCapture(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	_, nvalues := count(now.keys)
 	if p.Prior.IsNull() {
 		p.Description = fmt.Sprintf("captures %s in %s of %s", plural(nvalues, "value"), plural(len(now.keys), "key"), str(p.Config, "key"))
-		return nil
+		return diags
 	}
 	p.Description = describeChange(ctx, p.Prior, now)
-	return nil
+	return diags
 }
 
 // describeChange compares the last capture file with the registry now.
@@ -203,7 +204,7 @@ func writeCapture(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provide
 	if err := h.WriteFile(ctx, str(v, "file"), bytes.NewReader(c.content), 0o644); err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot write the capture file", "%s.", err)}
 	}
-	return sdk.SetAttrs(v, c.attrs(v)), nil
+	return sdk.SetAttrs(v, c.attrs(v)), diags
 }
 
 func deleteCapture(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {

@@ -128,6 +128,16 @@ func readReg(ctx context.Context, h host.Host, path string) (*regtext.Document, 
 	return doc, nil
 }
 
+// warnings are the lines of a .reg file that Decode read, but perhaps not
+// as their writer meant, for the user to check.
+func warnings(doc *regtext.Document) providers.Diagnostics {
+	var diags providers.Diagnostics
+	for _, w := range doc.Warnings {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Check the .reg file", Detail: w.String() + "."})
+	}
+	return diags
+}
+
 func parseEncoding(s string) (regtext.Encoding, error) {
 	switch strings.ToLower(s) {
 	case "", "utf-16le", "utf16le", "unicode":
