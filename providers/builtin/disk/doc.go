@@ -12,7 +12,8 @@
 //   - boot_entry: an entry of a host's boot menu and whether it is the
 //     default, for four loaders: BOOT.INI (package bootini), GRUB's
 //     environment block (grubenv), a BCD store (bcd) and UEFI variables
-//     (efiboot).
+//     (efiboot). Destroy gives back only what apply changed, as the state
+//     records it (a line it added, the default it replaced).
 //   - actions drive_diff and drive_restore, which `drover drive diff` and
 //     `drover drive restore` invoke: compare or restore files and
 //     partitions from a copy, mounted read-only through loop devices;

@@ -9,7 +9,9 @@
 // UTF-16LE, whatever the file's header or encoding). Encode writes a
 // Document so that Decode gives it back unchanged; a value that has no
 // exact text form (a REG_SZ without its terminating NUL, a string holding a
-// line break) is written as hex, as Windows does.
+// line break) is written as hex, as Windows does. What Decode reads but
+// perhaps not as the writer meant (a backslash that starts no escape) is
+// in Document.Warnings, for the caller to show.
 //
 // The package knows nothing of hives, hosts or where a key path leads: key
 // paths are kept as written. It must not read or write files.
