@@ -352,3 +352,18 @@ func TestNoOpSwitchBCD(t *testing.T) {
 		t.Errorf("entry %s, want %s", e, bcdtest.MemoryTest)
 	}
 }
+
+// TestDestroyWithoutMenu: a menu file that is gone has nothing to give
+// back; destroy succeeds.
+func TestDestroyWithoutMenu(t *testing.T) {
+	f := newBootFixture(t)
+	f.write("boot/grub/grubenv", grubEnv(t, "saved_entry", "standby"))
+	config := f.bootEntry(map[string]cty.Value{"loader": cty.StringVal("grub"), "label": cty.StringVal("source"), "default": cty.True})
+	state, _ := f.apply(cty.NilVal, config)
+	if err := os.Remove(filepath.Join(f.root, "boot/grub/grubenv")); err != nil {
+		t.Fatal(err)
+	}
+	if _, diags := f.apply(state, cty.NullVal(config.Type())); len(diags) > 0 {
+		t.Errorf("destroy: %s", render(diags))
+	}
+}

@@ -2,7 +2,9 @@ package disk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"strings"
 
@@ -387,6 +389,10 @@ func deleteBootEntry(ctx context.Context, req sdk.ApplyRequest) providers.Diagno
 	}
 	defer h.Close()
 	s, err := openBootStore(ctx, h, str(v, "loader"), str(v, "file"))
+	if errors.Is(err, fs.ErrNotExist) {
+		// No menu, nothing to give back.
+		return nil
+	}
 	if err != nil {
 		return errDiag("file", "Cannot read the boot menu", err)
 	}

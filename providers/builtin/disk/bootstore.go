@@ -46,6 +46,13 @@ type bootStore struct {
 
 func (s *bootStore) close() { s.unlock() }
 
+// missingMenu is a menu file that is not there; it is fs.ErrNotExist to
+// errors.Is.
+type missingMenu string
+
+func (e missingMenu) Error() string      { return string(e) }
+func (missingMenu) Is(target error) bool { return target == fs.ErrNotExist }
+
 // menuLocks serialize the read, edit and write of one menu by the calls
 // of this process: several boot_entry resources share one BOOT.INI and
 // are applied in parallel. (Two drover runs are kept apart by the state
@@ -72,7 +79,7 @@ func openBootStore(ctx context.Context, h host.Host, loader, file string) (_ *bo
 	}
 	fi, err := h.Lstat(ctx, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist; set file to where the %s boot menu is", name, loader)
+		return nil, missingMenu(fmt.Sprintf("%s does not exist; set file to where the %s boot menu is", name, loader))
 	}
 	if err != nil {
 		return nil, err
