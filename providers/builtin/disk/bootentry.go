@@ -414,7 +414,7 @@ func deleteBootEntry(ctx context.Context, req sdk.ApplyRequest) providers.Diagno
 			return errDiag("", "Cannot give back the default", err)
 		}
 		isDefault = !restored
-		if !restored && !isTrue(v, "added") {
+		if !restored && prev.AsString() != "" && !isTrue(v, "added") {
 			diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Default not given back",
 				Detail: fmt.Sprintf("%s became the default in place of %q, which %s on host %q no longer has, so it stays the default; choose another with drover boot set-default if need be.", id, prev.AsString(), s.file, h.Name())})
 		}

@@ -192,9 +192,9 @@ func (s *bootStore) setDefault(id string) error {
 }
 
 // restoreDefault makes prev, the default an entry replaced, the default
-// again; restored is false when the menu no longer has it. prev "" (the
-// menu had no default) unsets GRUB's saved_entry; the other menus keep
-// theirs.
+// again; restored is false when the menu no longer has it (or an EFI
+// variable cannot be read to tell). prev "" (the menu had no default)
+// unsets GRUB's saved_entry; the other menus keep theirs.
 func (s *bootStore) restoreDefault(prev, entry string) (restored bool, err error) {
 	if strings.EqualFold(prev, entry) {
 		return false, nil
