@@ -287,6 +287,9 @@ func (f *File) SetEntry(path, label, options string) error {
 	if strings.ContainsAny(path, "=\r\n") || strings.ContainsAny(label, "\"\r\n") || strings.ContainsAny(options, "\r\n") {
 		return &Error{File: f.name, Msg: fmt.Sprintf("the entry %s=%q %s cannot be written in BOOT.INI (no = in the path, no quote in the label, no line breaks)", path, label, options)}
 	}
+	if !(line{section: osSection, key: path}).isEntry() {
+		return &Error{File: f.name, Msg: fmt.Sprintf("%q is not a path NTLDR boots: an entry is an ARC path like multi(0)disk(0)rdisk(0)partition(1)\\WINNT or a drive path like C:\\", path)}
+	}
 	value := EntryValue(label, options)
 	if e, ok := f.Entry(path); ok {
 		f.lines[e.Line-1].replace(value)

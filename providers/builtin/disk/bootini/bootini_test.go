@@ -119,6 +119,9 @@ func TestErrors(t *testing.T) {
 	if err := f.SetEntry("a=b", "x", ""); err == nil {
 		t.Error("an entry path with = was accepted")
 	}
+	if err := f.SetEntry("default", "x", ""); err == nil || !strings.Contains(err.Error(), `"default" is not a path NTLDR boots`) {
+		t.Errorf("an entry path that boots nothing: %v", err)
+	}
 }
 
 func FuzzParse(f *testing.F) {
