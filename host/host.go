@@ -30,7 +30,8 @@ type Host interface {
 	// OpenFile opens a file or block device for random access with the
 	// flags of os.OpenFile (O_RDONLY, O_RDWR, O_CREATE, O_EXCL, ...), perm
 	// being the mode of a file it creates. Final symlinks are followed
-	// (/dev/disk/by-id names), within the root on a rooted host.
+	// (/dev/disk/by-id names), within the root on a rooted host, unless
+	// flag has O_NOFOLLOW.
 	OpenFile(ctx context.Context, path string, flag int, perm fs.FileMode) (File, error)
 	// WriteFile replaces path atomically: readers see the old or the new
 	// content, never a part (temp file in the same folder, fsync, rename,

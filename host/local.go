@@ -80,6 +80,11 @@ func (r *rootFS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, er
 	if f, ok := openBeneath(r.dir, name, flag, perm); ok {
 		return f, nil
 	}
+	if oNoFollow != 0 && flag&oNoFollow != 0 {
+		// The root follows a final symlink that stays inside it, whatever
+		// the flags.
+		return r.openNoFollow(name, flag, perm)
+	}
 	return r.Root.OpenFile(name, flag, perm)
 }
 
@@ -320,7 +325,7 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 // write would go through.
 func createTemp(fsys fileSystem, dir, base string) (*os.File, string, error) {
 	tmp := filepath.Join(dir, tempPrefix(base)+randomHex()+tempSuffix)
-	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 	if err != nil {
 		return nil, "", err
 	}

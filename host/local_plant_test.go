@@ -4,6 +4,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,5 +126,38 @@ func TestWritesIgnorePlantedSymlinks(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestOpenFileNoFollow: O_NOFOLLOW holds on a rooted host too, whose root
+// would otherwise follow a symlink that stays inside it.
+func TestOpenFileNoFollow(t *testing.T) {
+	ctx := context.Background()
+	for _, rooted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unrooted", true: "rooted"}[rooted], func(t *testing.T) {
+			top := t.TempDir()
+			if err := os.WriteFile(filepath.Join(top, "target"), []byte("kept"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("target", filepath.Join(top, "link")); err != nil {
+				t.Fatal(err)
+			}
+			h, path := NewLocal("fs1", ""), filepath.Join(top, "link")
+			if rooted {
+				h, path = NewLocal("fs1", top), "/link"
+			}
+			defer h.Close()
+			f, err := h.OpenFile(ctx, path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
+			if err == nil {
+				f.WriteAt([]byte("lost"), 0)
+				f.Close()
+			}
+			if !errors.Is(err, syscall.ELOOP) {
+				t.Errorf("err = %v, want ELOOP", err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(top, "target")); string(b) != "kept" {
+				t.Errorf("written through the symlink: %q", b)
+			}
+		})
 	}
 }
