@@ -99,7 +99,11 @@ func (b *Backend) ForceUnlock(id string) error {
 		return err
 	}
 	if fl == nil {
-		return fmt.Errorf("cannot force the state unlocked: a running process holds the lock and releases it when it ends; stop that process instead: %w", b.lockError(errHeld))
+		le := b.lockError(errHeld)
+		if le.Info.ID != "" && le.Info.ID != id {
+			return fmt.Errorf("%s; that process is still running, and releases the lock when it ends: wait for it, or stop it", idMismatch(id, le.Info))
+		}
+		return fmt.Errorf("cannot force the state unlocked: a running process holds the lock and releases it when it ends; stop that process instead: %w", le)
 	}
 	h := &heldLock{fl: fl, path: b.lockPath()}
 	info, ok := readLockInfo(h.path)
@@ -109,10 +113,16 @@ func (b *Backend) ForceUnlock(id string) error {
 	}
 	if info.ID != id {
 		h.release(false)
-		return fmt.Errorf("lock ID %s does not match the recorded lock %s (%s, pid %d, %q since %s)",
-			id, info.ID, info.Who, info.PID, info.Operation, info.Created.Format(time.RFC3339))
+		return fmt.Errorf("%s, which is gone: to remove its lock, run `drover force-unlock %s`", idMismatch(id, info), info.ID)
 	}
 	return h.release(true)
+}
+
+// idMismatch says that id is not the ID of the lock info describes, and
+// whose lock that is.
+func idMismatch(id string, info state.LockInfo) string {
+	return fmt.Sprintf("lock ID %s does not match the ID of the state lock, %s, taken by %s (pid %d) for %q at %s",
+		id, info.ID, info.Who, info.PID, info.Operation, info.Created.Format(time.RFC3339))
 }
 
 // heldLock is a lock this Backend holds.

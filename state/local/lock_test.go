@@ -108,13 +108,18 @@ func TestForceUnlock(t *testing.T) {
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "running process") {
 		t.Fatalf("ForceUnlock of a live holder: %v", err)
 	}
+	// With a wrong ID, that is what it hears first.
+	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "lock ID not-it does not match the ID of the state lock, "+id) ||
+		!strings.Contains(err.Error(), "still running") {
+		t.Errorf("ForceUnlock of a live holder with a wrong ID: %v", err)
+	}
 
 	// A killed holder leaves its record, which no longer stops anyone.
 	h.kill(t)
 	if info, ok := readLockInfo(path + ".lock"); !ok || info.ID != id {
 		t.Fatalf("record of the killed holder: %+v %v", info, ok)
 	}
-	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "does not match the recorded lock "+id) {
+	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "lock ID not-it does not match the ID of the state lock, "+id) {
 		t.Errorf("ForceUnlock with a wrong ID: %v", err)
 	}
 	if err := b.ForceUnlock(id); err != nil {
