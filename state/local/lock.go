@@ -17,11 +17,10 @@ import (
 // The lock is an flock on <path>.lock, and the file holds the LockInfo of
 // its holder so that others can say who holds it. The file is never opened
 // through a symlink: one planted there would have the record written into
-// whatever it leads to. The holder removes the
-// file when it unlocks; one who opened the file just before that removal
-// ends up locking a file no longer in the folder, so after locking, the
-// locker checks that the path still names the file it locked, and tries
-// again if not.
+// whatever it leads to. The holder removes the file when it unlocks; one
+// who opened the file just before that removal ends up locking a file no
+// longer in the folder, so after locking, the locker checks that the path
+// still names the file it locked, and tries again if not.
 
 // lockDoc is the lock file's content.
 type lockDoc struct {
