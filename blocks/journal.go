@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/zeebo/xxh3"
@@ -74,10 +75,12 @@ type journal struct {
 // none) and writes its header; the first commit makes it durable.
 func openJournal(ctx context.Context, t Target, hdr journalHeader) (*journal, error) {
 	fresh := true
-	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	// Never through a symlink: whoever may write to the folder could
+	// plant one leading to a file of theirs or to one they may not write.
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		fresh = false
-		f, err = t.Host.OpenFile(ctx, t.Journal, os.O_RDWR, 0)
+		f, err = t.Host.OpenFile(ctx, t.Journal, os.O_RDWR|syscall.O_NOFOLLOW, 0)
 	}
 	if err != nil {
 		return nil, err
@@ -239,7 +242,7 @@ func readJournal(r io.ReaderAt, size int64) (hdr journalHeader, recs []record, h
 // journalOpen says whether the journal file at path is there and not
 // cleanly closed: a copy was interrupted.
 func journalOpen(ctx context.Context, t Target) (bool, error) {
-	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY, 0)
+	f, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -290,7 +293,7 @@ func (r *Recovery) String() string {
 // Recover finishes or rolls back an interrupted copy; nil when there was
 // none. After it the target holds its manifest's generation.
 func (t Target) Recover(ctx context.Context) (*Recovery, error) {
-	jf, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY, 0)
+	jf, err := t.Host.OpenFile(ctx, t.Journal, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -40,7 +41,7 @@ func (t Target) LoadManifest(ctx context.Context) (*Manifest, error) {
 // readManifestFile opens the target's manifest and reads it with read;
 // nil when there is none.
 func (t Target) readManifestFile(ctx context.Context, read func(host.File) (*Manifest, error)) (*Manifest, error) {
-	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY, 0)
+	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -109,7 +110,8 @@ func (t Target) SaveManifest(ctx context.Context, m *Manifest) error {
 // undo journal already: until the header is written, prior stays the
 // manifest, and rolling back restores its sums.
 func (t Target) updateManifest(ctx context.Context, m, prior *Manifest, changed []blockRange) error {
-	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDWR, 0)
+	// Never through a symlink, as the journal (openJournal).
+	f, err := t.Host.OpenFile(ctx, t.Manifest, os.O_RDWR|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}

@@ -11,5 +11,7 @@
 //
 // A host is named in configuration by a `host` block and reaches providers
 // as a cty object of type Type; FromValue turns that object back into a Host.
-// Nothing here ever builds a shell command line from configuration.
+// Nothing here ever builds a shell command line from configuration, and no
+// write goes through a name someone else could have planted: temp files get
+// random names and are created exclusively, without following a symlink.
 package host

@@ -2,10 +2,14 @@ package host
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -26,11 +30,15 @@ type Host interface {
 	// OpenFile opens a file or block device for random access with the
 	// flags of os.OpenFile (O_RDONLY, O_RDWR, O_CREATE, O_EXCL, ...), perm
 	// being the mode of a file it creates. Final symlinks are followed
-	// (/dev/disk/by-id names), within the root on a rooted host.
+	// (/dev/disk/by-id names), within the root on a rooted host, unless
+	// flag has O_NOFOLLOW.
 	OpenFile(ctx context.Context, path string, flag int, perm fs.FileMode) (File, error)
 	// WriteFile replaces path atomically: readers see the old or the new
 	// content, never a part (temp file in the same folder, fsync, rename,
-	// fsync of the folder). Missing parent folders are created.
+	// fsync of the folder). Missing parent folders are created. The temp
+	// file is created as CreateTemp creates it, and a symlink at path is
+	// replaced, not followed. Temp files of path left by a killed writer
+	// are removed (only one writer per path may run at a time).
 	WriteFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) error
 	// Lstat does not follow a final symlink.
 	Lstat(ctx context.Context, path string) (fs.FileInfo, error)
@@ -58,11 +66,12 @@ type Host interface {
 	// Chtimes sets the access and modification times of path, following a
 	// final symlink.
 	Chtimes(ctx context.Context, path string, atime, mtime time.Time) error
-	// CreateTemp opens TempPath(path) for writing, empty (a leftover of a
-	// killed writer is truncated); Rename then makes it path. Only one
-	// writer per path may run at a time. Unlike WriteFile nothing is synced:
-	// callers that replace many files call Sync once when done.
-	CreateTemp(ctx context.Context, path string) (File, error)
+	// CreateTemp creates a new file at a TempPath of path, for writing,
+	// and returns it with that path; Rename then makes it path. It never
+	// opens what is already there (a symlink planted at the name above
+	// all). Unlike WriteFile nothing is synced: callers that replace many
+	// files call Sync once when done.
+	CreateTemp(ctx context.Context, path string) (File, string, error)
 	// Sync makes every write to the file system holding path durable.
 	Sync(ctx context.Context, path string) error
 
@@ -163,16 +172,51 @@ type WatchEvent struct {
 	Err error
 }
 
-// TempPath is where CreateTemp and WriteFile write a new content of path
-// before renaming it: a hidden name in the same folder.
+// TempPath is a new name beside path for a temporary file (or link) to be
+// renamed over path: hidden, ending in a fixed suffix so that IsTempName
+// knows leftovers, and random in the middle so that nobody can plant
+// anything at it beforehand. Each call gives another name; whoever uses
+// one must create it exclusively (O_EXCL), never open what is there.
 func TempPath(path string) string {
 	dir, base := splitPath(path)
-	return dir + tempName(base)
+	return dir + tempPrefix(base) + randomHex() + tempSuffix
 }
 
 // IsTempName says whether a base name is one TempPath gives.
 func IsTempName(base string) bool {
 	return len(base) > len(tempSuffix)+1 && base[0] == '.' && base[len(base)-len(tempSuffix):] == tempSuffix
+}
+
+// isTempOf says whether name is a name TempPath gives for base.
+func isTempOf(name, base string) bool {
+	prefix := tempPrefix(base)
+	return len(name) == len(prefix)+2*tempRandom+len(tempSuffix) &&
+		strings.HasPrefix(name, prefix) && strings.HasSuffix(name, tempSuffix)
+}
+
+const (
+	tempSuffix = ".drover-tmp"
+	// tempRandom is how many random bytes a temp name carries, in hex.
+	tempRandom = 8
+	// maxName is the longest file name most file systems take.
+	maxName = 255
+)
+
+// tempPrefix is what the temp names of base start with. A base too long
+// to carry the marks is cut and told apart from others cut alike by a hash.
+func tempPrefix(base string) string {
+	room := maxName - 2 - 2*tempRandom - len(tempSuffix)
+	if len(base) <= room {
+		return "." + base + "."
+	}
+	sum := sha256.Sum256([]byte(base))
+	return "." + base[:room-17] + "-" + hex.EncodeToString(sum[:8]) + "."
+}
+
+func randomHex() string {
+	var b [tempRandom]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func splitPath(path string) (dir, base string) {

@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -81,6 +79,11 @@ func newRootFS(r *os.Root, dir *os.File) *rootFS {
 func (r *rootFS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	if f, ok := openBeneath(r.dir, name, flag, perm); ok {
 		return f, nil
+	}
+	if oNoFollow != 0 && flag&oNoFollow != 0 {
+		// The root follows a final symlink that stays inside it, whatever
+		// the flags.
+		return r.openNoFollow(name, flag, perm)
 	}
 	return r.Root.OpenFile(name, flag, perm)
 }
@@ -271,11 +274,7 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 		}
 		return err
 	}
-	// The temp name is fixed per target: a writer killed before its rename
-	// leaves it behind, and the next write of the same path reuses it (only
-	// one writer per path runs at a time).
-	tmp := filepath.Join(dir, tempName(base))
-	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, tmp, err := createTemp(fsys, dir, base)
 	if err != nil {
 		return err
 	}
@@ -309,7 +308,28 @@ func (l *local) writeFile(ctx context.Context, fsys fileSystem, name string, r i
 	if err := d.Sync(); err != nil {
 		return err
 	}
+	// Best effort: a leftover costs only space, and the write is done.
+	if names, err := d.Readdirnames(-1); err == nil {
+		for _, n := range names {
+			if isTempOf(n, base) {
+				fsys.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
 	return nil
+}
+
+// createTemp creates a new temp file for base in the folder dir. The name
+// is random and the file is created exclusively, without following a
+// symlink: whoever may write to dir can plant nothing there that the
+// write would go through.
+func createTemp(fsys fileSystem, dir, base string) (*os.File, string, error) {
+	tmp := filepath.Join(dir, tempPrefix(base)+randomHex()+tempSuffix)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, tmp, nil
 }
 
 // ctxReader stops a copy when its context ends.
@@ -428,24 +448,7 @@ func (l *local) Remove(ctx context.Context, path string) error {
 	if err := fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return l.pathErr("remove", path, err)
 	}
-	dir, base := filepath.Split(name)
-	fsys.Remove(filepath.Join(dir, tempName(base)))
 	return nil
-}
-
-const tempSuffix = ".drover-tmp"
-
-// maxName is the longest file name most file systems take.
-const maxName = 255
-
-// tempName is where a new content of base is written before its rename.
-// A name too long to carry the marks is cut and made unique by a hash.
-func tempName(base string) string {
-	if 1+len(base)+len(tempSuffix) <= maxName {
-		return "." + base + tempSuffix
-	}
-	sum := sha256.Sum256([]byte(base))
-	return "." + base[:maxName-1-len(tempSuffix)-17] + "-" + hex.EncodeToString(sum[:8]) + tempSuffix
 }
 
 func (l *local) Close() error {

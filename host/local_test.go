@@ -153,7 +153,7 @@ func TestLocalRootEscapes(t *testing.T) {
 			_, err := h.OpenFile(ctx, p, os.O_RDWR, 0)
 			return err
 		}, "/links/abs/secret"},
-		{"temp file through symlink", func(p string) error { _, err := h.CreateTemp(ctx, p); return err }, "/links/rel/new"},
+		{"temp file through symlink", func(p string) error { _, _, err := h.CreateTemp(ctx, p); return err }, "/links/rel/new"},
 		{"list through symlink", func(p string) error { _, err := h.ReadDirStat(ctx, p); return err }, "/links/abs"},
 	}
 	for _, tt := range tests {
@@ -409,35 +409,24 @@ func readSync(b *bytes.Buffer) string {
 
 func TestTempFileOfKilledWriterIsReclaimed(t *testing.T) {
 	ctx := context.Background()
-	tests := []struct {
-		name string
-		op   func(h Host) error
-	}{
-		{"write", func(h Host) error { return h.WriteFile(ctx, "/etc/x", strings.NewReader("new"), 0o644) }},
-		{"remove", func(h Host) error { return h.Remove(ctx, "/etc/x") }},
+	h, root := rootedHost(t)
+	if err := h.WriteFile(ctx, "/etc/x", strings.NewReader("old"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h, root := rootedHost(t)
-			if err := h.WriteFile(ctx, "/etc/x", strings.NewReader("old"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			debris := filepath.Join(root, "etc", ".x.drover-tmp")
-			other := filepath.Join(root, "etc", ".y.drover-tmp")
-			for _, p := range []string{debris, other} {
-				if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := tt.op(h); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(debris); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("the killed writer's temp file is still there: %v", err)
-			}
-			if _, err := os.Stat(other); err != nil {
-				t.Errorf("another file's temp file was removed: %v", err)
-			}
-		})
+	debris := filepath.Join(root, TempPath("/etc/x"))
+	other := filepath.Join(root, TempPath("/etc/y"))
+	for _, p := range []string{debris, other} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.WriteFile(ctx, "/etc/x", strings.NewReader("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(debris); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed writer's temp file is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another file's temp file was removed: %v", err)
 	}
 }

@@ -66,17 +66,19 @@ func (l *local) Chtimes(ctx context.Context, path string, atime, mtime time.Time
 	return l.op(ctx, "chtimes", path, func(fsys fileSystem, rel string) error { return fsys.Chtimes(rel, atime, mtime) })
 }
 
-func (l *local) CreateTemp(ctx context.Context, path string) (File, error) {
+func (l *local) CreateTemp(ctx context.Context, path string) (File, string, error) {
 	var f *os.File
+	var tmp string
 	err := l.op(ctx, "create", path, func(fsys fileSystem, rel string) (err error) {
 		dir, base := filepath.Split(rel)
-		f, err = fsys.OpenFile(filepath.Join(dir, tempName(base)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, tmp, err = createTemp(fsys, dir, base)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return localFile{f}, nil
+	dir, _ := splitPath(path)
+	return localFile{f}, dir + filepath.Base(tmp), nil
 }
 
 func (l *local) Sync(ctx context.Context, path string) error {

@@ -75,12 +75,12 @@ func TestCreateTempAndSync(t *testing.T) {
 	if err := h.WriteFile(ctx, "/srv/data", strings.NewReader("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if TempPath("/srv/data") != "/srv/.data.drover-tmp" || !IsTempName(".data.drover-tmp") || IsTempName("data") || IsTempName(".drover-tmp") {
-		t.Errorf("TempPath = %q", TempPath("/srv/data"))
-	}
-	f, err := h.CreateTemp(ctx, "/srv/data")
+	f, tmp, err := h.CreateTemp(ctx, "/srv/data")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dir, base := filepath.Split(tmp); dir != "/srv/" || !IsTempName(base) || !isTempOf(base, "data") {
+		t.Errorf("CreateTemp made %q", tmp)
 	}
 	if _, err := f.WriteAt([]byte("new"), 4); err != nil {
 		t.Fatal(err)
@@ -97,20 +97,25 @@ func TestCreateTempAndSync(t *testing.T) {
 	if err := h.Sync(ctx, "/srv"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Rename(ctx, TempPath("/srv/data"), "/srv/data"); err != nil {
+	if err := h.Rename(ctx, tmp, "/srv/data"); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, "srv/data")); string(b) != "\x00\x00\x00\x00new\x00" {
 		t.Errorf("after the rename the file holds %q", b)
 	}
 	long := "/srv/" + strings.Repeat("n", 255)
-	if f, err := h.CreateTemp(ctx, long); err != nil {
+	if f, tmp, err := h.CreateTemp(ctx, long); err != nil {
 		t.Errorf("CreateTemp of a 255-byte name: %v", err)
-	} else if f.Close(); !IsTempName(filepath.Base(TempPath(long))) || len(filepath.Base(TempPath(long))) > 255 {
-		t.Errorf("TempPath of a long name: %q", TempPath(long))
+	} else if f.Close(); !isTempOf(filepath.Base(tmp), filepath.Base(long)) || len(filepath.Base(tmp)) > 255 {
+		t.Errorf("CreateTemp of a long name made %q", tmp)
 	}
-	if _, err := h.CreateTemp(ctx, "/missing/x"); !errors.Is(err, fs.ErrNotExist) {
+	if _, _, err := h.CreateTemp(ctx, "/missing/x"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("CreateTemp in a missing folder: %v", err)
+	}
+	for _, name := range []string{".data.drover-tmp", "data", ".drover-tmp"} {
+		if isTempOf(name, "data") {
+			t.Errorf("%q is taken for a temp file of data", name)
+		}
 	}
 }
 

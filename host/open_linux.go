@@ -3,6 +3,7 @@ package host
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -76,4 +77,25 @@ func unixMode(perm fs.FileMode) uint32 {
 		m |= unix.S_ISVTX
 	}
 	return m
+}
+
+// openNoFollow opens name below the root without following a final
+// symlink: its folder through the root, then the name in that folder.
+func (r *rootFS) openNoFollow(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(filepath.Clean(name))
+	if dir == "" {
+		dir = "."
+	}
+	d, err := r.Root.OpenFile(dir, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	fd, err := retryEINTR(func() (int, error) {
+		return unix.Openat(int(d.Fd()), base, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, unixMode(perm))
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }

@@ -23,3 +23,25 @@ func StatOf(fi fs.FileInfo) (st Stat, ok bool) {
 	}
 	return sysStat(fi.Sys())
 }
+
+// ModeKind names the kind of file m is, in words for a message ("is a
+// symlink"), where fs.FileMode's String gives letters ("L---------").
+func ModeKind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t == 0:
+		return "regular file"
+	case t&fs.ModeDir != 0:
+		return "folder"
+	case t&fs.ModeSymlink != 0:
+		return "symlink"
+	case t&fs.ModeCharDevice != 0:
+		return "character device"
+	case t&fs.ModeDevice != 0:
+		return "block device"
+	case t&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}

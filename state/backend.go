@@ -36,6 +36,13 @@ type PersistOptions struct {
 	Force bool
 }
 
+// RefusedError is a Persist error that PersistOptions.Force overrides: the
+// caller may offer forcing, in its own words.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // Journal is an append-only record of changes to a state, written before
 // and after each change so an apply killed at any moment can be resumed.
 type Journal interface {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,7 +169,10 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 			}
 			defer unlock()
 			if err := b.Persist(cmd.Context(), pushed, state.PersistOptions{Force: force}); err != nil {
-				return fmt.Errorf("%w (with --force the document replaces the state whatever its lineage and serial)", err)
+				if _, ok := errors.AsType[*state.RefusedError](err); ok {
+					return fmt.Errorf("%w.\nTo replace the stored state with %s anyway, run `drover state push --force %s`.", err, args[0], args[0])
+				}
+				return err
 			}
 			fmt.Fprintf(v.out, "Pushed %d instances; the state is now serial %d.\n", len(pushed.Instances), pushed.Serial)
 			return nil

@@ -46,6 +46,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	for name, f := range driveCmds {
 		cmds[name] = f
 	}
+	for name, f := range lockCmds {
+		cmds[name] = f
+	}
 	return cmds
 }
 

@@ -91,9 +91,30 @@ func (b *Backend) readStored() (*state.State, []byte, error) {
 	}
 	s, err := state.Unmarshal(data)
 	if err != nil {
-		return nil, data, fmt.Errorf("reading the state file %s: %w", b.path, err)
+		return nil, data, b.unreadable(err)
 	}
 	return s, data, nil
+}
+
+// unreadable is the error of a state file that cannot be read: what is
+// wrong with it, and how to restore the previous version, the backup.
+// Pushing the backup keeps the damaged file as the new backup (write), so
+// nothing is lost.
+func (b *Backend) unreadable(err error) error {
+	var next string
+	data, rerr := os.ReadFile(b.backupPath())
+	switch prev, perr := state.Unmarshal(data); {
+	case os.IsNotExist(rerr):
+		next = fmt.Sprintf("There is no backup (%s) to restore: repair the file, or replace it with a state document with `drover state push --force FILE`.", b.backupPath())
+	case rerr != nil:
+		next = fmt.Sprintf("Its backup %s cannot be read either (%v): repair one of them.", b.backupPath(), rerr)
+	case perr != nil:
+		next = fmt.Sprintf("Its backup %s cannot be read either (%v): repair one of them.", b.backupPath(), perr)
+	default:
+		next = fmt.Sprintf("Its previous version, serial %d, is in %s; to restore it, run `drover state push --force %s` (the damaged file is then kept as the backup).",
+			prev.Serial, b.backupPath(), b.backupPath())
+	}
+	return fmt.Errorf("the state file %s cannot be read: %w. %s", b.path, err, next)
 }
 
 // replayed is the stored state with the journal applied, for reading only.
@@ -195,9 +216,11 @@ func (b *Backend) persist(s *state.State, opts state.PersistOptions) error {
 	if s == nil {
 		return errors.New("no state to write")
 	}
+	// An unreadable stored state is replaced only by force; its error says
+	// how to restore the backup, which is the likelier wish.
 	stored, raw, err := b.readStored()
 	if err != nil && !opts.Force {
-		return fmt.Errorf("%w (force to replace it)", err)
+		return err
 	}
 	_, jerr := os.Lstat(b.journalPath())
 	journalLeft := jerr == nil
@@ -207,7 +230,7 @@ func (b *Backend) persist(s *state.State, opts state.PersistOptions) error {
 			return err
 		}
 		if _, replay, _ := b.resolve(stored, jf); replay {
-			return fmt.Errorf("the journal %s holds changes from an apply that did not finish: read the state first, which replays them (or force to discard them)", b.journalPath())
+			return &state.RefusedError{Err: fmt.Errorf("the journal %s holds changes from an apply that did not finish: read the state first, which replays them", b.journalPath())}
 		}
 	}
 	if !opts.Force {
@@ -231,12 +254,12 @@ func (b *Backend) check(s, stored *state.State) error {
 		return nil
 	}
 	if s.Lineage != stored.Lineage {
-		return fmt.Errorf("the state to write is lineage %s but the stored state %s is lineage %s: they are histories of different configurations; force to replace the stored state",
-			s.Lineage, b.path, stored.Lineage)
+		return &state.RefusedError{Err: fmt.Errorf("the state to write is lineage %s but the stored state %s is lineage %s: they are histories of different configurations",
+			s.Lineage, b.path, stored.Lineage)}
 	}
 	if s.Serial < stored.Serial {
-		return fmt.Errorf("the state to write continues serial %d but the stored state %s is already at serial %d: it changed since this state was read; read it again, or force to replace it",
-			s.Serial, b.path, stored.Serial)
+		return &state.RefusedError{Err: fmt.Errorf("the state to write continues serial %d but the stored state %s is already at serial %d: it changed since this state was read; read it again",
+			s.Serial, b.path, stored.Serial)}
 	}
 	return nil
 }

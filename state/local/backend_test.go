@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,38 @@ func TestPersistRemovesLeftoverTemps(t *testing.T) {
 	}
 	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary file left by a killed writer is still there: %v", err)
+	}
+}
+
+// TestUnreadableStateNamesBackup: the error of a damaged state file says
+// whether its backup can restore it, and how.
+func TestUnreadableStateNamesBackup(t *testing.T) {
+	tests := []struct {
+		name   string
+		backup string // "" for none
+		want   string
+	}{
+		{"no backup", "", "There is no backup (%[1]s.backup) to restore"},
+		{"backup", `{"format_version": 1, "lineage": "L", "serial": 7}`,
+			"Its previous version, serial 7, is in %[1]s.backup; to restore it, run `drover state push --force %[1]s.backup`"},
+		{"damaged backup", "{not json", "Its backup %[1]s.backup cannot be read either"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, path := newBackend(t)
+			if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tt.backup != "" {
+				if err := os.WriteFile(path+".backup", []byte(tt.backup), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := b.Read(context.Background())
+			want := fmt.Sprintf("the state file %s cannot be read: not a Drover state document", path)
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf(tt.want, path)) {
+				t.Errorf("err = %v, want it to say %q and %q", err, want, fmt.Sprintf(tt.want, path))
+			}
+		})
 	}
 }

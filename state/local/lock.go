@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -14,11 +15,12 @@ import (
 )
 
 // The lock is an flock on <path>.lock, and the file holds the LockInfo of
-// its holder so that others can say who holds it. The holder removes the
-// file when it unlocks; one who opened the file just before that removal
-// ends up locking a file no longer in the folder, so after locking, the
-// locker checks that the path still names the file it locked, and tries
-// again if not.
+// its holder so that others can say who holds it. The file is never opened
+// through a symlink: one planted there would have the record written into
+// whatever it leads to. The holder removes the file when it unlocks; one
+// who opened the file just before that removal ends up locking a file no
+// longer in the folder, so after locking, the locker checks that the path
+// still names the file it locked, and tries again if not.
 
 // lockDoc is the lock file's content.
 type lockDoc struct {
@@ -96,7 +98,11 @@ func (b *Backend) ForceUnlock(id string) error {
 		return err
 	}
 	if fl == nil {
-		return fmt.Errorf("cannot force the state unlocked: a running process holds the lock and releases it when it ends; stop that process instead: %w", b.lockError(errHeld))
+		le := b.lockError(errHeld)
+		if le.Info.ID != "" && le.Info.ID != id {
+			return fmt.Errorf("%s; that process is still running, and releases the lock when it ends: wait for it, or stop it", idMismatch(id, le.Info))
+		}
+		return fmt.Errorf("cannot force the state unlocked: a running process holds the lock and releases it when it ends; stop that process instead: %w", le)
 	}
 	h := &heldLock{fl: fl, path: b.lockPath()}
 	info, ok := readLockInfo(h.path)
@@ -106,10 +112,16 @@ func (b *Backend) ForceUnlock(id string) error {
 	}
 	if info.ID != id {
 		h.release(false)
-		return fmt.Errorf("lock ID %s does not match the recorded lock %s (%s, pid %d, %q since %s)",
-			id, info.ID, info.Who, info.PID, info.Operation, info.Created.Format(time.RFC3339))
+		return fmt.Errorf("%s, which is gone: to remove its lock, run `drover force-unlock %s`", idMismatch(id, info), info.ID)
 	}
 	return h.release(true)
+}
+
+// idMismatch says that id is not the ID of the lock info describes, and
+// whose lock that is.
+func idMismatch(id string, info state.LockInfo) string {
+	return fmt.Sprintf("lock ID %s does not match the ID of the state lock, %s, taken by %s (pid %d) for %q at %s",
+		id, info.ID, info.Who, info.PID, info.Operation, info.Created.Format(time.RFC3339))
 }
 
 // heldLock is a lock this Backend holds.
@@ -190,22 +202,32 @@ func (b *Backend) tryFlock() (*flock.Flock, error) {
 	// Each retry means a holder unlocked meanwhile; a few in a row only
 	// happen under heavy contention.
 	for range 100 {
-		fl := flock.New(path)
+		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDONLY|oNoFollow))
 		ok, err := fl.TryLock()
 		if err != nil {
+			if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+				return nil, symlinkError(path)
+			}
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 		if !ok {
 			return nil, nil
 		}
 		locked, lerr := fl.Stat()
-		named, nerr := os.Stat(path)
+		named, nerr := os.Lstat(path)
 		if lerr == nil && nerr == nil && os.SameFile(locked, named) {
 			return fl, nil
 		}
 		fl.Unlock()
 	}
 	return nil, fmt.Errorf("locking %s: the lock file keeps being replaced", path)
+}
+
+// symlinkError says that the lock file is a symlink, which Drover neither
+// follows nor removes: someone made it, on purpose or not.
+func symlinkError(path string) error {
+	to, _ := os.Readlink(path)
+	return fmt.Errorf("the state lock file %s is a symlink (to %s); Drover never opens the lock through one, since the lock record would overwrite the file it leads to. Remove it (rm %s) and run again, and find out who made it if not you", path, to, path)
 }
 
 // withLock runs fn under the lock: the caller's, or one taken (waiting as
@@ -234,7 +256,7 @@ func writeLockInfo(path string, info state.LockInfo) error {
 		return err
 	}
 	data = append(data, '\n')
-	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|oNoFollow, 0o600)
 	if err != nil {
 		return err
 	}
@@ -253,7 +275,12 @@ func writeLockInfo(path string, info state.LockInfo) error {
 
 // readLockInfo reads the first record in the lock file.
 func readLockInfo(path string) (state.LockInfo, bool) {
-	data, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	if err != nil {
+		return state.LockInfo{}, false
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return state.LockInfo{}, false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,13 +108,18 @@ func TestForceUnlock(t *testing.T) {
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "running process") {
 		t.Fatalf("ForceUnlock of a live holder: %v", err)
 	}
+	// With a wrong ID, that is what it hears first.
+	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "lock ID not-it does not match the ID of the state lock, "+id) ||
+		!strings.Contains(err.Error(), "still running") {
+		t.Errorf("ForceUnlock of a live holder with a wrong ID: %v", err)
+	}
 
 	// A killed holder leaves its record, which no longer stops anyone.
 	h.kill(t)
 	if info, ok := readLockInfo(path + ".lock"); !ok || info.ID != id {
 		t.Fatalf("record of the killed holder: %+v %v", info, ok)
 	}
-	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "does not match the recorded lock "+id) {
+	if err := b.ForceUnlock("not-it"); err == nil || !strings.Contains(err.Error(), "lock ID not-it does not match the ID of the state lock, "+id) {
 		t.Errorf("ForceUnlock with a wrong ID: %v", err)
 	}
 	if err := b.ForceUnlock(id); err != nil {
@@ -157,5 +163,42 @@ func TestPersistWhileLockedElsewhere(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state file written under another's lock")
+	}
+}
+
+// TestLockRefusesSymlink: a symlink planted as the lock file is neither
+// followed (its target would get the lock record) nor taken as the lock;
+// the error says what it is and what to do.
+func TestLockRefusesSymlink(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(b *Backend) error
+	}{
+		{"lock", func(b *Backend) error { _, err := b.Lock(ctx, state.NewLockInfo("apply")); return err }},
+		{"persist", func(b *Backend) error { return b.Persist(ctx, stateWith("L", 0, 1), state.PersistOptions{}) }},
+		{"force-unlock", func(b *Backend) error { return b.ForceUnlock("some-id") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, path := newBackend(t)
+			victim := filepath.Join(t.TempDir(), "victim")
+			if err := os.WriteFile(victim, []byte("root only\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(victim, path+".lock"); err != nil {
+				t.Fatal(err)
+			}
+			err := tt.run(b)
+			if err == nil || !strings.Contains(err.Error(), path+".lock is a symlink") || !strings.Contains(err.Error(), "rm "+path+".lock") {
+				t.Errorf("err = %v, want one naming the symlink and saying to remove it", err)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "root only\n" {
+				t.Errorf("the symlink's target now holds %q", b)
+			}
+			if fi, err := os.Lstat(path + ".lock"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Errorf("the symlink was removed: %v", err)
+			}
+		})
 	}
 }

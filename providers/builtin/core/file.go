@@ -235,7 +235,7 @@ func readFile(ctx context.Context, state cty.Value) (cty.Value, providers.Diagno
 	if !fi.Mode().IsRegular() {
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("path"), "Not a regular file",
 			"%s on host %q is a %s; a file resource manages regular files only. Remove it or choose another path.",
-			path, h.Name(), fi.Mode().Type())}
+			path, h.Name(), host.ModeKind(fi.Mode()))}
 	}
 	b, err := h.ReadFile(ctx, path)
 	if err != nil {

@@ -53,7 +53,7 @@ func readFileData(ctx context.Context, config cty.Value) (cty.Value, providers.D
 		return cty.NilVal, fileErr("Cannot read file", err)
 	case !fi.Mode().IsRegular():
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("path"), "Not a regular file",
-			"%s on host %q is a %s, not a regular file.", path, h.Name(), fi.Mode().Type())}
+			"%s on host %q is a %s, not a regular file.", path, h.Name(), host.ModeKind(fi.Mode()))}
 	}
 	b, err := h.ReadFile(ctx, path)
 	if err != nil {

@@ -108,7 +108,7 @@ func Probe(ctx context.Context, h host.Host, p string) (*Drive, error) {
 			d.sys = fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
 		}
 	default:
-		return nil, fmt.Errorf("%s on host %q is a %s, not an image file or a block device", p, h.Name(), fi.Mode().Type())
+		return nil, fmt.Errorf("%s on host %q is a %s, not an image file or a block device", p, h.Name(), host.ModeKind(fi.Mode()))
 	}
 	if d.sys != "" {
 		if n, err := readInt(ctx, h, d.sys+"/queue/logical_block_size"); err == nil && n > 0 {

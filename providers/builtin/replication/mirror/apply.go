@@ -424,10 +424,6 @@ func (r *pairRun) hardLink(c *Change) {
 		return
 	}
 	tmp := host.TempPath(hostPath(c.Path))
-	if err := r.dst.Remove(r.ctx, tmp); err != nil {
-		r.fail(r.i, c.Path, err)
-		return
-	}
 	if err := r.dst.Link(r.ctx, hostPath(c.LinkTo), tmp); err != nil {
 		r.fail(r.i, c.Path, err)
 		return

@@ -146,11 +146,12 @@ func (r *pairRun) entry(f folder, c *Change) {
 		if r.byBlocks(c) {
 			err = r.updateBlocks(f, c)
 		} else {
-			err = r.copyFile(f, c)
+			var tmp string
+			tmp, err = r.copyFile(f, c)
 			if err == nil {
-				err = f.dst.Rename(r.ctx, host.TempPath(path), path)
+				err = f.dst.Rename(r.ctx, tmp, path)
 				if err != nil {
-					f.dst.Remove(context.WithoutCancel(r.ctx), host.TempPath(path))
+					f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
 				}
 			}
 			if err == nil && r.m.opts.BlockThreshold > 0 && c.Dst != nil && c.Dst.Size >= r.m.opts.BlockThreshold {
@@ -182,10 +183,7 @@ func (r *pairRun) entry(f folder, c *Change) {
 func (r *pairRun) symlink(f folder, c *Change) {
 	path := "/" + pathBase(c.Path)
 	tmp := host.TempPath(path)
-	err := f.dst.Remove(r.ctx, tmp)
-	if err == nil {
-		err = f.dst.Symlink(r.ctx, c.Src.Link, tmp)
-	}
+	err := f.dst.Symlink(r.ctx, c.Src.Link, tmp)
 	if err == nil {
 		err = r.setMetadata(f.dst, tmp, c.Src, nil, false)
 	}
@@ -200,64 +198,67 @@ func (r *pairRun) symlink(f folder, c *Change) {
 	r.done(c)
 }
 
-// copyFile writes the source file's current content and metadata to the
-// target's temp file. A file that changes during the copy is copied again;
-// the metadata recorded is what the source had before the copy that held.
-func (r *pairRun) copyFile(f folder, c *Change) error {
+// copyFile writes the source file's current content and metadata to a
+// temp file of the target, and returns its path. A file that changes
+// during the copy is copied again; the metadata recorded is what the
+// source had before the copy that held.
+func (r *pairRun) copyFile(f folder, c *Change) (string, error) {
 	path := "/" + pathBase(c.Path)
-	tmp := host.TempPath(path)
 	for range attempts {
 		fi, err := f.src.Lstat(r.ctx, path)
 		if err != nil {
-			return err
+			return "", err
 		}
 		before := entryOf(fi)
 		if before.Kind() != KindFile {
-			return fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
+			return "", fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
 		}
-		if err := r.copyData(f, path, before); err != nil {
-			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return err
+		tmp, err := r.copyData(f, path, before)
+		if err != nil {
+			return "", err
 		}
 		fi, err = f.src.Lstat(r.ctx, path)
+		if err == nil {
+			if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
+				f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+				continue
+			}
+			err = r.setMetadata(f.dst, tmp, before, c.Dst, false)
+		}
 		if err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return err
+			return "", err
 		}
-		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
-			continue
-		}
-		if err := r.setMetadata(f.dst, tmp, before, c.Dst, false); err != nil {
-			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return err
-		}
-		return nil
+		return tmp, nil
 	}
-	f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-	return errChanged
+	return "", errChanged
 }
 
-// copyData fills the temp file of path with the source's data: holes of a
-// sparse file stay holes.
-func (r *pairRun) copyData(f folder, path string, s *Entry) (err error) {
+// copyData fills a new temp file of path with the source's data, and
+// returns its path: holes of a sparse file stay holes.
+func (r *pairRun) copyData(f folder, path string, s *Entry) (tmp string, err error) {
 	in, err := f.src.Open(r.ctx, path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer in.Close()
-	out, err := f.dst.CreateTemp(r.ctx, path)
+	out, tmp, err := f.dst.CreateTemp(r.ctx, path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
+		if err != nil {
+			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
+			tmp = ""
+		}
 	}()
 	if s.sparse() {
-		return r.copySparse(in, out)
+		return tmp, r.copySparse(in, out)
 	}
-	return r.copyPlain(in, out, s.Size)
+	return tmp, r.copyPlain(in, out, s.Size)
 }
 
 // pace waits, under a bandwidth limit, until n more bytes may have been
@@ -406,7 +407,7 @@ func restamp(ctx context.Context, t blocks.Target, m *blocks.Manifest) error {
 	if err != nil {
 		return err
 	}
-	f, err := t.Host.CreateTemp(ctx, t.Manifest)
+	f, tmp, err := t.Host.CreateTemp(ctx, t.Manifest)
 	if err != nil {
 		return err
 	}
@@ -415,10 +416,10 @@ func restamp(ctx context.Context, t blocks.Target, m *blocks.Manifest) error {
 		err = cerr
 	}
 	if err == nil {
-		err = t.Host.Rename(ctx, host.TempPath(t.Manifest), t.Manifest)
+		err = t.Host.Rename(ctx, tmp, t.Manifest)
 	}
 	if err != nil {
-		t.Host.Remove(context.WithoutCancel(ctx), host.TempPath(t.Manifest))
+		t.Host.Remove(context.WithoutCancel(ctx), tmp)
 	}
 	return err
 }
