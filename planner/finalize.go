@@ -193,7 +193,10 @@ func (s *stateData) Host(name string) cty.Value {
 	if diags.HasErrors() {
 		return cty.DynamicVal
 	}
-	v = hostValue(name, decoded)
+	v, diags = hostValue(h, decoded)
+	if diags.HasErrors() {
+		return cty.DynamicVal
+	}
 	s.mu.Lock()
 	s.hosts[name] = v
 	s.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -255,12 +257,14 @@ func (r *run) evalLocal(name string) hcl.Diagnostics {
 }
 
 func (r *run) evalHost(name string) hcl.Diagnostics {
-	v, d := r.scope(lang.Instance{}).EvalBody(r.cfg.Hosts[name].Config, hostSpec)
+	h := r.cfg.Hosts[name]
+	v, d := r.scope(lang.Instance{}).EvalBody(h.Config, hostSpec)
 	if d.HasErrors() {
 		return d
 	}
-	r.vals.setHost(name, hostValue(name, v))
-	return d
+	v, hd := hostValue(h, v)
+	r.vals.setHost(name, v)
+	return append(d, hd...)
 }
 
 func (r *run) evalOutput(name string) hcl.Diagnostics {
@@ -346,6 +350,15 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 	diags = append(diags, d...)
 	if !diags.HasErrors() {
 		diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Hosts)) {
+		h := cfg.Hosts[name]
+		decoded, d := (&lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}).EvalBody(h.Config, hostSpec)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			_, d = hostValue(h, decoded)
+			diags = append(diags, d...)
+		}
 	}
 	addrsSorted := make([]addrs.Resource, 0, len(schemas))
 	for addr := range schemas {

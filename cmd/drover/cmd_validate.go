@@ -28,7 +28,8 @@ func runValidate(ctx context.Context, g *globalOptions) error {
 		return err
 	}
 	defer reg.Close()
-	diags := planner.Validate(ctx, cfg, reg)
+	_, diags := backendPath(cfg)
+	diags = append(diags, planner.Validate(ctx, cfg, reg)...)
 	if err := v.fail(diags); err != nil {
 		return err
 	}
