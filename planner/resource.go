@@ -34,7 +34,11 @@ func (e expansion) instance(key addrs.Key) lang.Instance {
 }
 
 func (r *run) expand(rc *lang.Resource) (expansion, hcl.Diagnostics) {
-	scope := r.scope(lang.Instance{})
+	return expand(r.scope(lang.Instance{}), rc)
+}
+
+// expand evaluates rc's count or for_each in scope.
+func expand(scope *lang.Scope, rc *lang.Resource) (expansion, hcl.Diagnostics) {
 	switch {
 	case rc.Count != nil:
 		n, diags := scope.EvalCount(rc.Count)
