@@ -52,6 +52,24 @@ func TestFunctions(t *testing.T) {
 		{expr: `format("%s-%03d", "fs", 7)`, want: cty.StringVal("fs-007")},
 		{expr: `regex("[a-z]+", "123abc")`, want: cty.StringVal("abc")},
 		{expr: `title("hello world")`, want: cty.StringVal("Hello World")},
+		{expr: `format("%s", null)`, want: cty.NullVal(cty.String)},
+		{expr: `format("%s-%d", "fs", null)`, want: cty.NullVal(cty.String)},
+		{expr: `format("%s", "x")`, want: cty.StringVal("x")},
+		{expr: `format("%d", "x")`, wantErr: "unsupported value"},
+		{expr: `templatestring("Hello $${name}!", {name = "fs1"})`, want: cty.StringVal("Hello fs1!")},
+		{expr: `templatestring("%%{ for d in disks }$${upper(d)} %%{ endfor }", {disks = ["a", "b"]})`, want: cty.StringVal("A B ")},
+		{expr: `templatestring("$${nope}", {name = "x"})`, wantErr: `vars map does not contain key "nope"`},
+		{expr: `templatestring("$${templatestring(\"x\", {})}", {})`, wantErr: `no function named "templatestring"`},
+		{expr: `templatestring("x", "y")`, wantErr: "vars must be an object or a map"},
+		{expr: `textencodebase64("Hello World", "UTF-16LE")`, want: cty.StringVal("SABlAGwAbABvACAAVwBvAHIAbABkAA==")},
+		{expr: `textencodebase64("café", "windows-1252")`, want: cty.StringVal("Y2Fm6Q==")},
+		{expr: `textencodebase64("日本", "ISO-8859-1")`, wantErr: "cannot encode"},
+		{expr: `textencodebase64("x", "klingon")`, wantErr: `"klingon" is not a character encoding`},
+		{expr: `textdecodebase64("SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE")`, want: cty.StringVal("Hello World")},
+		{expr: `textdecodebase64("Y2Fm6Q==", "windows-1252")`, want: cty.StringVal("café")},
+		{expr: `textdecodebase64("%%%", "UTF-16LE")`, wantErr: "failed to decode base64"},
+		{expr: `pathexpand("/etc/motd")`, want: cty.StringVal("/etc/motd")},
+		{expr: `pathexpand("~user/x")`, wantErr: "not ~user"},
 
 		// collections
 		{expr: `index(["a", "b", "c"], "b")`, want: cty.NumberIntVal(1)},
@@ -69,6 +87,13 @@ func TestFunctions(t *testing.T) {
 		{expr: `reverse([1, 2])`, want: cty.TupleVal([]cty.Value{cty.NumberIntVal(2), cty.NumberIntVal(1)})},
 		{expr: `merge({a = 1}, {b = 2})`, want: cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)})},
 		{expr: `lookup({a = "x"}, "b", "d")`, want: cty.StringVal("d")},
+		{expr: `lookup({a = "x"}, "a")`, want: cty.StringVal("x")},
+		{expr: `lookup(tomap({a = "x"}), "a")`, want: cty.StringVal("x")},
+		{expr: `lookup({a = "x"}, "b")`, wantErr: `no attribute "b" and no default`},
+		{expr: `lookup(tomap({a = "x"}), "b")`, wantErr: `no key "b" and no default`},
+		{expr: `lookup({a = "x"}, "a", "d", "e")`, wantErr: "at most one default"},
+		{expr: `lookup("x", "a")`, wantErr: "takes a map or an object"},
+		{expr: `lookup({a = sensitive("x")}, "a")`, want: cty.StringVal("x").Mark(SensitiveMark)},
 		{expr: `zipmap(["a"], [1])`, want: cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1)})},
 		{expr: `flatten([[1], [2, [3]]])`, want: cty.TupleVal([]cty.Value{cty.NumberIntVal(1), cty.NumberIntVal(2), cty.NumberIntVal(3)})},
 
@@ -147,6 +172,19 @@ func TestFunctions(t *testing.T) {
 			}
 			if !got.RawEquals(tt.want) {
 				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathExpand(t *testing.T) {
+	t.Setenv("HOME", "/home/dr")
+	tests := map[string]string{`pathexpand("~")`: "/home/dr", `pathexpand("~/.ssh/id")`: "/home/dr/.ssh/id", `pathexpand("a/~")`: "a/~"}
+	for expr, want := range tests {
+		t.Run(expr, func(t *testing.T) {
+			got, diags := eval(t, Options{}, expr, nil)
+			if diags.HasErrors() || got.AsString() != want {
+				t.Fatalf("got %#v %v, want %q", got, diags, want)
 			}
 		})
 	}

@@ -43,7 +43,7 @@ func Table(opts Options) map[string]function.Function {
 		// string
 		"chomp":       stdlib.ChompFunc,
 		"endswith":    EndsWithFunc,
-		"format":      stdlib.FormatFunc,
+		"format":      FormatFunc,
 		"formatlist":  stdlib.FormatListFunc,
 		"indent":      stdlib.IndentFunc,
 		"join":        stdlib.JoinFunc,
@@ -78,7 +78,7 @@ func Table(opts Options) map[string]function.Function {
 		"index":           IndexFunc,
 		"keys":            stdlib.KeysFunc,
 		"length":          LengthFunc,
-		"lookup":          stdlib.LookupFunc,
+		"lookup":          LookupFunc,
 		"matchkeys":       MatchKeysFunc,
 		"merge":           stdlib.MergeFunc,
 		"one":             OneFunc,
@@ -95,15 +95,17 @@ func Table(opts Options) map[string]function.Function {
 		"zipmap":          stdlib.ZipmapFunc,
 
 		// encoding
-		"base64decode": Base64DecodeFunc,
-		"base64encode": Base64EncodeFunc,
-		"base64gzip":   Base64GzipFunc,
-		"csvdecode":    stdlib.CSVDecodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
-		"jsonencode":   stdlib.JSONEncodeFunc,
-		"urlencode":    URLEncodeFunc,
-		"yamldecode":   ctyyaml.YAMLDecodeFunc,
-		"yamlencode":   ctyyaml.YAMLEncodeFunc,
+		"base64decode":     Base64DecodeFunc,
+		"base64encode":     Base64EncodeFunc,
+		"base64gzip":       Base64GzipFunc,
+		"csvdecode":        stdlib.CSVDecodeFunc,
+		"jsondecode":       stdlib.JSONDecodeFunc,
+		"jsonencode":       stdlib.JSONEncodeFunc,
+		"textdecodebase64": TextDecodeBase64Func,
+		"textencodebase64": TextEncodeBase64Func,
+		"urlencode":        URLEncodeFunc,
+		"yamldecode":       ctyyaml.YAMLDecodeFunc,
+		"yamlencode":       ctyyaml.YAMLEncodeFunc,
 
 		// hash and crypto
 		"base64sha256": Base64SHA256Func,
@@ -138,6 +140,7 @@ func Table(opts Options) map[string]function.Function {
 		"fileexists":       files.fileExistsFunc(),
 		"filemd5":          files.fileHashFunc(hashMD5),
 		"fileset":          files.fileSetFunc(),
+		"pathexpand":       PathExpandFunc,
 		"filesha1":         files.fileHashFunc(hashSHA1),
 		"filesha256":       files.fileHashFunc(hashSHA256),
 		"filesha512":       files.fileHashFunc(hashSHA512),
@@ -155,9 +158,10 @@ func Table(opts Options) map[string]function.Function {
 		"nonsensitive": NonsensitiveFunc,
 		"issensitive":  IsSensitiveFunc,
 	}
-	// A template sees every function but templatefile itself, which would
-	// let a template include itself without end.
+	// A template sees every function but the template functions
+	// themselves, which would let a template render itself without end.
 	inTemplate := maps.Clone(t)
 	t["templatefile"] = files.templateFileFunc(inTemplate)
+	t["templatestring"] = templateStringFunc(inTemplate)
 	return t
 }
