@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
@@ -68,6 +69,7 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	secrets := append(funcs.SensitiveTexts(cfgVal, rs.sensitive), funcs.SensitiveTexts(c.Before, c.SensitivePaths)...)
 	cfgVal, _ = cfgVal.UnmarkDeep()
 	out := *c
 	out.ConfigUnknown = false
@@ -82,7 +84,7 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 		cfgVal = ignoreChanges(cfgVal, prior, rc.Lifecycle)
 	}
 	resp := rs.client.Plan(ctx, planRequest(rs, c.Addr, prior, cfgVal, nil))
-	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange)...)
+	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange, secrets)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
@@ -300,8 +301,11 @@ func (r *run) evalOutput(name string) hcl.Diagnostics {
 
 // providerDiags turns a provider's diagnostics into configuration
 // diagnostics pointing at the attribute they are about when it can be
-// found in body, else at the resource block.
-func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instance, body hcl.Body, fallback hcl.Range) hcl.Diagnostics {
+// found in body, else at the resource block. secrets are the texts of the
+// sensitive values the provider was given (funcs.SensitiveTexts): a
+// provider quotes what it refuses (`the mode "…" is not octal`) and knows
+// nothing of marks, so the core takes them out of whatever it says.
+func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instance, body hcl.Body, fallback hcl.Range, secrets []string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, d := range pd {
 		sev := hcl.DiagError
@@ -312,12 +316,12 @@ func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instanc
 		if subject == nil {
 			subject = fallback.Ptr()
 		}
-		detail := d.Detail
+		detail := funcs.Redact(d.Detail, secrets)
 		if detail != "" {
 			detail += "\n\n"
 		}
 		detail += fmt.Sprintf("(from provider %q, for %s)", provider, addr)
-		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail, Subject: subject})
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: funcs.Redact(d.Summary, secrets), Detail: detail, Subject: subject})
 	}
 	return diags
 }
@@ -380,7 +384,7 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 		}
 		unmarked, _ := val.UnmarkDeep()
 		resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: addr.Type, Config: unmarked})
-		diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr.Instance(addrs.Key{}), r.Config, r.DeclRange)...)
+		diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr.Instance(addrs.Key{}), r.Config, r.DeclRange, funcs.SensitiveTexts(val, rs.sensitive))...)
 	}
 	return diags
 }

@@ -329,3 +329,59 @@ func TestMatchGlob(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorsNeverQuoteSensitiveArguments(t *testing.T) {
+	vars := map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{
+		"pw":   cty.StringVal("S3CRET").Mark(SensitiveMark),
+		"odd":  cty.StringVal("S3\"CR\nET").Mark(SensitiveMark),
+		"nums": cty.ObjectVal(map[string]cty.Value{"n": cty.NumberIntVal(987654)}).Mark(SensitiveMark),
+	})}
+	tests := []struct {
+		expr, secret, want string
+	}{
+		{`tonumber(var.pw)`, "S3CRET", `cannot convert "(sensitive value)" to number`},
+		{`tonumber(lower(var.pw))`, "s3cret", "(sensitive value)"},
+		{`tonumber(var.odd)`, `S3\"CR\nET`, "(sensitive value)"},
+		{`lookup(tomap({a = "x"}), var.pw)`, "S3CRET", `no key "(sensitive value)"`},
+		{`cidrhost(var.pw, 1)`, "S3CRET", "invalid CIDR expression"},
+		{`timecmp(var.pw, "2017-11-22T00:00:00Z")`, "S3CRET", "not an RFC 3339 timestamp"},
+		{`cidrsubnet("10.0.0.0/24", 8, var.nums.n)`, "987654", "(sensitive value)"},
+		{`format("%d", var.pw)`, "S3CRET", "unsupported value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			_, diags := eval(t, Options{}, tt.expr, vars)
+			if !diags.HasErrors() {
+				t.Fatal("no error")
+			}
+			msg := diags.Error()
+			if strings.Contains(msg, tt.secret) || !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q: want %q in it and not %q", msg, tt.want, tt.secret)
+			}
+		})
+	}
+	// Errors about arguments that are not sensitive still quote them.
+	if _, diags := eval(t, Options{}, `tonumber("plain")`, nil); !strings.Contains(diags.Error(), `"plain"`) {
+		t.Errorf("a plain argument is no longer quoted: %v", diags)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		texts     []string
+		want      string
+	}{
+		{"plain", `the mode "S3CRET" is not octal`, []string{"S3CRET"}, `the mode "(sensitive value)" is not octal`},
+		{"quoted escapes", `bad "a\"b\n"`, []string{"a\"b\n"}, `bad "(sensitive value)"`},
+		{"longest first", "write /x/S3CRET/S3CRET2", []string{"S3CRET", "/x/S3CRET/S3CRET2"}, "write (sensitive value)"},
+		{"empty text", "nothing", []string{""}, "nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Redact(tt.msg, tt.texts); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

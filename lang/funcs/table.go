@@ -163,5 +163,12 @@ func Table(opts Options) map[string]function.Function {
 	inTemplate := maps.Clone(t)
 	t["templatefile"] = files.templateFileFunc(inTemplate)
 	t["templatestring"] = templateStringFunc(inTemplate)
+	for name, f := range t {
+		// try and can take expressions, not values; what they report
+		// comes from functions already wrapped.
+		if name != "try" && name != "can" {
+			t[name] = redactingFunc(f)
+		}
+	}
 	return t
 }
