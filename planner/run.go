@@ -112,7 +112,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		changed: map[addrs.Resource]bool{}}
 
 	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
-	if d.HasErrors() {
+	if d.HasErrors() || validateRunbookResources(ctx, cfg, opts.Providers).HasErrors() {
 		// Report every configuration error, not only the first kind.
 		return nil, Validate(ctx, cfg, opts.Providers)
 	}
@@ -370,21 +370,47 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 	}
 	sort.Slice(addrsSorted, func(i, j int) bool { return addrsSorted[i].String() < addrsSorted[j].String() })
 	for _, addr := range addrsSorted {
-		r, rs := cfg.Resources[addr], schemas[addr]
-		// Decoding with unknown inputs checks names and structure only.
-		scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
-		val, d := scope.EvalBody(r.Config, rs.spec)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
+		diags = append(diags, validateResource(ctx, cfg, cfg.Resources[addr], schemas[addr])...)
+	}
+	return append(diags, validateRunbookResources(ctx, cfg, reg)...)
+}
+
+// validateResource checks one resource block against its schema and its
+// provider's Validate. Decoding with unknown inputs checks names and
+// structure only.
+func validateResource(ctx context.Context, cfg *lang.Config, r *lang.Resource, rs resourceSchema) hcl.Diagnostics {
+	scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
+	val, diags := scope.EvalBody(r.Config, rs.spec)
+	if diags.HasErrors() {
+		return diags
+	}
+	kind := providers.KindResource
+	if r.Addr.Mode == addrs.Data {
+		kind = providers.KindData
+	}
+	unmarked, _ := val.UnmarkDeep()
+	resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: r.Addr.Type, Config: unmarked})
+	return append(diags, providerDiags(resp.Diagnostics, rs.provider, r.Addr.Instance(addrs.Key{}), r.Config, r.DeclRange, funcs.SensitiveTexts(val, rs.sensitive))...)
+}
+
+// validateRunbookResources checks the resources runbook steps hold as
+// top-level ones are checked: their type, their schema, their provider's
+// Validate. Plan checks them too, so that validate and plan agree.
+func validateRunbookResources(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range slices.Sorted(maps.Keys(cfg.Runbooks)) {
+		rb := cfg.Runbooks[name]
+		for _, sn := range slices.Sorted(maps.Keys(rb.Steps)) {
+			held := rb.Steps[sn].Resources
+			for _, addr := range slices.SortedFunc(maps.Keys(held), func(a, b addrs.Resource) int { return strings.Compare(a.String(), b.String()) }) {
+				r := held[addr]
+				rs, d := typeSchema(ctx, reg, addr.Mode, addr.Type, r.Provider, r.TypeRange)
+				diags = append(diags, d...)
+				if !d.HasErrors() {
+					diags = append(diags, validateResource(ctx, cfg, r, rs)...)
+				}
+			}
 		}
-		kind := providers.KindResource
-		if addr.Mode == addrs.Data {
-			kind = providers.KindData
-		}
-		unmarked, _ := val.UnmarkDeep()
-		resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: addr.Type, Config: unmarked})
-		diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr.Instance(addrs.Key{}), r.Config, r.DeclRange, funcs.SensitiveTexts(val, rs.sensitive))...)
 	}
 	return diags
 }
