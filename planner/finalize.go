@@ -58,13 +58,13 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 	data := newStateData(f.cfg, f.opts.Variables, applied)
 	inst := lang.Instance{Key: c.Addr.Key}
 	if c.Addr.Key.Kind == addrs.StrKey {
-		each, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir}).EvalForEach(rc.ForEach)
+		each, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, PlanTime: f.opts.PlanTime}).EvalForEach(rc.ForEach)
 		if d.HasErrors() {
 			return nil, d
 		}
 		inst.EachValue = each[c.Addr.Key.Str]
 	}
-	cfgVal, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, Instance: inst, ApplyTime: true}).EvalBody(rc.Config, rs.spec)
+	cfgVal, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, Instance: inst, ApplyTime: true, PlanTime: f.opts.PlanTime}).EvalBody(rc.Config, rs.spec)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
@@ -104,7 +104,7 @@ func (f *Finalizer) Outputs(ctx context.Context, applied *state.State) (map[stri
 	data := newStateData(f.cfg, f.opts.Variables, applied)
 	out := make(map[string]state.Output, len(f.cfg.Outputs))
 	for name, o := range f.cfg.Outputs {
-		v, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, ApplyTime: true}).EvalExpr(o.Expr, cty.DynamicPseudoType)
+		v, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, ApplyTime: true, PlanTime: f.opts.PlanTime}).EvalExpr(o.Expr, cty.DynamicPseudoType)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue

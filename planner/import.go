@@ -100,7 +100,7 @@ func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, h
 func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *state.State) (map[addrs.Instance]string, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	imported := map[addrs.Instance]string{}
-	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir}
+	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir, PlanTime: opts.PlanTime}
 	for _, im := range cfg.Imports {
 		if prior.Instance(im.To) != nil || !targeted(opts.Targets, im.To) {
 			continue

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
@@ -93,6 +94,9 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	}
 	if prior == nil {
 		prior = state.New()
+	}
+	if opts.PlanTime.IsZero() {
+		opts.PlanTime = time.Now().UTC().Truncate(time.Second)
 	}
 	// Moves and imports edit a copy of the prior state. A refresh-only
 	// plan records what refresh finds and nothing else; only a normal
@@ -179,6 +183,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		Lineage:    prior.Lineage,
 		Serial:     prior.Serial,
 		ConfigHash: cfg.Hash(),
+		Timestamp:  opts.PlanTime,
 		Variables:  opts.Variables,
 		Drift:      drift,
 		PriorState: refreshed,
@@ -248,7 +253,7 @@ func (r *run) walk(ctx context.Context, refreshOnly bool) {
 }
 
 func (r *run) scope(inst lang.Instance) *lang.Scope {
-	return &lang.Scope{Data: r.vals, BaseDir: r.cfg.Dir, Instance: inst}
+	return &lang.Scope{Data: r.vals, BaseDir: r.cfg.Dir, Instance: inst, PlanTime: r.opts.PlanTime}
 }
 
 func (r *run) evalLocal(name string) hcl.Diagnostics {

@@ -2,6 +2,7 @@ package funcs
 
 import (
 	"maps"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	ctyyaml "github.com/zclconf/go-cty-yaml"
@@ -21,6 +22,10 @@ type Options struct {
 	// ApplyTime makes timestamp() and uuid() return values; while planning
 	// they are unknown so that a plan does not change on every run.
 	ApplyTime bool
+	// PlanTime is when the plan was made, what plantimestamp() returns
+	// both while planning and while applying that plan; zero (validate)
+	// leaves it unknown.
+	PlanTime time.Time
 }
 
 // Table returns every function by name. The map is new on each call and
@@ -118,10 +123,11 @@ func Table(opts Options) map[string]function.Function {
 		"uuidv5":       UUIDv5Func,
 
 		// date and time
-		"formatdate": stdlib.FormatDateFunc,
-		"timeadd":    stdlib.TimeAddFunc,
-		"timecmp":    TimeCmpFunc,
-		"timestamp":  timestampFunc(opts.ApplyTime),
+		"formatdate":    stdlib.FormatDateFunc,
+		"timeadd":       stdlib.TimeAddFunc,
+		"timecmp":       TimeCmpFunc,
+		"timestamp":     timestampFunc(opts.ApplyTime),
+		"plantimestamp": planTimestampFunc(opts.PlanTime),
 
 		// ip network
 		"cidrhost":    CIDRHostFunc,
