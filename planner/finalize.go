@@ -89,8 +89,10 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 		return nil, diags
 	}
 	if msg := knownDiffers(c.After, resp.Planned); msg != "" {
+		secrets = append(secrets, funcs.SensitiveTexts(c.After, c.SensitivePaths)...)
+		secrets = append(secrets, funcs.SensitiveTexts(resp.Planned, c.SensitivePaths)...)
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value changed since the plan",
-			Detail:  fmt.Sprintf("%s: %s. Something the plan relied on changed; plan again.", c.Addr, msg),
+			Detail:  fmt.Sprintf("%s: %s. Something the plan relied on changed; plan again.", c.Addr, funcs.Redact(msg, secrets)),
 			Subject: rc.DeclRange.Ptr()})
 	}
 	out.After = resp.Planned
