@@ -79,7 +79,7 @@ func (cfg *Config) checkRunbooks() hcl.Diagnostics {
 		}
 		for _, a := range rb.args() {
 			if a.expr != nil {
-				diags = append(diags, cfg.checkRunbookArg(a, held)...)
+				diags = append(diags, cfg.checkRunbookArg(rb, a, held)...)
 			}
 		}
 		for _, sn := range rb.stepNames() {
@@ -92,7 +92,7 @@ func (cfg *Config) checkRunbooks() hcl.Diagnostics {
 				}
 				refs, d := TraversalRefs(travs)
 				diags = append(diags, d...)
-				diags = append(diags, cfg.undeclared(refs, held)...)
+				diags = append(diags, cfg.undeclared(rb, refs, held)...)
 			}
 		}
 	}
@@ -100,23 +100,29 @@ func (cfg *Config) checkRunbooks() hcl.Diagnostics {
 }
 
 // undeclared reports the references of refs to nothing declared, counting
-// the resources held by the runbook's steps as declared.
-func (cfg *Config) undeclared(refs []Ref, held map[addrs.Resource]bool) hcl.Diagnostics {
+// the resources held by rb's steps as declared; step.NAME names a step of
+// rb (what the runbook engine will answer).
+func (cfg *Config) undeclared(rb *Runbook, refs []Ref, held map[addrs.Resource]bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, ref := range refs {
-		if !cfg.declares(ref) && !(ref.Kind == RefResource && held[ref.Resource]) {
+		switch {
+		case ref.Kind == RefStep:
+			if rb.Steps[ref.Name] == nil {
+				diags = append(diags, rb.undeclaredStep(ref.Name, ref.Range))
+			}
+		case !cfg.declares(ref) && !(ref.Kind == RefResource && held[ref.Resource]):
 			diags = append(diags, cfg.UndeclaredRef(ref))
 		}
 	}
 	return diags
 }
 
-func (cfg *Config) checkRunbookArg(a runbookArg, held map[addrs.Resource]bool) hcl.Diagnostics {
+func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Resource]bool) hcl.Diagnostics {
 	refs, diags := ExprRefs(a.expr)
 	if diags.HasErrors() {
 		return diags
 	}
-	if d := cfg.undeclared(refs, held); d.HasErrors() {
+	if d := cfg.undeclared(rb, refs, held); d.HasErrors() {
 		return append(diags, d...)
 	}
 	fail := func(format string, args ...any) hcl.Diagnostics {
@@ -194,10 +200,11 @@ func (cfg *Config) checkRunbookArg(a runbookArg, held map[addrs.Resource]bool) h
 	return diags
 }
 
-// loadData answers every reference with an unknown value: while loading,
-// only literals are known.
+// loadData answers every reference, steps included, with an unknown
+// value: while loading, only literals are known.
 type loadData struct{}
 
+func (loadData) Step(string) cty.Value             { return cty.DynamicVal }
 func (loadData) Var(string) cty.Value              { return cty.DynamicVal }
 func (loadData) Local(string) cty.Value            { return cty.DynamicVal }
 func (loadData) Host(string) cty.Value             { return cty.DynamicVal }

@@ -106,7 +106,7 @@ runbook "bad" {
     }
   }
   step "stepref" {
-    prompt = step.refs.status
+    prompt = "refs ended ${step.refs.status}; ${step.reffs.status}"
   }
   drill {
     isolate = "sometimes"
