@@ -376,6 +376,7 @@ func TestRedact(t *testing.T) {
 		{"quoted escapes", `bad "a\"b\n"`, []string{"a\"b\n"}, `bad "(sensitive value)"`},
 		{"longest first", "write /x/S3CRET/S3CRET2", []string{"S3CRET", "/x/S3CRET/S3CRET2"}, "write (sensitive value)"},
 		{"empty text", "nothing", []string{""}, "nothing"},
+		{"short text only quoted", "line 1: port \"1\" is taken\n", []string{"1", "\n"}, "line 1: port \"(sensitive value)\" is taken\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

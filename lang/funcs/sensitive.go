@@ -88,24 +88,35 @@ func SensitiveTexts(v cty.Value, paths []cty.Path) []string {
 
 // Redact replaces in msg every occurrence of the texts, as they are and as
 // Go's %q would escape them, with "(sensitive value)". Longer texts go
-// first, so that a secret holding another is replaced whole.
+// first, so that a secret holding another is replaced whole. A text shorter
+// than shortText is replaced only where it stands quoted ("0"): replacing
+// every "0" or newline of a message would leave nothing readable, while a
+// provider or function quoting the value still has it taken out.
 func Redact(msg string, texts []string) string {
-	var forms []string
+	type form struct{ old, new string }
+	var forms []form
 	for _, t := range texts {
-		if t == "" {
-			continue
-		}
-		forms = append(forms, t)
-		if q := strconv.Quote(t); q[1:len(q)-1] != t {
-			forms = append(forms, q[1:len(q)-1])
+		q := strconv.Quote(t)
+		switch {
+		case t == "":
+		case len(t) < shortText:
+			forms = append(forms, form{q, `"` + redacted + `"`})
+		default:
+			forms = append(forms, form{t, redacted})
+			if q[1:len(q)-1] != t {
+				forms = append(forms, form{q[1 : len(q)-1], redacted})
+			}
 		}
 	}
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	slices.SortFunc(forms, func(a, b form) int { return len(b.old) - len(a.old) })
 	for _, f := range forms {
-		msg = strings.ReplaceAll(msg, f, redacted)
+		msg = strings.ReplaceAll(msg, f.old, f.new)
 	}
 	return msg
 }
+
+// shortText is the length below which Redact replaces a text only quoted.
+const shortText = 4
 
 // redactingFunc is f, except that an error it reports never quotes an
 // argument that is sensitive: `tonumber(var.pw)` would otherwise say
