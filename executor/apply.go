@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/dag"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
@@ -532,17 +533,19 @@ func errDiag(addr addrs.Instance, err error) hcl.Diagnostics {
 
 func providerDiags(pd providers.Diagnostics, c *plan.Change) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	// Providers quote what they refuse and know nothing of marks.
+	secrets := append(funcs.SensitiveTexts(c.After, c.SensitivePaths), funcs.SensitiveTexts(c.Before, c.SensitivePaths)...)
 	for _, d := range pd {
 		sev := hcl.DiagError
 		if d.Severity == providers.Warning {
 			sev = hcl.DiagWarning
 		}
-		detail := d.Detail
+		detail := funcs.Redact(d.Detail, secrets)
 		if detail != "" {
 			detail += "\n\n"
 		}
 		detail += fmt.Sprintf("(from provider %q, applying %s)", c.Provider, c.Addr)
-		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail})
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: funcs.Redact(d.Summary, secrets), Detail: detail})
 	}
 	return diags
 }

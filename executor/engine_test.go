@@ -526,3 +526,46 @@ removed {
 		t.Fatalf("state replayed from the journal: %v", got)
 	}
 }
+
+// TestEnginePlanTimestamp: plantimestamp() is the plan's time while
+// planning, in the saved plan, and again when apply evaluates what was
+// unknown, so that a plan applied later still sees the time it was made.
+func TestEnginePlanTimestamp(t *testing.T) {
+	e := newEngine(t)
+	e.write(`
+resource "value" "a" { input = "x" }
+resource "value" "known" { input = plantimestamp() }
+resource "value" "later" { input = "${plantimestamp()} ${value.a.id}" }
+`)
+	when := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	p, cfg, diags := e.plan(planner.Options{PlanTime: when})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, c := range p.Changes {
+		if c.Addr.Name == "known" && !c.After.GetAttr("input").RawEquals(cty.StringVal("2026-03-04T05:06:07Z")) {
+			t.Errorf("planned input %#v, want the plan's time", c.After.GetAttr("input"))
+		}
+	}
+	b, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := plan.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !saved.Timestamp.Equal(when) {
+		t.Fatalf("the saved plan's timestamp is %v, want %v", saved.Timestamp, when)
+	}
+	s, diags := Apply(context.Background(), p, e.state, Options{Providers: e.reg,
+		Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg, Variables: p.Variables, PlanTime: saved.Timestamp})})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, in := range s.Instances {
+		if in.Addr.Resource.Name == "later" && !strings.HasPrefix(in.Attrs.GetAttr("input").AsString(), "2026-03-04T05:06:07Z ") {
+			t.Errorf("applied input %#v, want it to start with the plan's time", in.Attrs.GetAttr("input"))
+		}
+	}
+}

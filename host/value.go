@@ -101,6 +101,11 @@ func FromValue(v cty.Value) (Host, error) {
 func (c Config) Open() (Host, error) {
 	switch c.Transport {
 	case "", "local":
+		// A host with an address is another machine: opening this one in its
+		// place would act on the wrong machine.
+		if c.Address != "" {
+			return nil, fmt.Errorf("host %q names an address, but only the local machine can be reached in this release; remove address to manage this machine", c.Name)
+		}
 		return NewLocal(c.Name, c.Root), nil
 	case "ssh":
 		return nil, fmt.Errorf("host %q: the ssh transport is not available yet; use transport \"local\"", c.Name)

@@ -47,6 +47,8 @@ func TestFromValue(t *testing.T) {
 		{"empty transport", obj(map[string]cty.Value{"name": cty.StringVal("a"), "transport": cty.StringVal(""), "root": cty.StringVal(root)}), ""},
 		{"only a name", obj(map[string]cty.Value{"name": cty.StringVal("a")}), ""},
 		{"ssh", Config{Name: "fs2", Transport: "ssh", Address: "x"}.Value(), "ssh transport is not available yet"},
+		{"local with an address", Config{Name: "fs1", Address: "10.0.0.5"}.Value(), `host "fs1" names an address, but only the local machine`},
+		{"explicit local with an address", Config{Name: "fs1", Transport: "local", Address: "10.0.0.5", Root: root}.Value(), "names an address"},
 		{"unknown transport", Config{Name: "fs2", Transport: "carrier-pigeon"}.Value(), `unknown transport "carrier-pigeon"`},
 		{"null", cty.NullVal(Type), "no host given"},
 		{"unknown", cty.UnknownVal(Type), "not known until apply"},

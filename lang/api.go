@@ -5,6 +5,8 @@ package lang
 // variables.go, diagnostics.go, format.go, names.go.
 
 import (
+	"time"
+
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/hashicorp/hcl/v2"
@@ -94,6 +96,9 @@ type Scope struct {
 	// ApplyTime makes impure functions (timestamp, uuid) return values.
 	// While planning (false) they are unknown, so that a plan is stable.
 	ApplyTime bool
+	// PlanTime is when the plan being made or applied was made, for
+	// plantimestamp(); zero leaves it unknown.
+	PlanTime time.Time
 }
 
 // DiagnosticWriterOptions shapes diagnostic rendering.

@@ -13,6 +13,7 @@
 // tables are built once per configuration folder and shared.
 //
 // Runbooks are decoded and checked here (unique steps, known `after`
-// entries, no cycles, one action per step); running them is not lang's
-// business.
+// entries, no cycles, one action per step, every reference declared, every
+// value known while loading suited to its argument); running them is not
+// lang's business.
 package lang

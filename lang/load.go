@@ -110,6 +110,7 @@ func (cfg *Config) load(srcs []source) hcl.Diagnostics {
 		diags = append(diags, cfg.decodeFile(file)...)
 	}
 	diags = append(diags, cfg.checkRunbookResources()...)
+	diags = append(diags, cfg.checkRunbooks()...)
 	diags = append(diags, cfg.checkMoved()...)
 	diags = append(diags, cfg.checkImports()...)
 	diags = append(diags, cfg.checkRemoved()...)

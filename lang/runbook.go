@@ -219,25 +219,23 @@ func (rb *Runbook) checkAfter() hcl.Diagnostics {
 	names := rb.stepNames()
 	for _, name := range names {
 		for _, t := range rb.Steps[name].After {
-			target := afterName(t)
-			if _, ok := rb.Steps[target]; ok {
-				continue
+			if target := afterName(t); rb.Steps[target] == nil {
+				diags = append(diags, rb.undeclaredStep(target, t.SourceRange()))
 			}
-			detail := fmt.Sprintf("Runbook %q has no step named %q.", rb.Name, target)
-			if s := suggest.Nearest(target, names); s != "" {
-				detail += fmt.Sprintf(" Did you mean %q?", s)
-			} else {
-				detail += " Entries of after name steps of the same runbook."
-			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Reference to undeclared step",
-				Detail:   detail,
-				Subject:  t.SourceRange().Ptr(),
-			})
 		}
 	}
 	return diags
+}
+
+// undeclaredStep reports a reference to a step rb does not have.
+func (rb *Runbook) undeclaredStep(name string, rng hcl.Range) *hcl.Diagnostic {
+	detail := fmt.Sprintf("Runbook %q has no step named %q.", rb.Name, name)
+	if s := suggest.Nearest(name, rb.stepNames()); s != "" {
+		detail += fmt.Sprintf(" Did you mean %q?", s)
+	} else {
+		detail += " Only the steps of the same runbook can be named."
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reference to undeclared step", Detail: detail, Subject: rng.Ptr()}
 }
 
 // checkCycles reports every group of steps that wait for each other,

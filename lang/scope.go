@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang/funcs"
@@ -29,6 +30,7 @@ type folderShared struct {
 type folderKey struct {
 	dir       string
 	applyTime bool
+	planTime  int64 // Unix seconds, 0 when unset
 }
 
 // folders caches folderShared by folder, so that a Scope made per
@@ -36,8 +38,11 @@ type folderKey struct {
 // function table.
 var folders sync.Map
 
-func sharedFor(dir string, applyTime bool) *folderShared {
-	k := folderKey{dir, applyTime}
+func sharedFor(dir string, applyTime bool, planTime time.Time) *folderShared {
+	k := folderKey{dir, applyTime, 0}
+	if !planTime.IsZero() {
+		k.planTime = planTime.Unix()
+	}
 	if v, ok := folders.Load(k); ok {
 		return v.(*folderShared)
 	}
@@ -46,7 +51,7 @@ func sharedFor(dir string, applyTime bool) *folderShared {
 		abs = dir
 	}
 	v, _ := folders.LoadOrStore(k, &folderShared{
-		functions: funcs.Table(funcs.Options{BaseDir: dir, ApplyTime: applyTime}),
+		functions: funcs.Table(funcs.Options{BaseDir: dir, ApplyTime: applyTime, PlanTime: planTime}),
 		absDir:    filepath.ToSlash(abs),
 	})
 	return v.(*folderShared)
@@ -179,7 +184,7 @@ func undeclaredRef(kind, name string, rng hcl.Range) *hcl.Diagnostic {
 // through s.Data. Its cost is proportional to len(refs), never to the size
 // of the configuration.
 func (s *Scope) evalContext(refs []Ref) (*hcl.EvalContext, hcl.Diagnostics) {
-	shared := sharedFor(s.BaseDir, s.ApplyTime)
+	shared := sharedFor(s.BaseDir, s.ApplyTime, s.PlanTime)
 	ctx := &hcl.EvalContext{Functions: shared.functions}
 	if len(refs) == 0 {
 		return ctx, nil

@@ -116,6 +116,14 @@ func TestEvalExpr(t *testing.T) {
 		{name: "step outside runbook", expr: "step.pre", wantErr: "Steps are referred to only in the after list"},
 		{name: "self without self", expr: "self.id", wantErr: `"self" has no meaning here`},
 		{name: "unknown function", expr: `uper(var.region)`, wantErr: `Did you mean "upper"?`},
+		{name: "and with a null right", expr: `true && null`, wantErr: "must not be null"},
+		{name: "and with a null left", expr: `null && true`, wantErr: "must not be null"},
+		{name: "false and null", expr: `false && null`, wantErr: "must not be null"},
+		{name: "or with a null right", expr: `false || null`, wantErr: "must not be null"},
+		{name: "null or true", expr: `null || true`, wantErr: "must not be null"},
+		{name: "and still settles on false", expr: `false && var.later == "x"`, want: cty.False},
+		{name: "or still settles on true", expr: `true || var.later == "x"`, want: cty.True},
+		{name: "and of bools", expr: `true && var.n == 3`, want: cty.True},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/hashicorp/hcl/v2"
@@ -223,7 +224,7 @@ func (v *Variable) validate(dir string, val cty.Value) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: val})},
-		Functions: sharedFor(dir, false).functions,
+		Functions: sharedFor(dir, false, time.Time{}).functions,
 	}
 	for _, rule := range v.Validations {
 		res, d := rule.Condition.Value(ctx)

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"time"
+
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
@@ -18,6 +20,10 @@ type Options struct {
 	SkipRefresh bool
 	Parallelism int
 	Hooks       Hooks
+	// PlanTime is when the plan was made, for plantimestamp(): Plan sets
+	// the plan's Timestamp from it (now, when zero), and applying that plan
+	// passes the plan's Timestamp back here for the Finalizer.
+	PlanTime time.Time
 }
 
 // Hooks hears about refresh and planning progress; the core never prints.

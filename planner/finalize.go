@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
@@ -57,17 +58,18 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 	data := newStateData(f.cfg, f.opts.Variables, applied)
 	inst := lang.Instance{Key: c.Addr.Key}
 	if c.Addr.Key.Kind == addrs.StrKey {
-		each, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir}).EvalForEach(rc.ForEach)
+		each, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, PlanTime: f.opts.PlanTime}).EvalForEach(rc.ForEach)
 		if d.HasErrors() {
 			return nil, d
 		}
 		inst.EachValue = each[c.Addr.Key.Str]
 	}
-	cfgVal, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, Instance: inst, ApplyTime: true}).EvalBody(rc.Config, rs.spec)
+	cfgVal, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, Instance: inst, ApplyTime: true, PlanTime: f.opts.PlanTime}).EvalBody(rc.Config, rs.spec)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	secrets := append(funcs.SensitiveTexts(cfgVal, rs.sensitive), funcs.SensitiveTexts(c.Before, c.SensitivePaths)...)
 	cfgVal, _ = cfgVal.UnmarkDeep()
 	out := *c
 	out.ConfigUnknown = false
@@ -82,13 +84,15 @@ func (f *Finalizer) Finalize(ctx context.Context, c *plan.Change, applied *state
 		cfgVal = ignoreChanges(cfgVal, prior, rc.Lifecycle)
 	}
 	resp := rs.client.Plan(ctx, planRequest(rs, c.Addr, prior, cfgVal, nil))
-	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange)...)
+	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange, secrets)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	if msg := knownDiffers(c.After, resp.Planned); msg != "" {
+		secrets = append(secrets, funcs.SensitiveTexts(c.After, c.SensitivePaths)...)
+		secrets = append(secrets, funcs.SensitiveTexts(resp.Planned, c.SensitivePaths)...)
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value changed since the plan",
-			Detail:  fmt.Sprintf("%s: %s. Something the plan relied on changed; plan again.", c.Addr, msg),
+			Detail:  fmt.Sprintf("%s: %s. Something the plan relied on changed; plan again.", c.Addr, funcs.Redact(msg, secrets)),
 			Subject: rc.DeclRange.Ptr()})
 	}
 	out.After = resp.Planned
@@ -102,7 +106,7 @@ func (f *Finalizer) Outputs(ctx context.Context, applied *state.State) (map[stri
 	data := newStateData(f.cfg, f.opts.Variables, applied)
 	out := make(map[string]state.Output, len(f.cfg.Outputs))
 	for name, o := range f.cfg.Outputs {
-		v, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, ApplyTime: true}).EvalExpr(o.Expr, cty.DynamicPseudoType)
+		v, d := (&lang.Scope{Data: data, BaseDir: f.cfg.Dir, ApplyTime: true, PlanTime: f.opts.PlanTime}).EvalExpr(o.Expr, cty.DynamicPseudoType)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
@@ -193,7 +197,10 @@ func (s *stateData) Host(name string) cty.Value {
 	if diags.HasErrors() {
 		return cty.DynamicVal
 	}
-	v = hostValue(name, decoded)
+	v, diags = hostValue(h, decoded)
+	if diags.HasErrors() {
+		return cty.DynamicVal
+	}
 	s.mu.Lock()
 	s.hosts[name] = v
 	s.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/addrs"
-	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner/dag"
 	"github.com/drover-dr/drover/providers"
@@ -49,7 +48,7 @@ func buildGraph(cfg *lang.Config, specs map[addrs.Resource]resourceSchema) (*con
 				continue
 			}
 			if !g.Has(to) {
-				diags = append(diags, undeclared(cfg, ref))
+				diags = append(diags, cfg.UndeclaredRef(ref))
 				continue
 			}
 			g.Connect(from, to)
@@ -175,43 +174,6 @@ func refNode(cfg *lang.Config, ref lang.Ref) (node, bool) {
 		return resourceNode(ref.Resource), true
 	}
 	return "", false
-}
-
-func undeclared(cfg *lang.Config, ref lang.Ref) *hcl.Diagnostic {
-	var kind, name string
-	var candidates []string
-	switch ref.Kind {
-	case lang.RefVar:
-		kind, name = "variable", ref.Name
-		for n := range cfg.Variables {
-			candidates = append(candidates, n)
-		}
-	case lang.RefLocal:
-		kind, name = "local value", ref.Name
-		for n := range cfg.Locals {
-			candidates = append(candidates, n)
-		}
-	case lang.RefHost:
-		kind, name = "host", ref.Name
-		for n := range cfg.Hosts {
-			candidates = append(candidates, n)
-		}
-	default:
-		kind, name = "resource", ref.Resource.String()
-		for a := range cfg.Resources {
-			if a.Mode == ref.Resource.Mode {
-				candidates = append(candidates, a.String())
-			}
-		}
-	}
-	detail := fmt.Sprintf("There is no %s named %q in this configuration.", kind, name)
-	if s := suggest.Nearest(name, candidates); s != "" {
-		detail += fmt.Sprintf(" Did you mean %q?", s)
-	} else {
-		detail += " Declare it, or correct the reference."
-	}
-	rng := ref.Range
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reference to undeclared " + kind, Detail: detail, Subject: &rng}
 }
 
 func declRange(cfg *lang.Config, n node) *hcl.Range {

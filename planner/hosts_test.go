@@ -19,6 +19,8 @@ variable "site" {
 }
 locals { base = "sim/${var.site}" }
 host "fs1" { root = local.base }
+host "far" { address = "10.0.0.5" }
+host "other" { transport = var.site }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -34,7 +36,15 @@ host "fs1" { root = local.base }
 	if v.GetAttr("root").AsString() != "sim/lab" || v.GetAttr("name").AsString() != "fs1" || v.GetAttr("transport").AsString() != "local" {
 		t.Errorf("host value %#v", v)
 	}
-	if _, diags := Host(cfg, nil, "fs9"); !diags.HasErrors() || !strings.Contains(diags[0].Detail, `no host "fs9"; its hosts are: fs1`) {
+	if _, diags := Host(cfg, nil, "fs9"); !diags.HasErrors() || !strings.Contains(diags[0].Detail, `no host "fs9"; its hosts are: far, fs1, other`) {
 		t.Errorf("an unknown host: %v", diags)
+	}
+	// Commands acting on one host never reach this machine in place of
+	// another one.
+	for name, want := range map[string]string{"far": "Remote hosts are not supported yet", "other": "Unsupported host transport"} {
+		if _, diags := Host(cfg, map[string]cty.Value{"site": cty.StringVal("ssh")}, name); !diags.HasErrors() || diags[0].Summary != want ||
+			diags[0].Subject == nil || diags[0].Subject.Start.Line == 0 {
+			t.Errorf("host %s: %v, want %q at its line", name, diags, want)
+		}
 	}
 }

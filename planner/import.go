@@ -100,7 +100,7 @@ func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, h
 func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *state.State) (map[addrs.Instance]string, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	imported := map[addrs.Instance]string{}
-	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir}
+	scope := &lang.Scope{Data: newValues(opts.Variables), BaseDir: cfg.Dir, PlanTime: opts.PlanTime}
 	for _, im := range cfg.Imports {
 		if prior.Instance(im.To) != nil || !targeted(opts.Targets, im.To) {
 			continue
@@ -138,18 +138,65 @@ func importBlocks(ctx context.Context, cfg *lang.Config, opts Options, prior *st
 }
 
 // importsDeclared reports the objects imported into addr that its count or
-// for_each does not declare: planned as they are, they would be destroyed
-// as soon as they were imported.
+// for_each does not declare.
 func (r *run) importsDeclared(addr addrs.Resource, exp expansion) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, im := range r.cfg.Imports {
-		if im.To.Resource != addr || r.imported[im.To] == "" || slices.Contains(exp.keys, im.To.Key) {
+		if im.To.Resource != addr || r.imported[im.To] == "" {
 			continue
 		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Import target not declared",
-			Detail: fmt.Sprintf("%s is not one of the instances %s declares (its count or for_each): the object would be destroyed as it is imported. "+
-				"Import into an instance it declares.", im.To, addr),
-			Subject: im.DeclRange.Ptr()})
+		if d := undeclaredInstance(im.To, exp, im.DeclRange); d != nil {
+			diags = append(diags, d)
+		}
+	}
+	return diags
+}
+
+// undeclaredInstance reports addr when exp, the expansion of its resource,
+// does not declare it: imported there, the object would be destroyed by
+// the next plan, as an instance the configuration no longer has (and with
+// it a file another instance may manage).
+func undeclaredInstance(addr addrs.Instance, exp expansion, subject hcl.Range) *hcl.Diagnostic {
+	if slices.Contains(exp.keys, addr.Key) {
+		return nil
+	}
+	how := "declares no instance keys: import into " + addr.Resource.String()
+	switch exp.kind {
+	case expandCount:
+		how = fmt.Sprintf("declares %d instances with count: import into %s[N], N below %d", len(exp.keys), addr.Resource, len(exp.keys))
+	case expandForEach:
+		keys := make([]string, len(exp.keys))
+		for i, k := range exp.keys {
+			keys[i] = fmt.Sprintf("%q", k.Str)
+		}
+		how = fmt.Sprintf("declares these for_each keys: %s", strings.Join(keys, ", "))
+		if len(keys) == 0 {
+			how = "declares no instances: its for_each is empty"
+		}
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Import target not declared",
+		Detail: fmt.Sprintf("%s is not one of the instances %s declares, so the next plan would destroy the object as soon as it is imported. %s %s.",
+			addr, addr.Resource, addr.Resource, how),
+		Subject: subject.Ptr()}
+}
+
+// ImportTarget checks that the configuration declares the instance addr,
+// with its count or for_each evaluated over the variables and the state s,
+// as the import blocks of a plan are checked: `drover import` calls it
+// before it records anything.
+func ImportTarget(cfg *lang.Config, vars map[string]cty.Value, s *state.State, addr addrs.Instance) hcl.Diagnostics {
+	rc, ok := cfg.Resources[addr.Resource]
+	if !ok {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Resource not declared",
+			Detail: fmt.Sprintf("Declare resource %q %q in the configuration before importing into %s, so that the next plan knows what it should be.",
+				addr.Type, addr.Name, addr)}}
+	}
+	exp, diags := expand(&lang.Scope{Data: newStateData(cfg, vars, s), BaseDir: cfg.Dir}, rc)
+	if diags.HasErrors() {
+		return diags
+	}
+	if d := undeclaredInstance(addr, exp, rc.DeclRange); d != nil {
+		diags = append(diags, d)
 	}
 	return diags
 }

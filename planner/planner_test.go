@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
@@ -52,7 +53,7 @@ func TestPlanGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			opts := Options{Providers: reg, Variables: vars, Mode: plan.Normal}
+			opts := Options{Providers: reg, Variables: vars, Mode: plan.Normal, PlanTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 			if b, err := os.ReadFile(filepath.Join(dir, "mode")); err == nil {
 				opts.Mode = plan.Mode(strings.TrimSpace(string(b)))
 			}

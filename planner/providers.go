@@ -138,8 +138,10 @@ func (e *staticEval) host(name, user string) hcl.Diagnostics {
 	}
 	v, d := e.scope().EvalBody(h.Config, hostSpec)
 	diags = append(diags, d...)
-	if !d.HasErrors() {
-		e.vals.setHost(name, hostValue(name, v))
+	if d.HasErrors() {
+		return diags
 	}
-	return diags
+	v, d = hostValue(h, v)
+	e.vals.setHost(name, v)
+	return append(diags, d...)
 }

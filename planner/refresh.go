@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
@@ -61,7 +62,7 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			mu.Lock()
 			defer mu.Unlock()
 			if resp.Diagnostics.HasErrors() {
-				diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource))...)
+				diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource), funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths))...)
 				if timedOut {
 					diags = append(diags, timeoutDiag(addr, "reading", "read", r.cfg.Resources[addr.Resource].Timeouts.Read, r.resourceRange(addr.Resource)))
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
@@ -34,7 +35,11 @@ func (e expansion) instance(key addrs.Key) lang.Instance {
 }
 
 func (r *run) expand(rc *lang.Resource) (expansion, hcl.Diagnostics) {
-	scope := r.scope(lang.Instance{})
+	return expand(r.scope(lang.Instance{}), rc)
+}
+
+// expand evaluates rc's count or for_each in scope.
+func expand(scope *lang.Scope, rc *lang.Resource) (expansion, hcl.Diagnostics) {
 	switch {
 	case rc.Count != nil:
 		n, diags := scope.EvalCount(rc.Count)
@@ -166,6 +171,7 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 		sensitive = append(sensitive, computedPaths(rs.schema.Block)...)
 	}
 	iv.sensitive = sensitive
+	secrets := funcs.SensitiveTexts(cfgVal, sensitive)
 
 	if addr.Mode == addrs.Data {
 		return r.readData(ctx, rc, rs, addr, cfgVal, iv)
@@ -177,9 +183,10 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 	if priorInst != nil {
 		prior, priorPrivate = priorInst.Attrs, priorInst.Private
 		cfgVal = ignoreChanges(cfgVal, prior, rc.Lifecycle)
+		secrets = append(secrets, funcs.SensitiveTexts(prior, priorInst.SensitivePaths)...)
 	}
 	resp := r.providerPlan(ctx, rs, addr, prior, cfgVal, priorPrivate)
-	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange)...)
+	diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange, secrets)...)
 	if resp.Diagnostics.HasErrors() {
 		return iv, diags
 	}
@@ -204,17 +211,17 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 		if priorInst.Status == state.Pending {
 			change.Reason = plan.ReasonPendingCreate
 		}
-		d := r.planReplace(ctx, rs, change, cfgVal)
+		d := r.planReplace(ctx, rs, change, cfgVal, secrets)
 		diags = append(diags, d...)
 	case r.replace[addr]:
 		change.Reason = plan.ReasonRequested
-		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal, secrets)...)
 	case r.triggered(rc):
 		change.Reason = plan.ReasonTriggered
-		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal, secrets)...)
 	case len(changedPaths(prior, resp.Planned, resp.RequiresReplace)) > 0:
 		change.RequiresReplace = changedPaths(prior, resp.Planned, resp.RequiresReplace)
-		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal)...)
+		diags = append(diags, r.planReplace(ctx, rs, change, cfgVal, secrets)...)
 	case resp.Planned.RawEquals(prior):
 		change.Action = plan.NoOp
 	default:
@@ -245,12 +252,13 @@ func planRequest(rs resourceSchema, addr addrs.Instance, prior, config cty.Value
 }
 
 // planReplace re-plans a change as a create from nothing, keeping its
-// Before, and picks the replace order from the lifecycle.
-func (r *run) planReplace(ctx context.Context, rs resourceSchema, c *plan.Change, config cty.Value) hcl.Diagnostics {
+// Before, and picks the replace order from the lifecycle; secrets are as
+// for providerDiags.
+func (r *run) planReplace(ctx context.Context, rs resourceSchema, c *plan.Change, config cty.Value, secrets []string) hcl.Diagnostics {
 	null := cty.NullVal(c.Before.Type())
 	resp := r.providerPlan(ctx, rs, c.Addr, null, config, nil)
 	rc := r.cfg.Resources[c.Addr.Resource]
-	diags := providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange)
+	diags := providerDiags(resp.Diagnostics, rs.provider, c.Addr, rc.Config, rc.DeclRange, secrets)
 	c.After = resp.Planned
 	c.Private = resp.PlannedPrivate
 	if resp.Description != "" {
@@ -288,7 +296,7 @@ func (r *run) readData(ctx context.Context, rc *lang.Resource, rs resourceSchema
 	resp := rs.client.ReadData(rctx, providers.ReadDataRequest{TypeName: addr.Type, Config: config})
 	timedOut := rctx.Err() == context.DeadlineExceeded
 	cancel()
-	diags := providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange)
+	diags := providerDiags(resp.Diagnostics, rs.provider, addr, rc.Config, rc.DeclRange, funcs.SensitiveTexts(config, iv.sensitive))
 	if diags.HasErrors() {
 		if timedOut {
 			diags = append(diags, timeoutDiag(addr, "reading", "read", rc.Timeouts.Read, rc.DeclRange))

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/lang/funcs"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
@@ -91,6 +95,9 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if prior == nil {
 		prior = state.New()
 	}
+	if opts.PlanTime.IsZero() {
+		opts.PlanTime = time.Now().UTC().Truncate(time.Second)
+	}
 	// Moves and imports edit a copy of the prior state. A refresh-only
 	// plan records what refresh finds and nothing else; only a normal
 	// plan imports.
@@ -109,7 +116,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		changed: map[addrs.Resource]bool{}}
 
 	schemas, d := lookupSchemas(ctx, opts.Providers, cfg)
-	if d.HasErrors() {
+	if d.HasErrors() || validateRunbookResources(ctx, cfg, opts.Providers).HasErrors() {
 		// Report every configuration error, not only the first kind.
 		return nil, Validate(ctx, cfg, opts.Providers)
 	}
@@ -176,6 +183,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		Lineage:    prior.Lineage,
 		Serial:     prior.Serial,
 		ConfigHash: cfg.Hash(),
+		Timestamp:  opts.PlanTime,
 		Variables:  opts.Variables,
 		Drift:      drift,
 		PriorState: refreshed,
@@ -245,7 +253,7 @@ func (r *run) walk(ctx context.Context, refreshOnly bool) {
 }
 
 func (r *run) scope(inst lang.Instance) *lang.Scope {
-	return &lang.Scope{Data: r.vals, BaseDir: r.cfg.Dir, Instance: inst}
+	return &lang.Scope{Data: r.vals, BaseDir: r.cfg.Dir, Instance: inst, PlanTime: r.opts.PlanTime}
 }
 
 func (r *run) evalLocal(name string) hcl.Diagnostics {
@@ -255,12 +263,14 @@ func (r *run) evalLocal(name string) hcl.Diagnostics {
 }
 
 func (r *run) evalHost(name string) hcl.Diagnostics {
-	v, d := r.scope(lang.Instance{}).EvalBody(r.cfg.Hosts[name].Config, hostSpec)
+	h := r.cfg.Hosts[name]
+	v, d := r.scope(lang.Instance{}).EvalBody(h.Config, hostSpec)
 	if d.HasErrors() {
 		return d
 	}
-	r.vals.setHost(name, hostValue(name, v))
-	return d
+	v, hd := hostValue(h, v)
+	r.vals.setHost(name, v)
+	return append(d, hd...)
 }
 
 func (r *run) evalOutput(name string) hcl.Diagnostics {
@@ -296,8 +306,11 @@ func (r *run) evalOutput(name string) hcl.Diagnostics {
 
 // providerDiags turns a provider's diagnostics into configuration
 // diagnostics pointing at the attribute they are about when it can be
-// found in body, else at the resource block.
-func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instance, body hcl.Body, fallback hcl.Range) hcl.Diagnostics {
+// found in body, else at the resource block. secrets are the texts of the
+// sensitive values the provider was given (funcs.SensitiveTexts): a
+// provider quotes what it refuses (`the mode "…" is not octal`) and knows
+// nothing of marks, so the core takes them out of whatever it says.
+func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instance, body hcl.Body, fallback hcl.Range, secrets []string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, d := range pd {
 		sev := hcl.DiagError
@@ -308,12 +321,12 @@ func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instanc
 		if subject == nil {
 			subject = fallback.Ptr()
 		}
-		detail := d.Detail
+		detail := funcs.Redact(d.Detail, secrets)
 		if detail != "" {
 			detail += "\n\n"
 		}
 		detail += fmt.Sprintf("(from provider %q, for %s)", provider, addr)
-		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail, Subject: subject})
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: funcs.Redact(d.Summary, secrets), Detail: detail, Subject: subject})
 	}
 	return diags
 }
@@ -347,27 +360,62 @@ func Validate(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hc
 	if !diags.HasErrors() {
 		diags = append(diags, providerConfigs(ctx, cfg, nil, reg, false)...)
 	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Hosts)) {
+		h := cfg.Hosts[name]
+		decoded, d := (&lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}).EvalBody(h.Config, hostSpec)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			_, d = hostValue(h, decoded)
+			diags = append(diags, d...)
+		}
+	}
 	addrsSorted := make([]addrs.Resource, 0, len(schemas))
 	for addr := range schemas {
 		addrsSorted = append(addrsSorted, addr)
 	}
 	sort.Slice(addrsSorted, func(i, j int) bool { return addrsSorted[i].String() < addrsSorted[j].String() })
 	for _, addr := range addrsSorted {
-		r, rs := cfg.Resources[addr], schemas[addr]
-		// Decoding with unknown inputs checks names and structure only.
-		scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
-		val, d := scope.EvalBody(r.Config, rs.spec)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
+		diags = append(diags, validateResource(ctx, cfg, cfg.Resources[addr], schemas[addr])...)
+	}
+	return append(diags, validateRunbookResources(ctx, cfg, reg)...)
+}
+
+// validateResource checks one resource block against its schema and its
+// provider's Validate. Decoding with unknown inputs checks names and
+// structure only.
+func validateResource(ctx context.Context, cfg *lang.Config, r *lang.Resource, rs resourceSchema) hcl.Diagnostics {
+	scope := &lang.Scope{Data: unknownData{}, BaseDir: cfg.Dir}
+	val, diags := scope.EvalBody(r.Config, rs.spec)
+	if diags.HasErrors() {
+		return diags
+	}
+	kind := providers.KindResource
+	if r.Addr.Mode == addrs.Data {
+		kind = providers.KindData
+	}
+	unmarked, _ := val.UnmarkDeep()
+	resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: r.Addr.Type, Config: unmarked})
+	return append(diags, providerDiags(resp.Diagnostics, rs.provider, r.Addr.Instance(addrs.Key{}), r.Config, r.DeclRange, funcs.SensitiveTexts(val, rs.sensitive))...)
+}
+
+// validateRunbookResources checks the resources runbook steps hold as
+// top-level ones are checked: their type, their schema, their provider's
+// Validate. Plan checks them too, so that validate and plan agree.
+func validateRunbookResources(ctx context.Context, cfg *lang.Config, reg *providers.Registry) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range slices.Sorted(maps.Keys(cfg.Runbooks)) {
+		rb := cfg.Runbooks[name]
+		for _, sn := range slices.Sorted(maps.Keys(rb.Steps)) {
+			held := rb.Steps[sn].Resources
+			for _, addr := range slices.SortedFunc(maps.Keys(held), func(a, b addrs.Resource) int { return strings.Compare(a.String(), b.String()) }) {
+				r := held[addr]
+				rs, d := typeSchema(ctx, reg, addr.Mode, addr.Type, r.Provider, r.TypeRange)
+				diags = append(diags, d...)
+				if !d.HasErrors() {
+					diags = append(diags, validateResource(ctx, cfg, r, rs)...)
+				}
+			}
 		}
-		kind := providers.KindResource
-		if addr.Mode == addrs.Data {
-			kind = providers.KindData
-		}
-		unmarked, _ := val.UnmarkDeep()
-		resp := rs.client.Validate(ctx, providers.ValidateRequest{Kind: kind, TypeName: addr.Type, Config: unmarked})
-		diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr.Instance(addrs.Key{}), r.Config, r.DeclRange)...)
 	}
 	return diags
 }

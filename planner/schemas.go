@@ -36,9 +36,15 @@ var hostSpec = hcldec.ObjectSpec{
 	"port":      &hcldec.AttrSpec{Name: "port", Type: cty.Number},
 }
 
-// hostValue completes a decoded host block into a value of host.Type.
-func hostValue(name string, decoded cty.Value) cty.Value {
-	attrs := map[string]cty.Value{"name": cty.StringVal(name)}
+// hostValue completes a decoded host block into a value of host.Type. It
+// refuses what names a machine other than this one (an address, a
+// transport other than local): until remote transports exist, such a host
+// would otherwise be reached on the local machine, and nothing may ever
+// fall back to it silently. Values not known yet are left to the plan (and
+// to host.Config.Open, which refuses them again).
+func hostValue(h *lang.Host, decoded cty.Value) (cty.Value, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	attrs := map[string]cty.Value{"name": cty.StringVal(h.Name)}
 	for attr, ty := range host.Type.AttributeTypes() {
 		if attr == "name" {
 			continue
@@ -52,7 +58,25 @@ func hostValue(name string, decoded cty.Value) cty.Value {
 	if attrs["transport"].IsNull() {
 		attrs["transport"] = cty.StringVal("local")
 	}
-	return cty.ObjectVal(attrs)
+	subject := func(attr string) *hcl.Range {
+		if r := attrRange(h.Config, cty.GetAttrPath(attr)); r != nil {
+			return r
+		}
+		return h.DeclRange.Ptr()
+	}
+	if t, _ := attrs["transport"].Unmark(); t.IsKnown() && t.AsString() != "local" {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported host transport",
+			Detail: fmt.Sprintf("Host %q asks for a transport other than \"local\", and this release reaches only the machine Drover runs on. "+
+				"Remove transport (and address) to manage this machine, rooted at a folder with root = \"...\" if needed.", h.Name),
+			Subject: subject("transport")})
+	}
+	if a, _ := attrs["address"].Unmark(); a.IsKnown() && !a.IsNull() {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Remote hosts are not supported yet",
+			Detail: fmt.Sprintf("Host %q names an address, but this release reaches only the machine Drover runs on: it would act on this machine instead. "+
+				"Remove address to manage this machine (rooted at a folder with root = \"...\" if needed), or wait for the ssh transport.", h.Name),
+			Subject: subject("address")})
+	}
+	return cty.ObjectVal(attrs), diags
 }
 
 // lookupSchemas resolves the provider of every resource in cfg (and every

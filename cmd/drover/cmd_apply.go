@@ -166,6 +166,7 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 		return fmt.Errorf("opening the state journal: %w", err)
 	}
 	hooks := newApplyHooks(v)
+	popts.PlanTime = p.Timestamp // plantimestamp() as the plan saw it
 	final, diags := executor.Apply(ctx, p, prior, executor.Options{
 		Providers:   popts.Providers,
 		Journal:     journal,

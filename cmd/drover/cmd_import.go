@@ -7,7 +7,6 @@ import (
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/state"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 )
 
@@ -49,17 +48,6 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOp
 	if err != nil {
 		return err
 	}
-	rc, ok := cfg.Resources[addr.Resource]
-	if !ok {
-		return v.errorf("Resource not declared",
-			"Declare resource %q %q in the configuration before importing into %s, so that the next plan knows what it should be.",
-			addr.Type, addr.Name, addr)
-	}
-	if (addr.Key.Kind == addrs.IntKey) != (rc.Count != nil) || (addr.Key.Kind == addrs.StrKey) != (rc.ForEach != nil) {
-		return v.fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid instance key",
-			Detail:  fmt.Sprintf("%s does not match how %s is declared: use [N] with count, [\"key\"] with for_each, and no key otherwise.", addr, addr.Resource),
-			Subject: rc.DeclRange.Ptr()}})
-	}
 	vars, err := vo.variables(v, cfg)
 	if err != nil {
 		return err
@@ -86,10 +74,13 @@ func runImport(ctx context.Context, g *globalOptions, lo *lockOptions, vo *varOp
 	if err != nil {
 		return err
 	}
+	if err := v.fail(planner.ImportTarget(cfg, vars, s, addr)); err != nil {
+		return err
+	}
 	if s.Instance(addr) != nil {
 		return fmt.Errorf("%s is already in the state; `drover state rm %s` first to import another object there", addr, addr)
 	}
-	inst, diags := planner.Import(ctx, reg, addr, rc.Provider, id)
+	inst, diags := planner.Import(ctx, reg, addr, cfg.Resources[addr.Resource].Provider, id)
 	if err := v.fail(diags); err != nil {
 		return err
 	}

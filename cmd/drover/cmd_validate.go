@@ -11,9 +11,10 @@ func newValidateCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration without touching state or hosts",
-		Long:  "Checks syntax, references, types and every resource against its provider's schema.\n\n" + exitCodesHelp,
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return runValidate(cmd.Context(), g) },
+		Long: "Checks syntax, references, types and every resource against its provider's schema; runbooks\n" +
+			"like resources; hosts and the backend, refusing what plan would refuse.\n\n" + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runValidate(cmd.Context(), g) },
 	}
 }
 
@@ -28,7 +29,8 @@ func runValidate(ctx context.Context, g *globalOptions) error {
 		return err
 	}
 	defer reg.Close()
-	diags := planner.Validate(ctx, cfg, reg)
+	_, diags := backendPath(cfg)
+	diags = append(diags, planner.Validate(ctx, cfg, reg)...)
 	if err := v.fail(diags); err != nil {
 		return err
 	}

@@ -238,22 +238,34 @@ type localBackendConfig struct {
 	Path string `hcl:"path,optional"`
 }
 
+// backendPath checks the backend block (local by default) and gives the
+// path of the state it names. validate calls it too, so that it refuses
+// what plan would.
+func backendPath(cfg *lang.Config) (string, hcl.Diagnostics) {
+	path := local.DefaultPath
+	if cfg == nil || cfg.Drover == nil || cfg.Drover.Backend == nil {
+		return path, nil
+	}
+	b := cfg.Drover.Backend
+	if b.Type != "local" {
+		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unsupported backend",
+			Detail: fmt.Sprintf("The backend %q is not available in this release; use \"local\".", b.Type), Subject: b.DeclRange.Ptr()}}
+	}
+	var lc localBackendConfig
+	if diags := gohcl.DecodeBody(b.Config, nil, &lc); diags.HasErrors() {
+		return "", diags
+	}
+	if lc.Path != "" {
+		path = lc.Path
+	}
+	return path, nil
+}
+
 // backend opens the state backend the configuration names (local by default).
 func backend(v *view, cfg *lang.Config) (state.Backend, error) {
-	path := local.DefaultPath
-	if cfg != nil && cfg.Drover != nil && cfg.Drover.Backend != nil {
-		b := cfg.Drover.Backend
-		if b.Type != "local" {
-			return nil, v.fail(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unsupported backend",
-				Detail: fmt.Sprintf("The backend %q is not available in this release; use \"local\".", b.Type), Subject: b.DeclRange.Ptr()}})
-		}
-		var lc localBackendConfig
-		if diags := gohcl.DecodeBody(b.Config, nil, &lc); diags.HasErrors() {
-			return nil, v.fail(diags)
-		}
-		if lc.Path != "" {
-			path = lc.Path
-		}
+	path, diags := backendPath(cfg)
+	if err := v.fail(diags); err != nil {
+		return nil, err
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -331,3 +331,64 @@ var CoalesceFunc = function.New(&function.Spec{
 		return cty.NilVal, errors.New("no non-null, non-empty-string arguments")
 	},
 })
+
+// LookupFunc is the element of a map or object at key; with a third
+// argument, that default when the key is missing, and without one an error.
+var LookupFunc = function.New(&function.Spec{
+	Description: "Returns the element of inputMap at key, or default when there is none (an error without a default).",
+	Params: []function.Parameter{
+		{Name: "inputMap", Type: cty.DynamicPseudoType, AllowMarked: true},
+		{Name: "key", Type: cty.String, AllowMarked: true},
+	},
+	VarParam: &function.Parameter{Name: "default", Type: cty.DynamicPseudoType, AllowMarked: true,
+		AllowNull: true, AllowUnknown: true, AllowDynamicType: true},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		switch len(args) {
+		case 3:
+			return stdlib.LookupFunc.ReturnTypeForValues(args)
+		case 2:
+		default:
+			return cty.NilType, function.NewArgErrorf(3, "lookup takes a map, a key and at most one default")
+		}
+		ty := args[0].Type()
+		key, _ := args[1].Unmark()
+		switch {
+		case ty.IsMapType():
+			return ty.ElementType(), nil
+		case ty.IsObjectType():
+			if !key.IsKnown() {
+				return cty.DynamicPseudoType, nil
+			}
+			if !ty.HasAttribute(key.AsString()) {
+				return cty.NilType, function.NewArgErrorf(1, "the object has no attribute %q and no default is given", key.AsString())
+			}
+			return ty.AttributeType(key.AsString()), nil
+		case ty == cty.DynamicPseudoType:
+			return cty.DynamicPseudoType, nil
+		}
+		return cty.NilType, function.NewArgErrorf(0, "lookup takes a map or an object, not %s", ty.FriendlyName())
+	},
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		if len(args) == 3 {
+			return stdlib.LookupFunc.Call(args)
+		}
+		m, mapMarks := args[0].Unmark()
+		key, keyMarks := args[1].Unmark()
+		if !m.IsKnown() || !key.IsKnown() {
+			return cty.UnknownVal(retType).WithMarks(mapMarks, keyMarks), nil
+		}
+		if m.IsNull() {
+			return cty.NilVal, function.NewArgErrorf(0, "the map is null")
+		}
+		var v cty.Value
+		switch k := key.AsString(); {
+		case m.Type().IsObjectType():
+			v = m.GetAttr(k)
+		case m.HasIndex(key).True():
+			v = m.Index(key)
+		default:
+			return cty.NilVal, function.NewArgErrorf(1, "the map has no key %q and no default is given", k)
+		}
+		return v.WithMarks(mapMarks, keyMarks), nil
+	},
+})

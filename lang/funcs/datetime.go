@@ -21,6 +21,20 @@ func timestampFunc(applyTime bool) function.Function {
 	})
 }
 
+func planTimestampFunc(planTime time.Time) function.Function {
+	return function.New(&function.Spec{
+		Description: "Returns the UTC time the plan was made in RFC 3339 format, the same while planning and applying.",
+		Params:      []function.Parameter{},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+			if planTime.IsZero() {
+				return cty.UnknownVal(cty.String).RefineNotNull(), nil
+			}
+			return cty.StringVal(planTime.UTC().Format(time.RFC3339)), nil
+		},
+	})
+}
+
 // TimeCmpFunc compares two RFC 3339 timestamps: -1, 0 or 1.
 var TimeCmpFunc = function.New(&function.Spec{
 	Description: "Compares two RFC 3339 timestamps, returning -1, 0 or 1.",

@@ -12,10 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 )
 
@@ -280,37 +277,26 @@ func (f fileAccess) templateFileFunc(fns map[string]function.Function) function.
 			if err != nil {
 				return cty.NilVal, function.NewArgError(0, err)
 			}
-			vars := args[1]
-			if !(vars.Type().IsObjectType() || vars.Type().IsMapType()) || vars.IsNull() {
-				return cty.NilVal, function.NewArgErrorf(1, "vars must be an object or a map")
-			}
-			ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: fns}
-			for it := vars.ElementIterator(); it.Next(); {
-				k, v := it.Element()
-				name := k.AsString()
-				if !hclsyntax.ValidIdentifier(name) {
-					return cty.NilVal, function.NewArgErrorf(1, "invalid template variable name %q: must start with a letter and contain only letters, digits, underscores and dashes", name)
-				}
-				ctx.Variables[name] = v
-			}
-			tmpl, diags := hclsyntax.ParseTemplate([]byte(src), p, hcl.InitialPos)
-			if diags.HasErrors() {
-				return cty.NilVal, function.NewArgErrorf(0, "failed to parse template: %s", diags.Error())
-			}
-			for _, t := range tmpl.Variables() {
-				if _, ok := ctx.Variables[t.RootName()]; !ok {
-					r := t.SourceRange()
-					return cty.NilVal, function.NewArgErrorf(1, "vars map does not contain key %q, referenced at %s:%d,%d", t.RootName(), p, r.Start.Line, r.Start.Column)
-				}
-			}
-			val, diags := tmpl.Value(ctx)
-			if diags.HasErrors() {
-				return cty.NilVal, function.NewArgErrorf(0, "failed to render template: %s", diags.Error())
-			}
-			return convert.Convert(val, cty.String)
+			return renderTemplate(src, p, args[1], fns)
 		},
 	})
 }
+
+// PathExpandFunc replaces a leading ~ of a path with the home folder of
+// the user running Drover.
+var PathExpandFunc = stringToString("Replaces a leading ~ in path with the current user's home folder.", func(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		if strings.HasPrefix(p, "~") {
+			return "", fmt.Errorf("cannot expand %q: only ~ (the current user's home folder) is expanded, not ~user", p)
+		}
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot expand ~: %w", err)
+	}
+	return filepath.Join(home, p[1:]), nil
+})
 
 // AbsPathFunc makes a path absolute against the working directory.
 var AbsPathFunc = stringToString("Returns path made absolute against the working directory.", func(p string) (string, error) {

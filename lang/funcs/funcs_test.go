@@ -52,6 +52,24 @@ func TestFunctions(t *testing.T) {
 		{expr: `format("%s-%03d", "fs", 7)`, want: cty.StringVal("fs-007")},
 		{expr: `regex("[a-z]+", "123abc")`, want: cty.StringVal("abc")},
 		{expr: `title("hello world")`, want: cty.StringVal("Hello World")},
+		{expr: `format("%s", null)`, want: cty.NullVal(cty.String)},
+		{expr: `format("%s-%d", "fs", null)`, want: cty.NullVal(cty.String)},
+		{expr: `format("%s", "x")`, want: cty.StringVal("x")},
+		{expr: `format("%d", "x")`, wantErr: "unsupported value"},
+		{expr: `templatestring("Hello $${name}!", {name = "fs1"})`, want: cty.StringVal("Hello fs1!")},
+		{expr: `templatestring("%%{ for d in disks }$${upper(d)} %%{ endfor }", {disks = ["a", "b"]})`, want: cty.StringVal("A B ")},
+		{expr: `templatestring("$${nope}", {name = "x"})`, wantErr: `vars map does not contain key "nope"`},
+		{expr: `templatestring("$${templatestring(\"x\", {})}", {})`, wantErr: `no function named "templatestring"`},
+		{expr: `templatestring("x", "y")`, wantErr: "vars must be an object or a map"},
+		{expr: `textencodebase64("Hello World", "UTF-16LE")`, want: cty.StringVal("SABlAGwAbABvACAAVwBvAHIAbABkAA==")},
+		{expr: `textencodebase64("café", "windows-1252")`, want: cty.StringVal("Y2Fm6Q==")},
+		{expr: `textencodebase64("日本", "ISO-8859-1")`, wantErr: "cannot encode"},
+		{expr: `textencodebase64("x", "klingon")`, wantErr: `"klingon" is not a character encoding`},
+		{expr: `textdecodebase64("SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE")`, want: cty.StringVal("Hello World")},
+		{expr: `textdecodebase64("Y2Fm6Q==", "windows-1252")`, want: cty.StringVal("café")},
+		{expr: `textdecodebase64("%%%", "UTF-16LE")`, wantErr: "failed to decode base64"},
+		{expr: `pathexpand("/etc/motd")`, want: cty.StringVal("/etc/motd")},
+		{expr: `pathexpand("~user/x")`, wantErr: "not ~user"},
 
 		// collections
 		{expr: `index(["a", "b", "c"], "b")`, want: cty.NumberIntVal(1)},
@@ -69,6 +87,13 @@ func TestFunctions(t *testing.T) {
 		{expr: `reverse([1, 2])`, want: cty.TupleVal([]cty.Value{cty.NumberIntVal(2), cty.NumberIntVal(1)})},
 		{expr: `merge({a = 1}, {b = 2})`, want: cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)})},
 		{expr: `lookup({a = "x"}, "b", "d")`, want: cty.StringVal("d")},
+		{expr: `lookup({a = "x"}, "a")`, want: cty.StringVal("x")},
+		{expr: `lookup(tomap({a = "x"}), "a")`, want: cty.StringVal("x")},
+		{expr: `lookup({a = "x"}, "b")`, wantErr: `no attribute "b" and no default`},
+		{expr: `lookup(tomap({a = "x"}), "b")`, wantErr: `no key "b" and no default`},
+		{expr: `lookup({a = "x"}, "a", "d", "e")`, wantErr: "at most one default"},
+		{expr: `lookup("x", "a")`, wantErr: "takes a map or an object"},
+		{expr: `lookup({a = sensitive("x")}, "a")`, want: cty.StringVal("x").Mark(SensitiveMark)},
 		{expr: `zipmap(["a"], [1])`, want: cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1)})},
 		{expr: `flatten([[1], [2, [3]]])`, want: cty.TupleVal([]cty.Value{cty.NumberIntVal(1), cty.NumberIntVal(2), cty.NumberIntVal(3)})},
 
@@ -147,6 +172,19 @@ func TestFunctions(t *testing.T) {
 			}
 			if !got.RawEquals(tt.want) {
 				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathExpand(t *testing.T) {
+	t.Setenv("HOME", "/home/dr")
+	tests := map[string]string{`pathexpand("~")`: "/home/dr", `pathexpand("~/.ssh/id")`: "/home/dr/.ssh/id", `pathexpand("a/~")`: "a/~"}
+	for expr, want := range tests {
+		t.Run(expr, func(t *testing.T) {
+			got, diags := eval(t, Options{}, expr, nil)
+			if diags.HasErrors() || got.AsString() != want {
+				t.Fatalf("got %#v %v, want %q", got, diags, want)
 			}
 		})
 	}
@@ -287,6 +325,63 @@ func TestMatchGlob(t *testing.T) {
 			got, err := matchGlob(strings.Split(tt.pattern, "/"), strings.Split(tt.name, "/"))
 			if err != nil || got != tt.want {
 				t.Fatalf("got %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestErrorsNeverQuoteSensitiveArguments(t *testing.T) {
+	vars := map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{
+		"pw":   cty.StringVal("S3CRET").Mark(SensitiveMark),
+		"odd":  cty.StringVal("S3\"CR\nET").Mark(SensitiveMark),
+		"nums": cty.ObjectVal(map[string]cty.Value{"n": cty.NumberIntVal(987654)}).Mark(SensitiveMark),
+	})}
+	tests := []struct {
+		expr, secret, want string
+	}{
+		{`tonumber(var.pw)`, "S3CRET", `cannot convert "(sensitive value)" to number`},
+		{`tonumber(lower(var.pw))`, "s3cret", "(sensitive value)"},
+		{`tonumber(var.odd)`, `S3\"CR\nET`, "(sensitive value)"},
+		{`lookup(tomap({a = "x"}), var.pw)`, "S3CRET", `no key "(sensitive value)"`},
+		{`cidrhost(var.pw, 1)`, "S3CRET", "invalid CIDR expression"},
+		{`timecmp(var.pw, "2017-11-22T00:00:00Z")`, "S3CRET", "not an RFC 3339 timestamp"},
+		{`cidrsubnet("10.0.0.0/24", 8, var.nums.n)`, "987654", "(sensitive value)"},
+		{`format("%d", var.pw)`, "S3CRET", "unsupported value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			_, diags := eval(t, Options{}, tt.expr, vars)
+			if !diags.HasErrors() {
+				t.Fatal("no error")
+			}
+			msg := diags.Error()
+			if strings.Contains(msg, tt.secret) || !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q: want %q in it and not %q", msg, tt.want, tt.secret)
+			}
+		})
+	}
+	// Errors about arguments that are not sensitive still quote them.
+	if _, diags := eval(t, Options{}, `tonumber("plain")`, nil); !strings.Contains(diags.Error(), `"plain"`) {
+		t.Errorf("a plain argument is no longer quoted: %v", diags)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		texts     []string
+		want      string
+	}{
+		{"plain", `the mode "S3CRET" is not octal`, []string{"S3CRET"}, `the mode "(sensitive value)" is not octal`},
+		{"quoted escapes", `bad "a\"b\n"`, []string{"a\"b\n"}, `bad "(sensitive value)"`},
+		{"longest first", "write /x/S3CRET/S3CRET2", []string{"S3CRET", "/x/S3CRET/S3CRET2"}, "write (sensitive value)"},
+		{"empty text", "nothing", []string{""}, "nothing"},
+		{"short text only quoted", "line 1: port \"1\" is taken\n", []string{"1", "\n"}, "line 1: port \"(sensitive value)\" is taken\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Redact(tt.msg, tt.texts); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // ReplaceFunc replaces every occurrence of substr in str; a substr written
@@ -53,3 +54,21 @@ var (
 	// StrContainsFunc tells whether str contains substr.
 	StrContainsFunc = stringTest("substr", "Returns true when str contains substr.", strings.Contains)
 )
+
+// FormatFunc is the standard library's format, except that a null argument
+// makes the result null, as Terraform's does, rather than an error.
+var FormatFunc = function.New(&function.Spec{
+	Description: "Formats args with the printf-like verbs of format; null when any argument is null.",
+	Params:      []function.Parameter{{Name: "format", Type: cty.String}},
+	VarParam: &function.Parameter{Name: "args", Type: cty.DynamicPseudoType,
+		AllowNull: true, AllowUnknown: true, AllowDynamicType: true},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		for _, a := range args[1:] {
+			if a.IsKnown() && a.IsNull() {
+				return cty.NullVal(cty.String), nil
+			}
+		}
+		return stdlib.FormatFunc.Call(args)
+	},
+})

@@ -2,6 +2,7 @@ package funcs
 
 import (
 	"maps"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	ctyyaml "github.com/zclconf/go-cty-yaml"
@@ -21,6 +22,10 @@ type Options struct {
 	// ApplyTime makes timestamp() and uuid() return values; while planning
 	// they are unknown so that a plan does not change on every run.
 	ApplyTime bool
+	// PlanTime is when the plan was made, what plantimestamp() returns
+	// both while planning and while applying that plan; zero (validate)
+	// leaves it unknown.
+	PlanTime time.Time
 }
 
 // Table returns every function by name. The map is new on each call and
@@ -43,7 +48,7 @@ func Table(opts Options) map[string]function.Function {
 		// string
 		"chomp":       stdlib.ChompFunc,
 		"endswith":    EndsWithFunc,
-		"format":      stdlib.FormatFunc,
+		"format":      FormatFunc,
 		"formatlist":  stdlib.FormatListFunc,
 		"indent":      stdlib.IndentFunc,
 		"join":        stdlib.JoinFunc,
@@ -78,7 +83,7 @@ func Table(opts Options) map[string]function.Function {
 		"index":           IndexFunc,
 		"keys":            stdlib.KeysFunc,
 		"length":          LengthFunc,
-		"lookup":          stdlib.LookupFunc,
+		"lookup":          LookupFunc,
 		"matchkeys":       MatchKeysFunc,
 		"merge":           stdlib.MergeFunc,
 		"one":             OneFunc,
@@ -95,15 +100,17 @@ func Table(opts Options) map[string]function.Function {
 		"zipmap":          stdlib.ZipmapFunc,
 
 		// encoding
-		"base64decode": Base64DecodeFunc,
-		"base64encode": Base64EncodeFunc,
-		"base64gzip":   Base64GzipFunc,
-		"csvdecode":    stdlib.CSVDecodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
-		"jsonencode":   stdlib.JSONEncodeFunc,
-		"urlencode":    URLEncodeFunc,
-		"yamldecode":   ctyyaml.YAMLDecodeFunc,
-		"yamlencode":   ctyyaml.YAMLEncodeFunc,
+		"base64decode":     Base64DecodeFunc,
+		"base64encode":     Base64EncodeFunc,
+		"base64gzip":       Base64GzipFunc,
+		"csvdecode":        stdlib.CSVDecodeFunc,
+		"jsondecode":       stdlib.JSONDecodeFunc,
+		"jsonencode":       stdlib.JSONEncodeFunc,
+		"textdecodebase64": TextDecodeBase64Func,
+		"textencodebase64": TextEncodeBase64Func,
+		"urlencode":        URLEncodeFunc,
+		"yamldecode":       ctyyaml.YAMLDecodeFunc,
+		"yamlencode":       ctyyaml.YAMLEncodeFunc,
 
 		// hash and crypto
 		"base64sha256": Base64SHA256Func,
@@ -116,10 +123,11 @@ func Table(opts Options) map[string]function.Function {
 		"uuidv5":       UUIDv5Func,
 
 		// date and time
-		"formatdate": stdlib.FormatDateFunc,
-		"timeadd":    stdlib.TimeAddFunc,
-		"timecmp":    TimeCmpFunc,
-		"timestamp":  timestampFunc(opts.ApplyTime),
+		"formatdate":    stdlib.FormatDateFunc,
+		"timeadd":       stdlib.TimeAddFunc,
+		"timecmp":       TimeCmpFunc,
+		"timestamp":     timestampFunc(opts.ApplyTime),
+		"plantimestamp": planTimestampFunc(opts.PlanTime),
 
 		// ip network
 		"cidrhost":    CIDRHostFunc,
@@ -138,6 +146,7 @@ func Table(opts Options) map[string]function.Function {
 		"fileexists":       files.fileExistsFunc(),
 		"filemd5":          files.fileHashFunc(hashMD5),
 		"fileset":          files.fileSetFunc(),
+		"pathexpand":       PathExpandFunc,
 		"filesha1":         files.fileHashFunc(hashSHA1),
 		"filesha256":       files.fileHashFunc(hashSHA256),
 		"filesha512":       files.fileHashFunc(hashSHA512),
@@ -155,9 +164,17 @@ func Table(opts Options) map[string]function.Function {
 		"nonsensitive": NonsensitiveFunc,
 		"issensitive":  IsSensitiveFunc,
 	}
-	// A template sees every function but templatefile itself, which would
-	// let a template include itself without end.
+	// A template sees every function but the template functions
+	// themselves, which would let a template render itself without end.
 	inTemplate := maps.Clone(t)
 	t["templatefile"] = files.templateFileFunc(inTemplate)
+	t["templatestring"] = templateStringFunc(inTemplate)
+	for name, f := range t {
+		// try and can take expressions, not values; what they report
+		// comes from functions already wrapped.
+		if name != "try" && name != "can" {
+			t[name] = redactingFunc(f)
+		}
+	}
 	return t
 }

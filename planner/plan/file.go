@@ -26,6 +26,7 @@ type document struct {
 	Lineage       string                 `json:"lineage"`
 	Serial        uint64                 `json:"serial"`
 	ConfigHash    string                 `json:"config_hash"`
+	Timestamp     string                 `json:"timestamp,omitempty"`
 	Errored       bool                   `json:"errored,omitempty"`
 	Variables     map[string]docVariable `json:"variables,omitempty"`
 	Targets       []string               `json:"targets,omitempty"`
@@ -170,6 +171,9 @@ func Encode(p *Plan) ([]byte, error) {
 		Variables:     map[string]docVariable{},
 		Changes:       []docChange{},
 		Summary:       map[string]int{"add": c.Add, "change": c.Change, "destroy": c.Destroy, "read": c.Read},
+	}
+	if !p.Timestamp.IsZero() {
+		doc.Timestamp = p.Timestamp.UTC().Format(time.RFC3339)
 	}
 	if c.Import > 0 {
 		doc.Summary["import"] = c.Import
@@ -390,6 +394,13 @@ func Decode(b []byte) (*Plan, error) {
 	p := &Plan{
 		Mode: doc.Mode, Lineage: doc.Lineage, Serial: doc.Serial, ConfigHash: doc.ConfigHash, Errored: doc.Errored,
 		Variables: map[string]cty.Value{}, SensitiveVariables: map[string]string{},
+	}
+	if doc.Timestamp != "" {
+		t, err := time.Parse(time.RFC3339, doc.Timestamp)
+		if err != nil {
+			return nil, fmt.Errorf("plan document: invalid timestamp %q", doc.Timestamp)
+		}
+		p.Timestamp = t
 	}
 	for name, dv := range doc.Variables {
 		if dv.Sensitive {

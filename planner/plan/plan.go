@@ -134,6 +134,9 @@ type Plan struct {
 	ConfigHash string
 	// Variables are the input values the plan was made with.
 	Variables map[string]cty.Value
+	// Timestamp is when the plan was made (UTC, whole seconds):
+	// plantimestamp() gives it while planning and again while applying.
+	Timestamp time.Time
 	// SensitiveVariables holds, for a plan read from a document, the hash
 	// (VariableHash) of each sensitive variable, whose value is not saved.
 	SensitiveVariables map[string]string

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -72,9 +73,15 @@ func validateFile(ctx context.Context, config cty.Value) providers.Diagnostics {
 		}
 	}
 	if p := config.GetAttr("path"); p.IsKnown() && !p.IsNull() {
-		if s := p.AsString(); !strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
+		switch s := p.AsString(); {
+		case !strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("path"), "Invalid file path",
 				"The path %q must be an absolute path of a file on the host, like \"/etc/motd\".", s))
+		case slices.Contains(strings.Split(s, "/"), ".."):
+			// Known now, so refused now: at apply, the host's confinement
+			// would refuse it only after other changes had run.
+			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("path"), "Invalid file path",
+				"The path %q climbs with \"..\"; write the absolute path it means, like \"/etc/motd\".", s))
 		}
 	}
 	set, unknown := 0, 0

@@ -1,0 +1,211 @@
+package lang
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// A runbook's arguments are checked like a resource's: every reference
+// must name something declared, and every value known while loading
+// (literals, and functions of them) must suit its argument. Values that
+// depend on variables, locals or resources are known only when the runbook
+// runs; the runbook engine checks those.
+
+// argKind is what a runbook argument takes.
+type argKind int
+
+const (
+	argDuration  argKind = iota // a positive duration, "15m"
+	argCount                    // a whole number of 1 or more
+	argBool                     // true or false
+	argArgv                     // a program and its arguments
+	argText                     // a non-empty string
+	argHost                     // a host, host.NAME
+	argCapture                  // a registry_capture resource
+	argBootEntry                // a boot_entry resource
+)
+
+// runbookArg is one argument of a runbook, a trigger, a step or a drill.
+type runbookArg struct {
+	name string
+	// where says which block the argument is in, for the detail.
+	where string
+	expr  hcl.Expression
+	kind  argKind
+}
+
+// args lists every argument rb sets.
+func (rb *Runbook) args() []runbookArg {
+	in := fmt.Sprintf("runbook %q", rb.Name)
+	out := []runbookArg{{"rpo", in, rb.RPO, argDuration}, {"rto", in, rb.RTO, argDuration}}
+	if t := rb.Trigger; t != nil {
+		out = append(out, runbookArg{"heartbeat", in, t.Heartbeat, argHost},
+			runbookArg{"interval", in, t.Interval, argDuration}, runbookArg{"missed", in, t.Missed, argCount})
+	}
+	for _, name := range rb.stepNames() {
+		s := rb.Steps[name]
+		at := fmt.Sprintf("step %q of runbook %q", name, rb.Name)
+		out = append(out,
+			runbookArg{"host", at, s.Host, argHost}, runbookArg{"run", at, s.Run, argArgv},
+			runbookArg{"timeout", at, s.Timeout, argDuration}, runbookArg{"import", at, s.Import, argCapture},
+			runbookArg{"set_default", at, s.SetDefault, argBootEntry}, runbookArg{"reboot", at, s.Reboot, argBool},
+			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
+			runbookArg{"check", at, s.Check, argBool})
+	}
+	if d := rb.Drill; d != nil {
+		out = append(out, runbookArg{"isolate", in, d.Isolate, argBool})
+	}
+	return out
+}
+
+// checkRunbooks checks the references and known values of every runbook,
+// and the references of the resources their steps hold.
+func (cfg *Config) checkRunbooks() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, name := range slices.Sorted(maps.Keys(cfg.Runbooks)) {
+		rb := cfg.Runbooks[name]
+		held := map[addrs.Resource]bool{}
+		for _, s := range rb.Steps {
+			for addr := range s.Resources {
+				held[addr] = true
+			}
+		}
+		for _, a := range rb.args() {
+			if a.expr != nil {
+				diags = append(diags, cfg.checkRunbookArg(rb, a, held)...)
+			}
+		}
+		for _, sn := range rb.stepNames() {
+			for _, r := range sortedResources(rb.Steps[sn].Resources) {
+				travs := nativeTraversals(r.Config, nil)
+				for _, e := range []hcl.Expression{r.Count, r.ForEach} {
+					if e != nil {
+						travs = append(travs, e.Variables()...)
+					}
+				}
+				refs, d := TraversalRefs(travs)
+				diags = append(diags, d...)
+				diags = append(diags, cfg.undeclared(rb, refs, held)...)
+			}
+		}
+	}
+	return diags
+}
+
+// undeclared reports the references of refs to nothing declared, counting
+// the resources held by rb's steps as declared; step.NAME names a step of
+// rb (what the runbook engine will answer).
+func (cfg *Config) undeclared(rb *Runbook, refs []Ref, held map[addrs.Resource]bool) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, ref := range refs {
+		switch {
+		case ref.Kind == RefStep:
+			if rb.Steps[ref.Name] == nil {
+				diags = append(diags, rb.undeclaredStep(ref.Name, ref.Range))
+			}
+		case !cfg.declares(ref) && !(ref.Kind == RefResource && held[ref.Resource]):
+			diags = append(diags, cfg.UndeclaredRef(ref))
+		}
+	}
+	return diags
+}
+
+func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Resource]bool) hcl.Diagnostics {
+	refs, diags := ExprRefs(a.expr)
+	if diags.HasErrors() {
+		return diags
+	}
+	if d := cfg.undeclared(rb, refs, held); d.HasErrors() {
+		return append(diags, d...)
+	}
+	fail := func(format string, args ...any) hcl.Diagnostics {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + a.name + " argument",
+			Detail:  fmt.Sprintf("In %s, %s ", a.where, a.name) + fmt.Sprintf(format, args...),
+			Subject: a.expr.Range().Ptr()})
+	}
+	switch a.kind {
+	case argCapture, argBootEntry:
+		want, example := "registry_capture", "registry_capture.doubletake"
+		if a.kind == argBootEntry {
+			want, example = "boot_entry", "boot_entry.source_os"
+		}
+		if _, d := hcl.AbsTraversalForExpr(a.expr); d.HasErrors() || len(refs) != 1 || refs[0].Kind != RefResource ||
+			refs[0].Resource.Mode != addrs.Managed || refs[0].Resource.Type != want {
+			return fail("names a %s resource, like %s.", want, example)
+		}
+		return diags
+	case argHost:
+		// A host reaches here through host.NAME, or a variable or local
+		// holding one; a resource or a literal is no host.
+		if len(refs) == 0 || slices.ContainsFunc(refs, func(r Ref) bool { return r.Kind == RefResource }) {
+			return fail("names a host, like host.fs2.")
+		}
+		return diags
+	}
+	v, d := (&Scope{Data: loadData{}, BaseDir: cfg.Dir}).EvalExpr(a.expr, cty.DynamicPseudoType)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return diags
+	}
+	v, marks := v.UnmarkDeep()
+	if !v.IsWhollyKnown() {
+		return diags
+	}
+	shown := func(s string) string {
+		if len(marks) > 0 {
+			return "the sensitive value given"
+		}
+		return fmt.Sprintf("%q", s)
+	}
+	switch a.kind {
+	case argDuration:
+		s, err := convert.Convert(v, cty.String)
+		if err != nil || s.IsNull() {
+			return fail("must be a duration like \"90s\", \"15m\" or \"2h30m\".")
+		}
+		if d, err := time.ParseDuration(s.AsString()); err != nil || d <= 0 {
+			return fail("must be a positive duration like \"90s\", \"15m\" or \"2h30m\"; %s is not.", shown(s.AsString()))
+		}
+	case argCount:
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil || n.IsNull() || !n.AsBigFloat().IsInt() || n.AsBigFloat().Sign() <= 0 {
+			return fail("must be a whole number of 1 or more.")
+		}
+	case argBool:
+		if b, err := convert.Convert(v, cty.Bool); err != nil || b.IsNull() {
+			return fail("must be true or false.")
+		}
+	case argText:
+		if s, err := convert.Convert(v, cty.String); err != nil || s.IsNull() || s.AsString() == "" {
+			return fail("must be a non-empty string.")
+		}
+	case argArgv:
+		l, err := convert.Convert(v, cty.List(cty.String))
+		if err != nil || l.IsNull() || l.LengthInt() == 0 {
+			return fail("must be a list of strings: a program and its arguments, like [\"/opt/dr/pre-failover.sh\"] (never a shell string).")
+		}
+		for i, it := 0, l.ElementIterator(); it.Next(); i++ {
+			if _, e := it.Element(); e.IsNull() || (i == 0 && e.AsString() == "") {
+				return fail("must not hold null, and its first element names the program to run.")
+			}
+		}
+	}
+	return diags
+}
+
+// loadData answers every reference, steps included, with an unknown
+// value: while loading, only literals are known.
+type loadData struct{}
+
+func (loadData) Step(string) cty.Value             { return cty.DynamicVal }
+func (loadData) Var(string) cty.Value              { return cty.DynamicVal }
+func (loadData) Local(string) cty.Value            { return cty.DynamicVal }
+func (loadData) Host(string) cty.Value             { return cty.DynamicVal }
+func (loadData) Resource(addrs.Resource) cty.Value { return cty.DynamicVal }
