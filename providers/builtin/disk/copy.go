@@ -452,10 +452,10 @@ func unusable(st blocks.Status, prior cty.Value) string {
 	switch {
 	case st.Interrupted:
 		return "an interrupted copy is rolled back to the last complete copy, then the copy is made again"
+	case !st.Trusted && st.Why != "":
+		return "full copy: " + st.Why
 	case m == nil:
 		return "full copy: the manifest of the last copy is gone"
-	case !st.Trusted:
-		return "full copy: " + st.Why
 	case m.State == blocks.Partial:
 		return "finishes the interrupted first copy"
 	case m.State == blocks.Tainted:
