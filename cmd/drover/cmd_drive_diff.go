@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 )
+
+// errDriveDifferences reports a drive diff that found differences: exit
+// code 2, as verify's.
+var errDriveDifferences = fmt.Errorf("the drive differs from its copy: %w", errChanges)
 
 type driveDiffOptions struct {
 	partition int
@@ -19,7 +24,7 @@ func newDriveDiffCommand(g *globalOptions) *cobra.Command {
 		Long: `Mounts each partition of the copy (or --partition N) and of its source read-only, through
 loop devices, and lists the files below PATH (default /) that differ (≠), exist only in the
 copy, deleted since it was made (-), or only in the source, new since (+). Nothing stays
-mounted or attached afterwards, also on error.
+mounted or attached afterwards, also on error. The exit code is 2 when there are differences.
 
 ` + exitCodesHelp,
 		Args: cobra.RangeArgs(1, 2),
@@ -69,12 +74,13 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 	}
 	if g.json {
 		v.event("drive_diff_summary", map[string]any{"address": inst.Addr.String(), "changes": n})
-		return nil
-	}
-	if n == 0 {
+	} else if n == 0 {
 		v.printf("No differences between %s and its copy.\n", inst.Attrs.GetAttr("source").AsString())
 	} else {
 		v.printf("%d differences.\n", n)
+	}
+	if n > 0 {
+		return errDriveDifferences
 	}
 	return nil
 }

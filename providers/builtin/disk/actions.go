@@ -127,22 +127,24 @@ func (b *backup) mountBackup(ctx context.Context, n int) (string, error) {
 	return b.sess.Mount(ctx, dev, false)
 }
 
-// mountSource finds partition n of the source mounted, or mounts it.
-func (b *backup) mountSource(ctx context.Context, n int, writable bool) (string, error) {
+// mountSource finds partition n of the source mounted, or mounts it for
+// the session (temporary).
+func (b *backup) mountSource(ctx context.Context, n int, writable bool) (dir string, temporary bool, err error) {
 	for _, m := range b.src.Mounts {
 		if m.Partition == n && (!writable || !m.ReadOnly) {
-			return m.Point, nil
+			return m.Point, false, nil
 		}
 	}
 	p, ok := b.src.Partition(n)
 	if !ok {
-		return "", fmt.Errorf("the source %s has no partition %d", b.src.Path, n)
+		return "", false, fmt.Errorf("the source %s has no partition %d", b.src.Path, n)
 	}
 	dev, err := b.sess.AttachRange(ctx, b.src.Path, p.Start, p.Size, writable)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return b.sess.Mount(ctx, dev, writable)
+	dir, err = b.sess.Mount(ctx, dev, writable)
+	return dir, true, err
 }
 
 func partitionArg(args cty.Value) (int, bool) {
@@ -187,7 +189,7 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the backup", "Partition %d: %s.", n, err))
 		}
-		sdir, err := b.mountSource(ctx, n, false)
+		sdir, _, err := b.mountSource(ctx, n, false)
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the source", "Partition %d: %s.", n, err))
 		}
@@ -297,26 +299,55 @@ func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, 
 	if err != nil {
 		return "", err
 	}
-	from := path.Join(bdir, rel)
-	if _, err := b.h.Lstat(ctx, from); err != nil {
+	// Both file systems are reached through hosts confined to them: a
+	// symlink in either resolves inside it, never on the machine.
+	from, err := b.h.Sub(ctx, bdir)
+	if err != nil {
+		return "", err
+	}
+	defer from.Close()
+	if _, err := from.Lstat(ctx, rel); errors.Is(err, host.ErrOutsideRoot) {
+		return "", fmt.Errorf("%s of the backup's partition %d passes a symlink that leads out of its file system; restore by the path the link points to inside it", rel, n)
+	} else if err != nil {
 		return "", fmt.Errorf("the backup's partition %d has no %s", n, rel)
 	}
+	var dir, dst, where string
 	if to == "" {
-		sdir, err := b.mountSource(ctx, n, true)
+		sdir, temporary, err := b.mountSource(ctx, n, true)
 		if err != nil {
 			return "", err
 		}
-		to = path.Join(sdir, rel)
+		dir, dst, where = sdir, rel, path.Join(sdir, rel)
+		if temporary {
+			where = fmt.Sprintf("%s on partition %d of %s", rel, n, b.src.Path)
+		}
+	} else {
+		if !path.IsAbs(to) {
+			return "", fmt.Errorf("--to %s must be an absolute path", to)
+		}
+		dir, dst, where = path.Dir(to), "/"+path.Base(to), to
+		if err := b.h.MkdirAll(ctx, dir, 0o755); err != nil {
+			return "", err
+		}
 	}
-	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, to)})
-	if err := b.h.MkdirAll(ctx, path.Dir(to), 0o755); err != nil {
+	dest, err := b.h.Sub(ctx, dir)
+	if err != nil {
 		return "", err
 	}
-	if _, err := drives.Run(ctx, b.h, "cp", "--archive", "--no-target-directory", from, to); err != nil {
+	defer dest.Close()
+	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, where)})
+	err = dest.MkdirAll(ctx, path.Dir(dst), 0o755)
+	if err == nil {
+		err = drives.CopyTree(ctx, from, rel, dest, dst)
+	}
+	if errors.Is(err, host.ErrOutsideRoot) {
+		return "", fmt.Errorf("restoring %s to %s: a symlink on the way leads out of the file system written to (%w); nothing outside it is written", rel, where, err)
+	}
+	if err == nil {
+		err = dest.Sync(ctx, path.Dir(dst))
+	}
+	if err != nil {
 		return "", err
 	}
-	if _, err := drives.Run(ctx, b.h, "sync", "--file-system", to); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s of partition %d to %s", rel, n, to), nil
+	return fmt.Sprintf("%s of partition %d to %s", rel, n, where), nil
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -51,4 +53,102 @@ func CopyRange(ctx context.Context, h host.Host, from string, fromOff int64, to 
 		return written, fmt.Errorf("syncing %s: %w", to, err)
 	}
 	return written, nil
+}
+
+// CopyTree copies the file, symlink or folder src of from to dst of to,
+// with owners, modes and times; what dst holds already is overwritten,
+// other entries in its folders stay. from and to are hosts confined to the
+// file systems concerned (host.Host.Sub): every path, the symlinks on the
+// way included, is resolved inside them, and one that leads out is refused
+// (host.ErrOutsideRoot). Symlinks inside the tree are copied as links, never
+// followed. A file is written to a temp file renamed over dst, so that an
+// interrupted restore leaves each file whole, old or new.
+func CopyTree(ctx context.Context, from host.Host, src string, to host.Host, dst string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fi, err := from.Lstat(ctx, src)
+	if err != nil {
+		return err
+	}
+	switch fi.Mode().Type() {
+	case 0:
+		if err := copyFile(ctx, from, src, to, dst); err != nil {
+			return err
+		}
+	case fs.ModeDir:
+		if old, err := to.Lstat(ctx, dst); err == nil && !old.IsDir() {
+			if err := to.Remove(ctx, dst); err != nil {
+				return err
+			}
+		}
+		if err := to.MkdirAll(ctx, dst, 0o700); err != nil {
+			return err
+		}
+		entries, err := from.ReadDir(ctx, src)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := CopyTree(ctx, from, path.Join(src, e.Name()), to, path.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+	case fs.ModeSymlink:
+		target, err := from.Readlink(ctx, src)
+		if err != nil {
+			return err
+		}
+		if err := to.Remove(ctx, dst); err != nil {
+			return err
+		}
+		if err := to.Symlink(ctx, target, dst); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%s is a %s, which a restore does not copy", src, fi.Mode().Type())
+	}
+	// Owner first (a chown clears setuid bits), then mode and times; a
+	// folder's last, after its entries changed its time.
+	if st, ok := host.StatOf(fi); ok {
+		if err := to.Lchown(ctx, dst, st.UID, st.GID); err != nil {
+			return err
+		}
+	}
+	if fi.Mode().Type() == fs.ModeSymlink {
+		return nil
+	}
+	if err := to.Chmod(ctx, dst, fi.Mode().Perm()|fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	return to.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime())
+}
+
+func copyFile(ctx context.Context, from host.Host, src string, to host.Host, dst string) error {
+	r, err := from.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if old, err := to.Lstat(ctx, dst); err == nil && old.IsDir() {
+		return fmt.Errorf("%s is a folder, the backup holds a file there; move the folder away first", dst)
+	}
+	w, err := to.CreateTemp(ctx, dst)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, r)
+	if err == nil {
+		err = w.Sync()
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = to.Rename(ctx, host.TempPath(dst), dst)
+	}
+	if err != nil {
+		to.Remove(ctx, host.TempPath(dst))
+	}
+	return err
 }
