@@ -23,7 +23,9 @@ func newDriveDiffCommand(g *globalOptions) *cobra.Command {
 		Short: "Show which files differ between a drive and its copy",
 		Long: `Mounts each partition of the copy (or --partition N) and of its source read-only, through
 loop devices, and lists the files below PATH (default /) that differ (≠), exist only in the
-copy, deleted since it was made (-), or only in the source, new since (+). Nothing stays
+copy, deleted since it was made (-), or only in the source, new since (+). A partition
+without a file system (swap, boot code) is compared byte by byte; one that cannot be
+compared is an error, never skipped. Nothing stays
 mounted or attached afterwards, also on error. The exit code is 2 when there are differences.
 
 ` + exitCodesHelp,
@@ -56,6 +58,7 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 		return err
 	}
 	words := map[string]string{"≠": "", "+": "  (new since the copy)", "-": "  (deleted since the copy)"}
+	rawWords := map[string]string{"≠": "its bytes differ from the copy's", "-": "the source no longer has this partition where the copy has it"}
 	part, n := int64(-1), 0
 	for it := res.ElementIterator(); it.Next(); {
 		_, c := it.Element()
@@ -69,6 +72,11 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 		if p != part {
 			v.printf("%s\n", v.bold("partition "+cty.NumberIntVal(p).AsBigFloat().String()+":"))
 			part = p
+		}
+		if path == "" {
+			// A partition without a file system, compared byte by byte.
+			v.printf("%s (no file system: %s)\n", change, rawWords[change])
+			continue
 		}
 		v.printf("%s %s%s\n", change, path, words[change])
 	}

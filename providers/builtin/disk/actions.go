@@ -182,8 +182,21 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 	for i, n := range parts {
 		req.Progress(providers.Progress{Done: int64(i), Total: int64(len(parts)), Unit: "partitions", Message: fmt.Sprintf("comparing partition %d", n)})
 		bdir, err := b.mountBackup(ctx, n)
-		if err != nil && !explicit {
-			// A partition without a file system (swap, boot code) has no files.
+		if errors.Is(err, drives.ErrNoFileSystem) && sub == "/" {
+			// A partition without a file system (swap, boot code) has no
+			// files: its bytes are compared.
+			change, err := b.diffRaw(ctx, n)
+			if err != nil {
+				return cty.NilVal, append(diags, providers.Errorf("Cannot compare", "Partition %d: %s.", n, err))
+			}
+			if change != "" {
+				out = append(out, cty.ObjectVal(map[string]cty.Value{
+					"partition": cty.NumberIntVal(int64(n)), "path": cty.StringVal(""), "change": cty.StringVal(change)}))
+			}
+			continue
+		}
+		if errors.Is(err, drives.ErrNoFileSystem) && !explicit {
+			// Below a path, only file systems are looked into.
 			continue
 		}
 		if err != nil {
@@ -207,6 +220,22 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 		return cty.ListValEmpty(changeType), diags
 	}
 	return cty.ListVal(out), diags
+}
+
+// diffRaw compares partition n of the source and the backup byte by byte:
+// "≠" when they differ, "-" when the source no longer has it where the
+// backup does, "" when they are equal.
+func (b *backup) diffRaw(ctx context.Context, n int) (string, error) {
+	p, _ := b.dst.Partition(n)
+	sp, ok := b.src.Partition(n)
+	if !ok || sp.Start != p.Start || sp.Size != p.Size {
+		return "-", nil
+	}
+	differ, err := drives.DiffRange(ctx, b.h, b.src.Path, sp.Start, b.dst.Path, p.Start, p.Size, nil)
+	if err != nil || differ == 0 {
+		return "", err
+	}
+	return "≠", nil
 }
 
 func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diags providers.Diagnostics) {
@@ -283,7 +312,7 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 		}
 	}
 	msg := fmt.Sprintf("restoring partition %d to %s", n, dest)
-	written, err := drives.CopyRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, func(done int64) {
+	written, err := drives.CopyRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, nil, func(done int64) {
 		req.Progress(providers.Progress{Done: done, Total: p.Size, Unit: "bytes", Message: msg})
 	})
 	return fmt.Sprintf("partition %d (%s) to %s", n, formatBytes(p.Size), dest), written, err

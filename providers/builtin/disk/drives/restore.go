@@ -14,45 +14,86 @@ import (
 
 // CopyRange copies n bytes at fromOff of the file or device from to toOff
 // of to, writing only the chunks that differ, then syncs to. progress
-// receives the bytes done.
-func CopyRange(ctx context.Context, h host.Host, from string, fromOff int64, to string, toOff, n int64, progress func(done int64)) (written int64, err error) {
-	src, err := h.OpenFile(ctx, from, os.O_RDONLY, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
+// receives the bytes done. save, when not nil, receives what each chunk
+// held before it is overwritten (its offset in to, and the old bytes),
+// and must have kept it before returning: an undo.
+func CopyRange(ctx context.Context, h host.Host, from string, fromOff int64, to string, toOff, n int64, save func(off int64, old []byte) error, progress func(done int64)) (written int64, err error) {
 	dst, err := h.OpenFile(ctx, to, os.O_RDWR, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer dst.Close()
-	const chunk = 4 << 20
-	a, b := make([]byte, chunk), make([]byte, chunk)
-	for done := int64(0); done < n; {
-		if err := ctx.Err(); err != nil {
-			return written, err
-		}
-		k := min(chunk, n-done)
-		if _, err := src.ReadAt(a[:k], fromOff+done); err != nil && err != io.EOF {
-			return written, fmt.Errorf("reading %s: %w", from, err)
-		}
-		got, err := dst.ReadAt(b[:k], toOff+done)
-		if err != nil && err != io.EOF {
-			return written, fmt.Errorf("reading %s: %w", to, err)
-		}
-		if int64(got) != k || !bytes.Equal(a[:k], b[:k]) {
-			if _, err := dst.WriteAt(a[:k], toOff+done); err != nil {
-				return written, fmt.Errorf("writing %s: %w", to, err)
+	err = compareRange(ctx, h, from, fromOff, dst, to, toOff, n, func(off int64, want, have []byte) error {
+		if save != nil {
+			if err := save(off, have); err != nil {
+				return err
 			}
-			written += k
 		}
-		done += k
-		progress(done)
+		if _, err := dst.WriteAt(want, off); err != nil {
+			return fmt.Errorf("writing %s: %w", to, err)
+		}
+		written += int64(len(want))
+		return nil
+	}, progress)
+	if err != nil {
+		return written, err
 	}
 	if err := dst.Sync(); err != nil {
 		return written, fmt.Errorf("syncing %s: %w", to, err)
 	}
 	return written, nil
+}
+
+// DiffRange counts the bytes, in chunks of 4 MiB, that differ between n
+// bytes at aOff of a and at bOff of b: what CopyRange from a to b would
+// write.
+func DiffRange(ctx context.Context, h host.Host, a string, aOff int64, b string, bOff, n int64, progress func(done int64)) (differ int64, err error) {
+	f, err := h.OpenFile(ctx, b, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	err = compareRange(ctx, h, a, aOff, f, b, bOff, n, func(off int64, want, have []byte) error {
+		differ += int64(len(want))
+		return nil
+	}, progress)
+	return differ, err
+}
+
+// compareRange reads n bytes at fromOff of from and at toOff of dst (the
+// file or device to, open) in chunks, and calls differ for each chunk
+// that differs, with its offset in to.
+func compareRange(ctx context.Context, h host.Host, from string, fromOff int64, dst host.File, to string, toOff, n int64, differ func(off int64, want, have []byte) error, progress func(done int64)) error {
+	src, err := h.OpenFile(ctx, from, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	const chunk = 4 << 20
+	a, b := make([]byte, chunk), make([]byte, chunk)
+	for done := int64(0); done < n; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := min(chunk, n-done)
+		if _, err := src.ReadAt(a[:k], fromOff+done); err != nil && err != io.EOF {
+			return fmt.Errorf("reading %s: %w", from, err)
+		}
+		got, err := dst.ReadAt(b[:k], toOff+done)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("reading %s: %w", to, err)
+		}
+		if int64(got) != k || !bytes.Equal(a[:k], b[:k]) {
+			if err := differ(toOff+done, a[:k], b[:got]); err != nil {
+				return err
+			}
+		}
+		done += k
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return nil
 }
 
 // CopyTree copies the file, symlink or folder src of from to dst of to,
