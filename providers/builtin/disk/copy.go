@@ -65,15 +65,17 @@ var copySchema = &schema.Resource{
 	}},
 }
 
-func copyResource() *sdk.Resource {
+func copyResource(planned *plannedImages) *sdk.Resource {
 	return &sdk.Resource{
-		Schema:        copySchema,
-		Validate:      validateCopy,
-		CustomizePlan: planCopy,
-		Read:          readCopy,
-		Create:        applyCopy,
-		Update:        applyCopy,
-		Delete:        deleteCopy,
+		Schema:   copySchema,
+		Validate: validateCopy,
+		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+			return planCopy(ctx, p, planned)
+		},
+		Read:   readCopy,
+		Create: applyCopy,
+		Update: applyCopy,
+		Delete: deleteCopy,
 	}
 }
 
@@ -293,7 +295,7 @@ func extents(src *drives.Drive, selected []int) []blocks.Extent {
 	return out
 }
 
-func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) providers.Diagnostics {
 	var h host.Host
 	if hv := p.Planned.GetAttr("host"); hv.IsWhollyKnown() && !hv.IsNull() {
 		h, _ = host.FromValue(hv)
@@ -307,15 +309,8 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	c := readConfig(p.Planned)
 	if p.Prior.IsNull() {
-		// Other resources (drives) may create either before this copy
-		// runs; the apply refuses what is still missing then.
 		if missing := missingDrives(ctx, h, c); missing != "" {
-			what := "full copy"
-			if src, err := drives.Probe(ctx, h, c.source); err == nil {
-				what += " of " + formatBytes(src.Size)
-			}
-			p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
-			return nil
+			return planCopyOfPlanned(ctx, h, p, c, planned, missing)
 		}
 	}
 	src, dst, diags := drivesOf(ctx, h, c)
@@ -353,6 +348,45 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		what = "the copy settings changed"
 	}
 	p.Description = what + how
+	return nil
+}
+
+// planCopyOfPlanned plans the first copy when its source or target does
+// not exist yet (missing says which): each must be an image that a drive
+// resource planned before this copy creates, and the target must be
+// planned at least as large as the source.
+func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConfig, planned *plannedImages, missing string) providers.Diagnostics {
+	size := func(attr, path string) (int64, bool, providers.Diagnostics) {
+		d, err := drives.Probe(ctx, h, path)
+		if err == nil {
+			return d.Size, true, nil
+		}
+		if !errors.Is(err, drives.ErrNotFound) {
+			return 0, false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath(attr), "Cannot read the "+attr, "%s.", err)}
+		}
+		if n, ok := planned.size(hostPathID(p.Planned, attr).AsString()); ok {
+			return n, false, nil
+		}
+		return 0, false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath(attr), "Missing "+attr,
+			"%s does not exist on host %q, and no drive resource planned before this copy creates it. Correct the path, "+
+				"attach the drive, or declare it with a drive resource and refer to it (%s = drive.NAME.path), so that it is made first.",
+			path, h.Name(), attr)}
+	}
+	srcSize, srcExists, diags := size("source", c.source)
+	dstSize, _, d := size("target", c.target)
+	if diags = append(diags, d...); diags.HasErrors() {
+		return diags
+	}
+	if dstSize < srcSize {
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target too small",
+			"The target %s will hold %d bytes (%s), less than the source %s with %d bytes (%s). Use a larger target drive (its drive resource's size).",
+			c.target, dstSize, formatBytes(dstSize), c.source, srcSize, formatBytes(srcSize))}
+	}
+	what := "full copy"
+	if srcExists {
+		what += " of " + formatBytes(srcSize)
+	}
+	p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
 	return nil
 }
 

@@ -40,15 +40,17 @@ var driveSchema = &schema.Resource{
 	}},
 }
 
-func driveResource() *sdk.Resource {
+func driveResource(planned *plannedImages) *sdk.Resource {
 	return &sdk.Resource{
-		Schema:        driveSchema,
-		Validate:      validateDrive,
-		CustomizePlan: planDrive,
-		Read:          readDrive,
-		Create:        createDrive,
-		Update:        updateDrive,
-		Delete:        deleteDrive,
+		Schema:   driveSchema,
+		Validate: validateDrive,
+		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+			return planDrive(ctx, p, planned)
+		},
+		Read:   readDrive,
+		Create: createDrive,
+		Update: updateDrive,
+		Delete: deleteDrive,
 	}
 }
 
@@ -93,10 +95,18 @@ func validateDrive(ctx context.Context, config cty.Value) providers.Diagnostics 
 	return diags
 }
 
-func planDrive(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
-	attrs := map[string]cty.Value{"id": hostPathID(p.Planned, "path")}
+func planDrive(ctx context.Context, p *sdk.Plan, planned *plannedImages) providers.Diagnostics {
+	id := hostPathID(p.Planned, "path")
+	attrs := map[string]cty.Value{"id": id}
 	if !p.Prior.IsNull() && !p.Planned.GetAttr("size").RawEquals(p.Prior.GetAttr("size")) {
 		attrs["size_bytes"] = cty.UnknownVal(cty.Number)
+	}
+	if s := p.Planned.GetAttr("size"); id.IsKnown() && s.IsKnown() && !s.IsNull() {
+		// An image created or grown to this size (the apply refuses to
+		// shrink one): what a copy to or from it can count on.
+		if size, err := parseSize(s.AsString()); err == nil {
+			planned.add(id.AsString(), size)
+		}
 	}
 	p.Planned = sdk.SetAttrs(p.Planned, attrs)
 	return nil
