@@ -61,7 +61,9 @@ var copySchema = &schema.Resource{
 		"blocks_changed": {Type: cty.Number, Computed: true, Description: "Blocks the last copy found changed."},
 		"source_digest":  {Type: cty.String, Computed: true, Description: "Digest of the per-block sums of the copied source."},
 		"snapshot_used":  {Type: cty.String, Computed: true, Description: "The point-in-time method the last copy used, and why."},
-		"id":             {Type: cty.String, Computed: true, Description: "HOST:TARGET."},
+		"delete_on_destroy": {Type: cty.Bool, Optional: true,
+			Description: "Delete the manifest and undo journal on destroy. By default a destroy forgets the copy and leaves them, and the target, on the host."},
+		"id": {Type: cty.String, Computed: true, Description: "HOST:TARGET."},
 	}},
 }
 
@@ -72,10 +74,11 @@ func copyResource(planned *plannedImages) *sdk.Resource {
 		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 			return planCopy(ctx, p, planned)
 		},
-		Read:   readCopy,
-		Create: applyCopy,
-		Update: applyCopy,
-		Delete: deleteCopy,
+		Read:           readCopy,
+		Create:         applyCopy,
+		Update:         applyCopy,
+		Delete:         deleteCopy,
+		DescribeDelete: describeCopyDelete,
 	}
 }
 
@@ -660,7 +663,48 @@ func hide(ctx context.Context, h host.Host, d *drives.Drive, readOnly bool) erro
 	return err
 }
 
+// copyFiles are the files of the copy v that a destroy with
+// delete_on_destroy deletes, as they are on h now, with their sizes.
+func copyFiles(ctx context.Context, h host.Host, v cty.Value) []string {
+	c := readConfig(v)
+	var files []string
+	for _, p := range []string{c.manifest, strings.TrimSuffix(c.manifest, ".blocks") + ".journal"} {
+		if fi, err := h.Lstat(ctx, p); err == nil {
+			files = append(files, fmt.Sprintf("%s (%s)", p, formatBytes(fi.Size())))
+		}
+	}
+	return files
+}
+
+// describeCopyDelete says in the plan which files a destroy deletes, or
+// that it leaves them.
+func describeCopyDelete(ctx context.Context, prior cty.Value) (string, providers.Diagnostics) {
+	h, diags := openHost(prior)
+	if diags.HasErrors() {
+		return "", nil
+	}
+	defer h.Close()
+	files := copyFiles(ctx, h, prior)
+	target := prior.GetAttr("target").AsString()
+	switch {
+	case len(files) == 0:
+		return "", nil
+	case prior.GetAttr("delete_on_destroy").True():
+		unit := "files"
+		if len(files) == 1 {
+			unit = "file"
+		}
+		return fmt.Sprintf("deletes %d %s; the copy on %s stays\n%s", len(files), unit, target, strings.Join(files, "\n")), nil
+	}
+	return fmt.Sprintf("the copy on %s and its manifest stay on the host, forgotten; delete_on_destroy = true deletes the manifest\n%s", target, strings.Join(files, "\n")), nil
+}
+
 func deleteCopy(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
+	if !req.Prior.GetAttr("delete_on_destroy").True() {
+		// Forgotten: the copy and its manifest stay as they are, usable by
+		// a drive_copy declared again.
+		return nil
+	}
 	h, diags := openHost(req.Prior)
 	if diags.HasErrors() {
 		return diags
