@@ -212,7 +212,7 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the source", "Partition %d: %s.", n, err))
 		}
-		changes, err := drives.CompareTrees(ctx, b.h, sdir, bdir, sub)
+		changes, err := b.compareTrees(ctx, sdir, bdir, sub)
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot compare", "Partition %d: %s.", n, err))
 		}
@@ -226,6 +226,27 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 		return cty.ListValEmpty(changeType), diags
 	}
 	return cty.ListVal(out), diags
+}
+
+// compareTrees compares the file systems mounted on sdir and bdir below
+// sub, each through a host confined to it: a symlink in either never leads
+// the comparison out to the machine's files.
+func (b *backup) compareTrees(ctx context.Context, sdir, bdir, sub string) ([]drives.Change, error) {
+	source, err := b.h.Sub(ctx, sdir)
+	if err != nil {
+		return nil, err
+	}
+	defer source.Close()
+	backup, err := b.h.Sub(ctx, bdir)
+	if err != nil {
+		return nil, err
+	}
+	defer backup.Close()
+	changes, err := drives.CompareTrees(ctx, source, backup, sub)
+	if errors.Is(err, host.ErrOutsideRoot) {
+		return nil, fmt.Errorf("%s passes a symlink that leads out of its file system; compare by the path the link points to inside it", sub)
+	}
+	return changes, err
 }
 
 // diffRaw compares partition n of the source and the backup byte by byte:
