@@ -264,10 +264,10 @@ func (c *copier) plan(ctx context.Context) error {
 	m := st.Manifest
 	c.prior = m
 	switch {
+	case !st.Trusted && st.Why != "":
+		c.res.Full, c.res.Reason = true, st.Why
 	case m == nil:
 		c.res.Full, c.res.Reason = true, "the target holds no earlier copy"
-	case !st.Trusted:
-		c.res.Full, c.res.Reason = true, st.Why
 	case m.State == Tainted:
 		c.res.Full, c.res.Reason = true, "the last copy failed its verify"
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -125,5 +126,40 @@ func TestFormat1ManifestAndJournal(t *testing.T) {
 	b, _ := os.ReadFile(f.target.Manifest)
 	if !bytes.HasPrefix(b, []byte(manifestMagic)) {
 		t.Error("the manifest was not rewritten in the current format")
+	}
+}
+
+// TestDamagedManifestMeansFullCopy: a manifest that cannot be read is no
+// error that blocks every later copy: the target is untrusted, says why,
+// and the next copy is a full one that writes a new manifest.
+func TestDamagedManifestMeansFullCopy(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testSize)
+	f.mustCopy(Options{})
+	if err := os.WriteFile(f.target.Manifest, []byte("garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.target.Inspect(ctx)
+	if err != nil {
+		t.Fatalf("inspecting a target whose manifest is damaged: %v", err)
+	}
+	if st.Trusted || !strings.Contains(st.Why, "damaged: not a block manifest") {
+		t.Fatalf("status of a damaged manifest: trusted %v, why %q", st.Trusted, st.Why)
+	}
+	if err := st.Usable(); err == nil || !strings.Contains(err.Error(), "apply again to make a full copy") {
+		t.Fatalf("a damaged manifest must not be restored from, and say what to do: %v", err)
+	}
+	src, _ := os.Open(f.src)
+	defer src.Close()
+	ch, err := Scan(ctx, src, f.target, Options{Size: testSize})
+	if err != nil || !ch.Full || !strings.Contains(ch.Reason, "damaged") {
+		t.Fatalf("scan over a damaged manifest: %+v, %v", ch, err)
+	}
+	if res := f.mustCopy(Options{}); !res.Full {
+		t.Fatal("the copy over a damaged manifest was not a full one")
+	}
+	f.requireSame()
+	if m := mustManifest(t, f.target); m.State != Complete {
+		t.Fatalf("the rebuilt manifest is %s", m.State)
 	}
 }

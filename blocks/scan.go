@@ -40,10 +40,10 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 	ch := &Changes{Status: st}
 	m := st.Manifest
 	switch {
+	case !st.Trusted && st.Why != "":
+		ch.Full, ch.Reason = true, st.Why
 	case m == nil:
 		ch.Full, ch.Reason = true, "the target holds no earlier copy"
-	case !st.Trusted:
-		ch.Full, ch.Reason = true, st.Why
 	case m.State == Tainted:
 		ch.Full, ch.Reason = true, "the last copy failed its verify"
 	case m.BlockSize != c.bs:

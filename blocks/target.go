@@ -172,7 +172,9 @@ type Status struct {
 	Manifest *Manifest
 	// Trusted says the manifest belongs to this target as it is now.
 	Trusted bool
-	// Why explains an untrusted manifest.
+	// Why explains an untrusted manifest, or one too damaged to read
+	// (then Manifest is nil): either way the next copy is a full one,
+	// which writes a new manifest.
 	Why string
 	// Interrupted says a copy was interrupted: the journal is still there
 	// and Recover must run before the target is used.
@@ -186,10 +188,10 @@ func (s Status) Usable() error {
 	switch {
 	case s.Interrupted:
 		return errors.New("the last copy to it was interrupted; apply again to roll it back to the last complete copy and finish the copy")
+	case s.Why != "":
+		return fmt.Errorf("%s; apply again to make a full copy, which writes a new manifest", s.Why)
 	case s.Manifest == nil:
 		return errors.New("it holds no complete copy yet; apply to make one")
-	case !s.Trusted:
-		return fmt.Errorf("%s; apply again to make a full copy", s.Why)
 	case s.Manifest.State == Partial:
 		return errors.New("its first copy is not finished; apply again to finish it")
 	case s.Manifest.State == Tainted:
@@ -218,6 +220,13 @@ func (t Target) inspect(ctx context.Context, withSums bool) (Status, error) {
 		load = t.LoadManifest
 	}
 	m, err := load(ctx)
+	if errors.Is(err, ErrCorrupt) && !open {
+		// Nothing vouches for the target's content any more; a full copy
+		// makes it (and its manifest) whole again. With a journal open the
+		// sums may be half rolled forward: Recover deals with that.
+		st.Why = err.Error()
+		return st, nil
+	}
 	if err != nil {
 		return st, err
 	}

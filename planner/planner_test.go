@@ -17,6 +17,7 @@ import (
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/drover-dr/drover/state"
 	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -86,6 +87,63 @@ func TestPlanGolden(t *testing.T) {
 			}
 			if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
 				t.Fatalf("plan document (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDeleteDescribed: every planned delete (destroy, a resource gone from
+// the configuration, an instance the count no longer declares) carries
+// what the provider says the delete does on the host.
+func TestDeleteDescribed(t *testing.T) {
+	for _, tc := range []struct {
+		name, dir string
+		mode      plan.Mode
+		want      map[string]string
+	}{
+		{"destroy", "orphan-delete", plan.Destroy, map[string]string{"value.gone": "forgets g", "value.kept": "forgets k"}},
+		{"no configuration", "orphan-delete", plan.Normal, map[string]string{"value.gone": "forgets g"}},
+		{"count shrinks", "count-shrink", plan.Normal, map[string]string{"value.n[1]": "forgets n1", "value.n[2]": "forgets n2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join("testdata", "plan", tc.dir)
+			reg := providers.NewRegistry(providers.Entry{
+				Name: "core",
+				Factory: func() (providers.Provider, error) {
+					p := builtin.Provider("core")
+					p.Resources["value"].DescribeDelete = func(ctx context.Context, prior cty.Value) (string, providers.Diagnostics) {
+						return "forgets " + prior.GetAttr("input").AsString(), nil
+					}
+					return sdk.New(p), nil
+				},
+				Types: []string{"file", "value"},
+			})
+			defer reg.Close()
+			cfg, diags := lang.LoadDir(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			vars, _ := lang.FinalizeVariables(cfg, nil)
+			b, err := os.ReadFile(filepath.Join(dir, "prior.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prior, err := state.Unmarshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, diags := Plan(context.Background(), cfg, prior, Options{Providers: reg, Variables: vars, Mode: tc.mode})
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			got := map[string]string{}
+			for _, c := range p.Changes {
+				if c.Action == plan.Delete {
+					got[c.Addr.String()] = c.Description
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("descriptions of the deletes (-want +got):\n%s", diff)
 			}
 		})
 	}

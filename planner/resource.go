@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -81,7 +82,7 @@ func (r *run) planResource(ctx context.Context, addr addrs.Resource) hcl.Diagnos
 	ivs, d := r.planInstances(ctx, rc, addr, planned)
 	diags = append(diags, d...)
 	r.vals.setResource(addr, resourceValue(exp.kind, append(ivs, kept...)))
-	r.planGoneInstances(addr, exp)
+	r.planGoneInstances(ctx, addr, exp)
 	return diags
 }
 
@@ -331,7 +332,7 @@ func (r *run) triggered(rc *lang.Resource) bool {
 
 // planGoneInstances plans deletes for instances of addr in state that the
 // expansion no longer declares (count lowered, for_each key removed).
-func (r *run) planGoneInstances(addr addrs.Resource, exp expansion) {
+func (r *run) planGoneInstances(ctx context.Context, addr addrs.Resource, exp expansion) {
 	want := make(map[addrs.Key]bool, len(exp.keys))
 	for _, k := range exp.keys {
 		want[k] = true
@@ -347,17 +348,27 @@ func (r *run) planGoneInstances(addr addrs.Resource, exp expansion) {
 		case addrs.StrKey:
 			reason = plan.ReasonEachKey
 		}
-		r.planDelete(inst, reason)
+		r.planDelete(ctx, inst, reason)
 	}
 }
 
-func (r *run) planDelete(inst *state.Instance, reason plan.Reason) {
+func (r *run) planDelete(ctx context.Context, inst *state.Instance, reason plan.Reason) {
 	if inst.Addr.Mode == addrs.Data {
 		return
 	}
 	if rc, ok := r.cfg.Resources[inst.Addr.Resource]; ok && rc.Lifecycle.PreventDestroy {
 		r.addDiags(hcl.Diagnostics{preventDestroy(inst.Addr, rc.DeclRange)})
 		return
+	}
+	// The provider may say what the delete does on the host (the files it
+	// removes, or leaves): a plan with a null configuration.
+	var description string
+	rng := r.resourceRange(inst.Addr.Resource)
+	if rs, d := typeSchema(ctx, r.opts.Providers, inst.Addr.Mode, inst.Addr.Type, inst.Provider, rng); !d.HasErrors() {
+		resp := rs.client.Plan(ctx, providers.PlanRequest{TypeName: inst.Addr.Type, Prior: inst.Attrs,
+			Config: cty.NullVal(inst.Attrs.Type()), PriorPrivate: inst.Private})
+		r.addDiags(providerDiags(resp.Diagnostics, rs.provider, inst.Addr, nil, rng))
+		description = resp.Description
 	}
 	r.addChange(&plan.Change{
 		Addr:           inst.Addr,
@@ -368,11 +379,17 @@ func (r *run) planDelete(inst *state.Instance, reason plan.Reason) {
 		After:          cty.NullVal(inst.Attrs.Type()),
 		SensitivePaths: inst.SensitivePaths,
 		Dependencies:   inst.Dependencies,
+		Description:    description,
 	})
 }
 
 // planOrphans plans deletes for state instances whose resource block is gone.
-func (r *run) planOrphans() hcl.Diagnostics {
+func (r *run) planOrphans(ctx context.Context) hcl.Diagnostics {
+	// What the deletes add to r.diags (the providers' descriptions) is
+	// returned: the walk's diagnostics were taken before.
+	r.mu.Lock()
+	n := len(r.diags)
+	r.mu.Unlock()
 	for _, addr := range r.refreshed.SortedAddrs() {
 		if _, ok := r.cfg.Resources[addr.Resource]; ok {
 			continue
@@ -380,18 +397,20 @@ func (r *run) planOrphans() hcl.Diagnostics {
 		if !r.targetsInstance(addr) || r.forget(addr) {
 			continue
 		}
-		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNoConfig)
+		r.planDelete(ctx, r.refreshed.Instances[addr], plan.ReasonNoConfig)
 	}
-	return nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.diags[n:])
 }
 
 // planDestroy plans the deletion of every managed object in state.
-func (r *run) planDestroy() hcl.Diagnostics {
+func (r *run) planDestroy(ctx context.Context) hcl.Diagnostics {
 	for _, addr := range r.refreshed.SortedAddrs() {
 		if !r.targetsInstance(addr) || r.forget(addr) {
 			continue
 		}
-		r.planDelete(r.refreshed.Instances[addr], plan.ReasonNone)
+		r.planDelete(ctx, r.refreshed.Instances[addr], plan.ReasonNone)
 	}
 	return r.diags
 }

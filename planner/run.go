@@ -191,7 +191,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	}
 	switch opts.Mode {
 	case plan.Destroy:
-		diags = append(diags, r.planDestroy()...)
+		diags = append(diags, r.planDestroy(ctx)...)
 	case plan.RefreshOnly:
 		r.walk(ctx, true)
 		diags = append(diags, r.diags...)
@@ -199,7 +199,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		r.walk(ctx, false)
 		diags = append(diags, r.diags...)
 		if !diags.HasErrors() {
-			diags = append(diags, r.planOrphans()...)
+			diags = append(diags, r.planOrphans(ctx)...)
 		}
 	}
 	p.Changes = r.changes

@@ -147,6 +147,11 @@ func confirm(v *view, destroy bool) error {
 	if destroy {
 		question = "Do you really want to destroy all resources?"
 	}
+	return ask(v, question)
+}
+
+// ask asks question and returns errDeclined unless the answer is "yes".
+func ask(v *view, question string) error {
 	v.printf("\n%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", v.bold(question))
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && line == "" {

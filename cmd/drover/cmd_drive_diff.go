@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 )
+
+// errDriveDifferences reports a drive diff that found differences: exit
+// code 2, as verify's.
+var errDriveDifferences = fmt.Errorf("the drive differs from its copy: %w", errChanges)
 
 type driveDiffOptions struct {
 	partition int
@@ -18,8 +23,10 @@ func newDriveDiffCommand(g *globalOptions) *cobra.Command {
 		Short: "Show which files differ between a drive and its copy",
 		Long: `Mounts each partition of the copy (or --partition N) and of its source read-only, through
 loop devices, and lists the files below PATH (default /) that differ (≠), exist only in the
-copy, deleted since it was made (-), or only in the source, new since (+). Nothing stays
-mounted or attached afterwards, also on error.
+copy, deleted since it was made (-), or only in the source, new since (+). A partition
+without a file system (swap, boot code) is compared byte by byte; one that cannot be
+compared is an error, never skipped. Nothing stays
+mounted or attached afterwards, also on error. The exit code is 2 when there are differences.
 
 ` + exitCodesHelp,
 		Args: cobra.RangeArgs(1, 2),
@@ -51,6 +58,7 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 		return err
 	}
 	words := map[string]string{"≠": "", "+": "  (new since the copy)", "-": "  (deleted since the copy)"}
+	rawWords := map[string]string{"≠": "its bytes differ from the copy's", "-": "the source no longer has this partition where the copy has it"}
 	part, n := int64(-1), 0
 	for it := res.ElementIterator(); it.Next(); {
 		_, c := it.Element()
@@ -65,16 +73,22 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 			v.printf("%s\n", v.bold("partition "+cty.NumberIntVal(p).AsBigFloat().String()+":"))
 			part = p
 		}
+		if path == "" {
+			// A partition without a file system, compared byte by byte.
+			v.printf("%s (no file system: %s)\n", change, rawWords[change])
+			continue
+		}
 		v.printf("%s %s%s\n", change, path, words[change])
 	}
 	if g.json {
 		v.event("drive_diff_summary", map[string]any{"address": inst.Addr.String(), "changes": n})
-		return nil
-	}
-	if n == 0 {
+	} else if n == 0 {
 		v.printf("No differences between %s and its copy.\n", inst.Attrs.GetAttr("source").AsString())
 	} else {
 		v.printf("%d differences.\n", n)
+	}
+	if n > 0 {
+		return errDriveDifferences
 	}
 	return nil
 }

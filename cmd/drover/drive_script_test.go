@@ -80,6 +80,17 @@ var driveCmds = map[string]func(ts *testscript.TestScript, neg bool, args []stri
 			ts.Check(os.WriteFile(filepath.Join(mnt, "new.txt"), []byte("new\n"), 0o644))
 		}, false)
 	},
+	// linkdrive FILE NAME TARGET: replaces NAME on partition 1 with a
+	// symlink to TARGET.
+	"linkdrive": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: linkdrive FILE NAME TARGET")
+		}
+		onPartition(ts, ts.MkAbs(args[0]), func(dev, mnt string) {
+			ts.Check(os.RemoveAll(filepath.Join(mnt, args[1])))
+			ts.Check(os.Symlink(args[2], filepath.Join(mnt, args[1])))
+		}, false)
+	},
 	// attached FILE...: fails unless a loop device is backed by a FILE.
 	"attached": func(ts *testscript.TestScript, neg bool, args []string) {
 		for _, a := range args {

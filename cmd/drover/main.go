@@ -28,7 +28,8 @@ const (
 const exitCodesHelp = `Exit codes:
   0    success (with plan --detailed-exitcode: no changes)
   1    error
-  2    plan --detailed-exitcode: the plan has changes; verify: the replica differs
+  2    plan --detailed-exitcode: the plan has changes; verify: the replica differs;
+       drive diff: the drive differs from its copy
   3    the state is locked by another process
   130  interrupted`
 

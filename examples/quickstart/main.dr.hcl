@@ -51,6 +51,8 @@ resource "replication_set" "shares" {
 }
 
 # fs1's system drive and the backup drive kept a block-identical copy of it.
+# A destroy forgets them and leaves the images and the manifest in
+# sim/fs1/images (the plan says so); delete_on_destroy = true deletes them.
 resource "drive" "system" {
   host = host.fs1
   path = "/images/system.img"

@@ -71,14 +71,17 @@ func driveCases(t *testing.T, root string) []conformance.Case {
 	}
 	str := cty.StringVal
 	obj := func(attrs map[string]cty.Value) cty.Value { return cty.ObjectVal(attrs) }
+	// By default a destroy forgets drives and copies, leaving them on the
+	// host; the suite checks that a delete deletes, so they ask for it.
+	del := cty.True
 	return []conformance.Case{
 		{Name: "drive image", TypeName: "drive", External: true,
-			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("1MiB")}),
-			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("2MiB")})},
+			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("1MiB"), "delete_on_destroy": del}),
+			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/new.img"), "size": str("2MiB"), "delete_on_destroy": del})},
 		{Name: "drive_copy", TypeName: "drive_copy", External: true,
-			Config: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img")}),
+			Config: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img"), "delete_on_destroy": del}),
 			Update: obj(map[string]cty.Value{"host": h, "source": str("/srv/system.img"), "target": str("/srv/dpsr.img"),
-				"verify": str("full"), "block_size": cty.NumberIntVal(4096), "quiesce": str("100ms")})},
+				"verify": str("full"), "block_size": cty.NumberIntVal(4096), "quiesce": str("100ms"), "delete_on_destroy": del})},
 	}
 
 }

@@ -13,6 +13,8 @@
 //     create), which CustomizePlan may then adjust; attributes marked
 //     ForceNew whose value changes are reported as forcing replacement, and
 //     so is every change of a resource type without Update;
+//   - it answers a plan of a delete (a null configuration) with what the
+//     author's DescribeDelete says the delete does on the host, if set;
 //   - it dispatches Apply to Create, Update or Delete and checks that the
 //     result is wholly known and of the schema's type;
 //   - it recovers a panic in an author's function into a diagnostic

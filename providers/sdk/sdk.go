@@ -46,6 +46,10 @@ type Resource struct {
 	// Delete removes req.Prior (req.Planned is null). Deleting an object
 	// that is already gone must succeed: an interrupted apply retries it.
 	Delete func(ctx context.Context, req ApplyRequest) providers.Diagnostics
+	// DescribeDelete says, for the plan, what Delete would do to prior
+	// beyond forgetting it (the files it removes, with their sizes, or
+	// that it leaves them); "" says nothing. Nil: nothing to say.
+	DescribeDelete func(ctx context.Context, prior cty.Value) (string, providers.Diagnostics)
 	// Import returns enough of the state of the object id names for Read
 	// to complete it. Nil means the type cannot be imported.
 	Import func(ctx context.Context, id string) (cty.Value, providers.Diagnostics)

@@ -268,6 +268,34 @@ func TestPlanWithoutUpdateReplaces(t *testing.T) {
 	}
 }
 
+// TestPlanDeleteDescribed: a plan with a null configuration (a delete) is
+// null, with what DescribeDelete says the delete does, when it is set.
+func TestPlanDeleteDescribed(t *testing.T) {
+	applied := thing(map[string]cty.Value{"name": cty.StringVal("ab"), "size": cty.NumberIntVal(1),
+		"id": cty.StringVal("thing-ab"), "length": cty.NumberIntVal(2)})
+	for _, tc := range []struct {
+		name     string
+		describe func(context.Context, cty.Value) (string, providers.Diagnostics)
+		want     string
+	}{
+		{"not set", nil, ""},
+		{"set", func(ctx context.Context, prior cty.Value) (string, providers.Diagnostics) {
+			return "deletes " + prior.GetAttr("id").AsString(), nil
+		}, "deletes thing-ab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &store{things: map[string]cty.Value{}}
+			prov := st.provider()
+			prov.Resources["test_thing"].DescribeDelete = tc.describe
+			resp := New(prov).Plan(context.Background(), providers.PlanRequest{TypeName: "test_thing", Prior: applied,
+				Config: cty.NullVal(applied.Type())})
+			if resp.Diagnostics.HasErrors() || !resp.Planned.IsNull() || resp.Description != tc.want {
+				t.Errorf("plan of a delete: planned %#v, description %q, %v; want null, %q", resp.Planned, resp.Description, resp.Diagnostics, tc.want)
+			}
+		})
+	}
+}
+
 func TestApplyLifecycle(t *testing.T) {
 	ctx := context.Background()
 	p, st := newTest(t)

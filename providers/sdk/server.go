@@ -286,6 +286,16 @@ func (s *server) Plan(ctx context.Context, req providers.PlanRequest) (resp prov
 	resp.PlannedPrivate = req.PriorPrivate
 	if req.Config == cty.NilVal || req.Config.IsNull() {
 		resp.Planned = cty.NullVal(r.ty)
+		if r.DescribeDelete != nil && req.Prior != cty.NilVal && !req.Prior.IsNull() {
+			prior, diags := conform(block, r.ty, req.Prior)
+			if resp.Diagnostics = diags; diags.HasErrors() {
+				return resp
+			}
+			ctx, done := s.call(ctx)
+			defer done()
+			resp.Description, diags = r.DescribeDelete(ctx, prior)
+			resp.Diagnostics = append(resp.Diagnostics, diags...)
+		}
 		return resp
 	}
 	prior, diags := conform(block, r.ty, req.Prior)

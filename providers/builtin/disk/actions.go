@@ -60,8 +60,14 @@ func restoreAction() *sdk.Action {
 			Args: withArgs(map[string]*schema.Attribute{
 				"path": {Type: cty.String, Optional: true, Description: "The file or folder to restore (a path inside the partition's file system)."},
 				"to":   {Type: cty.String, Optional: true, Description: "Where to restore to instead of the source."},
+				"preview": {Type: cty.Bool, Optional: true,
+					Description: "Of a partition: only say what would be written and overwritten; nothing changes."},
+				"undo_file": {Type: cty.String, Optional: true,
+					Description: "Of a partition: keep what the restore overwrites in this new file, each piece synced before it is overwritten."},
+				"put_back": {Type: cty.String, Optional: true,
+					Description: "Put back what the restore that wrote this undo file overwrote (nothing else is restored)."},
 			}),
-			Result: cty.Object(map[string]cty.Type{"restored": cty.String, "bytes_written": cty.Number}),
+			Result: cty.Object(map[string]cty.Type{"restored": cty.String, "bytes_written": cty.Number, "overwrites": cty.Number}),
 		},
 		Invoke: invokeRestore,
 	}
@@ -127,22 +133,24 @@ func (b *backup) mountBackup(ctx context.Context, n int) (string, error) {
 	return b.sess.Mount(ctx, dev, false)
 }
 
-// mountSource finds partition n of the source mounted, or mounts it.
-func (b *backup) mountSource(ctx context.Context, n int, writable bool) (string, error) {
+// mountSource finds partition n of the source mounted, or mounts it for
+// the session (temporary).
+func (b *backup) mountSource(ctx context.Context, n int, writable bool) (dir string, temporary bool, err error) {
 	for _, m := range b.src.Mounts {
 		if m.Partition == n && (!writable || !m.ReadOnly) {
-			return m.Point, nil
+			return m.Point, false, nil
 		}
 	}
 	p, ok := b.src.Partition(n)
 	if !ok {
-		return "", fmt.Errorf("the source %s has no partition %d", b.src.Path, n)
+		return "", false, fmt.Errorf("the source %s has no partition %d", b.src.Path, n)
 	}
 	dev, err := b.sess.AttachRange(ctx, b.src.Path, p.Start, p.Size, writable)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return b.sess.Mount(ctx, dev, writable)
+	dir, err = b.sess.Mount(ctx, dev, writable)
+	return dir, true, err
 }
 
 func partitionArg(args cty.Value) (int, bool) {
@@ -180,18 +188,31 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 	for i, n := range parts {
 		req.Progress(providers.Progress{Done: int64(i), Total: int64(len(parts)), Unit: "partitions", Message: fmt.Sprintf("comparing partition %d", n)})
 		bdir, err := b.mountBackup(ctx, n)
-		if err != nil && !explicit {
-			// A partition without a file system (swap, boot code) has no files.
+		if errors.Is(err, drives.ErrNoFileSystem) && sub == "/" {
+			// A partition without a file system (swap, boot code) has no
+			// files: its bytes are compared.
+			change, err := b.diffRaw(ctx, n)
+			if err != nil {
+				return cty.NilVal, append(diags, providers.Errorf("Cannot compare", "Partition %d: %s.", n, err))
+			}
+			if change != "" {
+				out = append(out, cty.ObjectVal(map[string]cty.Value{
+					"partition": cty.NumberIntVal(int64(n)), "path": cty.StringVal(""), "change": cty.StringVal(change)}))
+			}
+			continue
+		}
+		if errors.Is(err, drives.ErrNoFileSystem) && !explicit {
+			// Below a path, only file systems are looked into.
 			continue
 		}
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the backup", "Partition %d: %s.", n, err))
 		}
-		sdir, err := b.mountSource(ctx, n, false)
+		sdir, _, err := b.mountSource(ctx, n, false)
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot mount the source", "Partition %d: %s.", n, err))
 		}
-		changes, err := drives.CompareTrees(ctx, b.h, sdir, bdir, sub)
+		changes, err := b.compareTrees(ctx, sdir, bdir, sub)
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Cannot compare", "Partition %d: %s.", n, err))
 		}
@@ -207,6 +228,43 @@ func invokeDiff(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diag
 	return cty.ListVal(out), diags
 }
 
+// compareTrees compares the file systems mounted on sdir and bdir below
+// sub, each through a host confined to it: a symlink in either never leads
+// the comparison out to the machine's files.
+func (b *backup) compareTrees(ctx context.Context, sdir, bdir, sub string) ([]drives.Change, error) {
+	source, err := b.h.Sub(ctx, sdir)
+	if err != nil {
+		return nil, err
+	}
+	defer source.Close()
+	backup, err := b.h.Sub(ctx, bdir)
+	if err != nil {
+		return nil, err
+	}
+	defer backup.Close()
+	changes, err := drives.CompareTrees(ctx, source, backup, sub)
+	if errors.Is(err, host.ErrOutsideRoot) {
+		return nil, fmt.Errorf("%s passes a symlink that leads out of its file system; compare by the path the link points to inside it", sub)
+	}
+	return changes, err
+}
+
+// diffRaw compares partition n of the source and the backup byte by byte:
+// "≠" when they differ, "-" when the source no longer has it where the
+// backup does, "" when they are equal.
+func (b *backup) diffRaw(ctx context.Context, n int) (string, error) {
+	p, _ := b.dst.Partition(n)
+	sp, ok := b.src.Partition(n)
+	if !ok || sp.Start != p.Start || sp.Size != p.Size {
+		return "-", nil
+	}
+	differ, err := drives.DiffRange(ctx, b.h, b.src.Path, sp.Start, b.dst.Path, p.Start, p.Size, nil)
+	if err != nil || differ == 0 {
+		return "", err
+	}
+	return "≠", nil
+}
+
 func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, diags providers.Diagnostics) {
 	b, diags := openBackup(ctx, req.Args)
 	if diags.HasErrors() {
@@ -214,12 +272,22 @@ func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, d
 	}
 	defer b.close(ctx, &diags)
 	n, hasPart := partitionArg(req.Args)
-	to := ""
-	if t := req.Args.GetAttr("to"); !t.IsNull() {
-		to = t.AsString()
+	str := func(name string) string {
+		if v := req.Args.GetAttr(name); !v.IsNull() {
+			return v.AsString()
+		}
+		return ""
 	}
-	result := func(what string, written int64) cty.Value {
-		return cty.ObjectVal(map[string]cty.Value{"restored": cty.StringVal(what), "bytes_written": cty.NumberIntVal(written)})
+	result := func(what string, written, overwrites int64) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"restored": cty.StringVal(what),
+			"bytes_written": cty.NumberIntVal(written), "overwrites": cty.NumberIntVal(overwrites)})
+	}
+	if undo := str("put_back"); undo != "" {
+		what, written, err := b.putBack(ctx, req, undo)
+		if err != nil {
+			return cty.NilVal, append(diags, providers.Errorf("Putting back failed", "%s.", err))
+		}
+		return result(what, written, written), diags
 	}
 	if p := req.Args.GetAttr("path"); !p.IsNull() {
 		if !hasPart {
@@ -229,37 +297,42 @@ func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, d
 			}
 			n = b.dst.Partitions[0].Number
 		}
-		what, err := b.restorePath(ctx, req, n, p.AsString(), to)
+		what, err := b.restorePath(ctx, req, n, p.AsString(), str("to"))
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
 		}
-		return result(what, 0), diags
+		return result(what, 0, 0), diags
 	}
 	if !hasPart {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Nothing to restore", "Name a partition (--partition N) or a path (--path P).")}
 	}
-	what, written, err := b.restorePartition(ctx, req, n, to)
+	preview := req.Args.GetAttr("preview").True()
+	what, written, overwrites, err := b.restorePartition(ctx, req, n, str("to"), preview, str("undo_file"))
 	if err != nil {
 		return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
 	}
-	return result(what, written), diags
+	return result(what, written, overwrites), diags
 }
 
-func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n int, to string) (string, int64, error) {
+// restorePartition writes partition n of the backup over the source's, or
+// to (a drive, or a new file). It returns what it restored, the bytes it
+// wrote and of those the bytes that held data before (a new file holds
+// none); with preview it writes nothing and says what it would, the
+// bytes it would overwrite included. With
+// undoFile, what it overwrites is kept there first.
+func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n int, to string, preview bool, undoFile string) (what string, written, overwrites int64, err error) {
 	p, ok := b.dst.Partition(n)
 	if !ok {
-		return "", 0, fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
+		return "", 0, 0, fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
 	}
-	dest, off := b.src.Path, int64(-1)
+	dest, off, exists := b.src.Path, int64(-1), true
 	if to == "" {
 		sp, ok := b.src.Partition(n)
 		if !ok || sp.Start != p.Start || sp.Size != p.Size {
-			return "", 0, fmt.Errorf("partition %d of the source %s is not where the backup has it; restore it --to another drive or file", n, b.src.Path)
+			return "", 0, 0, fmt.Errorf("partition %d of the source %s is not where the backup has it; restore it --to another drive or file", n, b.src.Path)
 		}
-		for _, m := range b.src.Mounts {
-			if m.Partition == n || m.Partition == 0 {
-				return "", 0, fmt.Errorf("partition %d of %s is mounted on %s; unmount it before overwriting it", n, b.src.Path, m.Point)
-			}
+		if m, mounted := mountedPartition(b.src, n); mounted {
+			return "", 0, 0, fmt.Errorf("partition %d of %s is mounted on %s; unmount it before overwriting it", n, b.src.Path, m)
 		}
 		off = p.Start
 	} else {
@@ -267,24 +340,87 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 		d, err := drives.Probe(ctx, b.h, to)
 		switch {
 		case errors.Is(err, drives.ErrNotFound):
-			if err := createRestoreFile(ctx, b.h, to, p.Size); err != nil {
-				return "", 0, err
-			}
+			exists = false
 		case err != nil:
-			return "", 0, err
+			return "", 0, 0, err
 		case d.InUse() != "":
-			return "", 0, fmt.Errorf("%s cannot be overwritten: %s", to, d.InUse())
+			return "", 0, 0, fmt.Errorf("%s cannot be overwritten: %s", to, d.InUse())
 		case d.Size < p.Size:
-			return "", 0, fmt.Errorf("%s holds %d bytes, less than partition %d's %d", to, d.Size, n, p.Size)
+			return "", 0, 0, fmt.Errorf("%s holds %d bytes, less than partition %d's %d", to, d.Size, n, p.Size)
 		case drives.Same(d, b.dst):
-			return "", 0, fmt.Errorf("%s is the backup itself", to)
+			return "", 0, 0, fmt.Errorf("%s is the backup itself", to)
 		}
 	}
-	msg := fmt.Sprintf("restoring partition %d to %s", n, dest)
-	written, err := drives.CopyRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, func(done int64) {
+	what = fmt.Sprintf("partition %d (%s) to %s", n, formatBytes(p.Size), dest)
+	msg := fmt.Sprintf("comparing partition %d with %s", n, dest)
+	progress := func(done int64) {
 		req.Progress(providers.Progress{Done: done, Total: p.Size, Unit: "bytes", Message: msg})
+	}
+	switch {
+	case preview && !exists:
+		return what, p.Size, 0, nil
+	case preview:
+		differ, err := drives.DiffRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, progress)
+		if differ > 0 {
+			what += fmt.Sprintf(" overwrites %s that differ from the copy", formatBytes(differ))
+		}
+		return what, differ, differ, err
+	case !exists:
+		if err := createRestoreFile(ctx, b.h, to, p.Size); err != nil {
+			return "", 0, 0, err
+		}
+	}
+	var save func(int64, []byte) error
+	if undoFile != "" && exists {
+		u, err := drives.CreateUndo(ctx, b.h, undoFile, drives.UndoHeader{Target: dest, Start: off, Size: p.Size,
+			Restore: fmt.Sprintf("partition %d of %s", n, b.dst.Path)})
+		if err != nil {
+			return "", 0, 0, fmt.Errorf("making the undo file: %w", err)
+		}
+		defer u.Close()
+		save = u.Save
+	}
+	msg = fmt.Sprintf("restoring partition %d to %s", n, dest)
+	written, err = drives.CopyRange(ctx, b.h, b.dst.Path, p.Start, dest, off, p.Size, save, progress)
+	if exists {
+		overwrites = written
+	}
+	return what, written, overwrites, err
+}
+
+// mountedPartition says where partition n of d (or the whole of d) is
+// mounted, if it is.
+func mountedPartition(d *drives.Drive, n int) (string, bool) {
+	for _, m := range d.Mounts {
+		if m.Partition == n || m.Partition == 0 {
+			return m.Point, true
+		}
+	}
+	return "", false
+}
+
+// putBack writes back what a partition restore overwrote, from its undo
+// file, unless a file system on that range is mounted.
+func (b *backup) putBack(ctx context.Context, req sdk.InvokeRequest, undo string) (string, int64, error) {
+	var what string
+	check := func(hdr drives.UndoHeader) error {
+		d, err := drives.Probe(ctx, b.h, hdr.Target)
+		if err != nil {
+			return err
+		}
+		for _, m := range d.Mounts {
+			p, ok := d.Partition(m.Partition)
+			if m.Partition == 0 || ok && p.Start < hdr.Start+hdr.Size && hdr.Start < p.Start+p.Size {
+				return fmt.Errorf("%s is mounted on %s; unmount it before putting back what the restore overwrote", hdr.Target, m.Point)
+			}
+		}
+		what = fmt.Sprintf("what the restore of %s overwrote on %s, from %s", hdr.Restore, hdr.Target, undo)
+		return nil
+	}
+	_, written, err := drives.PutBack(ctx, b.h, undo, check, func(done int64) {
+		req.Progress(providers.Progress{Done: done, Unit: "bytes", Message: "putting back " + undo})
 	})
-	return fmt.Sprintf("partition %d (%s) to %s", n, formatBytes(p.Size), dest), written, err
+	return what, written, err
 }
 
 func createRestoreFile(ctx context.Context, h host.Host, p string, size int64) error {
@@ -297,26 +433,55 @@ func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, 
 	if err != nil {
 		return "", err
 	}
-	from := path.Join(bdir, rel)
-	if _, err := b.h.Lstat(ctx, from); err != nil {
+	// Both file systems are reached through hosts confined to them: a
+	// symlink in either resolves inside it, never on the machine.
+	from, err := b.h.Sub(ctx, bdir)
+	if err != nil {
+		return "", err
+	}
+	defer from.Close()
+	if _, err := from.Lstat(ctx, rel); errors.Is(err, host.ErrOutsideRoot) {
+		return "", fmt.Errorf("%s of the backup's partition %d passes a symlink that leads out of its file system; restore by the path the link points to inside it", rel, n)
+	} else if err != nil {
 		return "", fmt.Errorf("the backup's partition %d has no %s", n, rel)
 	}
+	var dir, dst, where string
 	if to == "" {
-		sdir, err := b.mountSource(ctx, n, true)
+		sdir, temporary, err := b.mountSource(ctx, n, true)
 		if err != nil {
 			return "", err
 		}
-		to = path.Join(sdir, rel)
+		dir, dst, where = sdir, rel, path.Join(sdir, rel)
+		if temporary {
+			where = fmt.Sprintf("%s on partition %d of %s", rel, n, b.src.Path)
+		}
+	} else {
+		if !path.IsAbs(to) {
+			return "", fmt.Errorf("--to %s must be an absolute path", to)
+		}
+		dir, dst, where = path.Dir(to), "/"+path.Base(to), to
+		if err := b.h.MkdirAll(ctx, dir, 0o755); err != nil {
+			return "", err
+		}
 	}
-	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, to)})
-	if err := b.h.MkdirAll(ctx, path.Dir(to), 0o755); err != nil {
+	dest, err := b.h.Sub(ctx, dir)
+	if err != nil {
 		return "", err
 	}
-	if _, err := drives.Run(ctx, b.h, "cp", "--archive", "--no-target-directory", from, to); err != nil {
+	defer dest.Close()
+	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, where)})
+	err = dest.MkdirAll(ctx, path.Dir(dst), 0o755)
+	if err == nil {
+		err = drives.CopyTree(ctx, from, rel, dest, dst)
+	}
+	if errors.Is(err, host.ErrOutsideRoot) {
+		return "", fmt.Errorf("restoring %s to %s: a symlink on the way leads out of the file system written to (%w); nothing outside it is written", rel, where, err)
+	}
+	if err == nil {
+		err = dest.Sync(ctx, path.Dir(dst))
+	}
+	if err != nil {
 		return "", err
 	}
-	if _, err := drives.Run(ctx, b.h, "sync", "--file-system", to); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s of partition %d to %s", rel, n, to), nil
+	return fmt.Sprintf("%s of partition %d to %s", rel, n, where), nil
 }

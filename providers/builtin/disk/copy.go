@@ -61,19 +61,24 @@ var copySchema = &schema.Resource{
 		"blocks_changed": {Type: cty.Number, Computed: true, Description: "Blocks the last copy found changed."},
 		"source_digest":  {Type: cty.String, Computed: true, Description: "Digest of the per-block sums of the copied source."},
 		"snapshot_used":  {Type: cty.String, Computed: true, Description: "The point-in-time method the last copy used, and why."},
-		"id":             {Type: cty.String, Computed: true, Description: "HOST:TARGET."},
+		"delete_on_destroy": {Type: cty.Bool, Optional: true,
+			Description: "Delete the manifest and undo journal on destroy. By default a destroy forgets the copy and leaves them, and the target, on the host."},
+		"id": {Type: cty.String, Computed: true, Description: "HOST:TARGET."},
 	}},
 }
 
-func copyResource() *sdk.Resource {
+func copyResource(planned *plannedImages) *sdk.Resource {
 	return &sdk.Resource{
-		Schema:        copySchema,
-		Validate:      validateCopy,
-		CustomizePlan: planCopy,
-		Read:          readCopy,
-		Create:        applyCopy,
-		Update:        applyCopy,
-		Delete:        deleteCopy,
+		Schema:   copySchema,
+		Validate: validateCopy,
+		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+			return planCopy(ctx, p, planned)
+		},
+		Read:           readCopy,
+		Create:         applyCopy,
+		Update:         applyCopy,
+		Delete:         deleteCopy,
+		DescribeDelete: describeCopyDelete,
 	}
 }
 
@@ -293,7 +298,7 @@ func extents(src *drives.Drive, selected []int) []blocks.Extent {
 	return out
 }
 
-func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) providers.Diagnostics {
 	var h host.Host
 	if hv := p.Planned.GetAttr("host"); hv.IsWhollyKnown() && !hv.IsNull() {
 		h, _ = host.FromValue(hv)
@@ -307,15 +312,8 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	c := readConfig(p.Planned)
 	if p.Prior.IsNull() {
-		// Other resources (drives) may create either before this copy
-		// runs; the apply refuses what is still missing then.
 		if missing := missingDrives(ctx, h, c); missing != "" {
-			what := "full copy"
-			if src, err := drives.Probe(ctx, h, c.source); err == nil {
-				what += " of " + formatBytes(src.Size)
-			}
-			p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
-			return nil
+			return planCopyOfPlanned(ctx, h, p, c, planned, missing)
 		}
 	}
 	src, dst, diags := drivesOf(ctx, h, c)
@@ -353,6 +351,45 @@ func planCopy(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		what = "the copy settings changed"
 	}
 	p.Description = what + how
+	return nil
+}
+
+// planCopyOfPlanned plans the first copy when its source or target does
+// not exist yet (missing says which): each must be an image that a drive
+// resource planned before this copy creates, and the target must be
+// planned at least as large as the source.
+func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConfig, planned *plannedImages, missing string) providers.Diagnostics {
+	size := func(attr, path string) (int64, bool, providers.Diagnostics) {
+		d, err := drives.Probe(ctx, h, path)
+		if err == nil {
+			return d.Size, true, nil
+		}
+		if !errors.Is(err, drives.ErrNotFound) {
+			return 0, false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath(attr), "Cannot read the "+attr, "%s.", err)}
+		}
+		if n, ok := planned.size(hostPathID(p.Planned, attr).AsString()); ok {
+			return n, false, nil
+		}
+		return 0, false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath(attr), "Missing "+attr,
+			"%s does not exist on host %q, and no drive resource planned before this copy creates it. Correct the path, "+
+				"attach the drive, or declare it with a drive resource and refer to it (%s = drive.NAME.path), so that it is made first.",
+			path, h.Name(), attr)}
+	}
+	srcSize, srcExists, diags := size("source", c.source)
+	dstSize, _, d := size("target", c.target)
+	if diags = append(diags, d...); diags.HasErrors() {
+		return diags
+	}
+	if dstSize < srcSize {
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target too small",
+			"The target %s will hold %d bytes (%s), less than the source %s with %d bytes (%s). Use a larger target drive (its drive resource's size).",
+			c.target, dstSize, formatBytes(dstSize), c.source, srcSize, formatBytes(srcSize))}
+	}
+	what := "full copy"
+	if srcExists {
+		what += " of " + formatBytes(srcSize)
+	}
+	p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
 	return nil
 }
 
@@ -452,10 +489,10 @@ func unusable(st blocks.Status, prior cty.Value) string {
 	switch {
 	case st.Interrupted:
 		return "an interrupted copy is rolled back to the last complete copy, then the copy is made again"
+	case !st.Trusted && st.Why != "":
+		return "full copy: " + st.Why
 	case m == nil:
 		return "full copy: the manifest of the last copy is gone"
-	case !st.Trusted:
-		return "full copy: " + st.Why
 	case m.State == blocks.Partial:
 		return "finishes the interrupted first copy"
 	case m.State == blocks.Tainted:
@@ -626,7 +663,48 @@ func hide(ctx context.Context, h host.Host, d *drives.Drive, readOnly bool) erro
 	return err
 }
 
+// copyFiles are the files of the copy v that a destroy with
+// delete_on_destroy deletes, as they are on h now, with their sizes.
+func copyFiles(ctx context.Context, h host.Host, v cty.Value) []string {
+	c := readConfig(v)
+	var files []string
+	for _, p := range []string{c.manifest, strings.TrimSuffix(c.manifest, ".blocks") + ".journal"} {
+		if fi, err := h.Lstat(ctx, p); err == nil {
+			files = append(files, fmt.Sprintf("%s (%s)", p, formatBytes(fi.Size())))
+		}
+	}
+	return files
+}
+
+// describeCopyDelete says in the plan which files a destroy deletes, or
+// that it leaves them.
+func describeCopyDelete(ctx context.Context, prior cty.Value) (string, providers.Diagnostics) {
+	h, diags := openHost(prior)
+	if diags.HasErrors() {
+		return "", nil
+	}
+	defer h.Close()
+	files := copyFiles(ctx, h, prior)
+	target := prior.GetAttr("target").AsString()
+	switch {
+	case len(files) == 0:
+		return "", nil
+	case prior.GetAttr("delete_on_destroy").True():
+		unit := "files"
+		if len(files) == 1 {
+			unit = "file"
+		}
+		return fmt.Sprintf("deletes %d %s; the copy on %s stays\n%s", len(files), unit, target, strings.Join(files, "\n")), nil
+	}
+	return fmt.Sprintf("the copy on %s and its manifest stay on the host, forgotten; delete_on_destroy = true deletes the manifest\n%s", target, strings.Join(files, "\n")), nil
+}
+
 func deleteCopy(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
+	if !req.Prior.GetAttr("delete_on_destroy").True() {
+		// Forgotten: the copy and its manifest stay as they are, usable by
+		// a drive_copy declared again.
+		return nil
+	}
 	h, diags := openHost(req.Prior)
 	if diags.HasErrors() {
 		return diags

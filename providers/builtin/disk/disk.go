@@ -7,11 +7,12 @@ const Name = "disk"
 
 // New returns the disk provider.
 func New() *sdk.Provider {
+	planned := &plannedImages{}
 	return &sdk.Provider{
 		Name: Name,
 		Resources: map[string]*sdk.Resource{
-			"drive":      driveResource(),
-			"drive_copy": copyResource(),
+			"drive":      driveResource(planned),
+			"drive_copy": copyResource(planned),
 			"boot_entry": bootEntryResource(),
 		},
 		Actions: map[string]*sdk.Action{

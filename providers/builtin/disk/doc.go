@@ -21,8 +21,13 @@
 //     wait until it has booted again), which runbooks and the `drover boot`
 //     commands run.
 //
-// A drive_copy exists as long as its manifest does: deleting one forgets
-// the copy (manifest and journal) and leaves the target's bytes alone. The
-// formats live in the packages named above; this package turns
+// A drive_copy exists as long as its manifest does. An image or a manifest
+// holds a server's data: a destroy forgets drives and copies and leaves
+// their files on the host, unless delete_on_destroy asks to delete them
+// (an image only if Drover created it; a copy's manifest and journal,
+// never the target's bytes); the plan says which, listing each file. A
+// drive_copy whose drives do not exist yet is checked at plan time against
+// the images the drive resources of the run plan to create (planned.go).
+// The formats live in the packages named above; this package turns
 // configuration into calls on them, always through the host.
 package disk

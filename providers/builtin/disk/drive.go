@@ -3,6 +3,7 @@ package disk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"strings"
@@ -35,20 +36,25 @@ var driveSchema = &schema.Resource{
 			Description: "The partitions: number, start and size in bytes, type, name."},
 		"mounted": {Type: cty.Bool, Computed: true,
 			Description: "Whether a file system on it (or on a loop device backed by the image) is mounted."},
-		"created": {Type: cty.Bool, Computed: true, Description: "Whether Drover created the image (and deletes it on destroy)."},
+		"delete_on_destroy": {Type: cty.Bool, Optional: true,
+			Description: "Delete the image on destroy, if Drover created it (a device never is). By default a destroy forgets the drive and leaves the image, which holds a server's data, on the host."},
+		"created": {Type: cty.Bool, Computed: true, Description: "Whether Drover created the image (and may delete it on destroy, with delete_on_destroy)."},
 		"id":      {Type: cty.String, Computed: true, Description: "HOST:PATH."},
 	}},
 }
 
-func driveResource() *sdk.Resource {
+func driveResource(planned *plannedImages) *sdk.Resource {
 	return &sdk.Resource{
-		Schema:        driveSchema,
-		Validate:      validateDrive,
-		CustomizePlan: planDrive,
-		Read:          readDrive,
-		Create:        createDrive,
-		Update:        updateDrive,
-		Delete:        deleteDrive,
+		Schema:   driveSchema,
+		Validate: validateDrive,
+		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+			return planDrive(ctx, p, planned)
+		},
+		Read:           readDrive,
+		Create:         createDrive,
+		Update:         updateDrive,
+		Delete:         deleteDrive,
+		DescribeDelete: describeDriveDelete,
 	}
 }
 
@@ -93,10 +99,18 @@ func validateDrive(ctx context.Context, config cty.Value) providers.Diagnostics 
 	return diags
 }
 
-func planDrive(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
-	attrs := map[string]cty.Value{"id": hostPathID(p.Planned, "path")}
+func planDrive(ctx context.Context, p *sdk.Plan, planned *plannedImages) providers.Diagnostics {
+	id := hostPathID(p.Planned, "path")
+	attrs := map[string]cty.Value{"id": id}
 	if !p.Prior.IsNull() && !p.Planned.GetAttr("size").RawEquals(p.Prior.GetAttr("size")) {
 		attrs["size_bytes"] = cty.UnknownVal(cty.Number)
+	}
+	if s := p.Planned.GetAttr("size"); id.IsKnown() && s.IsKnown() && !s.IsNull() {
+		// An image created or grown to this size (the apply refuses to
+		// shrink one): what a copy to or from it can count on.
+		if size, err := parseSize(s.AsString()); err == nil {
+			planned.add(id.AsString(), size)
+		}
 	}
 	p.Planned = sdk.SetAttrs(p.Planned, attrs)
 	return nil
@@ -272,8 +286,39 @@ func updateDrive(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provider
 	return sdk.SetAttrs(v, driveAttrs(d)), nil
 }
 
+// deletesImage says whether destroying the drive v deletes its image: one
+// Drover created, with delete_on_destroy. Otherwise the destroy forgets it.
+func deletesImage(v cty.Value) bool {
+	return v.GetAttr("created").True() && v.GetAttr("delete_on_destroy").True()
+}
+
+// describeDriveDelete says in the plan whether a destroy deletes the image
+// or leaves it, with its size.
+func describeDriveDelete(ctx context.Context, prior cty.Value) (string, providers.Diagnostics) {
+	if prior.GetAttr("kind").AsString() != string(drives.Image) {
+		return "", nil
+	}
+	h, diags := openHost(prior)
+	if diags.HasErrors() {
+		return "", nil
+	}
+	defer h.Close()
+	p := prior.GetAttr("path").AsString()
+	fi, err := h.Lstat(ctx, p)
+	if err != nil {
+		return "", nil
+	}
+	switch {
+	case deletesImage(prior):
+		return fmt.Sprintf("deletes 1 file:\n%s (%s)", p, formatBytes(fi.Size())), nil
+	case prior.GetAttr("created").True():
+		return fmt.Sprintf("the image %s (%s) stays on the host, forgotten; delete_on_destroy = true deletes it", p, formatBytes(fi.Size())), nil
+	}
+	return fmt.Sprintf("the image %s (%s) stays on the host, forgotten; Drover did not create it and never deletes it", p, formatBytes(fi.Size())), nil
+}
+
 func deleteDrive(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
-	if !req.Prior.GetAttr("created").True() {
+	if !deletesImage(req.Prior) {
 		return nil
 	}
 	h, diags := openHost(req.Prior)

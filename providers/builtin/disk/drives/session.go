@@ -20,6 +20,8 @@ import (
 type Session struct {
 	h    host.Host
 	undo []step
+	// checked says the host's paths are known to be the machine's.
+	checked bool
 }
 
 type step struct {
@@ -48,6 +50,9 @@ func (s *Session) Close(ctx context.Context) error {
 // AttachRange attaches n bytes at off of the image or device p to a loop
 // device, read-only unless writable, and returns the loop device.
 func (s *Session) AttachRange(ctx context.Context, p string, off, n int64, writable bool) (string, error) {
+	if err := s.machinePaths(ctx); err != nil {
+		return "", err
+	}
 	argv := []string{"losetup", "--find", "--show", "--offset", strconv.FormatInt(off, 10), "--sizelimit", strconv.FormatInt(n, 10)}
 	if !writable {
 		argv = append(argv, "--read-only")
@@ -64,6 +69,10 @@ func (s *Session) AttachRange(ctx context.Context, p string, off, n int64, writa
 	return dev, nil
 }
 
+// ErrNoFileSystem is wrapped by Mount's error for a device holding no file
+// system (swap, boot code, raw data).
+var ErrNoFileSystem = errors.New("no file system")
+
 // Mount mounts the file system on dev at a new folder below /run/drover
 // and returns the folder. Read-only mounts replay no journal, so a copy
 // taken from a live file system mounts as it is.
@@ -71,7 +80,7 @@ func (s *Session) Mount(ctx context.Context, dev string, writable bool) (string,
 	fstype, err := Run(ctx, s.h, "blkid", "--probe", "--output", "value", "--match-tag", "TYPE", dev)
 	fstype = strings.TrimSpace(fstype)
 	if err != nil || fstype == "" {
-		return "", fmt.Errorf("no file system found on %s", dev)
+		return "", fmt.Errorf("%w found on %s", ErrNoFileSystem, dev)
 	}
 	opts := "rw"
 	if !writable {
@@ -104,6 +113,25 @@ func (s *Session) Mount(ctx context.Context, dev string, writable bool) (string,
 		return s.h.Remove(ctx, dir)
 	}})
 	return dir, nil
+}
+
+// machinePaths refuses a host rooted at a folder: losetup and mount take
+// the paths they are given as the machine's, so an image of the host would
+// be attached from the machine's file at the same path, and a mount folder
+// made through the host would not be where mount puts the file system.
+func (s *Session) machinePaths(ctx context.Context) error {
+	if s.checked {
+		return nil
+	}
+	real, err := s.h.RealPath(ctx, "/")
+	if err != nil {
+		return err
+	}
+	if real != "/" {
+		return fmt.Errorf("not supported on hosts rooted at a folder: host %q is rooted at %s, and losetup and mount would take its paths as the machine's; use a host without root for drive diff and drive restore --path", s.h.Name(), real)
+	}
+	s.checked = true
+	return nil
 }
 
 // Run runs argv on h and returns its standard output; a failure carries

@@ -21,14 +21,16 @@ type Change struct {
 	Kind string
 }
 
-// CompareTrees walks source and backup (folders on h) below sub and lists
-// what differs. Files of equal size and modification time count as equal;
-// files of equal size but another time are compared byte by byte.
-func CompareTrees(ctx context.Context, h host.Host, source, backup, sub string) ([]Change, error) {
+// CompareTrees walks the file systems source and backup below sub and
+// lists what differs. Each is a host confined to its file system
+// (host.Host.Sub), so that every path, symlinks on the way included,
+// resolves inside it. Files of equal size and modification time count as
+// equal; files of equal size but another time are compared byte by byte.
+func CompareTrees(ctx context.Context, source, backup host.Host, sub string) ([]Change, error) {
 	var out []Change
 	sub = path.Clean("/" + sub)
-	sfi, serr := h.Lstat(ctx, path.Join(source, sub))
-	bfi, berr := h.Lstat(ctx, path.Join(backup, sub))
+	sfi, serr := source.Lstat(ctx, sub)
+	bfi, berr := backup.Lstat(ctx, sub)
 	switch {
 	case serr != nil && !errors.Is(serr, fs.ErrNotExist):
 		return nil, serr
@@ -41,7 +43,7 @@ func CompareTrees(ctx context.Context, h host.Host, source, backup, sub string) 
 	case berr != nil:
 		return []Change{{Path: name(sub, sfi), Kind: "+"}}, nil
 	}
-	err := compare(ctx, h, source, backup, sub, sfi, bfi, &out)
+	err := compare(ctx, source, backup, sub, sfi, bfi, &out)
 	return out, err
 }
 
@@ -52,7 +54,7 @@ func name(p string, fi fs.FileInfo) string {
 	return p
 }
 
-func compare(ctx context.Context, h host.Host, source, backup, rel string, sfi, bfi fs.FileInfo, out *[]Change) error {
+func compare(ctx context.Context, source, backup host.Host, rel string, sfi, bfi fs.FileInfo, out *[]Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func compare(ctx context.Context, h host.Host, source, backup, rel string, sfi, 
 		return nil
 	}
 	if !sfi.IsDir() {
-		same, err := sameFile(ctx, h, path.Join(source, rel), path.Join(backup, rel), sfi, bfi)
+		same, err := sameFile(ctx, source, backup, rel, sfi, bfi)
 		if err != nil {
 			return err
 		}
@@ -70,27 +72,28 @@ func compare(ctx context.Context, h host.Host, source, backup, rel string, sfi, 
 		}
 		return nil
 	}
-	se, err := h.ReadDir(ctx, path.Join(source, rel))
+	se, err := source.ReadDir(ctx, rel)
 	if err != nil {
 		return err
 	}
-	be, err := h.ReadDir(ctx, path.Join(backup, rel))
+	be, err := backup.ReadDir(ctx, rel)
 	if err != nil {
 		return err
 	}
-	// Both lists are sorted by name: merge them.
+	// Both lists are sorted by name: merge them. Entries are looked at
+	// through the hosts, which resolve them inside their file systems.
 	i, j := 0, 0
 	for i < len(se) || j < len(be) {
 		switch {
 		case j == len(be) || i < len(se) && se[i].Name() < be[j].Name():
-			fi, err := se[i].Info()
+			fi, err := source.Lstat(ctx, path.Join(rel, se[i].Name()))
 			if err != nil {
 				return err
 			}
 			*out = append(*out, Change{Path: name(path.Join(rel, se[i].Name()), fi), Kind: "+"})
 			i++
 		case i == len(se) || se[i].Name() > be[j].Name():
-			fi, err := be[j].Info()
+			fi, err := backup.Lstat(ctx, path.Join(rel, be[j].Name()))
 			if err != nil {
 				return err
 			}
@@ -98,15 +101,15 @@ func compare(ctx context.Context, h host.Host, source, backup, rel string, sfi, 
 			j++
 		default:
 			p := path.Join(rel, se[i].Name())
-			s, err := h.Lstat(ctx, path.Join(source, p))
+			s, err := source.Lstat(ctx, p)
 			if err != nil {
 				return err
 			}
-			b, err := h.Lstat(ctx, path.Join(backup, p))
+			b, err := backup.Lstat(ctx, p)
 			if err != nil {
 				return err
 			}
-			if err := compare(ctx, h, source, backup, p, s, b, out); err != nil {
+			if err := compare(ctx, source, backup, p, s, b, out); err != nil {
 				return err
 			}
 			i++
@@ -116,19 +119,19 @@ func compare(ctx context.Context, h host.Host, source, backup, rel string, sfi, 
 	return nil
 }
 
-func sameFile(ctx context.Context, h host.Host, a, b string, afi, bfi fs.FileInfo) (bool, error) {
+func sameFile(ctx context.Context, source, backup host.Host, p string, afi, bfi fs.FileInfo) (bool, error) {
 	if afi.Size() != bfi.Size() || afi.Mode() != bfi.Mode() {
 		return false, nil
 	}
 	if afi.ModTime().Equal(bfi.ModTime()) || !afi.Mode().IsRegular() {
 		return afi.ModTime().Equal(bfi.ModTime()) || !afi.Mode().IsRegular(), nil
 	}
-	fa, err := h.Open(ctx, a)
+	fa, err := source.Open(ctx, p)
 	if err != nil {
 		return false, err
 	}
 	defer fa.Close()
-	fb, err := h.Open(ctx, b)
+	fb, err := backup.Open(ctx, p)
 	if err != nil {
 		return false, err
 	}
