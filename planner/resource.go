@@ -367,7 +367,7 @@ func (r *run) planDelete(ctx context.Context, inst *state.Instance, reason plan.
 	if rs, d := typeSchema(ctx, r.opts.Providers, inst.Addr.Mode, inst.Addr.Type, inst.Provider, rng); !d.HasErrors() {
 		resp := rs.client.Plan(ctx, providers.PlanRequest{TypeName: inst.Addr.Type, Prior: inst.Attrs,
 			Config: cty.NullVal(inst.Attrs.Type()), PriorPrivate: inst.Private})
-		r.addDiags(providerDiags(resp.Diagnostics, rs.provider, inst.Addr, nil, rng))
+		r.addDiags(providerDiags(resp.Diagnostics, rs.provider, inst.Addr, nil, rng, funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths)))
 		description = resp.Description
 	}
 	r.addChange(&plan.Change{

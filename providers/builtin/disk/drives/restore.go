@@ -174,7 +174,7 @@ func copyFile(ctx context.Context, from host.Host, src string, to host.Host, dst
 	if old, err := to.Lstat(ctx, dst); err == nil && old.IsDir() {
 		return fmt.Errorf("%s is a folder, the backup holds a file there; move the folder away first", dst)
 	}
-	w, err := to.CreateTemp(ctx, dst)
+	w, tmp, err := to.CreateTemp(ctx, dst)
 	if err != nil {
 		return err
 	}
@@ -186,10 +186,10 @@ func copyFile(ctx context.Context, from host.Host, src string, to host.Host, dst
 		err = cerr
 	}
 	if err == nil {
-		err = to.Rename(ctx, host.TempPath(dst), dst)
+		err = to.Rename(ctx, tmp, dst)
 	}
 	if err != nil {
-		to.Remove(ctx, host.TempPath(dst))
+		to.Remove(ctx, tmp)
 	}
 	return err
 }
