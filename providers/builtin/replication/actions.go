@@ -29,7 +29,7 @@ var verifyResult = cty.Object(map[string]cty.Type{
 	"differences": cty.List(cty.String), "in_sync": cty.Bool, "repaired": cty.Bool,
 })
 
-func replicateAction() *sdk.Action {
+func (pv *provider) replicateAction() *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Mirror the set whole, then follow its sources until stopped, reporting the lag.",
@@ -40,12 +40,12 @@ func replicateAction() *sdk.Action {
 			}},
 			Result: replicateResult,
 		},
-		Invoke: replicate,
+		Invoke: pv.replicate,
 	}
 }
 
-func replicate(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Args.GetAttr("set"))
+func (pv *provider) replicate(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Args.GetAttr("set"))
 	o := continuous.Options{Report: func(s continuous.Status) {
 		msg := fmt.Sprintf("lag %s, %d pending, %d entries (%s) sent in %d rounds",
 			formatLag(s.Lag), s.Pending, s.Entries, mirror.FormatBytes(s.Bytes), s.Rounds)
@@ -89,7 +89,7 @@ func formatLag(d time.Duration) string {
 	return roundAge(d)
 }
 
-func verifyAction() *sdk.Action {
+func (pv *provider) verifyAction() *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Compare source and target by content and list every difference; repair them on request.",
@@ -99,12 +99,12 @@ func verifyAction() *sdk.Action {
 			}},
 			Result: verifyResult,
 		},
-		Invoke: verify,
+		Invoke: pv.verify,
 	}
 }
 
-func verify(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Args.GetAttr("set"))
+func (pv *provider) verify(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Args.GetAttr("set"))
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}

@@ -42,7 +42,13 @@ var setSchema = &schema.Resource{
 			"triggers": {Type: cty.DynamicPseudoType, Optional: true,
 				Description: "Any value; when it changes, apply mirrors the set even if nothing differed at plan time. " +
 					"For files a resource applied before the set writes into its source: triggers = registry_capture.x.sha256."},
+			"max_delete": {Type: cty.String, Optional: true,
+				Description: "The most one mirror may delete of a source's replica: a share of its entries (\"50%\", the default) or a count (\"1000\"). More is refused unless allowed."},
+			"allow_mass_delete": {Type: cty.Bool, Optional: true,
+				Description: "Let through a mirror that max_delete refuses, or whose source folder was replaced (as `--allow-mass-delete` does for one run)."},
 			"id": {Type: cty.String, Computed: true, Description: "TARGET_HOST:TARGET_PATH."},
+			"source_ids": {Type: cty.Map(cty.String), Computed: true,
+				Description: "By HOST:PATH, the identity of each source folder at the last mirror, kept in its .drover-source file: a folder put in its place is refused."},
 			"pending": {Type: cty.Number, Computed: true,
 				Description: "Entries that differed between source and target at the last refresh."},
 			"pending_bytes": {Type: cty.Number, Computed: true, Description: "Data those entries would send."},
@@ -58,19 +64,20 @@ var setSchema = &schema.Resource{
 }
 
 // configAttrs are what a mirror depends on: a change of any replans it.
-var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve", "triggers"}
+var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve", "triggers",
+	"max_delete", "allow_mass_delete"}
 
 // computedAttrs are set by the provider.
-var computedAttrs = []string{"pending", "pending_bytes", "oldest_pending", "last_mirror"}
+var computedAttrs = []string{"pending", "pending_bytes", "oldest_pending", "last_mirror", "source_ids"}
 
-func setResource() *sdk.Resource {
+func (pv *provider) setResource() *sdk.Resource {
 	return &sdk.Resource{
 		Schema:        setSchema,
 		Validate:      validateSet,
-		CustomizePlan: planSet,
-		Read:          readSet,
-		Create:        mirrorSet,
-		Update:        mirrorSet,
+		CustomizePlan: pv.planSet,
+		Read:          pv.readSet,
+		Create:        pv.mirrorSet,
+		Update:        pv.mirrorSet,
 		Delete:        deleteSet,
 	}
 }
@@ -112,17 +119,18 @@ func sameConfig(a, b cty.Value) bool {
 // planSet plans a mirror: when the prior state is in sync with an
 // unchanged configuration nothing is walked; otherwise both sides are, and
 // the description is the itemised dry run.
-func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+func (pv *provider) planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	p.Planned = sdk.SetAttrs(p.Planned, map[string]cty.Value{"id": setID(p.Config)})
 	if !p.Config.IsWhollyKnown() {
 		// Known at apply, when the set is planned again and mirrored.
 		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
 		return nil
 	}
-	c, diags := parseSet(p.Config)
+	c, diags := pv.parseSet(p.Config)
 	if diags.HasErrors() {
 		return diags
 	}
+	c.sourceIDs = c.recordedIDs(p.Prior)
 	if !p.Prior.IsNull() && sameConfig(p.Prior, p.Config) && isZero(p.Prior.GetAttr("pending")) {
 		// In sync at the refresh: only the source folder is checked.
 		_, closeAll, err := c.open(ctx)
@@ -186,14 +194,17 @@ func lastMirror(v cty.Value) time.Time {
 }
 
 // readSet refreshes how far the target is behind. A source that vanished
-// is a warning here, with the state kept: the plan stops on it.
-func readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(state)
+// (or another refusal of the walk) is a warning here, with the state kept
+// but for pending, now unknown: the plan walks and stops on it.
+func (pv *provider) readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(state)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
 	w, err := refreshWalk(ctx, c)
 	if err != nil {
+		// Not known to be in sync any more: the plan walks, and stops on it.
+		state = sdk.SetAttrs(state, map[string]cty.Value{"pending": cty.NullVal(cty.Number)})
 		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
 	}
 	pl := w.plan
@@ -216,11 +227,12 @@ func warning(diags providers.Diagnostics) providers.Diagnostics {
 	return diags
 }
 
-func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Planned)
+func (pv *provider) mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Planned)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
+	c.sourceIDs = c.recordedIDs(req.Prior)
 	w, err := applyWalk(ctx, c)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
@@ -233,6 +245,12 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	})
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
+	}
+	// Marked after the mirror: a folder that replaces one of them later
+	// lacks the marker, and is refused.
+	ids, err := m.MarkSources(ctx)
+	if err != nil {
+		return cty.NilVal, mirrorDiags("Cannot mark the source folders", err)
 	}
 	pending := cty.Zero
 	oldest := cty.NullVal(cty.String)
@@ -249,6 +267,7 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		"pending_bytes":  cty.Zero,
 		"oldest_pending": oldest,
 		"last_mirror":    cty.StringVal(time.Now().UTC().Format(time.RFC3339Nano)),
+		"source_ids":     c.sourceIDsValue(ids),
 	}), diags
 }
 
@@ -265,6 +284,10 @@ func mirrorDiags(summary string, err error) providers.Diagnostics {
 	case errors.Is(err, mirror.ErrSourceVanished):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder vanished",
 			"%s.\n\nNothing on the target was deleted. Mount the source again (or restore the folder), then plan again.", err)}
+	case errors.Is(err, mirror.ErrSourceReplaced):
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder replaced", "%s.", err)}
+	case errors.Is(err, mirror.ErrMassDelete):
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Too many deletions", "%s.", err)}
 	case errors.Is(err, mirror.ErrOverlap):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", err)}
 	case errors.As(err, &ae):

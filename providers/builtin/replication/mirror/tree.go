@@ -21,8 +21,8 @@ const (
 	KindSymlink
 	// KindOther is a device, socket or pipe: never mirrored.
 	KindOther
-	// KindTemp is the temp file of a killed writer on the target: always
-	// removed.
+	// KindTemp is the temp file of a killed writer on the target, or a
+	// source's marker: never mirrored, always removed from a target.
 	KindTemp
 	// KindSidecar is the block manifest or undo journal of a large target
 	// file: kept while that file is mirrored, removed with it.
@@ -232,7 +232,7 @@ const (
 // never copied from a source.
 func ownKind(name string) Kind {
 	switch {
-	case host.IsTempName(name):
+	case host.IsTempName(name), name == markerName:
 		return KindTemp
 	case len(name) > 1 && name[0] == '.' && (strings.HasSuffix(name, manifestSuffix) || strings.HasSuffix(name, journalSuffix)):
 		return KindSidecar
