@@ -15,7 +15,8 @@
 // file renamed over the old one (one sync of the target at the end, not
 // one per file) — or, for a large file whose size stays, writes its
 // changed blocks in place through package blocks (manifest and undo
-// journal beside it) —, keeps holes of sparse files, preserves modes, owners, times,
+// journal beside it, which also rolls back an update during which the
+// source changed) —, keeps holes of sparse files, preserves modes, owners, times,
 // symlinks and hard links as asked, caps the bandwidth, deletes orphans
 // last and sets folders' metadata at the very end.
 //
