@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 	"github.com/drover-dr/drover/providers/schema"
@@ -151,7 +152,7 @@ func (pv *provider) planSet(ctx context.Context, p *sdk.Plan) providers.Diagnost
 		// registry capture writing into it): what it mirrors is known only
 		// then. Apply still refuses a source that is missing by then.
 		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
-		p.Description = fmt.Sprintf("%s; the first mirror copies whatever it holds when applied", err)
+		p.Description = fmt.Sprintf("%s; the first mirror copies whatever it holds when applied", escape.Name(err.Error()))
 		return diags
 	}
 	if err != nil {
@@ -278,23 +279,27 @@ func deleteSet(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics 
 }
 
 // mirrorDiags turns a mirror error into a diagnostic saying what to do.
+// Mirror errors name files: escaped (package escape), they print safely
+// and cross the plugin protocol, whose strings must be UTF-8.
 func mirrorDiags(summary string, err error) providers.Diagnostics {
 	var ae *mirror.ApplyError
+	msg := escape.Name(err.Error())
 	switch {
 	case errors.Is(err, mirror.ErrSourceVanished):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder vanished",
-			"%s.\n\nNothing on the target was deleted. Mount the source again (or restore the folder), then plan again.", err)}
+			"%s.\n\nNothing on the target was deleted. Mount the source again (or restore the folder), then plan again.", msg)}
 	case errors.Is(err, mirror.ErrSourceReplaced):
-		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder replaced", "%s.", err)}
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder replaced", "%s.", msg)}
 	case errors.Is(err, mirror.ErrMassDelete):
-		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Too many deletions", "%s.", err)}
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Too many deletions", "%s.", msg)}
 	case errors.Is(err, mirror.ErrOverlap):
-		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", err)}
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", msg)}
 	case errors.As(err, &ae):
+		// Its lines are escaped already.
 		return providers.Diagnostics{providers.Errorf("Some entries could not be mirrored",
-			"%s\n\nEverything else was mirrored. Fix the permissions (or free the space) and apply again.", err)}
+			"%s\n\nEverything else was mirrored. Fix the permissions (or free the space) and apply again.", ae)}
 	}
-	return providers.Diagnostics{providers.Errorf(summary, "%s.", err)}
+	return providers.Diagnostics{providers.Errorf(summary, "%s.", msg)}
 }
 
 func problemDiags(problems []mirror.PathError, m *mirror.Mirror) providers.Diagnostics {
@@ -312,7 +317,7 @@ func listPaths(errs []mirror.PathError, m *mirror.Mirror) string {
 			fmt.Fprintf(&b, "… and %d more\n", len(errs)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", pairPath(m, pe.Pair, pe.Path), pe.Err)
+		fmt.Fprintf(&b, "%s: %s\n", escape.Name(pairPath(m, pe.Pair, pe.Path)), escape.Name(pe.Err.Error()))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
