@@ -109,6 +109,11 @@ func (pv *provider) verify(ctx context.Context, req sdk.InvokeRequest) (cty.Valu
 		return cty.NilVal, diags
 	}
 	c.checksum = true
+	repair := req.Args.GetAttr("repair")
+	repairing := !repair.IsNull() && repair.True()
+	// A comparison deletes nothing: only a repair is held to the set's
+	// guards against a replaced source and mass deletions.
+	c.allowMassDelete = c.allowMassDelete || !repairing
 	m, closeAll, err := c.open(ctx)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot verify the set", err)
@@ -126,9 +131,8 @@ func (pv *provider) verify(ctx context.Context, req sdk.InvokeRequest) (cty.Valu
 		ch.Path = pairPath(m, ch.Pair, ch.Path)
 		differences = append(differences, cty.StringVal(ch.String()))
 	}
-	repair := req.Args.GetAttr("repair")
 	repaired := false
-	if !repair.IsNull() && repair.True() && !pl.Summary.Empty() {
+	if repairing && !pl.Summary.Empty() {
 		req.Progress(providers.Progress{Message: fmt.Sprintf("repairing %d differences", len(pl.Changes))})
 		_, err := m.Apply(ctx, pl, func(p mirror.Progress) {
 			req.Progress(providers.Progress{Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes"})
