@@ -28,7 +28,9 @@ var (
 
 // markerName is the file Drover keeps in each source folder it mirrored:
 // a random identity that a folder put in its place (an empty mount
-// point, a restored or recreated folder) lacks. It is never mirrored.
+// point, a restored or recreated folder) lacks. Walks leave it out on
+// both sides, so it is never mirrored, and never deleted from a target
+// that is also the source of another set.
 const markerName = ".drover-source"
 
 // DeleteLimit caps the entries one mirror deletes of a pair's replica: a

@@ -371,3 +371,26 @@ func TestReplacedSourceRefused(t *testing.T) {
 		t.Errorf("allowed: %v", err)
 	}
 }
+
+// TestChainedMarkers: a replica that is the source of another set keeps
+// that set's marker through the mirror that feeds it, with delete_orphans.
+func TestChainedMarkers(t *testing.T) {
+	e := newEnv(t)
+	write(t, e.src("a"), "a", t0)
+	first := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll})
+	e.sync(first)
+	next := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll},
+		Pair{Source: Endpoint{e.fs2, "/replica/set"}, Target: Endpoint{e.fs2, "/replica2/set"}})
+	e.sync(next)
+	ids, err := next.MarkSources(t.Context())
+	if err != nil || ids[0] == "" {
+		t.Fatalf("ids %q, err %v", ids, err)
+	}
+	write(t, e.src("b"), "b", t0)
+	if got := e.sync(first); joinLines(got) != "~ / (mtime)\n+ b (1 B)" {
+		t.Errorf("plan of the first set: %q", got)
+	}
+	if b, err := os.ReadFile(e.dst(markerName)); err != nil || strings.TrimSpace(string(b)) != ids[0] {
+		t.Errorf("the second set's marker: %q, %v", b, err)
+	}
+}
