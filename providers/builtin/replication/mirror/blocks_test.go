@@ -177,6 +177,7 @@ func TestLargeFileRewrittenWhileCopied(t *testing.T) {
 				}
 			}
 			old, _ := os.ReadFile(e.dst("db.img"))
+			oldInfo, _ := os.Stat(e.dst("db.img"))
 			next := old[0] + 1
 			put(t, e.src("db.img"), next)
 
@@ -205,10 +206,21 @@ func TestLargeFileRewrittenWhileCopied(t *testing.T) {
 				}
 				t.Fatalf("the replica is not what it held (version %d) but bytes of versions %v", old[0], versions)
 			}
+			if fi, _ := os.Stat(e.dst("db.img")); !fi.ModTime().Equal(oldInfo.ModTime()) {
+				t.Errorf("the replica's time changed from %v to %v", oldInfo.ModTime(), fi.ModTime())
+			}
 
 			sourceReader = func(_ string, r io.ReaderAt) io.ReaderAt { return r }
 			e.sync(m)
 			same(t, e.src(), e.dst())
+			if tc.manifest && !sameFile(oldInfo, e.dst("db.img")) {
+				t.Error("once the source was quiet, the replica was replaced, not updated by its changed blocks")
+			}
 		})
 	}
+}
+
+func sameFile(fi os.FileInfo, path string) bool {
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, now)
 }

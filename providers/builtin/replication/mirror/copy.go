@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
@@ -402,6 +403,22 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 			}
 		}
 		return restamp(r.ctx, t, res.Manifest)
+	}
+	if inPlace {
+		// The rollbacks wrote the replica back: its time goes back too,
+		// and its manifest, kept trusted, records that.
+		if err := f.dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, c.Dst.MTime)); err != nil {
+			return err
+		}
+		m, err := t.LoadManifest(r.ctx)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			if err := restamp(r.ctx, t, m); err != nil {
+				return err
+			}
+		}
 	}
 	return errChanged
 }
