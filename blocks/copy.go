@@ -79,6 +79,12 @@ type Options struct {
 	// between the manifest's checkpoints: what an interrupted one copies
 	// again. DefaultCheckpoint when 0.
 	Checkpoint int64
+	// Settled, when set, is called after the last pass, before the new
+	// generation is recorded: its error (the source changed while it was
+	// read, say) is returned, after a journaled copy was rolled back to
+	// the generation the target held. A full copy, which journals nothing,
+	// is left as its last checkpoint recorded.
+	Settled func(ctx context.Context) error
 }
 
 // Progress is how far a copy has got.
@@ -370,7 +376,26 @@ func (c *copier) run(ctx context.Context) (*Result, error) {
 			break
 		}
 	}
+	if c.opts.Settled != nil {
+		if err := c.opts.Settled(ctx); err != nil {
+			return nil, c.abandon(ctx, err)
+		}
+	}
 	return c.finish(ctx)
+}
+
+// abandon gives up a copy for the reason why: a journaled one is rolled
+// back as if interrupted, its journal left open for Recover.
+func (c *copier) abandon(ctx context.Context, why error) error {
+	if c.jr == nil {
+		return why
+	}
+	c.jr.close()
+	c.jr = nil
+	if _, err := c.t.Recover(ctx); err != nil {
+		return errors.Join(why, fmt.Errorf("rolling back the copy of %s: %w", c.t.Path, err))
+	}
+	return why
 }
 
 // pass reads the source once and writes what differs from what the

@@ -212,6 +212,34 @@ func TestInterruptedCopyRollsBack(t *testing.T) {
 	}
 }
 
+// TestUnsettledCopyRollsBack: a copy whose Settled refuses the result
+// (the source changed while it was read) leaves the target the generation
+// it held, trusted, and returns the reason; one that settles goes on.
+func TestUnsettledCopyRollsBack(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testSize)
+	f.mustCopy(Options{})
+	gen1 := f.targetBytes()
+	f.scribble(9, 40, 3000)
+	changed := errors.New("the source changed")
+	_, err := f.copy(Options{Settled: func(context.Context) error { return changed }})
+	if !errors.Is(err, changed) {
+		t.Fatalf("copy: %v", err)
+	}
+	if !bytes.Equal(f.targetBytes(), gen1) {
+		t.Fatal("the unsettled copy was not rolled back")
+	}
+	st, err := f.target.Inspect(ctx)
+	if err != nil || !st.Trusted || st.Interrupted || st.Manifest.Generation != 1 {
+		t.Fatalf("status after the rollback: %+v, %v", st, err)
+	}
+	res := f.mustCopy(Options{Settled: func(context.Context) error { return nil }})
+	f.requireSame()
+	if res.Full || res.Manifest.Generation != 2 {
+		t.Errorf("copy after the rollback: full %v generation %d", res.Full, res.Manifest.Generation)
+	}
+}
+
 func TestInterruptedFirstCopyResumes(t *testing.T) {
 	f := newFixture(t, testSize)
 	budget := int64(5 << 20)

@@ -22,7 +22,9 @@
 //     journal and the journal is synced; a copy interrupted at any point
 //     (SIGKILL, power loss, full disk) is rolled back by Recover to the
 //     last complete generation, or finished if its manifest was already
-//     written. The journal file stays between copies, closed;
+//     written; so is one the caller's Settled check refuses at its end (a
+//     live source changed while it was read). The journal file stays
+//     between copies, closed;
 //   - verify: a second read of the written (or all) blocks from the medium,
 //     compared with the sums.
 //

@@ -30,7 +30,10 @@ type Registry struct {
 	entries     map[string]Entry
 	byType      map[string]string
 	parallelism int
-	started     map[string]*started
+	// settings are attributes of a provider's configuration given for
+	// one run (a command-line flag), over its provider block.
+	settings map[string]map[string]cty.Value
+	started  map[string]*started
 	// closed refuses starts after Close, so that none outlives it.
 	closed bool
 }
@@ -72,6 +75,22 @@ func (r *Registry) SetParallelism(n int) {
 	r.mu.Lock()
 	r.parallelism = n
 	r.mu.Unlock()
+}
+
+// SetSetting sets the attribute attr of the named provider's
+// configuration to v, over what its provider block says (if anything),
+// when it is configured; a provider whose configuration has no such
+// attribute is configured without it.
+func (r *Registry) SetSetting(provider, attr string, v cty.Value) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.settings == nil {
+		r.settings = map[string]map[string]cty.Value{}
+	}
+	if r.settings[provider] == nil {
+		r.settings[provider] = map[string]cty.Value{}
+	}
+	r.settings[provider][attr] = v
 }
 
 // Resolve names the provider serving typeName: the explicit provider when
@@ -202,9 +221,30 @@ func (r *Registry) start(ctx context.Context, name string) (*started, error) {
 func (r *Registry) configure(ctx context.Context, name string, s *started, config cty.Value) error {
 	r.mu.Lock()
 	parallelism := r.parallelism
+	settings := r.settings[name]
 	r.mu.Unlock()
+	if len(settings) > 0 && s.schema.Config != nil {
+		config = withSettings(s.schema.Config.ImpliedType(), config, settings)
+	}
 	cr := s.p.Configure(ctx, ConfigureRequest{Config: config, Parallelism: parallelism})
 	return diagsErr(name, "configuring it", cr.Diagnostics)
+}
+
+// withSettings is config (of type ty, possibly null) with the settings
+// its type has.
+func withSettings(ty cty.Type, config cty.Value, settings map[string]cty.Value) cty.Value {
+	attrs := map[string]cty.Value{}
+	for name, at := range ty.AttributeTypes() {
+		switch v, ok := settings[name]; {
+		case ok:
+			attrs[name] = v
+		case config.IsNull():
+			attrs[name] = cty.NullVal(at)
+		default:
+			attrs[name] = config.GetAttr(name)
+		}
+	}
+	return cty.ObjectVal(attrs)
 }
 
 func diagsErr(name, doing string, diags Diagnostics) error {

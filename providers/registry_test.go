@@ -9,6 +9,7 @@ import (
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // TestPrestart starts a provider in the background once: a later Get
@@ -90,5 +91,51 @@ func TestAddAndCloseWhileStarting(t *testing.T) {
 	}
 	if _, err := reg.Schema(context.Background(), "late"); err == nil {
 		t.Error("a provider started after Close")
+	}
+}
+
+// TestSettings: a setting given for the run (a command-line flag) is laid
+// over the provider's configuration, whether a provider block gave one or
+// not, and keeps the block's other attributes; attributes the provider's
+// configuration does not have are left out.
+func TestSettings(t *testing.T) {
+	config := &schema.Block{Attributes: map[string]*schema.Attribute{
+		"allow": {Type: cty.Bool, Optional: true},
+		"name":  {Type: cty.String, Optional: true},
+	}}
+	for _, tc := range []struct {
+		name  string
+		block cty.Value // null: no provider block
+		want  cty.Value
+	}{
+		{"without a block", cty.NullVal(cty.DynamicPseudoType), cty.ObjectVal(map[string]cty.Value{"allow": cty.True, "name": cty.NullVal(cty.String)})},
+		{"over a block", cty.ObjectVal(map[string]cty.Value{"allow": cty.False, "name": cty.StringVal("x")}),
+			cty.ObjectVal(map[string]cty.Value{"allow": cty.True, "name": cty.StringVal("x")})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got cty.Value
+			reg := providers.NewRegistry(providers.Entry{Name: "p", Factory: func() (providers.Provider, error) {
+				return sdk.New(&sdk.Provider{Name: "p", Config: config, Configure: func(ctx context.Context, c cty.Value) providers.Diagnostics {
+					got = c
+					return nil
+				}}), nil
+			}})
+			defer reg.Close()
+			reg.SetSetting("p", "allow", cty.True)
+			reg.SetSetting("p", "unknown_to_it", cty.True)
+			reg.SetSetting("other", "allow", cty.False)
+			var err error
+			if tc.block.IsNull() {
+				_, _, err = reg.Get(context.Background(), "p")
+			} else {
+				err = reg.Configure(context.Background(), "p", tc.block)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.RawEquals(tc.want) {
+				t.Errorf("configured with %#v, want %#v", got, tc.want)
+			}
+		})
 	}
 }

@@ -14,8 +14,10 @@ import (
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/replication"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // planOptions are the flags shared by plan, apply and destroy.
@@ -28,6 +30,10 @@ type planOptions struct {
 	refresh     bool
 	destroy     bool
 	parallelism int
+	// allowMassDelete lets replication sets through their max_delete and
+	// replaced sources, for this run: a setting of the replication
+	// provider, as its provider block could give for good.
+	allowMassDelete bool
 }
 
 func (o *planOptions) addFlags(cmd *cobra.Command, destroyFlag bool) {
@@ -39,6 +45,7 @@ func (o *planOptions) addFlags(cmd *cobra.Command, destroyFlag bool) {
 	f.BoolVar(&o.refreshOnly, "refresh-only", false, "only record what changed outside Drover (drift)")
 	f.BoolVar(&o.refresh, "refresh", true, "read the current state of every resource first")
 	f.IntVar(&o.parallelism, "parallelism", 10, "run at most `N` provider operations at once")
+	f.BoolVar(&o.allowMassDelete, "allow-mass-delete", false, "let replication sets delete more than their max_delete, or mirror a replaced source")
 	if destroyFlag {
 		f.BoolVar(&o.destroy, "destroy", false, "plan to destroy everything in the state")
 	}
@@ -72,6 +79,9 @@ func (o *planOptions) plannerOptions(v *view, cfg *lang.Config, reg *providers.R
 		return planner.Options{}, fmt.Errorf("--parallelism must be at least 1")
 	}
 	reg.SetParallelism(o.parallelism)
+	if o.allowMassDelete {
+		reg.SetSetting(replication.Name, "allow_mass_delete", cty.True)
+	}
 	return planner.Options{
 		Providers: reg, Mode: o.mode(), Variables: vars, Targets: targets, Replace: replace,
 		SkipRefresh: !o.refresh, Parallelism: o.parallelism, Hooks: planHooks{v: v},

@@ -43,6 +43,11 @@ resource "replication_set" "fs1" {
   delete_orphans = true
   bandwidth      = "200MiB/s"
 
+  # A mirror that would delete more than this share of a replica at once,
+  # or whose source folder was replaced since the last mirror (an empty
+  # mount point), is refused; `apply --allow-mass-delete` lets it through.
+  max_delete = "50%"
+
   # The capture is written before the set is mirrored.
   depends_on = [file.capture]
 }

@@ -29,7 +29,7 @@ var verifyResult = cty.Object(map[string]cty.Type{
 	"differences": cty.List(cty.String), "in_sync": cty.Bool, "repaired": cty.Bool,
 })
 
-func replicateAction() *sdk.Action {
+func (pv *provider) replicateAction() *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Mirror the set whole, then follow its sources until stopped, reporting the lag.",
@@ -40,12 +40,12 @@ func replicateAction() *sdk.Action {
 			}},
 			Result: replicateResult,
 		},
-		Invoke: replicate,
+		Invoke: pv.replicate,
 	}
 }
 
-func replicate(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Args.GetAttr("set"))
+func (pv *provider) replicate(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Args.GetAttr("set"))
 	o := continuous.Options{Report: func(s continuous.Status) {
 		msg := fmt.Sprintf("lag %s, %d pending, %d entries (%s) sent in %d rounds",
 			formatLag(s.Lag), s.Pending, s.Entries, mirror.FormatBytes(s.Bytes), s.Rounds)
@@ -89,7 +89,7 @@ func formatLag(d time.Duration) string {
 	return roundAge(d)
 }
 
-func verifyAction() *sdk.Action {
+func (pv *provider) verifyAction() *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Compare source and target by content and list every difference; repair them on request.",
@@ -99,16 +99,21 @@ func verifyAction() *sdk.Action {
 			}},
 			Result: verifyResult,
 		},
-		Invoke: verify,
+		Invoke: pv.verify,
 	}
 }
 
-func verify(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Args.GetAttr("set"))
+func (pv *provider) verify(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Args.GetAttr("set"))
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
 	c.checksum = true
+	repair := req.Args.GetAttr("repair")
+	repairing := !repair.IsNull() && repair.True()
+	// A comparison deletes nothing: only a repair is held to the set's
+	// guards against a replaced source and mass deletions.
+	c.allowMassDelete = c.allowMassDelete || !repairing
 	m, closeAll, err := c.open(ctx)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot verify the set", err)
@@ -126,9 +131,8 @@ func verify(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Di
 		ch.Path = pairPath(m, ch.Pair, ch.Path)
 		differences = append(differences, cty.StringVal(ch.String()))
 	}
-	repair := req.Args.GetAttr("repair")
 	repaired := false
-	if !repair.IsNull() && repair.True() && !pl.Summary.Empty() {
+	if repairing && !pl.Summary.Empty() {
 		req.Progress(providers.Progress{Message: fmt.Sprintf("repairing %d differences", len(pl.Changes))})
 		_, err := m.Apply(ctx, pl, func(p mirror.Progress) {
 			req.Progress(providers.Progress{Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes"})

@@ -24,7 +24,18 @@ type setConfig struct {
 	checksum      bool
 	preserve      mirror.Preserve
 	bandwidth     int64
+	maxDelete     mirror.DeleteLimit
+	// allowMassDelete comes from the attribute or the provider's setting.
+	allowMassDelete bool
+	// sourceIDs are the recorded identities of the sources, in order ("" for
+	// none).
+	sourceIDs []string
 }
+
+// defaultMaxDelete is max_delete when not set: a source that lost more
+// than half of what its replica holds at once is more likely replaced or
+// half-mounted than cleaned up.
+const defaultMaxDelete = "50%"
 
 type endpoint struct {
 	host host.Config
@@ -97,9 +108,19 @@ func parseSet(v cty.Value) (setConfig, providers.Diagnostics) {
 		}
 		c.bandwidth = n
 	}
+	maxDelete := defaultMaxDelete
+	if md := v.GetAttr("max_delete"); !md.IsNull() {
+		maxDelete = md.AsString()
+	}
+	var err error
+	if c.maxDelete, err = mirror.ParseDeleteLimit(maxDelete); err != nil {
+		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Invalid max_delete", "%s.", err))
+	}
+	c.allowMassDelete = boolAttr(v, "allow_mass_delete")
+	c.sourceIDs = c.recordedIDs(v)
 	seen := map[string]bool{}
 	for i, s := range c.sources {
-		key := s.host.Name + ":" + s.path
+		key := s.key()
 		if seen[key] {
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("source").IndexInt(i), "Duplicate source",
 				"%s is listed twice; list each folder once.", key))
@@ -108,6 +129,43 @@ func parseSet(v cty.Value) (setConfig, providers.Diagnostics) {
 	}
 	return c, diags
 }
+
+// recordedIDs are the source identities the state value v recorded, in
+// the order of c's sources.
+func (c setConfig) recordedIDs(v cty.Value) []string {
+	if v.IsNull() {
+		return nil
+	}
+	ids := v.GetAttr("source_ids")
+	if !ids.IsWhollyKnown() || ids.IsNull() {
+		return nil
+	}
+	m := ids.AsValueMap()
+	out := make([]string, len(c.sources))
+	for i, s := range c.sources {
+		if id, ok := m[s.key()]; ok {
+			out[i] = id.AsString()
+		}
+	}
+	return out
+}
+
+// sourceIDsValue is source_ids for the identities MarkSources gave.
+func (c setConfig) sourceIDsValue(ids []string) cty.Value {
+	m := map[string]cty.Value{}
+	for i, s := range c.sources {
+		if ids[i] != "" {
+			m[s.key()] = cty.StringVal(ids[i])
+		}
+	}
+	if len(m) == 0 {
+		return cty.MapValEmpty(cty.String)
+	}
+	return cty.MapVal(m)
+}
+
+// key names a source as source_ids does: HOST:PATH.
+func (e endpoint) key() string { return e.host.Name + ":" + e.path }
 
 func parseEndpoint(v cty.Value, at cty.Path) (endpoint, providers.Diagnostics) {
 	var diags providers.Diagnostics
@@ -197,7 +255,8 @@ func (c setConfig) open(ctx context.Context) (*mirror.Mirror, func(), error) {
 
 func (c setConfig) options() mirror.Options {
 	return mirror.Options{Include: c.include, Exclude: c.exclude, DeleteOrphans: c.deleteOrphans, Checksum: c.checksum,
-		Preserve: c.preserve, Bandwidth: c.bandwidth, BlockThreshold: blockThreshold}
+		Preserve: c.preserve, Bandwidth: c.bandwidth, BlockThreshold: blockThreshold,
+		MaxDelete: c.maxDelete, SourceIDs: c.sourceIDs, AllowMassDelete: c.allowMassDelete}
 }
 
 // blockThreshold: files from this size on, whose replica has their size,

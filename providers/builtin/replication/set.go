@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 	"github.com/drover-dr/drover/providers/schema"
@@ -42,7 +43,13 @@ var setSchema = &schema.Resource{
 			"triggers": {Type: cty.DynamicPseudoType, Optional: true,
 				Description: "Any value; when it changes, apply mirrors the set even if nothing differed at plan time. " +
 					"For files a resource applied before the set writes into its source: triggers = registry_capture.x.sha256."},
+			"max_delete": {Type: cty.String, Optional: true,
+				Description: "The most one mirror may delete of a source's replica: a share of its entries (\"50%\", the default) or a count (\"1000\"). More is refused unless allowed."},
+			"allow_mass_delete": {Type: cty.Bool, Optional: true,
+				Description: "Let through a mirror that max_delete refuses, or whose source folder was replaced (as `--allow-mass-delete` does for one run)."},
 			"id": {Type: cty.String, Computed: true, Description: "TARGET_HOST:TARGET_PATH."},
+			"source_ids": {Type: cty.Map(cty.String), Computed: true,
+				Description: "By HOST:PATH, the identity of each source folder at the last mirror, kept in its .drover-source file: a folder put in its place is refused."},
 			"pending": {Type: cty.Number, Computed: true,
 				Description: "Entries that differed between source and target at the last refresh."},
 			"pending_bytes": {Type: cty.Number, Computed: true, Description: "Data those entries would send."},
@@ -58,19 +65,20 @@ var setSchema = &schema.Resource{
 }
 
 // configAttrs are what a mirror depends on: a change of any replans it.
-var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve", "triggers"}
+var configAttrs = []string{"source", "target", "include", "exclude", "delete_orphans", "checksum", "preserve", "triggers",
+	"max_delete", "allow_mass_delete"}
 
 // computedAttrs are set by the provider.
-var computedAttrs = []string{"pending", "pending_bytes", "oldest_pending", "last_mirror"}
+var computedAttrs = []string{"pending", "pending_bytes", "oldest_pending", "last_mirror", "source_ids"}
 
-func setResource() *sdk.Resource {
+func (pv *provider) setResource() *sdk.Resource {
 	return &sdk.Resource{
 		Schema:        setSchema,
 		Validate:      validateSet,
-		CustomizePlan: planSet,
-		Read:          readSet,
-		Create:        mirrorSet,
-		Update:        mirrorSet,
+		CustomizePlan: pv.planSet,
+		Read:          pv.readSet,
+		Create:        pv.mirrorSet,
+		Update:        pv.mirrorSet,
 		Delete:        deleteSet,
 	}
 }
@@ -112,17 +120,18 @@ func sameConfig(a, b cty.Value) bool {
 // planSet plans a mirror: when the prior state is in sync with an
 // unchanged configuration nothing is walked; otherwise both sides are, and
 // the description is the itemised dry run.
-func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+func (pv *provider) planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	p.Planned = sdk.SetAttrs(p.Planned, map[string]cty.Value{"id": setID(p.Config)})
 	if !p.Config.IsWhollyKnown() {
 		// Known at apply, when the set is planned again and mirrored.
 		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
 		return nil
 	}
-	c, diags := parseSet(p.Config)
+	c, diags := pv.parseSet(p.Config)
 	if diags.HasErrors() {
 		return diags
 	}
+	c.sourceIDs = c.recordedIDs(p.Prior)
 	if !p.Prior.IsNull() && sameConfig(p.Prior, p.Config) && isZero(p.Prior.GetAttr("pending")) {
 		// In sync at the refresh: only the source folder is checked.
 		_, closeAll, err := c.open(ctx)
@@ -143,7 +152,7 @@ func planSet(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		// registry capture writing into it): what it mirrors is known only
 		// then. Apply still refuses a source that is missing by then.
 		p.Planned = sdk.SetAttrs(p.Planned, unknownComputed())
-		p.Description = fmt.Sprintf("%s; the first mirror copies whatever it holds when applied", err)
+		p.Description = fmt.Sprintf("%s; the first mirror copies whatever it holds when applied", escape.Name(err.Error()))
 		return diags
 	}
 	if err != nil {
@@ -186,14 +195,17 @@ func lastMirror(v cty.Value) time.Time {
 }
 
 // readSet refreshes how far the target is behind. A source that vanished
-// is a warning here, with the state kept: the plan stops on it.
-func readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(state)
+// (or another refusal of the walk) is a warning here, with the state kept
+// but for pending, now unknown: the plan walks and stops on it.
+func (pv *provider) readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(state)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
 	w, err := refreshWalk(ctx, c)
 	if err != nil {
+		// Not known to be in sync any more: the plan walks, and stops on it.
+		state = sdk.SetAttrs(state, map[string]cty.Value{"pending": cty.NullVal(cty.Number)})
 		return state, warning(mirrorDiags("Cannot refresh the replication set", err))
 	}
 	pl := w.plan
@@ -216,11 +228,12 @@ func warning(diags providers.Diagnostics) providers.Diagnostics {
 	return diags
 }
 
-func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-	c, diags := parseSet(req.Planned)
+func (pv *provider) mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	c, diags := pv.parseSet(req.Planned)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
+	c.sourceIDs = c.recordedIDs(req.Prior)
 	w, err := applyWalk(ctx, c)
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
@@ -233,6 +246,12 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	})
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)
+	}
+	// Marked after the mirror: a folder that replaces one of them later
+	// lacks the marker, and is refused.
+	ids, err := m.MarkSources(ctx)
+	if err != nil {
+		return cty.NilVal, mirrorDiags("Cannot mark the source folders", err)
 	}
 	pending := cty.Zero
 	oldest := cty.NullVal(cty.String)
@@ -249,6 +268,7 @@ func mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		"pending_bytes":  cty.Zero,
 		"oldest_pending": oldest,
 		"last_mirror":    cty.StringVal(time.Now().UTC().Format(time.RFC3339Nano)),
+		"source_ids":     c.sourceIDsValue(ids),
 	}), diags
 }
 
@@ -259,19 +279,27 @@ func deleteSet(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics 
 }
 
 // mirrorDiags turns a mirror error into a diagnostic saying what to do.
+// Mirror errors name files: escaped (package escape), they print safely
+// and cross the plugin protocol, whose strings must be UTF-8.
 func mirrorDiags(summary string, err error) providers.Diagnostics {
 	var ae *mirror.ApplyError
+	msg := escape.Name(err.Error())
 	switch {
 	case errors.Is(err, mirror.ErrSourceVanished):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder vanished",
-			"%s.\n\nNothing on the target was deleted. Mount the source again (or restore the folder), then plan again.", err)}
+			"%s.\n\nNothing on the target was deleted. Mount the source again (or restore the folder), then plan again.", msg)}
+	case errors.Is(err, mirror.ErrSourceReplaced):
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Source folder replaced", "%s.", msg)}
+	case errors.Is(err, mirror.ErrMassDelete):
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Too many deletions", "%s.", msg)}
 	case errors.Is(err, mirror.ErrOverlap):
-		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", err)}
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", msg)}
 	case errors.As(err, &ae):
+		// Its lines are escaped already.
 		return providers.Diagnostics{providers.Errorf("Some entries could not be mirrored",
-			"%s\n\nEverything else was mirrored. Fix the permissions (or free the space) and apply again.", err)}
+			"%s\n\nEverything else was mirrored. Fix the permissions (or free the space) and apply again.", ae)}
 	}
-	return providers.Diagnostics{providers.Errorf(summary, "%s.", err)}
+	return providers.Diagnostics{providers.Errorf(summary, "%s.", msg)}
 }
 
 func problemDiags(problems []mirror.PathError, m *mirror.Mirror) providers.Diagnostics {
@@ -289,7 +317,7 @@ func listPaths(errs []mirror.PathError, m *mirror.Mirror) string {
 			fmt.Fprintf(&b, "… and %d more\n", len(errs)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", pairPath(m, pe.Pair, pe.Path), pe.Err)
+		fmt.Fprintf(&b, "%s: %s\n", escape.Name(pairPath(m, pe.Pair, pe.Path)), escape.Name(pe.Err.Error()))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

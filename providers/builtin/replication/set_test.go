@@ -163,8 +163,9 @@ func TestSetVanishedSource(t *testing.T) {
 	noErr(t, ar.Diagnostics)
 	os.RemoveAll(filepath.Join(e.r1, "srv/repset"))
 	rr := e.read(ar.New)
-	if rr.Diagnostics.HasErrors() || len(rr.Diagnostics) == 0 || !rr.New.RawEquals(ar.New) {
-		t.Errorf("read of a vanished source: %v (want a warning and the state kept)", rr.Diagnostics)
+	kept := sdk.SetAttrs(ar.New, map[string]cty.Value{"pending": cty.NullVal(cty.Number)})
+	if rr.Diagnostics.HasErrors() || len(rr.Diagnostics) == 0 || !rr.New.RawEquals(kept) {
+		t.Errorf("read of a vanished source: %v (want a warning and the state kept, but pending no longer known)", rr.Diagnostics)
 	}
 	pr = e.plan(rr.New, config)
 	if !pr.Diagnostics.HasErrors() || pr.Diagnostics[0].Summary != "Source folder vanished" {
@@ -351,5 +352,43 @@ func TestVerifyAction(t *testing.T) {
 	}
 	if res := invoke(false); len(res.GetAttr("differences").AsValueSlice()) != 0 {
 		t.Errorf("after the repair: %#v", res)
+	}
+}
+
+// TestVerifyReplacedSource: verify compares a replaced source (it deletes
+// nothing) and lists what a mirror would delete; a repair of it is
+// refused like an apply.
+func TestVerifyReplacedSource(t *testing.T) {
+	e := newSetEnv(t)
+	e.write("srv/repset/a.txt", "alpha")
+	e.write("srv/repset/b.txt", "bravo")
+	none := cty.NullVal(setType)
+	pr := e.plan(none, e.config(nil))
+	ar := e.apply(none, pr.Planned)
+	noErr(t, ar.Diagnostics)
+	src := filepath.Join(e.r1, "srv/repset")
+	if err := os.Rename(src, src+".old"); err != nil {
+		t.Fatal(err)
+	}
+	e.write("srv/repset/c.txt", "charlie")
+	invoke := func(repair bool) providers.InvokeResponse {
+		args := cty.ObjectVal(map[string]cty.Value{"set": ar.New, "repair": cty.BoolVal(repair)})
+		return e.p.Invoke(t.Context(), providers.InvokeRequest{Action: "verify_replica", Args: args, Progress: func(providers.Progress) {}})
+	}
+	resp := invoke(false)
+	noErr(t, resp.Diagnostics)
+	var diffs []string
+	for _, v := range resp.Result.GetAttr("differences").AsValueSlice() {
+		diffs = append(diffs, v.AsString())
+	}
+	if want := "- fs1:/srv/repset/a.txt\n- fs1:/srv/repset/b.txt\n+ fs1:/srv/repset/c.txt (7 B)"; !strings.Contains(strings.Join(diffs, "\n"), want) {
+		t.Errorf("differences %q, want %q among them", diffs, want)
+	}
+	resp = invoke(true)
+	if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != "Source folder replaced" {
+		t.Fatalf("repair of a replaced source: %v", resp.Diagnostics)
+	}
+	if _, err := os.Stat(filepath.Join(e.r2, "replica/fs1/srv/repset/a.txt")); err != nil {
+		t.Errorf("the replica lost a.txt: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aymanbagabas/go-udiff/lcs"
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -180,8 +181,9 @@ func (p *printer) change(c *plan.Change, drift bool) {
 	}
 	if c.Description != "" {
 		// A description's first line is its summary; the lines after it
-		// (an itemised list) follow indented.
-		first, rest, _ := strings.Cut(c.Description, "\n")
+		// (an itemised list) follow indented. A provider escapes the names
+		// it lists; whatever it left would act on the terminal.
+		first, rest, _ := strings.Cut(escape.Text(c.Description), "\n")
 		fmt.Fprintf(p.w, "  # (%s)\n", first)
 		if rest != "" {
 			for _, line := range strings.Split(rest, "\n") {

@@ -109,6 +109,31 @@ func TestItemisedDescription(t *testing.T) {
 	goldenPlan(t, "itemised-description.txt", &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}})
 }
 
+// TestDescriptionEscaped: what a provider's description holds that would
+// act on the terminal (erase a line, recolour, bytes that are not UTF-8)
+// is printed escaped, its lines kept.
+func TestDescriptionEscaped(t *testing.T) {
+	c := &plan.Change{
+		Action:      plan.Update,
+		Before:      cty.ObjectVal(map[string]cty.Value{"pending": cty.NumberIntVal(1)}),
+		After:       cty.ObjectVal(map[string]cty.Value{"pending": cty.UnknownVal(cty.Number)}),
+		Description: "1 to add\x1b[31m\n+ fs1:/srv/evil\x1b[2K\r\xff.txt (1 B)",
+	}
+	c.Addr.Type, c.Addr.Name, c.Addr.Mode = "replication_set", "repset", 'M'
+	var out bytes.Buffer
+	if err := Plan(&out, &plan.Plan{Mode: plan.Normal, Changes: []*plan.Change{c}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  # (1 to add\\x1b[31m)\n", "  #   + fs1:/srv/evil\\x1b[2K\\r\\xff.txt (1 B)\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the plan lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.ContainsAny(out.String(), "\x1b\r") {
+		t.Errorf("a control character reached the output:\n%q", out.String())
+	}
+}
+
 // goldenPlan renders p and compares it with the golden file name.
 func goldenPlan(t *testing.T, name string, p *plan.Plan) {
 	t.Helper()

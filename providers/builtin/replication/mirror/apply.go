@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/escape"
 )
 
 // Progress is how far an Apply has got.
@@ -35,7 +36,7 @@ type Report struct {
 }
 
 // ApplyError is returned when some entries could not be mirrored; all the
-// others were.
+// others were. Its text lists them a line each, escaped (package escape).
 type ApplyError struct {
 	Errors []PathError
 }
@@ -48,7 +49,7 @@ func (e *ApplyError) Error() string {
 			fmt.Fprintf(&b, "\n  … and %d more", len(e.Errors)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "\n  %s", pe.Err)
+		fmt.Fprintf(&b, "\n  %s", escape.Name(pe.Err.Error()))
 	}
 	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
@@ -348,15 +349,33 @@ func sidecars(path string) [2]string {
 	return [2]string{dir + "." + name + manifestSuffix, dir + "." + name + journalSuffix}
 }
 
+// sourceReader is what a large file's copy reads its source through:
+// tests change the source there, between chunks, as a writer racing the
+// copy does.
+var sourceReader = func(rel string, r io.ReaderAt) io.ReaderAt { return r }
+
 // updateBlocks writes, in place, the blocks of a large file that differ
-// from what its manifest says the target holds (every block the first
-// time), through the shared block engine: an update interrupted at any
-// point is rolled back by the next one. A source that keeps changing
-// while it is read is left for the next run.
+// from what its manifest says the target holds, through the shared block
+// engine: an update interrupted at any point is rolled back by the next
+// one, and so is one during which the source changed, so that the replica
+// is always a whole version of its source. A replica without a trusted
+// manifest has nothing journaled to roll back to: every block is then
+// written to the temp file, renamed over the replica once whole. A source
+// that keeps changing while it is read is left for the next run.
 func (r *pairRun) updateBlocks(f folder, c *Change) error {
 	path := "/" + pathBase(c.Path)
 	side := sidecars(path)
 	t := blocks.Target{Host: f.dst, Path: path, Manifest: side[0], Journal: side[1]}
+	if _, err := t.Recover(r.ctx); err != nil {
+		return err
+	}
+	st, err := t.Inspect(r.ctx)
+	if err != nil {
+		return err
+	}
+	inPlace := st.Trusted && st.Manifest != nil && st.Manifest.State == blocks.Complete
+	// A fresh copy's temp file gets its name from CreateTemp, into.Path.
+	into := t
 	for range attempts {
 		fi, err := f.src.Lstat(r.ctx, path)
 		if err != nil {
@@ -366,29 +385,83 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		if before.Kind() != KindFile || before.Size != c.Dst.Size {
 			return fmt.Errorf("its size changed: %w", errChanged)
 		}
-		in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)
-		if err != nil {
-			return err
+		res, err := r.copyBlocks(f, path, c.Path, &into, before, !inPlace)
+		if errors.Is(err, errChanged) {
+			continue
 		}
-		res, err := blocks.Copy(r.ctx, in, t, blocks.Options{Size: before.Size})
-		in.Close()
 		if err != nil {
 			return err
 		}
 		r.bytes.Add(before.Size)
-		fi, err = f.src.Lstat(r.ctx, path)
-		if err != nil {
+		if err := r.setMetadata(f.dst, into.Path, before, c.Dst, false); err != nil {
 			return err
 		}
-		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime {
-			continue
-		}
-		if err := r.setMetadata(f.dst, path, before, c.Dst, false); err != nil {
-			return err
+		if !inPlace {
+			if err := f.dst.Rename(r.ctx, into.Path, path); err != nil {
+				return err
+			}
 		}
 		return restamp(r.ctx, t, res.Manifest)
 	}
+	if inPlace {
+		// The rollbacks wrote the replica back: its time goes back too,
+		// and its manifest, kept trusted, records that.
+		if err := f.dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, c.Dst.MTime)); err != nil {
+			return err
+		}
+		m, err := t.LoadManifest(r.ctx)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			if err := restamp(r.ctx, t, m); err != nil {
+				return err
+			}
+		}
+	}
 	return errChanged
+}
+
+// copyBlocks copies the source file at path (rel in the pair) into the
+// block target into, which, with fresh, is a new temp file made for it
+// (into.Path becomes its name);
+// errChanged when the source changed while it was read (into is then
+// rolled back, or the temp file removed). The temp file stays on success.
+func (r *pairRun) copyBlocks(f folder, path, rel string, into *blocks.Target, before *Entry, fresh bool) (res *blocks.Result, err error) {
+	if fresh {
+		var tmp host.File
+		if tmp, into.Path, err = f.dst.CreateTemp(r.ctx, path); err != nil {
+			return nil, err
+		}
+		err = tmp.Truncate(before.Size)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		defer func() {
+			if err != nil {
+				f.dst.Remove(context.WithoutCancel(r.ctx), into.Path)
+			}
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	in, err := f.src.OpenFile(r.ctx, path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	settled := func(ctx context.Context) error {
+		fi, err := f.src.Lstat(ctx, path)
+		if err != nil {
+			return err
+		}
+		if after := entryOf(fi); after.Size != before.Size || after.MTime != before.MTime || after.Kind() != KindFile {
+			return errChanged
+		}
+		return nil
+	}
+	return blocks.Copy(r.ctx, sourceReader(rel, in), *into, blocks.Options{Size: before.Size, Settled: settled})
 }
 
 // restamp records in the manifest m the file's identity after its

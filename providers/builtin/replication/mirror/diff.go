@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/escape"
 )
 
 // Op is what a change does to the target.
@@ -101,18 +102,20 @@ func (c *Change) Bytes() int64 {
 	return 0
 }
 
+// String is the change in the plan's notation, its names escaped
+// (package escape): a name cannot act on the terminal it is printed on.
 func (c *Change) String() string {
 	var b strings.Builder
 	b.WriteString(c.Op.String())
 	b.WriteByte(' ')
-	b.WriteString(c.Path)
+	b.WriteString(escape.Name(c.Path))
 	switch {
 	case c.Kind == KindDir:
 		b.WriteByte('/')
 	case c.Op != OpDelete && c.LinkTo != "":
-		b.WriteString(" => " + c.LinkTo)
+		b.WriteString(" => " + escape.Name(c.LinkTo))
 	case c.Op != OpDelete && c.Kind == KindSymlink:
-		b.WriteString(" -> " + c.Src.Link)
+		b.WriteString(" -> " + escape.Name(c.Src.Link))
 	}
 	switch {
 	case c.Op == OpUpdate:

@@ -15,7 +15,8 @@
 // file renamed over the old one (one sync of the target at the end, not
 // one per file) — or, for a large file whose size stays, writes its
 // changed blocks in place through package blocks (manifest and undo
-// journal beside it) —, keeps holes of sparse files, preserves modes, owners, times,
+// journal beside it, which also rolls back an update during which the
+// source changed) —, keeps holes of sparse files, preserves modes, owners, times,
 // symlinks and hard links as asked, caps the bandwidth, deletes orphans
 // last and sets folders' metadata at the very end.
 //
@@ -24,7 +25,9 @@
 // in mid-run, leads out of a set; paths with `..` are refused; folders that
 // overlap on one machine are refused; a source folder that is missing,
 // replaced (an unmount) or empty while its target is not stops the run
-// before anything is deleted; an entry that cannot be read or written is
+// before anything is deleted; a source folder whose marker (MarkSources)
+// is not the one recorded at the last mirror is refused, and so is a whole
+// mirror deleting more of a replica than Options.MaxDelete; an entry that cannot be read or written is
 // listed and the rest goes on, and Apply fails at the end naming them.
 //
 // It does not know about providers, cty or configuration, keeps nothing

@@ -43,6 +43,16 @@ type Options struct {
 	// same size is updated in place by its changed blocks (package blocks,
 	// with its manifest and undo journal beside it); 0 never.
 	BlockThreshold int64
+	// MaxDelete caps what one whole mirror deletes of a pair's replica
+	// (ErrMassDelete); the zero value sets no cap.
+	MaxDelete DeleteLimit
+	// SourceIDs are, by pair, the identities MarkSources gave the source
+	// folders at the last mirror ("" when none was recorded): a source
+	// holding another is refused (ErrSourceReplaced).
+	SourceIDs []string
+	// AllowMassDelete lets through what MaxDelete and SourceIDs refuse,
+	// and a source emptied while its replica holds files.
+	AllowMassDelete bool
 }
 
 // Errors that stop a mirror before it changes anything.
@@ -98,13 +108,19 @@ func New(ctx context.Context, pairs []Pair, opts Options) (*Mirror, error) {
 	if err := checkOverlaps(ctx, pairs); err != nil {
 		return nil, err
 	}
-	for _, p := range pairs {
+	for i, p := range pairs {
 		mp, err := openPair(ctx, p)
 		if err != nil {
 			m.Close()
 			return nil, err
 		}
 		m.pairs = append(m.pairs, mp)
+		if i < len(opts.SourceIDs) {
+			if err := mp.checkIdentity(ctx, opts.SourceIDs[i], opts.AllowMassDelete); err != nil {
+				m.Close()
+				return nil, err
+			}
+		}
 	}
 	return m, nil
 }

@@ -151,6 +151,11 @@ func (m *Mirror) plan(ctx context.Context, starts [][]string, guarded bool) (_ *
 		}
 		changes := diff(src, dst, diffOptions{preserve: m.opts.Preserve, deleteOrphans: m.opts.DeleteOrphans,
 			checksum: m.opts.Checksum, differs: differs})
+		if len(starts[i]) == 1 && starts[i][0] == "" {
+			if err := m.checkDeletions(p, dst, changes); err != nil {
+				return nil, err
+			}
+		}
 		s := summarize(changes, src)
 		pl.Summary.Add += s.Add
 		pl.Summary.Update += s.Update
@@ -227,7 +232,7 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	if src.root == nil && src.covers("") {
 		return nil, nil, fmt.Errorf("%w: source %s cannot be read; nothing was changed", ErrSourceVanished, p.Source)
 	}
-	if m.opts.DeleteOrphans && len(starts) == 1 && starts[0] == "" && len(src.folders[""]) == 0 && len(src.Unreadable) == 0 {
+	if m.opts.DeleteOrphans && !m.opts.AllowMassDelete && len(starts) == 1 && starts[0] == "" && len(src.folders[""]) == 0 && len(src.Unreadable) == 0 {
 		held := 0
 		dst.each(func(_ string, e *Entry) {
 			if e.Kind() != KindTemp && e.Kind() != KindSidecar {

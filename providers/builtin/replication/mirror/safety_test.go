@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,5 +252,145 @@ func TestPermissionErrorsListedRestDone(t *testing.T) {
 		if b, _ := os.ReadFile(e.dst(p)); string(b) != p+" changed" {
 			t.Errorf("%s was not mirrored despite the other errors: %q", p, b)
 		}
+	}
+}
+
+func TestDeleteLimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit         string
+		deleted, held int
+		exceeded      bool
+	}{
+		{"50%", 1, 2, false},
+		{"50%", 2, 3, true},
+		{"50%", 5, 10, false},
+		{"50%", 6, 10, true},
+		{"100%", 10, 10, false},
+		{"0.5%", 1, 100, true},
+		{"3", 3, 4, false},
+		{"3", 4, 100, true},
+		{"50%", 0, 0, false},
+	} {
+		t.Run(fmt.Sprintf("%s/%d of %d", tc.limit, tc.deleted, tc.held), func(t *testing.T) {
+			l, err := ParseDeleteLimit(tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.exceeded(tc.deleted, tc.held); got != tc.exceeded {
+				t.Errorf("exceeded = %v, want %v", got, tc.exceeded)
+			}
+		})
+	}
+	for _, bad := range []string{"", "0", "-1", "0%", "101%", "half", "50 percent"} {
+		t.Run("refused "+bad, func(t *testing.T) {
+			if _, err := ParseDeleteLimit(bad); err == nil {
+				t.Errorf("%q accepted", bad)
+			}
+		})
+	}
+}
+
+// TestMassDeleteRefused: a whole mirror that would delete more of the
+// replica than MaxDelete is refused with nothing deleted, unless allowed;
+// deleting up to it goes through.
+func TestMassDeleteRefused(t *testing.T) {
+	setup := func(t *testing.T) *env {
+		e := newEnv(t)
+		for _, p := range []string{"a", "b", "c", "d"} {
+			write(t, e.src(p), p, t0)
+		}
+		e.sync(e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll}))
+		return e
+	}
+	half := DeleteLimit{Percent: 50}
+	t.Run("over the limit", func(t *testing.T) {
+		e := setup(t)
+		os.Remove(e.src("a"))
+		os.Remove(e.src("b"))
+		os.Remove(e.src("c"))
+		m := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll, MaxDelete: half})
+		_, err := m.Plan(t.Context())
+		if !errors.Is(err, ErrMassDelete) || !strings.Contains(err.Error(), "delete 3 of the 4 entries") {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := os.Stat(e.dst("a")); err != nil {
+			t.Errorf("the replica lost a: %v", err)
+		}
+		allowed := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll, MaxDelete: half, AllowMassDelete: true})
+		e.sync(allowed)
+		same(t, e.src(), e.dst())
+	})
+	t.Run("up to the limit", func(t *testing.T) {
+		e := setup(t)
+		os.Remove(e.src("a"))
+		os.Remove(e.src("b"))
+		e.sync(e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll, MaxDelete: half}))
+		same(t, e.src(), e.dst())
+	})
+}
+
+// TestReplacedSourceRefused: a source folder without the marker the last
+// mirror recorded, or with another, is refused when opened, unless
+// allowed.
+func TestReplacedSourceRefused(t *testing.T) {
+	e := newEnv(t)
+	write(t, e.src("a"), "a", t0)
+	m := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll})
+	e.sync(m)
+	ids, err := m.MarkSources(t.Context())
+	if err != nil || len(ids) != 1 || ids[0] == "" {
+		t.Fatalf("ids %q, err %v", ids, err)
+	}
+	if again, _ := m.MarkSources(t.Context()); again[0] != ids[0] {
+		t.Errorf("marked again: %q, want %q", again[0], ids[0])
+	}
+	// The marker is the source's own: never mirrored.
+	if lines := e.sync(m); len(lines) != 0 {
+		t.Errorf("after marking: %q", lines)
+	}
+	open := func(allow bool) error {
+		m, err := New(t.Context(), []Pair{e.pair()}, Options{DeleteOrphans: true, SourceIDs: ids, AllowMassDelete: allow})
+		if err == nil {
+			m.Close()
+		}
+		return err
+	}
+	if err := open(false); err != nil {
+		t.Fatalf("the same folder: %v", err)
+	}
+	os.Rename(e.src(), e.src()+".old")
+	write(t, e.src("a"), "a", t0)
+	if err := open(false); !errors.Is(err, ErrSourceReplaced) || !strings.Contains(err.Error(), "lacks the marker") {
+		t.Errorf("a new folder: err = %v", err)
+	}
+	write(t, e.src(markerName), "another", t0)
+	if err := open(false); !errors.Is(err, ErrSourceReplaced) || !strings.Contains(err.Error(), "another marker") {
+		t.Errorf("another marked folder: err = %v", err)
+	}
+	if err := open(true); err != nil {
+		t.Errorf("allowed: %v", err)
+	}
+}
+
+// TestChainedMarkers: a replica that is the source of another set keeps
+// that set's marker through the mirror that feeds it, with delete_orphans.
+func TestChainedMarkers(t *testing.T) {
+	e := newEnv(t)
+	write(t, e.src("a"), "a", t0)
+	first := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll})
+	e.sync(first)
+	next := e.mirror(Options{DeleteOrphans: true, Preserve: PreserveAll},
+		Pair{Source: Endpoint{e.fs2, "/replica/set"}, Target: Endpoint{e.fs2, "/replica2/set"}})
+	e.sync(next)
+	ids, err := next.MarkSources(t.Context())
+	if err != nil || ids[0] == "" {
+		t.Fatalf("ids %q, err %v", ids, err)
+	}
+	write(t, e.src("b"), "b", t0)
+	if got := e.sync(first); joinLines(got) != "~ / (mtime)\n+ b (1 B)" {
+		t.Errorf("plan of the first set: %q", got)
+	}
+	if b, err := os.ReadFile(e.dst(markerName)); err != nil || strings.TrimSpace(string(b)) != ids[0] {
+		t.Errorf("the second set's marker: %q, %v", b, err)
 	}
 }

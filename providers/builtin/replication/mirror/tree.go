@@ -333,6 +333,9 @@ func (w *walker) start(s string) error {
 		return err
 	}
 	if s != "" {
+		if path.Base(s) == markerName {
+			return nil
+		}
 		own := ownKind(path.Base(s))
 		switch {
 		case own != 0 && !w.o.temps:
@@ -395,6 +398,9 @@ func (w *walker) dir(rel string) {
 	var bad host.EntryErrors
 	if errors.As(err, &bad) {
 		for _, ee := range bad {
+			if ee.Name == markerName {
+				continue
+			}
 			child := join(rel, ee.Name)
 			own := ownKind(ee.Name)
 			// Its kind unknown, an entry is skipped if skipped as either.
@@ -421,6 +427,11 @@ func (w *walker) dir(rel string) {
 	keep := list[:0]
 	for i := range list {
 		s := &list[i]
+		if s.Name == markerName {
+			// A source's marker, on either side (a replica may be the
+			// source of another set): neither mirrored nor deleted.
+			continue
+		}
 		own := ownKind(s.Name)
 		if own != 0 && !w.o.temps {
 			continue
