@@ -206,7 +206,7 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 		v.printf("\n%s\n\n", v.green("Outputs:"))
 		for _, name := range sortedOutputs(final) {
 			o := final.Outputs[name]
-			val := "(sensitive value)"
+			val := sensitiveValue
 			if !o.Sensitive {
 				val = render.Value(o.Value)
 			}
