@@ -8,9 +8,11 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/providers/plugin/spare"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
@@ -160,7 +162,39 @@ provider plugins.
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
 	)
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups subcommands
+// (state, registry, drive, boot) refuse an unknown one with exit 1: cobra
+// would print the group's help and exit 0, so a typo in a script passed.
+// Without arguments the group still prints its help.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if cmd.Runnable() || !cmd.HasSubCommands() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		hint := ""
+		if near := suggest.Nearest(args[0], names); near != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return fmt.Errorf("unknown command %q for %q%s; its subcommands are %s",
+			args[0], cmd.CommandPath(), hint, strings.Join(names, ", "))
+	}
 }
 
 // singleDash finds a long flag given with one dash, as Terraform takes
