@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"regexp"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
 	"github.com/drover-dr/drover/internal/suggest"
@@ -41,14 +38,13 @@ var errChanges = errors.New("the plan has changes")
 var errReported = errors.New("errors were reported")
 
 func main() {
-	ctx, stop := interruptContext()
-	defer stop()
+	in := newInterrupts()
 	stopProfile := profile()
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	root := newRootCommand(in)
+	err := root.Execute()
 	spare.Release()
 	stopProfile()
-	os.Exit(exitCode(ctx, err))
+	in.exit(err)
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
@@ -74,7 +70,9 @@ func profile() func() {
 	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
-func exitCode(ctx context.Context, err error) int {
+// exitCode is the exit code of a run that returned err; interrupted says
+// whether a signal cancelled it.
+func exitCode(interrupted bool, err error) int {
 	var lockErr *state.LockError
 	switch {
 	case err == nil:
@@ -85,7 +83,7 @@ func exitCode(ctx context.Context, err error) int {
 		fmt.Fprintf(os.Stderr, "Error: %v\n\nWait for the other run to finish, retry with --lock-timeout=DURATION, "+
 			"or, if that process is gone, run `drover force-unlock %s`.\n", err, lockErr.Info.ID)
 		return exitLocked
-	case ctx.Err() != nil:
+	case interrupted:
 		if !errors.Is(err, errReported) {
 			fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		}
@@ -98,25 +96,9 @@ func exitCode(ctx context.Context, err error) int {
 	}
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM: running
-// steps finish and nothing new starts. A second signal exits at once; the
-// state journal keeps every change that finished.
-func interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sigs
-		fmt.Fprintln(os.Stderr, "\nInterrupt received: letting running steps finish. Press Ctrl-C again to stop at once.")
-		cancel()
-		<-sigs
-		fmt.Fprintln(os.Stderr, "Stopping at once. Finished changes are in the state journal; run plan or apply again to continue.")
-		os.Exit(exitInterrupted)
-	}()
-	return ctx, func() { signal.Stop(sigs); cancel() }
-}
-
-func newRootCommand() *cobra.Command {
+// newRootCommand is the drover command; in watches the signals of the
+// command it runs (but not of the internal ones, which are plugins).
+func newRootCommand(in *interrupts) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "drover",
@@ -129,6 +111,7 @@ provider plugins.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetContext(in.watch(cmd.Context(), cmd))
 			if g.chdir != "" {
 				if err := os.Chdir(g.chdir); err != nil {
 					return fmt.Errorf("--chdir: %w", err)
