@@ -39,7 +39,8 @@ type interrupts struct {
 	// bars while they are on the terminal.
 	out      io.Writer
 	received bool
-	exiting  bool
+	exiting  bool // the command finished: a second signal changes nothing
+	stopping bool // a second signal came first: the exit is exitInterrupted
 }
 
 func newInterrupts() *interrupts {
@@ -65,23 +66,33 @@ func (in *interrupts) watch(ctx context.Context, cmd *cobra.Command) context.Con
 		<-sigs
 		in.mu.Lock()
 		in.received = true
-		fmt.Fprintf(in.out, "\n%s\n", in.interrupted)
+		out, msg := in.out, in.interrupted
 		in.mu.Unlock()
+		// Written outside the lock: out may be progress bars, which take
+		// their own lock and give the messages back through printTo.
+		fmt.Fprintf(out, "\n%s\n", msg)
 		cancel()
 		<-sigs
 		in.mu.Lock()
-		defer in.mu.Unlock()
 		if in.exiting {
+			in.mu.Unlock()
 			return // the command finished first: its exit stands
 		}
-		fmt.Fprintln(in.out, in.stopped)
+		in.stopping = true
+		out, msg = in.out, in.stopped
+		in.mu.Unlock()
+		fmt.Fprintln(out, msg)
 		os.Exit(exitInterrupted)
 	}()
 	return ctx
 }
 
 // printTo sends the messages to w until the returned function is called.
+// A view made outside a command run (tests) has no interrupts.
 func (in *interrupts) printTo(w io.Writer) (restore func()) {
+	if in == nil {
+		return func() {}
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	prev := in.out
@@ -96,6 +107,10 @@ func (in *interrupts) printTo(w io.Writer) (restore func()) {
 // exit ends the process with the code err calls for (see exitCode).
 func (in *interrupts) exit(err error) {
 	in.mu.Lock()
+	if in.stopping {
+		in.mu.Unlock()
+		select {} // the signal's goroutine is exiting the process
+	}
 	in.exiting = true
 	received := in.received
 	in.mu.Unlock()

@@ -99,7 +99,7 @@ func exitCode(interrupted bool, err error) int {
 // newRootCommand is the drover command; in watches the signals of the
 // command it runs (but not of the internal ones, which are plugins).
 func newRootCommand(in *interrupts) *cobra.Command {
-	g := &globalOptions{}
+	g := &globalOptions{interrupts: in}
 	root := &cobra.Command{
 		Use:   "drover",
 		Short: "Disaster recovery as code: plan and apply drives, replication, registry, boot and failover runbooks",

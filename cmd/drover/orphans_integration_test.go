@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover-dr/drover/internal/testenv"
 )
 
 // TestNoOrphanedPlugins ends a real drover in the three ways that left its
@@ -85,10 +87,7 @@ resource "value" "v" {
 	// foreground with -s KILL, SIGKILL to drover alone.
 	for _, timeoutArgs := range [][]string{{}, {"--foreground", "-s", "KILL"}} {
 		t.Run(strings.Join(append([]string{"replicate under timeout"}, timeoutArgs...), " "), func(t *testing.T) {
-			timeout, err := exec.LookPath("timeout")
-			if err != nil {
-				t.Fatalf("coreutils' timeout: %v", err)
-			}
+			timeout := testenv.Command(t, "timeout", "coreutils")
 			args := append(timeoutArgs, "300", bin, "--chdir="+dir, "replicate", "replication_set.repset")
 			cmd := exec.Command(timeout, args...)
 			if err := cmd.Start(); err != nil {

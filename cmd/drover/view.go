@@ -21,6 +21,9 @@ type view struct {
 	color    bool
 	terminal bool
 	files    map[string]*hcl.File
+	// interrupts prints the interrupt messages; progress bars take them
+	// while they are drawn.
+	interrupts *interrupts
 
 	mu sync.Mutex
 }
