@@ -32,7 +32,6 @@ const (
 // message and one exit code whichever comes first.
 type interrupts struct {
 	mu          sync.Mutex
-	cancel      context.CancelFunc
 	interrupted string
 	stopped     string
 	// out is where the messages go: stderr, or what draws above progress
@@ -52,7 +51,6 @@ func newInterrupts() *interrupts {
 func (in *interrupts) watch(ctx context.Context, cmd *cobra.Command) context.Context {
 	ctx, cancel := context.WithCancel(ctx)
 	in.mu.Lock()
-	in.cancel = cancel
 	if m := cmd.Annotations[annotationInterrupted]; m != "" {
 		in.interrupted = m
 	}
