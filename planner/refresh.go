@@ -18,11 +18,15 @@ import (
 // refresh reads every managed instance of prior through its provider, in
 // parallel, and returns the refreshed copy with what drifted. An object its
 // provider reports gone is dropped from the refreshed state.
+//
+// A pending object (an apply was killed before recording its outcome) is
+// read back even with SkipRefresh, since only the host knows whether it
+// was made: found, it is what the host holds and is planned like any
+// object; not found, it is dropped and planned as a create. A state-only
+// object has nothing to read back: pending, it was not recorded as made,
+// so it is dropped too.
 func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []*plan.Change, hcl.Diagnostics) {
 	refreshed := prior.DeepCopy()
-	if r.opts.SkipRefresh {
-		return refreshed, nil, nil
-	}
 	var (
 		mu    sync.Mutex
 		drift []*plan.Change
@@ -37,12 +41,19 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 		if r.targeted != nil && !r.targeted[addr.Resource] {
 			continue
 		}
+		pending := inst.Status == state.Pending
+		if r.opts.SkipRefresh && !pending {
+			continue
+		}
 		rs, d := typeSchema(ctx, r.opts.Providers, addr.Mode, addr.Type, inst.Provider, hcl.Range{})
 		if d.HasErrors() {
 			diags = append(diags, d...)
 			continue
 		}
-		if rs.schema.StateOnly && inst.Status != state.Pending {
+		if rs.schema.StateOnly {
+			if pending {
+				refreshed.Remove(addr)
+			}
 			continue
 		}
 		wg.Add(1)
@@ -71,7 +82,7 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			newVal := resp.New
 			if newVal.IsNull() {
 				refreshed.Remove(addr)
-				if inst.Status != state.Pending {
+				if !pending {
 					drift = append(drift, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete,
 						Before: inst.Attrs, After: cty.NullVal(inst.Attrs.Type()), SensitivePaths: inst.SensitivePaths})
 				}
@@ -80,9 +91,11 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			ri := refreshed.Instance(addr)
 			ri.Attrs = newVal
 			ri.Private = resp.Private
-			if inst.Status == state.Pending {
-				// The object exists, but an interrupted apply may have left
-				// it half made: it stays pending and the plan replaces it.
+			if pending {
+				// What the host holds is the object: the plan compares it
+				// with the configuration like any other. Not drift: Drover
+				// made it.
+				ri.Status = state.Ready
 				return
 			}
 			if !newVal.RawEquals(inst.Attrs) {

@@ -207,11 +207,8 @@ func (r *run) planInstance(ctx context.Context, rc *lang.Resource, addr addrs.In
 	case priorInst == nil:
 		change.Action = plan.Create
 		change.Before = cty.NullVal(prior.Type())
-	case priorInst.Status == state.Tainted || priorInst.Status == state.Pending:
+	case priorInst.Status == state.Tainted:
 		change.Reason = plan.ReasonTainted
-		if priorInst.Status == state.Pending {
-			change.Reason = plan.ReasonPendingCreate
-		}
 		d := r.planReplace(ctx, rs, change, cfgVal, secrets)
 		diags = append(diags, d...)
 	case r.replace[addr]:

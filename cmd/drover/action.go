@@ -124,7 +124,7 @@ func (a *actionProgress) report(p providers.Progress) {
 	case a.bars != nil:
 		a.bars.update(a.label, p)
 		if p.Message != "" && a.changed(p.Message) {
-			fmt.Fprintf(a.bars.prog, "%s: %s\n", a.label, p.Message)
+			a.bars.printf(a.v.out, "%s: %s\n", a.label, p.Message)
 		}
 	case p.Message != "" && a.changed(p.Message):
 		a.v.printf("%s: %s\n", a.label, p.Message)

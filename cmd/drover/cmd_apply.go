@@ -40,6 +40,10 @@ resumes where it stopped on the next run.
 ` + exitCodesHelp,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runApply(cmd.Context(), g, o, args) },
+		Annotations: map[string]string{
+			annotationInterrupted: "Interrupt received: letting running steps finish. Press Ctrl-C again to stop at once.",
+			annotationStopped:     "Stopping at once. Finished changes are in the state journal; run plan or apply again to continue.",
+		},
 	}
 	if destroy {
 		cmd.Use = "destroy"
@@ -212,7 +216,7 @@ func applyPlan(ctx context.Context, v *view, b state.Backend, cfg *lang.Config, 
 		v.printf("\n%s\n\n", v.green("Outputs:"))
 		for _, name := range sortedOutputs(final) {
 			o := final.Outputs[name]
-			val := "(sensitive value)"
+			val := sensitiveValue
 			if !o.Sensitive {
 				val = render.Value(o.Value)
 			}

@@ -12,6 +12,9 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
+// sensitiveValue stands for a sensitive output's value in text.
+const sensitiveValue = "(sensitive value)"
+
 type outputOptions struct {
 	raw bool
 }
@@ -21,7 +24,7 @@ func newOutputCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "output [NAME]",
 		Short: "Show output values from the state",
-		Long:  "Shows every root output (sensitive ones hidden), or the value of one. --json prints values as JSON; --raw prints a string without quotes, for scripts.\n\n" + exitCodesHelp,
+		Long:  "Shows every root output, or the value of one; sensitive values are hidden unless one is named with --json (its value as JSON) or --raw (a string without quotes, for scripts).\n\n" + exitCodesHelp,
 		Args:  cobra.MaximumNArgs(1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return runOutput(cmd.Context(), g, o, args) },
 	}
@@ -57,18 +60,22 @@ func runOutput(ctx context.Context, g *globalOptions, o *outputOptions, args []s
 				return err
 			}
 			fmt.Fprintln(v.out, string(b))
+		case out.Sensitive:
+			// Redacted unless asked for in a form meant for scripts, as
+			// docs/hcl.md promises: a terminal or a log is no place for it.
+			fmt.Fprintln(v.out, sensitiveValue)
+			fmt.Fprintf(v.err, "%s is sensitive: --raw or --json prints its value.\n", args[0])
 		default:
 			fmt.Fprintln(v.out, render.Value(out.Value))
 		}
 		return nil
 	}
 	if g.json {
-		b, err := json.MarshalIndent(outputsJSON(s), "", "  ")
+		b, err := json.Marshal(outputsJSON(s))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(v.out, string(b))
-		return nil
+		return v.document(b)
 	}
 	if len(s.Outputs) == 0 {
 		fmt.Fprintln(v.err, "No outputs: the configuration declares none, or nothing has been applied yet.")
@@ -76,7 +83,7 @@ func runOutput(ctx context.Context, g *globalOptions, o *outputOptions, args []s
 	}
 	for _, name := range sortedOutputs(s) {
 		out := s.Outputs[name]
-		val := "(sensitive value)"
+		val := sensitiveValue
 		if !out.Sensitive {
 			val = render.Value(out.Value)
 		}
@@ -87,7 +94,7 @@ func runOutput(ctx context.Context, g *globalOptions, o *outputOptions, args []s
 
 // outputsJSON is the outputs of s as Terraform-like JSON: name to
 // {sensitive, type, value}, a sensitive value written as null; naming the
-// output (drover output NAME) shows it.
+// output with --json or --raw shows it.
 func outputsJSON(s *state.State) map[string]any {
 	out := map[string]any{}
 	for name, o := range s.Outputs {

@@ -38,6 +38,10 @@ sent keep their previous copy, nothing is half-written.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReplicate(cmd.Context(), g, o, args)
 		},
+		Annotations: map[string]string{
+			annotationInterrupted: "Interrupt received: finishing the files being sent. Press Ctrl-C again to stop at once.",
+			annotationStopped:     "Stopping at once. The files being sent keep their previous copy on the target; run replicate again to continue.",
+		},
 	}
 	o.addFlags(cmd)
 	return cmd

@@ -42,8 +42,7 @@ func runShow(ctx context.Context, g *globalOptions, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(v.out, string(out))
-			return nil
+			return v.document(out)
 		}
 		return render.Plan(v.out, p, render.Options{Color: v.color})
 	}
@@ -61,8 +60,7 @@ func runShow(ctx context.Context, g *globalOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(v.out, string(out))
-		return nil
+		return v.document(out)
 	}
 	if len(s.Instances) == 0 && len(s.Outputs) == 0 {
 		fmt.Fprintln(v.out, "The state is empty.")

@@ -36,7 +36,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 	}
 	show := &cobra.Command{
 		Use:   "show ADDR",
-		Short: "Show one resource instance",
+		Short: "Show a resource instance, or every instance of a resource",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := addrs.ParseInstance(args[0])
@@ -44,14 +44,16 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				return err
 			}
 			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
-				inst := s.Instance(addr)
-				if inst == nil {
+				found := instancesAt(s, addr)
+				if len(found) == 0 {
 					return false, fmt.Errorf("%s is not in the state%s: run `drover state list` to see what is", addr, nearestInState(s, addr))
 				}
-				one := state.New()
-				one.Lineage, one.Serial = s.Lineage, s.Serial
-				one.Set(inst)
-				return false, render.State(v.out, one, render.Options{Color: v.color})
+				some := state.New()
+				some.Lineage, some.Serial = s.Lineage, s.Serial
+				for _, a := range found {
+					some.Set(s.Instance(a))
+				}
+				return false, render.State(v.out, some, render.Options{Color: v.color})
 			})
 		},
 	}

@@ -12,6 +12,8 @@ type globalOptions struct {
 	chdir   string
 	noColor bool
 	json    bool
+
+	interrupts *interrupts
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -27,12 +29,16 @@ func isTerminal(f *os.File) bool {
 
 // newView makes the output of one command run.
 func (g *globalOptions) newView() *view {
-	term := isTerminal(os.Stdout)
+	// A dumb terminal (TERM=dumb: an editor's shell, a CI log) shows text
+	// as written: no colour, and no bars, which redraw with cursor moves.
+	term := isTerminal(os.Stdout) && os.Getenv("TERM") != "dumb"
 	return &view{
 		out:      os.Stdout,
 		err:      os.Stderr,
 		json:     g.json,
 		color:    term && !g.noColor && os.Getenv("NO_COLOR") == "",
 		terminal: term && !g.json,
+
+		interrupts: g.interrupts,
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -52,7 +51,7 @@ func newApplyHooks(v *view) *applyHooks {
 	return h
 }
 
-// wait lets the progress bars finish drawing.
+// wait ends the progress bars' drawing.
 func (h *applyHooks) wait() {
 	if h.bars != nil {
 		h.bars.wait()
@@ -83,7 +82,7 @@ func (h *applyHooks) Started(addr addrs.Instance, action plan.Action) {
 // line prints a status line above the progress bars, if any.
 func (h *applyHooks) line(format string, args ...any) {
 	if h.bars != nil {
-		fmt.Fprintf(h.bars.prog, format, args...)
+		h.bars.printf(h.v.out, format, args...)
 		return
 	}
 	h.v.printf(format, args...)
@@ -104,9 +103,6 @@ func (h *applyHooks) Finished(addr addrs.Instance, action plan.Action, diags hcl
 	h.mu.Lock()
 	elapsed := time.Since(h.started[addr]).Round(time.Second)
 	h.mu.Unlock()
-	if h.bars != nil {
-		h.bars.finish(addr.String(), diags.HasErrors())
-	}
 	if h.v.json {
 		typ := "apply_complete"
 		if diags.HasErrors() {
@@ -115,7 +111,11 @@ func (h *applyHooks) Finished(addr addrs.Instance, action plan.Action, diags hcl
 		h.v.event(typ, map[string]any{"address": addr.String(), "action": action.Verb(), "elapsed_seconds": elapsed.Seconds()})
 		return
 	}
+	// The line before the bar ends: the bars' last drawing shows it.
 	if !diags.HasErrors() {
 		h.line("%s: %s after %s\n", addr, doneVerbs[action], elapsed)
+	}
+	if h.bars != nil {
+		h.bars.finish(addr.String(), diags.HasErrors())
 	}
 }

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"regexp"
 	"runtime/pprof"
-	"syscall"
+	"strings"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
+	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/providers/plugin/spare"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
@@ -40,14 +39,13 @@ var errChanges = errors.New("the plan has changes")
 var errReported = errors.New("errors were reported")
 
 func main() {
-	ctx, stop := interruptContext()
-	defer stop()
+	in := newInterrupts()
 	stopProfile := profile()
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	root := newRootCommand(in)
+	err := root.Execute()
 	spare.Release()
 	stopProfile()
-	os.Exit(exitCode(ctx, err))
+	in.exit(err)
 }
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
@@ -73,7 +71,9 @@ func profile() func() {
 	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
-func exitCode(ctx context.Context, err error) int {
+// exitCode is the exit code of a run that returned err; interrupted says
+// whether a signal cancelled it.
+func exitCode(interrupted bool, err error) int {
 	var lockErr *state.LockError
 	switch {
 	case err == nil:
@@ -84,7 +84,7 @@ func exitCode(ctx context.Context, err error) int {
 		fmt.Fprintf(os.Stderr, "Error: %v\n\nWait for the other run to finish, retry with --lock-timeout=DURATION, "+
 			"or, if that process is gone, run `drover force-unlock %s`.\n", err, lockErr.Info.ID)
 		return exitLocked
-	case ctx.Err() != nil:
+	case interrupted:
 		if !errors.Is(err, errReported) {
 			fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		}
@@ -97,26 +97,10 @@ func exitCode(ctx context.Context, err error) int {
 	}
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM: running
-// steps finish and nothing new starts. A second signal exits at once; the
-// state journal keeps every change that finished.
-func interruptContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sigs
-		fmt.Fprintln(os.Stderr, "\nInterrupt received: letting running steps finish. Press Ctrl-C again to stop at once.")
-		cancel()
-		<-sigs
-		fmt.Fprintln(os.Stderr, "Stopping at once. Finished changes are in the state journal; run plan or apply again to continue.")
-		os.Exit(exitInterrupted)
-	}()
-	return ctx, func() { signal.Stop(sigs); cancel() }
-}
-
-func newRootCommand() *cobra.Command {
-	g := &globalOptions{}
+// newRootCommand is the drover command; in watches the signals of the
+// command it runs (but not of the internal ones, which are plugins).
+func newRootCommand(in *interrupts) *cobra.Command {
+	g := &globalOptions{interrupts: in}
 	root := &cobra.Command{
 		Use:   "drover",
 		Short: "Disaster recovery as code: plan and apply drives, replication, registry, boot and failover runbooks",
@@ -128,6 +112,7 @@ provider plugins.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetContext(in.watch(cmd.Context(), cmd))
 			if g.chdir != "" {
 				if err := os.Chdir(g.chdir); err != nil {
 					return fmt.Errorf("--chdir: %w", err)
@@ -161,7 +146,39 @@ provider plugins.
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
 	)
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups subcommands
+// (state, registry, drive, boot) refuse an unknown one with exit 1: cobra
+// would print the group's help and exit 0, so a typo in a script passed.
+// Without arguments the group still prints its help.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if cmd.Runnable() || !cmd.HasSubCommands() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		hint := ""
+		if near := suggest.Nearest(args[0], names); near != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return fmt.Errorf("unknown command %q for %q%s; its subcommands are %s",
+			args[0], cmd.CommandPath(), hint, strings.Join(names, ", "))
+	}
 }
 
 // singleDash finds a long flag given with one dash, as Terraform takes

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ type view struct {
 	color    bool
 	terminal bool
 	files    map[string]*hcl.File
+	// interrupts prints the interrupt messages; progress bars take them
+	// while they are drawn.
+	interrupts *interrupts
 
 	mu sync.Mutex
 }
@@ -37,6 +41,20 @@ func (v *view) event(typ string, fields map[string]any) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.out.Write(append(b, '\n'))
+}
+
+// document writes a JSON document (a plan, the state, the outputs) as the
+// one line --json promises, whatever indentation its encoder chose.
+func (v *view) document(doc []byte) error {
+	var line bytes.Buffer
+	if err := json.Compact(&line, doc); err != nil {
+		return err
+	}
+	line.WriteByte('\n')
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, err := v.out.Write(line.Bytes())
+	return err
 }
 
 // printf writes text for people; nothing in JSON mode.

@@ -58,7 +58,6 @@ const (
 	ReasonNoConfig       Reason = "no longer in configuration"
 	ReasonCountIndex     Reason = "count index out of range"
 	ReasonEachKey        Reason = "for_each key gone"
-	ReasonPendingCreate  Reason = "interrupted apply"
 	ReasonDeferredConfig Reason = "configuration not known until apply"
 	ReasonDeferredDeps   Reason = "depends on resources with changes"
 )

@@ -9,4 +9,8 @@
 // the caller's deadline or an undecodable answer becomes an error
 // diagnostic naming the provider and the call. The plugin's stderr goes to
 // the logger handed to Factory, never to the user's terminal.
+//
+// A plugin process never outlives Drover's (package lifeline): it ends on
+// SIGTERM or when Drover's process is gone, refusing new calls and giving
+// its provider's Stop and the calls in flight a bounded time first.
 package plugin

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/plugin/lifeline"
 	"github.com/drover-dr/drover/providers/plugin/spare"
 	pb "github.com/drover-dr/drover/providers/proto/v1"
 	"github.com/hashicorp/go-hclog"
@@ -53,7 +54,9 @@ func pluginSets(impl providers.Provider) map[int]plugin.PluginSet {
 }
 
 // Serve serves p over the provider protocol and blocks until Drover ends
-// the process. Call it from a provider binary's main.
+// the process. Call it from a provider binary's main. The process ends
+// when Drover's does, or on SIGTERM, after asking p to stop (package
+// lifeline).
 func Serve(p providers.Provider) {
 	serve(ProtocolVersion, p)
 }
@@ -62,12 +65,15 @@ func serve(version int, p providers.Provider) {
 	// A provider process holds little and allocates much per call: trade
 	// memory for fewer collections.
 	debug.SetGCPercent(400)
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, JSONFormat: true})
+	calls := &inflight{}
+	lifeline.Watch(func() { end(p, calls, logger) })
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       calls.server,
 		TLSProvider:      serverTLS,
-		Logger:           hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, JSONFormat: true}),
+		Logger:           logger,
 	})
 }
 
@@ -108,13 +114,16 @@ func start(name string, command *exec.Cmd, sp *spare.Process, logger hclog.Logge
 	started := func() {}
 	var err error
 	if sp == nil {
-		config.Cmd = command
 		config.TLSConfig, started, err = secureCmd(command)
+		config.RunnerFunc = func(_ hclog.Logger, c *exec.Cmd, _ string) (runner.Runner, error) {
+			return newCmdRunner(command, c)
+		}
 	} else {
 		var secret []byte
 		secret, config.TLSConfig, err = certificates()
 		config.RunnerFunc = func(_ hclog.Logger, c *exec.Cmd, _ string) (runner.Runner, error) {
-			return &spareRunner{p: sp, args: command.Args[1:], env: append(c.Env, tlsFDEnv+"="+strconv.Itoa(spare.FD)), secret: secret}, nil
+			env := append(c.Env, tlsFDEnv+"="+strconv.Itoa(spare.FD), lifeline.Env())
+			return &spareRunner{p: sp, args: command.Args[1:], env: env, secret: secret}, nil
 		}
 	}
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 		becomeSpare()
 	}
 	if mode := os.Getenv("DROVER_TEST_PLUGIN"); mode != "" {
-		p := &misbehaving{Provider: sdk.New(core.New()), mode: mode}
+		p := &misbehaving{Provider: sdk.New(core.New()), mode: mode, stopped: make(chan struct{})}
 		if v, err := strconv.Atoi(os.Getenv("DROVER_TEST_PLUGIN_VERSION")); err == nil {
 			plugin.ServeVersion(v, p)
 			return
@@ -53,7 +55,14 @@ func becomeSpare() {
 // misbehaving wraps a real provider and breaks its Apply on request.
 type misbehaving struct {
 	providers.Provider
-	mode string
+	mode     string
+	stopped  chan struct{} // closed by Stop
+	stopOnce sync.Once
+}
+
+func (m *misbehaving) Stop(ctx context.Context, req providers.StopRequest) providers.StopResponse {
+	m.stopOnce.Do(func() { close(m.stopped) })
+	return m.Provider.Stop(ctx, req)
 }
 
 func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) providers.ApplyResponse {
@@ -62,6 +71,13 @@ func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) pro
 		os.Exit(3)
 	case "hang":
 		select {}
+	case "until-stopped":
+		// Marks in DROVER_TEST_MARKS that it runs (with the pid) and,
+		// once Stop is called, that it finished.
+		marks := os.Getenv("DROVER_TEST_MARKS")
+		os.WriteFile(filepath.Join(marks, "running"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		<-m.stopped
+		os.WriteFile(filepath.Join(marks, "finished"), nil, 0o644)
 	case "panic":
 		panic("provider bug")
 	case "progress":

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"github.com/drover-dr/drover/providers/plugin/lifeline"
 )
 
 // FD is the descriptor a spare reads its orders from.
@@ -45,9 +48,21 @@ func Start(exe string, args ...string) (*Process, error) {
 		pipes[i] = [2]*os.File{r, w}
 	}
 	orders, stdout, stderr := pipes[0], pipes[1], pipes[2]
-	proc, err := os.StartProcess(exe, append([]string{exe}, args...), &os.ProcAttr{
+	// The spare is the plugin to be: tied to this process as one.
+	stdin, err := lifeline.Stdin()
+	if err != nil {
+		closeAll(pipes[:])
+		return nil, err
+	}
+	attr := &os.ProcAttr{
 		Env:   append(os.Environ(), fdEnv+"="+strconv.Itoa(FD)),
-		Files: []*os.File{os.Stdin, stdout[1], stderr[1], orders[0]},
+		Files: []*os.File{stdin, stdout[1], stderr[1], orders[0]},
+		Sys:   &syscall.SysProcAttr{},
+	}
+	var proc *os.Process
+	err = lifeline.Start(attr.Sys, func() (err error) {
+		proc, err = os.StartProcess(exe, append([]string{exe}, args...), attr)
+		return err
 	})
 	orders[0].Close()
 	stdout[1].Close()
