@@ -57,22 +57,28 @@ resource "drive_copy" "dpsr" {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The first checkpoint comes when the copy starts; kill a little later,
-	// after more checkpoints and well before 256 MiB are written and synced.
+	// The first manifest comes when the copy starts, and each checkpoint
+	// replaces it (a new file renamed over it): kill once a checkpoint
+	// past the start has been made, well before 256 MiB are copied.
 	manifest := filepath.Join(srv, "dpsr.img.blocks")
+	var first uint64
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(manifest); err == nil {
-			break
+		var st syscall.Stat_t
+		if err := syscall.Stat(manifest, &st); err == nil {
+			if first == 0 {
+				first = st.Ino
+			} else if st.Ino != first {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			cmd.Wait()
-			t.Fatalf("the copy never started:\n%s", out.String())
+			t.Fatalf("no checkpoint was made:\n%s", out.String())
 		}
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	cmd.Wait()
 	if strings.Contains(out.String(), "Apply complete!") {
