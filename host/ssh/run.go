@@ -20,6 +20,10 @@ import (
 // name its process, which it does before anything else.
 const pidWait = 10 * time.Second
 
+// waitDelay bounds how long a cancelled Run waits for the session to end
+// once the command was killed.
+const waitDelay = 5 * time.Second
+
 // Run executes argv on the machine through an exec request. sshd hands
 // the request to the user's login shell (which must be a POSIX shell), so
 // the line is built by shellquote from argv and nothing else:
@@ -110,9 +114,17 @@ func (h *Host) session(ctx context.Context, cn *conn, line string, opts host.Run
 	select {
 	case err = <-waited:
 	case <-ctx.Done():
-		h.kill(cn, pid)
+		killed := h.kill(cn, pid)
 		s.Close()
-		<-waited
+		// sshd may hold the channel open while something of the command
+		// lives on: do not wait for it longer than a local Run would.
+		select {
+		case <-waited:
+		case <-time.After(waitDelay):
+		}
+		if !killed {
+			return host.RunResult{ExitCode: -1}, fmt.Errorf("host %q: run: %w, and the command could not be killed on the machine (its pid never came): it may still run there", h.name, context.Cause(ctx))
+		}
 		return host.RunResult{ExitCode: -1}, fmt.Errorf("host %q: run: %w (the command's process group was killed on the machine)", h.name, context.Cause(ctx))
 	}
 	var exit *xssh.ExitError
@@ -131,15 +143,15 @@ func (h *Host) session(ctx context.Context, cn *conn, line string, opts host.Run
 
 // kill ends the process group named by the command's first line of output:
 // SIGTERM, then SIGKILL once KillGrace has passed with the group still
-// there.
-func (h *Host) kill(cn *conn, pid *pidWriter) {
+// there. It says whether it knew the group.
+func (h *Host) kill(cn *conn, pid *pidWriter) bool {
 	select {
 	case <-pid.got:
 	case <-time.After(pidWait):
 	}
 	pgid := pid.pid()
 	if pgid <= 1 {
-		return
+		return false
 	}
 	group := "-" + strconv.Itoa(pgid)
 	polls := strconv.Itoa(max(1, int(h.c.opts.KillGrace/(100*time.Millisecond))))
@@ -149,10 +161,10 @@ func (h *Host) kill(cn *conn, pid *pidWriter) {
 		"kill -KILL -- " + group + " 2>/dev/null; true"
 	s, err := cn.ssh.NewSession()
 	if err != nil {
-		return
+		return false
 	}
 	defer s.Close()
-	s.Run(script)
+	return s.Run(script) == nil
 }
 
 // pidWriter takes the first line of a command's output (its pid) and
