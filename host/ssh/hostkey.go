@@ -86,10 +86,9 @@ type RecordedHostKey struct {
 type hostKeys struct {
 	addr  string
 	trust bool
-	// pin is a pinned key, or pinFP a pinned fingerprint.
-	pin   xssh.PublicKey
-	pinFP string
-	file  string
+	// pin is the pinned key; file is known_hosts, read when there is none.
+	pin  xssh.PublicKey
+	file string
 
 	mu       sync.Mutex
 	recorded []RecordedHostKey
@@ -98,13 +97,14 @@ type hostKeys struct {
 func newHostKeys(opts Options, addr string) (*hostKeys, error) {
 	k := &hostKeys{addr: addr, trust: opts.TrustNewHostKeys, file: opts.KnownHosts}
 	if pin := strings.TrimSpace(opts.HostKey); pin != "" {
-		if strings.HasPrefix(pin, "SHA256:") {
-			k.pinFP = pin
-			return k, nil
+		// A fingerprint does not say which of the machine's keys it is of,
+		// so the handshake could not ask for that key.
+		if strings.HasPrefix(pin, "SHA256:") || strings.HasPrefix(pin, "MD5:") {
+			return nil, fmt.Errorf("host %q: host_key takes the host's public key (\"ssh-ed25519 AAAA...\", a line of /etc/ssh/ssh_host_*_key.pub on the machine), not a fingerprint", opts.Name)
 		}
 		key, _, _, _, err := xssh.ParseAuthorizedKey([]byte(pin))
 		if err != nil {
-			return nil, fmt.Errorf("host %q: host_key is neither a public key (\"ssh-ed25519 AAAA...\") nor a fingerprint (\"SHA256:...\"): %w", opts.Name, err)
+			return nil, fmt.Errorf("host %q: host_key is not a public key (\"ssh-ed25519 AAAA...\", a line of /etc/ssh/ssh_host_*_key.pub on the machine): %w", opts.Name, err)
 		}
 		k.pin = key
 		return k, nil
@@ -139,7 +139,7 @@ func (k *hostKeys) algorithms() []string {
 	var known []xssh.PublicKey
 	if k.pin != nil {
 		known = append(known, k.pin)
-	} else if k.pinFP == "" {
+	} else {
 		// Asking the database about a key no host has answers with every
 		// key it knows for the address.
 		_, probe, _ := ed25519.GenerateKey(rand.Reader)
@@ -183,12 +183,6 @@ func (k *hostKeys) check(hostname string, remote net.Addr, key xssh.PublicKey) e
 		}
 		return &ChangedHostKeyError{Address: hostname, KeyType: key.Type(), Fingerprint: fp,
 			Known: []string{"host_key pins " + k.pin.Type() + " " + xssh.FingerprintSHA256(k.pin)}}
-	case k.pinFP != "":
-		if fp == k.pinFP {
-			return nil
-		}
-		return &ChangedHostKeyError{Address: hostname, KeyType: key.Type(), Fingerprint: fp,
-			Known: []string{"host_key pins " + k.pinFP}}
 	}
 	db, err := k.database()
 	if err != nil {

@@ -32,8 +32,8 @@ type Options struct {
 	// IdentityFile is a private key without a passphrase; when empty the
 	// SSH agent at SSH_AUTH_SOCK signs.
 	IdentityFile string
-	// HostKey pins the host's key, as an authorized_keys line
-	// ("ssh-ed25519 AAAA...") or a fingerprint ("SHA256:..."); when set,
+	// HostKey pins the host's key, as a line of the machine's
+	// /etc/ssh/ssh_host_*_key.pub ("ssh-ed25519 AAAA..."); when set,
 	// known_hosts is not read.
 	HostKey string
 	// KnownHosts defaults to ~/.ssh/known_hosts.

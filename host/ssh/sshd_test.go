@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
@@ -32,6 +34,8 @@ type sshd struct {
 	dir     string
 	user    string
 	hostKey xssh.PublicKey
+	// ecdsaKey is the server's second host key.
+	ecdsaKey xssh.PublicKey
 	// identity is the client's private key file; knownHosts holds the
 	// host key's line.
 	identity   string
@@ -73,6 +77,7 @@ func startSSHD(t *testing.T) *sshd {
 	dir := t.TempDir()
 	s := &sshd{dir: dir, user: u.Username, log: &lockedBuffer{}}
 	s.hostKey = writeKey(t, filepath.Join(dir, "host_ed25519"))
+	s.ecdsaKey = writeECDSAKey(t, filepath.Join(dir, "host_ecdsa"))
 	client := writeKey(t, filepath.Join(dir, "id_ed25519"))
 	s.identity = filepath.Join(dir, "id_ed25519")
 	writeFile(t, filepath.Join(dir, "authorized_keys"), string(xssh.MarshalAuthorizedKey(client)))
@@ -83,6 +88,7 @@ func startSSHD(t *testing.T) *sshd {
 		s.addr = freeAddr(t)
 		config := fmt.Sprintf(`ListenAddress %s
 HostKey %s/host_ed25519
+HostKey %s/host_ecdsa
 PidFile %s/sshd.pid
 AuthorizedKeysFile %s/authorized_keys
 StrictModes no
@@ -94,7 +100,7 @@ UsePAM no
 MaxSessions 32
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
-`, s.addr, dir, dir, dir)
+`, s.addr, dir, dir, dir, dir)
 		writeFile(t, filepath.Join(dir, "sshd_config"), config)
 		s.cmd = exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -158,17 +164,19 @@ func (s *sshd) options(name string) Options {
 }
 
 // connectionPIDs lists the sshd processes serving connections: the
-// listener's children.
+// listener's descendants.
 func (s *sshd) connectionPIDs(t *testing.T) []int {
 	t.Helper()
-	out, err := exec.Command("pgrep", "-P", strconv.Itoa(s.cmd.Process.Pid)).Output()
-	if err != nil && len(out) > 0 {
-		t.Fatalf("pgrep: %v", err)
-	}
 	var pids []int
-	for _, f := range strings.Fields(string(out)) {
-		pid, _ := strconv.Atoi(f)
-		pids = append(pids, pid)
+	for parents := []int{s.cmd.Process.Pid}; len(parents) > 0; {
+		parent := parents[0]
+		parents = parents[1:]
+		out, _ := exec.Command("pgrep", "-P", strconv.Itoa(parent)).Output()
+		for _, f := range strings.Fields(string(out)) {
+			pid, _ := strconv.Atoi(f)
+			pids = append(pids, pid)
+			parents = append(parents, pid)
+		}
 	}
 	return pids
 }
@@ -213,6 +221,26 @@ func writeKey(t *testing.T, file string) xssh.PublicKey {
 		t.Fatal(err)
 	}
 	key, err := xssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func writeECDSAKey(t *testing.T, file string) xssh.PublicKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := xssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := xssh.NewPublicKey(&priv.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
