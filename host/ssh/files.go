@@ -542,6 +542,10 @@ func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
 	if err != nil {
 		return err
 	}
+	// Through SFTP first, for an error that says fs.ErrNotExist.
+	if err := h.do(ctx, true, func(cn *conn) error { _, err := cn.sftp.Lstat(name); return err }); err != nil {
+		return h.pathErr("lchown", p, err)
+	}
 	return h.runTool(ctx, "lchown", p, "chown", "-h", "--", strconv.Itoa(uid)+":"+strconv.Itoa(gid), name)
 }
 
@@ -587,7 +591,7 @@ func (h *Host) runTool(ctx context.Context, op, p string, argv ...string) error 
 	var stderr bytes.Buffer
 	res, err := h.run(ctx, argv, host.RunOptions{Stderr: &stderr}, false)
 	if err != nil {
-		return h.pathErr(op, p, err)
+		return err
 	}
 	if res.ExitCode != 0 {
 		return h.pathErr(op, p, fmt.Errorf("%s exited with %d: %s", argv[0], res.ExitCode, strings.TrimSpace(stderr.String())))

@@ -117,6 +117,9 @@ func TestFileOperations(t *testing.T) {
 		if st, _ := host.StatOf(mustLstat(t, local("etc/app/conf"))); st.UID == 1234 {
 			t.Error("Lchown followed the symlink")
 		}
+		if err := h.Lchown(ctx, "/missing", 1, 1); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Lchown of a missing file: %v, want fs.ErrNotExist", err)
+		}
 		mtime := time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)
 		if err := h.Chtimes(ctx, "/etc/app/conf", mtime, mtime); err != nil {
 			t.Fatal(err)

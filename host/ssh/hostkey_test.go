@@ -92,6 +92,9 @@ func TestHostKeys(t *testing.T) {
 				if diff := cmp.Diff(want, unknown); diff != "" {
 					t.Errorf("UnknownHostKeyError (-want +got):\n%s", diff)
 				}
+				if !strings.HasPrefix(err.Error(), `host "fs1": the host key of `) {
+					t.Errorf("the error does not start with the host and what is wrong:\n%s", err)
+				}
 				for _, part := range []string{`host "fs1"`, want.Fingerprint, "\n" + want.Line + "\n", opts.KnownHosts, "nothing was done", "--trust-new-host-keys"} {
 					if !strings.Contains(err.Error(), part) {
 						t.Errorf("the error does not say %q:\n%s", part, err)

@@ -93,7 +93,7 @@ func (h *Host) run(ctx context.Context, argv []string, opts host.RunOptions, roo
 		return err
 	})
 	if err != nil {
-		return host.RunResult{ExitCode: -1}, err
+		return host.RunResult{ExitCode: -1}, fmt.Errorf("host %q: run %s: %w", h.name, argv[0], err)
 	}
 	return res, nil
 }
@@ -101,13 +101,13 @@ func (h *Host) run(ctx context.Context, argv []string, opts host.RunOptions, roo
 func (h *Host) session(ctx context.Context, cn *conn, line string, opts host.RunOptions) (host.RunResult, error) {
 	s, err := cn.ssh.NewSession()
 	if err != nil {
-		return host.RunResult{}, fmt.Errorf("host %q: opening a session: %w", h.name, err)
+		return host.RunResult{}, fmt.Errorf("opening a session: %w", err)
 	}
 	defer s.Close()
 	pid := &pidWriter{w: opts.Stdout, got: make(chan struct{})}
 	s.Stdin, s.Stdout, s.Stderr = opts.Stdin, pid, opts.Stderr
 	if err := s.Start(line); err != nil {
-		return host.RunResult{}, fmt.Errorf("host %q: starting a command: %w", h.name, err)
+		return host.RunResult{}, fmt.Errorf("starting the command: %w", err)
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- s.Wait() }()
@@ -123,9 +123,9 @@ func (h *Host) session(ctx context.Context, cn *conn, line string, opts host.Run
 		case <-time.After(waitDelay):
 		}
 		if !killed {
-			return host.RunResult{ExitCode: -1}, fmt.Errorf("host %q: run: %w, and the command could not be killed on the machine (its pid never came): it may still run there", h.name, context.Cause(ctx))
+			return host.RunResult{ExitCode: -1}, fmt.Errorf("%w, and the command could not be killed on the machine (its pid never came): it may still run there", context.Cause(ctx))
 		}
-		return host.RunResult{ExitCode: -1}, fmt.Errorf("host %q: run: %w (the command's process group was killed on the machine)", h.name, context.Cause(ctx))
+		return host.RunResult{ExitCode: -1}, fmt.Errorf("%w (the command's process group was killed on the machine)", context.Cause(ctx))
 	}
 	var exit *xssh.ExitError
 	switch {

@@ -92,11 +92,11 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if opts.Root == "" {
 		h.root = ""
 	}
-	if _, release, err := c.get(ctx); err != nil {
-		return nil, err
-	} else {
-		release()
+	_, release, err := c.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("host %q: %w", opts.Name, err)
 	}
+	release()
 	return h, nil
 }
 
@@ -226,7 +226,7 @@ func (c *connector) get(ctx context.Context) (*conn, func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil, nil, fmt.Errorf("host %q: closed", c.opts.Name)
+		return nil, nil, errors.New("the host was closed")
 	}
 	if c.cur == nil || !c.cur.alive() {
 		cn, err := c.dial(ctx)
@@ -249,7 +249,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	d := net.Dialer{Timeout: c.opts.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		return nil, fmt.Errorf("host %q: connecting to %s: %w", c.opts.Name, c.addr, err)
+		return nil, fmt.Errorf("connecting to %s: %w", c.addr, err)
 	}
 	nc.SetDeadline(time.Now().Add(c.opts.ConnectTimeout))
 	// Read per dial: known_hosts may have learnt a key since.
@@ -265,7 +265,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
 	if err != nil {
 		client.Close()
-		return nil, fmt.Errorf("host %q: starting SFTP on %s (is the sftp subsystem enabled in sshd_config?): %w", c.opts.Name, c.addr, err)
+		return nil, fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", c.addr, err)
 	}
 	cn := &conn{ssh: client, sftp: sc2, done: make(chan struct{})}
 	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
@@ -281,23 +281,29 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 }
 
 // handshakeErr says why the machine was not reached in words that tell
-// what to do; host key errors pass as they are.
+// what to do; host key errors pass as they are. Errors of the connector
+// do not name the host: the operation that meets them does.
 func (c *connector) handshakeErr(err error) error {
 	var unknown *UnknownHostKeyError
 	var changed *ChangedHostKeyError
 	var revoked *RevokedHostKeyError
-	if errors.As(err, &unknown) || errors.As(err, &changed) || errors.As(err, &revoked) {
-		return fmt.Errorf("host %q: %w", c.opts.Name, err)
+	switch {
+	case errors.As(err, &unknown):
+		return unknown
+	case errors.As(err, &changed):
+		return changed
+	case errors.As(err, &revoked):
+		return revoked
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		how := "the key of identity_file " + c.opts.IdentityFile
 		if c.opts.IdentityFile == "" {
 			how = "the SSH agent's keys"
 		}
-		return fmt.Errorf("host %q: %s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
-			c.opts.Name, c.addr, c.opts.User, how, err)
+		return fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
+			c.addr, c.opts.User, how, err)
 	}
-	return fmt.Errorf("host %q: SSH handshake with %s: %w", c.opts.Name, c.addr, err)
+	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 }
 
 // watch probes cn while it lives: it closes a connection that misses
@@ -383,7 +389,7 @@ func (h *Host) do(ctx context.Context, idempotent bool, op func(*conn) error) er
 		cn.ssh.Close()
 		<-cn.done
 		if !idempotent || try > 0 {
-			return fmt.Errorf("host %q: the connection to %s dropped during the operation, which may or may not have been done: %w", h.name, h.c.addr, err)
+			return fmt.Errorf("the connection to %s dropped during the operation, which may or may not have been done: %w", h.c.addr, err)
 		}
 	}
 }
