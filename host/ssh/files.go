@@ -47,8 +47,8 @@ func (h *Host) pathErr(op, p string, err error) error {
 // resolveRoot finds the root as the machine names it, symlinks resolved,
 // creating it on first use (a Sub host's folder must exist).
 func (h *Host) resolveRoot(ctx context.Context) (string, error) {
-	h.rootOnce.Lock()
-	defer h.rootOnce.Unlock()
+	h.rootMu.Lock()
+	defer h.rootMu.Unlock()
 	if h.realRoot != "" {
 		return h.realRoot, nil
 	}
@@ -424,7 +424,7 @@ func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
 	case err == nil && fi.IsDir():
 		return nil
 	case err == nil:
-		return syscallNotDir
+		return errNotFolder
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
@@ -443,7 +443,7 @@ func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
 	return cn.sftp.Chmod(name, mode)
 }
 
-var syscallNotDir = errors.New("not a folder")
+var errNotFolder = errors.New("not a folder")
 
 func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "chmod", p, true)
@@ -611,7 +611,7 @@ func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
 		return nil, h.pathErr("sub", p, err)
 	}
 	if !fi.IsDir() {
-		return nil, h.pathErr("sub", p, syscallNotDir)
+		return nil, h.pathErr("sub", p, errNotFolder)
 	}
 	return &Host{name: h.name, root: name, realRoot: name, sub: true, prefix: strings.TrimSuffix(h.prefix+p, "/"), c: h.c}, nil
 }

@@ -221,14 +221,14 @@ func TestFileOperations(t *testing.T) {
 		}
 	})
 	t.Run("create temp, rename, sync", func(t *testing.T) {
-		f, err := h.CreateTemp(ctx, "/t/file")
-		if err == nil {
+		if _, err := h.CreateTemp(ctx, "/t/file"); err == nil {
 			t.Fatal("CreateTemp in a missing folder succeeded")
 		}
 		if err := h.MkdirAll(ctx, "/t", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if f, err = h.CreateTemp(ctx, "/t/file"); err != nil {
+		f, err := h.CreateTemp(ctx, "/t/file")
+		if err != nil {
 			t.Fatal(err)
 		}
 		io.WriteString(f, "temp")

@@ -119,13 +119,13 @@ func TestHostKeys(t *testing.T) {
 				if tt.pin == "" && !strings.Contains(err.Error(), opts.KnownHosts+":2") {
 					t.Errorf("the error does not name the known_hosts line:\n%s", err)
 				}
-			default:
-				if err == nil || !strings.Contains(err.Error(), tt.want) {
-					t.Fatalf("err = %v, want one saying %q", err, tt.want)
-				}
 			case "revoked":
 				if !errors.As(err, &revoked) || !strings.Contains(err.Error(), "revoked") || revoked.Fingerprint != fingerprint {
 					t.Fatalf("err = %v, want a RevokedHostKeyError for %s", err, fingerprint)
+				}
+			default:
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.want)
 				}
 			}
 		})

@@ -73,7 +73,7 @@ type Host struct {
 	sub      bool
 	prefix   string
 	c        *connector
-	rootOnce sync.Mutex
+	rootMu   sync.Mutex
 	realRoot string
 }
 
