@@ -293,9 +293,13 @@ func randomTempPath(name string) (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	t := host.TempPath(name)
-	const suffix = ".drover-tmp"
-	return strings.TrimSuffix(t, suffix) + "." + hex.EncodeToString(b[:]) + suffix, nil
+	const suffix, maxName = ".drover-tmp", 255
+	dir, tmp := path.Split(host.TempPath(name))
+	stem := strings.TrimSuffix(tmp, suffix)
+	random := "." + hex.EncodeToString(b[:])
+	// TempPath made a name that fits; the random part must fit too.
+	stem = stem[:min(len(stem), maxName-len(random)-len(suffix))]
+	return dir + stem + random + suffix, nil
 }
 
 func rename(cn *conn, from, to string) error {

@@ -415,3 +415,26 @@ func TestRootConfinement(t *testing.T) {
 		t.Errorf("removing the symlink removed its target: %v", err)
 	}
 }
+
+func TestRandomTempPath(t *testing.T) {
+	tests := []struct{ name, path string }{
+		{"short", "/etc/app.conf"},
+		{"longest name", "/srv/" + strings.Repeat("n", 255)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := randomTempPath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := randomTempPath(tt.path)
+			dir, base := filepath.Split(a)
+			if dir != filepath.Dir(tt.path)+"/" || len(base) > 255 || !host.IsTempName(base) {
+				t.Errorf("randomTempPath(%q) = %q: want a temp name of at most 255 bytes beside it", tt.path, a)
+			}
+			if a == b {
+				t.Errorf("two temp paths for one file are the same: %q", a)
+			}
+		})
+	}
+}

@@ -319,11 +319,15 @@ func (c *connector) watch(cn *conn) {
 			return
 		case <-t.C:
 		}
+		// Closed under the lock, so that get cannot hand cn to an
+		// operation in between.
 		c.mu.Lock()
 		idle := c.active == 0 && time.Since(c.lastUsed) >= c.opts.IdleTimeout
-		c.mu.Unlock()
 		if idle {
 			cn.ssh.Close()
+		}
+		c.mu.Unlock()
+		if idle {
 			return
 		}
 		answered := make(chan error, 1)
