@@ -4,7 +4,8 @@
 // keepalives, connect and idle timeouts, and a redial when the connection
 // dropped between operations. An operation cut off by a drop is repeated on
 // the new connection only when repeating it cannot do harm (reads, chmod,
-// mkdir, remove); others fail saying they may or may not have been done.
+// mkdir, remove and the like); others fail saying they may or may not
+// have been done.
 //
 // Host keys are always verified, against the pinned key or known_hosts as
 // OpenSSH reads it (hashed names, ports, @revoked). An unknown key is
@@ -27,12 +28,19 @@
 // that window needs code on the machine (the remote agent). Programs are
 // run as the machine names them, not looked up below the root.
 //
+// WriteFile writes a temp file of a random name (created exclusively,
+// marked as host.TempPath marks them) and renames it over the target; a
+// write cut off by a dropped connection leaves that temp file behind, for
+// walkers to skip as they skip any temp file. A program the machine lacks
+// exits 127, as its shell reports it, where a local Run fails to start it.
+//
 // Not done yet: wiring into configuration (host blocks with an address,
 // host.FromValue, the CLI's --trust-new-host-keys and the message for
 // RecordedHostKeys); Watch and Tripwire, and PunchHole on open files
 // (errors.ErrUnsupported: they need inotify and fallocate on the machine);
 // devices and inodes in Lstat and ReadDirStat (SFTP does not tell them, so
-// host.StatOf and EntryStat.HasStat say they are unknown); syncing a
+// host.StatOf and EntryStat.HasStat say they are unknown); the size of a
+// block device opened with OpenFile (SFTP reports 0); syncing a
 // folder after a rename (SFTP cannot); and the remote agent that will do
 // heavy operations (block copies, tree walks) on the machine itself.
 package ssh

@@ -35,7 +35,8 @@ const waitDelay = 5 * time.Second
 // process group the command and its children run in: when ctx ends, that
 // group gets SIGTERM, then SIGKILL after KillGrace, through a second exec
 // request. On a rooted host DROVER_HOST_ROOT names the root and Dir is
-// below it, as for a local host.
+// below it, as for a local host. A program the machine lacks is exit code
+// 127 (the shell's), not an error.
 func (h *Host) Run(ctx context.Context, argv []string, opts host.RunOptions) (host.RunResult, error) {
 	return h.run(ctx, argv, opts, h.root != "")
 }
