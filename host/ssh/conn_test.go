@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,7 +46,7 @@ func TestAuthRefused(t *testing.T) {
 		{"key with a passphrase", func(o *Options) { o.IdentityFile = locked }, []string{"passphrase", "ssh-add"}},
 		{"no key and no agent", func(o *Options) { o.IdentityFile = "" }, []string{"no identity_file", "SSH_AUTH_SOCK"}},
 		{"no address", func(o *Options) { o.Address = "" }, []string{"no address"}},
-		{"bad port", func(o *Options) { o.Address = "127.0.0.1:http" }, []string{`"http" is not a port number`}},
+		{"bad port", func(o *Options) { o.Address = "127.0.0.1:http" }, []string{`address "127.0.0.1:http": "http" is not a port number`}},
 		{"relative root", func(o *Options) { o.Root = "srv" }, []string{`root "srv" is not an absolute path`}},
 	}
 	t.Setenv("SSH_AUTH_SOCK", "")
@@ -177,5 +178,67 @@ func TestKeepalive(t *testing.T) {
 	})
 	if _, err := h.Lstat(context.Background(), "/"); err != nil {
 		t.Fatalf("after the keepalives failed: %v", err)
+	}
+}
+
+func TestHostPort(t *testing.T) {
+	tests := []struct{ address, want, wantErr string }{
+		{address: "fs1.example.net", want: "fs1.example.net:22"},
+		{address: "10.1.2.3:2222", want: "10.1.2.3:2222"},
+		{address: "10.1.2.3", want: "10.1.2.3:22"},
+		{address: "::1", want: "[::1]:22"},
+		{address: "[::1]", want: "[::1]:22"},
+		{address: "[fe80::1]:2222", want: "[fe80::1]:2222"},
+		{address: "fs1:0", wantErr: `"0" is not a port number`},
+		{address: "fs1:99999", wantErr: `"99999" is not a port number`},
+		{address: "fs1:ssh", wantErr: `"ssh" is not a port number`},
+		{address: ":22", wantErr: "not a host name"},
+		{address: "fs1/x", wantErr: "not a host name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.address, func(t *testing.T) {
+			got, err := hostPort(tt.address)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("hostPort(%q) = %q, %v; want an error saying %q", tt.address, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("hostPort(%q) = %q, %v; want %q", tt.address, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestConcurrentOperations runs files and commands at once over the one
+// connection (multiplexed sessions and SFTP requests).
+func TestConcurrentOperations(t *testing.T) {
+	s := startSSHD(t)
+	h, _ := rootedHost(t, s)
+	ctx := context.Background()
+	const workers = 8
+	errs := make(chan error, workers)
+	for i := range workers {
+		go func() {
+			p := "/w/" + strconv.Itoa(i)
+			err := h.WriteFile(ctx, p, strings.NewReader(p), 0o644)
+			var out bytes.Buffer
+			if err == nil {
+				_, err = h.Run(ctx, []string{"cat", "--", "." + p}, host.RunOptions{Dir: "/", Stdout: &out})
+			}
+			if err == nil && out.String() != p {
+				err = errors.New("cat " + p + " printed " + out.String())
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := len(s.connectionPIDs(t)); n > 2 {
+		t.Errorf("%d sshd processes serve the host: want one connection (a monitor and its session process)", n)
 	}
 }

@@ -158,14 +158,9 @@ func newConnector(opts Options) (*connector, error) {
 	if opts.KillGrace == 0 {
 		opts.KillGrace = 2 * time.Second
 	}
-	addr := opts.Address
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "22")
-	}
-	if _, port, _ := net.SplitHostPort(addr); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("host %q: address %q: %q is not a port number", opts.Name, opts.Address, port)
-		}
+	addr, err := hostPort(opts.Address)
+	if err != nil {
+		return nil, fmt.Errorf("host %q: address %q: %w", opts.Name, opts.Address, err)
 	}
 	auth, err := authMethod(opts)
 	if err != nil {
@@ -186,6 +181,23 @@ func newConnector(opts Options) (*connector, error) {
 			Timeout:         opts.ConnectTimeout,
 		},
 	}, nil
+}
+
+// hostPort gives an address its port, 22 unless it names one:
+// "fs1.example.net", "10.1.2.3:2222", "::1", "[::1]:2222".
+func hostPort(address string) (string, error) {
+	h, port, err := net.SplitHostPort(address)
+	if err != nil {
+		// No port, or an IPv6 address without brackets and port.
+		h, port = strings.TrimSuffix(strings.TrimPrefix(address, "["), "]"), "22"
+	}
+	if h == "" || strings.ContainsAny(h, " /[]") {
+		return "", fmt.Errorf("%q is not a host name or IP address", h)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q is not a port number", port)
+	}
+	return net.JoinHostPort(h, port), nil
 }
 
 // authMethod signs with the identity file, or else the agent.
