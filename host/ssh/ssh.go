@@ -106,6 +106,8 @@ type connector struct {
 	addr   string
 	config *xssh.ClientConfig
 	keys   *hostKeys
+	// agent is set when the agent signs.
+	agent *agentSigners
 
 	mu       sync.Mutex
 	cur      *conn
@@ -162,7 +164,7 @@ func newConnector(opts Options) (*connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host %q: address %q: %w", opts.Name, opts.Address, err)
 	}
-	auth, err := authMethod(opts)
+	auth, agentKeys, err := authMethod(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -171,9 +173,10 @@ func newConnector(opts Options) (*connector, error) {
 		return nil, err
 	}
 	return &connector{
-		opts: opts,
-		addr: addr,
-		keys: keys,
+		opts:  opts,
+		addr:  addr,
+		keys:  keys,
+		agent: agentKeys,
 		config: &xssh.ClientConfig{
 			User:            opts.User,
 			Auth:            []xssh.AuthMethod{auth},
@@ -200,36 +203,60 @@ func hostPort(address string) (string, error) {
 	return net.JoinHostPort(h, port), nil
 }
 
-// authMethod signs with the identity file, or else the agent.
-func authMethod(opts Options) (xssh.AuthMethod, error) {
+// authMethod signs with the identity file, or else the agent (whose
+// connections the caller releases after each handshake).
+func authMethod(opts Options) (xssh.AuthMethod, *agentSigners, error) {
 	if opts.IdentityFile != "" {
 		pem, err := os.ReadFile(opts.IdentityFile)
 		if err != nil {
-			return nil, fmt.Errorf("host %q: reading its identity_file: %w", opts.Name, err)
+			return nil, nil, fmt.Errorf("host %q: reading its identity_file: %w", opts.Name, err)
 		}
 		signer, err := xssh.ParsePrivateKey(pem)
 		var missing *xssh.PassphraseMissingError
 		if errors.As(err, &missing) {
-			return nil, fmt.Errorf("host %q: identity_file %s is protected by a passphrase: load it into an SSH agent (ssh-add) and leave identity_file unset", opts.Name, opts.IdentityFile)
+			return nil, nil, fmt.Errorf("host %q: identity_file %s is protected by a passphrase: load it into an SSH agent (ssh-add) and leave identity_file unset", opts.Name, opts.IdentityFile)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("host %q: identity_file %s is not a private key: %w", opts.Name, opts.IdentityFile, err)
+			return nil, nil, fmt.Errorf("host %q: identity_file %s is not a private key: %w", opts.Name, opts.IdentityFile, err)
 		}
-		return xssh.PublicKeys(signer), nil
+		return xssh.PublicKeys(signer), nil, nil
 	}
 	sock := os.Getenv("SSH_AUTH_SOCK")
 	if sock == "" {
-		return nil, fmt.Errorf("host %q: no identity_file given and no SSH agent (SSH_AUTH_SOCK is unset): set identity_file or start an agent", opts.Name)
+		return nil, nil, fmt.Errorf("host %q: no identity_file given and no SSH agent (SSH_AUTH_SOCK is unset): set identity_file or start an agent", opts.Name)
 	}
-	// The agent is dialled at each handshake, so that a connection
-	// redialled later finds the agent as it is then.
-	return xssh.PublicKeysCallback(func() ([]xssh.Signer, error) {
-		a, err := net.Dial("unix", sock)
-		if err != nil {
-			return nil, fmt.Errorf("SSH agent at %s (SSH_AUTH_SOCK): %w", sock, err)
-		}
-		return agent.NewClient(a).Signers()
-	}), nil
+	a := &agentSigners{sock: sock}
+	return xssh.PublicKeysCallback(a.signers), a, nil
+}
+
+// agentSigners reaches the SSH agent afresh at each handshake, so that a
+// connection redialled later finds the agent as it is then. The agent
+// connection must stay open while the handshake signs with it.
+type agentSigners struct {
+	sock string
+	mu   sync.Mutex
+	open []net.Conn
+}
+
+func (a *agentSigners) signers() ([]xssh.Signer, error) {
+	c, err := net.Dial("unix", a.sock)
+	if err != nil {
+		return nil, fmt.Errorf("SSH agent at %s (SSH_AUTH_SOCK): %w", a.sock, err)
+	}
+	a.mu.Lock()
+	a.open = append(a.open, c)
+	a.mu.Unlock()
+	return agent.NewClient(c).Signers()
+}
+
+// release closes the agent connections of a handshake that has ended.
+func (a *agentSigners) release() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.open {
+		c.Close()
+	}
+	a.open = nil
 }
 
 // get returns the live connection, dialling one when there is none or the
@@ -268,6 +295,9 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	config := *c.config
 	config.HostKeyAlgorithms = c.keys.algorithms()
 	sc, chans, reqs, err := xssh.NewClientConn(nc, c.addr, &config)
+	if c.agent != nil {
+		c.agent.release()
+	}
 	if err != nil {
 		nc.Close()
 		return nil, c.handshakeErr(err)
