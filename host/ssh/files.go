@@ -1,0 +1,638 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/pkg/sftp"
+)
+
+// maxLinks bounds the symlinks followed while resolving one path, as the
+// kernel's ELOOP does.
+const maxLinks = 40
+
+// pathErr reports err as being about the host's path, keeping
+// errors.Is(err, fs.ErrNotExist) and the like true.
+func (h *Host) pathErr(op, p string, err error) error {
+	for {
+		var pe *fs.PathError
+		if !errors.As(err, &pe) {
+			break
+		}
+		err = pe.Err
+	}
+	if errors.Is(err, host.ErrOutsideRoot) {
+		err = fmt.Errorf("%w %s", err, h.root)
+	}
+	if h.prefix != "" {
+		p = strings.TrimSuffix(h.prefix+p, "/")
+	}
+	return fmt.Errorf("host %q: %w", h.name, &fs.PathError{Op: op, Path: p, Err: err})
+}
+
+// resolveRoot finds the root as the machine names it, symlinks resolved,
+// creating it on first use (a Sub host's folder must exist).
+func (h *Host) resolveRoot(ctx context.Context) (string, error) {
+	h.rootMu.Lock()
+	defer h.rootMu.Unlock()
+	if h.realRoot != "" {
+		return h.realRoot, nil
+	}
+	err := h.do(ctx, true, func(cn *conn) error {
+		if !h.sub {
+			if err := cn.sftp.MkdirAll(h.root); err != nil {
+				return err
+			}
+		}
+		real, err := cn.sftp.RealPath(h.root)
+		if err != nil {
+			return err
+		}
+		fi, err := cn.sftp.Stat(real)
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			return errors.New("not a folder")
+		}
+		h.realRoot = real
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("host %q: its root %s: %w", h.name, h.root, err)
+	}
+	return h.realRoot, nil
+}
+
+// resolve turns a host path into the path the machine acts on. Without a
+// root it is the path itself. With one, `..` may not climb above the
+// root, and the path is resolved on the machine (SFTP realpath, readlink)
+// so that no symlink leads out: follow says whether a final symlink is
+// followed too. Paths not there yet resolve through their nearest
+// existing folder.
+//
+// Between resolving and acting the path may change on the machine (a
+// folder swapped for a symlink by someone who can write below the root):
+// confinement holds against the tree as it was when resolved.
+func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, error) {
+	if !path.IsAbs(p) {
+		return "", h.pathErr(op, p, errors.New("path is not absolute"))
+	}
+	if h.root == "" {
+		return path.Clean(p), nil
+	}
+	rel := strings.TrimLeft(p, "/")
+	if rel == "" {
+		rel = "."
+	}
+	if !filepath.IsLocal(rel) {
+		return "", h.pathErr(op, p, host.ErrOutsideRoot)
+	}
+	root, err := h.resolveRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	full := path.Join(root, rel)
+	var real string
+	err = h.do(ctx, true, func(cn *conn) error {
+		links := 0
+		if follow {
+			real, err = h.realPath(cn, full, &links)
+			return err
+		}
+		dir, base := path.Split(full)
+		if real, err = h.realPath(cn, path.Clean(dir), &links); err != nil {
+			return err
+		}
+		if full != root {
+			real = path.Join(real, base)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", h.pathErr(op, p, err)
+	}
+	if real != root && !strings.HasPrefix(real, root+"/") {
+		return "", h.pathErr(op, p, host.ErrOutsideRoot)
+	}
+	return real, nil
+}
+
+// realPath resolves every symlink of p on the machine, also where its
+// last parts do not exist yet (where SFTP's realpath fails).
+func (h *Host) realPath(cn *conn, p string, links *int) (string, error) {
+	real, err := cn.sftp.RealPath(p)
+	if err == nil {
+		return real, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) || p == "/" {
+		return "", err
+	}
+	fi, lerr := cn.sftp.Lstat(p)
+	switch {
+	case lerr == nil && fi.Mode()&fs.ModeSymlink != 0:
+		// A symlink to a missing target: resolve the target.
+		if *links++; *links > maxLinks {
+			return "", errors.New("too many levels of symbolic links")
+		}
+		target, err := cn.sftp.ReadLink(p)
+		if err != nil {
+			return "", err
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(p), target)
+		}
+		return h.realPath(cn, path.Clean(target), links)
+	case lerr == nil, !errors.Is(lerr, fs.ErrNotExist):
+		return "", err
+	}
+	dir, base := path.Split(p)
+	real, err = h.realPath(cn, path.Clean(dir), links)
+	if err != nil {
+		return "", err
+	}
+	return path.Join(real, base), nil
+}
+
+func (h *Host) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	name, err := h.resolve(ctx, "read", p, true)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	err = h.do(ctx, true, func(cn *conn) error {
+		f, err := cn.sftp.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var buf bytes.Buffer
+		if _, err := f.WriteTo(&buf); err != nil {
+			return err
+		}
+		b = buf.Bytes()
+		return nil
+	})
+	if err != nil {
+		return nil, h.pathErr("read", p, err)
+	}
+	return b, nil
+}
+
+func (h *Host) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	return h.OpenFile(ctx, p, os.O_RDONLY, 0)
+}
+
+// OpenFile opens a file through an SFTP handle, which reads and writes at
+// any offset; see file for what SFTP cannot do.
+func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMode) (host.File, error) {
+	name, err := h.resolve(ctx, "open", p, true)
+	if err != nil {
+		return nil, err
+	}
+	var f *sftp.File
+	err = h.do(ctx, flag&os.O_EXCL == 0, func(cn *conn) error {
+		// SFTP creates a file with the server's default mode: set perm
+		// on a file this call made, known by O_EXCL or by its absence.
+		created := flag&os.O_CREATE != 0
+		if created && flag&os.O_EXCL == 0 {
+			_, err := cn.sftp.Stat(name)
+			created = errors.Is(err, fs.ErrNotExist)
+		}
+		if f, err = cn.sftp.OpenFile(name, flag); err != nil {
+			return err
+		}
+		if created {
+			if err := f.Chmod(perm); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, h.pathErr("open", p, err)
+	}
+	return file{f}, nil
+}
+
+// WriteFile writes a temp file of a random name beside the target,
+// created exclusively, syncs it where the server has fsync@openssh.com and
+// renames it over the target (posix-rename@openssh.com where the server
+// has it). SFTP cannot sync a folder: that the rename itself survives a
+// crash of the machine rests on its file system.
+func (h *Host) WriteFile(ctx context.Context, p string, r io.Reader, mode fs.FileMode) error {
+	name, err := h.resolve(ctx, "write", p, false)
+	if err != nil {
+		return err
+	}
+	err = h.do(ctx, false, func(cn *conn) error { return h.writeFile(ctx, cn, name, r, mode) })
+	if err != nil {
+		return h.pathErr("write", p, err)
+	}
+	return nil
+}
+
+func (h *Host) writeFile(ctx context.Context, cn *conn, name string, r io.Reader, mode fs.FileMode) (err error) {
+	dir := path.Dir(name)
+	if err := cn.sftp.MkdirAll(dir); err != nil {
+		if fi, serr := cn.sftp.Stat(dir); serr == nil && !fi.IsDir() {
+			return host.ErrParentNotFolder
+		}
+		return err
+	}
+	tmp := host.TempPath(name)
+	f, err := cn.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			cn.sftp.Remove(tmp)
+		}
+	}()
+	if _, err := f.ReadFrom(ctxReader{ctx, r}); err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if cn.fsync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return rename(cn, tmp, name)
+}
+
+func rename(cn *conn, from, to string) error {
+	if cn.posixRename {
+		return cn.sftp.PosixRename(from, to)
+	}
+	return cn.sftp.Rename(from, to)
+}
+
+// ctxReader stops a copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func (h *Host) Lstat(ctx context.Context, p string) (fs.FileInfo, error) {
+	name, err := h.resolve(ctx, "lstat", p, false)
+	if err != nil {
+		return nil, err
+	}
+	var fi fs.FileInfo
+	err = h.do(ctx, true, func(cn *conn) (err error) {
+		fi, err = cn.sftp.Lstat(name)
+		return err
+	})
+	if err != nil {
+		return nil, h.pathErr("lstat", p, err)
+	}
+	return fi, nil
+}
+
+func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
+	name, err := h.resolve(ctx, "readdir", p, true)
+	if err != nil {
+		return nil, err
+	}
+	var list []fs.FileInfo
+	err = h.do(ctx, true, func(cn *conn) (err error) {
+		list, err = cn.sftp.ReadDirContext(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, h.pathErr("readdir", p, err)
+	}
+	entries := make([]fs.DirEntry, len(list))
+	for i, fi := range list {
+		entries[i] = fs.FileInfoToDirEntry(fi)
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, nil
+}
+
+// ReadDirStat lists a folder in one SFTP readdir, whose entries carry
+// what lstat tells, and reads each symlink's target. SFTP tells owners but
+// not devices and inodes, so HasStat stays false.
+func (h *Host) ReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
+	name, err := h.resolve(ctx, "readdir", p, true)
+	if err != nil {
+		return nil, err
+	}
+	var entries []host.EntryStat
+	var bad host.EntryErrors
+	err = h.do(ctx, true, func(cn *conn) error {
+		list, err := cn.sftp.ReadDirContext(ctx, name)
+		if err != nil {
+			return err
+		}
+		entries, bad = entries[:0], bad[:0]
+		for _, fi := range list {
+			e := host.EntryStat{Name: fi.Name(), Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: fi.Mode()}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				target, err := cn.sftp.ReadLink(path.Join(name, fi.Name()))
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					continue
+				case connectionLost(err):
+					return err
+				case err != nil:
+					bad = append(bad, host.EntryError{Name: fi.Name(), Err: err})
+					continue
+				}
+				e.Link = target
+			}
+			entries = append(entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, h.pathErr("readdir", p, err)
+	}
+	slices.SortFunc(entries, func(a, b host.EntryStat) int { return strings.Compare(a.Name, b.Name) })
+	if len(bad) > 0 {
+		dir := strings.TrimSuffix(p, "/") + "/"
+		for i := range bad {
+			bad[i].Err = h.pathErr("readlink", dir+bad[i].Name, bad[i].Err)
+		}
+		return entries, bad
+	}
+	return entries, nil
+}
+
+// MkdirAll makes the missing folders of p with mode (SFTP's mkdir leaves
+// the mode to the server, so each new folder is chmod-ed).
+func (h *Host) MkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
+	name, err := h.resolve(ctx, "mkdir", p, true)
+	if err != nil {
+		return err
+	}
+	err = h.do(ctx, true, func(cn *conn) error { return mkdirAll(cn, name, mode) })
+	if err != nil {
+		return h.pathErr("mkdir", p, err)
+	}
+	return nil
+}
+
+func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
+	fi, err := cn.sftp.Stat(name)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		return errNotFolder
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	if parent := path.Dir(name); parent != name {
+		if err := mkdirAll(cn, parent, mode); err != nil {
+			return err
+		}
+	}
+	if err := cn.sftp.Mkdir(name); err != nil {
+		// Made meanwhile by someone else: fine if it is a folder.
+		if fi, serr := cn.sftp.Stat(name); serr == nil && fi.IsDir() {
+			return nil
+		}
+		return err
+	}
+	return cn.sftp.Chmod(name, mode)
+}
+
+var errNotFolder = errors.New("not a folder")
+
+func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
+	name, err := h.resolve(ctx, "chmod", p, true)
+	if err != nil {
+		return err
+	}
+	if err := h.do(ctx, true, func(cn *conn) error { return cn.sftp.Chmod(name, mode) }); err != nil {
+		return h.pathErr("chmod", p, err)
+	}
+	return nil
+}
+
+func (h *Host) Rename(ctx context.Context, from, to string) error {
+	fromName, err := h.resolve(ctx, "rename", from, false)
+	if err != nil {
+		return err
+	}
+	toName, err := h.resolve(ctx, "rename", to, false)
+	if err != nil {
+		return err
+	}
+	if err := h.do(ctx, false, func(cn *conn) error { return rename(cn, fromName, toName) }); err != nil {
+		return h.pathErr("rename", from, err)
+	}
+	return nil
+}
+
+// Remove deletes a file or an empty folder, and a temp file a killed
+// writer left beside it.
+func (h *Host) Remove(ctx context.Context, p string) error {
+	name, err := h.resolve(ctx, "remove", p, false)
+	if err != nil {
+		return err
+	}
+	err = h.do(ctx, true, func(cn *conn) error {
+		err := cn.sftp.Remove(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+		return err
+	})
+	if err != nil {
+		return h.pathErr("remove", p, err)
+	}
+	return nil
+}
+
+func (h *Host) Symlink(ctx context.Context, target, newname string) error {
+	name, err := h.resolve(ctx, "symlink", newname, false)
+	if err != nil {
+		return err
+	}
+	if err := h.do(ctx, false, func(cn *conn) error { return cn.sftp.Symlink(target, name) }); err != nil {
+		return h.pathErr("symlink", newname, err)
+	}
+	return nil
+}
+
+func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
+	name, err := h.resolve(ctx, "readlink", p, false)
+	if err != nil {
+		return "", err
+	}
+	var target string
+	err = h.do(ctx, true, func(cn *conn) (err error) {
+		target, err = cn.sftp.ReadLink(name)
+		return err
+	})
+	if err != nil {
+		return "", h.pathErr("readlink", p, err)
+	}
+	return target, nil
+}
+
+// Link makes a hard link through hardlink@openssh.com.
+func (h *Host) Link(ctx context.Context, oldname, newname string) error {
+	oldName, err := h.resolve(ctx, "link", oldname, false)
+	if err != nil {
+		return err
+	}
+	newName, err := h.resolve(ctx, "link", newname, false)
+	if err != nil {
+		return err
+	}
+	if err := h.do(ctx, false, func(cn *conn) error { return cn.sftp.Link(oldName, newName) }); err != nil {
+		return h.pathErr("link", newname, err)
+	}
+	return nil
+}
+
+// Lchown runs chown -h on the machine: SFTP's setstat follows a final
+// symlink.
+func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
+	name, err := h.resolve(ctx, "lchown", p, false)
+	if err != nil {
+		return err
+	}
+	// Through SFTP first, for an error that says fs.ErrNotExist.
+	if err := h.do(ctx, true, func(cn *conn) error { _, err := cn.sftp.Lstat(name); return err }); err != nil {
+		return h.pathErr("lchown", p, err)
+	}
+	return h.runTool(ctx, "lchown", p, "chown", "-h", "--", strconv.Itoa(uid)+":"+strconv.Itoa(gid), name)
+}
+
+func (h *Host) Chtimes(ctx context.Context, p string, atime, mtime time.Time) error {
+	name, err := h.resolve(ctx, "chtimes", p, true)
+	if err != nil {
+		return err
+	}
+	if err := h.do(ctx, true, func(cn *conn) error { return cn.sftp.Chtimes(name, atime, mtime) }); err != nil {
+		return h.pathErr("chtimes", p, err)
+	}
+	return nil
+}
+
+// CreateTemp creates the temp file exclusively: whatever is already at the
+// random name, a symlink above all, makes it fail rather than be opened.
+func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, error) {
+	tmp := host.TempPath(p)
+	name, err := h.resolve(ctx, "create", tmp, false)
+	if err != nil {
+		return nil, "", err
+	}
+	var f *sftp.File
+	err = h.do(ctx, true, func(cn *conn) (err error) {
+		f, err = cn.sftp.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		return err
+	})
+	if err != nil {
+		return nil, "", h.pathErr("create", p, err)
+	}
+	return file{f}, tmp, nil
+}
+
+// Sync runs sync -f on the machine: SFTP has no way to sync a file system.
+func (h *Host) Sync(ctx context.Context, p string) error {
+	name, err := h.resolve(ctx, "sync", p, true)
+	if err != nil {
+		return err
+	}
+	return h.runTool(ctx, "sync", p, "sync", "-f", "--", name)
+}
+
+// runTool runs a tool of the machine for an operation SFTP lacks; its
+// stderr becomes the error.
+func (h *Host) runTool(ctx context.Context, op, p string, argv ...string) error {
+	var stderr bytes.Buffer
+	res, err := h.run(ctx, argv, host.RunOptions{Stderr: &stderr}, false)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return h.pathErr(op, p, fmt.Errorf("%s exited with %d: %s", argv[0], res.ExitCode, strings.TrimSpace(stderr.String())))
+	}
+	return nil
+}
+
+// Sub shares the connection and confines the new host to the existing
+// folder p.
+func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
+	name, err := h.resolve(ctx, "sub", p, true)
+	if err != nil {
+		return nil, err
+	}
+	var fi fs.FileInfo
+	if err := h.do(ctx, true, func(cn *conn) (err error) { fi, err = cn.sftp.Stat(name); return err }); err != nil {
+		return nil, h.pathErr("sub", p, err)
+	}
+	if !fi.IsDir() {
+		return nil, h.pathErr("sub", p, errNotFolder)
+	}
+	return &Host{name: h.name, root: name, realRoot: name, sub: true, prefix: strings.TrimSuffix(h.prefix+p, "/"), c: h.c}, nil
+}
+
+// RealPath resolves p on the machine, symlinks leading outside the root
+// included.
+func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
+	if !path.IsAbs(p) {
+		return "", h.pathErr("realpath", p, errors.New("path is not absolute"))
+	}
+	full := path.Clean(p)
+	if h.root != "" {
+		root, err := h.resolveRoot(ctx)
+		if err != nil {
+			return "", err
+		}
+		full = path.Join(root, full)
+	}
+	var real string
+	err := h.do(ctx, true, func(cn *conn) (err error) {
+		links := 0
+		real, err = h.realPath(cn, full, &links)
+		return err
+	})
+	if err != nil {
+		return "", h.pathErr("realpath", p, err)
+	}
+	return real, nil
+}
+
+// Watch needs inotify on the machine, which SFTP and exec do not give.
+func (h *Host) Watch(ctx context.Context, p string) (<-chan host.WatchEvent, error) {
+	return nil, h.pathErr("watch", p, fmt.Errorf("watching a folder over SSH is not supported yet: %w", errors.ErrUnsupported))
+}
+
+// Tripwire needs inotify on the machine too.
+func (h *Host) Tripwire(ctx context.Context, p string) (host.Tripwire, error) {
+	return nil, h.pathErr("tripwire", p, fmt.Errorf("a tripwire over SSH is not supported yet: %w", errors.ErrUnsupported))
+}
