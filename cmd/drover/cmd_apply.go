@@ -70,6 +70,9 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 		if err := configureProviders(ctx, v, cfg, popts); err != nil {
 			return err
 		}
+		if diags := planner.CheckSaved(ctx, cfg, popts, p); diags.HasErrors() {
+			return v.fail(diags)
+		}
 		showPlan(v, p)
 	} else {
 		if err := configureProviders(ctx, v, cfg, popts); err != nil {
