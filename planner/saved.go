@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner/plan"
@@ -24,6 +25,7 @@ import (
 func CheckSaved(ctx context.Context, cfg *lang.Config, opts Options, p *plan.Plan) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	hosts := map[string]cty.Value{}
+	schemas := map[addrs.Resource]resourceSchema{}
 	for _, c := range p.Changes {
 		if c.Action == plan.Delete {
 			// The object is gone from the configuration, or leaves it:
@@ -35,10 +37,14 @@ func CheckSaved(ctx context.Context, cfg *lang.Config, opts Options, p *plan.Pla
 			diags = append(diags, savedDiag(fmt.Sprintf("The plan changes %s, which the configuration does not declare.", c.Addr)))
 			continue
 		}
-		rs, d := typeSchema(ctx, opts.Providers, rc.Addr.Mode, rc.Addr.Type, rc.Provider, rc.TypeRange)
-		if d.HasErrors() {
-			diags = append(diags, d...)
-			continue
+		rs, ok := schemas[rc.Addr]
+		if !ok {
+			var d hcl.Diagnostics
+			if rs, d = typeSchema(ctx, opts.Providers, rc.Addr.Mode, rc.Addr.Type, rc.Provider, rc.TypeRange); d.HasErrors() {
+				diags = append(diags, d...)
+				continue
+			}
+			schemas[rc.Addr] = rs
 		}
 		if c.Provider != rs.provider {
 			diags = append(diags, savedDiag(fmt.Sprintf("The plan sends %s to provider %q; the configuration's provider for it is %q.", c.Addr, c.Provider, rs.provider)))
