@@ -3,6 +3,8 @@ package planner
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/host"
@@ -17,7 +19,8 @@ import (
 // every host a planned value names must be the configuration's host of
 // that name, value for value (hosts decide where changes land), every
 // change must go to the provider that serves its resource, and every
-// planned value must have the type that provider's schema gives it.
+// planned value must have the type that provider's schema gives it, with
+// every attribute the schema requires.
 //
 // A seal (plan.Open) already refuses a plan edited after it was saved;
 // this check keeps hosts decided by the configuration alone even for a
@@ -52,6 +55,13 @@ func CheckSaved(ctx context.Context, cfg *lang.Config, opts Options, p *plan.Pla
 		if c.After == cty.NilVal || c.After.Type().TestConformance(rs.implied) != nil {
 			diags = append(diags, savedDiag(fmt.Sprintf("The planned value of %s does not have the type the %s schema of %q gives it.", c.Addr, rs.provider, c.Addr.Type)))
 			continue
+		}
+		if !c.After.IsNull() && c.After.IsKnown() {
+			for _, name := range slices.Sorted(maps.Keys(rs.schema.Block.Attributes)) {
+				if rs.schema.Block.Attributes[name].Required && c.After.GetAttr(name).IsNull() {
+					diags = append(diags, savedDiag(fmt.Sprintf("The planned value of %s has no %s, which the %s schema of %q requires.", c.Addr, name, rs.provider, c.Addr.Type)))
+				}
+			}
 		}
 		cty.Walk(c.After, func(path cty.Path, v cty.Value) (bool, error) {
 			if !v.Type().Equals(host.Type) || !v.IsKnown() || v.IsNull() {

@@ -70,6 +70,11 @@ resource "file" "motd" {
 		{name: "type", edit: func(c *plan.Change) {
 			c.After = cty.ObjectVal(map[string]cty.Value{"path": cty.StringVal("/etc/motd"), "mode": cty.StringVal("4777")})
 		}, wantErr: `does not have the type the core schema of "file" gives it`},
+		{name: "required attribute removed", edit: func(c *plan.Change) {
+			m := c.After.AsValueMap()
+			m["path"] = cty.NullVal(cty.String)
+			c.After = cty.ObjectVal(m)
+		}, wantErr: `has no path, which the core schema of "file" requires`},
 		{name: "undeclared resource", edit: func(c *plan.Change) { c.Addr.Resource.Name = "other" },
 			wantErr: `changes file.other, which the configuration does not declare`},
 	}
