@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Mode tells managed resources (resource blocks) from data sources (data blocks).
@@ -59,7 +61,10 @@ func (k Key) String() string {
 	case IntKey:
 		return "[" + strconv.Itoa(k.Int) + "]"
 	case StrKey:
-		return "[" + strconv.Quote(k.Str) + "]"
+		// HCL's quoting, not Go's: the text is typed back as an address,
+		// and HCL has no syntax for Go's \x escapes and reads "${" as a
+		// template.
+		return "[" + string(hclwrite.TokensForValue(cty.StringVal(k.Str)).Bytes()) + "]"
 	}
 	return ""
 }

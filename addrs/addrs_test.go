@@ -12,6 +12,8 @@ func TestParseInstance(t *testing.T) {
 		{in: "value.x[3]", want: "value.x[3]"},
 		{in: `file.cfg["a b"]`, want: `file.cfg["a b"]`},
 		{in: "data.value.y", want: "data.value.y"},
+		{in: `file.cfg["\u0010"]`, want: `file.cfg["\u0010"]`},
+		{in: `file.cfg["a$${b}%%{c}"]`, want: `file.cfg["a$${b}%%{c}"]`},
 		{in: "value", wantErr: true},
 		{in: "a.b.c", wantErr: true},
 		{in: "value.x[1.5]", wantErr: true},

@@ -85,3 +85,34 @@ func FuzzVarFlag(f *testing.F) {
 		_, _ = FinalizeVariables(cfg, inputs)
 	})
 }
+
+// FuzzVarFile reads arbitrary --var-file contents, as HCL and as JSON,
+// for variables of several types, and renders what it reports.
+func FuzzVarFile(f *testing.F) {
+	for _, p := range []string{"testdata/variables/vars.drvars.hcl", "testdata/variables/vars.json", "testdata/diagnostics/extra.drvars.hcl"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, strings.HasSuffix(p, ".json"))
+	}
+	cfg, diags := LoadDir("testdata/variables")
+	if diags.HasErrors() {
+		f.Fatal(diags.Error())
+	}
+	f.Fuzz(func(t *testing.T, src []byte, isJSON bool) {
+		path := filepath.Join(t.TempDir(), "fuzz.drvars.hcl")
+		if isJSON {
+			path = filepath.Join(filepath.Dir(path), "fuzz.drvars.json")
+		}
+		if err := os.WriteFile(path, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		inputs, diags := InputValues(cfg, nil, []string{path}, nil)
+		_, d := FinalizeVariables(cfg, inputs)
+		diags = append(diags, d...)
+		if err := WriteDiagnostics(io.Discard, cfg.Files, diags, DiagnosticWriterOptions{Width: 60}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

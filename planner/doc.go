@@ -12,4 +12,7 @@
 // The planner reads state and never writes it. The executor calls back into
 // it (Finalizer) to re-evaluate a change whose configuration held values
 // only known after apply, so that the executor never reads HCL itself.
+// Before a saved plan is applied, CheckSaved re-derives from the
+// configuration what it decides (hosts, providers, value types) and refuses
+// a plan that differs.
 package planner

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/lang"
@@ -76,6 +77,11 @@ func ImportID(cfg *lang.Config, vars map[string]cty.Value, id string) (string, h
 	name, path, ok := strings.Cut(id, ":")
 	if !ok || cfg.Hosts[name] == nil {
 		return id, nil
+	}
+	if !utf8.ValidString(path) {
+		// JSON would carry it with U+FFFD in place of the bad bytes: another path.
+		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid import ID",
+			Detail: fmt.Sprintf("The path of %q is not valid UTF-8; Drover reaches only paths whose names are.", id)}}
 	}
 	h, diags := Host(cfg, vars, name)
 	if diags.HasErrors() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/state"
+	"github.com/drover-dr/drover/state/local"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -66,11 +68,14 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 
 	var p *plan.Plan
 	if len(args) == 1 {
-		if p, err = loadSavedPlan(v, args[0], cfg, prior, &popts); err != nil {
+		if p, err = loadSavedPlan(v, s.backend, args[0], cfg, prior, &popts); err != nil {
 			return err
 		}
 		if err := configureProviders(ctx, v, cfg, popts); err != nil {
 			return err
+		}
+		if diags := planner.CheckSaved(ctx, cfg, popts, p); diags.HasErrors() {
+			return v.fail(diags)
 		}
 		showPlan(v, p)
 	} else {
@@ -92,15 +97,40 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 	return applyPlan(ctx, v, s.backend, cfg, p, prior, popts)
 }
 
-// loadSavedPlan reads a plan file and checks it still fits the state and
-// the configuration; sensitive variables, which plans never keep, must be
-// given again with the same values.
-func loadSavedPlan(v *view, path string, cfg *lang.Config, prior *state.State, popts *planner.Options) (*plan.Plan, error) {
+// planKey reads (or with plan.EnsureKey, makes) the plan key beside the
+// state.
+func planKey(sb state.Backend, read func(path string) ([]byte, error)) ([]byte, error) {
+	lb, ok := sb.(*local.Backend)
+	if !ok {
+		return nil, fmt.Errorf("the state backend keeps no plan key: saved plans need the local backend")
+	}
+	key, err := read(lb.PlanKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("the plan key: %w", err)
+	}
+	return key, nil
+}
+
+// loadSavedPlan reads a plan file, checks its seal, and checks it still
+// fits the state and the configuration; sensitive variables, which plans
+// never keep, must be given again with the same values.
+func loadSavedPlan(v *view, sb state.Backend, path string, cfg *lang.Config, prior *state.State, popts *planner.Options) (*plan.Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved plan: %w", err)
 	}
-	p, err := plan.Decode(b)
+	key, err := planKey(sb, plan.ReadKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, v.errorf("Saved plan cannot be verified",
+			"This workspace has no plan key (%s), so %s was not saved here. Run `drover plan --out %s` here to save a plan to apply.", err, path, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Open(b, key)
+	if errors.Is(err, plan.ErrTampered) {
+		return nil, v.errorf("Saved plan refused", "%s: %s. Nothing was applied; plan again with `drover plan --out %s` and review it.", path, err, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -288,7 +288,7 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 		return err
 	}
 	if o.out != "" {
-		if err := savePlan(o.out, p); err != nil {
+		if err := savePlan(s.backend, o.out, p); err != nil {
 			return err
 		}
 		v.printf("\nSaved the plan to %s. To apply exactly this plan, run: drover apply %s\n", o.out, o.out)
@@ -299,9 +299,14 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 	return nil
 }
 
-// savePlan writes the plan document atomically, readable only by its owner.
-func savePlan(path string, p *plan.Plan) error {
-	b, err := plan.Encode(p)
+// savePlan writes the plan document sealed with the workspace's plan key,
+// atomically, readable only by its owner.
+func savePlan(sb state.Backend, path string, p *plan.Plan) error {
+	key, err := planKey(sb, plan.EnsureKey)
+	if err != nil {
+		return err
+	}
+	b, err := plan.Seal(p, key)
 	if err != nil {
 		return fmt.Errorf("encoding the plan: %w", err)
 	}

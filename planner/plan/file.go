@@ -36,6 +36,9 @@ type document struct {
 	Drift         []docChange            `json:"resource_drift,omitempty"`
 	Outputs       []docOutput            `json:"output_changes,omitempty"`
 	Summary       map[string]int         `json:"summary"`
+	// MAC seals a saved plan to its workspace (see Seal); documents
+	// printed by `show --json` have none.
+	MAC string `json:"mac,omitempty"`
 }
 
 type docMove struct {
@@ -159,6 +162,14 @@ func actionName(a Action) string {
 // the saved plan file and the output of `show --json`. The refreshed prior
 // state is not part of it: it may hold sensitive values.
 func Encode(p *Plan) ([]byte, error) {
+	doc, err := encodeDocument(p)
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func encodeDocument(p *Plan) (*document, error) {
 	p.Sort()
 	c := p.Counts()
 	doc := document{
@@ -218,7 +229,7 @@ func Encode(p *Plan) ([]byte, error) {
 		}
 		doc.Outputs = append(doc.Outputs, do)
 	}
-	return json.MarshalIndent(doc, "", "  ")
+	return &doc, nil
 }
 
 func encodeVariable(v cty.Value) (docVariable, error) {
@@ -384,6 +395,14 @@ func encodePath(p cty.Path) []any {
 // set, so the executor re-derives them; sensitive variables come back as
 // hashes in SensitiveVariables.
 func Decode(b []byte) (*Plan, error) {
+	doc, err := parseDocument(b)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDocument(doc)
+}
+
+func parseDocument(b []byte) (*document, error) {
 	var doc document
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("not a Drover plan document: %w", err)
@@ -391,6 +410,10 @@ func Decode(b []byte) (*Plan, error) {
 	if doc.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("plan document format version %d is not supported (this Drover reads version %d); plan again with this version", doc.FormatVersion, FormatVersion)
 	}
+	return &doc, nil
+}
+
+func decodeDocument(doc *document) (*Plan, error) {
 	p := &Plan{
 		Mode: doc.Mode, Lineage: doc.Lineage, Serial: doc.Serial, ConfigHash: doc.ConfigHash, Errored: doc.Errored,
 		Variables: map[string]cty.Value{}, SensitiveVariables: map[string]string{},

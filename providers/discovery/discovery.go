@@ -103,13 +103,20 @@ func Find(dirs []string, req Requirement) (Found, error) {
 	return Found{Name: req.Name, Source: req.Source, Version: best.String(), Path: bestPath, SHA256: sum}, nil
 }
 
-// FileSHA256 is the hex SHA-256 of a file's content.
+// FileSHA256 is the hex SHA-256 of a regular file's content. Anything
+// else is refused: the path may come from a lock file, and a device such
+// as /dev/zero would never end.
 func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", err
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", fmt.Errorf("reading %s: %w", path, err)

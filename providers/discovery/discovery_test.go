@@ -82,3 +82,16 @@ func TestLockAndVerify(t *testing.T) {
 		t.Fatalf("changed binary: %v", err)
 	}
 }
+
+// TestVerifyNotAFile: a lock file naming a device or a folder is refused
+// at once (hashing /dev/zero never ended).
+func TestVerifyNotAFile(t *testing.T) {
+	for _, path := range []string{"/dev/zero", t.TempDir()} {
+		t.Run(path, func(t *testing.T) {
+			err := Verify("hello", Found{Path: path, SHA256: "00"})
+			if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+				t.Fatalf("Verify of %s: %v", path, err)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -130,6 +131,13 @@ func readServerTLS(r io.Reader) (*tls.Config, error) {
 	key, err := x509.ParsePKCS8PrivateKey(blocks[1].Bytes)
 	if err != nil {
 		return nil, err
+	}
+	// A key of another certificate would only fail later, in the
+	// handshake, with an error that names neither.
+	signer, ok := key.(crypto.Signer)
+	pub, ok2 := server.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !ok2 || !pub.Equal(signer.Public()) {
+		return nil, errors.New("the plugin's private key does not belong to its certificate")
 	}
 	client, err := x509.ParseCertificate(blocks[2].Bytes)
 	if err != nil {

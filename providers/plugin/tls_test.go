@@ -1,8 +1,10 @@
 package plugin
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/tls"
+	"encoding/pem"
 	"io"
 	"net"
 	"os/exec"
@@ -109,6 +111,26 @@ func TestMutualTLS(t *testing.T) {
 				t.Errorf("client key %T, want Ed25519", state.PeerCertificates[0].PublicKey)
 			}
 		})
+	}
+}
+
+// TestReadServerTLSRefusesForeignKey: a certificate with the key of
+// another is refused as it is read, not in the handshake.
+func TestReadServerTLSRefusesForeignKey(t *testing.T) {
+	mine, _, err := certificates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := certificates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := pem.Decode(mine)
+	_, rest := pem.Decode(theirs)
+	foreignKey, client := pem.Decode(rest)
+	_, err = readServerTLS(bytes.NewReader(bytes.Join([][]byte{pem.EncodeToMemory(cert), pem.EncodeToMemory(foreignKey), client}, nil)))
+	if err == nil || !strings.Contains(err.Error(), "does not belong to its certificate") {
+		t.Fatalf("got %v", err)
 	}
 }
 

@@ -42,6 +42,11 @@ func (b *Backend) backupPath() string  { return b.path + ".backup" }
 func (b *Backend) lockPath() string    { return b.path + ".lock" }
 func (b *Backend) journalPath() string { return b.path + ".journal" }
 
+// PlanKeyPath is where the workspace's plan key (see plan.Seal) lives:
+// beside the state, under the same owner, so whoever may change the state
+// may also seal plans for it.
+func (b *Backend) PlanKeyPath() string { return b.path + ".plan-key" }
+
 // Read implements state.Backend. When a journal is left from an apply that
 // did not finish, Read replays it onto the state it continues, writes the
 // result as the next serial and removes the journal, under the lock. When

@@ -168,14 +168,23 @@ func Next(ctx context.Context) (n uint16, ok bool, err error) {
 	return n, err == nil, err
 }
 
-// SetDefault moves entry n to the front of BootOrder.
+// SetDefault moves entry n to the front of BootOrder. Entries of the old
+// order that no longer read (removed, or corrupt) are left out: firmware
+// skips them anyway, and go-efilib refuses to write an order naming them,
+// which would leave a host with one stale entry unable to switch.
 func SetDefault(ctx context.Context, n uint16) error {
+	if _, err := efi.ReadLoadOptionVariable(ctx, efi.LoadOptionClassBoot, n); err != nil {
+		return fmt.Errorf("Boot%04X: %w", n, err)
+	}
 	order, err := Order(ctx)
 	if err != nil {
 		return err
 	}
-	order = append([]uint16{n}, slices.DeleteFunc(order, func(x uint16) bool { return x == n })...)
-	return efi.WriteLoadOrderVariable(ctx, efi.LoadOptionClassBoot, order)
+	order = slices.DeleteFunc(order, func(x uint16) bool {
+		_, err := efi.ReadLoadOptionVariable(ctx, efi.LoadOptionClassBoot, x)
+		return x == n || err != nil
+	})
+	return efi.WriteLoadOrderVariable(ctx, efi.LoadOptionClassBoot, append([]uint16{n}, order...))
 }
 
 // SetNext makes entry n boot once, next time.

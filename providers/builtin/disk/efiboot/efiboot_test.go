@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +89,26 @@ func TestBootVariables(t *testing.T) {
 	}
 	if o, _ := Order(ctx); len(o) != 3 || o[0] != 2 {
 		t.Errorf("BootOrder %v", o)
+	}
+}
+
+// TestSetDefaultStaleOrder: a BootOrder naming an entry that was removed
+// (common after an OS is uninstalled) does not keep a host from switching.
+func TestSetDefaultStaleOrder(t *testing.T) {
+	ctx, root := hostCtx(t)
+	dir := filepath.Join(root, "sys/firmware/efi/efivars")
+	stale := append(binary.LittleEndian.AppendUint32(nil, 7), 0, 0, 9, 0, 1, 0, 2, 0)
+	if err := os.WriteFile(filepath.Join(dir, "BootOrder-"+globalGUID), stale, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetDefault(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := Order(ctx); !slices.Equal(o, []uint16{2, 0, 1}) {
+		t.Errorf("BootOrder %v, want [2 0 1]", o)
+	}
+	if err := SetDefault(ctx, 9); err == nil || !strings.Contains(err.Error(), "Boot0009") {
+		t.Errorf("SetDefault of an entry that is gone: %v", err)
 	}
 }
 
