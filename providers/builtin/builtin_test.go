@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
+	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
 	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/conformance"
@@ -45,6 +47,7 @@ func TestMain(m *testing.M) {
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
 	"core":        coreCases,
 	"disk":        diskCases,
+	"network":     networkCases,
 	"registry":    registryCases,
 	"replication": replicationCases,
 }
@@ -136,6 +139,25 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 		{Name: "file binary moved", TypeName: "file", External: true,
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
+	}
+}
+
+// networkCases change a record on a real knotd.
+func networkCases(t *testing.T, root string) []conformance.Case {
+	srv := dnstest.New(t, testenv.Command(t, "knotd", "knot"))
+	str := cty.StringVal
+	record := func(ttl int64, values ...string) cty.Value {
+		vals := make([]cty.Value, 0, len(values))
+		for _, v := range values {
+			vals = append(vals, str(v))
+		}
+		return cty.ObjectVal(map[string]cty.Value{"server": str(srv.Addr), "zone": str(dnstest.Zone), "name": str("app"),
+			"type": str("A"), "ttl": cty.NumberIntVal(ttl), "values": cty.SetVal(vals),
+			"tsig": cty.ObjectVal(map[string]cty.Value{"name": str(srv.Key.Name), "algorithm": str(srv.Key.Algorithm), "secret": str(srv.Key.Secret)})})
+	}
+	return []conformance.Case{
+		{Name: "dns_record", TypeName: "dns_record", External: true,
+			Config: record(300, "192.0.2.20"), Update: record(60, "192.0.2.20", "192.0.2.21")},
 	}
 }
 

@@ -37,8 +37,9 @@ type Client struct {
 }
 
 // ErrChanged is the failure of a prerequisite: the RRset is not what the
-// change was planned against.
-var ErrChanged = errors.New("the record changed since the plan: run plan again to see it as it is now")
+// change was planned against. Replace wraps it with the RRset's name and
+// type.
+var ErrChanged = errors.New("changed since the plan: run plan again to see it as it is now")
 
 // RcodeError is a response code other than success (or a TSIG error) from
 // the server, for an operation on an RRset.
@@ -232,5 +233,8 @@ func (c *Client) Replace(ctx context.Context, prior, next *RRset) error {
 		m.Insert(rrs)
 	}
 	_, err := c.exchange(ctx, "update", *s, m)
+	if errors.Is(err, ErrChanged) {
+		return fmt.Errorf("%s %s %w", strings.TrimSuffix(s.FQDN(), "."), s.Type, err)
+	}
 	return err
 }

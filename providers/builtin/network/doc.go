@@ -1,0 +1,12 @@
+// Package network is the built-in provider "network": what makes a standby
+// answer for a failed server on the network.
+//
+//   - dns_record: an RRset on an authoritative DNS server, changed by
+//     RFC 2136 dynamic update signed with TSIG and read back by query
+//     (dnsupdate does the protocol). A change is conditional on the record
+//     holding what the plan saw, so an apply never clobbers a change made
+//     since by someone else.
+//
+// The provider talks to DNS servers from the machine it runs on; host
+// names, shares and the network_identity that groups them come later.
+package network
