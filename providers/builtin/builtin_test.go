@@ -1,6 +1,8 @@
 package builtin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -142,9 +144,11 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 	}
 }
 
-// networkCases change a record on a real knotd.
+// networkCases change a record on a real knotd and take an address in a
+// network namespace of their own.
 func networkCases(t *testing.T, root string) []conformance.Case {
 	srv := dnstest.New(t, testenv.Command(t, "knotd", "knot"))
+	ns := testNamespace(t)
 	str := cty.StringVal
 	record := func(ttl int64, values ...string) cty.Value {
 		vals := make([]cty.Value, 0, len(values))
@@ -155,10 +159,41 @@ func networkCases(t *testing.T, root string) []conformance.Case {
 			"type": str("A"), "ttl": cty.NumberIntVal(ttl), "values": cty.SetVal(vals),
 			"tsig": cty.ObjectVal(map[string]cty.Value{"name": str(srv.Key.Name), "algorithm": str(srv.Key.Algorithm), "secret": str(srv.Key.Secret)})})
 	}
+	address := func(attrs map[string]cty.Value) cty.Value {
+		m := map[string]cty.Value{"host": host.Config{Name: "fs1", Netns: ns}.Value(), "interface": str("eth0"), "address": str("192.0.2.10/24")}
+		for k, v := range attrs {
+			m[k] = v
+		}
+		return cty.ObjectVal(m)
+	}
 	return []conformance.Case{
 		{Name: "dns_record", TypeName: "dns_record", External: true,
 			Config: record(300, "192.0.2.20"), Update: record(60, "192.0.2.20", "192.0.2.21")},
+		{Name: "ip_address", TypeName: "ip_address", External: true,
+			Config: address(nil), Update: address(map[string]cty.Value{"force": cty.True, "announce": cty.False})},
 	}
+}
+
+// testNamespace is a network namespace, deleted when t ends, whose eth0
+// (a veth whose peer is eth1) has 192.0.2.1/24.
+func testNamespace(t *testing.T) string {
+	testenv.Root(t)
+	ip := testenv.Command(t, "ip", "iproute2")
+	b := make([]byte, 3)
+	rand.Read(b)
+	ns := "drover-t-conf-" + hex.EncodeToString(b)
+	run := func(args ...string) {
+		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", ns)
+	t.Cleanup(func() { run("netns", "del", ns) })
+	run("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	run("-n", ns, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+	run("-n", ns, "link", "set", "eth0", "up")
+	run("-n", ns, "link", "set", "eth1", "up")
+	return ns
 }
 
 func registryCases(t *testing.T, root string) []conformance.Case {

@@ -11,6 +11,7 @@ func New() *sdk.Provider {
 		Name: Name,
 		Resources: map[string]*sdk.Resource{
 			"dns_record": dnsRecordResource(),
+			"ip_address": ipAddressResource(),
 		},
 	}
 }
