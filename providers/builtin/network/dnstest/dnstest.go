@@ -50,8 +50,12 @@ type Server struct {
 }
 
 // Start starts exe (a path of knotd or named; which one its base name
-// says) with its files in dir and waits until it answers for Zone.
+// says) with its files in dir, made if missing, and waits until it answers
+// for Zone.
 func Start(ctx context.Context, exe, dir string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
