@@ -259,8 +259,8 @@ func dnsDiags(v cty.Value, summary string, err error) providers.Diagnostics {
 	var rerr *dnsupdate.RcodeError
 	var nerr *dnsupdate.NoAnswerError
 	switch {
-	case errors.As(err, &rerr) && rerr.TSIGError != 0:
-		path = cty.GetAttrPath("tsig")
+	case errors.As(err, &rerr) && (rerr.TSIGError != 0 || rerr.Serves || rerr.Rcode == dns.RcodeRefused && rerr.Op == "update"):
+		path = cty.GetAttrPath("tsig") // the key, or its rights
 	case errors.As(err, &rerr) && (rerr.Rcode == dns.RcodeNotAuth || rerr.Rcode == dns.RcodeNotZone):
 		path = cty.GetAttrPath("zone")
 	case errors.As(err, &nerr):

@@ -53,6 +53,10 @@ type RcodeError struct {
 	// TSIGError is the error the server put in its TSIG record (BADSIG,
 	// BADKEY, BADTIME), 0 when none.
 	TSIGError int
+	// Serves says the server answers authoritatively for Zone: a NOTAUTH
+	// from it then means it denied the update (Knot DNS answers so when
+	// its ACL does not match), not that the zone is wrong.
+	Serves bool
 }
 
 func (e *RcodeError) Error() string {
@@ -76,15 +80,20 @@ func (e *RcodeError) hint() string {
 	case e.TSIGError == dns.RcodeBadTime:
 		return "the signature's time is too far from the server's clock: check both clocks"
 	}
+	who := fmt.Sprintf("the key %q", e.Key)
+	if e.Key == "" {
+		who = "unsigned updates (set tsig to sign them)"
+	}
+	denied := fmt.Sprintf("its update policy or ACL does not allow this change: check the zone %s's allow-update / update-policy (BIND) or its acl with action update (Knot) for %s", e.Zone, who)
 	switch e.Rcode {
 	case dns.RcodeRefused:
 		if e.Op == "query" {
 			return fmt.Sprintf("it refuses queries for the zone %s: check that it serves the zone and allows queries from this machine", e.Zone)
 		}
-		return fmt.Sprintf("its update policy or ACL does not allow this change: check the zone %s's allow-update / update-policy (bind) or acl with action update (knot) for the key %q", e.Zone, e.Key)
+		return denied
 	case dns.RcodeNotAuth:
-		if e.Key != "" {
-			return fmt.Sprintf("it is not authoritative for the zone %s, or it rejected the key %q: check the zone name and that the server is its primary", e.Zone, e.Key)
+		if e.Serves {
+			return denied
 		}
 		return fmt.Sprintf("it is not authoritative for the zone %s: check the zone name and that the server is its primary", e.Zone)
 	case dns.RcodeNotZone:
@@ -233,8 +242,21 @@ func (c *Client) Replace(ctx context.Context, prior, next *RRset) error {
 		m.Insert(rrs)
 	}
 	_, err := c.exchange(ctx, "update", *s, m)
+	var rerr *RcodeError
+	if errors.As(err, &rerr) && rerr.Rcode == dns.RcodeNotAuth && rerr.TSIGError == 0 {
+		rerr.Serves = c.serves(ctx, *s)
+	}
 	if errors.Is(err, ErrChanged) {
 		return fmt.Errorf("%s %s %w", strings.TrimSuffix(s.FQDN(), "."), s.Type, err)
 	}
 	return err
+}
+
+// serves says whether the server answers authoritatively for s's zone.
+func (c *Client) serves(ctx context.Context, s RRset) bool {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(s.Zone), dns.TypeSOA)
+	m.RecursionDesired = false
+	r, err := c.exchange(ctx, "query", s, m)
+	return err == nil && r.Authoritative && len(r.Answer) > 0
 }

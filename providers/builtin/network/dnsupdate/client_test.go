@@ -162,9 +162,14 @@ func TestServerErrors(t *testing.T) {
 			{"wrong secret", wrongSecret, set, []string{"BADSIG", `key "drover-test"`, "secret"}},
 			{"unknown key", unknownKey, set, []string{"BADKEY", `key "nobody"`}},
 			{"zone not served", s.Key, &otherZone, []string{"NOTAUTH", "not authoritative for the zone other.test"}},
+			// Knot answers NOTAUTH to an update its ACL denies, BIND REFUSED.
+			{"unsigned", dnsupdate.Key{}, set, []string{"update policy or ACL does not allow this change", "unsigned updates (set tsig"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				c := &dnsupdate.Client{Server: s.Addr, Key: &tc.key}
+				if tc.key.Name == "" {
+					c.Key = nil
+				}
 				err := c.Replace(t.Context(), nil, tc.set)
 				var rerr *dnsupdate.RcodeError
 				if !errors.As(err, &rerr) {
