@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"net"
 	"os/exec"
 	"strings"
@@ -133,6 +134,41 @@ func TestIPAddressTakeover(t *testing.T) {
 	l.run("-n", l.netns["fs2"], "addr", "del", service+"/24", "dev", "eth0")
 	if got := e.read(onFS2.New); !got.IsNull() {
 		t.Errorf("read of an address removed by hand: %#v", got)
+	}
+}
+
+// TestIPAddressTakeoverIPv6 is the failover with an IPv6 address: the
+// kernel's duplicate address detection on fs2, then an unsolicited
+// neighbour advertisement that moves the client's neighbour entry.
+func TestIPAddressTakeoverIPv6(t *testing.T) {
+	l := newLab(t, "fs1", "fs2", "client")
+	e := newIPEnv(t)
+	for i, m := range []string{"fs1", "fs2", "client"} {
+		l.run("-n", l.netns[m], "addr", "add", fmt.Sprintf("2001:db8::%d/64", i+1), "dev", "eth0", "nodad")
+	}
+	const service = "2001:db8::10"
+	addr := net.JoinHostPort(service, "8445")
+	onFS1 := e.create(ipConfig(l.host("fs1"), "eth0", service+"/64", nil))
+	if onFS1.Diagnostics.HasErrors() {
+		t.Fatalf("fs1 takes %s: %s", service, errorText(onFS1.Diagnostics))
+	}
+	l.serve("fs1", addr)
+	if got := l.ask("client", addr); got != "fs1" {
+		t.Fatalf("before the failover the client reaches %q, want fs1", got)
+	}
+	if resp := e.apply(onFS1.New, cty.NullVal(ipType)); resp.Diagnostics.HasErrors() {
+		t.Fatalf("fs1 releases %s: %s", service, errorText(resp.Diagnostics))
+	}
+	onFS2 := e.create(ipConfig(l.host("fs2"), "eth0", service+"/64", nil))
+	if onFS2.Diagnostics.HasErrors() {
+		t.Fatalf("fs2 takes %s: %s", service, errorText(onFS2.Diagnostics))
+	}
+	if got := l.neighbour("client", service); got != l.mac("fs2") {
+		t.Errorf("right after the takeover the client's neighbour table holds %q for %s, want fs2's %s", got, service, l.mac("fs2"))
+	}
+	l.serve("fs2", addr)
+	if got := l.ask("client", addr); got != "fs2" {
+		t.Errorf("after the failover the client reaches %q, want fs2", got)
 	}
 }
 
