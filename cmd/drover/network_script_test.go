@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
@@ -48,6 +51,30 @@ var networkCmds = map[string]func(ts *testscript.TestScript, neg bool, args []st
 		ttl, err := strconv.ParseUint(args[2], 10, 32)
 		ts.Check(err)
 		ts.Check(v.(*dnstest.Server).Set(context.Background(), args[0], args[1], uint32(ttl), args[3:]...))
+	},
+	// netns: a network namespace, deleted when the script ends, whose eth0
+	// (a veth whose peer is eth1) has 192.0.2.1/24; sets NETNS to its name.
+	// Needs root and ip (iproute2).
+	"netns": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: netns")
+		}
+		b := make([]byte, 3)
+		rand.Read(b)
+		ns := "drover-t-script-" + hex.EncodeToString(b)
+		ip := func(args ...string) {
+			out, err := exec.Command("ip", args...).CombinedOutput()
+			if err != nil {
+				ts.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+		}
+		ip("netns", "add", ns)
+		ts.Defer(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+		ip("-n", ns, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+		ip("-n", ns, "link", "set", "eth0", "up")
+		ip("-n", ns, "link", "set", "eth1", "up")
+		ts.Setenv("NETNS", ns)
 	},
 }
 
