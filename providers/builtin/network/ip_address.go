@@ -101,7 +101,10 @@ func ipAddressID(v cty.Value) cty.Value {
 }
 
 // planIPAddress defaults announce and describes the change, e.g.
-// "+ 192.0.2.10/24 on fs2:eth0 (announce)".
+// "+ 192.0.2.10/24 on fs2:eth0 (announce)". A create is checked against
+// the host as it is now (the interface, its subnets), so that bad input
+// fails the plan, naming the configuration line, before anything runs;
+// apply checks again and probes.
 func planIPAddress(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	attrs := map[string]cty.Value{"id": ipAddressID(p.Config)}
 	if p.Config.GetAttr("announce").IsNull() {
@@ -111,8 +114,16 @@ func planIPAddress(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if !p.Prior.IsNull() || !p.Planned.IsWhollyKnown() {
 		return nil
 	}
+	ns, addr, diags := openNamespace(p.Planned)
+	if diags.HasErrors() {
+		return diags
+	}
+	defer ns.Close()
+	if _, err := ns.Check(p.Planned.GetAttr("interface").AsString(), addr, forced(p.Planned)); err != nil {
+		return ipDiags(err)
+	}
 	var how []string
-	if f := p.Planned.GetAttr("force"); !f.IsNull() && f.True() {
+	if forced(p.Planned) {
 		how = append(how, "force")
 	}
 	if p.Planned.GetAttr("announce").True() {
@@ -124,6 +135,12 @@ func planIPAddress(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		p.Description += " (" + strings.Join(how, ", ") + ")"
 	}
 	return nil
+}
+
+// forced says whether v sets force = true.
+func forced(v cty.Value) bool {
+	f := v.GetAttr("force")
+	return !f.IsNull() && f.True()
 }
 
 // openNamespace opens the namespace of v's host.
@@ -171,8 +188,7 @@ func addIPAddress(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provide
 		return cty.NilVal, diags
 	}
 	defer ns.Close()
-	force := v.GetAttr("force")
-	opts := ipaddr.AddOptions{Force: !force.IsNull() && force.True(), Announce: v.GetAttr("announce").True()}
+	opts := ipaddr.AddOptions{Force: forced(v), Announce: v.GetAttr("announce").True()}
 	if err := ns.Add(ctx, v.GetAttr("interface").AsString(), p, opts); err != nil {
 		return cty.NilVal, ipDiags(err)
 	}

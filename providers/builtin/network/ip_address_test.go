@@ -190,7 +190,8 @@ func TestIPAddressRefusals(t *testing.T) {
 			[]string{"eth0 has no IPv6 subnet for 2001:db8::10/64"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := e.create(tc.config)
+			// Refused by the plan, which names the configuration line.
+			resp := e.p.Plan(t.Context(), providers.PlanRequest{TypeName: "ip_address", Prior: cty.NullVal(ipType), Config: tc.config})
 			got := errorText(resp.Diagnostics)
 			for _, want := range tc.want {
 				if !strings.Contains(got, want) {
@@ -202,6 +203,20 @@ func TestIPAddressRefusals(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("subnet gone between plan and apply", func(t *testing.T) {
+		none := cty.NullVal(ipType)
+		plan := e.plan(none, ipConfig(l.host("fs1"), "eth0", "192.0.2.10/24", nil))
+		l.run("-n", l.netns["fs1"], "addr", "del", "192.0.2.1/24", "dev", "eth0")
+		defer l.run("-n", l.netns["fs1"], "addr", "add", "192.0.2.1/24", "dev", "eth0")
+		resp := e.apply(none, plan.Planned)
+		if got := errorText(resp.Diagnostics); !strings.Contains(got, "eth0 has no IPv4 subnet for 192.0.2.10/24") {
+			t.Errorf("apply after the subnet went: %q", got)
+		}
+		if l.holds("fs1", "192.0.2.10") {
+			t.Error("fs1 took the address all the same")
+		}
+	})
 
 	t.Run("force outside every subnet", func(t *testing.T) {
 		resp := e.create(ipConfig(l.host("fs2"), "eth0", "198.51.100.10/24", force))

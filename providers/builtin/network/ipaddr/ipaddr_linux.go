@@ -240,22 +240,22 @@ type AddOptions struct {
 	Announce bool
 }
 
-// Add takes p on ifname: the interface must exist; without Force the
-// address must be inside a subnet the interface already has, and nobody
-// may answer for it (an ARP probe for IPv4; for IPv6 the kernel's
-// duplicate address detection, after which an address found duplicate is
-// removed again). Then it is announced. An address ifname already holds is
-// only announced.
-func (n *Namespace) Add(ctx context.Context, ifname string, p netip.Prefix, opts AddOptions) error {
+// Check says whether ifname may take p: the interface must exist and,
+// unless force, p must lie inside a subnet the interface already has.
+// held reports that ifname holds p already. Nothing is sent or changed.
+func (n *Namespace) Check(ifname string, p netip.Prefix, force bool) (held bool, err error) {
 	link, err := n.link(ifname)
 	if err != nil {
-		return err
+		return false, err
 	}
+	return n.check(link, p, force)
+}
+
+func (n *Namespace) check(link netlink.Link, p netip.Prefix, force bool) (held bool, err error) {
 	have, err := n.addrs(link, p.Addr())
 	if err != nil {
-		return err
+		return false, err
 	}
-	held := false
 	var subnets []netip.Prefix
 	inside := false
 	for _, a := range have {
@@ -267,10 +267,27 @@ func (n *Namespace) Add(ctx context.Context, ifname string, p netip.Prefix, opts
 		subnets = append(subnets, got.Masked())
 		inside = inside || got.Masked().Contains(p.Addr())
 	}
+	if !held && !inside && !force {
+		return false, &OutsideError{Prefix: p, Interface: link.Attrs().Name, Subnets: subnets}
+	}
+	return held, nil
+}
+
+// Add takes p on ifname once Check allows it and nobody answers for it (an
+// ARP probe for IPv4 unless Force; for IPv6 the kernel's duplicate address
+// detection, after which an address found duplicate is removed again).
+// Then it is announced. An address ifname already holds is only
+// announced.
+func (n *Namespace) Add(ctx context.Context, ifname string, p netip.Prefix, opts AddOptions) error {
+	link, err := n.link(ifname)
+	if err != nil {
+		return err
+	}
+	held, err := n.check(link, p, opts.Force)
+	if err != nil {
+		return err
+	}
 	if !held {
-		if !inside && !opts.Force {
-			return &OutsideError{Prefix: p, Interface: ifname, Subnets: subnets}
-		}
 		if p.Addr().Is4() && !opts.Force {
 			mac, err := n.Probe(ctx, ifname, p.Addr())
 			if err != nil {
