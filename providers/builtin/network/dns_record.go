@@ -164,6 +164,14 @@ func planDNSRecord(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	fqdn := strings.TrimSuffix(next.FQDN(), ".")
 	switch {
 	case p.Prior.IsNull():
+		// Nothing was read for a create: ask the server now (signed, as
+		// the update will be), so that a wrong key, zone or address fails
+		// the plan at its configuration line instead of the apply. Whether
+		// the record exists is no error here: a replace plans its create
+		// while the old record is still there.
+		if _, _, err := client(p.Planned).Query(ctx, next); err != nil {
+			return dnsDiags(p.Planned, "Cannot reach the DNS record", err)
+		}
 		p.Description = fmt.Sprintf("+ %s %s %s (TTL %d)", fqdn, next.Type, strings.Join(next.Values, ", "), next.TTL)
 	default:
 		prior := rrset(p.Prior)
@@ -261,7 +269,7 @@ func dnsDiags(v cty.Value, summary string, err error) providers.Diagnostics {
 	switch {
 	case errors.As(err, &rerr) && (rerr.TSIGError != 0 || rerr.Serves || rerr.Rcode == dns.RcodeRefused && rerr.Op == "update"):
 		path = cty.GetAttrPath("tsig") // the key, or its rights
-	case errors.As(err, &rerr) && (rerr.Rcode == dns.RcodeNotAuth || rerr.Rcode == dns.RcodeNotZone):
+	case errors.As(err, &rerr) && (rerr.Rcode == dns.RcodeNotAuth || rerr.Rcode == dns.RcodeNotZone || rerr.Rcode == dns.RcodeRefused):
 		path = cty.GetAttrPath("zone")
 	case errors.As(err, &nerr):
 		path = cty.GetAttrPath("server")

@@ -230,10 +230,11 @@ func TestDNSRecordServerErrors(t *testing.T) {
 			{"unknown key", e.config("app", "A", key("nobody", e.srv.Key.Secret), "192.0.2.20"),
 				cty.GetAttrPath("tsig"), []string{"BADKEY", `key "nobody"`}},
 			{"zone not served", e.config("app", "A", map[string]cty.Value{"zone": cty.StringVal("other.test")}, "192.0.2.20"),
-				cty.GetAttrPath("zone"), []string{"NOTAUTH", "not authoritative for the zone other.test"}},
+				cty.GetAttrPath("zone"), []string{"REFUSED", "does not serve the zone other.test", "check the zone name"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				resp := e.apply(none, e.plan(none, tc.config).Planned)
+				// The plan asks the server, signed, and fails.
+				resp := e.p.Plan(t.Context(), providers.PlanRequest{TypeName: "dns_record", Prior: none, Config: tc.config})
 				got := errorText(resp.Diagnostics)
 				for _, want := range tc.want {
 					if !strings.Contains(got, want) {

@@ -88,7 +88,7 @@ func (e *RcodeError) hint() string {
 	switch e.Rcode {
 	case dns.RcodeRefused:
 		if e.Op == "query" {
-			return fmt.Sprintf("it refuses queries for the zone %s: check that it serves the zone and allows queries from this machine", e.Zone)
+			return fmt.Sprintf("it does not serve the zone %s, or refuses this machine's queries: check the zone name and that the server is its primary", e.Zone)
 		}
 		return denied
 	case dns.RcodeNotAuth:
