@@ -269,7 +269,7 @@ func dnsDiags(v cty.Value, summary string, err error) providers.Diagnostics {
 	switch {
 	case errors.As(err, &rerr) && (rerr.TSIGError != 0 || rerr.Serves || rerr.Rcode == dns.RcodeRefused && rerr.Op == "update"):
 		path = cty.GetAttrPath("tsig") // the key, or its rights
-	case errors.As(err, &rerr) && (rerr.Rcode == dns.RcodeNotAuth || rerr.Rcode == dns.RcodeNotZone || rerr.Rcode == dns.RcodeRefused):
+	case errors.As(err, &rerr) && (rerr.Rcode == dns.RcodeNotAuth || rerr.Rcode == dns.RcodeNotZone || rerr.Rcode == dns.RcodeRefused || rerr.Rcode == dns.RcodeSuccess):
 		path = cty.GetAttrPath("zone")
 	case errors.As(err, &nerr):
 		path = cty.GetAttrPath("server")

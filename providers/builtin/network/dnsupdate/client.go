@@ -42,7 +42,8 @@ type Client struct {
 var ErrChanged = errors.New("changed since the plan: run plan again to see it as it is now")
 
 // RcodeError is a response code other than success (or a TSIG error) from
-// the server, for an operation on an RRset.
+// the server, for an operation on an RRset; Rcode success stands for an
+// answer to a query without the authoritative flag.
 type RcodeError struct {
 	Op     string // "update" or "query"
 	Server string
@@ -61,6 +62,9 @@ type RcodeError struct {
 
 func (e *RcodeError) Error() string {
 	code := dns.RcodeToString[e.Rcode]
+	if e.Rcode == dns.RcodeSuccess {
+		code = "an answer without authority"
+	}
 	if e.TSIGError != 0 {
 		code = dns.RcodeToString[e.TSIGError]
 	}
@@ -91,7 +95,7 @@ func (e *RcodeError) hint() string {
 			return fmt.Sprintf("it does not serve the zone %s, or refuses this machine's queries: check the zone name and that the server is its primary", e.Zone)
 		}
 		return denied
-	case dns.RcodeNotAuth:
+	case dns.RcodeNotAuth, dns.RcodeSuccess:
 		if e.Serves {
 			return denied
 		}
@@ -196,7 +200,7 @@ func (c *Client) Query(ctx context.Context, s RRset) (got RRset, found bool, err
 	}
 	if !r.Authoritative {
 		return s, false, &RcodeError{Op: "query", Server: c.Server, FQDN: strings.TrimSuffix(s.FQDN(), "."),
-			Zone: strings.TrimSuffix(dns.Fqdn(s.Zone), "."), Rcode: dns.RcodeNotAuth}
+			Zone: strings.TrimSuffix(dns.Fqdn(s.Zone), "."), Rcode: dns.RcodeSuccess}
 	}
 	got = s
 	got.Values = nil
