@@ -251,4 +251,5 @@ var Type = cty.Object(map[string]cty.Type{
 	"root":      cty.String,
 	"user":      cty.String,
 	"port":      cty.Number,
+	"netns":     cty.String,
 })

@@ -15,6 +15,10 @@ type Config struct {
 	Root      string
 	User      string
 	Port      int
+	// Netns names the network namespace (as `ip netns` names it) a local
+	// host's network resources act in, so that one machine can play
+	// several; the host's own when empty. Files are not affected.
+	Netns string
 }
 
 // Value is c as a value of Type.
@@ -40,6 +44,7 @@ func (c Config) Value() cty.Value {
 		"root":      str(c.Root),
 		"user":      str(c.User),
 		"port":      port,
+		"netns":     str(c.Netns),
 	})
 }
 
@@ -56,7 +61,7 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 		return c, fmt.Errorf("a host must be an object like host.NAME, not %s", v.Type().FriendlyName())
 	}
 	v, _ = v.UnmarkDeep()
-	strs := map[string]*string{"name": &c.Name, "transport": &c.Transport, "address": &c.Address, "root": &c.Root, "user": &c.User}
+	strs := map[string]*string{"name": &c.Name, "transport": &c.Transport, "address": &c.Address, "root": &c.Root, "user": &c.User, "netns": &c.Netns}
 	for attr, dst := range strs {
 		if !v.Type().HasAttribute(attr) {
 			continue

@@ -13,6 +13,7 @@ func TestConfigValueRoundTrip(t *testing.T) {
 	tests := []Config{
 		{Name: "fs1", Transport: "local"},
 		{Name: "fs1", Transport: "local", Root: "sim/fs1"},
+		{Name: "fs1", Transport: "local", Netns: "fs1"},
 		{Name: "fs2", Transport: "ssh", Address: "fs2.example.net", User: "root", Port: 2222},
 	}
 	for _, c := range tests {

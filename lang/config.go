@@ -57,7 +57,7 @@ type ProviderRequirement struct {
 }
 
 // Host is a `host "NAME" { ... }` block. Its attributes (address, root,
-// transport, user, port) are expressions evaluated by the planner into a
+// transport, user, port, netns) are expressions evaluated by the planner into a
 // value of host.Type.
 type Host struct {
 	Name      string

@@ -34,6 +34,7 @@ var hostSpec = hcldec.ObjectSpec{
 	"transport": &hcldec.AttrSpec{Name: "transport", Type: cty.String},
 	"user":      &hcldec.AttrSpec{Name: "user", Type: cty.String},
 	"port":      &hcldec.AttrSpec{Name: "port", Type: cty.Number},
+	"netns":     &hcldec.AttrSpec{Name: "netns", Type: cty.String},
 }
 
 // hostValue completes a decoded host block into a value of host.Type. It

@@ -5,6 +5,7 @@ import (
 
 	"github.com/drover-dr/drover/providers/builtin/core"
 	"github.com/drover-dr/drover/providers/builtin/disk"
+	"github.com/drover-dr/drover/providers/builtin/network"
 	"github.com/drover-dr/drover/providers/builtin/registry"
 	"github.com/drover-dr/drover/providers/builtin/replication"
 	"github.com/drover-dr/drover/providers/sdk"
@@ -14,6 +15,7 @@ import (
 var builtins = map[string]func() *sdk.Provider{
 	core.Name:        core.New,
 	disk.Name:        disk.New,
+	network.Name:     network.New,
 	registry.Name:    registry.New,
 	replication.Name: replication.New,
 }

@@ -1,6 +1,8 @@
 package builtin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
+	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
 	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/conformance"
@@ -45,6 +49,7 @@ func TestMain(m *testing.M) {
 var cases = map[string]func(t *testing.T, root string) []conformance.Case{
 	"core":        coreCases,
 	"disk":        diskCases,
+	"network":     networkCases,
 	"registry":    registryCases,
 	"replication": replicationCases,
 }
@@ -140,6 +145,58 @@ func coreCases(t *testing.T, root string) []conformance.Case {
 			Config: obj(map[string]cty.Value{"host": h, "path": str("/srv/a.reg"), "content_base64": str("//4AAFIA")}),
 			Update: obj(map[string]cty.Value{"host": h, "path": str("/srv/b.reg"), "content_base64": str("//4AAFIA"), "mode": str("0755")})},
 	}
+}
+
+// networkCases change a record on a real knotd and take an address in a
+// network namespace of their own.
+func networkCases(t *testing.T, root string) []conformance.Case {
+	srv := dnstest.New(t, testenv.Command(t, "knotd", "knot"))
+	ns := testNamespace(t)
+	str := cty.StringVal
+	record := func(ttl int64, values ...string) cty.Value {
+		vals := make([]cty.Value, 0, len(values))
+		for _, v := range values {
+			vals = append(vals, str(v))
+		}
+		return cty.ObjectVal(map[string]cty.Value{"server": str(srv.Addr), "zone": str(dnstest.Zone), "name": str("app"),
+			"type": str("A"), "ttl": cty.NumberIntVal(ttl), "values": cty.SetVal(vals),
+			"tsig": cty.ObjectVal(map[string]cty.Value{"name": str(srv.Key.Name), "algorithm": str(srv.Key.Algorithm), "secret": str(srv.Key.Secret)})})
+	}
+	address := func(attrs map[string]cty.Value) cty.Value {
+		m := map[string]cty.Value{"host": host.Config{Name: "fs1", Netns: ns}.Value(), "interface": str("eth0"), "address": str("192.0.2.10/24")}
+		for k, v := range attrs {
+			m[k] = v
+		}
+		return cty.ObjectVal(m)
+	}
+	return []conformance.Case{
+		{Name: "dns_record", TypeName: "dns_record", External: true,
+			Config: record(300, "192.0.2.20"), Update: record(60, "192.0.2.20", "192.0.2.21")},
+		{Name: "ip_address", TypeName: "ip_address", External: true,
+			Config: address(nil), Update: address(map[string]cty.Value{"force": cty.True, "announce": cty.False})},
+	}
+}
+
+// testNamespace is a network namespace, deleted when t ends, whose eth0
+// (a veth whose peer is eth1) has 192.0.2.1/24.
+func testNamespace(t *testing.T) string {
+	testenv.Root(t)
+	ip := testenv.Command(t, "ip", "iproute2")
+	b := make([]byte, 3)
+	rand.Read(b)
+	ns := "drover-t-conf-" + hex.EncodeToString(b)
+	run := func(args ...string) {
+		if out, err := exec.Command(ip, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", ns)
+	t.Cleanup(func() { run("netns", "del", ns) })
+	run("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	run("-n", ns, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+	run("-n", ns, "link", "set", "eth0", "up")
+	run("-n", ns, "link", "set", "eth1", "up")
+	return ns
 }
 
 func registryCases(t *testing.T, root string) []conformance.Case {

@@ -324,6 +324,7 @@ type importID struct {
 		Root      string `json:"root"`
 		User      string `json:"user"`
 		Port      int    `json:"port"`
+		Netns     string `json:"netns"`
 	} `json:"host"`
 	Path string `json:"path"`
 }
