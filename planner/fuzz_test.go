@@ -23,9 +23,8 @@ func FuzzImportID(f *testing.F) {
 	src := `
 host "fs1" { root = "sim/fs1" }
 host "fs2" {
-  address = "192.0.2.7"
-  user    = "dr"
-  port    = 2222
+  root  = "sim/fs2"
+  netns = "fs2"
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {

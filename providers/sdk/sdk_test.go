@@ -345,6 +345,31 @@ func TestApplyLifecycle(t *testing.T) {
 	}
 }
 
+// TestPriorOfAnOlderSchema reads and plans a state value written before the
+// schema gained "size" and "tags" and lost "color": the state of a provider
+// upgraded in place must still read, computed attributes included.
+func TestPriorOfAnOlderSchema(t *testing.T) {
+	ctx := context.Background()
+	st := &store{things: map[string]cty.Value{}}
+	p := New(st.provider())
+	current := thing(map[string]cty.Value{"name": cty.StringVal("ab"), "id": cty.StringVal("thing-ab"), "length": cty.NumberIntVal(2)})
+	st.things["thing-ab"] = current
+	old := cty.ObjectVal(map[string]cty.Value{
+		"name": cty.StringVal("ab"), "id": cty.StringVal("thing-ab"), "length": cty.NumberIntVal(2),
+		"secret": cty.NullVal(cty.String), "color": cty.StringVal("red"),
+		"rule": cty.ListValEmpty(cty.Object(map[string]cty.Type{"port": cty.Number})),
+	})
+	read := p.Read(ctx, providers.ReadRequest{TypeName: "test_thing", Prior: old})
+	if read.Diagnostics.HasErrors() || !read.New.RawEquals(current) {
+		t.Fatalf("read of an older state: %v, %#v", read.Diagnostics, read.New)
+	}
+	config := thing(map[string]cty.Value{"name": cty.StringVal("ab")})
+	plan := p.Plan(ctx, providers.PlanRequest{TypeName: "test_thing", Prior: old, Config: config})
+	if plan.Diagnostics.HasErrors() {
+		t.Fatalf("plan over an older state: %v", plan.Diagnostics)
+	}
+}
+
 func TestAuthorMistakes(t *testing.T) {
 	ctx := context.Background()
 	planned := thing(map[string]cty.Value{"name": cty.StringVal("ab"), "id": cty.UnknownVal(cty.String), "length": cty.NumberIntVal(2)})
@@ -358,7 +383,7 @@ func TestAuthorMistakes(t *testing.T) {
 		}, "Provider returned unknown values"},
 		{"wrong type", func(ctx context.Context, req ApplyRequest) (cty.Value, providers.Diagnostics) {
 			return cty.StringVal("done"), nil
-		}, "Invalid block"},
+		}, "Invalid value"},
 		{"no object", func(ctx context.Context, req ApplyRequest) (cty.Value, providers.Diagnostics) {
 			return cty.NullVal(thingType), nil
 		}, "Provider returned no object"},

@@ -135,8 +135,10 @@ func (s *server) Configure(ctx context.Context, req providers.ConfigureRequest) 
 		config = cty.NullVal(s.configType)
 	}
 	if s.p.Config != nil && !config.IsNull() {
-		var diags providers.Diagnostics
-		config, diags = conform(s.p.Config, s.configType, config)
+		diags := validateBlock(s.p.Config, config, nil)
+		if !diags.HasErrors() {
+			config, diags = conform(s.configType, config)
+		}
 		resp.Diagnostics = append(resp.Diagnostics, diags...)
 		if diags.HasErrors() {
 			return resp
@@ -200,7 +202,7 @@ func validate(ctx context.Context, block *schema.Block, ty cty.Type, config cty.
 	if diags.HasErrors() {
 		return config, diags
 	}
-	config, d := conform(block, ty, config)
+	config, d := conform(ty, config)
 	diags = append(diags, d...)
 	if diags.HasErrors() || hook == nil {
 		return config, diags
@@ -242,7 +244,7 @@ func (s *server) Read(ctx context.Context, req providers.ReadRequest) (resp prov
 		return providers.ReadResponse{Diagnostics: diags}
 	}
 	resp.Private = req.Private
-	prior, diags := conform(r.Schema.Block, r.ty, req.Prior)
+	prior, diags := conform(r.ty, req.Prior)
 	resp.Diagnostics = diags
 	if diags.HasErrors() || prior.IsNull() || r.Read == nil {
 		resp.New = prior
@@ -268,7 +270,7 @@ func (s *server) result(r resourceType, call string, v, fallback cty.Value) (cty
 		return fallback, providers.Diagnostics{providers.Errorf("Provider returned unknown values",
 			"Provider %q returned a value with unknown attributes from %s; every value must be known after %s. This is a bug in the provider.", s.p.Name, call, call)}
 	}
-	v, diags := conform(r.Schema.Block, r.ty, v)
+	v, diags := conform(r.ty, v)
 	if diags.HasErrors() {
 		return fallback, append(diags, providers.Errorf("Provider returned an invalid value",
 			"Provider %q returned from %s a value that does not match its schema. This is a bug in the provider.", s.p.Name, call))
@@ -287,7 +289,7 @@ func (s *server) Plan(ctx context.Context, req providers.PlanRequest) (resp prov
 	if req.Config == cty.NilVal || req.Config.IsNull() {
 		resp.Planned = cty.NullVal(r.ty)
 		if r.DescribeDelete != nil && req.Prior != cty.NilVal && !req.Prior.IsNull() {
-			prior, diags := conform(block, r.ty, req.Prior)
+			prior, diags := conform(r.ty, req.Prior)
 			if resp.Diagnostics = diags; diags.HasErrors() {
 				return resp
 			}
@@ -298,7 +300,7 @@ func (s *server) Plan(ctx context.Context, req providers.PlanRequest) (resp prov
 		}
 		return resp
 	}
-	prior, diags := conform(block, r.ty, req.Prior)
+	prior, diags := conform(r.ty, req.Prior)
 	resp.Diagnostics = diags
 	if diags.HasErrors() {
 		return resp
@@ -322,7 +324,7 @@ func (s *server) Plan(ctx context.Context, req providers.PlanRequest) (resp prov
 			return resp
 		}
 	}
-	planned, diags = conform(block, r.ty, p.Planned)
+	planned, diags = conform(r.ty, p.Planned)
 	if diags.HasErrors() || planned.IsNull() {
 		resp.Diagnostics = append(resp.Diagnostics, diags...)
 		resp.Diagnostics = append(resp.Diagnostics, providers.Errorf("Provider produced an invalid plan",
@@ -400,9 +402,9 @@ func (s *server) Apply(ctx context.Context, req providers.ApplyRequest) (resp pr
 		return providers.ApplyResponse{Diagnostics: diags}
 	}
 	resp.Private = req.PlannedPrivate
-	prior, diags := conform(r.Schema.Block, r.ty, req.Prior)
+	prior, diags := conform(r.ty, req.Prior)
 	resp.Diagnostics = diags
-	planned, diags := conform(r.Schema.Block, r.ty, req.Planned)
+	planned, diags := conform(r.ty, req.Planned)
 	resp.Diagnostics = append(resp.Diagnostics, diags...)
 	if resp.Diagnostics.HasErrors() {
 		resp.New = prior
@@ -470,7 +472,7 @@ func (s *server) Import(ctx context.Context, req providers.ImportRequest) (resp 
 	if diags.HasErrors() {
 		return resp
 	}
-	v, diags = conform(r.Schema.Block, r.ty, v)
+	v, diags = conform(r.ty, v)
 	resp.Diagnostics = append(resp.Diagnostics, diags...)
 	if diags.HasErrors() {
 		return resp

@@ -120,17 +120,18 @@ func validateNested(nb *schema.NestedBlock, v cty.Value, path cty.Path) provider
 }
 
 // conform returns v as a value of ty, the block's implied type: values that
-// already conform pass unchanged; missing attributes become null; others
-// are converted, and a failure is a diagnostic with the attribute's path.
-func conform(b *schema.Block, ty cty.Type, v cty.Value) (cty.Value, providers.Diagnostics) {
+// already conform pass unchanged; missing attributes become null, and
+// attributes the block no longer has are dropped, so that a state written
+// before the provider's schema gained or lost an attribute still reads;
+// others are converted, and a failure is a diagnostic with the attribute's
+// path. It does not check v as configuration (validateBlock does): computed
+// attributes are what state values are made of.
+func conform(ty cty.Type, v cty.Value) (cty.Value, providers.Diagnostics) {
 	if v == cty.NilVal {
 		return cty.NullVal(ty), nil
 	}
 	if conforms(v.Type(), ty) {
 		return v, nil
-	}
-	if diags := validateBlock(b, v, nil); diags.HasErrors() {
-		return cty.NullVal(ty), diags
 	}
 	out, err := convert.Convert(fill(v, ty), ty)
 	if err != nil {
@@ -144,8 +145,8 @@ func conform(b *schema.Block, ty cty.Type, v cty.Value) (cty.Value, providers.Di
 	return out, nil
 }
 
-// fill adds null attributes that v lacks to the objects ty describes, so
-// that a value with attributes left out converts.
+// fill shapes the objects of v as ty describes them: attributes v lacks
+// become null, attributes ty lacks are left out, so that v converts.
 func fill(v cty.Value, ty cty.Type) cty.Value {
 	if v.IsNull() || !v.IsKnown() {
 		return v
@@ -159,11 +160,6 @@ func fill(v cty.Value, ty cty.Type) cty.Value {
 				attrs[name] = fill(v.GetAttr(name), at)
 			} else {
 				attrs[name] = cty.NullVal(at)
-			}
-		}
-		for name := range vt.AttributeTypes() {
-			if _, ok := attrs[name]; !ok {
-				attrs[name] = v.GetAttr(name)
 			}
 		}
 		return cty.ObjectVal(attrs)
