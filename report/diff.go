@@ -30,8 +30,8 @@ const (
 
 // Change is one difference between run A and the later run B. A
 // regression is B doing worse: a step (or the whole recovery) more than
-// 20% slower, a step failing that did not, a check no longer passing, a
-// data-loss window grown.
+// 20% slower, a step failing that did not (or was not there), a check no
+// longer passing, a data-loss window grown.
 type Change struct {
 	Kind       ChangeKind `json:"kind"`
 	Regression bool       `json:"regression"`
@@ -66,7 +66,8 @@ func Diff(a, b *record.Record) []Change {
 		for _, sb := range wv.Steps {
 			sa := a.Step(sb.Name)
 			if sa == nil {
-				out = append(out, Change{Kind: StepAdded, Step: sb.Name, After: string(sb.Status)})
+				// A new step that fails is a new failure too.
+				out = append(out, Change{Kind: StepAdded, Regression: sb.Status == record.Failed, Step: sb.Name, After: string(sb.Status)})
 				continue
 			}
 			out = append(out, stepChanges(a, b, sa, sb)...)
