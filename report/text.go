@@ -122,6 +122,9 @@ func (p *textPrinter) step(s *record.Step) {
 	took := ""
 	if d, ok := duration(p.r, s); ok {
 		took = " in " + formatDuration(d)
+		if s.Status == record.Interrupted || s.Status == record.Running {
+			took = " after " + formatDuration(d)
+		}
 	}
 	on := ""
 	if s.Host != "" {
