@@ -197,6 +197,9 @@ func WriteDiff(w io.Writer, a, b *record.Record, changes []Change) error {
 	}{{"A", a}, {"B", b}} {
 		fmt.Fprintf(bw, "Run %s: %s of runbook %q (%s), %s, started %s\n", x.label, x.r.RunID, x.r.Runbook, x.r.Kind, x.r.Status, formatTime(x.r.StartedAt))
 	}
+	if a.Runbook != b.Runbook {
+		fmt.Fprintf(bw, "The runs are of different runbooks: steps of the same name may do different things.\n")
+	}
 	fmt.Fprintln(bw)
 	if len(changes) == 0 {
 		fmt.Fprintln(bw, "No changes between the two runs.")

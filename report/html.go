@@ -54,25 +54,26 @@ func HTML(w io.Writer, s *record.Store, r *record.Record) error {
 }
 
 type pageData struct {
-	Style     template.CSS
-	RunID     string
-	Runbook   string
-	Kind      string
-	Status    string
-	Started   string
-	Finished  string
-	ConfigDir string
-	Commit    string
-	Dirty     bool
-	RTO       string
-	RTOBudget string
-	RTOOver   bool
-	RPOBudget string
-	Protected []protectedRow
-	Timeline  timeline
-	Statuses  []string
-	Waves     []pageWave
-	Messages  []record.Message
+	Style       template.CSS
+	RunID       string
+	Runbook     string
+	Kind        string
+	Status      string
+	Started     string
+	Finished    string
+	ConfigDir   string
+	Commit      string
+	Dirty       bool
+	RTO         string // measured, or why not
+	RTOMeasured bool
+	RTOBudget   string
+	RTOOver     bool
+	RPOBudget   string
+	Protected   []protectedRow
+	Timeline    timeline
+	Statuses    []string
+	Waves       []pageWave
+	Messages    []record.Message
 }
 
 type protectedRow struct {
@@ -126,8 +127,9 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 		RTOOver:   rtoOver(r),
 		Timeline:  newTimeline(r),
 	}
+	p.RTO = notMeasured(r)
 	if r.RTO > 0 {
-		p.RTO = formatDuration(time.Duration(r.RTO))
+		p.RTO, p.RTOMeasured = formatDuration(time.Duration(r.RTO)), true
 	}
 	if r.Budget.RTO > 0 {
 		p.RTOBudget = formatDuration(time.Duration(r.Budget.RTO))

@@ -238,3 +238,34 @@ func TestFormatDuration(t *testing.T) {
 		})
 	}
 }
+
+// TestRunInProgress renders a record the engine is still writing (or
+// whose run was killed): no end, no RTO, a step running, one pending.
+func TestRunInProgress(t *testing.T) {
+	s := record.NewStore(t.TempDir())
+	r := record.New("failover", record.Failover, record.Config{Dir: "/srv/dr"}, record.Budget{RTO: record.Duration(time.Minute)})
+	r.Steps = []*record.Step{
+		{Name: "pre", Action: "run", Status: record.Running, StartedAt: r.StartedAt},
+		{Name: "post", Action: "run", Wave: 1, Status: record.Pending},
+	}
+	var text, page bytes.Buffer
+	if err := Text(&text, s, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"): running\n", "RTO       not measured: the run has not finished (budget 1m)\n", "  pre  running  (run)\n", "  post  pending  (run)\n"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := HTML(&page, s, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<td>not measured: the run has not finished</td>", `<text class="note running"`, `<text class="note pending"`} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page.String(), "within budget") {
+		t.Errorf("an unmeasured RTO is within budget on the page")
+	}
+}

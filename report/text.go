@@ -109,13 +109,22 @@ func rtoLine(r *record.Record) string {
 		budget = "budget " + formatDuration(time.Duration(r.Budget.RTO))
 	}
 	if r.RTO == 0 {
-		return "not measured: no step finished (" + budget + ")"
+		return notMeasured(r) + " (" + budget + ")"
 	}
 	s := formatDuration(time.Duration(r.RTO)) + " (" + budget + ")"
 	if rtoOver(r) {
 		s += "  OVER BUDGET by " + formatDuration(time.Duration(r.RTO-r.Budget.RTO))
 	}
 	return s
+}
+
+// notMeasured says why a run has no RTO: the engine measures it when the
+// run ends, and a run still going, or killed, has not ended.
+func notMeasured(r *record.Record) string {
+	if r.FinishedAt.IsZero() {
+		return "not measured: the run has not finished"
+	}
+	return "not measured: no step finished"
 }
 
 func (p *textPrinter) step(s *record.Step) {

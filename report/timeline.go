@@ -99,8 +99,11 @@ func newTimeline(r *record.Record) timeline {
 		for _, s := range wv.Steps {
 			rw := row{BarY: y + (rowHeight-barHeight)/2, TextY: y + rowHeight/2 + 4, Name: s.Name, Class: string(s.Status), Title: s.Name + ": " + string(s.Status)}
 			if d, ok := duration(r, s); ok {
-				start := x(s.StartedAt.Sub(r.StartedAt))
-				rw.Bar = &bar{X: start, W: max(minBar, x(s.StartedAt.Sub(r.StartedAt)+d)-start)}
+				// A step's clock may disagree with the run's by a little;
+				// no bar starts before the axis.
+				offset := max(0, s.StartedAt.Sub(r.StartedAt))
+				start := x(offset)
+				rw.Bar = &bar{X: start, W: max(minBar, x(offset+d)-start)}
 				rw.Title += " in " + formatDuration(d) + ", from " + formatClock(s.StartedAt)
 			} else {
 				rw.Note = string(s.Status)
