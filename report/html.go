@@ -180,12 +180,13 @@ func newPageStep(s *record.Store, r *record.Record, st *record.Step) (pageStep, 
 	for _, c := range st.Checks {
 		ps.Checks = append(ps.Checks, pageCheck{Kind: c.Kind, Target: printable(c.Target), Detail: printable(c.Detail), At: formatClock(c.At), Passed: c.Passed})
 	}
-	lines, err := ReadOutput(s, r.RunID, st)
+	// The page holds every line, so they are all in memory while it is
+	// made; text reports stream them.
+	err := EachOutputLine(s, r.RunID, st, func(l Line) {
+		ps.Output = append(ps.Output, pageLine{At: formatClock(l.At), Stream: l.Stream, Text: printable(l.Text)})
+	})
 	if err != nil {
 		ps.OutputError = err.Error()
-	}
-	for _, l := range lines {
-		ps.Output = append(ps.Output, pageLine{At: formatClock(l.At), Stream: l.Stream, Text: printable(l.Text)})
 	}
 	return ps, err
 }

@@ -37,26 +37,27 @@ func parseLine(s string) Line {
 	return Line{At: at, Stream: stream, Text: text}
 }
 
-// ReadOutput reads the whole output log of step in run runID, in the order
-// its lines ended; a step that printed nothing has none.
-func ReadOutput(s *record.Store, runID string, step *record.Step) ([]Line, error) {
+// EachOutputLine calls fn with each line of the output log of step in
+// run runID, in the order the lines ended, reading the log as it goes (a
+// step's output may be larger than memory); a step that printed nothing
+// has none.
+func EachOutputLine(s *record.Store, runID string, step *record.Step, fn func(Line)) error {
 	if step.Output == "" {
-		return nil, nil
+		return nil
 	}
 	rc, err := s.OpenOutput(runID, step.Output)
 	if err != nil {
-		return nil, fmt.Errorf("the output of step %s: %w", step.Name, err)
+		return fmt.Errorf("the output of step %s: %w", step.Name, err)
 	}
 	defer rc.Close()
 	sc := bufio.NewScanner(rc)
 	// A step may print a line of any length; the log keeps it whole.
 	sc.Buffer(make([]byte, 64*1024), 1<<30)
-	var lines []Line
 	for sc.Scan() {
-		lines = append(lines, parseLine(sc.Text()))
+		fn(parseLine(sc.Text()))
 	}
 	if err := sc.Err(); err != nil {
-		return lines, fmt.Errorf("the output of step %s: %w", step.Name, err)
+		return fmt.Errorf("the output of step %s: %w", step.Name, err)
 	}
-	return lines, nil
+	return nil
 }

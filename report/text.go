@@ -196,25 +196,36 @@ func (p *textPrinter) output(s *record.Step, in string) {
 	if s.Output == "" {
 		return
 	}
-	lines, err := ReadOutput(p.s, p.r.RunID, s)
-	if err != nil {
-		p.printf("%soutput: cannot be read: %v\n", in, err)
-		if p.err == nil {
-			p.err = err
-		}
-		return
-	}
 	if !p.opts.Output {
-		p.printf("%soutput: %s (--output shows them)\n", in, plural(len(lines), "line"))
+		n := 0
+		err := EachOutputLine(p.s, p.r.RunID, s, func(Line) { n++ })
+		if err != nil {
+			p.unreadable(in+"output: ", err)
+			return
+		}
+		p.printf("%soutput: %s (--output shows them)\n", in, plural(n, "line"))
 		return
 	}
 	p.printf("%soutput:\n", in)
-	for _, l := range lines {
+	err := EachOutputLine(p.s, p.r.RunID, s, func(l Line) {
 		if l.At.IsZero() {
 			p.printf("%s  %s\n", in, printable(l.Text))
-			continue
+			return
 		}
 		p.printf("%s  %s %s | %s\n", in, formatClock(l.At), l.Stream, printable(l.Text))
+	})
+	if err != nil {
+		// Lines read before the error are shown above it.
+		p.unreadable(in+"  the rest ", err)
+	}
+}
+
+// unreadable says that a step's output log could not be read (or not to
+// its end), and keeps the first such error for Text to return.
+func (p *textPrinter) unreadable(prefix string, err error) {
+	p.printf("%scannot be read: %v\n", prefix, err)
+	if p.err == nil {
+		p.err = err
 	}
 }
 
