@@ -269,3 +269,27 @@ func TestRunInProgress(t *testing.T) {
 		t.Errorf("an unmeasured RTO is within budget on the page")
 	}
 }
+
+func TestTextColor(t *testing.T) {
+	s := record.NewStore("testdata/runs")
+	r, err := s.Load("20261207T110000Z-bbbbbb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Text(&b, s, r, TextOptions{Color: true, Output: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"): \x1b[31mfailed\x1b[0m\n",
+		"  \x1b[31mOVER BUDGET by 1m39s\x1b[0m\n",
+		"  pre  \x1b[32msucceeded\x1b[0m in 29s",
+		"check tcp fs2:445: \x1b[31mFAILED\x1b[0m",
+		// What a step printed stays escaped, colours and all.
+		`stderr | \x1b[31mred\x1b[0m <b>bold</b>`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the coloured text lacks %q:\n%s", want, b.String())
+		}
+	}
+}

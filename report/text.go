@@ -15,6 +15,8 @@ type TextOptions struct {
 	// Output adds every step's full output, each line with its time and
 	// stream; without it a step says how many lines it printed.
 	Output bool
+	// Color marks statuses and what is over budget with terminal colours.
+	Color bool
 }
 
 // Text writes the record of a run for people: the run, its RTO and RPO
@@ -59,13 +61,13 @@ func (p *textPrinter) printf(format string, args ...any) { fmt.Fprintf(p.w, form
 
 func (p *textPrinter) header() {
 	r := p.r
-	p.printf("Run %s of runbook %q (%s): %s\n", r.RunID, r.Runbook, r.Kind, r.Status)
+	p.printf("Run %s of runbook %q (%s): %s\n", r.RunID, r.Runbook, r.Kind, p.status(r.Status))
 	p.printf("  started   %s\n", formatTime(r.StartedAt))
 	if !r.FinishedAt.IsZero() {
 		p.printf("  finished  %s\n", formatTime(r.FinishedAt))
 	}
 	p.printf("  config    %s\n", configLine(r.Config))
-	p.printf("  RTO       %s\n", rtoLine(r))
+	p.printf("  RTO       %s\n", p.rtoLine())
 	if len(r.Protected) == 0 && r.Budget.RPO == 0 {
 		return
 	}
@@ -81,7 +83,7 @@ func (p *textPrinter) header() {
 	for _, pr := range r.Protected {
 		over := ""
 		if rpoOver(r, pr) {
-			over = "  OVER BUDGET"
+			over = "  " + p.paint(red, "OVER BUDGET")
 		}
 		last := ""
 		if !pr.LastChange.IsZero() {
@@ -103,7 +105,8 @@ func configLine(c record.Config) string {
 	}
 }
 
-func rtoLine(r *record.Record) string {
+func (p *textPrinter) rtoLine() string {
+	r := p.r
 	budget := "no budget"
 	if r.Budget.RTO > 0 {
 		budget = "budget " + formatDuration(time.Duration(r.Budget.RTO))
@@ -113,9 +116,35 @@ func rtoLine(r *record.Record) string {
 	}
 	s := formatDuration(time.Duration(r.RTO)) + " (" + budget + ")"
 	if rtoOver(r) {
-		s += "  OVER BUDGET by " + formatDuration(time.Duration(r.RTO-r.Budget.RTO))
+		s += "  " + p.paint(red, "OVER BUDGET by "+formatDuration(time.Duration(r.RTO-r.Budget.RTO)))
 	}
 	return s
+}
+
+// Terminal colours, as the rest of the CLI's output uses them.
+const (
+	red    = "31"
+	green  = "32"
+	yellow = "33"
+)
+
+func (p *textPrinter) paint(code, s string) string {
+	if !p.opts.Color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p *textPrinter) status(s record.Status) string {
+	switch s {
+	case record.Succeeded:
+		return p.paint(green, string(s))
+	case record.Failed:
+		return p.paint(red, string(s))
+	case record.Interrupted:
+		return p.paint(yellow, string(s))
+	}
+	return string(s)
 }
 
 // notMeasured says why a run has no RTO: the engine measures it when the
@@ -139,7 +168,7 @@ func (p *textPrinter) step(s *record.Step) {
 	if s.Host != "" {
 		on = " on " + s.Host
 	}
-	p.printf("  %s  %s%s%s  (%s)\n", s.Name, s.Status, took, on, s.Action)
+	p.printf("  %s  %s%s%s  (%s)\n", s.Name, p.status(s.Status), took, on, s.Action)
 	const in = "      "
 	if s.Summary != "" {
 		p.printf("%s%s\n", in, printable(s.Summary))
@@ -174,7 +203,7 @@ func (p *textPrinter) step(s *record.Step) {
 	for _, c := range s.Checks {
 		result := "passed"
 		if !c.Passed {
-			result = "FAILED"
+			result = p.paint(red, "FAILED")
 		}
 		p.printf("%scheck %s %s: %s", in, c.Kind, printable(c.Target), result)
 		if c.Detail != "" {

@@ -138,7 +138,7 @@ func runReportShow(g *globalOptions, o *reportShowOptions, id string) error {
 	if g.json {
 		return report.JSON(v.out, r)
 	}
-	return report.Text(v.out, s, r, report.TextOptions{Output: o.output})
+	return report.Text(v.out, s, r, report.TextOptions{Output: o.output, Color: v.color})
 }
 
 func runReportDiff(g *globalOptions, idA, idB string) error {
