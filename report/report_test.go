@@ -37,11 +37,14 @@ func golden(t *testing.T, name, got string) {
 // failover that succeeded (a prompt answered, a check passed), one that
 // failed with on_failure = "continue" and went over both budgets (its
 // output holds markup and terminal escapes), an interrupted drill (a
-// step skipped, one cut short, one cancelled).
+// step skipped, one cut short, one cancelled), a run of a step with a
+// long output, kept compressed, and of one with a line of 10,000
+// characters.
 var runs = []string{
 	"20261207T100000Z-aaaaaa",
 	"20261207T110000Z-bbbbbb",
 	"20261207T120000Z-cccccc",
+	"20261207T130000Z-dddddd",
 }
 
 func TestTextGolden(t *testing.T) {
