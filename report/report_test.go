@@ -296,3 +296,33 @@ func TestTextColor(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineRows keeps the chart of a long runbook (the benchmark's
+// 1,000 steps) a chart: past 40 steps, rows are half as high.
+func TestTimelineRows(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		steps  int
+		dense  bool
+		height float64
+	}{
+		{40, false, markerSpace + 40*rowHeight + axisSpace},
+		{1000, true, markerSpace + 1000*denseRow + axisSpace},
+	} {
+		t.Run(fmt.Sprint(tc.steps), func(t *testing.T) {
+			r := &record.Record{StartedAt: t0, RTO: record.Duration(time.Minute)}
+			for i := range tc.steps {
+				r.Steps = append(r.Steps, &record.Step{Name: fmt.Sprintf("s%d", i), Wave: i / 100, Status: record.Succeeded,
+					StartedAt: t0.Add(time.Duration(i) * 50 * time.Millisecond), FinishedAt: t0.Add(time.Duration(i+1) * 50 * time.Millisecond)})
+			}
+			tl := newTimeline(r)
+			if tl.Dense != tc.dense || tl.Height != tc.height || len(tl.Rows) != tc.steps {
+				t.Errorf("dense %v, height %v, %d rows; want %v, %v, %d", tl.Dense, tl.Height, len(tl.Rows), tc.dense, tc.height, tc.steps)
+			}
+			last := tl.Rows[len(tl.Rows)-1]
+			if last.Bar == nil || last.Bar.X+last.Bar.W > tl.Right+0.01 {
+				t.Errorf("the last step's bar %+v ends past the axis (%v)", last.Bar, tl.Right)
+			}
+		})
+	}
+}

@@ -16,10 +16,13 @@ type timeline struct {
 	Left, Right   float64 // the time axis's ends
 	Top, Bottom   float64 // the rows' ends
 	BarHeight     float64
-	Bands         []band
-	Rows          []row
-	Ticks         []tick
-	RTO, Budget   *marker
+	// Dense is a chart of many steps, drawn with rows half as high so
+	// that a runbook of hundreds of steps stays a chart, not a scroll.
+	Dense       bool
+	Bands       []band
+	Rows        []row
+	Ticks       []tick
+	RTO, Budget *marker
 }
 
 type band struct {
@@ -56,6 +59,9 @@ const (
 	labelWidth  = 210.0
 	rowHeight   = 24.0
 	barHeight   = 14.0
+	denseAbove  = 40 // steps
+	denseRow    = 12.0
+	denseBar    = 8.0
 	markerSpace = 36.0 // above the rows, for the markers' labels, one line each
 	axisSpace   = 26.0 // below the rows, for the tick labels
 	minBar      = 2.0  // so that a step of a millisecond still shows
@@ -85,9 +91,13 @@ func newTimeline(r *record.Record) timeline {
 	if span <= 0 {
 		span = time.Second
 	}
+	rowH, barH := rowHeight, barHeight
+	if n > denseAbove {
+		rowH, barH = denseRow, denseBar
+	}
 	t := timeline{
 		Width: chartWidth, Left: labelWidth, Right: chartWidth - 60,
-		Top: markerSpace, Bottom: markerSpace + float64(n)*rowHeight, BarHeight: barHeight,
+		Top: markerSpace, Bottom: markerSpace + float64(n)*rowH, BarHeight: barH, Dense: n > denseAbove,
 	}
 	t.Height = t.Bottom + axisSpace
 	x := func(d time.Duration) float64 {
@@ -95,9 +105,9 @@ func newTimeline(r *record.Record) timeline {
 	}
 	y := t.Top
 	for i, wv := range ws {
-		t.Bands = append(t.Bands, band{Y: y, H: float64(len(wv.Steps)) * rowHeight, Label: fmt.Sprintf("wave %d", wv.Number), Shade: i%2 == 0})
+		t.Bands = append(t.Bands, band{Y: y, H: float64(len(wv.Steps)) * rowH, Label: fmt.Sprintf("wave %d", wv.Number), Shade: i%2 == 0})
 		for _, s := range wv.Steps {
-			rw := row{BarY: y + (rowHeight-barHeight)/2, TextY: y + rowHeight/2 + 4, Name: s.Name, Class: string(s.Status), Title: s.Name + ": " + string(s.Status)}
+			rw := row{BarY: y + (rowH-barH)/2, TextY: y + rowH/2 + rowH/6, Name: s.Name, Class: string(s.Status), Title: s.Name + ": " + string(s.Status)}
 			if d, ok := duration(r, s); ok {
 				// A step's clock may disagree with the run's by a little;
 				// no bar starts before the axis.
@@ -112,7 +122,7 @@ func newTimeline(r *record.Record) timeline {
 				}
 			}
 			t.Rows = append(t.Rows, rw)
-			y += rowHeight
+			y += rowH
 		}
 	}
 	step := tickSteps[len(tickSteps)-1]
