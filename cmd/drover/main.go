@@ -28,7 +28,8 @@ const exitCodesHelp = `Exit codes:
   0    success (with plan --detailed-exitcode: no changes)
   1    error
   2    plan --detailed-exitcode: the plan has changes; verify: the replica differs;
-       drive diff: the drive differs from its copy
+       drive diff: the drive differs from its copy; report diff: the later run
+       has regressions
   3    the state is locked by another process
   130  interrupted`
 
@@ -143,6 +144,7 @@ provider plugins.
 		newForceUnlockCommand(g),
 		newRegistryCommand(g),
 		newBootCommand(g),
+		newReportCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
 	)

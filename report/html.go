@@ -1,0 +1,192 @@
+package report
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/record"
+)
+
+//go:embed templates
+var assets embed.FS
+
+// page is parsed once: the template and its style sheet are part of the
+// binary, so the page they make needs nothing else to be read.
+var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+	"px": func(f float64) string { return fmt.Sprintf("%.1f", f) },
+}).ParseFS(assets, "templates/report.html.tmpl"))
+
+// style is the page's style sheet, set inline: it is the package's own,
+// not text from a record.
+var style = func() template.CSS {
+	b, err := assets.ReadFile("templates/report.css")
+	if err != nil {
+		panic(err)
+	}
+	return template.CSS(b)
+}()
+
+// HTML writes the record of a run as one self-contained page: the run and
+// its budgets, a timeline chart of the steps, and every step with its
+// prompt answer, checks, error and full output (folded, to keep a page
+// of long outputs usable). Everything from the record goes through
+// html/template's escaping.
+//
+// An output log that cannot be read is said so on the page, which is
+// written all the same, and its error returned.
+func HTML(w io.Writer, s *record.Store, r *record.Record) error {
+	p, logErr := newPageData(s, r)
+	// Rendered whole before anything is written, so that a failure leaves
+	// no half page.
+	var b bytes.Buffer
+	if err := page.Execute(&b, p); err != nil {
+		return fmt.Errorf("rendering the report of run %s: %w", r.RunID, err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return err
+	}
+	return logErr
+}
+
+type pageData struct {
+	Style       template.CSS
+	RunID       string
+	Runbook     string
+	Kind        string
+	Status      string
+	Started     string
+	Finished    string
+	ConfigDir   string
+	Commit      string
+	Dirty       bool
+	RTO         string // measured, or why not
+	RTOMeasured bool
+	RTOBudget   string
+	RTOOver     bool
+	RPOBudget   string
+	Protected   []protectedRow
+	Timeline    timeline
+	Statuses    []string
+	Waves       []pageWave
+	Messages    []record.Message
+}
+
+type protectedRow struct {
+	Addr, RPO, LastChange string
+	Over                  bool
+}
+
+type pageWave struct {
+	Number int
+	Steps  []pageStep
+}
+
+type pageStep struct {
+	Name, Status, Action, Summary, Host string
+	After                               string
+	Duration, Started, Finished         string
+	SkipReason                          string
+	Attempts                            int
+	ExitCode                            *int
+	Answer                              *record.Answer
+	AnsweredAt                          string
+	Checks                              []pageCheck
+	Error                               string
+	Output                              []pageLine
+	OutputError                         string
+}
+
+type pageCheck struct {
+	Kind, Target, Detail, At string
+	Passed                   bool
+}
+
+type pageLine struct {
+	At, Stream, Text string
+}
+
+// newPageData returns the page of r, and the first output log it could
+// not read.
+func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
+	p := &pageData{
+		Style:     style,
+		RunID:     r.RunID,
+		Runbook:   r.Runbook,
+		Kind:      string(r.Kind),
+		Status:    string(r.Status),
+		Started:   formatTime(r.StartedAt),
+		Finished:  formatTime(r.FinishedAt),
+		ConfigDir: printable(r.Config.Dir),
+		Commit:    r.Config.Commit,
+		Dirty:     r.Config.Dirty,
+		RTOOver:   rtoOver(r),
+		Timeline:  newTimeline(r),
+	}
+	p.RTO = notMeasured(r)
+	if r.RTO > 0 {
+		p.RTO, p.RTOMeasured = formatDuration(time.Duration(r.RTO)), true
+	}
+	if r.Budget.RTO > 0 {
+		p.RTOBudget = formatDuration(time.Duration(r.Budget.RTO))
+	}
+	if r.Budget.RPO > 0 {
+		p.RPOBudget = formatDuration(time.Duration(r.Budget.RPO))
+	}
+	for _, pr := range r.Protected {
+		p.Protected = append(p.Protected, protectedRow{Addr: pr.Addr, RPO: formatDuration(time.Duration(pr.RPO)),
+			LastChange: formatTime(pr.LastChange), Over: rpoOver(r, pr)})
+	}
+	for _, m := range r.Messages {
+		p.Messages = append(p.Messages, record.Message{Severity: m.Severity, Summary: printable(m.Summary), Detail: printable(m.Detail)})
+	}
+	var logErr error
+	seen := map[record.Status]bool{}
+	for _, wv := range waves(r) {
+		pw := pageWave{Number: wv.Number}
+		for _, st := range wv.Steps {
+			if !seen[st.Status] {
+				seen[st.Status] = true
+				p.Statuses = append(p.Statuses, string(st.Status))
+			}
+			ps, err := newPageStep(s, r, st)
+			if err != nil && logErr == nil {
+				logErr = err
+			}
+			pw.Steps = append(pw.Steps, ps)
+		}
+		p.Waves = append(p.Waves, pw)
+	}
+	return p, logErr
+}
+
+func newPageStep(s *record.Store, r *record.Record, st *record.Step) (pageStep, error) {
+	ps := pageStep{
+		Name: st.Name, Status: string(st.Status), Action: st.Action, Summary: printable(st.Summary), Host: st.Host,
+		After: strings.Join(st.After, ", "), Started: formatClock(st.StartedAt), Finished: formatClock(st.FinishedAt),
+		SkipReason: printable(st.SkipReason), Attempts: st.Attempts, ExitCode: st.ExitCode, Error: printable(st.Error),
+	}
+	if d, ok := duration(r, st); ok {
+		ps.Duration = formatDuration(d)
+	}
+	if a := st.Answer; a != nil {
+		ps.Answer = &record.Answer{Question: printable(a.Question), Answer: printable(a.Answer), By: printable(a.By), Via: a.Via}
+		ps.AnsweredAt = formatTime(a.At)
+	}
+	for _, c := range st.Checks {
+		ps.Checks = append(ps.Checks, pageCheck{Kind: c.Kind, Target: printable(c.Target), Detail: printable(c.Detail), At: formatClock(c.At), Passed: c.Passed})
+	}
+	// The page holds every line, so they are all in memory while it is
+	// made; text reports stream them.
+	err := EachOutputLine(s, r.RunID, st, func(l Line) {
+		ps.Output = append(ps.Output, pageLine{At: formatClock(l.At), Stream: l.Stream, Text: printable(l.Text)})
+	})
+	if err != nil {
+		ps.OutputError = err.Error()
+	}
+	return ps, err
+}
