@@ -47,27 +47,22 @@ func Start(sys *syscall.SysProcAttr, start func() error) error {
 	return <-done
 }
 
-var (
-	pipeOnce sync.Once
-	pipeRead *os.File
-	pipeErr  error
-)
+// pipe is the lifeline: its write end is held, unwritten, for the life of
+// the process (a field of a package variable, so never collected and
+// closed).
+var pipe struct {
+	once sync.Once
+	r, w *os.File
+	err  error
+}
 
 // Stdin is the standard input to give a plugin process: the read end of a
 // pipe whose write end this process holds, unwritten, until it exits. Its
 // descriptors are close-on-exec, so only the plugins given it hold it.
 func Stdin() (*os.File, error) {
-	pipeOnce.Do(func() {
-		var w *os.File
-		pipeRead, w, pipeErr = os.Pipe()
-		// Kept reachable, so never collected and closed, for the life of
-		// the process.
-		keptWriteEnd = w
-	})
-	return pipeRead, pipeErr
+	pipe.once.Do(func() { pipe.r, pipe.w, pipe.err = os.Pipe() })
+	return pipe.r, pipe.err
 }
-
-var keptWriteEnd *os.File
 
 // Watch calls end once, in a goroutine of its own, when the process gets
 // SIGTERM or its lifeline (when started with one) ends. end is expected to
