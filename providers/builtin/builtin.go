@@ -7,6 +7,7 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/builtin/registry"
 	"github.com/drover-dr/drover/providers/builtin/replication"
+	"github.com/drover-dr/drover/providers/builtin/vm"
 	"github.com/drover-dr/drover/providers/sdk"
 )
 
@@ -16,6 +17,7 @@ var builtins = map[string]func() *sdk.Provider{
 	disk.Name:        disk.New,
 	registry.Name:    registry.New,
 	replication.Name: replication.New,
+	vm.Name:          vm.New,
 }
 
 // Names lists the built-in providers, sorted.
