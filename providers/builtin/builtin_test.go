@@ -329,7 +329,7 @@ func vmCases(t *testing.T, root string) []conformance.Case {
 	str := cty.StringVal
 	guest := func(running bool) cty.Value {
 		return cty.ObjectVal(map[string]cty.Value{"host": h, "disks": cty.ListVal([]cty.Value{str("/srv/guest.img")}),
-			"serial": str("/srv/guest.serial"), "running": cty.BoolVal(running), "stop_timeout": str("1s"),
+			"serial": str("/srv/guest.serial"), "running": cty.BoolVal(running), "stop_timeout": str("1s"), "accelerator": str("tcg"),
 			"boot_check": cty.ObjectVal(map[string]cty.Value{"serial": str("CONFORMANCE READY"), "tcp": cty.NullVal(cty.String), "timeout": str("60s")})})
 	}
 	return []conformance.Case{{Name: "vm_guest", TypeName: "vm_guest", External: true, Config: guest(true), Update: guest(false)}}

@@ -43,7 +43,7 @@ func (in *instance) awaitBoot(ctx context.Context, pid int) error {
 		}
 		var why string
 		switch {
-		case in.pid() != pid:
+		case !in.alive(pid):
 			why = "QEMU exited during the boot"
 		case time.Now().After(deadline):
 			why = fmt.Sprintf("not passed within %s", c.timeout)

@@ -11,12 +11,15 @@
 //     outlives the provider process, and every later call finds it again
 //     through the pidfile and drives it through QMP (go-qemu).
 //
-// Acceleration: KVM when a bare vCPU on /dev/kvm runs a probe boot sector
-// correctly (probeKVM), else QEMU's TCG, and the plan says so.
+// Acceleration: KVM when QEMU boots a probe boot sector under KVM and it
+// prints, three times running (probeKVM; nested KVM is often present but
+// unreliable), else QEMU's TCG, and the plan says why.
 //
 // It refuses to start a guest from a drive_copy target that holds no
 // complete generation (the blocks package's Status says why), and leaves
-// no QEMU process behind a start that failed. It never writes a guest's
+// no QEMU process behind a start that failed: a QEMU is known by its pid
+// and command line, never by its pidfile alone, which QEMU removes as it
+// begins to exit. It never writes a guest's
 // disks itself. Not here yet: libvirt and vSphere hosts, remote hosts,
 // networks, the guest agent.
 package vm

@@ -36,7 +36,7 @@ var guestSchema = &schema.Resource{
 				Description: "Folder of the guest's pidfile and QMP socket; SERIAL.qemu when not set."},
 			"snapshot": {Type: cty.Bool, Optional: true, ForceNew: true,
 				Description: "Write the guest's changes to a throwaway overlay and leave the disks as they are (a boot test of a backup)."},
-			"running": {Type: cty.Bool, Optional: true,
+			"running": {Type: cty.Bool, Optional: true, Computed: true,
 				Description: "Whether the guest runs; true when not set. A start completes when the boot check passes."},
 			"accelerator": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "\"auto\" (the default: KVM when a probe guest runs on it, else TCG), \"kvm\" or \"tcg\"."},
@@ -113,6 +113,9 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	planned := sdk.SetAttrs(p.Planned, attrs)
 	attrs = map[string]cty.Value{"id": guestID(planned)}
+	if p.Config.GetAttr("running").IsNull() {
+		attrs["running"] = cty.True
+	}
 	if !p.Prior.IsNull() {
 		// What QEMU reported stays until a start or stop changes it; a
 		// null of the prior state would be proposed as unknown.
@@ -182,8 +185,7 @@ func open(ctx context.Context, v cty.Value) (*instance, providers.Diagnostics) {
 }
 
 // readGuest reads the guest as its QEMU is: gone with its state folder,
-// else running or not. running in the state keeps the configuration's
-// form (null) while the guest is as configured, so that only drift shows.
+// else running or not.
 func readGuest(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
 	in, diags := open(ctx, state)
 	if diags.HasErrors() {
@@ -198,16 +200,25 @@ func readGuest(ctx context.Context, state cty.Value) (cty.Value, providers.Diagn
 	attrs := map[string]cty.Value{"status": cty.StringVal(statusStopped), "pid": cty.NullVal(cty.Number)}
 	if pid := in.pid(); pid != 0 {
 		st, kvm, err := in.status()
-		if err != nil {
+		switch {
+		case err == nil:
+			attrs["status"], attrs["pid"] = cty.StringVal(st), cty.NumberIntVal(int64(pid))
+			attrs["accelerator_in_use"] = cty.StringVal(accelName(kvm))
+		case in.alive(pid):
 			return cty.NilVal, guestErr("Cannot ask QEMU how the guest is", fmt.Errorf("QEMU runs as pid %d, but %w", pid, err))
 		}
-		attrs["status"], attrs["pid"] = cty.StringVal(st), cty.NumberIntVal(int64(pid))
-		attrs["accelerator_in_use"] = cty.StringVal(map[bool]string{true: "kvm", false: "tcg"}[kvm])
+		// Otherwise QEMU died while it was asked: stopped.
 	}
-	if running := attrs["status"].AsString() == "running"; running != wantsRunning(state) {
-		attrs["running"] = cty.BoolVal(running)
-	}
+	attrs["running"] = cty.BoolVal(attrs["status"].AsString() == "running")
 	return sdk.SetAttrs(state, attrs), nil
+}
+
+// accelName names what runs a guest, as QMP query-kvm tells.
+func accelName(kvm bool) string {
+	if kvm {
+		return "kvm"
+	}
+	return "tcg"
 }
 
 func createGuest(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
@@ -262,10 +273,12 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	}
 	if pid := in.pid(); pid != 0 {
 		st, kvm, err := in.status()
-		accel := map[bool]string{true: "kvm", false: "tcg"}[kvm]
+		accel := accelName(kvm)
 		switch {
-		case err != nil:
+		case err != nil && in.alive(pid):
 			return nil, guestErr("Cannot ask QEMU how the guest is", err)
+		case err != nil:
+			// It died while it was asked: launch afresh below.
 		case st == "running":
 			return running(pid, accel), nil
 		case st == "paused":

@@ -67,24 +67,27 @@ func openInstance(ctx context.Context, g *guest) (*instance, error) {
 
 func (in *instance) Close() error { return in.h.Close() }
 
-// pid returns the guest's QEMU process, 0 when none runs. A pidfile left
-// by a QEMU that died, or naming a pid the system gave to another process
-// since, does not count: the process's command line must name this pidfile.
-// A zombie has none.
+// pid returns the guest's QEMU process as its pidfile names it, 0 when
+// none runs. A pidfile left by a QEMU that died, or naming a pid the
+// system gave to another process since, does not count.
 func (in *instance) pid() int {
 	b, err := os.ReadFile(in.pidfile)
 	if err != nil {
 		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !bytes.Contains(cmdline, []byte("\x00"+in.pidfile+"\x00")) {
+	if err != nil || pid <= 0 || !in.alive(pid) {
 		return 0
 	}
 	return pid
+}
+
+// alive says whether pid is still the guest's QEMU: its command line names
+// the guest's pidfile (which QEMU removes as it begins to exit, so the
+// pidfile itself cannot tell). A zombie has no command line.
+func (in *instance) alive(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(cmdline, []byte("\x00"+in.pidfile+"\x00"))
 }
 
 // qmp runs commands through the guest's QMP socket, one connection for
@@ -242,11 +245,11 @@ func (in *instance) stop(ctx context.Context) error {
 		if _, err := in.qmp("system_powerdown"); err == nil {
 			in.waitGone(ctx, pid, in.g.stopTimeout)
 		}
-		if in.pid() != 0 {
+		if in.alive(pid) {
 			in.qmp("quit")
 			in.waitGone(ctx, pid, quitTimeout)
 		}
-		if in.pid() != 0 {
+		if in.alive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 			if !in.waitGone(ctx, pid, quitTimeout) {
 				return fmt.Errorf("QEMU (pid %d) is still running after QMP quit and SIGKILL", pid)
@@ -263,7 +266,7 @@ func (in *instance) waitGone(ctx context.Context, pid int, d time.Duration) bool
 	deadline := time.Now().Add(d)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for in.pid() == pid {
+	for in.alive(pid) {
 		if time.Now().After(deadline) {
 			return false
 		}
