@@ -49,6 +49,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	for name, f := range lockCmds {
 		cmds[name] = f
 	}
+	for name, f := range vmCmds {
+		cmds[name] = f
+	}
 	return cmds
 }
 
