@@ -235,6 +235,9 @@ func createGuest(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provider
 	if in.g.running {
 		var diags providers.Diagnostics
 		if attrs, diags = in.start(ctx, req.Progress); diags.HasErrors() {
+			// No guest was created: nothing of it stays (start removed
+			// QEMU's files, Remove takes only an empty folder).
+			in.h.Remove(ctx, in.g.stateDir)
 			return cty.NilVal, diags
 		}
 	}

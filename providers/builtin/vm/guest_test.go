@@ -3,6 +3,7 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -159,8 +160,9 @@ func pidOf(t *testing.T, state cty.Value) int {
 
 func TestGuestStartStopDrift(t *testing.T) {
 	m := newMachine(t)
-	m.bootDisk("/srv/fs1.img", "FS1 READY gen 1")
-	config := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 READY gen 1", "30s")})
+	// A comma would end the path in QEMU's option syntax unless doubled.
+	m.bootDisk("/srv/fs1,a.img", "FS1 READY gen 1")
+	config := m.config([]string{"/srv/fs1,a.img"}, map[string]cty.Value{"boot_check": check("FS1 READY gen 1", "30s")})
 
 	state, plan, diags := m.apply(cty.NullVal(guestType), config)
 	if diags.HasErrors() {
@@ -233,7 +235,7 @@ func TestGuestStartStopDrift(t *testing.T) {
 	}
 
 	// Stop: no ACPI in a boot sector, so QMP quit after stop_timeout.
-	stopped := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 READY gen 1", "30s"), "running": cty.False})
+	stopped := m.config([]string{"/srv/fs1,a.img"}, map[string]cty.Value{"boot_check": check("FS1 READY gen 1", "30s"), "running": cty.False})
 	state, plan, diags = m.apply(state, stopped)
 	if diags.HasErrors() {
 		t.Fatalf("stop: %v", diags)
@@ -278,6 +280,8 @@ func TestGuestStartFails(t *testing.T) {
 			os.Remove(filepath.Join(m.root, "srv/fs1.img"))
 			os.Mkdir(filepath.Join(m.root, "srv/fs1.img"), 0o755)
 		}, want: []string{`the disk /srv/fs1.img on host "fs2" is a folder; this release boots raw image files only`}},
+		{name: "state folder too deep for a socket", attrs: map[string]cty.Value{"state_dir": cty.StringVal("/" + strings.Repeat("d", 100))},
+			want: []string{"Cannot start the guest: the QMP socket path ", "is longer than the 107 bytes a unix socket takes; set state_dir to a shorter folder"}},
 		{name: "qemu not installed", env: "PATH",
 			want: []string{"QEMU is not installed on host \"fs2\": qemu-system-x86_64 was not found; install it (Debian: apt-get install qemu-system-x86)"}},
 	}
@@ -298,8 +302,8 @@ func TestGuestStartFails(t *testing.T) {
 					t.Errorf("diagnostics lack %q:\n%s", w, msg)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(m.root, "var/lib/drover/guest.serial.qemu/qemu.pid")); !os.IsNotExist(err) {
-				t.Errorf("a pidfile is left: %v", err)
+			if _, err := os.Stat(filepath.Join(m.root, "var/lib/drover/guest.serial.qemu")); !os.IsNotExist(err) {
+				t.Errorf("the state folder of the guest not created is left: %v", err)
 			}
 		})
 	}
@@ -459,5 +463,44 @@ func TestProbeKVM(t *testing.T) {
 	}
 	if time.Since(start) > probeRuns*probeTimeout+time.Second {
 		t.Errorf("the probe took %s", time.Since(start))
+	}
+}
+
+// TestGuestTCPBootCheck: a start completes when the port accepts (here a
+// listener of the test stands for the guest's service), and fails, leaving
+// nothing running, when it does not.
+func TestGuestTCPBootCheck(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	tcpCheck := func(addr string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"serial": cty.NullVal(cty.String), "tcp": cty.StringVal(addr), "timeout": cty.StringVal("2s")})
+	}
+
+	m := newMachine(t)
+	m.bootDisk("/srv/fs1.img", "FS1 READY")
+	state, plan, diags := m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": tcpCheck(l.Addr().String())}))
+	if diags.HasErrors() {
+		t.Fatalf("start with a port accepting: %v", diags)
+	}
+	if want := "; complete when TCP " + l.Addr().String() + " accepting"; !strings.HasSuffix(plan.Description, want) {
+		t.Errorf("description %q lacks %q", plan.Description, want)
+	}
+	m.destroy(state)
+
+	_, _, diags = m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": tcpCheck(closedAddr)}))
+	if msg := render(diags); !strings.Contains(msg, "boot check TCP "+closedAddr+" accepting: not passed within 2s; the console (/var/lib/drover/guest.serial) ends with:\nFS1 READY") {
+		t.Errorf("start with the port closed: %s", msg)
+	}
+	if pids := qemusBelow(m.root); len(pids) > 0 {
+		t.Errorf("QEMU left running: %v", pids)
 	}
 }
