@@ -267,8 +267,10 @@ func updateGuest(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provider
 }
 
 // start makes the guest run and pass its boot check: a paused QEMU is
-// continued, none is launched. A launch whose boot check fails is stopped
-// again, so that a failed start leaves no QEMU behind.
+// continued, one that is not running a guest is ended and, as when there
+// is none, a new one launched. A launch whose boot check fails is ended
+// again at once (the guest is not asked), so that a failed start leaves
+// no QEMU behind, even when the run is being interrupted.
 func (in *instance) start(ctx context.Context, progress func(providers.Progress)) (map[string]cty.Value, providers.Diagnostics) {
 	running := func(pid int, accel string) map[string]cty.Value {
 		return map[string]cty.Value{"status": cty.StringVal("running"), "pid": cty.NumberIntVal(int64(pid)),
@@ -291,7 +293,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 			return running(pid, accel), nil
 		}
 		// Shut down or failed: start it afresh.
-		if err := in.stop(ctx); err != nil {
+		if err := in.end(ctx, pid); err != nil {
 			return nil, guestErr("Cannot stop the guest's QEMU", err)
 		}
 	}
@@ -300,20 +302,32 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	}
 	accel, note := accelerator(in.g)
 	progress(providers.Progress{Message: "starting QEMU (" + strings.ToUpper(accel) + ")"})
-	pid, err := in.launch(ctx, accel)
+	// The launch is not interrupted: killed between its fork and its
+	// report, QEMU could come up unseen. An interruption ends what it
+	// started instead.
+	launchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), launchTimeout)
+	pid, err := in.launch(launchCtx, accel)
+	cancel()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
 	if err != nil {
+		in.end(context.WithoutCancel(ctx), in.pid())
 		return nil, guestErr("Cannot start the guest", err)
 	}
 	if in.g.check != nil {
 		progress(providers.Progress{Message: "waiting for " + in.g.check.String()})
 	}
 	if err := in.awaitBoot(ctx, pid); err != nil {
-		var stopped string
-		if serr := in.stop(context.WithoutCancel(ctx)); serr != nil {
-			stopped = fmt.Sprintf(" Stopping it failed too: %s.", serr)
+		ended := "The guest was stopped again."
+		if serr := in.end(context.WithoutCancel(ctx), pid); serr != nil {
+			ended = fmt.Sprintf("Stopping the guest failed too: %s.", serr)
+		}
+		if note != "" {
+			ended += " " + note + "."
 		}
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Guest failed its boot check",
-			"%s.%s The guest was stopped again. %s", err, stopped, note)}
+			"%s. %s", err, ended)}
 	}
 	return running(pid, accel), nil
 }

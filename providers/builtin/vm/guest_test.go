@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -502,5 +503,54 @@ func TestGuestTCPBootCheck(t *testing.T) {
 	}
 	if pids := qemusBelow(m.root); len(pids) > 0 {
 		t.Errorf("QEMU left running: %v", pids)
+	}
+}
+
+// TestGuestStartInterrupted: a run interrupted while QEMU starts, or while
+// the guest boots, ends the QEMU it started at once, without waiting for
+// the guest.
+func TestGuestStartInterrupted(t *testing.T) {
+	tests := []struct {
+		name string
+		// when says the moment to interrupt has come.
+		when func(m *machine) bool
+		want string
+	}{
+		{"while QEMU starts", func(m *machine) bool { return len(qemusBelow(m.root)) > 0 }, "context canceled"},
+		{"while the guest boots", func(m *machine) bool {
+			_, err := os.Stat(filepath.Join(m.root, "var/lib/drover/guest.serial.qemu/qemu.pid"))
+			return err == nil
+		}, "context canceled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMachine(t)
+			m.bootDisk("/srv/fs1.img", "FS1 READY")
+			config := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("NEVER PRINTED", "60s"), "stop_timeout": cty.StringVal("60s")})
+			plan := m.p.Plan(t.Context(), providers.PlanRequest{TypeName: "vm_guest", Prior: cty.NullVal(guestType),
+				Proposed: guestSchema.Block.ProposedNew(cty.NullVal(guestType), config), Config: config})
+			if plan.Diagnostics.HasErrors() {
+				t.Fatal(plan.Diagnostics)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go func() {
+				for !tt.when(m) && ctx.Err() == nil {
+					time.Sleep(5 * time.Millisecond)
+				}
+				cancel()
+			}()
+			start := time.Now()
+			resp := m.p.Apply(ctx, providers.ApplyRequest{TypeName: "vm_guest", Prior: cty.NullVal(guestType), Planned: plan.Planned})
+			if msg := render(resp.Diagnostics); !strings.Contains(msg, tt.want) {
+				t.Errorf("the interrupted start: %s", msg)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("the interrupted start took %s", took)
+			}
+			if pids := qemusBelow(m.root); len(pids) > 0 {
+				t.Errorf("QEMU left running after the interruption: %v", pids)
+			}
+		})
 	}
 }

@@ -25,6 +25,10 @@ const qemuProgram = "qemu-system-x86_64"
 // maxSocketPath is the longest path a unix socket may be bound to.
 const maxSocketPath = 107
 
+// launchTimeout bounds how long QEMU may take to set a guest up and
+// daemonize.
+const launchTimeout = time.Minute
+
 // qmpTimeout bounds connecting to a guest's QMP socket.
 const qmpTimeout = 5 * time.Second
 
@@ -237,23 +241,30 @@ func qemuFailure(stderr string, code int) error {
 }
 
 // stop ends the guest's QEMU: an ACPI power-down the guest may honour
-// within stop_timeout, then QMP quit, then SIGKILL, each bounded. The
-// pidfile and socket go with it.
+// within stop_timeout, then as end.
 func (in *instance) stop(ctx context.Context) error {
 	pid := in.pid()
 	if pid != 0 {
 		if _, err := in.qmp("system_powerdown"); err == nil {
 			in.waitGone(ctx, pid, in.g.stopTimeout)
 		}
-		if in.alive(pid) {
-			in.qmp("quit")
-			in.waitGone(ctx, pid, quitTimeout)
-		}
-		if in.alive(pid) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			if !in.waitGone(ctx, pid, quitTimeout) {
-				return fmt.Errorf("QEMU (pid %d) is still running after QMP quit and SIGKILL", pid)
-			}
+	}
+	return in.end(ctx, pid)
+}
+
+// end ends QEMU process pid (none when 0) without asking the guest: QMP
+// quit, then SIGKILL, each waited for within quitTimeout; for a guest that
+// failed its start, or after a power-down. The pidfile and socket go with
+// it.
+func (in *instance) end(ctx context.Context, pid int) error {
+	if pid != 0 && in.alive(pid) {
+		in.qmp("quit")
+		in.waitGone(ctx, pid, quitTimeout)
+	}
+	if pid != 0 && in.alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		if !in.waitGone(ctx, pid, quitTimeout) {
+			return fmt.Errorf("QEMU (pid %d) is still running after QMP quit and SIGKILL", pid)
 		}
 	}
 	in.removeRuntime(ctx)
