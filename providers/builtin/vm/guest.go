@@ -323,8 +323,11 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 		if serr := in.end(context.WithoutCancel(ctx), pid); serr != nil {
 			ended = fmt.Sprintf("Stopping the guest failed too: %s.", serr)
 		}
-		if note != "" {
+		switch {
+		case note != "":
 			ended += " " + note + "."
+		case accel == "kvm":
+			ended += ` It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`
 		}
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Guest failed its boot check",
 			"%s. %s", err, ended)}

@@ -272,6 +272,18 @@ func TestGuestStartFails(t *testing.T) {
 		{name: "wrong marker", attrs: map[string]cty.Value{"boot_check": check("FS1 READY gen 2", "3s")},
 			want: []string{"Guest failed its boot check", `boot check "FS1 READY gen 2" on the console: not passed within 3s`,
 				"ends with:\nFS1 READY gen 1", "The guest was stopped again."}},
+		{name: "wrong marker under TCG for want of KVM", setup: func(m *machine) {
+			saved := kvmUsable
+			m.t.Cleanup(func() { kvmUsable = saved })
+			kvmUsable = func() error { return errors.New("open /dev/kvm: no such device") }
+		}, attrs: map[string]cty.Value{"boot_check": check("FS1 READY gen 2", "2s"), "accelerator": cty.StringVal("auto")},
+			want: []string{"not passed within 2s", "The guest was stopped again. TCG: KVM unavailable (open /dev/kvm: no such device)."}},
+		{name: "wrong marker under KVM", setup: func(m *machine) {
+			if _, err := os.Stat("/dev/kvm"); err != nil {
+				testenv.Missing(m.t, "/dev/kvm", "run the tests where KVM is, nested or not")
+			}
+		}, attrs: map[string]cty.Value{"boot_check": check("FS1 READY gen 2", "2s"), "accelerator": cty.StringVal("kvm")},
+			want: []string{"not passed within 2s", `It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`}},
 		{name: "image that boots nothing", setup: func(m *machine) { m.writeFile("/srv/fs1.img", make([]byte, 64<<10)) },
 			attrs: map[string]cty.Value{"boot_check": check("FS1 READY", "3s")},
 			want:  []string{"not passed within 3s", "the console (/var/lib/drover/guest.serial) stayed empty"}},
