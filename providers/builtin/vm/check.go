@@ -51,7 +51,7 @@ func (in *instance) awaitBoot(ctx context.Context, pid int) error {
 			return ctx.Err()
 		}
 		if why != "" {
-			return fmt.Errorf("boot check %s: %s; %s", c, why, in.consoleTail(ctx))
+			return fmt.Errorf("boot check %s: %s", c, why)
 		}
 		select {
 		case <-ctx.Done():
@@ -72,18 +72,18 @@ func (c *bootCheck) String() string {
 }
 
 // consoleTail describes the last lines of the console, for a boot that
-// failed.
+// failed: a sentence, or a line followed by the console's own.
 func (in *instance) consoleTail(ctx context.Context) string {
 	b, err := in.h.ReadFile(ctx, in.g.serial)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("the console file %s cannot be read: %s", in.g.serial, err)
+		return fmt.Sprintf("The console file %s cannot be read: %s.", in.g.serial, err)
 	case len(bytes.TrimSpace(b)) == 0:
-		return fmt.Sprintf("the console (%s) stayed empty", in.g.serial)
+		return fmt.Sprintf("The console (%s) stayed empty.", in.g.serial)
 	}
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
 	if len(lines) > consoleLines {
 		lines = lines[len(lines)-consoleLines:]
 	}
-	return fmt.Sprintf("the console (%s) ends with:\n%s", in.g.serial, strings.Join(lines, "\n"))
+	return fmt.Sprintf("The console (%s) ends with:\n%s", in.g.serial, strings.Join(lines, "\n"))
 }

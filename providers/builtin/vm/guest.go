@@ -330,7 +330,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 			ended += ` It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`
 		}
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Guest failed its boot check",
-			"%s. %s", err, ended)}
+			"%s. %s\n\n%s", err, ended, in.consoleTail(context.WithoutCancel(ctx)))}
 	}
 	return running(pid, accel), nil
 }

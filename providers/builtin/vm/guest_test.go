@@ -270,8 +270,8 @@ func TestGuestStartFails(t *testing.T) {
 		want  []string
 	}{
 		{name: "wrong marker", attrs: map[string]cty.Value{"boot_check": check("FS1 READY gen 2", "3s")},
-			want: []string{"Guest failed its boot check", `boot check "FS1 READY gen 2" on the console: not passed within 3s`,
-				"ends with:\nFS1 READY gen 1", "The guest was stopped again."}},
+			want: []string{"Guest failed its boot check", `boot check "FS1 READY gen 2" on the console: not passed within 3s. The guest was stopped again.`,
+				"\n\nThe console (/var/lib/drover/guest.serial) ends with:\nFS1 READY gen 1"}},
 		{name: "wrong marker under TCG for want of KVM", setup: func(m *machine) {
 			saved := kvmUsable
 			m.t.Cleanup(func() { kvmUsable = saved })
@@ -286,7 +286,7 @@ func TestGuestStartFails(t *testing.T) {
 			want: []string{"not passed within 2s", `It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`}},
 		{name: "image that boots nothing", setup: func(m *machine) { m.writeFile("/srv/fs1.img", make([]byte, 64<<10)) },
 			attrs: map[string]cty.Value{"boot_check": check("FS1 READY", "3s")},
-			want:  []string{"not passed within 3s", "the console (/var/lib/drover/guest.serial) stayed empty"}},
+			want:  []string{"not passed within 3s", "The console (/var/lib/drover/guest.serial) stayed empty."}},
 		{name: "missing disk", setup: func(m *machine) { os.Remove(filepath.Join(m.root, "srv/fs1.img")) },
 			want: []string{"Guest not started", `the disk /srv/fs1.img does not exist on host "fs2"`}},
 		{name: "disk is a folder", setup: func(m *machine) {
@@ -341,8 +341,8 @@ func TestGuestDiskInUse(t *testing.T) {
 	}
 	second := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"serial": cty.StringVal("/var/lib/drover/second.serial")})
 	_, _, diags = m.apply(cty.NullVal(guestType), second)
-	if msg := render(diags); !strings.Contains(msg, "Cannot start the guest: a disk is in use by another process (QEMU could not lock it:") ||
-		!strings.Contains(msg, "stop the guest or program using it first") {
+	if msg := render(diags); !strings.Contains(msg, "Cannot start the guest: the disk /srv/fs1.img is in use by another process: QEMU could not lock it; stop the guest or program using it first (QEMU: ") ||
+		!strings.Contains(msg, `Failed to get "write" lock`) {
 		t.Errorf("second guest on the same disk: %s", msg)
 	}
 	if pids := qemusBelow(m.root); len(pids) != 1 || pids[0] != pidOf(t, first) {
@@ -510,7 +510,7 @@ func TestGuestTCPBootCheck(t *testing.T) {
 	m.destroy(state)
 
 	_, _, diags = m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": tcpCheck(closedAddr)}))
-	if msg := render(diags); !strings.Contains(msg, "boot check TCP "+closedAddr+" accepting: not passed within 2s; the console (/var/lib/drover/guest.serial) ends with:\nFS1 READY") {
+	if msg := render(diags); !strings.Contains(msg, "boot check TCP "+closedAddr+" accepting: not passed within 2s. The guest was stopped again.\n\nThe console (/var/lib/drover/guest.serial) ends with:\nFS1 READY") {
 		t.Errorf("start with the port closed: %s", msg)
 	}
 	if pids := qemusBelow(m.root); len(pids) > 0 {

@@ -192,12 +192,14 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 		return 0, fmt.Errorf("the QMP socket path %s is longer than the %d bytes a unix socket takes; set state_dir to a shorter folder", in.socket, maxSocketPath)
 	}
 	var disks []string
+	hostPaths := map[string]string{}
 	for _, d := range g.disks {
 		real, err := in.h.RealPath(ctx, d)
 		if err != nil {
 			return 0, err
 		}
 		disks = append(disks, real)
+		hostPaths[real] = d
 	}
 	if err := in.h.MkdirAll(ctx, path.Dir(g.serial), 0o755); err != nil {
 		return 0, err
@@ -219,7 +221,7 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 	case err != nil:
 		return 0, err
 	case res.ExitCode != 0:
-		return 0, qemuFailure(out.String(), res.ExitCode)
+		return 0, qemuFailure(out.String(), res.ExitCode, hostPaths)
 	}
 	pid := in.pid()
 	if pid == 0 {
@@ -228,14 +230,23 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 	return pid, nil
 }
 
-// qemuFailure explains why QEMU did not start from what it printed.
-func qemuFailure(stderr string, code int) error {
+// qemuFailure explains why QEMU did not start from what it printed;
+// disks maps the machine paths of the guest's disks to the host's.
+func qemuFailure(stderr string, code int, disks map[string]string) error {
 	msg := strings.TrimSpace(stderr)
-	switch {
-	case strings.Contains(msg, `Failed to get "write" lock`) || strings.Contains(msg, `Failed to get "consistent read" lock`) || strings.Contains(msg, "Failed to get shared"):
-		return fmt.Errorf("a disk is in use by another process (QEMU could not lock it: %s); stop the guest or program using it first", msg)
-	case msg == "":
+	if msg == "" {
 		return fmt.Errorf("QEMU exited with status %d without saying why", code)
+	}
+	if strings.Contains(msg, `Failed to get "write" lock`) || strings.Contains(msg, `Failed to get "consistent read" lock`) ||
+		strings.Contains(msg, "Failed to get shared") {
+		disk := "a disk"
+		for real, p := range disks {
+			if strings.Contains(msg, "["+real+"]") {
+				disk = "the disk " + p
+			}
+		}
+		return fmt.Errorf("%s is in use by another process: QEMU could not lock it; stop the guest or program using it first (QEMU: %s)",
+			disk, strings.Join(strings.Fields(msg), " "))
 	}
 	return fmt.Errorf("QEMU did not start (exit status %d): %s", code, msg)
 }
