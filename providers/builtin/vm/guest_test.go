@@ -566,3 +566,29 @@ func TestGuestStartInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestGuestDefinedStopped: running = false defines the guest (its state
+// folder) without starting QEMU; running = true later starts it.
+func TestGuestDefinedStopped(t *testing.T) {
+	m := newMachine(t)
+	m.bootDisk("/srv/fs1.img", "FS1 READY")
+	stopped := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"running": cty.False, "boot_check": check("FS1 READY", "30s")})
+	state, plan, diags := m.apply(cty.NullVal(guestType), stopped)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if plan.Description != "defines the guest without starting it" || state.GetAttr("status").AsString() != statusStopped || len(qemusBelow(m.root)) > 0 {
+		t.Errorf("defined stopped: %q, %#v, QEMU %v", plan.Description, state, qemusBelow(m.root))
+	}
+	if read := m.read(state); !read.RawEquals(state) {
+		t.Errorf("read of the stopped guest:\n%#v\nwant\n%#v", read, state)
+	}
+	state, plan, diags = m.apply(state, m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 READY", "30s")}))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if !strings.HasPrefix(plan.Description, "starts the guest from 1 disk (TCG)") || state.GetAttr("status").AsString() != "running" {
+		t.Errorf("started: %q, %#v", plan.Description, state)
+	}
+	m.destroy(state)
+}
