@@ -14,7 +14,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Statuses besides QEMU's own run states.
+// statusStopped is the status of a guest no QEMU runs, beside QEMU's own
+// run states.
 const statusStopped = "stopped"
 
 var guestSchema = &schema.Resource{
@@ -31,7 +32,7 @@ var guestSchema = &schema.Resource{
 			"disks": {Type: cty.List(cty.String), Required: true, ForceNew: true,
 				Description: "Raw image files on the host, the first one booted: [drive_copy.dpsr.target]. At most 4."},
 			"serial": {Type: cty.String, Required: true, ForceNew: true,
-				Description: "File the guest's serial console is kept in; each start empties it."},
+				Description: "File the guest's serial console is kept in; each start makes it anew."},
 			"state_dir": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
 				Description: "Folder of the guest's pidfile and QMP socket; SERIAL.qemu when not set."},
 			"snapshot": {Type: cty.Bool, Optional: true, ForceNew: true,

@@ -592,3 +592,28 @@ func TestGuestDefinedStopped(t *testing.T) {
 	}
 	m.destroy(state)
 }
+
+// TestGuestConsoleSymlink: a symlink planted at the console's path is
+// replaced, never followed: QEMU would truncate what it leads to.
+func TestGuestConsoleSymlink(t *testing.T) {
+	m := newMachine(t)
+	m.bootDisk("/srv/fs1.img", "FS1 READY")
+	m.writeFile("/etc/precious", []byte("keep me\n"))
+	if err := os.MkdirAll(filepath.Join(m.root, "var/lib/drover"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(m.root, "etc/precious"), filepath.Join(m.root, "var/lib/drover/guest.serial")); err != nil {
+		t.Fatal(err)
+	}
+	state, _, diags := m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 READY", "30s")}))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	defer m.destroy(state)
+	if b, err := os.ReadFile(filepath.Join(m.root, "etc/precious")); err != nil || string(b) != "keep me\n" {
+		t.Errorf("the symlink's target: %q, %v", b, err)
+	}
+	if fi, err := os.Lstat(filepath.Join(m.root, "var/lib/drover/guest.serial")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the console is not a regular file: %v, %v", fi, err)
+	}
+}

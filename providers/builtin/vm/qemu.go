@@ -40,14 +40,12 @@ const quitTimeout = 10 * time.Second
 // change under a run.
 var kvmUsable = sync.OnceValue(func() error { return probeKVM(context.Background()) })
 
-// instance is one guest's QEMU on its host: where its state folder, pidfile
-// and QMP socket are, as the host names them and as the machine (and so
-// QEMU, which knows no host roots) names them.
+// instance is one guest's QEMU on its host. Its pidfile and QMP socket are
+// named as the machine names them: QEMU knows no host roots.
 type instance struct {
-	h host.Host
-	g *guest
-	// machine paths
-	dir, pidfile, socket string
+	h               host.Host
+	g               *guest
+	pidfile, socket string
 }
 
 // openInstance opens g's host and finds g's state folder on the machine.
@@ -65,8 +63,7 @@ func openInstance(ctx context.Context, g *guest) (*instance, error) {
 		h.Close()
 		return nil, err
 	}
-	in := &instance{h: h, g: g, dir: dir, pidfile: path.Join(dir, "qemu.pid"), socket: path.Join(dir, "qmp.sock")}
-	return in, nil
+	return &instance{h: h, g: g, pidfile: path.Join(dir, "qemu.pid"), socket: path.Join(dir, "qmp.sock")}, nil
 }
 
 func (in *instance) Close() error { return in.h.Close() }
@@ -201,7 +198,10 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 		disks = append(disks, real)
 		hostPaths[real] = d
 	}
-	if err := in.h.MkdirAll(ctx, path.Dir(g.serial), 0o755); err != nil {
+	// QEMU follows a symlink at the console's path and truncates what it
+	// leads to: the file is made anew first, replacing whatever is there
+	// without following it.
+	if err := in.h.WriteFile(ctx, g.serial, strings.NewReader(""), 0o600); err != nil {
 		return 0, err
 	}
 	serial, err := in.h.RealPath(ctx, g.serial)
