@@ -14,8 +14,8 @@ const consoleLines = 10
 
 // awaitBoot polls until the guest passes its boot check: the marker on the
 // console, the TCP port accepting. The console file holds only what this
-// start printed, as QEMU truncates it when it starts, so a marker of an
-// earlier boot never passes the check.
+// start printed, as launch makes it anew, so a marker of an earlier boot
+// never passes the check.
 func (in *instance) awaitBoot(ctx context.Context, pid int) error {
 	c := in.g.check
 	if c == nil {
