@@ -8,6 +8,7 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/network"
 	"github.com/drover-dr/drover/providers/builtin/registry"
 	"github.com/drover-dr/drover/providers/builtin/replication"
+	"github.com/drover-dr/drover/providers/builtin/vm"
 	"github.com/drover-dr/drover/providers/sdk"
 )
 
@@ -18,6 +19,7 @@ var builtins = map[string]func() *sdk.Provider{
 	network.Name:     network.New,
 	registry.Name:    registry.New,
 	replication.Name: replication.New,
+	vm.Name:          vm.New,
 }
 
 // Names lists the built-in providers, sorted.

@@ -19,6 +19,7 @@ import (
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
 	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
+	"github.com/drover-dr/drover/providers/builtin/vm/bootsector"
 	"github.com/drover-dr/drover/providers/conformance"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -52,6 +53,7 @@ var cases = map[string]func(t *testing.T, root string) []conformance.Case{
 	"network":     networkCases,
 	"registry":    registryCases,
 	"replication": replicationCases,
+	"vm":          vmCases,
 }
 
 // diskCases covers drives and copies (below /srv) and boot entries.
@@ -367,4 +369,27 @@ func BenchmarkValueThroughPlugin(b *testing.B) {
 			}
 		})
 	})
+}
+
+// vmCases boots a boot sector with QEMU and stops it again.
+func vmCases(t *testing.T, root string) []conformance.Case {
+	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
+	sector, err := bootsector.Image("CONFORMANCE READY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "srv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "srv/guest.img"), append(sector, make([]byte, 64<<10)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := host.Config{Name: "fs2", Root: root}.Value()
+	str := cty.StringVal
+	guest := func(running bool) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"host": h, "disks": cty.ListVal([]cty.Value{str("/srv/guest.img")}),
+			"serial": str("/srv/guest.serial"), "running": cty.BoolVal(running), "stop_timeout": str("1s"), "accelerator": str("tcg"),
+			"boot_check": cty.ObjectVal(map[string]cty.Value{"serial": str("CONFORMANCE READY"), "tcp": cty.NullVal(cty.String), "timeout": str("60s")})})
+	}
+	return []conformance.Case{{Name: "vm_guest", TypeName: "vm_guest", External: true, Config: guest(true), Update: guest(false)}}
 }

@@ -1,0 +1,89 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// consoleLines is how much of the console a failed boot check shows.
+const consoleLines = 10
+
+// awaitBoot polls until the guest passes its boot check: the marker on the
+// console, the TCP port accepting. The console file holds only what this
+// start printed, as launch makes it anew, so a marker of an earlier boot
+// never passes the check.
+func (in *instance) awaitBoot(ctx context.Context, pid int) error {
+	c := in.g.check
+	if c == nil {
+		return nil
+	}
+	deadline := time.Now().Add(c.timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	serialOK, tcpOK := c.serial == "", c.tcp == ""
+	for {
+		if !serialOK {
+			if b, err := in.h.ReadFile(ctx, in.g.serial); err == nil && bytes.Contains(b, []byte(c.serial)) {
+				serialOK = true
+			}
+		}
+		if !tcpOK {
+			d := net.Dialer{Timeout: time.Second}
+			if conn, err := d.DialContext(ctx, "tcp", c.tcp); err == nil {
+				conn.Close()
+				tcpOK = true
+			}
+		}
+		if serialOK && tcpOK {
+			return nil
+		}
+		var why string
+		switch {
+		case !in.alive(pid):
+			why = "QEMU exited during the boot"
+		case time.Now().After(deadline):
+			why = fmt.Sprintf("not passed within %s", c.timeout)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		if why != "" {
+			return fmt.Errorf("boot check %s: %s", c, why)
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *bootCheck) String() string {
+	var parts []string
+	if c.serial != "" {
+		parts = append(parts, fmt.Sprintf("%q on the console", c.serial))
+	}
+	if c.tcp != "" {
+		parts = append(parts, "TCP "+c.tcp+" accepting")
+	}
+	return strings.Join(parts, " and ")
+}
+
+// consoleTail describes the last lines of the console, for a boot that
+// failed: a sentence, or a line followed by the console's own.
+func (in *instance) consoleTail(ctx context.Context) string {
+	b, err := in.h.ReadFile(ctx, in.g.serial)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("The console file %s cannot be read: %s.", in.g.serial, err)
+	case len(bytes.TrimSpace(b)) == 0:
+		return fmt.Sprintf("The console (%s) stayed empty.", in.g.serial)
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
+	if len(lines) > consoleLines {
+		lines = lines[len(lines)-consoleLines:]
+	}
+	return fmt.Sprintf("The console (%s) ends with:\n%s", in.g.serial, strings.Join(lines, "\n"))
+}

@@ -1,0 +1,205 @@
+package vm
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Defaults of the arguments a configuration may leave out.
+const (
+	defaultMemory      = "256MiB"
+	defaultCPUs        = 1
+	defaultAccelerator = "auto"
+	defaultStopTimeout = "30s"
+	defaultBootTimeout = "60s"
+	// stateSuffix names the default state folder: beside the console file.
+	stateSuffix = ".qemu"
+)
+
+// guest is a vm_guest's configuration in Go form, defaults applied.
+type guest struct {
+	host        host.Config
+	memoryMiB   int64
+	cpus        int64
+	disks       []string
+	serial      string
+	stateDir    string
+	snapshot    bool
+	running     bool
+	accelerator string
+	stopTimeout time.Duration
+	check       *bootCheck
+}
+
+// bootCheck is how a start knows the guest is up.
+type bootCheck struct {
+	serial  string
+	tcp     string
+	timeout time.Duration
+}
+
+// parseGuest reads v, a vm_guest value; arguments not known yet (at plan
+// time) are skipped.
+func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
+	var diags providers.Diagnostics
+	g := &guest{running: true}
+	bad := func(attr, summary, format string, args ...any) {
+		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath(attr), summary, format, args...))
+	}
+	str := func(attr, def string) (string, bool) {
+		a := v.GetAttr(attr)
+		switch {
+		case !a.IsKnown():
+			return "", false
+		case a.IsNull():
+			return def, def != ""
+		}
+		return a.AsString(), true
+	}
+
+	if h := v.GetAttr("host"); h.IsWhollyKnown() {
+		c, err := host.ConfigFromValue(h)
+		switch {
+		case err != nil:
+			bad("host", "Invalid host", "%s.", err)
+		case c.Transport != "" && c.Transport != "local":
+			bad("host", "Remote hosts not supported yet",
+				"Host %q is reached by %s; the vm provider starts guests on local hosts only in this release. Run Drover on that machine, with a local host block.", c.Name, c.Transport)
+		}
+		g.host = c
+	}
+	if s, ok := str("hypervisor", "qemu"); ok && s != "qemu" {
+		bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: only \"qemu\" is supported in this release (libvirt and vsphere come later).", s)
+	}
+	if s, ok := str("memory", defaultMemory); ok {
+		n, err := parseMiB(s)
+		if err != nil {
+			bad("memory", "Invalid memory size", "%s.", err)
+		}
+		g.memoryMiB = n
+	}
+	g.cpus = defaultCPUs
+	if c := v.GetAttr("cpus"); c.IsKnown() && !c.IsNull() {
+		n, acc := c.AsBigFloat().Int64()
+		if acc != 0 || n < 1 || n > 64 {
+			bad("cpus", "Invalid CPU count", "cpus = %s: give a whole number from 1 to 64.", c.AsBigFloat().String())
+		}
+		g.cpus = n
+	}
+	if d := v.GetAttr("disks"); d.IsWhollyKnown() && !d.IsNull() {
+		if d.LengthInt() == 0 {
+			bad("disks", "No disks", "A guest needs at least one disk to boot from: disks = [\"/srv/system.img\"].")
+		}
+		for _, e := range d.AsValueSlice() {
+			if e.IsNull() {
+				bad("disks", "Invalid disk", "A disk path is null.")
+				continue
+			}
+			p := e.AsString()
+			if !path.IsAbs(p) {
+				bad("disks", "Invalid disk", "The disk %q must be an absolute path of an image file on the host, like \"/srv/system.img\".", p)
+			}
+			g.disks = append(g.disks, p)
+		}
+	}
+	if s, ok := str("serial", ""); ok {
+		if !path.IsAbs(s) || strings.HasSuffix(s, "/") {
+			bad("serial", "Invalid console file", "serial = %q must be an absolute path of a file on the host, like \"/var/lib/drover/fs1.serial\".", s)
+		}
+		g.serial = s
+	}
+	g.stateDir = g.serial + stateSuffix
+	if s, ok := str("state_dir", ""); ok {
+		if !path.IsAbs(s) {
+			bad("state_dir", "Invalid state folder", "state_dir = %q must be an absolute path of a folder on the host.", s)
+		}
+		g.stateDir = s
+	}
+	if b := v.GetAttr("snapshot"); b.IsKnown() && !b.IsNull() {
+		g.snapshot = b.True()
+	}
+	if b := v.GetAttr("running"); b.IsKnown() && !b.IsNull() {
+		g.running = b.True()
+	}
+	if s, ok := str("accelerator", defaultAccelerator); ok {
+		if s != "auto" && s != "kvm" && s != "tcg" {
+			bad("accelerator", "Invalid accelerator", "accelerator = %q: give \"auto\" (KVM when it works, else TCG), \"kvm\" or \"tcg\".", s)
+		}
+		g.accelerator = s
+	}
+	if s, ok := str("stop_timeout", defaultStopTimeout); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			bad("stop_timeout", "Invalid duration", "stop_timeout = %q: give a duration like \"30s\".", s)
+		}
+		g.stopTimeout = d
+	}
+	if bc := v.GetAttr("boot_check"); bc.IsKnown() && !bc.IsNull() {
+		g.check, diags = parseBootCheck(bc, diags)
+	}
+	return g, diags
+}
+
+func parseBootCheck(bc cty.Value, diags providers.Diagnostics) (*bootCheck, providers.Diagnostics) {
+	at := func(attr string) cty.Path { return cty.GetAttrPath("boot_check").GetAttr(attr) }
+	c := &bootCheck{}
+	set := 0
+	if s := bc.GetAttr("serial"); !s.IsKnown() {
+		set++
+	} else if !s.IsNull() {
+		set++
+		c.serial = s.AsString()
+		if c.serial == "" || strings.ContainsAny(c.serial, "\r\n") {
+			diags = append(diags, providers.AttrErrorf(at("serial"), "Invalid boot marker",
+				"The marker must be non-empty text on one line, as the guest prints it to its console."))
+		}
+	}
+	if s := bc.GetAttr("tcp"); !s.IsKnown() {
+		set++
+	} else if !s.IsNull() {
+		set++
+		c.tcp = s.AsString()
+		if _, port, err := net.SplitHostPort(c.tcp); err != nil || port == "" {
+			diags = append(diags, providers.AttrErrorf(at("tcp"), "Invalid address",
+				"tcp = %q: give HOST:PORT of a port the guest listens on, like \"192.0.2.10:445\".", c.tcp))
+		}
+	}
+	if set == 0 {
+		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Empty boot check",
+			"A boot_check needs serial = \"MARKER\" or tcp = \"HOST:PORT\" (or both)."))
+	}
+	c.timeout, _ = time.ParseDuration(defaultBootTimeout)
+	if t := bc.GetAttr("timeout"); t.IsKnown() && !t.IsNull() {
+		d, err := time.ParseDuration(t.AsString())
+		if err != nil || d <= 0 {
+			diags = append(diags, providers.AttrErrorf(at("timeout"), "Invalid duration",
+				"timeout = %q: give a duration like \"60s\".", t.AsString()))
+		}
+		c.timeout = d
+	}
+	return c, diags
+}
+
+// parseMiB reads a memory size in whole MiB: "256MiB", "1GiB".
+func parseMiB(s string) (int64, error) {
+	for _, u := range []struct {
+		suffix string
+		mib    int64
+	}{{"GiB", 1024}, {"MiB", 1}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
+			if err == nil && v > 0 && v <= 1<<20/u.mib {
+				return v * u.mib, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("memory = %q: give a whole number of MiB or GiB, like \"256MiB\" or \"2GiB\"", s)
+}

@@ -1,0 +1,309 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/digitalocean/go-qemu/qmp"
+	"github.com/drover-dr/drover/host"
+)
+
+// qemuProgram is the QEMU binary for x86 guests.
+const qemuProgram = "qemu-system-x86_64"
+
+// maxSocketPath is the longest path a unix socket may be bound to.
+const maxSocketPath = 107
+
+// launchTimeout bounds how long QEMU may take to set a guest up and
+// daemonize.
+const launchTimeout = time.Minute
+
+// qmpTimeout bounds connecting to a guest's QMP socket.
+const qmpTimeout = 5 * time.Second
+
+// quitTimeout bounds how long a stop waits for QEMU to exit after QMP
+// quit, and again after SIGKILL.
+const quitTimeout = 10 * time.Second
+
+// kvmUsable is the probe's verdict, once per process: the machine does not
+// change under a run.
+var kvmUsable = sync.OnceValue(func() error { return probeKVM(context.Background()) })
+
+// instance is one guest's QEMU on its host. Its pidfile and QMP socket are
+// named as the machine names them: QEMU knows no host roots.
+type instance struct {
+	h               host.Host
+	g               *guest
+	pidfile, socket string
+}
+
+// openInstance opens g's host and finds g's state folder on the machine.
+func openInstance(ctx context.Context, g *guest) (*instance, error) {
+	h, err := g.host.Open()
+	if err != nil {
+		return nil, err
+	}
+	if h.Machine() != "local" {
+		h.Close()
+		return nil, fmt.Errorf("host %q is not this machine; the vm provider starts guests on local hosts only in this release", h.Name())
+	}
+	dir, err := h.RealPath(ctx, g.stateDir)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return &instance{h: h, g: g, pidfile: path.Join(dir, "qemu.pid"), socket: path.Join(dir, "qmp.sock")}, nil
+}
+
+func (in *instance) Close() error { return in.h.Close() }
+
+// pid returns the guest's QEMU process as its pidfile names it, 0 when
+// none runs. A pidfile left by a QEMU that died, or naming a pid the
+// system gave to another process since, does not count.
+func (in *instance) pid() int {
+	b, err := os.ReadFile(in.pidfile)
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || !in.alive(pid) {
+		return 0
+	}
+	return pid
+}
+
+// alive says whether pid is still the guest's QEMU: its command line names
+// the guest's pidfile (which QEMU removes as it begins to exit, so the
+// pidfile itself cannot tell). A zombie has no command line.
+func (in *instance) alive(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(cmdline, []byte("\x00"+in.pidfile+"\x00"))
+}
+
+// qmp runs commands through the guest's QMP socket, one connection for
+// all, and returns what each returned.
+func (in *instance) qmp(commands ...string) ([]json.RawMessage, error) {
+	mon, err := qmp.NewSocketMonitor("unix", in.socket, qmpTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("QMP socket %s: %w", in.socket, err)
+	}
+	if err := mon.Connect(); err != nil {
+		return nil, fmt.Errorf("QMP socket %s: %w", in.socket, err)
+	}
+	defer mon.Disconnect()
+	var out []json.RawMessage
+	for _, c := range commands {
+		raw, err := mon.Run([]byte(`{"execute":"` + c + `"}`))
+		if err != nil {
+			return out, fmt.Errorf("QMP %s: %w", c, err)
+		}
+		var resp struct {
+			Return json.RawMessage `json:"return"`
+		}
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			return out, fmt.Errorf("QMP %s: %w", c, err)
+		}
+		out = append(out, resp.Return)
+	}
+	return out, nil
+}
+
+// status is what QEMU says of the guest: its run state ("running",
+// "paused", "shutdown", ...) and whether KVM runs it.
+func (in *instance) status() (state string, kvm bool, err error) {
+	out, err := in.qmp("query-status", "query-kvm")
+	if err != nil {
+		return "", false, err
+	}
+	var st struct {
+		Status string `json:"status"`
+	}
+	var k struct {
+		Enabled bool `json:"enabled"`
+	}
+	if err := json.Unmarshal(out[0], &st); err != nil {
+		return "", false, fmt.Errorf("QMP query-status: %w", err)
+	}
+	if err := json.Unmarshal(out[1], &k); err != nil {
+		return "", false, fmt.Errorf("QMP query-kvm: %w", err)
+	}
+	return st.Status, k.Enabled, nil
+}
+
+// accelerator picks QEMU's accelerator for g; note says why TCG when KVM
+// was wanted but does not work here.
+func accelerator(g *guest) (accel, note string) {
+	switch g.accelerator {
+	case "kvm", "tcg":
+		return g.accelerator, ""
+	}
+	if err := kvmUsable(); err != nil {
+		return "tcg", fmt.Sprintf("TCG: KVM unavailable (%s)", err)
+	}
+	return "kvm", ""
+}
+
+// argv is the QEMU command line of the guest. QEMU daemonizes once the
+// guest is set up (disks opened and locked, console file created and
+// truncated, QMP socket listening), so a zero exit means it runs and a
+// failure is on stderr.
+func (in *instance) argv(accel, serial string, disks []string) []string {
+	g := in.g
+	argv := []string{qemuProgram,
+		"-daemonize", "-pidfile", in.pidfile,
+		"-qmp", "unix:" + qemuOpt(in.socket) + ",server=on,wait=off",
+		"-nodefaults", "-no-user-config", "-display", "none", "-nic", "none",
+		"-accel", accel,
+		"-m", strconv.FormatInt(g.memoryMiB, 10), "-smp", strconv.FormatInt(g.cpus, 10),
+		"-chardev", "file,id=console,path=" + qemuOpt(serial), "-serial", "chardev:console",
+	}
+	for i, d := range disks {
+		drive := fmt.Sprintf("file=%s,format=raw,if=ide,index=%d", qemuOpt(d), i)
+		if g.snapshot {
+			drive += ",snapshot=on"
+		}
+		argv = append(argv, "-drive", drive)
+	}
+	return argv
+}
+
+// qemuOpt escapes a value inside a QEMU option list, where a comma
+// separates options and two stand for one.
+func qemuOpt(s string) string { return strings.ReplaceAll(s, ",", ",,") }
+
+// launch starts QEMU for the guest and returns its pid.
+func (in *instance) launch(ctx context.Context, accel string) (int, error) {
+	g := in.g
+	if len(in.socket) > maxSocketPath {
+		return 0, fmt.Errorf("the QMP socket path %s is longer than the %d bytes a unix socket takes; set state_dir to a shorter folder", in.socket, maxSocketPath)
+	}
+	var disks []string
+	hostPaths := map[string]string{}
+	for _, d := range g.disks {
+		real, err := in.h.RealPath(ctx, d)
+		if err != nil {
+			return 0, err
+		}
+		disks = append(disks, real)
+		hostPaths[real] = d
+	}
+	// QEMU follows a symlink at the console's path and truncates what it
+	// leads to: the file is made anew first, replacing whatever is there
+	// without following it.
+	if err := in.h.WriteFile(ctx, g.serial, strings.NewReader(""), 0o600); err != nil {
+		return 0, err
+	}
+	serial, err := in.h.RealPath(ctx, g.serial)
+	if err != nil {
+		return 0, err
+	}
+	if err := in.h.MkdirAll(ctx, g.stateDir, 0o700); err != nil {
+		return 0, err
+	}
+	in.removeRuntime(ctx)
+	var out bytes.Buffer
+	argv := in.argv(accel, serial, disks)
+	res, err := in.h.Run(ctx, argv, host.RunOptions{Stdout: &out, Stderr: &out})
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return 0, fmt.Errorf("QEMU is not installed on host %q: %s was not found; install it (Debian: apt-get install qemu-system-x86)", in.h.Name(), qemuProgram)
+	case err != nil:
+		return 0, err
+	case res.ExitCode != 0:
+		return 0, qemuFailure(out.String(), res.ExitCode, hostPaths)
+	}
+	pid := in.pid()
+	if pid == 0 {
+		return 0, fmt.Errorf("QEMU reported a start but left no running process behind its pidfile %s: %s", in.pidfile, strings.TrimSpace(out.String()))
+	}
+	return pid, nil
+}
+
+// qemuFailure explains why QEMU did not start from what it printed;
+// disks maps the machine paths of the guest's disks to the host's.
+func qemuFailure(stderr string, code int, disks map[string]string) error {
+	msg := strings.TrimSpace(stderr)
+	if msg == "" {
+		return fmt.Errorf("QEMU exited with status %d without saying why", code)
+	}
+	if strings.Contains(msg, `Failed to get "write" lock`) || strings.Contains(msg, `Failed to get "consistent read" lock`) ||
+		strings.Contains(msg, "Failed to get shared") {
+		disk := "a disk"
+		for real, p := range disks {
+			if strings.Contains(msg, "["+real+"]") {
+				disk = "the disk " + p
+			}
+		}
+		return fmt.Errorf("%s is in use by another process: QEMU could not lock it; stop the guest or program using it first (QEMU: %s)",
+			disk, strings.Join(strings.Fields(msg), " "))
+	}
+	return fmt.Errorf("QEMU did not start (exit status %d): %s", code, msg)
+}
+
+// stop ends the guest's QEMU: an ACPI power-down the guest may honour
+// within stop_timeout, then as end.
+func (in *instance) stop(ctx context.Context) error {
+	pid := in.pid()
+	if pid != 0 {
+		if _, err := in.qmp("system_powerdown"); err == nil {
+			in.waitGone(ctx, pid, in.g.stopTimeout)
+		}
+	}
+	return in.end(ctx, pid)
+}
+
+// end ends QEMU process pid (none when 0) without asking the guest: QMP
+// quit, then SIGKILL, each waited for within quitTimeout; for a guest that
+// failed its start, or after a power-down. The pidfile and socket go with
+// it.
+func (in *instance) end(ctx context.Context, pid int) error {
+	if pid != 0 && in.alive(pid) {
+		in.qmp("quit")
+		in.waitGone(ctx, pid, quitTimeout)
+	}
+	if pid != 0 && in.alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		if !in.waitGone(ctx, pid, quitTimeout) {
+			return fmt.Errorf("QEMU (pid %d) is still running after QMP quit and SIGKILL", pid)
+		}
+	}
+	in.removeRuntime(ctx)
+	return nil
+}
+
+// waitGone polls until the guest's process is gone, for at most d; it
+// says whether it is.
+func (in *instance) waitGone(ctx context.Context, pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for in.alive(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// removeRuntime removes what a QEMU that is gone left in the state folder.
+func (in *instance) removeRuntime(ctx context.Context) {
+	for _, p := range []string{"qemu.pid", "qmp.sock"} {
+		in.h.Remove(ctx, path.Join(in.g.stateDir, p))
+	}
+}
