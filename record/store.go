@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/drover-dr/drover/internal/atomicfile"
 )
 
 // Store is the folder holding the records of a configuration's runs, one
@@ -44,7 +46,7 @@ func (s *Store) Save(r *Record) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("run records: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, "record.json"), b)
+	return atomicfile.Write(filepath.Join(dir, "record.json"), b)
 }
 
 // Load reads the record of run id, which may be given by a unique prefix.
@@ -299,34 +301,4 @@ func compress(path string) error {
 		return fmt.Errorf("compressing %s: %w", path, err)
 	}
 	return os.Remove(path)
-}
-
-// writeAtomic replaces path with data: a reader sees the old content or
-// the new, never a part, and a crash leaves one of them.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
+
+	"github.com/drover-dr/drover/internal/atomicfile"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
 	"github.com/drover-dr/drover/internal/warmup"
@@ -310,21 +310,8 @@ func savePlan(sb state.Backend, path string, p *plan.Plan) error {
 	if err != nil {
 		return fmt.Errorf("encoding the plan: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.Write(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("saving the plan: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving the plan: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving the plan: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving the plan: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/drover-dr/drover/internal/atomicfile"
 
 	"github.com/drover-dr/drover/record"
 	"github.com/drover-dr/drover/report"
@@ -125,7 +125,7 @@ func runReportShow(g *globalOptions, o *reportShowOptions, id string) error {
 		if page.Len() == 0 {
 			return logErr
 		}
-		if err := writeFileAtomic(o.html, page.Bytes()); err != nil {
+		if err := atomicfile.Write(o.html, page.Bytes()); err != nil {
 			return fmt.Errorf("--html: %w", err)
 		}
 		if g.json {
@@ -165,26 +165,4 @@ func runReportDiff(g *globalOptions, idA, idB string) error {
 		return errRegressions
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data, readable by its owner only (a
-// report holds what steps printed): a reader, or a crash, sees the old
-// file or the new one, never a part.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if serr := tmp.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drover-dr/drover/internal/atomicfile"
+
 	"github.com/drover-dr/drover/state"
 )
 
@@ -284,11 +286,11 @@ func (b *Backend) write(s, stored *state.State, raw []byte) error {
 	}
 	b.removeTemps()
 	if raw != nil {
-		if err := writeAtomic(b.backupPath(), raw); err != nil {
+		if err := atomicfile.Write(b.backupPath(), raw); err != nil {
 			return err
 		}
 	}
-	if err := writeAtomic(b.path, data); err != nil {
+	if err := atomicfile.Write(b.path, data); err != nil {
 		return err
 	}
 	s.Serial = next
@@ -308,7 +310,7 @@ func (b *Backend) removeTemps() {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, tempPrefix(base)) || strings.HasPrefix(n, tempPrefix(base+".backup")) {
+		if strings.HasPrefix(n, atomicfile.TempPrefix(base)) || strings.HasPrefix(n, atomicfile.TempPrefix(base+".backup")) {
 			os.Remove(filepath.Join(dir, n))
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-dr/drover/internal/atomicfile"
+
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/state"
 	"github.com/google/go-cmp/cmp"
@@ -184,7 +186,7 @@ func TestPersistLineageMessage(t *testing.T) {
 func TestPersistRemovesLeftoverTemps(t *testing.T) {
 	ctx := context.Background()
 	b, path := newBackend(t)
-	left := filepath.Join(filepath.Dir(path), tempPrefix(DefaultPath)+"123")
+	left := filepath.Join(filepath.Dir(path), atomicfile.TempPrefix(DefaultPath)+"123")
 	if err := os.WriteFile(left, []byte("{half"), 0o600); err != nil {
 		t.Fatal(err)
 	}

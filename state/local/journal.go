@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/drover-dr/drover/internal/atomicfile"
+
 	"github.com/drover-dr/drover/state"
 )
 
@@ -156,7 +158,7 @@ func (b *Backend) createJournal(base *state.State) (*journal, error) {
 		err = f.Sync()
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(jp))
+		err = atomicfile.SyncDir(filepath.Dir(jp))
 	}
 	if err != nil {
 		f.Close()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/drover-dr/drover/internal/atomicfile"
 	"github.com/drover-dr/drover/state"
 )
 
@@ -31,7 +32,7 @@ func TestWritesIgnorePlantedSymlinks(t *testing.T) {
 			}
 		}
 	}
-	plant(path+".backup", dir+tempPrefix(base), dir+tempPrefix(base)+"0", dir+"."+base+".drover-tmp")
+	plant(path+".backup", dir+atomicfile.TempPrefix(base), dir+atomicfile.TempPrefix(base)+"0", dir+"."+base+".drover-tmp")
 	if err := b.Persist(ctx, s, state.PersistOptions{}); err != nil {
 		t.Fatal(err)
 	}
