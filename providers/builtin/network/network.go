@@ -12,6 +12,7 @@ func New() *sdk.Provider {
 		Resources: map[string]*sdk.Resource{
 			"dns_record": dnsRecordResource(),
 			"ip_address": ipAddressResource(),
+			"share":      shareResource(),
 		},
 	}
 }
