@@ -13,6 +13,7 @@ func New() *sdk.Provider {
 			"dns_record": dnsRecordResource(),
 			"ip_address": ipAddressResource(),
 			"share":      shareResource(),
+			"host_name":  hostNameResource(),
 		},
 	}
 }
