@@ -31,7 +31,8 @@ func TestExamples(t *testing.T) {
 			}
 			return gitSnapshot(git, env.WorkDir)
 		},
-		Cmds: scriptCmds(),
+		Cmds:      scriptCmds(),
+		Condition: driveCondition,
 	})
 }
 
