@@ -186,11 +186,29 @@ func within(diags providers.Diagnostics, prefix cty.Path) providers.Diagnostics 
 	return diags
 }
 
+// nameDiags moves diagnostics of the host name part to the identity's
+// attributes: its name is host_name, the rest keep their names.
+func nameDiags(diags providers.Diagnostics) providers.Diagnostics {
+	for i := range diags {
+		if len(diags[i].Path) > 0 && diags[i].Path[0] == (cty.GetAttrStep{Name: "name"}) {
+			diags[i].Path = append(cty.GetAttrPath("host_name"), diags[i].Path[1:]...)
+		}
+	}
+	return diags
+}
+
 func validateIdentity(ctx context.Context, config cty.Value) providers.Diagnostics {
 	var diags providers.Diagnostics
 	h := config.GetAttr("host")
 	if !known(h) {
 		h = host.Config{Name: "unknown"}.Value()
+	}
+	if r := config.GetAttr("release_from"); known(r) {
+		_, d := namespaceOf(r)
+		for _, x := range d {
+			x.Path = cty.GetAttrPath("release_from")
+			diags = append(diags, x)
+		}
 	}
 	id := parts(config, h)
 	for i, a := range id.addresses {
@@ -207,7 +225,7 @@ func validateIdentity(ctx context.Context, config cty.Value) providers.Diagnosti
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("netbios_aliases"), "Missing host name",
 				"NetBIOS aliases come with the host name they belong to: set host_name too."))
 		} else {
-			diags = append(diags, within(validateHostName(ctx, id.name), cty.GetAttrPath("host_name"))...)
+			diags = append(diags, nameDiags(validateHostName(ctx, id.name))...)
 		}
 	}
 	return diags
@@ -280,7 +298,7 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		if prior.name.IsNull() {
 			part.Prior = cty.NullVal(next.name.Type())
 		}
-		if d := within(planHostName(ctx, part), cty.GetAttrPath("host_name")); d.HasErrors() {
+		if d := nameDiags(planHostName(ctx, part)); d.HasErrors() {
 			diags = append(diags, d...)
 		} else if part.Description != "" {
 			lines = append(lines, part.Description)
@@ -403,7 +421,7 @@ func readIdentity(ctx context.Context, state cty.Value) (cty.Value, providers.Di
 	})
 	if !id.name.IsNull() {
 		got, d := readHostName(ctx, id.name)
-		diags = append(diags, within(d, cty.GetAttrPath("host_name"))...)
+		diags = append(diags, nameDiags(d)...)
 		if !d.HasErrors() {
 			if !state.GetAttr("host_name").IsNull() {
 				attrs["host_name"] = got.GetAttr("name")
@@ -509,7 +527,7 @@ func applyIdentity(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provid
 			got, d = updateHostName(ctx, sdk.ApplyRequest{Prior: prior.name, Planned: next.name})
 		}
 		if d.HasErrors() {
-			return fail(within(d, cty.GetAttrPath("host_name")))
+			return fail(nameDiags(d))
 		}
 		v = sdk.SetAttrs(v, map[string]cty.Value{"previous_host_name": got.GetAttr("previous")})
 		if prior.name.IsNull() {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/testenv"
+	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
 	"github.com/drover-dr/drover/providers/builtin/network/dnsupdate"
 	"github.com/zclconf/go-cty/cty"
@@ -208,5 +210,40 @@ func TestNetworkIdentityUndo(t *testing.T) {
 	}
 	if _, found, err := (&dnsupdate.Client{Server: dns.Addr}).Query(t.Context(), dnsupdate.RRset{Zone: dnstest.Zone, Name: "www", Type: "A"}); err != nil || found {
 		t.Errorf("www after the failed takeover: found %v, %v", found, err)
+	}
+}
+
+func TestNetworkIdentityValidate(t *testing.T) {
+	e := newResourceEnv(t, "network_identity")
+	local := host.Config{Name: "fs2"}.Value()
+	remote := host.Config{Name: "fs1", Transport: "ssh", Address: "fs1.example.test"}.Value()
+	address := func(addr string) cty.Value {
+		return cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"interface": cty.StringVal("eth0"),
+			"address": cty.StringVal(addr), "force": cty.NullVal(cty.Bool), "announce": cty.NullVal(cty.Bool)})})
+	}
+	for _, tc := range []struct {
+		name  string
+		attrs map[string]cty.Value
+		path  cty.Path
+		want  string
+	}{
+		{"bad address", map[string]cty.Value{"host": local, "address": address("192.0.2.10")},
+			cty.GetAttrPath("address").IndexInt(0).GetAttr("address"), `the address "192.0.2.10" is not an address with its prefix length`},
+		{"remote old holder", map[string]cty.Value{"host": local, "release_from": remote, "address": address("192.0.2.10/24")},
+			cty.GetAttrPath("release_from"), "network resources reach remote hosts once the SSH transport is wired in"},
+		{"aliases without a name", map[string]cty.Value{"host": local, "netbios_aliases": cty.ListVal([]cty.Value{cty.StringVal("FS1")})},
+			cty.GetAttrPath("netbios_aliases"), "set host_name too"},
+		{"bad host name", map[string]cty.Value{"host": local, "host_name": cty.StringVal("fs_1")},
+			cty.GetAttrPath("host_name"), `"fs_1" is not a host name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.p.Validate(t.Context(), providers.ValidateRequest{Kind: providers.KindResource, TypeName: "network_identity", Config: e.config(tc.attrs)})
+			if got := errorText(resp.Diagnostics); !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
+				t.Errorf("the error %q does not say %q", got, tc.want)
+			}
+			if len(resp.Diagnostics) == 0 || !resp.Diagnostics[0].Path.Equals(tc.path) {
+				t.Errorf("the error is not about %#v: %#v", tc.path, resp.Diagnostics)
+			}
+		})
 	}
 }
