@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/drover-dr/drover/host"
@@ -221,10 +222,10 @@ func validateIdentity(ctx context.Context, config cty.Value) providers.Diagnosti
 		diags = append(diags, within(validateShare(ctx, s), cty.GetAttrPath("share").IndexInt(i))...)
 	}
 	if !id.name.IsNull() {
-		if n := id.name.GetAttr("name"); n.IsNull() {
+		if n := id.name.GetAttr("name"); n.IsNull() && known(config.GetAttr("netbios_aliases")) {
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("netbios_aliases"), "Missing host name",
 				"NetBIOS aliases come with the host name they belong to: set host_name too."))
-		} else {
+		} else if !n.IsNull() {
 			diags = append(diags, nameDiags(validateHostName(ctx, id.name))...)
 		}
 	}
@@ -243,6 +244,15 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	if h := p.Config.GetAttr("host"); known(h) {
 		attrs["id"] = h.GetAttr("name")
+	}
+	// What the computed attributes will hold: no previous host name
+	// without a host name; replaced records change only when the records
+	// taken over do.
+	if n := p.Config.GetAttr("host_name"); n.IsKnown() && n.IsNull() {
+		attrs["previous_host_name"] = cty.NullVal(cty.String)
+	}
+	if !p.Prior.IsNull() && !sameRecords(p.Prior, p.Config) {
+		attrs["replaced_records"] = cty.UnknownVal(cty.List(replacedType))
 	}
 	p.Planned = sdk.SetAttrs(p.Planned, attrs)
 	for _, attr := range []string{"host", "release_from", "host_name", "netbios_aliases", "smb_conf", "address", "dns_record", "share"} {
@@ -327,6 +337,26 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	return diags
 }
 
+// sameRecords says whether a and b name the same DNS records (zone, name
+// and type), whatever their values.
+func sameRecords(a, b cty.Value) bool {
+	key := func(v cty.Value) (string, bool) {
+		l := v.GetAttr("dns_record")
+		if !l.IsWhollyKnown() {
+			return "", false
+		}
+		var keys []string
+		for _, r := range blocks(v, "dns_record") {
+			keys = append(keys, names(partValue("dns_record", with(map[string]cty.Value{}, r)))["id"].AsString())
+		}
+		slices.Sort(keys)
+		return strings.Join(keys, "\n"), true
+	}
+	ka, oka := key(a)
+	kb, okb := key(b)
+	return oka && okb && ka == kb
+}
+
 // releasedLines describe the parts of prior that next no longer has, in
 // the order they are given back.
 func releasedLines(prior, next identity) []string {
@@ -378,13 +408,17 @@ func describeIdentityDelete(ctx context.Context, prior cty.Value) (string, provi
 	return "give back the identity:\n" + strings.Join(lines, "\n"), nil
 }
 
-// readIdentity reads every part back: a part gone drops out of the
-// identity (the next plan takes it again), one changed shows as changed.
+// readIdentity reads every part back: a part no longer held drops out of
+// the identity (the next plan takes it again), one changed shows as
+// changed. A DNS record holding again what it held before the takeover
+// is not held. An identity none of whose parts is held is gone.
 func readIdentity(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
 	var diags providers.Diagnostics
 	id := parts(state, state.GetAttr("host"))
+	replaced := replacedRecords(state)
 	attrs := map[string]cty.Value{}
-	keep := func(name string, vs []cty.Value, read func(context.Context, cty.Value) (cty.Value, providers.Diagnostics), back func(orig, got cty.Value) cty.Value) {
+	held := false
+	keep := func(name string, vs []cty.Value, read func(context.Context, cty.Value) (cty.Value, providers.Diagnostics), back func(part, orig, got cty.Value) (cty.Value, bool)) {
 		orig := blocks(state, name)
 		var out []cty.Value
 		for i, v := range vs {
@@ -393,38 +427,45 @@ func readIdentity(ctx context.Context, state cty.Value) (cty.Value, providers.Di
 			if d.HasErrors() {
 				out = append(out, orig[i])
 			} else if !got.IsNull() {
-				out = append(out, back(orig[i], got))
+				if b, ok := back(v, orig[i], got); ok {
+					out = append(out, b)
+				}
 			}
 		}
+		held = held || len(out) > 0
 		if len(out) == 0 {
 			attrs[name] = cty.ListValEmpty(state.GetAttr(name).Type().ElementType())
 		} else {
 			attrs[name] = cty.ListVal(out)
 		}
 	}
-	keep("address", id.addresses, readIPAddress, func(orig, got cty.Value) cty.Value {
-		return sdk.SetAttrs(orig, map[string]cty.Value{"address": got.GetAttr("address")})
+	keep("address", id.addresses, readIPAddress, func(_, orig, got cty.Value) (cty.Value, bool) {
+		return sdk.SetAttrs(orig, map[string]cty.Value{"address": got.GetAttr("address")}), true
 	})
-	keep("dns_record", id.records, readDNSRecord, func(orig, got cty.Value) cty.Value {
+	keep("dns_record", id.records, readDNSRecord, func(part, orig, got cty.Value) (cty.Value, bool) {
+		if e, ok := replaced[part.GetAttr("id").AsString()]; ok && !sameData(e, part) && sameData(e, got) {
+			return cty.NilVal, false
+		}
 		m := map[string]cty.Value{"values": got.GetAttr("values")}
 		if !orig.GetAttr("ttl").IsNull() || !got.GetAttr("ttl").RawEquals(cty.NumberIntVal(defaultTTL)) {
 			m["ttl"] = got.GetAttr("ttl")
 		}
-		return sdk.SetAttrs(orig, m)
+		return sdk.SetAttrs(orig, m), true
 	})
-	keep("share", id.shares, readShare, func(orig, got cty.Value) cty.Value {
+	keep("share", id.shares, readShare, func(_, orig, got cty.Value) (cty.Value, bool) {
 		m := map[string]cty.Value{"path": got.GetAttr("path"), "comment": got.GetAttr("comment")}
 		if !orig.GetAttr("read_only").IsNull() || !got.GetAttr("read_only").True() {
 			m["read_only"] = got.GetAttr("read_only")
 		}
-		return sdk.SetAttrs(orig, m)
+		return sdk.SetAttrs(orig, m), true
 	})
 	if !id.name.IsNull() {
 		got, d := readHostName(ctx, id.name)
 		diags = append(diags, nameDiags(d)...)
 		if !d.HasErrors() {
-			if !state.GetAttr("host_name").IsNull() {
+			if n := state.GetAttr("host_name"); !n.IsNull() {
 				attrs["host_name"] = got.GetAttr("name")
+				held = held || got.GetAttr("name").RawEquals(n)
 			}
 			attrs["netbios_aliases"] = got.GetAttr("netbios_aliases")
 		}
@@ -432,7 +473,27 @@ func readIdentity(ctx context.Context, state cty.Value) (cty.Value, providers.Di
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
+	if !held {
+		return cty.NullVal(state.Type()), nil
+	}
 	return sdk.SetAttrs(state, attrs), diags
+}
+
+// replacedRecords are the records v took over as they were before, by id.
+func replacedRecords(v cty.Value) map[string]cty.Value {
+	replaced := map[string]cty.Value{}
+	if r := v.GetAttr("replaced_records"); known(r) {
+		for _, e := range r.AsValueSlice() {
+			replaced[e.GetAttr("id").AsString()] = e
+		}
+	}
+	return replaced
+}
+
+// sameData says whether two records (or replaced records) hold the same
+// TTL and values.
+func sameData(a, b cty.Value) bool {
+	return a.GetAttr("ttl").RawEquals(b.GetAttr("ttl")) && a.GetAttr("values").RawEquals(b.GetAttr("values"))
 }
 
 // applyIdentity moves the identity from what prior holds to what planned
@@ -448,11 +509,7 @@ func applyIdentity(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provid
 	replaced := map[string]cty.Value{}
 	if !req.Prior.IsNull() {
 		prior = parts(req.Prior, req.Prior.GetAttr("host"))
-		if r := req.Prior.GetAttr("replaced_records"); !r.IsNull() {
-			for _, e := range r.AsValueSlice() {
-				replaced[e.GetAttr("id").AsString()] = e
-			}
-		}
+		replaced = replacedRecords(req.Prior)
 	}
 	if diags := release(ctx, prior, next, replaced); diags.HasErrors() {
 		return cty.NilVal, diags
@@ -598,6 +655,10 @@ func release(ctx context.Context, prior, next identity, replaced map[string]cty.
 			continue
 		}
 		back := sdk.SetAttrs(r, map[string]cty.Value{"ttl": e.GetAttr("ttl"), "values": e.GetAttr("values")})
+		// Given back already (by an apply interrupted after it): done.
+		if now, d := readDNSRecord(ctx, back); !d.HasErrors() && !now.IsNull() && sameData(now, back) {
+			continue
+		}
 		if _, d := applyDNSRecord(ctx, sdk.ApplyRequest{Prior: r, Planned: back}); d.HasErrors() {
 			return d
 		}
@@ -613,11 +674,5 @@ func release(ctx context.Context, prior, next identity, replaced map[string]cty.
 }
 
 func deleteIdentity(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
-	replaced := map[string]cty.Value{}
-	if r := req.Prior.GetAttr("replaced_records"); !r.IsNull() {
-		for _, e := range r.AsValueSlice() {
-			replaced[e.GetAttr("id").AsString()] = e
-		}
-	}
-	return release(ctx, parts(req.Prior, req.Prior.GetAttr("host")), identity{name: cty.NullVal(hostNameSchema.Block.ImpliedType())}, replaced)
+	return release(ctx, parts(req.Prior, req.Prior.GetAttr("host")), identity{name: cty.NullVal(hostNameSchema.Block.ImpliedType())}, replacedRecords(req.Prior))
 }
