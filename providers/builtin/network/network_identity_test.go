@@ -170,6 +170,55 @@ func TestNetworkIdentityTakeover(t *testing.T) {
 	if got := s.shares(t, ""); len(got) != 0 {
 		t.Errorf("shares after destroy: %v", got)
 	}
+	if got := e.read(state); !got.IsNull() {
+		t.Errorf("read after destroy: %#v", got)
+	}
+}
+
+// TestNetworkIdentityOldHolder: while the old holder still answers for
+// the address and the identity does not name it in release_from, the
+// takeover is refused and nothing moves; an old holder named but not
+// reachable is passed over with a warning, and the probe decides.
+func TestNetworkIdentityOldHolder(t *testing.T) {
+	l := newLab(t, "fs1", "fs2")
+	e := newResourceEnv(t, "network_identity")
+	l.run("-n", l.netns["fs1"], "addr", "add", "192.0.2.10/24", "dev", "eth0")
+	config := func(release cty.Value) cty.Value {
+		return e.config(map[string]cty.Value{"host": l.host("fs2"), "release_from": release,
+			"address": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"interface": cty.StringVal("eth0"),
+				"address": cty.StringVal("192.0.2.10/24"), "force": cty.NullVal(cty.Bool), "announce": cty.NullVal(cty.Bool)})})})
+	}
+	none := cty.NullVal(e.objectType())
+
+	resp := e.apply(none, e.plan(none, config(cty.NullVal(host.Type))).Planned)
+	got := errorText(resp.Diagnostics)
+	if !strings.Contains(got, "192.0.2.10 is still held by the machine with MAC "+l.mac("fs1")) {
+		t.Errorf("taking the address fs1 holds: %q", got)
+	}
+	if len(resp.Diagnostics) == 0 || !resp.Diagnostics[0].Path.Equals(cty.GetAttrPath("address").IndexInt(0).GetAttr("address")) {
+		t.Errorf("the error is not about address[0].address: %#v", resp.Diagnostics)
+	}
+	if l.holds("fs2", "192.0.2.10") || !l.holds("fs1", "192.0.2.10") {
+		t.Error("the refused takeover moved the address")
+	}
+
+	// fs1 is down: it answers nothing, and Drover cannot reach it (a
+	// namespace that does not exist plays a machine that does not answer).
+	// Named in release_from, it is passed over; nobody answers the probe,
+	// so fs2 takes the address.
+	l.run("-n", l.netns["fs1"], "link", "set", "eth0", "down")
+	down := host.Config{Name: "fs1", Netns: l.netns["fs1"] + "-gone"}.Value()
+	resp = e.apply(none, e.plan(none, config(down)).Planned)
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(errorText(resp.Diagnostics))
+	}
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "Old holder not reached" ||
+		!strings.Contains(resp.Diagnostics[0].Detail, "Releasing 192.0.2.10/24 on fs1") {
+		t.Errorf("warnings %#v, want one that fs1 was not reached", resp.Diagnostics)
+	}
+	if !l.holds("fs2", "192.0.2.10") {
+		t.Error("fs2 did not take the address")
+	}
 }
 
 // TestNetworkIdentityUndo: when a later part fails (the share's folder
