@@ -55,7 +55,7 @@ var (
 const hostPart = "host_name"
 
 func validateHostName(ctx context.Context, config cty.Value) providers.Diagnostics {
-	var diags providers.Diagnostics
+	diags := wholeMachine(config.GetAttr("host"), "host names")
 	if v := config.GetAttr("name"); known(v) && (len(v.AsString()) > 64 || !hostNameRE.MatchString(v.AsString())) {
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("name"), "Invalid host name",
 			"%q is not a host name: letters, digits and hyphens, dot-separated labels, at most 64 characters, e.g. \"fs1\".", v.AsString()))

@@ -49,7 +49,7 @@ func shareResource() *sdk.Resource {
 var shareName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._$-]{0,79}$`)
 
 func validateShare(ctx context.Context, config cty.Value) providers.Diagnostics {
-	var diags providers.Diagnostics
+	diags := wholeMachine(config.GetAttr("host"), "shares")
 	if v := config.GetAttr("name"); known(v) {
 		switch n := v.AsString(); {
 		case !shareName.MatchString(n):
@@ -69,6 +69,21 @@ func validateShare(ctx context.Context, config cty.Value) providers.Diagnostics 
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("comment"), "Invalid comment", "A share's comment is one line."))
 	}
 	return diags
+}
+
+// wholeMachine refuses a host rooted at a folder: Samba and the kernel
+// name files as the machine does, so paths below a root would name
+// other files in smbd's configuration than in Drover's.
+func wholeMachine(h cty.Value, what string) providers.Diagnostics {
+	if !known(h) {
+		return nil
+	}
+	c, err := host.ConfigFromValue(h)
+	if err != nil || c.Root == "" {
+		return nil
+	}
+	return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Host rooted at a folder",
+		"Host %q is rooted at %s, but %s act on the whole machine, which names its files from /: use a host block without root.", c.Name, c.Root, what)}
 }
 
 // samba is the Drover-managed configuration of the Samba server v (a

@@ -224,6 +224,8 @@ func TestShareRefusals(t *testing.T) {
 		{"bad name", s.shareConfig(e, "a/b", data, nil), "name", `"a/b" is not a share name`},
 		{"defined by hand", s.shareConfig(e, "public", data, map[string]cty.Value{"smb_conf": cty.StringVal(handMade)}), "name",
 			handMade + " already defines the share [public]"},
+		{"rooted host", s.shareConfig(e, "data", data, map[string]cty.Value{"host": host.Config{Name: "fs2", Root: data}.Value()}), "host",
+			`Host "fs2" is rooted at ` + data + ", but shares act on the whole machine"},
 		{"no configuration", s.shareConfig(e, "data", data, map[string]cty.Value{"smb_conf": cty.StringVal(filepath.Join(data, "smb.conf"))}), "smb_conf",
 			"There is no Samba configuration at " + filepath.Join(data, "smb.conf")},
 	} {
