@@ -143,7 +143,13 @@ func (c Config) include(ctx context.Context) error {
 	if err := c.writeIndex(ctx); err != nil {
 		return err
 	}
-	fi, err := c.Host.Lstat(ctx, c.Main)
+	// A main configuration that is a symlink is written where it points,
+	// so that the link stays what it was.
+	target, err := c.Host.RealPath(ctx, c.Main)
+	if err != nil {
+		return err
+	}
+	fi, err := c.Host.Lstat(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -151,7 +157,7 @@ func (c Config) include(ctx context.Context) error {
 		main = append(main, '\n')
 	}
 	main = fmt.Appendf(main, "\n# Shares and names Drover manages: the files of %s (leave them to Drover).\ninclude = %s\n", c.Dir(), c.index())
-	return c.Host.WriteFile(ctx, c.Main, bytes.NewReader(main), fi.Mode().Perm())
+	return c.Host.WriteFile(ctx, target, bytes.NewReader(main), fi.Mode().Perm())
 }
 
 // writeIndex rewrites the index from the parts in the folder.

@@ -105,3 +105,49 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+// TestIncludeOnce: the main configuration gets the include line once, at
+// its end, keeping its mode; one that is a symlink stays a symlink and the
+// file it points to gets the line.
+func TestIncludeOnce(t *testing.T) {
+	for _, link := range []bool{false, true} {
+		t.Run(map[bool]string{false: "file", true: "symlink"}[link], func(t *testing.T) {
+			dir := t.TempDir()
+			real := filepath.Join(dir, "real.conf")
+			if err := os.WriteFile(real, []byte("[global]\n  workgroup = DROVER"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			main := real
+			if link {
+				main = filepath.Join(dir, "smb.conf")
+				if err := os.Symlink("real.conf", main); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := Config{Host: host.NewLocal("fs2", ""), Main: main}
+			for range 2 {
+				if err := c.include(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := os.ReadFile(real)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "[global]\n  workgroup = DROVER\n\n# Shares and names Drover manages: the files of " + filepath.Join(dir, "drover.d") +
+				" (leave them to Drover).\ninclude = " + filepath.Join(dir, "drover.d", "index.conf") + "\n"
+			if diff := cmp.Diff(want, string(got)); diff != "" {
+				t.Errorf("main configuration (-want +got):\n%s", diff)
+			}
+			if fi, err := os.Lstat(main); err != nil || link != (fi.Mode()&os.ModeSymlink != 0) {
+				t.Errorf("%s: %v, %v", main, fi.Mode(), err)
+			}
+			if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o640 {
+				t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+			}
+			if _, err := os.Stat(c.index()); err != nil {
+				t.Errorf("the index the line names: %v", err)
+			}
+		})
+	}
+}
