@@ -207,6 +207,13 @@ func checkShare(ctx context.Context, v cty.Value, create bool) providers.Diagnos
 			return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("name"), "Share defined by hand",
 				"%s already defines the share [%s]: remove it there to let Drover manage it, or choose another name.", c.Main, name)}
 		}
+		// Share names are compared without case: two resources naming one
+		// share would overwrite each other's file.
+		if sections, found, err := c.Read(ctx, sharePart(name)); err == nil && found && len(sections) > 0 {
+			return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("name"), "Share managed elsewhere",
+				"Drover already manages the share [%s] on host %q (%s), for another resource or identity: share names are compared without case; choose another name.",
+				sections[0].Name, c.Host.Name(), c.Path(sharePart(name)))}
+		}
 	}
 	if err := c.Ping(ctx); err != nil {
 		return sambaDiags(err)

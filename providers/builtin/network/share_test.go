@@ -243,6 +243,15 @@ func TestShareRefusals(t *testing.T) {
 		})
 	}
 
+	t.Run("managed elsewhere", func(t *testing.T) {
+		state := e.create(s.shareConfig(e, "Data", data, nil))
+		defer e.destroy(state)
+		resp := e.tryPlan(cty.NullVal(e.objectType()), s.shareConfig(e, "data", data, nil))
+		if got := errorText(resp.Diagnostics); !strings.Contains(got, "Drover already manages the share [Data] on host \"fs2\"") {
+			t.Errorf("a second share of the same name: %q", got)
+		}
+	})
+
 	// smbd stops between plan and apply: the apply fails saying so, and
 	// leaves no file of the share behind.
 	t.Run("smbd not running", func(t *testing.T) {
