@@ -10,6 +10,7 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestPutUndoneWhenReloadFails: with no smbd running for the
@@ -150,4 +151,26 @@ func TestIncludeOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParse: Parse never panics, and what it reads, Format writes so that
+// Parse reads it again the same.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("[global]\n  netbios aliases = A B\n[data]\npath=/srv/data\n  comment = a \\\n b\n"))
+	f.Add([]byte("; c\n# c\n[x y]\nread only = no\n"))
+	f.Add([]byte("[a]\nk = v\\"))
+	f.Add([]byte("[a\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sections, err := Parse(b)
+		if err != nil {
+			return
+		}
+		again, err := Parse(Format(sections))
+		if err != nil {
+			t.Fatalf("Parse(Format(%q)): %v", sections, err)
+		}
+		if diff := cmp.Diff(sections, again, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("round trip of %q (-first +again):\n%s", b, diff)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package sambaconf
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -49,12 +50,12 @@ func Format(sections []Section) []byte {
 func Parse(b []byte) ([]Section, error) {
 	var sections []Section
 	var cont string
-	n := 0
-	for l := range strings.Lines(string(b)) {
-		n++
+	lines := slices.Collect(strings.Lines(string(b)))
+	for i, l := range lines {
+		n := i + 1
 		l = cont + strings.TrimSpace(l)
 		cont = ""
-		if strings.HasSuffix(l, `\`) {
+		if strings.HasSuffix(l, `\`) && n < len(lines) {
 			cont = strings.TrimSuffix(l, `\`)
 			continue
 		}
