@@ -18,6 +18,7 @@ import (
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -331,8 +332,10 @@ func providerDiags(pd providers.Diagnostics, provider string, addr addrs.Instanc
 	return diags
 }
 
-// attrRange finds the source range of the top-level attribute a path starts
-// with, when the body is native syntax.
+// attrRange finds the source range of the attribute a path names, when the
+// body is native syntax: a top-level attribute, or one inside the Nth
+// nested block of a type (path block[N].attribute; the block's header
+// when the attribute is not written there).
 func attrRange(body hcl.Body, path cty.Path) *hcl.Range {
 	if len(path) == 0 || body == nil {
 		return nil
@@ -344,6 +347,27 @@ func attrRange(body hcl.Body, path cty.Path) *hcl.Range {
 	attrs, _ := body.JustAttributes()
 	if a, ok := attrs[step.Name]; ok {
 		return a.Range.Ptr()
+	}
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok || len(path) < 2 {
+		return nil
+	}
+	idx, ok := path[1].(cty.IndexStep)
+	if !ok || idx.Key.Type() != cty.Number {
+		return nil
+	}
+	n, _ := idx.Key.AsBigFloat().Int64()
+	for _, b := range sb.Blocks {
+		if b.Type != step.Name {
+			continue
+		}
+		if n == 0 {
+			if r := attrRange(b.Body, path[2:]); r != nil {
+				return r
+			}
+			return b.DefRange().Ptr()
+		}
+		n--
 	}
 	return nil
 }

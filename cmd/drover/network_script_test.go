@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
+	"github.com/drover-dr/drover/providers/builtin/network/sambatest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -75,6 +78,72 @@ var networkCmds = map[string]func(ts *testscript.TestScript, neg bool, args []st
 		ip("-n", ns, "link", "set", "eth0", "up")
 		ip("-n", ns, "link", "set", "eth1", "up")
 		ts.Setenv("NETNS", ns)
+	},
+	// netlab MACHINE...: machines played by network namespaces on one
+	// bridge, deleted when the script ends: each has eth0 with
+	// 192.0.2.N/24 (N = 1, 2, ... in the order given); sets NETNS_MACHINE
+	// to each one's namespace. Needs root and ip (iproute2).
+	"netlab": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) == 0 {
+			ts.Fatalf("usage: netlab MACHINE...")
+		}
+		b := make([]byte, 3)
+		rand.Read(b)
+		suffix := hex.EncodeToString(b)
+		ip := func(args ...string) {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				ts.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+		}
+		sw := "drover-t-sw-" + suffix
+		ip("netns", "add", sw)
+		ts.Defer(func() { exec.Command("ip", "netns", "del", sw).Run() })
+		ip("-n", sw, "link", "add", "br0", "type", "bridge")
+		ip("-n", sw, "link", "set", "br0", "up")
+		for i, m := range args {
+			ns := "drover-t-" + m + "-" + suffix
+			ip("netns", "add", ns)
+			ts.Defer(func() { exec.Command("ip", "netns", "del", ns).Run() })
+			port := "p" + strconv.Itoa(i)
+			ip("-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+			ip("-n", sw, "link", "set", port, "master", "br0", "up")
+			ip("-n", ns, "link", "set", "lo", "up")
+			ip("-n", ns, "addr", "add", "192.0.2."+strconv.Itoa(i+1)+"/24", "dev", "eth0")
+			ip("-n", ns, "link", "set", "eth0", "up")
+			ts.Setenv("NETNS_"+m, ns)
+		}
+	},
+	// smbserver: starts smbd with its own configuration in $TMPDIR/smbd on a
+	// 127.0.0.1 high port until the script ends; sets SMB_CONF (the
+	// configuration file) and SMB_PORT. Scripts skip for a missing smbd
+	// themselves.
+	"smbserver": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: smbserver")
+		}
+		exe, err := exec.LookPath("smbd")
+		ts.Check(err)
+		s, err := sambatest.Start(context.Background(), exe, filepath.Join(ts.Getenv("TMPDIR"), "smbd"))
+		ts.Check(err)
+		ts.Defer(s.Stop)
+		ts.Setenv("SMB_CONF", s.Conf)
+		ts.Setenv("SMB_PORT", strconv.Itoa(s.Port))
+	},
+	// utsns: a UTS namespace of the script's own, kept by a bind mount at
+	// $TMPDIR/uts until the script ends; sets UTSNS to that file. Commands
+	// that may change the host name run in it: exec nsenter --uts=$UTSNS
+	// drover apply. Needs root and unshare (util-linux).
+	"utsns": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: utsns")
+		}
+		f := filepath.Join(ts.Getenv("TMPDIR"), "uts")
+		ts.Check(os.WriteFile(f, nil, 0o600))
+		if out, err := exec.Command("unshare", "--uts="+f, "true").CombinedOutput(); err != nil {
+			ts.Fatalf("unshare --uts=%s: %v: %s", f, err, out)
+		}
+		ts.Defer(func() { exec.Command("umount", f).Run() })
+		ts.Setenv("UTSNS", f)
 	},
 }
 

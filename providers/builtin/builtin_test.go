@@ -17,6 +17,7 @@ import (
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/disk/grubenv"
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
+	"github.com/drover-dr/drover/providers/builtin/network/sambatest"
 	"github.com/drover-dr/drover/providers/builtin/registry/regstore"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/builtin/vm/bootsector"
@@ -171,11 +172,39 @@ func networkCases(t *testing.T, root string) []conformance.Case {
 		}
 		return cty.ObjectVal(m)
 	}
+	smb := sambatest.New(t, testenv.Command(t, "smbd", "samba"))
+	testenv.Command(t, "smbcontrol", "samba-common-bin")
+	data := t.TempDir()
+	share := func(attrs map[string]cty.Value) cty.Value {
+		m := map[string]cty.Value{"host": host.Config{Name: "fs1"}.Value(), "name": str("data"), "path": str(data), "smb_conf": str(smb.Conf)}
+		for k, v := range attrs {
+			m[k] = v
+		}
+		return cty.ObjectVal(m)
+	}
+	// The identity's parts are the other cases' objects under other names:
+	// another address, record and share.
+	identity := func(ttl int64, comment cty.Value) cty.Value {
+		rec := record(ttl, "192.0.2.11").AsValueMap()
+		rec["name"] = str("fs1")
+		return cty.ObjectVal(map[string]cty.Value{"host": host.Config{Name: "fs1", Netns: ns}.Value(), "smb_conf": str(smb.Conf),
+			"address": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"interface": str("eth0"), "address": str("192.0.2.11/24"),
+				"force": cty.NullVal(cty.Bool), "announce": cty.NullVal(cty.Bool)})}),
+			"dns_record": cty.ListVal([]cty.Value{cty.ObjectVal(rec)}),
+			"share": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"name": str("public"), "path": str(data),
+				"read_only": cty.NullVal(cty.Bool), "comment": comment})})})
+	}
 	return []conformance.Case{
 		{Name: "dns_record", TypeName: "dns_record", External: true,
 			Config: record(300, "192.0.2.20"), Update: record(60, "192.0.2.20", "192.0.2.21")},
 		{Name: "ip_address", TypeName: "ip_address", External: true,
 			Config: address(nil), Update: address(map[string]cty.Value{"force": cty.True, "announce": cty.False})},
+		{Name: "share", TypeName: "share", External: true,
+			Config: share(nil), Update: share(map[string]cty.Value{"read_only": cty.False, "comment": str("fs1's data")})},
+		// host_name is left out: the suite runs in this process and its
+		// plugin, whose host name is this machine's.
+		{Name: "network_identity", TypeName: "network_identity", External: true,
+			Config: identity(300, cty.NullVal(cty.String)), Update: identity(60, str("moved"))},
 	}
 }
 

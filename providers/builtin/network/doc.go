@@ -9,8 +9,15 @@
 //   - ip_address: an address on an interface of a local host, in the
 //     network namespace its host block names (ipaddr does the work):
 //     probed before it is taken, announced once taken.
+//   - share: an SMB share, a section in a Samba configuration file of
+//     Drover's own (sambaconf owns those files and the reload).
+//   - host_name: the system host name (the one replaced is given back on
+//     destroy) and Samba's NetBIOS aliases, in sambaconf's files too.
+//   - network_identity: the four as one object. It owns only the order of
+//     a takeover and of its release, and builds the parts' values: every
+//     part is planned, taken, read and given back by its own resource
+//     type's functions, never a second implementation.
 //
 // DNS servers are reached from the machine the provider runs on; remote
-// hosts are refused until the SSH transport is wired in. Host names,
-// shares and the network_identity that groups them come later.
+// hosts are refused until the SSH transport is wired in.
 package network

@@ -10,8 +10,11 @@ func New() *sdk.Provider {
 	return &sdk.Provider{
 		Name: Name,
 		Resources: map[string]*sdk.Resource{
-			"dns_record": dnsRecordResource(),
-			"ip_address": ipAddressResource(),
+			"dns_record":       dnsRecordResource(),
+			"ip_address":       ipAddressResource(),
+			"share":            shareResource(),
+			"host_name":        hostNameResource(),
+			"network_identity": identityResource(),
 		},
 	}
 }

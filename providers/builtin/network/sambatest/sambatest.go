@@ -1,0 +1,203 @@
+package sambatest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a running smbd.
+type Server struct {
+	// Conf is the path of its smb.conf, the file Drover is told to manage
+	// (smb_conf).
+	Conf string
+	// Port is the TCP port it serves SMB on, at 127.0.0.1.
+	Port int
+	// Dir holds its configuration and run files.
+	Dir string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	mu     sync.Mutex
+	log    bytes.Buffer
+}
+
+// NetBIOSName is the server's own NetBIOS name.
+const NetBIOSName = "DROVERTEST"
+
+// Start starts smbd (the path exe) with its files in dir, made if
+// missing, and waits until it accepts connections.
+func Start(ctx context.Context, exe, dir string) (*Server, error) {
+	var errs []error
+	// A port found free may be taken before smbd binds it: try again on
+	// another.
+	for range 3 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Conf: filepath.Join(dir, "smb.conf"), Port: port, Dir: dir}
+		if err := s.start(ctx, exe); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return s, nil
+	}
+	return nil, errors.Join(errs...)
+}
+
+// New starts smbd for t in a temporary folder and stops it when t ends.
+func New(t testing.TB, exe string) *Server {
+	t.Helper()
+	s, err := Start(t.Context(), exe, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (s *Server) start(ctx context.Context, exe string) error {
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[global]\n  workgroup = DROVER\n  netbios name = %s\n  server role = standalone server\n", NetBIOSName)
+	for _, d := range []string{"private dir", "lock directory", "pid directory", "state directory", "cache directory", "ncalrpc dir"} {
+		p := filepath.Join(s.Dir, strings.ReplaceAll(d, " ", "-"))
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return err
+		}
+		fmt.Fprintf(&conf, "  %s = %s\n", d, p)
+	}
+	fmt.Fprintf(&conf, "  log file = %s\n  interfaces = 127.0.0.1\n  bind interfaces only = yes\n  smb ports = %d\n"+
+		"  disable netbios = yes\n  map to guest = bad user\n  load printers = no\n  disable spoolss = yes\n",
+		filepath.Join(s.Dir, "log.%m"), s.Port)
+	if err := os.WriteFile(s.Conf, []byte(conf.String()), 0o644); err != nil {
+		return err
+	}
+	s.cmd = exec.Command(exe, "--foreground", "--no-process-group", "--debug-stdout", "-s", s.Conf)
+	s.cmd.Dir = s.Dir
+	s.cmd.Stdout, s.cmd.Stderr = (*lockedWriter)(s), (*lockedWriter)(s)
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx); err != nil {
+		s.Stop()
+		return err
+	}
+	return nil
+}
+
+// waitReady polls until smbd accepts a connection and answers its
+// control messages (so that smbcontrol finds its pid file).
+func (s *Server) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(20 * time.Second)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			if _, err = os.Stat(filepath.Join(s.Dir, "pid-directory", "smbd.pid")); err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("smbd exited before it listened at %s:\n%s", addr, s.Log())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("smbd did not listen at %s within 20s (last: %v):\n%s", addr, err, s.Log())
+		}
+	}
+}
+
+// Stop ends smbd by its pid and waits for it.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// Log is what smbd printed so far.
+func (s *Server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+type lockedWriter Server
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.log.Write(p)
+}
+
+// Share is one line of smbclient's share list.
+type Share struct {
+	Name, Type, Comment string
+}
+
+// List lists the server's shares with smbclient (the path smbclient),
+// anonymously, calling the server by name (its NetBIOS name or an alias;
+// "" calls it 127.0.0.1) and naming the client clientName.
+func (s *Server) List(ctx context.Context, smbclient, name, clientName string) ([]Share, error) {
+	target := "//127.0.0.1"
+	if name != "" {
+		target = "//" + name
+	}
+	args := []string{"-L", target, "-I", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-N", "-g"}
+	if clientName != "" {
+		args = append(args, "-n", clientName)
+	}
+	out, err := exec.CommandContext(ctx, smbclient, args...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("smbclient %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	// -g prints one share a line: TYPE|NAME|COMMENT.
+	var shares []Share
+	for l := range strings.Lines(string(out)) {
+		f := strings.SplitN(strings.TrimRight(l, "\n"), "|", 3)
+		if len(f) == 3 && (f[0] == "Disk" || f[0] == "IPC" || f[0] == "Printer") {
+			shares = append(shares, Share{Type: f[0], Name: f[1], Comment: f[2]})
+		}
+	}
+	return shares, nil
+}
