@@ -34,6 +34,12 @@ func fsOnLoop(t testing.TB, mkfs ...string) string {
 	if len(mkfs) == 0 {
 		return t.TempDir()
 	}
+	return fsOnLoopSized(t, 320, mkfs...)
+}
+
+// fsOnLoopSized is fsOnLoop with a file system of mib MiB.
+func fsOnLoopSized(t testing.TB, mib int64, mkfs ...string) string {
+	t.Helper()
 	testenv.Root(t)
 	testenv.Command(t, "losetup", "mount")
 	testenv.Command(t, mkfs[0], map[string]string{"mkfs.xfs": "xfsprogs", "mkfs.btrfs": "btrfs-progs"}[mkfs[0]])
@@ -41,7 +47,7 @@ func fsOnLoop(t testing.TB, mkfs ...string) string {
 	if err := os.WriteFile(img, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(img, 320<<20); err != nil {
+	if err := os.Truncate(img, mib<<20); err != nil {
 		t.Fatal(err)
 	}
 	dev := run(t, "losetup", "--find", "--show", img)

@@ -243,8 +243,11 @@ func (inv *Inventory) object(o Object) (host.Host, Kind, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.Host == inv.h.Name() || inv.opts.Hosts == nil {
+	if o.Host == inv.h.Name() {
 		return inv.h, k, nil
+	}
+	if inv.opts.Hosts == nil {
+		return nil, nil, fmt.Errorf("%s: the inventory was opened without a way to reach other hosts (InventoryOptions.Hosts)", o)
 	}
 	h, err := inv.opts.Hosts(o.Host)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strconv"
@@ -58,7 +59,35 @@ const goneWithin = 10 * time.Second
 type fileKind struct{}
 
 func (fileKind) Remove(ctx context.Context, h host.Host, o Object) error {
+	fi, err := h.Lstat(ctx, o.ID)
+	if isGone(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := notMounted(ctx, h, o.ID, fi); err != nil {
+		return err
+	}
 	return removeTree(ctx, h, o.ID)
+}
+
+// notMounted fails when the folder p, whose FileInfo is fi, holds a file
+// system other than its parent's.
+func notMounted(ctx context.Context, h host.Host, p string, fi fs.FileInfo) error {
+	if !fi.IsDir() {
+		return nil
+	}
+	parent, err := h.Lstat(ctx, path.Dir(p))
+	if err != nil {
+		return err
+	}
+	st, ok1 := host.StatOf(fi)
+	pst, ok2 := host.StatOf(parent)
+	if ok1 && ok2 && st.Dev != pst.Dev {
+		return fmt.Errorf("%s holds another file system; unmount it, then tear down again", p)
+	}
+	return nil
 }
 
 // removeTree removes p and, for a folder, everything below it; it never
@@ -73,20 +102,22 @@ func removeTree(ctx context.Context, h host.Host, p string) error {
 		return err
 	}
 	if fi.IsDir() {
-		st, known := host.StatOf(fi)
 		entries, err := h.ReadDir(ctx, p)
 		if err != nil && !isGone(err) {
 			return err
 		}
 		for _, e := range entries {
 			child := path.Join(p, e.Name())
-			if e.IsDir() && known {
+			if e.IsDir() {
 				cfi, err := h.Lstat(ctx, child)
-				if err != nil && !isGone(err) {
-					return err
+				if isGone(err) {
+					continue
 				}
-				if cst, ok := host.StatOf(cfi); err == nil && ok && cst.Dev != st.Dev {
-					return fmt.Errorf("%s holds another file system; unmount it, then tear down again", child)
+				if err == nil {
+					err = notMounted(ctx, h, child, cfi)
+				}
+				if err != nil {
+					return err
 				}
 			}
 			if err := removeTree(ctx, h, child); err != nil {

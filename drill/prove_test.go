@@ -56,6 +56,40 @@ func TestProve(t *testing.T) {
 			t.Error("Teardown removed an object of a kind it does not know")
 		}
 	})
+	t.Run("an object on a host it cannot reach", func(t *testing.T) {
+		dir := t.TempDir()
+		inv := openInventory(t, dir)
+		clone := filepath.Join(dir, "on-fs2")
+		if _, err := inv.Record(ctx, host.NewLocal("fs2", ""), Object{Kind: File, ID: clone}); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(clone, nil, 0o600)
+		if err := inv.Teardown(ctx); err == nil || !strings.Contains(err.Error(), "without a way to reach other hosts") {
+			t.Errorf("Teardown: %v", err)
+		}
+		if _, err := os.Stat(clone); err != nil {
+			t.Errorf("the object of host fs2 was removed through host fs1: %v", err)
+		}
+	})
+	t.Run("a file system mounted at a clone", func(t *testing.T) {
+		testenv.Root(t)
+		dir := t.TempDir()
+		inv := openInventory(t, dir)
+		clone := filepath.Join(dir, "replica")
+		if _, err := inv.Record(ctx, machine, Object{Kind: File, ID: clone}); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(clone, 0o700)
+		run(t, "mount", "-t", "tmpfs", "tmpfs", clone)
+		t.Cleanup(func() { exec.Command("umount", clone).Run() })
+		os.WriteFile(filepath.Join(clone, "keep"), []byte("keep"), 0o600)
+		if err := inv.Teardown(ctx); err == nil || !strings.Contains(err.Error(), clone+" holds another file system") {
+			t.Errorf("Teardown: %v", err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(clone, "keep")); string(b) != "keep" {
+			t.Fatal("the teardown removed files of the file system mounted at the clone")
+		}
+	})
 	t.Run("a file system mounted inside a clone", func(t *testing.T) {
 		testenv.Root(t)
 		dir := t.TempDir()
