@@ -188,24 +188,46 @@ func (inv *Inventory) Clone(ctx context.Context, h host.Host, src, dstDir string
 		return c, inv.create(ctx, h, File, c.Path, "a qcow2 overlay of "+src, func() error { return qcow2Overlay(ctx, h, src, c.Path) })
 	case Overlayfs:
 		err := inv.overlay(ctx, h, src, dstDir, base)
-		if err == nil || errors.Is(err, context.Canceled) {
+		if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, fs.ErrExist) {
 			return c, err
 		}
 		c.Method, c.Why = Copy, "overlayfs did not mount"
 		c.Warning = "a full copy of the tree, for overlayfs did not mount: " + err.Error()
 	}
 	if fi.Mode().IsDir() {
-		return c, inv.create(ctx, h, File, c.Path, "a copy of "+src, func() error { return drives.CopyTree(ctx, h, src, h, c.Path) })
+		copyTree := func() error { return drives.CopyTree(ctx, h, src, h, c.Path) }
+		if _, err := h.Lstat(ctx, c.Path); err == nil {
+			// The mount point of the overlay that did not mount, recorded.
+			return c, copyTree()
+		}
+		return c, inv.create(ctx, h, File, c.Path, "a copy of "+src, copyTree)
 	}
 	return c, inv.create(ctx, h, File, c.Path, "a copy of "+src, func() error { return copyFile(ctx, h, src, c.Path, fi.Mode().Perm()) })
 }
 
-// create records the object, then makes it.
+// create records the object, then makes it. A file is never recorded
+// over something already there, which the teardown would then remove: a
+// path found taken, before or while it is made, is refused and, once
+// recorded, voided.
 func (inv *Inventory) create(ctx context.Context, h host.Host, kind, id, note string, make func() error) error {
-	if _, err := inv.Record(ctx, h, Object{Kind: kind, ID: id, Note: note}); err != nil {
+	if kind == File {
+		if _, err := h.Lstat(ctx, id); err == nil {
+			return fmt.Errorf("%s exists already; a drill clones into a folder of its own: %w", id, fs.ErrExist)
+		} else if !isGone(err) {
+			return err
+		}
+	}
+	o, err := inv.Record(ctx, h, Object{Kind: kind, ID: id, Note: note})
+	if err != nil {
 		return err
 	}
-	return make()
+	err = make()
+	if kind == File && errors.Is(err, fs.ErrExist) {
+		if verr := inv.Void(o); verr != nil {
+			return verr
+		}
+	}
+	return err
 }
 
 // copyFile copies src to the new file dst; a copy cut short is the

@@ -2,6 +2,8 @@ package drill
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +151,38 @@ func writeClone(t *testing.T, c Clone) {
 		if err := os.WriteFile(c.Path, []byte("imported"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCloneIntoTakenPath clones where something is already: the clone is
+// refused, and the teardown leaves what was there.
+func TestCloneIntoTakenPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  func(t *testing.T, dir string) string
+	}{{"a hive", hive}, {"a tree", tree}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := tc.src(t, t.TempDir())
+			clones := filepath.Join(dir, "clones")
+			theirs := filepath.Join(clones, filepath.Base(src))
+			os.MkdirAll(clones, 0o755)
+			if err := os.WriteFile(theirs, []byte("theirs"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			inv := openInventory(t, filepath.Join(dir, "drill"))
+			if c, err := inv.Clone(ctx, machine, src, clones, CloneOptions{}); !errors.Is(err, fs.ErrExist) {
+				t.Fatalf("Clone: %v, %v; want fs.ErrExist", c, err)
+			}
+			if err := inv.Teardown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if leaks, err := inv.Prove(ctx); err != nil || len(leaks) > 0 {
+				t.Errorf("Prove: %v, %v", leaks, err)
+			}
+			if b, err := os.ReadFile(theirs); string(b) != "theirs" {
+				t.Errorf("what was at the clone's path: %q, %v", b, err)
+			}
+		})
 	}
 }

@@ -83,13 +83,16 @@ type InventoryOptions struct {
 // written to it, durably, before it is created, so that whatever ends the
 // drill (a failure, a SIGKILL) a teardown finds it.
 type Inventory struct {
-	h     host.Host
-	file  string
-	id    string
-	opts  InventoryOptions
-	mu    sync.Mutex
-	objs  []Object
-	gone  map[int]bool
+	h    host.Host
+	file string
+	id   string
+	opts InventoryOptions
+	mu   sync.Mutex
+	objs []Object
+	gone map[int]bool
+	// void are the objects found taken by something else as they were
+	// to be created: neither removed nor checked.
+	void  map[int]bool
 	jfile host.File
 }
 
@@ -101,6 +104,7 @@ type record struct {
 	Drill   string  `json:"drill,omitempty"`
 	Create  *Object `json:"create,omitempty"`
 	Removed int     `json:"removed,omitempty"`
+	Void    int     `json:"void,omitempty"`
 }
 
 // OpenInventory opens the inventory of the drill whose folder is dir on h,
@@ -108,7 +112,7 @@ type record struct {
 // line cut short by a crash is dropped: the object it would have named was
 // not created yet.
 func OpenInventory(ctx context.Context, h host.Host, dir string, opts InventoryOptions) (*Inventory, error) {
-	inv := &Inventory{h: h, file: path.Join(dir, JournalName), opts: opts, gone: map[int]bool{}}
+	inv := &Inventory{h: h, file: path.Join(dir, JournalName), opts: opts, gone: map[int]bool{}, void: map[int]bool{}}
 	if err := h.MkdirAll(ctx, dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -168,6 +172,9 @@ func (inv *Inventory) read(b []byte) error {
 			inv.objs = append(inv.objs, *r.Create)
 		case r.Removed > 0:
 			inv.gone[r.Removed] = true
+		case r.Void > 0:
+			inv.gone[r.Void] = true
+			inv.void[r.Void] = true
 		}
 	}
 	return nil
@@ -256,6 +263,19 @@ func (inv *Inventory) object(o Object) (host.Host, Kind, error) {
 	return h, k, nil
 }
 
+// Void records that o was not created, for something else was there
+// already: the teardown must not remove that, nor the proof count it.
+func (inv *Inventory) Void(o Object) error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if err := inv.append(record{Void: o.Seq}); err != nil {
+		return err
+	}
+	inv.gone[o.Seq] = true
+	inv.void[o.Seq] = true
+	return nil
+}
+
 // Teardown removes every object not removed yet, the last created first,
 // journalling each removal. It goes on past a failure, so that one stuck
 // object does not keep the others, and reports every failure. Run again
@@ -301,12 +321,18 @@ type Leak struct {
 func (l Leak) String() string { return l.Object.String() + ": " + l.Left }
 
 // Prove checks every object the drill ever recorded, whatever the journal
-// says of its removal, and returns those still there. An object that
+// says of its removal (but for the void ones), and returns those still there. An object that
 // cannot be checked is an error, never taken for gone.
 func (inv *Inventory) Prove(ctx context.Context) ([]Leak, error) {
 	var leaks []Leak
 	var errs error
 	for _, o := range inv.Objects() {
+		inv.mu.Lock()
+		void := inv.void[o.Seq]
+		inv.mu.Unlock()
+		if void {
+			continue
+		}
 		h, k, err := inv.object(o)
 		var left string
 		if err == nil {
