@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,6 +85,44 @@ func TestJournal(t *testing.T) {
 			}
 		})
 	}
+	t.Run("records made at once", func(t *testing.T) {
+		dir := t.TempDir()
+		inv := openInventory(t, dir)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				if _, err := inv.Record(ctx, machine, Object{Kind: File, ID: fmt.Sprintf("/drill/clones/%d", i)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		inv.Close()
+		var seqs []int
+		for _, o := range openInventory(t, dir).Objects() {
+			seqs = append(seqs, o.Seq)
+		}
+		if len(seqs) != 20 || !slices.IsSorted(seqs) || seqs[0] != 1 || seqs[19] != 20 {
+			t.Errorf("reopened, the records are %v", seqs)
+		}
+	})
+	t.Run("a void object is neither removed nor proved", func(t *testing.T) {
+		dir := t.TempDir()
+		theirs := filepath.Join(dir, "theirs")
+		os.WriteFile(theirs, nil, 0o600)
+		journal := header + `{"create":{"seq":1,"kind":"file","host":"fs1","id":"` + theirs + `"}}` + "\n" + `{"void":1}` + "\n"
+		os.WriteFile(filepath.Join(dir, JournalName), []byte(journal), 0o600)
+		inv := openInventory(t, dir)
+		if err := inv.Teardown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if leaks, err := inv.Prove(ctx); err != nil || len(leaks) > 0 {
+			t.Errorf("Prove: %v, %v", leaks, err)
+		}
+		if _, err := os.Stat(theirs); err != nil {
+			t.Errorf("the teardown removed a void object: %v", err)
+		}
+	})
 	t.Run("an unknown kind is refused before anything is created", func(t *testing.T) {
 		inv := openInventory(t, t.TempDir())
 		if _, err := inv.Record(ctx, machine, Object{Kind: "guest", ID: "g1"}); err == nil || !strings.Contains(err.Error(), `no drill object kind "guest"`) {
