@@ -108,7 +108,8 @@ type record struct {
 }
 
 // OpenInventory opens the inventory of the drill whose folder is dir on h,
-// starting a new one (with a new drill ID) where there is none yet. A last
+// starting a new one (with a new drill ID) where there is none yet, and
+// holds it until Close: another process opening it meanwhile is refused. A last
 // line cut short by a crash is dropped: the object it would have named was
 // not created yet.
 func OpenInventory(ctx context.Context, h host.Host, dir string, opts InventoryOptions) (*Inventory, error) {
@@ -120,7 +121,11 @@ func OpenInventory(ctx context.Context, h host.Host, dir string, opts InventoryO
 	if err != nil {
 		return nil, fmt.Errorf("opening the drill's inventory: %w", err)
 	}
-	b, err := io.ReadAll(f)
+	err = lock(f, inv.file)
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(f)
+	}
 	if err == nil {
 		err = inv.read(b)
 	}

@@ -304,10 +304,21 @@ func TestTeardownAfterKill(t *testing.T) {
 		cmd.Wait()
 	}
 
-	kill(start("drill", "ready"))
+	t.Cleanup(func() {
+		if inv, err := OpenInventory(context.Background(), machine, dir, drillOptions(false)); err == nil {
+			inv.Teardown(context.Background())
+			inv.Close()
+		}
+	})
+	drill := start("drill", "ready")
+	// No teardown starts under a running drill.
+	if inv, err := OpenInventory(ctx, machine, dir, drillOptions(false)); err == nil || !strings.Contains(err.Error(), "is still running in another process") {
+		t.Errorf("OpenInventory of a running drill: %v", err)
+		inv.Close()
+	}
+	kill(drill)
 	inv := openInventory(t, dir)
 	inv.opts = drillOptions(false)
-	t.Cleanup(func() { inv.Teardown(context.Background()) })
 	leaks, err := inv.Prove(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -316,6 +327,7 @@ func TestTeardownAfterKill(t *testing.T) {
 	for _, l := range leaks {
 		kinds = append(kinds, l.Object.Kind)
 	}
+	t.Logf("the killed drill left: %v", leaks)
 	// Every object is there: the folders of the clones, the image clone,
 	// the overlay's folders and mount, the guest, the loop device, the
 	// namespace and the process.
@@ -323,8 +335,8 @@ func TestTeardownAfterKill(t *testing.T) {
 		t.Fatalf("the killed drill left (-want +got):\n%s\n%v", diff, leaks)
 	}
 
-	kill(start("stalled teardown", "stalled"))
 	inv.Close()
+	kill(start("stalled teardown", "stalled"))
 	inv = openInventory(t, dir)
 	inv.opts = drillOptions(false)
 	leaks, err = inv.Prove(ctx)
@@ -335,11 +347,14 @@ func TestTeardownAfterKill(t *testing.T) {
 		t.Fatalf("after a teardown killed at the guest, left: %v", leaks)
 	}
 
+	inv.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDrillProcess$")
 	cmd.Env = append(os.Environ(), "DROVER_DRILL_TEST_PHASE=teardown", "DROVER_DRILL_TEST_DIR="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("teardown: %v\n%s", err, out)
 	}
+	inv = openInventory(t, dir)
+	inv.opts = drillOptions(false)
 	if leaks, err := inv.Prove(ctx); err != nil || len(leaks) > 0 {
 		t.Fatalf("Prove after the teardown: %v, %v", leaks, err)
 	}
