@@ -105,14 +105,21 @@ func plan(ctx context.Context, h host.Host, src string, opts CloneOptions) (Clon
 			}
 		}
 	case mode.IsDir():
+		fsType, err := fsTypeOf(ctx, h, src)
+		if err != nil {
+			return Clone{}, nil, err
+		}
 		ok, err := overlayAvailable(ctx, h)
 		if err != nil {
 			return Clone{}, nil, err
 		}
-		if ok {
-			c.Method, c.Why = Overlayfs, "a folder tree: an overlay over it keeps the drill's changes in the drill's folder"
-		} else {
-			c.Method, c.Why = Copy, "a folder tree, and host "+h.Name()+" has no overlayfs"
+		switch {
+		case fsType == "xfs" || fsType == "btrfs":
+			c.Method, c.Why = Reflink, "a folder tree on "+fsType+": every file cloned sharing its blocks, so that the tree may go on changing"
+		case ok:
+			c.Method, c.Why = Overlayfs, "a folder tree on "+fsType+", without reflinks: an overlay over it keeps the drill's changes in the drill's folder"
+		default:
+			c.Method, c.Why = Copy, "a folder tree on "+fsType+", without reflinks, and host "+h.Name()+" has no overlayfs"
 			c.Warning = "a full copy of the tree"
 		}
 	default:
@@ -172,14 +179,29 @@ func (inv *Inventory) Clone(ctx context.Context, h host.Host, src, dstDir string
 	base := path.Base(src)
 	c.Path = path.Join(dstDir, base)
 	if c.Method == Reflink {
-		err := inv.create(ctx, h, File, c.Path, "a reflink of "+src, func() error { return h.Reflink(ctx, src, c.Path) })
+		err := inv.create(ctx, h, File, c.Path, "a reflink of "+src, func() error {
+			if fi.IsDir() {
+				return reflinkTree(ctx, h, src, c.Path)
+			}
+			return h.Reflink(ctx, src, c.Path)
+		})
 		if !errors.Is(err, errors.ErrUnsupported) {
 			return c, err
 		}
+		// What a tree's clone made before the refusal goes now, for the
+		// next method to use the path.
+		if rerr := removeTree(ctx, h, c.Path); rerr != nil {
+			return c, rerr
+		}
 		c.Warning = "no reflink: " + err.Error()
 		c.Method, c.Why = Copy, "reflinks refused"
-		if opts.Disk {
+		switch {
+		case opts.Disk:
 			c.Method = Qcow2Overlay
+		case fi.IsDir():
+			if ok, _ := overlayAvailable(ctx, h); ok {
+				c.Method = Overlayfs
+			}
 		}
 	}
 	switch c.Method {
@@ -203,6 +225,58 @@ func (inv *Inventory) Clone(ctx context.Context, h host.Host, src, dstDir string
 		return c, inv.create(ctx, h, File, c.Path, "a copy of "+src, copyTree)
 	}
 	return c, inv.create(ctx, h, File, c.Path, "a copy of "+src, func() error { return copyFile(ctx, h, src, c.Path, fi.Mode().Perm()) })
+}
+
+// reflinkTree makes dst a copy of the tree src whose files are reflinks of
+// src's, with src's modes, owners and times; symlinks are copied as links,
+// never followed. Each file is a point-in-time copy, the tree as a whole is
+// not: a file changed while the walk goes on is taken before or after.
+func reflinkTree(ctx context.Context, h host.Host, src, dst string) error {
+	fi, err := h.Lstat(ctx, src)
+	if err != nil {
+		return err
+	}
+	switch fi.Mode().Type() {
+	case 0:
+		if err := h.Reflink(ctx, src, dst); err != nil {
+			return err
+		}
+	case fs.ModeDir:
+		if err := h.MkdirAll(ctx, dst, 0o700); err != nil {
+			return err
+		}
+		entries, err := h.ReadDir(ctx, src)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := reflinkTree(ctx, h, path.Join(src, e.Name()), path.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+	case fs.ModeSymlink:
+		target, err := h.Readlink(ctx, src)
+		if err != nil {
+			return err
+		}
+		if err := h.Symlink(ctx, target, dst); err != nil {
+			return err
+		}
+	default:
+		return nil // sockets, fifos, devices: nothing a step acts on
+	}
+	if st, ok := host.StatOf(fi); ok {
+		if err := h.Lchown(ctx, dst, st.UID, st.GID); err != nil {
+			return err
+		}
+	}
+	if fi.Mode().Type() == fs.ModeSymlink {
+		return nil
+	}
+	if err := h.Chmod(ctx, dst, fi.Mode().Perm()|fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	return h.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime())
 }
 
 // create records the object, then makes it. A file is never recorded

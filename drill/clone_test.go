@@ -27,16 +27,20 @@ func TestClone(t *testing.T) {
 		// plan and used are the methods Plan promises and Clone uses.
 		plan, used Method
 		warning    string
+		// elsewhere puts the clones on another file system than the source.
+		elsewhere bool
 	}{
-		{"an image on xfs", []string{"mkfs.xfs", "-q", "-m", "reflink=1"}, image, CloneOptions{Disk: true}, Reflink, Reflink, ""},
-		{"a file on btrfs", []string{"mkfs.btrfs", "-q"}, hive, CloneOptions{}, Reflink, Reflink, ""},
-		{"an image on xfs without reflinks", []string{"mkfs.xfs", "-q", "-m", "reflink=0"}, image, CloneOptions{Disk: true}, Reflink, Qcow2Overlay, "no reflink"},
-		{"a file on xfs without reflinks", []string{"mkfs.xfs", "-q", "-m", "reflink=0"}, hive, CloneOptions{}, Reflink, Copy, "no reflink"},
-		{"an image on ext4", nil, image, CloneOptions{Disk: true}, Qcow2Overlay, Qcow2Overlay, ""},
-		{"a hive on ext4", nil, hive, CloneOptions{}, Copy, Copy, ""},
-		{"a tree on ext4", nil, tree, CloneOptions{}, Overlayfs, Overlayfs, ""},
-		{"a tree on xfs", []string{"mkfs.xfs", "-q"}, tree, CloneOptions{}, Overlayfs, Overlayfs, ""},
-		{"a tree overlayfs cannot name", nil, func(t *testing.T, dir string) string { return tree(t, filepath.Join(dir, "a,b")) }, CloneOptions{}, Overlayfs, Copy, "overlayfs did not mount"},
+		{"an image on xfs", []string{"mkfs.xfs", "-q", "-m", "reflink=1"}, image, CloneOptions{Disk: true}, Reflink, Reflink, "", false},
+		{"a file on btrfs", []string{"mkfs.btrfs", "-q"}, hive, CloneOptions{}, Reflink, Reflink, "", false},
+		{"an image on xfs without reflinks", []string{"mkfs.xfs", "-q", "-m", "reflink=0"}, image, CloneOptions{Disk: true}, Reflink, Qcow2Overlay, "no reflink", false},
+		{"a file on xfs without reflinks", []string{"mkfs.xfs", "-q", "-m", "reflink=0"}, hive, CloneOptions{}, Reflink, Copy, "no reflink", false},
+		{"an image on ext4", nil, image, CloneOptions{Disk: true}, Qcow2Overlay, Qcow2Overlay, "", false},
+		{"a hive on ext4", nil, hive, CloneOptions{}, Copy, Copy, "", false},
+		{"a tree on ext4", nil, tree, CloneOptions{}, Overlayfs, Overlayfs, "", false},
+		{"a tree on xfs", []string{"mkfs.xfs", "-q"}, tree, CloneOptions{}, Reflink, Reflink, "", false},
+		{"a tree on btrfs", []string{"mkfs.btrfs", "-q"}, tree, CloneOptions{}, Reflink, Reflink, "", false},
+		{"a tree on xfs cloned to another file system", []string{"mkfs.xfs", "-q"}, tree, CloneOptions{}, Reflink, Overlayfs, "no reflink", true},
+		{"a tree overlayfs cannot name", nil, func(t *testing.T, dir string) string { return tree(t, filepath.Join(dir, "a,b")) }, CloneOptions{}, Overlayfs, Copy, "overlayfs did not mount", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +50,7 @@ func TestClone(t *testing.T) {
 			}
 			src := tc.src(t, fsOnLoop(t, tc.mkfs...))
 			dir := filepath.Join(t.TempDir(), "drill")
-			if tc.plan == Reflink {
+			if tc.plan == Reflink && !tc.elsewhere {
 				// A reflink needs the clone on the source's file system.
 				dir = filepath.Join(filepath.Dir(src), "drill")
 			}
@@ -117,6 +121,23 @@ func tree(t *testing.T, dir string) string {
 // a drill's step would.
 func writeClone(t *testing.T, c Clone) {
 	t.Helper()
+	if fi, err := os.Stat(c.Source); err == nil && fi.IsDir() {
+		conf := filepath.Join(c.Path, "etc", "dr.conf")
+		want, _ := os.ReadFile(filepath.Join(c.Source, "etc", "dr.conf"))
+		if got, err := os.ReadFile(conf); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("the clone's etc/dr.conf: %v", err)
+		}
+		if link, err := os.Readlink(filepath.Join(c.Path, "srv", "conf")); link != "../etc/dr.conf" {
+			t.Errorf("the clone's srv/conf links to %q, %v", link, err)
+		}
+		if err := os.WriteFile(conf, []byte("failed over\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(c.Path, "srv", "data", "a.bin")); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	switch c.Method {
 	case Qcow2Overlay:
 		if out := run(t, "qemu-img", "compare", "-f", "qcow2", "-F", "raw", c.Path, c.Source); !strings.Contains(out, "identical") {
@@ -126,23 +147,7 @@ func writeClone(t *testing.T, c Clone) {
 		if out := run(t, "qemu-io", "-f", "qcow2", "-c", "read -P 0x55 0 64k", c.Path); !strings.Contains(out, "read 65536/65536") {
 			t.Errorf("reading back the write to the overlay: %s", out)
 		}
-	case Overlayfs, Copy:
-		if fi, err := os.Stat(c.Source); err == nil && fi.IsDir() {
-			conf := filepath.Join(c.Path, "etc", "dr.conf")
-			want, _ := os.ReadFile(filepath.Join(c.Source, "etc", "dr.conf"))
-			if got, err := os.ReadFile(conf); err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("the clone's etc/dr.conf: %v", err)
-			}
-			if err := os.WriteFile(conf, []byte("failed over\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Remove(filepath.Join(c.Path, "srv", "data", "a.bin")); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		fallthrough
-	case Reflink:
+	case Reflink, Copy:
 		got, _ := os.ReadFile(c.Path)
 		want, _ := os.ReadFile(c.Source)
 		if !bytes.Equal(got, want) {
