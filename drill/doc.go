@@ -6,9 +6,10 @@
 //
 // Clones: Plan says, doing nothing, how a source would be copied, and
 // Inventory.Clone makes the copy by the cheapest method the host's file
-// system offers (a reflink on xfs or btrfs, a qcow2 overlay for a guest's
-// disk, an overlayfs mount for a folder tree, a full copy where nothing
-// cheaper applies) and says which, with a warning where it had to fall back.
+// system offers (a reflink of a file, or of every file of a tree, on xfs or
+// btrfs; a qcow2 overlay for a guest's disk; an overlayfs mount for a tree;
+// a full copy where nothing cheaper applies) and says which, with a warning
+// where it had to fall back.
 // A source is only ever read.
 //
 // Inventory: every object (clone, mount, loop device, namespace, process,
