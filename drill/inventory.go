@@ -109,9 +109,9 @@ type record struct {
 
 // OpenInventory opens the inventory of the drill whose folder is dir on h,
 // starting a new one (with a new drill ID) where there is none yet, and
-// holds it until Close: another process opening it meanwhile is refused. A last
-// line cut short by a crash is dropped: the object it would have named was
-// not created yet.
+// holds it until Close: another process opening it meanwhile is refused. A
+// last line cut short by a crash is dropped: the object it would have named
+// was not created yet.
 func OpenInventory(ctx context.Context, h host.Host, dir string, opts InventoryOptions) (*Inventory, error) {
 	inv := &Inventory{h: h, file: path.Join(dir, JournalName), opts: opts, gone: map[int]bool{}, void: map[int]bool{}}
 	if err := h.MkdirAll(ctx, dir, 0o700); err != nil {
@@ -156,12 +156,13 @@ func (inv *Inventory) read(b []byte) error {
 		if len(line) == 0 {
 			continue
 		}
-		torn := line[len(line)-1] != '\n'
+		if line[len(line)-1] != '\n' {
+			// A record is written with its newline in one write, synced
+			// before its object is made: one cut short named nothing made.
+			return nil
+		}
 		var r record
 		if err := json.Unmarshal(line, &r); err != nil {
-			if torn {
-				return nil
-			}
 			return fmt.Errorf("%s:%d: not an inventory record (%v); the journal was changed by hand: remove what it lists by hand, then the file", inv.file, i+1, err)
 		}
 		switch {
