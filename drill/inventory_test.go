@@ -166,64 +166,83 @@ func drillOptions(stall bool) InventoryOptions {
 	return InventoryOptions{Kinds: map[string]Kind{"guest": guestKind{stall: stall}}}
 }
 
-// TestDrillProcess is the drill process TestTeardownAfterKill starts and
-// kills: it does what DROVER_DRILL_TEST_PHASE says, in the drill folder
-// DROVER_DRILL_TEST_DIR, and prints when it got there.
-func TestDrillProcess(t *testing.T) {
-	phase, dir := os.Getenv("DROVER_DRILL_TEST_PHASE"), os.Getenv("DROVER_DRILL_TEST_DIR")
-	if phase == "" {
-		t.Skip("started by TestTeardownAfterKill only")
+// The test binary doubles as the drill process TestTeardownAfterKill
+// starts and kills: with phaseEnv set, it does what that says, in the
+// drill folder dirEnv, and prints when it got there, instead of testing.
+const (
+	phaseEnv   = "DROVER_DRILL_TEST_PHASE"
+	dirEnv     = "DROVER_DRILL_TEST_DIR"
+	xfsEnv     = "DROVER_DRILL_TEST_XFS"
+	replicaEnv = "DROVER_DRILL_TEST_REPLICA"
+)
+
+func TestMain(m *testing.M) {
+	if phase := os.Getenv(phaseEnv); phase != "" {
+		if err := drillProcess(phase, os.Getenv(dirEnv)); err != nil {
+			fmt.Fprintln(os.Stderr, "drill process:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+func drillProcess(phase, dir string) error {
 	inv, err := OpenInventory(ctx, machine, dir, drillOptions(phase == "stalled teardown"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	switch phase {
 	case "drill":
-		startDrill(t, inv, os.Getenv("DROVER_DRILL_TEST_XFS"), os.Getenv("DROVER_DRILL_TEST_REPLICA"))
+		if err := startDrill(inv, os.Getenv(xfsEnv), os.Getenv(replicaEnv)); err != nil {
+			return err
+		}
 		fmt.Println("ready")
 		select {} // killed here
 	case "stalled teardown", "teardown":
-		if err := inv.Teardown(ctx); err != nil {
-			t.Fatal(err)
-		}
+		return inv.Teardown(ctx)
 	}
+	return fmt.Errorf("unknown phase %q", phase)
 }
 
 // startDrill creates what a drill would: clones, an overlay mount, a loop
 // device, a namespace, a guest, a process, each recorded first.
-func startDrill(t *testing.T, inv *Inventory, xfs, replica string) {
+func startDrill(inv *Inventory, xfs, replica string) error {
 	clones := filepath.Join(inv.file, "..", "clones")
 	img, err := inv.Clone(ctx, machine, filepath.Join(xfs, "system.img"), filepath.Join(xfs, "drill-"+inv.ID()), CloneOptions{Disk: true})
 	if err != nil || img.Method != Reflink {
-		t.Fatalf("cloning the image: %v, %v", img, err)
+		return fmt.Errorf("cloning the image: %v, %w", img, err)
 	}
 	if c, err := inv.Clone(ctx, machine, replica, clones, CloneOptions{}); err != nil || c.Method != Overlayfs {
-		t.Fatalf("cloning the replica: %v, %v", c, err)
+		return fmt.Errorf("cloning the replica: %v, %w", c, err)
 	}
 	guest := filepath.Join(clones, "guest.xml")
 	if _, err := inv.Record(ctx, machine, Object{Kind: "guest", ID: guest}); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	os.WriteFile(guest, []byte("<domain/>"), 0o600)
+	if err := os.WriteFile(guest, []byte("<domain/>"), 0o600); err != nil {
+		return err
+	}
 	if _, err := inv.Record(ctx, machine, Object{Kind: Loop, ID: img.Path}); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	run(t, "losetup", "--find", "--show", img.Path)
+	if out, err := exec.Command("losetup", "--find", "--show", img.Path).CombinedOutput(); err != nil {
+		return fmt.Errorf("losetup: %w: %s", err, out)
+	}
 	ns, err := inv.Record(ctx, machine, Object{Kind: Netns, ID: inv.Name("net")})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	run(t, "ip", "netns", "add", ns.ID)
+	if out, err := exec.Command("ip", "netns", "add", ns.ID).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns add: %w: %s", err, out)
+	}
 	proc, err := inv.Record(ctx, machine, Object{Kind: Process, ID: inv.Name("sleep")})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	sleep := exec.Command("sleep", "1000")
 	sleep.Env = append(os.Environ(), ProcessEnv(proc))
-	if err := sleep.Start(); err != nil {
-		t.Fatal(err)
-	}
+	return sleep.Start()
 }
 
 // machineState is what the test's drill shows of the machine: the lines of
@@ -272,9 +291,8 @@ func TestTeardownAfterKill(t *testing.T) {
 	before := machineState(t, marks...)
 
 	start := func(phase, until string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDrillProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), "DROVER_DRILL_TEST_PHASE="+phase, "DROVER_DRILL_TEST_DIR="+dir,
-			"DROVER_DRILL_TEST_XFS="+xfs, "DROVER_DRILL_TEST_REPLICA="+replica)
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), phaseEnv+"="+phase, dirEnv+"="+dir, xfsEnv+"="+xfs, replicaEnv+"="+replica)
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -357,8 +375,8 @@ func TestTeardownAfterKill(t *testing.T) {
 	}
 
 	inv.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDrillProcess$")
-	cmd.Env = append(os.Environ(), "DROVER_DRILL_TEST_PHASE=teardown", "DROVER_DRILL_TEST_DIR="+dir)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), phaseEnv+"=teardown", dirEnv+"="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("teardown: %v\n%s", err, out)
 	}
