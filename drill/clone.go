@@ -348,6 +348,9 @@ func qcow2Overlay(ctx context.Context, h host.Host, src, dst string) error {
 		return err
 	}
 	_, err = drives.Run(ctx, h, "qemu-img", "create", "-q", "-f", "qcow2", "-b", realSrc, "-F", "raw", realDst)
+	if err != nil && !drives.IsRunError(err) && ctx.Err() == nil {
+		return fmt.Errorf("a qcow2 overlay needs qemu-img on host %q (Debian's qemu-utils): %w", h.Name(), err)
+	}
 	return err
 }
 
