@@ -214,7 +214,7 @@ func (inv *Inventory) Clone(ctx context.Context, h host.Host, src, dstDir string
 			return c, err
 		}
 		c.Method, c.Why = Copy, "overlayfs did not mount"
-		c.Warning = "a full copy of the tree, for overlayfs did not mount: " + err.Error()
+		c.Warning = strings.TrimPrefix(c.Warning+"; a full copy of the tree, for overlayfs did not mount: "+err.Error(), "; ")
 	}
 	if fi.Mode().IsDir() {
 		copyTree := func() error { return drives.CopyTree(ctx, h, src, h, c.Path) }
