@@ -1,7 +1,8 @@
 // Package host is how providers reach a machine: run a command given as
 // argv; read, write, list and atomically replace files; list a folder with
 // the metadata of every entry in one call (ReadDirStat); make links, set
-// owners and times; confine work to one folder (Sub), so that no symlink
+// owners and times; clone a file sharing its blocks (Reflink); confine work
+// to one folder (Sub), so that no symlink
 // leads out of it; watch a tree for changes, and tell whether a tree walked
 // is still as it was (Tripwire). This package
 // implements the local transport, including a host rooted at a folder

@@ -74,6 +74,14 @@ type Host interface {
 	CreateTemp(ctx context.Context, path string) (File, string, error)
 	// Sync makes every write to the file system holding path durable.
 	Sync(ctx context.Context, path string) error
+	// Reflink creates the new file dst as a copy-on-write clone of the
+	// regular file src, sharing its blocks: instant whatever the size, and
+	// later writes to either leave the other as it was. src is only read;
+	// dst is created exclusively (never an existing file, nor through a
+	// symlink) with src's permissions, and made durable. Where the file
+	// system (or the transport) cannot share blocks between the two, it
+	// fails with errors.ErrUnsupported and leaves no dst behind.
+	Reflink(ctx context.Context, src, dst string) error
 
 	// Sub returns the host confined to the existing folder path: its paths
 	// are relative to that folder, and neither `..` nor a symlink, even one

@@ -636,3 +636,9 @@ func (h *Host) Watch(ctx context.Context, p string) (<-chan host.WatchEvent, err
 func (h *Host) Tripwire(ctx context.Context, p string) (host.Tripwire, error) {
 	return nil, h.pathErr("tripwire", p, fmt.Errorf("a tripwire over SSH is not supported yet: %w", errors.ErrUnsupported))
 }
+
+// Reflink needs the FICLONE ioctl on the machine, which SFTP does not
+// give; the remote agent will.
+func (h *Host) Reflink(ctx context.Context, src, dst string) error {
+	return h.pathErr("reflink", dst, fmt.Errorf("cloning a file over SSH is not supported yet: %w", errors.ErrUnsupported))
+}

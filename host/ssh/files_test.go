@@ -269,9 +269,12 @@ func TestFileOperations(t *testing.T) {
 			t.Errorf("Machine() = %q", h.Machine())
 		}
 	})
-	t.Run("watch and tripwire unsupported", func(t *testing.T) {
+	t.Run("watch, tripwire and reflink unsupported", func(t *testing.T) {
 		if _, err := h.Watch(ctx, "/etc"); !errors.Is(err, errors.ErrUnsupported) {
 			t.Errorf("Watch: %v", err)
+		}
+		if err := h.Reflink(ctx, "/etc/app/conf", "/etc/app/conf.clone"); !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("Reflink: %v", err)
 		}
 		if _, err := h.Tripwire(ctx, "/etc"); !errors.Is(err, errors.ErrUnsupported) {
 			t.Errorf("Tripwire: %v", err)

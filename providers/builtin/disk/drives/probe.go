@@ -284,12 +284,13 @@ func readMounts(ctx context.Context, h host.Host) ([]Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseMountinfo(string(b)), nil
+	return ParseMountinfo(string(b)), nil
 }
 
-// parseMountinfo reads the lines of /proc/PID/mountinfo:
+// ParseMountinfo reads the lines of /proc/PID/mountinfo (what a drill
+// checks its mounts against, too):
 // ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-func parseMountinfo(s string) []Mount {
+func ParseMountinfo(s string) []Mount {
 	var out []Mount
 	for line := range strings.Lines(s) {
 		f := strings.Fields(line)

@@ -18,7 +18,7 @@ bad line
 		{Major: 259, Minor: 0, Point: "/tmp/my disk", FSType: "ext4", Source: "/dev/loop0p1", ReadOnly: true},
 		{Major: 0, Minor: 55, Point: "/mnt/b", FSType: "btrfs", Source: "/dev/loop3"},
 	}
-	if diff := cmp.Diff(want, parseMountinfo(in)); diff != "" {
+	if diff := cmp.Diff(want, ParseMountinfo(in)); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
 }
@@ -27,7 +27,7 @@ func FuzzParseMountinfo(f *testing.F) {
 	f.Add("22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
 	f.Add(`1 2 3:4 / /a\0 rw - x y z`)
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, m := range parseMountinfo(s) {
+		for _, m := range ParseMountinfo(s) {
 			if m.Point == "" && m.FSType == "" {
 				t.Fatalf("an empty mount from %q", s)
 			}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package drill
+
+const noFollow = 0
