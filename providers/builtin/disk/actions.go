@@ -75,7 +75,9 @@ func restoreAction() *sdk.Action {
 
 // backup opens what an action works on and checks the backup is usable.
 type backup struct {
-	h        host.Host
+	h host.Host
+	// src is nil for a restore elsewhere or an undo when the source
+	// cannot be read (see openBackup).
 	src, dst *drives.Drive
 	sess     *drives.Session
 }
@@ -86,8 +88,12 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		return nil, diags
 	}
 	str := func(name string) string { return args.GetAttr(name).AsString() }
+	set := func(name string) bool { return args.Type().HasAttribute(name) && !args.GetAttr(name).IsNull() }
+	// The source is needed to compare with it or to restore over it only:
+	// a restore elsewhere (--to) or an undo goes on without it, since a
+	// source that is gone is when a backup is needed most. src is then nil.
 	src, err := drives.Probe(ctx, h, str("source"))
-	if err != nil {
+	if err != nil && !set("to") && !set("put_back") {
 		h.Close()
 		return nil, providers.Diagnostics{providers.Errorf("Cannot read the source", "%s.", err)}
 	}
@@ -325,8 +331,9 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 	if !ok {
 		return "", 0, 0, fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
 	}
-	dest, off, exists := b.src.Path, int64(-1), true
+	dest, off, exists := to, int64(0), true
 	if to == "" {
+		dest = b.src.Path
 		sp, ok := b.src.Partition(n)
 		if !ok || sp.Start != p.Start || sp.Size != p.Size {
 			return "", 0, 0, fmt.Errorf("partition %d of the source %s is not where the backup has it; restore it --to another drive or file", n, b.src.Path)
@@ -336,7 +343,6 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 		}
 		off = p.Start
 	} else {
-		dest, off = to, 0
 		d, err := drives.Probe(ctx, b.h, to)
 		switch {
 		case errors.Is(err, drives.ErrNotFound):
