@@ -194,10 +194,17 @@ func lastMirror(v cty.Value) time.Time {
 	return t
 }
 
-// readSet refreshes how far the target is behind. A source that vanished
-// (or another refusal of the walk) is a warning here, with the state kept
-// but for pending, now unknown: the plan walks and stops on it.
+// readSet refreshes how far the target is behind; a set never mirrored is
+// not found. A source that vanished (or another refusal of the walk) is a
+// warning here, with the state kept but for pending, now unknown: the plan
+// walks and stops on it.
 func (pv *provider) readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+	if lm := state.GetAttr("last_mirror"); !lm.IsKnown() || lm.IsNull() {
+		// Never mirrored (the pending object of an interrupted apply): a
+		// set exists only once a mirror of it finished, so it will be
+		// created, not updated.
+		return cty.NullVal(state.Type()), nil
+	}
 	c, diags := pv.parseSet(state)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
