@@ -3,6 +3,7 @@ package bcd
 import (
 	"testing"
 
+	"github.com/drover-dr/drover/providers/builtin/disk/bcd/bcdtest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -11,7 +12,7 @@ import (
 // itself out as a hive that reads back with the same entries, default and
 // timeout, and take a new default that reads back.
 func FuzzParse(f *testing.F) {
-	store := fixture(f)
+	store := bcdtest.Fixture()
 	f.Add(store)
 	f.Add(store[:4096])
 	f.Fuzz(func(t *testing.T, b []byte) {
