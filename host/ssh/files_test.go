@@ -415,4 +415,3 @@ func TestRootConfinement(t *testing.T) {
 		t.Errorf("removing the symlink removed its target: %v", err)
 	}
 }
-
