@@ -172,6 +172,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 			defer unlock()
 			if err := b.Persist(cmd.Context(), pushed, state.PersistOptions{Force: force}); err != nil {
 				if _, ok := errors.AsType[*state.RefusedError](err); ok {
+					//lint:ignore ST1005 the hint is a sentence of its own, on its own line
 					return fmt.Errorf("%w.\nTo replace the stored state with %s anyway, run `drover state push --force %s`.", err, args[0], args[0])
 				}
 				return err

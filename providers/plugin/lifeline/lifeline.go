@@ -67,6 +67,7 @@ func Stdin() (*os.File, error) {
 	return pipeRead, pipeErr
 }
 
+//lint:ignore U1000 only written: being reachable is its whole use
 var keptWriteEnd *os.File
 
 // Watch calls end once, in a goroutine of its own, when the process gets
