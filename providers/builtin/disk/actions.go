@@ -107,6 +107,19 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		bt.Device = dst.StableID
 	}
 	st, err := bt.Inspect(ctx)
+	if err == nil && st.Interrupted {
+		// Rolled back to the last complete copy first, as the next apply
+		// would: that needs only the backup and its journal, while the
+		// apply needs the source, which may be what failed mid-copy.
+		var rec *blocks.Recovery
+		if rec, err = bt.Recover(ctx); err == nil {
+			st, err = bt.Inspect(ctx)
+		}
+		if err == nil && rec != nil {
+			diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Interrupted copy rolled back",
+				Detail: fmt.Sprintf("The last copy to %s was interrupted: it was rolled back to the last complete copy (%s), which is what this uses.", dst.Path, rec)})
+		}
+	}
 	if err == nil {
 		err = st.Usable()
 	}
@@ -115,7 +128,7 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		return nil, providers.Diagnostics{providers.Errorf("Backup not usable",
 			"The backup %s cannot be used: %s.", dst.Path, err)}
 	}
-	return &backup{h: h, src: src, dst: dst, sess: drives.NewSession(h)}, nil
+	return &backup{h: h, src: src, dst: dst, sess: drives.NewSession(h)}, diags
 }
 
 // close undoes every mount and loop device, also after a failure.
