@@ -22,11 +22,7 @@ func FuzzImportID(f *testing.F) {
 	dir := f.TempDir()
 	src := `
 host "fs1" { root = "sim/fs1" }
-host "fs2" {
-  address = "192.0.2.7"
-  user    = "dr"
-  port    = 2222
-}
+host "fs2" { root = "sim/fs2" }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {
 		f.Fatal(err)
