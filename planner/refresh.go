@@ -46,13 +46,19 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			continue
 		}
 		rs, d := typeSchema(ctx, r.opts.Providers, addr.Mode, addr.Type, inst.Provider, hcl.Range{})
+		// The reads started in earlier rounds change refreshed and diags
+		// meanwhile, under mu.
 		if d.HasErrors() {
+			mu.Lock()
 			diags = append(diags, d...)
+			mu.Unlock()
 			continue
 		}
 		if rs.schema.StateOnly {
 			if pending {
+				mu.Lock()
 				refreshed.Remove(addr)
+				mu.Unlock()
 			}
 			continue
 		}
