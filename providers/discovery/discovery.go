@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/drover-dr/drover/host"
 	"github.com/hashicorp/go-version"
 )
 
@@ -115,7 +116,7 @@ func FileSHA256(path string) (string, error) {
 	if fi, err := f.Stat(); err != nil {
 		return "", err
 	} else if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+		return "", fmt.Errorf("%s is a %s, not a regular file", path, host.ModeKind(fi.Mode()))
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {

@@ -84,13 +84,13 @@ func TestLockAndVerify(t *testing.T) {
 }
 
 // TestVerifyNotAFile: a lock file naming a device or a folder is refused
-// at once (hashing /dev/zero never ended).
+// at once (hashing /dev/zero never ended), naming what it is in words.
 func TestVerifyNotAFile(t *testing.T) {
-	for _, path := range []string{"/dev/zero", t.TempDir()} {
+	for path, kind := range map[string]string{"/dev/zero": "a character device", t.TempDir(): "a folder"} {
 		t.Run(path, func(t *testing.T) {
 			err := Verify("hello", Found{Path: path, SHA256: "00"})
-			if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
-				t.Fatalf("Verify of %s: %v", path, err)
+			if err == nil || !strings.Contains(err.Error(), "is "+kind+", not a regular file") {
+				t.Fatalf("Verify of %s: %v, want it named %s", path, err, kind)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,9 +165,9 @@ func TestPersistWhileLockedElsewhere(t *testing.T) {
 	}
 }
 
-// TestLockRefusesSymlink: a symlink planted as the lock file is neither
-// followed (its target would get the lock record) nor taken as the lock;
-// the error says what it is and what to do.
+// TestLockRefusesSymlink: a symlink another user planted as the lock file
+// is neither followed (its target would get the lock record) nor taken as
+// the lock; the error says what it is and what to do.
 func TestLockRefusesSymlink(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -181,19 +180,13 @@ func TestLockRefusesSymlink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, path := newBackend(t)
-			victim := filepath.Join(t.TempDir(), "victim")
-			if err := os.WriteFile(victim, []byte("root only\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(victim, path+".lock"); err != nil {
-				t.Fatal(err)
-			}
+			b, path, victim := newSharedBackend(t)
+			plantAsNobody(t, victim, path+".lock")
 			err := tt.run(b)
 			if err == nil || !strings.Contains(err.Error(), path+".lock is a symlink") || !strings.Contains(err.Error(), "rm "+path+".lock") {
 				t.Errorf("err = %v, want one naming the symlink and saying to remove it", err)
 			}
-			if b, _ := os.ReadFile(victim); string(b) != "root only\n" {
+			if b, _ := os.ReadFile(victim); string(b) != "root only" {
 				t.Errorf("the symlink's target now holds %q", b)
 			}
 			if fi, err := os.Lstat(path + ".lock"); err != nil || fi.Mode()&os.ModeSymlink == 0 {

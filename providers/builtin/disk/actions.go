@@ -75,7 +75,9 @@ func restoreAction() *sdk.Action {
 
 // backup opens what an action works on and checks the backup is usable.
 type backup struct {
-	h        host.Host
+	h host.Host
+	// src is nil for a restore elsewhere or an undo when the source
+	// cannot be read (see openBackup).
 	src, dst *drives.Drive
 	sess     *drives.Session
 }
@@ -86,8 +88,12 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		return nil, diags
 	}
 	str := func(name string) string { return args.GetAttr(name).AsString() }
+	set := func(name string) bool { return args.Type().HasAttribute(name) && !args.GetAttr(name).IsNull() }
+	// The source is needed to compare with it or to restore over it only:
+	// a restore elsewhere (--to) or an undo goes on without it, since a
+	// source that is gone is when a backup is needed most. src is then nil.
 	src, err := drives.Probe(ctx, h, str("source"))
-	if err != nil {
+	if err != nil && !set("to") && !set("put_back") {
 		h.Close()
 		return nil, providers.Diagnostics{providers.Errorf("Cannot read the source", "%s.", err)}
 	}
@@ -101,6 +107,19 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		bt.Device = dst.StableID
 	}
 	st, err := bt.Inspect(ctx)
+	if err == nil && st.Interrupted {
+		// Rolled back to the last complete copy first, as the next apply
+		// would: that needs only the backup and its journal, while the
+		// apply needs the source, which may be what failed mid-copy.
+		var rec *blocks.Recovery
+		if rec, err = bt.Recover(ctx); err == nil {
+			st, err = bt.Inspect(ctx)
+		}
+		if err == nil && rec != nil {
+			diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Interrupted copy rolled back",
+				Detail: fmt.Sprintf("The last copy to %s was interrupted: it was rolled back to the last complete copy (%s), which is what this uses.", dst.Path, rec)})
+		}
+	}
 	if err == nil {
 		err = st.Usable()
 	}
@@ -109,7 +128,7 @@ func openBackup(ctx context.Context, args cty.Value) (*backup, providers.Diagnos
 		return nil, providers.Diagnostics{providers.Errorf("Backup not usable",
 			"The backup %s cannot be used: %s.", dst.Path, err)}
 	}
-	return &backup{h: h, src: src, dst: dst, sess: drives.NewSession(h)}, nil
+	return &backup{h: h, src: src, dst: dst, sess: drives.NewSession(h)}, diags
 }
 
 // close undoes every mount and loop device, also after a failure.
@@ -325,8 +344,9 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 	if !ok {
 		return "", 0, 0, fmt.Errorf("the backup %s has no partition %d", b.dst.Path, n)
 	}
-	dest, off, exists := b.src.Path, int64(-1), true
+	dest, off, exists := to, int64(0), true
 	if to == "" {
+		dest = b.src.Path
 		sp, ok := b.src.Partition(n)
 		if !ok || sp.Start != p.Start || sp.Size != p.Size {
 			return "", 0, 0, fmt.Errorf("partition %d of the source %s is not where the backup has it; restore it --to another drive or file", n, b.src.Path)
@@ -336,7 +356,6 @@ func (b *backup) restorePartition(ctx context.Context, req sdk.InvokeRequest, n 
 		}
 		off = p.Start
 	} else {
-		dest, off = to, 0
 		d, err := drives.Probe(ctx, b.h, to)
 		switch {
 		case errors.Is(err, drives.ErrNotFound):

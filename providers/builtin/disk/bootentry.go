@@ -269,7 +269,8 @@ func readBootEntry(ctx context.Context, state cty.Value) (cty.Value, providers.D
 	if err != nil {
 		return cty.NullVal(state.Type()), nil
 	}
-	attrs := map[string]cty.Value{"entry": cty.StringVal(id), "id": entryID(state, cty.StringVal(id))}
+	name := cty.StringVal(entryName(state, id))
+	attrs := map[string]cty.Value{"entry": name, "id": entryID(state, name)}
 	if !state.GetAttr("default").IsNull() {
 		cur, err := s.current()
 		if err != nil {
@@ -370,8 +371,20 @@ func applyBootEntry(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 	if err := s.save(ctx); err != nil {
 		return cty.NilVal, errDiag("file", "Cannot write the boot menu", err)
 	}
-	record["entry"], record["id"] = cty.StringVal(id), entryID(v, cty.StringVal(id))
+	name := cty.StringVal(entryName(v, id))
+	record["entry"], record["id"] = name, entryID(v, name)
 	return sdk.SetAttrs(v, record), nil
+}
+
+// entryName is the entry as the resource reports it, given its ID in the
+// menu. A BOOT.INI path names one entry whatever its case, as Windows
+// reads it: the resource keeps the configuration's spelling, which the
+// plan promised, while the file keeps its own.
+func entryName(v cty.Value, id string) string {
+	if str(v, "loader") == "bootini" && strings.EqualFold(id, str(v, "path")) {
+		return str(v, "path")
+	}
+	return id
 }
 
 // deleteBootEntry undoes what apply recorded: it removes a BOOT.INI line

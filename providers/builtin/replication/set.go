@@ -136,7 +136,7 @@ func (pv *provider) planSet(ctx context.Context, p *sdk.Plan) providers.Diagnost
 		// In sync at the refresh: only the source folder is checked.
 		_, closeAll, err := c.open(ctx)
 		if err != nil {
-			return mirrorDiags("Cannot plan the replication set", err)
+			return append(mirrorDiags("Cannot plan the replication set", err), c.rollBackInterrupted(ctx)...)
 		}
 		closeAll()
 		keep := map[string]cty.Value{}
@@ -156,7 +156,7 @@ func (pv *provider) planSet(ctx context.Context, p *sdk.Plan) providers.Diagnost
 		return diags
 	}
 	if err != nil {
-		return mirrorDiags("Cannot plan the replication set", err)
+		return append(mirrorDiags("Cannot plan the replication set", err), c.rollBackInterrupted(ctx)...)
 	}
 	m, pl := w.m, w.plan
 	diags = append(diags, problemDiags(pl.Problems, m)...)
@@ -194,10 +194,17 @@ func lastMirror(v cty.Value) time.Time {
 	return t
 }
 
-// readSet refreshes how far the target is behind. A source that vanished
-// (or another refusal of the walk) is a warning here, with the state kept
-// but for pending, now unknown: the plan walks and stops on it.
+// readSet refreshes how far the target is behind; a set never mirrored is
+// not found. A source that vanished (or another refusal of the walk) is a
+// warning here, with the state kept but for pending, now unknown: the plan
+// walks and stops on it.
 func (pv *provider) readSet(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+	if lm := state.GetAttr("last_mirror"); !lm.IsKnown() || lm.IsNull() {
+		// Never mirrored (the pending object of an interrupted apply): a
+		// set exists only once a mirror of it finished, so it will be
+		// created, not updated.
+		return cty.NullVal(state.Type()), nil
+	}
 	c, diags := pv.parseSet(state)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
@@ -332,4 +339,35 @@ func pairPath(m *mirror.Mirror, pair int, rel string) string {
 		full = strings.TrimSuffix(full, "/") + "/" + rel
 	}
 	return p.Host.Name() + ":" + full
+}
+
+// rollBackInterrupted rolls back, below the set's target, the updates in
+// place that a crash left part-written (mirror.RollBackInterrupted). It is
+// called when the set cannot be mirrored now (its source vanished, say):
+// the next mirror would roll them back first, but until it comes the
+// replica is all there is, and must be whole. What it did, or could not
+// do, is a warning.
+func (c setConfig) rollBackInterrupted(ctx context.Context) providers.Diagnostics {
+	h, err := c.target.host.Open()
+	if err != nil {
+		return nil
+	}
+	defer h.Close()
+	var rolled []string
+	var errs []error
+	for _, s := range c.sources {
+		r, err := mirror.RollBackInterrupted(ctx, mirror.Endpoint{Host: h, Path: c.targetFolder(s)})
+		rolled, errs = append(rolled, r...), append(errs, err)
+	}
+	var diags providers.Diagnostics
+	if len(rolled) > 0 {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Interrupted updates rolled back",
+			Detail: fmt.Sprintf("On %s, a crash had left these replica files part-written, each between two versions of its source; they were rolled back whole to the version they held before:\n  %s",
+				h.Name(), escape.Name(strings.Join(rolled, "\n  ")))})
+	}
+	if err := errors.Join(errs...); err != nil {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Interrupted updates not rolled back",
+			Detail: fmt.Sprintf("%s. Those replica files may hold parts of two versions until a mirror of them rolls them back.", escape.Name(err.Error()))})
+	}
+	return diags
 }

@@ -147,7 +147,7 @@ func CopyTree(ctx context.Context, from host.Host, src string, to host.Host, dst
 			return err
 		}
 	default:
-		return fmt.Errorf("%s is a %s, which a restore does not copy", src, fi.Mode().Type())
+		return fmt.Errorf("%s is a %s, which a restore does not copy", src, host.ModeKind(fi.Mode()))
 	}
 	// Owner first (a chown clears setuid bits), then mode and times; a
 	// folder's last, after its entries changed its time.

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 
 	efi "github.com/canonical/go-efilib"
 	"github.com/drover-dr/drover/host"
@@ -49,7 +50,12 @@ func (v HostVars) Set(ctx context.Context, name string, guid efi.GUID, attrs efi
 	if len(data) == 0 {
 		return v.Host.Remove(ctx, p)
 	}
-	f, err := v.Host.OpenFile(ctx, p, os.O_WRONLY|os.O_CREATE, 0o644)
+	// efivarfs holds no symlinks; one at a variable's name was planted
+	// (in a folder standing in for efivarfs) and is never written through.
+	f, err := v.Host.OpenFile(ctx, p, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("%s on host %q is a symlink, which an EFI variable never is: remove it", p, v.Host.Name())
+	}
 	if err != nil {
 		return err
 	}

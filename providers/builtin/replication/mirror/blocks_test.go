@@ -2,7 +2,9 @@ package mirror
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -223,4 +225,69 @@ func TestLargeFileRewrittenWhileCopied(t *testing.T) {
 func sameFile(fi os.FileInfo, path string) bool {
 	now, err := os.Stat(path)
 	return err == nil && os.SameFile(fi, now)
+}
+
+// cancelling is a source reader that cancels the apply once it read past
+// an offset, as a Ctrl-C, or the CLI's death, stops a plugin mid-copy.
+type cancelling struct {
+	r      io.ReaderAt
+	at     int64
+	cancel context.CancelFunc
+}
+
+func (c cancelling) ReadAt(b []byte, off int64) (int, error) {
+	if off >= c.at {
+		c.cancel()
+	}
+	return c.r.ReadAt(b, off)
+}
+
+// TestLargeFileUpdateStopped: an update in place by changed blocks that is
+// stopped partway (the apply's context cancelled) rolls back what it wrote
+// before it returns: the replica is the version it held, whole, with no
+// journal left for a next run that may never come (a source gone for
+// good is the very moment the replica is needed).
+func TestLargeFileUpdateStopped(t *testing.T) {
+	const size = 64 << 20
+	for _, at := range []int64{size / 2, size - 1<<20} {
+		t.Run(fmt.Sprintf("at %d MiB", at>>20), func(t *testing.T) {
+			e := newEnv(t)
+			version := func(v byte) {
+				write(t, e.src("db.img"), strings.Repeat(string(rune(v)), size), t0.Add(time.Duration(v)*time.Minute))
+			}
+			version(1)
+			m := e.mirror(Options{Preserve: PreserveAll, BlockThreshold: 1 << 20})
+			e.sync(m)
+			version(2)
+			e.sync(m)
+			old, _ := os.ReadFile(e.dst("db.img"))
+			version(3)
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			sourceReader = func(_ string, r io.ReaderAt) io.ReaderAt { return cancelling{r: r, at: at, cancel: cancel} }
+			t.Cleanup(func() { sourceReader = func(_ string, r io.ReaderAt) io.ReaderAt { return r } })
+			pl, err := m.Plan(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Apply(ctx, pl, nil)
+
+			got, _ := os.ReadFile(e.dst("db.img"))
+			if !bytes.Equal(got, old) {
+				versions := map[byte]int{}
+				for _, b := range got {
+					versions[b]++
+				}
+				t.Errorf("the stopped update left the replica bytes of versions %v, want all of version %d", versions, old[0])
+			}
+			if _, err := os.Lstat(e.dst(".db.img.drover-journal")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the undo journal is left: %v", err)
+			}
+
+			sourceReader = func(_ string, r io.ReaderAt) io.ReaderAt { return r }
+			e.sync(m)
+			same(t, e.src(), e.dst())
+		})
+	}
 }

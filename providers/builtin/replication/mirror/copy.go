@@ -390,6 +390,13 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 			continue
 		}
 		if err != nil {
+			if inPlace {
+				// Stopped partway (cancelled, or a read or write failed):
+				// rolled back now, not by the next run, which may never
+				// come (a source gone for good is when the replica is
+				// needed); so the rollback outlives the cancelled context.
+				err = errors.Join(err, putBack(context.WithoutCancel(r.ctx), t, c.Dst.MTime))
+			}
 			return err
 		}
 		r.bytes.Add(before.Size)
@@ -404,22 +411,28 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		return restamp(r.ctx, t, res.Manifest)
 	}
 	if inPlace {
-		// The rollbacks wrote the replica back: its time goes back too,
-		// and its manifest, kept trusted, records that.
-		if err := f.dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, c.Dst.MTime)); err != nil {
+		if err := putBack(r.ctx, t, c.Dst.MTime); err != nil {
 			return err
-		}
-		m, err := t.LoadManifest(r.ctx)
-		if err != nil {
-			return err
-		}
-		if m != nil {
-			if err := restamp(r.ctx, t, m); err != nil {
-				return err
-			}
 		}
 	}
 	return errChanged
+}
+
+// putBack rolls back an update in place of the replica t, unless the
+// block engine already did, and gives the replica back its time mtime,
+// which its manifest, kept trusted, records.
+func putBack(ctx context.Context, t blocks.Target, mtime int64) error {
+	if _, err := t.Recover(ctx); err != nil {
+		return fmt.Errorf("rolling back the update of %s: %w", t.Path, err)
+	}
+	if err := t.Host.Chtimes(ctx, t.Path, time.Time{}, time.Unix(0, mtime)); err != nil {
+		return err
+	}
+	m, err := t.LoadManifest(ctx)
+	if err != nil || m == nil {
+		return err
+	}
+	return restamp(ctx, t, m)
 }
 
 // copyBlocks copies the source file at path (rel in the pair) into the

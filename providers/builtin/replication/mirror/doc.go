@@ -28,7 +28,10 @@
 // before anything is deleted; a source folder whose marker (MarkSources)
 // is not the one recorded at the last mirror is refused, and so is a whole
 // mirror deleting more of a replica than Options.MaxDelete; an entry that cannot be read or written is
-// listed and the rest goes on, and Apply fails at the end naming them.
+// listed and the rest goes on, and Apply fails at the end naming them. An
+// update in place stopped partway is rolled back before Apply returns;
+// one a crash left part-written is rolled back by the next mirror of the
+// file, or by RollBackInterrupted when no mirror can come.
 //
 // It does not know about providers, cty or configuration, keeps nothing
 // between calls, and never follows the source in time: watching is the
