@@ -35,6 +35,7 @@ type document struct {
 	Changes       []docChange            `json:"resource_changes"`
 	Drift         []docChange            `json:"resource_drift,omitempty"`
 	Outputs       []docOutput            `json:"output_changes,omitempty"`
+	Runbook       *docRunbook            `json:"runbook,omitempty"`
 	Summary       map[string]int         `json:"summary"`
 }
 
@@ -217,6 +218,9 @@ func Encode(p *Plan) ([]byte, error) {
 			return nil, fmt.Errorf("output %q: %w", o.Name, err)
 		}
 		doc.Outputs = append(doc.Outputs, do)
+	}
+	if doc.Runbook, err = encodeRunbook(p.Runbook); err != nil {
+		return nil, err
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }
@@ -458,6 +462,9 @@ func Decode(b []byte) (*Plan, error) {
 			return nil, fmt.Errorf("output %q: %w", do.Name, err)
 		}
 		p.Outputs = append(p.Outputs, oc)
+	}
+	if p.Runbook, err = decodeRunbook(doc.Runbook); err != nil {
+		return nil, err
 	}
 	p.Sort()
 	return p, nil

@@ -1,0 +1,244 @@
+package plan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// RunbookMode is the mode of a plan that runs a runbook: it carries the
+// runbook's steps and no resource changes of the configuration.
+const RunbookMode Mode = "runbook"
+
+// Runbook is the plan of one runbook run: its steps in wave order, each
+// with the provider action that does its work and the arguments evaluated
+// against the refreshed state.
+type Runbook struct {
+	Name string
+	// Kind is what the run is for: failover, failback or run.
+	Kind string
+	// Continues is the run ID of an earlier run of this runbook that did
+	// not finish; its finished steps are skipped and its record continued.
+	Continues string
+	RPO, RTO  time.Duration
+	Steps     []*Step
+	// Release lists what earlier runs hold and this run gives back once
+	// its steps are done (a failback of the failover in force).
+	Release []*Release
+}
+
+// Release is one thing a runbook in force holds, to be given back: the
+// provider action that reverses the step that took it.
+type Release struct {
+	Runbook string
+	Step    string
+	Summary string
+	Invoke  Invoke
+}
+
+// Invoke is one provider action with its arguments.
+type Invoke struct {
+	Provider string
+	Action   string
+	Args     cty.Value
+}
+
+// Step actions, as Step.Action names them.
+const (
+	StepRun        = "run"
+	StepWait       = "wait"
+	StepImport     = "import"
+	StepSetDefault = "set_default"
+	StepSetNext    = "set_next"
+	StepPrompt     = "prompt"
+	StepCheck      = "check"
+)
+
+// Step is one step of a runbook plan.
+type Step struct {
+	Name string
+	// Wave is the step's depth in the after graph: a step runs only after
+	// every step of the waves before it that it waits for.
+	Wave   int
+	After  []string
+	Action string
+	// Host is the name of the host the step acts on, empty for none.
+	Host string
+	// Summary says in one line what the step does.
+	Summary string
+	// Invoke is the provider action doing the step's work; the zero value
+	// for a prompt, which the run asks itself.
+	Invoke Invoke
+	// Reboot, when set, is the reboot that follows a boot switch.
+	Reboot *Invoke
+	// Prompt is the question of a prompt step.
+	Prompt     string
+	Timeout    time.Duration
+	Retries    int
+	RetryDelay time.Duration
+	// OnFailure is abort, continue or prompt.
+	OnFailure string
+	// Skip says why the step will not run (it finished in an earlier run
+	// of the same runbook); empty when it runs.
+	Skip string
+}
+
+// Runs counts the steps that are not skipped.
+func (r *Runbook) Runs() int {
+	n := 0
+	for _, s := range r.Steps {
+		if s.Skip == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// The runbook part of the plan document.
+type docRunbook struct {
+	Name      string       `json:"name"`
+	Kind      string       `json:"kind"`
+	Continues string       `json:"continues,omitempty"`
+	RPO       string       `json:"rpo,omitempty"`
+	RTO       string       `json:"rto,omitempty"`
+	Steps     []docStep    `json:"steps"`
+	Release   []docRelease `json:"release,omitempty"`
+}
+
+type docStep struct {
+	Name       string     `json:"name"`
+	Wave       int        `json:"wave"`
+	After      []string   `json:"after,omitempty"`
+	Action     string     `json:"action"`
+	Host       string     `json:"host,omitempty"`
+	Summary    string     `json:"summary"`
+	Invoke     *docInvoke `json:"invoke,omitempty"`
+	Reboot     *docInvoke `json:"reboot,omitempty"`
+	Prompt     string     `json:"prompt,omitempty"`
+	Timeout    string     `json:"timeout,omitempty"`
+	Retries    int        `json:"retries,omitempty"`
+	RetryDelay string     `json:"retry_delay,omitempty"`
+	OnFailure  string     `json:"on_failure"`
+	Skip       string     `json:"skip,omitempty"`
+}
+
+type docInvoke struct {
+	Provider string    `json:"provider"`
+	Action   string    `json:"action"`
+	Args     *docValue `json:"args"`
+}
+
+type docRelease struct {
+	Runbook string     `json:"runbook"`
+	Step    string     `json:"step"`
+	Summary string     `json:"summary"`
+	Invoke  *docInvoke `json:"invoke"`
+}
+
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+func parseDurationText(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func encodeInvoke(i *Invoke) (*docInvoke, error) {
+	if i == nil || i.Provider == "" {
+		return nil, nil
+	}
+	args, err := encodeValue(i.Args, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &docInvoke{Provider: i.Provider, Action: i.Action, Args: args}, nil
+}
+
+func decodeInvoke(d *docInvoke) (*Invoke, error) {
+	if d == nil {
+		return nil, nil
+	}
+	args, _, err := decodeValue(d.Args, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Invoke{Provider: d.Provider, Action: d.Action, Args: args}, nil
+}
+
+func encodeRunbook(r *Runbook) (*docRunbook, error) {
+	if r == nil {
+		return nil, nil
+	}
+	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}}
+	for _, s := range r.Steps {
+		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
+			Prompt: s.Prompt, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
+			OnFailure: s.OnFailure, Skip: s.Skip}
+		var err error
+		if ds.Invoke, err = encodeInvoke(&s.Invoke); err != nil {
+			return nil, fmt.Errorf("step %q: %w", s.Name, err)
+		}
+		if ds.Reboot, err = encodeInvoke(s.Reboot); err != nil {
+			return nil, fmt.Errorf("step %q: %w", s.Name, err)
+		}
+		doc.Steps = append(doc.Steps, ds)
+	}
+	for _, rel := range r.Release {
+		inv, err := encodeInvoke(&rel.Invoke)
+		if err != nil {
+			return nil, fmt.Errorf("release of step %q: %w", rel.Step, err)
+		}
+		doc.Release = append(doc.Release, docRelease{Runbook: rel.Runbook, Step: rel.Step, Summary: rel.Summary, Invoke: inv})
+	}
+	return doc, nil
+}
+
+func decodeRunbook(doc *docRunbook) (*Runbook, error) {
+	if doc == nil {
+		return nil, nil
+	}
+	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues}
+	var err error
+	if r.RPO, err = parseDurationText(doc.RPO); err != nil {
+		return nil, fmt.Errorf("runbook rpo: %w", err)
+	}
+	if r.RTO, err = parseDurationText(doc.RTO); err != nil {
+		return nil, fmt.Errorf("runbook rto: %w", err)
+	}
+	for _, ds := range doc.Steps {
+		s := &Step{Name: ds.Name, Wave: ds.Wave, After: ds.After, Action: ds.Action, Host: ds.Host, Summary: ds.Summary,
+			Prompt: ds.Prompt, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip}
+		if s.Timeout, err = parseDurationText(ds.Timeout); err != nil {
+			return nil, fmt.Errorf("step %q timeout: %w", ds.Name, err)
+		}
+		if s.RetryDelay, err = parseDurationText(ds.RetryDelay); err != nil {
+			return nil, fmt.Errorf("step %q retry_delay: %w", ds.Name, err)
+		}
+		inv, err := decodeInvoke(ds.Invoke)
+		if err != nil {
+			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+		}
+		if inv != nil {
+			s.Invoke = *inv
+		}
+		if s.Reboot, err = decodeInvoke(ds.Reboot); err != nil {
+			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+		}
+		r.Steps = append(r.Steps, s)
+	}
+	for _, dr := range doc.Release {
+		inv, err := decodeInvoke(dr.Invoke)
+		if err != nil || inv == nil {
+			return nil, fmt.Errorf("release of step %q: the plan names no action (%v)", dr.Step, err)
+		}
+		r.Release = append(r.Release, &Release{Runbook: dr.Runbook, Step: dr.Step, Summary: dr.Summary, Invoke: *inv})
+	}
+	return r, nil
+}
