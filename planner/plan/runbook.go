@@ -72,6 +72,11 @@ type Step struct {
 	Invoke Invoke
 	// Reboot, when set, is the reboot that follows a boot switch.
 	Reboot *Invoke
+	// Release, when known at plan time, is what gives back what the step
+	// holds once it ran (an import's undo file), said by ReleaseSummary;
+	// a boot switch's release is known only from its result.
+	Release        *Invoke
+	ReleaseSummary string
 	// Prompt is the question of a prompt step.
 	Prompt     string
 	Timeout    time.Duration
@@ -107,20 +112,22 @@ type docRunbook struct {
 }
 
 type docStep struct {
-	Name       string     `json:"name"`
-	Wave       int        `json:"wave"`
-	After      []string   `json:"after,omitempty"`
-	Action     string     `json:"action"`
-	Host       string     `json:"host,omitempty"`
-	Summary    string     `json:"summary"`
-	Invoke     *docInvoke `json:"invoke,omitempty"`
-	Reboot     *docInvoke `json:"reboot,omitempty"`
-	Prompt     string     `json:"prompt,omitempty"`
-	Timeout    string     `json:"timeout,omitempty"`
-	Retries    int        `json:"retries,omitempty"`
-	RetryDelay string     `json:"retry_delay,omitempty"`
-	OnFailure  string     `json:"on_failure"`
-	Skip       string     `json:"skip,omitempty"`
+	Name           string     `json:"name"`
+	Wave           int        `json:"wave"`
+	After          []string   `json:"after,omitempty"`
+	Action         string     `json:"action"`
+	Host           string     `json:"host,omitempty"`
+	Summary        string     `json:"summary"`
+	Invoke         *docInvoke `json:"invoke,omitempty"`
+	Reboot         *docInvoke `json:"reboot,omitempty"`
+	Release        *docInvoke `json:"release,omitempty"`
+	ReleaseSummary string     `json:"release_summary,omitempty"`
+	Prompt         string     `json:"prompt,omitempty"`
+	Timeout        string     `json:"timeout,omitempty"`
+	Retries        int        `json:"retries,omitempty"`
+	RetryDelay     string     `json:"retry_delay,omitempty"`
+	OnFailure      string     `json:"on_failure"`
+	Skip           string     `json:"skip,omitempty"`
 }
 
 type docInvoke struct {
@@ -180,8 +187,11 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
 			Prompt: s.Prompt, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
-			OnFailure: s.OnFailure, Skip: s.Skip}
+			OnFailure: s.OnFailure, Skip: s.Skip, ReleaseSummary: s.ReleaseSummary}
 		var err error
+		if ds.Release, err = encodeInvoke(s.Release); err != nil {
+			return nil, fmt.Errorf("step %q: %w", s.Name, err)
+		}
 		if ds.Invoke, err = encodeInvoke(&s.Invoke); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
@@ -214,7 +224,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	}
 	for _, ds := range doc.Steps {
 		s := &Step{Name: ds.Name, Wave: ds.Wave, After: ds.After, Action: ds.Action, Host: ds.Host, Summary: ds.Summary,
-			Prompt: ds.Prompt, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip}
+			Prompt: ds.Prompt, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip, ReleaseSummary: ds.ReleaseSummary}
 		if s.Timeout, err = parseDurationText(ds.Timeout); err != nil {
 			return nil, fmt.Errorf("step %q timeout: %w", ds.Name, err)
 		}
@@ -229,6 +239,9 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 			s.Invoke = *inv
 		}
 		if s.Reboot, err = decodeInvoke(ds.Reboot); err != nil {
+			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+		}
+		if s.Release, err = decodeInvoke(ds.Release); err != nil {
 			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
 		}
 		r.Steps = append(r.Steps, s)

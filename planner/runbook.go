@@ -1,0 +1,423 @@
+package planner
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// RunbookRequest asks Plan for the plan of a runbook run instead of the
+// configuration's changes.
+type RunbookRequest struct {
+	Name string
+	// Kind is failover, failback or run. A failback also gives back what
+	// the failovers in force hold, after its own steps; a failback whose
+	// runbook the configuration lacks does only that.
+	Kind string
+}
+
+// The providers and actions runbook steps invoke.
+const (
+	coreProvider     = "core"
+	diskProvider     = "disk"
+	registryProvider = "registry"
+)
+
+// UndoDir is the folder on a step's host where runbook imports keep their
+// undo files, one per runbook and step.
+const UndoDir = "/var/lib/drover/runbooks"
+
+// planRunbook evaluates the steps of the requested runbook over the
+// refreshed state: what each does on which host, in wave order, the steps
+// an unfinished earlier run finished marked skipped.
+func (r *run) planRunbook(req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	rb := r.cfg.Runbooks[req.Name]
+	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
+	if req.Kind == "failback" {
+		out.Release = r.releases(req.Name)
+	}
+	if rb == nil {
+		if req.Kind == "failback" {
+			if len(out.Release) == 0 {
+				return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Nothing to fail back",
+					Detail: fmt.Sprintf("The configuration has no runbook %q and no failover is in force in the state; `drover runbook status` shows what is.", req.Name)})
+			}
+			return out, diags
+		}
+		detail := fmt.Sprintf("The configuration has no runbook %q.", req.Name)
+		names := slices.Sorted(maps.Keys(r.cfg.Runbooks))
+		if s := suggest.Nearest(req.Name, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		} else if len(names) > 0 {
+			detail += " Its runbooks are: " + strings.Join(names, ", ") + "."
+		}
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown runbook", Detail: detail})
+	}
+	scope := r.scope(lang.Instance{})
+	var d hcl.Diagnostics
+	out.RPO, d = evalDuration(scope, rb.RPO)
+	diags = append(diags, d...)
+	out.RTO, d = evalDuration(scope, rb.RTO)
+	diags = append(diags, d...)
+
+	var prior *state.Runbook
+	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil {
+		prior = inForce
+		if !inForce.Done {
+			out.Continues = inForce.RunID
+		}
+	}
+	waves := stepWaves(rb)
+	for _, name := range slices.Sorted(maps.Keys(rb.Steps)) {
+		s, d := r.planStep(scope, rb, rb.Steps[name])
+		diags = append(diags, d...)
+		if s == nil {
+			continue
+		}
+		s.Wave = waves[name]
+		if prior != nil {
+			if st := prior.Steps[name]; st != nil && st.Status == state.StepSucceeded {
+				s.Skip = "finished in run " + prior.RunID
+				if prior.Done {
+					s.Skip += ", which is in force"
+				}
+			}
+		}
+		out.Steps = append(out.Steps, s)
+	}
+	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	return out, diags
+}
+
+// releases lists what the failovers in force hold, in runbook and step
+// order, for a failback.
+func (r *run) releases(failback string) []*plan.Release {
+	var out []*plan.Release
+	for _, rb := range r.refreshed.SortedRunbooks() {
+		if rb.Kind == "failback" || rb.Name == failback {
+			continue
+		}
+		for _, sn := range rb.SortedSteps() {
+			if rel := rb.Steps[sn].Release; rel != nil {
+				out = append(out, &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary,
+					Invoke: plan.Invoke{Provider: rel.Provider, Action: rel.Action, Args: rel.Args}})
+			}
+		}
+	}
+	return out
+}
+
+// stepWaves gives each step its depth in the after graph: 0 for a step
+// that waits for none, one more than the deepest it waits for otherwise.
+// lang has refused cycles.
+func stepWaves(rb *lang.Runbook) map[string]int {
+	waves := map[string]int{}
+	var depth func(string) int
+	depth = func(n string) int {
+		if w, ok := waves[n]; ok {
+			return w
+		}
+		w := 0
+		for _, t := range rb.Steps[n].After {
+			w = max(w, depth(t[1].(hcl.TraverseAttr).Name)+1)
+		}
+		waves[n] = w
+		return w
+	}
+	for n := range rb.Steps {
+		depth(n)
+	}
+	return waves
+}
+
+func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan.Step, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	ps := &plan.Step{Name: s.Name, OnFailure: lang.OnFailureChoices[0]}
+	for _, t := range s.After {
+		ps.After = append(ps.After, t[1].(hcl.TraverseAttr).Name)
+	}
+	slices.Sort(ps.After)
+	fail := func(subject hcl.Expression, summary, format string, args ...any) (*plan.Step, hcl.Diagnostics) {
+		rng := s.DeclRange
+		if subject != nil {
+			rng = subject.Range()
+		}
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary,
+			Detail: fmt.Sprintf("In step %q of runbook %q: ", s.Name, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+	}
+	if len(s.Resources) > 0 {
+		return fail(nil, "Step resources cannot run yet",
+			"this release runs run, wait, import, set_default, set_next and prompt steps; a step holding resources is planned by a later one. Move the resources to the top level for now.")
+	}
+	var hostVal cty.Value
+	if s.Host != nil {
+		v, d := scope.EvalExpr(s.Host, cty.DynamicPseudoType)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, diags
+		}
+		v, _ = v.UnmarkDeep()
+		if !v.Type().IsObjectType() || !v.Type().HasAttribute("name") || !v.IsWhollyKnown() {
+			return fail(s.Host, "Invalid host argument", "host must name a host, like host.fs2.")
+		}
+		hostVal = v
+		ps.Host = v.GetAttr("name").AsString()
+	}
+	var d hcl.Diagnostics
+	if ps.Timeout, d = evalDuration(scope, s.Timeout); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if ps.RetryDelay, d = evalDuration(scope, s.RetryDelay); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if s.Retries != nil {
+		v, d := evalKnown(scope, s.Retries, cty.Number)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		n, _ := v.AsBigFloat().Int64()
+		ps.Retries = int(n)
+	}
+	if s.OnFailure != nil {
+		v, d := evalKnown(scope, s.OnFailure, cty.String)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.OnFailure = v.AsString()
+	}
+	needHost := func(what string) bool {
+		if hostVal != cty.NilVal {
+			return true
+		}
+		_, diags = fail(nil, "Step needs a host", "a %s step acts on a host: set host, like host = host.fs2.", what)
+		return false
+	}
+	switch {
+	case s.Run != nil:
+		ps.Action = plan.StepRun
+		if !needHost("run") {
+			return nil, diags
+		}
+		argv, d := evalKnown(scope, s.Run, cty.List(cty.String))
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		env := cty.NullVal(cty.Map(cty.String))
+		if s.Env != nil {
+			if env, d = evalKnown(scope, s.Env, cty.Map(cty.String)); d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+		}
+		dir := cty.NullVal(cty.String)
+		if s.Dir != nil {
+			if dir, d = evalKnown(scope, s.Dir, cty.String); d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+		}
+		var words []string
+		for _, a := range argv.AsValueSlice() {
+			words = append(words, shellWord(a.AsString()))
+		}
+		ps.Summary = "run " + strings.Join(words, " ") + " on " + ps.Host
+		ps.Invoke = plan.Invoke{Provider: coreProvider, Action: "run", Args: cty.ObjectVal(map[string]cty.Value{
+			"host": hostVal, "argv": argv, "env": env, "dir": dir})}
+	case s.Wait != nil:
+		ps.Action = plan.StepWait
+		w, d := evalDuration(scope, s.Wait)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Summary = "wait " + w.String()
+		ps.Invoke = plan.Invoke{Provider: coreProvider, Action: "wait", Args: cty.ObjectVal(map[string]cty.Value{
+			"duration": cty.StringVal(w.String())})}
+	case s.Prompt != nil:
+		ps.Action = plan.StepPrompt
+		q, d := evalKnown(scope, s.Prompt, cty.String)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Prompt = q.AsString()
+		ps.Summary = "ask " + strconv.Quote(ps.Prompt)
+	case s.Import != nil:
+		ps.Action = plan.StepImport
+		inst, d := r.stepResource(s.Import, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		if hostVal == cty.NilVal {
+			hostVal = attrs.GetAttr("host")
+			ps.Host = hostVal.GetAttr("name").AsString()
+		}
+		file := attrs.GetAttr("file").AsString()
+		from := attrs.GetAttr("host").GetAttr("name").AsString()
+		if from != ps.Host {
+			arrived, ok := r.replicaPath(from, file, ps.Host)
+			if !ok {
+				return fail(s.Import, "Capture does not reach the step's host",
+					"%s writes %s on host %q, and no replication set in the state carries it to host %q. Add a replication set whose source holds the file and whose target is on %q, apply it, and plan again.",
+					inst.Addr, file, from, ps.Host, ps.Host)
+			}
+			file = arrived
+		}
+		undo := path.Join(UndoDir, rb.Name, s.Name+".undo.reg")
+		location := func(file, undo string) cty.Value {
+			return cty.ObjectVal(map[string]cty.Value{"host": hostVal, "hive": attrs.GetAttr("hive"), "prefix": attrs.GetAttr("prefix"),
+				"file": cty.StringVal(file), "undo": cty.StringVal(undo)})
+		}
+		ps.Summary = fmt.Sprintf("import %s (%s) into the registry of %s, keeping the undo file %s", inst.Addr, file, ps.Host, undo)
+		ps.Invoke = plan.Invoke{Provider: registryProvider, Action: "registry_import", Args: location(file, undo)}
+		ps.Release = &plan.Invoke{Provider: registryProvider, Action: "registry_import",
+			Args: location(undo, strings.TrimSuffix(undo, ".undo.reg")+".failback.undo.reg")}
+		ps.ReleaseSummary = fmt.Sprintf("import the undo file %s into the registry of %s", undo, ps.Host)
+	case s.SetDefault != nil || s.SetNext != nil:
+		expr, action := s.SetDefault, plan.StepSetDefault
+		if expr == nil {
+			expr, action = s.SetNext, plan.StepSetNext
+		}
+		ps.Action = action
+		inst, d := r.stepResource(expr, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		entryHost := attrs.GetAttr("host")
+		ps.Host = entryHost.GetAttr("name").AsString()
+		args := map[string]cty.Value{}
+		for _, name := range []string{"host", "loader", "file", "path", "label"} {
+			if attrs.Type().HasAttribute(name) {
+				args[name] = attrs.GetAttr(name)
+			}
+		}
+		ps.Invoke = plan.Invoke{Provider: diskProvider, Action: "boot_" + action, Args: cty.ObjectVal(args)}
+		ps.Summary = fmt.Sprintf("make %s the default boot entry of %s", inst.Addr, ps.Host)
+		if action == plan.StepSetNext {
+			ps.Summary = fmt.Sprintf("make %s boot once, at the next boot of %s", inst.Addr, ps.Host)
+		}
+		if s.Reboot != nil {
+			v, d := evalKnown(scope, s.Reboot, cty.Bool)
+			if d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+			if v.True() {
+				rargs := map[string]cty.Value{"host": entryHost}
+				if ps.Timeout > 0 {
+					rargs["timeout"] = cty.StringVal(ps.Timeout.String())
+				}
+				ps.Reboot = &plan.Invoke{Provider: diskProvider, Action: "host_reboot", Args: cty.ObjectVal(rargs)}
+				ps.Summary += ", then reboot it and wait until it is back"
+			}
+		}
+	case s.Check != nil:
+		return fail(s.Check, "Check steps cannot run yet", "this release runs run, wait, import, set_default, set_next and prompt steps.")
+	case s.Reboot != nil:
+		return fail(s.Reboot, "Reboot needs a boot switch", "reboot accompanies set_default or set_next.")
+	}
+	return ps, diags
+}
+
+// stepResource finds the state object of the resource expr names.
+func (r *run) stepResource(expr hcl.Expression, s *lang.Step, rb *lang.Runbook) (*state.Instance, hcl.Diagnostics) {
+	refs, diags := lang.ExprRefs(expr)
+	if diags.HasErrors() || len(refs) != 1 || refs[0].Kind != lang.RefResource {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource reference",
+			Detail: "Name a resource of the configuration, like registry_capture.product.", Subject: expr.Range().Ptr()})
+	}
+	addr := refs[0].Resource
+	insts := r.byResource[addr]
+	if len(insts) != 1 || insts[0].Attrs.IsNull() || !insts[0].Attrs.IsWhollyKnown() {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Resource not applied",
+			Detail: fmt.Sprintf("Step %q of runbook %q acts on %s, which the state does not hold (or holds more than one of): run `drover apply` first, then plan the runbook again.",
+				s.Name, rb.Name, addr),
+			Subject: expr.Range().Ptr()}}
+	}
+	return insts[0], nil
+}
+
+// replicaPath finds where a replication set in the state carries file,
+// on host from, to host to: the target folder holds each source by its
+// full path (target /replica/fs1 keeps fs1:/srv/repset as
+// /replica/fs1/srv/repset).
+func (r *run) replicaPath(from, file, to string) (string, bool) {
+	for _, inst := range r.byResource {
+		for _, i := range inst {
+			if i.Addr.Resource.Type != "replication_set" || i.Addr.Resource.Mode != addrs.Managed {
+				continue
+			}
+			attrs, _ := i.Attrs.UnmarkDeep()
+			if !attrs.IsWhollyKnown() || attrs.IsNull() {
+				continue
+			}
+			target := attrs.GetAttr("target")
+			if target.IsNull() || target.GetAttr("host").GetAttr("name").AsString() != to {
+				continue
+			}
+			for _, src := range attrs.GetAttr("source").AsValueSlice() {
+				p := src.GetAttr("path").AsString()
+				if src.GetAttr("host").GetAttr("name").AsString() == from && (file == p || strings.HasPrefix(file, strings.TrimSuffix(p, "/")+"/")) {
+					return path.Join(target.GetAttr("path").AsString(), file), true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// evalKnown evaluates expr into a known, non-null value of ty.
+func evalKnown(scope *lang.Scope, expr hcl.Expression, ty cty.Type) (cty.Value, hcl.Diagnostics) {
+	v, diags := scope.EvalExpr(expr, cty.DynamicPseudoType)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsWhollyKnown() || v.IsNull() {
+		return cty.NilVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value not known",
+			Detail: "This runbook argument depends on values not known yet (an unapplied resource): apply first, then plan the runbook.", Subject: expr.Range().Ptr()})
+	}
+	c, err := convert.Convert(v, ty)
+	if err != nil {
+		return cty.NilVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid runbook argument",
+			Detail: fmt.Sprintf("It must be a %s: %s.", ty.FriendlyName(), err), Subject: expr.Range().Ptr()})
+	}
+	return c, diags
+}
+
+// evalDuration evaluates an optional duration argument; zero when unset.
+func evalDuration(scope *lang.Scope, expr hcl.Expression) (time.Duration, hcl.Diagnostics) {
+	if expr == nil {
+		return 0, nil
+	}
+	v, diags := evalKnown(scope, expr, cty.String)
+	if diags.HasErrors() {
+		return 0, diags
+	}
+	d, err := time.ParseDuration(v.AsString())
+	if err != nil || d <= 0 {
+		return 0, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid duration",
+			Detail: fmt.Sprintf("%q is not a positive duration like \"90s\" or \"15m\".", v.AsString()), Subject: expr.Range().Ptr()})
+	}
+	return d, diags
+}
+
+// shellWord quotes an argv element for showing, not for running: steps
+// run their argv directly, never through a shell.
+func shellWord(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>(){}*?[]#~!") {
+		return s
+	}
+	return strconv.Quote(s)
+}
