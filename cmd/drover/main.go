@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
@@ -110,9 +111,33 @@ func interruptContext() (context.Context, func()) {
 		cancel()
 		<-sigs
 		fmt.Fprintln(os.Stderr, "Stopping at once. Finished changes are in the state journal; run plan or apply again to continue.")
+		runStopNow()
 		os.Exit(exitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// stopNow holds what must happen at a second interrupt before the exit:
+// a runbook run kills the process groups of its running steps there, which
+// would otherwise outlive Drover.
+var stopNow struct {
+	sync.Mutex
+	fns []func()
+}
+
+// atStopNow registers f to run at a second interrupt.
+func atStopNow(f func()) {
+	stopNow.Lock()
+	stopNow.fns = append(stopNow.fns, f)
+	stopNow.Unlock()
+}
+
+func runStopNow() {
+	stopNow.Lock()
+	defer stopNow.Unlock()
+	for _, f := range stopNow.fns {
+		f()
+	}
 }
 
 func newRootCommand() *cobra.Command {
@@ -158,6 +183,9 @@ provider plugins.
 		newForceUnlockCommand(g),
 		newRegistryCommand(g),
 		newBootCommand(g),
+		newFailoverCommand(g, "failover"),
+		newFailoverCommand(g, "failback"),
+		newRunbookCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
 	)

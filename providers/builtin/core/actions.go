@@ -16,14 +16,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// OutputUnits are the Progress units in which the run action streams what
-// the command writes: each Progress of such a unit carries a chunk of that
-// stream in Message, in the order it was written.
-const (
-	StdoutUnit = "stdout"
-	StderrUnit = "stderr"
-)
-
 func runAction() *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
@@ -66,8 +58,8 @@ func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers
 	if dir := args.GetAttr("dir"); !dir.IsNull() {
 		opts.Dir = dir.AsString()
 	}
-	opts.Stdout = progressWriter{req.Progress, StdoutUnit}
-	opts.Stderr = progressWriter{req.Progress, StderrUnit}
+	opts.Stdout = progressWriter{req.Progress, providers.StdoutUnit}
+	opts.Stderr = progressWriter{req.Progress, providers.StderrUnit}
 	res, err := h.Run(ctx, argv, opts)
 	if err != nil {
 		detail := err.Error()

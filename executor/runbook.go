@@ -1,0 +1,497 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drover-dr/drover/planner/dag"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/record"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// RunbookOptions shapes one runbook run.
+type RunbookOptions struct {
+	Providers   *providers.Registry
+	Journal     state.Journal
+	Parallelism int
+	Hooks       RunbookHooks
+	// Record is the run's record (a new one, or the record of the run the
+	// plan continues), saved in Records after every change of a step.
+	Record  *record.Record
+	Records *record.Store
+	// Kill ends the steps running, their processes killed; the end of the
+	// run's own context only stops new steps from starting.
+	Kill context.Context
+	// Prompter answers prompt steps and on_failure = "prompt".
+	Prompter Prompter
+}
+
+// RunbookHooks hears about each step as it runs; the core never prints.
+type RunbookHooks interface {
+	StepStarted(s *plan.Step, attempt int)
+	// StepProgress is a provider's progress message (not output).
+	StepProgress(s *plan.Step, p providers.Progress)
+	StepFinished(s *plan.Step, r *record.Step)
+	Released(rel *plan.Release, diags hcl.Diagnostics)
+}
+
+// Prompter asks a person a yes-or-no question for a step, and says who
+// answered, when and how.
+type Prompter interface {
+	Ask(ctx context.Context, step, question string) (*record.Answer, error)
+}
+
+// errStepFailed stops the walk at a step whose on_failure is abort.
+var errStepFailed = errors.New("step failed")
+
+// runbookRun is one run of a runbook plan. The state and the record are
+// changed only under mu.
+type runbookRun struct {
+	rb    *plan.Runbook
+	opts  RunbookOptions
+	runID string
+
+	mu    sync.Mutex
+	state *state.State
+	rec   *record.Record
+	diags hcl.Diagnostics
+}
+
+// RunRunbook runs the steps of a runbook plan in wave order, at most
+// Parallelism at once, journalling each step durably before it acts and
+// after, then gives back what the plan releases. It returns the state with
+// the run recorded (also with errors: every step that finished is in it).
+func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts RunbookOptions) (*state.State, hcl.Diagnostics) {
+	rb := p.Runbook
+	if p.Errored || rb == nil {
+		return prior, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plan cannot be run",
+			Detail: "This is not the plan of a runbook run, or it stopped at an error. Plan the runbook again."}}
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	if opts.Kill == nil {
+		opts.Kill = context.WithoutCancel(ctx)
+	}
+	r := &runbookRun{rb: rb, opts: opts, runID: opts.Record.RunID, state: prior.DeepCopy(), rec: opts.Record}
+	r.prepareRecord()
+	if err := r.save(); err != nil {
+		return r.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error() + "; nothing was run."}}
+	}
+
+	g := dag.New[string]()
+	byName := map[string]*plan.Step{}
+	for _, s := range rb.Steps {
+		if s.Skip == "" {
+			byName[s.Name] = s
+			g.Add(s.Name)
+		}
+	}
+	for name, s := range byName {
+		for _, a := range s.After {
+			if byName[a] != nil {
+				g.Connect(name, a)
+			}
+		}
+	}
+	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, name string) error {
+		return r.step(byName[name])
+	})
+	status := record.Succeeded
+	switch {
+	case walkErr != nil && ctx.Err() != nil:
+		status = record.Interrupted
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Runbook run interrupted",
+			Detail: fmt.Sprintf("Steps already running were let finish and are recorded; nothing else was started. Run the runbook again to continue run %s.", r.runID)}})
+	case walkErr != nil:
+		status = record.Failed
+	}
+	if status == record.Succeeded {
+		r.release()
+		if r.hasErrors() {
+			status = record.Failed
+		}
+	}
+	r.mu.Lock()
+	for _, s := range r.rec.Steps {
+		if s.Status == record.Pending {
+			s.Status = record.Cancelled
+		}
+	}
+	r.mu.Unlock()
+	if status == record.Succeeded {
+		e := state.RunbookEntry{Name: rb.Name, RunID: r.runID, Kind: rb.Kind, Done: true}
+		if rb.Kind == string(record.Failback) {
+			// Nothing stays in force after a failback.
+			e = state.RunbookEntry{Name: rb.Name, Removed: true}
+		}
+		r.journal(e)
+	}
+	r.mu.Lock()
+	r.rec.Finish(time.Now(), status)
+	for _, d := range r.diags {
+		if d.Severity == hcl.DiagError {
+			r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "error", Summary: d.Summary, Detail: d.Detail})
+		}
+	}
+	r.mu.Unlock()
+	if err := r.save(); err != nil {
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
+	}
+	return r.state, r.diags
+}
+
+// prepareRecord lists the plan's steps in the record: a continued record
+// keeps what its steps did, a step skipped in a new record says why.
+func (r *runbookRun) prepareRecord() {
+	for _, s := range r.rb.Steps {
+		rs := r.rec.Step(s.Name)
+		if rs == nil {
+			rs = &record.Step{Name: s.Name}
+			r.rec.Steps = append(r.rec.Steps, rs)
+		}
+		rs.Action, rs.Summary, rs.Host, rs.Wave, rs.After = s.Action, s.Summary, s.Host, s.Wave, s.After
+		switch {
+		case s.Skip != "" && rs.Status != record.Succeeded:
+			rs.Status, rs.SkipReason = record.Skipped, s.Skip
+		case s.Skip == "":
+			rs.Status, rs.Error = record.Pending, ""
+		}
+	}
+}
+
+func (r *runbookRun) addDiags(d hcl.Diagnostics) {
+	r.mu.Lock()
+	r.diags = append(r.diags, d...)
+	r.mu.Unlock()
+}
+
+func (r *runbookRun) hasErrors() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.diags.HasErrors()
+}
+
+// save writes the record; the caller may hold mu or not, Save only reads.
+func (r *runbookRun) save() error {
+	if r.opts.Records == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.opts.Records.Save(r.rec)
+}
+
+// journal records e in the state and durably in the journal: a runbook
+// step acts outside Drover, so both its start and its end must outlive a
+// crash for the next run to know what happened.
+func (r *runbookRun) journal(e state.RunbookEntry) {
+	r.mu.Lock()
+	r.state.RecordRunbook(e)
+	r.mu.Unlock()
+	if r.opts.Journal == nil {
+		return
+	}
+	if err := r.opts.Journal.Record(state.JournalEntry{Runbook: &e}); err != nil {
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to record the runbook step",
+			Detail: fmt.Sprintf("Runbook %q, step %q: %s", e.Name, e.Step, err)}})
+	}
+}
+
+// updateStep changes the step's record under mu and saves it.
+func (r *runbookRun) updateStep(name string, f func(*record.Step)) {
+	r.mu.Lock()
+	f(r.rec.Step(name))
+	r.mu.Unlock()
+	if err := r.save(); err != nil {
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
+	}
+}
+
+// step runs one step with its retries and decides, by its on_failure,
+// whether the run goes on.
+func (r *runbookRun) step(s *plan.Step) error {
+	entry := state.RunbookEntry{Name: r.rb.Name, RunID: r.runID, Kind: r.rb.Kind, Step: s.Name, Status: state.StepStarted}
+	r.journal(entry)
+	r.updateStep(s.Name, func(rs *record.Step) {
+		rs.Status, rs.StartedAt, rs.FinishedAt, rs.Error = record.Running, time.Now().UTC(), time.Time{}, ""
+	})
+	var out stepOutcome
+	for attempt := 1; ; attempt++ {
+		if r.opts.Hooks != nil {
+			r.opts.Hooks.StepStarted(s, attempt)
+		}
+		r.updateStep(s.Name, func(rs *record.Step) { rs.Attempts++ })
+		out = r.attempt(s)
+		if !out.diags.HasErrors() || attempt > s.Retries || r.opts.Kill.Err() != nil {
+			break
+		}
+		if s.RetryDelay > 0 {
+			t := time.NewTimer(s.RetryDelay)
+			select {
+			case <-t.C:
+			case <-r.opts.Kill.Done():
+			}
+			t.Stop()
+		}
+	}
+	failed := out.diags.HasErrors()
+	entry.Status, entry.Release = state.StepSucceeded, out.release
+	if failed {
+		entry.Status, entry.Release = state.StepFailed, nil
+	}
+	r.journal(entry)
+	var rs record.Step
+	r.updateStep(s.Name, func(x *record.Step) {
+		x.FinishedAt = time.Now().UTC()
+		x.ExitCode = out.exitCode
+		if out.output != "" {
+			x.Output = out.output
+		}
+		if out.answer != nil {
+			x.Answer = out.answer
+		}
+		x.Status = record.Succeeded
+		if failed {
+			x.Status, x.Error = record.Failed, diagText(out.diags)
+		}
+		rs = *x
+	})
+	if r.opts.Hooks != nil {
+		r.opts.Hooks.StepFinished(s, &rs)
+	}
+	if !failed {
+		return nil
+	}
+	switch s.OnFailure {
+	case "continue":
+		return nil
+	case "prompt":
+		if r.opts.Prompter != nil {
+			a, err := r.opts.Prompter.Ask(r.opts.Kill, s.Name, fmt.Sprintf("Step %q failed: %s Go on with the run?", s.Name, diagText(out.diags)))
+			if err == nil && a.Answer == "yes" {
+				return nil
+			}
+		}
+	}
+	r.addDiags(out.diags)
+	return errStepFailed
+}
+
+// stepOutcome is what one attempt of a step did.
+type stepOutcome struct {
+	diags    hcl.Diagnostics
+	exitCode *int
+	output   string
+	answer   *record.Answer
+	release  *state.Release
+}
+
+func diagText(diags hcl.Diagnostics) string {
+	var parts []string
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			parts = append(parts, strings.TrimSpace(d.Summary+": "+d.Detail))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func stepError(s *plan.Step, summary, format string, args ...any) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary,
+		Detail: fmt.Sprintf("Step %q: ", s.Name) + fmt.Sprintf(format, args...)}}
+}
+
+// attempt runs a step once, bounded by its timeout and by Kill.
+func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
+	ctx, cancel := r.opts.Kill, context.CancelFunc(func() {})
+	if s.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
+	}
+	defer cancel()
+	timedOut := func(o stepOutcome) stepOutcome {
+		if ctx.Err() == context.DeadlineExceeded && r.opts.Kill.Err() == nil {
+			o.diags = stepError(s, "Step timed out", "it ran longer than its timeout of %s and was stopped (a command's whole process group is killed). Raise timeout if it needs longer.", s.Timeout)
+		}
+		return o
+	}
+	if s.Action == plan.StepPrompt {
+		if r.opts.Prompter == nil {
+			return stepOutcome{diags: stepError(s, "No one to ask", "a prompt step needs a terminal, `drover runbook answer`, or --approve %s.", s.Name)}
+		}
+		a, err := r.opts.Prompter.Ask(ctx, s.Name, s.Prompt)
+		if err != nil {
+			return timedOut(stepOutcome{diags: stepError(s, "Prompt not answered", "%s", err)})
+		}
+		o := stepOutcome{answer: a}
+		if a.Answer != "yes" {
+			o.diags = stepError(s, "Prompt declined", "%s answered %q to %q.", a.By, a.Answer, s.Prompt)
+		}
+		return o
+	}
+
+	var o stepOutcome
+	out := r.output(s)
+	res, diags := r.invoke(ctx, s, s.Invoke, out)
+	if name, err := out.close(); err != nil {
+		diags = append(diags, stepError(s, "Cannot keep the step's output", "%s", err)...)
+	} else {
+		o.output = name
+	}
+	o.diags = diags
+	if diags.HasErrors() {
+		return timedOut(o)
+	}
+	switch s.Action {
+	case plan.StepRun:
+		n, _ := res.GetAttr("exit_code").AsBigFloat().Int64()
+		code := int(n)
+		o.exitCode = &code
+		if code != 0 {
+			o.diags = stepError(s, "Command failed", "%s exited with status %d; its output is in the run's record.", strings.TrimPrefix(s.Summary, "run "), code)
+		}
+	case plan.StepImport:
+		if s.Release != nil {
+			o.release = &state.Release{Summary: s.ReleaseSummary, Provider: s.Release.Provider, Action: s.Release.Action, Args: s.Release.Args}
+		}
+	case plan.StepSetDefault:
+		// The default it replaced is known only now.
+		if prev := res.GetAttr("previous"); !prev.IsNull() && prev.AsString() != "" {
+			args := s.Invoke.Args.AsValueMap()
+			args["path"], args["label"] = prev, prev
+			o.release = &state.Release{Summary: fmt.Sprintf("make %s the default boot entry of %s again", prev.AsString(), s.Host),
+				Provider: s.Invoke.Provider, Action: "boot_set_default", Args: cty.ObjectVal(args)}
+		}
+	}
+	if s.Reboot != nil && !o.diags.HasErrors() {
+		if _, d := r.invoke(ctx, s, *s.Reboot, nil); d.HasErrors() {
+			o.diags = d
+		}
+	}
+	return timedOut(o)
+}
+
+// invoke runs a provider action for s, streaming what a command writes
+// into out.
+func (r *runbookRun) invoke(ctx context.Context, s *plan.Step, inv plan.Invoke, out *stepOutput) (cty.Value, hcl.Diagnostics) {
+	prov, _, err := r.opts.Providers.Get(ctx, inv.Provider)
+	if err != nil {
+		return cty.NilVal, stepError(s, "Provider failed to start", "%s", err)
+	}
+	resp := prov.Invoke(ctx, providers.InvokeRequest{Action: inv.Action, Args: inv.Args, Progress: func(p providers.Progress) {
+		if (p.Unit == providers.StdoutUnit || p.Unit == providers.StderrUnit) && out != nil {
+			out.write(p.Unit, p.Message)
+			return
+		}
+		if r.opts.Hooks != nil {
+			r.opts.Hooks.StepProgress(s, p)
+		}
+	}})
+	var diags hcl.Diagnostics
+	for _, d := range resp.Diagnostics {
+		sev := hcl.DiagError
+		if d.Severity == providers.Warning {
+			sev = hcl.DiagWarning
+		}
+		detail := d.Detail
+		if detail != "" {
+			detail += "\n\n"
+		}
+		detail += fmt.Sprintf("(from provider %q, action %s, step %q)", inv.Provider, inv.Action, s.Name)
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: detail})
+	}
+	return resp.Result, diags
+}
+
+// stepOutput is a step's output log, opened at the first output.
+type stepOutput struct {
+	r    *runbookRun
+	step string
+
+	mu      sync.Mutex
+	log     *record.Output
+	streams map[string]io.Writer
+	err     error
+}
+
+func (r *runbookRun) output(s *plan.Step) *stepOutput {
+	return &stepOutput{r: r, step: s.Name, streams: map[string]io.Writer{}}
+}
+
+func (o *stepOutput) write(stream, text string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil || o.r.opts.Records == nil {
+		return
+	}
+	if o.log == nil {
+		if o.log, o.err = o.r.opts.Records.CreateOutput(o.r.runID, o.step); o.err != nil {
+			return
+		}
+	}
+	w := o.streams[stream]
+	if w == nil {
+		w = o.log.Stream(stream)
+		o.streams[stream] = w
+	}
+	w.Write([]byte(text))
+}
+
+// close ends the log and returns its name, empty when nothing was written.
+func (o *stepOutput) close() (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.log == nil {
+		return "", o.err
+	}
+	err := o.log.Close()
+	if o.err != nil {
+		err = o.err
+	}
+	return o.log.Name(), err
+}
+
+// release gives back what the plan releases, runbook by runbook; a
+// runbook all of whose holdings were given back leaves the state.
+func (r *runbookRun) release() {
+	failed := map[string]bool{}
+	var order []string
+	for _, rel := range r.rb.Release {
+		if !slices.Contains(order, rel.Runbook) {
+			order = append(order, rel.Runbook)
+		}
+		s := &plan.Step{Name: rel.Runbook + "." + rel.Step, Summary: rel.Summary}
+		_, diags := r.invoke(r.opts.Kill, s, rel.Invoke, nil)
+		if r.opts.Hooks != nil {
+			r.opts.Hooks.Released(rel, diags)
+		}
+		r.mu.Lock()
+		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "info", Summary: "Released " + rel.Runbook + "." + rel.Step, Detail: rel.Summary})
+		r.mu.Unlock()
+		if diags.HasErrors() {
+			failed[rel.Runbook] = true
+			r.addDiags(diags)
+		}
+	}
+	for _, name := range order {
+		if !failed[name] {
+			r.journal(state.RunbookEntry{Name: name, Removed: true})
+		}
+	}
+	// Runbooks in force without anything to give back leave too.
+	for _, rb := range r.state.SortedRunbooks() {
+		if r.rb.Kind == string(record.Failback) && rb.Name != r.rb.Name && rb.Kind != string(record.Failback) && !failed[rb.Name] && !slices.Contains(order, rb.Name) {
+			r.journal(state.RunbookEntry{Name: rb.Name, Removed: true})
+		}
+	}
+}
