@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/drover-dr/drover/cmd/drover/internal/prelaunch"
 	"github.com/drover-dr/drover/internal/warmup"
@@ -20,6 +22,7 @@ func newInternalPluginCommand() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
 		RunE: func(cmd *cobra.Command, args []string) error {
+			go exitWithParent()
 			return builtin.Serve(args[0])
 		},
 	}
@@ -44,7 +47,24 @@ func newInternalSpareCommand() *cobra.Command {
 				return fmt.Errorf("a spare process serves a built-in provider (internal-plugin NAME), not %q", orders)
 			}
 			warmup.Inherit()
+			go exitWithParent()
 			return builtin.Serve(orders[1])
 		},
+	}
+}
+
+// parentPoll is how often a plugin process looks whether Drover is gone.
+const parentPoll = 250 * time.Millisecond
+
+// exitWithParent ends the plugin process once the Drover process that
+// started it is gone (killed with SIGKILL, say): nothing else will call
+// it, and it would stay forever. Its calls in flight were already
+// cancelled when the connection dropped, their commands killed.
+func exitWithParent() {
+	parent := os.Getppid()
+	for range time.Tick(parentPoll) {
+		if os.Getppid() != parent {
+			os.Exit(1)
+		}
 	}
 }
