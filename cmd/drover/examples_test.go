@@ -21,6 +21,7 @@ func TestExamples(t *testing.T) {
 			name, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(env.WorkDir), "script-"), ".")
 			return os.CopyFS(env.WorkDir, os.DirFS(filepath.Join("..", "..", "examples", name)))
 		},
-		Cmds: scriptCmds(),
+		Cmds:      scriptCmds(),
+		Condition: driveCondition,
 	})
 }
