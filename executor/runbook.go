@@ -130,9 +130,12 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 	}
 	r.mu.Unlock()
 	if status == record.Succeeded {
+		// A failover stays in force (running it again does nothing) until
+		// a failback; so does any run whose steps hold something. Nothing
+		// stays in force after a failback, and a plain run that holds
+		// nothing is simply over: the next runs it anew.
 		e := state.RunbookEntry{Name: rb.Name, RunID: r.runID, Kind: rb.Kind, Done: true}
-		if rb.Kind == string(record.Failback) {
-			// Nothing stays in force after a failback.
+		if rb.Kind == string(record.Failback) || rb.Kind == string(record.Run) && !r.holds() {
 			e = state.RunbookEntry{Name: rb.Name, Removed: true}
 		}
 		r.journal(e)
@@ -149,6 +152,20 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
 	}
 	return r.state, r.diags
+}
+
+// holds reports whether a step of this run holds something to give back.
+func (r *runbookRun) holds() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rb := r.state.Runbooks[r.rb.Name]; rb != nil {
+		for _, st := range rb.Steps {
+			if st.Release != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // prepareRecord lists the plan's steps in the record: a continued record
@@ -273,14 +290,22 @@ func (r *runbookRun) step(s *plan.Step) error {
 	if !failed {
 		return nil
 	}
+	goOn := func(why string) error {
+		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Step failed, the run went on",
+			Detail: fmt.Sprintf("Step %q failed (%s), and the run went on: %s.", s.Name, diagText(out.diags), why)}})
+		return nil
+	}
 	switch s.OnFailure {
 	case "continue":
-		return nil
+		return goOn(`its on_failure is "continue"`)
 	case "prompt":
 		if r.opts.Prompter != nil {
-			a, err := r.opts.Prompter.Ask(r.opts.Kill, s.Name, fmt.Sprintf("Step %q failed: %s Go on with the run?", s.Name, diagText(out.diags)))
-			if err == nil && a.Answer == "yes" {
-				return nil
+			a, err := r.opts.Prompter.Ask(r.opts.Kill, s.Name, fmt.Sprintf("Step %q failed: %s. Go on with the run?", s.Name, diagText(out.diags)))
+			if err == nil {
+				r.updateStep(s.Name, func(x *record.Step) { x.Answer = a })
+				if a.Answer == "yes" {
+					return goOn(fmt.Sprintf("%s answered yes (%s)", a.By, a.Via))
+				}
 			}
 		}
 	}

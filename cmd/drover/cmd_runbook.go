@@ -129,8 +129,10 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		return nil
 	}
 	for _, a := range o.approve {
-		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool { return st.Name == a && st.Action == plan.StepPrompt }) {
-			return v.errorf("Unknown prompt step", "--approve %s names no prompt step of runbook %q.", a, p.Runbook.Name)
+		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool {
+			return st.Name == a && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
+		}) {
+			return v.errorf("Unknown prompt step", "--approve %s names no step of runbook %q that asks (a prompt step, or one with on_failure = \"prompt\").", a, p.Runbook.Name)
 		}
 	}
 	if !o.autoApprove {
