@@ -192,13 +192,18 @@ type Step struct {
 	Import     hcl.Expression
 	SetDefault hcl.Expression
 	// SetNext makes a boot entry the default for the next boot only.
-	SetNext   hcl.Expression
-	Reboot    hcl.Expression
-	Prompt    hcl.Expression
-	Wait      hcl.Expression
-	Check     hcl.Expression
-	Resources map[addrs.Resource]*Resource
-	DeclRange hcl.Range
+	SetNext hcl.Expression
+	Reboot  hcl.Expression
+	// RebootCommand and RebootProbe replace the reboot's default argv
+	// (shutdown -r now) and the probe whose output changes with each boot
+	// (the Linux boot ID).
+	RebootCommand hcl.Expression
+	RebootProbe   hcl.Expression
+	Prompt        hcl.Expression
+	Wait          hcl.Expression
+	Check         hcl.Expression
+	Resources     map[addrs.Resource]*Resource
+	DeclRange     hcl.Range
 }
 
 // Drill is what changes when a runbook runs as a drill.

@@ -30,7 +30,7 @@ var (
 	drillSchema = &hcl.BodySchema{Attributes: attrSchema("isolate")}
 	stepSchema  = &hcl.BodySchema{
 		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
-			"import", "set_default", "set_next", "reboot", "prompt", "wait", "check"),
+			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}}},
 	}
 	// stepActions are the arguments of which a step sets exactly one.
@@ -108,6 +108,8 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	s.RetryDelay = attrExpr(attrs, "retry_delay")
 	s.OnFailure = attrExpr(attrs, "on_failure")
 	s.SetNext = attrExpr(attrs, "set_next")
+	s.RebootCommand = attrExpr(attrs, "reboot_command")
+	s.RebootProbe = attrExpr(attrs, "reboot_probe")
 	s.Import = attrExpr(attrs, "import")
 	s.SetDefault = attrExpr(attrs, "set_default")
 	s.Reboot = attrExpr(attrs, "reboot")

@@ -65,7 +65,8 @@ func (rb *Runbook) args() []runbookArg {
 			runbookArg{"retries", at, s.Retries, argTries}, runbookArg{"retry_delay", at, s.RetryDelay, argDuration},
 			runbookArg{"on_failure", at, s.OnFailure, argOnFailure},
 			runbookArg{"set_default", at, s.SetDefault, argBootEntry}, runbookArg{"set_next", at, s.SetNext, argBootEntry},
-			runbookArg{"reboot", at, s.Reboot, argBool},
+			runbookArg{"reboot", at, s.Reboot, argBool}, runbookArg{"reboot_command", at, s.RebootCommand, argArgv},
+			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
 			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
 			runbookArg{"check", at, s.Check, argBool})
 	}

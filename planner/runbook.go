@@ -316,7 +316,17 @@ func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan
 			if v.True() {
 				rargs := map[string]cty.Value{"host": entryHost}
 				if ps.Timeout > 0 {
+					// Probe some twenty times within the step's time, at
+					// most every 5s (the action's default interval).
 					rargs["timeout"] = cty.StringVal(ps.Timeout.String())
+					rargs["interval"] = cty.StringVal(min(max(ps.Timeout/20, 100*time.Millisecond), 5*time.Second).String())
+				}
+				for name, expr := range map[string]hcl.Expression{"command": s.RebootCommand, "probe": s.RebootProbe} {
+					if expr != nil {
+						if rargs[name], d = evalKnown(scope, expr, cty.List(cty.String)); d.HasErrors() {
+							return nil, append(diags, d...)
+						}
+					}
 				}
 				ps.Reboot = &plan.Invoke{Provider: diskProvider, Action: "host_reboot", Args: cty.ObjectVal(rargs)}
 				ps.Summary += ", then reboot it and wait until it is back"
