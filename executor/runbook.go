@@ -104,9 +104,19 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 			}
 		}
 	}
+	// The record tells when the run was asked to stop: the report shows
+	// an interrupted run's steps against that moment.
+	stopInterrupt := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "warning", Summary: "Interrupt received",
+			Detail: fmt.Sprintf("At %s: running steps were let finish and no new step started.", time.Now().UTC().Format(time.RFC3339Nano))})
+		r.mu.Unlock()
+		r.save()
+	})
 	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, name string) error {
 		return r.step(byName[name])
 	})
+	stopInterrupt()
 	status := record.Succeeded
 	switch {
 	case walkErr != nil && ctx.Err() != nil:
