@@ -27,6 +27,11 @@ type RunbookRequest struct {
 	// the failovers in force hold, after its own steps; a failback whose
 	// runbook the configuration lacks does only that.
 	Kind string
+	// Measured is, by step name, the longest a step took in the runs
+	// recorded: the rto budget counts it for a step without a timeout.
+	Measured map[string]time.Duration
+	// AllowOverBudget turns the budget errors into warnings.
+	AllowOverBudget bool
 }
 
 // The providers and actions runbook steps invoke.
@@ -100,6 +105,9 @@ func (r *run) planRunbook(req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) 
 		out.Steps = append(out.Steps, s)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	if !diags.HasErrors() {
+		diags = append(diags, r.checkBudgets(rb, out, req)...)
+	}
 	return out, diags
 }
 

@@ -146,6 +146,7 @@ type planCmdOptions struct {
 	out              string
 	detailedExitcode bool
 	runbook          string
+	allowOverBudget  bool
 }
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -165,6 +166,7 @@ state, and shows exactly what apply would do. With --out the plan is saved for
 	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to `FILE`")
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when something does, 1 on error")
 	cmd.Flags().StringVar(&o.runbook, "runbook", "", "plan the run of runbook `NAME` instead: its steps in wave order, those already done skipped")
+	cmd.Flags().BoolVar(&o.allowOverBudget, "allow-over-budget", false, "with --runbook: warn of a runbook over its rpo or rto instead of refusing it")
 	return cmd
 }
 
@@ -290,7 +292,7 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 		return err
 	}
 	if o.runbook != "" {
-		s.popts.Runbook = &planner.RunbookRequest{Name: o.runbook, Kind: runbookKind(o.runbook)}
+		s.popts.Runbook = runbookRequest(o.runbook, runbookKind(o.runbook), o.allowOverBudget)
 	}
 	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
 	if err != nil {

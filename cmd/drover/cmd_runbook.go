@@ -30,8 +30,9 @@ import (
 // runbookOptions are the flags of the commands that run a runbook.
 type runbookOptions struct {
 	planOptions
-	autoApprove bool
-	approve     []string
+	autoApprove     bool
+	approve         []string
+	allowOverBudget bool
 }
 
 func (o *runbookOptions) addFlags(cmd *cobra.Command) {
@@ -41,6 +42,7 @@ func (o *runbookOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.parallelism, "parallelism", 10, "run at most `N` steps at once")
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "run without asking")
 	f.StringArrayVar(&o.approve, "approve", nil, "answer yes to the prompt of step `STEP` up front (repeatable)")
+	f.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "run a runbook over its rpo or rto budget, with a warning")
 	o.refresh = true
 }
 
@@ -86,6 +88,25 @@ before and after it acts: a run that stops is continued by the next.
 
 var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes\"")
 
+// runbookRequest asks the planner for the plan of runbook name, with the
+// longest time each of its steps took in the runs recorded (what the rto
+// budget counts for a step without a timeout).
+func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
+	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
+	recs, _ := record.NewStore(record.DefaultDir).List()
+	for _, rec := range recs {
+		if rec.Runbook != name {
+			continue
+		}
+		for _, s := range rec.Steps {
+			if s.Status == record.Succeeded && !s.StartedAt.IsZero() {
+				req.Measured[s.Name] = max(req.Measured[s.Name], s.FinishedAt.Sub(s.StartedAt))
+			}
+		}
+	}
+	return req
+}
+
 // runbookKind is what a run of the runbook called name is for.
 func runbookKind(name string) string {
 	switch name {
@@ -120,7 +141,7 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
 			return err
 		}
-		s.popts.Runbook = &planner.RunbookRequest{Name: name, Kind: kind}
+		s.popts.Runbook = runbookRequest(name, kind, o.allowOverBudget)
 		if p, err = makePlan(ctx, v, s.cfg, s.prior, s.popts); err != nil {
 			return err
 		}
@@ -208,6 +229,24 @@ func waitWithin(wg *sync.WaitGroup, d time.Duration) {
 // runRecord is the record a run of rb writes: the record of the run it
 // continues, or a new one.
 func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
+	rec, err := continuedRecord(store, rb)
+	if err != nil {
+		return nil, err
+	}
+	// The data-loss window of each protected resource as the plan found
+	// it: what failing over now loses.
+	rec.Protected = nil
+	now := time.Now().UTC()
+	for _, c := range rb.Budget {
+		if c.Budget == "rpo" {
+			rec.Protected = append(rec.Protected, &record.Protected{Addr: c.Subject, LastChange: now.Add(-c.Value),
+				RPO: record.Duration(c.Value), OverBudget: c.Over})
+		}
+	}
+	return rec, nil
+}
+
+func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
 	if rb.Continues != "" {
 		rec, err := store.Load(rb.Continues)
 		if err == nil {

@@ -26,6 +26,19 @@ type Runbook struct {
 	// Release lists what earlier runs hold and this run gives back once
 	// its steps are done (a failback of the failover in force).
 	Release []*Release
+	// Budget holds the figures held against rpo and rto.
+	Budget []*BudgetCheck
+}
+
+// BudgetCheck is one figure held against a budget: the data-loss window
+// of a protected resource (rpo), or the longest chain of steps (rto).
+type BudgetCheck struct {
+	Budget  string // rpo or rto
+	Subject string // the resource address, or the chain of steps
+	Value   time.Duration
+	Limit   time.Duration
+	Over    bool
+	Detail  string
 }
 
 // Release is one thing a runbook in force holds, to be given back: the
@@ -109,6 +122,16 @@ type docRunbook struct {
 	RTO       string       `json:"rto,omitempty"`
 	Steps     []docStep    `json:"steps"`
 	Release   []docRelease `json:"release,omitempty"`
+	Budget    []docBudget  `json:"budget,omitempty"`
+}
+
+type docBudget struct {
+	Budget  string `json:"budget"`
+	Subject string `json:"subject"`
+	Value   string `json:"value"`
+	Limit   string `json:"limit"`
+	Over    bool   `json:"over,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 type docStep struct {
@@ -141,6 +164,15 @@ type docRelease struct {
 	Step    string     `json:"step"`
 	Summary string     `json:"summary"`
 	Invoke  *docInvoke `json:"invoke"`
+}
+
+// RoundDuration shortens d for showing: to the second, or the millisecond
+// below a second.
+func RoundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 func durationText(d time.Duration) string {
@@ -200,6 +232,9 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 		}
 		doc.Steps = append(doc.Steps, ds)
 	}
+	for _, b := range r.Budget {
+		doc.Budget = append(doc.Budget, docBudget{Budget: b.Budget, Subject: b.Subject, Value: b.Value.String(), Limit: b.Limit.String(), Over: b.Over, Detail: b.Detail})
+	}
 	for _, rel := range r.Release {
 		inv, err := encodeInvoke(&rel.Invoke)
 		if err != nil {
@@ -245,6 +280,16 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
 		}
 		r.Steps = append(r.Steps, s)
+	}
+	for _, db := range doc.Budget {
+		b := &BudgetCheck{Budget: db.Budget, Subject: db.Subject, Over: db.Over, Detail: db.Detail}
+		if b.Value, err = parseDurationText(db.Value); err != nil {
+			return nil, fmt.Errorf("budget %s of %s: %w", db.Budget, db.Subject, err)
+		}
+		if b.Limit, err = parseDurationText(db.Limit); err != nil {
+			return nil, fmt.Errorf("budget %s of %s: %w", db.Budget, db.Subject, err)
+		}
+		r.Budget = append(r.Budget, b)
 	}
 	for _, dr := range doc.Release {
 		inv, err := decodeInvoke(dr.Invoke)

@@ -72,6 +72,20 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 		}
 		b.WriteString("\n")
 	}
+	if len(rb.Budget) > 0 {
+		b.WriteString("\n  budgets:\n")
+		for _, c := range rb.Budget {
+			verdict := p.color("32", "within")
+			if c.Over {
+				verdict = p.color("31", "OVER")
+			}
+			fmt.Fprintf(b, "    %s %s: %s %s %s", c.Budget, c.Limit, c.Subject, plan.RoundDuration(c.Value), verdict)
+			if c.Detail != "" {
+				fmt.Fprintf(b, " (%s)", c.Detail)
+			}
+			b.WriteString("\n")
+		}
+	}
 	if len(rb.Release) > 0 {
 		b.WriteString("\n  then give back what the failover holds:\n")
 		for _, rel := range rb.Release {
