@@ -34,6 +34,15 @@ type RunbookOptions struct {
 	Kill context.Context
 	// Prompter answers prompt steps and on_failure = "prompt".
 	Prompter Prompter
+	// Checker evaluates a check step's condition when it runs (the
+	// planner's NewChecker); without it the planned value stands.
+	Checker Checker
+}
+
+// Checker evaluates the condition of a check step over the state as the
+// run has it, refreshed.
+type Checker interface {
+	Check(ctx context.Context, runbook, kind, step string, current *state.State) (bool, hcl.Diagnostics)
 }
 
 // RunbookHooks hears about each step as it runs; the core never prints.
@@ -288,6 +297,9 @@ func (r *runbookRun) step(s *plan.Step) error {
 		if out.answer != nil {
 			x.Answer = out.answer
 		}
+		if out.check != nil {
+			x.Checks = append(x.Checks, out.check)
+		}
 		x.Status = record.Succeeded
 		if failed {
 			x.Status, x.Error = record.Failed, diagText(out.diags)
@@ -329,6 +341,7 @@ type stepOutcome struct {
 	exitCode *int
 	output   string
 	answer   *record.Answer
+	check    *record.Check
 	release  *state.Release
 }
 
@@ -375,6 +388,9 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		return o
 	}
 
+	if s.Action == plan.StepCheck {
+		return timedOut(r.check(ctx, s))
+	}
 	var o stepOutcome
 	out := r.output(s)
 	res, diags := r.invoke(ctx, s, s.Invoke, out)
@@ -414,6 +430,31 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		}
 	}
 	return timedOut(o)
+}
+
+// check evaluates a check step's condition as things stand now.
+func (r *runbookRun) check(ctx context.Context, s *plan.Step) stepOutcome {
+	holds := s.Check != nil && *s.Check
+	if r.opts.Checker != nil {
+		r.mu.Lock()
+		current := r.state.DeepCopy()
+		r.mu.Unlock()
+		var diags hcl.Diagnostics
+		if holds, diags = r.opts.Checker.Check(ctx, r.rb.Name, r.rb.Kind, s.Name, current); diags.HasErrors() {
+			return stepOutcome{diags: diags}
+		}
+	}
+	target := strings.TrimPrefix(s.Summary, "check ")
+	if i := strings.LastIndex(target, " ("); i > 0 {
+		target = target[:i]
+	}
+	c := &record.Check{Kind: "condition", Target: target, Passed: holds, At: time.Now().UTC()}
+	o := stepOutcome{check: c}
+	if !holds {
+		c.Detail = "the condition is false"
+		o.diags = stepError(s, "Check failed", "%s does not hold.", target)
+	}
+	return o
 }
 
 // invoke runs a provider action for s, streaming what a command writes

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"path"
@@ -169,7 +170,7 @@ func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan
 	}
 	if len(s.Resources) > 0 {
 		return fail(nil, "Step resources cannot run yet",
-			"this release runs run, wait, import, set_default, set_next and prompt steps; a step holding resources is planned by a later one. Move the resources to the top level for now.")
+			"this release runs run, wait, import, set_default, set_next, prompt and check steps; a step holding resources is planned by a later one. Move the resources to the top level for now.")
 	}
 	var hostVal cty.Value
 	if s.Host != nil {
@@ -341,7 +342,18 @@ func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan
 			}
 		}
 	case s.Check != nil:
-		return fail(s.Check, "Check steps cannot run yet", "this release runs run, wait, import, set_default, set_next and prompt steps.")
+		ps.Action = plan.StepCheck
+		v, d := evalKnown(scope, s.Check, cty.Bool)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		holds := v.True()
+		ps.Check = &holds
+		now := "does not hold now"
+		if holds {
+			now = "holds now"
+		}
+		ps.Summary = fmt.Sprintf("check %s (%s)", exprText(r.cfg, s.Check), now)
 	case s.Reboot != nil:
 		return fail(s.Reboot, "Reboot needs a boot switch", "reboot accompanies set_default or set_next.")
 	}
@@ -438,4 +450,45 @@ func shellWord(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// Checker evaluates the condition of a runbook's check step again over a
+// fresh refresh of the state, when the step runs: what the steps before
+// it changed is then seen.
+type Checker struct {
+	cfg  *lang.Config
+	opts Options
+}
+
+// NewChecker makes the Checker of a runbook run.
+func NewChecker(cfg *lang.Config, opts Options) *Checker {
+	return &Checker{cfg: cfg, opts: opts}
+}
+
+// Check plans the runbook again over current, the state as the run has
+// it, and returns whether the step's condition holds now.
+func (c *Checker) Check(ctx context.Context, runbook, kind, step string, current *state.State) (bool, hcl.Diagnostics) {
+	opts := c.opts
+	opts.Hooks = nil
+	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true}
+	p, diags := Plan(ctx, c.cfg, current, opts)
+	if diags.HasErrors() || p == nil || p.Runbook == nil {
+		return false, diags
+	}
+	for _, s := range p.Runbook.Steps {
+		if s.Name == step && s.Check != nil {
+			return *s.Check, nil
+		}
+	}
+	return false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Check step gone",
+		Detail: fmt.Sprintf("Runbook %q has no check step %q any more. Plan again.", runbook, step)}}
+}
+
+// exprText is the source text of expr, for showing.
+func exprText(cfg *lang.Config, expr hcl.Expression) string {
+	rng := expr.Range()
+	if f := cfg.Files[rng.Filename]; f != nil {
+		return strings.TrimSpace(string(rng.SliceBytes(f.Bytes)))
+	}
+	return "the condition"
 }

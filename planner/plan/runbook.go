@@ -91,7 +91,9 @@ type Step struct {
 	Release        *Invoke
 	ReleaseSummary string
 	// Prompt is the question of a prompt step.
-	Prompt     string
+	Prompt string
+	// Check is whether a check step's condition held when planned.
+	Check      *bool
 	Timeout    time.Duration
 	Retries    int
 	RetryDelay time.Duration
@@ -146,6 +148,7 @@ type docStep struct {
 	Release        *docInvoke `json:"release,omitempty"`
 	ReleaseSummary string     `json:"release_summary,omitempty"`
 	Prompt         string     `json:"prompt,omitempty"`
+	Check          *bool      `json:"check,omitempty"`
 	Timeout        string     `json:"timeout,omitempty"`
 	Retries        int        `json:"retries,omitempty"`
 	RetryDelay     string     `json:"retry_delay,omitempty"`
@@ -218,7 +221,7 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}}
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
-			Prompt: s.Prompt, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
+			Prompt: s.Prompt, Check: s.Check, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
 			OnFailure: s.OnFailure, Skip: s.Skip, ReleaseSummary: s.ReleaseSummary}
 		var err error
 		if ds.Release, err = encodeInvoke(s.Release); err != nil {
@@ -259,7 +262,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	}
 	for _, ds := range doc.Steps {
 		s := &Step{Name: ds.Name, Wave: ds.Wave, After: ds.After, Action: ds.Action, Host: ds.Host, Summary: ds.Summary,
-			Prompt: ds.Prompt, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip, ReleaseSummary: ds.ReleaseSummary}
+			Prompt: ds.Prompt, Check: ds.Check, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip, ReleaseSummary: ds.ReleaseSummary}
 		if s.Timeout, err = parseDurationText(ds.Timeout); err != nil {
 			return nil, fmt.Errorf("step %q timeout: %w", ds.Name, err)
 		}
