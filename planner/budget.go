@@ -242,7 +242,7 @@ func criticalPath(rb *plan.Runbook, measured map[string]time.Duration) (chain []
 	}
 	var end string
 	for _, s := range rb.Steps {
-		if end == "" || best[s.Name] > best[end] {
+		if end == "" || best[s.Name] >= best[end] { // the deepest of equals: the whole chain
 			end = s.Name
 		}
 	}
