@@ -74,6 +74,11 @@ type runbookRun struct {
 	state *state.State
 	rec   *record.Record
 	diags hcl.Diagnostics
+	// kick asks the saver for a write; saveMu serialises writes and
+	// guards saveErr, the first write that failed.
+	kick    chan struct{}
+	saveMu  sync.Mutex
+	saveErr error
 }
 
 // RunRunbook runs the steps of a runbook plan in wave order, at most
@@ -92,10 +97,15 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 	if opts.Kill == nil {
 		opts.Kill = context.WithoutCancel(ctx)
 	}
-	r := &runbookRun{rb: rb, opts: opts, runID: opts.Record.RunID, state: prior.DeepCopy(), rec: opts.Record}
+	r := &runbookRun{rb: rb, opts: opts, runID: opts.Record.RunID, state: prior.DeepCopy(), rec: opts.Record, kick: make(chan struct{}, 1)}
 	r.prepareRecord()
-	if err := r.save(); err != nil {
-		return r.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error() + "; nothing was run."}}
+	if opts.Records != nil {
+		if err := r.write(); err != nil {
+			return r.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error() + "; nothing was run."}}
+		}
+		done, finished := make(chan struct{}), make(chan struct{})
+		go r.saver(done, finished)
+		defer func() { close(done); <-finished }()
 	}
 
 	g := dag.New[string]()
@@ -167,8 +177,11 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		}
 	}
 	r.mu.Unlock()
-	if err := r.save(); err != nil {
-		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
+	if r.opts.Records != nil {
+		r.write()
+		if r.saveErr != nil {
+			r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: r.saveErr.Error()}})
+		}
 	}
 	return r.state, r.diags
 }
@@ -198,6 +211,10 @@ func (r *runbookRun) prepareRecord() {
 		}
 		rs.Action, rs.Summary, rs.Host, rs.Wave, rs.After = s.Action, s.Summary, s.Host, s.Wave, s.After
 		switch {
+		case s.Skip != "" && r.rb.Continues == r.runID:
+			// It finished earlier in this very run, as the journal says,
+			// even when the record was not saved since.
+			rs.Status = record.Succeeded
 		case s.Skip != "" && rs.Status != record.Succeeded:
 			rs.Status, rs.SkipReason = record.Skipped, s.Skip
 		case s.Skip == "":
@@ -218,19 +235,82 @@ func (r *runbookRun) hasErrors() bool {
 	return r.diags.HasErrors()
 }
 
-// save writes the record; the caller may hold mu or not, Save only reads.
-func (r *runbookRun) save() error {
+// saveEvery bounds how often the record is written while the run goes
+// on: a record is a document of the whole run, and writing it after each
+// of a thousand quick steps would cost more than the steps.
+const saveEvery = 100 * time.Millisecond
+
+// save asks for the record to be written: the saver writes the record as
+// it then stands within saveEvery. The journal, not the record, is what a
+// resumed run trusts, so a crash loses at most the last moments of it.
+func (r *runbookRun) save() {
 	if r.opts.Records == nil {
-		return nil
+		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.opts.Records.Save(r.rec)
+	select {
+	case r.kick <- struct{}{}:
+	default: // a save is already due; it will see this change
+	}
 }
 
-// journal records e in the state and durably in the journal: a runbook
-// step acts outside Drover, so both its start and its end must outlive a
-// crash for the next run to know what happened.
+// saver writes the record when asked, at most every saveEvery, until done
+// is closed; the run writes the final version itself.
+func (r *runbookRun) saver(done <-chan struct{}, finished chan<- struct{}) {
+	defer close(finished)
+	for {
+		select {
+		case <-done:
+			return
+		case <-r.kick:
+		}
+		r.write()
+		t := time.NewTimer(saveEvery)
+		select {
+		case <-done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// write writes the record as it now stands, remembering the first error.
+func (r *runbookRun) write() error {
+	// Snapshots are taken in the order they are written, so a late
+	// write never puts back an older version.
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	r.mu.Lock()
+	snap := r.snapshot()
+	r.mu.Unlock()
+	err := r.opts.Records.Save(snap)
+	if err != nil && r.saveErr == nil {
+		r.saveErr = err
+	}
+	return err
+}
+
+// snapshot copies the record for writing outside mu; steps are changed
+// only by replacing their fields, so copying each step suffices. mu is
+// held.
+func (r *runbookRun) snapshot() *record.Record {
+	c := *r.rec
+	c.Steps = make([]*record.Step, len(r.rec.Steps))
+	for i, s := range r.rec.Steps {
+		cp := *s
+		c.Steps[i] = &cp
+	}
+	c.Messages = append([]record.Message(nil), r.rec.Messages...)
+	c.Protected = append([]*record.Protected(nil), r.rec.Protected...)
+	return &c
+}
+
+// journal records e in the state and in the journal. A step's start is
+// synced before the step acts outside Drover, so that no crash hides that
+// it may have acted; an outcome is written before the run goes on, which
+// a killed process cannot undo, and synced with the next start (Append):
+// after a power loss in between, the step counts as interrupted and runs
+// again, as any step whose outcome is unknown.
 func (r *runbookRun) journal(e state.RunbookEntry) {
 	r.mu.Lock()
 	r.state.RecordRunbook(e)
@@ -238,7 +318,11 @@ func (r *runbookRun) journal(e state.RunbookEntry) {
 	if r.opts.Journal == nil {
 		return
 	}
-	if err := r.opts.Journal.Record(state.JournalEntry{Runbook: &e}); err != nil {
+	write := r.opts.Journal.Append
+	if e.Status == state.StepStarted {
+		write = r.opts.Journal.Record
+	}
+	if err := write(state.JournalEntry{Runbook: &e}); err != nil {
 		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to record the runbook step",
 			Detail: fmt.Sprintf("Runbook %q, step %q: %s", e.Name, e.Step, err)}})
 	}
@@ -249,9 +333,7 @@ func (r *runbookRun) updateStep(name string, f func(*record.Step)) {
 	r.mu.Lock()
 	f(r.rec.Step(name))
 	r.mu.Unlock()
-	if err := r.save(); err != nil {
-		r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
-	}
+	r.save()
 }
 
 // step runs one step with its retries and decides, by its on_failure,
@@ -259,15 +341,17 @@ func (r *runbookRun) updateStep(name string, f func(*record.Step)) {
 func (r *runbookRun) step(s *plan.Step) error {
 	entry := state.RunbookEntry{Name: r.rb.Name, RunID: r.runID, Kind: r.rb.Kind, Step: s.Name, Status: state.StepStarted}
 	r.journal(entry)
-	r.updateStep(s.Name, func(rs *record.Step) {
-		rs.Status, rs.StartedAt, rs.FinishedAt, rs.Error = record.Running, time.Now().UTC(), time.Time{}, ""
-	})
 	var out stepOutcome
 	for attempt := 1; ; attempt++ {
 		if r.opts.Hooks != nil {
 			r.opts.Hooks.StepStarted(s, attempt)
 		}
-		r.updateStep(s.Name, func(rs *record.Step) { rs.Attempts++ })
+		r.updateStep(s.Name, func(rs *record.Step) {
+			if attempt == 1 {
+				rs.Status, rs.StartedAt, rs.FinishedAt, rs.Error = record.Running, time.Now().UTC(), time.Time{}, ""
+			}
+			rs.Attempts++
+		})
 		out = r.attempt(s)
 		if !out.diags.HasErrors() || attempt > s.Retries || r.opts.Kill.Err() != nil {
 			break
