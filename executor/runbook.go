@@ -472,8 +472,11 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		return o
 	}
 
-	if s.Action == plan.StepCheck {
+	switch s.Action {
+	case plan.StepCheck:
 		return timedOut(r.check(ctx, s))
+	case plan.StepResources:
+		return timedOut(r.resources(ctx, s))
 	}
 	var o stepOutcome
 	out := r.output(s)
@@ -514,6 +517,41 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		}
 	}
 	return timedOut(o)
+}
+
+// resources applies a step's resource changes through Apply, with the
+// run's journal, and holds the resources until a failback.
+func (r *runbookRun) resources(ctx context.Context, s *plan.Step) stepOutcome {
+	diags := r.applyChanges(ctx, s.Changes)
+	if diags.HasErrors() {
+		return stepOutcome{diags: diags}
+	}
+	rel := &state.Release{}
+	for _, c := range s.Changes {
+		rel.Resources = append(rel.Resources, c.Addr.String())
+	}
+	rel.Summary = "destroy " + strings.Join(rel.Resources, ", ")
+	return stepOutcome{diags: diags, release: rel}
+}
+
+// applyChanges applies changes with Apply on the run's state, journalled
+// as any apply, and takes the outcome into the run's state.
+func (r *runbookRun) applyChanges(ctx context.Context, changes []*plan.Change) hcl.Diagnostics {
+	r.mu.Lock()
+	base := r.state.DeepCopy()
+	r.mu.Unlock()
+	final, diags := Apply(ctx, &plan.Plan{Mode: plan.Normal, Lineage: base.Lineage, Serial: base.Serial, Changes: changes}, base,
+		Options{Providers: r.opts.Providers, Journal: r.opts.Journal, Parallelism: r.opts.Parallelism})
+	r.mu.Lock()
+	for _, c := range changes {
+		if inst := final.Instance(c.Addr); inst != nil {
+			r.state.Set(inst)
+		} else {
+			r.state.Remove(c.Addr)
+		}
+	}
+	r.mu.Unlock()
+	return diags
 }
 
 // check evaluates a check step's condition as things stand now.
@@ -631,7 +669,12 @@ func (r *runbookRun) release() {
 			order = append(order, rel.Runbook)
 		}
 		s := &plan.Step{Name: rel.Runbook + "." + rel.Step, Summary: rel.Summary}
-		_, diags := r.invoke(r.opts.Kill, s, rel.Invoke, nil)
+		var diags hcl.Diagnostics
+		if len(rel.Destroy) > 0 {
+			diags = r.applyChanges(r.opts.Kill, rel.Destroy)
+		} else {
+			_, diags = r.invoke(r.opts.Kill, s, rel.Invoke, nil)
+		}
 		if r.opts.Hooks != nil {
 			r.opts.Hooks.Released(rel, diags)
 		}

@@ -206,7 +206,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		diags = append(diags, r.diags...)
 		if !diags.HasErrors() {
 			var d hcl.Diagnostics
-			p.Runbook, d = r.planRunbook(opts.Runbook)
+			p.Runbook, d = r.planRunbook(ctx, opts.Runbook)
 			diags = append(diags, d...)
 		}
 		p.Drift = nil

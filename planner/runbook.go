@@ -49,7 +49,7 @@ const UndoDir = "/var/lib/drover/runbooks"
 // planRunbook evaluates the steps of the requested runbook over the
 // refreshed state: what each does on which host, in wave order, the steps
 // an unfinished earlier run finished marked skipped.
-func (r *run) planRunbook(req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) {
+func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	rb := r.cfg.Runbooks[req.Name]
 	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
@@ -89,7 +89,7 @@ func (r *run) planRunbook(req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) 
 	}
 	waves := stepWaves(rb)
 	for _, name := range slices.Sorted(maps.Keys(rb.Steps)) {
-		s, d := r.planStep(scope, rb, rb.Steps[name])
+		s, d := r.planStep(ctx, scope, rb, rb.Steps[name])
 		diags = append(diags, d...)
 		if s == nil {
 			continue
@@ -121,10 +121,20 @@ func (r *run) releases(failback string) []*plan.Release {
 			continue
 		}
 		for _, sn := range rb.SortedSteps() {
-			if rel := rb.Steps[sn].Release; rel != nil {
-				out = append(out, &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary,
-					Invoke: plan.Invoke{Provider: rel.Provider, Action: rel.Action, Args: rel.Args}})
+			rel := rb.Steps[sn].Release
+			if rel == nil {
+				continue
 			}
+			pr := &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary}
+			if len(rel.Resources) > 0 {
+				pr.Destroy = r.heldDeletes(rel.Resources)
+				if len(pr.Destroy) == 0 {
+					continue // gone already
+				}
+			} else {
+				pr.Invoke = plan.Invoke{Provider: rel.Provider, Action: rel.Action, Args: rel.Args}
+			}
+			out = append(out, pr)
 		}
 	}
 	return out
@@ -153,7 +163,7 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 	return waves
 }
 
-func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan.Step, hcl.Diagnostics) {
+func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan.Step, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	ps := &plan.Step{Name: s.Name, OnFailure: lang.OnFailureChoices[0]}
 	for _, t := range s.After {
@@ -169,8 +179,18 @@ func (r *run) planStep(scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan
 			Detail: fmt.Sprintf("In step %q of runbook %q: ", s.Name, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
 	}
 	if len(s.Resources) > 0 {
-		return fail(nil, "Step resources cannot run yet",
-			"this release runs run, wait, import, set_default, set_next, prompt and check steps; a step holding resources is planned by a later one. Move the resources to the top level for now.")
+		ps.Action = plan.StepResources
+		changes, d := r.planStepResources(ctx, rb, s)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Changes = changes
+		var parts []string
+		for _, c := range changes {
+			parts = append(parts, strings.TrimSpace(c.Action.String()+" "+c.Addr.String()))
+		}
+		ps.Summary = "hold " + strings.Join(parts, ", ")
+		return ps, append(diags, d...)
 	}
 	var hostVal cty.Value
 	if s.Host != nil {
@@ -491,4 +511,71 @@ func exprText(cfg *lang.Config, expr hcl.Expression) string {
 		return strings.TrimSpace(string(rng.SliceBytes(f.Bytes)))
 	}
 	return "the condition"
+}
+
+// planStepResources plans the creation of a step's resources as apply
+// plans any resource: through a plan of the configuration with the step's
+// resources at the top level, targeted at them. They must depend only on
+// what is applied already.
+func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.Step) ([]*plan.Change, hcl.Diagnostics) {
+	sub := *r.cfg
+	sub.Resources = maps.Clone(r.cfg.Resources)
+	sub.Runbooks = map[string]*lang.Runbook{}
+	sub.Moved, sub.Imports, sub.Removed = nil, nil, nil
+	opts := r.opts
+	opts.Runbook, opts.Mode, opts.Hooks, opts.Targets, opts.Replace = nil, plan.Normal, nil, nil, nil
+	for addr, res := range s.Resources {
+		sub.Resources[addr] = res
+		opts.Targets = append(opts.Targets, addrs.Instance{Resource: addr})
+	}
+	p, diags := Plan(ctx, &sub, r.refreshed, opts)
+	if diags.HasErrors() || p == nil {
+		return nil, diags
+	}
+	var out []*plan.Change
+	for _, c := range p.Changes {
+		if _, held := s.Resources[c.Addr.Resource]; held {
+			out = append(out, c)
+			continue
+		}
+		if c.Action != plan.NoOp {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step resources depend on unapplied changes",
+				Detail: fmt.Sprintf("The resources of step %q of runbook %q depend on %s, which has changes to apply: run `drover apply` first, then plan the runbook again.",
+					s.Name, rb.Name, c.Addr),
+				Subject: s.DeclRange.Ptr()})
+		}
+	}
+	return out, diags
+}
+
+// heldDeletes plans the deletion of the step resources at addresses that
+// the state still holds.
+func (r *run) heldDeletes(addresses []string) []*plan.Change {
+	var out []*plan.Change
+	for _, a := range addresses {
+		addr, err := addrs.ParseInstance(a)
+		if err != nil {
+			continue
+		}
+		inst := r.refreshed.Instances[addr]
+		if inst == nil {
+			continue
+		}
+		out = append(out, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete, Before: inst.Attrs,
+			SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
+	}
+	return out
+}
+
+// heldByRunbook reports whether a step of a runbook declares addr: its
+// objects are held while the runbook is in force, not orphans.
+func heldByRunbook(cfg *lang.Config, addr addrs.Resource) bool {
+	for _, rb := range cfg.Runbooks {
+		for _, s := range rb.Steps {
+			if _, ok := s.Resources[addr]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -43,13 +43,16 @@ type RunbookStep struct {
 	Release *Release
 }
 
-// Release is a provider action that reverses what a step did: the
-// registry undo file to import, the boot default to restore.
+// Release is what gives back what a step took: a provider action that
+// reverses it (the registry undo file to import, the boot default to
+// restore), or the step's resources, destroyed.
 type Release struct {
 	Summary  string
 	Provider string
 	Action   string
 	Args     cty.Value
+	// Resources are the addresses of the step's resources in the state.
+	Resources []string
 }
 
 // RunbookEntry is a journal entry about a runbook run: a step's status
@@ -121,6 +124,11 @@ func (rb *Runbook) copy() *Runbook {
 	c.Steps = make(map[string]*RunbookStep, len(rb.Steps))
 	for n, st := range rb.Steps {
 		cp := *st
+		if st.Release != nil {
+			rel := *st.Release
+			rel.Resources = slices.Clone(st.Release.Resources)
+			cp.Release = &rel
+		}
 		c.Steps[n] = &cp
 	}
 	return &c
@@ -147,10 +155,11 @@ type docRunbookStep struct {
 }
 
 type docRelease struct {
-	Summary  string   `json:"summary"`
-	Provider string   `json:"provider"`
-	Action   string   `json:"action"`
-	Args     docValue `json:"args"`
+	Summary   string    `json:"summary"`
+	Provider  string    `json:"provider,omitempty"`
+	Action    string    `json:"action,omitempty"`
+	Args      *docValue `json:"args,omitempty"`
+	Resources []string  `json:"resources,omitempty"`
 }
 
 // docEntry is a runbook journal entry.
@@ -169,6 +178,10 @@ func encodeRelease(r *Release) (*docRelease, error) {
 	if r == nil {
 		return nil, nil
 	}
+	d := &docRelease{Summary: r.Summary, Provider: r.Provider, Action: r.Action, Resources: r.Resources}
+	if r.Args == cty.NilVal {
+		return d, nil
+	}
 	ty := r.Args.Type()
 	tb, err := ctyjson.MarshalType(ty)
 	if err != nil {
@@ -182,7 +195,8 @@ func encodeRelease(r *Release) (*docRelease, error) {
 	if err := v.UnmarshalJSON(vb); err != nil {
 		return nil, err
 	}
-	return &docRelease{Summary: r.Summary, Provider: r.Provider, Action: r.Action, Args: docValue{Type: tb, Value: v}}, nil
+	d.Args = &docValue{Type: tb, Value: v}
+	return d, nil
 }
 
 func (j jsonAny) MarshalJSON() ([]byte, error) { return json.Marshal(j.v) }
@@ -191,14 +205,19 @@ func (r *reader) release(d *docRelease) (*Release, error) {
 	if d == nil {
 		return nil, nil
 	}
-	if d.Provider == "" || d.Action == "" {
-		return nil, errors.New("a runbook release names a provider and an action")
+	rel := &Release{Summary: d.Summary, Provider: d.Provider, Action: d.Action, Resources: d.Resources}
+	if len(d.Resources) > 0 {
+		return rel, nil
 	}
-	args, err := r.value(&d.Args)
+	if d.Provider == "" || d.Action == "" || d.Args == nil {
+		return nil, errors.New("a runbook release names a provider, an action and its args, or resources")
+	}
+	args, err := r.value(d.Args)
 	if err != nil {
 		return nil, err
 	}
-	return &Release{Summary: d.Summary, Provider: d.Provider, Action: d.Action, Args: args}, nil
+	rel.Args = args
+	return rel, nil
 }
 
 // appendRunbooks writes the "runbooks" member of the state document.

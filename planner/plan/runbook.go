@@ -48,6 +48,8 @@ type Release struct {
 	Step    string
 	Summary string
 	Invoke  Invoke
+	// Destroy, for a step that held resources, deletes them instead.
+	Destroy []*Change
 }
 
 // Invoke is one provider action with its arguments.
@@ -66,6 +68,9 @@ const (
 	StepSetNext    = "set_next"
 	StepPrompt     = "prompt"
 	StepCheck      = "check"
+	// StepResources creates the step's resources, held while the
+	// runbook is in force.
+	StepResources = "resources"
 )
 
 // Step is one step of a runbook plan.
@@ -85,6 +90,8 @@ type Step struct {
 	Invoke Invoke
 	// Reboot, when set, is the reboot that follows a boot switch.
 	Reboot *Invoke
+	// Changes, for a resources step, create its resources as apply does.
+	Changes []*Change
 	// Release, when known at plan time, is what gives back what the step
 	// holds once it ran (an import's undo file), said by ReleaseSummary;
 	// a boot switch's release is known only from its result.
@@ -137,23 +144,24 @@ type docBudget struct {
 }
 
 type docStep struct {
-	Name           string     `json:"name"`
-	Wave           int        `json:"wave"`
-	After          []string   `json:"after,omitempty"`
-	Action         string     `json:"action"`
-	Host           string     `json:"host,omitempty"`
-	Summary        string     `json:"summary"`
-	Invoke         *docInvoke `json:"invoke,omitempty"`
-	Reboot         *docInvoke `json:"reboot,omitempty"`
-	Release        *docInvoke `json:"release,omitempty"`
-	ReleaseSummary string     `json:"release_summary,omitempty"`
-	Prompt         string     `json:"prompt,omitempty"`
-	Check          *bool      `json:"check,omitempty"`
-	Timeout        string     `json:"timeout,omitempty"`
-	Retries        int        `json:"retries,omitempty"`
-	RetryDelay     string     `json:"retry_delay,omitempty"`
-	OnFailure      string     `json:"on_failure"`
-	Skip           string     `json:"skip,omitempty"`
+	Name           string      `json:"name"`
+	Wave           int         `json:"wave"`
+	After          []string    `json:"after,omitempty"`
+	Action         string      `json:"action"`
+	Host           string      `json:"host,omitempty"`
+	Summary        string      `json:"summary"`
+	Invoke         *docInvoke  `json:"invoke,omitempty"`
+	Reboot         *docInvoke  `json:"reboot,omitempty"`
+	Changes        []docChange `json:"resource_changes,omitempty"`
+	Release        *docInvoke  `json:"release,omitempty"`
+	ReleaseSummary string      `json:"release_summary,omitempty"`
+	Prompt         string      `json:"prompt,omitempty"`
+	Check          *bool       `json:"check,omitempty"`
+	Timeout        string      `json:"timeout,omitempty"`
+	Retries        int         `json:"retries,omitempty"`
+	RetryDelay     string      `json:"retry_delay,omitempty"`
+	OnFailure      string      `json:"on_failure"`
+	Skip           string      `json:"skip,omitempty"`
 }
 
 type docInvoke struct {
@@ -163,10 +171,11 @@ type docInvoke struct {
 }
 
 type docRelease struct {
-	Runbook string     `json:"runbook"`
-	Step    string     `json:"step"`
-	Summary string     `json:"summary"`
-	Invoke  *docInvoke `json:"invoke"`
+	Runbook string      `json:"runbook"`
+	Step    string      `json:"step"`
+	Summary string      `json:"summary"`
+	Invoke  *docInvoke  `json:"invoke,omitempty"`
+	Destroy []docChange `json:"destroy,omitempty"`
 }
 
 // RoundDuration shortens d for showing: to the second, or the millisecond
@@ -227,6 +236,11 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 		if ds.Release, err = encodeInvoke(s.Release); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
+		if len(s.Changes) > 0 {
+			if ds.Changes, err = encodeChanges(s.Changes); err != nil {
+				return nil, fmt.Errorf("step %q: %w", s.Name, err)
+			}
+		}
 		if ds.Invoke, err = encodeInvoke(&s.Invoke); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
@@ -243,7 +257,13 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 		if err != nil {
 			return nil, fmt.Errorf("release of step %q: %w", rel.Step, err)
 		}
-		doc.Release = append(doc.Release, docRelease{Runbook: rel.Runbook, Step: rel.Step, Summary: rel.Summary, Invoke: inv})
+		dr := docRelease{Runbook: rel.Runbook, Step: rel.Step, Summary: rel.Summary, Invoke: inv}
+		if len(rel.Destroy) > 0 {
+			if dr.Destroy, err = encodeChanges(rel.Destroy); err != nil {
+				return nil, fmt.Errorf("release of step %q: %w", rel.Step, err)
+			}
+		}
+		doc.Release = append(doc.Release, dr)
 	}
 	return doc, nil
 }
@@ -282,6 +302,11 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 		if s.Release, err = decodeInvoke(ds.Release); err != nil {
 			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
 		}
+		if len(ds.Changes) > 0 {
+			if s.Changes, err = decodeChanges(ds.Changes); err != nil {
+				return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+			}
+		}
 		r.Steps = append(r.Steps, s)
 	}
 	for _, db := range doc.Budget {
@@ -295,11 +320,23 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 		r.Budget = append(r.Budget, b)
 	}
 	for _, dr := range doc.Release {
+		rel := &Release{Runbook: dr.Runbook, Step: dr.Step, Summary: dr.Summary}
 		inv, err := decodeInvoke(dr.Invoke)
-		if err != nil || inv == nil {
-			return nil, fmt.Errorf("release of step %q: the plan names no action (%v)", dr.Step, err)
+		if err != nil {
+			return nil, fmt.Errorf("release of step %q: %w", dr.Step, err)
 		}
-		r.Release = append(r.Release, &Release{Runbook: dr.Runbook, Step: dr.Step, Summary: dr.Summary, Invoke: *inv})
+		if inv != nil {
+			rel.Invoke = *inv
+		}
+		if len(dr.Destroy) > 0 {
+			if rel.Destroy, err = decodeChanges(dr.Destroy); err != nil {
+				return nil, fmt.Errorf("release of step %q: %w", dr.Step, err)
+			}
+		}
+		if inv == nil && len(rel.Destroy) == 0 {
+			return nil, fmt.Errorf("release of step %q names no action and no resources", dr.Step)
+		}
+		r.Release = append(r.Release, rel)
 	}
 	return r, nil
 }
