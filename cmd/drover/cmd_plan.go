@@ -303,7 +303,7 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 			return err
 		}
 		if p.Runbook != nil {
-			v.printf("\nSaved the runbook plan to %s. To run exactly this plan, run: drover failover %s\n", o.out, o.out)
+			v.printf("\nSaved the runbook plan to %s. To run exactly this plan, run: drover %s %s\n", o.out, runbookCommand(p.Runbook.Kind), o.out)
 		} else {
 			v.printf("\nSaved the plan to %s. To apply exactly this plan, run: drover apply %s\n", o.out, o.out)
 		}

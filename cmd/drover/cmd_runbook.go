@@ -53,15 +53,19 @@ func newRunbookCommand(g *globalOptions) *cobra.Command {
 	}
 	o := &runbookOptions{}
 	run := &cobra.Command{
-		Use:   "run NAME",
+		Use:   "run NAME|PLANFILE",
 		Short: "Plan and run the runbook NAME",
 		Long: `Plans the runbook (as plan --runbook NAME shows it), asks for "yes" unless
 --auto-approve, and runs its steps in wave order. Every step is recorded in the state
-before and after it acts: a run that stops is continued by the next.
+before and after it acts: a run that stops is continued by the next. With PLANFILE
+(plan --runbook NAME --out FILE) runs exactly that plan.
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if looksLikeFile(args[0]) {
+				return runRunbook(cmd.Context(), g, o, string(record.Run), "", args[0])
+			}
 			return runRunbook(cmd.Context(), g, o, string(record.Run), args[0], "")
 		},
 	}
@@ -107,6 +111,14 @@ func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookReq
 	return req
 }
 
+// runbookCommand is the command that runs a runbook plan of kind.
+func runbookCommand(kind string) string {
+	if kind == string(record.Run) {
+		return "runbook run"
+	}
+	return kind
+}
+
 // runbookKind is what a run of the runbook called name is for.
 func runbookKind(name string) string {
 	switch name {
@@ -132,6 +144,10 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		}
 		if p.Runbook == nil {
 			return v.errorf("Not a runbook plan", "%s is the plan of an apply: run it with `drover apply %s`.", planFile, planFile)
+		}
+		if p.Runbook.Kind != kind {
+			return v.errorf("Plan of another kind of run", "%s is the plan of a %s of runbook %q: run it with `drover %s %s`.",
+				planFile, p.Runbook.Kind, p.Runbook.Name, runbookCommand(p.Runbook.Kind), planFile)
 		}
 		if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
 			return err
