@@ -198,7 +198,9 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		stopSteps()
 		waitWithin(&running, 5*time.Second)
 	})
-	if !v.json {
+	if v.json {
+		v.event("runbook_run_started", map[string]any{"runbook": p.Runbook.Name, "run_id": rec.RunID, "record": store.RunDir(rec.RunID)})
+	} else {
 		v.printf("\nRun %s of runbook %q; its record is in %s.\n\n", rec.RunID, p.Runbook.Name, store.RunDir(rec.RunID))
 	}
 	hooks := &runbookHooks{v: v}
@@ -422,6 +424,10 @@ func (p *prompter) Ask(ctx context.Context, step, question string) (*record.Answ
 		return a, nil
 	}
 	path := answerPath(p.store, p.runID, step)
+	if p.v.json {
+		p.v.event("runbook_prompt", map[string]any{"run_id": p.runID, "step": step, "question": question,
+			"answer_with": fmt.Sprintf("drover runbook answer %s %s yes|no", p.runID, step)})
+	}
 	p.v.printf("%s asks: %s\n  Waiting for: drover runbook answer %s %s yes|no\n", step, question, p.runID, step)
 	t := time.NewTicker(pollAnswer)
 	defer t.Stop()
