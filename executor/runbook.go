@@ -172,15 +172,20 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 	r.mu.Lock()
 	r.rec.Finish(time.Now(), status)
 	for _, d := range r.diags {
-		if d.Severity == hcl.DiagError {
-			r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "error", Summary: d.Summary, Detail: d.Detail})
+		sev := "error"
+		if d.Severity == hcl.DiagWarning {
+			sev = "warning"
 		}
+		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: sev, Summary: d.Summary, Detail: d.Detail})
 	}
 	r.mu.Unlock()
 	if r.opts.Records != nil {
 		r.write()
-		if r.saveErr != nil {
-			r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: r.saveErr.Error()}})
+		r.saveMu.Lock()
+		err := r.saveErr
+		r.saveMu.Unlock()
+		if err != nil {
+			r.addDiags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error()}})
 		}
 	}
 	return r.state, r.diags
@@ -678,13 +683,14 @@ func (r *runbookRun) release() {
 		if r.opts.Hooks != nil {
 			r.opts.Hooks.Released(rel, diags)
 		}
-		r.mu.Lock()
-		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "info", Summary: "Released " + rel.Runbook + "." + rel.Step, Detail: rel.Summary})
-		r.mu.Unlock()
 		if diags.HasErrors() {
 			failed[rel.Runbook] = true
 			r.addDiags(diags)
+			continue
 		}
+		r.mu.Lock()
+		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: "info", Summary: "Gave back " + rel.Runbook + "." + rel.Step, Detail: rel.Summary})
+		r.mu.Unlock()
 	}
 	for _, name := range order {
 		if !failed[name] {
