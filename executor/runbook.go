@@ -34,15 +34,16 @@ type RunbookOptions struct {
 	Kill context.Context
 	// Prompter answers prompt steps and on_failure = "prompt".
 	Prompter Prompter
-	// Checker evaluates a check step's condition when it runs (the
-	// planner's NewChecker); without it the planned value stands.
-	Checker Checker
+	// Steps plans a step again when it runs (the planner's
+	// NewStepPlanner): a check's condition, a step referring to others.
+	// Without it the planned step stands.
+	Steps StepPlanner
 }
 
-// Checker evaluates the condition of a check step over the state as the
-// run has it, refreshed.
-type Checker interface {
-	Check(ctx context.Context, runbook, kind, step string, current *state.State) (bool, hcl.Diagnostics)
+// StepPlanner plans a step of the run again over the state as the run
+// has it.
+type StepPlanner interface {
+	PlanStep(ctx context.Context, runbook, kind, step string, current *state.State) (*plan.Step, hcl.Diagnostics)
 }
 
 // RunbookHooks hears about each step as it runs; the core never prints.
@@ -477,9 +478,20 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		return o
 	}
 
+	if s.Deferred || s.Action == plan.StepCheck {
+		fresh, diags := r.replan(ctx, s)
+		if diags.HasErrors() {
+			return timedOut(stepOutcome{diags: diags})
+		}
+		if s.Deferred && r.opts.Hooks != nil {
+			r.opts.Hooks.StepProgress(s, providers.Progress{Message: "planned as it runs: " + fresh.Summary})
+		}
+		s = fresh
+		r.updateStep(s.Name, func(rs *record.Step) { rs.Action, rs.Summary, rs.Host = s.Action, s.Summary, s.Host })
+	}
 	switch s.Action {
 	case plan.StepCheck:
-		return timedOut(r.check(ctx, s))
+		return timedOut(r.check(s))
 	case plan.StepResources:
 		return timedOut(r.resources(ctx, s))
 	}
@@ -559,18 +571,32 @@ func (r *runbookRun) applyChanges(ctx context.Context, changes []*plan.Change) h
 	return diags
 }
 
-// check evaluates a check step's condition as things stand now.
-func (r *runbookRun) check(ctx context.Context, s *plan.Step) stepOutcome {
-	holds := s.Check != nil && *s.Check
-	if r.opts.Checker != nil {
-		r.mu.Lock()
-		current := r.state.DeepCopy()
-		r.mu.Unlock()
-		var diags hcl.Diagnostics
-		if holds, diags = r.opts.Checker.Check(ctx, r.rb.Name, r.rb.Kind, s.Name, current); diags.HasErrors() {
-			return stepOutcome{diags: diags}
+// replan plans s again as things stand now, keeping its place in the run.
+func (r *runbookRun) replan(ctx context.Context, s *plan.Step) (*plan.Step, hcl.Diagnostics) {
+	if r.opts.Steps == nil {
+		if s.Deferred {
+			return nil, stepError(s, "Step cannot be planned", "it refers to other steps, and this run has no planner to plan it as it runs.")
 		}
+		return s, nil
 	}
+	r.mu.Lock()
+	current := r.state.DeepCopy()
+	r.mu.Unlock()
+	fresh, diags := r.opts.Steps.PlanStep(ctx, r.rb.Name, r.rb.Kind, s.Name, current)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if fresh.Deferred {
+		return nil, append(diags, stepError(s, "Step refers to a step that has not run",
+			"%s. Name the steps it refers to in its after list, so that they run first.", fresh.Summary)...)
+	}
+	fresh.Wave, fresh.After, fresh.Skip = s.Wave, s.After, ""
+	return fresh, diags
+}
+
+// check reports the condition of a check step, as planned when it runs.
+func (r *runbookRun) check(s *plan.Step) stepOutcome {
+	holds := s.Check != nil && *s.Check
 	target := strings.TrimPrefix(s.Summary, "check ")
 	if i := strings.LastIndex(target, " ("); i > 0 {
 		target = target[:i]

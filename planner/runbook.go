@@ -74,6 +74,18 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown runbook", Detail: detail})
 	}
 	scope := r.scope(lang.Instance{})
+	// step.NAME is the outcome of a step of this run: known for the
+	// steps an unfinished run (this one, when a step is planned again as
+	// it runs) recorded in the state.
+	steps := map[string]cty.Value{}
+	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done {
+		for n, st := range prior.Steps {
+			if st.Status != state.StepStarted { // an interrupted step runs again
+				steps[n] = cty.ObjectVal(map[string]cty.Value{"status": cty.StringVal(string(st.Status))})
+			}
+		}
+	}
+	scope.Data = runbookData{values: r.vals, steps: steps}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -191,6 +203,15 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		}
 		ps.Summary = "hold " + strings.Join(parts, ", ")
 		return ps, append(diags, d...)
+	}
+	if d := refersBefore(rb, s); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if waiting := unknownSteps(scope, s); len(waiting) > 0 {
+		// Planned again when it runs, once those steps have ended.
+		ps.Action, ps.Deferred = stepAction(s), true
+		ps.Summary = fmt.Sprintf("%s, as it stands when step.%s has run", ps.Action, strings.Join(waiting, ", step."))
+		return ps, diags
 	}
 	var hostVal cty.Value
 	if s.Host != nil {
@@ -472,36 +493,36 @@ func shellWord(s string) string {
 	return strconv.Quote(s)
 }
 
-// Checker evaluates the condition of a runbook's check step again over a
-// fresh refresh of the state, when the step runs: what the steps before
-// it changed is then seen.
-type Checker struct {
+// StepPlanner plans a step of a runbook run again when it runs, over a
+// fresh refresh of the state as the run has it: a check's condition then
+// sees what the steps before it changed, and a step referring to others
+// (step.NAME) sees how they ended.
+type StepPlanner struct {
 	cfg  *lang.Config
 	opts Options
 }
 
-// NewChecker makes the Checker of a runbook run.
-func NewChecker(cfg *lang.Config, opts Options) *Checker {
-	return &Checker{cfg: cfg, opts: opts}
+// NewStepPlanner makes the StepPlanner of a runbook run.
+func NewStepPlanner(cfg *lang.Config, opts Options) *StepPlanner {
+	return &StepPlanner{cfg: cfg, opts: opts}
 }
 
-// Check plans the runbook again over current, the state as the run has
-// it, and returns whether the step's condition holds now.
-func (c *Checker) Check(ctx context.Context, runbook, kind, step string, current *state.State) (bool, hcl.Diagnostics) {
+// PlanStep plans the runbook again over current and returns its step.
+func (c *StepPlanner) PlanStep(ctx context.Context, runbook, kind, step string, current *state.State) (*plan.Step, hcl.Diagnostics) {
 	opts := c.opts
 	opts.Hooks = nil
 	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true}
 	p, diags := Plan(ctx, c.cfg, current, opts)
 	if diags.HasErrors() || p == nil || p.Runbook == nil {
-		return false, diags
+		return nil, diags
 	}
 	for _, s := range p.Runbook.Steps {
-		if s.Name == step && s.Check != nil {
-			return *s.Check, nil
+		if s.Name == step {
+			return s, diags
 		}
 	}
-	return false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Check step gone",
-		Detail: fmt.Sprintf("Runbook %q has no check step %q any more. Plan again.", runbook, step)}}
+	return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step gone",
+		Detail: fmt.Sprintf("Runbook %q has no step %q any more. Plan again.", runbook, step)})
 }
 
 // exprText is the source text of expr, for showing.
@@ -578,4 +599,94 @@ func heldByRunbook(cfg *lang.Config, addr addrs.Resource) bool {
 		}
 	}
 	return false
+}
+
+// runbookData answers step.NAME besides what the configuration's values
+// answer: an object with the step's status, unknown until it has one.
+type runbookData struct {
+	*values
+	steps map[string]cty.Value
+}
+
+func (d runbookData) Step(name string) cty.Value {
+	if v, ok := d.steps[name]; ok {
+		return v
+	}
+	return cty.UnknownVal(cty.Object(map[string]cty.Type{"status": cty.String}))
+}
+
+// unknownSteps lists, in name order, the steps s refers to whose outcome
+// is not known yet.
+func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
+	data := scope.Data.(runbookData)
+	seen := map[string]bool{}
+	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if _, known := data.steps[ref.Name]; ref.Kind == lang.RefStep && !known {
+				seen[ref.Name] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// refersBefore refuses a step that refers to a step it does not run after
+// (through after, directly or not): that step's outcome would not be
+// known when it runs.
+func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
+	before := map[string]bool{}
+	var walk func(*lang.Step)
+	walk = func(st *lang.Step) {
+		for _, t := range st.After {
+			n := t[1].(hcl.TraverseAttr).Name
+			if !before[n] && rb.Steps[n] != nil {
+				before[n] = true
+				walk(rb.Steps[n])
+			}
+		}
+	}
+	walk(s)
+	var diags hcl.Diagnostics
+	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if ref.Kind == lang.RefStep && !before[ref.Name] && rb.Steps[ref.Name] != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
+					Detail: fmt.Sprintf("Step %q of runbook %q refers to step.%s, whose outcome is known only once it has run. Add step.%s to its after list (directly or through the steps it runs after).",
+						s.Name, rb.Name, ref.Name, ref.Name),
+					Subject: ref.Range.Ptr()})
+			}
+		}
+	}
+	return diags
+}
+
+// stepAction names the action s sets.
+func stepAction(s *lang.Step) string {
+	switch {
+	case s.Run != nil:
+		return plan.StepRun
+	case s.Wait != nil:
+		return plan.StepWait
+	case s.Prompt != nil:
+		return plan.StepPrompt
+	case s.Import != nil:
+		return plan.StepImport
+	case s.SetDefault != nil:
+		return plan.StepSetDefault
+	case s.SetNext != nil:
+		return plan.StepSetNext
+	case s.Check != nil:
+		return plan.StepCheck
+	}
+	return plan.StepResources
 }

@@ -213,7 +213,7 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		Records:     store,
 		Kill:        kill,
 		Prompter:    newPrompter(v, store, rec.RunID, o.approve),
-		Checker:     planner.NewChecker(s.cfg, s.popts),
+		Steps:       planner.NewStepPlanner(s.cfg, s.popts),
 	})
 	running.Done()
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)

@@ -109,6 +109,9 @@ type Step struct {
 	// Skip says why the step will not run (it finished in an earlier run
 	// of the same runbook); empty when it runs.
 	Skip string
+	// Deferred is set when the step's arguments refer to steps whose
+	// outcome is known only when it runs: it is planned again then.
+	Deferred bool
 }
 
 // Runs counts the steps that are not skipped.
@@ -162,6 +165,7 @@ type docStep struct {
 	RetryDelay     string      `json:"retry_delay,omitempty"`
 	OnFailure      string      `json:"on_failure"`
 	Skip           string      `json:"skip,omitempty"`
+	Deferred       bool        `json:"deferred,omitempty"`
 }
 
 type docInvoke struct {
@@ -231,7 +235,7 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
 			Prompt: s.Prompt, Check: s.Check, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
-			OnFailure: s.OnFailure, Skip: s.Skip, ReleaseSummary: s.ReleaseSummary}
+			OnFailure: s.OnFailure, Skip: s.Skip, Deferred: s.Deferred, ReleaseSummary: s.ReleaseSummary}
 		var err error
 		if ds.Release, err = encodeInvoke(s.Release); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
@@ -282,7 +286,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	}
 	for _, ds := range doc.Steps {
 		s := &Step{Name: ds.Name, Wave: ds.Wave, After: ds.After, Action: ds.Action, Host: ds.Host, Summary: ds.Summary,
-			Prompt: ds.Prompt, Check: ds.Check, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip, ReleaseSummary: ds.ReleaseSummary}
+			Prompt: ds.Prompt, Check: ds.Check, Retries: ds.Retries, OnFailure: ds.OnFailure, Skip: ds.Skip, Deferred: ds.Deferred, ReleaseSummary: ds.ReleaseSummary}
 		if s.Timeout, err = parseDurationText(ds.Timeout); err != nil {
 			return nil, fmt.Errorf("step %q timeout: %w", ds.Name, err)
 		}
