@@ -400,6 +400,7 @@ func (r *runbookRun) step(s *plan.Step) error {
 		r.opts.Hooks.StepFinished(s, &rs)
 	}
 	if !failed {
+		r.addDiags(out.diags) // its warnings
 		return nil
 	}
 	goOn := func(why string) error {
@@ -520,8 +521,17 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 			o.release = &state.Release{Summary: s.ReleaseSummary, Provider: s.Release.Provider, Action: s.Release.Action, Args: s.Release.Args}
 		}
 	case plan.StepSetDefault:
-		// The default it replaced is known only now.
-		if prev := res.GetAttr("previous"); !prev.IsNull() && prev.AsString() != "" {
+		// The default it replaced is known only now. When the entry was
+		// the default already (a run interrupted after the switch, or a
+		// menu switched by hand), there is nothing to give back: say so.
+		prev, entry := res.GetAttr("previous"), res.GetAttr("entry")
+		if !prev.IsNull() && !entry.IsNull() && prev.AsString() == entry.AsString() {
+			o.diags = append(o.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Replaced boot default not known",
+				Detail: fmt.Sprintf("Step %q: %s was the default boot entry of %s already, so this run cannot tell which entry it replaced, and failback will not switch back. After failback, set the default by hand (drover boot set-default).",
+					s.Name, entry.AsString(), s.Host)})
+			break
+		}
+		if !prev.IsNull() && prev.AsString() != "" {
 			args := s.Invoke.Args.AsValueMap()
 			args["path"], args["label"] = prev, prev
 			o.release = &state.Release{Summary: fmt.Sprintf("make %s the default boot entry of %s again", prev.AsString(), s.Host),
