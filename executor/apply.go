@@ -40,6 +40,10 @@ func Apply(ctx context.Context, p *plan.Plan, prior *state.State, opts Options) 
 		return prior, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plan cannot be applied",
 			Detail: "This plan stopped at an error while it was made. Fix the errors and plan again."}}
 	}
+	if p.Runbook != nil {
+		return prior, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plan cannot be applied",
+			Detail: fmt.Sprintf("This is the plan of a run of runbook %q, which runs as a runbook, not as an apply.", p.Runbook.Name)}}
+	}
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 10
 	}

@@ -3,6 +3,12 @@
 // state backend's journal before and after it runs, so an apply killed at
 // any moment resumes where it stopped.
 //
+// A runbook plan is run the same way (runbook.go): its steps are walked
+// with the same graph walker, each recorded in the same journal before it
+// acts and after, its provider actions invoked through the same registry,
+// and its step resources applied by Apply itself. The run's record is
+// written as the run goes on.
+//
 // It reports through Hooks and never prints. It never reads HCL: values
 // known only after apply are resolved by the planner's Finalizer.
 package executor

@@ -176,19 +176,34 @@ type Trigger struct {
 // Step is one step of a runbook. Exactly one action attribute is set, or
 // the step holds resources.
 type Step struct {
-	Name       string
-	After      []hcl.Traversal
-	Host       hcl.Expression
-	Run        hcl.Expression
-	Timeout    hcl.Expression
+	Name    string
+	After   []hcl.Traversal
+	Host    hcl.Expression
+	Run     hcl.Expression
+	Timeout hcl.Expression
+	// Env, Dir, Retries and RetryDelay shape a run step; OnFailure says
+	// what the run does when the step fails: "abort" (the default),
+	// "continue" or "prompt".
+	Env        hcl.Expression
+	Dir        hcl.Expression
+	Retries    hcl.Expression
+	RetryDelay hcl.Expression
+	OnFailure  hcl.Expression
 	Import     hcl.Expression
 	SetDefault hcl.Expression
-	Reboot     hcl.Expression
-	Prompt     hcl.Expression
-	Wait       hcl.Expression
-	Check      hcl.Expression
-	Resources  map[addrs.Resource]*Resource
-	DeclRange  hcl.Range
+	// SetNext makes a boot entry the default for the next boot only.
+	SetNext hcl.Expression
+	Reboot  hcl.Expression
+	// RebootCommand and RebootProbe replace the reboot's default argv
+	// (shutdown -r now) and the probe whose output changes with each boot
+	// (the Linux boot ID).
+	RebootCommand hcl.Expression
+	RebootProbe   hcl.Expression
+	Prompt        hcl.Expression
+	Wait          hcl.Expression
+	Check         hcl.Expression
+	Resources     map[addrs.Resource]*Resource
+	DeclRange     hcl.Range
 }
 
 // Drill is what changes when a runbook runs as a drill.

@@ -29,11 +29,12 @@ var (
 	}
 	drillSchema = &hcl.BodySchema{Attributes: attrSchema("isolate")}
 	stepSchema  = &hcl.BodySchema{
-		Attributes: attrSchema("after", "host", "timeout", "run", "import", "set_default", "reboot", "prompt", "wait", "check"),
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}}},
+		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
+			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"),
+		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}}},
 	}
 	// stepActions are the arguments of which a step sets exactly one.
-	stepActions = []string{"run", "import", "set_default", "reboot", "prompt", "wait", "check"}
+	stepActions = []string{"run", "import", "set_default", "set_next", "reboot", "prompt", "wait", "check"}
 )
 
 func attrExpr(attrs hcl.Attributes, name string) hcl.Expression {
@@ -101,6 +102,14 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	s.Host = attrExpr(attrs, "host")
 	s.Timeout = attrExpr(attrs, "timeout")
 	s.Run = attrExpr(attrs, "run")
+	s.Env = attrExpr(attrs, "env")
+	s.Dir = attrExpr(attrs, "dir")
+	s.Retries = attrExpr(attrs, "retries")
+	s.RetryDelay = attrExpr(attrs, "retry_delay")
+	s.OnFailure = attrExpr(attrs, "on_failure")
+	s.SetNext = attrExpr(attrs, "set_next")
+	s.RebootCommand = attrExpr(attrs, "reboot_command")
+	s.RebootProbe = attrExpr(attrs, "reboot_probe")
 	s.Import = attrExpr(attrs, "import")
 	s.SetDefault = attrExpr(attrs, "set_default")
 	s.Reboot = attrExpr(attrs, "reboot")
@@ -169,7 +178,7 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 			Subject:  s.DeclRange.Ptr(),
 		})
 	case len(set) == 1:
-	case len(set) == 2 && attrs["set_default"] != nil && attrs["reboot"] != nil:
+	case len(set) == 2 && (attrs["set_default"] != nil || attrs["set_next"] != nil) && attrs["reboot"] != nil:
 	default:
 		names := make([]string, len(set))
 		for i, a := range set {
@@ -178,7 +187,7 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Step has more than one action",
-			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default); split it into steps ordered with after.", s.Name, strings.Join(names, " and ")),
+			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default or set_next); split it into steps ordered with after.", s.Name, strings.Join(names, " and ")),
 			Subject:  set[1].NameRange.Ptr(),
 		})
 	}

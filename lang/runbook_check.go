@@ -30,7 +30,13 @@ const (
 	argHost                     // a host, host.NAME
 	argCapture                  // a registry_capture resource
 	argBootEntry                // a boot_entry resource
+	argTries                    // a whole number of 0 or more
+	argEnv                      // a map of strings
+	argOnFailure                // "abort", "continue" or "prompt"
 )
+
+// OnFailureChoices are what on_failure takes, the default first.
+var OnFailureChoices = []string{"abort", "continue", "prompt"}
 
 // runbookArg is one argument of a runbook, a trigger, a step or a drill.
 type runbookArg struct {
@@ -55,7 +61,12 @@ func (rb *Runbook) args() []runbookArg {
 		out = append(out,
 			runbookArg{"host", at, s.Host, argHost}, runbookArg{"run", at, s.Run, argArgv},
 			runbookArg{"timeout", at, s.Timeout, argDuration}, runbookArg{"import", at, s.Import, argCapture},
-			runbookArg{"set_default", at, s.SetDefault, argBootEntry}, runbookArg{"reboot", at, s.Reboot, argBool},
+			runbookArg{"env", at, s.Env, argEnv}, runbookArg{"dir", at, s.Dir, argText},
+			runbookArg{"retries", at, s.Retries, argTries}, runbookArg{"retry_delay", at, s.RetryDelay, argDuration},
+			runbookArg{"on_failure", at, s.OnFailure, argOnFailure},
+			runbookArg{"set_default", at, s.SetDefault, argBootEntry}, runbookArg{"set_next", at, s.SetNext, argBootEntry},
+			runbookArg{"reboot", at, s.Reboot, argBool}, runbookArg{"reboot_command", at, s.RebootCommand, argArgv},
+			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
 			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
 			runbookArg{"check", at, s.Check, argBool})
 	}
@@ -177,6 +188,20 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 		n, err := convert.Convert(v, cty.Number)
 		if err != nil || n.IsNull() || !n.AsBigFloat().IsInt() || n.AsBigFloat().Sign() <= 0 {
 			return fail("must be a whole number of 1 or more.")
+		}
+	case argTries:
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil || n.IsNull() || !n.AsBigFloat().IsInt() || n.AsBigFloat().Sign() < 0 {
+			return fail("must be a whole number of 0 or more.")
+		}
+	case argEnv:
+		if m, err := convert.Convert(v, cty.Map(cty.String)); err != nil || m.IsNull() {
+			return fail("must be a map of strings, like { SITE = \"b\" }.")
+		}
+	case argOnFailure:
+		s, err := convert.Convert(v, cty.String)
+		if err != nil || s.IsNull() || !slices.Contains(OnFailureChoices, s.AsString()) {
+			return fail("must be one of \"abort\", \"continue\" or \"prompt\".")
 		}
 	case argBool:
 		if b, err := convert.Convert(v, cty.Bool); err != nil || b.IsNull() {

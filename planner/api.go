@@ -24,6 +24,9 @@ type Options struct {
 	// the plan's Timestamp from it (now, when zero), and applying that plan
 	// passes the plan's Timestamp back here for the Finalizer.
 	PlanTime time.Time
+	// Runbook, when set, makes Plan plan that runbook's run (mode
+	// plan.RunbookMode) instead of the configuration's changes.
+	Runbook *RunbookRequest
 }
 
 // Hooks hears about refresh and planning progress; the core never prints.

@@ -9,6 +9,11 @@
 // the moves for the executor to record. --target narrows the run to
 // resources or instances (targets.go).
 //
+// With Options.Runbook it plans a runbook run instead (runbook.go): the
+// configuration evaluated over the refreshed state, each step's provider
+// action and arguments, its wave, the steps an unfinished run finished
+// skipped, what a failback gives back, and the budgets (budget.go).
+//
 // The planner reads state and never writes it. The executor calls back into
 // it (Finalizer) to re-evaluate a change whose configuration held values
 // only known after apply, so that the executor never reads HCL itself.

@@ -388,7 +388,7 @@ func (r *run) planOrphans(ctx context.Context) hcl.Diagnostics {
 	n := len(r.diags)
 	r.mu.Unlock()
 	for _, addr := range r.refreshed.SortedAddrs() {
-		if _, ok := r.cfg.Resources[addr.Resource]; ok {
+		if _, ok := r.cfg.Resources[addr.Resource]; ok || heldByRunbook(r.cfg, addr.Resource) {
 			continue
 		}
 		if !r.targetsInstance(addr) || r.forget(addr) {

@@ -90,6 +90,12 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	if opts.Mode == "" {
 		opts.Mode = plan.Normal
 	}
+	if opts.Runbook != nil {
+		// A runbook run changes no resource of the configuration: it
+		// evaluates it over the refreshed state, as a refresh-only plan
+		// does, without recording the refresh.
+		opts.Mode = plan.RunbookMode
+	}
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 10
 	}
@@ -102,7 +108,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	// Moves and imports edit a copy of the prior state. A refresh-only
 	// plan records what refresh finds and nothing else; only a normal
 	// plan imports.
-	moving := len(cfg.Moved) > 0 && opts.Mode != plan.RefreshOnly
+	moving := len(cfg.Moved) > 0 && opts.Mode != plan.RefreshOnly && opts.Mode != plan.RunbookMode
 	importing := len(cfg.Imports) > 0 && opts.Mode == plan.Normal
 	if moving || importing {
 		prior = prior.DeepCopy()
@@ -196,6 +202,16 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 	case plan.RefreshOnly:
 		r.walk(ctx, true)
 		diags = append(diags, r.diags...)
+	case plan.RunbookMode:
+		r.walk(ctx, true)
+		diags = append(diags, r.diags...)
+		if !diags.HasErrors() {
+			var d hcl.Diagnostics
+			p.Runbook, d = r.planRunbook(ctx, opts.Runbook)
+			diags = append(diags, d...)
+		}
+		p.Drift = nil
+		r.outputs = nil
 	default:
 		r.walk(ctx, false)
 		diags = append(diags, r.diags...)

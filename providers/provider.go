@@ -138,6 +138,14 @@ type Progress struct {
 	Message string
 }
 
+// Output units: a Progress of one of these units carries, in Message, a
+// chunk of what a command an action runs wrote on that stream, in order
+// (core's run action); the caller keeps it as the command's output.
+const (
+	StdoutUnit = "stdout"
+	StderrUnit = "stderr"
+)
+
 type ImportRequest struct {
 	TypeName string
 	ID       string

@@ -71,6 +71,8 @@ type JournalEntry struct {
 	Remove *addrs.Instance
 	// Output, when set, records a root output value.
 	Output *NamedOutput
+	// Runbook, when set, records a runbook run's progress.
+	Runbook *RunbookEntry
 }
 
 // NamedOutput is an output change in a journal.

@@ -14,6 +14,7 @@ import (
 //	{"remove": "value.x[0]"}
 //	{"output": {"name": "ip", "type": T, "value": V, "sensitive": true}}
 //	{"output": {"name": "ip", "deleted": true}}
+//	{"runbook": {"name": "failover", "run_id": "...", "step": "pre", "status": "started"}}
 
 // MarshalEntry writes e as one line of JSON, without the newline.
 func MarshalEntry(e JournalEntry) ([]byte, error) {
@@ -30,6 +31,10 @@ func MarshalEntry(e JournalEntry) ([]byte, error) {
 	case e.Remove != nil:
 		w.b = append(w.b, `{"remove":`...)
 		w.b = appendString(w.b, e.Remove.String())
+	case e.Runbook != nil:
+		if err := w.runbookEntry(e.Runbook); err != nil {
+			return nil, fmt.Errorf("runbook %q: %w", e.Runbook.Name, err)
+		}
 	default:
 		o := e.Output
 		w.b = append(w.b, `{"output":`...)
@@ -58,6 +63,7 @@ func UnmarshalEntry(b []byte) (JournalEntry, error) {
 			docOutput
 			Deleted bool `json:"deleted"`
 		} `json:"output"`
+		Runbook *docRunbookEntry `json:"runbook"`
 	}
 	if err := unmarshalJSON(b, &d); err != nil {
 		return JournalEntry{}, fmt.Errorf("not a journal entry: %w", err)
@@ -77,6 +83,11 @@ func UnmarshalEntry(b []byte) (JournalEntry, error) {
 		}
 		e.Remove = &addr
 	}
+	if d.Runbook != nil {
+		if e.Runbook, err = r.runbookEntry(d.Runbook); err != nil {
+			return JournalEntry{}, err
+		}
+	}
 	if o := d.Output; o != nil {
 		if o.Name == "" {
 			return JournalEntry{}, errors.New("journal output entry has no name")
@@ -93,13 +104,13 @@ func UnmarshalEntry(b []byte) (JournalEntry, error) {
 
 func (e JournalEntry) check() error {
 	n := 0
-	for _, set := range []bool{e.Set != nil, e.Remove != nil, e.Output != nil} {
+	for _, set := range []bool{e.Set != nil, e.Remove != nil, e.Output != nil, e.Runbook != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return fmt.Errorf("a journal entry sets exactly one of set, remove and output, not %d", n)
+		return fmt.Errorf("a journal entry sets exactly one of set, remove, output and runbook, not %d", n)
 	}
 	return nil
 }
@@ -121,6 +132,8 @@ func (s *State) Replay(e JournalEntry) error {
 		s.Set(e.Set)
 	case e.Remove != nil:
 		s.Remove(*e.Remove)
+	case e.Runbook != nil:
+		s.RecordRunbook(*e.Runbook)
 	case e.Output.Deleted:
 		delete(s.Outputs, e.Output.Name)
 	default:

@@ -57,7 +57,7 @@ func TestEntryRejects(t *testing.T) {
 		line  string
 		want  string
 	}{
-		{name: "empty entry", want: "exactly one of set, remove and output, not 0"},
+		{name: "empty entry", want: "exactly one of set, remove, output and runbook, not 0"},
 		{name: "two fields", entry: JournalEntry{Remove: &addr, Output: &NamedOutput{Name: "x", Deleted: true}}, want: "not 2"},
 		{name: "unknown value", entry: JournalEntry{Set: &Instance{Addr: addr, Status: Ready,
 			Attrs: cty.ObjectVal(map[string]cty.Value{"id": cty.UnknownVal(cty.String)})}}, want: "drive_copy.dpsr: attribute id: value is not known"},

@@ -91,7 +91,11 @@ func Marshal(s *State) ([]byte, error) {
 	if len(names) > 0 {
 		w.b = append(w.b, "\n  "...)
 	}
-	w.b = append(w.b, "}\n}\n"...)
+	w.b = append(w.b, '}')
+	if err := w.appendRunbooks(s); err != nil {
+		return nil, err
+	}
+	w.b = append(w.b, "\n}\n"...)
 	return w.b, nil
 }
 
@@ -387,6 +391,9 @@ func Unmarshal(b []byte) (*State, error) {
 		}
 		s.Outputs[name] = out
 	}
+	if err := r.runbooks(s, doc.Runbooks); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -414,6 +421,7 @@ type document struct {
 	Serial        uint64               `json:"serial"`
 	Resources     []docInstance        `json:"resources"`
 	Outputs       map[string]docOutput `json:"outputs"`
+	Runbooks      []docRunbook         `json:"runbooks"`
 }
 
 type docInstance struct {

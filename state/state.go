@@ -30,6 +30,9 @@ type State struct {
 	Serial    uint64
 	Instances map[addrs.Instance]*Instance
 	Outputs   map[string]Output
+	// Runbooks are the runbook runs in progress or in force, by runbook
+	// name (runbook.go).
+	Runbooks map[string]*Runbook
 }
 
 // Instance is one resource instance object.
@@ -212,6 +215,12 @@ func (s *State) DeepCopy() *State {
 	}
 	for k, v := range s.Outputs {
 		c.Outputs[k] = v
+	}
+	if len(s.Runbooks) > 0 {
+		c.Runbooks = make(map[string]*Runbook, len(s.Runbooks))
+		for n, rb := range s.Runbooks {
+			c.Runbooks[n] = rb.copy()
+		}
 	}
 	return c
 }

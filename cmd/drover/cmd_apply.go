@@ -71,6 +71,10 @@ func runApply(ctx context.Context, g *globalOptions, o *applyOptions, args []str
 		if p, err = loadSavedPlan(v, s.backend, args[0], cfg, prior, &popts); err != nil {
 			return err
 		}
+		if p.Runbook != nil {
+			return v.errorf("Plan of a runbook run", "%s is the plan of a %s of runbook %q: run it with `drover %s %s`.",
+				args[0], p.Runbook.Kind, p.Runbook.Name, runbookCommand(p.Runbook.Kind), args[0])
+		}
 		if err := configureProviders(ctx, v, cfg, popts); err != nil {
 			return err
 		}

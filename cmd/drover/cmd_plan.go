@@ -123,6 +123,10 @@ func configureProviders(ctx context.Context, v *view, cfg *lang.Config, opts pla
 
 // showPlan renders a plan for people or as a summary event.
 func showPlan(v *view, p *plan.Plan) {
+	if p.Runbook != nil {
+		showRunbookPlan(v, p.Runbook)
+		return
+	}
 	if v.json {
 		for _, m := range p.Moved {
 			v.event("resource_moved", map[string]any{"from": m.From.String(), "to": m.To.String()})
@@ -141,6 +145,8 @@ type planCmdOptions struct {
 	planOptions
 	out              string
 	detailedExitcode bool
+	runbook          string
+	allowOverBudget  bool
 }
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -159,6 +165,8 @@ state, and shows exactly what apply would do. With --out the plan is saved for
 	o.addFlags(cmd, true)
 	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to `FILE`")
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when something does, 1 on error")
+	cmd.Flags().StringVar(&o.runbook, "runbook", "", "plan the run of runbook `NAME` instead: its steps in wave order, those already done skipped")
+	cmd.Flags().BoolVar(&o.allowOverBudget, "allow-over-budget", false, "with --runbook: warn of a runbook over its rpo or rto instead of refusing it")
 	return cmd
 }
 
@@ -283,6 +291,9 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
 		return err
 	}
+	if o.runbook != "" {
+		s.popts.Runbook = runbookRequest(o.runbook, runbookKind(o.runbook), o.allowOverBudget)
+	}
 	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
 	if err != nil {
 		return err
@@ -291,7 +302,11 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 		if err := savePlan(s.backend, o.out, p); err != nil {
 			return err
 		}
-		v.printf("\nSaved the plan to %s. To apply exactly this plan, run: drover apply %s\n", o.out, o.out)
+		if p.Runbook != nil {
+			v.printf("\nSaved the runbook plan to %s. To run exactly this plan, run: drover %s %s\n", o.out, runbookCommand(p.Runbook.Kind), o.out)
+		} else {
+			v.printf("\nSaved the plan to %s. To apply exactly this plan, run: drover apply %s\n", o.out, o.out)
+		}
 	}
 	if o.detailedExitcode && p.HasChanges() {
 		return errChanges

@@ -44,6 +44,10 @@ func runShow(ctx context.Context, g *globalOptions, args []string) error {
 			}
 			return v.document(out)
 		}
+		if p.Runbook != nil {
+			render.Runbook(v.out, p.Runbook, render.Options{Color: v.color})
+			return nil
+		}
 		return render.Plan(v.out, p, render.Options{Color: v.color})
 	}
 	cfg := quietConfig()

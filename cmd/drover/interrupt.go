@@ -40,6 +40,10 @@ type interrupts struct {
 	received bool
 	exiting  bool // the command finished: a second signal changes nothing
 	stopping bool // a second signal came first: the exit is exitInterrupted
+	// atStop is what must happen at a second signal before the exit: a
+	// runbook run kills the process groups of its running steps there,
+	// which would otherwise outlive Drover.
+	atStop []func()
 }
 
 func newInterrupts() *interrupts {
@@ -77,12 +81,22 @@ func (in *interrupts) watch(ctx context.Context, cmd *cobra.Command) context.Con
 			return // the command finished first: its exit stands
 		}
 		in.stopping = true
-		out, msg = in.out, in.stopped
+		out, msg, atStop := in.out, in.stopped, in.atStop
 		in.mu.Unlock()
 		fmt.Fprintln(out, msg)
+		for _, f := range atStop {
+			f()
+		}
 		os.Exit(exitInterrupted)
 	}()
 	return ctx
+}
+
+// onStop registers f to run at a second signal, before the exit.
+func (in *interrupts) onStop(f func()) {
+	in.mu.Lock()
+	in.atStop = append(in.atStop, f)
+	in.mu.Unlock()
 }
 
 // printTo sends the messages to w until the returned function is called.

@@ -28,3 +28,18 @@ resource "boot_entry" "source_os" {
   options = "/fastdetect"
   default = var.failover
 }
+
+# The same failover as a runbook: `drover failover` makes the source OS the
+# default and reboots fs2 (bin/reboot plays the reboot, bin/bootid the probe
+# that sees it come back); `drover failback` makes fs2's own OS the default
+# again. While the runbook is in force, plan shows the defaults as drift
+# from failover = false.
+runbook "failover" {
+  step "boot" {
+    set_default    = boot_entry.source_os
+    reboot         = true
+    reboot_command = ["/bin/reboot"]
+    reboot_probe   = ["/bin/bootid"]
+    timeout        = "30s"
+  }
+}

@@ -45,3 +45,29 @@ resource "replication_set" "repset" {
 output "capture" {
   value = "${registry_capture.product.values} values in ${registry_capture.product.keys} keys, sha256 ${registry_capture.product.sha256}"
 }
+
+# Failover: fs2 takes over. The pre-failover script stops what must not run
+# during the switch, the capture that arrived on fs2 is imported into fs2's
+# registry (its undo file kept under /var/lib/drover/runbooks), and the
+# post-failover script starts the product. `drover failback` imports the
+# undo file again, putting back every value the import overwrote.
+runbook "failover" {
+  step "pre" {
+    host    = host.fs2
+    run     = ["/opt/dr/pre-failover.sh", "--site", "fs1"]
+    timeout = "1m"
+  }
+
+  step "registry" {
+    after  = [step.pre]
+    host   = host.fs2
+    import = registry_capture.product
+  }
+
+  step "post" {
+    after   = [step.registry]
+    host    = host.fs2
+    run     = ["/opt/dr/post-failover.sh"]
+    timeout = "1m"
+  }
+}

@@ -35,6 +35,7 @@ type document struct {
 	Changes       []docChange            `json:"resource_changes"`
 	Drift         []docChange            `json:"resource_drift,omitempty"`
 	Outputs       []docOutput            `json:"output_changes,omitempty"`
+	Runbook       *docRunbook            `json:"runbook,omitempty"`
 	Summary       map[string]int         `json:"summary"`
 	// MAC seals a saved plan to its workspace (see Seal); documents
 	// printed by `show --json` have none.
@@ -228,6 +229,9 @@ func encodeDocument(p *Plan) (*document, error) {
 			return nil, fmt.Errorf("output %q: %w", o.Name, err)
 		}
 		doc.Outputs = append(doc.Outputs, do)
+	}
+	if doc.Runbook, err = encodeRunbook(p.Runbook); err != nil {
+		return nil, err
 	}
 	return &doc, nil
 }
@@ -481,6 +485,9 @@ func decodeDocument(doc *document) (*Plan, error) {
 			return nil, fmt.Errorf("output %q: %w", do.Name, err)
 		}
 		p.Outputs = append(p.Outputs, oc)
+	}
+	if p.Runbook, err = decodeRunbook(doc.Runbook); err != nil {
+		return nil, err
 	}
 	p.Sort()
 	return p, nil

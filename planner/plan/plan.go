@@ -156,6 +156,8 @@ type Plan struct {
 	// Errored is set when planning stopped at an error; such a plan is for
 	// showing only and cannot be applied.
 	Errored bool
+	// Runbook is the runbook a plan of RunbookMode runs.
+	Runbook *Runbook
 }
 
 // Sort puts changes and outputs in canonical order.
@@ -202,6 +204,9 @@ func (p *Plan) HasChanges() bool {
 		if o.Action != NoOp {
 			return true
 		}
+	}
+	if p.Runbook != nil && (p.Runbook.Runs() > 0 || len(p.Runbook.Release) > 0) {
+		return true
 	}
 	return len(p.Moved) > 0 || len(p.Forgotten) > 0 || p.Mode == RefreshOnly && len(p.Drift) > 0
 }

@@ -16,5 +16,9 @@ func New() *sdk.Provider {
 		DataSources: map[string]*sdk.DataSource{
 			"file": fileDataSource(),
 		},
+		Actions: map[string]*sdk.Action{
+			"run":  runAction(),
+			"wait": waitAction(),
+		},
 	}
 }

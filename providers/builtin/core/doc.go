@@ -13,7 +13,11 @@
 //     so configuration can use what a machine holds.
 //   - value: holds a value in state, like OpenTofu's terraform_data; no
 //     side effects.
+//   - actions run (a program on a host, argv never through a shell, its
+//     output streamed back as progress, its process group killed when the
+//     call ends) and wait, which runbook steps invoke: the core engine never
+//     runs a command itself.
 //
-// Both are cheap per call: value does no I/O at all, and file does one read
+// The resources are cheap per call: value does no I/O at all, and file does one read
 // per refresh and one atomic write per change.
 package core

@@ -98,6 +98,20 @@ runbook "bad" {
   step "checks" {
     check = "maybe"
   }
+  step "run_args" {
+    host        = host.fs2
+    run         = ["/opt/dr/pre.sh"]
+    env         = ["SITE=b"]
+    dir         = ""
+    retries     = -1
+    retry_delay = "now"
+    on_failure  = "ignore"
+  }
+  step "next" {
+    set_next       = registry_capture.doubletake
+    reboot         = true
+    reboot_command = "reboot"
+  }
   step "held" {
     resource "file" "m" {
       host    = host.fs3

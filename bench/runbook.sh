@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runbook engine benchmark: a runbook of WAVES x WIDTH `run = ["true"]` steps,
+# each step of a wave after every step of the wave before, run by the real
+# drover binary (plugin processes, state journal, run record) against
+# `make -jPARALLEL` running the same graph of `true` commands: the fork/exec
+# floor. Then the time of `drover plan --runbook` for a 100-step runbook.
+#
+#   bench/runbook.sh                 # 10 waves of 100, -j10, best of 3
+#   WAVES=5 WIDTH=20 bench/runbook.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out=${OUT:-$root/bench/out-runbook}
+waves=${WAVES:-10}
+width=${WIDTH:-100}
+par=${PARALLEL:-10}
+rounds=${ROUNDS:-3}
+rm -rf "$out" && mkdir -p "$out"
+go build -o "$out/drover" ./cmd/drover
+
+# gen DIR NAME WAVES WIDTH: the runbook and the Makefile of the same graph.
+gen() {
+  local dir=$1 name=$2 nw=$3 nx=$4
+  mkdir -p "$dir"
+  {
+    printf 'host "h" { root = "sim" }\n\nrunbook "%s" {\n' "$name"
+    for ((w = 0; w < nw; w++)); do
+      for ((i = 0; i < nx; i++)); do
+        printf '  step "w%d_%d" {\n    host = host.h\n    run  = ["true"]\n' "$w" "$i"
+        if ((w > 0)); then
+          printf '    after = ['
+          for ((j = 0; j < nx; j++)); do printf 'step.w%d_%d%s' "$((w - 1))" "$j" "$([ $j -lt $((nx - 1)) ] && echo ', ')"; done
+          printf ']\n'
+        fi
+        printf '  }\n'
+      done
+    done
+    printf '}\n'
+  } >"$dir/main.dr.hcl"
+  {
+    printf '.PHONY: all'
+    for ((w = 0; w < nw; w++)); do for ((i = 0; i < nx; i++)); do printf ' w%d_%d' "$w" "$i"; done; done
+    printf '\nall:'
+    for ((i = 0; i < nx; i++)); do printf ' w%d_%d' "$((nw - 1))" "$i"; done
+    printf '\n'
+    for ((w = 0; w < nw; w++)); do
+      for ((i = 0; i < nx; i++)); do
+        printf 'w%d_%d:' "$w" "$i"
+        if ((w > 0)); then for ((j = 0; j < nx; j++)); do printf ' w%d_%d' "$((w - 1))" "$j"; done; fi
+        printf '\n\t@true\n'
+      done
+    done
+  } >"$dir/Makefile"
+  mkdir -p "$dir/sim"
+}
+
+# best CMD...: the fastest wall time of $rounds runs, in seconds.
+best() {
+  local b=""
+  for ((r = 0; r < rounds; r++)); do
+    local t0 t1 s
+    t0=$(date +%s.%N)
+    "$@" >"$out/last.log" 2>&1 || { echo "failed: $* (see $out/last.log)" >&2; tail -5 "$out/last.log" >&2; return 1; }
+    t1=$(date +%s.%N)
+    s=$(echo "$t1 - $t0" | bc)
+    if [ -z "$b" ] || (($(echo "$s < $b" | bc))); then b=$s; fi
+  done
+  echo "$b"
+}
+
+dir=$out/graph
+gen "$dir" bench "$waves" "$width"
+runit() { rm -rf "$dir/.drover" "$dir"/drover.state.json*; "$out/drover" --chdir "$dir" runbook run bench --auto-approve --parallelism "$par"; }
+maker() { make -s -C "$dir" -j"$par" all; }
+d=$(best runit)
+m=$(best maker)
+printf '%d steps in %d waves of %d, parallelism %d (best of %d):\n' "$((waves * width))" "$waves" "$width" "$par" "$rounds"
+printf '  drover runbook run  %8.3fs\n  make -j%-3d          %8.3fs\n  ratio               %8.2fx\n' "$d" "$par" "$m" "$(echo "$d / $m" | bc -l)"
+
+small=$out/small
+gen "$small" small 10 10
+p=$(best "$out/drover" --chdir "$small" plan --runbook small)
+printf '100-step runbook plan (drover plan --runbook): %.3fs\n' "$p"

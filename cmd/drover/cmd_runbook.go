@@ -1,0 +1,557 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/record"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+)
+
+// runbookOptions are the flags of the commands that run a runbook.
+type runbookOptions struct {
+	planOptions
+	autoApprove     bool
+	approve         []string
+	allowOverBudget bool
+}
+
+func (o *runbookOptions) addFlags(cmd *cobra.Command) {
+	o.varOptions.addFlags(cmd)
+	o.lockOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.IntVar(&o.parallelism, "parallelism", 10, "run at most `N` steps at once")
+	f.BoolVar(&o.autoApprove, "auto-approve", false, "run without asking")
+	f.StringArrayVar(&o.approve, "approve", nil, "answer yes to the prompt of step `STEP` up front (repeatable)")
+	f.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "run a runbook over its rpo or rto budget, with a warning")
+	o.refresh = true
+}
+
+func newRunbookCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runbook",
+		Short: "Run a runbook by name, answer its prompts, show what is in force",
+	}
+	o := &runbookOptions{}
+	run := &cobra.Command{
+		Use:   "run NAME|PLANFILE",
+		Short: "Plan and run the runbook NAME",
+		Long: `Plans the runbook (as plan --runbook NAME shows it), asks for "yes" unless
+--auto-approve, and runs its steps in wave order. Every step is recorded in the state
+before and after it acts: a run that stops is continued by the next. With PLANFILE
+(plan --runbook NAME --out FILE) runs exactly that plan.
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if looksLikeFile(args[0]) {
+				return runRunbook(cmd.Context(), g, o, string(record.Run), "", args[0])
+			}
+			return runRunbook(cmd.Context(), g, o, string(record.Run), args[0], "")
+		},
+	}
+	o.addFlags(run)
+	answer := &cobra.Command{
+		Use:   "answer RUN STEP yes|no",
+		Short: "Answer the prompt of a step of a run waiting in another process",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbookAnswer(g, args[0], args[1], args[2])
+		},
+	}
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the runbook runs in progress and what the runbooks in force hold",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbookStatus(cmd.Context(), g)
+		},
+	}
+	cmd.AddCommand(run, answer, status)
+	return cmd
+}
+
+var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes\"")
+
+// runbookRequest asks the planner for the plan of runbook name, with the
+// longest time each of its steps took in the runs recorded (what the rto
+// budget counts for a step without a timeout).
+func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
+	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
+	recs, _ := record.NewStore(record.DefaultDir).List()
+	for _, rec := range recs {
+		if rec.Runbook != name {
+			continue
+		}
+		for _, s := range rec.Steps {
+			if s.Status == record.Succeeded && !s.StartedAt.IsZero() {
+				req.Measured[s.Name] = max(req.Measured[s.Name], s.FinishedAt.Sub(s.StartedAt))
+			}
+		}
+	}
+	return req
+}
+
+// runbookCommand is the command that runs a runbook plan of kind.
+func runbookCommand(kind string) string {
+	if kind == string(record.Run) {
+		return "runbook run"
+	}
+	return kind
+}
+
+// runbookKind is what a run of the runbook called name is for.
+func runbookKind(name string) string {
+	switch name {
+	case string(record.Failover), string(record.Failback):
+		return name
+	}
+	return string(record.Run)
+}
+
+// runRunbook plans (or reads the saved plan planFile), shows, asks and
+// runs a runbook, writing its record and journalling every step.
+func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, name, planFile string) error {
+	s, err := o.open(ctx, g, kind)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	v := s.v
+	var p *plan.Plan
+	if planFile != "" {
+		if p, err = loadSavedPlan(v, s.backend, planFile, s.cfg, s.prior, &s.popts); err != nil {
+			return err
+		}
+		if p.Runbook == nil {
+			return v.errorf("Not a runbook plan", "%s is the plan of an apply: run it with `drover apply %s`.", planFile, planFile)
+		}
+		if p.Runbook.Kind != kind {
+			return v.errorf("Plan of another kind of run", "%s is the plan of a %s of runbook %q: run it with `drover %s %s`.",
+				planFile, p.Runbook.Kind, p.Runbook.Name, runbookCommand(p.Runbook.Kind), planFile)
+		}
+		if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
+			return err
+		}
+		if diags := planner.CheckSaved(ctx, s.cfg, s.popts, p); diags.HasErrors() {
+			return v.fail(diags)
+		}
+		showPlan(v, p)
+	} else {
+		if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
+			return err
+		}
+		s.popts.Runbook = runbookRequest(name, kind, o.allowOverBudget)
+		if p, err = makePlan(ctx, v, s.cfg, s.prior, s.popts); err != nil {
+			return err
+		}
+	}
+	if !p.HasChanges() {
+		return nil
+	}
+	for _, a := range o.approve {
+		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool {
+			return st.Name == a && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
+		}) {
+			return v.errorf("Unknown prompt step", "--approve %s names no step of runbook %q that asks (a prompt step, or one with on_failure = \"prompt\").", a, p.Runbook.Name)
+		}
+	}
+	if !o.autoApprove {
+		if v.json {
+			return fmt.Errorf("--json needs --auto-approve: there is no one to ask")
+		}
+		if err := ask(v, fmt.Sprintf("Do you want to run runbook %q?", p.Runbook.Name)); err != nil {
+			return errRunDeclined
+		}
+	}
+
+	store := record.NewStore(record.DefaultDir)
+	rec, err := runRecord(store, p.Runbook)
+	if err != nil {
+		return err
+	}
+	journal, err := s.backend.Journal(ctx, s.prior)
+	if err != nil {
+		return fmt.Errorf("opening the state journal: %w", err)
+	}
+	kill, stopSteps := context.WithCancel(context.Background())
+	defer stopSteps()
+	var running sync.WaitGroup
+	running.Add(1)
+	g.interrupts.onStop(func() {
+		stopSteps()
+		waitWithin(&running, 5*time.Second)
+	})
+	if v.json {
+		v.event("runbook_run_started", map[string]any{"runbook": p.Runbook.Name, "run_id": rec.RunID, "record": store.RunDir(rec.RunID)})
+	} else {
+		v.printf("\nRun %s of runbook %q; its record is in %s.\n\n", rec.RunID, p.Runbook.Name, store.RunDir(rec.RunID))
+	}
+	hooks := &runbookHooks{v: v}
+	final, diags := executor.RunRunbook(ctx, p, s.prior, executor.RunbookOptions{
+		Providers:   s.popts.Providers,
+		Journal:     journal,
+		Parallelism: s.popts.Parallelism,
+		Hooks:       hooks,
+		Record:      rec,
+		Records:     store,
+		Kill:        kill,
+		Prompter:    newPrompter(v, store, rec.RunID, o.approve),
+		Steps:       planner.NewStepPlanner(s.cfg, s.popts),
+	})
+	running.Done()
+	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
+	reported := v.diagnostics(diags)
+	if commitErr != nil {
+		return fmt.Errorf("saving the state: %w (the journal beside the state keeps every finished step; the next run replays it)", commitErr)
+	}
+	tally := runTally(rec)
+	if v.json {
+		v.event("runbook_summary", map[string]any{"runbook": p.Runbook.Name, "run_id": rec.RunID, "status": rec.Status,
+			"rto": time.Duration(rec.RTO).String(), "steps": tally})
+	} else {
+		v.printf("\n%s\n", v.bold(fmt.Sprintf("Runbook %q %s: %s. Run %s, RTO %s.", p.Runbook.Name, rec.Status, tally,
+			rec.RunID, time.Duration(rec.RTO).Round(time.Millisecond))))
+	}
+	if reported {
+		return errReported
+	}
+	return nil
+}
+
+// waitWithin waits for wg, at most d.
+func waitWithin(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// runRecord is the record a run of rb writes: the record of the run it
+// continues, or a new one.
+func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
+	rec, err := continuedRecord(store, rb)
+	if err != nil {
+		return nil, err
+	}
+	// The data-loss window of each protected resource as the plan found
+	// it: what failing over now loses.
+	rec.Protected = nil
+	now := time.Now().UTC()
+	for _, c := range rb.Budget {
+		if c.Budget == "rpo" {
+			rec.Protected = append(rec.Protected, &record.Protected{Addr: c.Subject, LastChange: now.Add(-c.Value),
+				RPO: record.Duration(c.Value), OverBudget: c.Over})
+		}
+	}
+	return rec, nil
+}
+
+func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
+	if rb.Continues != "" {
+		rec, err := store.Load(rb.Continues)
+		if err == nil {
+			rec.Status, rec.FinishedAt, rec.RTO = record.Running, time.Time{}, 0
+			return rec, nil
+		}
+		// The record is gone (removed by hand): the run goes on under its
+		// ID, in a new record.
+		rec = record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)})
+		rec.RunID = rb.Continues
+		return rec, nil
+	}
+	return record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)}), nil
+}
+
+// configIdentity names the configuration a run is made from: its folder
+// and, when git knows the folder, the commit checked out and whether
+// files differ from it.
+func configIdentity() record.Config {
+	dir, _ := os.Getwd()
+	c := record.Config{Dir: dir}
+	if _, err := exec.LookPath("git"); err != nil {
+		return c
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return c // not a repository, or one without commits
+	}
+	c.Commit = strings.TrimSpace(string(head))
+	if st, err := exec.Command("git", "status", "--porcelain", "--", ".").Output(); err == nil {
+		c.Dirty = len(strings.TrimSpace(string(st))) > 0
+	}
+	return c
+}
+
+// runTally counts the record's steps by status, in a fixed order.
+func runTally(rec *record.Record) string {
+	n := map[record.Status]int{}
+	for _, s := range rec.Steps {
+		n[s.Status]++
+	}
+	var parts []string
+	for _, st := range []record.Status{record.Succeeded, record.Failed, record.Skipped, record.Cancelled, record.Interrupted, record.Running, record.Pending} {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	if len(parts) == 0 {
+		return "no steps"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// showRunbookPlan renders a runbook plan, or its steps as JSON events.
+func showRunbookPlan(v *view, rb *plan.Runbook) {
+	if v.json {
+		for _, s := range rb.Steps {
+			v.event("runbook_step_planned", map[string]any{"runbook": rb.Name, "step": s.Name, "wave": s.Wave + 1, "action": s.Action,
+				"host": s.Host, "summary": s.Summary, "skip": s.Skip})
+		}
+		v.event("runbook_plan_summary", map[string]any{"runbook": rb.Name, "run": rb.Runs(), "skipped": len(rb.Steps) - rb.Runs(),
+			"release": len(rb.Release), "continues": rb.Continues})
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	render.Runbook(v.out, rb, render.Options{Color: v.color})
+}
+
+// runbookHooks renders a run's steps as they start and finish.
+type runbookHooks struct {
+	v *view
+}
+
+func (h *runbookHooks) StepStarted(s *plan.Step, attempt int) {
+	if h.v.json {
+		h.v.event("runbook_step_started", map[string]any{"step": s.Name, "attempt": attempt})
+		return
+	}
+	again := ""
+	if attempt > 1 {
+		again = fmt.Sprintf(" (attempt %d)", attempt)
+	}
+	h.v.printf("%s: %s%s...\n", s.Name, s.Summary, again)
+}
+
+func (h *runbookHooks) StepProgress(s *plan.Step, p providers.Progress) {
+	if p.Message == "" {
+		return
+	}
+	if h.v.json {
+		h.v.event("runbook_step_progress", map[string]any{"step": s.Name, "message": p.Message})
+		return
+	}
+	h.v.printf("%s: %s\n", s.Name, p.Message)
+}
+
+func (h *runbookHooks) StepFinished(s *plan.Step, r *record.Step) {
+	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+	if h.v.json {
+		h.v.event("runbook_step_finished", map[string]any{"step": s.Name, "status": r.Status, "seconds": took.Seconds(), "error": r.Error,
+			"exit_code": r.ExitCode, "output": r.Output})
+		return
+	}
+	switch r.Status {
+	case record.Succeeded:
+		h.v.printf("%s: %s after %s\n", s.Name, h.v.green("done"), took)
+	default:
+		h.v.printf("%s: %s after %s\n", s.Name, r.Status, took)
+	}
+}
+
+func (h *runbookHooks) Released(rel *plan.Release, diags hcl.Diagnostics) {
+	if h.v.json {
+		h.v.event("runbook_released", map[string]any{"runbook": rel.Runbook, "step": rel.Step, "failed": diags.HasErrors()})
+		return
+	}
+	if !diags.HasErrors() {
+		h.v.printf("%s.%s: gave back: %s\n", rel.Runbook, rel.Step, rel.Summary)
+	}
+}
+
+// prompter answers prompt steps: --approve up front, the terminal when
+// there is one, else an answer file that `drover runbook answer` writes in
+// the run's folder, polled until the step's context ends.
+type prompter struct {
+	v       *view
+	store   *record.Store
+	runID   string
+	approve []string
+	mu      sync.Mutex // one question on the terminal at a time
+}
+
+func newPrompter(v *view, store *record.Store, runID string, approve []string) *prompter {
+	return &prompter{v: v, store: store, runID: runID, approve: approve}
+}
+
+// pollAnswer is how often a waiting prompt looks for an answer file.
+const pollAnswer = 100 * time.Millisecond
+
+func (p *prompter) Ask(ctx context.Context, step, question string) (*record.Answer, error) {
+	a := &record.Answer{Question: question}
+	if slices.Contains(p.approve, step) {
+		a.Answer, a.By, a.At, a.Via = "yes", whoAmI(), time.Now().UTC(), "flag"
+		return a, nil
+	}
+	if isTerminal(os.Stdin) && !p.v.json {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.v.printf("\n%s\n  Answer yes or no: ", p.v.bold(fmt.Sprintf("Step %s asks: %s", step, question)))
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return nil, fmt.Errorf("no answer from the terminal: %w", err)
+		}
+		a.Answer, a.By, a.At, a.Via = strings.TrimSpace(line), whoAmI(), time.Now().UTC(), "terminal"
+		return a, nil
+	}
+	path := answerPath(p.store, p.runID, step)
+	if p.v.json {
+		p.v.event("runbook_prompt", map[string]any{"run_id": p.runID, "step": step, "question": question,
+			"answer_with": fmt.Sprintf("drover runbook answer %s %s yes|no", p.runID, step)})
+	}
+	p.v.printf("%s asks: %s\n  Waiting for: drover runbook answer %s %s yes|no\n", step, question, p.runID, step)
+	t := time.NewTicker(pollAnswer)
+	defer t.Stop()
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			var got record.Answer
+			if err := json.Unmarshal(b, &got); err != nil {
+				return nil, fmt.Errorf("the answer file %s cannot be read: %w", path, err)
+			}
+			got.Question, got.Via = question, "command"
+			return &got, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no answer came before the step was stopped (%w)", context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+func answerPath(store *record.Store, runID, step string) string {
+	return filepath.Join(store.RunDir(runID), "answers", step+".json")
+}
+
+func whoAmI() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// runRunbookAnswer writes the answer file a waiting prompt polls for.
+func runRunbookAnswer(g *globalOptions, run, step, answer string) error {
+	v := g.newView()
+	if answer != "yes" && answer != "no" {
+		return v.errorf("Invalid answer", "Answer yes or no, not %q.", answer)
+	}
+	store := record.NewStore(record.DefaultDir)
+	rec, err := store.Load(run)
+	if err != nil {
+		return err
+	}
+	rs := rec.Step(step)
+	if rs == nil || rs.Action != plan.StepPrompt {
+		var prompts []string
+		for _, s := range rec.Steps {
+			if s.Action == plan.StepPrompt {
+				prompts = append(prompts, s.Name)
+			}
+		}
+		return v.errorf("No such prompt", "Run %s has no prompt step %q; its prompt steps are: %s.", rec.RunID, step, strings.Join(prompts, ", "))
+	}
+	if rs.Status != record.Running && rs.Status != record.Pending {
+		return v.errorf("Prompt not waiting", "Step %q of run %s is %s: it waits for no answer.", step, rec.RunID, rs.Status)
+	}
+	b, _ := json.Marshal(record.Answer{Answer: answer, By: whoAmI(), At: time.Now().UTC()})
+	path := answerPath(store, rec.RunID, step)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	v.printf("Answered %s to step %s of run %s.\n", answer, step, rec.RunID)
+	return nil
+}
+
+// runRunbookStatus lists the runs the state records: in progress (to be
+// continued) or in force, with what their steps hold.
+func runRunbookStatus(ctx context.Context, g *globalOptions) error {
+	v := g.newView()
+	b, err := backend(v, quietConfig())
+	if err != nil {
+		return err
+	}
+	s, err := readState(ctx, b)
+	if err != nil {
+		return err
+	}
+	rbs := s.SortedRunbooks()
+	if v.json {
+		for _, rb := range rbs {
+			held := []string{}
+			for _, n := range rb.SortedSteps() {
+				if rel := rb.Steps[n].Release; rel != nil {
+					held = append(held, n+": "+rel.Summary)
+				}
+			}
+			v.event("runbook_status", map[string]any{"runbook": rb.Name, "run_id": rb.RunID, "kind": rb.Kind, "in_force": rb.Done, "holds": held})
+		}
+		return nil
+	}
+	if len(rbs) == 0 {
+		v.printf("No runbook is in progress or in force.\n")
+		return nil
+	}
+	for _, rb := range rbs {
+		what := "in progress (the next run continues it)"
+		if rb.Done {
+			what = "in force"
+		}
+		v.printf("runbook %q, run %s: %s\n", rb.Name, rb.RunID, what)
+		for _, n := range rb.SortedSteps() {
+			st := rb.Steps[n]
+			line := fmt.Sprintf("  %-10s %s", st.Status, n)
+			if st.Status == state.StepStarted {
+				line += " (interrupted)"
+			}
+			if st.Release != nil {
+				line += "; holds: " + st.Release.Summary
+			}
+			v.printf("%s\n", line)
+		}
+	}
+	return nil
+}

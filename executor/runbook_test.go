@@ -1,0 +1,107 @@
+package executor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/record"
+	"github.com/drover-dr/drover/state"
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// runStep is a run step of the plan: argv on a host rooted at root.
+func runStep(root, name string, wave int, onFailure string, argv []string, after ...string) *plan.Step {
+	var l []cty.Value
+	for _, a := range argv {
+		l = append(l, cty.StringVal(a))
+	}
+	return &plan.Step{Name: name, Wave: wave, After: after, Action: plan.StepRun, Host: "fs2", Summary: "run " + strings.Join(argv, " "),
+		OnFailure: onFailure, Invoke: plan.Invoke{Provider: "core", Action: "run", Args: cty.ObjectVal(map[string]cty.Value{
+			"host": host.Config{Name: "fs2", Root: root}.Value(), "argv": cty.ListVal(l),
+			"env": cty.NullVal(cty.Map(cty.String)), "dir": cty.NullVal(cty.String)})}}
+}
+
+func TestRunRunbook(t *testing.T) {
+	mark := func(root, name string) []string {
+		return []string{"/bin/sh", "-c", "echo " + name + "; touch " + filepath.Join(root, name)}
+	}
+	for _, tc := range []struct {
+		name     string
+		steps    func(root string) []*plan.Step
+		status   record.Status
+		want     map[string]record.Status
+		inForce  bool
+		stateRan map[string]state.StepStatus
+	}{
+		{"waves in parallel", func(root string) []*plan.Step {
+			return []*plan.Step{
+				runStep(root, "a", 0, "abort", mark(root, "a")), runStep(root, "b", 0, "abort", mark(root, "b")),
+				runStep(root, "c", 1, "abort", mark(root, "c"), "a", "b"),
+			}
+		}, record.Succeeded, map[string]record.Status{"a": record.Succeeded, "b": record.Succeeded, "c": record.Succeeded}, true,
+			map[string]state.StepStatus{"a": state.StepSucceeded, "b": state.StepSucceeded, "c": state.StepSucceeded}},
+		{"abort stops the run", func(root string) []*plan.Step {
+			return []*plan.Step{
+				runStep(root, "bad", 0, "abort", []string{"false"}),
+				runStep(root, "next", 1, "abort", mark(root, "next"), "bad"),
+			}
+		}, record.Failed, map[string]record.Status{"bad": record.Failed, "next": record.Cancelled}, false,
+			map[string]state.StepStatus{"bad": state.StepFailed}},
+		{"continue goes on", func(root string) []*plan.Step {
+			return []*plan.Step{
+				runStep(root, "bad", 0, "continue", []string{"false"}),
+				runStep(root, "next", 1, "abort", mark(root, "next"), "bad"),
+			}
+		}, record.Succeeded, map[string]record.Status{"bad": record.Failed, "next": record.Succeeded}, true,
+			map[string]state.StepStatus{"bad": state.StepFailed, "next": state.StepSucceeded}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			store := record.NewStore(filepath.Join(t.TempDir(), "runs"))
+			rec := record.New("failover", record.Failover, record.Config{}, record.Budget{})
+			p := &plan.Plan{Mode: plan.RunbookMode, Runbook: &plan.Runbook{Name: "failover", Kind: "failover", Steps: tc.steps(root)}}
+			reg := registry()
+			defer reg.Close()
+			final, _ := RunRunbook(context.Background(), p, state.New(), RunbookOptions{Providers: reg, Parallelism: 2, Record: rec, Records: store})
+			saved, err := store.Load(rec.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if saved.Status != tc.status {
+				t.Errorf("run status %s, want %s", saved.Status, tc.status)
+			}
+			got := map[string]record.Status{}
+			for _, s := range saved.Steps {
+				got[s.Name] = s.Status
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("step statuses in the saved record (-want +got):\n%s", d)
+			}
+			rb := final.Runbooks["failover"]
+			if rb == nil || rb.Done != tc.inForce || rb.RunID != rec.RunID {
+				t.Fatalf("runbook in the state: %+v", rb)
+			}
+			ran := map[string]state.StepStatus{}
+			for n, s := range rb.Steps {
+				ran[n] = s.Status
+			}
+			if d := cmp.Diff(tc.stateRan, ran); d != "" {
+				t.Errorf("step statuses in the state (-want +got):\n%s", d)
+			}
+			for name, st := range tc.want {
+				if _, err := os.Stat(filepath.Join(root, name)); (err == nil) != (st == record.Succeeded && name != "bad") {
+					t.Errorf("step %s left its mark: %v (status %s)", name, err == nil, st)
+				}
+			}
+			if tc.status == record.Succeeded && saved.Step(tc.steps(root)[0].Name).Output == "" && tc.name == "waves in parallel" {
+				t.Error("the output log is not in the record")
+			}
+		})
+	}
+}

@@ -1,0 +1,692 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/suggest"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// RunbookRequest asks Plan for the plan of a runbook run instead of the
+// configuration's changes.
+type RunbookRequest struct {
+	Name string
+	// Kind is failover, failback or run. A failback also gives back what
+	// the failovers in force hold, after its own steps; a failback whose
+	// runbook the configuration lacks does only that.
+	Kind string
+	// Measured is, by step name, the longest a step took in the runs
+	// recorded: the rto budget counts it for a step without a timeout.
+	Measured map[string]time.Duration
+	// AllowOverBudget turns the budget errors into warnings.
+	AllowOverBudget bool
+}
+
+// The providers and actions runbook steps invoke.
+const (
+	coreProvider     = "core"
+	diskProvider     = "disk"
+	registryProvider = "registry"
+)
+
+// UndoDir is the folder on a step's host where runbook imports keep their
+// undo files, one per runbook and step.
+const UndoDir = "/var/lib/drover/runbooks"
+
+// planRunbook evaluates the steps of the requested runbook over the
+// refreshed state: what each does on which host, in wave order, the steps
+// an unfinished earlier run finished marked skipped.
+func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbook, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	rb := r.cfg.Runbooks[req.Name]
+	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
+	if req.Kind == "failback" {
+		out.Release = r.releases(req.Name)
+	}
+	if rb == nil {
+		if req.Kind == "failback" {
+			if len(out.Release) == 0 {
+				return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Nothing to fail back",
+					Detail: fmt.Sprintf("The configuration has no runbook %q and no failover is in force in the state; `drover runbook status` shows what is.", req.Name)})
+			}
+			return out, diags
+		}
+		detail := fmt.Sprintf("The configuration has no runbook %q.", req.Name)
+		names := slices.Sorted(maps.Keys(r.cfg.Runbooks))
+		if s := suggest.Nearest(req.Name, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		} else if len(names) > 0 {
+			detail += " Its runbooks are: " + strings.Join(names, ", ") + "."
+		}
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown runbook", Detail: detail})
+	}
+	scope := r.scope(lang.Instance{})
+	// step.NAME is the outcome of a step of this run: known for the
+	// steps an unfinished run (this one, when a step is planned again as
+	// it runs) recorded in the state.
+	steps := map[string]cty.Value{}
+	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done {
+		for n, st := range prior.Steps {
+			if st.Status != state.StepStarted { // an interrupted step runs again
+				steps[n] = cty.ObjectVal(map[string]cty.Value{"status": cty.StringVal(string(st.Status))})
+			}
+		}
+	}
+	scope.Data = runbookData{values: r.vals, steps: steps}
+	var d hcl.Diagnostics
+	out.RPO, d = evalDuration(scope, rb.RPO)
+	diags = append(diags, d...)
+	out.RTO, d = evalDuration(scope, rb.RTO)
+	diags = append(diags, d...)
+
+	var prior *state.Runbook
+	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil {
+		prior = inForce
+		if !inForce.Done {
+			out.Continues = inForce.RunID
+		}
+	}
+	waves := stepWaves(rb)
+	for _, name := range slices.Sorted(maps.Keys(rb.Steps)) {
+		s, d := r.planStep(ctx, scope, rb, rb.Steps[name])
+		diags = append(diags, d...)
+		if s == nil {
+			continue
+		}
+		s.Wave = waves[name]
+		if prior != nil {
+			if st := prior.Steps[name]; st != nil && st.Status == state.StepSucceeded {
+				s.Skip = "finished in run " + prior.RunID
+				if prior.Done {
+					s.Skip += ", which is in force"
+				}
+			}
+		}
+		out.Steps = append(out.Steps, s)
+	}
+	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	if !diags.HasErrors() {
+		diags = append(diags, r.checkBudgets(rb, out, req)...)
+	}
+	return out, diags
+}
+
+// releases lists what the failovers in force hold, in runbook and step
+// order, for a failback.
+func (r *run) releases(failback string) []*plan.Release {
+	var out []*plan.Release
+	for _, rb := range r.refreshed.SortedRunbooks() {
+		if rb.Kind == "failback" || rb.Name == failback {
+			continue
+		}
+		for _, sn := range rb.SortedSteps() {
+			rel := rb.Steps[sn].Release
+			if rel == nil {
+				continue
+			}
+			pr := &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary}
+			if len(rel.Resources) > 0 {
+				pr.Destroy = r.heldDeletes(rel.Resources)
+				if len(pr.Destroy) == 0 {
+					continue // gone already
+				}
+			} else {
+				pr.Invoke = plan.Invoke{Provider: rel.Provider, Action: rel.Action, Args: rel.Args}
+			}
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+// stepWaves gives each step its depth in the after graph: 0 for a step
+// that waits for none, one more than the deepest it waits for otherwise.
+// lang has refused cycles.
+func stepWaves(rb *lang.Runbook) map[string]int {
+	waves := map[string]int{}
+	var depth func(string) int
+	depth = func(n string) int {
+		if w, ok := waves[n]; ok {
+			return w
+		}
+		w := 0
+		for _, t := range rb.Steps[n].After {
+			w = max(w, depth(t[1].(hcl.TraverseAttr).Name)+1)
+		}
+		waves[n] = w
+		return w
+	}
+	for n := range rb.Steps {
+		depth(n)
+	}
+	return waves
+}
+
+func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan.Step, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	ps := &plan.Step{Name: s.Name, OnFailure: lang.OnFailureChoices[0]}
+	for _, t := range s.After {
+		ps.After = append(ps.After, t[1].(hcl.TraverseAttr).Name)
+	}
+	slices.Sort(ps.After)
+	fail := func(subject hcl.Expression, summary, format string, args ...any) (*plan.Step, hcl.Diagnostics) {
+		rng := s.DeclRange
+		if subject != nil {
+			rng = subject.Range()
+		}
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary,
+			Detail: fmt.Sprintf("In step %q of runbook %q: ", s.Name, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+	}
+	if len(s.Resources) > 0 {
+		ps.Action = plan.StepResources
+		changes, d := r.planStepResources(ctx, rb, s)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Changes = changes
+		var parts []string
+		for _, c := range changes {
+			parts = append(parts, strings.TrimSpace(c.Action.String()+" "+c.Addr.String()))
+		}
+		ps.Summary = "hold " + strings.Join(parts, ", ")
+		return ps, append(diags, d...)
+	}
+	if d := refersBefore(rb, s); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if waiting := unknownSteps(scope, s); len(waiting) > 0 {
+		// Planned again when it runs, once those steps have ended.
+		ps.Action, ps.Deferred = stepAction(s), true
+		ps.Summary = fmt.Sprintf("%s, as it stands when step.%s has run", ps.Action, strings.Join(waiting, ", step."))
+		return ps, diags
+	}
+	var hostVal cty.Value
+	if s.Host != nil {
+		v, d := scope.EvalExpr(s.Host, cty.DynamicPseudoType)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, diags
+		}
+		v, _ = v.UnmarkDeep()
+		if !v.Type().IsObjectType() || !v.Type().HasAttribute("name") || !v.IsWhollyKnown() {
+			return fail(s.Host, "Invalid host argument", "host must name a host, like host.fs2.")
+		}
+		hostVal = v
+		ps.Host = v.GetAttr("name").AsString()
+	}
+	var d hcl.Diagnostics
+	if ps.Timeout, d = evalDuration(scope, s.Timeout); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if ps.RetryDelay, d = evalDuration(scope, s.RetryDelay); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if s.Retries != nil {
+		v, d := evalKnown(scope, s.Retries, cty.Number)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		n, _ := v.AsBigFloat().Int64()
+		ps.Retries = int(n)
+	}
+	if s.OnFailure != nil {
+		v, d := evalKnown(scope, s.OnFailure, cty.String)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.OnFailure = v.AsString()
+	}
+	needHost := func(what string) bool {
+		if hostVal != cty.NilVal {
+			return true
+		}
+		_, diags = fail(nil, "Step needs a host", "a %s step acts on a host: set host, like host = host.fs2.", what)
+		return false
+	}
+	switch {
+	case s.Run != nil:
+		ps.Action = plan.StepRun
+		if !needHost("run") {
+			return nil, diags
+		}
+		argv, d := evalKnown(scope, s.Run, cty.List(cty.String))
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		env := cty.NullVal(cty.Map(cty.String))
+		if s.Env != nil {
+			if env, d = evalKnown(scope, s.Env, cty.Map(cty.String)); d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+		}
+		dir := cty.NullVal(cty.String)
+		if s.Dir != nil {
+			if dir, d = evalKnown(scope, s.Dir, cty.String); d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+		}
+		var words []string
+		for _, a := range argv.AsValueSlice() {
+			words = append(words, shellWord(a.AsString()))
+		}
+		ps.Summary = "run " + strings.Join(words, " ") + " on " + ps.Host
+		ps.Invoke = plan.Invoke{Provider: coreProvider, Action: "run", Args: cty.ObjectVal(map[string]cty.Value{
+			"host": hostVal, "argv": argv, "env": env, "dir": dir})}
+	case s.Wait != nil:
+		ps.Action = plan.StepWait
+		w, d := evalDuration(scope, s.Wait)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Summary = "wait " + w.String()
+		ps.Invoke = plan.Invoke{Provider: coreProvider, Action: "wait", Args: cty.ObjectVal(map[string]cty.Value{
+			"duration": cty.StringVal(w.String())})}
+	case s.Prompt != nil:
+		ps.Action = plan.StepPrompt
+		q, d := evalKnown(scope, s.Prompt, cty.String)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Prompt = q.AsString()
+		ps.Summary = "ask " + strconv.Quote(ps.Prompt)
+	case s.Import != nil:
+		ps.Action = plan.StepImport
+		inst, d := r.stepResource(s.Import, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		if hostVal == cty.NilVal {
+			hostVal = attrs.GetAttr("host")
+			ps.Host = hostVal.GetAttr("name").AsString()
+		}
+		file := attrs.GetAttr("file").AsString()
+		from := attrs.GetAttr("host").GetAttr("name").AsString()
+		if from != ps.Host {
+			arrived, ok := r.replicaPath(from, file, ps.Host)
+			if !ok {
+				return fail(s.Import, "Capture does not reach the step's host",
+					"%s writes %s on host %q, and no replication set in the state carries it to host %q. Add a replication set whose source holds the file and whose target is on %q, apply it, and plan again.",
+					inst.Addr, file, from, ps.Host, ps.Host)
+			}
+			file = arrived
+		}
+		undo := path.Join(UndoDir, rb.Name, s.Name+".undo.reg")
+		location := func(file, undo string) cty.Value {
+			return cty.ObjectVal(map[string]cty.Value{"host": hostVal, "hive": attrs.GetAttr("hive"), "prefix": attrs.GetAttr("prefix"),
+				"file": cty.StringVal(file), "undo": cty.StringVal(undo)})
+		}
+		ps.Summary = fmt.Sprintf("import %s (%s) into the registry of %s, keeping the undo file %s", inst.Addr, file, ps.Host, undo)
+		ps.Invoke = plan.Invoke{Provider: registryProvider, Action: "registry_import", Args: location(file, undo)}
+		ps.Release = &plan.Invoke{Provider: registryProvider, Action: "registry_import",
+			Args: location(undo, strings.TrimSuffix(undo, ".undo.reg")+".failback.undo.reg")}
+		ps.ReleaseSummary = fmt.Sprintf("import the undo file %s into the registry of %s", undo, ps.Host)
+	case s.SetDefault != nil || s.SetNext != nil:
+		expr, action := s.SetDefault, plan.StepSetDefault
+		if expr == nil {
+			expr, action = s.SetNext, plan.StepSetNext
+		}
+		ps.Action = action
+		inst, d := r.stepResource(expr, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		entryHost := attrs.GetAttr("host")
+		ps.Host = entryHost.GetAttr("name").AsString()
+		args := map[string]cty.Value{}
+		for _, name := range []string{"host", "loader", "file", "path", "label"} {
+			if attrs.Type().HasAttribute(name) {
+				args[name] = attrs.GetAttr(name)
+			}
+		}
+		ps.Invoke = plan.Invoke{Provider: diskProvider, Action: "boot_" + action, Args: cty.ObjectVal(args)}
+		ps.Summary = fmt.Sprintf("make %s the default boot entry of %s", inst.Addr, ps.Host)
+		if action == plan.StepSetNext {
+			ps.Summary = fmt.Sprintf("make %s boot once, at the next boot of %s", inst.Addr, ps.Host)
+		}
+		if s.Reboot != nil {
+			v, d := evalKnown(scope, s.Reboot, cty.Bool)
+			if d.HasErrors() {
+				return nil, append(diags, d...)
+			}
+			if v.True() {
+				rargs := map[string]cty.Value{"host": entryHost}
+				if ps.Timeout > 0 {
+					// Probe some twenty times within the step's time, at
+					// most every 5s (the action's default interval).
+					rargs["timeout"] = cty.StringVal(ps.Timeout.String())
+					rargs["interval"] = cty.StringVal(min(max(ps.Timeout/20, 100*time.Millisecond), 5*time.Second).String())
+				}
+				for name, expr := range map[string]hcl.Expression{"command": s.RebootCommand, "probe": s.RebootProbe} {
+					if expr != nil {
+						if rargs[name], d = evalKnown(scope, expr, cty.List(cty.String)); d.HasErrors() {
+							return nil, append(diags, d...)
+						}
+					}
+				}
+				ps.Reboot = &plan.Invoke{Provider: diskProvider, Action: "host_reboot", Args: cty.ObjectVal(rargs)}
+				ps.Summary += ", then reboot it and wait until it is back"
+			}
+		}
+	case s.Check != nil:
+		ps.Action = plan.StepCheck
+		v, d := evalKnown(scope, s.Check, cty.Bool)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		holds := v.True()
+		ps.Check = &holds
+		now := "does not hold now"
+		if holds {
+			now = "holds now"
+		}
+		ps.Summary = fmt.Sprintf("check %s (%s)", exprText(r.cfg, s.Check), now)
+	case s.Reboot != nil:
+		return fail(s.Reboot, "Reboot needs a boot switch", "reboot accompanies set_default or set_next.")
+	}
+	return ps, diags
+}
+
+// stepResource finds the state object of the resource expr names.
+func (r *run) stepResource(expr hcl.Expression, s *lang.Step, rb *lang.Runbook) (*state.Instance, hcl.Diagnostics) {
+	refs, diags := lang.ExprRefs(expr)
+	if diags.HasErrors() || len(refs) != 1 || refs[0].Kind != lang.RefResource {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid resource reference",
+			Detail: "Name a resource of the configuration, like registry_capture.product.", Subject: expr.Range().Ptr()})
+	}
+	addr := refs[0].Resource
+	insts := r.byResource[addr]
+	if len(insts) != 1 || insts[0].Attrs.IsNull() || !insts[0].Attrs.IsWhollyKnown() {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Resource not applied",
+			Detail: fmt.Sprintf("Step %q of runbook %q acts on %s, which the state does not hold (or holds more than one of): run `drover apply` first, then plan the runbook again.",
+				s.Name, rb.Name, addr),
+			Subject: expr.Range().Ptr()}}
+	}
+	return insts[0], nil
+}
+
+// replicaPath finds where a replication set in the state carries file,
+// on host from, to host to: the target folder holds each source by its
+// full path (target /replica/fs1 keeps fs1:/srv/repset as
+// /replica/fs1/srv/repset).
+func (r *run) replicaPath(from, file, to string) (string, bool) {
+	for _, inst := range r.byResource {
+		for _, i := range inst {
+			if i.Addr.Resource.Type != "replication_set" || i.Addr.Resource.Mode != addrs.Managed {
+				continue
+			}
+			attrs, _ := i.Attrs.UnmarkDeep()
+			if !attrs.IsWhollyKnown() || attrs.IsNull() {
+				continue
+			}
+			target := attrs.GetAttr("target")
+			if target.IsNull() || target.GetAttr("host").GetAttr("name").AsString() != to {
+				continue
+			}
+			for _, src := range attrs.GetAttr("source").AsValueSlice() {
+				p := src.GetAttr("path").AsString()
+				if src.GetAttr("host").GetAttr("name").AsString() == from && (file == p || strings.HasPrefix(file, strings.TrimSuffix(p, "/")+"/")) {
+					return path.Join(target.GetAttr("path").AsString(), file), true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// evalKnown evaluates expr into a known, non-null value of ty.
+func evalKnown(scope *lang.Scope, expr hcl.Expression, ty cty.Type) (cty.Value, hcl.Diagnostics) {
+	v, diags := scope.EvalExpr(expr, cty.DynamicPseudoType)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsWhollyKnown() || v.IsNull() {
+		return cty.NilVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value not known",
+			Detail: "This runbook argument depends on values not known yet (an unapplied resource): apply first, then plan the runbook.", Subject: expr.Range().Ptr()})
+	}
+	c, err := convert.Convert(v, ty)
+	if err != nil {
+		return cty.NilVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid runbook argument",
+			Detail: fmt.Sprintf("It must be a %s: %s.", ty.FriendlyName(), err), Subject: expr.Range().Ptr()})
+	}
+	return c, diags
+}
+
+// evalDuration evaluates an optional duration argument; zero when unset.
+func evalDuration(scope *lang.Scope, expr hcl.Expression) (time.Duration, hcl.Diagnostics) {
+	if expr == nil {
+		return 0, nil
+	}
+	v, diags := evalKnown(scope, expr, cty.String)
+	if diags.HasErrors() {
+		return 0, diags
+	}
+	d, err := time.ParseDuration(v.AsString())
+	if err != nil || d <= 0 {
+		return 0, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid duration",
+			Detail: fmt.Sprintf("%q is not a positive duration like \"90s\" or \"15m\".", v.AsString()), Subject: expr.Range().Ptr()})
+	}
+	return d, diags
+}
+
+// shellWord quotes an argv element for showing, not for running: steps
+// run their argv directly, never through a shell.
+func shellWord(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>(){}*?[]#~!") {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// StepPlanner plans a step of a runbook run again when it runs, over a
+// fresh refresh of the state as the run has it: a check's condition then
+// sees what the steps before it changed, and a step referring to others
+// (step.NAME) sees how they ended.
+type StepPlanner struct {
+	cfg  *lang.Config
+	opts Options
+}
+
+// NewStepPlanner makes the StepPlanner of a runbook run.
+func NewStepPlanner(cfg *lang.Config, opts Options) *StepPlanner {
+	return &StepPlanner{cfg: cfg, opts: opts}
+}
+
+// PlanStep plans the runbook again over current and returns its step.
+func (c *StepPlanner) PlanStep(ctx context.Context, runbook, kind, step string, current *state.State) (*plan.Step, hcl.Diagnostics) {
+	opts := c.opts
+	opts.Hooks = nil
+	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true}
+	p, diags := Plan(ctx, c.cfg, current, opts)
+	if diags.HasErrors() || p == nil || p.Runbook == nil {
+		return nil, diags
+	}
+	for _, s := range p.Runbook.Steps {
+		if s.Name == step {
+			return s, diags
+		}
+	}
+	return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step gone",
+		Detail: fmt.Sprintf("Runbook %q has no step %q any more. Plan again.", runbook, step)})
+}
+
+// exprText is the source text of expr, for showing.
+func exprText(cfg *lang.Config, expr hcl.Expression) string {
+	rng := expr.Range()
+	if f := cfg.Files[rng.Filename]; f != nil {
+		return strings.TrimSpace(string(rng.SliceBytes(f.Bytes)))
+	}
+	return "the condition"
+}
+
+// planStepResources plans the creation of a step's resources as apply
+// plans any resource: through a plan of the configuration with the step's
+// resources at the top level, targeted at them. They must depend only on
+// what is applied already.
+func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.Step) ([]*plan.Change, hcl.Diagnostics) {
+	sub := *r.cfg
+	sub.Resources = maps.Clone(r.cfg.Resources)
+	sub.Runbooks = map[string]*lang.Runbook{}
+	sub.Moved, sub.Imports, sub.Removed = nil, nil, nil
+	opts := r.opts
+	opts.Runbook, opts.Mode, opts.Hooks, opts.Targets, opts.Replace = nil, plan.Normal, nil, nil, nil
+	for addr, res := range s.Resources {
+		sub.Resources[addr] = res
+		opts.Targets = append(opts.Targets, addrs.Instance{Resource: addr})
+	}
+	p, diags := Plan(ctx, &sub, r.refreshed, opts)
+	if diags.HasErrors() || p == nil {
+		return nil, diags
+	}
+	var out []*plan.Change
+	for _, c := range p.Changes {
+		if _, held := s.Resources[c.Addr.Resource]; held {
+			out = append(out, c)
+			continue
+		}
+		if c.Action != plan.NoOp {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step resources depend on unapplied changes",
+				Detail: fmt.Sprintf("The resources of step %q of runbook %q depend on %s, which has changes to apply: run `drover apply` first, then plan the runbook again.",
+					s.Name, rb.Name, c.Addr),
+				Subject: s.DeclRange.Ptr()})
+		}
+	}
+	return out, diags
+}
+
+// heldDeletes plans the deletion of the step resources at addresses that
+// the state still holds.
+func (r *run) heldDeletes(addresses []string) []*plan.Change {
+	var out []*plan.Change
+	for _, a := range addresses {
+		addr, err := addrs.ParseInstance(a)
+		if err != nil {
+			continue
+		}
+		inst := r.refreshed.Instances[addr]
+		if inst == nil {
+			continue
+		}
+		out = append(out, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete, Before: inst.Attrs,
+			SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
+	}
+	return out
+}
+
+// heldByRunbook reports whether a step of a runbook declares addr: its
+// objects are held while the runbook is in force, not orphans.
+func heldByRunbook(cfg *lang.Config, addr addrs.Resource) bool {
+	for _, rb := range cfg.Runbooks {
+		for _, s := range rb.Steps {
+			if _, ok := s.Resources[addr]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runbookData answers step.NAME besides what the configuration's values
+// answer: an object with the step's status, unknown until it has one.
+type runbookData struct {
+	*values
+	steps map[string]cty.Value
+}
+
+func (d runbookData) Step(name string) cty.Value {
+	if v, ok := d.steps[name]; ok {
+		return v
+	}
+	return cty.UnknownVal(cty.Object(map[string]cty.Type{"status": cty.String}))
+}
+
+// unknownSteps lists, in name order, the steps s refers to whose outcome
+// is not known yet.
+func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
+	data := scope.Data.(runbookData)
+	seen := map[string]bool{}
+	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if _, known := data.steps[ref.Name]; ref.Kind == lang.RefStep && !known {
+				seen[ref.Name] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// refersBefore refuses a step that refers to a step it does not run after
+// (through after, directly or not): that step's outcome would not be
+// known when it runs.
+func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
+	before := map[string]bool{}
+	var walk func(*lang.Step)
+	walk = func(st *lang.Step) {
+		for _, t := range st.After {
+			n := t[1].(hcl.TraverseAttr).Name
+			if !before[n] && rb.Steps[n] != nil {
+				before[n] = true
+				walk(rb.Steps[n])
+			}
+		}
+	}
+	walk(s)
+	var diags hcl.Diagnostics
+	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if ref.Kind == lang.RefStep && !before[ref.Name] && rb.Steps[ref.Name] != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
+					Detail: fmt.Sprintf("Step %q of runbook %q refers to step.%s, whose outcome is known only once it has run. Add step.%s to its after list (directly or through the steps it runs after).",
+						s.Name, rb.Name, ref.Name, ref.Name),
+					Subject: ref.Range.Ptr()})
+			}
+		}
+	}
+	return diags
+}
+
+// stepAction names the action s sets.
+func stepAction(s *lang.Step) string {
+	switch {
+	case s.Run != nil:
+		return plan.StepRun
+	case s.Wait != nil:
+		return plan.StepWait
+	case s.Prompt != nil:
+		return plan.StepPrompt
+	case s.Import != nil:
+		return plan.StepImport
+	case s.SetDefault != nil:
+		return plan.StepSetDefault
+	case s.SetNext != nil:
+		return plan.StepSetNext
+	case s.Check != nil:
+		return plan.StepCheck
+	}
+	return plan.StepResources
+}
