@@ -35,7 +35,15 @@ type runbookOptions struct {
 	allowOverBudget bool
 }
 
+// runbookInterrupts are what the first and the second signal do to a
+// runbook run, in the words of its commands.
+var runbookInterrupts = map[string]string{
+	annotationInterrupted: "Interrupt received: letting running steps finish. Press Ctrl-C again to stop at once.",
+	annotationStopped:     "Stopping at once: the running steps are killed. Finished steps are in the state journal; run the runbook again to continue.",
+}
+
 func (o *runbookOptions) addFlags(cmd *cobra.Command) {
+	cmd.Annotations = runbookInterrupts
 	o.varOptions.addFlags(cmd)
 	o.lockOptions.addFlags(cmd)
 	f := cmd.Flags()
