@@ -69,8 +69,11 @@ type Host struct {
 	// root is the folder the host is confined to, as the machine names it
 	// ("" for none); realRoot is the same with symlinks resolved, found on
 	// first use.
-	root     string
-	sub      bool
+	root string
+	sub  bool
+	// handle is a host host.Open gave out: the connection it uses is
+	// the process's, and closing the handle leaves it open.
+	handle   bool
 	prefix   string
 	c        *connector
 	rootMu   sync.Mutex
@@ -141,6 +144,13 @@ func newConnector(opts Options) (*connector, error) {
 	}
 	if opts.User == "" {
 		opts.User = "root"
+	}
+	for _, p := range []*string{&opts.IdentityFile, &opts.KnownHosts} {
+		expanded, err := expandHome(*p)
+		if err != nil {
+			return nil, fmt.Errorf("host %q: %s names the home folder, which is not known: %w", opts.Name, *p, err)
+		}
+		*p = expanded
 	}
 	if opts.Root != "" && !strings.HasPrefix(opts.Root, "/") {
 		return nil, fmt.Errorf("host %q: root %q is not an absolute path", opts.Name, opts.Root)
@@ -455,9 +465,10 @@ func (h *Host) Machine() string { return "ssh://" + h.c.addr }
 // known_hosts, for the caller to tell the user.
 func (h *Host) RecordedHostKeys() []RecordedHostKey { return h.c.keys.recordedKeys() }
 
-// Close ends the connection; closing a Sub host leaves its parent's open.
+// Close ends the connection; closing a Sub host leaves its parent's open,
+// and closing a host host.Open gave leaves the process's connection open.
 func (h *Host) Close() error {
-	if h.sub {
+	if h.sub || h.handle {
 		return nil
 	}
 	return h.c.close()

@@ -324,6 +324,10 @@ type importID struct {
 		Root      string `json:"root"`
 		User      string `json:"user"`
 		Port      int    `json:"port"`
+
+		IdentityFile string `json:"identity_file"`
+		HostKey      string `json:"host_key"`
+		KnownHosts   string `json:"known_hosts"`
 	} `json:"host"`
 	Path string `json:"path"`
 }
