@@ -12,21 +12,22 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/google/go-cmp/cmp"
 )
 
 // rootedHost connects to s as a host rooted at a new folder, which it
 // returns as this machine names it (the server is this machine).
-func rootedHost(t *testing.T, s *sshd) (*Host, string) {
+func rootedHost(t *testing.T, s *sshtest.Server) (*Host, string) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "root")
-	opts := s.options("fs1")
+	opts := options(s, "fs1")
 	opts.Root = root
 	return connect(t, opts), root
 }
 
 func TestFileOperations(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	local := func(p string) string { return filepath.Join(root, p) }
@@ -265,7 +266,7 @@ func TestFileOperations(t *testing.T) {
 		if err != nil || real != local("etc/app/conf") {
 			t.Errorf("RealPath = %q, %v; want %q", real, err, local("etc/app/conf"))
 		}
-		if h.Machine() != "ssh://"+s.addr {
+		if h.Machine() != "ssh://"+s.Addr {
 			t.Errorf("Machine() = %q", h.Machine())
 		}
 	})
@@ -301,7 +302,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestWriteFileAtomic(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	if err := h.WriteFile(ctx, "/state.json", strings.NewReader("old"), 0o600); err != nil {
@@ -339,14 +340,14 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestRootConfinement(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	outside := filepath.Join(filepath.Dir(root), "outside")
 	if err := os.MkdirAll(outside, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(outside, "secret"), "secret")
+	sshtest.WriteFile(t, filepath.Join(outside, "secret"), "secret")
 	if err := h.MkdirAll(ctx, "/in", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -415,4 +416,3 @@ func TestRootConfinement(t *testing.T) {
 		t.Errorf("removing the symlink removed its target: %v", err)
 	}
 }
-

@@ -176,7 +176,7 @@ func newConnector(opts Options) (*connector, error) {
 	}
 	auth, agentKeys, err := authMethod(opts)
 	if err != nil {
-		return nil, err
+		return nil, &AuthError{err}
 	}
 	keys, err := newHostKeys(opts, addr)
 	if err != nil {
@@ -238,6 +238,13 @@ func authMethod(opts Options) (xssh.AuthMethod, *agentSigners, error) {
 	a := &agentSigners{sock: sock}
 	return xssh.PublicKeysCallback(a.signers), a, nil
 }
+
+// AuthError is a login that cannot succeed: the machine refused the user
+// or key, or the key cannot be read (nothing was sent to the machine then).
+type AuthError struct{ Err error }
+
+func (e *AuthError) Error() string { return e.Err.Error() }
+func (e *AuthError) Unwrap() error { return e.Err }
 
 // agentSigners reaches the SSH agent afresh at each handshake, so that a
 // connection redialled later finds the agent as it is then. The agent
@@ -352,8 +359,8 @@ func (c *connector) handshakeErr(err error) error {
 		if c.opts.IdentityFile == "" {
 			how = "the SSH agent's keys"
 		}
-		return fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
-			c.addr, c.opts.User, how, err)
+		return &AuthError{fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
+			c.addr, c.opts.User, how, err)}
 	}
 	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 }
