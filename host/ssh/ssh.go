@@ -176,7 +176,7 @@ func newConnector(opts Options) (*connector, error) {
 	}
 	auth, agentKeys, err := authMethod(opts)
 	if err != nil {
-		return nil, &AuthError{err}
+		return nil, &AuthError{Err: err}
 	}
 	keys, err := newHostKeys(opts, addr)
 	if err != nil {
@@ -240,8 +240,11 @@ func authMethod(opts Options) (xssh.AuthMethod, *agentSigners, error) {
 }
 
 // AuthError is a login that cannot succeed: the machine refused the user
-// or key, or the key cannot be read (nothing was sent to the machine then).
-type AuthError struct{ Err error }
+// or key (Refused), or the key cannot be read and no connection was made.
+type AuthError struct {
+	Refused bool
+	Err     error
+}
 
 func (e *AuthError) Error() string { return e.Err.Error() }
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -359,7 +362,7 @@ func (c *connector) handshakeErr(err error) error {
 		if c.opts.IdentityFile == "" {
 			how = "the SSH agent's keys"
 		}
-		return &AuthError{fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
+		return &AuthError{Refused: true, Err: fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
 			c.addr, c.opts.User, how, err)}
 	}
 	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
