@@ -416,3 +416,29 @@ func TestRootConfinement(t *testing.T) {
 		t.Errorf("removing the symlink removed its target: %v", err)
 	}
 }
+
+// The root itself is the folder "/" of a rooted host and of a Sub host:
+// Lstat and ReadDirStat of "/" are how walkers start a tree.
+func TestRootItself(t *testing.T) {
+	s := sshtest.Start(t)
+	h, _ := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/srv/data/a", strings.NewReader("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := h.Sub(ctx, "/srv/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, hh := range map[string]host.Host{"rooted": h, "sub": sub} {
+		t.Run(name, func(t *testing.T) {
+			fi, err := hh.Lstat(ctx, "/")
+			if err != nil || !fi.IsDir() {
+				t.Fatalf("Lstat(/) = %v, %v; want the root folder", fi, err)
+			}
+			if _, err := hh.ReadDirStat(ctx, "/"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
