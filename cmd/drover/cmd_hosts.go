@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/drover-dr/drover/host"
@@ -140,10 +141,15 @@ func hostDiagnostic(cfg *lang.Config, r hostcheck.Result) *hcl.Diagnostic {
 	summary := "Host not reachable"
 	switch {
 	case r.Step("host_key").Status == hostcheck.Failed:
-		summary = "Host key not verified"
 		var changed *ssh.ChangedHostKeyError
-		if errors.As(r.Err, &changed) {
+		var revoked *ssh.RevokedHostKeyError
+		switch {
+		case errors.As(r.Err, &changed):
 			summary = "Host key changed"
+		case errors.As(r.Err, &revoked):
+			summary = "Host key revoked"
+		default:
+			summary = "Unknown host key"
 		}
 	case r.Step("login").Status == hostcheck.Failed:
 		summary = "Login refused"
@@ -193,7 +199,7 @@ func showHostChecks(v *view, results []hostcheck.Result) {
 	tw := tabwriter.NewWriter(v.out, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "HOST\tADDRESS")
 	for _, s := range hostcheck.Steps {
-		fmt.Fprintf(tw, "\t%s", s)
+		fmt.Fprintf(tw, "\t%s", strings.ToUpper(strings.ReplaceAll(s, "_", " ")))
 	}
 	fmt.Fprintln(tw)
 	for _, r := range results {
@@ -216,7 +222,8 @@ func showHostChecks(v *view, results []hostcheck.Result) {
 			if s.Status != hostcheck.Failed {
 				continue
 			}
-			fmt.Fprintf(v.out, "\n%s: %s: %s\n", r.Host.Name, s.Name, s.Detail)
+			// The detail names the host.
+			fmt.Fprintf(v.out, "\n%s failed: %s\n", s.Name, s.Detail)
 			if need := hostcheck.Needs[s.Name]; need != "" {
 				fmt.Fprintf(v.out, "  needed by: %s\n", need)
 			}

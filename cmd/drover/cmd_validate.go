@@ -8,6 +8,8 @@ import (
 )
 
 type validateOptions struct {
+	// varOptions give the variables hosts are evaluated with for --hosts.
+	varOptions
 	hostKeyOptions
 	// hosts also connects to every host, as `drover hosts check` does.
 	hosts bool
@@ -26,6 +28,7 @@ func newValidateCommand(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.hosts, "hosts", false, "also connect to every host and check what providers need there")
 	o.hostKeyOptions.addFlags(cmd)
+	o.varOptions.addFlags(cmd)
 	return cmd
 }
 
@@ -46,7 +49,11 @@ func runValidate(ctx context.Context, g *globalOptions, o *validateOptions) erro
 		return err
 	}
 	if o.hosts {
-		if err := checkHosts(ctx, v, cfg, nil, o.trustNewHostKeys); err != nil {
+		vars, err := o.variables(v, cfg)
+		if err != nil {
+			return err
+		}
+		if err := checkHosts(ctx, v, cfg, vars, o.trustNewHostKeys); err != nil {
 			return err
 		}
 	}

@@ -21,7 +21,8 @@ import (
 //     what a host block needs to reach each server (a configuration
 //     declares the variables it uses);
 //   - $HOME/.ssh/known_hosts knowing both servers' keys, $FS1_KNOWN and
-//     $FS2_KNOWN being each line, $FS1_ADDR and $FS2_ADDR the addresses;
+//     $FS2_KNOWN being each line ($FS1_CHANGED_KNOWN gives fs1's address
+//     fs2's key), $FS1_ADDR and $FS2_ADDR the addresses;
 //   - quickstart/: examples/quickstart with its hosts pointed at the two
 //     servers (roots $WORK/fs1 and $WORK/fs2), and local/: the example as
 //     it is, to compare with;
@@ -44,6 +45,9 @@ func TestRemoteScripts(t *testing.T) {
 				env.Setenv("DROVER_VAR_"+name+"_host_key", strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.HostKey))))
 				env.Setenv("DROVER_VAR_"+name+"_root", filepath.Join(env.WorkDir, name))
 			}
+			// A known_hosts line with fs2's key for fs1's address: a
+			// changed key.
+			env.Setenv("FS1_CHANGED_KNOWN", knownhosts.Line([]string{servers["fs1"].Addr}, servers["fs2"].HostKey))
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, ".ssh"), 0o700); err != nil {
 				return err
 			}
