@@ -44,7 +44,7 @@ func (c Config) Value() cty.Value {
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"name":          cty.StringVal(c.Name),
-		"transport":     cty.StringVal(c.transport()),
+		"transport":     cty.StringVal(c.EffectiveTransport()),
 		"address":       str(c.Address),
 		"root":          str(c.Root),
 		"user":          str(c.User),
@@ -55,8 +55,9 @@ func (c Config) Value() cty.Value {
 	})
 }
 
-// transport is the transport c names, or the one its address implies.
-func (c Config) transport() string {
+// EffectiveTransport is the transport c names, or the one its address
+// implies.
+func (c Config) EffectiveTransport() string {
 	switch {
 	case c.Transport != "":
 		return c.Transport
@@ -127,7 +128,7 @@ func (c Config) Check() []AttrError {
 	add := func(attr, format string, args ...any) {
 		errs = append(errs, AttrError{attr, fmt.Sprintf(format, args...)})
 	}
-	switch c.transport() {
+	switch c.EffectiveTransport() {
 	case "local":
 		remote := map[string]bool{"address": c.Address != "", "user": c.User != "", "port": c.Port != 0,
 			"identity_file": c.IdentityFile != "", "host_key": c.HostKey != "", "known_hosts": c.KnownHosts != ""}
@@ -236,7 +237,7 @@ func (c Config) OpenContext(ctx context.Context) (Host, error) {
 	if errs := c.Check(); len(errs) > 0 {
 		return nil, errors.New(errs[0].Detail)
 	}
-	t := c.transport()
+	t := c.EffectiveTransport()
 	if t == "local" {
 		return NewLocal(c.Name, c.Root), nil
 	}

@@ -189,7 +189,7 @@ func showHostChecks(v *view, results []hostcheck.Result) {
 					failures[s.Name] = s.Detail
 				}
 			}
-			v.event("host_check", map[string]any{"host": r.Host.Name, "transport": r.Host.Value().GetAttr("transport").AsString(),
+			v.event("host_check", map[string]any{"host": r.Host.Name, "transport": r.Host.EffectiveTransport(),
 				"address": r.Host.Address, "root": r.Host.Root, "usable": r.Err == nil, "steps": steps, "failures": failures})
 		}
 		return

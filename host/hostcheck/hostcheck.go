@@ -95,7 +95,7 @@ func Check(ctx context.Context, hosts []host.Config, opts Options) []Result {
 // Remote reports whether c is reached over a connection: the hosts a run
 // checks before planning.
 func Remote(c host.Config) bool {
-	return c.Value().GetAttr("transport").AsString() != "local"
+	return c.EffectiveTransport() != "local"
 }
 
 func check(ctx context.Context, c host.Config, opts Options) Result {
