@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -45,6 +46,7 @@ type sharedHost struct {
 }
 
 func open(ctx context.Context, c host.Config) (host.Host, error) {
+	c.Transport = c.EffectiveTransport()
 	shared.Lock()
 	if shared.hosts == nil {
 		shared.hosts = map[host.Config]*sharedHost{}
@@ -69,6 +71,24 @@ func open(ctx context.Context, c host.Config) (host.Host, error) {
 	// A handle closes nothing, as a Sub host does not: the connection
 	// is the process's.
 	return &Host{name: s.h.name, root: s.h.root, c: s.h.c, handle: true}, nil
+}
+
+// CloseShared ends the connections host.Open made in this process; a
+// later Open dials again.
+func CloseShared() error {
+	shared.Lock()
+	hosts := shared.hosts
+	shared.hosts = nil
+	shared.Unlock()
+	var errs []error
+	for _, s := range hosts {
+		s.mu.Lock()
+		if s.h != nil {
+			errs = append(errs, s.h.Close())
+		}
+		s.mu.Unlock()
+	}
+	return errors.Join(errs...)
 }
 
 // expandHome makes "~" and "~/..." the home folder of the user running

@@ -106,6 +106,9 @@ LogLevel VERBOSE
 		WriteFile(t, filepath.Join(dir, "sshd_config"), config)
 		s.Cmd = exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 		s.Cmd.Stdout, s.Cmd.Stderr = s.Log, s.Log
+		// Connections a test left open keep sshd's children, and the
+		// log's pipe, alive after the listener ends.
+		s.Cmd.WaitDelay = 5 * time.Second
 		if err := s.Cmd.Start(); err != nil {
 			t.Fatalf("starting sshd: %v", err)
 		}
