@@ -113,6 +113,28 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 	return c, nil
 }
 
+// connectionAttrs say how a machine is reached, not which machine or
+// folder it is.
+var connectionAttrs = []string{"identity_file", "host_key", "known_hosts"}
+
+// WithoutConnection is the host value v with the attributes that only say
+// how to reach the machine made null: two host values name the same
+// machine and folder when these are equal. A new key file or a pinned key
+// does not make the resources on a host other ones.
+func WithoutConnection(v cty.Value) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
+		return v
+	}
+	v, marks := v.Unmark()
+	attrs := v.AsValueMap()
+	for _, name := range connectionAttrs {
+		if a, ok := attrs[name]; ok {
+			attrs[name] = cty.NullVal(a.Type())
+		}
+	}
+	return cty.ObjectVal(attrs).WithMarks(marks)
+}
+
 // AttrError is what is wrong with one attribute of a host.
 type AttrError struct {
 	Attr   string
