@@ -114,16 +114,16 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 	if Remote(c) {
 		o := ssh.OptionsOf(c)
 		o.TrustNewHostKeys = opts.TrustNewHostKeys
+		// Told as recorded: a login refused after the key was recorded
+		// leaves no Host to ask, and a recorded key is never kept silent.
+		o.HostKeyRecorded = func(k ssh.RecordedHostKey) { r.Recorded = append(r.Recorded, k) }
 		sh, err := ssh.New(ctx, o)
-		if sh != nil {
-			defer sh.Close()
-			r.Recorded = sh.RecordedHostKeys()
-		}
 		if err != nil {
 			r.Err = err
 			failed(err, set)
 			return r
 		}
+		defer sh.Close()
 		for _, s := range Steps[:3] {
 			set(s, Passed, "")
 		}

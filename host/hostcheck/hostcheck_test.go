@@ -68,6 +68,15 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
+	t.Run("a key recorded before a refused login", func(t *testing.T) {
+		c := wrongUser
+		c.KnownHosts = filepath.Join(dir, "refused_known_hosts")
+		r := Check(context.Background(), []host.Config{c}, Options{TrustNewHostKeys: true})[0]
+		if r.Err == nil || r.Step("login").Status != Failed || len(r.Recorded) != 1 {
+			t.Fatalf("Err = %v, login %s, recorded %v; want a refused login and the key told", r.Err, r.Step("login").Status, r.Recorded)
+		}
+	})
+
 	t.Run("trust new host keys", func(t *testing.T) {
 		r := Check(context.Background(), []host.Config{trusted}, Options{TrustNewHostKeys: true})[0]
 		if r.Err != nil || len(r.Recorded) != 1 {

@@ -42,6 +42,10 @@ type Options struct {
 	// appends it there (see Host.RecordedHostKeys). A changed or revoked
 	// key is refused all the same.
 	TrustNewHostKeys bool
+	// HostKeyRecorded, when set, is told of each key TrustNewHostKeys
+	// records, as it records it: also when the login then fails and New
+	// returns no Host to ask.
+	HostKeyRecorded func(RecordedHostKey)
 	// Root confines the host to a folder of the machine, as for a local
 	// host: paths are below it, created on first use.
 	Root string
