@@ -46,8 +46,8 @@ func newHostsCommand(g *globalOptions) *cobra.Command {
 		Short: "Connect to every host and check what providers need there",
 		Long: `For each host of the configuration: whether it is reachable, its host key the one
 known, the login accepted, and whether files can be written below its root, commands
-run, and as the superuser. Nothing is left on the hosts. Exits 1 when a host cannot
-be used.
+run, and as the superuser. Nothing is left on the hosts but a root folder that was
+missing. Exits 1 when a host cannot be used.
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
