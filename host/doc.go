@@ -7,11 +7,17 @@
 // is still as it was (Tripwire). This package
 // implements the local transport, including a host rooted at a folder
 // (every path of the host lives below that folder), which tests and the
-// quickstart use to play several machines on one; an SSH transport will
-// implement the same interface.
+// quickstart use to play several machines on one; host/ssh implements the
+// same interface over SSH.
 //
 // A host is named in configuration by a `host` block and reaches providers
 // as a cty object of type Type; FromValue turns that object back into a Host.
+// Config.Check refuses what cannot be right before anything connects, a
+// local host with SSH settings above all. Other transports register an
+// Opener (RegisterTransport; host/ssh does when a program imports it, as
+// the built-in providers do): this package cannot import them, as they
+// implement its interface. A host naming another machine whose transport
+// the program lacks is refused, never opened on this machine instead.
 // Nothing here ever builds a shell command line from configuration, and no
 // write goes through a name someone else could have planted: temp files get
 // random names and are created exclusively, without following a symlink.

@@ -260,4 +260,9 @@ var Type = cty.Object(map[string]cty.Type{
 	"user":      cty.String,
 	"port":      cty.Number,
 	"netns":     cty.String,
+	// Paths and a public key only: a host value is in plans and state,
+	// so it never holds a secret.
+	"identity_file": cty.String,
+	"host_key":      cty.String,
+	"known_hosts":   cty.String,
 })

@@ -1,16 +1,24 @@
 package host
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
+	xssh "golang.org/x/crypto/ssh"
 )
 
 // Config is a host value in Go form. Empty fields are null in the value,
 // as they are when a host block leaves the attribute out.
 type Config struct {
 	Name      string
-	Transport string // "local" when empty
+	Transport string // "local" when empty and there is no address
 	Address   string
 	Root      string
 	User      string
@@ -19,6 +27,11 @@ type Config struct {
 	// host's network resources act in, so that one machine can play
 	// several; the host's own when empty. Files are not affected.
 	Netns string
+	// IdentityFile and KnownHosts are paths on the machine Drover runs
+	// on ("~/" is the home folder); HostKey is a public key.
+	IdentityFile string
+	HostKey      string
+	KnownHosts   string
 }
 
 // Value is c as a value of Type.
@@ -29,23 +42,34 @@ func (c Config) Value() cty.Value {
 		}
 		return cty.StringVal(s)
 	}
-	transport := c.Transport
-	if transport == "" {
-		transport = "local"
-	}
 	port := cty.NullVal(cty.Number)
 	if c.Port != 0 {
 		port = cty.NumberIntVal(int64(c.Port))
 	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"name":      cty.StringVal(c.Name),
-		"transport": cty.StringVal(transport),
-		"address":   str(c.Address),
-		"root":      str(c.Root),
-		"user":      str(c.User),
-		"port":      port,
-		"netns":     str(c.Netns),
+		"name":          cty.StringVal(c.Name),
+		"transport":     cty.StringVal(c.EffectiveTransport()),
+		"address":       str(c.Address),
+		"root":          str(c.Root),
+		"user":          str(c.User),
+		"port":          port,
+		"identity_file": str(c.IdentityFile),
+		"host_key":      str(c.HostKey),
+		"known_hosts":   str(c.KnownHosts),
+		"netns":         str(c.Netns),
 	})
+}
+
+// EffectiveTransport is the transport c names, or the one its address
+// implies.
+func (c Config) EffectiveTransport() string {
+	switch {
+	case c.Transport != "":
+		return c.Transport
+	case c.Address != "":
+		return "ssh"
+	}
+	return "local"
 }
 
 // ConfigFromValue reads a host value: an object with the attributes of
@@ -61,7 +85,8 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 		return c, fmt.Errorf("a host must be an object like host.NAME, not %s", v.Type().FriendlyName())
 	}
 	v, _ = v.UnmarkDeep()
-	strs := map[string]*string{"name": &c.Name, "transport": &c.Transport, "address": &c.Address, "root": &c.Root, "user": &c.User, "netns": &c.Netns}
+	strs := map[string]*string{"name": &c.Name, "transport": &c.Transport, "address": &c.Address, "root": &c.Root, "user": &c.User,
+		"identity_file": &c.IdentityFile, "host_key": &c.HostKey, "known_hosts": &c.KnownHosts, "netns": &c.Netns}
 	for attr, dst := range strs {
 		if !v.Type().HasAttribute(attr) {
 			continue
@@ -93,6 +118,134 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 	return c, nil
 }
 
+// connectionAttrs say how a machine is reached, not which machine or
+// folder it is.
+var connectionAttrs = []string{"identity_file", "host_key", "known_hosts"}
+
+// WithoutConnection is the host value v with the attributes that only say
+// how to reach the machine made null: two host values name the same
+// machine and folder when these are equal. A new key file or a pinned key
+// does not make the resources on a host other ones.
+func WithoutConnection(v cty.Value) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
+		return v
+	}
+	v, marks := v.Unmark()
+	attrs := v.AsValueMap()
+	for _, name := range connectionAttrs {
+		if a, ok := attrs[name]; ok {
+			attrs[name] = cty.NullVal(a.Type())
+		}
+	}
+	return cty.ObjectVal(attrs).WithMarks(marks)
+}
+
+// AttrError is what is wrong with one attribute of a host.
+type AttrError struct {
+	Attr   string
+	Detail string
+}
+
+// Check lists what is wrong with c, attribute by attribute, before
+// anything connects: an address on a local host (which would otherwise
+// act on this machine in place of another), an unknown transport, an
+// address, port, root or host key that cannot be right.
+func (c Config) Check() []AttrError {
+	var errs []AttrError
+	add := func(attr, format string, args ...any) {
+		errs = append(errs, AttrError{attr, fmt.Sprintf(format, args...)})
+	}
+	switch c.EffectiveTransport() {
+	case "local":
+		remote := map[string]bool{"address": c.Address != "", "user": c.User != "", "port": c.Port != 0,
+			"identity_file": c.IdentityFile != "", "host_key": c.HostKey != "", "known_hosts": c.KnownHosts != ""}
+		for _, attr := range []string{"address", "port", "user", "identity_file", "host_key", "known_hosts"} {
+			if remote[attr] {
+				add(attr, "Host %q has transport \"local\" (the machine Drover runs on), so %s, which is for reaching another machine over SSH, would be ignored and this machine acted on instead. "+
+					"Remove transport = \"local\" (an address implies \"ssh\") or remove %s.", c.Name, attr, attr)
+			}
+		}
+		return errs
+	case "ssh":
+	default:
+		add("transport", "Host %q asks for transport %q; the transports are \"local\" (this machine) and \"ssh\" (implied by an address).", c.Name, c.Transport)
+		return errs
+	}
+	if c.Address == "" {
+		add("transport", "Host %q uses the ssh transport but names no machine: set address = \"NAME\" or \"NAME:PORT\".", c.Name)
+	} else if name, port, err := splitAddress(c.Address); err != nil {
+		add("address", "Host %q: address %q %s; write \"NAME\", \"IP\", \"NAME:PORT\" or \"[IPv6]:PORT\".", c.Name, c.Address, err)
+	} else if port != "" && c.Port != 0 {
+		add("port", "Host %q gives its port twice, in address (%s) and in port (%d): keep one.", c.Name, port, c.Port)
+	} else if name == "" {
+		add("address", "Host %q: address %q names no machine.", c.Name, c.Address)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		add("port", "Host %q: port %d is not a port number (1 to 65535).", c.Name, c.Port)
+	}
+	if strings.ContainsAny(c.User, " \t\n:@/") {
+		add("user", "Host %q: user %q is not a user name.", c.Name, c.User)
+	}
+	if c.Netns != "" {
+		add("netns", "Host %q: netns names a network namespace of the machine Drover runs on, for a local host; an ssh host's network resources act in that machine's own namespace. Remove netns.", c.Name)
+	}
+	if c.Root != "" && !path.IsAbs(c.Root) {
+		add("root", "Host %q: root %q must be an absolute path on that machine (a remote host has no configuration folder to be relative to).", c.Name, c.Root)
+	}
+	if k := strings.TrimSpace(c.HostKey); k != "" {
+		if _, _, _, _, err := xssh.ParseAuthorizedKey([]byte(k)); err != nil {
+			add("host_key", "Host %q: host_key is not a public key. Give the machine's public host key, a line of /etc/ssh/ssh_host_ed25519_key.pub there (\"ssh-ed25519 AAAA...\"), not a fingerprint.", c.Name)
+		}
+	}
+	return errs
+}
+
+// splitAddress splits "NAME[:PORT]" or "[IPv6]:PORT" (or a bare IPv6
+// address); port is "" when the address names none.
+func splitAddress(address string) (name, port string, err error) {
+	if strings.Count(address, ":") > 1 && !strings.HasPrefix(address, "[") {
+		if net.ParseIP(address) == nil {
+			return "", "", fmt.Errorf("is not an address")
+		}
+		return address, "", nil
+	}
+	if !strings.Contains(address, ":") {
+		name = address
+	} else if name, port, err = net.SplitHostPort(address); err != nil {
+		return "", "", fmt.Errorf("is not an address")
+	}
+	if strings.ContainsAny(name, " /[]@") {
+		return "", "", fmt.Errorf("is not a host name or IP address")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("has %q, which is not a port number", port)
+		}
+	}
+	return name, port, nil
+}
+
+// Opener connects to a host of a transport other than local.
+type Opener func(ctx context.Context, c Config) (Host, error)
+
+// transports holds the openers of the transports this program was built
+// with (host/ssh registers "ssh" when a program imports it): this package
+// cannot import the transports, which implement its interface.
+var transports struct {
+	sync.Mutex
+	open map[string]Opener
+}
+
+// RegisterTransport makes Open reach hosts of transport name through open.
+func RegisterTransport(name string, open Opener) {
+	transports.Lock()
+	defer transports.Unlock()
+	if transports.open == nil {
+		transports.open = map[string]Opener{}
+	}
+	transports.open[name] = open
+}
+
 // FromValue builds the Host a host value describes.
 func FromValue(v cty.Value) (Host, error) {
 	c, err := ConfigFromValue(v)
@@ -102,19 +255,27 @@ func FromValue(v cty.Value) (Host, error) {
 	return c.Open()
 }
 
-// Open connects to the host c describes.
+// Open connects to the host c describes. It never reaches this machine
+// for a host that names another one: such a host is refused, not opened
+// locally.
 func (c Config) Open() (Host, error) {
-	switch c.Transport {
-	case "", "local":
-		// A host with an address is another machine: opening this one in its
-		// place would act on the wrong machine.
-		if c.Address != "" {
-			return nil, fmt.Errorf("host %q names an address, but only the local machine can be reached in this release; remove address to manage this machine", c.Name)
-		}
-		return NewLocal(c.Name, c.Root), nil
-	case "ssh":
-		return nil, fmt.Errorf("host %q: the ssh transport is not available yet; use transport \"local\"", c.Name)
-	default:
-		return nil, fmt.Errorf("host %q: unknown transport %q; use \"local\"", c.Name, c.Transport)
+	return c.OpenContext(context.Background())
+}
+
+// OpenContext is Open with a context bounding the connection.
+func (c Config) OpenContext(ctx context.Context) (Host, error) {
+	if errs := c.Check(); len(errs) > 0 {
+		return nil, errors.New(errs[0].Detail)
 	}
+	t := c.EffectiveTransport()
+	if t == "local" {
+		return NewLocal(c.Name, c.Root), nil
+	}
+	transports.Lock()
+	open := transports.open[t]
+	transports.Unlock()
+	if open == nil {
+		return nil, fmt.Errorf("host %q: this program was built without the %s transport, so it cannot reach %s (nothing was done)", c.Name, t, c.Address)
+	}
+	return open(ctx, c)
 }

@@ -29,20 +29,23 @@ type resourceSchema struct {
 
 // hostSpec decodes a host block; the name is added from the block label.
 var hostSpec = hcldec.ObjectSpec{
-	"address":   &hcldec.AttrSpec{Name: "address", Type: cty.String},
-	"root":      &hcldec.AttrSpec{Name: "root", Type: cty.String},
-	"transport": &hcldec.AttrSpec{Name: "transport", Type: cty.String},
-	"user":      &hcldec.AttrSpec{Name: "user", Type: cty.String},
-	"port":      &hcldec.AttrSpec{Name: "port", Type: cty.Number},
-	"netns":     &hcldec.AttrSpec{Name: "netns", Type: cty.String},
+	"address":       &hcldec.AttrSpec{Name: "address", Type: cty.String},
+	"root":          &hcldec.AttrSpec{Name: "root", Type: cty.String},
+	"transport":     &hcldec.AttrSpec{Name: "transport", Type: cty.String},
+	"user":          &hcldec.AttrSpec{Name: "user", Type: cty.String},
+	"port":          &hcldec.AttrSpec{Name: "port", Type: cty.Number},
+	"identity_file": &hcldec.AttrSpec{Name: "identity_file", Type: cty.String},
+	"host_key":      &hcldec.AttrSpec{Name: "host_key", Type: cty.String},
+	"known_hosts":   &hcldec.AttrSpec{Name: "known_hosts", Type: cty.String},
+	"netns":         &hcldec.AttrSpec{Name: "netns", Type: cty.String},
 }
 
-// hostValue completes a decoded host block into a value of host.Type. It
-// refuses what names a machine other than this one (an address, a
-// transport other than local): until remote transports exist, such a host
-// would otherwise be reached on the local machine, and nothing may ever
-// fall back to it silently. Values not known yet are left to the plan (and
-// to host.Config.Open, which refuses them again).
+// hostValue completes a decoded host block into a value of host.Type: the
+// transport is "ssh" when the block names an address, else "local". Each
+// attribute is checked (host.Config.Check) at its line, an address on a
+// local host above all: it would act on this machine in place of another,
+// and nothing may ever fall back to it silently. Values not known yet are
+// left to the plan (and to host.Config.Open, which checks them again).
 func hostValue(h *lang.Host, decoded cty.Value) (cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	attrs := map[string]cty.Value{"name": cty.StringVal(h.Name)}
@@ -57,27 +60,32 @@ func hostValue(h *lang.Host, decoded cty.Value) (cty.Value, hcl.Diagnostics) {
 		attrs[attr] = v
 	}
 	if attrs["transport"].IsNull() {
-		attrs["transport"] = cty.StringVal("local")
-	}
-	subject := func(attr string) *hcl.Range {
-		if r := attrRange(h.Config, cty.GetAttrPath(attr)); r != nil {
-			return r
+		switch a, _ := attrs["address"].Unmark(); {
+		case !a.IsKnown():
+			attrs["transport"] = cty.UnknownVal(cty.String)
+		case a.IsNull():
+			attrs["transport"] = cty.StringVal("local")
+		default:
+			attrs["transport"] = cty.StringVal("ssh")
 		}
-		return h.DeclRange.Ptr()
 	}
-	if t, _ := attrs["transport"].Unmark(); t.IsKnown() && t.AsString() != "local" {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported host transport",
-			Detail: fmt.Sprintf("Host %q asks for a transport other than \"local\", and this release reaches only the machine Drover runs on. "+
-				"Remove transport (and address) to manage this machine, rooted at a folder with root = \"...\" if needed.", h.Name),
-			Subject: subject("transport")})
+	v := cty.ObjectVal(attrs)
+	if !v.IsWhollyKnown() {
+		return v, diags
 	}
-	if a, _ := attrs["address"].Unmark(); a.IsKnown() && !a.IsNull() {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Remote hosts are not supported yet",
-			Detail: fmt.Sprintf("Host %q names an address, but this release reaches only the machine Drover runs on: it would act on this machine instead. "+
-				"Remove address to manage this machine (rooted at a folder with root = \"...\" if needed), or wait for the ssh transport.", h.Name),
-			Subject: subject("address")})
+	c, err := host.ConfigFromValue(v)
+	if err != nil {
+		return v, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid host",
+			Detail: fmt.Sprintf("Host %q: %s.", h.Name, err), Subject: h.DeclRange.Ptr()})
 	}
-	return cty.ObjectVal(attrs), diags
+	for _, e := range c.Check() {
+		subject := attrRange(h.Config, cty.GetAttrPath(e.Attr))
+		if subject == nil {
+			subject = h.DeclRange.Ptr()
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid host " + e.Attr, Detail: e.Detail, Subject: subject})
+	}
+	return v, diags
 }
 
 // lookupSchemas resolves the provider of every resource in cfg (and every

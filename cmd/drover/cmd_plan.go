@@ -24,6 +24,7 @@ import (
 type planOptions struct {
 	varOptions
 	lockOptions
+	hostKeyOptions
 	targets     []string
 	replace     []string
 	refreshOnly bool
@@ -39,6 +40,7 @@ type planOptions struct {
 func (o *planOptions) addFlags(cmd *cobra.Command, destroyFlag bool) {
 	o.varOptions.addFlags(cmd)
 	o.lockOptions.addFlags(cmd)
+	o.hostKeyOptions.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.targets, "target", nil, "plan only `ADDR` and what it depends on (repeatable)")
 	f.StringArrayVar(&o.replace, "replace", nil, "replace `ADDR` even if it has not changed (repeatable)")
@@ -181,8 +183,9 @@ type session struct {
 	close   func()
 }
 
-// open loads the configuration, takes the state lock for operation and
-// reads the state; the providers the configuration uses start meanwhile.
+// open loads the configuration, verifies the hosts on other machines
+// (verifyHosts), takes the state lock for operation and reads the state;
+// the providers the configuration uses start meanwhile.
 // When no configuration file can name a backend, the state's place is
 // known before the configuration is parsed, and it is locked and read
 // while the parsing runs, and the built-in providers the state names
@@ -228,6 +231,9 @@ func (o *planOptions) open(ctx context.Context, g *globalOptions, operation stri
 	}
 	if err = addInstalled(reg, s.cfg); err == nil {
 		s.popts, err = o.plannerOptions(s.v, s.cfg, reg)
+	}
+	if err == nil {
+		err = verifyHosts(ctx, s.v, s.cfg, s.popts.Variables, o.trustNewHostKeys)
 	}
 	if err != nil {
 		abandon()

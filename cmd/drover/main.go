@@ -140,6 +140,7 @@ provider plugins.
 		newVerifyCommand(g),
 		newOutputCommand(g),
 		newProvidersCommand(g),
+		newHostsCommand(g),
 		newVersionCommand(g),
 		newForceUnlockCommand(g),
 		newRegistryCommand(g),

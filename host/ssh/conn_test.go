@@ -18,30 +18,31 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/drover-dr/drover/internal/testenv"
 	xssh "golang.org/x/crypto/ssh"
 )
 
 func TestAuthRefused(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	dir := t.TempDir()
 	stranger := filepath.Join(dir, "stranger")
-	writeKey(t, stranger)
+	sshtest.WriteKey(t, stranger)
 	locked := filepath.Join(dir, "locked")
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, err := xssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, locked, string(pem.EncodeToMemory(block)))
+	sshtest.WriteFile(t, locked, string(pem.EncodeToMemory(block)))
 
 	tests := []struct {
 		name string
 		edit func(*Options)
 		want []string
 	}{
-		{"wrong user", func(o *Options) { o.User = "nosuchuser-h8" }, []string{`refused user "nosuchuser-h8"`, s.identity, "authorized_keys", "nothing was done"}},
-		{"key not authorized", func(o *Options) { o.IdentityFile = stranger }, []string{`refused user "` + s.user + `"`, stranger}},
+		{"wrong user", func(o *Options) { o.User = "nosuchuser-h8" }, []string{`refused user "nosuchuser-h8"`, s.Identity, "authorized_keys", "nothing was done"}},
+		{"key not authorized", func(o *Options) { o.IdentityFile = stranger }, []string{`refused user "` + s.User + `"`, stranger}},
 		{"missing key file", func(o *Options) { o.IdentityFile = filepath.Join(dir, "missing") }, []string{"identity_file", filepath.Join(dir, "missing")}},
 		{"key with a passphrase", func(o *Options) { o.IdentityFile = locked }, []string{"passphrase", "ssh-add"}},
 		{"no key and no agent", func(o *Options) { o.IdentityFile = "" }, []string{"no identity_file", "SSH_AUTH_SOCK"}},
@@ -52,7 +53,7 @@ func TestAuthRefused(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := s.options("fs1")
+			opts := options(s, "fs1")
 			tt.edit(&opts)
 			_, err := dial(opts)
 			if err == nil {
@@ -66,7 +67,7 @@ func TestAuthRefused(t *testing.T) {
 		})
 	}
 	t.Run("missing key file is ErrNotExist", func(t *testing.T) {
-		opts := s.options("fs1")
+		opts := options(s, "fs1")
 		opts.IdentityFile = filepath.Join(dir, "missing")
 		if _, err := dial(opts); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("err = %v, want fs.ErrNotExist", err)
@@ -76,7 +77,7 @@ func TestAuthRefused(t *testing.T) {
 
 // TestAgent signs with a real ssh-agent holding the key.
 func TestAgent(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	bin := testenv.Command(t, "ssh-agent", "openssh-client")
 	add := testenv.Command(t, "ssh-add", "openssh-client")
 	sock := filepath.Join(t.TempDir(), "agent.sock")
@@ -85,14 +86,14 @@ func TestAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
-	waitFor(t, "the agent's socket", func() bool { _, err := os.Stat(sock); return err == nil })
-	cmd := exec.Command(add, s.identity)
+	sshtest.WaitFor(t, "the agent's socket", func() bool { _, err := os.Stat(sock); return err == nil })
+	cmd := exec.Command(add, s.Identity)
 	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-add: %v: %s", err, out)
 	}
 	t.Setenv("SSH_AUTH_SOCK", sock)
-	opts := s.options("fs1")
+	opts := options(s, "fs1")
 	opts.IdentityFile = ""
 	if _, err := dial(opts); err != nil {
 		t.Fatalf("the agent's key was refused: %v", err)
@@ -102,7 +103,7 @@ func TestAgent(t *testing.T) {
 // TestReconnect drops the connection between operations, as a restarted
 // sshd or a network failure would, and expects the next ones to work.
 func TestReconnect(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, _ := rootedHost(t, s)
 	ctx := context.Background()
 	if err := h.WriteFile(ctx, "/f", strings.NewReader("before"), 0o644); err != nil {
@@ -132,7 +133,7 @@ func TestReconnect(t *testing.T) {
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
-			s.dropConnections(t)
+			s.DropConnections(t)
 			if err := step.op(); err != nil {
 				t.Fatalf("after the connection dropped: %v", err)
 			}
@@ -141,12 +142,12 @@ func TestReconnect(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	s := startSSHD(t)
-	opts := s.options("fs1")
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
 	opts.IdleTimeout = 300 * time.Millisecond
 	opts.KeepaliveInterval = 50 * time.Millisecond
 	h := connect(t, opts)
-	waitFor(t, "the idle connection to be closed", func() bool { return len(s.connectionPIDs(t)) == 0 })
+	sshtest.WaitFor(t, "the idle connection to be closed", func() bool { return len(s.ConnectionPIDs(t)) == 0 })
 	if _, err := h.Lstat(context.Background(), "/"); err != nil {
 		t.Fatalf("after the idle timeout: %v", err)
 	}
@@ -156,12 +157,12 @@ func TestIdleTimeout(t *testing.T) {
 // vanished without closing it: the missed keepalives drop the connection,
 // and the next operation dials a new one.
 func TestKeepalive(t *testing.T) {
-	s := startSSHD(t)
-	opts := s.options("fs1")
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
 	opts.KeepaliveInterval = 100 * time.Millisecond
 	opts.KeepaliveCount = 2
 	h := connect(t, opts)
-	stopped := s.connectionPIDs(t)
+	stopped := s.ConnectionPIDs(t)
 	for _, pid := range stopped {
 		syscall.Kill(pid, syscall.SIGSTOP)
 	}
@@ -171,7 +172,7 @@ func TestKeepalive(t *testing.T) {
 			syscall.Kill(pid, syscall.SIGCONT)
 		}
 	})
-	waitFor(t, "the silent connection to be dropped", func() bool {
+	sshtest.WaitFor(t, "the silent connection to be dropped", func() bool {
 		h.c.mu.Lock()
 		defer h.c.mu.Unlock()
 		return !h.c.cur.alive()
@@ -214,7 +215,7 @@ func TestHostPort(t *testing.T) {
 // TestConcurrentOperations runs files and commands at once over the one
 // connection (multiplexed sessions and SFTP requests).
 func TestConcurrentOperations(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, _ := rootedHost(t, s)
 	ctx := context.Background()
 	const workers = 8
@@ -238,7 +239,7 @@ func TestConcurrentOperations(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := len(s.connectionPIDs(t)); n > 2 {
+	if n := len(s.ConnectionPIDs(t)); n > 2 {
 		t.Errorf("%d sshd processes serve the host: want one connection (a monitor and its session process)", n)
 	}
 }

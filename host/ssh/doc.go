@@ -34,9 +34,14 @@
 // walkers to skip as they skip any temp file. A program the machine lacks
 // exits 127, as its shell reports it, where a local Run fails to start it.
 //
-// Not done yet: wiring into configuration (host blocks with an address,
-// host.FromValue, the CLI's --trust-new-host-keys and the message for
-// RecordedHostKeys); Watch and Tripwire, and PunchHole on open files
+// Importing the package registers the transport with package host: a host
+// value with an address then opens here (OptionsOf gives its Options),
+// with strict host key verification, and hosts opened alike share one
+// connection per process (CloseShared ends them). TrustNewHostKeys is for
+// the core's check before a run (host/hostcheck), which prints every key
+// recorded. "~/" in identity_file and known_hosts is the home folder.
+//
+// Not done yet: Watch and Tripwire, and PunchHole on open files
 // (errors.ErrUnsupported: they need inotify and fallocate on the machine);
 // devices and inodes in Lstat and ReadDirStat (SFTP does not tell them, so
 // host.StatOf and EntryStat.HasStat say they are unknown); the size of a

@@ -105,6 +105,11 @@ func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, 
 		return "", err
 	}
 	full := path.Join(root, rel)
+	if full == root {
+		// The root itself, resolved already: its parent, which a final
+		// component's resolution starts from, is outside.
+		return root, nil
+	}
 	var real string
 	err = h.do(ctx, true, func(cn *conn) error {
 		links := 0
@@ -116,9 +121,7 @@ func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, 
 		if real, err = h.realPath(cn, path.Clean(dir), &links); err != nil {
 			return err
 		}
-		if full != root {
-			real = path.Join(real, base)
-		}
+		real = path.Join(real, base)
 		return nil
 	})
 	if err != nil {

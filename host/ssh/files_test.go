@@ -12,21 +12,22 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/google/go-cmp/cmp"
 )
 
 // rootedHost connects to s as a host rooted at a new folder, which it
 // returns as this machine names it (the server is this machine).
-func rootedHost(t *testing.T, s *sshd) (*Host, string) {
+func rootedHost(t *testing.T, s *sshtest.Server) (*Host, string) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "root")
-	opts := s.options("fs1")
+	opts := options(s, "fs1")
 	opts.Root = root
 	return connect(t, opts), root
 }
 
 func TestFileOperations(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	local := func(p string) string { return filepath.Join(root, p) }
@@ -265,7 +266,7 @@ func TestFileOperations(t *testing.T) {
 		if err != nil || real != local("etc/app/conf") {
 			t.Errorf("RealPath = %q, %v; want %q", real, err, local("etc/app/conf"))
 		}
-		if h.Machine() != "ssh://"+s.addr {
+		if h.Machine() != "ssh://"+s.Addr {
 			t.Errorf("Machine() = %q", h.Machine())
 		}
 	})
@@ -304,7 +305,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestWriteFileAtomic(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	if err := h.WriteFile(ctx, "/state.json", strings.NewReader("old"), 0o600); err != nil {
@@ -342,14 +343,14 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestRootConfinement(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	outside := filepath.Join(filepath.Dir(root), "outside")
 	if err := os.MkdirAll(outside, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(outside, "secret"), "secret")
+	sshtest.WriteFile(t, filepath.Join(outside, "secret"), "secret")
 	if err := h.MkdirAll(ctx, "/in", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -416,5 +417,31 @@ func TestRootConfinement(t *testing.T) {
 	}
 	if _, err := os.Stat(outside); err != nil {
 		t.Errorf("removing the symlink removed its target: %v", err)
+	}
+}
+
+// The root itself is the folder "/" of a rooted host and of a Sub host:
+// Lstat and ReadDirStat of "/" are how walkers start a tree.
+func TestRootItself(t *testing.T) {
+	s := sshtest.Start(t)
+	h, _ := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/srv/data/a", strings.NewReader("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := h.Sub(ctx, "/srv/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, hh := range map[string]host.Host{"rooted": h, "sub": sub} {
+		t.Run(name, func(t *testing.T) {
+			fi, err := hh.Lstat(ctx, "/")
+			if err != nil || !fi.IsDir() {
+				t.Fatalf("Lstat(/) = %v, %v; want the root folder", fi, err)
+			}
+			if _, err := hh.ReadDirStat(ctx, "/"); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

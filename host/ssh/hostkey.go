@@ -90,12 +90,15 @@ type hostKeys struct {
 	pin  xssh.PublicKey
 	file string
 
+	// told is Options.HostKeyRecorded.
+	told func(RecordedHostKey)
+
 	mu       sync.Mutex
 	recorded []RecordedHostKey
 }
 
 func newHostKeys(opts Options, addr string) (*hostKeys, error) {
-	k := &hostKeys{addr: addr, trust: opts.TrustNewHostKeys, file: opts.KnownHosts}
+	k := &hostKeys{addr: addr, trust: opts.TrustNewHostKeys, file: opts.KnownHosts, told: opts.HostKeyRecorded}
 	if pin := strings.TrimSpace(opts.HostKey); pin != "" {
 		// A fingerprint does not say which of the machine's keys it is of,
 		// so the handshake could not ask for that key.
@@ -242,6 +245,9 @@ func (k *hostKeys) record(r RecordedHostKey) error {
 	}
 	k.mu.Lock()
 	k.recorded = append(k.recorded, r)
+	if k.told != nil {
+		k.told(r)
+	}
 	k.mu.Unlock()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/google/go-cmp/cmp"
 	xssh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -40,10 +41,10 @@ func otherKey(t *testing.T) xssh.PublicKey {
 }
 
 func TestHostKeys(t *testing.T) {
-	s := startSSHD(t)
-	line := func(key xssh.PublicKey) string { return knownhosts.Line([]string{s.addr}, key) }
-	fingerprint := xssh.FingerprintSHA256(s.hostKey)
-	host, port, _ := strings.Cut(s.addr, ":")
+	s := sshtest.Start(t)
+	line := func(key xssh.PublicKey) string { return knownhosts.Line([]string{s.Addr}, key) }
+	fingerprint := xssh.FingerprintSHA256(s.HostKey)
+	host, port, _ := strings.Cut(s.Addr, ":")
 	other := otherKey(t)
 
 	tests := []struct {
@@ -52,27 +53,27 @@ func TestHostKeys(t *testing.T) {
 		pin        string
 		want       string // "" for accepted, else "unknown", "changed" or "revoked"
 	}{
-		{name: "known", knownHosts: line(s.hostKey)},
-		{name: "hashed entry", knownHosts: knownhosts.HashHostname(knownhosts.Normalize(s.addr)) + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.hostKey)))},
-		{name: "wildcard entry", knownHosts: "[127.0.0.*]:" + port + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.hostKey)))},
-		{name: "only the server's other key type known", knownHosts: line(s.ecdsaKey)},
+		{name: "known", knownHosts: line(s.HostKey)},
+		{name: "hashed entry", knownHosts: knownhosts.HashHostname(knownhosts.Normalize(s.Addr)) + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.HostKey)))},
+		{name: "wildcard entry", knownHosts: "[127.0.0.*]:" + port + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.HostKey)))},
+		{name: "only the server's other key type known", knownHosts: line(s.ECDSAKey)},
 		{name: "missing known_hosts", want: "unknown"},
 		{name: "empty known_hosts", knownHosts: "# nothing yet", want: "unknown"},
-		{name: "entry for another port", knownHosts: host + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.hostKey))), want: "unknown"},
+		{name: "entry for another port", knownHosts: host + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.HostKey))), want: "unknown"},
 		{name: "changed", knownHosts: "# first\n" + line(other), want: "changed"},
-		{name: "revoked", knownHosts: line(s.hostKey) + "\n@revoked * " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.hostKey))), want: "revoked"},
-		{name: "pinned key", knownHosts: line(other), pin: string(xssh.MarshalAuthorizedKey(s.hostKey))},
-		{name: "pinned key differs", knownHosts: line(s.hostKey), pin: string(xssh.MarshalAuthorizedKey(other)), want: "changed"},
+		{name: "revoked", knownHosts: line(s.HostKey) + "\n@revoked * " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(s.HostKey))), want: "revoked"},
+		{name: "pinned key", knownHosts: line(other), pin: string(xssh.MarshalAuthorizedKey(s.HostKey))},
+		{name: "pinned key differs", knownHosts: line(s.HostKey), pin: string(xssh.MarshalAuthorizedKey(other)), want: "changed"},
 		{name: "pinned fingerprint", pin: fingerprint, want: "not a fingerprint"},
 		{name: "pin not a key", pin: "ssh-ed25519 garbage", want: "is not a public key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := s.options("fs1")
+			opts := options(s, "fs1")
 			opts.KnownHosts = filepath.Join(t.TempDir(), "known_hosts")
 			opts.HostKey = tt.pin
 			if tt.knownHosts != "" {
-				writeFile(t, opts.KnownHosts, tt.knownHosts+"\n")
+				sshtest.WriteFile(t, opts.KnownHosts, tt.knownHosts+"\n")
 			}
 			_, err := dial(opts)
 			var unknown *UnknownHostKeyError
@@ -87,7 +88,7 @@ func TestHostKeys(t *testing.T) {
 				if !errors.As(err, &unknown) {
 					t.Fatalf("err = %v, want an UnknownHostKeyError", err)
 				}
-				want := &UnknownHostKeyError{Address: s.addr, KeyType: unknown.KeyType, Fingerprint: xssh.FingerprintSHA256(keyOfType(s, unknown.KeyType)),
+				want := &UnknownHostKeyError{Address: s.Addr, KeyType: unknown.KeyType, Fingerprint: xssh.FingerprintSHA256(keyOfType(s, unknown.KeyType)),
 					Line: line(keyOfType(s, unknown.KeyType)), KnownHosts: opts.KnownHosts}
 				if diff := cmp.Diff(want, unknown); diff != "" {
 					t.Errorf("UnknownHostKeyError (-want +got):\n%s", diff)
@@ -133,16 +134,16 @@ func TestHostKeys(t *testing.T) {
 }
 
 // keyOfType is the server's host key of that type.
-func keyOfType(s *sshd, typ string) xssh.PublicKey {
-	if typ == s.ecdsaKey.Type() {
-		return s.ecdsaKey
+func keyOfType(s *sshtest.Server, typ string) xssh.PublicKey {
+	if typ == s.ECDSAKey.Type() {
+		return s.ECDSAKey
 	}
-	return s.hostKey
+	return s.HostKey
 }
 
 func TestTrustNewHostKeys(t *testing.T) {
-	s := startSSHD(t)
-	opts := s.options("fs1")
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
 	// known_hosts in a folder not made yet, as ~/.ssh on a new machine.
 	opts.KnownHosts = filepath.Join(t.TempDir(), "ssh", "known_hosts")
 	opts.TrustNewHostKeys = true
@@ -152,7 +153,7 @@ func TestTrustNewHostKeys(t *testing.T) {
 		t.Fatalf("RecordedHostKeys() = %v, want one key", recorded)
 	}
 	key := keyOfType(s, strings.Fields(recorded[0].Line)[1])
-	want := RecordedHostKey{Address: s.addr, Fingerprint: xssh.FingerprintSHA256(key), KnownHosts: opts.KnownHosts, Line: knownhosts.Line([]string{s.addr}, key)}
+	want := RecordedHostKey{Address: s.Addr, Fingerprint: xssh.FingerprintSHA256(key), KnownHosts: opts.KnownHosts, Line: knownhosts.Line([]string{s.Addr}, key)}
 	if diff := cmp.Diff(want, recorded[0]); diff != "" {
 		t.Errorf("RecordedHostKeys (-want +got):\n%s", diff)
 	}
@@ -166,7 +167,7 @@ func TestTrustNewHostKeys(t *testing.T) {
 		t.Errorf("a known key was recorded again")
 	}
 	// A changed key is refused even when new keys are trusted.
-	writeFile(t, opts.KnownHosts, "# a comment kept\n"+knownhosts.Line([]string{s.addr}, otherKey(t))+"\n")
+	sshtest.WriteFile(t, opts.KnownHosts, "# a comment kept\n"+knownhosts.Line([]string{s.Addr}, otherKey(t))+"\n")
 	opts.TrustNewHostKeys = true
 	var changed *ChangedHostKeyError
 	if _, err := dial(opts); !errors.As(err, &changed) {

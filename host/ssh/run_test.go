@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestRun(t *testing.T) {
-	s := startSSHD(t)
+	s := sshtest.Start(t)
 	h, root := rootedHost(t, s)
 	ctx := context.Background()
 	if err := h.MkdirAll(ctx, "/work dir", 0o755); err != nil {
@@ -81,8 +82,8 @@ func TestRun(t *testing.T) {
 // TestRunTimeoutKillsRemoteGroup checks on the machine, with pgrep, that a
 // command whose context ended is gone, and the child it started too.
 func TestRunTimeoutKillsRemoteGroup(t *testing.T) {
-	s := startSSHD(t)
-	h := connect(t, s.options("fs1"))
+	s := sshtest.Start(t)
+	h := connect(t, options(s, "fs1"))
 	// A number of seconds no other process sleeps, to find ours by.
 	secs := strconv.Itoa(900000 + os.Getpid()%99999)
 	pattern := "sleep " + secs

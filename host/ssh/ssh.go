@@ -42,6 +42,10 @@ type Options struct {
 	// appends it there (see Host.RecordedHostKeys). A changed or revoked
 	// key is refused all the same.
 	TrustNewHostKeys bool
+	// HostKeyRecorded, when set, is told of each key TrustNewHostKeys
+	// records, as it records it: also when the login then fails and New
+	// returns no Host to ask.
+	HostKeyRecorded func(RecordedHostKey)
 	// Root confines the host to a folder of the machine, as for a local
 	// host: paths are below it, created on first use.
 	Root string
@@ -69,8 +73,11 @@ type Host struct {
 	// root is the folder the host is confined to, as the machine names it
 	// ("" for none); realRoot is the same with symlinks resolved, found on
 	// first use.
-	root     string
-	sub      bool
+	root string
+	sub  bool
+	// handle is a host host.Open gave out: the connection it uses is
+	// the process's, and closing the handle leaves it open.
+	handle   bool
 	prefix   string
 	c        *connector
 	rootMu   sync.Mutex
@@ -142,6 +149,13 @@ func newConnector(opts Options) (*connector, error) {
 	if opts.User == "" {
 		opts.User = "root"
 	}
+	for _, p := range []*string{&opts.IdentityFile, &opts.KnownHosts} {
+		expanded, err := expandHome(*p)
+		if err != nil {
+			return nil, fmt.Errorf("host %q: %s names the home folder, which is not known: %w", opts.Name, *p, err)
+		}
+		*p = expanded
+	}
 	if opts.Root != "" && !strings.HasPrefix(opts.Root, "/") {
 		return nil, fmt.Errorf("host %q: root %q is not an absolute path", opts.Name, opts.Root)
 	}
@@ -166,7 +180,7 @@ func newConnector(opts Options) (*connector, error) {
 	}
 	auth, agentKeys, err := authMethod(opts)
 	if err != nil {
-		return nil, err
+		return nil, &AuthError{Err: err}
 	}
 	keys, err := newHostKeys(opts, addr)
 	if err != nil {
@@ -228,6 +242,16 @@ func authMethod(opts Options) (xssh.AuthMethod, *agentSigners, error) {
 	a := &agentSigners{sock: sock}
 	return xssh.PublicKeysCallback(a.signers), a, nil
 }
+
+// AuthError is a login that cannot succeed: the machine refused the user
+// or key (Refused), or the key cannot be read and no connection was made.
+type AuthError struct {
+	Refused bool
+	Err     error
+}
+
+func (e *AuthError) Error() string { return e.Err.Error() }
+func (e *AuthError) Unwrap() error { return e.Err }
 
 // agentSigners reaches the SSH agent afresh at each handshake, so that a
 // connection redialled later finds the agent as it is then. The agent
@@ -342,8 +366,8 @@ func (c *connector) handshakeErr(err error) error {
 		if c.opts.IdentityFile == "" {
 			how = "the SSH agent's keys"
 		}
-		return fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
-			c.addr, c.opts.User, how, err)
+		return &AuthError{Refused: true, Err: fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
+			c.addr, c.opts.User, how, err)}
 	}
 	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 }
@@ -455,9 +479,10 @@ func (h *Host) Machine() string { return "ssh://" + h.c.addr }
 // known_hosts, for the caller to tell the user.
 func (h *Host) RecordedHostKeys() []RecordedHostKey { return h.c.keys.recordedKeys() }
 
-// Close ends the connection; closing a Sub host leaves its parent's open.
+// Close ends the connection; closing a Sub host leaves its parent's open,
+// and closing a host host.Open gave leaves the process's connection open.
 func (h *Host) Close() error {
-	if h.sub {
+	if h.sub || h.handle {
 		return nil
 	}
 	return h.c.close()

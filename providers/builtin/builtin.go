@@ -3,6 +3,9 @@ package builtin
 import (
 	"slices"
 
+	// Built-in providers reach hosts with an address over SSH: the
+	// transport registers itself with package host.
+	_ "github.com/drover-dr/drover/host/ssh"
 	"github.com/drover-dr/drover/providers/builtin/core"
 	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/builtin/network"

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -342,7 +343,8 @@ func (s *server) Plan(ctx context.Context, req providers.PlanRequest) (resp prov
 
 // forceNewChanges lists the paths of attributes whose planned value differs
 // from prior and whose change forces replacement: ForceNew ones, or any
-// when the type cannot be updated in place.
+// when the type cannot be updated in place. A host's connection settings
+// alone never force it.
 func forceNewChanges(b *schema.Block, prior, planned cty.Value, path cty.Path, all bool) []cty.Path {
 	if prior.IsNull() || planned.IsNull() || !prior.IsKnown() || !planned.IsKnown() {
 		if prior.RawEquals(planned) {
@@ -355,7 +357,12 @@ func forceNewChanges(b *schema.Block, prior, planned cty.Value, path cty.Path, a
 		if !a.ForceNew && !all {
 			continue
 		}
-		if !prior.GetAttr(name).RawEquals(planned.GetAttr(name)) {
+		pv, nv := prior.GetAttr(name), planned.GetAttr(name)
+		if a.Type.Equals(host.Type) {
+			// Another key or known_hosts reaches the same machine.
+			pv, nv = host.WithoutConnection(pv), host.WithoutConnection(nv)
+		}
+		if !pv.RawEquals(nv) {
 			out = append(out, appendPath(path, cty.GetAttrStep{Name: name}))
 		}
 	}
@@ -373,6 +380,21 @@ func forceNewChanges(b *schema.Block, prior, planned cty.Value, path cty.Path, a
 		}
 	}
 	return out
+}
+
+// withoutConnections is v with the connection settings of its host
+// attributes made null (host.WithoutConnection).
+func withoutConnections(b *schema.Block, v cty.Value) cty.Value {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() {
+		return v
+	}
+	attrs := v.AsValueMap()
+	for name, a := range b.Attributes {
+		if a.Type.Equals(host.Type) && v.Type().HasAttribute(name) {
+			attrs[name] = host.WithoutConnection(attrs[name])
+		}
+	}
+	return cty.ObjectVal(attrs)
 }
 
 func hasForceNew(b *schema.Block) bool {
@@ -433,6 +455,9 @@ func (s *server) Apply(ctx context.Context, req providers.ApplyRequest) (resp pr
 			"Provider %q does not implement creating %q. This is a bug in the provider.", s.p.Name, req.TypeName)}
 	case prior.IsNull():
 		nv, diags = r.Create(ctx, areq)
+	case r.Update == nil && withoutConnections(r.Schema.Block, prior).RawEquals(withoutConnections(r.Schema.Block, planned)):
+		// Only the way to reach a host changed: nothing to do on it.
+		nv = planned
 	case r.Update == nil:
 		diags = providers.Diagnostics{providers.Errorf("Resource cannot be updated in place",
 			"Provider %q cannot update %q in place; the plan should have replaced it.", s.p.Name, req.TypeName)}

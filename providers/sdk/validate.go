@@ -58,7 +58,10 @@ func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagno
 			diags = append(diags, providers.AttrErrorf(p, "Missing required argument",
 				"The argument %q is required, but no definition was found.", name))
 		case !av.IsNull():
-			if _, err := convert.Convert(av, a.Type); err != nil {
+			// As conform fills them: an object attribute recorded before
+			// its type gained attributes (a host value in an older state)
+			// still converts.
+			if _, err := convert.Convert(fill(av, a.Type), a.Type); err != nil {
 				diags = append(diags, providers.AttrErrorf(p, "Incorrect attribute value type",
 					"Inappropriate value for attribute %q: %s.", name, err))
 			}

@@ -325,6 +325,10 @@ type importID struct {
 		User      string `json:"user"`
 		Port      int    `json:"port"`
 		Netns     string `json:"netns"`
+
+		IdentityFile string `json:"identity_file"`
+		HostKey      string `json:"host_key"`
+		KnownHosts   string `json:"known_hosts"`
 	} `json:"host"`
 	Path string `json:"path"`
 }

@@ -324,7 +324,7 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	if err != nil {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
 	}
-	how := "; point-in-time view: " + choice.String()
+	how := "; point-in-time view: " + choice.String() + viaSFTP(p.Planned)
 	if p.Prior.IsNull() {
 		what := "full copy"
 		if firstCopyUnfinished(ctx, h, c, dst) {
@@ -389,8 +389,18 @@ func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConf
 	if srcExists {
 		what += " of " + formatBytes(srcSize)
 	}
-	p.Description = fmt.Sprintf("%s from %s to %s; %s", what, c.source, c.target, missing)
+	p.Description = fmt.Sprintf("%s from %s to %s; %s%s", what, c.source, c.target, missing, viaSFTP(p.Planned))
 	return nil
+}
+
+// viaSFTP tells a plan that the copy's blocks travel through SFTP: correct
+// on a host reached over SSH, but every block read crosses the network,
+// until the remote agent hashes and copies on the machine itself.
+func viaSFTP(planned cty.Value) string {
+	if c, err := host.ConfigFromValue(planned.GetAttr("host")); err == nil && c.EffectiveTransport() == "ssh" {
+		return "; over SFTP, without the remote agent (every block crosses the network)"
+	}
+	return ""
 }
 
 // missingDrives says which of the copy's drives do not exist yet, if any.

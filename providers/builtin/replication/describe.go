@@ -20,6 +20,9 @@ func describe(pl *mirror.Plan, m *mirror.Mirror, last, now time.Time) string {
 	if w := window(pl.Summary, last, now); w > 0 {
 		fmt.Fprintf(&b, "; oldest unreplicated change %s ago", roundAge(w))
 	}
+	if hosts := pl.Unwatched(); len(hosts) > 0 {
+		fmt.Fprintf(&b, "\n(apply walks both sides again before mirroring: nothing can watch the folders on %s for changes since this plan)", strings.Join(hosts, " and "))
+	}
 	for i := range pl.Changes {
 		if i == maxItems {
 			fmt.Fprintf(&b, "\n… and %d more (`drover verify ADDR` lists every difference)", len(pl.Changes)-maxItems)

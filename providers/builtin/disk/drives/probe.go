@@ -46,8 +46,10 @@ type Drive struct {
 	// StableID names a device across reboots (WWID, serial, a loop
 	// device's backing file); empty for an image.
 	StableID string
-	// Dev and Ino identify an image file; Rdev a device.
+	// Dev and Ino identify an image file (when identified: a host over
+	// SFTP does not tell them); Rdev a device.
 	Dev, Ino, Rdev uint64
+	identified     bool
 	// sys is the device's folder below /sys/dev/block, "" for an image.
 	sys string
 }
@@ -97,6 +99,7 @@ func Probe(ctx context.Context, h host.Host, p string) (*Drive, error) {
 		d.Kind, d.Size = Image, fi.Size()
 		if st != nil {
 			d.Dev, d.Ino = uint64(st.Dev), st.Ino
+			d.identified = true
 		}
 	case fi.Mode()&fs.ModeDevice != 0 && fi.Mode()&fs.ModeCharDevice == 0:
 		d.Kind = Device
@@ -180,8 +183,12 @@ func (d *Drive) InUse() string {
 // (a partition of a device, the backing file of a loop device).
 func Same(a, b *Drive) bool {
 	switch {
-	case a.Kind == Image && b.Kind == Image:
+	case a.Kind == Image && b.Kind == Image && a.identified && b.identified:
 		return a.Dev == b.Dev && a.Ino == b.Ino
+	case a.Kind == Image && b.Kind == Image:
+		// A host that does not tell inodes (SFTP): only the same path is
+		// known to be the same file.
+		return path.Clean(a.Path) == path.Clean(b.Path)
 	case a.Kind == Device && b.Kind == Device:
 		return a.Rdev == b.Rdev || a.StableID != "" && a.StableID == b.StableID
 	}

@@ -43,3 +43,25 @@ func TestMountOf(t *testing.T) {
 		}
 	}
 }
+
+// Images on a host that does not tell inodes (SFTP) are the same only at
+// the same path; with inodes, two names of one file are the same.
+func TestSameImage(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b Drive
+		want bool
+	}{
+		{"no inodes, other paths", Drive{Kind: Image, Path: "/images/system.img"}, Drive{Kind: Image, Path: "/images/backup.img"}, false},
+		{"no inodes, same path", Drive{Kind: Image, Path: "/images/a.img"}, Drive{Kind: Image, Path: "/images//a.img"}, true},
+		{"hard links", Drive{Kind: Image, Path: "/a", Dev: 1, Ino: 2, identified: true}, Drive{Kind: Image, Path: "/b", Dev: 1, Ino: 2, identified: true}, true},
+		{"other files", Drive{Kind: Image, Path: "/a", Dev: 1, Ino: 2, identified: true}, Drive{Kind: Image, Path: "/b", Dev: 1, Ino: 3, identified: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Same(&tt.a, &tt.b); got != tt.want {
+				t.Errorf("Same = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

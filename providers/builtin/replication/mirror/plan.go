@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"sync"
 
@@ -34,6 +35,8 @@ type planGuard struct {
 	absent []Endpoint
 	// void: a folder could not have a tripwire; nothing is proved.
 	void bool
+	// unwatched names the hosts with a folder no tripwire watches.
+	unwatched []string
 }
 
 type pairTrees struct{ src, dst *Tree }
@@ -96,6 +99,17 @@ func (pl *Plan) Current(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// Unwatched names the hosts where a guarded plan has folders no tripwire
+// watches (a host reached over SFTP cannot watch): Current is then false,
+// and whoever applies the plan walks both sides again, the slower safe
+// path.
+func (pl *Plan) Unwatched() []string {
+	if pl.guard == nil {
+		return nil
+	}
+	return slices.Clone(pl.guard.unwatched)
 }
 
 // Close releases a guarded plan's tripwires; Current is false after it.
@@ -257,6 +271,9 @@ func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
 	tw, err := h.Tripwire(ctx, "/")
 	if err != nil {
 		g.void = true
+		if !slices.Contains(g.unwatched, h.Name()) {
+			g.unwatched = append(g.unwatched, h.Name())
+		}
 		return h
 	}
 	g.wires = append(g.wires, tw)

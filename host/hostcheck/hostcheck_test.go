@@ -1,0 +1,90 @@
+package hostcheck
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func statuses(r Result) map[string]string {
+	out := map[string]string{}
+	for _, s := range r.Steps {
+		out[s.Name] = s.Status.String()
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	s := sshtest.Start(t)
+	dir := t.TempDir()
+	ok := host.Config{Name: "fs1", Address: s.Addr, User: s.User, IdentityFile: s.Identity, KnownHosts: s.KnownHosts, Root: filepath.Join(dir, "fs1")}
+	unknown := ok
+	unknown.Name, unknown.KnownHosts = "unknown", filepath.Join(dir, "empty_known_hosts")
+	trusted := unknown
+	trusted.Name, trusted.KnownHosts = "trusted", filepath.Join(dir, "trusted_known_hosts")
+	wrongUser := ok
+	wrongUser.Name, wrongUser.User = "wrong-user", "nosuchuser"
+	noKey := ok
+	noKey.Name, noKey.IdentityFile = "no-key", filepath.Join(dir, "missing")
+	down := ok
+	down.Name, down.Address = "down", "127.0.0.1:1"
+	local := host.Config{Name: "local", Root: filepath.Join(dir, "local")}
+
+	all := []host.Config{ok, unknown, wrongUser, noKey, down, local}
+	results := Check(context.Background(), all, Options{Privileges: true})
+	yes, no, none := "yes", "no", "-"
+	want := map[string]map[string]string{
+		"fs1":        {"reachable": yes, "host_key": yes, "login": yes, "write": yes, "run": yes, "superuser": yes},
+		"unknown":    {"reachable": yes, "host_key": no, "login": none, "write": none, "run": none, "superuser": none},
+		"wrong-user": {"reachable": yes, "host_key": yes, "login": no, "write": none, "run": none, "superuser": none},
+		"no-key":     {"reachable": none, "host_key": none, "login": no, "write": none, "run": none, "superuser": none},
+		"down":       {"reachable": no, "host_key": none, "login": none, "write": none, "run": none, "superuser": none},
+		"local":      {"reachable": none, "host_key": none, "login": none, "write": yes, "run": yes, "superuser": yes},
+	}
+	for i, r := range results {
+		t.Run(all[i].Name, func(t *testing.T) {
+			if r.Host.Name != all[i].Name {
+				t.Fatalf("result %d is of %s", i, r.Host.Name)
+			}
+			if diff := cmp.Diff(want[r.Host.Name], statuses(r)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s\n%v", diff, r.Err)
+			}
+			if usable := r.Err == nil; usable != (r.Host.Name == "fs1" || r.Host.Name == "local") {
+				t.Errorf("Err = %v", r.Err)
+			}
+		})
+	}
+	// The privileges were proved leaving nothing behind.
+	for _, root := range []string{ok.Root, local.Root} {
+		entries, err := os.ReadDir(root)
+		if err != nil || len(entries) != 0 {
+			t.Errorf("%s holds %v (%v), want nothing", root, entries, err)
+		}
+	}
+
+	t.Run("a key recorded before a refused login", func(t *testing.T) {
+		c := wrongUser
+		c.KnownHosts = filepath.Join(dir, "refused_known_hosts")
+		r := Check(context.Background(), []host.Config{c}, Options{TrustNewHostKeys: true})[0]
+		if r.Err == nil || r.Step("login").Status != Failed || len(r.Recorded) != 1 {
+			t.Fatalf("Err = %v, login %s, recorded %v; want a refused login and the key told", r.Err, r.Step("login").Status, r.Recorded)
+		}
+	})
+
+	t.Run("trust new host keys", func(t *testing.T) {
+		r := Check(context.Background(), []host.Config{trusted}, Options{TrustNewHostKeys: true})[0]
+		if r.Err != nil || len(r.Recorded) != 1 {
+			t.Fatalf("Err = %v, recorded %v", r.Err, r.Recorded)
+		}
+		b, err := os.ReadFile(trusted.KnownHosts)
+		if err != nil || strings.TrimSpace(string(b)) != r.Recorded[0].Line {
+			t.Errorf("known_hosts holds %q (%v), want %q", b, err, r.Recorded[0].Line)
+		}
+	})
+}
