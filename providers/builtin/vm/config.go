@@ -27,6 +27,8 @@ const (
 // guest is a vm_guest's configuration in Go form, defaults applied.
 type guest struct {
 	host        host.Config
+	hypervisor  string
+	name        string
 	memoryMiB   int64
 	cpus        int64
 	disks       []string
@@ -76,8 +78,11 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.host = c
 	}
-	if s, ok := str("hypervisor", "qemu"); ok && s != "qemu" {
-		bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: only \"qemu\" is supported in this release (libvirt and vsphere come later).", s)
+	if s, ok := str("hypervisor", "qemu"); ok {
+		if s != "qemu" && s != "libvirt" {
+			bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: give \"qemu\" (QEMU started by Drover) or \"libvirt\" (a domain of libvirtd, provider setting libvirt_uri).", s)
+		}
+		g.hypervisor = s
 	}
 	if s, ok := str("memory", defaultMemory); ok {
 		n, err := parseMiB(s)
@@ -117,6 +122,13 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		g.serial = s
 	}
 	g.stateDir = g.serial + stateSuffix
+	g.name = defaultName(g.serial)
+	if s, ok := str("name", ""); ok {
+		if s == "" || strings.ContainsAny(s, "/\x00\n") {
+			bad("name", "Invalid guest name", "name = %q: give a name of one line without a slash, like \"fs1\".", s)
+		}
+		g.name = s
+	}
 	if s, ok := str("state_dir", ""); ok {
 		if !path.IsAbs(s) {
 			bad("state_dir", "Invalid state folder", "state_dir = %q must be an absolute path of a folder on the host.", s)
@@ -202,4 +214,14 @@ func parseMiB(s string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("memory = %q: give a whole number of MiB or GiB, like \"256MiB\" or \"2GiB\"", s)
+}
+
+// defaultName is a guest's name on its hypervisor when the configuration
+// gives none: the console file's name without its extension.
+func defaultName(serial string) string {
+	base := path.Base(serial)
+	if n := strings.TrimSuffix(base, path.Ext(base)); n != "" {
+		return n
+	}
+	return base
 }

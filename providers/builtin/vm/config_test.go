@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -38,7 +39,9 @@ func TestValidateGuest(t *testing.T) {
 		{"valid", nil, "", ""},
 		{"remote host", map[string]cty.Value{"host": host.Config{Name: "fs2", Transport: "ssh", Address: "fs2.example.net"}.Value()},
 			"host", `Host "fs2" is reached by ssh; the vm provider starts guests on local hosts only in this release`},
-		{"libvirt", map[string]cty.Value{"hypervisor": str("libvirt")}, "hypervisor", `only "qemu" is supported in this release`},
+		{"libvirt", map[string]cty.Value{"hypervisor": str("libvirt")}, "", ""},
+		{"another hypervisor", map[string]cty.Value{"hypervisor": str("xen")}, "hypervisor", `give "qemu" (QEMU started by Drover) or "libvirt"`},
+		{"name with a slash", map[string]cty.Value{"name": str("a/b")}, "name", "without a slash"},
 		{"memory in bytes", map[string]cty.Value{"memory": str("268435456")}, "memory", `give a whole number of MiB or GiB, like "256MiB"`},
 		{"no cpus", map[string]cty.Value{"cpus": cty.NumberIntVal(0)}, "cpus", "give a whole number from 1 to 64"},
 		{"relative disk", map[string]cty.Value{"disks": cty.ListVal([]cty.Value{str("srv/fs1.img")})}, "disks", "must be an absolute path"},
@@ -75,5 +78,50 @@ func TestValidateGuest(t *testing.T) {
 				t.Errorf("diagnostic on %q: %s\nwant on %q: %s", got, diags[0].Detail, tt.path, tt.want)
 			}
 		})
+	}
+}
+
+// TestDomainXML: the libvirt domain of a guest, as libvirt is given it.
+func TestDomainXML(t *testing.T) {
+	g := &guest{name: "fs1", memoryMiB: 256, cpus: 2, snapshot: true}
+	got, err := domainXML(g, "tcg", []string{"/srv/a&b.img", "/srv/data.img"}, "/var/lib/drover/fs1.serial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<domain type="qemu">
+  <name>fs1</name>
+  <description>Defined by Drover (vm_guest).</description>
+  <memory unit="MiB">256</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type arch="x86_64" machine="pc">hvm</type>
+    <boot dev="hd"></boot>
+  </os>
+  <features>
+    <acpi></acpi>
+  </features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="raw"></driver>
+      <source file="/srv/a&amp;b.img"></source>
+      <target dev="hda" bus="ide"></target>
+      <transient></transient>
+    </disk>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="raw"></driver>
+      <source file="/srv/data.img"></source>
+      <target dev="hdb" bus="ide"></target>
+      <transient></transient>
+    </disk>
+    <serial type="file">
+      <source path="/var/lib/drover/fs1.serial"></source>
+      <target port="0"></target>
+    </serial>
+  </devices>
+</domain>`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("domain XML (-want +got):\n%s", diff)
 	}
 }

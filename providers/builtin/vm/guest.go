@@ -25,7 +25,9 @@ var guestSchema = &schema.Resource{
 			"host": {Type: host.Type, Required: true, ForceNew: true,
 				Description: "The machine the hypervisor runs on, e.g. host.fs2 (a local host in this release)."},
 			"hypervisor": {Type: cty.String, Optional: true, ForceNew: true,
-				Description: "\"qemu\" (the default and, in this release, the only one)."},
+				Description: "\"qemu\" (the default: QEMU started by Drover) or \"libvirt\" (a domain of the libvirtd of the provider's libvirt_uri)."},
+			"name": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
+				Description: "The guest's name on its hypervisor (libvirt's domain name); the console file's name without its extension when not set."},
 			"memory": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "Guest memory, e.g. \"256MiB\" (the default) or \"2GiB\"."},
 			"cpus": {Type: cty.Number, Optional: true, ForceNew: true, Description: "Virtual CPUs; 1 when not set."},
@@ -68,16 +70,41 @@ var guestSchema = &schema.Resource{
 	},
 }
 
-func guestResource() *sdk.Resource {
+func guestResource(s *settings) *sdk.Resource {
 	return &sdk.Resource{
 		Schema:        guestSchema,
 		Validate:      validateGuest,
 		CustomizePlan: planGuest,
-		Read:          readGuest,
-		Create:        createGuest,
-		Update:        updateGuest,
-		Delete:        deleteGuest,
+		Read: func(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+			if isLibvirt(state) {
+				return readDomain(ctx, s, state)
+			}
+			return readGuest(ctx, state)
+		},
+		Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			if isLibvirt(req.Planned) {
+				return createDomain(ctx, s, req)
+			}
+			return createGuest(ctx, req)
+		},
+		Update: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			if isLibvirt(req.Planned) {
+				return updateDomain(ctx, s, req)
+			}
+			return updateGuest(ctx, req)
+		},
+		Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
+			if isLibvirt(req.Prior) {
+				return deleteDomain(ctx, s, req)
+			}
+			return deleteGuest(ctx, req)
+		},
 	}
+}
+
+// isLibvirt says whether v is a guest libvirt runs.
+func isLibvirt(v cty.Value) bool {
+	return v.GetAttr("hypervisor").RawEquals(cty.StringVal("libvirt"))
 }
 
 func validateGuest(ctx context.Context, config cty.Value) providers.Diagnostics {
@@ -106,6 +133,12 @@ func guestID(v cty.Value) cty.Value {
 
 func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	attrs := map[string]cty.Value{}
+	if n := p.Config.GetAttr("name"); n.IsNull() {
+		attrs["name"] = cty.UnknownVal(cty.String)
+		if s := p.Config.GetAttr("serial"); s.IsKnown() && !s.IsNull() {
+			attrs["name"] = cty.StringVal(defaultName(s.AsString()))
+		}
+	}
 	if p.Config.GetAttr("state_dir").IsNull() {
 		attrs["state_dir"] = cty.UnknownVal(cty.String)
 		if s := p.Config.GetAttr("serial"); s.IsKnown() && !s.IsNull() {
@@ -139,6 +172,9 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
 		p.Description = fmt.Sprintf("stops the guest: ACPI power-down, QEMU quits after %s", g.stopTimeout)
+		if g.hypervisor == "libvirt" {
+			p.Description = fmt.Sprintf("stops the guest: ACPI power-down, libvirt forces it off after %s", g.stopTimeout)
+		}
 	case !want && p.Prior.IsNull():
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
@@ -319,7 +355,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	if in.g.check != nil {
 		progress(providers.Progress{Message: "waiting for " + in.g.check.String()})
 	}
-	if err := in.awaitBoot(ctx, pid); err != nil {
+	if err := awaitBoot(ctx, in.h, in.g, func() bool { return in.alive(pid) }); err != nil {
 		ended := "The guest was stopped again."
 		if serr := in.end(context.WithoutCancel(ctx), pid); serr != nil {
 			ended = fmt.Sprintf("Stopping the guest failed too: %s.", serr)
@@ -331,7 +367,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 			ended += ` It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`
 		}
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Guest failed its boot check",
-			"%s. %s\n\n%s", err, ended, in.consoleTail(context.WithoutCancel(ctx)))}
+			"%s. %s\n\n%s", err, ended, consoleTail(context.WithoutCancel(ctx), in.h, in.g))}
 	}
 	return running(pid, accel), nil
 }
