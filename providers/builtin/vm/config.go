@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/vmware/govmomi/object"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -79,8 +80,8 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		g.host = c
 	}
 	if s, ok := str("hypervisor", "qemu"); ok {
-		if s != "qemu" && s != "libvirt" {
-			bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: give \"qemu\" (QEMU started by Drover) or \"libvirt\" (a domain of libvirtd, provider setting libvirt_uri).", s)
+		if s != "qemu" && s != "libvirt" && s != "vsphere" {
+			bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: give \"qemu\" (QEMU started by Drover), \"libvirt\" (a domain of libvirtd, provider setting libvirt_uri) or \"vsphere\" (a VM of the provider's vsphere_url).", s)
 		}
 		g.hypervisor = s
 	}
@@ -109,7 +110,12 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 				continue
 			}
 			p := e.AsString()
-			if !path.IsAbs(p) {
+			if g.hypervisor == "vsphere" {
+				var dp object.DatastorePath
+				if !dp.FromString(p) || dp.Datastore == "" || dp.Path == "" {
+					bad("disks", "Invalid disk", "The disk %q of a vSphere guest must be a datastore path, like \"[datastore1] fs1/system.img\".", p)
+				}
+			} else if !path.IsAbs(p) {
 				bad("disks", "Invalid disk", "The disk %q must be an absolute path of an image file on the host, like \"/srv/system.img\".", p)
 			}
 			g.disks = append(g.disks, p)
@@ -121,6 +127,9 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.serial = s
 	}
+	if v.GetAttr("serial").IsNull() && g.hypervisor != "" && g.hypervisor != "vsphere" {
+		bad("serial", "Missing console file", "A %s guest keeps its console in a file: serial = \"/var/lib/drover/fs1.serial\".", g.hypervisor)
+	}
 	g.stateDir = g.serial + stateSuffix
 	g.name = defaultName(g.serial)
 	if s, ok := str("name", ""); ok {
@@ -128,6 +137,8 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 			bad("name", "Invalid guest name", "name = %q: give a name of one line without a slash, like \"fs1\".", s)
 		}
 		g.name = s
+	} else if n := v.GetAttr("name"); n.IsNull() && g.serial == "" && g.hypervisor == "vsphere" {
+		bad("name", "Missing guest name", "A vSphere guest without a console file needs a name: name = \"fs1\".")
 	}
 	if s, ok := str("state_dir", ""); ok {
 		if !path.IsAbs(s) {
@@ -156,6 +167,9 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 	}
 	if bc := v.GetAttr("boot_check"); bc.IsKnown() && !bc.IsNull() {
 		g.check, diags = parseBootCheck(bc, diags)
+		if g.hypervisor == "vsphere" && g.check.serial != "" {
+			bad("boot_check", "Console not readable", "Drover cannot read a vSphere guest's console: give tcp = \"HOST:PORT\" of a port the guest opens once up.")
+		}
 	}
 	return g, diags
 }

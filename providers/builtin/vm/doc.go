@@ -11,7 +11,9 @@
 //     provider process, and every later call finds it again through the
 //     pidfile and drives it through QMP (go-qemu); and "libvirt", a
 //     domain of the libvirtd of the provider's libvirt_uri (go-libvirt,
-//     the domain XML built with encoding/xml), whose state libvirt keeps.
+//     the domain XML built with encoding/xml), whose state libvirt keeps;
+//     and "vsphere", a VM registered on datastore files through govmomi
+//     (provider settings vsphere_url, _user, _password, _insecure).
 //
 // Acceleration: KVM when QEMU boots a probe boot sector under KVM and it
 // prints, three times running (probeKVM; nested KVM is often present but
@@ -22,6 +24,5 @@
 // no QEMU process behind a start that failed: a QEMU is known by its pid
 // and command line, never by its pidfile alone, which QEMU removes as it
 // begins to exit. It never writes a guest's
-// disks itself. Not here yet: vSphere hosts, remote hosts, networks, the
-// guest agent.
+// disks itself. Not here yet: remote hosts, networks, the guest agent.
 package vm

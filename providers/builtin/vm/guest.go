@@ -33,8 +33,8 @@ var guestSchema = &schema.Resource{
 			"cpus": {Type: cty.Number, Optional: true, ForceNew: true, Description: "Virtual CPUs; 1 when not set."},
 			"disks": {Type: cty.List(cty.String), Required: true, ForceNew: true,
 				Description: "Raw image files on the host, the first one booted: [drive_copy.dpsr.target]. At most 4."},
-			"serial": {Type: cty.String, Required: true, ForceNew: true,
-				Description: "File the guest's serial console is kept in; each start makes it anew."},
+			"serial": {Type: cty.String, Optional: true, ForceNew: true,
+				Description: "File the guest's serial console is kept in; each start makes it anew. Required but for vSphere guests."},
 			"state_dir": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
 				Description: "Folder of the guest's pidfile and QMP socket; SERIAL.qemu when not set."},
 			"snapshot": {Type: cty.Bool, Optional: true, ForceNew: true,
@@ -76,35 +76,51 @@ func guestResource(s *settings) *sdk.Resource {
 		Validate:      validateGuest,
 		CustomizePlan: planGuest,
 		Read: func(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
-			if isLibvirt(state) {
+			switch hypervisor(state) {
+			case "libvirt":
 				return readDomain(ctx, s, state)
+			case "vsphere":
+				return readVSphere(ctx, s, state)
 			}
 			return readGuest(ctx, state)
 		},
 		Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-			if isLibvirt(req.Planned) {
+			switch hypervisor(req.Planned) {
+			case "libvirt":
 				return createDomain(ctx, s, req)
+			case "vsphere":
+				return createVSphere(ctx, s, req)
 			}
 			return createGuest(ctx, req)
 		},
 		Update: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-			if isLibvirt(req.Planned) {
+			switch hypervisor(req.Planned) {
+			case "libvirt":
 				return updateDomain(ctx, s, req)
+			case "vsphere":
+				return updateVSphere(ctx, s, req)
 			}
 			return updateGuest(ctx, req)
 		},
 		Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
-			if isLibvirt(req.Prior) {
+			switch hypervisor(req.Prior) {
+			case "libvirt":
 				return deleteDomain(ctx, s, req)
+			case "vsphere":
+				return deleteVSphere(ctx, s, req)
 			}
 			return deleteGuest(ctx, req)
 		},
 	}
 }
 
-// isLibvirt says whether v is a guest libvirt runs.
-func isLibvirt(v cty.Value) bool {
-	return v.GetAttr("hypervisor").RawEquals(cty.StringVal("libvirt"))
+// hypervisor names what runs the guest v: "qemu" (the default),
+// "libvirt" or "vsphere".
+func hypervisor(v cty.Value) string {
+	if h := v.GetAttr("hypervisor"); h.IsKnown() && !h.IsNull() {
+		return h.AsString()
+	}
+	return "qemu"
 }
 
 func validateGuest(ctx context.Context, config cty.Value) providers.Diagnostics {
@@ -123,8 +139,13 @@ func wantsRunning(v cty.Value) bool {
 	return !r.IsKnown() || r.IsNull() || r.True()
 }
 
+// guestID is HOST:STATE_DIR, or HOST:NAME for a guest without a state
+// folder (vSphere's).
 func guestID(v cty.Value) cty.Value {
 	h, dir := v.GetAttr("host"), v.GetAttr("state_dir")
+	if dir.IsKnown() && dir.IsNull() {
+		dir = v.GetAttr("name")
+	}
 	if !h.IsWhollyKnown() || !dir.IsKnown() || h.IsNull() || dir.IsNull() {
 		return cty.UnknownVal(cty.String)
 	}
@@ -134,14 +155,20 @@ func guestID(v cty.Value) cty.Value {
 func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	attrs := map[string]cty.Value{}
 	if n := p.Config.GetAttr("name"); n.IsNull() {
-		attrs["name"] = cty.UnknownVal(cty.String)
-		if s := p.Config.GetAttr("serial"); s.IsKnown() && !s.IsNull() {
+		switch s := p.Config.GetAttr("serial"); {
+		case !s.IsKnown():
+			attrs["name"] = cty.UnknownVal(cty.String)
+		case !s.IsNull():
 			attrs["name"] = cty.StringVal(defaultName(s.AsString()))
 		}
 	}
 	if p.Config.GetAttr("state_dir").IsNull() {
-		attrs["state_dir"] = cty.UnknownVal(cty.String)
-		if s := p.Config.GetAttr("serial"); s.IsKnown() && !s.IsNull() {
+		switch s := p.Config.GetAttr("serial"); {
+		case !s.IsKnown():
+			attrs["state_dir"] = cty.UnknownVal(cty.String)
+		case s.IsNull():
+			attrs["state_dir"] = cty.NullVal(cty.String)
+		default:
 			attrs["state_dir"] = cty.StringVal(s.AsString() + stateSuffix)
 		}
 	}
@@ -172,14 +199,25 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
 		p.Description = fmt.Sprintf("stops the guest: ACPI power-down, QEMU quits after %s", g.stopTimeout)
-		if g.hypervisor == "libvirt" {
+		switch g.hypervisor {
+		case "libvirt":
 			p.Description = fmt.Sprintf("stops the guest: ACPI power-down, libvirt forces it off after %s", g.stopTimeout)
+		case "vsphere":
+			p.Description = fmt.Sprintf("stops the guest: guest shutdown, vSphere powers it off after %s", g.stopTimeout)
 		}
 	case !want && p.Prior.IsNull():
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
 		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
 		p.Description = "defines the guest without starting it"
+	}
+	// Only QEMU guests have a process of their own to show; only vSphere
+	// says nothing of the accelerator.
+	if g.hypervisor == "libvirt" || g.hypervisor == "vsphere" {
+		attrs["pid"] = cty.NullVal(cty.Number)
+	}
+	if g.hypervisor == "vsphere" {
+		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
 	}
 	p.Planned = sdk.SetAttrs(planned, attrs)
 	return diags
@@ -188,16 +226,18 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 // startDescription says how a start will go: the accelerator (and why not
 // KVM) and what completes it.
 func startDescription(g *guest) string {
+	if g.hypervisor == "vsphere" {
+		desc := fmt.Sprintf("powers on the vSphere VM %q from %d %s", g.name, len(g.disks), plural(len(g.disks), "disk", "disks"))
+		if g.check != nil {
+			desc += "; complete when " + g.check.String()
+		}
+		return desc
+	}
 	accel, note := accelerator(g)
 	if note == "" {
 		note = strings.ToUpper(accel)
 	}
-	n := len(g.disks)
-	unit := "disks"
-	if n == 1 {
-		unit = "disk"
-	}
-	desc := fmt.Sprintf("starts the guest from %d %s (%s)", n, unit, note)
+	desc := fmt.Sprintf("starts the guest from %d %s (%s)", len(g.disks), plural(len(g.disks), "disk", "disks"), note)
 	if g.check != nil {
 		desc += "; complete when " + g.check.String()
 	}
@@ -387,4 +427,11 @@ func deleteGuest(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostic
 		return guestErr("Cannot remove the guest's state folder", err)
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
