@@ -33,6 +33,7 @@ type guest struct {
 	memoryMiB   int64
 	cpus        int64
 	disks       []string
+	folders     []sharedFolder
 	serial      string
 	stateDir    string
 	snapshot    bool
@@ -165,6 +166,20 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.stopTimeout = d
 	}
+	if sf := v.GetAttr("shared_folder"); sf.IsWhollyKnown() && !sf.IsNull() {
+		for i, e := range sf.AsValueSlice() {
+			at := cty.GetAttrPath("shared_folder").IndexInt(i)
+			f := sharedFolder{path: e.GetAttr("path").AsString(), image: e.GetAttr("image").AsString()}
+			if !path.IsAbs(f.path) || !path.IsAbs(f.image) || strings.HasSuffix(f.image, "/") {
+				diags = append(diags, providers.AttrErrorf(at, "Invalid shared folder",
+					"path = %q and image = %q must be absolute paths of a folder and of the image file Drover makes from it, like \"/replica/fs1/share\" and \"/var/lib/drover/fs1-share.img\".", f.path, f.image))
+			}
+			g.folders = append(g.folders, f)
+		}
+		if len(g.folders) > 0 && g.hypervisor == "vsphere" {
+			bad("shared_folder", "Shared folders not supported", "A vSphere guest mounts no shared folder in this release: replicate the data onto one of its datastore disks.")
+		}
+	}
 	if bc := v.GetAttr("boot_check"); bc.IsKnown() && !bc.IsNull() {
 		g.check, diags = parseBootCheck(bc, diags)
 		if g.hypervisor == "vsphere" && g.check.serial != "" {
@@ -238,4 +253,14 @@ func defaultName(serial string) string {
 		return n
 	}
 	return base
+}
+
+// allDisks lists the image files the guest is started from: its disks,
+// then its shared folders' images.
+func (g *guest) allDisks() []string {
+	all := append([]string(nil), g.disks...)
+	for _, f := range g.folders {
+		all = append(all, f.image)
+	}
+	return all
 }

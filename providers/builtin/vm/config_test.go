@@ -47,6 +47,12 @@ func TestValidateGuest(t *testing.T) {
 		{"vSphere without a name", map[string]cty.Value{"hypervisor": str("vsphere"), "disks": cty.ListVal([]cty.Value{str("[ds1] fs1/fs1.img")}),
 			"serial": null}, "name", `needs a name: name = "fs1"`},
 		{"no console", map[string]cty.Value{"serial": null}, "serial", "keeps its console in a file"},
+		{"relative shared folder", map[string]cty.Value{"shared_folder": sharedFolders(sharedFolder{path: "share", image: "/var/lib/drover/s.img"})},
+			"shared_folder.0", "must be absolute paths of a folder and of the image file"},
+		{"disks and folders beyond four", map[string]cty.Value{"disks": cty.ListVal([]cty.Value{str("/a"), str("/b"), str("/c")}),
+			"shared_folder": sharedFolders(sharedFolder{"/s", "/s1.img"}, sharedFolder{"/t", "/t1.img"})}, "disks", "shared folders' images included; it has 5"},
+		{"vSphere shared folder", map[string]cty.Value{"hypervisor": str("vsphere"), "disks": cty.ListVal([]cty.Value{str("[ds1] fs1/fs1.img")}),
+			"shared_folder": sharedFolders(sharedFolder{"/s", "/s1.img"})}, "shared_folder", "mounts no shared folder in this release"},
 		{"name with a slash", map[string]cty.Value{"name": str("a/b")}, "name", "without a slash"},
 		{"memory in bytes", map[string]cty.Value{"memory": str("268435456")}, "memory", `give a whole number of MiB or GiB, like "256MiB"`},
 		{"no cpus", map[string]cty.Value{"cpus": cty.NumberIntVal(0)}, "cpus", "give a whole number from 1 to 64"},
@@ -78,7 +84,12 @@ func TestValidateGuest(t *testing.T) {
 			}
 			var path []string
 			for _, step := range diags[0].Path {
-				path = append(path, step.(cty.GetAttrStep).Name)
+				switch st := step.(type) {
+				case cty.GetAttrStep:
+					path = append(path, st.Name)
+				case cty.IndexStep:
+					path = append(path, st.Key.AsBigFloat().String())
+				}
 			}
 			if got := strings.Join(path, "."); got != tt.path || !strings.Contains(diags[0].Detail, tt.want) {
 				t.Errorf("diagnostic on %q: %s\nwant on %q: %s", got, diags[0].Detail, tt.path, tt.want)

@@ -15,6 +15,9 @@
 //     and "vsphere", a VM registered on datastore files through govmomi
 //     (provider settings vsphere_url, _user, _password, _insecure).
 //
+// Shared folders: a folder of the host is copied into a FAT32 image
+// (go-diskfs) at each start and attached after the guest's disks.
+//
 // Acceleration: KVM when QEMU boots a probe boot sector under KVM and it
 // prints, three times running (probeKVM; nested KVM is often present but
 // unreliable), else QEMU's TCG, and the plan says why.

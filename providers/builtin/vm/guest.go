@@ -55,6 +55,13 @@ var guestSchema = &schema.Resource{
 			"id": {Type: cty.String, Computed: true, Description: "HOST:STATE_DIR."},
 		},
 		BlockTypes: map[string]*schema.NestedBlock{
+			"shared_folder": {Nesting: schema.NestingList, Block: schema.Block{
+				Description: "A folder of the host the guest mounts: at each start Drover copies it into a FAT32 image, attached after the disks. The guest's writes to it are not carried back.",
+				Attributes: map[string]*schema.Attribute{
+					"path":  {Type: cty.String, Required: true, Description: "The folder, e.g. a replication set's target: \"/replica/fs1/share\"."},
+					"image": {Type: cty.String, Required: true, Description: "The image file Drover makes from it, e.g. \"/var/lib/drover/fs1-share.img\"."},
+				},
+			}},
 			"boot_check": {Nesting: schema.NestingSingle, Block: schema.Block{
 				Description: "How a start knows the guest is up; without it a start completes when QEMU runs.",
 				Attributes: map[string]*schema.Attribute{
@@ -125,9 +132,9 @@ func hypervisor(v cty.Value) string {
 
 func validateGuest(ctx context.Context, config cty.Value) providers.Diagnostics {
 	g, diags := parseGuest(config)
-	if len(g.disks) > 4 {
+	if n := len(g.allDisks()); n > 4 {
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("disks"), "Too many disks",
-			"A guest takes at most 4 disks in this release (IDE); it has %d.", len(g.disks)))
+			"A guest takes at most 4 disks in this release (IDE), shared folders' images included; it has %d.", n))
 	}
 	return diags
 }
@@ -219,6 +226,8 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if g.hypervisor == "vsphere" {
 		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
 	}
+	// Another shared folder is another disk: the guest restarts.
+	p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("shared_folder"))
 	p.Planned = sdk.SetAttrs(planned, attrs)
 	return diags
 }
@@ -237,7 +246,11 @@ func startDescription(g *guest) string {
 	if note == "" {
 		note = strings.ToUpper(accel)
 	}
-	desc := fmt.Sprintf("starts the guest from %d %s (%s)", len(g.disks), plural(len(g.disks), "disk", "disks"), note)
+	from := fmt.Sprintf("%d %s", len(g.disks), plural(len(g.disks), "disk", "disks"))
+	if n := len(g.folders); n > 0 {
+		from += fmt.Sprintf(" and %d shared %s", n, plural(n, "folder", "folders"))
+	}
+	desc := fmt.Sprintf("starts the guest from %s (%s)", from, note)
 	if g.check != nil {
 		desc += "; complete when " + g.check.String()
 	}
@@ -376,6 +389,9 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	}
 	if err := checkDisks(ctx, in.h, in.g.disks); err != nil {
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
+	}
+	if diags := buildFolderImages(ctx, in.h, in.g, progress); diags.HasErrors() {
+		return nil, diags
 	}
 	accel, note := accelerator(in.g)
 	progress(providers.Progress{Message: "starting QEMU (" + strings.ToUpper(accel) + ")"})

@@ -293,7 +293,7 @@ func createDomain(ctx context.Context, s *settings, req sdk.ApplyRequest) (cty.V
 // disks and console (libvirt knows no host roots).
 func (lg *libvirtGuest) define(ctx context.Context) (libvirt.Domain, error) {
 	var disks []string
-	for _, d := range lg.g.disks {
+	for _, d := range lg.g.allDisks() {
 		real, err := lg.h.RealPath(ctx, d)
 		if err != nil {
 			return libvirt.Domain{}, err
@@ -366,6 +366,9 @@ func (lg *libvirtGuest) start(ctx context.Context, dom libvirt.Domain, progress 
 	}
 	if err := checkDisks(ctx, lg.h, lg.g.disks); err != nil {
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
+	}
+	if diags := buildFolderImages(ctx, lg.h, lg.g, progress); diags.HasErrors() {
+		return nil, diags
 	}
 	// The console is made anew, so that a marker of an earlier boot never
 	// counts and a symlink planted there is replaced, not followed.
