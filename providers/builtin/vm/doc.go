@@ -15,6 +15,10 @@
 //     and "vsphere", a VM registered on datastore files through govmomi
 //     (provider settings vsphere_url, _user, _password, _insecure).
 //
+// Split-brain guard: a guest naming its source_guest does not start while
+// that guest runs, as its own hypervisor says live (fence.go), unless
+// force is set.
+//
 // Shared folders: a folder of the host is copied into a FAT32 image
 // (go-diskfs) at each start and attached after the guest's disks.
 //

@@ -47,6 +47,10 @@ var guestSchema = &schema.Resource{
 				Description: "How long a stop waits for the guest to power down on ACPI request before QEMU quits; \"30s\" when not set."},
 			"triggers_replace": {Type: cty.DynamicPseudoType, Optional: true, ForceNew: true,
 				Description: "Any value; a change restarts the guest: triggers_replace = drive_copy.dpsr.generation boots each new copy."},
+			"source_guest": {Type: cty.DynamicPseudoType, Optional: true,
+				Description: "The vm_guest this guest replaces, e.g. vm_guest.fs1 on the source host: this guest does not start while that one runs (split-brain), unless force = true."},
+			"force": {Type: cty.Bool, Optional: true,
+				Description: "Start although the source_guest still runs or cannot be asked; false when not set."},
 			"status": {Type: cty.String, Computed: true,
 				Description: "What the hypervisor says: \"running\", \"paused\", \"shutdown\", ..., or \"stopped\" when no QEMU runs."},
 			"pid": {Type: cty.Number, Computed: true, Description: "The QEMU process; null when stopped."},
@@ -92,22 +96,20 @@ func guestResource(s *settings) *sdk.Resource {
 			return readGuest(ctx, state)
 		},
 		Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-			switch hypervisor(req.Planned) {
-			case "libvirt":
-				return createDomain(ctx, s, req)
-			case "vsphere":
-				return createVSphere(ctx, s, req)
+			fenced := checkFence(ctx, s, req)
+			if fenced.HasErrors() {
+				return cty.NilVal, fenced
 			}
-			return createGuest(ctx, req)
+			v, diags := create(ctx, s, req)
+			return v, append(fenced, diags...)
 		},
 		Update: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-			switch hypervisor(req.Planned) {
-			case "libvirt":
-				return updateDomain(ctx, s, req)
-			case "vsphere":
-				return updateVSphere(ctx, s, req)
+			fenced := checkFence(ctx, s, req)
+			if fenced.HasErrors() {
+				return cty.NilVal, fenced
 			}
-			return updateGuest(ctx, req)
+			v, diags := update(ctx, s, req)
+			return v, append(fenced, diags...)
 		},
 		Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
 			switch hypervisor(req.Prior) {
@@ -119,6 +121,26 @@ func guestResource(s *settings) *sdk.Resource {
 			return deleteGuest(ctx, req)
 		},
 	}
+}
+
+func create(ctx context.Context, s *settings, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	switch hypervisor(req.Planned) {
+	case "libvirt":
+		return createDomain(ctx, s, req)
+	case "vsphere":
+		return createVSphere(ctx, s, req)
+	}
+	return createGuest(ctx, req)
+}
+
+func update(ctx context.Context, s *settings, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	switch hypervisor(req.Planned) {
+	case "libvirt":
+		return updateDomain(ctx, s, req)
+	case "vsphere":
+		return updateVSphere(ctx, s, req)
+	}
+	return updateGuest(ctx, req)
 }
 
 // hypervisor names what runs the guest v: "qemu" (the default),
@@ -226,8 +248,11 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if g.hypervisor == "vsphere" {
 		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
 	}
-	// Another shared folder is another disk: the guest restarts.
-	p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("shared_folder"))
+	// Another shared folder is another disk: the guest restarts. No
+	// blocks are no blocks, whether null or an empty list.
+	if !p.Prior.IsNull() && !sameFolders(p.Prior.GetAttr("shared_folder"), p.Planned.GetAttr("shared_folder")) {
+		p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("shared_folder"))
+	}
 	p.Planned = sdk.SetAttrs(planned, attrs)
 	return diags
 }
@@ -450,4 +475,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// sameFolders says whether two shared_folder values name the same
+// folders and images; null and empty are the same.
+func sameFolders(a, b cty.Value) bool {
+	empty := func(v cty.Value) bool { return v.IsKnown() && (v.IsNull() || v.LengthInt() == 0) }
+	if empty(a) && empty(b) {
+		return true
+	}
+	return a.RawEquals(b)
 }
