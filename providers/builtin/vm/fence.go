@@ -49,6 +49,23 @@ func checkFence(ctx context.Context, s *settings, req sdk.ApplyRequest) provider
 	return nil
 }
 
+// fenceDescription says, for a plan's start, that the start depends on
+// the source guest being down.
+func fenceDescription(config cty.Value) string {
+	src := config.GetAttr("source_guest")
+	if !src.IsWhollyKnown() || src.IsNull() || !isGuestValue(src) {
+		return ""
+	}
+	name := src.GetAttr("name")
+	if !name.IsKnown() || name.IsNull() {
+		return ""
+	}
+	if config.GetAttr("force").True() {
+		return fmt.Sprintf("; even if its source guest %q runs (force)", name.AsString())
+	}
+	return fmt.Sprintf("; refused while its source guest %q runs", name.AsString())
+}
+
 // sourceRuns asks the source guest's hypervisor whether it runs (or is
 // paused); where names the guest for messages.
 func sourceRuns(ctx context.Context, s *settings, src cty.Value) (where string, runs bool, err error) {

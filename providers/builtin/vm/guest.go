@@ -223,7 +223,7 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		attrs["status"] = cty.StringVal("running")
 		attrs["pid"] = cty.UnknownVal(cty.Number)
 		attrs["accelerator_in_use"] = cty.UnknownVal(cty.String)
-		p.Description = startDescription(g)
+		p.Description = startDescription(g) + fenceDescription(p.Config)
 	case !want && wasRunning:
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
