@@ -366,7 +366,7 @@ func TestGuestRefusesIncompleteCopy(t *testing.T) {
 		}, want: "the last copy to it was interrupted; apply again to roll it back to the last complete copy and finish the copy"},
 		{name: "damaged manifest", spoil: func(t *testing.T, m *machine, target blocks.Target) {
 			m.writeFile(target.Manifest, []byte("not a manifest"))
-		}, want: "the disk /srv/dpsr.img is a drive copy's target whose manifest cannot be read (manifest /srv/dpsr.img.blocks: "},
+		}, want: "the disk /srv/dpsr.img is a drive copy's target without a complete generation to boot: manifest /srv/dpsr.img.blocks: damaged: not a block manifest; apply again to make a full copy"},
 		{name: "failed verify", spoil: func(t *testing.T, m *machine, target blocks.Target) {
 			man, err := target.LoadManifest(t.Context())
 			if err != nil {
