@@ -145,15 +145,17 @@ func testLibvirtLifecycle(t *testing.T, d *libvirtd) {
 	name := "drover-test-" + filepath.Base(m.root)
 	lv := d.client(t, name)
 	m.bootDisk("/srv/fs1.img", "FS1 READY libvirt")
+	m.writeFile("/replica/fs1/share/orders.csv", []byte("id,total\n"))
+	share := sharedFolder{path: "/replica/fs1/share", image: "/var/lib/drover/fs1-share.img"}
 	attrs := map[string]cty.Value{"hypervisor": cty.StringVal("libvirt"), "name": cty.StringVal(name),
-		"boot_check": check("FS1 READY libvirt", "30s")}
+		"boot_check": check("FS1 READY libvirt", "30s"), "shared_folder": sharedFolders(share)}
 	config := m.config([]string{"/srv/fs1.img"}, attrs)
 
 	state, plan, diags := m.apply(cty.NullVal(guestType), config)
 	if diags.HasErrors() {
 		t.Fatalf("start: %v", diags)
 	}
-	if plan.Description != `starts the guest from 1 disk (TCG); complete when "FS1 READY libvirt" on the console` {
+	if plan.Description != `starts the guest from 1 disk and 1 shared folder (TCG); complete when "FS1 READY libvirt" on the console` {
 		t.Errorf("plan description %q", plan.Description)
 	}
 	dom, err := lv.DomainLookupByName(name)
@@ -162,6 +164,19 @@ func testLibvirtLifecycle(t *testing.T, d *libvirtd) {
 	}
 	if st, _, err := lv.DomainGetState(dom, 0); err != nil || libvirt.DomainState(st) != libvirt.DomainRunning {
 		t.Errorf("libvirt says state %d (%v) after the start", st, err)
+	}
+	// The shared folder's image is the domain's second disk, and holds
+	// the folder's file.
+	desc, err := lv.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := filepath.Join(m.root, share.image)
+	if !strings.Contains(desc, "<source file='"+image+"'") || !strings.Contains(desc, "<target dev='hdb' bus='ide'/>") {
+		t.Errorf("the domain has not the folder's image as hdb:\n%s", desc)
+	}
+	if got := readFAT(t, image); got["orders.csv"] != "id,total\n" {
+		t.Errorf("the folder's image holds %q", got)
 	}
 	if got := state.GetAttr("status").AsString() + " " + state.GetAttr("accelerator_in_use").AsString(); got != "running tcg" {
 		t.Errorf("status and accelerator %q", got)
