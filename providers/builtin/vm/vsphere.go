@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/drover-dr/drover/providers"
@@ -11,6 +13,7 @@ import (
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -223,6 +226,9 @@ func (vg *vsphereGuest) start(ctx context.Context, vm *object.VirtualMachine, pr
 	} else if st == "running" {
 		return nil
 	}
+	if err := vg.checkLocalDisks(ctx); err != nil {
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
+	}
 	progress(providers.Progress{Message: "powering on vSphere VM " + vg.g.name})
 	task, err := vm.PowerOn(ctx)
 	if err == nil {
@@ -322,4 +328,47 @@ func deleteVSphere(ctx context.Context, s *settings, req sdk.ApplyRequest) provi
 		return guestErr("Cannot unregister the guest's VM", err)
 	}
 	return nil
+}
+
+// checkLocalDisks refuses, as for other guests, disks that are drive copy
+// targets without a complete generation, where the guest's host sees
+// them: a datastore whose URL is a folder of this machine below the
+// host's root (an NFS datastore mounted here, the simulator's). Disks on
+// other datastores are vSphere's to check.
+func (vg *vsphereGuest) checkLocalDisks(ctx context.Context) error {
+	h, err := vg.g.host.Open()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if h.Machine() != "local" {
+		return nil
+	}
+	root, err := h.RealPath(ctx, "/")
+	if err != nil {
+		return err
+	}
+	var local []string
+	for _, d := range vg.g.disks {
+		var dp object.DatastorePath
+		dp.FromString(d)
+		ds, err := vg.finder.Datastore(ctx, dp.Datastore)
+		if err != nil {
+			return fmt.Errorf("the disk %s: %w", d, err)
+		}
+		var mds mo.Datastore
+		if err := ds.Properties(ctx, ds.Reference(), []string{"summary"}, &mds); err != nil {
+			return fmt.Errorf("the disk %s: %w", d, err)
+		}
+		if !path.IsAbs(mds.Summary.Url) {
+			continue
+		}
+		machine := path.Join(mds.Summary.Url, dp.Path)
+		rel, ok := strings.CutPrefix(machine, strings.TrimSuffix(root, "/")+"/")
+		if !ok {
+			continue
+		}
+		local = append(local, "/"+rel)
+	}
+	return checkDisks(ctx, h, local)
 }

@@ -228,6 +228,25 @@ func TestVSphereGuest(t *testing.T) {
 		t.Errorf("destroy took the replicated disk: %v", err)
 	}
 
+	// A copy whose target changed since (a write behind the copy's back):
+	// no generation to start from, refused as for other guests.
+	target := filepath.Join(vc.dsDir, "fs1", "fs1.img")
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("changed"), 4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, _, diags = m.apply(cty.NullVal(guestType), config(true, "[LocalDS_0] fs1/fs1.img"))
+	if msg := render(diags); !strings.Contains(msg, "Guest not started: the disk "+target+" is a drive copy's target without a complete generation to boot") {
+		t.Errorf("diagnostics:\n%s", msg)
+	}
+	if vc.vm(t, "fs1") != nil {
+		t.Error("a VM is registered after the refused start")
+	}
+
 	// A disk that was never replicated: no VM is left behind.
 	_, _, diags = m.apply(cty.NullVal(guestType), config(true, "[LocalDS_0] fs9/fs9.img"))
 	if msg := render(diags); !strings.Contains(msg, "Cannot create the guest's VM") || !strings.Contains(msg, "must be on a datastore of the server already") {
