@@ -7,6 +7,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // consoleLines is how much of the console a failed boot check shows.
@@ -15,9 +17,10 @@ const consoleLines = 10
 // awaitBoot polls until the guest passes its boot check: the marker on the
 // console, the TCP port accepting. The console file holds only what this
 // start printed, as launch makes it anew, so a marker of an earlier boot
-// never passes the check.
-func (in *instance) awaitBoot(ctx context.Context, pid int) error {
-	c := in.g.check
+// never passes the check. alive says whether the guest's hypervisor still
+// runs it.
+func awaitBoot(ctx context.Context, h host.Host, g *guest, alive func() bool) error {
+	c := g.check
 	if c == nil {
 		return nil
 	}
@@ -27,7 +30,7 @@ func (in *instance) awaitBoot(ctx context.Context, pid int) error {
 	serialOK, tcpOK := c.serial == "", c.tcp == ""
 	for {
 		if !serialOK {
-			if b, err := in.h.ReadFile(ctx, in.g.serial); err == nil && bytes.Contains(b, []byte(c.serial)) {
+			if b, err := h.ReadFile(ctx, g.serial); err == nil && bytes.Contains(b, []byte(c.serial)) {
 				serialOK = true
 			}
 		}
@@ -43,8 +46,8 @@ func (in *instance) awaitBoot(ctx context.Context, pid int) error {
 		}
 		var why string
 		switch {
-		case !in.alive(pid):
-			why = "QEMU exited during the boot"
+		case !alive():
+			why = "the guest stopped during the boot"
 		case time.Now().After(deadline):
 			why = fmt.Sprintf("not passed within %s", c.timeout)
 		case ctx.Err() != nil:
@@ -73,17 +76,17 @@ func (c *bootCheck) String() string {
 
 // consoleTail describes the last lines of the console, for a boot that
 // failed: a sentence, or a line followed by the console's own.
-func (in *instance) consoleTail(ctx context.Context) string {
-	b, err := in.h.ReadFile(ctx, in.g.serial)
+func consoleTail(ctx context.Context, h host.Host, g *guest) string {
+	b, err := h.ReadFile(ctx, g.serial)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("The console file %s cannot be read: %s.", in.g.serial, err)
+		return fmt.Sprintf("The console file %s cannot be read: %s.", g.serial, err)
 	case len(bytes.TrimSpace(b)) == 0:
-		return fmt.Sprintf("The console (%s) stayed empty.", in.g.serial)
+		return fmt.Sprintf("The console (%s) stayed empty.", g.serial)
 	}
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
 	if len(lines) > consoleLines {
 		lines = lines[len(lines)-consoleLines:]
 	}
-	return fmt.Sprintf("The console (%s) ends with:\n%s", in.g.serial, strings.Join(lines, "\n"))
+	return fmt.Sprintf("The console (%s) ends with:\n%s", g.serial, strings.Join(lines, "\n"))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/vmware/govmomi/object"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -27,9 +28,12 @@ const (
 // guest is a vm_guest's configuration in Go form, defaults applied.
 type guest struct {
 	host        host.Config
+	hypervisor  string
+	name        string
 	memoryMiB   int64
 	cpus        int64
 	disks       []string
+	folders     []sharedFolder
 	serial      string
 	stateDir    string
 	snapshot    bool
@@ -76,8 +80,11 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.host = c
 	}
-	if s, ok := str("hypervisor", "qemu"); ok && s != "qemu" {
-		bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: only \"qemu\" is supported in this release (libvirt and vsphere come later).", s)
+	if s, ok := str("hypervisor", "qemu"); ok {
+		if s != "qemu" && s != "libvirt" && s != "vsphere" {
+			bad("hypervisor", "Unsupported hypervisor", "hypervisor = %q: give \"qemu\" (QEMU started by Drover), \"libvirt\" (a domain of libvirtd, provider setting libvirt_uri) or \"vsphere\" (a VM of the provider's vsphere_url).", s)
+		}
+		g.hypervisor = s
 	}
 	if s, ok := str("memory", defaultMemory); ok {
 		n, err := parseMiB(s)
@@ -104,7 +111,12 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 				continue
 			}
 			p := e.AsString()
-			if !path.IsAbs(p) {
+			if g.hypervisor == "vsphere" {
+				var dp object.DatastorePath
+				if !dp.FromString(p) || dp.Datastore == "" || dp.Path == "" {
+					bad("disks", "Invalid disk", "The disk %q of a vSphere guest must be a datastore path, like \"[datastore1] fs1/system.img\".", p)
+				}
+			} else if !path.IsAbs(p) {
 				bad("disks", "Invalid disk", "The disk %q must be an absolute path of an image file on the host, like \"/srv/system.img\".", p)
 			}
 			g.disks = append(g.disks, p)
@@ -116,7 +128,19 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.serial = s
 	}
+	if v.GetAttr("serial").IsNull() && g.hypervisor != "" && g.hypervisor != "vsphere" {
+		bad("serial", "Missing console file", "A %s guest keeps its console in a file: serial = \"/var/lib/drover/fs1.serial\".", g.hypervisor)
+	}
 	g.stateDir = g.serial + stateSuffix
+	g.name = defaultName(g.serial)
+	if s, ok := str("name", ""); ok {
+		if s == "" || strings.ContainsAny(s, "/\x00\n") {
+			bad("name", "Invalid guest name", "name = %q: give a name of one line without a slash, like \"fs1\".", s)
+		}
+		g.name = s
+	} else if n := v.GetAttr("name"); n.IsNull() && g.serial == "" && g.hypervisor == "vsphere" {
+		bad("name", "Missing guest name", "A vSphere guest without a console file needs a name: name = \"fs1\".")
+	}
 	if s, ok := str("state_dir", ""); ok {
 		if !path.IsAbs(s) {
 			bad("state_dir", "Invalid state folder", "state_dir = %q must be an absolute path of a folder on the host.", s)
@@ -142,8 +166,25 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 		}
 		g.stopTimeout = d
 	}
+	if sf := v.GetAttr("shared_folder"); sf.IsWhollyKnown() && !sf.IsNull() {
+		for i, e := range sf.AsValueSlice() {
+			at := cty.GetAttrPath("shared_folder").IndexInt(i)
+			f := sharedFolder{path: e.GetAttr("path").AsString(), image: e.GetAttr("image").AsString()}
+			if !path.IsAbs(f.path) || !path.IsAbs(f.image) || strings.HasSuffix(f.image, "/") {
+				diags = append(diags, providers.AttrErrorf(at, "Invalid shared folder",
+					"path = %q and image = %q must be absolute paths of a folder and of the image file Drover makes from it, like \"/replica/fs1/share\" and \"/var/lib/drover/fs1-share.img\".", f.path, f.image))
+			}
+			g.folders = append(g.folders, f)
+		}
+		if len(g.folders) > 0 && g.hypervisor == "vsphere" {
+			bad("shared_folder", "Shared folders not supported", "A vSphere guest mounts no shared folder in this release: replicate the data onto one of its datastore disks.")
+		}
+	}
 	if bc := v.GetAttr("boot_check"); bc.IsKnown() && !bc.IsNull() {
 		g.check, diags = parseBootCheck(bc, diags)
+		if g.hypervisor == "vsphere" && g.check.serial != "" {
+			bad("boot_check", "Console not readable", "Drover cannot read a vSphere guest's console: give tcp = \"HOST:PORT\" of a port the guest opens once up.")
+		}
 	}
 	return g, diags
 }
@@ -202,4 +243,24 @@ func parseMiB(s string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("memory = %q: give a whole number of MiB or GiB, like \"256MiB\" or \"2GiB\"", s)
+}
+
+// defaultName is a guest's name on its hypervisor when the configuration
+// gives none: the console file's name without its extension.
+func defaultName(serial string) string {
+	base := path.Base(serial)
+	if n := strings.TrimSuffix(base, path.Ext(base)); n != "" {
+		return n
+	}
+	return base
+}
+
+// allDisks lists the image files the guest is started from: its disks,
+// then its shared folders' images.
+func (g *guest) allDisks() []string {
+	all := append([]string(nil), g.disks...)
+	for _, f := range g.folders {
+		all = append(all, f.image)
+	}
+	return all
 }

@@ -5,11 +5,22 @@
 //     image files, a drive_copy's target among them), memory, CPUs, a
 //     serial console kept in a file, and whether it runs. A start is
 //     complete only when the guest passes its boot_check (a marker on the
-//     console, a TCP port). This step knows one hypervisor, "qemu", on
-//     local hosts: QEMU runs as a daemon of its own (its own session, a
-//     pidfile and a QMP socket in the guest's state folder), so it
-//     outlives the provider process, and every later call finds it again
-//     through the pidfile and drives it through QMP (go-qemu).
+//     console, a TCP port). Hypervisors, on local hosts: "qemu", where
+//     QEMU runs as a daemon of its own (its own session, a pidfile and a
+//     QMP socket in the guest's state folder), so it outlives the
+//     provider process, and every later call finds it again through the
+//     pidfile and drives it through QMP (go-qemu); and "libvirt", a
+//     domain of the libvirtd of the provider's libvirt_uri (go-libvirt,
+//     the domain XML built with encoding/xml), whose state libvirt keeps;
+//     and "vsphere", a VM registered on datastore files through govmomi
+//     (provider settings vsphere_url, _user, _password, _insecure).
+//
+// Split-brain guard: a guest naming its source_guest does not start while
+// that guest runs, as its own hypervisor says live (fence.go), unless
+// force is set.
+//
+// Shared folders: a folder of the host is copied into a FAT32 image
+// (go-diskfs) at each start and attached after the guest's disks.
 //
 // Acceleration: KVM when QEMU boots a probe boot sector under KVM and it
 // prints, three times running (probeKVM; nested KVM is often present but
@@ -20,6 +31,5 @@
 // no QEMU process behind a start that failed: a QEMU is known by its pid
 // and command line, never by its pidfile alone, which QEMU removes as it
 // begins to exit. It never writes a guest's
-// disks itself. Not here yet: libvirt and vSphere hosts, remote hosts,
-// networks, the guest agent.
+// disks itself. Not here yet: remote hosts, networks, the guest agent.
 package vm

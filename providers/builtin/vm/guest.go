@@ -25,14 +25,16 @@ var guestSchema = &schema.Resource{
 			"host": {Type: host.Type, Required: true, ForceNew: true,
 				Description: "The machine the hypervisor runs on, e.g. host.fs2 (a local host in this release)."},
 			"hypervisor": {Type: cty.String, Optional: true, ForceNew: true,
-				Description: "\"qemu\" (the default and, in this release, the only one)."},
+				Description: "\"qemu\" (the default: QEMU started by Drover) or \"libvirt\" (a domain of the libvirtd of the provider's libvirt_uri)."},
+			"name": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
+				Description: "The guest's name on its hypervisor (libvirt's domain name); the console file's name without its extension when not set."},
 			"memory": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "Guest memory, e.g. \"256MiB\" (the default) or \"2GiB\"."},
 			"cpus": {Type: cty.Number, Optional: true, ForceNew: true, Description: "Virtual CPUs; 1 when not set."},
 			"disks": {Type: cty.List(cty.String), Required: true, ForceNew: true,
 				Description: "Raw image files on the host, the first one booted: [drive_copy.dpsr.target]. At most 4."},
-			"serial": {Type: cty.String, Required: true, ForceNew: true,
-				Description: "File the guest's serial console is kept in; each start makes it anew."},
+			"serial": {Type: cty.String, Optional: true, ForceNew: true,
+				Description: "File the guest's serial console is kept in; each start makes it anew. Required but for vSphere guests."},
 			"state_dir": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
 				Description: "Folder of the guest's pidfile and QMP socket; SERIAL.qemu when not set."},
 			"snapshot": {Type: cty.Bool, Optional: true, ForceNew: true,
@@ -45,6 +47,10 @@ var guestSchema = &schema.Resource{
 				Description: "How long a stop waits for the guest to power down on ACPI request before QEMU quits; \"30s\" when not set."},
 			"triggers_replace": {Type: cty.DynamicPseudoType, Optional: true, ForceNew: true,
 				Description: "Any value; a change restarts the guest: triggers_replace = drive_copy.dpsr.generation boots each new copy."},
+			"source_guest": {Type: cty.DynamicPseudoType, Optional: true,
+				Description: "The vm_guest this guest replaces, e.g. vm_guest.fs1 on the source host: this guest does not start while that one runs (split-brain), unless force = true."},
+			"force": {Type: cty.Bool, Optional: true,
+				Description: "Start although the source_guest still runs or cannot be asked; false when not set."},
 			"status": {Type: cty.String, Computed: true,
 				Description: "What the hypervisor says: \"running\", \"paused\", \"shutdown\", ..., or \"stopped\" when no QEMU runs."},
 			"pid": {Type: cty.Number, Computed: true, Description: "The QEMU process; null when stopped."},
@@ -53,6 +59,13 @@ var guestSchema = &schema.Resource{
 			"id": {Type: cty.String, Computed: true, Description: "HOST:STATE_DIR."},
 		},
 		BlockTypes: map[string]*schema.NestedBlock{
+			"shared_folder": {Nesting: schema.NestingList, Block: schema.Block{
+				Description: "A folder of the host the guest mounts: at each start Drover copies it into a FAT32 image, attached after the disks. The guest's writes to it are not carried back.",
+				Attributes: map[string]*schema.Attribute{
+					"path":  {Type: cty.String, Required: true, Description: "The folder, e.g. a replication set's target: \"/replica/fs1/share\"."},
+					"image": {Type: cty.String, Required: true, Description: "The image file Drover makes from it, e.g. \"/var/lib/drover/fs1-share.img\"."},
+				},
+			}},
 			"boot_check": {Nesting: schema.NestingSingle, Block: schema.Block{
 				Description: "How a start knows the guest is up; without it a start completes when QEMU runs.",
 				Attributes: map[string]*schema.Attribute{
@@ -68,23 +81,82 @@ var guestSchema = &schema.Resource{
 	},
 }
 
-func guestResource() *sdk.Resource {
+func guestResource(s *settings) *sdk.Resource {
 	return &sdk.Resource{
 		Schema:        guestSchema,
 		Validate:      validateGuest,
 		CustomizePlan: planGuest,
-		Read:          readGuest,
-		Create:        createGuest,
-		Update:        updateGuest,
-		Delete:        deleteGuest,
+		Read: func(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+			switch hypervisor(state) {
+			case "libvirt":
+				return readDomain(ctx, s, state)
+			case "vsphere":
+				return readVSphere(ctx, s, state)
+			}
+			return readGuest(ctx, state)
+		},
+		Create: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			fenced := checkFence(ctx, s, req)
+			if fenced.HasErrors() {
+				return cty.NilVal, fenced
+			}
+			v, diags := create(ctx, s, req)
+			return v, append(fenced, diags...)
+		},
+		Update: func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+			fenced := checkFence(ctx, s, req)
+			if fenced.HasErrors() {
+				return cty.NilVal, fenced
+			}
+			v, diags := update(ctx, s, req)
+			return v, append(fenced, diags...)
+		},
+		Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
+			switch hypervisor(req.Prior) {
+			case "libvirt":
+				return deleteDomain(ctx, s, req)
+			case "vsphere":
+				return deleteVSphere(ctx, s, req)
+			}
+			return deleteGuest(ctx, req)
+		},
 	}
+}
+
+func create(ctx context.Context, s *settings, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	switch hypervisor(req.Planned) {
+	case "libvirt":
+		return createDomain(ctx, s, req)
+	case "vsphere":
+		return createVSphere(ctx, s, req)
+	}
+	return createGuest(ctx, req)
+}
+
+func update(ctx context.Context, s *settings, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+	switch hypervisor(req.Planned) {
+	case "libvirt":
+		return updateDomain(ctx, s, req)
+	case "vsphere":
+		return updateVSphere(ctx, s, req)
+	}
+	return updateGuest(ctx, req)
+}
+
+// hypervisor names what runs the guest v: "qemu" (the default),
+// "libvirt" or "vsphere".
+func hypervisor(v cty.Value) string {
+	if h := v.GetAttr("hypervisor"); h.IsKnown() && !h.IsNull() {
+		return h.AsString()
+	}
+	return "qemu"
 }
 
 func validateGuest(ctx context.Context, config cty.Value) providers.Diagnostics {
 	g, diags := parseGuest(config)
-	if len(g.disks) > 4 {
+	if n := len(g.allDisks()); n > 4 {
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("disks"), "Too many disks",
-			"A guest takes at most 4 disks in this release (IDE); it has %d.", len(g.disks)))
+			"A guest takes at most 4 disks in this release (IDE), shared folders' images included; it has %d.", n))
 	}
 	return diags
 }
@@ -96,8 +168,13 @@ func wantsRunning(v cty.Value) bool {
 	return !r.IsKnown() || r.IsNull() || r.True()
 }
 
+// guestID is HOST:STATE_DIR, or HOST:NAME for a guest without a state
+// folder (vSphere's).
 func guestID(v cty.Value) cty.Value {
 	h, dir := v.GetAttr("host"), v.GetAttr("state_dir")
+	if dir.IsKnown() && dir.IsNull() {
+		dir = v.GetAttr("name")
+	}
 	if !h.IsWhollyKnown() || !dir.IsKnown() || h.IsNull() || dir.IsNull() {
 		return cty.UnknownVal(cty.String)
 	}
@@ -106,9 +183,21 @@ func guestID(v cty.Value) cty.Value {
 
 func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	attrs := map[string]cty.Value{}
+	if n := p.Config.GetAttr("name"); n.IsNull() {
+		switch s := p.Config.GetAttr("serial"); {
+		case !s.IsKnown():
+			attrs["name"] = cty.UnknownVal(cty.String)
+		case !s.IsNull():
+			attrs["name"] = cty.StringVal(defaultName(s.AsString()))
+		}
+	}
 	if p.Config.GetAttr("state_dir").IsNull() {
-		attrs["state_dir"] = cty.UnknownVal(cty.String)
-		if s := p.Config.GetAttr("serial"); s.IsKnown() && !s.IsNull() {
+		switch s := p.Config.GetAttr("serial"); {
+		case !s.IsKnown():
+			attrs["state_dir"] = cty.UnknownVal(cty.String)
+		case s.IsNull():
+			attrs["state_dir"] = cty.NullVal(cty.String)
+		default:
 			attrs["state_dir"] = cty.StringVal(s.AsString() + stateSuffix)
 		}
 	}
@@ -134,16 +223,35 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		attrs["status"] = cty.StringVal("running")
 		attrs["pid"] = cty.UnknownVal(cty.Number)
 		attrs["accelerator_in_use"] = cty.UnknownVal(cty.String)
-		p.Description = startDescription(g)
+		p.Description = startDescription(g) + fenceDescription(p.Config)
 	case !want && wasRunning:
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
 		p.Description = fmt.Sprintf("stops the guest: ACPI power-down, QEMU quits after %s", g.stopTimeout)
+		switch g.hypervisor {
+		case "libvirt":
+			p.Description = fmt.Sprintf("stops the guest: ACPI power-down, libvirt forces it off after %s", g.stopTimeout)
+		case "vsphere":
+			p.Description = fmt.Sprintf("stops the guest: guest shutdown, vSphere powers it off after %s", g.stopTimeout)
+		}
 	case !want && p.Prior.IsNull():
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
 		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
 		p.Description = "defines the guest without starting it"
+	}
+	// Only QEMU guests have a process of their own to show; only vSphere
+	// says nothing of the accelerator.
+	if g.hypervisor == "libvirt" || g.hypervisor == "vsphere" {
+		attrs["pid"] = cty.NullVal(cty.Number)
+	}
+	if g.hypervisor == "vsphere" {
+		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
+	}
+	// Another shared folder is another disk: the guest restarts. No
+	// blocks are no blocks, whether null or an empty list.
+	if !p.Prior.IsNull() && !sameFolders(p.Prior.GetAttr("shared_folder"), p.Planned.GetAttr("shared_folder")) {
+		p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("shared_folder"))
 	}
 	p.Planned = sdk.SetAttrs(planned, attrs)
 	return diags
@@ -152,16 +260,22 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 // startDescription says how a start will go: the accelerator (and why not
 // KVM) and what completes it.
 func startDescription(g *guest) string {
+	if g.hypervisor == "vsphere" {
+		desc := fmt.Sprintf("powers on the vSphere VM %q from %d %s", g.name, len(g.disks), plural(len(g.disks), "disk", "disks"))
+		if g.check != nil {
+			desc += "; complete when " + g.check.String()
+		}
+		return desc
+	}
 	accel, note := accelerator(g)
 	if note == "" {
 		note = strings.ToUpper(accel)
 	}
-	n := len(g.disks)
-	unit := "disks"
-	if n == 1 {
-		unit = "disk"
+	from := fmt.Sprintf("%d %s", len(g.disks), plural(len(g.disks), "disk", "disks"))
+	if n := len(g.folders); n > 0 {
+		from += fmt.Sprintf(" and %d shared %s", n, plural(n, "folder", "folders"))
 	}
-	desc := fmt.Sprintf("starts the guest from %d %s (%s)", n, unit, note)
+	desc := fmt.Sprintf("starts the guest from %s (%s)", from, note)
 	if g.check != nil {
 		desc += "; complete when " + g.check.String()
 	}
@@ -301,6 +415,9 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	if err := checkDisks(ctx, in.h, in.g.disks); err != nil {
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
 	}
+	if diags := buildFolderImages(ctx, in.h, in.g, progress); diags.HasErrors() {
+		return nil, diags
+	}
 	accel, note := accelerator(in.g)
 	progress(providers.Progress{Message: "starting QEMU (" + strings.ToUpper(accel) + ")"})
 	// The launch is not interrupted: killed between its fork and its
@@ -319,7 +436,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	if in.g.check != nil {
 		progress(providers.Progress{Message: "waiting for " + in.g.check.String()})
 	}
-	if err := in.awaitBoot(ctx, pid); err != nil {
+	if err := awaitBoot(ctx, in.h, in.g, func() bool { return in.alive(pid) }); err != nil {
 		ended := "The guest was stopped again."
 		if serr := in.end(context.WithoutCancel(ctx), pid); serr != nil {
 			ended = fmt.Sprintf("Stopping the guest failed too: %s.", serr)
@@ -331,7 +448,7 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 			ended += ` It ran under KVM, where nested virtualization can leave a guest silent although the KVM probe passed; accelerator = "tcg" rules that out.`
 		}
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("boot_check"), "Guest failed its boot check",
-			"%s. %s\n\n%s", err, ended, in.consoleTail(context.WithoutCancel(ctx)))}
+			"%s. %s\n\n%s", err, ended, consoleTail(context.WithoutCancel(ctx), in.h, in.g))}
 	}
 	return running(pid, accel), nil
 }
@@ -351,4 +468,21 @@ func deleteGuest(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostic
 		return guestErr("Cannot remove the guest's state folder", err)
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// sameFolders says whether two shared_folder values name the same
+// folders and images; null and empty are the same.
+func sameFolders(a, b cty.Value) bool {
+	empty := func(v cty.Value) bool { return v.IsKnown() && (v.IsNull() || v.LengthInt() == 0) }
+	if empty(a) && empty(b) {
+		return true
+	}
+	return a.RawEquals(b)
 }

@@ -190,7 +190,7 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 	}
 	var disks []string
 	hostPaths := map[string]string{}
-	for _, d := range g.disks {
+	for _, d := range g.allDisks() {
 		real, err := in.h.RealPath(ctx, d)
 		if err != nil {
 			return 0, err
