@@ -36,7 +36,7 @@ for tool in arping:iputils-arping ip:iproute2 jq:jq; do
 done
 rm -rf "$out" && mkdir -p "$out"
 go build -o "$out/drover" ./cmd/drover
-go build -o "$out/takeover" bench/takeover.go
+go build -o "$out/race" bench/race.go
 
 suffix=$$
 sw=drover-b-sw-$suffix fs1=drover-b-fs1-$suffix fs2=drover-b-fs2-$suffix client=drover-b-client-$suffix
@@ -60,7 +60,7 @@ for ns in "$fs1" "$fs2" "$client"; do
   ip -n "$ns" link set eth0 up
 done
 service=192.0.2.10
-ip netns exec "$fs2" "$out/takeover" serve 0.0.0.0:8445 fs2 &
+ip netns exec "$fs2" "$out/race" serve 0.0.0.0:8445 fs2 &
 server=$!
 fs1_mac=$(ip -n "$fs1" -o link show eth0 | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')
 
@@ -87,7 +87,7 @@ fail_fs1() {
   ip -n "$fs2" addr del "$service/24" dev eth0 2>/dev/null || true
   ip -n "$fs1" addr add "$service/24" dev eth0
   ip -n "$client" neigh flush to "$service"
-  ip netns exec "$client" "$out/takeover" warm "$service:8445"
+  ip netns exec "$client" "$out/race" warm "$service:8445"
   if ! ip -n "$client" neigh show "$service" dev eth0 | grep -q "$fs1_mac"; then
     echo "the client did not learn fs1's MAC ($fs1_mac) for $service: $(ip -n "$client" neigh show "$service")" >&2
     exit 1
@@ -123,12 +123,12 @@ take() {
   fail_fs1
   case $c in
     hand)
-      times=$(capture ip netns exec "$client" "$out/takeover" race "$service:8445" fs2 -- \
+      times=$(capture ip netns exec "$client" "$out/race" race "$service:8445" fs2 -- \
         ip netns exec "$fs2" sh -c "ip addr add $service/24 dev eth0 && arping -q -U -c 1 -I eth0 $service" 2>"$out/hand.log")
       echo "$times" | awk '{print $2, $3}' >>"$out/hand.times" ;;
     ip_address|network_identity|ip_address_force)
       rm -f "$out/$c"/drover.state.json*
-      times=$(capture ip netns exec "$client" "$out/takeover" race "$service:8445" fs2 -- \
+      times=$(capture ip netns exec "$client" "$out/race" race "$service:8445" fs2 -- \
         "$out/drover" --chdir="$out/$c" apply --auto-approve --json 2>"$out/$c.log")
       read -r t0 conn exit <<<"$times"
       local started finished

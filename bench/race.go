@@ -1,12 +1,12 @@
 //go:build ignore
 
-// takeover times how soon a client reaches a service at an address that
+// race times how soon a client reaches a service at an address that
 // moves, for bench/network.sh and bench/vm.sh:
 //
-//	go run bench/takeover.go serve ADDR NAME
-//	go run bench/takeover.go warm ADDR
-//	go run bench/takeover.go race ADDR NAME -- CMD ARGS...
-//	go run bench/takeover.go marker FILE TEXT -- CMD ARGS...
+//	go run bench/race.go serve ADDR NAME
+//	go run bench/race.go warm ADDR
+//	go run bench/race.go race ADDR NAME -- CMD ARGS...
+//	go run bench/race.go marker FILE TEXT -- CMD ARGS...
 //
 // serve listens on ADDR and answers each connection with NAME, until it is
 // killed. warm connects to ADDR once, a refusal included, so that the
@@ -16,7 +16,8 @@
 // every 2 ms until it holds TEXT. Both print three numbers: when CMD was
 // started (Unix seconds), and the seconds after that at which the client
 // was answered (or the marker appeared) and CMD exited. CMD's output goes
-// to the standard error. The sockets belong to the namespace this process
+// to the standard error. Both give up after RACE_TIMEOUT (a Go duration,
+// default 2m). The sockets belong to the namespace this process
 // runs in: run it under `ip netns exec`.
 package main
 
@@ -33,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fail("usage: takeover serve|warm|race|marker ...")
+		fail("usage: race serve|warm|race|marker ...")
 	}
 	switch os.Args[1] {
 	case "serve":
@@ -45,7 +46,7 @@ func main() {
 		}
 	case "race", "marker":
 		if len(os.Args) < 6 || os.Args[4] != "--" {
-			fail("usage: takeover " + os.Args[1] + " ADDR|FILE NAME|TEXT -- CMD ARGS...")
+			fail("usage: race " + os.Args[1] + " ADDR|FILE NAME|TEXT -- CMD ARGS...")
 		}
 		poll := reached(os.Args[2], os.Args[3])
 		if os.Args[1] == "marker" {
@@ -110,9 +111,17 @@ func marked(file, text string) func() bool {
 }
 
 // run starts argv and polls every 2 ms until poll passes and argv exits,
-// for at most two minutes.
+// for at most RACE_TIMEOUT.
 func run(poll func() bool, argv []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	timeout := 2 * time.Minute
+	if s := os.Getenv("RACE_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			fail("RACE_TIMEOUT: " + err.Error())
+		}
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -135,7 +144,7 @@ func run(poll func() bool, argv []string) {
 			done = nil
 		case <-tick.C:
 		case <-ctx.Done():
-			fail("not reached within two minutes")
+			fail(fmt.Sprintf("not reached within %s", timeout))
 		}
 		if hit == 0 && poll() {
 			hit = time.Since(start)
@@ -145,6 +154,6 @@ func run(poll func() bool, argv []string) {
 }
 
 func fail(msg string) {
-	fmt.Fprintln(os.Stderr, "takeover:", msg)
+	fmt.Fprintln(os.Stderr, "race:", msg)
 	os.Exit(1)
 }
