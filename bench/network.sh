@@ -29,7 +29,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench/network.sh makes network namespaces: run it as root" >&2
   exit 1
 fi
-for tool in arping:iputils-arping ip:iproute2 jq:jq; do
+for tool in arping:iputils-arping ip:iproute2 jq:jq bc:bc tcpdump:tcpdump; do
   if ! command -v "${tool%%:*}" >/dev/null; then
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
