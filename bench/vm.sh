@@ -159,6 +159,6 @@ for a in $accels; do
     "$(median "$f" 1)" "$(median "$f" 6)" "$(median "$f" 2)"
 done
 echo "  apply_start: CLI, plugin start, refresh and plan done; launch: QEMU about to start; launched: QEMU daemonized;"
-echo "  complete: the boot check passed (console polled every 50 ms); exit: state saved, plugin stopped"
+echo "  complete: the boot check passed (the provider looks at the console every 10 ms); exit: state saved, plugin stopped"
 for s in "${summary[@]}"; do echo "$s"; done
 echo "target: drover / by hand <= 1.2x, to the marker"
