@@ -136,8 +136,8 @@ take() {
         "$out/drover" --chdir="$out/$c" apply --auto-approve --json 2>"$out/$c.log")
       read -r t0 conn exit <<<"$times"
       local started finished
-      started=$(jq -r 'select(.type == "apply_start") | ."@timestamp"' "$out/$c.log")
-      finished=$(jq -r 'select(.type == "apply_complete") | ."@timestamp"' "$out/$c.log")
+      started=$(jq -rR 'fromjson? | select(.type == "apply_start") | ."@timestamp"' "$out/$c.log")
+      finished=$(jq -rR 'fromjson? | select(.type == "apply_complete") | ."@timestamp"' "$out/$c.log")
       if [ -z "$started" ] || [ -z "$finished" ]; then
         echo "no apply events from drover (see $out/$c.log)" >&2
         exit 1

@@ -55,7 +55,7 @@ epoch() { date -d "$1" +%s.%N; }
 # the filter, "-" when none.
 at() {
   local ts
-  ts=$(jq -r "select($2) | .\"@timestamp\"" "$1" | head -1)
+  ts=$(jq -rR "fromjson? | select($2) | .\"@timestamp\"" "$1" | sed -n 1p)
   if [ -z "$ts" ]; then echo -; else printf '%.4f' "$(echo "$(epoch "$ts") - $3" | bc -l)"; fi
 }
 
@@ -77,7 +77,7 @@ drover() {
 $(at "$log" '.type == "apply_progress" and (.message | startswith("starting QEMU"))' "$t0") \
 $(at "$log" '.type == "apply_progress" and (.message | startswith("waiting for"))' "$t0") \
 $(at "$log" '.type == "apply_complete"' "$t0") \
-$(jq -r 'select(.type == "apply_progress" and (.message | startswith("starting QEMU"))) | .message' "$log" | tr -dc A-Z | sed 's/^QEMU//')" >>"$d/drover.times"
+$(jq -rR 'fromjson? | select(.type == "apply_progress" and (.message | startswith("starting QEMU"))) | .message' "$log" | tr -dc A-Z | sed 's/^QEMU//')" >>"$d/drover.times"
 }
 # hand ACCEL: one timed start of the same command line by hand; appends
 # "marker exit" to $out/ACCEL/hand.times.
@@ -97,7 +97,7 @@ best() { awk -v k="$2" 'NR == 1 || $k < m { m = $k } END { printf "%.3f", m }' "
 # median FILE COLUMN.
 median() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; if (m == "-") print m; else printf "%.3f", m }'; }
 
-echo "(machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) before; $(qemu-system-x86_64 --version | head -1); best of $rounds)"
+echo "(machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) before; $(qemu-system-x86_64 --version | sed -n 1p); best of $rounds)"
 summary=()
 for a in $accels; do
   d=$out/$a
@@ -120,7 +120,7 @@ resource "vm_guest" "fs1" {
 HCL
   # The first start, untimed, gives the command line.
   if ! RACE_TIMEOUT=30s drover "$a"; then
-    why=$(jq -r 'select(.type == "diagnostic") | .diagnostic.detail // .diagnostic.summary' "$d/drover.log" 2>/dev/null | head -3)
+    why=$(jq -rR 'fromjson? | select(.type == "diagnostic") | .diagnostic.detail // .diagnostic.summary' "$d/drover.log" 2>/dev/null | sed -n 1,3p)
     summary+=("$(printf '%-4s drover failed its first start: %s' "$a" "${why:-see $d/drover.log}")")
     stop "$d/guest.serial.qemu"
     continue
