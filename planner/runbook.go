@@ -639,6 +639,25 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 // (through after, directly or not): that step's outcome would not be
 // known when it runs.
 func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
+	var stepRefs []lang.Ref
+	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if ref.Kind == lang.RefStep && rb.Steps[ref.Name] != nil {
+				stepRefs = append(stepRefs, ref)
+			}
+		}
+	}
+	if len(stepRefs) == 0 {
+		// Most steps refer to none, and walking every step's ancestors
+		// costs the square of the runbook (1,000 steps in waves of 100:
+		// 90 million visits).
+		return nil
+	}
 	before := map[string]bool{}
 	var walk func(*lang.Step)
 	walk = func(st *lang.Step) {
@@ -652,19 +671,12 @@ func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 	}
 	walk(s)
 	var diags hcl.Diagnostics
-	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
-		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
-		if e == nil {
-			continue
-		}
-		refs, _ := lang.ExprRefs(e)
-		for _, ref := range refs {
-			if ref.Kind == lang.RefStep && !before[ref.Name] && rb.Steps[ref.Name] != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
-					Detail: fmt.Sprintf("Step %q of runbook %q refers to step.%s, whose outcome is known only once it has run. Add step.%s to its after list (directly or through the steps it runs after).",
-						s.Name, rb.Name, ref.Name, ref.Name),
-					Subject: ref.Range.Ptr()})
-			}
+	for _, ref := range stepRefs {
+		if !before[ref.Name] {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
+				Detail: fmt.Sprintf("Step %q of runbook %q refers to step.%s, whose outcome is known only once it has run. Add step.%s to its after list (directly or through the steps it runs after).",
+					s.Name, rb.Name, ref.Name, ref.Name),
+				Subject: ref.Range.Ptr()})
 		}
 	}
 	return diags
