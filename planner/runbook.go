@@ -395,8 +395,22 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 			now = "holds now"
 		}
 		ps.Summary = fmt.Sprintf("check %s (%s)", exprText(r.cfg, s.Check), now)
+	case len(s.Checks) > 0:
+		ps.Action = plan.StepCheck
+		checks, d := r.planAssertions(scope, rb, s, "check", s.Checks, hostVal)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		ps.Checks = checks
+		ps.Summary = assertionsSummary(checks)
 	case s.Reboot != nil:
 		return fail(s.Reboot, "Reboot needs a boot switch", "reboot accompanies set_default or set_next.")
+	}
+	if ps.Preconditions, d = r.planAssertions(scope, rb, s, "precondition", s.Preconditions, hostVal); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
+	if ps.Postconditions, d = r.planAssertions(scope, rb, s, "postcondition", s.Postconditions, hostVal); d.HasErrors() {
+		return nil, append(diags, d...)
 	}
 	return ps, diags
 }
@@ -697,7 +711,7 @@ func stepAction(s *lang.Step) string {
 		return plan.StepSetDefault
 	case s.SetNext != nil:
 		return plan.StepSetNext
-	case s.Check != nil:
+	case s.Check != nil || len(s.Checks) > 0:
 		return plan.StepCheck
 	}
 	return plan.StepResources
