@@ -462,21 +462,6 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		}
 		return o
 	}
-	if s.Action == plan.StepPrompt {
-		if r.opts.Prompter == nil {
-			return stepOutcome{diags: stepError(s, "No one to ask", "a prompt step needs a terminal, `drover runbook answer`, or --approve %s.", s.Name)}
-		}
-		a, err := r.opts.Prompter.Ask(ctx, s.Name, s.Prompt)
-		if err != nil {
-			return timedOut(stepOutcome{diags: stepError(s, "Prompt not answered", "%s", err)})
-		}
-		o := stepOutcome{answer: a}
-		if a.Answer != "yes" {
-			o.diags = stepError(s, "Prompt declined", "%s answered %q to %q.", a.By, a.Answer, s.Prompt)
-		}
-		return o
-	}
-
 	if s.Deferred || s.Action == plan.StepCheck || fromState(s.Preconditions) || fromState(s.Postconditions) {
 		fresh, diags := r.replan(ctx, s)
 		if diags.HasErrors() {
@@ -521,6 +506,8 @@ func (r *runbookRun) act(ctx context.Context, s *plan.Step) stepOutcome {
 		return r.check(ctx, s)
 	case plan.StepResources:
 		return r.resources(ctx, s)
+	case plan.StepPrompt:
+		return r.prompt(ctx, s)
 	}
 	var o stepOutcome
 	out := r.output(s)
@@ -568,6 +555,22 @@ func (r *runbookRun) act(ctx context.Context, s *plan.Step) stepOutcome {
 		if _, d := r.invoke(ctx, s, *s.Reboot, nil); d.HasErrors() {
 			o.diags = d
 		}
+	}
+	return o
+}
+
+// prompt asks a prompt step's question.
+func (r *runbookRun) prompt(ctx context.Context, s *plan.Step) stepOutcome {
+	if r.opts.Prompter == nil {
+		return stepOutcome{diags: stepError(s, "No one to ask", "a prompt step needs a terminal, `drover runbook answer`, or --approve %s.", s.Name)}
+	}
+	a, err := r.opts.Prompter.Ask(ctx, s.Name, s.Prompt)
+	if err != nil {
+		return stepOutcome{diags: stepError(s, "Prompt not answered", "%s", err)}
+	}
+	o := stepOutcome{answer: a}
+	if a.Answer != "yes" {
+		o.diags = stepError(s, "Prompt declined", "%s answered %q to %q.", a.By, a.Answer, s.Prompt)
 	}
 	return o
 }

@@ -634,8 +634,7 @@ func (d runbookData) Step(name string) cty.Value {
 func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 	data := scope.Data.(runbookData)
 	seen := map[string]bool{}
-	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
-		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+	for _, e := range stepExprs(s) {
 		if e == nil {
 			continue
 		}
@@ -654,8 +653,7 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 // known when it runs.
 func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 	var stepRefs []lang.Ref
-	for _, e := range []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
-		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe} {
+	for _, e := range stepExprs(s) {
 		if e == nil {
 			continue
 		}
@@ -694,6 +692,22 @@ func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// stepExprs lists the expressions of s's arguments, its checks' included,
+// for finding the steps it refers to.
+func stepExprs(s *lang.Step) []hcl.Expression {
+	out := []hcl.Expression{s.Host, s.Run, s.Env, s.Dir, s.Timeout, s.Retries, s.RetryDelay, s.OnFailure,
+		s.Prompt, s.Wait, s.Check, s.Reboot, s.RebootCommand, s.RebootProbe}
+	for _, list := range [][]*lang.Assertion{s.Checks, s.Preconditions, s.Postconditions} {
+		for _, a := range list {
+			out = append(out, a.Target)
+			for _, e := range a.Expect {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 // stepAction names the action s sets.
