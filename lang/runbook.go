@@ -181,7 +181,7 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	}
 	if len(s.Checks) > 0 {
 		// Check blocks are the check action too, however many.
-		set = append(set, &hcl.Attribute{Name: "check", NameRange: s.Checks[0].DeclRange})
+		set = append(set, &hcl.Attribute{Name: "check blocks", NameRange: s.Checks[0].DeclRange})
 	}
 	if len(s.Resources) > 0 && len(s.Preconditions)+len(s.Postconditions) > 0 {
 		diags = append(diags, &hcl.Diagnostic{
@@ -211,13 +211,17 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	case len(set) == 2 && (attrs["set_default"] != nil || attrs["set_next"] != nil) && attrs["reboot"] != nil:
 	default:
 		names := make([]string, len(set))
+		hint := ""
 		for i, a := range set {
 			names[i] = a.Name
+			if a.Name == "check blocks" {
+				hint = " To check something before or after a step acts, give it precondition or postcondition blocks."
+			}
 		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Step has more than one action",
-			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default or set_next); split it into steps ordered with after.", s.Name, strings.Join(names, " and ")),
+			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default or set_next); split it into steps ordered with after.%s", s.Name, strings.Join(names, " and "), hint),
 			Subject:  set[1].NameRange.Ptr(),
 		})
 	}
