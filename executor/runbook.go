@@ -387,9 +387,7 @@ func (r *runbookRun) step(s *plan.Step) error {
 		if out.answer != nil {
 			x.Answer = out.answer
 		}
-		if out.check != nil {
-			x.Checks = append(x.Checks, out.check)
-		}
+		x.Checks = append(x.Checks, out.checks...)
 		x.Status = record.Succeeded
 		if failed {
 			x.Status, x.Error = record.Failed, diagText(out.diags)
@@ -432,7 +430,7 @@ type stepOutcome struct {
 	exitCode *int
 	output   string
 	answer   *record.Answer
-	check    *record.Check
+	checks   []*record.Check
 	release  *state.Release
 }
 
@@ -464,22 +462,7 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		}
 		return o
 	}
-	if s.Action == plan.StepPrompt {
-		if r.opts.Prompter == nil {
-			return stepOutcome{diags: stepError(s, "No one to ask", "a prompt step needs a terminal, `drover runbook answer`, or --approve %s.", s.Name)}
-		}
-		a, err := r.opts.Prompter.Ask(ctx, s.Name, s.Prompt)
-		if err != nil {
-			return timedOut(stepOutcome{diags: stepError(s, "Prompt not answered", "%s", err)})
-		}
-		o := stepOutcome{answer: a}
-		if a.Answer != "yes" {
-			o.diags = stepError(s, "Prompt declined", "%s answered %q to %q.", a.By, a.Answer, s.Prompt)
-		}
-		return o
-	}
-
-	if s.Deferred || s.Action == plan.StepCheck {
+	if s.Deferred || s.Action == plan.StepCheck || fromState(s.Preconditions) || fromState(s.Postconditions) {
 		fresh, diags := r.replan(ctx, s)
 		if diags.HasErrors() {
 			return timedOut(stepOutcome{diags: diags})
@@ -490,11 +473,41 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 		s = fresh
 		r.updateStep(s.Name, func(rs *record.Step) { rs.Action, rs.Summary, rs.Host = s.Action, s.Summary, s.Host })
 	}
+	pre, diags := r.assert(ctx, s, "precondition", s.Preconditions)
+	if diags.HasErrors() {
+		return timedOut(stepOutcome{checks: pre, diags: diags})
+	}
+	o := r.act(ctx, s)
+	o.checks = append(pre, o.checks...)
+	if o.diags.HasErrors() || len(s.Postconditions) == 0 {
+		return timedOut(o)
+	}
+	post := s.Postconditions
+	if fromState(post) {
+		// A lag or an age is answered from the state: refreshed now,
+		// after the step acted.
+		fresh, d := r.replan(ctx, s)
+		if d.HasErrors() {
+			o.diags = append(o.diags, d...)
+			return timedOut(o)
+		}
+		post = fresh.Postconditions
+	}
+	checks, d := r.assert(ctx, s, "postcondition", post)
+	o.checks = append(o.checks, checks...)
+	o.diags = append(o.diags, d...)
+	return timedOut(o)
+}
+
+// act does the work of s, once its preconditions passed.
+func (r *runbookRun) act(ctx context.Context, s *plan.Step) stepOutcome {
 	switch s.Action {
 	case plan.StepCheck:
-		return timedOut(r.check(s))
+		return r.check(ctx, s)
 	case plan.StepResources:
-		return timedOut(r.resources(ctx, s))
+		return r.resources(ctx, s)
+	case plan.StepPrompt:
+		return r.prompt(ctx, s)
 	}
 	var o stepOutcome
 	out := r.output(s)
@@ -506,7 +519,7 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 	}
 	o.diags = diags
 	if diags.HasErrors() {
-		return timedOut(o)
+		return o
 	}
 	switch s.Action {
 	case plan.StepRun:
@@ -543,7 +556,23 @@ func (r *runbookRun) attempt(s *plan.Step) stepOutcome {
 			o.diags = d
 		}
 	}
-	return timedOut(o)
+	return o
+}
+
+// prompt asks a prompt step's question.
+func (r *runbookRun) prompt(ctx context.Context, s *plan.Step) stepOutcome {
+	if r.opts.Prompter == nil {
+		return stepOutcome{diags: stepError(s, "No one to ask", "a prompt step needs a terminal, `drover runbook answer`, or --approve %s.", s.Name)}
+	}
+	a, err := r.opts.Prompter.Ask(ctx, s.Name, s.Prompt)
+	if err != nil {
+		return stepOutcome{diags: stepError(s, "Prompt not answered", "%s", err)}
+	}
+	o := stepOutcome{answer: a}
+	if a.Answer != "yes" {
+		o.diags = stepError(s, "Prompt declined", "%s answered %q to %q.", a.By, a.Answer, s.Prompt)
+	}
+	return o
 }
 
 // resources applies a step's resource changes through Apply, with the
@@ -604,15 +633,20 @@ func (r *runbookRun) replan(ctx context.Context, s *plan.Step) (*plan.Step, hcl.
 	return fresh, diags
 }
 
-// check reports the condition of a check step, as planned when it runs.
-func (r *runbookRun) check(s *plan.Step) stepOutcome {
+// check answers a check step: its condition, as planned when it runs, or
+// its check blocks.
+func (r *runbookRun) check(ctx context.Context, s *plan.Step) stepOutcome {
+	if len(s.Checks) > 0 {
+		checks, diags := r.assert(ctx, s, "check", s.Checks)
+		return stepOutcome{checks: checks, diags: diags}
+	}
 	holds := s.Check != nil && *s.Check
 	target := strings.TrimPrefix(s.Summary, "check ")
 	if i := strings.LastIndex(target, " ("); i > 0 {
 		target = target[:i]
 	}
 	c := &record.Check{Kind: "condition", Target: target, Passed: holds, At: time.Now().UTC()}
-	o := stepOutcome{check: c}
+	o := stepOutcome{checks: []*record.Check{c}}
 	if !holds {
 		c.Detail = "the condition is false"
 		o.diags = stepError(s, "Check failed", "%s does not hold.", target)

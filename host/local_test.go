@@ -355,6 +355,15 @@ func TestRun(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("missing root", func(t *testing.T) {
+		// A machine that is not there runs nothing, not even a program
+		// of this one's.
+		gone := NewLocal("gone", filepath.Join(root, "nowhere"))
+		_, err := gone.Run(ctx, []string{"true"}, RunOptions{})
+		if err == nil || !strings.Contains(err.Error(), `host "gone" cannot be reached: its root folder `+filepath.Join(root, "nowhere")+" does not exist") {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("empty argv", func(t *testing.T) {
 		if _, err := h.Run(ctx, nil, RunOptions{}); err == nil {
 			t.Error("no error")

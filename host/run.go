@@ -24,6 +24,19 @@ func (l *local) Run(ctx context.Context, argv []string, opts RunOptions) (RunRes
 	prog, dir := argv[0], opts.Dir
 	env := append(os.Environ(), opts.Env...)
 	if l.root != "" {
+		// A rooted host stands for a machine: without its folder (a
+		// mistyped root, a share not mounted) that machine is not there,
+		// and running on this one instead would act in its place.
+		if fi, err := os.Stat(l.root); err != nil || !fi.IsDir() {
+			why := "is not a folder"
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				why = "does not exist"
+			case err != nil:
+				why = "cannot be read (" + errors.Unwrap(err).Error() + ")"
+			}
+			return RunResult{ExitCode: -1}, fmt.Errorf("host %q cannot be reached: its root folder %s %s. Create or mount the folder, or correct the host's root", l.name, l.root, why)
+		}
 		var err error
 		if prog, err = l.rootedProgram(prog); err != nil {
 			return RunResult{}, err

@@ -202,8 +202,14 @@ type Step struct {
 	Prompt        hcl.Expression
 	Wait          hcl.Expression
 	Check         hcl.Expression
-	Resources     map[addrs.Resource]*Resource
-	DeclRange     hcl.Range
+	// Checks are the step's check blocks, its action when set; all must
+	// pass. Preconditions are checked before the step acts (it fails
+	// without acting when one does not pass), postconditions after.
+	Checks         []*Assertion
+	Preconditions  []*Assertion
+	Postconditions []*Assertion
+	Resources      map[addrs.Resource]*Resource
+	DeclRange      hcl.Range
 }
 
 // Drill is what changes when a runbook runs as a drill.

@@ -31,7 +31,8 @@ var (
 	stepSchema  = &hcl.BodySchema{
 		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
 			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"),
-		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}}},
+		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}},
+			{Type: "check"}, {Type: "precondition"}, {Type: "postcondition"}},
 	}
 	// stepActions are the arguments of which a step sets exactly one.
 	stepActions = []string{"run", "import", "set_default", "set_next", "reboot", "prompt", "wait", "check"}
@@ -143,6 +144,23 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 		}
 	}
 	for _, b := range content.Blocks {
+		switch b.Type {
+		case "check", "precondition", "postcondition":
+			a, d := decodeAssertion(b)
+			diags = append(diags, d...)
+			if a == nil {
+				continue
+			}
+			switch b.Type {
+			case "check":
+				s.Checks = append(s.Checks, a)
+			case "precondition":
+				s.Preconditions = append(s.Preconditions, a)
+			default:
+				s.Postconditions = append(s.Postconditions, a)
+			}
+			continue
+		}
 		if !validLabels(b, &diags) {
 			continue
 		}
@@ -161,6 +179,18 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 			set = append(set, a)
 		}
 	}
+	if len(s.Checks) > 0 {
+		// Check blocks are the check action too, however many.
+		set = append(set, &hcl.Attribute{Name: "check blocks", NameRange: s.Checks[0].DeclRange})
+	}
+	if len(s.Resources) > 0 && len(s.Preconditions)+len(s.Postconditions) > 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conditions on a step of resources",
+			Detail:   fmt.Sprintf("Step %q holds resources, whose plan says what they need; precondition and postcondition go on steps that perform an action. Put the check in a step of its own, ordered with after.", s.Name),
+			Subject:  s.DeclRange.Ptr(),
+		})
+	}
 	switch {
 	case len(s.Resources) > 0 && len(set) > 0:
 		diags = append(diags, &hcl.Diagnostic{
@@ -174,20 +204,24 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Step has no action",
-			Detail:   fmt.Sprintf("Step %q does nothing. Give it exactly one of %s, or nested resource blocks.", s.Name, strings.Join(stepActions, ", ")),
+			Detail:   fmt.Sprintf("Step %q does nothing. Give it exactly one of %s (check as a condition or as check blocks), or nested resource blocks.", s.Name, strings.Join(stepActions, ", ")),
 			Subject:  s.DeclRange.Ptr(),
 		})
 	case len(set) == 1:
 	case len(set) == 2 && (attrs["set_default"] != nil || attrs["set_next"] != nil) && attrs["reboot"] != nil:
 	default:
 		names := make([]string, len(set))
+		hint := ""
 		for i, a := range set {
 			names[i] = a.Name
+			if a.Name == "check blocks" {
+				hint = " To check something before or after a step acts, give it precondition or postcondition blocks."
+			}
 		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Step has more than one action",
-			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default or set_next); split it into steps ordered with after.", s.Name, strings.Join(names, " and ")),
+			Detail:   fmt.Sprintf("Step %q sets %s. A step performs exactly one action (reboot may accompany set_default or set_next); split it into steps ordered with after.%s", s.Name, strings.Join(names, " and "), hint),
 			Subject:  set[1].NameRange.Ptr(),
 		})
 	}

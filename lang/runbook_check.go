@@ -22,17 +22,21 @@ import (
 type argKind int
 
 const (
-	argDuration  argKind = iota // a positive duration, "15m"
-	argCount                    // a whole number of 1 or more
-	argBool                     // true or false
-	argArgv                     // a program and its arguments
-	argText                     // a non-empty string
-	argHost                     // a host, host.NAME
-	argCapture                  // a registry_capture resource
-	argBootEntry                // a boot_entry resource
-	argTries                    // a whole number of 0 or more
-	argEnv                      // a map of strings
-	argOnFailure                // "abort", "continue" or "prompt"
+	argDuration       argKind = iota // a positive duration, "15m"
+	argCount                         // a whole number of 1 or more
+	argBool                          // true or false
+	argArgv                          // a program and its arguments
+	argText                          // a non-empty string
+	argHost                          // a host, host.NAME
+	argCapture                       // a registry_capture resource
+	argBootEntry                     // a boot_entry resource
+	argTries                         // a whole number of 0 or more
+	argEnv                           // a map of strings
+	argOnFailure                     // "abort", "continue" or "prompt"
+	argString                        // a string, empty or not
+	argRegValue                      // a registry value: { hive, key, name }
+	argReplicationSet                // a replication_set resource
+	argDriveCopy                     // a drive_copy resource
 )
 
 // OnFailureChoices are what on_failure takes, the default first.
@@ -69,6 +73,14 @@ func (rb *Runbook) args() []runbookArg {
 			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
 			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
 			runbookArg{"check", at, s.Check, argBool})
+		for _, group := range []struct {
+			block string
+			list  []*Assertion
+		}{{"check", s.Checks}, {"precondition", s.Preconditions}, {"postcondition", s.Postconditions}} {
+			for _, a := range group.list {
+				out = append(out, assertionArgs(a, fmt.Sprintf("a %s block of %s", group.block, at))...)
+			}
+		}
 	}
 	if d := rb.Drill; d != nil {
 		out = append(out, runbookArg{"isolate", in, d.Isolate, argBool})
@@ -142,10 +154,15 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 			Subject: a.expr.Range().Ptr()})
 	}
 	switch a.kind {
-	case argCapture, argBootEntry:
+	case argCapture, argBootEntry, argReplicationSet, argDriveCopy:
 		want, example := "registry_capture", "registry_capture.doubletake"
-		if a.kind == argBootEntry {
+		switch a.kind {
+		case argBootEntry:
 			want, example = "boot_entry", "boot_entry.source_os"
+		case argReplicationSet:
+			want, example = "replication_set", "replication_set.shares"
+		case argDriveCopy:
+			want, example = "drive_copy", "drive_copy.system"
 		}
 		if _, d := hcl.AbsTraversalForExpr(a.expr); d.HasErrors() || len(refs) != 1 || refs[0].Kind != RefResource ||
 			refs[0].Resource.Mode != addrs.Managed || refs[0].Resource.Type != want {
@@ -210,6 +227,22 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 	case argText:
 		if s, err := convert.Convert(v, cty.String); err != nil || s.IsNull() || s.AsString() == "" {
 			return fail("must be a non-empty string.")
+		}
+	case argString:
+		if s, err := convert.Convert(v, cty.String); err != nil || s.IsNull() {
+			return fail("must be a string.")
+		}
+	case argRegValue:
+		m, err := convert.Convert(v, cty.Map(cty.String))
+		ok := err == nil && !m.IsNull()
+		if ok {
+			for k := range m.AsValueMap() {
+				ok = ok && slices.Contains([]string{"hive", "prefix", "key", "name"}, k)
+			}
+			ok = ok && m.LengthInt() > 0 && m.HasIndex(cty.StringVal("key")).True() && m.HasIndex(cty.StringVal("name")).True()
+		}
+		if !ok {
+			return fail("names a value: { key = \"HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\Product\", name = \"Version\" }, with hive = \"/path/of/hive\" (and prefix) for an offline hive (name = \"\" is the key's default value).")
 		}
 	case argArgv:
 		l, err := convert.Convert(v, cty.List(cty.String))

@@ -18,7 +18,8 @@ import (
 )
 
 // Store is the folder holding the records of a configuration's runs, one
-// folder per run: RUN_ID/record.json and RUN_ID/STEP.log (or .log.gz).
+// folder per run: RUN_ID/record.json, RUN_ID/STEP.log (or .log.gz) and
+// RUN_ID/report.html.
 type Store struct {
 	dir string
 }
@@ -47,6 +48,19 @@ func (s *Store) Save(r *Record) error {
 		return fmt.Errorf("run records: %w", err)
 	}
 	return atomicfile.Write(filepath.Join(dir, "record.json"), b)
+}
+
+// ReportName is the file of a run's folder holding its HTML report.
+const ReportName = "report.html"
+
+// SaveReport writes page, the rendered report of run id, atomically into
+// the run's folder as ReportName and returns its path.
+func (s *Store) SaveReport(id string, page []byte) (string, error) {
+	path := filepath.Join(s.RunDir(id), ReportName)
+	if err := atomicfile.Write(path, page); err != nil {
+		return "", fmt.Errorf("writing the report of run %s: %w", id, err)
+	}
+	return path, nil
 }
 
 // Load reads the record of run id, which may be given by a unique prefix.

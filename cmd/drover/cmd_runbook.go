@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/record"
+	"github.com/drover-dr/drover/report"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -228,6 +230,8 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	})
 	running.Done()
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
+	reportPath, d := saveRunReport(store, rec)
+	diags = append(diags, d...)
 	reported := v.diagnostics(diags)
 	if commitErr != nil {
 		return fmt.Errorf("saving the state: %w (the journal beside the state keeps every finished step; the next run replays it)", commitErr)
@@ -235,15 +239,46 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	tally := runTally(rec)
 	if v.json {
 		v.event("runbook_summary", map[string]any{"runbook": p.Runbook.Name, "run_id": rec.RunID, "status": rec.Status,
-			"rto": time.Duration(rec.RTO).String(), "steps": tally})
+			"rto": time.Duration(rec.RTO).String(), "steps": tally, "report": reportPath})
 	} else {
 		v.printf("\n%s\n", v.bold(fmt.Sprintf("Runbook %q %s: %s. Run %s, RTO %s.", p.Runbook.Name, rec.Status, tally,
 			rec.RunID, time.Duration(rec.RTO).Round(time.Millisecond))))
+		if reportPath != "" {
+			v.printf("Its report: %s\n", reportPath)
+		}
 	}
 	if reported {
 		return errReported
 	}
 	return nil
+}
+
+// saveRunReport leaves the run's HTML report beside its record, whatever
+// the run's outcome, and returns its path. The page is replaced whole: a
+// continued run's report is the old one or the new one, never a mix. A
+// report that cannot be written, or lacks a step's output, is a warning:
+// the run itself is over and recorded either way.
+func saveRunReport(store *record.Store, rec *record.Record) (string, hcl.Diagnostics) {
+	var page bytes.Buffer
+	logErr := report.HTML(&page, store, rec)
+	var diags hcl.Diagnostics
+	warn := func(err error) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Report incomplete",
+			Detail: fmt.Sprintf("%s. The record is whole; `drover report show %s --html FILE` renders the report again.", err, rec.RunID)})
+	}
+	if page.Len() == 0 {
+		warn(logErr)
+		return "", diags
+	}
+	path, err := store.SaveReport(rec.RunID, page.Bytes())
+	if err != nil {
+		warn(err)
+		return "", diags
+	}
+	if logErr != nil {
+		warn(logErr)
+	}
+	return path, diags
 }
 
 // waitWithin waits for wg, at most d.

@@ -52,6 +52,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	for name, f := range networkCmds {
 		cmds[name] = f
 	}
+	for name, f := range checkCmds {
+		cmds[name] = f
+	}
 	for name, f := range vmCmds {
 		cmds[name] = f
 	}

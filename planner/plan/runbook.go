@@ -100,10 +100,15 @@ type Step struct {
 	// Prompt is the question of a prompt step.
 	Prompt string
 	// Check is whether a check step's condition held when planned.
-	Check      *bool
-	Timeout    time.Duration
-	Retries    int
-	RetryDelay time.Duration
+	Check *bool
+	// Checks are a check step's check blocks; Preconditions are checked
+	// before the step acts, Postconditions after.
+	Checks         []*Assertion
+	Preconditions  []*Assertion
+	Postconditions []*Assertion
+	Timeout        time.Duration
+	Retries        int
+	RetryDelay     time.Duration
 	// OnFailure is abort, continue or prompt.
 	OnFailure string
 	// Skip says why the step will not run (it finished in an earlier run
@@ -147,25 +152,28 @@ type docBudget struct {
 }
 
 type docStep struct {
-	Name           string      `json:"name"`
-	Wave           int         `json:"wave"`
-	After          []string    `json:"after,omitempty"`
-	Action         string      `json:"action"`
-	Host           string      `json:"host,omitempty"`
-	Summary        string      `json:"summary"`
-	Invoke         *docInvoke  `json:"invoke,omitempty"`
-	Reboot         *docInvoke  `json:"reboot,omitempty"`
-	Changes        []docChange `json:"resource_changes,omitempty"`
-	Release        *docInvoke  `json:"release,omitempty"`
-	ReleaseSummary string      `json:"release_summary,omitempty"`
-	Prompt         string      `json:"prompt,omitempty"`
-	Check          *bool       `json:"check,omitempty"`
-	Timeout        string      `json:"timeout,omitempty"`
-	Retries        int         `json:"retries,omitempty"`
-	RetryDelay     string      `json:"retry_delay,omitempty"`
-	OnFailure      string      `json:"on_failure"`
-	Skip           string      `json:"skip,omitempty"`
-	Deferred       bool        `json:"deferred,omitempty"`
+	Name           string         `json:"name"`
+	Wave           int            `json:"wave"`
+	After          []string       `json:"after,omitempty"`
+	Action         string         `json:"action"`
+	Host           string         `json:"host,omitempty"`
+	Summary        string         `json:"summary"`
+	Invoke         *docInvoke     `json:"invoke,omitempty"`
+	Reboot         *docInvoke     `json:"reboot,omitempty"`
+	Changes        []docChange    `json:"resource_changes,omitempty"`
+	Release        *docInvoke     `json:"release,omitempty"`
+	ReleaseSummary string         `json:"release_summary,omitempty"`
+	Prompt         string         `json:"prompt,omitempty"`
+	Check          *bool          `json:"check,omitempty"`
+	Checks         []docAssertion `json:"checks,omitempty"`
+	Preconditions  []docAssertion `json:"preconditions,omitempty"`
+	Postconditions []docAssertion `json:"postconditions,omitempty"`
+	Timeout        string         `json:"timeout,omitempty"`
+	Retries        int            `json:"retries,omitempty"`
+	RetryDelay     string         `json:"retry_delay,omitempty"`
+	OnFailure      string         `json:"on_failure"`
+	Skip           string         `json:"skip,omitempty"`
+	Deferred       bool           `json:"deferred,omitempty"`
 }
 
 type docInvoke struct {
@@ -251,6 +259,14 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 		if ds.Reboot, err = encodeInvoke(s.Reboot); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
+		for _, l := range []struct {
+			from []*Assertion
+			to   *[]docAssertion
+		}{{s.Checks, &ds.Checks}, {s.Preconditions, &ds.Preconditions}, {s.Postconditions, &ds.Postconditions}} {
+			if *l.to, err = encodeAssertions(l.from); err != nil {
+				return nil, fmt.Errorf("step %q: %w", s.Name, err)
+			}
+		}
 		doc.Steps = append(doc.Steps, ds)
 	}
 	for _, b := range r.Budget {
@@ -305,6 +321,14 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 		}
 		if s.Release, err = decodeInvoke(ds.Release); err != nil {
 			return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+		}
+		for _, l := range []struct {
+			from []docAssertion
+			to   *[]*Assertion
+		}{{ds.Checks, &s.Checks}, {ds.Preconditions, &s.Preconditions}, {ds.Postconditions, &s.Postconditions}} {
+			if *l.to, err = decodeAssertions(l.from); err != nil {
+				return nil, fmt.Errorf("step %q: %w", ds.Name, err)
+			}
 		}
 		if len(ds.Changes) > 0 {
 			if s.Changes, err = decodeChanges(ds.Changes); err != nil {

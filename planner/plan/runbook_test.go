@@ -24,6 +24,13 @@ func TestRunbookRoundTrip(t *testing.T) {
 				Release: &Invoke{Provider: "disk", Action: "boot_set_default", Args: cty.EmptyObjectVal}, ReleaseSummary: "back"},
 			{Name: "ask", Wave: 2, After: []string{"boot"}, Action: StepPrompt, Prompt: "Up?", OnFailure: "abort"},
 			{Name: "verify", Wave: 2, After: []string{"boot"}, Action: StepCheck, Check: &holds, OnFailure: "abort"},
+			{Name: "probe", Wave: 2, After: []string{"boot"}, Action: StepCheck, Host: "fs2", OnFailure: "abort",
+				Checks: []*Assertion{
+					{Kind: "tcp", Target: "127.0.0.1:445", Invoke: &Invoke{Provider: "core", Action: "check",
+						Args: cty.ObjectVal(map[string]cty.Value{"host": host, "tcp": cty.StringVal("127.0.0.1:445")})}},
+					{Kind: "replication_lag", Target: "replication_set.data", Expect: "below 5m0s", Holds: &holds, Detail: "lag 7m0s"}},
+				Preconditions:  []*Assertion{{Kind: "file", Target: "/srv/app.conf", Invoke: &Invoke{Provider: "core", Action: "check", Args: cty.ObjectVal(map[string]cty.Value{"file": cty.StringVal("/srv/app.conf")})}}},
+				Postconditions: []*Assertion{{Kind: "drive_copy_age", Target: "drive_copy.system", Expect: "below 1h0m0s", Holds: &holds, Detail: "age 2h0m0s"}}},
 		},
 		Release: []*Release{{Runbook: "failover", Step: "registry", Summary: "import the undo file",
 			Invoke: Invoke{Provider: "registry", Action: "registry_import", Args: cty.ObjectVal(map[string]cty.Value{"file": cty.StringVal("/u.reg")})}}},

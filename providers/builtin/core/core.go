@@ -17,8 +17,9 @@ func New() *sdk.Provider {
 			"file": fileDataSource(),
 		},
 		Actions: map[string]*sdk.Action{
-			"run":  runAction(),
-			"wait": waitAction(),
+			"run":   runAction(),
+			"wait":  waitAction(),
+			"check": checkAction(),
 		},
 	}
 }

@@ -15,8 +15,11 @@
 //     side effects.
 //   - actions run (a program on a host, argv never through a shell, its
 //     output streamed back as progress, its process group killed when the
-//     call ends) and wait, which runbook steps invoke: the core engine never
-//     runs a command itself.
+//     call ends), wait, and check (a TCP connect, an HTTP status, a
+//     command's exit code, a file's presence or content, made from the
+//     step's host; one that does not hold is a result, not an error),
+//     which runbook steps invoke: the core engine never runs a command or
+//     opens a connection itself.
 //
 // The resources are cheap per call: value does no I/O at all, and file does one read
 // per refresh and one atomic write per change.

@@ -10,7 +10,9 @@
 //   - actions registry_import (apply a .reg file to a host's registry,
 //     saving an undo .reg first: the REGINI step of a failover),
 //     registry_export and registry_diff, which the `drover registry`
-//     commands run.
+//     commands run, and registry_value, which answers a runbook's
+//     registry_value check (a value that differs is a result, not an
+//     error).
 //
 // The formats and the registries live in regtext (.reg files), regf (hive
 // files) and regstore (one interface over hive files and the live

@@ -16,6 +16,7 @@ func New() *sdk.Provider {
 			"registry_import": importAction(),
 			"registry_export": exportAction(),
 			"registry_diff":   diffAction(),
+			"registry_value":  valueAction(),
 		},
 	}
 }

@@ -71,6 +71,16 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 			fmt.Fprintf(b, " (%s)", strings.Join(extra, ", "))
 		}
 		b.WriteString("\n")
+		if s.Skip == "" {
+			for _, c := range []struct {
+				when string
+				list []*plan.Assertion
+			}{{"before", s.Preconditions}, {"after", s.Postconditions}} {
+				for _, a := range c.list {
+					fmt.Fprintf(b, "      %-*s  %s: %s\n", width, "", c.when, escape.Text(a.String()))
+				}
+			}
+		}
 	}
 	if len(rb.Budget) > 0 {
 		b.WriteString("\n  budgets:\n")
