@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -92,11 +93,22 @@ var driveCmds = map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		}, false)
 	},
 	// attached FILE...: fails unless a loop device is backed by a FILE.
+	// Negated, it waits up to 10 s for them to go: a loop device detached
+	// while the kernel or a probe still holds it open is cleared when the
+	// last holder closes it, a moment later.
 	"attached": func(ts *testscript.TestScript, neg bool, args []string) {
 		for _, a := range args {
-			out, _ := exec.Command("losetup", "--associated", ts.MkAbs(a)).Output()
-			if got := strings.TrimSpace(string(out)) != ""; got != !neg {
-				ts.Fatalf("loop devices of %s: %q", a, out)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				out, _ := exec.Command("losetup", "--associated", ts.MkAbs(a)).Output()
+				got := strings.TrimSpace(string(out)) != ""
+				if got == !neg {
+					break
+				}
+				if !neg || time.Now().After(deadline) {
+					ts.Fatalf("loop devices of %s: %q", a, out)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		}
 	},

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/drover-dr/drover/internal/sshtest"
+	"github.com/drover-dr/drover/internal/testenv"
 	"github.com/rogpeppe/go-internal/testscript"
 	xssh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -62,6 +63,7 @@ func TestRemoteScripts(t *testing.T) {
 // that run programs on a host are left out: over SSH a program is the
 // machine's own (/bin/reboot), not one below the root.
 func TestRemoteExamples(t *testing.T) {
+	git := testenv.Command(t, "git", "git")
 	servers := startServers(t)
 	testscript.Run(t, testscript.Params{
 		Files: []string{"testdata/examples/registry-failover.txtar", "testdata/examples/replication.txtar"},
@@ -73,7 +75,11 @@ func TestRemoteExamples(t *testing.T) {
 			if err := os.CopyFS(env.WorkDir, os.DirFS(filepath.Join("..", "..", "examples", name))); err != nil {
 				return err
 			}
-			return pointAtServers(filepath.Join(env.WorkDir, "main.dr.hcl"), func(name string) string { return filepath.Join(env.WorkDir, "sim", name) })
+			if err := pointAtServers(filepath.Join(env.WorkDir, "main.dr.hcl"), func(name string) string { return filepath.Join(env.WorkDir, "sim", name) }); err != nil {
+				return err
+			}
+			// As TestExamples does: the scripts end checking git status.
+			return gitSnapshot(git, env.WorkDir)
 		},
 		Cmds: scriptCmds(),
 	})
