@@ -54,7 +54,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	rb := r.cfg.Runbooks[req.Name]
 	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
 	if req.Kind == "failback" {
-		out.Release = r.releases(req.Name)
+		var d hcl.Diagnostics
+		out.Release, d = r.releases(ctx, req.Name)
+		diags = append(diags, d...)
 	}
 	if rb == nil {
 		if req.Kind == "failback" {
@@ -126,8 +128,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 
 // releases lists what the failovers in force hold, in runbook and step
 // order, for a failback.
-func (r *run) releases(failback string) []*plan.Release {
+func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, hcl.Diagnostics) {
 	var out []*plan.Release
+	var diags hcl.Diagnostics
 	for _, rb := range r.refreshed.SortedRunbooks() {
 		if rb.Kind == "failback" || rb.Name == failback {
 			continue
@@ -139,7 +142,9 @@ func (r *run) releases(failback string) []*plan.Release {
 			}
 			pr := &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary}
 			if len(rel.Resources) > 0 {
-				pr.Destroy = r.heldDeletes(rel.Resources)
+				var d hcl.Diagnostics
+				pr.Destroy, d = r.heldDeletes(ctx, rel.Resources)
+				diags = append(diags, d...)
 				if len(pr.Destroy) == 0 {
 					continue // gone already
 				}
@@ -149,7 +154,7 @@ func (r *run) releases(failback string) []*plan.Release {
 			out = append(out, pr)
 		}
 	}
-	return out
+	return out, diags
 }
 
 // stepWaves gives each step its depth in the after graph: 0 for a step
@@ -549,7 +554,15 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 		sub.Resources[addr] = res
 		opts.Targets = append(opts.Targets, addrs.Instance{Resource: addr})
 	}
-	p, diags := Plan(ctx, &sub, r.refreshed, opts)
+	p, all := Plan(ctx, &sub, r.refreshed, opts)
+	// The targets are how the step's resources are planned alone, not the
+	// user's --target: the warning that a plan is targeted does not apply.
+	var diags hcl.Diagnostics
+	for _, d := range all {
+		if d.Summary != targetingSummary {
+			diags = append(diags, d)
+		}
+	}
 	if diags.HasErrors() || p == nil {
 		return nil, diags
 	}
@@ -570,9 +583,11 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 }
 
 // heldDeletes plans the deletion of the step resources at addresses that
-// the state still holds.
-func (r *run) heldDeletes(addresses []string) []*plan.Change {
+// the state still holds, each described by its provider as any planned
+// delete is (what a network_identity gives back, say).
+func (r *run) heldDeletes(ctx context.Context, addresses []string) ([]*plan.Change, hcl.Diagnostics) {
 	var out []*plan.Change
+	var diags hcl.Diagnostics
 	for _, a := range addresses {
 		addr, err := addrs.ParseInstance(a)
 		if err != nil {
@@ -582,10 +597,10 @@ func (r *run) heldDeletes(addresses []string) []*plan.Change {
 		if inst == nil {
 			continue
 		}
-		out = append(out, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete, Before: inst.Attrs,
-			SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
+		c, d := r.deleteChange(ctx, inst, plan.ReasonNone)
+		out, diags = append(out, c), append(diags, d...)
 	}
-	return out
+	return out, diags
 }
 
 // heldByRunbook reports whether a step of a runbook declares addr: its
