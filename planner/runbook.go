@@ -126,8 +126,12 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	return out, diags
 }
 
-// releases lists what the failovers in force hold, in runbook and step
-// order, for a failback.
+// releases lists what the failovers in force hold, for a failback: by
+// runbook name, and within a runbook in the reverse of the order its steps
+// ran (the later wave first, as the configuration's runbook orders them),
+// so that what a step took relying on an earlier one is given back before
+// that one's is (the replica guest stopped before the fence around its
+// source is lifted).
 func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, hcl.Diagnostics) {
 	var out []*plan.Release
 	var diags hcl.Diagnostics
@@ -135,7 +139,12 @@ func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, h
 		if rb.Kind == "failback" || rb.Name == failback {
 			continue
 		}
-		for _, sn := range rb.SortedSteps() {
+		steps := rb.SortedSteps()
+		if cfg := r.cfg.Runbooks[rb.Name]; cfg != nil {
+			waves := stepWaves(cfg)
+			slices.SortStableFunc(steps, func(a, b string) int { return waves[b] - waves[a] })
+		}
+		for _, sn := range steps {
 			rel := rb.Steps[sn].Release
 			if rel == nil {
 				continue
