@@ -30,6 +30,7 @@ const (
 	argHost                     // a host, host.NAME
 	argCapture                  // a registry_capture resource
 	argBootEntry                // a boot_entry resource
+	argGuest                    // a vm_guest resource
 	argTries                    // a whole number of 0 or more
 	argEnv                      // a map of strings
 	argOnFailure                // "abort", "continue" or "prompt"
@@ -68,7 +69,7 @@ func (rb *Runbook) args() []runbookArg {
 			runbookArg{"reboot", at, s.Reboot, argBool}, runbookArg{"reboot_command", at, s.RebootCommand, argArgv},
 			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
 			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
-			runbookArg{"check", at, s.Check, argBool})
+			runbookArg{"check", at, s.Check, argBool}, runbookArg{"stop", at, s.Stop, argGuest})
 	}
 	if d := rb.Drill; d != nil {
 		out = append(out, runbookArg{"isolate", in, d.Isolate, argBool})
@@ -142,10 +143,13 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 			Subject: a.expr.Range().Ptr()})
 	}
 	switch a.kind {
-	case argCapture, argBootEntry:
+	case argCapture, argBootEntry, argGuest:
 		want, example := "registry_capture", "registry_capture.doubletake"
-		if a.kind == argBootEntry {
+		switch a.kind {
+		case argBootEntry:
 			want, example = "boot_entry", "boot_entry.source_os"
+		case argGuest:
+			want, example = "vm_guest", "vm_guest.fs1"
 		}
 		if _, d := hcl.AbsTraversalForExpr(a.expr); d.HasErrors() || len(refs) != 1 || refs[0].Kind != RefResource ||
 			refs[0].Resource.Mode != addrs.Managed || refs[0].Resource.Type != want {

@@ -40,6 +40,7 @@ const (
 	coreProvider     = "core"
 	diskProvider     = "disk"
 	registryProvider = "registry"
+	vmProvider       = "vm"
 )
 
 // UndoDir is the folder on a step's host where runbook imports keep their
@@ -348,6 +349,20 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		ps.Release = &plan.Invoke{Provider: registryProvider, Action: "registry_import",
 			Args: location(undo, strings.TrimSuffix(undo, ".undo.reg")+".failback.undo.reg")}
 		ps.ReleaseSummary = fmt.Sprintf("import the undo file %s into the registry of %s", undo, ps.Host)
+	case s.Stop != nil:
+		// A fence: the guest stops before what the runbook starts in its
+		// place, and starts again on failback, after that is stopped.
+		ps.Action = plan.StepStop
+		inst, d := r.stepResource(s.Stop, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		ps.Host = attrs.GetAttr("host").GetAttr("name").AsString()
+		ps.Summary = fmt.Sprintf("stop %s on %s (fence)", inst.Addr, ps.Host)
+		ps.Invoke = plan.Invoke{Provider: vmProvider, Action: "guest_stop", Args: attrs}
+		ps.Release = &plan.Invoke{Provider: vmProvider, Action: "guest_start", Args: attrs}
+		ps.ReleaseSummary = fmt.Sprintf("start %s on %s again", inst.Addr, ps.Host)
 	case s.SetDefault != nil || s.SetNext != nil:
 		expr, action := s.SetDefault, plan.StepSetDefault
 		if expr == nil {
@@ -711,6 +726,8 @@ func stepAction(s *lang.Step) string {
 		return plan.StepSetNext
 	case s.Check != nil:
 		return plan.StepCheck
+	case s.Stop != nil:
+		return plan.StepStop
 	}
 	return plan.StepResources
 }

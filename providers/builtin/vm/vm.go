@@ -12,5 +12,9 @@ func New() *sdk.Provider {
 		Resources: map[string]*sdk.Resource{
 			"vm_guest": guestResource(),
 		},
+		Actions: map[string]*sdk.Action{
+			"guest_stop":  stopAction(),
+			"guest_start": startAction(),
+		},
 	}
 }
