@@ -627,6 +627,40 @@ func (r *run) heldDeletes(ctx context.Context, addresses []string) ([]*plan.Chan
 	return out, diags
 }
 
+// fencedChanges refuses the changes of a plan to the resources that a
+// runbook in force fences: a guest a stop step stopped stays stopped until
+// failback starts it again, since what the runbook started in its place
+// runs meanwhile (two copies of one server on one network).
+func (r *run) fencedChanges() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, rb := range r.refreshed.SortedRunbooks() {
+		cfg := r.cfg.Runbooks[rb.Name]
+		if cfg == nil {
+			continue
+		}
+		for _, sn := range rb.SortedSteps() {
+			s := cfg.Steps[sn]
+			if s == nil || s.Stop == nil || rb.Steps[sn].Release == nil {
+				continue
+			}
+			refs, d := lang.ExprRefs(s.Stop)
+			if d.HasErrors() || len(refs) != 1 || refs[0].Kind != lang.RefResource {
+				continue
+			}
+			for _, c := range r.changes {
+				if c.Addr.Resource != refs[0].Resource || c.Action == plan.NoOp {
+					continue
+				}
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Resource fenced by a runbook in force",
+					Detail: fmt.Sprintf("%s is stopped by step %q of runbook %q (run %s), which is in force: changing it now (%s) could start it while what the runbook started in its place runs. Run `drover failback` first, which starts it again.",
+						c.Addr, sn, rb.Name, rb.RunID, c.Action.Verb()),
+					Subject: r.resourceRange(c.Addr.Resource).Ptr()})
+			}
+		}
+	}
+	return diags
+}
+
 // heldByRunbook reports whether a step of a runbook declares addr: its
 // objects are held while the runbook is in force, not orphans.
 func heldByRunbook(cfg *lang.Config, addr addrs.Resource) bool {
