@@ -581,12 +581,15 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 	p, all := Plan(ctx, &sub, r.refreshed, opts)
 	// The targets are how the step's resources are planned alone, not the
 	// user's --target: the warning that a plan is targeted does not apply.
+	// A fenced resource they depend on is stopped as the runbook wants it,
+	// its change (a start) is not theirs to make.
 	var diags hcl.Diagnostics
 	for _, d := range all {
-		if d.Summary != targetingSummary {
+		if d.Summary != targetingSummary && d.Summary != fencedSummary {
 			diags = append(diags, d)
 		}
 	}
+	fences := r.fences()
 	if diags.HasErrors() || p == nil {
 		return nil, diags
 	}
@@ -596,7 +599,7 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 			out = append(out, c)
 			continue
 		}
-		if c.Action != plan.NoOp {
+		if _, fenced := fences[c.Addr.Resource]; c.Action != plan.NoOp && !fenced {
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step resources depend on unapplied changes",
 				Detail: fmt.Sprintf("The resources of step %q of runbook %q depend on %s, which has changes to apply: run `drover apply` first, then plan the runbook again.",
 					s.Name, rb.Name, c.Addr),
@@ -627,12 +630,19 @@ func (r *run) heldDeletes(ctx context.Context, addresses []string) ([]*plan.Chan
 	return out, diags
 }
 
-// fencedChanges refuses the changes of a plan to the resources that a
-// runbook in force fences: a guest a stop step stopped stays stopped until
-// failback starts it again, since what the runbook started in its place
-// runs meanwhile (two copies of one server on one network).
-func (r *run) fencedChanges() hcl.Diagnostics {
-	var diags hcl.Diagnostics
+// fence is a resource a stop step of a runbook in force holds stopped.
+type fence struct {
+	runbook, step, runID string
+}
+
+// fencedSummary is the summary of the error that a plan would change a
+// fenced resource.
+const fencedSummary = "Resource fenced by a runbook in force"
+
+// fences lists the resources that the stop steps of the runbooks in force
+// (finished or not) hold stopped until failback.
+func (r *run) fences() map[addrs.Resource]fence {
+	out := map[addrs.Resource]fence{}
 	for _, rb := range r.refreshed.SortedRunbooks() {
 		cfg := r.cfg.Runbooks[rb.Name]
 		if cfg == nil {
@@ -643,20 +653,30 @@ func (r *run) fencedChanges() hcl.Diagnostics {
 			if s == nil || s.Stop == nil || rb.Steps[sn].Release == nil {
 				continue
 			}
-			refs, d := lang.ExprRefs(s.Stop)
-			if d.HasErrors() || len(refs) != 1 || refs[0].Kind != lang.RefResource {
-				continue
-			}
-			for _, c := range r.changes {
-				if c.Addr.Resource != refs[0].Resource || c.Action == plan.NoOp {
-					continue
-				}
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Resource fenced by a runbook in force",
-					Detail: fmt.Sprintf("%s is stopped by step %q of runbook %q (run %s), which is in force: changing it now (%s) could start it while what the runbook started in its place runs. Run `drover failback` first, which starts it again.",
-						c.Addr, sn, rb.Name, rb.RunID, c.Action.Verb()),
-					Subject: r.resourceRange(c.Addr.Resource).Ptr()})
+			if refs, d := lang.ExprRefs(s.Stop); !d.HasErrors() && len(refs) == 1 && refs[0].Kind == lang.RefResource {
+				out[refs[0].Resource] = fence{runbook: rb.Name, step: sn, runID: rb.RunID}
 			}
 		}
+	}
+	return out
+}
+
+// fencedChanges refuses the changes of a plan to the resources that a
+// runbook in force fences: a guest a stop step stopped stays stopped until
+// failback starts it again, since what the runbook started in its place
+// runs meanwhile (two copies of one server on one network).
+func (r *run) fencedChanges() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	fences := r.fences()
+	for _, c := range r.changes {
+		f, ok := fences[c.Addr.Resource]
+		if !ok || c.Action == plan.NoOp {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fencedSummary,
+			Detail: fmt.Sprintf("%s is stopped by step %q of runbook %q (run %s), which holds it stopped until failback: changing it now (%s) could start it while what the runbook started in its place runs. Run `drover failback` first, which starts it again.",
+				c.Addr, f.step, f.runbook, f.runID, c.Action.Verb()),
+			Subject: r.resourceRange(c.Addr.Resource).Ptr()})
 	}
 	return diags
 }
