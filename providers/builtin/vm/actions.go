@@ -52,7 +52,21 @@ func startAction() *sdk.Action {
 	}
 }
 
+// qemuOnly refuses a guest of another hypervisor: the actions find the
+// guest by QEMU's pidfile and QMP socket, and would take any other for a
+// guest that does not run, a fence that stops nothing.
+func qemuOnly(v cty.Value, action string) providers.Diagnostics {
+	if h := v.GetAttr("hypervisor"); !h.IsNull() && h.AsString() != "qemu" {
+		return providers.Diagnostics{providers.Errorf("Hypervisor not supported by "+action,
+			"%s acts on QEMU guests only; the guest's hypervisor is %q. Stop or start it with running = false or true instead.", action, h.AsString())}
+	}
+	return nil
+}
+
 func invokeStop(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	if diags := qemuOnly(req.Args, "guest_stop"); diags.HasErrors() {
+		return cty.NilVal, diags
+	}
 	in, diags := open(ctx, req.Args)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
@@ -69,6 +83,9 @@ func invokeStop(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 }
 
 func invokeStart(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	if diags := qemuOnly(req.Args, "guest_start"); diags.HasErrors() {
+		return cty.NilVal, diags
+	}
 	in, diags := open(ctx, req.Args)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
