@@ -589,10 +589,10 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 			diags = append(diags, d)
 		}
 	}
-	fences := r.fences()
 	if diags.HasErrors() || p == nil {
 		return nil, diags
 	}
+	fences := r.fences()
 	var out []*plan.Change
 	for _, c := range p.Changes {
 		if _, held := s.Resources[c.Addr.Resource]; held {
