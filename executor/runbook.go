@@ -529,7 +529,7 @@ func (r *runbookRun) act(ctx context.Context, s *plan.Step) stepOutcome {
 		if code != 0 {
 			o.diags = stepError(s, "Command failed", "%s exited with status %d; its output is in the run's record.", strings.TrimPrefix(s.Summary, "run "), code)
 		}
-	case plan.StepImport:
+	case plan.StepImport, plan.StepStop:
 		if s.Release != nil {
 			o.release = &state.Release{Summary: s.ReleaseSummary, Provider: s.Release.Provider, Action: s.Release.Action, Args: s.Release.Args}
 		}

@@ -193,7 +193,9 @@ type Step struct {
 	SetDefault hcl.Expression
 	// SetNext makes a boot entry the default for the next boot only.
 	SetNext hcl.Expression
-	Reboot  hcl.Expression
+	// Stop fences a vm_guest: stops it, to start it again on failback.
+	Stop   hcl.Expression
+	Reboot hcl.Expression
 	// RebootCommand and RebootProbe replace the reboot's default argv
 	// (shutdown -r now) and the probe whose output changes with each boot
 	// (the Linux boot ID).

@@ -30,12 +30,12 @@ var (
 	drillSchema = &hcl.BodySchema{Attributes: attrSchema("isolate")}
 	stepSchema  = &hcl.BodySchema{
 		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
-			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"),
+			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check", "stop"),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}},
 			{Type: "check"}, {Type: "precondition"}, {Type: "postcondition"}},
 	}
 	// stepActions are the arguments of which a step sets exactly one.
-	stepActions = []string{"run", "import", "set_default", "set_next", "reboot", "prompt", "wait", "check"}
+	stepActions = []string{"run", "import", "set_default", "set_next", "reboot", "prompt", "wait", "check", "stop"}
 )
 
 func attrExpr(attrs hcl.Attributes, name string) hcl.Expression {
@@ -117,6 +117,7 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	s.Prompt = attrExpr(attrs, "prompt")
 	s.Wait = attrExpr(attrs, "wait")
 	s.Check = attrExpr(attrs, "check")
+	s.Stop = attrExpr(attrs, "stop")
 	if a := attrs["after"]; a != nil {
 		exprs, d := hcl.ExprList(a.Expr)
 		diags = append(diags, d...)

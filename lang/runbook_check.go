@@ -37,6 +37,7 @@ const (
 	argRegValue                      // a registry value: { hive, key, name }
 	argReplicationSet                // a replication_set resource
 	argDriveCopy                     // a drive_copy resource
+	argGuest                         // a vm_guest resource
 )
 
 // OnFailureChoices are what on_failure takes, the default first.
@@ -72,7 +73,7 @@ func (rb *Runbook) args() []runbookArg {
 			runbookArg{"reboot", at, s.Reboot, argBool}, runbookArg{"reboot_command", at, s.RebootCommand, argArgv},
 			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
 			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
-			runbookArg{"check", at, s.Check, argBool})
+			runbookArg{"check", at, s.Check, argBool}, runbookArg{"stop", at, s.Stop, argGuest})
 		for _, group := range []struct {
 			block string
 			list  []*Assertion
@@ -154,7 +155,7 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 			Subject: a.expr.Range().Ptr()})
 	}
 	switch a.kind {
-	case argCapture, argBootEntry, argReplicationSet, argDriveCopy:
+	case argCapture, argBootEntry, argReplicationSet, argDriveCopy, argGuest:
 		want, example := "registry_capture", "registry_capture.doubletake"
 		switch a.kind {
 		case argBootEntry:
@@ -163,6 +164,8 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 			want, example = "replication_set", "replication_set.shares"
 		case argDriveCopy:
 			want, example = "drive_copy", "drive_copy.system"
+		case argGuest:
+			want, example = "vm_guest", "vm_guest.fs1"
 		}
 		if _, d := hcl.AbsTraversalForExpr(a.expr); d.HasErrors() || len(refs) != 1 || refs[0].Kind != RefResource ||
 			refs[0].Resource.Mode != addrs.Managed || refs[0].Resource.Type != want {

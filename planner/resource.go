@@ -357,17 +357,25 @@ func (r *run) planDelete(ctx context.Context, inst *state.Instance, reason plan.
 		r.addDiags(hcl.Diagnostics{preventDestroy(inst.Addr, rc.DeclRange)})
 		return
 	}
-	// The provider may say what the delete does on the host (the files it
-	// removes, or leaves): a plan with a null configuration.
+	c, diags := r.deleteChange(ctx, inst, reason)
+	r.addDiags(diags)
+	r.addChange(c)
+}
+
+// deleteChange is the planned delete of inst, with what the provider says
+// the delete does on the host (the files it removes, or leaves, the parts
+// it gives back): a plan with a null configuration.
+func (r *run) deleteChange(ctx context.Context, inst *state.Instance, reason plan.Reason) (*plan.Change, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
 	var description string
 	rng := r.resourceRange(inst.Addr.Resource)
 	if rs, d := typeSchema(ctx, r.opts.Providers, inst.Addr.Mode, inst.Addr.Type, inst.Provider, rng); !d.HasErrors() {
 		resp := rs.client.Plan(ctx, providers.PlanRequest{TypeName: inst.Addr.Type, Prior: inst.Attrs,
 			Config: cty.NullVal(inst.Attrs.Type()), PriorPrivate: inst.Private})
-		r.addDiags(providerDiags(resp.Diagnostics, rs.provider, inst.Addr, nil, rng, funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths)))
+		diags = providerDiags(resp.Diagnostics, rs.provider, inst.Addr, nil, rng, funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths))
 		description = resp.Description
 	}
-	r.addChange(&plan.Change{
+	return &plan.Change{
 		Addr:           inst.Addr,
 		Provider:       inst.Provider,
 		Action:         plan.Delete,
@@ -377,7 +385,7 @@ func (r *run) planDelete(ctx context.Context, inst *state.Instance, reason plan.
 		SensitivePaths: inst.SensitivePaths,
 		Dependencies:   inst.Dependencies,
 		Description:    description,
-	})
+	}, diags
 }
 
 // planOrphans plans deletes for state instances whose resource block is gone.

@@ -218,6 +218,7 @@ func Plan(ctx context.Context, cfg *lang.Config, prior *state.State, opts Option
 		if !diags.HasErrors() {
 			diags = append(diags, r.planOrphans(ctx)...)
 		}
+		diags = append(diags, r.fencedChanges()...)
 	}
 	p.Changes = r.changes
 	p.Outputs = r.outputs

@@ -40,6 +40,7 @@ const (
 	coreProvider     = "core"
 	diskProvider     = "disk"
 	registryProvider = "registry"
+	vmProvider       = "vm"
 )
 
 // UndoDir is the folder on a step's host where runbook imports keep their
@@ -54,7 +55,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	rb := r.cfg.Runbooks[req.Name]
 	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
 	if req.Kind == "failback" {
-		out.Release = r.releases(req.Name)
+		var d hcl.Diagnostics
+		out.Release, d = r.releases(ctx, req.Name)
+		diags = append(diags, d...)
 	}
 	if rb == nil {
 		if req.Kind == "failback" {
@@ -124,22 +127,34 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	return out, diags
 }
 
-// releases lists what the failovers in force hold, in runbook and step
-// order, for a failback.
-func (r *run) releases(failback string) []*plan.Release {
+// releases lists what the failovers in force hold, for a failback: by
+// runbook name, and within a runbook in the reverse of the order its steps
+// ran (the later wave first, as the configuration's runbook orders them),
+// so that what a step took relying on an earlier one is given back before
+// that one's is (the replica guest stopped before the fence around its
+// source is lifted).
+func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, hcl.Diagnostics) {
 	var out []*plan.Release
+	var diags hcl.Diagnostics
 	for _, rb := range r.refreshed.SortedRunbooks() {
 		if rb.Kind == "failback" || rb.Name == failback {
 			continue
 		}
-		for _, sn := range rb.SortedSteps() {
+		steps := rb.SortedSteps()
+		if cfg := r.cfg.Runbooks[rb.Name]; cfg != nil {
+			waves := stepWaves(cfg)
+			slices.SortStableFunc(steps, func(a, b string) int { return waves[b] - waves[a] })
+		}
+		for _, sn := range steps {
 			rel := rb.Steps[sn].Release
 			if rel == nil {
 				continue
 			}
 			pr := &plan.Release{Runbook: rb.Name, Step: sn, Summary: rel.Summary}
 			if len(rel.Resources) > 0 {
-				pr.Destroy = r.heldDeletes(rel.Resources)
+				var d hcl.Diagnostics
+				pr.Destroy, d = r.heldDeletes(ctx, rel.Resources)
+				diags = append(diags, d...)
 				if len(pr.Destroy) == 0 {
 					continue // gone already
 				}
@@ -149,7 +164,7 @@ func (r *run) releases(failback string) []*plan.Release {
 			out = append(out, pr)
 		}
 	}
-	return out
+	return out, diags
 }
 
 // stepWaves gives each step its depth in the after graph: 0 for a step
@@ -334,6 +349,20 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		ps.Release = &plan.Invoke{Provider: registryProvider, Action: "registry_import",
 			Args: location(undo, strings.TrimSuffix(undo, ".undo.reg")+".failback.undo.reg")}
 		ps.ReleaseSummary = fmt.Sprintf("import the undo file %s into the registry of %s", undo, ps.Host)
+	case s.Stop != nil:
+		// A fence: the guest stops before what the runbook starts in its
+		// place, and starts again on failback, after that is stopped.
+		ps.Action = plan.StepStop
+		inst, d := r.stepResource(s.Stop, s, rb)
+		if d.HasErrors() {
+			return nil, append(diags, d...)
+		}
+		attrs, _ := inst.Attrs.UnmarkDeep()
+		ps.Host = attrs.GetAttr("host").GetAttr("name").AsString()
+		ps.Summary = fmt.Sprintf("stop %s on %s (fence)", inst.Addr, ps.Host)
+		ps.Invoke = plan.Invoke{Provider: vmProvider, Action: "guest_stop", Args: attrs}
+		ps.Release = &plan.Invoke{Provider: vmProvider, Action: "guest_start", Args: attrs}
+		ps.ReleaseSummary = fmt.Sprintf("start %s on %s again", inst.Addr, ps.Host)
 	case s.SetDefault != nil || s.SetNext != nil:
 		expr, action := s.SetDefault, plan.StepSetDefault
 		if expr == nil {
@@ -563,17 +592,28 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 		sub.Resources[addr] = res
 		opts.Targets = append(opts.Targets, addrs.Instance{Resource: addr})
 	}
-	p, diags := Plan(ctx, &sub, r.refreshed, opts)
+	p, all := Plan(ctx, &sub, r.refreshed, opts)
+	// The targets are how the step's resources are planned alone, not the
+	// user's --target: the warning that a plan is targeted does not apply.
+	// A fenced resource they depend on is stopped as the runbook wants it,
+	// its change (a start) is not theirs to make.
+	var diags hcl.Diagnostics
+	for _, d := range all {
+		if d.Summary != targetingSummary && d.Summary != fencedSummary {
+			diags = append(diags, d)
+		}
+	}
 	if diags.HasErrors() || p == nil {
 		return nil, diags
 	}
+	fences := r.fences()
 	var out []*plan.Change
 	for _, c := range p.Changes {
 		if _, held := s.Resources[c.Addr.Resource]; held {
 			out = append(out, c)
 			continue
 		}
-		if c.Action != plan.NoOp {
+		if _, fenced := fences[c.Addr.Resource]; c.Action != plan.NoOp && !fenced {
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step resources depend on unapplied changes",
 				Detail: fmt.Sprintf("The resources of step %q of runbook %q depend on %s, which has changes to apply: run `drover apply` first, then plan the runbook again.",
 					s.Name, rb.Name, c.Addr),
@@ -584,9 +624,11 @@ func (r *run) planStepResources(ctx context.Context, rb *lang.Runbook, s *lang.S
 }
 
 // heldDeletes plans the deletion of the step resources at addresses that
-// the state still holds.
-func (r *run) heldDeletes(addresses []string) []*plan.Change {
+// the state still holds, each described by its provider as any planned
+// delete is (what a network_identity gives back, say).
+func (r *run) heldDeletes(ctx context.Context, addresses []string) ([]*plan.Change, hcl.Diagnostics) {
 	var out []*plan.Change
+	var diags hcl.Diagnostics
 	for _, a := range addresses {
 		addr, err := addrs.ParseInstance(a)
 		if err != nil {
@@ -596,10 +638,61 @@ func (r *run) heldDeletes(addresses []string) []*plan.Change {
 		if inst == nil {
 			continue
 		}
-		out = append(out, &plan.Change{Addr: addr, Provider: inst.Provider, Action: plan.Delete, Before: inst.Attrs,
-			SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
+		c, d := r.deleteChange(ctx, inst, plan.ReasonNone)
+		out, diags = append(out, c), append(diags, d...)
+	}
+	return out, diags
+}
+
+// fence is a resource a stop step of a runbook in force holds stopped.
+type fence struct {
+	runbook, step, runID string
+}
+
+// fencedSummary is the summary of the error that a plan would change a
+// fenced resource.
+const fencedSummary = "Resource fenced by a runbook in force"
+
+// fences lists the resources that the stop steps of the runbooks in force
+// (finished or not) hold stopped until failback.
+func (r *run) fences() map[addrs.Resource]fence {
+	out := map[addrs.Resource]fence{}
+	for _, rb := range r.refreshed.SortedRunbooks() {
+		cfg := r.cfg.Runbooks[rb.Name]
+		if cfg == nil {
+			continue
+		}
+		for _, sn := range rb.SortedSteps() {
+			s := cfg.Steps[sn]
+			if s == nil || s.Stop == nil || rb.Steps[sn].Release == nil {
+				continue
+			}
+			if refs, d := lang.ExprRefs(s.Stop); !d.HasErrors() && len(refs) == 1 && refs[0].Kind == lang.RefResource {
+				out[refs[0].Resource] = fence{runbook: rb.Name, step: sn, runID: rb.RunID}
+			}
+		}
 	}
 	return out
+}
+
+// fencedChanges refuses the changes of a plan to the resources that a
+// runbook in force fences: a guest a stop step stopped stays stopped until
+// failback starts it again, since what the runbook started in its place
+// runs meanwhile (two copies of one server on one network).
+func (r *run) fencedChanges() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	fences := r.fences()
+	for _, c := range r.changes {
+		f, ok := fences[c.Addr.Resource]
+		if !ok || c.Action == plan.NoOp {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fencedSummary,
+			Detail: fmt.Sprintf("%s is stopped by step %q of runbook %q (run %s), which holds it stopped until failback: changing it now (%s) could start it while what the runbook started in its place runs. Run `drover failback` first, which starts it again.",
+				c.Addr, f.step, f.runbook, f.runID, c.Action.Verb()),
+			Subject: r.resourceRange(c.Addr.Resource).Ptr()})
+	}
+	return diags
 }
 
 // heldByRunbook reports whether a step of a runbook declares addr: its
@@ -727,6 +820,8 @@ func stepAction(s *lang.Step) string {
 		return plan.StepSetNext
 	case s.Check != nil || len(s.Checks) > 0:
 		return plan.StepCheck
+	case s.Stop != nil:
+		return plan.StepStop
 	}
 	return plan.StepResources
 }

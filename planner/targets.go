@@ -59,10 +59,13 @@ func (r *run) resolveTargets(prior *state.State) hcl.Diagnostics {
 	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagWarning,
-		Summary:  "Resource targeting is in effect",
+		Summary:  targetingSummary,
 		Detail:   fmt.Sprintf("This plan covers only the resources --target names and %s; other changes the configuration asks for are left for a plan without --target.", covers),
 	}}
 }
+
+// targetingSummary is the summary of the warning that a plan is targeted.
+const targetingSummary = "Resource targeting is in effect"
 
 func (r *run) resolvePlanTargets() {
 	r.targeted = map[addrs.Resource]bool{}

@@ -58,6 +58,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	for name, f := range vmCmds {
 		cmds[name] = f
 	}
+	for name, f := range runbookCmds {
+		cmds[name] = f
+	}
 	return cmds
 }
 

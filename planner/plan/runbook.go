@@ -68,6 +68,8 @@ const (
 	StepSetNext    = "set_next"
 	StepPrompt     = "prompt"
 	StepCheck      = "check"
+	// StepStop stops a vm_guest (a fence), started again on failback.
+	StepStop = "stop"
 	// StepResources creates the step's resources, held while the
 	// runbook is in force.
 	StepResources = "resources"

@@ -533,7 +533,7 @@ func applyIdentity(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provid
 			if d := deleteIPAddress(ctx, sdk.ApplyRequest{Prior: a}); d.HasErrors() {
 				diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Old holder not reached",
 					Detail: fmt.Sprintf("Releasing %s on %s: %s. Taking it over all the same, after the probe.",
-						a.GetAttr("address").AsString(), from.GetAttr("name").AsString(), d[0].Detail),
+						a.GetAttr("address").AsString(), from.GetAttr("name").AsString(), strings.TrimSuffix(d[0].Detail, ".")),
 					Path: cty.GetAttrPath("release_from")})
 			}
 		}

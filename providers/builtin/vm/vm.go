@@ -50,6 +50,10 @@ func New() *sdk.Provider {
 		Resources: map[string]*sdk.Resource{
 			"vm_guest": guestResource(s),
 		},
+		Actions: map[string]*sdk.Action{
+			"guest_stop":  stopAction(),
+			"guest_start": startAction(),
+		},
 	}
 }
 

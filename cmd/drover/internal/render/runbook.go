@@ -80,6 +80,7 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 					fmt.Fprintf(b, "      %-*s  %s: %s\n", width, "", c.when, escape.Text(a.String()))
 				}
 			}
+			described(b, s.Changes, strings.Repeat(" ", 8+width))
 		}
 	}
 	if len(rb.Budget) > 0 {
@@ -100,6 +101,7 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 		b.WriteString("\n  then give back what the failover holds:\n")
 		for _, rel := range rb.Release {
 			fmt.Fprintf(b, "    %s %s.%s  %s\n", p.color("31", "-"), rel.Runbook, rel.Step, escape.Text(rel.Summary))
+			described(b, rel.Destroy, strings.Repeat(" ", 8+len(rel.Runbook)+1+len(rel.Step)))
 		}
 	}
 	fmt.Fprintf(b, "\n%s %d to run, %d skipped", p.color("1", "Runbook plan:"), runs, skipped)
@@ -108,4 +110,26 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 	}
 	b.WriteString(".\n")
 	io.WriteString(w, b.String())
+}
+
+// described writes under a step what its providers say the changes do
+// (a network_identity's parts, one line each, in the order they move),
+// indented to the step's summary; the address leads only when the step
+// holds several. Descriptions are escaped as the plan escapes them.
+func described(b *strings.Builder, changes []*plan.Change, indent string) {
+	for _, c := range changes {
+		if c.Description == "" {
+			continue
+		}
+		first, rest, _ := strings.Cut(escape.Text(c.Description), "\n")
+		if len(changes) > 1 {
+			first = c.Addr.String() + ": " + first
+		}
+		fmt.Fprintf(b, "%s(%s)\n", indent, first)
+		if rest != "" {
+			for _, line := range strings.Split(rest, "\n") {
+				fmt.Fprintf(b, "%s  %s\n", indent, line)
+			}
+		}
+	}
 }

@@ -89,6 +89,9 @@ runbook "bad" {
   step "boots_value" {
     set_default = "source_os"
   }
+  step "fences" {
+    stop = value.os
+  }
   step "ask" {
     prompt = ""
   }
