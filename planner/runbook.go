@@ -33,6 +33,10 @@ type RunbookRequest struct {
 	Measured map[string]time.Duration
 	// AllowOverBudget turns the budget errors into warnings.
 	AllowOverBudget bool
+	// Drill plans a drill of the runbook: every step, whatever earlier
+	// runs did, acting on clones (plan.Runbook.Drill); nothing in force is
+	// given back.
+	Drill bool
 }
 
 // The providers and actions runbook steps invoke.
@@ -53,7 +57,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	var diags hcl.Diagnostics
 	rb := r.cfg.Runbooks[req.Name]
 	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
-	if req.Kind == "failback" {
+	if req.Kind == "failback" && !req.Drill {
 		out.Release = r.releases(req.Name)
 	}
 	if rb == nil {
@@ -78,7 +82,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	// steps an unfinished run (this one, when a step is planned again as
 	// it runs) recorded in the state.
 	steps := map[string]cty.Value{}
-	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done {
+	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done && !req.Drill {
 		for n, st := range prior.Steps {
 			if st.Status != state.StepStarted { // an interrupted step runs again
 				steps[n] = cty.ObjectVal(map[string]cty.Value{"status": cty.StringVal(string(st.Status))})
@@ -93,7 +97,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	diags = append(diags, d...)
 
 	var prior *state.Runbook
-	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil {
+	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil && !req.Drill {
 		prior = inForce
 		if !inForce.Done {
 			out.Continues = inForce.RunID
@@ -118,6 +122,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		out.Steps = append(out.Steps, s)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	if req.Drill && !diags.HasErrors() {
+		diags = append(diags, r.planDrill(ctx, rb, out)...)
+	}
 	if !diags.HasErrors() {
 		diags = append(diags, r.checkBudgets(rb, out, req)...)
 	}

@@ -28,6 +28,9 @@ type Runbook struct {
 	Release []*Release
 	// Budget holds the figures held against rpo and rto.
 	Budget []*BudgetCheck
+	// Drill, when set, makes the run a drill: its steps act on the
+	// clones it lists.
+	Drill *Drill
 }
 
 // BudgetCheck is one figure held against a budget: the data-loss window
@@ -135,6 +138,7 @@ type docRunbook struct {
 	Steps     []docStep    `json:"steps"`
 	Release   []docRelease `json:"release,omitempty"`
 	Budget    []docBudget  `json:"budget,omitempty"`
+	Drill     *docDrill    `json:"drill,omitempty"`
 }
 
 type docBudget struct {
@@ -231,7 +235,7 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	if r == nil {
 		return nil, nil
 	}
-	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}}
+	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}, Drill: encodeDrill(r.Drill)}
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
 			Prompt: s.Prompt, Check: s.Check, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
@@ -276,7 +280,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	if doc == nil {
 		return nil, nil
 	}
-	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues}
+	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues, Drill: decodeDrill(doc.Drill)}
 	var err error
 	if r.RPO, err = parseDurationText(doc.RPO); err != nil {
 		return nil, fmt.Errorf("runbook rpo: %w", err)

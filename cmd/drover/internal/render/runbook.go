@@ -25,7 +25,11 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 		io.WriteString(w, b.String())
 		return
 	}
-	fmt.Fprintf(b, "\nRunbook %q (%s)", rb.Name, rb.Kind)
+	title := "Runbook"
+	if rb.Drill != nil {
+		title = "Drill of runbook"
+	}
+	fmt.Fprintf(b, "\n%s %q (%s)", title, rb.Name, rb.Kind)
 	if rb.Continues != "" {
 		fmt.Fprintf(b, " continues run %s", rb.Continues)
 	}
@@ -91,6 +95,9 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 		for _, rel := range rb.Release {
 			fmt.Fprintf(b, "    %s %s.%s  %s\n", p.color("31", "-"), rel.Runbook, rel.Step, escape.Text(rel.Summary))
 		}
+	}
+	if rb.Drill != nil {
+		p.drill(b, rb.Drill)
 	}
 	fmt.Fprintf(b, "\n%s %d to run, %d skipped", p.color("1", "Runbook plan:"), runs, skipped)
 	if len(rb.Release) > 0 {
