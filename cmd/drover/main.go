@@ -147,6 +147,7 @@ provider plugins.
 		newFailoverCommand(g, "failover"),
 		newFailoverCommand(g, "failback"),
 		newRunbookCommand(g),
+		newDrillCommand(g),
 		newReportCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/record"
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// drillOptions are the flags of drover drill.
+type drillOptions struct {
+	runbookOptions
+	keep bool
+}
+
+// machineHost is the name the drill's inventory gives the machine Drover
+// runs on, which holds the run's folder: no host block can be called so.
+const machineHost = "(this machine)"
+
+func newDrillCommand(g *globalOptions) *cobra.Command {
+	o := &drillOptions{}
+	cmd := &cobra.Command{
+		Use:   "drill [RUNBOOK]",
+		Short: "Rehearse a runbook on clones, tear down, and prove nothing is left",
+		Long: `Plans a drill of the runbook "failover" (or RUNBOOK), as plan --runbook NAME --drill
+shows it, asks for "yes" unless --auto-approve, then fingerprints what it clones, makes
+the clones (each journalled in the run's folder before it is made), runs the runbook's
+steps on them, tears everything down last made first, proves nothing is left and that
+production did not change. The state's runbooks are never written: a drill is not a
+failover. With --keep the clones stay up.
+
+` + exitCodesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "failover"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runDrill(cmd.Context(), g, o, name)
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().BoolVar(&o.keep, "keep", false, "leave the drill's clones up for inspection, torn down later by drover drill cleanup")
+	co := &planOptions{parallelism: 1}
+	cleanup := &cobra.Command{
+		Use:   "cleanup [RUN]",
+		Short: "Tear down a drill kept up or killed, and prove nothing is left",
+		Long: `Tears down what the inventory of drill RUN (a unique prefix will do) lists, last made
+first, and proves nothing of it is left; without RUN, every drill whose teardown is not
+proved yet (kept with --keep, or killed). The record says so.
+
+` + exitCodesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDrillCleanup(cmd.Context(), g, co, args)
+		},
+	}
+	co.varOptions.addFlags(cleanup)
+	co.lockOptions.addFlags(cleanup)
+	cmd.AddCommand(cleanup)
+	return cmd
+}
+
+func runDrillCleanup(ctx context.Context, g *globalOptions, o *planOptions, args []string) error {
+	s, err := o.open(ctx, g, "drill cleanup")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	v := s.v
+	store := record.NewStore(record.DefaultDir)
+	var recs []*record.Record
+	if len(args) == 1 {
+		rec, err := store.Load(args[0])
+		if err != nil {
+			return err
+		}
+		if rec.Kind != record.Drill {
+			return v.errorf("Not a drill", "Run %s is a %s of runbook %q, not a drill: there is nothing to tear down.", rec.RunID, rec.Kind, rec.Runbook)
+		}
+		recs = append(recs, rec)
+	} else {
+		all, err := store.List()
+		if err != nil {
+			return err
+		}
+		for _, rec := range all {
+			if rec.Kind == record.Drill && rec.Drill != nil && (rec.Drill.Kept || !rec.Drill.TornDown || len(rec.Drill.Leaks) > 0) {
+				recs = append(recs, rec)
+			}
+		}
+		if len(recs) == 0 {
+			v.printf("No drill is left to clean up.\n")
+			return nil
+		}
+	}
+	reported := false
+	for _, rec := range recs {
+		dir, err := filepath.Abs(store.RunDir(rec.RunID))
+		if err != nil {
+			return err
+		}
+		diags := executor.CleanupDrill(ctx, host.NewLocal(machineHost, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
+		if err := store.Save(rec); err != nil {
+			return fmt.Errorf("saving the record of drill %s: %w", rec.RunID, err)
+		}
+		reported = v.diagnostics(diags) || reported
+		if v.json {
+			v.event("drill_cleaned", map[string]any{"run_id": rec.RunID, "torn_down": rec.Drill.TornDown, "leaks": rec.Drill.Leaks})
+		} else if rec.Drill.TornDown && len(rec.Drill.Leaks) == 0 {
+			v.printf("Drill %s of runbook %q: torn down, %d objects, nothing left.\n", rec.RunID, rec.Runbook, len(rec.Drill.Inventory))
+		}
+	}
+	if reported {
+		return errReported
+	}
+	return nil
+}
+
+func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name string) error {
+	s, err := o.open(ctx, g, "drill")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	v := s.v
+	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
+		return err
+	}
+	s.popts.Runbook = runbookRequest(name, runbookKind(name), o.allowOverBudget)
+	s.popts.Runbook.Drill = true
+	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
+	if err != nil {
+		return err
+	}
+	if !o.autoApprove {
+		if v.json {
+			return fmt.Errorf("--json needs --auto-approve: there is no one to ask")
+		}
+		if err := ask(v, fmt.Sprintf("Do you want to drill runbook %q?", p.Runbook.Name)); err != nil {
+			return errRunDeclined
+		}
+	}
+	store := record.NewStore(record.DefaultDir)
+	rec, err := runRecord(store, p.Runbook)
+	if err != nil {
+		return err
+	}
+	kill, stopSteps := context.WithCancel(context.Background())
+	defer stopSteps()
+	var running sync.WaitGroup
+	running.Add(1)
+	g.interrupts.onStop(func() {
+		stopSteps()
+		waitWithin(&running, 5*time.Second)
+	})
+	dir, err := filepath.Abs(store.RunDir(rec.RunID))
+	if err != nil {
+		return err
+	}
+	if v.json {
+		v.event("drill_started", map[string]any{"runbook": p.Runbook.Name, "run_id": rec.RunID, "record": dir})
+	} else {
+		v.printf("\nDrill %s of runbook %q; its record and inventory are in %s.\n\n", rec.RunID, p.Runbook.Name, dir)
+	}
+	diags := executor.RunDrill(ctx, p, s.prior, executor.DrillOptions{
+		Run: executor.RunbookOptions{
+			Providers:   s.popts.Providers,
+			Parallelism: s.popts.Parallelism,
+			Hooks:       &runbookHooks{v: v},
+			Record:      rec,
+			Records:     store,
+			Kill:        kill,
+			Prompter:    newPrompter(v, store, rec.RunID, o.approve),
+			Steps:       planner.NewStepPlanner(s.cfg, s.popts),
+		},
+		Machine: host.NewLocal(machineHost, ""),
+		Dir:     dir,
+		Hosts:   configHosts(s.cfg, s.popts.Variables),
+		Keep:    o.keep,
+	})
+	running.Done()
+	reported := v.diagnostics(diags)
+	showDrillOutcome(v, rec)
+	if reported {
+		return errReported
+	}
+	return nil
+}
+
+// configHosts reaches the configuration's hosts by name.
+func configHosts(cfg *lang.Config, vars map[string]cty.Value) func(string) (host.Host, error) {
+	return func(name string) (host.Host, error) {
+		hv, diags := planner.Host(cfg, vars, name)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		return host.FromValue(hv)
+	}
+}
+
+// showDrillOutcome says what a drill proved.
+func showDrillOutcome(v *view, rec *record.Record) {
+	d := rec.Drill
+	if d == nil {
+		return
+	}
+	if v.json {
+		v.event("drill_summary", map[string]any{"runbook": rec.Runbook, "run_id": rec.RunID, "status": rec.Status, "clones": len(d.Clones),
+			"kept": d.Kept, "torn_down": d.TornDown, "leaks": d.Leaks, "changes": d.Changes, "fingerprinted": d.Fingerprinted})
+		return
+	}
+	var what []string
+	switch {
+	case d.Kept:
+		what = append(what, fmt.Sprintf("%d clones kept in %s (drover drill cleanup %s ends it)", len(d.Clones), d.Folder, rec.RunID))
+	case d.TornDown && len(d.Leaks) == 0:
+		what = append(what, fmt.Sprintf("%d clones torn down, nothing left", len(d.Clones)))
+	case len(d.Leaks) > 0:
+		what = append(what, fmt.Sprintf("%d objects left after the teardown", len(d.Leaks)))
+	default:
+		what = append(what, "teardown not finished (drover drill cleanup "+rec.RunID+" finishes it)")
+	}
+	if !d.Kept {
+		if len(d.Changes) == 0 {
+			what = append(what, fmt.Sprintf("production unchanged (%d objects fingerprinted)", d.Fingerprinted))
+		} else {
+			what = append(what, fmt.Sprintf("production CHANGED (%d differences)", len(d.Changes)))
+		}
+	}
+	v.printf("\n%s\n", v.bold(fmt.Sprintf("Drill of runbook %q %s: %s; %s. Run %s.", rec.Runbook, rec.Status, runTally(rec), strings.Join(what, "; "), rec.RunID)))
+}
