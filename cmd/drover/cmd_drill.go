@@ -13,6 +13,7 @@ import (
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/record"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -90,29 +91,54 @@ func runDrillCleanup(ctx context.Context, g *globalOptions, o *planOptions, args
 		}
 		recs = append(recs, rec)
 	} else {
-		all, err := store.List()
-		if err != nil {
+		if recs, err = unfinishedDrills(store, true); err != nil {
 			return err
-		}
-		for _, rec := range all {
-			if rec.Kind == record.Drill && rec.Drill != nil && (rec.Drill.Kept || !rec.Drill.TornDown || len(rec.Drill.Leaks) > 0) {
-				recs = append(recs, rec)
-			}
 		}
 		if len(recs) == 0 {
 			v.printf("No drill is left to clean up.\n")
 			return nil
 		}
 	}
+	if cleanupDrills(ctx, v, s, store, recs) {
+		return errReported
+	}
+	return nil
+}
+
+// unfinishedDrills are the drills whose teardown is not proved: killed
+// before its end, or failed, and with kept those kept up (--keep).
+func unfinishedDrills(store *record.Store, kept bool) ([]*record.Record, error) {
+	all, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*record.Record
+	for _, rec := range all {
+		d := rec.Drill
+		if rec.Kind != record.Drill || d == nil || d.Kept && !kept {
+			continue
+		}
+		if d.Kept || !d.TornDown || len(d.Leaks) > 0 {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// cleanupDrills tears down and proves each drill of recs, saving their
+// records, and says whether it reported errors.
+func cleanupDrills(ctx context.Context, v *view, s *session, store *record.Store, recs []*record.Record) bool {
 	reported := false
 	for _, rec := range recs {
 		dir, err := filepath.Abs(store.RunDir(rec.RunID))
-		if err != nil {
-			return err
+		diags := hcl.Diagnostics{}
+		if err == nil {
+			diags = executor.CleanupDrill(ctx, host.NewLocal(machineHost, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
+			err = store.Save(rec)
 		}
-		diags := executor.CleanupDrill(ctx, host.NewLocal(machineHost, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
-		if err := store.Save(rec); err != nil {
-			return fmt.Errorf("saving the record of drill %s: %w", rec.RunID, err)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot save the drill's record",
+				Detail: fmt.Sprintf("Drill %s: %s.", rec.RunID, err)})
 		}
 		reported = v.diagnostics(diags) || reported
 		if v.json {
@@ -121,10 +147,7 @@ func runDrillCleanup(ctx context.Context, g *globalOptions, o *planOptions, args
 			v.printf("Drill %s of runbook %q: torn down, %d objects, nothing left.\n", rec.RunID, rec.Runbook, len(rec.Drill.Inventory))
 		}
 	}
-	if reported {
-		return errReported
-	}
-	return nil
+	return reported
 }
 
 func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name string) error {
@@ -136,6 +159,16 @@ func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name strin
 	v := s.v
 	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
 		return err
+	}
+	// A drill killed before its teardown ended is finished first: its
+	// clones must not outlive it, nor stand in this one's way.
+	store := record.NewStore(record.DefaultDir)
+	killed, err := unfinishedDrills(store, false)
+	if err != nil {
+		return err
+	}
+	if cleanupDrills(ctx, v, s, store, killed) {
+		return errReported
 	}
 	s.popts.Runbook = runbookRequest(name, runbookKind(name), o.allowOverBudget)
 	s.popts.Runbook.Drill = true
@@ -151,7 +184,6 @@ func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name strin
 			return errRunDeclined
 		}
 	}
-	store := record.NewStore(record.DefaultDir)
 	rec, err := runRecord(store, p.Runbook)
 	if err != nil {
 		return err
