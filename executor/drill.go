@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/drill"
 	"github.com/drover-dr/drover/host"
@@ -126,6 +127,11 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 			rec.Drill.Changes = append(rec.Drill.Changes, name+":"+c.String())
 		}
 	}
+	if len(d.Cleanup) > 0 {
+		var hd hcl.Diagnostics
+		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, opts.Run)
+		diags = append(diags, hd...)
+	}
 	if len(rec.Drill.Changes) > 0 {
 		fail("Production changed during the drill", "What the drill cloned changed between before and after the drill: %s. Something other than the drill's steps wrote it, or a step acted on production: find out before trusting the drill.",
 			strings.Join(rec.Drill.Changes, "; "))
@@ -230,4 +236,33 @@ func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func
 		rec.Status = record.Interrupted
 	}
 	return diags
+}
+
+// runCleanup runs the drill block's cleanup hooks in order, each as a run
+// step of its own (its output kept in the run's record), going on past a
+// failure: a hook that fails must not keep the others from cleaning up.
+func runCleanup(ctx context.Context, hooks []*plan.Step, opts RunbookOptions) ([]*record.Step, hcl.Diagnostics) {
+	if opts.Kill == nil {
+		opts.Kill = context.WithoutCancel(ctx)
+	}
+	r := &runbookRun{rb: &plan.Runbook{Steps: hooks}, opts: opts, runID: opts.Record.RunID}
+	var diags hcl.Diagnostics
+	var out []*record.Step
+	for _, s := range hooks {
+		rs := &record.Step{Name: s.Name, Action: s.Action, Summary: s.Summary, Host: s.Host, Status: record.Running, StartedAt: time.Now().UTC(), Attempts: 1}
+		if opts.Hooks != nil {
+			opts.Hooks.StepStarted(s, 1)
+		}
+		o := r.attempt(s)
+		rs.FinishedAt, rs.ExitCode, rs.Output, rs.Status = time.Now().UTC(), o.exitCode, o.output, record.Succeeded
+		if o.diags.HasErrors() {
+			rs.Status, rs.Error = record.Failed, diagText(o.diags)
+		}
+		diags = append(diags, o.diags...)
+		if opts.Hooks != nil {
+			opts.Hooks.StepFinished(s, rs)
+		}
+		out = append(out, rs)
+	}
+	return out, diags
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/drill"
 	"github.com/drover-dr/drover/host"
@@ -22,6 +23,11 @@ import (
 // DrillDir is the folder on a host under which each drill keeps, in a
 // folder of its own, its clones and what its steps write.
 const DrillDir = "/var/lib/drover/drills"
+
+// DrillMachine names the machine Drover runs on, where a drill's cleanup
+// hook without a host runs and its inventory lies: no host block can be
+// called so.
+const DrillMachine = "(this machine)"
 
 // Drill environment variables of run steps: scripts act on the copies too.
 const (
@@ -48,16 +54,34 @@ type drillPlanner struct {
 	env   map[string]*plan.DrillClone
 	diags hcl.Diagnostics
 	rb    *lang.Runbook
+	// reboot says the drill block asks for the reboots to be done.
+	reboot bool
 }
 
 // planDrill makes rb's steps act on clones and fills rb.Drill. Production
 // objects are only read here (drill.Plan stats them).
-func (r *run) planDrill(ctx context.Context, src *lang.Runbook, rb *plan.Runbook) hcl.Diagnostics {
+func (r *run) planDrill(ctx context.Context, scope *lang.Scope, src *lang.Runbook, rb *plan.Runbook) hcl.Diagnostics {
 	var id [6]byte
 	rand.Read(id[:])
 	dp := &drillPlanner{r: r, ctx: ctx, rb: src, index: map[string]*plan.DrillClone{}, env: map[string]*plan.DrillClone{},
 		d: &plan.Drill{Folder: path.Join(DrillDir, hex.EncodeToString(id[:]))}}
 	rb.Drill = dp.d
+	if d := src.Drill; d != nil {
+		if d.Reboot != nil {
+			v, diags := evalKnown(scope, d.Reboot, cty.Bool)
+			if diags.HasErrors() {
+				return diags
+			}
+			dp.reboot = v.True()
+		}
+		for i, c := range d.Cleanup {
+			hook, diags := planCleanup(scope, i+1, c)
+			if diags.HasErrors() {
+				return diags
+			}
+			dp.d.Cleanup = append(dp.d.Cleanup, hook)
+		}
+	}
 	// The data the runbook depends on (a replica, a drive copy), which
 	// its run steps may act on.
 	for _, inst := range r.protected(src, rb) {
@@ -127,7 +151,7 @@ func (dp *drillPlanner) step(s *plan.Step) {
 		args["file"] = cty.StringVal(c.Path)
 		what, _, _ := strings.Cut(s.Summary, ", then reboot")
 		s.Summary = fmt.Sprintf("%s, in the drill's clone %s of the boot menu %s", what, c.Path, menu)
-		if s.Reboot != nil {
+		if s.Reboot != nil && !dp.reboot {
 			s.Reboot = nil
 			s.Summary += "; the reboot is recorded, not done"
 			dp.d.Reboots = append(dp.d.Reboots, s.Name)
@@ -219,4 +243,84 @@ func (dp *drillPlanner) errorf(format string, args ...any) *hcl.Diagnostic {
 // address, step.NAME).
 func envName(what string) string {
 	return DrillCloneEnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "[", "_", "]", "", "\"", "", "-", "_").Replace(what))
+}
+
+// planCleanup plans the drill's cleanup hook number n: a run on its host,
+// or on the machine Drover runs on.
+func planCleanup(scope *lang.Scope, n int, c *lang.DrillCleanup) (*plan.Step, hcl.Diagnostics) {
+	hostVal := host.Config{Name: DrillMachine}.Value()
+	where := "this machine"
+	if c.Host != nil {
+		v, diags := scope.EvalExpr(c.Host, cty.DynamicPseudoType)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		hostVal, _ = v.UnmarkDeep()
+		cfg, err := host.ConfigFromValue(hostVal)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid host argument", Detail: err.Error(), Subject: c.Host.Range().Ptr()}}
+		}
+		where = cfg.Name
+	}
+	argv, diags := evalKnown(scope, c.Run, cty.List(cty.String))
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	env, dir := cty.MapVal(map[string]cty.Value{DrillEnv: cty.StringVal("1")}), cty.NullVal(cty.String)
+	if c.Env != nil {
+		v, d := evalKnown(scope, c.Env, cty.Map(cty.String))
+		if d.HasErrors() {
+			return nil, d
+		}
+		m := map[string]cty.Value{DrillEnv: cty.StringVal("1")}
+		if !v.IsNull() {
+			maps.Copy(m, v.AsValueMap())
+		}
+		env = cty.MapVal(m)
+	}
+	if c.Dir != nil {
+		if dir, diags = evalKnown(scope, c.Dir, cty.String); diags.HasErrors() {
+			return nil, diags
+		}
+	}
+	s := &plan.Step{Name: fmt.Sprintf("cleanup-%d", n), Action: plan.StepRun, Host: where, OnFailure: lang.OnFailureChoices[0]}
+	if s.Timeout, diags = evalDuration(scope, c.Timeout); diags.HasErrors() {
+		return nil, diags
+	}
+	var words []string
+	for _, a := range argv.AsValueSlice() {
+		words = append(words, shellWord(a.AsString()))
+	}
+	s.Summary = "run " + strings.Join(words, " ") + " on " + where + ", after the teardown"
+	s.Invoke = plan.Invoke{Provider: coreProvider, Action: "run", Args: cty.ObjectVal(map[string]cty.Value{
+		"host": hostVal, "argv": argv, "env": env, "dir": dir})}
+	return s, nil
+}
+
+// drillAge warns when the runbook's drill block sets max_age and its last
+// successful drill (last, zero for none) is older, or there is none.
+func drillAge(scope *lang.Scope, rb *lang.Runbook, last time.Time) hcl.Diagnostics {
+	if rb.Drill == nil || rb.Drill.MaxAge == nil {
+		return nil
+	}
+	v, diags := evalKnown(scope, rb.Drill.MaxAge, cty.String)
+	if diags.HasErrors() {
+		return diags
+	}
+	limit, err := lang.ParseAge(v.AsString())
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid max_age argument", Detail: err.Error(), Subject: rb.Drill.MaxAge.Range().Ptr()}}
+	}
+	var what string
+	switch age := time.Since(last); {
+	case last.IsZero():
+		what = "has never been drilled successfully"
+	case age > limit:
+		what = fmt.Sprintf("was last drilled successfully %s ago, at %s", plan.RoundDuration(age), last.UTC().Format(time.RFC3339))
+	default:
+		return nil
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Drill overdue",
+		Detail:  fmt.Sprintf("Runbook %q %s, and its drill block has max_age = %q. Rehearse it: drover drill %s.", rb.Name, what, v.AsString(), rb.Name),
+		Subject: rb.Drill.MaxAge.Range().Ptr()}}
 }

@@ -37,6 +37,9 @@ type RunbookRequest struct {
 	// runs did, acting on clones (plan.Runbook.Drill); nothing in force is
 	// given back.
 	Drill bool
+	// LastDrill is when the last successful drill of the runbook ended,
+	// zero when none is recorded: held against the drill block's max_age.
+	LastDrill time.Time
 }
 
 // The providers and actions runbook steps invoke.
@@ -77,6 +80,10 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		}
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown runbook", Detail: detail})
 	}
+	if req.Drill {
+		rb = rb.ForDrill()
+	}
+	out.LastDrill = req.LastDrill
 	scope := r.scope(lang.Instance{})
 	// step.NAME is the outcome of a step of this run: known for the
 	// steps an unfinished run (this one, when a step is planned again as
@@ -122,8 +129,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		out.Steps = append(out.Steps, s)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	diags = append(diags, drillAge(scope, rb, req.LastDrill)...)
 	if req.Drill && !diags.HasErrors() {
-		diags = append(diags, r.planDrill(ctx, rb, out)...)
+		diags = append(diags, r.planDrill(ctx, scope, rb, out)...)
 	}
 	if !diags.HasErrors() {
 		diags = append(diags, r.checkBudgets(rb, out, req)...)

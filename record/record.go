@@ -86,6 +86,9 @@ type DrillRun struct {
 	// the drill; Changes lists what differed (none: production untouched).
 	Fingerprinted int      `json:"fingerprinted"`
 	Changes       []string `json:"changes,omitempty"`
+	// Cleanup are the drill block's cleanup hooks, run after the
+	// teardown, as steps.
+	Cleanup []*Step `json:"cleanup,omitempty"`
 }
 
 // Clone is one copy a drill's steps acted on instead of a production

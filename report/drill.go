@@ -56,4 +56,10 @@ func (p *textPrinter) drill() {
 	for _, c := range d.Changes {
 		p.printf("  changed %s\n", printable(c))
 	}
+	for _, h := range d.Cleanup {
+		p.printf("  after the teardown, %s %s: %s\n", printable(h.Name), p.status(h.Status), printable(h.Summary))
+		if h.Error != "" {
+			p.printf("%s\n", indent(printable(h.Error), "    "))
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
+	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/record"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -23,10 +25,6 @@ type drillOptions struct {
 	runbookOptions
 	keep bool
 }
-
-// machineHost is the name the drill's inventory gives the machine Drover
-// runs on, which holds the run's folder: no host block can be called so.
-const machineHost = "(this machine)"
 
 func newDrillCommand(g *globalOptions) *cobra.Command {
 	o := &drillOptions{}
@@ -133,7 +131,7 @@ func cleanupDrills(ctx context.Context, v *view, s *session, store *record.Store
 		dir, err := filepath.Abs(store.RunDir(rec.RunID))
 		diags := hcl.Diagnostics{}
 		if err == nil {
-			diags = executor.CleanupDrill(ctx, host.NewLocal(machineHost, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
+			diags = executor.CleanupDrill(ctx, host.NewLocal(planner.DrillMachine, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
 			err = store.Save(rec)
 		}
 		if err != nil {
@@ -216,7 +214,7 @@ func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name strin
 			Prompter:    newPrompter(v, store, rec.RunID, o.approve),
 			Steps:       planner.NewStepPlanner(s.cfg, s.popts),
 		},
-		Machine: host.NewLocal(machineHost, ""),
+		Machine: host.NewLocal(planner.DrillMachine, ""),
 		Dir:     dir,
 		Hosts:   configHosts(s.cfg, s.popts.Variables),
 		Keep:    o.keep,
@@ -271,4 +269,52 @@ func showDrillOutcome(v *view, rec *record.Record) {
 		}
 	}
 	v.printf("\n%s\n", v.bold(fmt.Sprintf("Drill of runbook %q %s: %s; %s. Run %s.", rec.Runbook, rec.Status, runTally(rec), strings.Join(what, "; "), rec.RunID)))
+}
+
+// lastDrill is when the last successful drill of runbook ended, among
+// recs: one whose steps succeeded, torn down with nothing left and
+// production unchanged; zero when there is none.
+func lastDrill(recs []*record.Record, runbook string) (time.Time, string) {
+	var last time.Time
+	var id string
+	for _, r := range recs {
+		d := r.Drill
+		if r.Kind != record.Drill || r.Runbook != runbook || r.Status != record.Succeeded || d == nil ||
+			!d.TornDown || len(d.Leaks) > 0 || len(d.Changes) > 0 {
+			continue
+		}
+		if r.FinishedAt.After(last) {
+			last, id = r.FinishedAt, r.RunID
+		}
+	}
+	return last, id
+}
+
+// showDrillAges says, for each runbook drilled successfully, how long ago
+// its last successful drill ended.
+func showDrillAges(v *view) {
+	recs, _ := record.NewStore(record.DefaultDir).List()
+	var names []string
+	for _, r := range recs {
+		if r.Kind == record.Drill && !slices.Contains(names, r.Runbook) {
+			names = append(names, r.Runbook)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		last, id := lastDrill(recs, name)
+		if v.json {
+			ev := map[string]any{"runbook": name}
+			if !last.IsZero() {
+				ev["last_drill"], ev["run_id"] = last.UTC().Format(time.RFC3339), id
+			}
+			v.event("runbook_drill", ev)
+			continue
+		}
+		if last.IsZero() {
+			v.printf("runbook %q: no successful drill yet\n", name)
+			continue
+		}
+		v.printf("runbook %q: last successful drill %s ago (run %s)\n", name, plan.RoundDuration(time.Since(last)), id)
+	}
 }

@@ -106,8 +106,9 @@ var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes
 func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
 	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
 	recs, _ := record.NewStore(record.DefaultDir).List()
+	req.LastDrill, _ = lastDrill(recs, name)
 	for _, rec := range recs {
-		if rec.Runbook != name {
+		if rec.Runbook != name || rec.Kind == record.Drill {
 			continue
 		}
 		for _, s := range rec.Steps {
@@ -537,10 +538,12 @@ func runRunbookStatus(ctx context.Context, g *globalOptions) error {
 			}
 			v.event("runbook_status", map[string]any{"runbook": rb.Name, "run_id": rb.RunID, "kind": rb.Kind, "in_force": rb.Done, "holds": held})
 		}
+		showDrillAges(v)
 		return nil
 	}
 	if len(rbs) == 0 {
 		v.printf("No runbook is in progress or in force.\n")
+		showDrillAges(v)
 		return nil
 	}
 	for _, rb := range rbs {
@@ -561,5 +564,6 @@ func runRunbookStatus(ctx context.Context, g *globalOptions) error {
 			v.printf("%s\n", line)
 		}
 	}
+	showDrillAges(v)
 	return nil
 }

@@ -13,6 +13,10 @@ type Drill struct {
 	Clones []*DrillClone
 	// Reboots names the steps whose reboot a drill records without doing.
 	Reboots []string
+	// Cleanup are the run steps of the drill block's cleanup hooks, run
+	// in order after the teardown. (A drill's plan is made each time it
+	// runs, never saved: its document leaves them out.)
+	Cleanup []*Step
 }
 
 // DrillClone is one protected object a drill copies.

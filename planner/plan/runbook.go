@@ -31,6 +31,9 @@ type Runbook struct {
 	// Drill, when set, makes the run a drill: its steps act on the
 	// clones it lists.
 	Drill *Drill
+	// LastDrill is when the last successful drill of the runbook ended,
+	// zero when none is recorded.
+	LastDrill time.Time
 }
 
 // BudgetCheck is one figure held against a budget: the data-loss window

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/planner/plan"
@@ -43,4 +44,18 @@ func (p *printer) drill(b *strings.Builder, d *plan.Drill) {
 		fmt.Fprintf(b, "    %s %s:%s  remove the drill's folder, with its undo files\n", p.color("31", "-"), escape.Text(h), escape.Text(d.Folder))
 	}
 	b.WriteString("    then prove nothing of the drill is left, and that every source is unchanged (fingerprints before and after)\n")
+	if len(d.Cleanup) > 0 {
+		b.WriteString("\n  cleanup hooks, after the teardown:\n")
+		for _, s := range d.Cleanup {
+			fmt.Fprintf(b, "    %s %s  %s\n", p.color("32", "+"), s.Name, escape.Text(s.Summary))
+		}
+	}
+}
+
+// lastDrill says when the runbook was last drilled successfully.
+func lastDrill(rb *plan.Runbook, now time.Time) string {
+	if rb.LastDrill.IsZero() {
+		return "never"
+	}
+	return fmt.Sprintf("%s ago (%s)", plan.RoundDuration(now.Sub(rb.LastDrill)), rb.LastDrill.UTC().Format(time.RFC3339))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/planner/plan"
@@ -99,6 +100,7 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 	if rb.Drill != nil {
 		p.drill(b, rb.Drill)
 	}
+	fmt.Fprintf(b, "\n  last successful drill: %s\n", lastDrill(rb, time.Now()))
 	fmt.Fprintf(b, "\n%s %d to run, %d skipped", p.color("1", "Runbook plan:"), runs, skipped)
 	if len(rb.Release) > 0 {
 		fmt.Fprintf(b, ", %d to give back", len(rb.Release))
