@@ -26,6 +26,12 @@ type drillOptions struct {
 	keep bool
 }
 
+// drillInterrupts are what the first and the second signal do to a drill.
+var drillInterrupts = map[string]string{
+	annotationInterrupted: "Interrupt received: letting running steps finish, then tearing the drill down. Press Ctrl-C again to stop at once.",
+	annotationStopped:     "Stopping at once: the running steps are killed. The drill's clones are torn down by the next drover drill, or by drover drill cleanup.",
+}
+
 func newDrillCommand(g *globalOptions) *cobra.Command {
 	o := &drillOptions{}
 	cmd := &cobra.Command{
@@ -49,6 +55,7 @@ failover. With --keep the clones stay up.
 		},
 	}
 	o.addFlags(cmd)
+	cmd.Annotations = drillInterrupts
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "leave the drill's clones up for inspection, torn down later by drover drill cleanup")
 	co := &planOptions{parallelism: 1}
 	cleanup := &cobra.Command{
@@ -316,5 +323,17 @@ func showDrillAges(v *view) {
 			continue
 		}
 		v.printf("runbook %q: last successful drill %s ago (run %s)\n", name, plan.RoundDuration(time.Since(last)), id)
+	}
+}
+
+// showDrillPlanEvents renders what a drill's plan clones and runs after
+// its teardown as JSON events.
+func showDrillPlanEvents(v *view, d *plan.Drill) {
+	for _, c := range d.Clones {
+		v.event("drill_clone_planned", map[string]any{"host": c.Host, "source": c.Source, "path": c.Path, "method": c.Method,
+			"why": c.Why, "warning": c.Warning, "for": c.For})
+	}
+	for _, s := range d.Cleanup {
+		v.event("drill_cleanup_planned", map[string]any{"name": s.Name, "host": s.Host, "summary": s.Summary})
 	}
 }

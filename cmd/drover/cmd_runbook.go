@@ -338,6 +338,9 @@ func showRunbookPlan(v *view, rb *plan.Runbook) {
 			v.event("runbook_step_planned", map[string]any{"runbook": rb.Name, "step": s.Name, "wave": s.Wave + 1, "action": s.Action,
 				"host": s.Host, "summary": s.Summary, "skip": s.Skip})
 		}
+		if rb.Drill != nil {
+			showDrillPlanEvents(v, rb.Drill)
+		}
 		v.event("runbook_plan_summary", map[string]any{"runbook": rb.Name, "run": rb.Runs(), "skipped": len(rb.Steps) - rb.Runs(),
 			"release": len(rb.Release), "continues": rb.Continues})
 		return
