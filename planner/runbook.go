@@ -526,7 +526,9 @@ func NewStepPlanner(cfg *lang.Config, opts Options) *StepPlanner {
 func (c *StepPlanner) PlanStep(ctx context.Context, runbook, kind, step string, current *state.State) (*plan.Step, hcl.Diagnostics) {
 	opts := c.opts
 	opts.Hooks = nil
-	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true}
+	// A drill's step is planned again as the drill plans it: its
+	// overrides and drill-only steps, acting on clones.
+	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true, Drill: c.opts.Runbook != nil && c.opts.Runbook.Drill}
 	p, diags := Plan(ctx, c.cfg, current, opts)
 	if diags.HasErrors() || p == nil || p.Runbook == nil {
 		return nil, diags
