@@ -73,10 +73,15 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	sources := map[string][]string{} // host → sources, in clone order
 	var hosts []string
 	for _, c := range d.Clones {
-		if _, ok := sources[c.Host]; !ok {
+		if !slices.Contains(hosts, c.Host) {
 			hosts = append(hosts, c.Host)
 		}
 		sources[c.Host] = append(sources[c.Host], c.Source)
+	}
+	for _, name := range d.Isolated {
+		if !slices.Contains(hosts, name) {
+			hosts = append(hosts, name)
+		}
 	}
 	reach := map[string]host.Host{}
 	for _, name := range hosts {
@@ -89,7 +94,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		reach[name] = h
 	}
 	before := map[string]drill.Fingerprints{}
-	for _, name := range hosts {
+	for name := range hostsOf(hosts, sources) {
 		fp, err := drill.Fingerprint(ctx, reach[name], sources[name]...)
 		if err != nil {
 			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", name, err)
@@ -99,7 +104,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		rec.Drill.Fingerprinted += len(sources[name])
 	}
 
-	made := makeClones(ctx, inv, d, reach, rec)
+	made := makeClones(ctx, inv, d, hosts, reach, rec)
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
 	if made != nil {
@@ -117,7 +122,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		return diags
 	}
 	diags = append(diags, TeardownDrill(context.WithoutCancel(ctx), inv, rec.Drill)...)
-	for _, name := range hosts {
+	for name := range hostsOf(hosts, sources) {
 		after, err := drill.Fingerprint(context.WithoutCancel(ctx), reach[name], sources[name]...)
 		if err != nil {
 			fail("Cannot fingerprint production again", "On host %q: %s; whether the drill changed it is not known.", name, err)
@@ -143,29 +148,28 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	return diags
 }
 
-// makeClones makes the drill's folder on each host and the clones in it,
-// where the plan put them.
-func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, reach map[string]host.Host, rec *record.Record) error {
-	folders := map[string]bool{}
+// makeClones makes the drill's folder on each of hosts and the clones in
+// it, where the plan put them.
+func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts []string, reach map[string]host.Host, rec *record.Record) error {
+	for _, name := range hosts {
+		h := reach[name]
+		// The folder is recorded before it is made, and only when it is
+		// not there already: a teardown never removes what the drill did
+		// not make.
+		if _, err := h.Lstat(ctx, d.Folder); err == nil {
+			return fmt.Errorf("the drill's folder %s on host %q is there already", d.Folder, name)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if _, err := inv.Record(ctx, h, drill.Object{Kind: drill.File, ID: d.Folder, Note: "the drill's folder"}); err != nil {
+			return err
+		}
+		if err := h.MkdirAll(ctx, d.Folder, 0o700); err != nil {
+			return err
+		}
+	}
 	for _, c := range d.Clones {
 		h := reach[c.Host]
-		if !folders[c.Host] {
-			// The folder is recorded before it is made, and only when it
-			// is not there already: a teardown never removes what the
-			// drill did not make.
-			if _, err := h.Lstat(ctx, d.Folder); err == nil {
-				return fmt.Errorf("the drill's folder %s on host %q is there already", d.Folder, c.Host)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			if _, err := inv.Record(ctx, h, drill.Object{Kind: drill.File, ID: d.Folder, Note: "the drill's folder"}); err != nil {
-				return err
-			}
-			if err := h.MkdirAll(ctx, d.Folder, 0o700); err != nil {
-				return err
-			}
-			folders[c.Host] = true
-		}
 		dir := path.Join(d.Folder, "clones", path.Dir(c.Source))
 		got, err := inv.Clone(ctx, h, c.Source, dir, drill.CloneOptions{Disk: c.Disk})
 		if err != nil {
@@ -265,4 +269,15 @@ func runCleanup(ctx context.Context, hooks []*plan.Step, opts RunbookOptions) ([
 		out = append(out, rs)
 	}
 	return out, diags
+}
+
+// hostsOf yields, in the order of hosts, those with sources to fingerprint.
+func hostsOf(hosts []string, sources map[string][]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for _, name := range hosts {
+			if len(sources[name]) > 0 && !yield(name) {
+				return
+			}
+		}
+	}
 }

@@ -56,6 +56,9 @@ type drillPlanner struct {
 	rb    *lang.Runbook
 	// reboot says the drill block asks for the reboots to be done.
 	reboot bool
+	// isolate says the drill block asks for step resources in the
+	// drill's own place.
+	isolate bool
 }
 
 // planDrill makes rb's steps act on clones and fills rb.Drill. Production
@@ -73,6 +76,13 @@ func (r *run) planDrill(ctx context.Context, scope *lang.Scope, src *lang.Runboo
 				return diags
 			}
 			dp.reboot = v.True()
+		}
+		if d.Isolate != nil {
+			v, diags := evalKnown(scope, d.Isolate, cty.Bool)
+			if diags.HasErrors() {
+				return diags
+			}
+			dp.isolate = v.True()
 		}
 		for i, c := range d.Cleanup {
 			hook, diags := planCleanup(scope, i+1, c)
@@ -124,7 +134,8 @@ func (dp *drillPlanner) step(s *plan.Step) {
 	}
 	switch s.Action {
 	case plan.StepResources:
-		dp.fail(s, "Step holds resources", "a drill does not isolate a step's resources yet; they would be created for real")
+		dp.isolateResources(s)
+		return
 	case plan.StepImport:
 		hive := args["hive"].AsString()
 		c := dp.clone(args["host"], hive, false, "step."+s.Name)
@@ -323,4 +334,51 @@ func drillAge(scope *lang.Scope, rb *lang.Runbook, last time.Time) hcl.Diagnosti
 	return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Drill overdue",
 		Detail:  fmt.Sprintf("Runbook %q %s, and its drill block has max_age = %q. Rehearse it: drover drill %s.", rb.Name, what, v.AsString(), rb.Name),
 		Subject: rb.Drill.MaxAge.Range().Ptr()}}
+}
+
+// isolatedTypes are the resource types a drill knows how to isolate: those
+// that act on files of their host, which a host rooted in the drill's
+// folder keeps there.
+var isolatedTypes = []string{"file"}
+
+// isolateResources makes the step's resources be created in the drill's
+// folder of their host (Folder/isolated), never where production has
+// them: the planned host of each gets that folder as its root.
+func (dp *drillPlanner) isolateResources(s *plan.Step) {
+	if !dp.isolate {
+		dp.fail(s, "Step holds resources", "its resources would be created for real; set isolate = true in the runbook's drill block to create them in the drill's own place")
+		return
+	}
+	var where []string
+	for _, c := range s.Changes {
+		if !slices.Contains(isolatedTypes, c.Addr.Resource.Type) {
+			dp.fail(s, "Step resource not isolated", fmt.Sprintf("a drill isolates resources of type %s only, and %s is a %s", strings.Join(isolatedTypes, ", "), c.Addr, c.Addr.Resource.Type))
+			return
+		}
+		if c.Action != plan.Create {
+			dp.fail(s, "Step resource exists", fmt.Sprintf("%s is in the state already (a failover in force holds it): a drill creates its own, isolated, and plans %s for it instead; fail back first", c.Addr, c.Action))
+			return
+		}
+		attrs := c.After.AsValueMap()
+		cfg, err := host.ConfigFromValue(attrs["host"])
+		if err == nil && cfg.Transport != "" && cfg.Transport != "local" {
+			err = fmt.Errorf("host %q is reached over %s: a drill isolates resources of local hosts only", cfg.Name, cfg.Transport)
+		}
+		if err != nil {
+			dp.fail(s, "Step resource not isolated", fmt.Sprintf("%s: %s", c.Addr, err))
+			return
+		}
+		root := cfg.Root
+		if root == "" {
+			root = "/"
+		}
+		cfg.Root = path.Join(root, dp.d.Folder, "isolated")
+		attrs["host"] = cfg.Value()
+		c.After = cty.ObjectVal(attrs)
+		if !slices.Contains(dp.d.Isolated, cfg.Name) {
+			dp.d.Isolated = append(dp.d.Isolated, cfg.Name)
+		}
+		where = append(where, fmt.Sprintf("%s in %s on %s", c.Addr, path.Join(dp.d.Folder, "isolated"), cfg.Name))
+	}
+	s.Summary += ", isolated: " + strings.Join(where, ", ")
 }

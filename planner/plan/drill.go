@@ -13,6 +13,10 @@ type Drill struct {
 	Clones []*DrillClone
 	// Reboots names the steps whose reboot a drill records without doing.
 	Reboots []string
+	// Isolated names the hosts whose step resources the drill creates
+	// under Folder/isolated instead (isolate = true): the folder is made
+	// there too, and removed with what it holds.
+	Isolated []string
 	// Cleanup are the run steps of the drill block's cleanup hooks, run
 	// in order after the teardown. (A drill's plan is made each time it
 	// runs, never saved: its document leaves them out.)
@@ -38,9 +42,10 @@ type DrillClone struct {
 }
 
 type docDrill struct {
-	Folder  string          `json:"folder"`
-	Clones  []docDrillClone `json:"clones"`
-	Reboots []string        `json:"reboots,omitempty"`
+	Folder   string          `json:"folder"`
+	Clones   []docDrillClone `json:"clones"`
+	Reboots  []string        `json:"reboots,omitempty"`
+	Isolated []string        `json:"isolated,omitempty"`
 }
 
 type docDrillClone struct {
@@ -58,7 +63,7 @@ func encodeDrill(d *Drill) *docDrill {
 	if d == nil {
 		return nil
 	}
-	doc := &docDrill{Folder: d.Folder, Clones: []docDrillClone{}, Reboots: d.Reboots}
+	doc := &docDrill{Folder: d.Folder, Clones: []docDrillClone{}, Reboots: d.Reboots, Isolated: d.Isolated}
 	for _, c := range d.Clones {
 		doc.Clones = append(doc.Clones, docDrillClone(*c))
 	}
@@ -69,7 +74,7 @@ func decodeDrill(doc *docDrill) *Drill {
 	if doc == nil {
 		return nil
 	}
-	d := &Drill{Folder: doc.Folder, Reboots: doc.Reboots}
+	d := &Drill{Folder: doc.Folder, Reboots: doc.Reboots, Isolated: doc.Isolated}
 	for _, c := range doc.Clones {
 		dc := DrillClone(c)
 		d.Clones = append(d.Clones, &dc)
