@@ -72,9 +72,18 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 
 	sources := map[string][]string{} // host → sources, in clone order
 	var hosts []string
+	var statted []*plan.DrillClone
 	for _, c := range d.Clones {
 		if !slices.Contains(hosts, c.Host) {
 			hosts = append(hosts, c.Host)
+		}
+		if c.Manifest != "" {
+			// A drive copy is proved by its per-block manifest and the
+			// image's size and time: hashing a whole image twice would
+			// cost the drill more than the rest of it.
+			sources[c.Host] = append(sources[c.Host], c.Manifest)
+			statted = append(statted, c)
+			continue
 		}
 		sources[c.Host] = append(sources[c.Host], c.Source)
 	}
@@ -104,6 +113,15 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		rec.Drill.Fingerprinted += len(sources[name])
 	}
 
+	stats := map[*plan.DrillClone]fs.FileInfo{}
+	for _, c := range statted {
+		fi, err := reach[c.Host].Lstat(ctx, c.Source)
+		if err != nil {
+			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", c.Host, err)
+			return diags
+		}
+		stats[c] = fi
+	}
 	made := makeClones(ctx, inv, d, hosts, reach, rec)
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
@@ -130,6 +148,15 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		}
 		for _, c := range drill.Changes(before[name], after) {
 			rec.Drill.Changes = append(rec.Drill.Changes, name+":"+c.String())
+		}
+	}
+	for _, c := range statted {
+		fi, err := reach[c.Host].Lstat(context.WithoutCancel(ctx), c.Source)
+		switch was := stats[c]; {
+		case err != nil:
+			fail("Cannot fingerprint production again", "On host %q: %s; whether the drill changed it is not known.", c.Host, err)
+		case fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime()):
+			rec.Drill.Changes = append(rec.Drill.Changes, fmt.Sprintf("%s:%s: size or modification time changed", c.Host, c.Source))
 		}
 	}
 	if len(d.Cleanup) > 0 {

@@ -105,6 +105,9 @@ func (r *run) planDrill(ctx context.Context, scope *lang.Scope, src *lang.Runboo
 		case "drive_copy":
 			if c := dp.clone(attrs.GetAttr("host"), attrs.GetAttr("target").AsString(), true, inst.Addr.String()); c != nil {
 				dp.env[envName(inst.Addr.String())] = c
+				if m := attrs.GetAttr("manifest"); m.IsKnown() && !m.IsNull() {
+					c.Manifest = m.AsString()
+				}
 			}
 		}
 	}

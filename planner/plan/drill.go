@@ -36,6 +36,10 @@ type DrillClone struct {
 	Warning string
 	// Disk says the source is a guest's disk image (a drive copy's target).
 	Disk bool
+	// Manifest, when set, is the drive copy's per-block manifest: the
+	// drill proves the source unchanged by the manifest's content and the
+	// source's size and time, rather than hashing the whole image.
+	Manifest string
 	// For says what the copy stands in for: the steps that act on it, or
 	// the resource whose data it is.
 	For []string
@@ -49,14 +53,15 @@ type docDrill struct {
 }
 
 type docDrillClone struct {
-	Host    string   `json:"host"`
-	Source  string   `json:"source"`
-	Path    string   `json:"path"`
-	Method  string   `json:"method"`
-	Why     string   `json:"why,omitempty"`
-	Warning string   `json:"warning,omitempty"`
-	Disk    bool     `json:"disk,omitempty"`
-	For     []string `json:"for,omitempty"`
+	Host     string   `json:"host"`
+	Source   string   `json:"source"`
+	Path     string   `json:"path"`
+	Method   string   `json:"method"`
+	Why      string   `json:"why,omitempty"`
+	Warning  string   `json:"warning,omitempty"`
+	Disk     bool     `json:"disk,omitempty"`
+	Manifest string   `json:"manifest,omitempty"`
+	For      []string `json:"for,omitempty"`
 }
 
 func encodeDrill(d *Drill) *docDrill {
