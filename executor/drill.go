@@ -60,13 +60,19 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	fail := func(summary, format string, args ...any) {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...)})
 	}
+	// failed ends a drill that stopped before its steps ran.
+	failed := func() hcl.Diagnostics {
+		rec.Finish(time.Now(), record.Failed)
+		save()
+		return diags
+	}
 	// Saved before anything is made: drover drill cleanup finds the
 	// drills to finish by their records.
 	save()
 	inv, err := drill.OpenInventory(ctx, opts.Machine, opts.Dir, drill.InventoryOptions{Hosts: opts.Hosts})
 	if err != nil {
 		fail("Cannot open the drill's inventory", "%s: %s.", opts.Dir, err)
-		return diags
+		return failed()
 	}
 	defer inv.Close()
 
@@ -97,7 +103,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		h, err := opts.Hosts(name)
 		if err != nil {
 			fail("Cannot reach the drill's host", "Host %q: %s.", name, err)
-			return diags
+			return failed()
 		}
 		defer h.Close()
 		reach[name] = h
@@ -107,7 +113,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		fp, err := drill.Fingerprint(ctx, reach[name], sources[name]...)
 		if err != nil {
 			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", name, err)
-			return diags
+			return failed()
 		}
 		before[name] = fp
 		rec.Drill.Fingerprinted += len(sources[name])
@@ -118,7 +124,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		fi, err := reach[c.Host].Lstat(ctx, c.Source)
 		if err != nil {
 			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", c.Host, err)
-			return diags
+			return failed()
 		}
 		stats[c] = fi
 	}
@@ -127,11 +133,12 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	save()
 	if made != nil {
 		fail("Cannot make the drill's clones", "%s. What was made is torn down.", made)
+		rec.Finish(time.Now(), record.Failed)
 	} else {
 		// The state RunRunbook returns has the run recorded; a drill's
 		// is dropped.
-		_, d := RunRunbook(ctx, p, prior, opts.Run)
-		diags = append(diags, d...)
+		_, rd := RunRunbook(ctx, p, prior, opts.Run)
+		diags = append(diags, rd...)
 	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	if opts.Keep && made == nil {
