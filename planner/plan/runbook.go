@@ -142,6 +142,7 @@ type docRunbook struct {
 	Release   []docRelease `json:"release,omitempty"`
 	Budget    []docBudget  `json:"budget,omitempty"`
 	Drill     *docDrill    `json:"drill,omitempty"`
+	LastDrill time.Time    `json:"last_drill,omitzero"`
 }
 
 type docBudget struct {
@@ -238,7 +239,7 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	if r == nil {
 		return nil, nil
 	}
-	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}, Drill: encodeDrill(r.Drill)}
+	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}, Drill: encodeDrill(r.Drill), LastDrill: r.LastDrill}
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
 			Prompt: s.Prompt, Check: s.Check, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
@@ -283,7 +284,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	if doc == nil {
 		return nil, nil
 	}
-	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues, Drill: decodeDrill(doc.Drill)}
+	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues, Drill: decodeDrill(doc.Drill), LastDrill: doc.LastDrill}
 	var err error
 	if r.RPO, err = parseDurationText(doc.RPO); err != nil {
 		return nil, fmt.Errorf("runbook rpo: %w", err)
