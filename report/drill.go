@@ -50,6 +50,9 @@ func (p *textPrinter) drill() {
 	for _, v := range drillVerdicts(d) {
 		p.printf("  %s\n", v)
 	}
+	for _, o := range d.Inventory {
+		p.printf("  made   %s\n", printable(o))
+	}
 	for _, l := range d.Leaks {
 		p.printf("  left   %s\n", printable(l))
 	}
