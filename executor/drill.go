@@ -1,10 +1,13 @@
 package executor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -76,22 +79,13 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	}
 	defer inv.Close()
 
-	sources := map[string][]string{} // host → sources, in clone order
 	var hosts []string
-	var statted []*plan.DrillClone
+	var sources []protected
 	for _, c := range d.Clones {
 		if !slices.Contains(hosts, c.Host) {
 			hosts = append(hosts, c.Host)
 		}
-		if c.Manifest != "" {
-			// A drive copy is proved by its per-block manifest and the
-			// image's size and time: hashing a whole image twice would
-			// cost the drill more than the rest of it.
-			sources[c.Host] = append(sources[c.Host], c.Manifest)
-			statted = append(statted, c)
-			continue
-		}
-		sources[c.Host] = append(sources[c.Host], c.Source)
+		sources = append(sources, protected{Host: c.Host, Path: c.Source, Manifest: c.Manifest})
 	}
 	for _, name := range d.Isolated {
 		if !slices.Contains(hosts, name) {
@@ -108,26 +102,15 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		defer h.Close()
 		reach[name] = h
 	}
-	before := map[string]drill.Fingerprints{}
-	for name := range hostsOf(hosts, sources) {
-		fp, err := drill.Fingerprint(ctx, reach[name], sources[name]...)
-		if err != nil {
-			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", name, err)
-			return failed()
-		}
-		before[name] = fp
-		rec.Drill.Fingerprinted += len(sources[name])
+	before, err := fingerprints(ctx, sources, reach)
+	if err == nil {
+		err = saveFingerprints(ctx, opts.Machine, opts.Dir, before)
 	}
-
-	stats := map[*plan.DrillClone]fs.FileInfo{}
-	for _, c := range statted {
-		fi, err := reach[c.Host].Lstat(ctx, c.Source)
-		if err != nil {
-			fail("Cannot fingerprint production", "On host %q: %s. Nothing was cloned.", c.Host, err)
-			return failed()
-		}
-		stats[c] = fi
+	if err != nil {
+		fail("Cannot fingerprint production", "%s. Nothing was cloned.", err)
+		return failed()
 	}
+	rec.Drill.Fingerprinted = len(sources)
 	made := makeClones(ctx, inv, d, hosts, reach, rec)
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
@@ -147,33 +130,11 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		return diags
 	}
 	diags = append(diags, TeardownDrill(context.WithoutCancel(ctx), inv, rec.Drill)...)
-	for name := range hostsOf(hosts, sources) {
-		after, err := drill.Fingerprint(context.WithoutCancel(ctx), reach[name], sources[name]...)
-		if err != nil {
-			fail("Cannot fingerprint production again", "On host %q: %s; whether the drill changed it is not known.", name, err)
-			continue
-		}
-		for _, c := range drill.Changes(before[name], after) {
-			rec.Drill.Changes = append(rec.Drill.Changes, name+":"+c.String())
-		}
-	}
-	for _, c := range statted {
-		fi, err := reach[c.Host].Lstat(context.WithoutCancel(ctx), c.Source)
-		switch was := stats[c]; {
-		case err != nil:
-			fail("Cannot fingerprint production again", "On host %q: %s; whether the drill changed it is not known.", c.Host, err)
-		case fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime()):
-			rec.Drill.Changes = append(rec.Drill.Changes, fmt.Sprintf("%s:%s: size or modification time changed", c.Host, c.Source))
-		}
-	}
+	diags = append(diags, proveProduction(context.WithoutCancel(ctx), sources, reach, before, rec.Drill)...)
 	if len(d.Cleanup) > 0 {
 		var hd hcl.Diagnostics
 		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, opts.Run)
 		diags = append(diags, hd...)
-	}
-	if len(rec.Drill.Changes) > 0 {
-		fail("Production changed during the drill", "What the drill cloned changed between before and after the drill: %s. Something other than the drill's steps wrote it, or a step acted on production: find out before trusting the drill.",
-			strings.Join(rec.Drill.Changes, "; "))
 	}
 	if diags.HasErrors() && rec.Status == record.Succeeded {
 		rec.Status = record.Failed
@@ -209,7 +170,7 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 		if err != nil {
 			return fmt.Errorf("cloning %s on host %q: %w", c.Source, c.Host, err)
 		}
-		rec.Drill.Clones = append(rec.Drill.Clones, &record.Clone{Host: c.Host, Source: c.Source, Path: got.Path, Method: string(got.Method), Warning: got.Warning, For: c.For})
+		rec.Drill.Clones = append(rec.Drill.Clones, &record.Clone{Host: c.Host, Source: c.Source, Path: got.Path, Method: string(got.Method), Warning: got.Warning, Manifest: c.Manifest, For: c.For})
 		if got.Path != c.Path {
 			// The steps name the planned path: a clone elsewhere (a
 			// reflink refused for a disk) is one they would not find.
@@ -269,9 +230,14 @@ func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func
 	diags := TeardownDrill(ctx, inv, rec.Drill)
 	rec.Drill.Kept = false
 	rec.Drill.Inventory = inventoryLines(inv)
-	if rec.Status == record.Running {
+	diags = append(diags, proveSaved(ctx, machine, dir, hosts, rec.Drill)...)
+	switch {
+	case rec.Status == record.Running:
 		// Killed mid-way: its steps did not all end.
 		rec.Status = record.Interrupted
+	case diags.HasErrors() && rec.Status == record.Succeeded:
+		// Its steps succeeded, but the drill did not prove itself.
+		rec.Status = record.Failed
 	}
 	return diags
 }
@@ -305,13 +271,110 @@ func runCleanup(ctx context.Context, hooks []*plan.Step, opts RunbookOptions) ([
 	return out, diags
 }
 
-// hostsOf yields, in the order of hosts, those with sources to fingerprint.
-func hostsOf(hosts []string, sources map[string][]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for _, name := range hosts {
-			if len(sources[name]) > 0 && !yield(name) {
-				return
+// protected is a source a drill cloned, as its fingerprints are taken: in
+// full, or for a drive copy by its per-block manifest and the image's
+// size and time (hashing a whole image twice would cost the drill more
+// than the rest of it).
+type protected struct {
+	Host, Path, Manifest string
+}
+
+// fingerprintsName is the file, in the run's folder, of production's
+// fingerprints taken before the drill: drover drill cleanup compares
+// them after the teardown of a drill kept up or killed.
+const fingerprintsName = "fingerprints.json"
+
+// fingerprints reads the sources, by host.
+func fingerprints(ctx context.Context, sources []protected, reach map[string]host.Host) (map[string]drill.Fingerprints, error) {
+	out := map[string]drill.Fingerprints{}
+	for _, p := range sources {
+		h := reach[p.Host]
+		path := p.Path
+		if p.Manifest != "" {
+			path = p.Manifest
+		}
+		fp, err := drill.Fingerprint(ctx, h, path)
+		if err != nil {
+			return nil, fmt.Errorf("on host %q: %w", p.Host, err)
+		}
+		if p.Manifest != "" {
+			fi, err := h.Lstat(ctx, p.Path)
+			if err != nil {
+				return nil, fmt.Errorf("on host %q: %w", p.Host, err)
 			}
+			fp[p.Path] = []drill.Entry{{Mode: fi.Mode(), Size: fi.Size(), MTime: fi.ModTime().UnixNano()}}
+		}
+		if out[p.Host] == nil {
+			out[p.Host] = drill.Fingerprints{}
+		}
+		maps.Copy(out[p.Host], fp)
+	}
+	return out, nil
+}
+
+func saveFingerprints(ctx context.Context, machine host.Host, dir string, fp map[string]drill.Fingerprints) error {
+	b, err := json.Marshal(fp)
+	if err != nil {
+		return err
+	}
+	return machine.WriteFile(ctx, path.Join(dir, fingerprintsName), bytes.NewReader(b), 0o600)
+}
+
+// proveProduction fingerprints the sources again and lists in run what
+// changed since before.
+func proveProduction(ctx context.Context, sources []protected, reach map[string]host.Host, before map[string]drill.Fingerprints, run *record.DrillRun) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	after, err := fingerprints(ctx, sources, reach)
+	if err != nil {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot fingerprint production again",
+			Detail: fmt.Sprintf("%s; whether the drill changed it is not known.", err)})
+	}
+	run.Changes = nil
+	for _, name := range slices.Sorted(maps.Keys(after)) {
+		// Only the sources fingerprinted again count: a drill killed
+		// before its last clone is proved on those it made.
+		was := maps.Clone(before[name])
+		maps.DeleteFunc(was, func(p string, _ []drill.Entry) bool { _, ok := after[name][p]; return !ok })
+		for _, c := range drill.Changes(was, after[name]) {
+			run.Changes = append(run.Changes, name+":"+c.String())
 		}
 	}
+	if len(run.Changes) > 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Production changed during the drill",
+			Detail: fmt.Sprintf("What the drill cloned changed between before and after the drill: %s. Something other than the drill's steps wrote it, or a step acted on production: find out before trusting the drill.",
+				strings.Join(run.Changes, "; "))})
+	}
+	return diags
+}
+
+// proveSaved compares production with the fingerprints the drill saved in
+// its folder before it cloned, on the sources of the clones it made.
+func proveSaved(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), run *record.DrillRun) hcl.Diagnostics {
+	b, err := machine.ReadFile(ctx, path.Join(dir, fingerprintsName))
+	if errors.Is(err, fs.ErrNotExist) || len(run.Clones) == 0 {
+		return nil // killed before it cloned anything
+	}
+	var before map[string]drill.Fingerprints
+	if err == nil {
+		err = json.Unmarshal(b, &before)
+	}
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the drill's fingerprints",
+			Detail: fmt.Sprintf("%s: %s; whether the drill changed production is not known.", path.Join(dir, fingerprintsName), err)}}
+	}
+	reach := map[string]host.Host{}
+	var sources []protected
+	for _, c := range run.Clones {
+		if reach[c.Host] == nil {
+			h, err := hosts(c.Host)
+			if err != nil {
+				return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot reach the drill's host", Detail: fmt.Sprintf("Host %q: %s.", c.Host, err)}}
+			}
+			defer h.Close()
+			reach[c.Host] = h
+		}
+		sources = append(sources, protected{Host: c.Host, Path: c.Source, Manifest: c.Manifest})
+	}
+	run.Fingerprinted = len(sources)
+	return proveProduction(ctx, sources, reach, before, run)
 }

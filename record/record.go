@@ -94,12 +94,15 @@ type DrillRun struct {
 // Clone is one copy a drill's steps acted on instead of a production
 // object.
 type Clone struct {
-	Host    string   `json:"host"`
-	Source  string   `json:"source"`
-	Path    string   `json:"path"`
-	Method  string   `json:"method"`
-	Warning string   `json:"warning,omitempty"`
-	For     []string `json:"for,omitempty"`
+	Host    string `json:"host"`
+	Source  string `json:"source"`
+	Path    string `json:"path"`
+	Method  string `json:"method"`
+	Warning string `json:"warning,omitempty"`
+	// Manifest is a drive copy's per-block manifest, by which the drill
+	// proves the image unchanged.
+	Manifest string   `json:"manifest,omitempty"`
+	For      []string `json:"for,omitempty"`
 }
 
 // Config identifies the configuration a run was made from.

@@ -149,7 +149,11 @@ func cleanupDrills(ctx context.Context, v *view, s *session, store *record.Store
 		if v.json {
 			v.event("drill_cleaned", map[string]any{"run_id": rec.RunID, "torn_down": rec.Drill.TornDown, "leaks": rec.Drill.Leaks})
 		} else if rec.Drill.TornDown && len(rec.Drill.Leaks) == 0 {
-			v.printf("Drill %s of runbook %q: torn down, %d objects, nothing left.\n", rec.RunID, rec.Runbook, len(rec.Drill.Inventory))
+			proof := ""
+			if d := rec.Drill; d.Fingerprinted > 0 && len(d.Changes) == 0 {
+				proof = fmt.Sprintf("; production unchanged (%d objects fingerprinted)", d.Fingerprinted)
+			}
+			v.printf("Drill %s of runbook %q: torn down, %d objects, nothing left%s.\n", rec.RunID, rec.Runbook, len(rec.Drill.Inventory), proof)
 		}
 	}
 	return reported
