@@ -163,9 +163,13 @@ func (dp *drillPlanner) step(s *plan.Step) {
 		}
 		dp.env[envName("step."+s.Name)] = c
 		args["file"] = cty.StringVal(c.Path)
-		what, _, _ := strings.Cut(s.Summary, ", then reboot")
+		what, reboot, rebooting := strings.Cut(s.Summary, ", then reboot")
 		s.Summary = fmt.Sprintf("%s, in the drill's clone %s of the boot menu %s", what, c.Path, menu)
-		if s.Reboot != nil && !dp.reboot {
+		switch {
+		case !rebooting:
+		case dp.reboot:
+			s.Summary += ", then reboot" + reboot
+		default:
 			s.Reboot = nil
 			s.Summary += "; the reboot is recorded, not done"
 			dp.d.Reboots = append(dp.d.Reboots, s.Name)
