@@ -7,6 +7,7 @@
 # --reflink=always` and a full copy (`cp --reflink=never`), both followed by
 # a sync of the file system so that all three are durable. Prints the mean
 # time of each and the ratios. Target: the drill's clone at most 1 s.
+# Then bench/drill-run.sh: the whole drill against the steps alone.
 # Needs root (loop devices, mount).
 #
 #   bench/drill.sh
@@ -27,3 +28,7 @@ DROVER_BENCH_CLONE_MIB=$size_mib go test ./drill -run '^$' -bench '^BenchmarkClo
       printf "drill clone / cp --reflink=always: %.2f; full copy / drill clone: %.0f\n", t[1] / t[2], t[3] / t[1]
       if (t[1] > 1) { print "drill clone above its target of 1 s"; exit 1 }
     }'
+
+# The whole drill (fingerprint, clone, steps, teardown, proof) against the
+# same runbook's steps alone: target at most 2x.
+SIZE_MIB=$size_mib ROUNDS=$rounds bench/drill-run.sh

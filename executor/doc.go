@@ -9,6 +9,11 @@
 // and its step resources applied by Apply itself. The run's record is
 // written as the run goes on.
 //
+// A drill (drill.go) wraps such a run: production fingerprinted, the
+// plan's clones made through the drill package's inventory, the steps run
+// without the state's journal (a drill is never in force), then the
+// teardown, its proof, the fingerprints compared and the cleanup hooks.
+//
 // It reports through Hooks and never prints. It never reads HCL: values
 // known only after apply are resolved by the planner's Finalizer.
 package executor

@@ -214,8 +214,18 @@ type Step struct {
 	DeclRange      hcl.Range
 }
 
-// Drill is what changes when a runbook runs as a drill.
+// Drill is what changes when a runbook runs as a drill (runbook_drill.go).
 type Drill struct {
-	Isolate   hcl.Expression
+	Isolate hcl.Expression
+	// MaxAge is how old the last successful drill may be before a plan of
+	// the runbook warns.
+	MaxAge hcl.Expression
+	// Reboot, when true, makes a drill reboot as the steps say; a reboot
+	// is recorded, not done, otherwise.
+	Reboot    hcl.Expression
+	Cleanup   []*DrillCleanup
+	Overrides []*DrillOverride
+	// Steps run in drills only.
+	Steps     map[string]*Step
 	DeclRange hcl.Range
 }

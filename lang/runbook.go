@@ -27,8 +27,7 @@ var (
 			{Name: "missed"},
 		},
 	}
-	drillSchema = &hcl.BodySchema{Attributes: attrSchema("isolate")}
-	stepSchema  = &hcl.BodySchema{
+	stepSchema = &hcl.BodySchema{
 		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
 			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check", "stop"),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}},
@@ -70,9 +69,9 @@ func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
 				diags = append(diags, duplicateSingleton("drill", rb.Drill.DeclRange, b.DefRange))
 				continue
 			}
-			c, d := bodyContent(b.Body, drillSchema)
-			diags = append(diags, d...)
-			rb.Drill = &Drill{Isolate: attrExpr(c.Attributes, "isolate"), DeclRange: b.DefRange}
+			d, dd := decodeDrill(b)
+			diags = append(diags, dd...)
+			rb.Drill = d
 		case "step":
 			if !validLabels(b, &diags) {
 				continue
@@ -89,6 +88,7 @@ func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
 	diags = append(diags, rb.checkResources()...)
 	diags = append(diags, rb.checkAfter()...)
 	diags = append(diags, rb.checkCycles()...)
+	diags = append(diags, rb.checkDrill()...)
 	if prev, ok := cfg.Runbooks[rb.Name]; ok {
 		return append(diags, duplicate("runbook", rb.Name, prev.DeclRange, rb.DeclRange))
 	}

@@ -38,6 +38,7 @@ const (
 	argReplicationSet                // a replication_set resource
 	argDriveCopy                     // a drive_copy resource
 	argGuest                         // a vm_guest resource
+	argAge                           // a positive duration, days allowed: "30d"
 )
 
 // OnFailureChoices are what on_failure takes, the default first.
@@ -61,30 +62,31 @@ func (rb *Runbook) args() []runbookArg {
 			runbookArg{"interval", in, t.Interval, argDuration}, runbookArg{"missed", in, t.Missed, argCount})
 	}
 	for _, name := range rb.stepNames() {
-		s := rb.Steps[name]
-		at := fmt.Sprintf("step %q of runbook %q", name, rb.Name)
-		out = append(out,
-			runbookArg{"host", at, s.Host, argHost}, runbookArg{"run", at, s.Run, argArgv},
-			runbookArg{"timeout", at, s.Timeout, argDuration}, runbookArg{"import", at, s.Import, argCapture},
-			runbookArg{"env", at, s.Env, argEnv}, runbookArg{"dir", at, s.Dir, argText},
-			runbookArg{"retries", at, s.Retries, argTries}, runbookArg{"retry_delay", at, s.RetryDelay, argDuration},
-			runbookArg{"on_failure", at, s.OnFailure, argOnFailure},
-			runbookArg{"set_default", at, s.SetDefault, argBootEntry}, runbookArg{"set_next", at, s.SetNext, argBootEntry},
-			runbookArg{"reboot", at, s.Reboot, argBool}, runbookArg{"reboot_command", at, s.RebootCommand, argArgv},
-			runbookArg{"reboot_probe", at, s.RebootProbe, argArgv},
-			runbookArg{"prompt", at, s.Prompt, argText}, runbookArg{"wait", at, s.Wait, argDuration},
-			runbookArg{"check", at, s.Check, argBool}, runbookArg{"stop", at, s.Stop, argGuest})
-		for _, group := range []struct {
-			block string
-			list  []*Assertion
-		}{{"check", s.Checks}, {"precondition", s.Preconditions}, {"postcondition", s.Postconditions}} {
-			for _, a := range group.list {
-				out = append(out, assertionArgs(a, fmt.Sprintf("a %s block of %s", group.block, at))...)
-			}
-		}
+		out = append(out, stepArgs(rb.Steps[name], fmt.Sprintf("step %q of runbook %q", name, rb.Name))...)
 	}
-	if d := rb.Drill; d != nil {
-		out = append(out, runbookArg{"isolate", in, d.Isolate, argBool})
+	return out
+}
+
+// stepArgs lists the arguments of step s, which is at where.
+func stepArgs(s *Step, at string) []runbookArg {
+	out := []runbookArg{
+		{"host", at, s.Host, argHost}, {"run", at, s.Run, argArgv},
+		{"timeout", at, s.Timeout, argDuration}, {"import", at, s.Import, argCapture},
+		{"env", at, s.Env, argEnv}, {"dir", at, s.Dir, argText},
+		{"retries", at, s.Retries, argTries}, {"retry_delay", at, s.RetryDelay, argDuration},
+		{"on_failure", at, s.OnFailure, argOnFailure},
+		{"set_default", at, s.SetDefault, argBootEntry}, {"set_next", at, s.SetNext, argBootEntry},
+		{"reboot", at, s.Reboot, argBool}, {"reboot_command", at, s.RebootCommand, argArgv},
+		{"reboot_probe", at, s.RebootProbe, argArgv},
+		{"prompt", at, s.Prompt, argText}, {"wait", at, s.Wait, argDuration},
+		{"check", at, s.Check, argBool}, {"stop", at, s.Stop, argGuest}}
+	for _, group := range []struct {
+		block string
+		list  []*Assertion
+	}{{"check", s.Checks}, {"precondition", s.Preconditions}, {"postcondition", s.Postconditions}} {
+		for _, a := range group.list {
+			out = append(out, assertionArgs(a, fmt.Sprintf("a %s block of %s", group.block, at))...)
+		}
 	}
 	return out
 }
@@ -104,6 +106,16 @@ func (cfg *Config) checkRunbooks() hcl.Diagnostics {
 		for _, a := range rb.args() {
 			if a.expr != nil {
 				diags = append(diags, cfg.checkRunbookArg(rb, a, held)...)
+			}
+		}
+		// The drill block's arguments are checked against the runbook as
+		// drilled, whose steps its own steps may name.
+		if rb.Drill != nil {
+			dr := rb.ForDrill()
+			for _, a := range rb.drillArgs() {
+				if a.expr != nil {
+					diags = append(diags, cfg.checkRunbookArg(dr, a, held)...)
+				}
 			}
 		}
 		for _, sn := range rb.stepNames() {
@@ -203,6 +215,14 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 		}
 		if d, err := time.ParseDuration(s.AsString()); err != nil || d <= 0 {
 			return fail("must be a positive duration like \"90s\", \"15m\" or \"2h30m\"; %s is not.", shown(s.AsString()))
+		}
+	case argAge:
+		s, err := convert.Convert(v, cty.String)
+		if err != nil || s.IsNull() {
+			return fail("must be an age like \"30d\", \"36h\" or \"90m\".")
+		}
+		if _, err := ParseAge(s.AsString()); err != nil {
+			return fail("must be a positive age like \"30d\", \"36h\" or \"90m\"; %s is not.", shown(s.AsString()))
 		}
 	case argCount:
 		n, err := convert.Convert(v, cty.Number)

@@ -12,7 +12,10 @@
 // With Options.Runbook it plans a runbook run instead (runbook.go): the
 // configuration evaluated over the refreshed state, each step's provider
 // action and arguments, its wave, the steps an unfinished run finished
-// skipped, what a failback gives back, and the budgets (budget.go).
+// skipped, what a failback gives back, and the budgets (budget.go). A
+// drill's plan (drill.go) is the runbook as its drill block shapes it,
+// every step pointed at clones of what it would write, the clones as
+// drill.Plan would make them: it only reads what it clones.
 //
 // The planner reads state and never writes it. The executor calls back into
 // it (Finalizer) to re-evaluate a change whose configuration held values

@@ -33,6 +33,13 @@ type RunbookRequest struct {
 	Measured map[string]time.Duration
 	// AllowOverBudget turns the budget errors into warnings.
 	AllowOverBudget bool
+	// Drill plans a drill of the runbook: every step, whatever earlier
+	// runs did, acting on clones (plan.Runbook.Drill); nothing in force is
+	// given back.
+	Drill bool
+	// LastDrill is when the last successful drill of the runbook ended,
+	// zero when none is recorded: held against the drill block's max_age.
+	LastDrill time.Time
 }
 
 // The providers and actions runbook steps invoke.
@@ -54,7 +61,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	var diags hcl.Diagnostics
 	rb := r.cfg.Runbooks[req.Name]
 	out := &plan.Runbook{Name: req.Name, Kind: req.Kind, Steps: []*plan.Step{}}
-	if req.Kind == "failback" {
+	if req.Kind == "failback" && !req.Drill {
 		var d hcl.Diagnostics
 		out.Release, d = r.releases(ctx, req.Name)
 		diags = append(diags, d...)
@@ -76,12 +83,16 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		}
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown runbook", Detail: detail})
 	}
+	if req.Drill {
+		rb = rb.ForDrill()
+	}
+	out.LastDrill = req.LastDrill
 	scope := r.scope(lang.Instance{})
 	// step.NAME is the outcome of a step of this run: known for the
 	// steps an unfinished run (this one, when a step is planned again as
 	// it runs) recorded in the state.
 	steps := map[string]cty.Value{}
-	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done {
+	if prior := r.refreshed.Runbooks[rb.Name]; prior != nil && !prior.Done && !req.Drill {
 		for n, st := range prior.Steps {
 			if st.Status != state.StepStarted { // an interrupted step runs again
 				steps[n] = cty.ObjectVal(map[string]cty.Value{"status": cty.StringVal(string(st.Status))})
@@ -96,7 +107,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	diags = append(diags, d...)
 
 	var prior *state.Runbook
-	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil {
+	if inForce := r.refreshed.Runbooks[rb.Name]; inForce != nil && !req.Drill {
 		prior = inForce
 		if !inForce.Done {
 			out.Continues = inForce.RunID
@@ -121,6 +132,10 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		out.Steps = append(out.Steps, s)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
+	diags = append(diags, drillAge(scope, rb, req.LastDrill)...)
+	if req.Drill && !diags.HasErrors() {
+		diags = append(diags, r.planDrill(ctx, scope, rb, out)...)
+	}
 	if !diags.HasErrors() {
 		diags = append(diags, r.checkBudgets(rb, out, req)...)
 	}
@@ -554,7 +569,9 @@ func NewStepPlanner(cfg *lang.Config, opts Options) *StepPlanner {
 func (c *StepPlanner) PlanStep(ctx context.Context, runbook, kind, step string, current *state.State) (*plan.Step, hcl.Diagnostics) {
 	opts := c.opts
 	opts.Hooks = nil
-	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true}
+	// A drill's step is planned again as the drill plans it: its
+	// overrides and drill-only steps, acting on clones.
+	opts.Runbook = &RunbookRequest{Name: runbook, Kind: kind, AllowOverBudget: true, Drill: c.opts.Runbook != nil && c.opts.Runbook.Drill}
 	p, diags := Plan(ctx, c.cfg, current, opts)
 	if diags.HasErrors() || p == nil || p.Runbook == nil {
 		return nil, diags

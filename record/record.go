@@ -59,6 +59,50 @@ type Record struct {
 	Protected []*Protected `json:"protected,omitempty"`
 	// Messages are the run's diagnostics that belong to no single step.
 	Messages []Message `json:"messages,omitempty"`
+	// Drill, in a drill's record (Kind Drill), is what it cloned, what it
+	// made and tore down, and the proof.
+	Drill *DrillRun `json:"drill,omitempty"`
+}
+
+// DrillRun is the evidence of a drill: the runbook's steps acted on the
+// clones, the teardown removed what the inventory lists, and production
+// read the same before and after.
+type DrillRun struct {
+	// Folder is the drill's folder on the hosts of its clones.
+	Folder string   `json:"folder"`
+	Clones []*Clone `json:"clones"`
+	// Reboots are the steps whose reboot was recorded, not done.
+	Reboots []string `json:"reboots,omitempty"`
+	// Inventory is every object the drill made, in the order made.
+	Inventory []string `json:"inventory"`
+	// Kept says the drill environment was left up (--keep): no teardown
+	// yet, and no proof.
+	Kept bool `json:"kept,omitempty"`
+	// TornDown says the teardown ran to its end; Leaks lists what the
+	// proof found left of the drill afterwards.
+	TornDown bool     `json:"torn_down,omitempty"`
+	Leaks    []string `json:"leaks,omitempty"`
+	// Fingerprinted counts the production objects hashed before and after
+	// the drill; Changes lists what differed (none: production untouched).
+	Fingerprinted int      `json:"fingerprinted"`
+	Changes       []string `json:"changes,omitempty"`
+	// Cleanup are the drill block's cleanup hooks, run after the
+	// teardown, as steps.
+	Cleanup []*Step `json:"cleanup,omitempty"`
+}
+
+// Clone is one copy a drill's steps acted on instead of a production
+// object.
+type Clone struct {
+	Host    string `json:"host"`
+	Source  string `json:"source"`
+	Path    string `json:"path"`
+	Method  string `json:"method"`
+	Warning string `json:"warning,omitempty"`
+	// Manifest is a drive copy's per-block manifest, by which the drill
+	// proves the image unchanged.
+	Manifest string   `json:"manifest,omitempty"`
+	For      []string `json:"for,omitempty"`
 }
 
 // Config identifies the configuration a run was made from.

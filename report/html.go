@@ -74,6 +74,9 @@ type pageData struct {
 	Statuses    []string
 	Waves       []pageWave
 	Messages    []record.Message
+	Drill       *record.DrillRun
+	// DrillVerdicts say what the drill proved.
+	DrillVerdicts []string
 }
 
 type protectedRow struct {
@@ -128,6 +131,9 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 		Timeline:  newTimeline(r),
 	}
 	p.RTO = notMeasured(r)
+	if r.Drill != nil {
+		p.Drill, p.DrillVerdicts = r.Drill, drillVerdicts(r.Drill)
+	}
 	if r.RTO > 0 {
 		p.RTO, p.RTOMeasured = formatDuration(time.Duration(r.RTO)), true
 	}

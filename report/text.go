@@ -25,6 +25,7 @@ func Text(w io.Writer, s *record.Store, r *record.Record, opts TextOptions) erro
 	b := bufio.NewWriter(w)
 	p := &textPrinter{w: b, s: s, r: r, opts: opts}
 	p.header()
+	p.drill()
 	for _, wv := range waves(r) {
 		fmt.Fprintf(b, "\nWave %d\n", wv.Number)
 		for _, st := range wv.Steps {

@@ -149,6 +149,7 @@ type planCmdOptions struct {
 	detailedExitcode bool
 	runbook          string
 	allowOverBudget  bool
+	drill            bool
 }
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -169,6 +170,7 @@ state, and shows exactly what apply would do. With --out the plan is saved for
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 0 when nothing changes, 2 when something does, 1 on error")
 	cmd.Flags().StringVar(&o.runbook, "runbook", "", "plan the run of runbook `NAME` instead: its steps in wave order, those already done skipped")
 	cmd.Flags().BoolVar(&o.allowOverBudget, "allow-over-budget", false, "with --runbook: warn of a runbook over its rpo or rto instead of refusing it")
+	cmd.Flags().BoolVar(&o.drill, "drill", false, "with --runbook: preview a drill of the runbook instead, what it clones, where each step acts and the teardown")
 	return cmd
 }
 
@@ -297,8 +299,16 @@ func runPlan(ctx context.Context, g *globalOptions, o *planCmdOptions) error {
 	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
 		return err
 	}
+	switch {
+	case o.drill && o.runbook == "":
+		return v.errorf("Drill of no runbook", "--drill previews a drill of a runbook: add --runbook NAME, like drover plan --runbook failover --drill.")
+	case o.drill && o.out != "":
+		// A saved drill plan would run, through failover, as a real one.
+		return v.errorf("Drill plans are not saved", "A drill is planned again each time it runs (drover drill RUNBOOK); leave out --out.")
+	}
 	if o.runbook != "" {
 		s.popts.Runbook = runbookRequest(o.runbook, runbookKind(o.runbook), o.allowOverBudget)
+		s.popts.Runbook.Drill = o.drill
 	}
 	p, err := makePlan(ctx, v, s.cfg, s.prior, s.popts)
 	if err != nil {

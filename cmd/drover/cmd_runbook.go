@@ -108,8 +108,9 @@ var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes
 func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
 	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
 	recs, _ := record.NewStore(record.DefaultDir).List()
+	req.LastDrill, _ = lastDrill(recs, name)
 	for _, rec := range recs {
-		if rec.Runbook != name {
+		if rec.Runbook != name || rec.Kind == record.Drill {
 			continue
 		}
 		for _, s := range rec.Steps {
@@ -372,6 +373,9 @@ func showRunbookPlan(v *view, rb *plan.Runbook) {
 			v.event("runbook_step_planned", map[string]any{"runbook": rb.Name, "step": s.Name, "wave": s.Wave + 1, "action": s.Action,
 				"host": s.Host, "summary": s.Summary, "skip": s.Skip})
 		}
+		if rb.Drill != nil {
+			showDrillPlanEvents(v, rb.Drill)
+		}
 		v.event("runbook_plan_summary", map[string]any{"runbook": rb.Name, "run": rb.Runs(), "skipped": len(rb.Steps) - rb.Runs(),
 			"release": len(rb.Release), "continues": rb.Continues})
 		return
@@ -572,10 +576,12 @@ func runRunbookStatus(ctx context.Context, g *globalOptions) error {
 			}
 			v.event("runbook_status", map[string]any{"runbook": rb.Name, "run_id": rb.RunID, "kind": rb.Kind, "in_force": rb.Done, "holds": held})
 		}
+		showDrillAges(v)
 		return nil
 	}
 	if len(rbs) == 0 {
 		v.printf("No runbook is in progress or in force.\n")
+		showDrillAges(v)
 		return nil
 	}
 	for _, rb := range rbs {
@@ -596,5 +602,6 @@ func runRunbookStatus(ctx context.Context, g *globalOptions) error {
 			v.printf("%s\n", line)
 		}
 	}
+	showDrillAges(v)
 	return nil
 }

@@ -148,6 +148,7 @@ provider plugins.
 		newFailoverCommand(g, "failover"),
 		newFailoverCommand(g, "failback"),
 		newRunbookCommand(g),
+		newDrillCommand(g),
 		newReportCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),

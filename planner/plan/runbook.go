@@ -28,6 +28,12 @@ type Runbook struct {
 	Release []*Release
 	// Budget holds the figures held against rpo and rto.
 	Budget []*BudgetCheck
+	// Drill, when set, makes the run a drill: its steps act on the
+	// clones it lists.
+	Drill *Drill
+	// LastDrill is when the last successful drill of the runbook ended,
+	// zero when none is recorded.
+	LastDrill time.Time
 }
 
 // BudgetCheck is one figure held against a budget: the data-loss window
@@ -142,6 +148,8 @@ type docRunbook struct {
 	Steps     []docStep    `json:"steps"`
 	Release   []docRelease `json:"release,omitempty"`
 	Budget    []docBudget  `json:"budget,omitempty"`
+	Drill     *docDrill    `json:"drill,omitempty"`
+	LastDrill time.Time    `json:"last_drill,omitzero"`
 }
 
 type docBudget struct {
@@ -241,7 +249,7 @@ func encodeRunbook(r *Runbook) (*docRunbook, error) {
 	if r == nil {
 		return nil, nil
 	}
-	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}}
+	doc := &docRunbook{Name: r.Name, Kind: r.Kind, Continues: r.Continues, RPO: durationText(r.RPO), RTO: durationText(r.RTO), Steps: []docStep{}, Drill: encodeDrill(r.Drill), LastDrill: r.LastDrill}
 	for _, s := range r.Steps {
 		ds := docStep{Name: s.Name, Wave: s.Wave, After: s.After, Action: s.Action, Host: s.Host, Summary: s.Summary,
 			Prompt: s.Prompt, Check: s.Check, Timeout: durationText(s.Timeout), Retries: s.Retries, RetryDelay: durationText(s.RetryDelay),
@@ -294,7 +302,7 @@ func decodeRunbook(doc *docRunbook) (*Runbook, error) {
 	if doc == nil {
 		return nil, nil
 	}
-	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues}
+	r := &Runbook{Name: doc.Name, Kind: doc.Kind, Continues: doc.Continues, Drill: decodeDrill(doc.Drill), LastDrill: doc.LastDrill}
 	var err error
 	if r.RPO, err = parseDurationText(doc.RPO); err != nil {
 		return nil, fmt.Errorf("runbook rpo: %w", err)

@@ -59,11 +59,19 @@ func (missingMenu) Is(target error) bool { return target == fs.ErrNotExist }
 // lock.)
 var menuLocks sync.Map // host name and file → *sync.Mutex
 
+// MenuFile is where loader keeps its menu on a host: file, or the
+// loader's default where file is empty. A drill clones it before a boot
+// switch.
+func MenuFile(loader, file string) string {
+	if file == "" {
+		return defaultFiles[loader]
+	}
+	return file
+}
+
 // openBootStore reads a menu and holds its lock until close.
 func openBootStore(ctx context.Context, h host.Host, loader, file string) (_ *bootStore, err error) {
-	if file == "" {
-		file = defaultFiles[loader]
-	}
+	file = MenuFile(loader, file)
 	mu, _ := menuLocks.LoadOrStore(h.Name()+"\x00"+file, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer func() {

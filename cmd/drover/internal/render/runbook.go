@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/planner/plan"
@@ -25,7 +26,11 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 		io.WriteString(w, b.String())
 		return
 	}
-	fmt.Fprintf(b, "\nRunbook %q (%s)", rb.Name, rb.Kind)
+	title := "Runbook"
+	if rb.Drill != nil {
+		title = "Drill of runbook"
+	}
+	fmt.Fprintf(b, "\n%s %q (%s)", title, rb.Name, rb.Kind)
 	if rb.Continues != "" {
 		fmt.Fprintf(b, " continues run %s", rb.Continues)
 	}
@@ -104,6 +109,10 @@ func Runbook(w io.Writer, rb *plan.Runbook, opts Options) {
 			described(b, rel.Destroy, strings.Repeat(" ", 8+len(rel.Runbook)+1+len(rel.Step)))
 		}
 	}
+	if rb.Drill != nil {
+		p.drill(b, rb.Drill)
+	}
+	fmt.Fprintf(b, "\n  last successful drill: %s\n", lastDrill(rb, time.Now()))
 	fmt.Fprintf(b, "\n%s %d to run, %d skipped", p.color("1", "Runbook plan:"), runs, skipped)
 	if len(rb.Release) > 0 {
 		fmt.Fprintf(b, ", %d to give back", len(rb.Release))

@@ -1,0 +1,61 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drover-dr/drover/internal/escape"
+	"github.com/drover-dr/drover/planner/plan"
+)
+
+// drill writes what a drill adds to a runbook plan: the clones, each
+// with the method drill.Plan answered and why, and the teardown, in the
+// order it will go.
+func (p *printer) drill(b *strings.Builder, d *plan.Drill) {
+	b.WriteString("\n  drill clones (production is only read):\n")
+	var hosts []string
+	for _, c := range d.Clones {
+		fmt.Fprintf(b, "    %s %s:%s -> %s\n", p.color("32", "+"), escape.Text(c.Host), escape.Text(c.Source), escape.Text(c.Path))
+		fmt.Fprintf(b, "        %s: %s; for %s\n", c.Method, escape.Text(c.Why), strings.Join(c.For, ", "))
+		if c.Warning != "" {
+			fmt.Fprintf(b, "        %s %s\n", p.color("33", "warning:"), escape.Text(c.Warning))
+		}
+		if !slices.Contains(hosts, c.Host) {
+			hosts = append(hosts, c.Host)
+		}
+	}
+	if len(d.Clones) == 0 {
+		b.WriteString("    none: no step acts on a protected object\n")
+	}
+	if len(d.Reboots) > 0 {
+		fmt.Fprintf(b, "\n  reboots recorded, not done: %s\n", strings.Join(d.Reboots, ", "))
+	}
+	b.WriteString("\n  teardown, last made first:\n")
+	for _, c := range slices.Backward(d.Clones) {
+		what := "remove the clone"
+		if c.Method == "overlayfs" {
+			what = "unmount the overlay and remove its folders"
+		}
+		fmt.Fprintf(b, "    %s %s:%s  %s\n", p.color("31", "-"), escape.Text(c.Host), escape.Text(c.Path), what)
+	}
+	for _, h := range slices.Backward(hosts) {
+		fmt.Fprintf(b, "    %s %s:%s  remove the drill's folder, with its undo files\n", p.color("31", "-"), escape.Text(h), escape.Text(d.Folder))
+	}
+	b.WriteString("    then prove nothing of the drill is left, and that every source is unchanged (fingerprints before and after)\n")
+	if len(d.Cleanup) > 0 {
+		b.WriteString("\n  cleanup hooks, after the teardown:\n")
+		for _, s := range d.Cleanup {
+			fmt.Fprintf(b, "    %s %s  %s\n", p.color("32", "+"), s.Name, escape.Text(s.Summary))
+		}
+	}
+}
+
+// lastDrill says when the runbook was last drilled successfully.
+func lastDrill(rb *plan.Runbook, now time.Time) string {
+	if rb.LastDrill.IsZero() {
+		return "never"
+	}
+	return fmt.Sprintf("%s ago (%s)", plan.RoundDuration(now.Sub(rb.LastDrill)), rb.LastDrill.UTC().Format(time.RFC3339))
+}

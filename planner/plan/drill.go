@@ -1,0 +1,88 @@
+package plan
+
+// Drill is what a drill of a runbook adds to its plan: the isolated
+// copies its steps act on instead of what production and the standby rely
+// on, and what the teardown will remove. The steps of a drill's plan act
+// on the clones already (their arguments name the clone paths), so that
+// the run walks them as any other.
+type Drill struct {
+	// Folder is, on each host a clone lies on, the folder of the drill's
+	// clones and of what its steps write (undo files): removed whole by
+	// the teardown.
+	Folder string
+	Clones []*DrillClone
+	// Reboots names the steps whose reboot a drill records without doing.
+	Reboots []string
+	// Isolated names the hosts whose step resources the drill creates
+	// under Folder/isolated instead (isolate = true): the folder is made
+	// there too, and removed with what it holds.
+	Isolated []string
+	// Cleanup are the run steps of the drill block's cleanup hooks, run
+	// in order after the teardown. (A drill's plan is made each time it
+	// runs, never saved: its document leaves them out.)
+	Cleanup []*Step
+}
+
+// DrillClone is one protected object a drill copies.
+type DrillClone struct {
+	Host   string
+	Source string
+	// Path is where the drill's steps find the copy on Host.
+	Path string
+	// Method, Why and Warning are drill.Plan's answer: how the copy will
+	// be made, and why.
+	Method  string
+	Why     string
+	Warning string
+	// Disk says the source is a guest's disk image (a drive copy's target).
+	Disk bool
+	// Manifest, when set, is the drive copy's per-block manifest: the
+	// drill proves the source unchanged by the manifest's content and the
+	// source's size and time, rather than hashing the whole image.
+	Manifest string
+	// For says what the copy stands in for: the steps that act on it, or
+	// the resource whose data it is.
+	For []string
+}
+
+type docDrill struct {
+	Folder   string          `json:"folder"`
+	Clones   []docDrillClone `json:"clones"`
+	Reboots  []string        `json:"reboots,omitempty"`
+	Isolated []string        `json:"isolated,omitempty"`
+}
+
+type docDrillClone struct {
+	Host     string   `json:"host"`
+	Source   string   `json:"source"`
+	Path     string   `json:"path"`
+	Method   string   `json:"method"`
+	Why      string   `json:"why,omitempty"`
+	Warning  string   `json:"warning,omitempty"`
+	Disk     bool     `json:"disk,omitempty"`
+	Manifest string   `json:"manifest,omitempty"`
+	For      []string `json:"for,omitempty"`
+}
+
+func encodeDrill(d *Drill) *docDrill {
+	if d == nil {
+		return nil
+	}
+	doc := &docDrill{Folder: d.Folder, Clones: []docDrillClone{}, Reboots: d.Reboots, Isolated: d.Isolated}
+	for _, c := range d.Clones {
+		doc.Clones = append(doc.Clones, docDrillClone(*c))
+	}
+	return doc
+}
+
+func decodeDrill(doc *docDrill) *Drill {
+	if doc == nil {
+		return nil
+	}
+	d := &Drill{Folder: doc.Folder, Reboots: doc.Reboots, Isolated: doc.Isolated}
+	for _, c := range doc.Clones {
+		dc := DrillClone(c)
+		d.Clones = append(d.Clones, &dc)
+	}
+	return d
+}
