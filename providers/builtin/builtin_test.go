@@ -327,7 +327,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestEntries(t *testing.T) {
 	entries := Entries(pluginExe, hclog.NewNullLogger())
-	if len(entries) != len(builtins) || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"file", "run", "value", "wait"}) {
+	if len(entries) != len(builtins) || entries[0].Name != "core" || !slices.Equal(entries[0].Types, []string{"check", "file", "run", "value", "wait"}) {
 		t.Fatalf("entries %+v", entries)
 	}
 	reg := providers.NewRegistry(entries...)
