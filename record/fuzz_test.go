@@ -1,0 +1,39 @@
+package record
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FuzzUnmarshal reads arbitrary bytes as a run record, as `drover report`
+// does with the files of .drover/runs: a document it accepts writes back
+// to one that reads as the same record.
+func FuzzUnmarshal(f *testing.F) {
+	r := New("failover", Failover, Config{Dir: "/srv/dr", Commit: "abc"}, Budget{})
+	code := 3
+	r.Steps = []*Step{{Name: "pre", Action: "run", Status: Failed, ExitCode: &code, Error: "exit 3"}}
+	b, err := Marshal(r)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"format_version": 1, "run_id": "x", "rto": "1m30s", "steps": []}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		again, err := Marshal(r)
+		if err != nil {
+			t.Fatalf("a record read from %q does not write: %v", b, err)
+		}
+		back, err := Unmarshal(again)
+		if err != nil {
+			t.Fatalf("a record written does not read back: %v\n%s", err, again)
+		}
+		if d := cmp.Diff(r, back); d != "" {
+			t.Fatalf("the record changed through Marshal and Unmarshal:\n%s", d)
+		}
+	})
+}
