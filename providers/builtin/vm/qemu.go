@@ -126,16 +126,24 @@ func (in *instance) status() (state string, kvm bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
+	return parseStatus(out[0], out[1])
+}
+
+// parseStatus reads QEMU's answers to query-status and query-kvm.
+func parseStatus(status, kvm json.RawMessage) (state string, enabled bool, err error) {
 	var st struct {
 		Status string `json:"status"`
 	}
 	var k struct {
 		Enabled bool `json:"enabled"`
 	}
-	if err := json.Unmarshal(out[0], &st); err != nil {
+	if err := json.Unmarshal(status, &st); err != nil {
 		return "", false, fmt.Errorf("QMP query-status: %w", err)
 	}
-	if err := json.Unmarshal(out[1], &k); err != nil {
+	if st.Status == "" {
+		return "", false, fmt.Errorf("QMP query-status: no status in %.200q", status)
+	}
+	if err := json.Unmarshal(kvm, &k); err != nil {
 		return "", false, fmt.Errorf("QMP query-kvm: %w", err)
 	}
 	return st.Status, k.Enabled, nil

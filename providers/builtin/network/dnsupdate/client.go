@@ -202,17 +202,24 @@ func (c *Client) Query(ctx context.Context, s RRset) (got RRset, found bool, err
 		return s, false, &RcodeError{Op: "query", Server: c.Server, FQDN: strings.TrimSuffix(s.FQDN(), "."),
 			Zone: strings.TrimSuffix(dns.Fqdn(s.Zone), "."), Rcode: dns.RcodeSuccess}
 	}
-	got = s
+	got = answered(s, r)
+	return got, len(got.Values) > 0, nil
+}
+
+// answered is s as the answer r holds it: the TTL and values of the
+// records of s's name and type, the others (a CNAME chain's) left out.
+func answered(s RRset, r *dns.Msg) RRset {
+	got := s
 	got.Values = nil
 	for _, rr := range r.Answer {
 		h := rr.Header()
 		if h.Rrtype != dns.StringToType[s.Type] || !strings.EqualFold(h.Name, s.FQDN()) {
-			continue // a CNAME chain's other records
+			continue
 		}
 		got.TTL = h.Ttl
 		got.Values = append(got.Values, value(rr))
 	}
-	return got, len(got.Values) > 0, nil
+	return got
 }
 
 // Replace makes the RRset prior (nil: none) into next (nil: none) by one
