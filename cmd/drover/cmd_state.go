@@ -28,6 +28,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
 				for _, a := range s.SortedAddrs() {
+					if v.json {
+						inst := s.Instances[a]
+						v.event("state_instance", map[string]any{"address": a.String(), "provider": inst.Provider, "status": inst.Status})
+						continue
+					}
 					fmt.Fprintln(v.out, a)
 				}
 				return false, nil
@@ -52,6 +57,14 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				some.Lineage, some.Serial = s.Lineage, s.Serial
 				for _, a := range found {
 					some.Set(s.Instance(a))
+				}
+				if v.json {
+					// As show --json: the state document, redacted.
+					doc, err := state.Marshal(redacted(some))
+					if err != nil {
+						return false, err
+					}
+					return false, v.document(doc)
 				}
 				return false, render.State(v.out, some, render.Options{Color: v.color})
 			})
@@ -78,6 +91,10 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				for _, a := range remove {
 					if s.Instance(a) != nil {
 						s.Remove(a)
+						if v.json {
+							v.event("state_removed", map[string]any{"address": a.String()})
+							continue
+						}
 						fmt.Fprintf(v.out, "Removed %s\n", a)
 					}
 				}
@@ -107,7 +124,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					if !s.MoveResource(from.Resource, to.Resource) {
 						return false, fmt.Errorf("%s already has instances in the state; nothing was changed", to)
 					}
-					fmt.Fprintf(v.out, "Moved %s to %s (%d instances)\n", from, to, n)
+					if v.json {
+						v.event("state_moved", map[string]any{"from": from.String(), "to": to.String(), "instances": n})
+					} else {
+						fmt.Fprintf(v.out, "Moved %s to %s (%d instances)\n", from, to, n)
+					}
 					return true, nil
 				}
 				if !s.Move(from, to) {
@@ -116,7 +137,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					}
 					return false, fmt.Errorf("%s is already in the state; nothing was changed", to)
 				}
-				fmt.Fprintf(v.out, "Moved %s to %s\n", from, to)
+				if v.json {
+					v.event("state_moved", map[string]any{"from": from.String(), "to": to.String(), "instances": 1})
+				} else {
+					fmt.Fprintf(v.out, "Moved %s to %s\n", from, to)
+				}
 				return true, nil
 			})
 		},
@@ -130,6 +155,9 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				b, err := state.Marshal(s)
 				if err != nil {
 					return false, err
+				}
+				if v.json {
+					return false, v.document(b)
 				}
 				_, err = fmt.Fprintln(v.out, string(b))
 				return false, err
@@ -175,6 +203,10 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					return fmt.Errorf("%w; to replace the stored state with %s anyway, run `drover state push --force %s`", err, args[0], args[0])
 				}
 				return err
+			}
+			if v.json {
+				v.event("state_pushed", map[string]any{"instances": len(pushed.Instances), "serial": pushed.Serial})
+				return nil
 			}
 			fmt.Fprintf(v.out, "Pushed %d instances; the state is now serial %d.\n", len(pushed.Instances), pushed.Serial)
 			return nil
