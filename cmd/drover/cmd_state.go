@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
@@ -127,7 +128,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					if v.json {
 						v.event("state_moved", map[string]any{"from": from.String(), "to": to.String(), "instances": n})
 					} else {
-						fmt.Fprintf(v.out, "Moved %s to %s (%d instances)\n", from, to, n)
+						fmt.Fprintf(v.out, "Moved %s to %s (%s)\n", from, to, plural.Count(n, "instance"))
 					}
 					return true, nil
 				}
@@ -208,7 +209,7 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				v.event("state_pushed", map[string]any{"instances": len(pushed.Instances), "serial": pushed.Serial})
 				return nil
 			}
-			fmt.Fprintf(v.out, "Pushed %d instances; the state is now serial %d.\n", len(pushed.Instances), pushed.Serial)
+			fmt.Fprintf(v.out, "Pushed %s; the state is now serial %d.\n", plural.Count(len(pushed.Instances), "instance"), pushed.Serial)
 			return nil
 		},
 	}
