@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // DefaultBlockSize is the block size of change detection, chosen with
@@ -673,7 +674,7 @@ func (c *copier) finish(ctx context.Context) (*Result, error) {
 		}
 		if bad > 0 {
 			state = Tainted
-			verr = fmt.Errorf("%w: %d blocks of %s read back differently from what was written", ErrVerify, bad, c.t.Path)
+			verr = fmt.Errorf("%w: %s of %s read back differently from what was written", ErrVerify, plural.Count(int(bad), "block"), c.t.Path)
 		}
 	}
 	m, err := c.manifest(state)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/zeebo/xxh3"
 )
 
@@ -287,7 +288,7 @@ func (r *Recovery) String() string {
 	if r.Finished {
 		return fmt.Sprintf("the interrupted copy of generation %d had finished", r.Generation)
 	}
-	return fmt.Sprintf("rolled an interrupted copy back to generation %d (%d ranges restored)", r.Generation, r.RolledBack)
+	return fmt.Sprintf("rolled an interrupted copy back to generation %d (%s restored)", r.Generation, plural.Count(r.RolledBack, "range"))
 }
 
 // Recover finishes or rolls back an interrupted copy; nil when there was

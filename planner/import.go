@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/drover-dr/drover/addrs"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/state"
@@ -169,7 +170,7 @@ func undeclaredInstance(addr addrs.Instance, exp expansion, subject hcl.Range) *
 	how := "declares no instance keys: import into " + addr.Resource.String()
 	switch exp.kind {
 	case expandCount:
-		how = fmt.Sprintf("declares %d instances with count: import into %s[N], N below %d", len(exp.keys), addr.Resource, len(exp.keys))
+		how = fmt.Sprintf("declares %s with count: import into %s[N], N below %d", plural.Count(len(exp.keys), "instance"), addr.Resource, len(exp.keys))
 	case expandForEach:
 		keys := make([]string, len(exp.keys))
 		for i, k := range exp.keys {

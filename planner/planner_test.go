@@ -17,6 +17,7 @@ import (
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/drover-dr/drover/state"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -144,6 +145,71 @@ func TestDeleteDescribed(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("descriptions of the deletes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRefreshWarningsReachThePlan: a warning a provider returns from Read
+// comes back from Plan, as the plan's own warnings do, naming the
+// resource; it was dropped.
+func TestRefreshWarningsReachThePlan(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"refresh", Options{}, []string{"Read is approximate"}},
+		{"refresh only", Options{Mode: plan.RefreshOnly}, []string{"Read is approximate"}},
+		{"no refresh", Options{SkipRefresh: true}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join("testdata", "plan", "orphan-delete")
+			reg := providers.NewRegistry(providers.Entry{
+				Name: "core",
+				Factory: func() (providers.Provider, error) {
+					p := builtin.Provider("core")
+					p.Resources["value"].Read = func(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+						if state.GetAttr("input").AsString() != "k" {
+							return state, nil
+						}
+						return state, providers.Diagnostics{{Severity: providers.Warning, Summary: "Read is approximate", Detail: "The host answered slowly."}}
+					}
+					return sdk.New(p), nil
+				},
+				Types: []string{"file", "value"},
+			})
+			defer reg.Close()
+			cfg, diags := lang.LoadDir(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			vars, _ := lang.FinalizeVariables(cfg, nil)
+			b, err := os.ReadFile(filepath.Join(dir, "prior.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prior, err := state.Unmarshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := tc.opts
+			opts.Providers, opts.Variables = reg, vars
+			_, diags = Plan(context.Background(), cfg, prior, opts)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			var got []string
+			for _, d := range diags {
+				if d.Severity == hcl.DiagWarning {
+					got = append(got, d.Summary)
+					if !strings.Contains(d.Detail, "value.kept") && !strings.Contains(d.Summary, "value.kept") {
+						t.Errorf("the warning does not name value.kept: %q %q", d.Summary, d.Detail)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
 	}

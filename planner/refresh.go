@@ -77,8 +77,9 @@ func (r *run) refresh(ctx context.Context, prior *state.State) (*state.State, []
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			// Warnings too: the user hears of them as of a plan's.
+			diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource), funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths))...)
 			if resp.Diagnostics.HasErrors() {
-				diags = append(diags, providerDiags(resp.Diagnostics, rs.provider, addr, nil, r.resourceRange(addr.Resource), funcs.SensitiveTexts(inst.Attrs, inst.SensitivePaths))...)
 				if timedOut {
 					diags = append(diags, timeoutDiag(addr, "reading", "read", r.cfg.Resources[addr.Resource].Timeouts.Read, r.resourceRange(addr.Resource)))
 				}

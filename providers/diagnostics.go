@@ -2,6 +2,7 @@ package providers
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -37,10 +38,19 @@ func (d Diagnostics) HasErrors() bool {
 
 // Errorf builds an error diagnostic without an attribute path.
 func Errorf(summary, detailFormat string, args ...any) Diagnostic {
-	return Diagnostic{Severity: Error, Summary: summary, Detail: fmt.Sprintf(detailFormat, args...)}
+	return Diagnostic{Severity: Error, Summary: summary, Detail: detail(detailFormat, args)}
 }
 
 // AttrErrorf builds an error diagnostic about one attribute.
 func AttrErrorf(path cty.Path, summary, detailFormat string, args ...any) Diagnostic {
-	return Diagnostic{Severity: Error, Summary: summary, Detail: fmt.Sprintf(detailFormat, args...), Path: path}
+	return Diagnostic{Severity: Error, Summary: summary, Detail: detail(detailFormat, args), Path: path}
+}
+
+// doublePeriod is a sentence ended twice: by the text put into a detail
+// (a tool's "Invalid argument.") and by the detail's own "%s.". Not an
+// ellipsis, nor a path's "..".
+var doublePeriod = regexp.MustCompile("([^.\\s`'\"/])\\.\\.(\\s|$)")
+
+func detail(format string, args []any) string {
+	return doublePeriod.ReplaceAllString(fmt.Sprintf(format, args...), "$1.$2")
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // errDriveDifferences reports a drive diff that found differences: exit
@@ -85,7 +87,7 @@ func runDriveDiff(ctx context.Context, g *globalOptions, o *driveDiffOptions, ar
 	} else if n == 0 {
 		v.printf("No differences between %s and its copy.\n", inst.Attrs.GetAttr("source").AsString())
 	} else {
-		v.printf("%d differences.\n", n)
+		v.printf("%s.\n", plural.Count(n, "difference"))
 	}
 	if n > 0 {
 		return errDriveDifferences

@@ -31,7 +31,10 @@ overwrite and asks for "yes" (--auto-approve does not ask), and keeps what it ov
 an undo file beside the copy's manifest (not with --no-undo); --undo FILE puts that back.
 With --path P, copies the file or folder P of the copy's file system (on partition N, needed
 when the copy has several) back into the source's file system, or to DEST, keeping owners,
-modes and times.
+modes and times. Into the source, it first lists the files it overwrites and creates (those
+drive diff shows as changed or deleted since the copy; files new since stay) and asks for
+"yes", and keeps the files it overwrites in an undo folder beside the manifest (not with
+--no-undo); --undo FOLDER puts them back and removes the files it created.
 
 The copy must be complete: an interrupted or tainted copy is refused with what to do.
 
@@ -45,10 +48,10 @@ The copy must be complete: an interrupted or tainted copy is refused with what t
 	cmd.Flags().IntVar(&o.partition, "partition", 0, "the partition `N` to restore, or that holds --path")
 	cmd.Flags().StringVar(&o.path, "path", "", "the file or folder `P` to restore")
 	cmd.Flags().StringVar(&o.to, "to", "", "restore to `DEST` instead of the source")
-	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "restore a partition without asking")
-	cmd.Flags().BoolVar(&noUndo, "no-undo", false, "keep no undo file of what a partition restore overwrites")
-	cmd.Flags().StringVar(&o.undoFile, "undo-file", "", "keep the undo of a partition restore in `FILE` (a new file) instead of beside the copy's manifest")
-	cmd.Flags().StringVar(&o.undo, "undo", "", "put back what the partition restore that wrote the undo file `FILE` overwrote")
+	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "restore without asking")
+	cmd.Flags().BoolVar(&noUndo, "no-undo", false, "keep no undo of what a restore overwrites")
+	cmd.Flags().StringVar(&o.undoFile, "undo-file", "", "keep the undo of a restore in `FILE` (a new file, or folder for --path) instead of beside the copy's manifest")
+	cmd.Flags().StringVar(&o.undo, "undo", "", "put back what the restore that wrote the undo file or folder `FILE` overwrote")
 	return cmd
 }
 
@@ -56,8 +59,8 @@ func runDriveRestore(ctx context.Context, g *globalOptions, o *driveRestoreOptio
 	if o.partition == 0 && o.path == "" && o.undo == "" {
 		return errors.New("say what to restore: --partition N, or --path P (or --undo FILE to put back what a restore overwrote)")
 	}
-	if o.undoFile != "" && (o.path != "" || !o.keep) {
-		return errors.New("--undo-file is where a partition restore keeps what it overwrites: give it with --partition, without --no-undo")
+	if o.undoFile != "" && (o.path != "" && o.to != "" || !o.keep) {
+		return errors.New("--undo-file is where a restore over the source keeps what it overwrites: give it without --to and --no-undo")
 	}
 	if o.undo != "" && (o.partition > 0 || o.path != "" || o.to != "") {
 		return errors.New("--undo FILE puts back what an earlier restore overwrote, where it overwrote it: give it alone")
@@ -81,6 +84,7 @@ func runDriveRestore(ctx context.Context, g *globalOptions, o *driveRestoreOptio
 		return err
 	}
 	defer reg.Close()
+	var changes []cty.Value // of a preview of --path: what it overwrites and creates
 	invoke := func(extra map[string]cty.Value) (what string, written, overwrites int64, err error) {
 		all := map[string]cty.Value{}
 		for k, val := range args {
@@ -95,6 +99,7 @@ func runDriveRestore(ctx context.Context, g *globalOptions, o *driveRestoreOptio
 		}
 		written, _ = res.GetAttr("bytes_written").AsBigFloat().Int64()
 		overwrites, _ = res.GetAttr("overwrites").AsBigFloat().Int64()
+		changes = res.GetAttr("changes").AsValueSlice()
 		return res.GetAttr("restored").AsString(), written, overwrites, nil
 	}
 	undoFile := ""
@@ -104,6 +109,55 @@ func runDriveRestore(ctx context.Context, g *globalOptions, o *driveRestoreOptio
 			return err
 		}
 		args["put_back"] = cty.StringVal(o.undo)
+	case o.path != "" && o.to == "":
+		// Files over the source's: list them, ask, keep an undo folder.
+		what, _, _, err := invoke(map[string]cty.Value{"preview": cty.True})
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 && o.keep {
+			undoFile = o.undoFile
+			if undoFile == "" {
+				manifest := args["manifest"].AsString()
+				undoFile = fmt.Sprintf("%s.restore-path-%s.undo", strings.TrimSuffix(manifest, ".blocks"), time.Now().UTC().Format("20060102T150405Z"))
+			}
+			args["undo_file"] = cty.StringVal(undoFile)
+		}
+		if g.json {
+			for _, c := range changes {
+				n, _ := c.GetAttr("partition").AsBigFloat().Int64()
+				v.event("drive_change", map[string]any{"address": inst.Addr.String(), "partition": n,
+					"path": c.GetAttr("path").AsString(), "change": c.GetAttr("change").AsString()})
+			}
+		} else {
+			switch {
+			case len(changes) == 0:
+				v.printf("Restoring %s overwrites nothing: the source has the copy's files.\n", what)
+			default:
+				v.printf("Restoring %s:\n", what)
+				for _, c := range changes {
+					verb := "overwrites"
+					if c.GetAttr("change").AsString() == "-" {
+						verb = "creates   " // deleted since the copy
+					}
+					v.printf("  %s %s\n", verb, c.GetAttr("path").AsString())
+				}
+				if undoFile != "" {
+					v.printf("What it overwrites is kept in %s.\n", undoFile)
+				} else {
+					v.printf("With --no-undo, what it overwrites is not kept.\n")
+				}
+			}
+		}
+		if len(changes) == 0 {
+			if g.json {
+				v.event("drive_restored", map[string]any{"address": inst.Addr.String(), "restored": what, "bytes_written": 0})
+			}
+			return nil
+		}
+		if err := approve(v, o, "Overwrite them?"); err != nil {
+			return err
+		}
 	case o.path == "":
 		// A partition: show what it overwrites, ask, keep an undo.
 		what, _, overwrites, err := invoke(map[string]cty.Value{"preview": cty.True})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/state"
 	"github.com/spf13/cobra"
@@ -28,6 +29,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withState(cmd.Context(), g, nil, func(v *view, s *state.State) (bool, error) {
 				for _, a := range s.SortedAddrs() {
+					if v.json {
+						inst := s.Instances[a]
+						v.event("state_instance", map[string]any{"address": a.String(), "provider": inst.Provider, "status": inst.Status})
+						continue
+					}
 					fmt.Fprintln(v.out, a)
 				}
 				return false, nil
@@ -52,6 +58,14 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				some.Lineage, some.Serial = s.Lineage, s.Serial
 				for _, a := range found {
 					some.Set(s.Instance(a))
+				}
+				if v.json {
+					// As show --json: the state document, redacted.
+					doc, err := state.Marshal(redacted(some))
+					if err != nil {
+						return false, err
+					}
+					return false, v.document(doc)
 				}
 				return false, render.State(v.out, some, render.Options{Color: v.color})
 			})
@@ -78,6 +92,10 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				for _, a := range remove {
 					if s.Instance(a) != nil {
 						s.Remove(a)
+						if v.json {
+							v.event("state_removed", map[string]any{"address": a.String()})
+							continue
+						}
 						fmt.Fprintf(v.out, "Removed %s\n", a)
 					}
 				}
@@ -107,7 +125,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					if !s.MoveResource(from.Resource, to.Resource) {
 						return false, fmt.Errorf("%s already has instances in the state; nothing was changed", to)
 					}
-					fmt.Fprintf(v.out, "Moved %s to %s (%d instances)\n", from, to, n)
+					if v.json {
+						v.event("state_moved", map[string]any{"from": from.String(), "to": to.String(), "instances": n})
+					} else {
+						fmt.Fprintf(v.out, "Moved %s to %s (%s)\n", from, to, plural.Count(n, "instance"))
+					}
 					return true, nil
 				}
 				if !s.Move(from, to) {
@@ -116,7 +138,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 					}
 					return false, fmt.Errorf("%s is already in the state; nothing was changed", to)
 				}
-				fmt.Fprintf(v.out, "Moved %s to %s\n", from, to)
+				if v.json {
+					v.event("state_moved", map[string]any{"from": from.String(), "to": to.String(), "instances": 1})
+				} else {
+					fmt.Fprintf(v.out, "Moved %s to %s\n", from, to)
+				}
 				return true, nil
 			})
 		},
@@ -130,6 +156,9 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				b, err := state.Marshal(s)
 				if err != nil {
 					return false, err
+				}
+				if v.json {
+					return false, v.document(b)
 				}
 				_, err = fmt.Fprintln(v.out, string(b))
 				return false, err
@@ -176,7 +205,11 @@ func newStateCommand(g *globalOptions) *cobra.Command {
 				}
 				return err
 			}
-			fmt.Fprintf(v.out, "Pushed %d instances; the state is now serial %d.\n", len(pushed.Instances), pushed.Serial)
+			if v.json {
+				v.event("state_pushed", map[string]any{"instances": len(pushed.Instances), "serial": pushed.Serial})
+				return nil
+			}
+			fmt.Fprintf(v.out, "Pushed %s; the state is now serial %d.\n", plural.Count(len(pushed.Instances), "instance"), pushed.Serial)
 			return nil
 		},
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // errDifferences reports a verify that found the replica differing from
@@ -72,11 +74,11 @@ func runVerify(ctx context.Context, g *globalOptions, o *verifyOptions, addr str
 		}
 		switch {
 		case repaired:
-			v.printf("%s: %d differences repaired; source and target now match.\n", label, len(diffs))
+			v.printf("%s: %s repaired; source and target now match.\n", label, plural.Count(len(diffs), "difference"))
 		case inSync:
 			v.printf("%s: source and target match.\n", label)
 		default:
-			v.printf("%s: %d differences. Run `drover verify --repair %s` to mirror them.\n", label, len(diffs), label)
+			v.printf("%s: %s. Run `drover verify --repair %s` to mirror them.\n", label, plural.Count(len(diffs), "difference"), label)
 		}
 	}
 	if !inSync {

@@ -61,13 +61,14 @@ func restoreAction() *sdk.Action {
 				"path": {Type: cty.String, Optional: true, Description: "The file or folder to restore (a path inside the partition's file system)."},
 				"to":   {Type: cty.String, Optional: true, Description: "Where to restore to instead of the source."},
 				"preview": {Type: cty.Bool, Optional: true,
-					Description: "Of a partition: only say what would be written and overwritten; nothing changes."},
+					Description: "Only say what would be written and overwritten (of a path restored over the source, the files in changes); nothing changes."},
 				"undo_file": {Type: cty.String, Optional: true,
-					Description: "Of a partition: keep what the restore overwrites in this new file, each piece synced before it is overwritten."},
+					Description: "Keep what the restore overwrites: of a partition in this new file, each piece synced before it is overwritten; of a path restored over the source in this new folder, before anything is written."},
 				"put_back": {Type: cty.String, Optional: true,
-					Description: "Put back what the restore that wrote this undo file overwrote (nothing else is restored)."},
+					Description: "Put back what the restore that wrote this undo file or folder overwrote, and remove what it created (nothing else is restored)."},
 			}),
-			Result: cty.Object(map[string]cty.Type{"restored": cty.String, "bytes_written": cty.Number, "overwrites": cty.Number}),
+			Result: cty.Object(map[string]cty.Type{"restored": cty.String, "bytes_written": cty.Number, "overwrites": cty.Number,
+				"changes": cty.List(changeType)}),
 		},
 		Invoke: invokeRestore,
 	}
@@ -297,9 +298,13 @@ func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, d
 		}
 		return ""
 	}
-	result := func(what string, written, overwrites int64) cty.Value {
+	result := func(what string, written, overwrites int64, changes ...cty.Value) cty.Value {
+		list := cty.ListValEmpty(changeType)
+		if len(changes) > 0 {
+			list = cty.ListVal(changes)
+		}
 		return cty.ObjectVal(map[string]cty.Value{"restored": cty.StringVal(what),
-			"bytes_written": cty.NumberIntVal(written), "overwrites": cty.NumberIntVal(overwrites)})
+			"bytes_written": cty.NumberIntVal(written), "overwrites": cty.NumberIntVal(overwrites), "changes": list})
 	}
 	if undo := str("put_back"); undo != "" {
 		what, written, err := b.putBack(ctx, req, undo)
@@ -308,6 +313,7 @@ func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, d
 		}
 		return result(what, written, written), diags
 	}
+	preview := req.Args.GetAttr("preview").True()
 	if p := req.Args.GetAttr("path"); !p.IsNull() {
 		if !hasPart {
 			if len(b.dst.Partitions) != 1 {
@@ -316,16 +322,24 @@ func invokeRestore(ctx context.Context, req sdk.InvokeRequest) (res cty.Value, d
 			}
 			n = b.dst.Partitions[0].Number
 		}
-		what, err := b.restorePath(ctx, req, n, p.AsString(), str("to"))
+		what, changes, err := b.restorePath(ctx, req, n, p.AsString(), str("to"), preview, str("undo_file"))
 		if err != nil {
 			return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
 		}
-		return result(what, 0, 0), diags
+		var list []cty.Value
+		var overwrites int64
+		for _, c := range changes {
+			if c.Kind == "≠" {
+				overwrites++
+			}
+			list = append(list, cty.ObjectVal(map[string]cty.Value{
+				"partition": cty.NumberIntVal(int64(n)), "path": cty.StringVal(c.Path), "change": cty.StringVal(c.Kind)}))
+		}
+		return result(what, 0, overwrites, list...), diags
 	}
 	if !hasPart {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Nothing to restore", "Name a partition (--partition N) or a path (--path P).")}
 	}
-	preview := req.Args.GetAttr("preview").True()
 	what, written, overwrites, err := b.restorePartition(ctx, req, n, str("to"), preview, str("undo_file"))
 	if err != nil {
 		return cty.NilVal, append(diags, providers.Errorf("Restore failed", "%s.", err))
@@ -421,6 +435,9 @@ func mountedPartition(d *drives.Drive, n int) (string, bool) {
 // putBack writes back what a partition restore overwrote, from its undo
 // file, unless a file system on that range is mounted.
 func (b *backup) putBack(ctx context.Context, req sdk.InvokeRequest, undo string) (string, int64, error) {
+	if drives.IsTreeUndo(ctx, b.h, undo) {
+		return b.putBackTree(ctx, undo)
+	}
 	var what string
 	check := func(hdr drives.UndoHeader) error {
 		d, err := drives.Probe(ctx, b.h, hdr.Target)
@@ -446,29 +463,34 @@ func createRestoreFile(ctx context.Context, h host.Host, p string, size int64) e
 	return createImage(ctx, h, p, size)
 }
 
-func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, p, to string) (string, error) {
+// restorePath copies p of the backup's partition n over the source's file
+// system, or to. Over the source, it returns what the restore overwrites
+// ("≠") and creates ("-"), as drive diff names them; with preview it writes
+// nothing, and with undoFile it keeps those first (drives.SaveTree).
+func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, p, to string, preview bool, undoFile string) (string, []drives.Change, error) {
 	rel := path.Clean("/" + p)
 	bdir, err := b.mountBackup(ctx, n)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// Both file systems are reached through hosts confined to them: a
 	// symlink in either resolves inside it, never on the machine.
 	from, err := b.h.Sub(ctx, bdir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer from.Close()
 	if _, err := from.Lstat(ctx, rel); errors.Is(err, host.ErrOutsideRoot) {
-		return "", fmt.Errorf("%s of the backup's partition %d passes a symlink that leads out of its file system; restore by the path the link points to inside it", rel, n)
+		return "", nil, fmt.Errorf("%s of the backup's partition %d passes a symlink that leads out of its file system; restore by the path the link points to inside it", rel, n)
 	} else if err != nil {
-		return "", fmt.Errorf("the backup's partition %d has no %s", n, rel)
+		return "", nil, fmt.Errorf("the backup's partition %d has no %s", n, rel)
 	}
 	var dir, dst, where string
+	var changes []drives.Change
 	if to == "" {
-		sdir, temporary, err := b.mountSource(ctx, n, true)
+		sdir, temporary, err := b.mountSource(ctx, n, !preview)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		dir, dst, where = sdir, rel, path.Join(sdir, rel)
 		if temporary {
@@ -476,31 +498,86 @@ func (b *backup) restorePath(ctx context.Context, req sdk.InvokeRequest, n int, 
 		}
 	} else {
 		if !path.IsAbs(to) {
-			return "", fmt.Errorf("--to %s must be an absolute path", to)
+			return "", nil, fmt.Errorf("--to %s must be an absolute path", to)
 		}
 		dir, dst, where = path.Dir(to), "/"+path.Base(to), to
 		if err := b.h.MkdirAll(ctx, dir, 0o755); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	dest, err := b.h.Sub(ctx, dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer dest.Close()
+	outside := func(err error) error {
+		return fmt.Errorf("restoring %s to %s: a symlink on the way leads out of the file system written to (%w); nothing outside it is written", rel, where, err)
+	}
+	if to == "" {
+		all, err := drives.CompareTrees(ctx, dest, from, rel)
+		if errors.Is(err, host.ErrOutsideRoot) {
+			return "", nil, outside(err)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		for _, c := range all {
+			if c.Kind != "+" { // what only the source has stays
+				changes = append(changes, c)
+			}
+		}
+		if preview {
+			return fmt.Sprintf("%s of partition %d to %s", rel, n, where), changes, nil
+		}
+	}
+	if undoFile != "" && len(changes) > 0 {
+		overwritten, created := drives.TreeUndoChanges(changes)
+		hdr := drives.TreeUndoHeader{Source: b.src.Path, Partition: n, Overwritten: overwritten, Created: created,
+			Restore: fmt.Sprintf("%s of partition %d of %s", rel, n, b.dst.Path)}
+		if err := drives.SaveTree(ctx, b.h, undoFile, hdr, dest); err != nil {
+			return "", nil, fmt.Errorf("making the undo folder: %w", err)
+		}
+	}
 	req.Progress(providers.Progress{Message: fmt.Sprintf("restoring %s from partition %d to %s", rel, n, where)})
 	err = dest.MkdirAll(ctx, path.Dir(dst), 0o755)
 	if err == nil {
 		err = drives.CopyTree(ctx, from, rel, dest, dst)
 	}
 	if errors.Is(err, host.ErrOutsideRoot) {
-		return "", fmt.Errorf("restoring %s to %s: a symlink on the way leads out of the file system written to (%w); nothing outside it is written", rel, where, err)
+		return "", nil, outside(err)
 	}
 	if err == nil {
 		err = dest.Sync(ctx, path.Dir(dst))
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return fmt.Sprintf("%s of partition %d to %s", rel, n, where), nil
+	return fmt.Sprintf("%s of partition %d to %s", rel, n, where), changes, nil
+}
+
+// putBackTree puts back what a --path restore overwrote, from its undo
+// folder, into the source's file system, mounted for it if it is not.
+func (b *backup) putBackTree(ctx context.Context, undo string) (string, int64, error) {
+	hdr, err := drives.ReadTreeUndo(ctx, b.h, undo)
+	if err != nil {
+		return "", 0, err
+	}
+	if b.src == nil || hdr.Source != b.src.Path {
+		return "", 0, fmt.Errorf("%s puts back files of %s, which is not this copy's source or cannot be read", undo, hdr.Source)
+	}
+	sdir, _, err := b.mountSource(ctx, hdr.Partition, true)
+	if err != nil {
+		return "", 0, err
+	}
+	fsys, err := b.h.Sub(ctx, sdir)
+	if err != nil {
+		return "", 0, err
+	}
+	defer fsys.Close()
+	if _, err := drives.PutBackTree(ctx, b.h, undo, fsys); err != nil {
+		return "", 0, err
+	}
+	what := fmt.Sprintf("what the restore of %s overwrote on partition %d of %s (%d overwritten, %d created), from %s",
+		hdr.Restore, hdr.Partition, hdr.Source, len(hdr.Overwritten), len(hdr.Created), undo)
+	return what, 0, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/replication/continuous"
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
@@ -47,8 +48,8 @@ func (pv *provider) replicateAction() *sdk.Action {
 func (pv *provider) replicate(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
 	c, diags := pv.parseSet(req.Args.GetAttr("set"))
 	o := continuous.Options{Report: func(s continuous.Status) {
-		msg := fmt.Sprintf("lag %s, %d pending, %d entries (%s) sent in %d rounds",
-			formatLag(s.Lag), s.Pending, s.Entries, mirror.FormatBytes(s.Bytes), s.Rounds)
+		msg := fmt.Sprintf("lag %s, %d pending, %s (%s) sent in %s",
+			formatLag(s.Lag), s.Pending, plural.Count(int(s.Entries), "entry"), mirror.FormatBytes(s.Bytes), plural.Count(s.Rounds, "round"))
 		if s.Problems != nil {
 			msg += "; some entries could not be mirrored (retried at the next rescan)"
 		}
@@ -133,7 +134,7 @@ func (pv *provider) verify(ctx context.Context, req sdk.InvokeRequest) (cty.Valu
 	}
 	repaired := false
 	if repairing && !pl.Summary.Empty() {
-		req.Progress(providers.Progress{Message: fmt.Sprintf("repairing %d differences", len(pl.Changes))})
+		req.Progress(providers.Progress{Message: "repairing " + plural.Count(len(pl.Changes), "difference")})
 		_, err := m.Apply(ctx, pl, func(p mirror.Progress) {
 			req.Progress(providers.Progress{Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes"})
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/escape"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/replication/mirror"
 	"github.com/drover-dr/drover/providers/schema"
@@ -249,7 +250,7 @@ func (pv *provider) mirrorSet(ctx context.Context, req sdk.ApplyRequest) (cty.Va
 	m := w.m
 	rep, err := m.Apply(ctx, w.plan, func(p mirror.Progress) {
 		req.Progress(providers.Progress{Done: p.Bytes, Total: p.BytesTotal, Unit: "bytes",
-			Message: fmt.Sprintf("%d of %d entries", p.Files, p.FilesTotal)})
+			Message: fmt.Sprintf("%d of %s", p.Files, plural.Count(p.FilesTotal, "entry"))})
 	})
 	if err != nil {
 		return cty.NilVal, mirrorDiags("Cannot mirror the replication set", err)

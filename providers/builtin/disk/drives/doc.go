@@ -3,8 +3,9 @@
 // or holds them, how busy they are (for a quiet period), how to take a
 // point-in-time view of one (reflink clone, btrfs snapshot, fsfreeze), and
 // how to look inside a copy read-only (loop devices, partx, mount) to
-// compare or restore files, and how to compare or restore a range of bytes
-// keeping an undo file of what it overwrites.
+// compare or restore files, keeping an undo folder of the files a restore
+// overwrites, and how to compare or restore a range of bytes keeping an
+// undo file of what it overwrites.
 //
 // It works through host.Host only: files are opened with OpenFile, kernel
 // facts come from /proc and /sys read as files, and every change to the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/escape"
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // Progress is how far an Apply has got.
@@ -43,7 +44,7 @@ type ApplyError struct {
 
 func (e *ApplyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d entries could not be mirrored:", len(e.Errors))
+	fmt.Fprintf(&b, "%s could not be mirrored:", plural.Count(len(e.Errors), "entry"))
 	for i, pe := range e.Errors {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n  … and %d more", len(e.Errors)-maxListed)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // Errors of the guards against deleting a replica by mistake; only
@@ -102,9 +104,9 @@ func (m *Mirror) checkDeletions(p *pair, dst *Tree, changes []Change) error {
 	if !m.opts.MaxDelete.exceeded(deleted, held) {
 		return nil
 	}
-	return fmt.Errorf("%w: mirroring source %s would delete %d of the %d entries of %s, more than max_delete (%s) allows; "+
+	return fmt.Errorf("%w: mirroring source %s would delete %d of the %s of %s, more than max_delete (%s) allows; "+
 		"nothing was deleted. If the source really lost them, let it through once with --allow-mass-delete (or allow_mass_delete = true)",
-		ErrMassDelete, p.Source, deleted, held, p.Target, m.opts.MaxDelete)
+		ErrMassDelete, p.Source, deleted, plural.Count(held, "entry"), p.Target, m.opts.MaxDelete)
 }
 
 // readMarker reads the identity kept in the source folder; "" when it

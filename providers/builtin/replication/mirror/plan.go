@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/plural"
 )
 
 // Plan is what a mirror would do: the itemised changes of every pair.
@@ -254,8 +255,8 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 			}
 		})
 		if held > 0 {
-			return nil, nil, fmt.Errorf("%w: source %s is empty while its target %s holds %d entries (an unmounted disk leaves an empty mount point); "+
-				"nothing was deleted. If the source really is empty now, empty the target by hand", ErrSourceVanished, p.Source, p.Target, held)
+			return nil, nil, fmt.Errorf("%w: source %s is empty while its target %s holds %s (an unmounted disk leaves an empty mount point); "+
+				"nothing was deleted. If the source really is empty now, empty the target by hand", ErrSourceVanished, p.Source, p.Target, plural.Count(held, "entry"))
 		}
 	}
 	return src, dst, nil
