@@ -228,7 +228,7 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 	if err != nil {
 		return nil, h.pathErr("open", p, err)
 	}
-	return file{f}, nil
+	return file{f, h, p}, nil
 }
 
 // WriteFile writes a temp file of a random name beside the target,
@@ -561,7 +561,7 @@ func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, err
 	if err != nil {
 		return nil, "", h.pathErr("create", p, err)
 	}
-	return file{f}, tmp, nil
+	return file{f, h, tmp}, tmp, nil
 }
 
 // Sync runs sync -f on the machine: SFTP has no way to sync a file system.
