@@ -280,6 +280,9 @@ func TestOpenFileCrash(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error with the connection gone")
 			}
+			if !errors.Is(err, host.ErrUnreachable) {
+				t.Errorf("the error is not host.ErrUnreachable: %v", err)
+			}
 			for _, want := range []string{`host "fs1"`, tt.path, "the connection to " + s.Addr + " ended"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("the error does not say %q: %v", want, err)
@@ -287,6 +290,12 @@ func TestOpenFileCrash(t *testing.T) {
 			}
 		})
 	}
+	t.Run("another operation", func(t *testing.T) {
+		_, err := h.ReadFile(ctx, "/disk.img")
+		if !errors.Is(err, host.ErrUnreachable) || !strings.Contains(err.Error(), s.Addr) {
+			t.Errorf("err = %v, want host.ErrUnreachable naming %s", err, s.Addr)
+		}
+	})
 	s.Restart(t)
 	if b, err := h.ReadFile(ctx, "/disk.img"); err != nil || string(b) != "before" {
 		t.Errorf("after sshd came back: %q, %v", b, err)

@@ -28,7 +28,7 @@ func (f file) err(op string, err error) error {
 		return err
 	}
 	if connectionLost(err) {
-		err = fmt.Errorf("the connection to %s ended (its sshd or the machine went down, or the network failed): %w", f.h.c.addr, err)
+		err = unreachable{fmt.Errorf("the connection to %s ended (its sshd or the machine went down, or the network failed): %w", f.h.c.addr, err)}
 	}
 	return f.h.pathErr(op, f.path, err)
 }

@@ -26,6 +26,7 @@ const maxLinks = 40
 // pathErr reports err as being about the host's path, keeping
 // errors.Is(err, fs.ErrNotExist) and the like true.
 func (h *Host) pathErr(op, p string, err error) error {
+	lost := errors.Is(err, host.ErrUnreachable)
 	for {
 		var pe *fs.PathError
 		if !errors.As(err, &pe) {
@@ -35,6 +36,9 @@ func (h *Host) pathErr(op, p string, err error) error {
 	}
 	if errors.Is(err, host.ErrOutsideRoot) {
 		err = fmt.Errorf("%w %s", err, h.root)
+	}
+	if lost && !errors.Is(err, host.ErrUnreachable) {
+		err = unreachable{err}
 	}
 	if h.prefix != "" {
 		p = strings.TrimSuffix(h.prefix+p, "/")
