@@ -219,6 +219,15 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 			created = errors.Is(err, fs.ErrNotExist)
 		}
 		if f, err = cn.sftp.OpenFile(name, flag); err != nil {
+			// SFTP version 3 has no "file exists" status: OpenSSH's
+			// server says only "Failure", which callers cannot tell
+			// from a real one.
+			var status *sftp.StatusError
+			if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL && errors.As(err, &status) && status.FxCode() == sftp.ErrSSHFxFailure {
+				if _, serr := cn.sftp.Lstat(name); serr == nil {
+					return fmt.Errorf("%w: %w", fs.ErrExist, err)
+				}
+			}
 			return err
 		}
 		if created {
