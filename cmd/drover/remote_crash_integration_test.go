@@ -109,7 +109,7 @@ func checkCleanError(t *testing.T, out, hostName, addr string) {
 	t.Helper()
 	t.Logf("apply's output:\n%s", out)
 	for _, want := range []string{`host "` + hostName + `"`, addr, "apply again"} {
-		if !strings.Contains(out, want) {
+		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 			t.Errorf("apply's error does not say %q:\n%s", want, out)
 		}
 	}
@@ -217,6 +217,18 @@ resource "drive_copy" "backup" {
 	if out, err := droverCmd(bin, dir, "plan", "--detailed-exitcode").CombinedOutput(); err != nil {
 		t.Errorf("plan after the finished copy: %v\n%s", err, out)
 	}
+
+	// A later update opens the undo journal the last one left.
+	copy(second[size/2:], randomBytes(1<<20, 3))
+	if err := os.WriteFile(system, second, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := droverCmd(bin, dir, "apply", "--auto-approve").CombinedOutput(); err != nil {
+		t.Fatalf("a later update: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(backup.Path); !bytes.Equal(got, second) {
+		t.Error("after a later update the target is not the source")
+	}
 }
 
 // TestMirrorSSHDCrash crashes the target's sshd while a replication set
@@ -282,6 +294,10 @@ resource "replication_set" "db" {
 	at := int64(1 << 20)
 	out := crashMidWrite(t, bin, dir, fs2, large.Path, at, latest[at:at+4096])
 	checkCleanError(t, out, "fs2", fs2.Addr)
+	// One error for the host, not one for each entry left.
+	if !strings.Contains(out, "Error: Host unreachable") || strings.Contains(out, "could not be mirrored") {
+		t.Errorf("apply does not stop at the unreachable host:\n%s", out)
+	}
 	if got, _ := os.ReadFile(large.Path); bytes.Equal(got, old) {
 		t.Fatal("the crashed update wrote nothing to the replica; the test proves nothing")
 	}
@@ -316,5 +332,14 @@ resource "replication_set" "db" {
 	}
 	if out, err := droverCmd(bin, dir, "plan", "--detailed-exitcode").CombinedOutput(); err != nil {
 		t.Errorf("plan after the finished mirror: %v\n%s", err, out)
+	}
+
+	// A later update in place opens the undo journal the last one left.
+	latest = version(4)
+	if out, err := droverCmd(bin, dir, "apply", "--auto-approve").CombinedOutput(); err != nil {
+		t.Fatalf("a later update: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(large.Path); !bytes.Equal(got, latest) {
+		t.Error("after a later update the large replica file is not the source's")
 	}
 }
