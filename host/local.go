@@ -23,6 +23,12 @@ var ErrOutsideRoot = errors.New("path leads outside the host's root")
 // through a file where a folder should be.
 var ErrParentNotFolder = errors.New("a folder on its path is a file")
 
+// ErrUnreachable is wrapped by the error of an operation that failed
+// because the machine could not be reached, or the connection to it ended
+// under the operation: nothing about the path, and every other operation
+// on the host fails alike until it answers again.
+var ErrUnreachable = errors.New("the host cannot be reached")
+
 // NewLocal returns this machine as the host called name. With root "" paths
 // are the machine's own; otherwise every path of the host is resolved below
 // root (made absolute against the working folder), which is created on first

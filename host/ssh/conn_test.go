@@ -243,3 +243,61 @@ func TestConcurrentOperations(t *testing.T) {
 		t.Errorf("%d sshd processes serve the host: want one connection (a monitor and its session process)", n)
 	}
 }
+
+// TestOpenFileCrash crashes sshd under open files: a handle is not
+// reopened on another connection, and its errors name the host, the path
+// and the connection that ended, while the next operation, sshd back,
+// dials again.
+func TestOpenFileCrash(t *testing.T) {
+	s := sshtest.Start(t)
+	h, _ := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/disk.img", strings.NewReader("before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := h.OpenFile(ctx, "/disk.img", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, tmpName, err := h.CreateTemp(ctx, "/new.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Crash(t)
+	ops := []struct {
+		name, path string
+		op         func() error
+	}{
+		{"write", "/disk.img", func() error { _, err := f.WriteAt([]byte("after"), 0); return err }},
+		{"read", "/disk.img", func() error { _, err := f.ReadAt(make([]byte, 4), 0); return err }},
+		{"sync", "/disk.img", f.Sync},
+		{"truncate", "/disk.img", func() error { return f.Truncate(0) }},
+		{"write to a temp file", tmpName, func() error { _, err := tmp.Write([]byte("new")); return err }},
+	}
+	for _, tt := range ops {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.op()
+			if err == nil {
+				t.Fatal("no error with the connection gone")
+			}
+			if !errors.Is(err, host.ErrUnreachable) {
+				t.Errorf("the error is not host.ErrUnreachable: %v", err)
+			}
+			for _, want := range []string{`host "fs1"`, tt.path, "the connection to " + s.Addr + " ended"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not say %q: %v", want, err)
+				}
+			}
+		})
+	}
+	t.Run("another operation", func(t *testing.T) {
+		_, err := h.ReadFile(ctx, "/disk.img")
+		if !errors.Is(err, host.ErrUnreachable) || !strings.Contains(err.Error(), s.Addr) {
+			t.Errorf("err = %v, want host.ErrUnreachable naming %s", err, s.Addr)
+		}
+	})
+	s.Restart(t)
+	if b, err := h.ReadFile(ctx, "/disk.img"); err != nil || string(b) != "before" {
+		t.Errorf("after sshd came back: %q, %v", b, err)
+	}
+}

@@ -26,6 +26,7 @@ const maxLinks = 40
 // pathErr reports err as being about the host's path, keeping
 // errors.Is(err, fs.ErrNotExist) and the like true.
 func (h *Host) pathErr(op, p string, err error) error {
+	lost := errors.Is(err, host.ErrUnreachable)
 	for {
 		var pe *fs.PathError
 		if !errors.As(err, &pe) {
@@ -35,6 +36,9 @@ func (h *Host) pathErr(op, p string, err error) error {
 	}
 	if errors.Is(err, host.ErrOutsideRoot) {
 		err = fmt.Errorf("%w %s", err, h.root)
+	}
+	if lost && !errors.Is(err, host.ErrUnreachable) {
+		err = unreachable{err}
 	}
 	if h.prefix != "" {
 		p = strings.TrimSuffix(h.prefix+p, "/")
@@ -215,6 +219,15 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 			created = errors.Is(err, fs.ErrNotExist)
 		}
 		if f, err = cn.sftp.OpenFile(name, flag); err != nil {
+			// SFTP version 3 has no "file exists" status: OpenSSH's
+			// server says only "Failure", which callers cannot tell
+			// from a real one.
+			var status *sftp.StatusError
+			if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL && errors.As(err, &status) && status.FxCode() == sftp.ErrSSHFxFailure {
+				if _, serr := cn.sftp.Lstat(name); serr == nil {
+					return fmt.Errorf("%w: %w", fs.ErrExist, err)
+				}
+			}
 			return err
 		}
 		if created {
@@ -228,7 +241,7 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 	if err != nil {
 		return nil, h.pathErr("open", p, err)
 	}
-	return file{f}, nil
+	return file{f, h, p}, nil
 }
 
 // WriteFile writes a temp file of a random name beside the target,
@@ -561,7 +574,7 @@ func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, err
 	if err != nil {
 		return nil, "", h.pathErr("create", p, err)
 	}
-	return file{f}, tmp, nil
+	return file{f, h, tmp}, tmp, nil
 }
 
 // Sync runs sync -f on the machine: SFTP has no way to sync a file system.

@@ -312,7 +312,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	d := net.Dialer{Timeout: c.opts.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", c.addr, err)
+		return nil, unreachable{fmt.Errorf("connecting to %s: %w", c.addr, err)}
 	}
 	nc.SetDeadline(time.Now().Add(c.opts.ConnectTimeout))
 	// Read per dial: known_hosts may have learnt a key since.
@@ -369,7 +369,11 @@ func (c *connector) handshakeErr(err error) error {
 		return &AuthError{Refused: true, Err: fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
 			c.addr, c.opts.User, how, err)}
 	}
-	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
+	err = fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
+	if connectionLost(err) {
+		return unreachable{err}
+	}
+	return err
 }
 
 // watch probes cn while it lives: it closes a connection that misses
@@ -459,10 +463,16 @@ func (h *Host) do(ctx context.Context, idempotent bool, op func(*conn) error) er
 		cn.ssh.Close()
 		<-cn.done
 		if !idempotent || try > 0 {
-			return fmt.Errorf("the connection to %s dropped during the operation, which may or may not have been done: %w", h.c.addr, err)
+			return unreachable{fmt.Errorf("the connection to %s dropped during the operation, which may or may not have been done: %w", h.c.addr, err)}
 		}
 	}
 }
+
+// unreachable marks an error as host.ErrUnreachable, its words as they are.
+type unreachable struct{ error }
+
+func (u unreachable) Unwrap() error        { return u.error }
+func (u unreachable) Is(target error) bool { return target == host.ErrUnreachable }
 
 func connectionLost(err error) bool {
 	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) ||

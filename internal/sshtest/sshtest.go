@@ -44,6 +44,8 @@ type Server struct {
 	KnownHosts string
 	Cmd        *exec.Cmd
 	Log        *lockedBuffer
+	// exited is closed when Cmd has ended.
+	exited chan struct{}
 }
 
 type lockedBuffer struct {
@@ -104,33 +106,15 @@ Subsystem sftp internal-sftp
 LogLevel VERBOSE
 `, s.Addr, dir, dir, dir, dir)
 		WriteFile(t, filepath.Join(dir, "sshd_config"), config)
-		s.Cmd = exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-		s.Cmd.Stdout, s.Cmd.Stderr = s.Log, s.Log
-		// Connections a test left open keep sshd's children, and the
-		// log's pipe, alive after the listener ends.
-		s.Cmd.WaitDelay = 5 * time.Second
-		if err := s.Cmd.Start(); err != nil {
-			t.Fatalf("starting sshd: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { s.Cmd.Wait(); close(exited) }()
-		if s.waitListening(exited) {
+		if s.run(t, bin) {
 			t.Cleanup(func() {
-				s.Cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(10 * time.Second):
-					s.Cmd.Process.Kill()
-					<-exited
-				}
+				s.stop(syscall.SIGTERM)
 				if t.Failed() {
 					t.Logf("sshd's log:\n%s", s.Log.String())
 				}
 			})
 			break
 		}
-		s.Cmd.Process.Kill()
-		<-exited
 		if attempt == 2 {
 			t.Fatalf("sshd did not start:\n%s", s.Log.String())
 		}
@@ -138,6 +122,76 @@ LogLevel VERBOSE
 	s.KnownHosts = filepath.Join(dir, "known_hosts")
 	WriteFile(t, s.KnownHosts, knownhosts.Line([]string{s.Addr}, s.HostKey)+"\n")
 	return s
+}
+
+// run starts sshd with the config in Dir and reports whether it listens;
+// one that does not is stopped.
+func (s *Server) run(t testing.TB, bin string) bool {
+	t.Helper()
+	s.Cmd = exec.Command(bin, "-D", "-e", "-f", filepath.Join(s.Dir, "sshd_config"))
+	s.Cmd.Stdout, s.Cmd.Stderr = s.Log, s.Log
+	// Connections a test left open keep sshd's children, and the
+	// log's pipe, alive after the listener ends.
+	s.Cmd.WaitDelay = 5 * time.Second
+	if err := s.Cmd.Start(); err != nil {
+		t.Fatalf("starting sshd: %v", err)
+	}
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() { s.Cmd.Wait(); close(exited) }()
+	if s.waitListening(exited) {
+		return true
+	}
+	s.stop(syscall.SIGKILL)
+	return false
+}
+
+// stop signals the listener and waits for it to end, killing it if it
+// lingers; one that has ended already is left.
+func (s *Server) stop(sig syscall.Signal) {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	s.Cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		s.Cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// Crash kills sshd, the listener and every process serving a connection,
+// as a machine that went down ends them: clients see their connections
+// cut, and new ones refused until Restart.
+func (s *Server) Crash(t testing.TB) {
+	t.Helper()
+	pids := s.ConnectionPIDs(t)
+	// All at once: the listener's Wait lasts until its children, which
+	// hold the log's pipe, have ended.
+	for _, pid := range append(pids, s.Cmd.Process.Pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	<-s.exited
+	WaitFor(t, "the connections' sshd processes to end", func() bool {
+		for _, pid := range pids {
+			if syscall.Kill(pid, 0) == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Restart starts sshd again after Crash, on the same address with the
+// same keys.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if !s.run(t, testenv.Command(t, "sshd", "openssh-server")) {
+		t.Fatalf("sshd did not start again on %s:\n%s", s.Addr, s.Log.String())
+	}
 }
 
 // waitListening polls until sshd answers with its banner, or exits.
@@ -164,14 +218,15 @@ func (s *Server) waitListening(exited <-chan struct{}) bool {
 }
 
 // ConnectionPIDs lists the sshd processes serving connections: the
-// listener's descendants.
+// listener's descendants. It reads /proc rather than running pgrep, so
+// that Crash cuts a transfer off where it was.
 func (s *Server) ConnectionPIDs(t testing.TB) []int {
 	t.Helper()
 	var pids []int
 	for parents := []int{s.Cmd.Process.Pid}; len(parents) > 0; {
 		parent := parents[0]
 		parents = parents[1:]
-		out, _ := exec.Command("pgrep", "-P", strconv.Itoa(parent)).Output()
+		out, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", parent, parent))
 		for _, f := range strings.Fields(string(out)) {
 			pid, _ := strconv.Atoi(f)
 			pids = append(pids, pid)

@@ -302,6 +302,11 @@ func mirrorDiags(summary string, err error) providers.Diagnostics {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("max_delete"), "Too many deletions", "%s.", msg)}
 	case errors.Is(err, mirror.ErrOverlap):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Source and target overlap", "%s.", msg)}
+	case errors.Is(err, host.ErrUnreachable):
+		return providers.Diagnostics{providers.Errorf("Host unreachable",
+			"%s.\n\nThe mirror stopped there. Each replica file is a whole version: a file is renamed into place only once written, "+
+				"and a large file cut off while updated in place is rolled back to the version it held by the next plan or apply. "+
+				"Apply again once the host answers (drover hosts check tells).", msg)}
 	case errors.As(err, &ae):
 		// Its lines are escaped already.
 		return providers.Diagnostics{providers.Errorf("Some entries could not be mirrored",

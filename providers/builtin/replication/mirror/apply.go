@@ -68,7 +68,9 @@ const maxListed = 50
 // end, after the rest was done. progress, when not nil, is called now and
 // then from another goroutine.
 func (m *Mirror) Apply(ctx context.Context, pl *Plan, progress func(Progress)) (*Report, error) {
-	a := &applier{m: m, ctx: ctx, rep: &Report{}}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	a := &applier{m: m, ctx: ctx, stop: stop, rep: &Report{}}
 	for _, c := range pl.Changes {
 		if c.Op != OpDelete {
 			a.filesTotal++
@@ -88,21 +90,21 @@ func (m *Mirror) Apply(ctx context.Context, pl *Plan, progress func(Progress)) (
 			continue
 		}
 		if err := p.openTarget(ctx, true); err != nil {
-			return a.rep, err
+			return a.rep, a.cause(err)
 		}
 		var trees pairTrees
 		if i < len(pl.trees) {
 			trees = pl.trees[i]
 		}
 		if err := a.pair(i, p, byPair[i], trees); err != nil {
-			return a.rep, err
+			return a.rep, a.cause(err)
 		}
 	}
 	a.rep.Errors = append(a.rep.Errors, pl.Problems...)
 	sortErrors(a.rep.Errors)
 	sortErrors(a.rep.Retry)
-	if err := ctx.Err(); err != nil {
-		return a.rep, err
+	if ctx.Err() != nil {
+		return a.rep, a.cause(ctx.Err())
 	}
 	if len(a.rep.Errors) > 0 {
 		return a.rep, &ApplyError{Errors: a.rep.Errors}
@@ -119,6 +121,9 @@ func sortErrors(errs []PathError) {
 type applier struct {
 	m   *Mirror
 	ctx context.Context
+	// stop ends the apply with its cause: a host that cannot be reached
+	// fails every entry alike, so the first such failure ends it.
+	stop context.CancelCauseFunc
 
 	mu  sync.Mutex
 	rep *Report
@@ -157,7 +162,20 @@ func (a *applier) report(progress func(Progress)) (stop func()) {
 	return func() { close(done); wg.Wait(); send() }
 }
 
+// cause is the error that ended the apply: a host found unreachable
+// rather than the cancellation it caused.
+func (a *applier) cause(err error) error {
+	if a.ctx.Err() != nil {
+		return context.Cause(a.ctx)
+	}
+	return err
+}
+
 func (a *applier) fail(pair int, rel string, err error) {
+	if errors.Is(err, host.ErrUnreachable) {
+		a.stop(err)
+		return
+	}
 	a.mu.Lock()
 	a.rep.Errors = append(a.rep.Errors, PathError{Pair: pair, Path: rel, Err: err})
 	a.mu.Unlock()
