@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,23 +137,63 @@ func (s *Server) waitReady(ctx context.Context) error {
 	}
 }
 
-// Stop ends smbd by its pid and waits for it.
+// Stop ends smbd by its pid and waits for it, then ends the RPC helpers
+// (samba-dcerpcd and its rpcd_* children) smbd started on demand: they
+// run in sessions of their own, outlive smbd, and are known only by the
+// configuration file their command lines name.
 func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
 	select {
 	case <-s.exited:
-		return
 	default:
+		s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
 	}
-	s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
+	s.stopHelpers()
+}
+
+// stopHelpers kills every process whose command line names s.Conf and
+// waits, with a deadline, until none is left.
+func (s *Server) stopHelpers() {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids := s.helperPIDs()
+		if len(pids) == 0 || time.Now().After(deadline) {
+			return
+		}
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func (s *Server) helperPIDs() []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		// Arguments end in a NUL, the last one too.
+		if err != nil || !strings.Contains(string(cmdline), "--configfile="+s.Conf+"\x00") {
+			continue
+		}
+		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
+			continue // a zombie: already dead, waiting for a reaper
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 // Log is what smbd printed so far.
