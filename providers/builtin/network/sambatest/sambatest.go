@@ -159,14 +159,18 @@ func (s *Server) Stop() {
 	s.stopHelpers()
 }
 
-// stopHelpers kills every process whose command line names s.Conf and
-// waits, with a deadline, until none is left.
+// stopHelpers kills every process whose command line names s.Conf (smbd's
+// connection children, which may still start a helper as they end, and
+// the helpers) until none has been seen for 200 ms, within a deadline.
 func (s *Server) stopHelpers() {
 	deadline := time.Now().Add(10 * time.Second)
-	for {
+	quiet := 0
+	for quiet < 10 && time.Now().Before(deadline) {
 		pids := s.helperPIDs()
-		if len(pids) == 0 || time.Now().After(deadline) {
-			return
+		if len(pids) == 0 {
+			quiet++
+		} else {
+			quiet = 0
 		}
 		for _, pid := range pids {
 			syscall.Kill(pid, syscall.SIGKILL)
@@ -184,8 +188,9 @@ func (s *Server) helperPIDs() []int {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		// Arguments end in a NUL, the last one too.
-		if err != nil || !strings.Contains(string(cmdline), "--configfile="+s.Conf+"\x00") {
+		// Arguments end in a NUL, the last one too: smbd names the file
+		// as "-s FILE", its helpers as "--configfile=FILE".
+		if err != nil || !strings.Contains(string(cmdline), "--configfile="+s.Conf+"\x00") && !strings.Contains(string(cmdline), "\x00-s\x00"+s.Conf+"\x00") {
 			continue
 		}
 		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
