@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/record"
 )
 
@@ -209,7 +210,7 @@ func WriteDiff(w io.Writer, a, b *record.Record, changes []Change) error {
 		fmt.Fprintf(bw, "%s %s\n", mark(c), describe(c))
 	}
 	n := Regressions(changes)
-	fmt.Fprintf(bw, "\n%s, %s.\n", plural(n, "regression"), plural(len(changes)-n, "other change"))
+	fmt.Fprintf(bw, "\n%s, %s.\n", plural.Count(n, "regression"), plural.Count(len(changes)-n, "other change"))
 	return bw.Flush()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/record"
 )
 
@@ -233,7 +234,7 @@ func (p *textPrinter) output(s *record.Step, in string) {
 			p.unreadable(in+"output: ", err)
 			return
 		}
-		p.printf("%soutput: %s (--output shows them)\n", in, plural(n, "line"))
+		p.printf("%soutput: %s (--output shows them)\n", in, plural.Count(n, "line"))
 		return
 	}
 	p.printf("%soutput:\n", in)
@@ -269,11 +270,4 @@ func capital(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 	"github.com/drover-dr/drover/providers/schema"
@@ -143,7 +144,7 @@ func planCapture(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	p.Planned = sdk.SetAttrs(p.Planned, unknown)
 	_, nvalues := count(now.keys)
 	if p.Prior.IsNull() {
-		p.Description = fmt.Sprintf("captures %s in %s of %s", plural(nvalues, "value"), plural(len(now.keys), "key"), str(p.Config, "key"))
+		p.Description = fmt.Sprintf("captures %s in %s of %s", plural.Count(nvalues, "value"), plural.Count(len(now.keys), "key"), str(p.Config, "key"))
 		return diags
 	}
 	p.Description = describeChange(ctx, p.Prior, now)

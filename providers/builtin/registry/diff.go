@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers/builtin/registry/regtext"
 )
 
@@ -137,22 +138,15 @@ func summary(changes []change) string {
 		}
 		parts = append(parts, c.String())
 	}
-	subject, one := plural(values, "value")+" in "+plural(len(keys), "key"), values == 1
+	subject, one := plural.Count(values, "value")+" in "+plural.Count(len(keys), "key"), values == 1
 	if values == 0 {
-		subject, one = plural(len(keys), "key"), len(keys) == 1
+		subject, one = plural.Count(len(keys), "key"), len(keys) == 1
 	}
 	verb := "differ"
 	if one {
 		verb = "differs"
 	}
 	return fmt.Sprintf("%s %s from the last capture: %s", subject, verb, strings.Join(parts, "; "))
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // trim drops from keys the values that baseline sets to the same type and

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
@@ -261,7 +262,7 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 // KVM) and what completes it.
 func startDescription(g *guest) string {
 	if g.hypervisor == "vsphere" {
-		desc := fmt.Sprintf("powers on the vSphere VM %q from %d %s", g.name, len(g.disks), plural(len(g.disks), "disk", "disks"))
+		desc := fmt.Sprintf("powers on the vSphere VM %q from %d %s", g.name, len(g.disks), plural.Of(len(g.disks), "disk", "disks"))
 		if g.check != nil {
 			desc += "; complete when " + g.check.String()
 		}
@@ -271,9 +272,9 @@ func startDescription(g *guest) string {
 	if note == "" {
 		note = strings.ToUpper(accel)
 	}
-	from := fmt.Sprintf("%d %s", len(g.disks), plural(len(g.disks), "disk", "disks"))
+	from := fmt.Sprintf("%d %s", len(g.disks), plural.Of(len(g.disks), "disk", "disks"))
 	if n := len(g.folders); n > 0 {
-		from += fmt.Sprintf(" and %d shared %s", n, plural(n, "folder", "folders"))
+		from += fmt.Sprintf(" and %d shared %s", n, plural.Of(n, "folder", "folders"))
 	}
 	desc := fmt.Sprintf("starts the guest from %s (%s)", from, note)
 	if g.check != nil {
@@ -468,13 +469,6 @@ func deleteGuest(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostic
 		return guestErr("Cannot remove the guest's state folder", err)
 	}
 	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // sameFolders says whether two shared_folder values name the same
