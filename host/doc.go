@@ -18,6 +18,10 @@
 // the built-in providers do): this package cannot import them, as they
 // implement its interface. A host naming another machine whose transport
 // the program lacks is refused, never opened on this machine instead.
+// Providers register ops (RegisterOp): work done on the machine itself,
+// with its own file system and kernel at hand. Call runs one in this
+// process for a local host and through the transport for a remote one
+// whose machine runs the agent (Invoker); other hosts get ErrNoOps.
 // Nothing here ever builds a shell command line from configuration, and no
 // write goes through a name someone else could have planted: temp files get
 // random names and are created exclusively, without following a symlink.

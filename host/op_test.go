@@ -1,0 +1,73 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+type sizeReq struct{ Path string }
+
+type sizeResp struct {
+	Size int64
+	Host string
+}
+
+func init() {
+	RegisterOp("host-test.size", func(ctx context.Context, h Host, req sizeReq) (sizeResp, error) {
+		fi, err := h.Lstat(ctx, req.Path)
+		if err != nil {
+			return sizeResp{}, err
+		}
+		return sizeResp{Size: fi.Size(), Host: h.Name()}, nil
+	})
+}
+
+// loopback plays a transport with an agent: it sends each op through the
+// wire encoding to a host of this machine, as an agent would run it.
+type loopback struct {
+	Host
+	agent Host
+}
+
+func (l loopback) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	return RunOp(ctx, l.agent, name, req)
+}
+
+type noOps struct{ Host }
+
+func TestCall(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	h := NewLocal("fs1", root)
+	if err := h.WriteFile(ctx, "/a", strings.NewReader("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		h       Host
+		want    sizeResp
+		wantErr error
+	}{
+		{"local", h, sizeResp{5, "fs1"}, nil},
+		{"through an agent", loopback{Host: h, agent: NewLocal("agent", root)}, sizeResp{5, "agent"}, nil},
+		{"transport without ops", noOps{h}, sizeResp{}, ErrNoOps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Call[sizeReq, sizeResp](ctx, tc.h, "host-test.size", sizeReq{"/a"})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if _, err := Call[sizeReq, sizeResp](ctx, h, "host-test.none", sizeReq{}); err == nil || !strings.Contains(err.Error(), "no op called host-test.none") {
+		t.Errorf("unknown op: err = %v", err)
+	}
+	if !errors.Is(ErrNoOps, errors.ErrUnsupported) {
+		t.Error("ErrNoOps must be errors.ErrUnsupported, for callers to fall back")
+	}
+}
