@@ -143,3 +143,17 @@ func encode(name string, v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+func init() {
+	RegisterOp("host.ping", func(ctx context.Context, h Host, req struct{ Ping bool }) (struct{ Pong bool }, error) {
+		return struct{ Pong bool }{req.Ping}, nil
+	})
+}
+
+// CanCall says whether Call can run ops on h's machine: nil if so, else
+// why not (wrapping ErrNoOps), for a plan to tell how the work will be
+// done (hashing on this machine, every byte through the transport).
+func CanCall(ctx context.Context, h Host) error {
+	_, err := Call[struct{ Ping bool }, struct{ Pong bool }](ctx, h, "host.ping", struct{ Ping bool }{true})
+	return err
+}

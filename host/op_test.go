@@ -71,3 +71,23 @@ func TestCall(t *testing.T) {
 		t.Error("ErrNoOps must be errors.ErrUnsupported, for callers to fall back")
 	}
 }
+
+func TestCanCall(t *testing.T) {
+	ctx := context.Background()
+	h := NewLocal("fs1", t.TempDir())
+	for _, tc := range []struct {
+		name string
+		h    Host
+		want error
+	}{
+		{"local", h, nil},
+		{"through an agent", loopback{Host: h, agent: h}, nil},
+		{"transport without ops", noOps{h}, ErrNoOps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := CanCall(ctx, tc.h); !errors.Is(err, tc.want) {
+				t.Errorf("CanCall = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
