@@ -380,22 +380,25 @@ func (a *applier) create(ctx context.Context, prov providers.Provider, c *plan.C
 				diags = append(diags, errDiag(c.Addr, err)...)
 			}
 			if !diags.HasErrors() {
-				diags = append(diags, inconsistent(c, "the provider returned no object after creating it")...)
+				diags = append(diags, inconsistent(c, "the provider returned no object after creating it", true)...)
 			}
 			return diags
 		}
 		newVal = prior
 	case !newVal.IsWhollyKnown():
-		diags = append(diags, inconsistent(c, "the provider left values unknown after apply")...)
+		diags = append(diags, inconsistent(c, "the provider left values unknown after apply", prior.IsNull())...)
 		newVal = unknownAsNull(newVal)
 	case !diags.HasErrors():
 		if msg := contradicts(c.After, newVal); msg != "" {
-			diags = append(diags, inconsistent(c, msg)...)
+			diags = append(diags, inconsistent(c, msg, prior.IsNull())...)
 		}
 	}
 	inst.Attrs = newVal
 	inst.Private = resp.Private
-	if diags.HasErrors() {
+	// A create that failed leaves an object nobody knows to be whole: it is
+	// replaced. An update that failed leaves the object the provider says
+	// it now is, to be updated again, never destroyed for it.
+	if diags.HasErrors() && prior.IsNull() {
 		inst.Status = state.Tainted
 	}
 	if err := a.record(state.JournalEntry{Set: inst}); err != nil {
@@ -526,9 +529,13 @@ func unknownAsNull(v cty.Value) cty.Value {
 	return out
 }
 
-func inconsistent(c *plan.Change, msg string) hcl.Diagnostics {
+func inconsistent(c *plan.Change, msg string, created bool) hcl.Diagnostics {
+	next := "the object is kept as the provider returned it, and the next plan updates it again"
+	if created {
+		next = "the object is marked tainted and will be replaced on the next apply"
+	}
 	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Provider produced an inconsistent result",
-		Detail: fmt.Sprintf("Applying %s: %s. This is a bug in provider %q; the object is marked tainted and will be replaced on the next apply.", c.Addr, msg, c.Provider)}}
+		Detail: fmt.Sprintf("Applying %s: %s. This is a bug in provider %q; %s.", c.Addr, msg, c.Provider, next)}}
 }
 
 func errDiag(addr addrs.Instance, err error) hcl.Diagnostics {

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -567,5 +568,74 @@ resource "value" "later" { input = "${plantimestamp()} ${value.a.id}" }
 		if in.Addr.Resource.Name == "later" && !strings.HasPrefix(in.Attrs.GetAttr("input").AsString(), "2026-03-04T05:06:07Z ") {
 			t.Errorf("applied input %#v, want it to start with the plan's time", in.Attrs.GetAttr("input"))
 		}
+	}
+}
+
+// A failed update keeps the object (what the provider says it now is, or
+// its prior value) as it was: only a failed create leaves an object that
+// must be replaced.
+func TestEngineFailedApplyTaints(t *testing.T) {
+	failing := func(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
+		if req.Planned.GetAttr("fail").True() {
+			return req.Planned, providers.Diagnostics{providers.Errorf("Refused", "the thing refused.")}
+		}
+		return req.Planned, nil
+	}
+	flaky := &sdk.Provider{Name: "flaky", Resources: map[string]*sdk.Resource{
+		"flaky_thing": {
+			Schema: &schema.Resource{Block: &schema.Block{Attributes: map[string]*schema.Attribute{
+				"name": {Type: cty.String, Required: true, ForceNew: true},
+				"fail": {Type: cty.Bool, Required: true},
+			}}},
+			Read:   func(ctx context.Context, s cty.Value) (cty.Value, providers.Diagnostics) { return s, nil },
+			Create: failing,
+			Update: failing,
+			Delete: func(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics { return nil },
+		},
+	}}
+	config := func(fail bool) string {
+		return fmt.Sprintf("resource \"flaky_thing\" \"a\" {\n  name = \"a\"\n  fail = %t\n}\n", fail)
+	}
+	for _, tc := range []struct {
+		name   string
+		before bool // whether the object exists, created without failing
+		want   state.Status
+		next   []string
+	}{
+		{"failed create", false, state.Tainted, []string{"flaky_thing.a -/+"}},
+		{"failed update", true, state.Ready, []string{"flaky_thing.a ~"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t)
+			e.reg = providers.NewRegistry(providers.Entry{Name: "flaky", Factory: func() (providers.Provider, error) { return sdk.New(flaky), nil }})
+			if tc.before {
+				e.apply(config(false), planner.Options{})
+			}
+			e.write(config(true))
+			p, cfg, diags := e.plan(planner.Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			s, diags := Apply(context.Background(), p, e.state, Options{Providers: e.reg, Finalizer: planner.NewFinalizer(cfg, planner.Options{Providers: e.reg})})
+			if !diags.HasErrors() {
+				t.Fatal("apply should fail")
+			}
+			inst := s.Instance(p.Changes[0].Addr)
+			if inst == nil {
+				t.Fatalf("state lost flaky_thing.a: %v", s.SortedAddrs())
+			}
+			if inst.Status != tc.want {
+				t.Errorf("status %v, want %v", inst.Status, tc.want)
+			}
+			e.state = s
+			e.write(config(false))
+			p, _, diags = e.plan(planner.Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			if diff := cmp.Diff(tc.next, actions(p)); diff != "" {
+				t.Errorf("next plan (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
