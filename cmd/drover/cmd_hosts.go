@@ -91,9 +91,11 @@ func checkHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string]
 
 // verifyHosts reaches every host of the configuration that lives on
 // another machine, once, before anything is planned: an unknown or changed
-// host key, a refused login or an unreachable machine stops the run with
-// nothing done on any host. Providers, which connect from their own
-// processes, then verify host keys strictly.
+// host key or a refused login stops the run with nothing done on any host.
+// An unreachable machine is a warning: the day a failover is needed, the
+// source is the machine that is down, and what acts on it fails on its
+// own (a step's on_failure, a refresh that cannot read it). Providers,
+// which connect from their own processes, verify host keys strictly.
 func verifyHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string]cty.Value, trust bool) error {
 	configs, err := hostConfigs(v, cfg, vars, true)
 	if err != nil || len(configs) == 0 {
@@ -103,9 +105,15 @@ func verifyHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string
 	showRecordedKeys(v, results)
 	var diags hcl.Diagnostics
 	for _, r := range results {
-		if r.Err != nil {
-			diags = append(diags, hostDiagnostic(cfg, r))
+		if r.Err == nil {
+			continue
 		}
+		d := hostDiagnostic(cfg, r)
+		if r.Step("reachable").Status == hostcheck.Failed {
+			d.Severity = hcl.DiagWarning
+			d.Detail = fmt.Sprintf("%s. What acts on host %q will fail; nothing else waits for it.", r.Err, r.Host.Name)
+		}
+		diags = append(diags, d)
 	}
 	return v.fail(diags)
 }
