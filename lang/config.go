@@ -165,11 +165,14 @@ type Runbook struct {
 	DeclRange hcl.Range
 }
 
-// Trigger is the automated-failover heartbeat of a runbook.
+// Trigger is the automated-failover heartbeat of a runbook: the host
+// whose missed heartbeats run it, and the witness that must not reach
+// that host either.
 type Trigger struct {
 	Heartbeat hcl.Expression
 	Interval  hcl.Expression
 	Missed    hcl.Expression
+	Witness   hcl.Expression
 	DeclRange hcl.Range
 }
 

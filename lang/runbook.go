@@ -25,6 +25,7 @@ var (
 			{Name: "heartbeat", Required: true},
 			{Name: "interval"},
 			{Name: "missed"},
+			{Name: "witness"},
 		},
 	}
 	stepSchema = &hcl.BodySchema{
@@ -62,6 +63,7 @@ func (cfg *Config) decodeRunbook(block *hcl.Block) hcl.Diagnostics {
 				Heartbeat: attrExpr(c.Attributes, "heartbeat"),
 				Interval:  attrExpr(c.Attributes, "interval"),
 				Missed:    attrExpr(c.Attributes, "missed"),
+				Witness:   attrExpr(c.Attributes, "witness"),
 				DeclRange: b.DefRange,
 			}
 		case "drill":

@@ -59,7 +59,8 @@ func (rb *Runbook) args() []runbookArg {
 	out := []runbookArg{{"rpo", in, rb.RPO, argDuration}, {"rto", in, rb.RTO, argDuration}}
 	if t := rb.Trigger; t != nil {
 		out = append(out, runbookArg{"heartbeat", in, t.Heartbeat, argHost},
-			runbookArg{"interval", in, t.Interval, argDuration}, runbookArg{"missed", in, t.Missed, argCount})
+			runbookArg{"interval", in, t.Interval, argDuration}, runbookArg{"missed", in, t.Missed, argCount},
+			runbookArg{"witness", in, t.Witness, argHost})
 	}
 	for _, name := range rb.stepNames() {
 		out = append(out, stepArgs(rb.Steps[name], fmt.Sprintf("step %q of runbook %q", name, rb.Name))...)

@@ -35,6 +35,9 @@ type runbookOptions struct {
 	autoApprove     bool
 	approve         []string
 	allowOverBudget bool
+	// cause says what started the run when no one typed the command: it
+	// goes into the run's record.
+	cause *record.Message
 }
 
 // runbookInterrupts are what the first and the second signal do to a
@@ -199,6 +202,9 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	rec, err := runRecord(store, p.Runbook)
 	if err != nil {
 		return err
+	}
+	if o.cause != nil {
+		rec.Messages = append(rec.Messages, *o.cause)
 	}
 	journal, err := s.backend.Journal(ctx, s.prior)
 	if err != nil {

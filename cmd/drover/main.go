@@ -150,6 +150,7 @@ provider plugins.
 		newRunbookCommand(g),
 		newDrillCommand(g),
 		newReportCommand(g),
+		newWatchCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
 	)
