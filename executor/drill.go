@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
@@ -16,9 +17,11 @@ import (
 	"github.com/drover-dr/drover/drill"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/record"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // DrillOptions shape a drill: a runbook run whose plan acts on clones
@@ -112,6 +115,9 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	}
 	rec.Drill.Fingerprinted = len(sources)
 	made := makeClones(ctx, inv, d, hosts, reach, rec)
+	if made == nil {
+		made = makeNamespaces(ctx, inv, opts.Machine, d)
+	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
 	if made != nil {
@@ -120,8 +126,16 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	} else {
 		// The state RunRunbook returns has the run recorded; a drill's
 		// is dropped.
-		_, rd := RunRunbook(ctx, p, prior, opts.Run)
+		final, rd := RunRunbook(ctx, p, prior, opts.Run)
 		diags = append(diags, rd...)
+		held := heldByDrill(p.Runbook, final)
+		if opts.Keep {
+			if err := saveHeld(ctx, opts.Machine, opts.Dir, held); err != nil {
+				fail("Cannot keep the drill's step resources", "%s; drover drill cleanup will not give them back: destroy them by hand.", err)
+			}
+		} else {
+			diags = append(diags, releaseHeld(context.WithoutCancel(ctx), held, opts.Run.Providers, opts.Run.Parallelism)...)
+		}
 	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	if opts.Keep && made == nil {
@@ -180,6 +194,105 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 	return nil
 }
 
+// heldName is the file, in the run's folder, of the step resources a
+// drill kept up (--keep) holds: drover drill cleanup gives them back.
+const heldName = "step-resources.json"
+
+// heldByDrill is what the drill's steps created and still hold, out of
+// the state its run ended with.
+func heldByDrill(rb *plan.Runbook, final *state.State) *state.State {
+	held := state.New()
+	for _, s := range rb.Steps {
+		if s.Action != plan.StepResources {
+			continue
+		}
+		for _, c := range s.Changes {
+			if inst := final.Instance(c.Addr); inst != nil {
+				held.Set(inst)
+			}
+		}
+	}
+	return held
+}
+
+// releaseHeld destroys the step resources held, as a failback gives them
+// back: records on the drill's DNS server and shares in its Samba
+// configuration, which no teardown of the drill's folder or namespace
+// removes, are gone when the drill runs again.
+func releaseHeld(ctx context.Context, held *state.State, reg *providers.Registry, parallelism int) hcl.Diagnostics {
+	var changes []*plan.Change
+	for _, inst := range held.Instances {
+		changes = append(changes, &plan.Change{Addr: inst.Addr, Provider: inst.Provider, Action: plan.Delete,
+			Before: inst.Attrs, After: cty.NullVal(inst.Attrs.Type()), SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	_, diags := Apply(ctx, &plan.Plan{Mode: plan.Normal, Lineage: held.Lineage, Serial: held.Serial, Changes: changes}, held,
+		Options{Providers: reg, Parallelism: parallelism})
+	return diags
+}
+
+// saveHeld keeps what a drill kept up holds, for its cleanup.
+func saveHeld(ctx context.Context, machine host.Host, dir string, held *state.State) error {
+	if len(held.Instances) == 0 {
+		return nil
+	}
+	b, err := state.Marshal(held)
+	if err != nil {
+		return err
+	}
+	return machine.WriteFile(ctx, path.Join(dir, heldName), bytes.NewReader(b), 0o600)
+}
+
+// releaseSaved gives back the step resources a drill kept up holds, and
+// forgets them once given back.
+func releaseSaved(ctx context.Context, machine host.Host, dir string, reg *providers.Registry) hcl.Diagnostics {
+	file := path.Join(dir, heldName)
+	b, err := machine.ReadFile(ctx, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	var held *state.State
+	if err == nil {
+		held, err = state.Unmarshal(b)
+	}
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the drill's step resources",
+			Detail: fmt.Sprintf("%s: %s; destroy what the drill's steps created by hand.", file, err)}}
+	}
+	diags := releaseHeld(ctx, held, reg, 1)
+	if !diags.HasErrors() {
+		if err := machine.Remove(ctx, file); err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot forget the drill's step resources", Detail: err.Error()})
+		}
+	}
+	return diags
+}
+
+// makeNamespaces makes the drill's network namespaces on machine, where
+// the plan put its steps' network resources.
+func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host, d *plan.Drill) error {
+	for _, ns := range d.Namespaces {
+		var ifaces []drill.Interface
+		for _, i := range ns.Interfaces {
+			ifc := drill.Interface{Name: i.Name}
+			for _, a := range i.Addresses {
+				p, err := netip.ParsePrefix(a)
+				if err != nil {
+					return fmt.Errorf("the drill's network namespace %s: %w", ns.Name, err)
+				}
+				ifc.Addresses = append(ifc.Addresses, p)
+			}
+			ifaces = append(ifaces, ifc)
+		}
+		if err := inv.Namespace(ctx, machine, ns.Name, "the network of "+ns.Host+" for "+strings.Join(ns.For, ", "), ifaces); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TeardownDrill removes what the drill's inventory lists, last made first,
 // and proves nothing is left, filling run's TornDown and Leaks. It may run
 // again, in another process, after any interruption.
@@ -217,8 +330,10 @@ func inventoryLines(inv *drill.Inventory) []string {
 
 // CleanupDrill finishes the drill whose run folder is dir on machine: a
 // drill kept up (--keep), or one killed before its teardown ended. It
-// tears down what the inventory lists and proves it, in rec's Drill.
-func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), rec *record.Record) hcl.Diagnostics {
+// gives back the step resources a drill kept up holds (with the providers
+// of reg), tears down what the inventory lists and proves it, in rec's
+// Drill.
+func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), reg *providers.Registry, rec *record.Record) hcl.Diagnostics {
 	inv, err := drill.OpenInventory(ctx, machine, dir, drill.InventoryOptions{Hosts: hosts})
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot open the drill's inventory", Detail: fmt.Sprintf("%s: %s.", dir, err)}}
@@ -227,7 +342,10 @@ func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func
 	if rec.Drill == nil {
 		rec.Drill = &record.DrillRun{}
 	}
-	diags := TeardownDrill(ctx, inv, rec.Drill)
+	// Given back first, while the drill's namespace still holds their
+	// addresses.
+	diags := releaseSaved(ctx, machine, dir, reg)
+	diags = append(diags, TeardownDrill(ctx, inv, rec.Drill)...)
 	rec.Drill.Kept = false
 	rec.Drill.Inventory = inventoryLines(inv)
 	diags = append(diags, proveSaved(ctx, machine, dir, hosts, rec.Drill)...)

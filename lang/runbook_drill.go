@@ -17,6 +17,12 @@ import (
 // whether reboots are done, the hooks after the teardown, and how old the
 // last successful drill may be.
 
+// DrillResourceArgs are the arguments an override gives the resources of
+// a step that holds some, in an isolated drill (the planner reads them):
+// the DNS server, zone and key of its DNS records, the Samba configuration
+// of its shares, so that a drill acts on a drill's own servers.
+var DrillResourceArgs = []string{"server", "zone", "tsig", "smb_conf"}
+
 var (
 	drillBlockSchema = &hcl.BodySchema{
 		Attributes: attrSchema("isolate", "max_age", "reboot"),
@@ -28,9 +34,10 @@ var (
 	}
 	cleanupSchema = &hcl.BodySchema{Attributes: append(attrSchema("host", "env", "dir", "timeout"), hcl.AttributeSchema{Name: "run", Required: true})}
 	// overrideSchema is a step's arguments but after (the order of the
-	// steps is the runbook's) and its resource blocks.
-	overrideSchema = &hcl.BodySchema{Attributes: attrSchema("host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
-		"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check")}
+	// steps is the runbook's) and its resource blocks, and
+	// DrillResourceArgs.
+	overrideSchema = &hcl.BodySchema{Attributes: attrSchema(append([]string{"host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
+		"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"}, DrillResourceArgs...)...)}
 )
 
 // DrillCleanup is a program a drill runs after its teardown, on host (the
@@ -178,7 +185,9 @@ func (rb *Runbook) ForDrill() *Runbook {
 		}
 		c := *s
 		for name, a := range o.Attrs {
-			*c.field(name) = a.Expr
+			if f := c.field(name); f != nil {
+				*f = a.Expr
+			}
 		}
 		out.Steps[o.Step] = &c
 	}
