@@ -392,7 +392,9 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		case "dns_record":
 			w, err = ov.record(attrs)
 		case "share":
-			w, err = ov.samba(attrs, "share "+attrs["name"].AsString())
+			if w, err = ov.samba(attrs, "share "+attrs["name"].AsString()); err == nil {
+				w += dp.serveClones(attrs["host"], []map[string]cty.Value{attrs})
+			}
 		case "network_identity":
 			w, err = dp.isolateIdentity(c.Addr.String(), attrs, ov)
 		case "host_name":
@@ -535,6 +537,11 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		if err != nil {
 			return "", err
 		}
+		shares := blockMaps(attrs["share"])
+		w += dp.serveClones(attrs["host"], shares)
+		if len(shares) > 0 {
+			attrs["share"] = blockList(attrs["share"], shares)
+		}
 		where = append(where, "its shares and NetBIOS aliases "+w)
 	}
 	if r := attrs["release_from"]; !r.IsNull() {
@@ -543,6 +550,28 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		where = append(where, fmt.Sprintf("nothing released on %s (production)", from.Name))
 	}
 	return strings.Join(where, "; "), nil
+}
+
+// serveClones points shares (their attributes) at the drill's clones of
+// their folders, where it has one (a replica the runbook depends on), so
+// that the drill's Samba server never serves production's data; it says
+// which, for the step's summary.
+func (dp *drillPlanner) serveClones(hostVal cty.Value, shares []map[string]cty.Value) string {
+	cfg, err := host.ConfigFromValue(hostVal)
+	if err != nil {
+		return ""
+	}
+	var served []string
+	for _, sh := range shares {
+		if c := dp.index[cfg.Name+"\x00"+sh["path"].AsString()]; c != nil {
+			served = append(served, fmt.Sprintf("%s from the clone %s", sh["name"].AsString(), c.Path))
+			sh["path"] = cty.StringVal(c.Path)
+		}
+	}
+	if len(served) == 0 {
+		return ""
+	}
+	return ", serving " + strings.Join(served, ", ")
 }
 
 // blockMaps are the elements of a nested block list, as maps.
