@@ -21,7 +21,6 @@ import (
 	"github.com/drover-dr/drover/record"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // DrillOptions shape a drill: a runbook run whose plan acts on clones
@@ -81,6 +80,16 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		return failed()
 	}
 	defer inv.Close()
+	// What the steps' resources hold is journalled in the run's folder,
+	// never in the state.
+	held, err := openHeld(ctx, opts.Machine, opts.Dir)
+	if err != nil {
+		fail("Cannot open the drill's journal", "%s.", err)
+		return failed()
+	}
+	defer held.Close()
+	run := opts.Run
+	run.Journal = held
 
 	var hosts []string
 	var sources []protected
@@ -126,15 +135,10 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	} else {
 		// The state RunRunbook returns has the run recorded; a drill's
 		// is dropped.
-		final, rd := RunRunbook(ctx, p, prior, opts.Run)
+		final, rd := RunRunbook(ctx, p, prior, run)
 		diags = append(diags, rd...)
-		held := heldByDrill(p.Runbook, final)
-		if opts.Keep {
-			if err := saveHeld(ctx, opts.Machine, opts.Dir, held); err != nil {
-				fail("Cannot keep the drill's step resources", "%s; drover drill cleanup will not give them back: destroy them by hand.", err)
-			}
-		} else {
-			diags = append(diags, releaseHeld(context.WithoutCancel(ctx), held, opts.Run.Providers, opts.Run.Parallelism)...)
+		if !opts.Keep {
+			diags = append(diags, releaseHeld(context.WithoutCancel(ctx), heldByDrill(p.Runbook, final), run.Providers, run.Parallelism, held)...)
 		}
 	}
 	rec.Drill.Inventory = inventoryLines(inv)
@@ -147,7 +151,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	diags = append(diags, proveProduction(context.WithoutCancel(ctx), sources, reach, before, rec.Drill)...)
 	if len(d.Cleanup) > 0 {
 		var hd hcl.Diagnostics
-		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, opts.Run)
+		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, run)
 		diags = append(diags, hd...)
 	}
 	if diags.HasErrors() && rec.Status == record.Succeeded {
@@ -192,82 +196,6 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 		}
 	}
 	return nil
-}
-
-// heldName is the file, in the run's folder, of the step resources a
-// drill kept up (--keep) holds: drover drill cleanup gives them back.
-const heldName = "step-resources.json"
-
-// heldByDrill is what the drill's steps created and still hold, out of
-// the state its run ended with.
-func heldByDrill(rb *plan.Runbook, final *state.State) *state.State {
-	held := state.New()
-	for _, s := range rb.Steps {
-		if s.Action != plan.StepResources {
-			continue
-		}
-		for _, c := range s.Changes {
-			if inst := final.Instance(c.Addr); inst != nil {
-				held.Set(inst)
-			}
-		}
-	}
-	return held
-}
-
-// releaseHeld destroys the step resources held, as a failback gives them
-// back: records on the drill's DNS server and shares in its Samba
-// configuration, which no teardown of the drill's folder or namespace
-// removes, are gone when the drill runs again.
-func releaseHeld(ctx context.Context, held *state.State, reg *providers.Registry, parallelism int) hcl.Diagnostics {
-	var changes []*plan.Change
-	for _, inst := range held.Instances {
-		changes = append(changes, &plan.Change{Addr: inst.Addr, Provider: inst.Provider, Action: plan.Delete,
-			Before: inst.Attrs, After: cty.NullVal(inst.Attrs.Type()), SensitivePaths: inst.SensitivePaths, Dependencies: inst.Dependencies})
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-	_, diags := Apply(ctx, &plan.Plan{Mode: plan.Normal, Lineage: held.Lineage, Serial: held.Serial, Changes: changes}, held,
-		Options{Providers: reg, Parallelism: parallelism})
-	return diags
-}
-
-// saveHeld keeps what a drill kept up holds, for its cleanup.
-func saveHeld(ctx context.Context, machine host.Host, dir string, held *state.State) error {
-	if len(held.Instances) == 0 {
-		return nil
-	}
-	b, err := state.Marshal(held)
-	if err != nil {
-		return err
-	}
-	return machine.WriteFile(ctx, path.Join(dir, heldName), bytes.NewReader(b), 0o600)
-}
-
-// releaseSaved gives back the step resources a drill kept up holds, and
-// forgets them once given back.
-func releaseSaved(ctx context.Context, machine host.Host, dir string, reg *providers.Registry) hcl.Diagnostics {
-	file := path.Join(dir, heldName)
-	b, err := machine.ReadFile(ctx, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	var held *state.State
-	if err == nil {
-		held, err = state.Unmarshal(b)
-	}
-	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the drill's step resources",
-			Detail: fmt.Sprintf("%s: %s; destroy what the drill's steps created by hand.", file, err)}}
-	}
-	diags := releaseHeld(ctx, held, reg, 1)
-	if !diags.HasErrors() {
-		if err := machine.Remove(ctx, file); err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot forget the drill's step resources", Detail: err.Error()})
-		}
-	}
-	return diags
 }
 
 // makeNamespaces makes the drill's network namespaces on machine, where
@@ -330,8 +258,7 @@ func inventoryLines(inv *drill.Inventory) []string {
 
 // CleanupDrill finishes the drill whose run folder is dir on machine: a
 // drill kept up (--keep), or one killed before its teardown ended. It
-// gives back the step resources a drill kept up holds (with the providers
-// of reg), tears down what the inventory lists and proves it, in rec's
+// gives back what its steps' resources hold (with the providers of reg), tears down what the inventory lists and proves it, in rec's
 // Drill.
 func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), reg *providers.Registry, rec *record.Record) hcl.Diagnostics {
 	inv, err := drill.OpenInventory(ctx, machine, dir, drill.InventoryOptions{Hosts: hosts})
@@ -344,7 +271,7 @@ func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func
 	}
 	// Given back first, while the drill's namespace still holds their
 	// addresses.
-	diags := releaseSaved(ctx, machine, dir, reg)
+	diags := releaseDrill(ctx, machine, dir, reg)
 	diags = append(diags, TeardownDrill(ctx, inv, rec.Drill)...)
 	rec.Drill.Kept = false
 	rec.Drill.Inventory = inventoryLines(inv)
