@@ -119,6 +119,12 @@ func (rb *Runbook) checkDrill() hcl.Diagnostics {
 			continue
 		}
 		for _, name := range slices.Sorted(maps.Keys(o.Attrs)) {
+			if slices.Contains(DrillResourceArgs, name) && len(s.Resources) == 0 {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Override of resources without any",
+					Detail:  fmt.Sprintf("Step %q holds no resources: %s is for the DNS records and shares of a step that holds some, in a drill with isolate = true. Remove it.", o.Step, name),
+					Subject: o.Attrs[name].NameRange.Ptr()})
+				continue
+			}
 			if slices.Contains(stepActions, name) && *s.field(name) == nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Override changes the step's action",
 					Detail:  fmt.Sprintf("Step %q does not set %s: an override replaces the arguments of what the step does, never what it does. Add a drill-only step (a step block in the drill block) instead.", o.Step, name),
@@ -156,10 +162,16 @@ func (rb *Runbook) drillArgs() []runbookArg {
 			runbookArg{"dir", at, c.Dir, argText}, runbookArg{"timeout", at, c.Timeout, argDuration})
 	}
 	for _, o := range d.Overrides {
-		for _, a := range stepArgs(&Step{}, fmt.Sprintf("override %q of %s", "step."+o.Step, in)) {
+		at := fmt.Sprintf("override %q of %s", "step."+o.Step, in)
+		for _, a := range stepArgs(&Step{}, at) {
 			if attr := o.Attrs[a.name]; attr != nil {
 				a.expr = attr.Expr
 				out = append(out, a)
+			}
+		}
+		for _, name := range []string{"server", "zone", "smb_conf"} {
+			if attr := o.Attrs[name]; attr != nil {
+				out = append(out, runbookArg{name, at, attr.Expr, argText})
 			}
 		}
 	}
