@@ -384,6 +384,7 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		attrs := c.After.AsValueMap()
 		var w string
 		var err error
+		ov.renamed = false
 		switch c.Addr.Resource.Type {
 		case "file":
 			w, err = dp.isolateFile(attrs)
@@ -405,6 +406,13 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		if err != nil {
 			dp.fail(s, "Step resource not isolated", fmt.Sprintf("%s: %s", c.Addr, err))
 			return
+		}
+		// The provider described the change as production would see it:
+		// a description naming what the drill does otherwise (a record's
+		// name in the drill zone, an address not released from the old
+		// holder) is dropped; the summary says what the drill does.
+		if r, ok := attrs["release_from"]; ov.renamed || ok && !r.RawEquals(c.After.GetAttr("release_from")) {
+			c.Description = ""
 		}
 		c.After = cty.ObjectVal(attrs)
 		where = append(where, c.Addr.String()+" "+w)
@@ -609,6 +617,9 @@ type resourceOverride struct {
 	smbConf  cty.Value
 	used     map[string]bool
 	declared []string
+	// renamed says a record of the resource at hand moved to the drill
+	// zone, which changes its name.
+	renamed bool
 }
 
 // resourceOverride evaluates the resource arguments of s's override, if
@@ -690,6 +701,7 @@ func (ov *resourceOverride) record(attrs map[string]cty.Value) (string, error) {
 	if strings.HasSuffix(name, ".") && !zone.Equals(attrs["zone"]).True() {
 		return "", fmt.Errorf("the record's name %s is absolute, outside the drill zone %s: name it relative to its zone", name, zone.AsString())
 	}
+	ov.renamed = ov.renamed || !zone.RawEquals(attrs["zone"])
 	attrs["server"], attrs["zone"] = server, zone
 	if ov.tsig != cty.NilVal {
 		attrs["tsig"] = ov.tsig
