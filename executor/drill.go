@@ -138,7 +138,11 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		final, rd := RunRunbook(ctx, p, prior, run)
 		diags = append(diags, rd...)
 		if !opts.Keep {
-			diags = append(diags, releaseHeld(context.WithoutCancel(ctx), heldByDrill(p.Runbook, final), run.Providers, run.Parallelism, held)...)
+			rd := releaseHeld(context.WithoutCancel(ctx), heldByDrill(p.Runbook, final), run.Providers, run.Parallelism, held)
+			if !rd.HasErrors() {
+				rd = append(rd, forgetHeld(context.WithoutCancel(ctx), opts.Machine, opts.Dir)...)
+			}
+			diags = append(diags, rd...)
 		}
 	}
 	rec.Drill.Inventory = inventoryLines(inv)

@@ -166,5 +166,20 @@ func releaseDrill(ctx context.Context, machine host.Host, dir string, reg *provi
 		return nil
 	}
 	defer j.Close()
-	return releaseHeld(ctx, held, reg, 1, j)
+	diags := releaseHeld(ctx, held, reg, 1, j)
+	if !diags.HasErrors() {
+		diags = append(diags, forgetHeld(ctx, machine, dir)...)
+	}
+	return diags
+}
+
+// forgetHeld removes the journal of a drill whose step resources are all
+// given back: it holds their values, secrets (a TSIG key) included, as a
+// state does, and nothing is left for it to list.
+func forgetHeld(ctx context.Context, machine host.Host, dir string) hcl.Diagnostics {
+	if err := machine.Remove(ctx, path.Join(dir, heldName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Cannot remove the drill's journal",
+			Detail: fmt.Sprintf("%s. What it lists is given back; remove the file by hand.", err)}}
+	}
+	return nil
 }
