@@ -12,6 +12,10 @@
 // where it had to fall back.
 // A source is only ever read.
 //
+// Namespace makes a drill's network namespace, where the network resources
+// of its steps (addresses, with the interfaces they go on) live apart from
+// production's; InterfaceAddrs reads the production subnets it mirrors.
+//
 // Inventory: every object (clone, mount, loop device, namespace, process,
 // and the kinds the engine creates: addresses, DNS records, guests) is
 // journalled durably in the drill's folder before it is created. Teardown

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/testenv"
@@ -82,4 +83,16 @@ func openInventory(t testing.TB, dir string) *Inventory {
 	}
 	t.Cleanup(func() { inv.Close() })
 	return inv
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("still not so after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

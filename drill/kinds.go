@@ -28,8 +28,9 @@ const (
 	// Loop is every loop device backed by the machine path ID: gone when
 	// `losetup --list` shows none.
 	Loop = "loop"
-	// Netns is the network namespace named ID: gone when `ip netns list`
-	// does not list it.
+	// Netns is the network namespace named ID (Inventory.Namespace makes
+	// one with its interfaces): removed with every process in it; gone
+	// when `ip netns list` does not list it.
 	Netns = "netns"
 	// Process is every process whose environment holds MarkerEnv=ID (its
 	// children inherit it): gone when no process in /proc has it. A marker,
@@ -244,10 +245,32 @@ func netnsListed(ctx context.Context, h host.Host, name string) (bool, error) {
 	return false, nil
 }
 
+// Remove kills what runs in the namespace before deleting it: a process
+// left inside would keep the namespace, its interfaces and addresses
+// alive, unnamed, where no ip netns list shows them.
 func (netnsKind) Remove(ctx context.Context, h host.Host, o Object) error {
 	listed, err := netnsListed(ctx, h, o.ID)
 	if err != nil || !listed {
 		return err
+	}
+	pids, err := netnsPids(ctx, h, o.ID)
+	if err != nil {
+		return err
+	}
+	if len(pids) > 0 {
+		// kill fails for a process that exited since it was listed:
+		// what counts is that none is left afterwards.
+		drives.Run(ctx, h, append([]string{"kill", "-KILL"}, pids...)...)
+		err := waitGone(ctx, goneWithin, func() (string, error) {
+			pids, err := netnsPids(ctx, h, o.ID)
+			if err != nil || len(pids) == 0 {
+				return "", err
+			}
+			return "processes " + strings.Join(pids, ", ") + " in it", nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	_, err = drives.Run(ctx, h, "ip", "netns", "delete", o.ID)
 	return err
@@ -258,7 +281,11 @@ func (netnsKind) Left(ctx context.Context, h host.Host, o Object) (string, error
 	if err != nil || !listed {
 		return "", err
 	}
-	return "still listed by ip netns list", nil
+	left := "still listed by ip netns list"
+	if pids, err := netnsPids(ctx, h, o.ID); err == nil && len(pids) > 0 {
+		left += ", with processes " + strings.Join(pids, ", ") + " in it"
+	}
+	return left, nil
 }
 
 type processKind struct{}

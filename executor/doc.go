@@ -10,9 +10,11 @@
 // written as the run goes on.
 //
 // A drill (drill.go) wraps such a run: production fingerprinted, the
-// plan's clones made through the drill package's inventory, the steps run
-// without the state's journal (a drill is never in force), then the
-// teardown, its proof, the fingerprints compared and the cleanup hooks.
+// plan's clones and network namespaces made through the drill package's
+// inventory, the steps run without the state's journal (a drill is never
+// in force) but with one of the run's own (drill_held.go) of what their
+// resources hold, which are given back after, then the teardown, its
+// proof, the fingerprints compared and the cleanup hooks.
 //
 // It reports through Hooks and never prints. It never reads HCL: values
 // known only after apply are resolved by the planner's Finalizer.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/drover-dr/drover/drill"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/record"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
@@ -78,6 +80,16 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 		return failed()
 	}
 	defer inv.Close()
+	// What the steps' resources hold is journalled in the run's folder,
+	// never in the state.
+	held, err := openHeld(ctx, opts.Machine, opts.Dir)
+	if err != nil {
+		fail("Cannot open the drill's journal", "%s.", err)
+		return failed()
+	}
+	defer held.Close()
+	run := opts.Run
+	run.Journal = held
 
 	var hosts []string
 	var sources []protected
@@ -112,6 +124,9 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	}
 	rec.Drill.Fingerprinted = len(sources)
 	made := makeClones(ctx, inv, d, hosts, reach, rec)
+	if made == nil {
+		made = makeNamespaces(ctx, inv, opts.Machine, d)
+	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
 	if made != nil {
@@ -120,8 +135,15 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	} else {
 		// The state RunRunbook returns has the run recorded; a drill's
 		// is dropped.
-		_, rd := RunRunbook(ctx, p, prior, opts.Run)
+		final, rd := RunRunbook(ctx, p, prior, run)
 		diags = append(diags, rd...)
+		if !opts.Keep {
+			rd := releaseHeld(context.WithoutCancel(ctx), heldByDrill(p.Runbook, final), run.Providers, run.Parallelism, held)
+			if !rd.HasErrors() {
+				rd = append(rd, forgetHeld(context.WithoutCancel(ctx), opts.Machine, opts.Dir)...)
+			}
+			diags = append(diags, rd...)
+		}
 	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	if opts.Keep && made == nil {
@@ -133,7 +155,7 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	diags = append(diags, proveProduction(context.WithoutCancel(ctx), sources, reach, before, rec.Drill)...)
 	if len(d.Cleanup) > 0 {
 		var hd hcl.Diagnostics
-		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, opts.Run)
+		rec.Drill.Cleanup, hd = runCleanup(ctx, d.Cleanup, run)
 		diags = append(diags, hd...)
 	}
 	if diags.HasErrors() && rec.Status == record.Succeeded {
@@ -180,6 +202,29 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 	return nil
 }
 
+// makeNamespaces makes the drill's network namespaces on machine, where
+// the plan put its steps' network resources.
+func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host, d *plan.Drill) error {
+	for _, ns := range d.Namespaces {
+		var ifaces []drill.Interface
+		for _, i := range ns.Interfaces {
+			ifc := drill.Interface{Name: i.Name}
+			for _, a := range i.Addresses {
+				p, err := netip.ParsePrefix(a)
+				if err != nil {
+					return fmt.Errorf("the drill's network namespace %s: %w", ns.Name, err)
+				}
+				ifc.Addresses = append(ifc.Addresses, p)
+			}
+			ifaces = append(ifaces, ifc)
+		}
+		if err := inv.Namespace(ctx, machine, ns.Name, "the network of "+ns.Host+" for "+strings.Join(ns.For, ", "), ifaces); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TeardownDrill removes what the drill's inventory lists, last made first,
 // and proves nothing is left, filling run's TornDown and Leaks. It may run
 // again, in another process, after any interruption.
@@ -217,8 +262,9 @@ func inventoryLines(inv *drill.Inventory) []string {
 
 // CleanupDrill finishes the drill whose run folder is dir on machine: a
 // drill kept up (--keep), or one killed before its teardown ended. It
-// tears down what the inventory lists and proves it, in rec's Drill.
-func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), rec *record.Record) hcl.Diagnostics {
+// gives back what its steps' resources hold (with the providers of reg), tears down what the inventory lists and proves it, in rec's
+// Drill.
+func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func(string) (host.Host, error), reg *providers.Registry, rec *record.Record) hcl.Diagnostics {
 	inv, err := drill.OpenInventory(ctx, machine, dir, drill.InventoryOptions{Hosts: hosts})
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot open the drill's inventory", Detail: fmt.Sprintf("%s: %s.", dir, err)}}
@@ -227,7 +273,10 @@ func CleanupDrill(ctx context.Context, machine host.Host, dir string, hosts func
 	if rec.Drill == nil {
 		rec.Drill = &record.DrillRun{}
 	}
-	diags := TeardownDrill(ctx, inv, rec.Drill)
+	// Given back first, while the drill's namespace still holds their
+	// addresses.
+	diags := releaseDrill(ctx, machine, dir, reg)
+	diags = append(diags, TeardownDrill(ctx, inv, rec.Drill)...)
 	rec.Drill.Kept = false
 	rec.Drill.Inventory = inventoryLines(inv)
 	diags = append(diags, proveSaved(ctx, machine, dir, hosts, rec.Drill)...)

@@ -17,6 +17,12 @@ import (
 // whether reboots are done, the hooks after the teardown, and how old the
 // last successful drill may be.
 
+// DrillResourceArgs are the arguments an override gives the resources of
+// a step that holds some, in an isolated drill (the planner reads them):
+// the DNS server, zone and key of its DNS records, the Samba configuration
+// of its shares, so that a drill acts on a drill's own servers.
+var DrillResourceArgs = []string{"server", "zone", "tsig", "smb_conf"}
+
 var (
 	drillBlockSchema = &hcl.BodySchema{
 		Attributes: attrSchema("isolate", "max_age", "reboot"),
@@ -28,9 +34,10 @@ var (
 	}
 	cleanupSchema = &hcl.BodySchema{Attributes: append(attrSchema("host", "env", "dir", "timeout"), hcl.AttributeSchema{Name: "run", Required: true})}
 	// overrideSchema is a step's arguments but after (the order of the
-	// steps is the runbook's) and its resource blocks.
-	overrideSchema = &hcl.BodySchema{Attributes: attrSchema("host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
-		"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check")}
+	// steps is the runbook's) and its resource blocks, and
+	// DrillResourceArgs.
+	overrideSchema = &hcl.BodySchema{Attributes: attrSchema(append([]string{"host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
+		"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check"}, DrillResourceArgs...)...)}
 )
 
 // DrillCleanup is a program a drill runs after its teardown, on host (the
@@ -112,6 +119,12 @@ func (rb *Runbook) checkDrill() hcl.Diagnostics {
 			continue
 		}
 		for _, name := range slices.Sorted(maps.Keys(o.Attrs)) {
+			if slices.Contains(DrillResourceArgs, name) && len(s.Resources) == 0 {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Override of resources without any",
+					Detail:  fmt.Sprintf("Step %q holds no resources: %s is for the DNS records and shares of a step that holds some, in a drill with isolate = true. Remove it.", o.Step, name),
+					Subject: o.Attrs[name].NameRange.Ptr()})
+				continue
+			}
 			if slices.Contains(stepActions, name) && *s.field(name) == nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Override changes the step's action",
 					Detail:  fmt.Sprintf("Step %q does not set %s: an override replaces the arguments of what the step does, never what it does. Add a drill-only step (a step block in the drill block) instead.", o.Step, name),
@@ -149,10 +162,16 @@ func (rb *Runbook) drillArgs() []runbookArg {
 			runbookArg{"dir", at, c.Dir, argText}, runbookArg{"timeout", at, c.Timeout, argDuration})
 	}
 	for _, o := range d.Overrides {
-		for _, a := range stepArgs(&Step{}, fmt.Sprintf("override %q of %s", "step."+o.Step, in)) {
+		at := fmt.Sprintf("override %q of %s", "step."+o.Step, in)
+		for _, a := range stepArgs(&Step{}, at) {
 			if attr := o.Attrs[a.name]; attr != nil {
 				a.expr = attr.Expr
 				out = append(out, a)
+			}
+		}
+		for _, name := range []string{"server", "zone", "smb_conf"} {
+			if attr := o.Attrs[name]; attr != nil {
+				out = append(out, runbookArg{name, at, attr.Expr, argText})
 			}
 		}
 	}
@@ -178,7 +197,9 @@ func (rb *Runbook) ForDrill() *Runbook {
 		}
 		c := *s
 		for name, a := range o.Attrs {
-			*c.field(name) = a.Expr
+			if f := c.field(name); f != nil {
+				*f = a.Expr
+			}
 		}
 		out.Steps[o.Step] = &c
 	}

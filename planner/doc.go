@@ -15,7 +15,10 @@
 // skipped, what a failback gives back, and the budgets (budget.go). A
 // drill's plan (drill.go) is the runbook as its drill block shapes it,
 // every step pointed at clones of what it would write, the clones as
-// drill.Plan would make them: it only reads what it clones.
+// drill.Plan would make them: it only reads what it clones. With isolate =
+// true, step resources are pointed at the drill's own place
+// (drill_isolate.go): its folder, its network namespaces (production's
+// interfaces only read), the DNS and Samba servers its overrides name.
 //
 // The planner reads state and never writes it. The executor calls back into
 // it (Finalizer) to re-evaluate a change whose configuration held values

@@ -40,6 +40,9 @@ const (
 	// resource address (replication_set.repset: REPLICATION_SET_REPSET)
 	// or STEP_ and the name of the step that acts on it.
 	DrillCloneEnvPrefix = "DROVER_DRILL_CLONE_"
+	// DrillNetnsEnv names the drill's network namespace standing in for
+	// the step's host, where its network resources are (isolate = true).
+	DrillNetnsEnv = "DROVER_DRILL_NETNS"
 )
 
 // drillPlanner turns a runbook's plan into its drill's: every protected
@@ -48,6 +51,7 @@ const (
 type drillPlanner struct {
 	r     *run
 	ctx   context.Context
+	scope *lang.Scope
 	d     *plan.Drill
 	index map[string]*plan.DrillClone // host and source → clone
 	// env names the clones for run steps, by variable name.
@@ -66,7 +70,7 @@ type drillPlanner struct {
 func (r *run) planDrill(ctx context.Context, scope *lang.Scope, src *lang.Runbook, rb *plan.Runbook) hcl.Diagnostics {
 	var id [6]byte
 	rand.Read(id[:])
-	dp := &drillPlanner{r: r, ctx: ctx, rb: src, index: map[string]*plan.DrillClone{}, env: map[string]*plan.DrillClone{},
+	dp := &drillPlanner{r: r, ctx: ctx, scope: scope, rb: src, index: map[string]*plan.DrillClone{}, env: map[string]*plan.DrillClone{},
 		d: &plan.Drill{Folder: path.Join(DrillDir, hex.EncodeToString(id[:]))}}
 	rb.Drill = dp.d
 	if d := src.Drill; d != nil {
@@ -196,6 +200,12 @@ func (dp *drillPlanner) runEnv(s *plan.Step) {
 	}
 	env[DrillClonesEnv] = cty.StringVal(strings.Join(lines, "\n"))
 	names := []string{DrillEnv + "=1", DrillClonesEnv}
+	for _, ns := range dp.d.Namespaces {
+		if ns.Host == s.Host {
+			env[DrillNetnsEnv] = cty.StringVal(ns.Name)
+			names = append(names, DrillNetnsEnv)
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(dp.env)) {
 		if c := dp.env[name]; c.Host == s.Host {
 			env[name] = cty.StringVal(c.Path)
@@ -341,51 +351,4 @@ func drillAge(scope *lang.Scope, rb *lang.Runbook, last time.Time) hcl.Diagnosti
 	return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Drill overdue",
 		Detail:  fmt.Sprintf("Runbook %q %s, and its drill block has max_age = %q. Rehearse it: drover drill %s.", rb.Name, what, v.AsString(), rb.Name),
 		Subject: rb.Drill.MaxAge.Range().Ptr()}}
-}
-
-// isolatedTypes are the resource types a drill knows how to isolate: those
-// that act on files of their host, which a host rooted in the drill's
-// folder keeps there.
-var isolatedTypes = []string{"file"}
-
-// isolateResources makes the step's resources be created in the drill's
-// folder of their host (Folder/isolated), never where production has
-// them: the planned host of each gets that folder as its root.
-func (dp *drillPlanner) isolateResources(s *plan.Step) {
-	if !dp.isolate {
-		dp.fail(s, "Step holds resources", "its resources would be created for real; set isolate = true in the runbook's drill block to create them in the drill's own place")
-		return
-	}
-	var where []string
-	for _, c := range s.Changes {
-		if !slices.Contains(isolatedTypes, c.Addr.Resource.Type) {
-			dp.fail(s, "Step resource not isolated", fmt.Sprintf("a drill isolates resources of type %s only, and %s is a %s", strings.Join(isolatedTypes, ", "), c.Addr, c.Addr.Resource.Type))
-			return
-		}
-		if c.Action != plan.Create {
-			dp.fail(s, "Step resource exists", fmt.Sprintf("%s is in the state already (a failover in force holds it): a drill creates its own, isolated, and plans %s for it instead; fail back first", c.Addr, c.Action))
-			return
-		}
-		attrs := c.After.AsValueMap()
-		cfg, err := host.ConfigFromValue(attrs["host"])
-		if err == nil && cfg.Transport != "" && cfg.Transport != "local" {
-			err = fmt.Errorf("host %q is reached over %s: a drill isolates resources of local hosts only", cfg.Name, cfg.Transport)
-		}
-		if err != nil {
-			dp.fail(s, "Step resource not isolated", fmt.Sprintf("%s: %s", c.Addr, err))
-			return
-		}
-		root := cfg.Root
-		if root == "" {
-			root = "/"
-		}
-		cfg.Root = path.Join(root, dp.d.Folder, "isolated")
-		attrs["host"] = cfg.Value()
-		c.After = cty.ObjectVal(attrs)
-		if !slices.Contains(dp.d.Isolated, cfg.Name) {
-			dp.d.Isolated = append(dp.d.Isolated, cfg.Name)
-		}
-		where = append(where, fmt.Sprintf("%s in %s on %s", c.Addr, path.Join(dp.d.Folder, "isolated"), cfg.Name))
-	}
-	s.Summary += ", isolated: " + strings.Join(where, ", ")
 }

@@ -84,6 +84,10 @@ func runDrillCleanup(ctx context.Context, g *globalOptions, o *planOptions, args
 	}
 	defer s.close()
 	v := s.v
+	// The providers give back what a drill kept up holds.
+	if err := configureProviders(ctx, v, s.cfg, s.popts); err != nil {
+		return err
+	}
 	store := record.NewStore(record.DefaultDir)
 	var recs []*record.Record
 	if len(args) == 1 {
@@ -138,7 +142,7 @@ func cleanupDrills(ctx context.Context, v *view, s *session, store *record.Store
 		dir, err := filepath.Abs(store.RunDir(rec.RunID))
 		diags := hcl.Diagnostics{}
 		if err == nil {
-			diags = executor.CleanupDrill(ctx, host.NewLocal(planner.DrillMachine, ""), dir, configHosts(s.cfg, s.popts.Variables), rec)
+			diags = executor.CleanupDrill(ctx, host.NewLocal(planner.DrillMachine, ""), dir, configHosts(s.cfg, s.popts.Variables), s.popts.Providers, rec)
 			err = store.Save(rec)
 		}
 		if err != nil {
@@ -330,12 +334,19 @@ func showDrillAges(v *view) {
 	}
 }
 
-// showDrillPlanEvents renders what a drill's plan clones and runs after
-// its teardown as JSON events.
+// showDrillPlanEvents renders what a drill's plan clones, the network
+// namespaces it makes and what it runs after its teardown as JSON events.
 func showDrillPlanEvents(v *view, d *plan.Drill) {
 	for _, c := range d.Clones {
 		v.event("drill_clone_planned", map[string]any{"host": c.Host, "source": c.Source, "path": c.Path, "method": c.Method,
 			"why": c.Why, "warning": c.Warning, "for": c.For})
+	}
+	for _, ns := range d.Namespaces {
+		ifaces := []map[string]any{}
+		for _, i := range ns.Interfaces {
+			ifaces = append(ifaces, map[string]any{"name": i.Name, "addresses": i.Addresses})
+		}
+		v.event("drill_netns_planned", map[string]any{"host": ns.Host, "name": ns.Name, "interfaces": ifaces, "for": ns.For})
 	}
 	for _, s := range d.Cleanup {
 		v.event("drill_cleanup_planned", map[string]any{"name": s.Name, "host": s.Host, "summary": s.Summary})

@@ -17,6 +17,10 @@ type Drill struct {
 	// under Folder/isolated instead (isolate = true): the folder is made
 	// there too, and removed with what it holds.
 	Isolated []string
+	// Namespaces are the network namespaces the drill makes on the
+	// machine Drover runs on, one for each host whose step resources act
+	// on the network (isolate = true): those resources act in it.
+	Namespaces []*DrillNamespace
 	// Cleanup are the run steps of the drill block's cleanup hooks, run
 	// in order after the teardown. (A drill's plan is made each time it
 	// runs, never saved: its document leaves them out.)
@@ -45,11 +49,45 @@ type DrillClone struct {
 	For []string
 }
 
+// DrillNamespace is a network namespace of a drill, standing in for a
+// host's network.
+type DrillNamespace struct {
+	// Host is the host whose step resources act in the namespace.
+	Host string
+	// Name is the namespace's name, as ip netns names it.
+	Name string
+	// Interfaces are made in it, named as production's.
+	Interfaces []DrillInterface
+	// For names the step resources that act in it.
+	For []string
+}
+
+// DrillInterface is an interface of a drill's namespace.
+type DrillInterface struct {
+	Name string
+	// Addresses are production's on that interface, with their prefix
+	// lengths: the subnets a step's address is checked against.
+	Addresses []string
+}
+
 type docDrill struct {
-	Folder   string          `json:"folder"`
-	Clones   []docDrillClone `json:"clones"`
-	Reboots  []string        `json:"reboots,omitempty"`
-	Isolated []string        `json:"isolated,omitempty"`
+	Folder     string              `json:"folder"`
+	Clones     []docDrillClone     `json:"clones"`
+	Reboots    []string            `json:"reboots,omitempty"`
+	Isolated   []string            `json:"isolated,omitempty"`
+	Namespaces []docDrillNamespace `json:"namespaces,omitempty"`
+}
+
+type docDrillNamespace struct {
+	Host       string              `json:"host"`
+	Name       string              `json:"name"`
+	Interfaces []docDrillInterface `json:"interfaces"`
+	For        []string            `json:"for,omitempty"`
+}
+
+type docDrillInterface struct {
+	Name      string   `json:"name"`
+	Addresses []string `json:"addresses,omitempty"`
 }
 
 type docDrillClone struct {
@@ -72,6 +110,13 @@ func encodeDrill(d *Drill) *docDrill {
 	for _, c := range d.Clones {
 		doc.Clones = append(doc.Clones, docDrillClone(*c))
 	}
+	for _, n := range d.Namespaces {
+		dn := docDrillNamespace{Host: n.Host, Name: n.Name, Interfaces: []docDrillInterface{}, For: n.For}
+		for _, i := range n.Interfaces {
+			dn.Interfaces = append(dn.Interfaces, docDrillInterface(i))
+		}
+		doc.Namespaces = append(doc.Namespaces, dn)
+	}
 	return doc
 }
 
@@ -83,6 +128,13 @@ func decodeDrill(doc *docDrill) *Drill {
 	for _, c := range doc.Clones {
 		dc := DrillClone(c)
 		d.Clones = append(d.Clones, &dc)
+	}
+	for _, dn := range doc.Namespaces {
+		n := &DrillNamespace{Host: dn.Host, Name: dn.Name, For: dn.For}
+		for _, i := range dn.Interfaces {
+			n.Interfaces = append(n.Interfaces, DrillInterface(i))
+		}
+		d.Namespaces = append(d.Namespaces, n)
 	}
 	return d
 }

@@ -12,6 +12,8 @@ func TestDrillRoundTrip(t *testing.T) {
 	p := &Plan{Mode: RunbookMode, Lineage: "l", Serial: 1, Changes: []*Change{}, Runbook: &Runbook{
 		Name: "failover", Kind: "failover", Steps: []*Step{}, LastDrill: last,
 		Drill: &Drill{Folder: "/var/lib/drover/drills/0123456789ab", Reboots: []string{"boot"}, Isolated: []string{"fs2"},
+			Namespaces: []*DrillNamespace{{Host: "fs2", Name: "drover-drill-0123456789ab-fs2", For: []string{"ip_address.fs1"},
+				Interfaces: []DrillInterface{{Name: "eth0", Addresses: []string{"192.0.2.2/24"}}}}},
 			Clones: []*DrillClone{
 				{Host: "fs2", Source: "/boot.ini", Path: "/var/lib/drover/drills/0123456789ab/clones/boot.ini", Method: "copy", Why: "ext4", For: []string{"step.boot"}},
 				{Host: "fs1", Source: "/srv/dpsr.img", Path: "/var/lib/drover/drills/0123456789ab/clones/srv/dpsr.img.qcow2", Method: "qcow2 overlay",

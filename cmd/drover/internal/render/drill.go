@@ -29,10 +29,26 @@ func (p *printer) drill(b *strings.Builder, d *plan.Drill) {
 	if len(d.Clones) == 0 {
 		b.WriteString("    none: no step acts on a protected object\n")
 	}
+	if len(d.Namespaces) > 0 {
+		b.WriteString("\n  drill network namespaces (production's network is only read):\n")
+		for _, ns := range d.Namespaces {
+			fmt.Fprintf(b, "    %s %s, standing in for %s's network; for %s\n", p.color("32", "+"), escape.Text(ns.Name), escape.Text(ns.Host), strings.Join(ns.For, ", "))
+			for _, i := range ns.Interfaces {
+				addrs := "no address"
+				if len(i.Addresses) > 0 {
+					addrs = strings.Join(i.Addresses, ", ") + ", production's"
+				}
+				fmt.Fprintf(b, "        interface %s (a veth, up): %s\n", escape.Text(i.Name), addrs)
+			}
+		}
+	}
 	if len(d.Reboots) > 0 {
 		fmt.Fprintf(b, "\n  reboots recorded, not done: %s\n", strings.Join(d.Reboots, ", "))
 	}
 	b.WriteString("\n  teardown, last made first:\n")
+	for _, ns := range slices.Backward(d.Namespaces) {
+		fmt.Fprintf(b, "    %s network namespace %s  kill what runs in it, delete it with its interfaces and addresses\n", p.color("31", "-"), escape.Text(ns.Name))
+	}
 	for _, c := range slices.Backward(d.Clones) {
 		what := "remove the clone"
 		if c.Method == "overlayfs" {

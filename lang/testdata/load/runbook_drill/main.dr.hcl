@@ -48,8 +48,9 @@ runbook "bad" {
     }
 
     override "step.pre" {
-      wait = "1s"
-      dir  = ""
+      wait   = "1s"
+      dir    = ""
+      server = "127.0.0.1:53"
     }
 
     step "pre" {
