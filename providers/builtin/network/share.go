@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/network/nfsconf"
 	"github.com/drover-dr/drover/providers/builtin/network/sambaconf"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
@@ -17,17 +18,23 @@ import (
 )
 
 var shareSchema = &schema.Resource{
-	Description: "An SMB share of a Samba server: a section in a configuration file of Drover's own that the server's smb.conf includes, " +
-		"loaded by smbd without a restart.",
+	Description: "An SMB share of a Samba server, or an NFS export of an NFS-Ganesha server: a section or EXPORT block in a configuration file of Drover's own " +
+		"that the server's configuration includes, loaded without a restart.",
 	Block: &schema.Block{Attributes: map[string]*schema.Attribute{
 		"host": {Type: host.Type, Required: true, ForceNew: true, Description: "The host that runs smbd, e.g. host.fs2."},
-		"name": {Type: cty.String, Required: true, ForceNew: true, Description: "The share's name, as clients name it: \\\\server\\NAME."},
+		"name": {Type: cty.String, Required: true, ForceNew: true, Description: "The share's name, as clients name it: \\\\server\\NAME, or server:/NAME for NFS."},
+		"protocol": {Type: cty.String, Optional: true, Computed: true,
+			Description: "\"smb\" (Samba) or \"nfs\" (NFS-Ganesha, NFSv4); \"smb\" when not set. Changing it replaces the share."},
 		"path": {Type: cty.String, Required: true, Description: "The folder the share serves; it must exist."},
 		"read_only": {Type: cty.Bool, Optional: true, Computed: true,
 			Description: "Clients may only read (Samba's read only); true when not set, as in Samba."},
 		"comment": {Type: cty.String, Optional: true, Description: "The description clients see in share lists."},
 		"smb_conf": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
 			Description: "The Samba server's main configuration file; " + sambaconf.DefaultMain + " when not set. Drover's files go in drover.d beside it."},
+		"ganesha_conf": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
+			Description: "For NFS: the NFS-Ganesha server's main configuration file; " + nfsconf.DefaultMain + " when not set. Drover's files go in drover.d beside it."},
+		"ganesha_pid_file": {Type: cty.String, Optional: true, Computed: true,
+			Description: "For NFS: the file ganesha.nfsd writes its pid to, which Drover signals to reload; " + nfsconf.DefaultPidFile + " when not set."},
 		"id": {Type: cty.String, Computed: true, Description: "HOST:NAME."},
 	}},
 }
@@ -50,6 +57,9 @@ var shareName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._$-]{0,79}$`)
 
 func validateShare(ctx context.Context, config cty.Value) providers.Diagnostics {
 	diags := wholeMachine(config.GetAttr("host"), "shares")
+	if d, nfs := validateProtocol(config); d != nil || nfs {
+		return append(diags, d...)
+	}
 	if v := config.GetAttr("name"); known(v) {
 		switch n := v.AsString(); {
 		case !shareName.MatchString(n):
@@ -125,12 +135,14 @@ func yesNo(b bool) string {
 // path is checked against the host as it is now, so that a missing folder
 // or an smbd that does not run fails the plan at its configuration line.
 func planShare(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
-	attrs := map[string]cty.Value{}
+	attrs := shareServer(p.Config)
 	if p.Config.GetAttr("read_only").IsNull() {
 		attrs["read_only"] = cty.True
 	}
-	if p.Config.GetAttr("smb_conf").IsNull() {
-		attrs["smb_conf"] = cty.StringVal(sambaconf.DefaultMain)
+	// protocol is not ForceNew in the schema: a share recorded before
+	// shares had one (null) is an SMB share, replaced only by an NFS one.
+	if !p.Prior.IsNull() && protocol(p.Prior) != protocol(p.Config) {
+		p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("protocol"))
 	}
 	if h, n := p.Config.GetAttr("host"), p.Config.GetAttr("name"); known(h) && known(n) {
 		attrs["id"] = cty.StringVal(h.GetAttr("name").AsString() + ":" + n.AsString())
@@ -144,7 +156,11 @@ func planShare(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if !p.Prior.IsNull() && p.Prior.RawEquals(p.Planned) {
 		return nil
 	}
-	if diags := checkShare(ctx, p.Planned, p.Prior.IsNull()); diags.HasErrors() {
+	check := checkShare
+	if protocol(p.Planned) == "nfs" {
+		check = checkExport
+	}
+	if diags := check(ctx, p.Planned, p.Prior.IsNull()); diags.HasErrors() {
 		return diags
 	}
 	p.Description = describeShare(p.Prior, p.Planned)
@@ -153,10 +169,14 @@ func planShare(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 
 func describeShare(prior, planned cty.Value) string {
 	mode := func(v cty.Value) string {
+		m := "read-write"
 		if v.GetAttr("read_only").True() {
-			return "read-only"
+			m = "read-only"
 		}
-		return "read-write"
+		if protocol(v) == "nfs" {
+			return "NFS, " + m
+		}
+		return m
 	}
 	where := fmt.Sprintf("share %s on %s", planned.GetAttr("name").AsString(), planned.GetAttr("host").GetAttr("name").AsString())
 	if prior.IsNull() {
@@ -184,20 +204,8 @@ func checkShare(ctx context.Context, v cty.Value, create bool) providers.Diagnos
 		return diags
 	}
 	defer c.Host.Close()
-	dir := v.GetAttr("path").AsString()
-	f, err := c.Host.OpenFile(ctx, dir, os.O_RDONLY, 0)
-	if err == nil {
-		fi, serr := f.Stat()
-		f.Close()
-		if serr == nil && !fi.IsDir() {
-			err = fmt.Errorf("%s on host %q is a file, not a folder", dir, c.Host.Name())
-		}
-		err = errors.Join(err, serr)
-	} else if errors.Is(err, os.ErrNotExist) {
-		err = fmt.Errorf("there is no folder %s on host %q: create it (or restore the data into it) before sharing it", dir, c.Host.Name())
-	}
-	if err != nil {
-		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("path"), "Invalid share path", "%s.", upperFirst(err.Error()))}
+	if diags := checkFolder(ctx, c.Host, v.GetAttr("path").AsString()); diags.HasErrors() {
+		return diags
 	}
 	if create {
 		name := v.GetAttr("name").AsString()
@@ -232,6 +240,11 @@ func sambaDiags(err error) providers.Diagnostics {
 // readShare reads the share's section back from Drover's file: gone when
 // the file or the section is, and its parameters as found.
 func readShare(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
+	if protocol(state) == "nfs" {
+		return readExport(ctx, state)
+	}
+	// A share recorded before shares had a protocol is an SMB share.
+	state = sdk.SetAttrs(state, map[string]cty.Value{"protocol": cty.StringVal("smb")})
 	c, diags := samba(state)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
@@ -272,6 +285,9 @@ func sambaBool(s string) bool {
 
 func putShare(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
 	v := req.Planned
+	if protocol(v) == "nfs" {
+		return putExport(ctx, req)
+	}
 	if diags := checkShare(ctx, v, req.Prior.IsNull()); diags.HasErrors() {
 		return cty.NilVal, diags
 	}
@@ -287,6 +303,9 @@ func putShare(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.D
 }
 
 func deleteShare(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
+	if protocol(req.Prior) == "nfs" {
+		return deleteExport(ctx, req)
+	}
 	c, diags := samba(req.Prior)
 	if diags.HasErrors() {
 		return diags
@@ -294,6 +313,25 @@ func deleteShare(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostic
 	defer c.Host.Close()
 	if err := c.Remove(ctx, sharePart(req.Prior.GetAttr("name").AsString())); err != nil {
 		return sambaDiags(err)
+	}
+	return nil
+}
+
+// checkFolder refuses a share of a folder that is missing or a file.
+func checkFolder(ctx context.Context, h host.Host, dir string) providers.Diagnostics {
+	f, err := h.OpenFile(ctx, dir, os.O_RDONLY, 0)
+	if err == nil {
+		fi, serr := f.Stat()
+		f.Close()
+		if serr == nil && !fi.IsDir() {
+			err = fmt.Errorf("%s on host %q is a file, not a folder", dir, h.Name())
+		}
+		err = errors.Join(err, serr)
+	} else if errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("there is no folder %s on host %q: create it (or restore the data into it) before sharing it", dir, h.Name())
+	}
+	if err != nil {
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("path"), "Invalid share path", "%s.", upperFirst(err.Error()))}
 	}
 	return nil
 }
