@@ -45,6 +45,8 @@ var identityShareBlock = &schema.Block{Attributes: map[string]*schema.Attribute{
 	"read_only": {Type: cty.Bool, Optional: true,
 		Description: "Clients may only read (Samba's read only); true when not set, as in Samba."},
 	"comment": shareSchema.Block.Attributes["comment"],
+	"protocol": {Type: cty.String, Optional: true,
+		Description: "\"smb\" (the Samba server of smb_conf) or \"nfs\" (the NFS-Ganesha server of ganesha_conf); \"smb\" when not set."},
 }}
 
 // replacedType is a DNS record as the identity found it before taking it
@@ -52,7 +54,7 @@ var identityShareBlock = &schema.Block{Attributes: map[string]*schema.Attribute{
 var replacedType = cty.Object(map[string]cty.Type{"id": cty.String, "ttl": cty.Number, "values": cty.Set(cty.String)})
 
 var identitySchema = &schema.Resource{
-	Description: "A server's network identity as one object: host name and NetBIOS aliases, IP addresses, DNS records and SMB shares, " +
+	Description: "A server's network identity as one object: host name and NetBIOS aliases, IP addresses, DNS records and SMB or NFS shares, " +
 		"taken over in the order a takeover needs (release on the old holder, probe, add, announce, DNS, name, shares) and given back in reverse.",
 	Block: &schema.Block{
 		Attributes: map[string]*schema.Attribute{
@@ -64,6 +66,8 @@ var identitySchema = &schema.Resource{
 				Description: "NetBIOS names the host's Samba server answers to besides its own, e.g. [\"FS1\"]."},
 			"smb_conf": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
 				Description: "The Samba server's main configuration file, for shares and aliases; " + sambaconf.DefaultMain + " when not set."},
+			"ganesha_conf":       {Type: cty.String, Optional: true, Description: shareSchema.Block.Attributes["ganesha_conf"].Description},
+			"ganesha_pid_file":   {Type: cty.String, Optional: true, Description: shareSchema.Block.Attributes["ganesha_pid_file"].Description},
 			"previous_host_name": {Type: cty.String, Computed: true, Description: "The host name taken over from, given back on destroy."},
 			"replaced_records": {Type: cty.List(replacedType), Computed: true,
 				Description: "The DNS records as they were before the takeover (id, ttl, values), given back on destroy; records that did not exist are deleted."},
@@ -156,7 +160,9 @@ func parts(v cty.Value, h cty.Value) identity {
 		id.records = append(id.records, sdk.SetAttrs(r, names(r)))
 	}
 	for _, b := range blocks(v, "share") {
-		s := partValue("share", with(map[string]cty.Value{"host": h, "smb_conf": smbConf}, b))
+		s := partValue("share", with(map[string]cty.Value{"host": h, "smb_conf": smbConf,
+			"ganesha_conf": v.GetAttr("ganesha_conf"), "ganesha_pid_file": v.GetAttr("ganesha_pid_file")}, b))
+		s = sdk.SetAttrs(s, shareServer(s))
 		sid := cty.UnknownVal(cty.String)
 		if known(s.GetAttr("name")) {
 			sid = cty.StringVal(h.GetAttr("name").AsString() + ":" + s.GetAttr("name").AsString())
@@ -177,8 +183,8 @@ func within(diags providers.Diagnostics, prefix cty.Path) providers.Diagnostics 
 	for i := range diags {
 		p := append(cty.Path{}, prefix...)
 		if len(diags[i].Path) > 0 {
-			// The part's host and smb_conf are the identity's.
-			if a, ok := diags[i].Path[0].(cty.GetAttrStep); ok && (a.Name == "host" || a.Name == "smb_conf") {
+			// The part's host and servers' files are the identity's.
+			if a, ok := diags[i].Path[0].(cty.GetAttrStep); ok && slices.Contains([]string{"host", "smb_conf", "ganesha_conf", "ganesha_pid_file"}, a.Name) {
 				p = cty.Path{}
 			}
 		}
@@ -255,7 +261,7 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		attrs["replaced_records"] = cty.UnknownVal(cty.List(replacedType))
 	}
 	p.Planned = sdk.SetAttrs(p.Planned, attrs)
-	for _, attr := range []string{"host", "release_from", "host_name", "netbios_aliases", "smb_conf", "address", "dns_record", "share"} {
+	for _, attr := range []string{"host", "release_from", "host_name", "netbios_aliases", "smb_conf", "ganesha_conf", "ganesha_pid_file", "address", "dns_record", "share"} {
 		if !p.Planned.GetAttr(attr).IsWhollyKnown() {
 			return nil
 		}

@@ -226,3 +226,56 @@ func sdkSet(v cty.Value, attr string, to cty.Value) cty.Value {
 	m[attr] = to
 	return cty.ObjectVal(m)
 }
+
+// TestNetworkIdentityExport: an identity's share block with protocol =
+// "nfs" is an export of the identity's Ganesha server, planned with its
+// own line, served once applied, read back unchanged and given back on
+// destroy; an SMB share beside it keeps to Samba.
+func TestNetworkIdentityExport(t *testing.T) {
+	n := newNFSEnv(t)
+	s := newSambaEnv(t)
+	e := newResourceEnv(t, "network_identity")
+	data := t.TempDir()
+	share := func(name, protocol string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(name), "path": cty.StringVal(data), "read_only": cty.NullVal(cty.Bool),
+			"comment": cty.NullVal(cty.String), "protocol": cty.StringVal(protocol)})
+	}
+	config := e.config(map[string]cty.Value{
+		"host":             host.Config{Name: "fs2"}.Value(),
+		"smb_conf":         cty.StringVal(s.srv.Conf),
+		"ganesha_conf":     cty.StringVal(n.srv.Conf),
+		"ganesha_pid_file": cty.StringVal(n.srv.PidFile),
+		"share":            cty.ListVal([]cty.Value{share("data", "nfs"), share("public", "smb")}),
+		"address":          cty.ListValEmpty(e.objectType().AttributeType("address").ElementType()),
+		"dns_record":       cty.ListValEmpty(e.objectType().AttributeType("dns_record").ElementType()),
+	})
+	plan := e.plan(cty.NullVal(e.objectType()), config)
+	want := "take over the identity on fs2:\n+ share data on fs2: " + data + " (NFS, read-only)\n+ share public on fs2: " + data + " (read-only)"
+	if plan.Description != want {
+		t.Errorf("description:\n%s\nwant:\n%s", plan.Description, want)
+	}
+	resp := e.apply(cty.NullVal(e.objectType()), plan.Planned)
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(errorText(resp.Diagnostics))
+	}
+	state := resp.New
+	if _, err := n.list(t, "data"); err != nil {
+		t.Errorf("nfs-ls /data after the takeover: %v", err)
+	}
+	if _, err := n.list(t, "public"); err == nil {
+		t.Error("the SMB share is exported by NFS too")
+	}
+	if got := s.shares(t, ""); len(got) != 1 || got[0].Name != "public" {
+		t.Errorf("SMB shares after the takeover: %v", got)
+	}
+	if got := e.read(state); !got.RawEquals(state) {
+		t.Errorf("read after the takeover differs:\n%#v\n%#v", got, state)
+	}
+	if plan := e.plan(state, config); !plan.Planned.RawEquals(state) || plan.Description != "" {
+		t.Errorf("a second plan changes something: %q", plan.Description)
+	}
+	e.destroy(state)
+	if _, err := n.list(t, "data"); err == nil || !strings.Contains(err.Error(), "NFS4ERR_NOENT") {
+		t.Errorf("nfs-ls /data after destroy: %v", err)
+	}
+}
