@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/drover-dr/drover/providers/builtin/network/dnstest"
+	"github.com/drover-dr/drover/providers/builtin/network/nfstest"
 	"github.com/drover-dr/drover/providers/builtin/network/sambatest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -128,6 +129,23 @@ var networkCmds = map[string]func(ts *testscript.TestScript, neg bool, args []st
 		ts.Defer(s.Stop)
 		ts.Setenv("SMB_CONF", s.Conf)
 		ts.Setenv("SMB_PORT", strconv.Itoa(s.Port))
+	},
+	// nfsserver: starts ganesha.nfsd (NFSv4) with its own configuration in
+	// $TMPDIR/ganesha on a 127.0.0.1 high port until the script ends; sets
+	// NFS_CONF (the configuration file), NFS_PID_FILE and NFS_PORT.
+	// Scripts skip for a missing ganesha.nfsd themselves.
+	"nfsserver": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: nfsserver")
+		}
+		exe, err := exec.LookPath("ganesha.nfsd")
+		ts.Check(err)
+		s, err := nfstest.Start(context.Background(), exe, filepath.Join(ts.Getenv("TMPDIR"), "ganesha"))
+		ts.Check(err)
+		ts.Defer(s.Stop)
+		ts.Setenv("NFS_CONF", s.Conf)
+		ts.Setenv("NFS_PID_FILE", s.PidFile)
+		ts.Setenv("NFS_PORT", strconv.Itoa(s.Port))
 	},
 	// utsns: a UTS namespace of the script's own, kept by a bind mount at
 	// $TMPDIR/uts until the script ends; sets UTSNS to that file. Commands
