@@ -10,7 +10,10 @@
 //     network namespace its host block names (ipaddr does the work):
 //     probed before it is taken, announced once taken.
 //   - share: an SMB share, a section in a Samba configuration file of
-//     Drover's own (sambaconf owns those files and the reload).
+//     Drover's own (sambaconf owns those files and the reload), or with
+//     protocol = "nfs" an NFSv4 export of NFS-Ganesha, an EXPORT block in
+//     a file of Drover's own (nfsconf owns those files and the proved
+//     reload).
 //   - host_name: the system host name (the one replaced is given back on
 //     destroy) and Samba's NetBIOS aliases, in sambaconf's files too.
 //   - network_identity: the four as one object. It owns only the order of
