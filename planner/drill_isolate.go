@@ -381,6 +381,15 @@ func (ov *resourceOverride) record(attrs map[string]cty.Value) (string, error) {
 // server production's clients use.
 func (ov *resourceOverride) samba(attrs map[string]cty.Value, what string) (string, error) {
 	ov.used["smb_conf"] = true
+	// An NFS share is served by production's NFS-Ganesha server, which no
+	// override names.
+	shares := append(blockMaps(attrs["share"]), attrs)
+	if slices.ContainsFunc(shares, func(s map[string]cty.Value) bool {
+		p, ok := s["protocol"]
+		return ok && p.RawEquals(cty.StringVal("nfs"))
+	}) {
+		return "", fmt.Errorf("a drill does not isolate NFS exports: %s would change production's NFS-Ganesha server; drill the step without its NFS shares", what)
+	}
 	if ov.smbConf.IsNull() || ov.smbConf.Equals(attrs["smb_conf"]).True() {
 		return "", fmt.Errorf("%s would change production's Samba server (%s): a drill needs a Samba server of its own; set smb_conf in override %q of the drill block to its configuration",
 			what, attrs["smb_conf"].AsString(), "step."+ov.step)
