@@ -70,7 +70,7 @@ func TestServe(t *testing.T) {
 		bad := e
 		bad.Path = filepath.Join(a, "gone")
 		err := c.Put(t.Context(), "export-data", bad)
-		if err == nil || !strings.Contains(err.Error(), "ganesha.nfsd does not serve /data") {
+		if err == nil || !strings.Contains(err.Error(), "ganesha.nfsd does not serve /data") || !strings.Contains(err.Error(), "its log says: ") || !strings.Contains(err.Error(), "Config File ("+c.Path("export-data")) {
 			t.Fatalf("Put of a missing folder: %v", err)
 		}
 		lists("b.txt")
