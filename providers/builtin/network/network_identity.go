@@ -163,10 +163,7 @@ func parts(v cty.Value, h cty.Value) identity {
 		s := partValue("share", with(map[string]cty.Value{"host": h, "smb_conf": smbConf,
 			"ganesha_conf": v.GetAttr("ganesha_conf"), "ganesha_pid_file": v.GetAttr("ganesha_pid_file")}, b))
 		s = sdk.SetAttrs(s, shareServer(s))
-		sid := cty.UnknownVal(cty.String)
-		if known(s.GetAttr("name")) {
-			sid = cty.StringVal(h.GetAttr("name").AsString() + ":" + s.GetAttr("name").AsString())
-		}
+		sid := shareID(h, s.GetAttr("name"), s.GetAttr("protocol"))
 		id.shares = append(id.shares, sdk.SetAttrs(s, map[string]cty.Value{"read_only": orTrue(b.GetAttr("read_only")), "id": sid}))
 	}
 	id.name = cty.NullVal(hostNameSchema.Block.ImpliedType())

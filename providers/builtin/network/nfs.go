@@ -53,6 +53,21 @@ func shareServer(v cty.Value) map[string]cty.Value {
 		"ganesha_conf": null, "ganesha_pid_file": null}
 }
 
+// shareID is a share's id: HOST:NAME, or HOST:/NAME for NFS, as clients
+// name each, so that an SMB and an NFS share of one name are two objects
+// (in a network_identity, a share block that changes protocol gives the
+// old share back and takes the new one).
+func shareID(h, name, protocol cty.Value) cty.Value {
+	if !known(h) || !known(name) || !protocol.IsKnown() {
+		return cty.UnknownVal(cty.String)
+	}
+	sep := ":"
+	if protocol.RawEquals(cty.StringVal("nfs")) {
+		sep = ":/"
+	}
+	return cty.StringVal(h.GetAttr("name").AsString() + sep + name.AsString())
+}
+
 // exportName is what Drover accepts as the name of an NFS share: a
 // pseudo path's one component, and a file name.
 var exportName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$`)

@@ -274,8 +274,30 @@ func TestNetworkIdentityExport(t *testing.T) {
 	if plan := e.plan(state, config); !plan.Planned.RawEquals(state) || plan.Description != "" {
 		t.Errorf("a second plan changes something: %q", plan.Description)
 	}
+
+	// A share block that changes protocol gives the SMB share back and
+	// takes the export.
+	config = sdkSet(config, "share", cty.ListVal([]cty.Value{share("data", "nfs"), share("public", "nfs")}))
+	plan = e.plan(state, config)
+	want = "change the identity on fs2:\n+ share public on fs2: " + data + " (NFS, read-only)\n- share public on fs2"
+	if plan.Description != want {
+		t.Errorf("description:\n%s\nwant:\n%s", plan.Description, want)
+	}
+	if resp = e.apply(state, plan.Planned); resp.Diagnostics.HasErrors() {
+		t.Fatal(errorText(resp.Diagnostics))
+	}
+	state = resp.New
+	if got := s.shares(t, ""); len(got) != 0 {
+		t.Errorf("SMB shares after public moved to NFS: %v", got)
+	}
+	if _, err := n.list(t, "public"); err != nil {
+		t.Errorf("nfs-ls /public after it moved to NFS: %v", err)
+	}
+
 	e.destroy(state)
-	if _, err := n.list(t, "data"); err == nil || !strings.Contains(err.Error(), "NFS4ERR_NOENT") {
-		t.Errorf("nfs-ls /data after destroy: %v", err)
+	for _, name := range []string{"data", "public"} {
+		if _, err := n.list(t, name); err == nil || !strings.Contains(err.Error(), "NFS4ERR_NOENT") {
+			t.Errorf("nfs-ls /%s after destroy: %v", name, err)
+		}
 	}
 }

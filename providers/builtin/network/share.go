@@ -21,7 +21,7 @@ var shareSchema = &schema.Resource{
 	Description: "An SMB share of a Samba server, or an NFS export of an NFS-Ganesha server: a section or EXPORT block in a configuration file of Drover's own " +
 		"that the server's configuration includes, loaded without a restart.",
 	Block: &schema.Block{Attributes: map[string]*schema.Attribute{
-		"host": {Type: host.Type, Required: true, ForceNew: true, Description: "The host that runs smbd, e.g. host.fs2."},
+		"host": {Type: host.Type, Required: true, ForceNew: true, Description: "The host that runs smbd or ganesha.nfsd, e.g. host.fs2."},
 		"name": {Type: cty.String, Required: true, ForceNew: true, Description: "The share's name, as clients name it: \\\\server\\NAME, or server:/NAME for NFS."},
 		"protocol": {Type: cty.String, Optional: true, Computed: true,
 			Description: "\"smb\" (Samba) or \"nfs\" (NFS-Ganesha, NFSv4); \"smb\" when not set. Changing it replaces the share."},
@@ -35,7 +35,7 @@ var shareSchema = &schema.Resource{
 			Description: "For NFS: the NFS-Ganesha server's main configuration file; " + nfsconf.DefaultMain + " when not set. Drover's files go in drover.d beside it."},
 		"ganesha_pid_file": {Type: cty.String, Optional: true, Computed: true,
 			Description: "For NFS: the file ganesha.nfsd writes its pid to, which Drover signals to reload; " + nfsconf.DefaultPidFile + " when not set."},
-		"id": {Type: cty.String, Computed: true, Description: "HOST:NAME."},
+		"id": {Type: cty.String, Computed: true, Description: "HOST:NAME, or HOST:/NAME for NFS."},
 	}},
 }
 
@@ -144,11 +144,7 @@ func planShare(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if !p.Prior.IsNull() && protocol(p.Prior) != protocol(p.Config) {
 		p.RequiresReplace = append(p.RequiresReplace, cty.GetAttrPath("protocol"))
 	}
-	if h, n := p.Config.GetAttr("host"), p.Config.GetAttr("name"); known(h) && known(n) {
-		attrs["id"] = cty.StringVal(h.GetAttr("name").AsString() + ":" + n.AsString())
-	} else {
-		attrs["id"] = cty.UnknownVal(cty.String)
-	}
+	attrs["id"] = shareID(p.Config.GetAttr("host"), p.Config.GetAttr("name"), attrs["protocol"])
 	p.Planned = sdk.SetAttrs(p.Planned, attrs)
 	if !p.Planned.IsWhollyKnown() {
 		return nil
