@@ -381,12 +381,19 @@ func (n *Namespace) Remove(ifname string, p netip.Prefix) error {
 	return nil
 }
 
-// Probe timing: shorter than RFC 5227's seconds, because a takeover waits
-// for it and neighbours on one segment answer within a millisecond.
+// Probe timing: far shorter than RFC 5227's seconds, because a takeover
+// waits for it. Three probes, so that two frames lost do not hide the
+// holder; each has at least probeWait to be answered, a hundred times
+// what a kernel on the segment takes to answer ARP, busy or not (its
+// programs play no part), and an answer counts as soon as it arrives. A
+// holder that answers later still is stopped (a paused guest, a machine
+// frozen in its kernel), as a rule for seconds, which no probe short
+// enough for a takeover outlasts: fencing it, or releasing the address
+// there first, is what keeps it from coming back with the address.
 const (
 	probes        = 3
-	probeInterval = 40 * time.Millisecond
-	probeWait     = 150 * time.Millisecond
+	probeInterval = 10 * time.Millisecond
+	probeWait     = 100 * time.Millisecond
 )
 
 // arpConn is a packet socket for ARP on one link.
