@@ -168,7 +168,7 @@ printf '  %-18s %9s %9s %9s %9s\n' case probe last_probe announce syn_ack
 for c in hand hand_probed $cases; do
   printf '  %-18s %9s %9s %9s %9s\n' "$c" "$(median "$c.trace" 1)" "$(median "$c.trace" 2)" "$(median "$c.trace" 3)" "$(median "$c.trace" 4)"
 done
-echo "  (drover's probe: 3 ARP probes 40 ms apart, then 150 ms for answers, by design: 230 ms from the first to the announcement)"
+echo "  (drover's probe: 3 ARP probes 10 ms apart, then 100 ms for answers, by design: 120 ms from the first to the announcement)"
 echo "connect: start of the command to the client's first answered connect; exit: to the command's exit"
 echo "start: drover's start to the resource's apply_start event (CLI, plugin, refresh, plan); resource: apply_start to apply_complete"
 echo "ip_address / hand_probed: $(printf '%.2f' "$(echo "$(best ip_address 1) / $(best hand_probed 1)" | bc -l)")x (both probe first)"

@@ -20,7 +20,7 @@ var ipAddressSchema = &schema.Resource{
 		"announced once taken, so that neighbours switch at once. Removing it announces nothing.",
 	Block: &schema.Block{Attributes: map[string]*schema.Attribute{
 		"host": {Type: host.Type, Required: true, ForceNew: true,
-			Description: "The host that takes the address, e.g. host.fs2; a local host's netns names the network namespace it acts in."},
+			Description: "The host that takes the address, e.g. host.fs2; a local host's netns names the network namespace it acts in. A remote host needs Drover's agent on its machine."},
 		"interface": {Type: cty.String, Required: true, ForceNew: true, Description: "The interface, e.g. \"eth0\"."},
 		"address": {Type: cty.String, Required: true, ForceNew: true,
 			Description: "The address with its prefix length, e.g. \"192.0.2.10/24\" or \"2001:db8::10/64\"."},
@@ -47,20 +47,6 @@ func ipAddressResource() *sdk.Resource {
 	}
 }
 
-// namespaceOf is the network namespace a host value's network resources
-// act in; remote hosts are refused.
-func namespaceOf(v cty.Value) (string, providers.Diagnostics) {
-	c, err := host.ConfigFromValue(v)
-	if err != nil {
-		return "", providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Invalid host", "%s.", err)}
-	}
-	if c.Transport != "" && c.Transport != "local" {
-		return "", providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Remote host not supported yet",
-			"Host %q uses the %s transport: network resources reach remote hosts once the SSH transport is wired in; until then they act on local hosts only.", c.Name, c.Transport)}
-	}
-	return c.Netns, nil
-}
-
 func parseAddress(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil || p.Addr().Zone() != "" {
@@ -74,10 +60,6 @@ func parseAddress(s string) (netip.Prefix, error) {
 
 func validateIPAddress(ctx context.Context, config cty.Value) providers.Diagnostics {
 	var diags providers.Diagnostics
-	if h := config.GetAttr("host"); known(h) {
-		_, d := namespaceOf(h)
-		diags = append(diags, d...)
-	}
 	if v := config.GetAttr("address"); known(v) {
 		if _, err := parseAddress(v.AsString()); err != nil {
 			diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("address"), "Invalid IP address", "%s.", upperFirst(err.Error())))
@@ -114,13 +96,8 @@ func planIPAddress(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	if !p.Prior.IsNull() || !p.Planned.IsWhollyKnown() {
 		return nil
 	}
-	ns, addr, diags := openNamespace(p.Planned)
-	if diags.HasErrors() {
-		return diags
-	}
-	defer ns.Close()
-	if _, err := ns.Check(p.Planned.GetAttr("interface").AsString(), addr, forced(p.Planned)); err != nil {
-		return ipDiags(err)
+	if _, err := callAddress(ctx, p.Planned, opAddressCheck); err != nil {
+		return ipDiags(p.Planned, err, "Cannot check IP address")
 	}
 	var how []string
 	if forced(p.Planned) {
@@ -143,78 +120,46 @@ func forced(v cty.Value) bool {
 	return !f.IsNull() && f.True()
 }
 
-// openNamespace opens the namespace of v's host.
-func openNamespace(v cty.Value) (*ipaddr.Namespace, netip.Prefix, providers.Diagnostics) {
-	name, diags := namespaceOf(v.GetAttr("host"))
-	if diags.HasErrors() {
-		return nil, netip.Prefix{}, diags
-	}
-	p, err := parseAddress(v.GetAttr("address").AsString())
-	if err != nil {
-		return nil, p, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("address"), "Invalid IP address", "%s.", upperFirst(err.Error()))}
-	}
-	ns, err := ipaddr.Open(name)
-	if err != nil {
-		return nil, p, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Cannot reach the host's network", "%s.", upperFirst(err.Error()))}
-	}
-	return ns, p, nil
-}
-
 // readIPAddress reads the address back: gone when the interface no longer
 // holds it (the next plan takes it again), the prefix length as found.
 func readIPAddress(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
-	ns, p, diags := openNamespace(state)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
-	}
-	defer ns.Close()
-	got, ok, err := ns.Find(state.GetAttr("interface").AsString(), p.Addr())
+	resp, err := callAddress(ctx, state, opAddressFind)
 	if err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read IP address", "%s.", upperFirst(err.Error()))}
+		return cty.NilVal, ipDiags(state, err, "Cannot read IP address")
 	}
-	if !ok {
+	if !resp.Held {
 		return cty.NullVal(state.Type()), nil
 	}
-	if got != p {
-		state = sdk.SetAttrs(state, map[string]cty.Value{"address": cty.StringVal(got.String())})
+	if p, err := parseAddress(state.GetAttr("address").AsString()); err != nil || resp.Prefix != p {
+		state = sdk.SetAttrs(state, map[string]cty.Value{"address": cty.StringVal(resp.Prefix.String())})
 	}
 	return state, nil
 }
 
 func addIPAddress(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
 	v := sdk.SetAttrs(req.Planned, map[string]cty.Value{"id": ipAddressID(req.Planned)})
-	ns, p, diags := openNamespace(v)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
-	}
-	defer ns.Close()
-	opts := ipaddr.AddOptions{Force: forced(v), Announce: v.GetAttr("announce").True()}
-	if err := ns.Add(ctx, v.GetAttr("interface").AsString(), p, opts); err != nil {
-		return cty.NilVal, ipDiags(err)
+	if _, err := callAddress(ctx, v, opAddressAdd); err != nil {
+		return cty.NilVal, ipDiags(v, err, "Cannot add IP address")
 	}
 	return v, nil
 }
 
 func deleteIPAddress(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics {
-	ns, p, diags := openNamespace(req.Prior)
-	if diags.HasErrors() {
-		return diags
-	}
-	defer ns.Close()
-	if err := ns.Remove(req.Prior.GetAttr("interface").AsString(), p); err != nil {
-		return providers.Diagnostics{providers.Errorf("Cannot remove IP address", "%s.", upperFirst(err.Error()))}
+	if _, err := callAddress(ctx, req.Prior, opAddressRemove); err != nil {
+		return ipDiags(req.Prior, err, "Cannot remove IP address")
 	}
 	return nil
 }
 
-// ipDiags turns a refusal to take an address into a diagnostic about the
-// attribute it concerns.
-func ipDiags(err error) providers.Diagnostics {
+// ipDiags turns what an address op met on v's host into a diagnostic
+// about the attribute it concerns; summary names what failed otherwise.
+func ipDiags(v cty.Value, err error, summary string) providers.Diagnostics {
 	var (
 		nie  *ipaddr.NoInterfaceError
 		oe   *ipaddr.OutsideError
 		held *ipaddr.HeldError
 		dup  *ipaddr.DuplicateError
+		he   hostError
 	)
 	switch {
 	case errors.As(err, &nie):
@@ -223,6 +168,20 @@ func ipDiags(err error) providers.Diagnostics {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("address"), "Address outside the interface's subnets", "%s.", err)}
 	case errors.As(err, &held), errors.As(err, &dup):
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("address"), "Address still held by another machine", "%s.", err)}
+	case errors.Is(err, host.ErrNoOps):
+		return providers.Diagnostics{noAgent(cty.GetAttrPath("host"), v.GetAttr("host"), err)}
+	case errors.As(err, &he), errors.Is(err, host.ErrUnreachable):
+		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Cannot reach the host's network", "%s.", upperFirst(err.Error()))}
 	}
-	return providers.Diagnostics{providers.Errorf("Cannot add IP address", "%s.", upperFirst(err.Error()))}
+	return providers.Diagnostics{providers.Errorf(summary, "%s.", upperFirst(err.Error()))}
+}
+
+// noAgent says that the host h (a host value, at path) cannot run the
+// address ops on its machine, and why: err, from host.Call or
+// host.CanCall.
+func noAgent(path cty.Path, h cty.Value, err error) providers.Diagnostic {
+	name := h.GetAttr("name").AsString()
+	return providers.AttrErrorf(path, "Host reached without the agent",
+		"%s is reached without the agent: ip_address needs netlink on the machine, to probe, take, announce and release addresses there (%s). "+
+			"Reach %s through a transport that runs Drover's agent on it, or take the address on a host that does.", name, err, name)
 }

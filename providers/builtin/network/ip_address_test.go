@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
@@ -244,14 +243,6 @@ func TestIPAddressRefusals(t *testing.T) {
 		}
 	})
 
-	t.Run("remote host", func(t *testing.T) {
-		remote := host.Config{Name: "fs9", Transport: "ssh", Address: "fs9.example.test"}.Value()
-		resp := e.p.Validate(t.Context(), providers.ValidateRequest{Kind: providers.KindResource, TypeName: "ip_address",
-			Config: ipConfig(remote, "eth0", "192.0.2.10/24", nil)})
-		if got := errorText(resp.Diagnostics); !strings.Contains(got, "network resources reach remote hosts once the SSH transport is wired in") {
-			t.Errorf("a remote host: %q", got)
-		}
-	})
 }
 
 // TestLabCleanup checks that a lab leaves no namespace behind.

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -207,13 +208,6 @@ func validateIdentity(ctx context.Context, config cty.Value) providers.Diagnosti
 	if !known(h) {
 		h = host.Config{Name: "unknown"}.Value()
 	}
-	if r := config.GetAttr("release_from"); known(r) {
-		_, d := namespaceOf(r)
-		for _, x := range d {
-			x.Path = cty.GetAttrPath("release_from")
-			diags = append(diags, x)
-		}
-	}
 	id := parts(config, h)
 	for i, a := range id.addresses {
 		diags = append(diags, within(validateIPAddress(ctx, a), cty.GetAttrPath("address").IndexInt(i))...)
@@ -329,6 +323,9 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 			lines = append(lines, part.Description)
 		}
 	}
+	if r := p.Planned.GetAttr("release_from"); !r.IsNull() && len(next.addresses) > 0 {
+		diags = append(diags, checkOldHolder(ctx, r)...)
+	}
 	lines = append(lines, releasedLines(prior, next)...)
 	if len(lines) > 0 {
 		verb := "take over"
@@ -338,6 +335,32 @@ func planIdentity(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 		p.Description = fmt.Sprintf("%s the identity on %s:\n%s", verb, h.GetAttr("name").AsString(), strings.Join(lines, "\n"))
 	}
 	return diags
+}
+
+// checkOldHolder refuses an old holder (release_from) whose machine
+// cannot run the address ops: its addresses could never be released
+// there. One that cannot be reached now is only warned of: it is most
+// likely the failed server, and the apply tries again.
+func checkOldHolder(ctx context.Context, from cty.Value) providers.Diagnostics {
+	path := cty.GetAttrPath("release_from")
+	c, err := host.ConfigFromValue(from)
+	if err != nil {
+		return providers.Diagnostics{providers.AttrErrorf(path, "Invalid host", "%s.", upperFirst(err.Error()))}
+	}
+	h, err := c.OpenContext(ctx)
+	if err == nil {
+		defer h.Close()
+		err = host.CanCall(ctx, h)
+	}
+	switch {
+	case errors.Is(err, host.ErrNoOps):
+		return providers.Diagnostics{noAgent(path, from, err)}
+	case err != nil:
+		return providers.Diagnostics{{Severity: providers.Warning, Summary: "Old holder not reached",
+			Detail: fmt.Sprintf("%s. The apply tries again to release the addresses there, and passes over it if it still does not answer: the probe decides.", upperFirst(err.Error())),
+			Path:   path}}
+	}
+	return nil
 }
 
 // sameRecords says whether a and b name the same DNS records (zone, name

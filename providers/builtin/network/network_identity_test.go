@@ -265,7 +265,6 @@ func TestNetworkIdentityUndo(t *testing.T) {
 func TestNetworkIdentityValidate(t *testing.T) {
 	e := newResourceEnv(t, "network_identity")
 	local := host.Config{Name: "fs2"}.Value()
-	remote := host.Config{Name: "fs1", Transport: "ssh", Address: "fs1.example.test"}.Value()
 	address := func(addr string) cty.Value {
 		return cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"interface": cty.StringVal("eth0"),
 			"address": cty.StringVal(addr), "force": cty.NullVal(cty.Bool), "announce": cty.NullVal(cty.Bool)})})
@@ -278,8 +277,6 @@ func TestNetworkIdentityValidate(t *testing.T) {
 	}{
 		{"bad address", map[string]cty.Value{"host": local, "address": address("192.0.2.10")},
 			cty.GetAttrPath("address").IndexInt(0).GetAttr("address"), `the address "192.0.2.10" is not an address with its prefix length`},
-		{"remote old holder", map[string]cty.Value{"host": local, "release_from": remote, "address": address("192.0.2.10/24")},
-			cty.GetAttrPath("release_from"), "network resources reach remote hosts once the SSH transport is wired in"},
 		{"aliases without a name", map[string]cty.Value{"host": local, "netbios_aliases": cty.ListVal([]cty.Value{cty.StringVal("FS1")})},
 			cty.GetAttrPath("netbios_aliases"), "set host_name too"},
 		{"bad host name", map[string]cty.Value{"host": local, "host_name": cty.StringVal("fs_1")},

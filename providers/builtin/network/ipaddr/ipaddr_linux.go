@@ -287,16 +287,28 @@ func (n *Namespace) Add(ctx context.Context, ifname string, p netip.Prefix, opts
 	if err != nil {
 		return err
 	}
-	if !held {
-		if p.Addr().Is4() && !opts.Force {
-			mac, err := n.Probe(ctx, ifname, p.Addr())
-			if err != nil {
-				return err
-			}
-			if mac != nil {
-				return &HeldError{Addr: p.Addr(), Interface: ifname, MAC: mac}
-			}
+	probe := !held && p.Addr().Is4() && !opts.Force
+	// One packet socket carries the probe and the announcements: closing
+	// one waits for the kernel to retire its packet handler (an RCU grace
+	// period, 10 to 20 ms), which would hold up the first announcement,
+	// the one clients wait for.
+	var arp *arpConn
+	if p.Addr().Is4() && (probe || opts.Announce) {
+		if arp, err = n.openARP(link); err != nil {
+			return err
 		}
+		defer arp.Close()
+	}
+	if probe {
+		mac, err := arp.probe(ctx, p.Addr())
+		if err != nil {
+			return fmt.Errorf("probing for %s on %s%s: %w", p.Addr(), ifname, n.where(), err)
+		}
+		if mac != nil {
+			return &HeldError{Addr: p.Addr(), Interface: ifname, MAC: mac}
+		}
+	}
+	if !held {
 		if err := n.h.AddrAdd(link, &netlink.Addr{IPNet: toIPNet(p)}); err != nil {
 			return fmt.Errorf("adding %s to %s%s: %w", p, ifname, n.where(), err)
 		}
@@ -307,7 +319,9 @@ func (n *Namespace) Add(ctx context.Context, ifname string, p netip.Prefix, opts
 		}
 	}
 	if opts.Announce {
-		return n.Announce(ctx, ifname, p.Addr())
+		if err := n.announce(ctx, link, p.Addr(), arp); err != nil {
+			return fmt.Errorf("announcing %s on %s%s: %w", p.Addr(), ifname, n.where(), err)
+		}
 	}
 	return nil
 }
@@ -367,84 +381,105 @@ func (n *Namespace) Remove(ifname string, p netip.Prefix) error {
 	return nil
 }
 
-// Probe timing: shorter than RFC 5227's seconds, because a takeover waits
-// for it and neighbours on one segment answer within a millisecond.
+// Probe timing: far shorter than RFC 5227's seconds, because a takeover
+// waits for it. Three probes, so that two frames lost do not hide the
+// holder; each has at least probeWait to be answered, a hundred times
+// what a kernel on the segment takes to answer ARP, busy or not (its
+// programs play no part), and an answer counts as soon as it arrives. A
+// holder that answers later still is stopped (a paused guest, a machine
+// frozen in its kernel), as a rule for seconds, which no probe short
+// enough for a takeover outlasts: fencing it, or releasing the address
+// there first, is what keeps it from coming back with the address.
 const (
 	probes        = 3
-	probeInterval = 40 * time.Millisecond
-	probeWait     = 150 * time.Millisecond
+	probeInterval = 10 * time.Millisecond
+	probeWait     = 100 * time.Millisecond
 )
 
-// Probe sends ARP probes for ip (sender address 0.0.0.0, RFC 5227) on
-// ifname and returns the MAC of a machine that answers for it, or nil.
-func (n *Namespace) Probe(ctx context.Context, ifname string, ip netip.Addr) (net.HardwareAddr, error) {
-	link, err := n.link(ifname)
+// arpConn is a packet socket for ARP on one link.
+type arpConn struct {
+	fd   int
+	link netlink.Link
+}
+
+// openARP opens a packet socket in n for ARP on link. It is created for
+// no protocol and then bound to ARP on link: a socket created for a
+// protocol has a packet handler already, which the bind to a link would
+// retire again (an RCU grace period, 10 to 20 ms) before adding its own.
+func (n *Namespace) openARP(link netlink.Link) (*arpConn, error) {
+	fd, err := n.socket(unix.AF_PACKET, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening a packet socket%s (it needs CAP_NET_RAW): %w", n.where(), err)
 	}
-	fd, err := n.arpSocket(link)
-	if err != nil {
-		return nil, err
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: link.Attrs().Index}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("binding a packet socket to %s%s: %w", link.Attrs().Name, n.where(), err)
 	}
-	defer unix.Close(fd)
-	mac := link.Attrs().HardwareAddr
-	probe := arpPacket{Op: arpRequest, SenderMAC: mac, SenderIP: netip.IPv4Unspecified(),
+	return &arpConn{fd: fd, link: link}, nil
+}
+
+func (c *arpConn) Close() error { return unix.Close(c.fd) }
+
+// send broadcasts the ARP packet b.
+func (c *arpConn) send(b []byte) error {
+	return unix.Sendto(c.fd, b, 0, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: c.link.Attrs().Index,
+		Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}})
+}
+
+// probe sends ARP probes for ip (sender address 0.0.0.0, RFC 5227) and
+// returns the MAC of a machine that answers for it, or nil. Each probe
+// goes out at its time and an answer counts as soon as it arrives: the
+// socket is polled until the next of the two.
+func (c *arpConn) probe(ctx context.Context, ip netip.Addr) (net.HardwareAddr, error) {
+	mac := c.link.Attrs().HardwareAddr
+	pkt := arpPacket{Op: arpRequest, SenderMAC: mac, SenderIP: netip.IPv4Unspecified(),
 		TargetMAC: make(net.HardwareAddr, 6), TargetIP: ip}.marshal()
 	start := time.Now()
+	end := start.Add((probes-1)*probeInterval + probeWait)
 	sent := 0
 	buf := make([]byte, 1500)
 	for {
-		if sent < probes && time.Since(start) >= time.Duration(sent)*probeInterval {
-			if err := sendARP(fd, link, probe); err != nil {
-				return nil, fmt.Errorf("sending an ARP probe for %s on %s%s: %w", ip, ifname, n.where(), err)
-			}
-			sent++
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		nr, from, err := unix.Recvfrom(fd, buf, 0)
-		switch {
-		case err == nil:
+		now := time.Now()
+		next := end
+		if sent < probes {
+			at := start.Add(time.Duration(sent) * probeInterval)
+			if !now.Before(at) {
+				if err := c.send(pkt); err != nil {
+					return nil, fmt.Errorf("sending an ARP probe: %w", err)
+				}
+				sent++
+				continue
+			}
+			next = at
+		}
+		if !now.Before(end) {
+			return nil, nil
+		}
+		// Whole milliseconds, rounded up: poll never wakes before next.
+		wait := int((next.Sub(now) + time.Millisecond - 1) / time.Millisecond)
+		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, wait); err != nil && !errors.Is(err, unix.EINTR) {
+			return nil, fmt.Errorf("waiting for ARP answers: %w", err)
+		}
+		for {
+			nr, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading ARP answers: %w", err)
+			}
 			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 				continue
 			}
 			if p, ok := parseARP(buf[:nr]); ok && p.conflict(ip, mac) {
 				return p.SenderMAC, nil
 			}
-		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
-		default:
-			return nil, fmt.Errorf("reading ARP answers on %s%s: %w", ifname, n.where(), err)
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if sent == probes && time.Since(start) >= time.Duration(probes-1)*probeInterval+probeWait {
-			return nil, nil
 		}
 	}
-}
-
-// arpSocket is a packet socket in n for ARP on link, with a short read
-// timeout so that callers can watch the clock.
-func (n *Namespace) arpSocket(link netlink.Link) (int, error) {
-	proto := int(htons(unix.ETH_P_ARP))
-	fd, err := n.socket(unix.AF_PACKET, unix.SOCK_DGRAM, proto)
-	if err != nil {
-		return -1, fmt.Errorf("opening a packet socket%s (it needs CAP_NET_RAW): %w", n.where(), err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: link.Attrs().Index}); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("binding a packet socket to %s%s: %w", link.Attrs().Name, n.where(), err)
-	}
-	tv := unix.NsecToTimeval((10 * time.Millisecond).Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
-}
-
-func sendARP(fd int, link netlink.Link, b []byte) error {
-	return unix.Sendto(fd, b, 0, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: link.Attrs().Index,
-		Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}})
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
@@ -456,19 +491,22 @@ const (
 	announcementInterval = 100 * time.Millisecond
 )
 
-// Announce tells ifname's neighbours that this machine now holds ip:
-// gratuitous ARP requests for IPv4, unsolicited neighbour advertisements
-// with the override flag for IPv6.
-func (n *Namespace) Announce(ctx context.Context, ifname string, ip netip.Addr) error {
-	link, err := n.link(ifname)
-	if err != nil {
-		return err
+// announce tells link's neighbours that this machine now holds ip:
+// gratuitous ARP requests on arp for IPv4, unsolicited neighbour
+// advertisements with the override flag for IPv6.
+func (n *Namespace) announce(ctx context.Context, link netlink.Link, ip netip.Addr, arp *arpConn) error {
+	var send func() error
+	if ip.Is4() {
+		garp := arpPacket{Op: arpRequest, SenderMAC: link.Attrs().HardwareAddr, SenderIP: ip, TargetMAC: make(net.HardwareAddr, 6), TargetIP: ip}.marshal()
+		send = func() error { return arp.send(garp) }
+	} else {
+		na, err := n.openNA(link, ip)
+		if err != nil {
+			return err
+		}
+		defer na.Close()
+		send = na.send
 	}
-	send, closeFn, err := n.announcer(link, ip)
-	if err != nil {
-		return fmt.Errorf("announcing %s on %s%s: %w", ip, ifname, n.where(), err)
-	}
-	defer closeFn()
 	for i := range announcements {
 		if i > 0 {
 			select {
@@ -478,27 +516,24 @@ func (n *Namespace) Announce(ctx context.Context, ifname string, ip netip.Addr) 
 			}
 		}
 		if err := send(); err != nil {
-			return fmt.Errorf("announcing %s on %s%s: %w", ip, ifname, n.where(), err)
+			return err
 		}
 	}
 	return nil
 }
 
-// announcer opens the socket an announcement of ip goes out on and
-// returns the function that sends one.
-func (n *Namespace) announcer(link netlink.Link, ip netip.Addr) (send func() error, closeFn func(), err error) {
-	mac := link.Attrs().HardwareAddr
-	if ip.Is4() {
-		fd, err := n.arpSocket(link)
-		if err != nil {
-			return nil, nil, err
-		}
-		garp := arpPacket{Op: arpRequest, SenderMAC: mac, SenderIP: ip, TargetMAC: make(net.HardwareAddr, 6), TargetIP: ip}.marshal()
-		return func() error { return sendARP(fd, link, garp) }, func() { unix.Close(fd) }, nil
-	}
+// naConn is a raw ICMPv6 socket that sends unsolicited neighbour
+// advertisements of one address on one link.
+type naConn struct {
+	fd       int
+	advert   []byte
+	allNodes *unix.SockaddrInet6
+}
+
+func (n *Namespace) openNA(link netlink.Link, ip netip.Addr) (*naConn, error) {
 	fd, err := n.socket(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_ICMPV6)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Neighbour discovery messages go out with hop limit 255 (receivers
 	// drop others), from the address itself.
@@ -507,14 +542,16 @@ func (n *Namespace) announcer(link netlink.Link, ip netip.Addr) (send func() err
 	} {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, opt.name, opt.value); err != nil {
 			unix.Close(fd)
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if err := unix.Bind(fd, &unix.SockaddrInet6{Addr: ip.As16(), ZoneId: uint32(link.Attrs().Index)}); err != nil {
 		unix.Close(fd)
-		return nil, nil, err
+		return nil, err
 	}
-	na := neighbourAdvert(ip, mac)
-	allNodes := &unix.SockaddrInet6{Addr: netip.MustParseAddr("ff02::1").As16(), ZoneId: uint32(link.Attrs().Index)}
-	return func() error { return unix.Sendto(fd, na, 0, allNodes) }, func() { unix.Close(fd) }, nil
+	return &naConn{fd: fd, advert: neighbourAdvert(ip, link.Attrs().HardwareAddr),
+		allNodes: &unix.SockaddrInet6{Addr: netip.MustParseAddr("ff02::1").As16(), ZoneId: uint32(link.Attrs().Index)}}, nil
 }
+
+func (c *naConn) send() error  { return unix.Sendto(c.fd, c.advert, 0, c.allNodes) }
+func (c *naConn) Close() error { return unix.Close(c.fd) }
