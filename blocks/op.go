@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -22,20 +23,24 @@ type HostPath struct {
 	Path string
 }
 
-// SumsRequest asks for the sums of the blocks [First, End) of Path, as a
-// copy of Size bytes in blocks of BlockSize hashes them: the bytes outside
-// Extents (all of Size when nil) read as zeros, a block wholly outside
-// them has the zero Sum and is not read.
+// SumsRequest asks for the sums of the Blocks of Path, as a copy of Size
+// bytes in blocks of BlockSize hashes them: the bytes outside Extents (all
+// of Size when nil) read as zeros, a block wholly outside them has the
+// zero Sum and is not read.
 type SumsRequest struct {
-	Path       string
-	Size       int64
-	BlockSize  int64
-	Extents    []Extent
-	First, End int64
+	Path      string
+	Size      int64
+	BlockSize int64
+	Extents   []Extent
+	// Blocks are runs of blocks in ascending order, apart.
+	Blocks []BlockRange
 	// DropCache evicts the blocks from the machine's page cache first, so
 	// that they are read from the medium: a verify.
 	DropCache bool
 }
+
+// BlockRange is the blocks [First, End).
+type BlockRange struct{ First, End int64 }
 
 // SumsResponse holds the sums of a SumsRequest's blocks, in order, 16
 // bytes each, and the identity of the file they were read from, taken
@@ -58,8 +63,13 @@ func hashOnMachine(ctx context.Context, h host.Host, req SumsRequest) (SumsRespo
 		return SumsResponse{}, err
 	}
 	defer c.release()
-	if req.First < 0 || req.First > req.End || req.End > blockCount(req.Size, c.bs) {
-		return SumsResponse{}, fmt.Errorf("blocks %d to %d lie outside the %d of %s", req.First, req.End, blockCount(req.Size, c.bs), req.Path)
+	// at[k] is where the sums of req.Blocks[k] start in the answer.
+	at := make([]int64, len(req.Blocks)+1)
+	for k, b := range req.Blocks {
+		if b.First < 0 || b.First >= b.End || b.End > blockCount(req.Size, c.bs) || k > 0 && b.First <= req.Blocks[k-1].End {
+			return SumsResponse{}, fmt.Errorf("blocks %d to %d lie outside the %d of %s, or not after the run before", b.First, b.End, blockCount(req.Size, c.bs), req.Path)
+		}
+		at[k+1] = at[k] + b.End - b.First
 	}
 	f, err := h.OpenFile(ctx, req.Path, os.O_RDONLY, 0)
 	if err != nil {
@@ -71,10 +81,13 @@ func hashOnMachine(ctx context.Context, h host.Host, req SumsRequest) (SumsRespo
 	} else if size < req.Size {
 		return SumsResponse{}, fmt.Errorf("%s holds %d bytes, fewer than the %d being copied", req.Path, size, req.Size)
 	}
+	// What the copy reads of the runs asked for.
 	var ranges []blockRange
-	for _, r := range c.ranges {
-		if r := (blockRange{max(r.first, req.First), min(r.end, req.End)}); r.first < r.end {
-			ranges = append(ranges, r)
+	for _, b := range req.Blocks {
+		for _, r := range c.ranges {
+			if r := (blockRange{max(r.first, b.First), min(r.end, b.End)}); r.first < r.end {
+				ranges = append(ranges, r)
+			}
 		}
 	}
 	if req.DropCache {
@@ -82,9 +95,10 @@ func hashOnMachine(ctx context.Context, h host.Host, req SumsRequest) (SumsRespo
 			f.DropCache(r.first*c.bs, (r.end-r.first)*c.bs)
 		}
 	}
-	sums := make([]Sum, req.End-req.First)
+	sums := make([]Sum, at[len(req.Blocks)])
 	_, err = c.hashRanges(ctx, input{r: f}, ranges, "sums", 0, func(ch *chunk) bool {
-		copy(sums[ch.first-req.First:], ch.sums)
+		k := sort.Search(len(req.Blocks), func(k int) bool { return req.Blocks[k].End > ch.first })
+		copy(sums[at[k]+ch.first-req.Blocks[k].First:], ch.sums)
 		return false
 	}, nil)
 	if err != nil {

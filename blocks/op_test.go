@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +126,7 @@ func TestCopyHashedOnTheMachine(t *testing.T) {
 			f := newFixture(t, testSize)
 			var read atomic.Int64
 			h := tc.host(transport{Host: local, path: f.src, read: &read})
+			f.target.Host = h
 			res, err := f.copyFrom(h, Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -136,6 +138,7 @@ func TestCopyHashedOnTheMachine(t *testing.T) {
 			before := f.source()
 			f.scribble(21, 7, 3000)
 			read.Store(0)
+			agent, _ := h.(withAgent)
 			res, err = f.copyFrom(h, Options{Verify: VerifyWritten})
 			if err != nil {
 				t.Fatal(err)
@@ -150,6 +153,10 @@ func TestCopyHashedOnTheMachine(t *testing.T) {
 			}
 			if h != local && read.Load() != want {
 				t.Errorf("%d bytes crossed the transport, want %d", read.Load(), want)
+			}
+			// The verify of the scattered blocks written: one op call.
+			if agent.calls != nil && agent.called(f.target.Path) != 1 {
+				t.Errorf("the verify called the op %d times on the target, want once", agent.called(f.target.Path))
 			}
 		})
 	}
@@ -169,13 +176,14 @@ func TestSumsOp(t *testing.T) {
 	for name, h := range map[string]host.Host{"local host": local, "through the agent": agent} {
 		t.Run(name, func(t *testing.T) {
 			resp, err := host.Call[SumsRequest, SumsResponse](ctx, h, SumsOp, SumsRequest{
-				Path: f.target.Path, Size: testSize, BlockSize: DefaultBlockSize, Extents: ext, End: n, DropCache: true})
+				Path: f.target.Path, Size: testSize, BlockSize: DefaultBlockSize, Extents: ext, Blocks: []BlockRange{{0, 3}, {5, n}}, DropCache: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := make([]Sum, n)
+			got := make([]Sum, n-2)
 			copy(sumBytes(got), resp.Sums)
-			if diff := cmp.Diff(res.Manifest.Sums, got); diff != "" {
+			want := append(slices.Clone(res.Manifest.Sums[:3]), res.Manifest.Sums[5:]...)
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("sums (-copy +op):\n%s", diff)
 			}
 			if resp.Identity != res.Manifest.Identity {
@@ -188,9 +196,10 @@ func TestSumsOp(t *testing.T) {
 		req  SumsRequest
 		want string
 	}{
-		{"blocks outside", SumsRequest{Path: f.src, Size: testSize, First: 2, End: n + 1}, "lie outside"},
-		{"file too small", SumsRequest{Path: f.src, Size: testSize + 1, End: 1}, "fewer than"},
-		{"missing file", SumsRequest{Path: f.src + ".none", Size: testSize, End: 1}, "no such file"},
+		{"blocks outside", SumsRequest{Path: f.src, Size: testSize, Blocks: []BlockRange{{2, n + 1}}}, "lie outside"},
+		{"blocks out of order", SumsRequest{Path: f.src, Size: testSize, Blocks: []BlockRange{{4, 6}, {1, 2}}}, "not after the run before"},
+		{"file too small", SumsRequest{Path: f.src, Size: testSize + 1, Blocks: []BlockRange{{0, 1}}}, "fewer than"},
+		{"missing file", SumsRequest{Path: f.src + ".none", Size: testSize, Blocks: []BlockRange{{0, 1}}}, "no such file"},
 		{"bad block size", SumsRequest{Path: f.src, Size: testSize, BlockSize: 1000}, "multiple of 512"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,5 +325,50 @@ func TestReplacedSourceIsRefused(t *testing.T) {
 	}
 	if !bytes.Equal(f.targetBytes(), gen1) {
 		t.Error("the refused copy changed the target")
+	}
+}
+
+func TestSegments(t *testing.T) {
+	ranges := []blockRange{{0, 20}, {30, 33}, {40, 41}}
+	starts := []int64{0, 5, 6, 7} // chunks of 4 blocks
+	segs := segments(ranges, starts, 4, 2)
+	var got [][]blockRange
+	for _, s := range segs {
+		got = append(got, s.ranges)
+	}
+	want := [][]blockRange{{{0, 8}}, {{8, 16}}, {{16, 20}, {30, 33}}, {{40, 41}}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(blockRange{})); diff != "" {
+		t.Fatalf("segments (-want +got):\n%s", diff)
+	}
+	s := segs[2]
+	s.sums = make([]Sum, 7)
+	for i := range s.sums {
+		s.sums[i][0] = byte(i + 1)
+	}
+	if got := s.sumsOf(30)[0][0]; got != 5 {
+		t.Errorf("the sums of block 30 start at %d, want the fifth", got)
+	}
+}
+
+// TestCopyHashedInSegments: a source of several segments, hashed by
+// several op calls, is copied whole.
+func TestCopyHashedInSegments(t *testing.T) {
+	const size = 40<<20 + 1000
+	f := newFixture(t, size)
+	f.mustCopy(Options{BlockSize: 512})
+	f.scribble(51, 20, 5000)
+	before := f.targetBytes()
+	var read atomic.Int64
+	h := newWithAgent(transport{Host: host.NewLocal("test", ""), path: f.src, read: &read}, host.NewLocal("agent", ""))
+	res, err := f.copyFrom(h, Options{Size: size, BlockSize: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.requireSame()
+	if want := changedBytes(before, f.source(), 512); res.BytesRead != want || read.Load() != want {
+		t.Errorf("%d bytes read through the transport (%d counted), want %d", res.BytesRead, read.Load(), want)
+	}
+	if n := h.called(f.src); n != 2 {
+		t.Errorf("%d op calls for %d blocks, want 2 of at most %d", n, blockCount(size, 512), segmentBlocks)
 	}
 }

@@ -62,12 +62,49 @@ const (
 	segmentBlocks = 1 << 16
 )
 
-// segment is a run of blocks whose sums one op call fetches.
+// segment is the chunks whose sums one op call fetches: the blocks
+// ranges, their sums one after the other.
 type segment struct {
-	first, end int64
-	ready      chan struct{} // closed once sums or err is set
-	sums       []Sum
-	err        error
+	ranges []blockRange
+	ready  chan struct{} // closed once sums or err is set
+	sums   []Sum
+	err    error
+}
+
+// sumsOf returns the sums of the blocks [first, ...) in s, first being in
+// one of its ranges.
+func (s *segment) sumsOf(first int64) []Sum {
+	k := sort.Search(len(s.ranges), func(k int) bool { return s.ranges[k].end > first })
+	at := first - s.ranges[k].first
+	for _, r := range s.ranges[:k] {
+		at += r.end - r.first
+	}
+	return s.sums[at:]
+}
+
+// segments splits the chunks of ranges (starts[k] being the first chunk
+// of ranges[k], per blocks each) into segments of n chunks: chunk i is in
+// segment i/n.
+func segments(ranges []blockRange, starts []int64, per, n int64) []segment {
+	total := starts[len(ranges)]
+	var segs []segment
+	k := 0
+	for a := int64(0); a < total; a += n {
+		b := min(a+n, total)
+		s := segment{ready: make(chan struct{})}
+		for ; k < len(ranges) && starts[k] < b; k++ {
+			rg := ranges[k]
+			first := rg.first + (max(a, starts[k])-starts[k])*per
+			end := min(rg.first+(min(b, starts[k+1])-starts[k])*per, rg.end)
+			s.ranges = append(s.ranges, blockRange{first, end})
+			if starts[k+1] > b {
+				// The range goes on in the next segment.
+				break
+			}
+		}
+		segs = append(segs, s)
+	}
+	return segs
 }
 
 // hashRanges reads the blocks of ranges from in in chunks of whole blocks,
@@ -97,17 +134,9 @@ func (c *copier) hashRanges(ctx context.Context, in input, ranges []blockRange, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var segs []segment
-	// segStarts[k] is the index of the first segment of ranges[k]; a
-	// segment never spans two ranges.
-	var segStarts []int
-	perSeg := max(min(segmentSize/bs, segmentBlocks)/per, 1) * per
+	perSeg := max(min(segmentSize/bs, segmentBlocks)/per, 1) // chunks
 	if in.on != nil {
-		for _, rg := range ranges {
-			segStarts = append(segStarts, len(segs))
-			for at := rg.first; at < rg.end; at += perSeg {
-				segs = append(segs, segment{first: at, end: min(at+perSeg, rg.end), ready: make(chan struct{})})
-			}
-		}
+		segs = segments(ranges, starts, per, perSeg)
 		fetched := c.fetchSums(ctx, in, segs)
 		defer fetched.Wait()
 	} else if s, ok := in.r.(interface{ Sequential() error }); ok {
@@ -146,7 +175,7 @@ func (c *copier) hashRanges(ctx context.Context, in input, ranges []blockRange, 
 					pieces = c.fill(ch, in.r, rg, pieces)
 					read.Add(int64(len(ch.buf)))
 				} else {
-					s := &segs[segStarts[k]+int((first-ranges[k].first)/perSeg)]
+					s := &segs[i/perSeg]
 					select {
 					case <-s.ready:
 					case <-ctx.Done():
@@ -272,16 +301,21 @@ func (c *copier) fetchSums(ctx context.Context, in input, segs []segment) *sync.
 				}
 				s := &segs[i]
 				req := req
-				req.First, req.End = s.first, s.end
+				req.Blocks = make([]BlockRange, len(s.ranges))
+				var n int64
+				for k, r := range s.ranges {
+					req.Blocks[k] = BlockRange{r.first, r.end}
+					n += r.end - r.first
+				}
 				resp, err := host.Call[SumsRequest, SumsResponse](ctx, in.on.Host, SumsOp, req)
 				switch {
 				case err != nil:
 					s.err = fmt.Errorf("hashing %s on host %q: %w", in.on.Path, in.on.Host.Name(), err)
-				case int64(len(resp.Sums)) != 16*(s.end-s.first):
-					s.err = fmt.Errorf("hashing %s on host %q: %d bytes of sums for %d blocks", in.on.Path, in.on.Host.Name(), len(resp.Sums), s.end-s.first)
+				case int64(len(resp.Sums)) != 16*n:
+					s.err = fmt.Errorf("hashing %s on host %q: %d bytes of sums for %d blocks", in.on.Path, in.on.Host.Name(), len(resp.Sums), n)
 				default:
 					s.err = same(resp.Identity)
-					s.sums = make([]Sum, s.end-s.first)
+					s.sums = make([]Sum, n)
 					copy(sumBytes(s.sums), resp.Sums)
 				}
 				close(s.ready)
@@ -320,7 +354,7 @@ func (c *copier) fillFrom(ch *chunk, in input, rg blockRange, s *segment, pieces
 		ch.err = s.err
 		return pieces, 0
 	}
-	copy(ch.sums, s.sums[rg.first-s.first:])
+	copy(ch.sums, s.sumsOf(rg.first))
 	if !in.bytes {
 		return pieces, 0
 	}
