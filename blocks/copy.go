@@ -461,7 +461,7 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 			if b == nil {
 				b = w.batch()
 			}
-			if err := c.update(b, i, ch.block(k, c.bs), sum); err != nil {
+			if err := c.update(b, i, ch.block(k, c.bs), ch.oldBlock(k, c.bs), sum); err != nil {
 				return false, err
 			}
 			if b.size >= batchSize {
@@ -536,16 +536,19 @@ func (c *copier) overwrite(b *batch, ch *chunk) int64 {
 }
 
 // update adds to b what it takes to make block i of the target hold data
-// (whose sum is sum): the target's bytes are read, and only the pieces
-// that differ are saved in the journal and written.
-func (c *copier) update(b *batch, i int64, data []byte, sum Sum) error {
+// (whose sum is sum): the target's bytes are read (unless a reader read
+// them already: old), and only the pieces that differ are saved in the
+// journal and written.
+func (c *copier) update(b *batch, i int64, data, old []byte, sum Sum) error {
 	base, n := i*c.bs, int64(len(data))
-	if c.old == nil {
-		c.old = make([]byte, c.bs)
-	}
-	old := c.old[:n]
-	if got, err := c.f.ReadAt(old, base); err != nil && !(err == io.EOF && int64(got) == n) {
-		return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+	if old == nil {
+		if c.old == nil {
+			c.old = make([]byte, c.bs)
+		}
+		old = c.old[:n]
+		if got, err := c.f.ReadAt(old, base); err != nil && !(err == io.EOF && int64(got) == n) {
+			return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+		}
 	}
 	zero := sum == zeroSum(len(data)) && allZero(data)
 	emit := func(from, to int64) {

@@ -372,3 +372,39 @@ func TestCopyHashedInSegments(t *testing.T) {
 		t.Errorf("%d op calls for %d blocks, want 2 of at most %d", n, blockCount(size, 512), segmentBlocks)
 	}
 }
+
+// TestInterruptedCopyHashedOnTheMachineRollsBack: the undo journal of a
+// copy whose readers read the target's old bytes (a source hashed on its
+// machine) puts the target back as it was.
+func TestInterruptedCopyHashedOnTheMachineRollsBack(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, testSize)
+	f.mustCopy(Options{})
+	gen1 := f.targetBytes()
+	f.scribble(5, 40, 3000)
+	budget := int64(20000)
+	orig := f.target.Host
+	f.target.Host = faultyHost{Host: orig, path: f.target.Path, wrap: func(hf hostFile) hostFile { return failingWrites{hf, &budget} }}
+	h := newWithAgent(transport{Host: host.NewLocal("test", "")}, host.NewLocal("agent", ""))
+	if _, err := f.copyFrom(h, Options{BlockSize: 4096}); !errors.Is(err, errNoSpace) {
+		t.Fatalf("copy on a disk that fills up: %v", err)
+	}
+	f.target.Host = orig
+	if bytes.Equal(f.targetBytes(), gen1) || h.called(f.src) == 0 {
+		t.Fatal("the failing copy wrote nothing, or did not hash on the machine; the test proves nothing")
+	}
+	if rec, err := f.target.Recover(ctx); err != nil || rec == nil || rec.Finished || rec.Generation != 1 {
+		t.Fatalf("recover: %+v, %v", rec, err)
+	}
+	if !bytes.Equal(f.targetBytes(), gen1) {
+		t.Fatal("after the rollback the target is not generation 1")
+	}
+	res, err := f.copyFrom(h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.requireSame()
+	if res.Full || res.Manifest.Generation != 2 {
+		t.Errorf("copy after the rollback: full %v generation %d", res.Full, res.Manifest.Generation)
+	}
+}

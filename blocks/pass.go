@@ -19,6 +19,22 @@ type chunk struct {
 	buf   []byte // the bytes read, zeroed outside the extents
 	sums  []Sum  // the zero Sum for a block wholly outside the extents
 	err   error
+	// old holds what the target held of the blocks marked in hasOld, read
+	// by the reader before the chunk was handed over (so before anything
+	// of this pass wrote them): a journaled copy from a source hashed on
+	// its machine reads them there, in parallel, instead of one after the
+	// other in the goroutine that saves them.
+	old    []byte
+	hasOld []bool
+}
+
+// oldBlock returns what the target held of the chunk's k-th block; nil
+// when it was not read.
+func (ch *chunk) oldBlock(k int, bs int64) []byte {
+	if ch.hasOld == nil || !ch.hasOld[k] {
+		return nil
+	}
+	return ch.old[int64(k)*bs : min(int64(k+1)*bs, int64(len(ch.buf)))]
 }
 
 // block returns the bytes of the chunk's k-th block.
@@ -33,7 +49,7 @@ func (c *copier) chunkPool() chan *chunk {
 		return c.chunks
 	}
 	per := max(chunkSize/c.bs, 1)
-	n := 2*c.workers + 2
+	n := 2*c.readers() + 2
 	mem := c.buffer(int(n) * int(per*c.bs))
 	c.chunks = make(chan *chunk, n)
 	for k := range int64(n) {
@@ -107,6 +123,19 @@ func segments(ranges []blockRange, starts []int64, per, n int64) []segment {
 	return segs
 }
 
+// remoteReaders is how many readers fetch the changed blocks of a source
+// hashed on its machine: each read waits for a round trip of the
+// transport more than for a CPU.
+const remoteReaders = 8
+
+// readers is how many readers a pass of the copy may run.
+func (c *copier) readers() int {
+	if c.srcOn != nil {
+		return max(c.workers, remoteReaders)
+	}
+	return c.workers
+}
+
 // hashRanges reads the blocks of ranges from in in chunks of whole blocks,
 // with one reader goroutine per CPU that hashes each chunk where it read
 // it, while the bytes are still in its cache. pick, called by the reader
@@ -147,7 +176,11 @@ func (c *copier) hashRanges(ctx context.Context, in input, ranges []blockRange, 
 	var next, done, read atomic.Int64
 	picked := make(chan *chunk, cap(pool))
 	var readers sync.WaitGroup
-	for range c.workers {
+	n := c.workers
+	if in.on != nil && in.bytes {
+		n = c.readers()
+	}
+	for range n {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -385,9 +418,33 @@ func (c *copier) fillFrom(ch *chunk, in input, rg blockRange, s *segment, pieces
 		for q := k; q < end; q++ {
 			pieces = c.hash(ch, q, pieces)
 		}
+		if c.journaled {
+			if err := c.readOld(ch, k, end, from, to); err != nil {
+				ch.err = err
+				return pieces, n
+			}
+		}
 		k = end
 	}
 	return pieces, n
+}
+
+// readOld reads what the target holds of the chunk's blocks [k, end),
+// the bytes [from, to) of the chunk.
+func (c *copier) readOld(ch *chunk, k, end int, from, to int64) error {
+	if ch.old == nil {
+		ch.old = make([]byte, cap(ch.buf))
+		ch.hasOld = make([]bool, cap(ch.sums))
+	}
+	off := ch.first * c.bs
+	got, err := c.f.ReadAt(ch.old[from:to], off+from)
+	if err != nil && !(err == io.EOF && int64(got) == to-from) {
+		return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+	}
+	for q := k; q < end; q++ {
+		ch.hasOld[q] = true
+	}
+	return nil
 }
 
 // take makes ch the chunk of the blocks rg and returns its offset.
@@ -395,6 +452,7 @@ func (c *copier) take(ch *chunk, rg blockRange) int64 {
 	off := rg.first * c.bs
 	n := min(rg.end*c.bs, c.opts.Size) - off
 	ch.first, ch.buf, ch.sums, ch.err = rg.first, ch.buf[:n], ch.sums[:rg.end-rg.first], nil
+	clear(ch.hasOld)
 	return off
 }
 
