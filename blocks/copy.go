@@ -492,7 +492,9 @@ func (c *copier) prefetch(ch *chunk) bool {
 	found := false
 	for k, sum := range ch.sums {
 		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
-			c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			if ch.oldBlock(k, c.bs) == nil {
+				c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			}
 			found = true
 		}
 	}
