@@ -2,7 +2,8 @@
 # Remote benchmark: Drover between two SSH hosts against rsync over ssh,
 # both served by two sshd this script starts on 127.0.0.1 high ports (the
 # sshd_config of internal/sshtest) and stops on exit. Without the remote
-# agent every byte goes through SFTP: these are the agentless figures.
+# agent every byte goes through SFTP; with it, fs2's machine hashes the
+# drive and only the changed blocks cross (the script prints which).
 #   1. a replication set's first sync of a tree of FILES small files
 #      (20,000) and LARGE large ones (1 x 128 MiB), fs1 -> fs2, against
 #      `rsync -a --delete -e ssh` into fs2 (RUNS times, each into emptied
@@ -12,7 +13,8 @@
 #      after 1% of it changed in scattered 64 KiB regions, against `rsync
 #      --inplace --no-whole-file -e ssh` of the same image into fs2. As in
 #      bench/drives.sh, refresh = "quick": plan does not hash the source,
-#      which the copy then reads once (through SFTP, without the agent).
+#      which the copy then hashes once (on fs2 with the agent, else here,
+#      every byte read through SFTP).
 # Each case prints the best of RUNS (3): wall and CPU seconds (user +
 # system of the tool and its children: drover's plugins, rsync's ssh; not
 # sshd's), and drover / rsync. Drover reads fs1 over SFTP too; rsync
@@ -244,6 +246,8 @@ for i in $(seq "$runs"); do
 done
 row drive-incr "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 0.2 ($size_mib MiB, 1% changed; best of $runs; load $(load))"
 change
+how=$("$out/drover" --chdir="$drv" plan 2>&1 | grep -o 'fs2 is reached without the agent[^)]*' || true)
+echo "(drive copy: ${how:-fs2 hashes the drive on the machine (the agent)})"
 profiles+=$'\n'$(profile "$drv" drive)
 echo "(machine: load $(load) after)"
 echo

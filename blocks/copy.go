@@ -86,6 +86,13 @@ type Options struct {
 	// the generation the target held. A full copy, which journals nothing,
 	// is left as its last checkpoint recorded.
 	Settled func(ctx context.Context) error
+	// Source names the file or block device src reads, on its host: where
+	// that host's machine runs ops (host.CanCall), it hashes the blocks
+	// (the op blocks.sums) and only those whose sum differs from what the
+	// target holds are read through src; elsewhere every byte is read
+	// through src and hashed here. The target's machine likewise hashes
+	// what a verify (or a change of block size) reads back.
+	Source *HostPath
 }
 
 // Progress is how far a copy has got.
@@ -113,7 +120,10 @@ type Result struct {
 	// differed; of a full copy, all of them).
 	BlocksChanged int64
 	BytesChanged  int64
-	BytesRead     int64
+	// BytesRead counts the bytes read through src: all of the selection
+	// where they are hashed here, only the changed blocks where the
+	// source's machine hashes them.
+	BytesRead int64
 	// Frozen is how long the source stayed frozen.
 	Frozen time.Duration
 }
@@ -151,6 +161,10 @@ type copier struct {
 	buffers []func() // give back what buffer handed out
 	f       host.File
 	src     io.ReaderAt
+	// srcOn and targetOn are where the source's and the target's blocks
+	// are hashed on their machine; nil where they are read through the
+	// transport and hashed here.
+	srcOn, targetOn *HostPath
 
 	res        *Result
 	prior      *Manifest
@@ -193,6 +207,12 @@ func newCopier(ctx context.Context, t Target, opts Options) (*copier, error) {
 		return nil, fmt.Errorf("recovering the interrupted copy of %s: %w", t.Path, err)
 	}
 	c.res.Recovered = rec
+	if c.srcOn, err = onMachine(ctx, opts.Source); err != nil {
+		return nil, err
+	}
+	if c.targetOn, err = onMachine(ctx, &HostPath{Host: t.Host, Path: t.Path}); err != nil {
+		return nil, err
+	}
 	f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -333,7 +353,7 @@ func rebase(m *Manifest, size int64, extents []Extent) []Sum {
 // of another block size.
 func (c *copier) hashTarget(ctx context.Context) ([]Sum, error) {
 	sums := make([]Sum, blockCount(c.opts.Size, c.bs))
-	_, err := c.hashRanges(ctx, c.f, c.ranges, "hash target", 0, func(ch *chunk) bool {
+	_, err := c.hashRanges(ctx, input{r: c.f, on: c.targetOn}, c.ranges, "hash target", 0, func(ch *chunk) bool {
 		copy(sums[ch.first:], ch.sums)
 		return false
 	}, nil)
@@ -414,7 +434,12 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 	if c.journaled {
 		pick = c.prefetch
 	}
-	read, err := c.hashRanges(ctx, c.src, c.ranges, "copy", pass, pick, func(ch *chunk) (bool, error) {
+	in := input{r: c.src, bytes: true}
+	if pass > 1 || !c.res.Full {
+		// A first pass of a full copy reads every block whatever its sum.
+		in.on = c.srcOn
+	}
+	read, err := c.hashRanges(ctx, in, c.ranges, "copy", pass, pick, func(ch *chunk) (bool, error) {
 		if !c.journaled {
 			// Nothing to save: the chunk is written from where it was read.
 			b := w.batch()
@@ -436,7 +461,7 @@ func (c *copier) pass(ctx context.Context, pass int) (int64, error) {
 			if b == nil {
 				b = w.batch()
 			}
-			if err := c.update(b, i, ch.block(k, c.bs), sum); err != nil {
+			if err := c.update(b, i, ch.block(k, c.bs), ch.oldBlock(k, c.bs), sum); err != nil {
 				return false, err
 			}
 			if b.size >= batchSize {
@@ -467,7 +492,9 @@ func (c *copier) prefetch(ch *chunk) bool {
 	found := false
 	for k, sum := range ch.sums {
 		if sum.Known() && sum != c.sums[ch.first+int64(k)] {
-			c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			if ch.oldBlock(k, c.bs) == nil {
+				c.f.Prefetch((ch.first+int64(k))*c.bs, int64(len(ch.block(k, c.bs))))
+			}
 			found = true
 		}
 	}
@@ -511,16 +538,19 @@ func (c *copier) overwrite(b *batch, ch *chunk) int64 {
 }
 
 // update adds to b what it takes to make block i of the target hold data
-// (whose sum is sum): the target's bytes are read, and only the pieces
-// that differ are saved in the journal and written.
-func (c *copier) update(b *batch, i int64, data []byte, sum Sum) error {
+// (whose sum is sum): the target's bytes are read (unless a reader read
+// them already: old), and only the pieces that differ are saved in the
+// journal and written.
+func (c *copier) update(b *batch, i int64, data, old []byte, sum Sum) error {
 	base, n := i*c.bs, int64(len(data))
-	if c.old == nil {
-		c.old = make([]byte, c.bs)
-	}
-	old := c.old[:n]
-	if got, err := c.f.ReadAt(old, base); err != nil && !(err == io.EOF && int64(got) == n) {
-		return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+	if old == nil {
+		if c.old == nil {
+			c.old = make([]byte, c.bs)
+		}
+		old = c.old[:n]
+		if got, err := c.f.ReadAt(old, base); err != nil && !(err == io.EOF && int64(got) == n) {
+			return fmt.Errorf("reading %s before overwriting it: %w", c.t.Path, err)
+		}
 	}
 	zero := sum == zeroSum(len(data)) && allZero(data)
 	emit := func(from, to int64) {
@@ -710,11 +740,14 @@ func (c *copier) verify(ctx context.Context) (int64, error) {
 	if c.opts.Verify == VerifyWritten {
 		ranges = c.changed.ranges()
 	}
-	for _, r := range ranges {
-		c.f.DropCache(r.first*c.bs, (r.end-r.first)*c.bs)
+	if c.targetOn == nil {
+		for _, r := range ranges {
+			c.f.DropCache(r.first*c.bs, (r.end-r.first)*c.bs)
+		}
 	}
 	var bad int64
-	_, err := c.hashRanges(ctx, c.f, ranges, "verify", 0, c.differs, func(ch *chunk) (bool, error) {
+	in := input{r: c.f, on: c.targetOn, drop: true}
+	_, err := c.hashRanges(ctx, in, ranges, "verify", 0, c.differs, func(ch *chunk) (bool, error) {
 		for k, sum := range ch.sums {
 			if sum.Known() && sum != c.sums[ch.first+int64(k)] {
 				bad++

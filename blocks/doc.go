@@ -26,7 +26,13 @@
 //     live source changed while it was read). The journal file stays
 //     between copies, closed;
 //   - verify: a second read of the written (or all) blocks from the medium,
-//     compared with the sums.
+//     compared with the sums;
+//   - hashing where the data lies: the op blocks.sums (SumsOp) hashes
+//     blocks of a file or device on the machine of its host, so that a copy
+//     from a host reached over a network reads through the transport only
+//     the blocks whose sum differs (Options.Source), and a verify reads
+//     back the target on its own machine. A host whose machine cannot run
+//     ops has every byte read through the transport and hashed here.
 //
 // It does not decide what to copy (partition selection comes in as
 // extents), how to get a point-in-time view of a live source (callers pass

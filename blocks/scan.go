@@ -25,8 +25,9 @@ type Changes struct {
 	Read bool
 }
 
-// Scan reads the source once and counts the blocks that differ from what
-// the target's manifest says it holds, without writing anything.
+// Scan reads the source once (or has its machine hash it: Options.Source)
+// and counts the blocks that differ from what the target's manifest says
+// it holds, without writing anything.
 func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Changes, error) {
 	c, err := newScanner(opts)
 	if err != nil {
@@ -61,6 +62,10 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 		return ch, nil
 	}
 	sums := rebase(m, opts.Size, c.extents)
+	on, err := onMachine(ctx, opts.Source)
+	if err != nil {
+		return nil, err
+	}
 	ch.Read = true
 	differs := func(k *chunk) bool {
 		for j, sum := range k.sums {
@@ -70,7 +75,7 @@ func Scan(ctx context.Context, src io.ReaderAt, t Target, opts Options) (*Change
 		}
 		return false
 	}
-	_, err = c.hashRanges(ctx, src, c.ranges, "scan", 1, differs, func(k *chunk) (bool, error) {
+	_, err = c.hashRanges(ctx, input{r: src, on: on}, c.ranges, "scan", 1, differs, func(k *chunk) (bool, error) {
 		for j, sum := range k.sums {
 			i := k.first + int64(j)
 			if !sum.Known() || sum == sums[i] {

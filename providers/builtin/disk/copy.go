@@ -324,7 +324,7 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	if err != nil {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
 	}
-	how := "; point-in-time view: " + choice.String() + viaSFTP(p.Planned)
+	how := "; point-in-time view: " + choice.String() + hashedHere(ctx, h, p.Planned)
 	if p.Prior.IsNull() {
 		what := "full copy"
 		if firstCopyUnfinished(ctx, h, c, dst) {
@@ -389,18 +389,23 @@ func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConf
 	if srcExists {
 		what += " of " + formatBytes(srcSize)
 	}
-	p.Description = fmt.Sprintf("%s from %s to %s; %s%s", what, c.source, c.target, missing, viaSFTP(p.Planned))
+	p.Description = fmt.Sprintf("%s from %s to %s; %s%s", what, c.source, c.target, missing, hashedHere(ctx, h, p.Planned))
 	return nil
 }
 
-// viaSFTP tells a plan that the copy's blocks travel through SFTP: correct
-// on a host reached over SSH, but every block read crosses the network,
-// until the remote agent hashes and copies on the machine itself.
-func viaSFTP(planned cty.Value) string {
-	if c, err := host.ConfigFromValue(planned.GetAttr("host")); err == nil && c.EffectiveTransport() == "ssh" {
-		return "; over SFTP, without the remote agent (every block crosses the network)"
+// hashedHere tells a plan that every block of the copy crosses the
+// transport to be hashed here, when h's machine cannot hash them itself
+// (host.CanCall: an SSH host without the agent); nothing where it can.
+func hashedHere(ctx context.Context, h host.Host, planned cty.Value) string {
+	if err := host.CanCall(ctx, h); !errors.Is(err, host.ErrNoOps) {
+		// Another failure fails the copy itself, which says why.
+		return ""
 	}
-	return ""
+	through := "the transport"
+	if c, err := host.ConfigFromValue(planned.GetAttr("host")); err == nil && c.EffectiveTransport() == "ssh" {
+		through = "SFTP"
+	}
+	return fmt.Sprintf("; %s is reached without the agent: every block is read through %s to be hashed here", h.Name(), through)
 }
 
 // missingDrives says which of the copy's drives do not exist yet, if any.
@@ -471,7 +476,8 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 		return "", false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
 	}
 	defer f.Close()
-	ch, err := blocks.Scan(ctx, f, bt, blocks.Options{Size: src.Size, BlockSize: c.blockSize, Extents: extents(src, c.partitions)})
+	ch, err := blocks.Scan(ctx, f, bt, blocks.Options{Size: src.Size, BlockSize: c.blockSize, Extents: extents(src, c.partitions),
+		Source: &blocks.HostPath{Host: h, Path: c.source}})
 	if err != nil {
 		return "", false, providers.Diagnostics{providers.Errorf("Cannot compare the source with the copy", "%s.", err)}
 	}
@@ -612,6 +618,7 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		MaxPasses: view.MaxPasses, Freeze: view.Freeze, Checkpoint: c.checkpoint,
 		Labels:   map[string]string{"source": c.source, "source_stamp": stamp},
 		Progress: copyProgress(req.Progress),
+		Source:   &blocks.HostPath{Host: h, Path: view.Path},
 	}
 	res, err := blocks.Copy(ctx, f, c.blocksTarget(h, dst), opts)
 	if res == nil {
