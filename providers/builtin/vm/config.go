@@ -37,6 +37,7 @@ type guest struct {
 	serial      string
 	stateDir    string
 	snapshot    bool
+	agent       bool
 	running     bool
 	accelerator string
 	stopTimeout time.Duration
@@ -149,6 +150,12 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 	}
 	if b := v.GetAttr("snapshot"); b.IsKnown() && !b.IsNull() {
 		g.snapshot = b.True()
+	}
+	if b := v.GetAttr("guest_agent"); b.IsKnown() && !b.IsNull() {
+		g.agent = b.True()
+		if g.agent && g.hypervisor != "qemu" && g.hypervisor != "" {
+			bad("guest_agent", "Guest agent not supported", "guest_agent is for hypervisor = \"qemu\" guests in this release; a %s guest's agent is its hypervisor's to configure.", g.hypervisor)
+		}
 	}
 	if b := v.GetAttr("running"); b.IsKnown() && !b.IsNull() {
 		g.running = b.True()

@@ -10,6 +10,7 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
@@ -50,6 +51,8 @@ var guestSchema = &schema.Resource{
 				Description: "Any value; a change restarts the guest: triggers_replace = drive_copy.dpsr.generation boots each new copy."},
 			"source_guest": {Type: cty.DynamicPseudoType, Optional: true,
 				Description: "The vm_guest this guest replaces, e.g. vm_guest.fs1 on the source host: this guest does not start while that one runs (split-brain), unless force = true."},
+			"guest_agent": {Type: cty.Bool, Optional: true, ForceNew: true,
+				Description: "Give the guest a QEMU guest agent channel (a virtio-serial port, org.qemu.guest_agent.0): a drive_copy of its disk (source_guest) asks the agent to freeze the guest's file systems for the snapshot. false when not set."},
 			"force": {Type: cty.Bool, Optional: true,
 				Description: "Start although the source_guest still runs or cannot be asked; false when not set."},
 			"status": {Type: cty.String, Computed: true,
@@ -412,6 +415,9 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 		if err := in.end(ctx, pid); err != nil {
 			return nil, guestErr("Cannot stop the guest's QEMU", err)
 		}
+	}
+	if _, err := guestdisk.CommitStopped(ctx, in.h, in.g.stateDir); err != nil {
+		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
 	}
 	if err := checkDisks(ctx, in.h, in.g.disks); err != nil {
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
