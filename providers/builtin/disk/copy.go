@@ -345,6 +345,9 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	if diags.HasErrors() {
 		return diags
 	}
+	if !copyNeeded {
+		p.Planned = keepSourceGuest(p.Prior, p.Planned)
+	}
 	if !copyNeeded && copySame(p.Prior, p.Planned) {
 		// Other settings (verify, refresh, quiesce...) take effect with
 		// the next copy; recording them copies nothing.

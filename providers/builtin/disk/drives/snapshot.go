@@ -163,6 +163,9 @@ func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choic
 		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu guests only in this release. "+
 			"Leave source_guest out and choose a snapshot method (passes), or stop the guest for the copy", guest, guest.Hypervisor)
 	}
+	if guest.Stopped {
+		return Choice{Method: None, Why: fmt.Sprintf("the guest %q is not running (running = false): its disk does not change", guest.Name)}, nil
+	}
 	if guest.Throwaway {
 		return Choice{Method: None, Why: fmt.Sprintf("the guest %q writes to a throwaway overlay (snapshot = true): its disk does not change", guest.Name)}, nil
 	}

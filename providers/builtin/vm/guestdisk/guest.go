@@ -24,6 +24,9 @@ type Guest struct {
 	Throwaway bool
 	// Agent says the guest has a guest agent channel (guest_agent).
 	Agent bool
+	// Stopped says the value has the guest not run (running = false):
+	// in a plan, a guest stopped before the copy.
+	Stopped bool
 }
 
 // FromValue reads a vm_guest value. Attributes a copy needs and the value
@@ -55,6 +58,11 @@ func FromValue(v cty.Value) (*Guest, error) {
 		return a.IsKnown() && !a.IsNull() && a.Type().Equals(cty.Bool) && a.True()
 	}
 	g := &Guest{Throwaway: flag("snapshot"), Agent: flag("guest_agent")}
+	if v.Type().HasAttribute("running") {
+		if r := v.GetAttr("running"); r.IsKnown() && !r.IsNull() && r.Type().Equals(cty.Bool) {
+			g.Stopped = r.False()
+		}
+	}
 	var err error
 	if g.Hypervisor, err = str("hypervisor", "qemu"); err != nil {
 		return nil, err
