@@ -133,6 +133,19 @@ func TestSourceGuestRefused(t *testing.T) {
 	src := image(t, dir, "a.img", 1<<20)
 	target := image(t, dir, "b.img", 1<<20)
 	notGuest := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("fs1")})
+	guestOf := func(hypervisor string, disks ...string) cty.Value {
+		v := map[string]cty.Value{}
+		for name, at := range vm.New().Resources["vm_guest"].Schema.Block.ImpliedType().AttributeTypes() {
+			v[name] = cty.NullVal(at)
+		}
+		var ds []cty.Value
+		for _, d := range disks {
+			ds = append(ds, cty.StringVal(d))
+		}
+		v["host"], v["hypervisor"], v["name"], v["disks"] = localHost, cty.StringVal(hypervisor), cty.StringVal("fs1"), cty.ListVal(ds)
+		v["state_dir"], v["running"] = cty.StringVal(dir), cty.True
+		return cty.ObjectVal(v)
+	}
 	for _, tc := range []struct {
 		name  string
 		attrs map[string]cty.Value
@@ -140,6 +153,13 @@ func TestSourceGuestRefused(t *testing.T) {
 	}{
 		{"guest without source_guest", map[string]cty.Value{"snapshot": cty.StringVal("guest")}, "needs the guest whose disk the source is"},
 		{"not a guest", map[string]cty.Value{"source_guest": notGuest}, "must be a vm_guest"},
+		{"not its disk", map[string]cty.Value{"source_guest": guestOf("qemu", "/srv/other.img")},
+			"the source " + src + ` is not a disk of the source guest "fs1" (qemu on host "fs1"), whose disks are /srv/other.img`},
+		{"libvirt", map[string]cty.Value{"source_guest": guestOf("libvirt", src)},
+			`the source guest "fs1" (libvirt on host "fs1") runs on libvirt: Drover holds the disks of qemu guests only in this release`},
+		{"vsphere", map[string]cty.Value{"source_guest": guestOf("vsphere", "[datastore1] fs1/system.img")},
+			`the source guest "fs1" (vsphere on host "fs1") is a vSphere VM`},
+		{"configured none", map[string]cty.Value{"source_guest": guestOf("libvirt", src), "snapshot": cty.StringVal("none")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			attrs := map[string]cty.Value{"source": cty.StringVal(src), "target": cty.StringVal(target)}
@@ -151,7 +171,7 @@ func TestSourceGuestRefused(t *testing.T) {
 			if !diags.HasErrors() {
 				_, _, diags = planApply(t, provider(t), cty.NilVal, config)
 			}
-			if got := render(diags); !strings.Contains(got, tc.want) {
+			if got := render(diags); tc.want == "" && diags.HasErrors() || !strings.Contains(got, tc.want) {
 				t.Errorf("diagnostics %q, want %q", got, tc.want)
 			}
 		})

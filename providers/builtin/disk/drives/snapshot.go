@@ -155,13 +155,18 @@ func Choose(ctx context.Context, h host.Host, src *Drive, want Method, guest *gu
 // when it does not run, or writes to a throwaway overlay, the disk does
 // not change and is copied as it is.
 func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choice, error) {
+	switch guest.Hypervisor {
+	case "qemu":
+	case "vsphere":
+		return Choice{}, fmt.Errorf("the source guest %s is a vSphere VM: its disks live on datastores, and vSphere's snapshots are not taken by Drover in this release. "+
+			"Copy the VM with vSphere's own replication, or leave source_guest out and copy a datastore file that is a host path with a snapshot method", guest)
+	default:
+		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu guests only in this release. "+
+			"Leave source_guest out and choose a snapshot method (passes), or stop the guest for the copy", guest, guest.Hypervisor)
+	}
 	if !slices.Contains(guest.Disks, src.Path) {
 		return Choice{}, fmt.Errorf("the source %s is not a disk of the source guest %s, whose disks are %s; give one of them as source",
 			src.Path, guest, strings.Join(guest.Disks, ", "))
-	}
-	if guest.Hypervisor != "qemu" {
-		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu guests only in this release. "+
-			"Leave source_guest out and choose a snapshot method (passes), or stop the guest for the copy", guest, guest.Hypervisor)
 	}
 	if guest.Stopped {
 		return Choice{Method: None, Why: fmt.Sprintf("the guest %q is not running (running = false): its disk does not change", guest.Name)}, nil
