@@ -625,6 +625,10 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		Progress: copyProgress(req.Progress),
 	}
 	res, err := blocks.Copy(ctx, f, c.blocksTarget(h, dst), opts)
+	if cerr := view.Close(ctx); cerr != nil {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Point-in-time view not released",
+			Detail: fmt.Sprintf("After the copy: %s.", cerr)})
+	}
 	if res == nil {
 		return cty.NilVal, append(diags, providers.Errorf("Copy failed",
 			"Copying %s to %s: %s. The target keeps its last complete copy; apply again to retry.", c.source, c.target, err))

@@ -244,14 +244,17 @@ type View struct {
 	cleanup func(context.Context) error
 }
 
-// Close removes a clone or snapshot.
+// Close removes a clone or snapshot, or releases a guest's disk; a second
+// Close does nothing.
 func (v *View) Close(ctx context.Context) error {
 	if v.cleanup == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	return v.cleanup(ctx)
+	cleanup := v.cleanup
+	v.cleanup = nil
+	return cleanup(ctx)
 }
 
 // Open takes the view c describes of src.
