@@ -34,7 +34,12 @@ type guest struct {
 	consoleF string
 }
 
-func startGuest(t *testing.T) *guest {
+func startGuest(t *testing.T) *guest { return startGuestWith(t, true) }
+
+// startGuestWith starts the counter guest, with QEMU's guest agent
+// channel on the agent socket or without it (the socket is free for an
+// agent run on this machine).
+func startGuestWith(t *testing.T, agentChannel bool) *guest {
 	t.Helper()
 	testenv.Command(t, "qemu-system-x86_64", "qemu-system-x86")
 	testenv.Command(t, "qemu-img", "qemu-utils")
@@ -56,14 +61,17 @@ func startGuest(t *testing.T) *guest {
 	if err := os.WriteFile(filepath.Join(dir, "fs1.img"), img, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("qemu-system-x86_64", "-daemonize", "-pidfile", filepath.Join(dir, "qemu.pid"),
-		"-qmp", "unix:"+filepath.Join(dir, QMPSocket)+",server=on,wait=off",
+	argv := []string{"-daemonize", "-pidfile", filepath.Join(dir, "qemu.pid"),
+		"-qmp", "unix:" + filepath.Join(dir, QMPSocket) + ",server=on,wait=off",
 		"-nodefaults", "-no-user-config", "-display", "none", "-nic", "none", "-accel", "tcg", "-m", "16",
-		"-chardev", "file,id=console,path="+g.consoleF, "-serial", "chardev:console",
-		"-drive", "file="+filepath.Join(dir, "fs1.img")+",format=raw,if=ide,index=0",
-		"-device", "virtio-serial",
-		"-chardev", "socket,id=qga,path="+filepath.Join(dir, AgentSocket)+",server=on,wait=off",
-		"-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0").CombinedOutput()
+		"-chardev", "file,id=console,path=" + g.consoleF, "-serial", "chardev:console",
+		"-drive", "file=" + filepath.Join(dir, "fs1.img") + ",format=raw,if=ide,index=0"}
+	if agentChannel {
+		argv = append(argv, "-device", "virtio-serial",
+			"-chardev", "socket,id=qga,path="+filepath.Join(dir, AgentSocket)+",server=on,wait=off",
+			"-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0")
+	}
+	out, err := exec.Command("qemu-system-x86_64", argv...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("QEMU: %v: %s", err, out)
 	}
@@ -351,5 +359,36 @@ func TestKilledCopy(t *testing.T) {
 				t.Errorf("the disk reaches count %d, no further than when the copy was killed (%d): the writes since are lost", c.First, atKill)
 			}
 		})
+	}
+}
+
+// A real guest agent (qemu-ga, run on this machine on the guest's agent
+// socket) that refuses to freeze: the hold goes on crash-consistent and
+// says why in the agent's words. qemu-ga's freeze itself is not let run:
+// here it would freeze this machine's file systems.
+func TestHoldAgentRefusesFreeze(t *testing.T) {
+	ga := testenv.Command(t, "qemu-ga", "qemu-guest-agent")
+	g := startGuestWith(t, false)
+	cmd := exec.Command(ga, "-m", "unix-listen", "-p", filepath.Join(g.dir, AgentSocket),
+		"-b", "guest-fsfreeze-freeze,guest-fsfreeze-thaw", "-f", filepath.Join(g.dir, "qga.pid"), "-t", g.dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	g.waitFor("qemu-ga to listen", func() bool {
+		_, err := os.Stat(filepath.Join(g.dir, AgentSocket))
+		return err == nil
+	})
+	held, err := Hold(t.Context(), g.h, g.req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Release(context.WithoutCancel(t.Context()), g.h, g.req)
+	if !strings.Contains(held.FreezeFailed, "guest-fsfreeze-freeze has been disabled") {
+		t.Errorf("Hold = %+v; want the agent's refusal to freeze", held)
+	}
+	if held.Overlay == "" {
+		t.Errorf("Hold = %+v: no snapshot", held)
 	}
 }
