@@ -153,8 +153,8 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 	}
 	if b := v.GetAttr("guest_agent"); b.IsKnown() && !b.IsNull() {
 		g.agent = b.True()
-		if g.agent && g.hypervisor != "qemu" && g.hypervisor != "" {
-			bad("guest_agent", "Guest agent not supported", "guest_agent is for hypervisor = \"qemu\" guests in this release; a %s guest's agent is its hypervisor's to configure.", g.hypervisor)
+		if g.agent && g.hypervisor == "vsphere" {
+			bad("guest_agent", "Guest agent not supported", "guest_agent is for qemu and libvirt guests; a vSphere VM's tools are vSphere's to configure.")
 		}
 	}
 	if b := v.GetAttr("running"); b.IsKnown() && !b.IsNull() {

@@ -157,11 +157,15 @@ func Choose(ctx context.Context, h host.Host, src *Drive, want Method, guest *gu
 func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choice, error) {
 	switch guest.Hypervisor {
 	case "qemu":
+	case "libvirt":
+		if guest.LibvirtURI == "" {
+			return Choice{}, fmt.Errorf("the source guest %s has no libvirt_uri in its state: apply its vm_guest first", guest)
+		}
 	case "vsphere":
 		return Choice{}, fmt.Errorf("the source guest %s is a vSphere VM: its disks live on datastores, and vSphere's snapshots are not taken by Drover in this release. "+
 			"Copy the VM with vSphere's own replication, or leave source_guest out and copy a datastore file that is a host path with a snapshot method", guest)
 	default:
-		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu guests only in this release. "+
+		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu and libvirt guests only. "+
 			"Leave source_guest out and choose a snapshot method (passes), or stop the guest for the copy", guest, guest.Hypervisor)
 	}
 	if !slices.Contains(guest.Disks, src.Path) {
@@ -179,7 +183,8 @@ func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choic
 		return Choice{}, fmt.Errorf("the source guest's host: %w", err)
 	}
 	defer gh.Close()
-	req := guestdisk.Request{StateDir: guest.StateDir, Disk: src.Path, Agent: guest.Agent}
+	req := guestdisk.Request{StateDir: guest.StateDir, Disk: src.Path, Agent: guest.Agent,
+		Hypervisor: guest.Hypervisor, LibvirtURI: guest.LibvirtURI, Domain: guest.Name}
 	p, err := guestdisk.ProbeDisk(ctx, gh, req)
 	switch {
 	case errors.Is(err, host.ErrNoOps):
@@ -191,9 +196,13 @@ func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choic
 	case p.Throwaway:
 		return Choice{Method: None, Why: fmt.Sprintf("the guest %q writes to a throwaway overlay: its disk does not change", guest.Name)}, nil
 	}
-	why := fmt.Sprintf("QMP external snapshot of the running guest %q, fs-freeze by the guest agent", guest.Name)
+	how := "QMP external snapshot of the running guest"
+	if guest.Hypervisor == "libvirt" {
+		how = "libvirt external snapshot of the running domain"
+	}
+	why := fmt.Sprintf("%s %q, fs-freeze by the guest agent", how, guest.Name)
 	if !guest.Agent {
-		why = fmt.Sprintf("QMP external snapshot of the running guest %q, crash-consistent: it has no guest agent (guest_agent)", guest.Name)
+		why = fmt.Sprintf("%s %q, crash-consistent: it has no guest agent (guest_agent)", how, guest.Name)
 	}
 	return Choice{Method: Guest, Why: why, Guest: guest, HoldDisk: req}, nil
 }

@@ -24,6 +24,8 @@ type Guest struct {
 	Throwaway bool
 	// Agent says the guest has a guest agent channel (guest_agent).
 	Agent bool
+	// LibvirtURI is a libvirt guest's connection.
+	LibvirtURI string
 	// Stopped says the value has the guest not run (running = false):
 	// in a plan, a guest stopped before the copy.
 	Stopped bool
@@ -72,6 +74,11 @@ func FromValue(v cty.Value) (*Guest, error) {
 	}
 	if g.StateDir, err = str("state_dir", ""); err != nil {
 		return nil, err
+	}
+	if v.Type().HasAttribute("libvirt_uri") {
+		if g.LibvirtURI, err = str("libvirt_uri", ""); err != nil {
+			return nil, err
+		}
 	}
 	if !v.Type().HasAttribute("host") || !v.GetAttr("host").IsWhollyKnown() {
 		return nil, errors.New("the source guest's host is not known yet")

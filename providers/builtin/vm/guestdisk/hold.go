@@ -34,6 +34,12 @@ type Request struct {
 	StateDir string
 	Disk     string
 	Agent    bool
+	// Hypervisor is "qemu" (Drover's own QEMU, reached through the
+	// state folder) or "libvirt" (the domain Domain of the libvirtd at
+	// LibvirtURI); empty is "qemu".
+	Hypervisor string
+	LibvirtURI string
+	Domain     string
 }
 
 // Probe is what a guest's QEMU says of one of its disks.
@@ -152,6 +158,9 @@ func (m *machine) device(mon *monitor) (*blockDevice, error) {
 }
 
 func probe(ctx context.Context, h host.Host, req Request) (Probe, error) {
+	if req.Hypervisor == "libvirt" {
+		return probeLibvirt(ctx, h, req)
+	}
 	m, err := resolve(ctx, h, req)
 	if err != nil {
 		return Probe{}, err
@@ -177,6 +186,9 @@ func probe(ctx context.Context, h host.Host, req Request) (Probe, error) {
 }
 
 func hold(ctx context.Context, h host.Host, req Request) (Held, error) {
+	if req.Hypervisor == "libvirt" {
+		return holdLibvirt(ctx, h, req)
+	}
 	m, err := resolve(ctx, h, req)
 	if err != nil {
 		return Held{}, err
@@ -250,6 +262,9 @@ func (m *machine) undo(ctx context.Context, mon *monitor, overlay string) error 
 }
 
 func release(ctx context.Context, h host.Host, req Request) error {
+	if req.Hypervisor == "libvirt" {
+		return releaseLibvirt(ctx, h, req)
+	}
 	m, err := resolve(ctx, h, req)
 	if err != nil {
 		return err
@@ -386,22 +401,39 @@ func CommitStopped(ctx context.Context, h host.Host, stateDir string) ([]string,
 			continue
 		}
 		p := path.Join(stateDir, e.Name())
-		real, err := h.RealPath(ctx, p)
-		if err != nil {
-			return done, err
-		}
-		var out strings.Builder
-		res, err := h.Run(ctx, []string{"qemu-img", "commit", "-q", "-f", "qcow2", real}, host.RunOptions{Stdout: &out, Stderr: &out})
-		if err == nil && res.ExitCode != 0 {
-			err = fmt.Errorf("qemu-img commit exited with status %d: %s", res.ExitCode, strings.TrimSpace(out.String()))
-		}
-		if err != nil {
-			return done, fmt.Errorf("committing %s, the overlay of an interrupted copy, into its disk: %w", p, err)
-		}
-		if err := h.Remove(ctx, p); err != nil {
+		if err := commitFile(ctx, h, p); err != nil {
 			return done, err
 		}
 		done = append(done, p)
 	}
 	return done, nil
+}
+
+// commitFile commits the overlay p (a host path) into its backing file
+// with qemu-img and removes it.
+func commitFile(ctx context.Context, h host.Host, p string) error {
+	real, err := h.RealPath(ctx, p)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	res, err := h.Run(ctx, []string{"qemu-img", "commit", "-q", "-f", "qcow2", real}, host.RunOptions{Stdout: &out, Stderr: &out})
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("qemu-img commit exited with status %d: %s", res.ExitCode, strings.TrimSpace(out.String()))
+	}
+	if err != nil {
+		return fmt.Errorf("committing %s, the overlay of an interrupted copy, into its disk: %w", p, err)
+	}
+	return h.Remove(ctx, p)
+}
+
+// CommitBeside commits, with qemu-img, the overlay a killed copy of a
+// libvirt guest's disk left beside disk (a host path on h) into it, and
+// removes it; QEMU must be gone. It says whether there was one.
+func CommitBeside(ctx context.Context, h host.Host, disk string) (bool, error) {
+	p := path.Join(path.Dir(disk), "."+OverlayPrefix+path.Base(disk)+".qcow2")
+	if _, err := h.Lstat(ctx, p); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return true, commitFile(ctx, h, p)
 }
