@@ -33,7 +33,9 @@
 // begins to exit. It never writes a guest's
 // disks itself, but for committing back the overlay a drive_copy of a
 // running guest left when it was killed (package guestdisk), before a
-// start and after a stop. guest_agent gives a QEMU guest the agent's
-// channel, which guestdisk uses to freeze file systems. Not here yet:
-// remote hosts, networks.
+// start and after a stop (of a libvirt guest, before its undefine).
+// guest_agent gives a QEMU or libvirt guest the agent's channel, which
+// guestdisk uses to freeze file systems; a libvirt guest's state records
+// libvirt_uri, for guestdisk to reach its domain. Not here yet: remote
+// hosts, networks.
 package vm

@@ -11,12 +11,20 @@
 // made meanwhile. Without an agent, or when it does not answer, the
 // snapshot is crash-consistent: the disk as a power cut would leave it.
 //
-// Invariant: an overlay in the state folder (OverlayPrefix*) holds writes
-// its image lacks until it is committed. Nothing removes one uncommitted:
-// a Hold or Release finds one left by a copy that was killed and commits
-// it through QEMU while the guest runs; CommitStopped commits it with
-// qemu-img once QEMU is gone, which the vm provider does before it starts
-// a guest and after it stops one.
+// A libvirt guest's disk is held through libvirt's API instead (its
+// agent API, a disk-only external snapshot, an active block commit and a
+// pivot), so that libvirt's definitions name the overlay while it is
+// written; the overlay lies beside the disk, where libvirt's QEMU user
+// reaches it.
+//
+// Invariant: an overlay (OverlayPrefix*: in the state folder of a QEMU
+// guest, beside the disk of a libvirt one) holds writes its image lacks
+// until it is committed. Nothing removes one uncommitted: a Hold or
+// Release finds one left by a copy that was killed and commits it while
+// the guest runs; CommitStopped and CommitBeside commit it with qemu-img
+// once QEMU is gone, which the vm provider does before it starts a QEMU
+// guest, after it stops one, and before it undefines a libvirt domain (a
+// shut-off domain boots its overlay, as libvirt's definition names it).
 //
 // The work runs on the guest's machine, as host ops ("vm.disk_probe",
 // "vm.disk_hold", "vm.disk_release") registered here, so that a copy on
