@@ -10,8 +10,11 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/disk"
 	"github.com/drover-dr/drover/providers/builtin/vm/bootsector"
 	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
+	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -130,6 +133,16 @@ func TestLibvirtGuestDiskHold(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A drive_copy of the disk, source_guest the guest, does the same.
+	copied = copyOfGuest(t, m, state, "/srv/fs1.img", "/srv/fs1-replica.img",
+		`guest (libvirt external snapshot of the running domain "`+name+`", fs-freeze by the guest agent); crash-consistent: the guest agent did not freeze`)
+	if c, err := bootsector.Counts(copied); err != nil {
+		t.Errorf("the drive copy: %+v, %v", c, err)
+	}
+	if _, err := os.Stat(overlay); !os.IsNotExist(err) {
+		t.Errorf("the overlay is still there after the drive copy: %v", err)
+	}
+
 	// Copies killed while they held the disk: the next commits the
 	// overlay first; a destroy of the guest commits it too.
 	held = hold(t, h, req, overlay)
@@ -167,4 +180,47 @@ func hold(t *testing.T, h host.Host, req guestdisk.Request, overlay string) gues
 			t.Fatal("the guest does not write to the overlay")
 		}
 	}
+}
+
+// copyOfGuest applies, with the disk provider, a drive_copy of the guest
+// state's disk source to target (host paths of m, a new image of the
+// same size), checks its snapshot_used begins with used and returns the
+// copy.
+func copyOfGuest(t *testing.T, m *machine, state cty.Value, source, target, used string) []byte {
+	t.Helper()
+	fi, err := os.Stat(filepath.Join(m.root, source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.writeFile(target, nil)
+	if err := os.Truncate(filepath.Join(m.root, target), fi.Size()); err != nil {
+		t.Fatal(err)
+	}
+	p := sdk.New(disk.New())
+	defer p.Close()
+	res := disk.New().Resources["drive_copy"]
+	v := map[string]cty.Value{}
+	for name, at := range res.Schema.Block.ImpliedType().AttributeTypes() {
+		v[name] = cty.NullVal(at)
+	}
+	v["host"], v["source"], v["target"], v["source_guest"] = m.h, cty.StringVal(source), cty.StringVal(target), state
+	config := cty.ObjectVal(v)
+	ty := config.Type()
+	plan := p.Plan(t.Context(), providers.PlanRequest{TypeName: "drive_copy", Prior: cty.NullVal(ty), Config: config,
+		Proposed: res.Schema.Block.ProposedNew(cty.NullVal(ty), config)})
+	if plan.Diagnostics.HasErrors() {
+		t.Fatalf("plan the drive copy: %v", plan.Diagnostics)
+	}
+	resp := p.Apply(t.Context(), providers.ApplyRequest{TypeName: "drive_copy", Prior: cty.NullVal(ty), Planned: plan.Planned, Config: config})
+	if resp.Diagnostics.HasErrors() {
+		t.Fatalf("apply the drive copy: %v", resp.Diagnostics)
+	}
+	if got := resp.New.GetAttr("snapshot_used").AsString(); !strings.HasPrefix(got, used) {
+		t.Errorf("snapshot_used = %q, want %q", got, used)
+	}
+	b, err := os.ReadFile(filepath.Join(m.root, target))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
