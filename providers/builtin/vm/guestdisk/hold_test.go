@@ -253,10 +253,13 @@ func TestHoldGivesOneMoment(t *testing.T) {
 }
 
 // TestMain lets the test binary play a copy that holds a disk and is
-// killed (TestKilledCopy).
+// killed (TestKilledCopy), and a guest agent (agent_test.go).
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("GUESTDISK_HOLD_ROOT"); dir != "" {
 		os.Exit(holdProcess(dir))
+	}
+	if dev := os.Getenv("GUESTDISK_AGENT_LOOP"); dev != "" {
+		os.Exit(agentProcess(dev, os.Getenv("GUESTDISK_AGENT_ROOT")))
 	}
 	os.Exit(m.Run())
 }
