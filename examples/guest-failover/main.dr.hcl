@@ -42,9 +42,13 @@ resource "vm_guest" "fs1" {
   }
 }
 
-# fs1's disk, copied block by block to fs2 while the guest runs (a boot
-# sector writes nothing; a server that writes needs the quiesce of the
-# drive copy, see docs/drives.md).
+# fs1's disk, copied block by block to fs2 while the guest runs. source_guest
+# says whose disk it is: while fs1's guest runs, its QEMU holds the disk
+# still for the copy (an external snapshot; the guest writes on to an overlay
+# that is committed back after), so the copy is the disk at one moment. A
+# guest with guest_agent = true and an agent inside has its file systems
+# frozen for that moment; without one, as here, the copy is crash-consistent
+# and the plan says so.
 resource "drive" "fs1_replica" {
   host = host.fs2
   path = "${local.sim}/fs2/srv/fs1-replica.img"
@@ -52,10 +56,11 @@ resource "drive" "fs1_replica" {
 }
 
 resource "drive_copy" "fs1" {
-  host   = host.fs2
-  source = vm_guest.fs1.disks[0]
-  target = drive.fs1_replica.path
-  verify = true
+  host         = host.fs2
+  source       = vm_guest.fs1.disks[0]
+  source_guest = vm_guest.fs1
+  target       = drive.fs1_replica.path
+  verify       = true
 }
 
 runbook "failover" {

@@ -14,6 +14,7 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/disk/drives"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
@@ -48,7 +49,9 @@ var copySchema = &schema.Resource{
 		"checkpoint": {Type: cty.String, Optional: true,
 			Description: "How much a full copy writes between checkpoints, e.g. \"256MiB\" (1GiB when not set): an interrupted first copy goes on from its last checkpoint."},
 		"snapshot": {Type: cty.String, Optional: true, Computed: true,
-			Description: "How to get a point-in-time view of a live source: auto (default), none, reflink, btrfs, fsfreeze or passes."},
+			Description: "How to get a point-in-time view of a live source: auto (default), none, reflink, btrfs, fsfreeze, passes or guest (source_guest's hypervisor holds the disk still)."},
+		"source_guest": {Type: cty.DynamicPseudoType, Optional: true,
+			Description: "The vm_guest whose disk source is, e.g. vm_guest.fs1: while it runs, the copy reads a snapshot of the disk its QEMU takes (fs-freeze by its guest agent, if any) and the guest writes on to an overlay committed back after the copy."},
 		"hidden": {Type: cty.Bool, Optional: true, Computed: true,
 			Description: "Refuse a mounted or held target and keep it read-only between copies (BLKROSET, or mode 0400 for an image); true when not set."},
 		"refresh": {Type: cty.String, Optional: true, Computed: true,
@@ -91,6 +94,7 @@ type copyConfig struct {
 	quiesce                  time.Duration
 	checkpoint               int64
 	snapshot                 drives.Method
+	guest                    *guestdisk.Guest
 	hidden, quick            bool
 }
 
@@ -144,8 +148,9 @@ func validateCopy(ctx context.Context, config cty.Value) providers.Diagnostics {
 	}
 	if v := config.GetAttr("snapshot"); v.IsKnown() && !v.IsNull() && !slices.Contains(drives.Methods, drives.Method(v.AsString())) {
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Invalid snapshot method",
-			"snapshot = %q must be one of auto, none, reflink, btrfs, fsfreeze, passes.", v.AsString()))
+			"snapshot = %q must be one of auto, none, reflink, btrfs, fsfreeze, passes, guest.", v.AsString()))
 	}
+	diags = append(diags, validateSourceGuest(config)...)
 	if v := config.GetAttr("refresh"); v.IsKnown() && !v.IsNull() && v.AsString() != "full" && v.AsString() != "quick" {
 		diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("refresh"), "Invalid refresh mode",
 			"refresh = %q must be \"full\" (hash the source when planning) or \"quick\" (only ask whether it was written).", v.AsString()))
@@ -205,6 +210,9 @@ func readConfig(v cty.Value) copyConfig {
 		manifest: v.GetAttr("manifest").AsString(),
 		snapshot: drives.Method(v.GetAttr("snapshot").AsString()), hidden: v.GetAttr("hidden").True(),
 		quick: v.GetAttr("refresh").AsString() == "quick",
+	}
+	if g := v.GetAttr("source_guest"); g.IsKnown() && !g.IsNull() {
+		c.guest, _ = guestdisk.FromValue(g)
 	}
 	c.blockSize, _ = v.GetAttr("block_size").AsBigFloat().Int64()
 	c.verify, _ = parseVerify(v.GetAttr("verify").AsString())
@@ -320,7 +328,7 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	if diags.HasErrors() {
 		return diags
 	}
-	choice, err := drives.Choose(ctx, h, src, c.snapshot, []string{c.target, c.manifest})
+	choice, err := drives.Choose(ctx, h, src, c.snapshot, c.guest, []string{c.target, c.manifest})
 	if err != nil {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
 	}
@@ -336,6 +344,9 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	what, copyNeeded, diags := changesSince(ctx, h, p.Prior, c, src, dst)
 	if diags.HasErrors() {
 		return diags
+	}
+	if !copyNeeded {
+		p.Planned = keepSourceGuest(p.Prior, p.Planned)
 	}
 	if !copyNeeded && copySame(p.Prior, p.Planned) {
 		// Other settings (verify, refresh, quiesce...) take effect with
@@ -569,7 +580,7 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 	if d.HasErrors() {
 		return cty.NilVal, d
 	}
-	choice, err := drives.Choose(ctx, h, src, c.snapshot, []string{c.target, c.manifest})
+	choice, err := drives.Choose(ctx, h, src, c.snapshot, c.guest, []string{c.target, c.manifest})
 	if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
 	}
@@ -621,11 +632,15 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		Source:   &blocks.HostPath{Host: h, Path: view.Path},
 	}
 	res, err := blocks.Copy(ctx, f, c.blocksTarget(h, dst), opts)
+	if cerr := view.Close(ctx); cerr != nil {
+		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Point-in-time view not released",
+			Detail: fmt.Sprintf("After the copy: %s.", cerr)})
+	}
 	if res == nil {
 		return cty.NilVal, append(diags, providers.Errorf("Copy failed",
 			"Copying %s to %s: %s. The target keeps its last complete copy; apply again to retry.", c.source, c.target, err))
 	}
-	used := choice.String()
+	used := choice.String() + view.Note
 	switch {
 	case choice.Method == drives.Passes && !res.Quiet:
 		used += fmt.Sprintf("; %d passes, the source was still changing", res.Passes)

@@ -37,6 +37,7 @@ type guest struct {
 	serial      string
 	stateDir    string
 	snapshot    bool
+	agent       bool
 	running     bool
 	accelerator string
 	stopTimeout time.Duration
@@ -149,6 +150,12 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 	}
 	if b := v.GetAttr("snapshot"); b.IsKnown() && !b.IsNull() {
 		g.snapshot = b.True()
+	}
+	if b := v.GetAttr("guest_agent"); b.IsKnown() && !b.IsNull() {
+		g.agent = b.True()
+		if g.agent && g.hypervisor == "vsphere" {
+			bad("guest_agent", "Guest agent not supported", "guest_agent is for qemu and libvirt guests; a vSphere VM's tools are vSphere's to configure.")
+		}
 	}
 	if b := v.GetAttr("running"); b.IsKnown() && !b.IsNull() {
 		g.running = b.True()

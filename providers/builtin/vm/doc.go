@@ -31,5 +31,11 @@
 // no QEMU process behind a start that failed: a QEMU is known by its pid
 // and command line, never by its pidfile alone, which QEMU removes as it
 // begins to exit. It never writes a guest's
-// disks itself. Not here yet: remote hosts, networks, the guest agent.
+// disks itself, but for committing back the overlay a drive_copy of a
+// running guest left when it was killed (package guestdisk), before a
+// start and after a stop (of a libvirt guest, before its undefine).
+// guest_agent gives a QEMU or libvirt guest the agent's channel, which
+// guestdisk uses to freeze file systems; a libvirt guest's state records
+// libvirt_uri, for guestdisk to reach its domain. Not here yet: remote
+// hosts, networks.
 package vm

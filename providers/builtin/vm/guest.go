@@ -10,6 +10,7 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/plural"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 	"github.com/drover-dr/drover/providers/schema"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
@@ -50,6 +51,10 @@ var guestSchema = &schema.Resource{
 				Description: "Any value; a change restarts the guest: triggers_replace = drive_copy.dpsr.generation boots each new copy."},
 			"source_guest": {Type: cty.DynamicPseudoType, Optional: true,
 				Description: "The vm_guest this guest replaces, e.g. vm_guest.fs1 on the source host: this guest does not start while that one runs (split-brain), unless force = true."},
+			"guest_agent": {Type: cty.Bool, Optional: true, ForceNew: true,
+				Description: "Give a qemu or libvirt guest a guest agent channel (a virtio-serial port, org.qemu.guest_agent.0): a drive_copy of its disk (source_guest) asks the agent to freeze the guest's file systems for the snapshot. false when not set."},
+			"libvirt_uri": {Type: cty.String, Computed: true,
+				Description: "The libvirt connection of a libvirt guest (the provider's libvirt_uri), for a drive_copy of its disk; null for others."},
 			"force": {Type: cty.Bool, Optional: true,
 				Description: "Start although the source_guest still runs or cannot be asked; false when not set."},
 			"status": {Type: cty.String, Computed: true,
@@ -86,7 +91,7 @@ func guestResource(s *settings) *sdk.Resource {
 	return &sdk.Resource{
 		Schema:        guestSchema,
 		Validate:      validateGuest,
-		CustomizePlan: planGuest,
+		CustomizePlan: func(ctx context.Context, p *sdk.Plan) providers.Diagnostics { return planGuest(ctx, s, p) },
 		Read: func(ctx context.Context, state cty.Value) (cty.Value, providers.Diagnostics) {
 			switch hypervisor(state) {
 			case "libvirt":
@@ -182,7 +187,7 @@ func guestID(v cty.Value) cty.Value {
 	return cty.StringVal(h.GetAttr("name").AsString() + ":" + dir.AsString())
 }
 
-func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
+func planGuest(ctx context.Context, s *settings, p *sdk.Plan) providers.Diagnostics {
 	attrs := map[string]cty.Value{}
 	if n := p.Config.GetAttr("name"); n.IsNull() {
 		switch s := p.Config.GetAttr("serial"); {
@@ -248,6 +253,11 @@ func planGuest(ctx context.Context, p *sdk.Plan) providers.Diagnostics {
 	}
 	if g.hypervisor == "vsphere" {
 		attrs["accelerator_in_use"] = cty.NullVal(cty.String)
+	}
+	// A drive_copy of the guest's disk reaches the domain through it.
+	attrs["libvirt_uri"] = cty.NullVal(cty.String)
+	if g.hypervisor == "libvirt" {
+		attrs["libvirt_uri"] = cty.StringVal(s.libvirtURI.String())
 	}
 	// Another shared folder is another disk: the guest restarts. No
 	// blocks are no blocks, whether null or an empty list.
@@ -412,6 +422,9 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 		if err := in.end(ctx, pid); err != nil {
 			return nil, guestErr("Cannot stop the guest's QEMU", err)
 		}
+	}
+	if _, err := guestdisk.CommitStopped(ctx, in.h, in.g.stateDir); err != nil {
+		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}
 	}
 	if err := checkDisks(ctx, in.h, in.g.disks); err != nil {
 		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("disks"), "Guest not started", "%s.", err)}

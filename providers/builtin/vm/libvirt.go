@@ -11,6 +11,7 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 	"github.com/drover-dr/drover/providers/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -67,8 +68,19 @@ type domainFeat struct {
 }
 
 type domainDevices struct {
-	Disks  []domainDisk  `xml:"disk"`
-	Serial *domainSerial `xml:"serial"`
+	Disks   []domainDisk   `xml:"disk"`
+	Serial  *domainSerial  `xml:"serial"`
+	Channel *domainChannel `xml:"channel"`
+}
+
+// domainChannel is the guest agent's channel (guest_agent); libvirt
+// picks its socket and talks to the agent itself.
+type domainChannel struct {
+	Type   string `xml:"type,attr"`
+	Target struct {
+		Type string `xml:"type,attr"`
+		Name string `xml:"name,attr"`
+	} `xml:"target"`
 }
 
 type domainDisk struct {
@@ -122,6 +134,10 @@ func domainXML(g *guest, accel string, disks []string, serial string) ([]byte, e
 			dk.Transient = &struct{}{}
 		}
 		d.Devices.Disks = append(d.Devices.Disks, dk)
+	}
+	if g.agent {
+		d.Devices.Channel = &domainChannel{Type: "unix"}
+		d.Devices.Channel.Target.Type, d.Devices.Channel.Target.Name = "virtio", "org.qemu.guest_agent.0"
 	}
 	d.Devices.Serial = &domainSerial{Type: "file"}
 	d.Devices.Serial.Source.Path = serial
@@ -474,6 +490,13 @@ func deleteDomain(ctx context.Context, s *settings, req sdk.ApplyRequest) provid
 	}
 	if err := lg.stop(ctx, dom); err != nil {
 		return guestErr("Cannot stop the guest", err)
+	}
+	// The domain boots a killed copy's overlay: into the disk with it
+	// before the domain, which names it, goes.
+	for _, d := range lg.g.disks {
+		if _, err := guestdisk.CommitBeside(ctx, lg.h, d); err != nil {
+			return guestErr("Cannot commit a copy's overlay", err)
+		}
 	}
 	if err := lg.lv.DomainUndefine(dom); err != nil {
 		return guestErr("Cannot undefine the guest's domain", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 )
 
 // qemuProgram is the QEMU binary for x86 guests.
@@ -63,7 +64,7 @@ func openInstance(ctx context.Context, g *guest) (*instance, error) {
 		h.Close()
 		return nil, err
 	}
-	return &instance{h: h, g: g, pidfile: path.Join(dir, "qemu.pid"), socket: path.Join(dir, "qmp.sock")}, nil
+	return &instance{h: h, g: g, pidfile: path.Join(dir, "qemu.pid"), socket: path.Join(dir, guestdisk.QMPSocket)}, nil
 }
 
 func (in *instance) Close() error { return in.h.Close() }
@@ -176,6 +177,11 @@ func (in *instance) argv(accel, serial string, disks []string) []string {
 		"-m", strconv.FormatInt(g.memoryMiB, 10), "-smp", strconv.FormatInt(g.cpus, 10),
 		"-chardev", "file,id=console,path=" + qemuOpt(serial), "-serial", "chardev:console",
 	}
+	if g.agent {
+		argv = append(argv, "-device", "virtio-serial",
+			"-chardev", "socket,id=agent,path="+qemuOpt(path.Join(path.Dir(in.socket), guestdisk.AgentSocket))+",server=on,wait=off",
+			"-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0")
+	}
 	for i, d := range disks {
 		drive := fmt.Sprintf("file=%s,format=raw,if=ide,index=%d", qemuOpt(d), i)
 		if g.snapshot {
@@ -287,6 +293,11 @@ func (in *instance) end(ctx context.Context, pid int) error {
 		}
 	}
 	in.removeRuntime(ctx)
+	// A copy killed while it held a disk left the guest's writes since
+	// in an overlay: into the disk with them before anyone boots it.
+	if _, err := guestdisk.CommitStopped(ctx, in.h, in.g.stateDir); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -311,7 +322,7 @@ func (in *instance) waitGone(ctx context.Context, pid int, d time.Duration) bool
 
 // removeRuntime removes what a QEMU that is gone left in the state folder.
 func (in *instance) removeRuntime(ctx context.Context) {
-	for _, p := range []string{"qemu.pid", "qmp.sock"} {
+	for _, p := range []string{"qemu.pid", guestdisk.QMPSocket, guestdisk.AgentSocket} {
 		in.h.Remove(ctx, path.Join(in.g.stateDir, p))
 	}
 }

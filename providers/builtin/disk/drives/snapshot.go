@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -26,10 +28,11 @@ const (
 	Btrfs   Method = "btrfs"    // copy from a read-only btrfs snapshot
 	Freeze  Method = "fsfreeze" // a live pass, then a final pass with the mounted file systems frozen
 	Passes  Method = "passes"   // passes until one finds nothing changed
+	Guest   Method = "guest"    // the running source guest's hypervisor holds the disk still (package guestdisk)
 )
 
 // Methods lists the methods a configuration may name.
-var Methods = []Method{Auto, None, Reflink, Btrfs, Freeze, Passes}
+var Methods = []Method{Auto, None, Reflink, Btrfs, Freeze, Passes, Guest}
 
 // MaxPasses bounds the passes method.
 const MaxPasses = 5
@@ -47,6 +50,10 @@ type Choice struct {
 	Frozen []string
 	// Subvolume is the btrfs subvolume a Btrfs snapshot is taken of.
 	Subvolume string
+	// Guest is the running guest whose disk a Guest view holds, and
+	// HoldDisk that disk on the guest's host.
+	Guest    *guestdisk.Guest
+	HoldDisk guestdisk.Request
 }
 
 func (c Choice) String() string { return string(c.Method) + " (" + c.Why + ")" }
@@ -54,8 +61,15 @@ func (c Choice) String() string { return string(c.Method) + " (" + c.Why + ")" }
 // Choose picks the method for copying src to the files in avoid (the
 // target, its manifest and journal), which must not lie on a file system
 // that would be frozen. want is Auto or the configured method, which is
-// checked to apply.
-func Choose(ctx context.Context, h host.Host, src *Drive, want Method, avoid []string) (Choice, error) {
+// checked to apply. guest, when not nil, is the guest that src is a disk
+// of (source_guest): Auto and Guest then ask that guest's hypervisor.
+func Choose(ctx context.Context, h host.Host, src *Drive, want Method, guest *guestdisk.Guest, avoid []string) (Choice, error) {
+	if guest != nil && (want == Auto || want == Guest || want == "") {
+		return chooseGuest(ctx, src, guest)
+	}
+	if want == Guest {
+		return Choice{}, errors.New("snapshot = \"guest\" needs the guest whose disk the source is: source_guest = vm_guest.NAME")
+	}
 	mounts, err := readMounts(ctx, h)
 	if err != nil {
 		return Choice{}, err
@@ -136,6 +150,63 @@ func Choose(ctx context.Context, h host.Host, src *Drive, want Method, avoid []s
 	return Choice{Method: None, Why: "nothing mounts or holds it"}, nil
 }
 
+// chooseGuest picks how to copy src, a disk of guest: while the guest
+// runs on QEMU, a hold of the disk (fs-freeze when it has an agent);
+// when it does not run, or writes to a throwaway overlay, the disk does
+// not change and is copied as it is.
+func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choice, error) {
+	switch guest.Hypervisor {
+	case "qemu":
+	case "libvirt":
+		if guest.LibvirtURI == "" {
+			return Choice{}, fmt.Errorf("the source guest %s has no libvirt_uri in its state: apply its vm_guest first", guest)
+		}
+	case "vsphere":
+		return Choice{}, fmt.Errorf("the source guest %s is a vSphere VM: its disks live on datastores, and vSphere's snapshots are not taken by Drover in this release. "+
+			"Copy the VM with vSphere's own replication, or leave source_guest out and copy a datastore file that is a host path with a snapshot method", guest)
+	default:
+		return Choice{}, fmt.Errorf("the source guest %s runs on %s: Drover holds the disks of qemu and libvirt guests only. "+
+			"Leave source_guest out and choose a snapshot method (passes), or stop the guest for the copy", guest, guest.Hypervisor)
+	}
+	if !slices.Contains(guest.Disks, src.Path) {
+		return Choice{}, fmt.Errorf("the source %s is not a disk of the source guest %s, whose disks are %s; give one of them as source",
+			src.Path, guest, strings.Join(guest.Disks, ", "))
+	}
+	if guest.Stopped {
+		return Choice{Method: None, Why: fmt.Sprintf("the guest %q is not running (running = false): its disk does not change", guest.Name)}, nil
+	}
+	if guest.Throwaway {
+		return Choice{Method: None, Why: fmt.Sprintf("the guest %q writes to a throwaway overlay (snapshot = true): its disk does not change", guest.Name)}, nil
+	}
+	gh, err := guest.Host.OpenContext(ctx)
+	if err != nil {
+		return Choice{}, fmt.Errorf("the source guest's host: %w", err)
+	}
+	defer gh.Close()
+	req := guestdisk.Request{StateDir: guest.StateDir, Disk: src.Path, Agent: guest.Agent,
+		Hypervisor: guest.Hypervisor, LibvirtURI: guest.LibvirtURI, Domain: guest.Name}
+	p, err := guestdisk.ProbeDisk(ctx, gh, req)
+	switch {
+	case errors.Is(err, host.ErrNoOps):
+		return Choice{}, fmt.Errorf("Drover cannot ask the source guest %s about its disk: %w", guest, err)
+	case err != nil:
+		return Choice{}, fmt.Errorf("asking the source guest %s about its disk: %w", guest, err)
+	case !p.Running:
+		return Choice{Method: None, Why: fmt.Sprintf("the guest %q is not running: its disk does not change", guest.Name)}, nil
+	case p.Throwaway:
+		return Choice{Method: None, Why: fmt.Sprintf("the guest %q writes to a throwaway overlay: its disk does not change", guest.Name)}, nil
+	}
+	how := "QMP external snapshot of the running guest"
+	if guest.Hypervisor == "libvirt" {
+		how = "libvirt external snapshot of the running domain"
+	}
+	why := fmt.Sprintf("%s %q, fs-freeze by the guest agent", how, guest.Name)
+	if !guest.Agent {
+		why = fmt.Sprintf("%s %q, crash-consistent: it has no guest agent (guest_agent)", how, guest.Name)
+	}
+	return Choice{Method: Guest, Why: why, Guest: guest, HoldDisk: req}, nil
+}
+
 // mountOf is the mount holding the absolute path p (longest mount point
 // that prefixes it).
 func mountOf(mounts []Mount, p string) *Mount {
@@ -174,18 +245,25 @@ type View struct {
 	// MaxPasses for the copy.
 	MaxPasses int
 	// Frozen is how long a clone kept the source frozen.
-	Frozen  time.Duration
+	Frozen time.Duration
+	// Note tells how the view was taken where it differs from the plan:
+	// a guest agent that did not answer, a killed copy's overlay
+	// committed first.
+	Note    string
 	cleanup func(context.Context) error
 }
 
-// Close removes a clone or snapshot.
+// Close removes a clone or snapshot, or releases a guest's disk; a second
+// Close does nothing.
 func (v *View) Close(ctx context.Context) error {
 	if v.cleanup == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	return v.cleanup(ctx)
+	cleanup := v.cleanup
+	v.cleanup = nil
+	return cleanup(ctx)
 }
 
 // Open takes the view c describes of src.
@@ -219,6 +297,34 @@ func Open(ctx context.Context, h host.Host, src *Drive, c Choice) (*View, error)
 		}
 		v.Path = clone
 		v.cleanup = func(ctx context.Context) error { return h.Remove(ctx, clone) }
+	case Guest:
+		gh, err := c.Guest.Host.OpenContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("the source guest's host: %w", err)
+		}
+		held, err := guestdisk.Hold(ctx, gh, c.HoldDisk)
+		if err != nil {
+			gh.Close()
+			return nil, fmt.Errorf("holding the disk of the source guest %s: %w", c.Guest, err)
+		}
+		if held.Recovered != "" {
+			v.Note += "; first committed " + held.Recovered + ", left by a copy that was killed"
+		}
+		switch {
+		case held.FreezeFailed != "":
+			v.Note += "; crash-consistent: the guest agent did not freeze (" + held.FreezeFailed + ")"
+		case c.Guest.Agent:
+			v.Note += fmt.Sprintf("; %d file systems frozen", held.Frozen)
+		}
+		// The image stops changing: the copy reads it where it is.
+		v.cleanup = func(ctx context.Context) error {
+			defer gh.Close()
+			// What the guest wrote during the copy is committed back:
+			// more than Close's minute may be needed.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+			defer cancel()
+			return guestdisk.Release(ctx, gh, c.HoldDisk)
+		}
 	case Btrfs:
 		snap := path.Join(c.Subvolume, ".drover-snapshot-"+randomName())
 		if _, err := Run(ctx, h, "btrfs", "subvolume", "snapshot", "-r", c.Subvolume, snap); err != nil {
