@@ -164,8 +164,12 @@ func (m *Mirror) plan(ctx context.Context, starts [][]string, guarded bool) (_ *
 			pe.Pair = i
 			pl.Problems = append(pl.Problems, pe)
 		}
+		interrupted, err := interruptedUpdates(ctx, p.dst, dst)
+		if err != nil {
+			return nil, err
+		}
 		changes := diff(src, dst, diffOptions{preserve: m.opts.Preserve, deleteOrphans: m.opts.DeleteOrphans,
-			checksum: m.opts.Checksum, differs: differs})
+			checksum: m.opts.Checksum, differs: differs, interrupted: interrupted})
 		if len(starts[i]) == 1 && starts[i][0] == "" {
 			if err := m.checkDeletions(p, dst, changes); err != nil {
 				return nil, err
