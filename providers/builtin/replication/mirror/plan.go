@@ -219,29 +219,34 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	target := p.dst
 	p.mu.Unlock()
 	// The tripwires go up before anything is read.
-	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel, list: g.lister(ctx, p.src)}
-	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
+	srcWire, dstWire := g.tripwire(ctx, p.src), host.Tripwire(nil)
 	if target != nil {
-		to.list = g.lister(ctx, target)
+		dstWire = g.tripwire(ctx, target)
 	} else if g != nil {
 		g.absent = append(g.absent, p.Target)
 	}
 	if err := p.checkSource(ctx); err != nil {
 		return nil, nil, err
 	}
+	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel}
+	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
 	var srcErr, dstErr error
+	var srcTripped, dstTripped bool
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		src, srcErr = walk(ctx, p.src, starts, so)
+		src, srcTripped, srcErr = m.walkSide(ctx, p.Source, p.src, p.ops[0], starts, so, srcWire, g != nil)
 	}()
 	if target != nil {
-		dst, dstErr = walk(ctx, target, starts, to)
+		dst, dstTripped, dstErr = m.walkSide(ctx, p.Target, target, p.ops[1], starts, to, dstWire, g != nil)
 	} else {
 		dst = newTree(starts)
 	}
 	wg.Wait()
+	if g != nil && (srcTripped || dstTripped) {
+		g.void = true
+	}
 	if err := errors.Join(srcErr, dstErr); err != nil {
 		return nil, nil, err
 	}
@@ -266,12 +271,12 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	return src, dst, nil
 }
 
-// lister is what a walk of the confined host h lists folders through:
-// with a guard, a tripwire set on h's folder, kept in the guard; h itself
-// otherwise, or where h has no tripwire (the guard is then void).
-func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
+// tripwire sets, with a guard, a tripwire on the folder of the confined
+// host h and keeps it in the guard; nil without a guard, or where h has no
+// tripwire (the guard is then void).
+func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 	if g == nil {
-		return h
+		return nil
 	}
 	tw, err := h.Tripwire(ctx, "/")
 	if err != nil {
@@ -279,10 +284,31 @@ func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
 		if !slices.Contains(g.unwatched, h.Name()) {
 			g.unwatched = append(g.unwatched, h.Name())
 		}
-		return h
+		return nil
 	}
 	g.wires = append(g.wires, tw)
 	return tw
+}
+
+// walkSide walks one side of a pair, the folder e, h confined to it:
+// through the tripwire tw of this process where there is one (it goes on
+// watching after the walk, for Current); else on the folder's machine in
+// one op call where that machine runs ops (ops is nil), watched there
+// while guarded; else folder by folder through h. tripped says a scan on
+// the machine found the tree changing, or could not watch it.
+func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
+	if tw == nil && ops == nil {
+		t, tripped, err = m.scan(ctx, e, starts, o.temps, guarded)
+		if !errors.Is(err, host.ErrNoOps) {
+			return t, tripped, err
+		}
+	}
+	o.list = h
+	if tw != nil {
+		o.list = tw
+	}
+	t, err = walk(ctx, h, starts, o)
+	return t, false, err
 }
 
 // compareContent compares, for checksum, the files of equal size on both
