@@ -312,7 +312,8 @@ func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops erro
 }
 
 // compareContent compares, for checksum, the files of equal size on both
-// sides; true in the map when their data differ.
+// sides; true in the map when their data differ. Where neither machine
+// runs ops, the files are read side by side through the transports.
 func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (map[string]bool, []PathError) {
 	if !m.opts.Checksum || p.dst == nil {
 		return nil, nil
@@ -324,6 +325,10 @@ func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (m
 				todo = append(todo, join(dir, s.Name))
 			}
 		})
+	}
+	if p.ops[0] == nil || p.ops[1] == nil {
+		// A side whose machine hashes its files sends sums, not data.
+		return m.compareSums(ctx, p, todo)
 	}
 	differs := make(map[string]bool, len(todo))
 	var problems []PathError
