@@ -298,7 +298,8 @@ func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 // the machine found the tree changing, or could not watch it.
 func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
 	if tw == nil && ops == nil {
-		t, tripped, err = m.scan(ctx, e, starts, o.temps, guarded)
+		t, tripped, err = scan(ctx, e, ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude,
+			Temps: o.temps, Parallel: m.opts.Parallel, Watch: guarded})
 		if !errors.Is(err, host.ErrNoOps) {
 			return t, tripped, err
 		}

@@ -31,7 +31,12 @@ func RollBackInterrupted(ctx context.Context, target Endpoint) ([]string, error)
 		return nil, fmt.Errorf("target %s: %w", target, err)
 	}
 	defer dst.Close()
-	t, err := walk(ctx, dst, []string{""}, walkOptions{parallel: 8, temps: true, list: dst})
+	var t *Tree
+	if host.CanCall(ctx, target.Host) == nil {
+		t, _, err = scan(ctx, target, ScanRequest{Starts: []string{""}, Temps: true, Parallel: 8})
+	} else {
+		t, err = walk(ctx, dst, []string{""}, walkOptions{parallel: 8, temps: true, list: dst})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", target, err)
 	}

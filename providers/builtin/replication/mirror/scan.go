@@ -95,18 +95,16 @@ func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanRespo
 	return resp, nil
 }
 
-// scan walks the subtrees starts of the folder e on its machine (the op
-// mirror.scan), keeping Drover's own entries with temps, with a tripwire
-// there while watch. tripped says the tree changed while it was scanned,
-// or that nothing watched it.
-func (m *Mirror) scan(ctx context.Context, e Endpoint, starts []string, temps, watch bool) (t *Tree, tripped bool, err error) {
-	req := ScanRequest{Folder: e.Path, Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude,
-		Temps: temps, Parallel: m.opts.Parallel, Watch: watch}
+// scan walks the folder e on its machine (the op mirror.scan) as req
+// asks. tripped says the tree changed while it was scanned, or that
+// nothing watched it.
+func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bool, err error) {
+	req.Folder = e.Path
 	resp, err := host.Call[ScanRequest, ScanResponse](ctx, e.Host, scanOp, req)
 	if err != nil {
 		return nil, false, fmt.Errorf("walking %s on its machine: %w", e, err)
 	}
-	t = newTree(starts)
+	t = newTree(req.Starts)
 	if resp.Folders != nil {
 		t.folders = resp.Folders
 	}
@@ -117,5 +115,5 @@ func (m *Mirror) scan(ctx context.Context, e Endpoint, starts []string, temps, w
 	for rel, text := range resp.Unreadable {
 		t.Unreadable[rel] = errors.New(text)
 	}
-	return t, resp.Tripped || watch && resp.Unwatched != "", nil
+	return t, resp.Tripped || req.Watch && resp.Unwatched != "", nil
 }

@@ -109,6 +109,22 @@ func TestScanOnMachine(t *testing.T) {
 	}
 }
 
+// TestScanWatched: a scan watched on the machine of a tree nobody
+// changes says so, and one of a folder gone finds nothing.
+func TestScanWatched(t *testing.T) {
+	e := newEnv(t)
+	scanTree(t, e)
+	a := newAgent(e.fs1)
+	tree, tripped, err := scan(t.Context(), Endpoint{a, "/srv/set"}, ScanRequest{Starts: []string{""}, Parallel: 4, Watch: true})
+	if err != nil || tripped || tree.entry("a/b/c/deep.txt") == nil {
+		t.Errorf("a quiet tree: tripped %v, %v", tripped, err)
+	}
+	tree, _, err = scan(t.Context(), Endpoint{a, "/srv/gone"}, ScanRequest{Starts: []string{""}})
+	if err != nil || tree.root != nil || len(tree.Unreadable) != 0 {
+		t.Errorf("a folder gone: root %v, unreadable %v, %v", tree.root, tree.Unreadable, err)
+	}
+}
+
 // TestMirrorThroughAgents: a mirror between two hosts whose machines run
 // ops walks each side in one op call per plan, whatever the number of
 // folders, and mirrors as between local hosts; a guarded plan's scan
