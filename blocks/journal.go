@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/plural"
@@ -259,6 +260,12 @@ func journalOpen(ctx context.Context, t Target) (bool, error) {
 	return !journalClosed(b[:n]), nil
 }
 
+// Interrupted says whether a copy to t was interrupted: its undo journal
+// is there and not cleanly closed, the target may hold parts of two
+// generations, and Recover must run before it is used. It reads the
+// journal's header only.
+func (t Target) Interrupted(ctx context.Context) (bool, error) { return journalOpen(ctx, t) }
+
 // journalClosed says whether b starts with the intact header of a closed
 // journal.
 func journalClosed(b []byte) bool {
@@ -334,7 +341,16 @@ func (t Target) Recover(ctx context.Context) (*Recovery, error) {
 		if m, err = t.LoadManifest(ctx); err != nil {
 			return nil, err
 		}
-		// The rollback wrote the file: record its identity as it is now.
+		// The copy's writes, and the rollback's, gave the file the time of
+		// now: it gets back the time it had with the generation it holds
+		// again, so that what tells a file by size and time (a mirror's
+		// replica) never takes it for the version the copy was writing.
+		if len(recs) > 0 && m.Identity.ModTime != 0 {
+			if err := t.Host.Chtimes(ctx, t.Path, time.Time{}, time.Unix(0, m.Identity.ModTime)); err != nil {
+				return nil, fmt.Errorf("rolling back %s: %w", t.Path, err)
+			}
+		}
+		// Its identity as it is now: the time as the host could set it.
 		f, err := t.Host.OpenFile(ctx, t.Path, os.O_RDONLY, 0)
 		if err != nil {
 			return nil, err

@@ -20,6 +20,13 @@ func describe(pl *mirror.Plan, m *mirror.Mirror, last, now time.Time) string {
 	if w := window(pl.Summary, last, now); w > 0 {
 		fmt.Fprintf(&b, "; oldest unreplicated change %s ago", roundAge(w))
 	}
+	switch hosts := m.WithoutOps(); len(hosts) {
+	case 0:
+	case 1:
+		fmt.Fprintf(&b, "\n(%s is reached without the agent: its folders are walked one by one over SFTP)", hosts[0])
+	default:
+		fmt.Fprintf(&b, "\n(%s are reached without the agent: their folders are walked one by one over SFTP)", strings.Join(hosts, " and "))
+	}
 	if hosts := pl.Unwatched(); len(hosts) > 0 {
 		fmt.Fprintf(&b, "\n(apply walks both sides again before mirroring: nothing can watch the folders on %s for changes since this plan)", strings.Join(hosts, " and "))
 	}

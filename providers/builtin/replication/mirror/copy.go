@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
@@ -395,7 +394,7 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 				// rolled back now, not by the next run, which may never
 				// come (a source gone for good is when the replica is
 				// needed); so the rollback outlives the cancelled context.
-				err = errors.Join(err, putBack(context.WithoutCancel(r.ctx), t, c.Dst.MTime))
+				err = errors.Join(err, putBack(context.WithoutCancel(r.ctx), t))
 			}
 			return err
 		}
@@ -411,7 +410,7 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 		return restamp(r.ctx, t, res.Manifest)
 	}
 	if inPlace {
-		if err := putBack(r.ctx, t, c.Dst.MTime); err != nil {
+		if err := putBack(r.ctx, t); err != nil {
 			return err
 		}
 	}
@@ -419,20 +418,13 @@ func (r *pairRun) updateBlocks(f folder, c *Change) error {
 }
 
 // putBack rolls back an update in place of the replica t, unless the
-// block engine already did, and gives the replica back its time mtime,
-// which its manifest, kept trusted, records.
-func putBack(ctx context.Context, t blocks.Target, mtime int64) error {
+// block engine already did: the replica is then the version it held,
+// with the time it had (blocks.Target.Recover).
+func putBack(ctx context.Context, t blocks.Target) error {
 	if _, err := t.Recover(ctx); err != nil {
 		return fmt.Errorf("rolling back the update of %s: %w", t.Path, err)
 	}
-	if err := t.Host.Chtimes(ctx, t.Path, time.Time{}, time.Unix(0, mtime)); err != nil {
-		return err
-	}
-	m, err := t.LoadManifest(ctx)
-	if err != nil || m == nil {
-		return err
-	}
-	return restamp(ctx, t, m)
+	return nil
 }
 
 // copyBlocks copies the source file at path (rel in the pair) into the

@@ -44,9 +44,13 @@ const (
 	ReasonLink
 	// ReasonHardLink: the file must share its inode with LinkTo.
 	ReasonHardLink
+	// ReasonInterrupted: an update in place of the file was interrupted
+	// (its undo journal is open): it holds parts of two versions, and
+	// its size and time tell nothing.
+	ReasonInterrupted
 )
 
-var reasonNames = []string{"size", "mtime", "content", "mode", "owner", "type", "link target", "hard link"}
+var reasonNames = []string{"size", "mtime", "content", "mode", "owner", "type", "link target", "hard link", "interrupted update"}
 
 func (r Reason) String() string {
 	var parts []string
@@ -183,6 +187,9 @@ type diffOptions struct {
 	// the files' data differ. Files missing from it are compared by size
 	// and time.
 	differs map[string]bool
+	// interrupted holds the target files whose update in place was
+	// interrupted (interruptedUpdates).
+	interrupted map[string]bool
 }
 
 // diff lists what turns dst into a mirror of src, folder by folder: each
@@ -322,6 +329,10 @@ func compare(rel string, s, d *Entry, o diffOptions) (r Reason, content bool) {
 			}
 		} else if timeDiffers {
 			r |= ReasonMTime
+			content = true
+		}
+		if o.interrupted[rel] {
+			r |= ReasonInterrupted
 			content = true
 		}
 	}

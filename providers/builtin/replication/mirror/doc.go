@@ -1,5 +1,6 @@
 // Package mirror makes folders on one host mirror folders on another,
-// through the host.Host interface only (local hosts now, remote later).
+// through the host.Host interface, and ops registered to run on the
+// hosts' machines (host.RegisterOp).
 //
 // A Mirror holds pairs of folders (source, target). Plan walks both sides
 // of every pair in parallel, never following a symlink, applies include and
@@ -10,7 +11,11 @@
 // what continuous replication sends after the source reported changes.
 // PlanGuarded lists every folder through a tripwire (host.Host.Tripwire),
 // so that the plan can tell later whether it still describes both sides
-// (Current), and be applied without walking again.
+// (Current), and be applied without walking again. A side that no
+// tripwire of this process can watch, on a machine that runs ops
+// (host.CanCall), is walked there in one op call (mirror.scan) instead of
+// one round trip per folder; a machine without ops is walked folder by
+// folder through the transport (WithoutOps names those hosts).
 // Apply copies in parallel, folder by folder, writes each file to a temp
 // file renamed over the old one (one sync of the target at the end, not
 // one per file) — or, for a large file whose size stays, writes its

@@ -78,6 +78,9 @@ type pair struct {
 	// src and dst are the hosts confined to the folders; dst is nil while
 	// the target folder does not exist.
 	src, dst host.Host
+	// ops says, for the source and the target, whether their machines
+	// run ops (host.CanCall): nil if so, else why not.
+	ops [2]error
 	// srcID is the source folder's identity when it was opened.
 	srcID    host.Stat
 	srcHasID bool
@@ -191,6 +194,7 @@ func openPair(ctx context.Context, p Pair) (*pair, error) {
 		return nil, fmt.Errorf("source %s is not a folder", p.Source)
 	}
 	mp.srcID, mp.srcHasID = host.StatOf(fi)
+	mp.ops = [2]error{host.CanCall(ctx, p.Source.Host), host.CanCall(ctx, p.Target.Host)}
 	if mp.src, err = p.Source.Host.Sub(ctx, p.Source.Path); err != nil {
 		return nil, fmt.Errorf("source %s: %w", p.Source, err)
 	}
@@ -258,6 +262,22 @@ func (m *Mirror) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// WithoutOps names, sorted, the hosts whose machines run no ops
+// (host.CanCall): their folders are walked one by one through the
+// transport, not on the machine in one call.
+func (m *Mirror) WithoutOps() []string {
+	var names []string
+	for _, p := range m.pairs {
+		for i, e := range []Endpoint{p.Source, p.Target} {
+			if p.ops[i] != nil && !slices.Contains(names, e.Host.Name()) {
+				names = append(names, e.Host.Name())
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Pairs returns the pairs mirrored, in order.

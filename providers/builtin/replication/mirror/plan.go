@@ -164,8 +164,12 @@ func (m *Mirror) plan(ctx context.Context, starts [][]string, guarded bool) (_ *
 			pe.Pair = i
 			pl.Problems = append(pl.Problems, pe)
 		}
+		interrupted, err := interruptedUpdates(ctx, p.dst, dst)
+		if err != nil {
+			return nil, err
+		}
 		changes := diff(src, dst, diffOptions{preserve: m.opts.Preserve, deleteOrphans: m.opts.DeleteOrphans,
-			checksum: m.opts.Checksum, differs: differs})
+			checksum: m.opts.Checksum, differs: differs, interrupted: interrupted})
 		if len(starts[i]) == 1 && starts[i][0] == "" {
 			if err := m.checkDeletions(p, dst, changes); err != nil {
 				return nil, err
@@ -215,29 +219,34 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	target := p.dst
 	p.mu.Unlock()
 	// The tripwires go up before anything is read.
-	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel, list: g.lister(ctx, p.src)}
-	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
+	srcWire, dstWire := g.tripwire(ctx, p.src), host.Tripwire(nil)
 	if target != nil {
-		to.list = g.lister(ctx, target)
+		dstWire = g.tripwire(ctx, target)
 	} else if g != nil {
 		g.absent = append(g.absent, p.Target)
 	}
 	if err := p.checkSource(ctx); err != nil {
 		return nil, nil, err
 	}
+	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel}
+	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
 	var srcErr, dstErr error
+	var srcTripped, dstTripped bool
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		src, srcErr = walk(ctx, p.src, starts, so)
+		src, srcTripped, srcErr = m.walkSide(ctx, p.Source, p.src, p.ops[0], starts, so, srcWire, g != nil)
 	}()
 	if target != nil {
-		dst, dstErr = walk(ctx, target, starts, to)
+		dst, dstTripped, dstErr = m.walkSide(ctx, p.Target, target, p.ops[1], starts, to, dstWire, g != nil)
 	} else {
 		dst = newTree(starts)
 	}
 	wg.Wait()
+	if g != nil && (srcTripped || dstTripped) {
+		g.void = true
+	}
 	if err := errors.Join(srcErr, dstErr); err != nil {
 		return nil, nil, err
 	}
@@ -262,12 +271,12 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	return src, dst, nil
 }
 
-// lister is what a walk of the confined host h lists folders through:
-// with a guard, a tripwire set on h's folder, kept in the guard; h itself
-// otherwise, or where h has no tripwire (the guard is then void).
-func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
+// tripwire sets, with a guard, a tripwire on the folder of the confined
+// host h and keeps it in the guard; nil without a guard, or where h has no
+// tripwire (the guard is then void).
+func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 	if g == nil {
-		return h
+		return nil
 	}
 	tw, err := h.Tripwire(ctx, "/")
 	if err != nil {
@@ -275,14 +284,37 @@ func (g *planGuard) lister(ctx context.Context, h host.Host) lister {
 		if !slices.Contains(g.unwatched, h.Name()) {
 			g.unwatched = append(g.unwatched, h.Name())
 		}
-		return h
+		return nil
 	}
 	g.wires = append(g.wires, tw)
 	return tw
 }
 
+// walkSide walks one side of a pair, the folder e, h confined to it:
+// through the tripwire tw of this process where there is one (it goes on
+// watching after the walk, for Current); else on the folder's machine in
+// one op call where that machine runs ops (ops is nil), watched there
+// while guarded; else folder by folder through h. tripped says a scan on
+// the machine found the tree changing, or could not watch it.
+func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
+	if tw == nil && ops == nil {
+		t, tripped, err = scan(ctx, e, ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude,
+			Temps: o.temps, Parallel: m.opts.Parallel, Watch: guarded})
+		if !errors.Is(err, host.ErrNoOps) {
+			return t, tripped, err
+		}
+	}
+	o.list = h
+	if tw != nil {
+		o.list = tw
+	}
+	t, err = walk(ctx, h, starts, o)
+	return t, false, err
+}
+
 // compareContent compares, for checksum, the files of equal size on both
-// sides; true in the map when their data differ.
+// sides; true in the map when their data differ. Where neither machine
+// runs ops, the files are read side by side through the transports.
 func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (map[string]bool, []PathError) {
 	if !m.opts.Checksum || p.dst == nil {
 		return nil, nil
@@ -294,6 +326,10 @@ func (m *Mirror) compareContent(ctx context.Context, p *pair, src, dst *Tree) (m
 				todo = append(todo, join(dir, s.Name))
 			}
 		})
+	}
+	if p.ops[0] == nil || p.ops[1] == nil {
+		// A side whose machine hashes its files sends sums, not data.
+		return m.compareSums(ctx, p, todo)
 	}
 	differs := make(map[string]bool, len(todo))
 	var problems []PathError

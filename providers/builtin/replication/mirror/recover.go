@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drover-dr/drover/blocks"
+	"github.com/drover-dr/drover/host"
 )
 
 // RollBackInterrupted rolls back the updates in place of large files that
@@ -30,7 +31,12 @@ func RollBackInterrupted(ctx context.Context, target Endpoint) ([]string, error)
 		return nil, fmt.Errorf("target %s: %w", target, err)
 	}
 	defer dst.Close()
-	t, err := walk(ctx, dst, []string{""}, walkOptions{parallel: 8, temps: true, list: dst})
+	var t *Tree
+	if host.CanCall(ctx, target.Host) == nil {
+		t, _, err = scan(ctx, target, ScanRequest{Starts: []string{""}, Temps: true, Parallel: 8})
+	} else {
+		t, err = walk(ctx, dst, []string{""}, walkOptions{parallel: 8, temps: true, list: dst})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", target, err)
 	}
@@ -54,4 +60,41 @@ func RollBackInterrupted(ctx context.Context, target Endpoint) ([]string, error)
 		}
 	}
 	return rolled, errors.Join(errs...)
+}
+
+// interruptedUpdates returns the files of the walked target tree whose
+// update in place was interrupted: their undo journal is open. Such a
+// file holds parts of two versions and the time of the last write that
+// reached it, which may well be the source's own (times over SFTP have
+// whole seconds, and a crash soon after the source changed writes in
+// that second): its size and time say nothing of its content. A journal
+// that cannot be read counts as open: the update that follows rolls the
+// file back first, or says why it cannot.
+func interruptedUpdates(ctx context.Context, target host.Host, dst *Tree) (map[string]bool, error) {
+	if target == nil {
+		return nil, nil
+	}
+	var out map[string]bool
+	var err error
+	dst.each(func(dir string, e *Entry) {
+		if err != nil || e.Kind() != KindSidecar || !strings.HasSuffix(e.Name, journalSuffix) {
+			return
+		}
+		file := sidecarOf(join(dir, e.Name))
+		if f := dst.entry(file); f == nil || f.Kind() != KindFile {
+			return
+		}
+		side := sidecars(hostPath(file))
+		open, jerr := blocks.Target{Host: target, Path: hostPath(file), Manifest: side[0], Journal: side[1]}.Interrupted(ctx)
+		if err = ctx.Err(); err != nil {
+			return
+		}
+		if open || jerr != nil {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[file] = true
+		}
+	})
+	return out, err
 }

@@ -1,0 +1,119 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/drover-dr/drover/host"
+)
+
+// scanOp walks subtrees of a folder on the machine that holds it and
+// answers with every entry at once: over a network, one round trip for a
+// tree instead of one per folder, and the inodes and owners the machine
+// knows (SFTP tells no inodes).
+const scanOp = "mirror.scan"
+
+// ScanRequest asks for a walk of Starts (paths relative to Folder, "" for
+// all of it) as a walk of this package does it: Include and Exclude are
+// the set's globs, Temps keeps Drover's own entries (a target's walk).
+type ScanRequest struct {
+	Folder           string
+	Starts           []string
+	Include, Exclude []string
+	Temps            bool
+	Parallel         int
+	// Watch lists every folder through a tripwire on the machine:
+	// Tripped then says whether the tree changed while it was scanned.
+	Watch bool
+}
+
+// ScanResponse is what the walk found, as a Tree holds it.
+type ScanResponse struct {
+	// Root is the folder itself, when HasRoot.
+	Root    host.EntryStat
+	HasRoot bool
+	Folders map[string][]host.EntryStat
+	// Unreadable holds, by path, why an entry could not be read.
+	Unreadable map[string]string
+	Tripped    bool
+	// Unwatched says why no tripwire could watch the scan (with Watch).
+	Unwatched string
+}
+
+func init() {
+	host.RegisterOp(scanOp, scanOnMachine)
+}
+
+// scanOnMachine is the op: the walk, on the machine of h.
+func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanResponse, error) {
+	var resp ScanResponse
+	if err := CheckPath(req.Folder); err != nil {
+		return resp, err
+	}
+	filter, err := NewFilter(req.Include, req.Exclude)
+	if err != nil {
+		return resp, err
+	}
+	sub, err := h.Sub(ctx, req.Folder)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// A folder gone is a walk that found nothing, as a walk of it
+		// through the transport finds it.
+		return resp, nil
+	case err != nil:
+		resp.Unreadable = map[string]string{"": err.Error()}
+		return resp, nil
+	}
+	defer sub.Close()
+	o := walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel, list: sub}
+	var tw host.Tripwire
+	if req.Watch {
+		if tw, err = sub.Tripwire(ctx, "/"); err != nil {
+			resp.Unwatched = err.Error()
+		} else {
+			defer tw.Close()
+			o.list = tw
+		}
+	}
+	t, err := walk(ctx, sub, req.Starts, o)
+	if err != nil {
+		return resp, err
+	}
+	if t.root != nil {
+		resp.Root, resp.HasRoot = host.EntryStat(*t.root), true
+	}
+	resp.Folders = t.folders
+	if len(t.Unreadable) > 0 {
+		resp.Unreadable = make(map[string]string, len(t.Unreadable))
+		for rel, err := range t.Unreadable {
+			resp.Unreadable[rel] = err.Error()
+		}
+	}
+	resp.Tripped = tw != nil && tw.Tripped()
+	return resp, nil
+}
+
+// scan walks the folder e on its machine (the op mirror.scan) as req
+// asks. tripped says the tree changed while it was scanned, or that
+// nothing watched it.
+func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bool, err error) {
+	req.Folder = e.Path
+	resp, err := host.Call[ScanRequest, ScanResponse](ctx, e.Host, scanOp, req)
+	if err != nil {
+		return nil, false, fmt.Errorf("walking %s on its machine: %w", e, err)
+	}
+	t = newTree(req.Starts)
+	if resp.Folders != nil {
+		t.folders = resp.Folders
+	}
+	if resp.HasRoot {
+		root := Entry(resp.Root)
+		t.root = &root
+	}
+	for rel, text := range resp.Unreadable {
+		t.Unreadable[rel] = errors.New(text)
+	}
+	return t, resp.Tripped || req.Watch && resp.Unwatched != "", nil
+}

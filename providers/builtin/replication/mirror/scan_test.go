@@ -1,0 +1,169 @@
+package mirror
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// agent plays a transport whose machine runs ops: each op goes through
+// the wire encoding to the host of that machine, as an agent runs it.
+// It counts the calls of each op.
+type agent struct {
+	host.Host
+	mu    *sync.Mutex
+	calls map[string]int
+}
+
+func newAgent(h host.Host) agent { return agent{Host: h, mu: &sync.Mutex{}, calls: map[string]int{}} }
+
+func (a agent) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	a.mu.Lock()
+	a.calls[name]++
+	a.mu.Unlock()
+	return host.RunOp(ctx, a.Host, name, req)
+}
+
+func (a agent) count(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[name]
+}
+
+// agentless plays a transport that cannot run ops (SFTP alone).
+type agentless struct{ host.Host }
+
+// scanTree writes a source tree with what a walk must tell apart.
+func scanTree(t *testing.T, e *env) {
+	t.Helper()
+	for _, p := range []string{"a/b/c/deep.txt", "a/b/two.txt", "a/skip.tmp", "c/d/e.txt", "top.txt", "cache/x.bin",
+		".db.img.drover-blocks", ".top.txt.1234.drover-tmp", "a/b/c/ünï\ncode"} {
+		write(t, e.src(p), p, t0)
+	}
+	if err := os.Symlink("../top.txt", e.src("a/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(e.src("top.txt"), e.src("c/hard.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(e.src("empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestScanOnMachine: a walk made on the folder's machine in one op call
+// finds what the walk folder by folder finds, every entry with its
+// inode and owner, for a whole folder and for subtrees, with the set's
+// filter and with Drover's own entries kept or left out; a host that
+// cannot run ops is walked folder by folder.
+func TestScanOnMachine(t *testing.T) {
+	ctx := t.Context()
+	e := newEnv(t)
+	scanTree(t, e)
+	through := newAgent(e.fs1)
+	for _, h := range []struct {
+		name  string
+		h     host.Host
+		scans int // op calls per walk
+	}{{"local", e.fs1, 0}, {"through an agent", through, 1}, {"without ops", agentless{e.fs1}, 0}} {
+		for _, tc := range []struct {
+			name   string
+			starts []string
+			temps  bool
+		}{{"whole", []string{""}, false}, {"whole with own entries", []string{""}, true}, {"subtrees", []string{"a/b", "c", "gone"}, false}} {
+			t.Run(h.name+"/"+tc.name, func(t *testing.T) {
+				m, err := New(ctx, []Pair{{Source: Endpoint{h.h, "/srv/set"}, Target: Endpoint{e.fs2, "/replica/set"}}},
+					Options{Preserve: PreserveAll, Exclude: []string{"*.tmp", "cache/"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				p := m.pairs[0]
+				o := walkOptions{filter: m.filter, parallel: 4, temps: tc.temps}
+				want, err := walk(ctx, p.src, tc.starts, walkOptions{filter: m.filter, parallel: 4, temps: tc.temps, list: p.src})
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := through.count(scanOp)
+				got, tripped, err := m.walkSide(ctx, p.Source, p.src, p.ops[0], tc.starts, o, nil, false)
+				if err != nil || tripped {
+					t.Fatalf("walk: tripped %v, %v", tripped, err)
+				}
+				if d := cmp.Diff(want, got, cmp.AllowUnexported(Tree{}), cmpopts.EquateEmpty()); d != "" {
+					t.Errorf("the walk differs (-folder by folder +%s):\n%s", h.name, d)
+				}
+				if got.entry("c/hard.txt") == nil || !got.entry("c/hard.txt").HasStat {
+					t.Error("the walk tells no inode of c/hard.txt")
+				}
+				if n := through.count(scanOp) - before; n != h.scans {
+					t.Errorf("%d op calls for one walk, want %d", n, h.scans)
+				}
+			})
+		}
+	}
+}
+
+// TestScanWatched: a scan watched on the machine of a tree nobody
+// changes says so, and one of a folder gone finds nothing.
+func TestScanWatched(t *testing.T) {
+	e := newEnv(t)
+	scanTree(t, e)
+	a := newAgent(e.fs1)
+	tree, tripped, err := scan(t.Context(), Endpoint{a, "/srv/set"}, ScanRequest{Starts: []string{""}, Parallel: 4, Watch: true})
+	if err != nil || tripped || tree.entry("a/b/c/deep.txt") == nil {
+		t.Errorf("a quiet tree: tripped %v, %v", tripped, err)
+	}
+	tree, _, err = scan(t.Context(), Endpoint{a, "/srv/gone"}, ScanRequest{Starts: []string{""}})
+	if err != nil || tree.root != nil || len(tree.Unreadable) != 0 {
+		t.Errorf("a folder gone: root %v, unreadable %v, %v", tree.root, tree.Unreadable, err)
+	}
+}
+
+// TestMirrorThroughAgents: a mirror between two hosts whose machines run
+// ops walks each side in one op call per plan, whatever the number of
+// folders, and mirrors as between local hosts; a guarded plan's scan
+// there cannot be watched after it, so the apply walks again.
+func TestMirrorThroughAgents(t *testing.T) {
+	e := newEnv(t)
+	scanTree(t, e)
+	// A source's temp files are never mirrored.
+	os.Remove(e.src(".top.txt.1234.drover-tmp"))
+	for i := range 40 {
+		write(t, e.src("many", strings.Repeat("d", i%7+1), string(rune('a'+i%26)), "f.txt"), "x", t0)
+	}
+	fs1, fs2 := newAgent(e.fs1), newAgent(e.fs2)
+	opts := Options{Preserve: PreserveAll, DeleteOrphans: true}
+	m := e.mirror(opts, Pair{Source: Endpoint{fs1, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+	e.sync(m)
+	same(t, e.src(), e.dst())
+	if got := e.sync(m); len(got) != 0 {
+		t.Errorf("second plan: %v", got)
+	}
+	if n1, n2 := fs1.count(scanOp), fs2.count(scanOp); n1 != 2 || n2 != 1 {
+		// The target folder did not exist at the first plan.
+		t.Errorf("%d and %d scans of source and target for two plans, want 2 and 1", n1, n2)
+	}
+	if got := m.WithoutOps(); len(got) != 0 {
+		t.Errorf("hosts without ops: %v", got)
+	}
+
+	pl, err := m.PlanGuarded(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	if pl.Current(t.Context()) {
+		t.Error("a plan scanned on machines that nothing watches after is current")
+	}
+
+	plain := e.mirror(opts, Pair{Source: Endpoint{agentless{e.fs1}, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+	if got := plain.WithoutOps(); !cmp.Equal(got, []string{"fs1"}) {
+		t.Errorf("hosts without ops: %v, want fs1", got)
+	}
+}
