@@ -466,7 +466,10 @@ func (r *pairRun) copyBlocks(f folder, path, rel string, into *blocks.Target, be
 		}
 		return nil
 	}
-	return blocks.Copy(r.ctx, sourceReader(rel, in), *into, blocks.Options{Size: before.Size, Settled: settled})
+	// The source's machine hashes the file where it runs ops: only the
+	// blocks that differ from the replica's manifest cross.
+	return blocks.Copy(r.ctx, sourceReader(rel, in), *into, blocks.Options{Size: before.Size, Settled: settled,
+		Source: &blocks.HostPath{Host: f.src, Path: path}})
 }
 
 // restamp records in the manifest m the file's identity after its

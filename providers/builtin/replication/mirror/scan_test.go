@@ -1,12 +1,15 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -28,6 +31,15 @@ func (a agent) Invoke(ctx context.Context, name string, req []byte) ([]byte, err
 	a.calls[name]++
 	a.mu.Unlock()
 	return host.RunOp(ctx, a.Host, name, req)
+}
+
+// Sub keeps the agent, as the SSH transport's Sub hosts do.
+func (a agent) Sub(ctx context.Context, p string) (host.Host, error) {
+	h, err := a.Host.Sub(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return agent{Host: h, mu: a.mu, calls: a.calls}, nil
 }
 
 func (a agent) count(name string) int {
@@ -165,5 +177,26 @@ func TestMirrorThroughAgents(t *testing.T) {
 	plain := e.mirror(opts, Pair{Source: Endpoint{agentless{e.fs1}, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
 	if got := plain.WithoutOps(); !cmp.Equal(got, []string{"fs1"}) {
 		t.Errorf("hosts without ops: %v, want fs1", got)
+	}
+}
+
+// TestLargeFileHashedOnSourceMachine: an in-place update of a large file
+// has the source's machine hash it (blocks.sums), so that only the blocks
+// that changed cross.
+func TestLargeFileHashedOnSourceMachine(t *testing.T) {
+	e := newEnv(t)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
+	write(t, e.src("disk.img"), string(data), t0)
+	fs1, fs2 := newAgent(e.fs1), newAgent(e.fs2)
+	m := e.mirror(Options{Preserve: PreserveAll, BlockThreshold: 1 << 20}, Pair{Source: Endpoint{fs1, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+	e.sync(m)
+	for i, b := range []string{"A", "B"} {
+		copy(data[(i+1)<<20:], bytes.Repeat([]byte(b), 100))
+		write(t, e.src("disk.img"), string(data), t0.Add(time.Duration(i+1)*time.Minute))
+		e.sync(m)
+	}
+	same(t, e.src(), e.dst())
+	if fs1.count(blocks.SumsOp) == 0 {
+		t.Error("the source's machine never hashed the large file")
 	}
 }
