@@ -39,7 +39,13 @@ func (s *Store) RunDir(id string) string { return filepath.Join(s.dir, id) }
 
 // Save writes r atomically as RUN_ID/record.json, creating its folder.
 func (s *Store) Save(r *Record) error {
-	b, err := Marshal(r)
+	return s.SaveWith(&Encoder{}, r)
+}
+
+// SaveWith is Save encoding with e, which keeps what it encoded for the
+// next version of the same record (see Encoder).
+func (s *Store) SaveWith(e *Encoder, r *Record) error {
+	b, err := e.Encode(r)
 	if err != nil {
 		return err
 	}
