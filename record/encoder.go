@@ -16,6 +16,8 @@ import (
 // place. The encoder knows a step by its pointer.
 type Encoder struct {
 	steps map[*Step][]byte
+	// buf is the last document, whose memory the next one reuses.
+	buf []byte
 }
 
 // stepsKey is the steps member of an encoded record without steps; the
@@ -23,7 +25,8 @@ type Encoder struct {
 // two spaces, which no deeper key is.
 var stepsKey = []byte("\n  \"steps\": []")
 
-// Encode returns the document of r, byte for byte what Marshal returns.
+// Encode returns the document of r, byte for byte what Marshal returns,
+// in memory that the next Encode reuses.
 func (e *Encoder) Encode(r *Record) ([]byte, error) {
 	if len(r.Steps) == 0 {
 		e.steps = nil
@@ -55,7 +58,12 @@ func (e *Encoder) Encode(r *Record) ([]byte, error) {
 		size += len(b) + len(",\n    ")
 	}
 	e.steps = steps
-	out := make([]byte, 0, size+len("\n  "))
+	out := e.buf[:0]
+	if cap(out) < size+len("\n  ") {
+		// Room to grow: the next version is longer, its steps having
+		// more to say.
+		out = make([]byte, 0, 2*size)
+	}
 	out = append(out, doc[:at]...)
 	out = append(out, '[')
 	for i, s := range r.Steps {
@@ -66,5 +74,6 @@ func (e *Encoder) Encode(r *Record) ([]byte, error) {
 		out = append(out, steps[s]...)
 	}
 	out = append(out, "\n  ]"...)
-	return append(out, doc[at+len("[]"):]...), nil
+	e.buf = append(out, doc[at+len("[]"):]...)
+	return e.buf, nil
 }
