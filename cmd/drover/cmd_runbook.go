@@ -142,6 +142,10 @@ func runbookKind(name string) string {
 // runRunbook plans (or reads the saved plan planFile), shows, asks and
 // runs a runbook, writing its record and journalling every step.
 func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, name, planFile string) error {
+	// git tells the record which commit runs while the configuration
+	// loads and plans, rather than after.
+	identity := sync.OnceValue(configIdentity)
+	go identity()
 	s, err := o.open(ctx, g, kind)
 	if err != nil {
 		return err
@@ -179,6 +183,9 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	if !p.HasChanges() {
 		return nil
 	}
+	// The providers of the steps start while the run is being set up,
+	// not as its first steps wait.
+	s.popts.Providers.Prestart(ctx, stepProviders(p.Runbook)...)
 	for _, a := range o.approve {
 		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool {
 			return st.Name == a && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
@@ -196,7 +203,7 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	}
 
 	store := record.NewStore(record.DefaultDir)
-	rec, err := runRecord(store, p.Runbook)
+	rec, err := runRecord(store, p.Runbook, identity)
 	if err != nil {
 		return err
 	}
@@ -292,10 +299,21 @@ func waitWithin(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// stepProviders are the providers the steps of rb that run act through.
+func stepProviders(rb *plan.Runbook) []string {
+	var names []string
+	for _, s := range rb.Steps {
+		if s.Skip == "" && s.Invoke.Provider != "" && !slices.Contains(names, s.Invoke.Provider) {
+			names = append(names, s.Invoke.Provider)
+		}
+	}
+	return names
+}
+
 // runRecord is the record a run of rb writes: the record of the run it
-// continues, or a new one.
-func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
-	rec, err := continuedRecord(store, rb)
+// continues, or a new one naming the configuration by identity.
+func runRecord(store *record.Store, rb *plan.Runbook, identity func() record.Config) (*record.Record, error) {
+	rec, err := continuedRecord(store, rb, identity)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +330,7 @@ func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
 	return rec, nil
 }
 
-func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
+func continuedRecord(store *record.Store, rb *plan.Runbook, identity func() record.Config) (*record.Record, error) {
 	if rb.Continues != "" {
 		rec, err := store.Load(rb.Continues)
 		if err == nil {
@@ -321,11 +339,11 @@ func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, err
 		}
 		// The record is gone (removed by hand): the run goes on under its
 		// ID, in a new record.
-		rec = record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)})
+		rec = record.New(rb.Name, record.Kind(rb.Kind), identity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)})
 		rec.RunID = rb.Continues
 		return rec, nil
 	}
-	return record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)}), nil
+	return record.New(rb.Name, record.Kind(rb.Kind), identity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)}), nil
 }
 
 // configIdentity names the configuration a run is made from: its folder
