@@ -237,9 +237,21 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		Steps:       planner.NewStepPlanner(s.cfg, s.popts),
 	})
 	running.Done()
+	// The report is rendered while the state is written: both read what
+	// the run finished with, and neither waits for the other.
+	type saved struct {
+		path  string
+		diags hcl.Diagnostics
+	}
+	report := make(chan saved, 1)
+	go func() {
+		path, d := saveRunReport(store, rec)
+		report <- saved{path, d}
+	}()
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
-	reportPath, d := saveRunReport(store, rec)
-	diags = append(diags, d...)
+	rep := <-report
+	reportPath := rep.path
+	diags = append(diags, rep.diags...)
 	reported := v.diagnostics(diags)
 	if commitErr != nil {
 		return fmt.Errorf("saving the state: %w (the journal beside the state keeps every finished step; the next run replays it)", commitErr)
