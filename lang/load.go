@@ -94,7 +94,6 @@ func newConfig(dir string) *Config {
 // load parses and decodes srcs, in order, into cfg.
 func (cfg *Config) load(srcs []source) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	defer pauseCollection()()
 	for _, s := range srcs {
 		var file *hcl.File
 		var d hcl.Diagnostics
