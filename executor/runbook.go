@@ -217,8 +217,8 @@ func (r *runbookRun) holds() bool {
 // runs before the record is first written, so it changes steps in place.
 func (r *runbookRun) prepareRecord() {
 	r.stepAt = make(map[string]int, len(r.rec.Steps)+len(r.rb.Steps))
-	for i, s := range r.rec.Steps {
-		r.stepAt[s.Name] = i
+	for i, s := range slices.Backward(r.rec.Steps) {
+		r.stepAt[s.Name] = i // the first of a name, as record.Step finds it
 	}
 	for _, s := range r.rb.Steps {
 		i, ok := r.stepAt[s.Name]
