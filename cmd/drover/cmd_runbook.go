@@ -107,7 +107,9 @@ var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes
 // budget counts for a step without a timeout).
 func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
 	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
-	recs, _ := record.NewStore(record.DefaultDir).List()
+	// Every plan of a runbook reads every run recorded: in outline, which
+	// skips what the steps printed and their after lists.
+	recs, _ := record.NewStore(record.DefaultDir).ListOutlines()
 	req.LastDrill, _ = lastDrill(recs, name)
 	for _, rec := range recs {
 		if rec.Runbook != name || rec.Kind == record.Drill {
