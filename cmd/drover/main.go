@@ -152,6 +152,7 @@ provider plugins.
 		newReportCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
+		newInternalAgentCommand(),
 	)
 	requireSubcommands(root)
 	return root

@@ -1,0 +1,195 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	"github.com/drover-dr/drover/host"
+	agentv1 "github.com/drover-dr/drover/host/agent/proto/v1"
+	"google.golang.org/grpc"
+)
+
+// OpenFile is host.Host's OpenFile on the machine: the file stays open in
+// the agent, and every call on it is a call to the agent, whose file it
+// is (fallocate for PunchHole, fadvise for the hints). Size is where the
+// file ended when opened: a block device's size, which Stat does not tell.
+func (c *Client) OpenFile(ctx context.Context, s Scope, path string, flag int, perm fs.FileMode) (*File, error) {
+	resp, err := c.rpc.FileOpen(ctx, &agentv1.FileOpenRequest{Scope: s.proto(), Path: path, Flag: int64(flag), Perm: uint32(perm)})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return &File{c: c, id: resp.Id, Size: resp.Size}, nil
+}
+
+// File is a file open in the agent, a host.File. Its calls have no
+// context: a call cut off by the connection's end fails with ErrLost.
+type File struct {
+	c    *Client
+	id   uint64
+	Size int64
+
+	mu  sync.Mutex
+	off int64
+}
+
+var _ host.File = (*File)(nil)
+
+func (f *File) handle() *agentv1.Handle { return &agentv1.Handle{Id: f.id} }
+
+// ReadAt reads p in chunks of maxChunk, several in flight at once.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	type result struct {
+		n   int
+		eof bool
+		err error
+	}
+	chunks := (len(p) + maxChunk - 1) / maxChunk
+	results := make([]result, chunks)
+	var wg sync.WaitGroup
+	for i := range chunks {
+		part := p[i*maxChunk : min(len(p), (i+1)*maxChunk)]
+		wg.Go(func() {
+			d, err := f.c.rpc.FileReadAt(context.Background(), &agentv1.FileReadAtRequest{Id: f.id, Offset: off + int64(i*maxChunk), Length: int64(len(part))},
+				grpc.UseCompressor(compressorName))
+			if err != nil {
+				results[i].err = fromStatus(err)
+				return
+			}
+			results[i] = result{n: copy(part, d.Data), eof: d.Eof}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, r := range results {
+		n += r.n
+		if r.err != nil {
+			return n, r.err
+		}
+		if r.eof {
+			return n, io.EOF
+		}
+	}
+	return n, nil
+}
+
+// WriteAt writes p in chunks of maxChunk, several in flight at once.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	chunks := (len(p) + maxChunk - 1) / maxChunk
+	errs := make([]error, chunks)
+	var wg sync.WaitGroup
+	for i := range chunks {
+		part := p[i*maxChunk : min(len(p), (i+1)*maxChunk)]
+		wg.Go(func() {
+			_, err := f.c.rpc.FileWriteAt(context.Background(), &agentv1.FileWriteAtRequest{Id: f.id, Offset: off + int64(i*maxChunk), Data: part},
+				grpc.UseCompressor(compressorName))
+			errs[i] = fromStatus(err)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			// What precedes the first failed chunk was written.
+			return i * maxChunk, err
+		}
+	}
+	return len(p), nil
+}
+
+func (f *File) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.ReadAt(p, f.off)
+	f.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+func (f *File) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.WriteAt(p, f.off)
+	f.off += int64(n)
+	return n, err
+}
+
+// Seek from the end asks the agent where the file ends now.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += f.off
+	case io.SeekEnd:
+		e, err := f.c.rpc.FileStat(context.Background(), f.handle())
+		if err != nil {
+			return 0, fromStatus(err)
+		}
+		end := e.Size
+		if fs.FileMode(e.Mode)&fs.ModeDevice != 0 {
+			end = f.Size
+		}
+		offset += end
+	default:
+		return 0, fmt.Errorf("seek: whence %d", whence)
+	}
+	if offset < 0 {
+		return 0, errors.New("seek: negative position")
+	}
+	f.off = offset
+	return offset, nil
+}
+
+func (f *File) Stat() (fs.FileInfo, error) {
+	e, err := f.c.rpc.FileStat(context.Background(), f.handle())
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return fileInfo(e), nil
+}
+
+func (f *File) Sync() error {
+	_, err := f.c.rpc.FileSync(context.Background(), f.handle())
+	return fromStatus(err)
+}
+
+func (f *File) Truncate(size int64) error {
+	_, err := f.c.rpc.FileTruncate(context.Background(), &agentv1.FileRangeRequest{Id: f.id, Length: size})
+	return fromStatus(err)
+}
+
+func (f *File) PunchHole(off, n int64) error {
+	_, err := f.c.rpc.FilePunchHole(context.Background(), &agentv1.FileRangeRequest{Id: f.id, Offset: off, Length: n})
+	return fromStatus(err)
+}
+
+func (f *File) hint(h agentv1.FileHintRequest_Hint, off, n int64) error {
+	_, err := f.c.rpc.FileHint(context.Background(), &agentv1.FileHintRequest{Id: f.id, Hint: h, Offset: off, Length: n})
+	return fromStatus(err)
+}
+
+func (f *File) DropCache(off, n int64) error {
+	return f.hint(agentv1.FileHintRequest_DROP_CACHE, off, n)
+}
+func (f *File) Sequential() error           { return f.hint(agentv1.FileHintRequest_SEQUENTIAL, 0, 0) }
+func (f *File) Prefetch(off, n int64) error { return f.hint(agentv1.FileHintRequest_PREFETCH, off, n) }
+func (f *File) WriteBack(off, n int64) error {
+	return f.hint(agentv1.FileHintRequest_WRITE_BACK, off, n)
+}
+
+func (f *File) Close() error {
+	_, err := f.c.rpc.FileClose(context.Background(), f.handle())
+	return fromStatus(err)
+}

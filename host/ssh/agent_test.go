@@ -1,0 +1,272 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/agent"
+	"github.com/drover-dr/drover/internal/sshtest"
+	"github.com/drover-dr/drover/internal/testenv"
+)
+
+// The test binary is the agent these tests upload, as drover is in use:
+// it knows the ops registered here.
+const testAgentCommand = "internal-agent"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) == 2 && os.Args[1] == testAgentCommand {
+		if err := agent.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	agent.Enable(testAgentCommand)
+	os.Exit(m.Run())
+}
+
+type whoamiReq struct{ Path string }
+
+type whoamiResp struct {
+	PID  int
+	Host string
+	Size int64
+}
+
+func init() {
+	host.RegisterOp("ssh-test.whoami", func(ctx context.Context, h host.Host, req whoamiReq) (whoamiResp, error) {
+		resp := whoamiResp{PID: os.Getpid(), Host: h.Name()}
+		if req.Path != "" {
+			fi, err := h.Lstat(ctx, req.Path)
+			if err != nil {
+				return resp, err
+			}
+			resp.Size = fi.Size()
+		}
+		return resp, nil
+	})
+}
+
+func whoami(t *testing.T, h host.Host, path string) whoamiResp {
+	t.Helper()
+	resp, err := host.Call[whoamiReq, whoamiResp](context.Background(), h, "ssh-test.whoami", whoamiReq{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// cachedAgent is where the agent of this test binary lives on the machine.
+func cachedAgent(t *testing.T, opts Options) string {
+	t.Helper()
+	prog, err := agent.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(opts.AgentCache, prog.SHA256, "drover")
+}
+
+// TestAgentInvoke runs an op on the machine, below the host's root and a
+// Sub folder of it, with errors that keep their kind.
+func TestAgentInvoke(t *testing.T) {
+	s := sshtest.Start(t)
+	h, root := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/srv/a", strings.NewReader("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := whoami(t, h, "/srv/a")
+	if got.Host != "fs1" || got.Size != 5 || got.PID == os.Getpid() {
+		t.Errorf("the op answered %+v, want host fs1, size 5, run by the agent", got)
+	}
+	sub, err := h.Sub(ctx, "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := whoami(t, sub, "/a"); got.Size != 5 {
+		t.Errorf("in the Sub host the op answered %+v, want size 5", got)
+	}
+	if err := host.CanCall(ctx, h); err != nil {
+		t.Errorf("CanCall: %v", err)
+	}
+
+	_, err = host.Call[whoamiReq, whoamiResp](ctx, h, "ssh-test.whoami", whoamiReq{Path: "/missing"})
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/missing") {
+		t.Errorf("a missing path: %v, want fs.ErrNotExist naming /missing", err)
+	}
+	// A symlink leading out of the root is refused on the machine.
+	if err := os.Symlink("/etc", filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = host.Call[whoamiReq, whoamiResp](ctx, h, "ssh-test.whoami", whoamiReq{Path: "/out/passwd"})
+	if !errors.Is(err, host.ErrOutsideRoot) {
+		t.Errorf("through a symlink out of the root: %v, want host.ErrOutsideRoot", err)
+	}
+	_, err = h.Invoke(ctx, "ssh-test.nosuchop", nil)
+	if err == nil || !strings.Contains(err.Error(), "no op called ssh-test.nosuchop") {
+		t.Errorf("an unknown op: %v", err)
+	}
+}
+
+// TestAgentCache uploads the agent once: a second connection starts the
+// cached copy, which the upload made private to the user, and builds of
+// other versions are removed.
+func TestAgentCache(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	old := filepath.Join(opts.AgentCache, strings.Repeat("ab", 32))
+	other := filepath.Join(opts.AgentCache, "notes")
+	for _, dir := range []string{old, other} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	first := connect(t, opts)
+	pid1 := whoami(t, first, "").PID
+	fi, err := os.Stat(exe)
+	if err != nil {
+		t.Fatalf("the agent is not cached where expected: %v", err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("the cached agent has mode %v, want 0700", fi.Mode().Perm())
+	}
+	if dfi, _ := os.Stat(filepath.Dir(exe)); dfi.Mode().Perm() != 0o700 {
+		t.Errorf("the agent's folder has mode %v, want 0700", dfi.Mode().Perm())
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("another build's folder is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a folder not named by a checksum was removed: %v", err)
+	}
+	// An mtime in the past shows whether the file is written again.
+	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(exe, past, past); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	second := connect(t, opts)
+	if pid2 := whoami(t, second, "").PID; pid2 == pid1 {
+		t.Errorf("the second connection reached the first agent (pid %d)", pid1)
+	}
+	if fi, err := os.Stat(exe); err != nil || !fi.ModTime().Equal(past) {
+		t.Errorf("the cached agent was uploaded again (mtime %v, want %v): %v", fi.ModTime(), past, err)
+	}
+}
+
+// TestAgentCorrupted replaces a cached agent that is not this build: one
+// that runs but reports another checksum, and one that does not run.
+func TestAgentCorrupted(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	// A running agent's file cannot be written (ETXTBSY): each is
+	// corrupted once its agent has ended.
+	closeAndWait := func(h *Host, pid int) {
+		h.Close()
+		sshtest.WaitFor(t, "the agent to exit", func() bool { return syscall.Kill(pid, 0) != nil })
+	}
+	h := connect(t, opts)
+	closeAndWait(h, whoami(t, h, "").PID)
+	want, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		corrupt func() error
+	}{
+		{"appended to", func() error {
+			f, err := os.OpenFile(exe, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				return err
+			}
+			f.Write([]byte("tampered"))
+			return f.Close()
+		}},
+		{"not a program", func() error { return os.WriteFile(exe, []byte("not a program\n"), 0o700) }},
+		{"cut short", func() error { return os.Truncate(exe, 4096) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.corrupt(); err != nil {
+				t.Fatal(err)
+			}
+			h := connect(t, opts)
+			pid := whoami(t, h, "").PID
+			got, err := os.ReadFile(exe)
+			if err != nil || string(got) != string(want) {
+				t.Errorf("the cached agent was not replaced by this build (%d bytes, want %d): %v", len(got), len(want), err)
+			}
+			closeAndWait(h, pid)
+		})
+	}
+}
+
+// TestAgentEndsWithConnection expects no agent left on the machine once
+// its connection closed or dropped, and a new one after the redial.
+func TestAgentEndsWithConnection(t *testing.T) {
+	pgrep := testenv.Command(t, "pgrep", "procps")
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	running := func() bool {
+		// pgrep exits 1 when no process matches.
+		return exec.Command(pgrep, "-f", "^"+exe).Run() == nil
+	}
+	gone := func(pid int) func() bool {
+		return func() bool { return syscall.Kill(pid, 0) != nil }
+	}
+
+	h := connect(t, opts)
+	pid := whoami(t, h, "").PID
+	if !running() {
+		t.Fatalf("pgrep does not see the agent %s (pid %d)", exe, pid)
+	}
+	h.Close()
+	sshtest.WaitFor(t, "the agent to exit after Close", gone(pid))
+
+	h = connect(t, opts)
+	pid = whoami(t, h, "").PID
+	s.DropConnections(t)
+	sshtest.WaitFor(t, "the agent to exit after the connection dropped", gone(pid))
+	if running() {
+		t.Error("an agent is left on the machine")
+	}
+	if again := whoami(t, h, "").PID; again == pid {
+		t.Errorf("after the redial the op ran in the agent that should have ended (%d)", pid)
+	}
+}
+
+// TestAgentOtherSystem plays a machine of another architecture: no agent,
+// and CanCall says why.
+func TestAgentOtherSystem(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	h := connect(t, opts)
+	h.c.uname = "echo Linux aarch64"
+	err := host.CanCall(context.Background(), h)
+	if !errors.Is(err, host.ErrNoOps) || !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("CanCall = %v, want host.ErrNoOps", err)
+	}
+	for _, want := range []string{`"Linux aarch64"`, "SFTP", `host "fs1"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("CanCall's reason does not say %s:\n%v", want, err)
+		}
+	}
+	if _, err := os.Stat(opts.AgentCache); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("something was uploaded: %v", err)
+	}
+}
