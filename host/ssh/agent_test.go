@@ -240,7 +240,10 @@ func TestAgentEndsWithConnection(t *testing.T) {
 
 	h = connect(t, opts)
 	pid = whoami(t, h, "").PID
-	s.DropConnections(t)
+	// The sshd processes only: the agent must end by itself.
+	for _, p := range sshdPIDs(t, s) {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
 	sshtest.WaitFor(t, "the agent to exit after the connection dropped", gone(pid))
 	if running() {
 		t.Error("an agent is left on the machine")
@@ -248,6 +251,19 @@ func TestAgentEndsWithConnection(t *testing.T) {
 	if again := whoami(t, h, "").PID; again == pid {
 		t.Errorf("after the redial the op ran in the agent that should have ended (%d)", pid)
 	}
+}
+
+// sshdPIDs lists the sshd processes serving s's connections, not what
+// they started (an agent).
+func sshdPIDs(t *testing.T, s *sshtest.Server) []int {
+	var pids []int
+	for _, pid := range s.ConnectionPIDs(t) {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if strings.TrimSpace(string(comm)) == "sshd" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // TestAgentOtherSystem plays a machine of another architecture: no agent,
@@ -269,4 +285,92 @@ func TestAgentOtherSystem(t *testing.T) {
 	if _, err := os.Stat(opts.AgentCache); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("something was uploaded: %v", err)
 	}
+}
+
+// TestAgentWatch watches and trips over SSH: the agent's inotify on the
+// machine. A watch ends with its context, or with the connection, saying
+// the host is unreachable.
+func TestAgentWatch(t *testing.T) {
+	s := sshtest.Start(t)
+	h, root := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.MkdirAll(ctx, "/w/deep", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := h.Sub(ctx, "/w")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("watch", func(t *testing.T) {
+		wctx, cancel := context.WithCancel(ctx)
+		events, err := sub.Watch(wctx, "/deep")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "w/deep/f"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case ev := <-events:
+			if ev.Path != "/deep/f" || ev.Err != nil {
+				t.Errorf("event %+v, want /deep/f", ev)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("no event for a file written on the machine")
+		}
+		cancel()
+		for range events {
+		}
+	})
+	t.Run("tripwire", func(t *testing.T) {
+		tw, err := h.Tripwire(ctx, "/w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tw.Close()
+		entries, err := tw.ReadDirStat(ctx, "/w/deep")
+		if err != nil || len(entries) != 1 || !entries[0].HasStat {
+			t.Fatalf("ReadDirStat through the tripwire = %+v, %v", entries, err)
+		}
+		if tw.Tripped() {
+			t.Fatal("tripped before any change")
+		}
+		if err := os.WriteFile(filepath.Join(root, "w/deep/g"), []byte("y"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !tw.Tripped() {
+			t.Error("not tripped by a file created in a folder it listed")
+		}
+	})
+	t.Run("reflink", func(t *testing.T) {
+		// The machine's file system decides: a clone, or
+		// ErrUnsupported and nothing left behind.
+		err := h.Reflink(ctx, "/w/deep/f", "/w/deep/clone")
+		b, rerr := os.ReadFile(filepath.Join(root, "w/deep/clone"))
+		switch {
+		case err == nil && (rerr != nil || string(b) != "x"):
+			t.Errorf("the clone holds %q: %v", b, rerr)
+		case err != nil && !errors.Is(err, errors.ErrUnsupported):
+			t.Errorf("Reflink: %v, want a clone or errors.ErrUnsupported", err)
+		case err != nil && !errors.Is(rerr, fs.ErrNotExist):
+			t.Errorf("a failed clone left its file: %v", rerr)
+		}
+	})
+	t.Run("watch ends with the connection", func(t *testing.T) {
+		events, err := h.Watch(ctx, "/w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range sshdPIDs(t, s) {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		var last host.WatchEvent
+		for ev := range events {
+			last = ev
+		}
+		if !errors.Is(last.Err, host.ErrUnreachable) || !strings.Contains(last.Err.Error(), `host "fs1"`) {
+			t.Errorf("the watch ended with %v, want host.ErrUnreachable naming the host", last.Err)
+		}
+	})
 }

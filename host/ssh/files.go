@@ -202,9 +202,9 @@ func (h *Host) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	return h.OpenFile(ctx, p, os.O_RDONLY, 0)
 }
 
-// OpenFile opens a file through an SFTP handle, which reads and writes at
+// sftpOpenFile opens a file through an SFTP handle, which reads and writes at
 // any offset; see file for what SFTP cannot do.
-func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMode) (host.File, error) {
+func (h *Host) sftpOpenFile(ctx context.Context, p string, flag int, perm fs.FileMode) (host.File, error) {
 	name, err := h.resolve(ctx, "open", p, true)
 	if err != nil {
 		return nil, err
@@ -244,12 +244,12 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 	return file{f, h, p}, nil
 }
 
-// WriteFile writes a temp file of a random name beside the target,
+// sftpWriteFile writes a temp file of a random name beside the target,
 // created exclusively, syncs it where the server has fsync@openssh.com and
 // renames it over the target (posix-rename@openssh.com where the server
 // has it). SFTP cannot sync a folder: that the rename itself survives a
 // crash of the machine rests on its file system.
-func (h *Host) WriteFile(ctx context.Context, p string, r io.Reader, mode fs.FileMode) error {
+func (h *Host) sftpWriteFile(ctx context.Context, p string, r io.Reader, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "write", p, false)
 	if err != nil {
 		return err
@@ -317,7 +317,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-func (h *Host) Lstat(ctx context.Context, p string) (fs.FileInfo, error) {
+func (h *Host) sftpLstat(ctx context.Context, p string) (fs.FileInfo, error) {
 	name, err := h.resolve(ctx, "lstat", p, false)
 	if err != nil {
 		return nil, err
@@ -354,10 +354,10 @@ func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
 	return entries, nil
 }
 
-// ReadDirStat lists a folder in one SFTP readdir, whose entries carry
+// sftpReadDirStat lists a folder in one SFTP readdir, whose entries carry
 // what lstat tells, and reads each symlink's target. SFTP tells owners but
 // not devices and inodes, so HasStat stays false.
-func (h *Host) ReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
+func (h *Host) sftpReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
 	name, err := h.resolve(ctx, "readdir", p, true)
 	if err != nil {
 		return nil, err
@@ -577,8 +577,8 @@ func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, err
 	return file{f, h, tmp}, tmp, nil
 }
 
-// Sync runs sync -f on the machine: SFTP has no way to sync a file system.
-func (h *Host) Sync(ctx context.Context, p string) error {
+// sftpSync runs sync -f on the machine: SFTP has no way to sync a file system.
+func (h *Host) sftpSync(ctx context.Context, p string) error {
 	name, err := h.resolve(ctx, "sync", p, true)
 	if err != nil {
 		return err
@@ -641,20 +641,4 @@ func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
 		return "", h.pathErr("realpath", p, err)
 	}
 	return real, nil
-}
-
-// Watch needs inotify on the machine, which SFTP and exec do not give.
-func (h *Host) Watch(ctx context.Context, p string) (<-chan host.WatchEvent, error) {
-	return nil, h.pathErr("watch", p, fmt.Errorf("watching a folder over SSH is not supported yet: %w", errors.ErrUnsupported))
-}
-
-// Tripwire needs inotify on the machine too.
-func (h *Host) Tripwire(ctx context.Context, p string) (host.Tripwire, error) {
-	return nil, h.pathErr("tripwire", p, fmt.Errorf("a tripwire over SSH is not supported yet: %w", errors.ErrUnsupported))
-}
-
-// Reflink needs the FICLONE ioctl on the machine, which SFTP does not
-// give; the remote agent will.
-func (h *Host) Reflink(ctx context.Context, src, dst string) error {
-	return h.pathErr("reflink", dst, fmt.Errorf("cloning a file over SSH is not supported yet: %w", errors.ErrUnsupported))
 }
