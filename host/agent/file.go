@@ -105,6 +105,61 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
+// streamSize is how much WriteTo and ReadFrom move per round: several
+// chunks in flight at once.
+const streamSize = 4 * maxChunk
+
+// WriteTo copies the file from the current offset to w, for io.Copy:
+// rounds of chunks in flight rather than one call per small Read.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	buf := make([]byte, streamSize)
+	var total int64
+	for {
+		n, err := f.ReadAt(buf, f.off)
+		f.off += int64(n)
+		if n > 0 {
+			wn, werr := w.Write(buf[:n])
+			total += int64(wn)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// ReadFrom copies r to the file from the current offset, for io.Copy.
+func (f *File) ReadFrom(r io.Reader) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	buf := make([]byte, streamSize)
+	var total int64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			wn, err := f.WriteAt(buf[:n], f.off)
+			f.off += int64(wn)
+			total += int64(wn)
+			if err != nil {
+				return total, err
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
 func (f *File) Read(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -217,6 +217,16 @@ func (f agentFile) WriteAt(p []byte, off int64) (int, error) {
 	return n, f.err("write", err)
 }
 
+func (f agentFile) WriteTo(w io.Writer) (int64, error) {
+	n, err := f.File.WriteTo(w)
+	return n, f.err("read", err)
+}
+
+func (f agentFile) ReadFrom(r io.Reader) (int64, error) {
+	n, err := f.File.ReadFrom(r)
+	return n, f.err("write", err)
+}
+
 func (f agentFile) Seek(off int64, whence int) (int64, error) {
 	n, err := f.File.Seek(off, whence)
 	return n, f.err("seek", err)

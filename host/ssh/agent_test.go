@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -373,4 +374,49 @@ func TestAgentWatch(t *testing.T) {
 			t.Errorf("the watch ended with %v, want host.ErrUnreachable naming the host", last.Err)
 		}
 	})
+}
+
+// TestAgentBlockDevice opens a loop device through the agent, which tells
+// its size where SFTP says 0, and reads and writes it.
+func TestAgentBlockDevice(t *testing.T) {
+	losetup := testenv.Command(t, "losetup", "mount")
+	s := sshtest.Start(t)
+	img := filepath.Join(t.TempDir(), "disk.img")
+	const size = 3 << 20
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, size); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(losetup, "--find", "--show", img).Output()
+	if err != nil {
+		t.Fatalf("losetup: %v", err)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command(losetup, "--detach", dev).Run() })
+
+	h := connect(t, options(s, "fs1"))
+	ctx := context.Background()
+	f, err := h.OpenFile(ctx, dev, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if end, err := f.Seek(0, io.SeekEnd); err != nil || end != size {
+		t.Errorf("Seek to the end of %s = %d, %v; want %d", dev, end, err, size)
+	}
+	if _, err := f.WriteAt([]byte("sector"), 512); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 6)
+	if _, err := f.ReadAt(got, 512); err != nil || string(got) != "sector" {
+		t.Errorf("ReadAt = %q, %v", got, err)
+	}
+	if _, err := f.ReadAt(got, size-2); err != io.EOF {
+		t.Errorf("ReadAt across the end: %v, want io.EOF", err)
+	}
 }
