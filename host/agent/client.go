@@ -95,13 +95,22 @@ func fromStatus(err error) error {
 
 // Scope is the host a call is about, as the agent serves it: Name for
 // errors, Root the host's root on the machine ("" for none), Sub the
-// folder a Sub host is confined to, as the rooted host names it.
+// folder a Sub host is confined to, as the rooted host names it, and
+// SubID the Sub host itself: the agent opens its folder on the first call
+// and holds it until Release.
 type Scope struct {
 	Name, Root, Sub string
+	SubID           uint64
 }
 
 func (s Scope) proto() *agentv1.Scope {
-	return &agentv1.Scope{Name: s.Name, Root: s.Root, Sub: s.Sub}
+	return &agentv1.Scope{Name: s.Name, Root: s.Root, Sub: s.Sub, SubId: s.SubID}
+}
+
+// Release closes the folder the agent holds open for a Sub host.
+func (c *Client) Release(ctx context.Context, s Scope) error {
+	_, err := c.rpc.Release(ctx, s.proto())
+	return fromStatus(err)
 }
 
 // Invoke runs the op called name on the machine (host.RunOp).

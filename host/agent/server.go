@@ -56,7 +56,10 @@ type server struct {
 	files  map[uint64]host.File
 }
 
-type scopeKey struct{ name, root, sub string }
+type scopeKey struct {
+	name, root, sub string
+	subID           uint64
+}
 
 func newServer() *server {
 	return &server{hosts: map[scopeKey]host.Host{}, trips: map[uint64]host.Tripwire{}, files: map[uint64]host.File{}}
@@ -80,7 +83,7 @@ func (s *server) close() {
 // that os.Root keeps every path below the root on the machine, with no
 // window between resolving a path and acting on it.
 func (s *server) host(ctx context.Context, sc *agentv1.Scope) (host.Host, error) {
-	key := scopeKey{sc.GetName(), sc.GetRoot(), sc.GetSub()}
+	key := scopeKey{sc.GetName(), sc.GetRoot(), sc.GetSub(), sc.GetSubId()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h, ok := s.hosts[key]; ok {
@@ -109,6 +112,21 @@ func (s *server) Hello(ctx context.Context, req *agentv1.HelloRequest) (*agentv1
 		return nil, toStatus(err)
 	}
 	return &agentv1.HelloResponse{Sha256: sum, Goos: runtime.GOOS, Goarch: runtime.GOARCH, Pid: int64(os.Getpid()), Ops: host.Ops()}, nil
+}
+
+func (s *server) Release(ctx context.Context, sc *agentv1.Scope) (*agentv1.Empty, error) {
+	key := scopeKey{sc.GetName(), sc.GetRoot(), sc.GetSub(), sc.GetSubId()}
+	if key.sub == "" {
+		return &agentv1.Empty{}, nil
+	}
+	s.mu.Lock()
+	h, ok := s.hosts[key]
+	delete(s.hosts, key)
+	s.mu.Unlock()
+	if ok {
+		h.Close()
+	}
+	return &agentv1.Empty{}, nil
 }
 
 func (s *server) Invoke(ctx context.Context, req *agentv1.InvokeRequest) (*agentv1.InvokeResponse, error) {

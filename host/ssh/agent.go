@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -62,7 +63,31 @@ func (h *Host) withAgent(ctx context.Context, idempotent bool, op func(*agent.Cl
 
 // scope is the host as the agent serves it.
 func (h *Host) scope() agent.Scope {
-	return agent.Scope{Name: h.name, Root: h.top, Sub: h.prefix}
+	return agent.Scope{Name: h.name, Root: h.top, Sub: h.prefix, SubID: h.subID}
+}
+
+// subIDs numbers the Sub hosts of this process.
+var subIDs atomic.Uint64
+
+// releaseSub tells the agent, if one runs, that the Sub host h is closed:
+// the folder it holds open for it is closed too. An agent that is gone
+// holds nothing.
+func (h *Host) releaseSub() {
+	h.c.mu.Lock()
+	cn := h.c.cur
+	h.c.mu.Unlock()
+	if cn == nil || !cn.alive() {
+		return
+	}
+	cn.agent.mu.Lock()
+	a := cn.agent.client
+	cn.agent.mu.Unlock()
+	if a == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), agentStart)
+	defer cancel()
+	a.Release(ctx, h.scope())
 }
 
 // agentOf returns cn's agent, starting it on first use: uname decides

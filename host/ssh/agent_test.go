@@ -420,3 +420,41 @@ func TestAgentBlockDevice(t *testing.T) {
 		t.Errorf("ReadAt across the end: %v, want io.EOF", err)
 	}
 }
+
+// TestAgentSubReplaced replaces a Sub host's folder between two Sub hosts
+// of the same path: the second works in the new folder, as a local Sub
+// host would, not in the one the first held open.
+func TestAgentSubReplaced(t *testing.T) {
+	s := sshtest.Start(t)
+	h, root := rootedHost(t, s)
+	ctx := context.Background()
+	if err := h.MkdirAll(ctx, "/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	first, err := h.Sub(ctx, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.WriteFile(ctx, "/f", strings.NewReader("first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Still open: a provider may hold one Sub host while it makes another.
+	defer first.Close()
+	if err := os.Rename(filepath.Join(root, "d"), filepath.Join(root, "d.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.Sub(ctx, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := second.WriteFile(ctx, "/g", strings.NewReader("second"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "d", "g")); err != nil {
+		t.Errorf("the second Sub host did not write into the new folder: %v", err)
+	}
+}

@@ -614,7 +614,7 @@ func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
 	if !fi.IsDir() {
 		return nil, h.pathErr("sub", p, errNotFolder)
 	}
-	return &Host{name: h.name, root: name, realRoot: name, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), c: h.c}, nil
+	return &Host{name: h.name, root: name, realRoot: name, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}, nil
 }
 
 // RealPath resolves p on the machine, symlinks leading outside the root

@@ -86,8 +86,11 @@ type Host struct {
 	// top is the root of the host Sub hosts were made from, as given
 	// ("" for none); prefix is a Sub host's folder as that host names
 	// it. The agent confines its work to the same.
-	top      string
-	prefix   string
+	top    string
+	prefix string
+	// subID names a Sub host to the agent, which holds its folder open
+	// until the host is closed.
+	subID    uint64
 	c        *connector
 	rootMu   sync.Mutex
 	realRoot string
@@ -507,7 +510,11 @@ func (h *Host) RecordedHostKeys() []RecordedHostKey { return h.c.keys.recordedKe
 // Close ends the connection; closing a Sub host leaves its parent's open,
 // and closing a host host.Open gave leaves the process's connection open.
 func (h *Host) Close() error {
-	if h.sub || h.handle {
+	if h.sub {
+		h.releaseSub()
+		return nil
+	}
+	if h.handle {
 		return nil
 	}
 	return h.c.close()

@@ -251,7 +251,11 @@ type Scope struct {
 	Root string `protobuf:"bytes,2,opt,name=root,proto3" json:"root,omitempty"`
 	// sub is the folder of a Sub host, a path of the root's host; "" for
 	// the host itself.
-	Sub           string `protobuf:"bytes,3,opt,name=sub,proto3" json:"sub,omitempty"`
+	Sub string `protobuf:"bytes,3,opt,name=sub,proto3" json:"sub,omitempty"`
+	// sub_id tells Sub hosts apart: each holds its folder open from its
+	// first request until Release, as a local Sub host does from Sub until
+	// Close, so a folder replaced meanwhile is not the one it serves.
+	SubId         uint64 `protobuf:"varint,4,opt,name=sub_id,json=subId,proto3" json:"sub_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +309,13 @@ func (x *Scope) GetSub() string {
 		return x.Sub
 	}
 	return ""
+}
+
+func (x *Scope) GetSubId() uint64 {
+	if x != nil {
+		return x.SubId
+	}
+	return 0
 }
 
 type PathRequest struct {
@@ -1475,11 +1486,12 @@ const file_agent_proto_rawDesc = "" +
 	"\x04goos\x18\x02 \x01(\tR\x04goos\x12\x16\n" +
 	"\x06goarch\x18\x03 \x01(\tR\x06goarch\x12\x10\n" +
 	"\x03pid\x18\x04 \x01(\x03R\x03pid\x12\x10\n" +
-	"\x03ops\x18\x05 \x03(\tR\x03ops\"A\n" +
+	"\x03ops\x18\x05 \x03(\tR\x03ops\"X\n" +
 	"\x05Scope\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04root\x18\x02 \x01(\tR\x04root\x12\x10\n" +
-	"\x03sub\x18\x03 \x01(\tR\x03sub\"O\n" +
+	"\x03sub\x18\x03 \x01(\tR\x03sub\x12\x15\n" +
+	"\x06sub_id\x18\x04 \x01(\x04R\x05subId\"O\n" +
 	"\vPathRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\"k\n" +
@@ -1568,10 +1580,11 @@ const file_agent_proto_rawDesc = "" +
 	"SEQUENTIAL\x10\x02\x12\f\n" +
 	"\bPREFETCH\x10\x03\x12\x0e\n" +
 	"\n" +
-	"WRITE_BACK\x10\x042\xf1\v\n" +
+	"WRITE_BACK\x10\x042\xac\f\n" +
 	"\x05Agent\x12F\n" +
 	"\x05Hello\x12\x1d.drover.agent.v1.HelloRequest\x1a\x1e.drover.agent.v1.HelloResponse\x12I\n" +
-	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse\x12=\n" +
+	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse\x129\n" +
+	"\aRelease\x12\x16.drover.agent.v1.Scope\x1a\x16.drover.agent.v1.Empty\x12=\n" +
 	"\x05Lstat\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Entry\x12Q\n" +
 	"\vReadDirStat\x12\x1c.drover.agent.v1.PathRequest\x1a$.drover.agent.v1.ReadDirStatResponse\x12<\n" +
 	"\x04Sync\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Empty\x12B\n" +
@@ -1644,48 +1657,50 @@ var file_agent_proto_depIdxs = []int32{
 	0,  // 7: drover.agent.v1.FileHintRequest.hint:type_name -> drover.agent.v1.FileHintRequest.Hint
 	2,  // 8: drover.agent.v1.Agent.Hello:input_type -> drover.agent.v1.HelloRequest
 	6,  // 9: drover.agent.v1.Agent.Invoke:input_type -> drover.agent.v1.InvokeRequest
-	5,  // 10: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
-	5,  // 11: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
-	5,  // 12: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
-	11, // 13: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
-	12, // 14: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
-	5,  // 15: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
-	5,  // 16: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
-	15, // 17: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
-	14, // 18: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
-	14, // 19: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
-	17, // 20: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
-	19, // 21: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
-	21, // 22: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
-	14, // 23: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
-	14, // 24: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
-	22, // 25: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
-	22, // 26: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
-	23, // 27: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
-	14, // 28: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
-	3,  // 29: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
-	7,  // 30: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
-	8,  // 31: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
-	10, // 32: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	1,  // 33: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
-	1,  // 34: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
-	1,  // 35: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
-	13, // 36: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
-	14, // 37: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
-	10, // 38: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	16, // 39: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
-	1,  // 40: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
-	18, // 41: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
-	20, // 42: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
-	1,  // 43: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
-	8,  // 44: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
-	1,  // 45: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
-	1,  // 46: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
-	1,  // 47: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
-	1,  // 48: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
-	1,  // 49: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
-	29, // [29:50] is the sub-list for method output_type
-	8,  // [8:29] is the sub-list for method input_type
+	4,  // 10: drover.agent.v1.Agent.Release:input_type -> drover.agent.v1.Scope
+	5,  // 11: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
+	5,  // 12: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
+	5,  // 13: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
+	11, // 14: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
+	12, // 15: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
+	5,  // 16: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
+	5,  // 17: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
+	15, // 18: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
+	14, // 19: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
+	14, // 20: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
+	17, // 21: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
+	19, // 22: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
+	21, // 23: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
+	14, // 24: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
+	14, // 25: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
+	22, // 26: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
+	22, // 27: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
+	23, // 28: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
+	14, // 29: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
+	3,  // 30: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
+	7,  // 31: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
+	1,  // 32: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
+	8,  // 33: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
+	10, // 34: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	1,  // 35: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
+	1,  // 36: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
+	1,  // 37: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
+	13, // 38: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
+	14, // 39: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
+	10, // 40: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	16, // 41: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
+	1,  // 42: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
+	18, // 43: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
+	20, // 44: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
+	1,  // 45: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
+	8,  // 46: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
+	1,  // 47: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
+	1,  // 48: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
+	1,  // 49: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
+	1,  // 50: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
+	1,  // 51: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
+	30, // [30:52] is the sub-list for method output_type
+	8,  // [8:30] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name

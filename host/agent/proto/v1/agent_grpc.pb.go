@@ -37,6 +37,7 @@ const _ = grpc.SupportPackageIsVersion7
 const (
 	Agent_Hello_FullMethodName               = "/drover.agent.v1.Agent/Hello"
 	Agent_Invoke_FullMethodName              = "/drover.agent.v1.Agent/Invoke"
+	Agent_Release_FullMethodName             = "/drover.agent.v1.Agent/Release"
 	Agent_Lstat_FullMethodName               = "/drover.agent.v1.Agent/Lstat"
 	Agent_ReadDirStat_FullMethodName         = "/drover.agent.v1.Agent/ReadDirStat"
 	Agent_Sync_FullMethodName                = "/drover.agent.v1.Agent/Sync"
@@ -66,6 +67,8 @@ type AgentClient interface {
 	Hello(ctx context.Context, in *HelloRequest, opts ...grpc.CallOption) (*HelloResponse, error)
 	// Invoke runs a registered op (host.RunOp) on the scope's host.
 	Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (*InvokeResponse, error)
+	// Release closes what the agent holds open for a Sub host.
+	Release(ctx context.Context, in *Scope, opts ...grpc.CallOption) (*Empty, error)
 	Lstat(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Entry, error)
 	ReadDirStat(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*ReadDirStatResponse, error)
 	Sync(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Empty, error)
@@ -114,6 +117,15 @@ func (c *agentClient) Hello(ctx context.Context, in *HelloRequest, opts ...grpc.
 func (c *agentClient) Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (*InvokeResponse, error) {
 	out := new(InvokeResponse)
 	err := c.cc.Invoke(ctx, Agent_Invoke_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentClient) Release(ctx context.Context, in *Scope, opts ...grpc.CallOption) (*Empty, error) {
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Agent_Release_FullMethodName, in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -347,6 +359,8 @@ type AgentServer interface {
 	Hello(context.Context, *HelloRequest) (*HelloResponse, error)
 	// Invoke runs a registered op (host.RunOp) on the scope's host.
 	Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error)
+	// Release closes what the agent holds open for a Sub host.
+	Release(context.Context, *Scope) (*Empty, error)
 	Lstat(context.Context, *PathRequest) (*Entry, error)
 	ReadDirStat(context.Context, *PathRequest) (*ReadDirStatResponse, error)
 	Sync(context.Context, *PathRequest) (*Empty, error)
@@ -385,6 +399,9 @@ func (UnimplementedAgentServer) Hello(context.Context, *HelloRequest) (*HelloRes
 }
 func (UnimplementedAgentServer) Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Invoke not implemented")
+}
+func (UnimplementedAgentServer) Release(context.Context, *Scope) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Release not implemented")
 }
 func (UnimplementedAgentServer) Lstat(context.Context, *PathRequest) (*Entry, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Lstat not implemented")
@@ -488,6 +505,24 @@ func _Agent_Invoke_Handler(srv interface{}, ctx context.Context, dec func(interf
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AgentServer).Invoke(ctx, req.(*InvokeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Agent_Release_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Scope)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServer).Release(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Agent_Release_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServer).Release(ctx, req.(*Scope))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -859,6 +894,10 @@ var Agent_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Invoke",
 			Handler:    _Agent_Invoke_Handler,
+		},
+		{
+			MethodName: "Release",
+			Handler:    _Agent_Release_Handler,
 		},
 		{
 			MethodName: "Lstat",
