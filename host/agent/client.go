@@ -185,6 +185,34 @@ func (c *Client) Sync(ctx context.Context, s Scope, path string) error {
 	return fromStatus(err)
 }
 
+// PathOp is a request for one of the host's operations on paths (Chtimes,
+// Chmod, MkdirAll, Remove, Rename, Symlink, Readlink, Link, Lchown).
+type PathOp = agentv1.PathOpRequest
+
+// Path operations, for PathOp's Op.
+const (
+	Chtimes  = agentv1.PathOpRequest_CHTIMES
+	Chmod    = agentv1.PathOpRequest_CHMOD
+	MkdirAll = agentv1.PathOpRequest_MKDIR_ALL
+	Remove   = agentv1.PathOpRequest_REMOVE
+	Rename   = agentv1.PathOpRequest_RENAME
+	Symlink  = agentv1.PathOpRequest_SYMLINK
+	Readlink = agentv1.PathOpRequest_READLINK
+	Link     = agentv1.PathOpRequest_LINK
+	Lchown   = agentv1.PathOpRequest_LCHOWN
+)
+
+// Do runs the path operation op on the machine, returning what Readlink
+// read.
+func (c *Client) Do(ctx context.Context, s Scope, op *PathOp) (string, error) {
+	op.Scope = s.proto()
+	resp, err := c.rpc.PathOp(ctx, op)
+	if err != nil {
+		return "", fromStatus(err)
+	}
+	return resp.Target, nil
+}
+
 // Reflink is host.Host's Reflink on the machine.
 func (c *Client) Reflink(ctx context.Context, s Scope, src, dst string) error {
 	_, err := c.rpc.Reflink(ctx, &agentv1.ReflinkRequest{Scope: s.proto(), Src: src, Dst: dst})

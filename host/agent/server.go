@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/drover-dr/drover/host"
 	agentv1 "github.com/drover-dr/drover/host/agent/proto/v1"
@@ -197,6 +198,40 @@ func (s *server) Sync(ctx context.Context, req *agentv1.PathRequest) (*agentv1.E
 		return nil, toStatus(err)
 	}
 	return &agentv1.Empty{}, toStatus(h.Sync(ctx, req.Path))
+}
+
+func (s *server) PathOp(ctx context.Context, req *agentv1.PathOpRequest) (*agentv1.PathOpResponse, error) {
+	h, err := s.host(ctx, req.Scope)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &agentv1.PathOpResponse{}
+	switch req.Op {
+	case agentv1.PathOpRequest_CHTIMES:
+		err = h.Chtimes(ctx, req.Path, time.Unix(0, req.Atime), time.Unix(0, req.Mtime))
+	case agentv1.PathOpRequest_CHMOD:
+		err = h.Chmod(ctx, req.Path, fs.FileMode(req.Mode))
+	case agentv1.PathOpRequest_MKDIR_ALL:
+		err = h.MkdirAll(ctx, req.Path, fs.FileMode(req.Mode))
+	case agentv1.PathOpRequest_REMOVE:
+		err = h.Remove(ctx, req.Path)
+	case agentv1.PathOpRequest_RENAME:
+		err = h.Rename(ctx, req.Path, req.Path2)
+	case agentv1.PathOpRequest_SYMLINK:
+		err = h.Symlink(ctx, req.Path, req.Path2)
+	case agentv1.PathOpRequest_READLINK:
+		resp.Target, err = h.Readlink(ctx, req.Path)
+	case agentv1.PathOpRequest_LINK:
+		err = h.Link(ctx, req.Path, req.Path2)
+	case agentv1.PathOpRequest_LCHOWN:
+		err = h.Lchown(ctx, req.Path, int(req.Uid), int(req.Gid))
+	default:
+		err = fmt.Errorf("path operation %v: %w", req.Op, errors.ErrUnsupported)
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
 }
 
 func (s *server) Reflink(ctx context.Context, req *agentv1.ReflinkRequest) (*agentv1.Empty, error) {

@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -243,3 +244,101 @@ func (f agentFile) PunchHole(off, n int64) error {
 	return f.err("punch hole", f.File.PunchHole(off, n))
 }
 func (f agentFile) Close() error { return f.err("close", f.File.Close()) }
+
+// pathOp runs op through the agent, or fallback without one.
+func (h *Host) pathOp(ctx context.Context, name, p string, idempotent bool, op *agent.PathOp, fallback func() (string, error)) (string, error) {
+	var out string
+	err := h.withAgent(ctx, idempotent, func(a *agent.Client) (err error) {
+		out, err = a.Do(ctx, h.scope(), op)
+		return err
+	})
+	if errors.Is(err, errNoAgent) {
+		return fallback()
+	}
+	return out, h.agentErr(name, p, err)
+}
+
+// noResult adapts an operation without a result for pathOp.
+func noResult(f func() error) func() (string, error) {
+	return func() (string, error) { return "", f() }
+}
+
+// Chtimes through the agent keeps nanoseconds; SFTP's setstat has whole
+// seconds.
+func (h *Host) Chtimes(ctx context.Context, p string, atime, mtime time.Time) error {
+	_, err := h.pathOp(ctx, "chtimes", p, true, &agent.PathOp{Op: agent.Chtimes, Path: p, Atime: atime.UnixNano(), Mtime: mtime.UnixNano()},
+		noResult(func() error { return h.sftpChtimes(ctx, p, atime, mtime) }))
+	return err
+}
+
+func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
+	_, err := h.pathOp(ctx, "chmod", p, true, &agent.PathOp{Op: agent.Chmod, Path: p, Mode: uint32(mode)},
+		noResult(func() error { return h.sftpChmod(ctx, p, mode) }))
+	return err
+}
+
+func (h *Host) MkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
+	_, err := h.pathOp(ctx, "mkdir", p, true, &agent.PathOp{Op: agent.MkdirAll, Path: p, Mode: uint32(mode)},
+		noResult(func() error { return h.sftpMkdirAll(ctx, p, mode) }))
+	return err
+}
+
+// Remove deletes a file or an empty folder; a missing path is not an
+// error.
+func (h *Host) Remove(ctx context.Context, p string) error {
+	_, err := h.pathOp(ctx, "remove", p, true, &agent.PathOp{Op: agent.Remove, Path: p},
+		noResult(func() error { return h.sftpRemove(ctx, p) }))
+	return err
+}
+
+func (h *Host) Rename(ctx context.Context, from, to string) error {
+	_, err := h.pathOp(ctx, "rename", from, false, &agent.PathOp{Op: agent.Rename, Path: from, Path2: to},
+		noResult(func() error { return h.sftpRename(ctx, from, to) }))
+	return err
+}
+
+func (h *Host) Symlink(ctx context.Context, target, newname string) error {
+	_, err := h.pathOp(ctx, "symlink", newname, false, &agent.PathOp{Op: agent.Symlink, Path: target, Path2: newname},
+		noResult(func() error { return h.sftpSymlink(ctx, target, newname) }))
+	return err
+}
+
+func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
+	return h.pathOp(ctx, "readlink", p, true, &agent.PathOp{Op: agent.Readlink, Path: p},
+		func() (string, error) { return h.sftpReadlink(ctx, p) })
+}
+
+func (h *Host) Link(ctx context.Context, oldname, newname string) error {
+	_, err := h.pathOp(ctx, "link", newname, false, &agent.PathOp{Op: agent.Link, Path: oldname, Path2: newname},
+		noResult(func() error { return h.sftpLink(ctx, oldname, newname) }))
+	return err
+}
+
+func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
+	_, err := h.pathOp(ctx, "lchown", p, true, &agent.PathOp{Op: agent.Lchown, Path: p, Uid: int64(uid), Gid: int64(gid)},
+		noResult(func() error { return h.sftpLchown(ctx, p, uid, gid) }))
+	return err
+}
+
+// ReadFile through the agent reads the file open there, in rounds of
+// chunks in flight.
+func (h *Host) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	var buf bytes.Buffer
+	err := h.withAgent(ctx, true, func(a *agent.Client) error {
+		f, err := a.OpenFile(ctx, h.scope(), p, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		buf.Reset()
+		_, err = f.WriteTo(&buf)
+		return err
+	})
+	if errors.Is(err, errNoAgent) {
+		return h.sftpReadFile(ctx, p)
+	}
+	if err != nil {
+		return nil, h.agentErr("read", p, err)
+	}
+	return buf.Bytes(), nil
+}

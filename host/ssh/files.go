@@ -173,7 +173,7 @@ func (h *Host) realPath(cn *conn, p string, links *int) (string, error) {
 	return path.Join(real, base), nil
 }
 
-func (h *Host) ReadFile(ctx context.Context, p string) ([]byte, error) {
+func (h *Host) sftpReadFile(ctx context.Context, p string) ([]byte, error) {
 	name, err := h.resolve(ctx, "read", p, true)
 	if err != nil {
 		return nil, err
@@ -403,9 +403,9 @@ func (h *Host) sftpReadDirStat(ctx context.Context, p string) ([]host.EntryStat,
 	return entries, nil
 }
 
-// MkdirAll makes the missing folders of p with mode (SFTP's mkdir leaves
+// sftpMkdirAll makes the missing folders of p with mode (SFTP's mkdir leaves
 // the mode to the server, so each new folder is chmod-ed).
-func (h *Host) MkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
+func (h *Host) sftpMkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "mkdir", p, true)
 	if err != nil {
 		return err
@@ -444,7 +444,7 @@ func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
 
 var errNotFolder = errors.New("not a folder")
 
-func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
+func (h *Host) sftpChmod(ctx context.Context, p string, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "chmod", p, true)
 	if err != nil {
 		return err
@@ -455,7 +455,7 @@ func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
 	return nil
 }
 
-func (h *Host) Rename(ctx context.Context, from, to string) error {
+func (h *Host) sftpRename(ctx context.Context, from, to string) error {
 	fromName, err := h.resolve(ctx, "rename", from, false)
 	if err != nil {
 		return err
@@ -470,9 +470,9 @@ func (h *Host) Rename(ctx context.Context, from, to string) error {
 	return nil
 }
 
-// Remove deletes a file or an empty folder, and a temp file a killed
+// sftpRemove deletes a file or an empty folder, and a temp file a killed
 // writer left beside it.
-func (h *Host) Remove(ctx context.Context, p string) error {
+func (h *Host) sftpRemove(ctx context.Context, p string) error {
 	name, err := h.resolve(ctx, "remove", p, false)
 	if err != nil {
 		return err
@@ -490,7 +490,7 @@ func (h *Host) Remove(ctx context.Context, p string) error {
 	return nil
 }
 
-func (h *Host) Symlink(ctx context.Context, target, newname string) error {
+func (h *Host) sftpSymlink(ctx context.Context, target, newname string) error {
 	name, err := h.resolve(ctx, "symlink", newname, false)
 	if err != nil {
 		return err
@@ -501,7 +501,7 @@ func (h *Host) Symlink(ctx context.Context, target, newname string) error {
 	return nil
 }
 
-func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
+func (h *Host) sftpReadlink(ctx context.Context, p string) (string, error) {
 	name, err := h.resolve(ctx, "readlink", p, false)
 	if err != nil {
 		return "", err
@@ -517,8 +517,8 @@ func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
 	return target, nil
 }
 
-// Link makes a hard link through hardlink@openssh.com.
-func (h *Host) Link(ctx context.Context, oldname, newname string) error {
+// sftpLink makes a hard link through hardlink@openssh.com.
+func (h *Host) sftpLink(ctx context.Context, oldname, newname string) error {
 	oldName, err := h.resolve(ctx, "link", oldname, false)
 	if err != nil {
 		return err
@@ -533,9 +533,9 @@ func (h *Host) Link(ctx context.Context, oldname, newname string) error {
 	return nil
 }
 
-// Lchown runs chown -h on the machine: SFTP's setstat follows a final
+// sftpLchown runs chown -h on the machine: SFTP's setstat follows a final
 // symlink.
-func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
+func (h *Host) sftpLchown(ctx context.Context, p string, uid, gid int) error {
 	name, err := h.resolve(ctx, "lchown", p, false)
 	if err != nil {
 		return err
@@ -547,7 +547,7 @@ func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
 	return h.runTool(ctx, "lchown", p, "chown", "-h", "--", strconv.Itoa(uid)+":"+strconv.Itoa(gid), name)
 }
 
-func (h *Host) Chtimes(ctx context.Context, p string, atime, mtime time.Time) error {
+func (h *Host) sftpChtimes(ctx context.Context, p string, atime, mtime time.Time) error {
 	name, err := h.resolve(ctx, "chtimes", p, true)
 	if err != nil {
 		return err

@@ -37,6 +37,77 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type PathOpRequest_Op int32
+
+const (
+	PathOpRequest_OP_UNSPECIFIED PathOpRequest_Op = 0
+	PathOpRequest_CHTIMES        PathOpRequest_Op = 1
+	PathOpRequest_CHMOD          PathOpRequest_Op = 2
+	PathOpRequest_MKDIR_ALL      PathOpRequest_Op = 3
+	PathOpRequest_REMOVE         PathOpRequest_Op = 4
+	// RENAME and LINK: path to path2; SYMLINK: path2 holding path.
+	PathOpRequest_RENAME   PathOpRequest_Op = 5
+	PathOpRequest_SYMLINK  PathOpRequest_Op = 6
+	PathOpRequest_READLINK PathOpRequest_Op = 7
+	PathOpRequest_LINK     PathOpRequest_Op = 8
+	PathOpRequest_LCHOWN   PathOpRequest_Op = 9
+)
+
+// Enum value maps for PathOpRequest_Op.
+var (
+	PathOpRequest_Op_name = map[int32]string{
+		0: "OP_UNSPECIFIED",
+		1: "CHTIMES",
+		2: "CHMOD",
+		3: "MKDIR_ALL",
+		4: "REMOVE",
+		5: "RENAME",
+		6: "SYMLINK",
+		7: "READLINK",
+		8: "LINK",
+		9: "LCHOWN",
+	}
+	PathOpRequest_Op_value = map[string]int32{
+		"OP_UNSPECIFIED": 0,
+		"CHTIMES":        1,
+		"CHMOD":          2,
+		"MKDIR_ALL":      3,
+		"REMOVE":         4,
+		"RENAME":         5,
+		"SYMLINK":        6,
+		"READLINK":       7,
+		"LINK":           8,
+		"LCHOWN":         9,
+	}
+)
+
+func (x PathOpRequest_Op) Enum() *PathOpRequest_Op {
+	p := new(PathOpRequest_Op)
+	*p = x
+	return p
+}
+
+func (x PathOpRequest_Op) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PathOpRequest_Op) Descriptor() protoreflect.EnumDescriptor {
+	return file_agent_proto_enumTypes[0].Descriptor()
+}
+
+func (PathOpRequest_Op) Type() protoreflect.EnumType {
+	return &file_agent_proto_enumTypes[0]
+}
+
+func (x PathOpRequest_Op) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PathOpRequest_Op.Descriptor instead.
+func (PathOpRequest_Op) EnumDescriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{10, 0}
+}
+
 type FileHintRequest_Hint int32
 
 const (
@@ -76,11 +147,11 @@ func (x FileHintRequest_Hint) String() string {
 }
 
 func (FileHintRequest_Hint) Descriptor() protoreflect.EnumDescriptor {
-	return file_agent_proto_enumTypes[0].Descriptor()
+	return file_agent_proto_enumTypes[1].Descriptor()
 }
 
 func (FileHintRequest_Hint) Type() protoreflect.EnumType {
-	return &file_agent_proto_enumTypes[0]
+	return &file_agent_proto_enumTypes[1]
 }
 
 func (x FileHintRequest_Hint) Number() protoreflect.EnumNumber {
@@ -89,7 +160,7 @@ func (x FileHintRequest_Hint) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FileHintRequest_Hint.Descriptor instead.
 func (FileHintRequest_Hint) EnumDescriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22, 0}
+	return file_agent_proto_rawDescGZIP(), []int{24, 0}
 }
 
 type Empty struct {
@@ -720,6 +791,160 @@ func (x *ReadDirStatResponse) GetErrors() []*EntryError {
 	return nil
 }
 
+type PathOpRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Scope *Scope                 `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	Op    PathOpRequest_Op       `protobuf:"varint,2,opt,name=op,proto3,enum=drover.agent.v1.PathOpRequest_Op" json:"op,omitempty"`
+	Path  string                 `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	Path2 string                 `protobuf:"bytes,4,opt,name=path2,proto3" json:"path2,omitempty"`
+	Mode  uint32                 `protobuf:"varint,5,opt,name=mode,proto3" json:"mode,omitempty"`
+	Uid   int64                  `protobuf:"varint,6,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid   int64                  `protobuf:"varint,7,opt,name=gid,proto3" json:"gid,omitempty"`
+	// atime and mtime are Unix nanoseconds.
+	Atime         int64 `protobuf:"varint,8,opt,name=atime,proto3" json:"atime,omitempty"`
+	Mtime         int64 `protobuf:"varint,9,opt,name=mtime,proto3" json:"mtime,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathOpRequest) Reset() {
+	*x = PathOpRequest{}
+	mi := &file_agent_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathOpRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathOpRequest) ProtoMessage() {}
+
+func (x *PathOpRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathOpRequest.ProtoReflect.Descriptor instead.
+func (*PathOpRequest) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PathOpRequest) GetScope() *Scope {
+	if x != nil {
+		return x.Scope
+	}
+	return nil
+}
+
+func (x *PathOpRequest) GetOp() PathOpRequest_Op {
+	if x != nil {
+		return x.Op
+	}
+	return PathOpRequest_OP_UNSPECIFIED
+}
+
+func (x *PathOpRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PathOpRequest) GetPath2() string {
+	if x != nil {
+		return x.Path2
+	}
+	return ""
+}
+
+func (x *PathOpRequest) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *PathOpRequest) GetUid() int64 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *PathOpRequest) GetGid() int64 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *PathOpRequest) GetAtime() int64 {
+	if x != nil {
+		return x.Atime
+	}
+	return 0
+}
+
+func (x *PathOpRequest) GetMtime() int64 {
+	if x != nil {
+		return x.Mtime
+	}
+	return 0
+}
+
+type PathOpResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is what READLINK read.
+	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathOpResponse) Reset() {
+	*x = PathOpResponse{}
+	mi := &file_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathOpResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathOpResponse) ProtoMessage() {}
+
+func (x *PathOpResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathOpResponse.ProtoReflect.Descriptor instead.
+func (*PathOpResponse) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PathOpResponse) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
 type ReflinkRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Scope         *Scope                 `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
@@ -731,7 +956,7 @@ type ReflinkRequest struct {
 
 func (x *ReflinkRequest) Reset() {
 	*x = ReflinkRequest{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +968,7 @@ func (x *ReflinkRequest) String() string {
 func (*ReflinkRequest) ProtoMessage() {}
 
 func (x *ReflinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +981,7 @@ func (x *ReflinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReflinkRequest.ProtoReflect.Descriptor instead.
 func (*ReflinkRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReflinkRequest) GetScope() *Scope {
@@ -793,7 +1018,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +1030,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +1043,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WriteFileRequest) GetScope() *Scope {
@@ -861,7 +1086,7 @@ type WatchEvent struct {
 
 func (x *WatchEvent) Reset() {
 	*x = WatchEvent{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1098,7 @@ func (x *WatchEvent) String() string {
 func (*WatchEvent) ProtoMessage() {}
 
 func (x *WatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1111,7 @@ func (x *WatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEvent.ProtoReflect.Descriptor instead.
 func (*WatchEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchEvent) GetPath() string {
@@ -919,7 +1144,7 @@ type Handle struct {
 
 func (x *Handle) Reset() {
 	*x = Handle{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1156,7 @@ func (x *Handle) String() string {
 func (*Handle) ProtoMessage() {}
 
 func (x *Handle) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1169,7 @@ func (x *Handle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handle.ProtoReflect.Descriptor instead.
 func (*Handle) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Handle) GetId() uint64 {
@@ -964,7 +1189,7 @@ type HandlePathRequest struct {
 
 func (x *HandlePathRequest) Reset() {
 	*x = HandlePathRequest{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1201,7 @@ func (x *HandlePathRequest) String() string {
 func (*HandlePathRequest) ProtoMessage() {}
 
 func (x *HandlePathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1214,7 @@ func (x *HandlePathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandlePathRequest.ProtoReflect.Descriptor instead.
 func (*HandlePathRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *HandlePathRequest) GetId() uint64 {
@@ -1015,7 +1240,7 @@ type TrippedResponse struct {
 
 func (x *TrippedResponse) Reset() {
 	*x = TrippedResponse{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1252,7 @@ func (x *TrippedResponse) String() string {
 func (*TrippedResponse) ProtoMessage() {}
 
 func (x *TrippedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1265,7 @@ func (x *TrippedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrippedResponse.ProtoReflect.Descriptor instead.
 func (*TrippedResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TrippedResponse) GetTripped() bool {
@@ -1062,7 +1287,7 @@ type FileOpenRequest struct {
 
 func (x *FileOpenRequest) Reset() {
 	*x = FileOpenRequest{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1299,7 @@ func (x *FileOpenRequest) String() string {
 func (*FileOpenRequest) ProtoMessage() {}
 
 func (x *FileOpenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1312,7 @@ func (x *FileOpenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileOpenRequest.ProtoReflect.Descriptor instead.
 func (*FileOpenRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FileOpenRequest) GetScope() *Scope {
@@ -1130,7 +1355,7 @@ type FileOpenResponse struct {
 
 func (x *FileOpenResponse) Reset() {
 	*x = FileOpenResponse{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1367,7 @@ func (x *FileOpenResponse) String() string {
 func (*FileOpenResponse) ProtoMessage() {}
 
 func (x *FileOpenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1380,7 @@ func (x *FileOpenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileOpenResponse.ProtoReflect.Descriptor instead.
 func (*FileOpenResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FileOpenResponse) GetId() uint64 {
@@ -1183,7 +1408,7 @@ type FileReadAtRequest struct {
 
 func (x *FileReadAtRequest) Reset() {
 	*x = FileReadAtRequest{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1420,7 @@ func (x *FileReadAtRequest) String() string {
 func (*FileReadAtRequest) ProtoMessage() {}
 
 func (x *FileReadAtRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1433,7 @@ func (x *FileReadAtRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileReadAtRequest.ProtoReflect.Descriptor instead.
 func (*FileReadAtRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FileReadAtRequest) GetId() uint64 {
@@ -1244,7 +1469,7 @@ type Data struct {
 
 func (x *Data) Reset() {
 	*x = Data{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1481,7 @@ func (x *Data) String() string {
 func (*Data) ProtoMessage() {}
 
 func (x *Data) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1494,7 @@ func (x *Data) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Data.ProtoReflect.Descriptor instead.
 func (*Data) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Data) GetData() []byte {
@@ -1297,7 +1522,7 @@ type FileWriteAtRequest struct {
 
 func (x *FileWriteAtRequest) Reset() {
 	*x = FileWriteAtRequest{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1534,7 @@ func (x *FileWriteAtRequest) String() string {
 func (*FileWriteAtRequest) ProtoMessage() {}
 
 func (x *FileWriteAtRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1547,7 @@ func (x *FileWriteAtRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileWriteAtRequest.ProtoReflect.Descriptor instead.
 func (*FileWriteAtRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *FileWriteAtRequest) GetId() uint64 {
@@ -1357,7 +1582,7 @@ type FileRangeRequest struct {
 
 func (x *FileRangeRequest) Reset() {
 	*x = FileRangeRequest{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1594,7 @@ func (x *FileRangeRequest) String() string {
 func (*FileRangeRequest) ProtoMessage() {}
 
 func (x *FileRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1607,7 @@ func (x *FileRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileRangeRequest.ProtoReflect.Descriptor instead.
 func (*FileRangeRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FileRangeRequest) GetId() uint64 {
@@ -1418,7 +1643,7 @@ type FileHintRequest struct {
 
 func (x *FileHintRequest) Reset() {
 	*x = FileHintRequest{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1655,7 @@ func (x *FileHintRequest) String() string {
 func (*FileHintRequest) ProtoMessage() {}
 
 func (x *FileHintRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1668,7 @@ func (x *FileHintRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileHintRequest.ProtoReflect.Descriptor instead.
 func (*FileHintRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FileHintRequest) GetId() uint64 {
@@ -1522,7 +1747,33 @@ const file_agent_proto_rawDesc = "" +
 	"\amessage\x18\x03 \x01(\tR\amessage\"|\n" +
 	"\x13ReadDirStatResponse\x120\n" +
 	"\aentries\x18\x01 \x03(\v2\x16.drover.agent.v1.EntryR\aentries\x123\n" +
-	"\x06errors\x18\x02 \x03(\v2\x1b.drover.agent.v1.EntryErrorR\x06errors\"b\n" +
+	"\x06errors\x18\x02 \x03(\v2\x1b.drover.agent.v1.EntryErrorR\x06errors\"\x89\x03\n" +
+	"\rPathOpRequest\x12,\n" +
+	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x121\n" +
+	"\x02op\x18\x02 \x01(\x0e2!.drover.agent.v1.PathOpRequest.OpR\x02op\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12\x14\n" +
+	"\x05path2\x18\x04 \x01(\tR\x05path2\x12\x12\n" +
+	"\x04mode\x18\x05 \x01(\rR\x04mode\x12\x10\n" +
+	"\x03uid\x18\x06 \x01(\x03R\x03uid\x12\x10\n" +
+	"\x03gid\x18\a \x01(\x03R\x03gid\x12\x14\n" +
+	"\x05atime\x18\b \x01(\x03R\x05atime\x12\x14\n" +
+	"\x05mtime\x18\t \x01(\x03R\x05mtime\"\x88\x01\n" +
+	"\x02Op\x12\x12\n" +
+	"\x0eOP_UNSPECIFIED\x10\x00\x12\v\n" +
+	"\aCHTIMES\x10\x01\x12\t\n" +
+	"\x05CHMOD\x10\x02\x12\r\n" +
+	"\tMKDIR_ALL\x10\x03\x12\n" +
+	"\n" +
+	"\x06REMOVE\x10\x04\x12\n" +
+	"\n" +
+	"\x06RENAME\x10\x05\x12\v\n" +
+	"\aSYMLINK\x10\x06\x12\f\n" +
+	"\bREADLINK\x10\a\x12\b\n" +
+	"\x04LINK\x10\b\x12\n" +
+	"\n" +
+	"\x06LCHOWN\x10\t\"(\n" +
+	"\x0ePathOpResponse\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\"b\n" +
 	"\x0eReflinkRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x10\n" +
 	"\x03src\x18\x02 \x01(\tR\x03src\x12\x10\n" +
@@ -1580,14 +1831,15 @@ const file_agent_proto_rawDesc = "" +
 	"SEQUENTIAL\x10\x02\x12\f\n" +
 	"\bPREFETCH\x10\x03\x12\x0e\n" +
 	"\n" +
-	"WRITE_BACK\x10\x042\xac\f\n" +
+	"WRITE_BACK\x10\x042\xf7\f\n" +
 	"\x05Agent\x12F\n" +
 	"\x05Hello\x12\x1d.drover.agent.v1.HelloRequest\x1a\x1e.drover.agent.v1.HelloResponse\x12I\n" +
 	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse\x129\n" +
 	"\aRelease\x12\x16.drover.agent.v1.Scope\x1a\x16.drover.agent.v1.Empty\x12=\n" +
 	"\x05Lstat\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Entry\x12Q\n" +
 	"\vReadDirStat\x12\x1c.drover.agent.v1.PathRequest\x1a$.drover.agent.v1.ReadDirStatResponse\x12<\n" +
-	"\x04Sync\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Empty\x12B\n" +
+	"\x04Sync\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Empty\x12I\n" +
+	"\x06PathOp\x12\x1e.drover.agent.v1.PathOpRequest\x1a\x1f.drover.agent.v1.PathOpResponse\x12B\n" +
 	"\aReflink\x12\x1f.drover.agent.v1.ReflinkRequest\x1a\x16.drover.agent.v1.Empty\x12H\n" +
 	"\tWriteFile\x12!.drover.agent.v1.WriteFileRequest\x1a\x16.drover.agent.v1.Empty(\x01\x12D\n" +
 	"\x05Watch\x12\x1c.drover.agent.v1.PathRequest\x1a\x1b.drover.agent.v1.WatchEvent0\x01\x12E\n" +
@@ -1618,92 +1870,99 @@ func file_agent_proto_rawDescGZIP() []byte {
 	return file_agent_proto_rawDescData
 }
 
-var file_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_agent_proto_goTypes = []any{
-	(FileHintRequest_Hint)(0),   // 0: drover.agent.v1.FileHintRequest.Hint
-	(*Empty)(nil),               // 1: drover.agent.v1.Empty
-	(*HelloRequest)(nil),        // 2: drover.agent.v1.HelloRequest
-	(*HelloResponse)(nil),       // 3: drover.agent.v1.HelloResponse
-	(*Scope)(nil),               // 4: drover.agent.v1.Scope
-	(*PathRequest)(nil),         // 5: drover.agent.v1.PathRequest
-	(*InvokeRequest)(nil),       // 6: drover.agent.v1.InvokeRequest
-	(*InvokeResponse)(nil),      // 7: drover.agent.v1.InvokeResponse
-	(*Entry)(nil),               // 8: drover.agent.v1.Entry
-	(*EntryError)(nil),          // 9: drover.agent.v1.EntryError
-	(*ReadDirStatResponse)(nil), // 10: drover.agent.v1.ReadDirStatResponse
-	(*ReflinkRequest)(nil),      // 11: drover.agent.v1.ReflinkRequest
-	(*WriteFileRequest)(nil),    // 12: drover.agent.v1.WriteFileRequest
-	(*WatchEvent)(nil),          // 13: drover.agent.v1.WatchEvent
-	(*Handle)(nil),              // 14: drover.agent.v1.Handle
-	(*HandlePathRequest)(nil),   // 15: drover.agent.v1.HandlePathRequest
-	(*TrippedResponse)(nil),     // 16: drover.agent.v1.TrippedResponse
-	(*FileOpenRequest)(nil),     // 17: drover.agent.v1.FileOpenRequest
-	(*FileOpenResponse)(nil),    // 18: drover.agent.v1.FileOpenResponse
-	(*FileReadAtRequest)(nil),   // 19: drover.agent.v1.FileReadAtRequest
-	(*Data)(nil),                // 20: drover.agent.v1.Data
-	(*FileWriteAtRequest)(nil),  // 21: drover.agent.v1.FileWriteAtRequest
-	(*FileRangeRequest)(nil),    // 22: drover.agent.v1.FileRangeRequest
-	(*FileHintRequest)(nil),     // 23: drover.agent.v1.FileHintRequest
+	(PathOpRequest_Op)(0),       // 0: drover.agent.v1.PathOpRequest.Op
+	(FileHintRequest_Hint)(0),   // 1: drover.agent.v1.FileHintRequest.Hint
+	(*Empty)(nil),               // 2: drover.agent.v1.Empty
+	(*HelloRequest)(nil),        // 3: drover.agent.v1.HelloRequest
+	(*HelloResponse)(nil),       // 4: drover.agent.v1.HelloResponse
+	(*Scope)(nil),               // 5: drover.agent.v1.Scope
+	(*PathRequest)(nil),         // 6: drover.agent.v1.PathRequest
+	(*InvokeRequest)(nil),       // 7: drover.agent.v1.InvokeRequest
+	(*InvokeResponse)(nil),      // 8: drover.agent.v1.InvokeResponse
+	(*Entry)(nil),               // 9: drover.agent.v1.Entry
+	(*EntryError)(nil),          // 10: drover.agent.v1.EntryError
+	(*ReadDirStatResponse)(nil), // 11: drover.agent.v1.ReadDirStatResponse
+	(*PathOpRequest)(nil),       // 12: drover.agent.v1.PathOpRequest
+	(*PathOpResponse)(nil),      // 13: drover.agent.v1.PathOpResponse
+	(*ReflinkRequest)(nil),      // 14: drover.agent.v1.ReflinkRequest
+	(*WriteFileRequest)(nil),    // 15: drover.agent.v1.WriteFileRequest
+	(*WatchEvent)(nil),          // 16: drover.agent.v1.WatchEvent
+	(*Handle)(nil),              // 17: drover.agent.v1.Handle
+	(*HandlePathRequest)(nil),   // 18: drover.agent.v1.HandlePathRequest
+	(*TrippedResponse)(nil),     // 19: drover.agent.v1.TrippedResponse
+	(*FileOpenRequest)(nil),     // 20: drover.agent.v1.FileOpenRequest
+	(*FileOpenResponse)(nil),    // 21: drover.agent.v1.FileOpenResponse
+	(*FileReadAtRequest)(nil),   // 22: drover.agent.v1.FileReadAtRequest
+	(*Data)(nil),                // 23: drover.agent.v1.Data
+	(*FileWriteAtRequest)(nil),  // 24: drover.agent.v1.FileWriteAtRequest
+	(*FileRangeRequest)(nil),    // 25: drover.agent.v1.FileRangeRequest
+	(*FileHintRequest)(nil),     // 26: drover.agent.v1.FileHintRequest
 }
 var file_agent_proto_depIdxs = []int32{
-	4,  // 0: drover.agent.v1.PathRequest.scope:type_name -> drover.agent.v1.Scope
-	4,  // 1: drover.agent.v1.InvokeRequest.scope:type_name -> drover.agent.v1.Scope
-	8,  // 2: drover.agent.v1.ReadDirStatResponse.entries:type_name -> drover.agent.v1.Entry
-	9,  // 3: drover.agent.v1.ReadDirStatResponse.errors:type_name -> drover.agent.v1.EntryError
-	4,  // 4: drover.agent.v1.ReflinkRequest.scope:type_name -> drover.agent.v1.Scope
-	4,  // 5: drover.agent.v1.WriteFileRequest.scope:type_name -> drover.agent.v1.Scope
-	4,  // 6: drover.agent.v1.FileOpenRequest.scope:type_name -> drover.agent.v1.Scope
-	0,  // 7: drover.agent.v1.FileHintRequest.hint:type_name -> drover.agent.v1.FileHintRequest.Hint
-	2,  // 8: drover.agent.v1.Agent.Hello:input_type -> drover.agent.v1.HelloRequest
-	6,  // 9: drover.agent.v1.Agent.Invoke:input_type -> drover.agent.v1.InvokeRequest
-	4,  // 10: drover.agent.v1.Agent.Release:input_type -> drover.agent.v1.Scope
-	5,  // 11: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
-	5,  // 12: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
-	5,  // 13: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
-	11, // 14: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
-	12, // 15: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
-	5,  // 16: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
-	5,  // 17: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
-	15, // 18: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
-	14, // 19: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
-	14, // 20: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
-	17, // 21: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
-	19, // 22: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
-	21, // 23: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
-	14, // 24: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
-	14, // 25: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
-	22, // 26: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
-	22, // 27: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
-	23, // 28: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
-	14, // 29: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
-	3,  // 30: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
-	7,  // 31: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
-	1,  // 32: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
-	8,  // 33: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
-	10, // 34: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	1,  // 35: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
-	1,  // 36: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
-	1,  // 37: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
-	13, // 38: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
-	14, // 39: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
-	10, // 40: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	16, // 41: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
-	1,  // 42: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
-	18, // 43: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
-	20, // 44: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
-	1,  // 45: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
-	8,  // 46: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
-	1,  // 47: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
-	1,  // 48: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
-	1,  // 49: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
-	1,  // 50: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
-	1,  // 51: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
-	30, // [30:52] is the sub-list for method output_type
-	8,  // [8:30] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	5,  // 0: drover.agent.v1.PathRequest.scope:type_name -> drover.agent.v1.Scope
+	5,  // 1: drover.agent.v1.InvokeRequest.scope:type_name -> drover.agent.v1.Scope
+	9,  // 2: drover.agent.v1.ReadDirStatResponse.entries:type_name -> drover.agent.v1.Entry
+	10, // 3: drover.agent.v1.ReadDirStatResponse.errors:type_name -> drover.agent.v1.EntryError
+	5,  // 4: drover.agent.v1.PathOpRequest.scope:type_name -> drover.agent.v1.Scope
+	0,  // 5: drover.agent.v1.PathOpRequest.op:type_name -> drover.agent.v1.PathOpRequest.Op
+	5,  // 6: drover.agent.v1.ReflinkRequest.scope:type_name -> drover.agent.v1.Scope
+	5,  // 7: drover.agent.v1.WriteFileRequest.scope:type_name -> drover.agent.v1.Scope
+	5,  // 8: drover.agent.v1.FileOpenRequest.scope:type_name -> drover.agent.v1.Scope
+	1,  // 9: drover.agent.v1.FileHintRequest.hint:type_name -> drover.agent.v1.FileHintRequest.Hint
+	3,  // 10: drover.agent.v1.Agent.Hello:input_type -> drover.agent.v1.HelloRequest
+	7,  // 11: drover.agent.v1.Agent.Invoke:input_type -> drover.agent.v1.InvokeRequest
+	5,  // 12: drover.agent.v1.Agent.Release:input_type -> drover.agent.v1.Scope
+	6,  // 13: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
+	6,  // 14: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
+	6,  // 15: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
+	12, // 16: drover.agent.v1.Agent.PathOp:input_type -> drover.agent.v1.PathOpRequest
+	14, // 17: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
+	15, // 18: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
+	6,  // 19: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
+	6,  // 20: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
+	18, // 21: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
+	17, // 22: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
+	17, // 23: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
+	20, // 24: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
+	22, // 25: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
+	24, // 26: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
+	17, // 27: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
+	17, // 28: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
+	25, // 29: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
+	25, // 30: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
+	26, // 31: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
+	17, // 32: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
+	4,  // 33: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
+	8,  // 34: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
+	2,  // 35: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
+	9,  // 36: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
+	11, // 37: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	2,  // 38: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
+	13, // 39: drover.agent.v1.Agent.PathOp:output_type -> drover.agent.v1.PathOpResponse
+	2,  // 40: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
+	2,  // 41: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
+	16, // 42: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
+	17, // 43: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
+	11, // 44: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	19, // 45: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
+	2,  // 46: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
+	21, // 47: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
+	23, // 48: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
+	2,  // 49: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
+	9,  // 50: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
+	2,  // 51: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
+	2,  // 52: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
+	2,  // 53: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
+	2,  // 54: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
+	2,  // 55: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
+	33, // [33:56] is the sub-list for method output_type
+	10, // [10:33] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -1716,8 +1975,8 @@ func file_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   23,
+			NumEnums:      2,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

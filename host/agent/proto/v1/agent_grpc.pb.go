@@ -41,6 +41,7 @@ const (
 	Agent_Lstat_FullMethodName               = "/drover.agent.v1.Agent/Lstat"
 	Agent_ReadDirStat_FullMethodName         = "/drover.agent.v1.Agent/ReadDirStat"
 	Agent_Sync_FullMethodName                = "/drover.agent.v1.Agent/Sync"
+	Agent_PathOp_FullMethodName              = "/drover.agent.v1.Agent/PathOp"
 	Agent_Reflink_FullMethodName             = "/drover.agent.v1.Agent/Reflink"
 	Agent_WriteFile_FullMethodName           = "/drover.agent.v1.Agent/WriteFile"
 	Agent_Watch_FullMethodName               = "/drover.agent.v1.Agent/Watch"
@@ -72,6 +73,9 @@ type AgentClient interface {
 	Lstat(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Entry, error)
 	ReadDirStat(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*ReadDirStatResponse, error)
 	Sync(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Empty, error)
+	// PathOp is one of the host operations on paths that take a few
+	// arguments and answer little.
+	PathOp(ctx context.Context, in *PathOpRequest, opts ...grpc.CallOption) (*PathOpResponse, error)
 	Reflink(ctx context.Context, in *ReflinkRequest, opts ...grpc.CallOption) (*Empty, error)
 	// WriteFile replaces a file atomically on the machine: the first
 	// message names it, the others carry its content, in order.
@@ -153,6 +157,15 @@ func (c *agentClient) ReadDirStat(ctx context.Context, in *PathRequest, opts ...
 func (c *agentClient) Sync(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Empty, error) {
 	out := new(Empty)
 	err := c.cc.Invoke(ctx, Agent_Sync_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentClient) PathOp(ctx context.Context, in *PathOpRequest, opts ...grpc.CallOption) (*PathOpResponse, error) {
+	out := new(PathOpResponse)
+	err := c.cc.Invoke(ctx, Agent_PathOp_FullMethodName, in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -364,6 +377,9 @@ type AgentServer interface {
 	Lstat(context.Context, *PathRequest) (*Entry, error)
 	ReadDirStat(context.Context, *PathRequest) (*ReadDirStatResponse, error)
 	Sync(context.Context, *PathRequest) (*Empty, error)
+	// PathOp is one of the host operations on paths that take a few
+	// arguments and answer little.
+	PathOp(context.Context, *PathOpRequest) (*PathOpResponse, error)
 	Reflink(context.Context, *ReflinkRequest) (*Empty, error)
 	// WriteFile replaces a file atomically on the machine: the first
 	// message names it, the others carry its content, in order.
@@ -411,6 +427,9 @@ func (UnimplementedAgentServer) ReadDirStat(context.Context, *PathRequest) (*Rea
 }
 func (UnimplementedAgentServer) Sync(context.Context, *PathRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Sync not implemented")
+}
+func (UnimplementedAgentServer) PathOp(context.Context, *PathOpRequest) (*PathOpResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PathOp not implemented")
 }
 func (UnimplementedAgentServer) Reflink(context.Context, *ReflinkRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Reflink not implemented")
@@ -577,6 +596,24 @@ func _Agent_Sync_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AgentServer).Sync(ctx, req.(*PathRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Agent_PathOp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PathOpRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServer).PathOp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Agent_PathOp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServer).PathOp(ctx, req.(*PathOpRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -910,6 +947,10 @@ var Agent_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Sync",
 			Handler:    _Agent_Sync_Handler,
+		},
+		{
+			MethodName: "PathOp",
+			Handler:    _Agent_PathOp_Handler,
 		},
 		{
 			MethodName: "Reflink",
