@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -41,17 +42,16 @@ type Client struct {
 // are closed with the client (the session).
 func NewClient(ctx context.Context, r io.Reader, w io.WriteCloser, closers ...io.Closer) (*Client, error) {
 	conn := newPipeConn(r, w, append([]io.Closer{w}, closers...)...)
-	dialled := false
+	var dialled atomic.Bool
 	cc, err := grpc.DialContext(ctx, "passthrough:///agent",
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			// One connection: once it ended the agent is gone, and
 			// calls fail rather than wait for another.
-			if dialled {
+			if dialled.Swap(true) {
 				return nil, ErrLost
 			}
-			dialled = true
 			return conn, nil
 		}))
 	if err != nil {
@@ -220,35 +220,37 @@ func (c *Client) Reflink(ctx context.Context, s Scope, src, dst string) error {
 }
 
 // WriteFile is host.Host's WriteFile on the machine: temp file, fsync,
-// rename and fsync of the folder there. r's data crosses compressed.
+// rename and fsync of the folder there. r's data crosses compressed when
+// its start compresses.
 func (c *Client) WriteFile(ctx context.Context, s Scope, path string, r io.Reader, mode fs.FileMode) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.rpc.WriteFile(ctx, grpc.UseCompressor(compressorName))
+	buf := make([]byte, 1<<20)
+	n, rerr := io.ReadFull(r, buf)
+	stream, err := c.rpc.WriteFile(ctx, dataCompression(buf[:n]))
 	if err != nil {
 		return fromStatus(err)
 	}
-	msg := &agentv1.WriteFileRequest{Scope: s.proto(), Path: path, Mode: uint32(mode)}
-	buf := make([]byte, 1<<20)
+	msg := &agentv1.WriteFileRequest{Scope: s.proto(), Path: path, Mode: uint32(mode), Data: buf[:n]}
 	for {
-		n, rerr := io.ReadFull(r, buf)
-		if n > 0 || msg.Scope != nil {
-			msg.Data = buf[:n]
-			if err := stream.Send(msg); err != nil {
-				// The agent ended the call: its status says why.
-				_, err = stream.CloseAndRecv()
-				return fromStatus(err)
-			}
-			msg = &agentv1.WriteFileRequest{}
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
+		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
 			// Cancelling leaves the agent's temp file to its WriteFile
 			// to remove: the target is untouched.
 			return rerr
 		}
+		if err := stream.Send(msg); err != nil {
+			// The agent ended the call: its status says why.
+			_, err = stream.CloseAndRecv()
+			return fromStatus(err)
+		}
+		if rerr != nil {
+			break
+		}
+		n, rerr = io.ReadFull(r, buf)
+		if n == 0 && rerr == io.EOF {
+			break
+		}
+		msg = &agentv1.WriteFileRequest{Data: buf[:n]}
 	}
 	_, err = stream.CloseAndRecv()
 	return fromStatus(err)
@@ -304,7 +306,7 @@ type tripwire struct {
 	id uint64
 	// tripped remembers a tripwire found tripped, or lost with the
 	// connection: it stays tripped.
-	tripped bool
+	tripped atomic.Bool
 }
 
 func (t *tripwire) ReadDirStat(ctx context.Context, path string) ([]host.EntryStat, error) {
@@ -314,12 +316,14 @@ func (t *tripwire) ReadDirStat(ctx context.Context, path string) ([]host.EntrySt
 // Tripped says true too when the agent cannot be asked: a tripwire that
 // lost track is tripped.
 func (t *tripwire) Tripped() bool {
-	if t.tripped {
+	if t.tripped.Load() {
 		return true
 	}
 	resp, err := t.c.rpc.TripwireTripped(context.Background(), &agentv1.Handle{Id: t.id})
-	t.tripped = err != nil || resp.Tripped
-	return t.tripped
+	if err != nil || resp.Tripped {
+		t.tripped.Store(true)
+	}
+	return t.tripped.Load()
 }
 
 func (t *tripwire) Close() error {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	agentv1 "github.com/drover-dr/drover/host/agent/proto/v1"
-	"google.golang.org/grpc"
 )
 
 // OpenFile is host.Host's OpenFile on the machine: the file stays open in
@@ -34,7 +33,14 @@ type File struct {
 
 	mu  sync.Mutex
 	off int64
+	// ahead holds what Read fetched beyond what it was asked for, the
+	// bytes at off: small sequential reads (a bufio.Reader) cost a round
+	// trip per readAhead, not per call.
+	ahead []byte
 }
+
+// readAhead is the least a Read fetches.
+const readAhead = 1 << 20
 
 var _ host.File = (*File)(nil)
 
@@ -56,8 +62,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	for i := range chunks {
 		part := p[i*maxChunk : min(len(p), (i+1)*maxChunk)]
 		wg.Go(func() {
-			d, err := f.c.rpc.FileReadAt(context.Background(), &agentv1.FileReadAtRequest{Id: f.id, Offset: off + int64(i*maxChunk), Length: int64(len(part))},
-				grpc.UseCompressor(compressorName))
+			// The agent compresses what it sends when that pays.
+			d, err := f.c.rpc.FileReadAt(context.Background(), &agentv1.FileReadAtRequest{Id: f.id, Offset: off + int64(i*maxChunk), Length: int64(len(part))})
 			if err != nil {
 				results[i].err = fromStatus(err)
 				return
@@ -81,6 +87,18 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 
 // WriteAt writes p in chunks of maxChunk, several in flight at once.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	f.dropAhead()
+	return f.writeAt(p, off)
+}
+
+// dropAhead forgets what Read fetched ahead, which a write may change.
+func (f *File) dropAhead() {
+	f.mu.Lock()
+	f.ahead = nil
+	f.mu.Unlock()
+}
+
+func (f *File) writeAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
 	}
@@ -91,7 +109,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 		part := p[i*maxChunk : min(len(p), (i+1)*maxChunk)]
 		wg.Go(func() {
 			_, err := f.c.rpc.FileWriteAt(context.Background(), &agentv1.FileWriteAtRequest{Id: f.id, Offset: off + int64(i*maxChunk), Data: part},
-				grpc.UseCompressor(compressorName))
+				dataCompression(part))
 			errs[i] = fromStatus(err)
 		})
 	}
@@ -114,8 +132,17 @@ const streamSize = 4 * maxChunk
 func (f *File) WriteTo(w io.Writer) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	buf := make([]byte, streamSize)
 	var total int64
+	if len(f.ahead) > 0 {
+		n, err := w.Write(f.ahead)
+		f.ahead = f.ahead[n:]
+		f.off += int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	buf := make([]byte, streamSize)
 	for {
 		n, err := f.ReadAt(buf, f.off)
 		f.off += int64(n)
@@ -139,12 +166,13 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ahead = nil
 	buf := make([]byte, streamSize)
 	var total int64
 	for {
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
-			wn, err := f.WriteAt(buf[:n], f.off)
+			wn, err := f.writeAt(buf[:n], f.off)
 			f.off += int64(wn)
 			total += int64(wn)
 			if err != nil {
@@ -163,6 +191,20 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 func (f *File) Read(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.ahead) == 0 && len(p) < readAhead {
+		buf := make([]byte, readAhead)
+		n, err := f.ReadAt(buf, f.off)
+		if n == 0 {
+			return 0, err
+		}
+		f.ahead = buf[:n]
+	}
+	if len(f.ahead) > 0 {
+		n := copy(p, f.ahead)
+		f.ahead = f.ahead[n:]
+		f.off += int64(n)
+		return n, nil
+	}
 	n, err := f.ReadAt(p, f.off)
 	f.off += int64(n)
 	if err == io.EOF && n > 0 {
@@ -174,7 +216,8 @@ func (f *File) Read(p []byte) (int, error) {
 func (f *File) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n, err := f.WriteAt(p, f.off)
+	f.ahead = nil
+	n, err := f.writeAt(p, f.off)
 	f.off += int64(n)
 	return n, err
 }
@@ -203,6 +246,7 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	if offset < 0 {
 		return 0, errors.New("seek: negative position")
 	}
+	f.ahead = nil
 	f.off = offset
 	return offset, nil
 }
@@ -221,11 +265,13 @@ func (f *File) Sync() error {
 }
 
 func (f *File) Truncate(size int64) error {
+	f.dropAhead()
 	_, err := f.c.rpc.FileTruncate(context.Background(), &agentv1.FileRangeRequest{Id: f.id, Length: size})
 	return fromStatus(err)
 }
 
 func (f *File) PunchHole(off, n int64) error {
+	f.dropAhead()
 	_, err := f.c.rpc.FilePunchHole(context.Background(), &agentv1.FileRangeRequest{Id: f.id, Offset: off, Length: n})
 	return fromStatus(err)
 }

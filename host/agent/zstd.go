@@ -5,13 +5,14 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 )
 
-// compressorName is the gRPC compressor the client asks for on calls that
-// carry file data: zstd at its fastest level, which keeps up with a
-// network link and shrinks what compresses (zeros, text, free blocks of an
-// image) several times.
+// compressorName is the gRPC compressor of calls that carry file data
+// that compresses (see compressible): zstd at its fastest level, which
+// keeps up with a network link and shrinks zeros, text and the free blocks
+// of an image several times.
 const compressorName = "zstd"
 
 func init() { encoding.RegisterCompressor(&zstdCompressor{}) }
@@ -80,4 +81,35 @@ func (d *pooledDecoder) Read(p []byte) (int, error) {
 		d.pool.Put(d.Decoder)
 	}
 	return n, err
+}
+
+// sampleEncoder compresses the samples compressible looks at.
+var sampleEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+
+// compressible says whether data is worth compressing on the wire, from a
+// few samples of it: compressing what does not shrink (media, encrypted or
+// compressed files) costs more CPU on both ends than it saves on a fast
+// link, while free space and text shrink several times.
+func compressible(data []byte) bool {
+	const sample, minSize = 4 << 10, 16 << 10
+	if len(data) < minSize {
+		return false
+	}
+	var in, out int
+	var dst []byte
+	for _, at := range []int{0, len(data)/2 - sample/2, len(data) - sample} {
+		dst = sampleEncoder.EncodeAll(data[at:at+sample], dst[:0])
+		in += sample
+		out += len(dst)
+	}
+	return out*10 < in*8
+}
+
+// dataCompression is the call option of a call carrying data: zstd where
+// it pays.
+func dataCompression(data []byte) grpc.CallOption {
+	if compressible(data) {
+		return grpc.UseCompressor(compressorName)
+	}
+	return grpc.EmptyCallOption{}
 }
