@@ -24,6 +24,16 @@ func (c *Client) OpenFile(ctx context.Context, s Scope, path string, flag int, p
 	return &File{c: c, id: resp.Id, Size: resp.Size}, nil
 }
 
+// CreateTemp is host.Host's CreateTemp on the machine: the new file, open
+// in the agent, and its path.
+func (c *Client) CreateTemp(ctx context.Context, s Scope, path string) (*File, string, error) {
+	resp, err := c.rpc.FileCreateTemp(ctx, &agentv1.PathRequest{Scope: s.proto(), Path: path})
+	if err != nil {
+		return nil, "", fromStatus(err)
+	}
+	return &File{c: c, id: resp.Id}, resp.Path, nil
+}
+
 // File is a file open in the agent, a host.File. Its calls have no
 // context: a call cut off by the connection's end fails with ErrLost.
 type File struct {

@@ -380,11 +380,27 @@ func (s *server) FileOpen(ctx context.Context, req *agentv1.FileOpenRequest) (*a
 		f.Close()
 		return nil, toStatus(err)
 	}
+	return &agentv1.FileOpenResponse{Id: s.addFile(f), Size: size}, nil
+}
+
+func (s *server) FileCreateTemp(ctx context.Context, req *agentv1.PathRequest) (*agentv1.FileOpenResponse, error) {
+	h, err := s.host(ctx, req.Scope)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	f, tmp, err := h.CreateTemp(ctx, req.Path)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &agentv1.FileOpenResponse{Id: s.addFile(f), Path: tmp}, nil
+}
+
+func (s *server) addFile(f host.File) uint64 {
 	id := s.nextID.Add(1)
 	s.mu.Lock()
 	s.files[id] = f
 	s.mu.Unlock()
-	return &agentv1.FileOpenResponse{Id: id, Size: size}, nil
+	return id
 }
 
 func (s *server) file(id uint64) (host.File, error) {

@@ -97,6 +97,24 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 	return agentFile{f, h, p}, nil
 }
 
+// CreateTemp through the agent creates the file where the path resolves
+// below the root, in one call.
+func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, error) {
+	var f *agent.File
+	var tmp string
+	err := h.withAgent(ctx, true, func(a *agent.Client) (err error) {
+		f, tmp, err = a.CreateTemp(ctx, h.scope(), p)
+		return err
+	})
+	if errors.Is(err, errNoAgent) {
+		return h.sftpCreateTemp(ctx, p)
+	}
+	if err != nil {
+		return nil, "", h.agentErr("create", p, err)
+	}
+	return agentFile{f, h, tmp}, tmp, nil
+}
+
 // Reflink needs the FICLONE ioctl on the machine: the agent's.
 func (h *Host) Reflink(ctx context.Context, src, dst string) error {
 	err := h.withAgent(ctx, false, func(a *agent.Client) error { return a.Reflink(ctx, h.scope(), src, dst) })

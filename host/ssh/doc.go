@@ -39,23 +39,24 @@
 // leaves the connection without one: Invoke fails with host.ErrNoOps and
 // the reason (host.CanCall), and the operations below use SFTP.
 //
-// Through the agent: ops (Invoke), Lstat and ReadDirStat with devices,
-// inodes and owners, files opened with OpenFile (holes punched, a block
-// device's size at Seek from the end, page-cache hints; their data
-// zstd-compressed on the wire), WriteFile with the folder synced after the
-// rename, Sync (syncfs), Reflink, Watch and Tripwire (inotify). The agent
-// serves each on a local host rooted where this one is (os.Root on the
-// machine, a Sub host's folder opened through it), so confinement holds
-// with no window between resolving a path and acting on it.
+// Through the agent go ops (Invoke) and every file operation but ReadDir,
+// RealPath and Sub's check of its folder: Lstat and ReadDirStat with
+// devices, inodes and owners, files opened or created (holes punched, a
+// block device's size at Seek from the end, page-cache hints, data
+// zstd-compressed on the wire where it shrinks), WriteFile with the folder
+// synced after the rename, Chtimes in nanoseconds, Sync (syncfs), Reflink,
+// Watch and Tripwire (inotify). The agent serves each on a local host
+// rooted where this one is (os.Root on the machine, a Sub host's folder
+// opened through it), so confinement holds with no window between
+// resolving a path and acting on it.
 //
-// A root confines the host as for a local host: `..` cannot climb above it,
-// and over SFTP each path is resolved on the machine (SFTP realpath and
-// readlink) before use, so that a symlink leading outside is refused.
-// Unlike the agent there is a window between resolving and acting: someone
+// Over SFTP, a root confines the host as for a local host too: `..`
+// cannot climb above it, and each path is resolved on the machine (SFTP
+// realpath and readlink) before use, so that a symlink leading outside is
+// refused. But there is a window between resolving and acting: someone
 // who can write below the root on the machine could swap a folder for a
-// symlink in it; the operations that still go through SFTP (reads,
-// renames, links, chmod, CreateTemp) have it. Programs are run as the
-// machine names them, not looked up below the root.
+// symlink in it. Programs are run as the machine names them, not looked up
+// below the root.
 //
 // WriteFile writes a temp file of a random name (created exclusively,
 // marked as host.TempPath marks them) and renames it over the target; a
@@ -74,5 +75,6 @@
 // errors.ErrUnsupported, PunchHole too; Lstat and ReadDirStat do not know
 // devices and inodes (host.StatOf and EntryStat.HasStat say so); a block
 // device opened with OpenFile reports size 0; WriteFile cannot sync the
-// folder after its rename, and Sync runs `sync -f`.
+// folder after its rename, Chtimes has whole seconds (SFTP's setstat),
+// and Sync runs `sync -f`.
 package ssh

@@ -558,9 +558,9 @@ func (h *Host) sftpChtimes(ctx context.Context, p string, atime, mtime time.Time
 	return nil
 }
 
-// CreateTemp creates the temp file exclusively: whatever is already at the
+// sftpCreateTemp creates the temp file exclusively: whatever is already at the
 // random name, a symlink above all, makes it fail rather than be opened.
-func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, error) {
+func (h *Host) sftpCreateTemp(ctx context.Context, p string) (host.File, string, error) {
 	tmp := host.TempPath(p)
 	name, err := h.resolve(ctx, "create", tmp, false)
 	if err != nil {

@@ -1348,7 +1348,9 @@ type FileOpenResponse struct {
 	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// size is where the file ends: a block device's size, which its Stat
 	// does not tell.
-	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Size int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// path is the temp file's, for FileCreateTemp.
+	Path          string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1395,6 +1397,13 @@ func (x *FileOpenResponse) GetSize() int64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *FileOpenResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
 }
 
 type FileReadAtRequest struct {
@@ -1799,10 +1808,11 @@ const file_agent_proto_rawDesc = "" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04flag\x18\x03 \x01(\x03R\x04flag\x12\x12\n" +
-	"\x04perm\x18\x04 \x01(\rR\x04perm\"6\n" +
+	"\x04perm\x18\x04 \x01(\rR\x04perm\"J\n" +
 	"\x10FileOpenResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
-	"\x04size\x18\x02 \x01(\x03R\x04size\"S\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\"S\n" +
 	"\x11FileReadAtRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\x16\n" +
@@ -1831,7 +1841,7 @@ const file_agent_proto_rawDesc = "" +
 	"SEQUENTIAL\x10\x02\x12\f\n" +
 	"\bPREFETCH\x10\x03\x12\x0e\n" +
 	"\n" +
-	"WRITE_BACK\x10\x042\xf7\f\n" +
+	"WRITE_BACK\x10\x042\xca\r\n" +
 	"\x05Agent\x12F\n" +
 	"\x05Hello\x12\x1d.drover.agent.v1.HelloRequest\x1a\x1e.drover.agent.v1.HelloResponse\x12I\n" +
 	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse\x129\n" +
@@ -1847,7 +1857,8 @@ const file_agent_proto_rawDesc = "" +
 	"\x13TripwireReadDirStat\x12\".drover.agent.v1.HandlePathRequest\x1a$.drover.agent.v1.ReadDirStatResponse\x12L\n" +
 	"\x0fTripwireTripped\x12\x17.drover.agent.v1.Handle\x1a .drover.agent.v1.TrippedResponse\x12@\n" +
 	"\rTripwireClose\x12\x17.drover.agent.v1.Handle\x1a\x16.drover.agent.v1.Empty\x12O\n" +
-	"\bFileOpen\x12 .drover.agent.v1.FileOpenRequest\x1a!.drover.agent.v1.FileOpenResponse\x12G\n" +
+	"\bFileOpen\x12 .drover.agent.v1.FileOpenRequest\x1a!.drover.agent.v1.FileOpenResponse\x12Q\n" +
+	"\x0eFileCreateTemp\x12\x1c.drover.agent.v1.PathRequest\x1a!.drover.agent.v1.FileOpenResponse\x12G\n" +
 	"\n" +
 	"FileReadAt\x12\".drover.agent.v1.FileReadAtRequest\x1a\x15.drover.agent.v1.Data\x12J\n" +
 	"\vFileWriteAt\x12#.drover.agent.v1.FileWriteAtRequest\x1a\x16.drover.agent.v1.Empty\x12;\n" +
@@ -1927,39 +1938,41 @@ var file_agent_proto_depIdxs = []int32{
 	17, // 22: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
 	17, // 23: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
 	20, // 24: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
-	22, // 25: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
-	24, // 26: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
-	17, // 27: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
-	17, // 28: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
-	25, // 29: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
-	25, // 30: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
-	26, // 31: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
-	17, // 32: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
-	4,  // 33: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
-	8,  // 34: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
-	2,  // 35: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
-	9,  // 36: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
-	11, // 37: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	2,  // 38: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
-	13, // 39: drover.agent.v1.Agent.PathOp:output_type -> drover.agent.v1.PathOpResponse
-	2,  // 40: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
-	2,  // 41: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
-	16, // 42: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
-	17, // 43: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
-	11, // 44: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	19, // 45: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
-	2,  // 46: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
-	21, // 47: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
-	23, // 48: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
-	2,  // 49: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
-	9,  // 50: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
-	2,  // 51: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
-	2,  // 52: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
-	2,  // 53: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
-	2,  // 54: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
-	2,  // 55: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
-	33, // [33:56] is the sub-list for method output_type
-	10, // [10:33] is the sub-list for method input_type
+	6,  // 25: drover.agent.v1.Agent.FileCreateTemp:input_type -> drover.agent.v1.PathRequest
+	22, // 26: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
+	24, // 27: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
+	17, // 28: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
+	17, // 29: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
+	25, // 30: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
+	25, // 31: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
+	26, // 32: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
+	17, // 33: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
+	4,  // 34: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
+	8,  // 35: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
+	2,  // 36: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
+	9,  // 37: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
+	11, // 38: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	2,  // 39: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
+	13, // 40: drover.agent.v1.Agent.PathOp:output_type -> drover.agent.v1.PathOpResponse
+	2,  // 41: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
+	2,  // 42: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
+	16, // 43: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
+	17, // 44: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
+	11, // 45: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	19, // 46: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
+	2,  // 47: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
+	21, // 48: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
+	21, // 49: drover.agent.v1.Agent.FileCreateTemp:output_type -> drover.agent.v1.FileOpenResponse
+	23, // 50: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
+	2,  // 51: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
+	9,  // 52: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
+	2,  // 53: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
+	2,  // 54: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
+	2,  // 55: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
+	2,  // 56: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
+	2,  // 57: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
+	34, // [34:58] is the sub-list for method output_type
+	10, // [10:34] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name

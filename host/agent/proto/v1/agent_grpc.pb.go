@@ -50,6 +50,7 @@ const (
 	Agent_TripwireTripped_FullMethodName     = "/drover.agent.v1.Agent/TripwireTripped"
 	Agent_TripwireClose_FullMethodName       = "/drover.agent.v1.Agent/TripwireClose"
 	Agent_FileOpen_FullMethodName            = "/drover.agent.v1.Agent/FileOpen"
+	Agent_FileCreateTemp_FullMethodName      = "/drover.agent.v1.Agent/FileCreateTemp"
 	Agent_FileReadAt_FullMethodName          = "/drover.agent.v1.Agent/FileReadAt"
 	Agent_FileWriteAt_FullMethodName         = "/drover.agent.v1.Agent/FileWriteAt"
 	Agent_FileStat_FullMethodName            = "/drover.agent.v1.Agent/FileStat"
@@ -91,6 +92,8 @@ type AgentClient interface {
 	// An open file lives in the agent under an id until closed, or until
 	// the connection ends.
 	FileOpen(ctx context.Context, in *FileOpenRequest, opts ...grpc.CallOption) (*FileOpenResponse, error)
+	// FileCreateTemp is host.Host's CreateTemp: a new file beside path.
+	FileCreateTemp(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*FileOpenResponse, error)
 	FileReadAt(ctx context.Context, in *FileReadAtRequest, opts ...grpc.CallOption) (*Data, error)
 	FileWriteAt(ctx context.Context, in *FileWriteAtRequest, opts ...grpc.CallOption) (*Empty, error)
 	FileStat(ctx context.Context, in *Handle, opts ...grpc.CallOption) (*Entry, error)
@@ -292,6 +295,15 @@ func (c *agentClient) FileOpen(ctx context.Context, in *FileOpenRequest, opts ..
 	return out, nil
 }
 
+func (c *agentClient) FileCreateTemp(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*FileOpenResponse, error) {
+	out := new(FileOpenResponse)
+	err := c.cc.Invoke(ctx, Agent_FileCreateTemp_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *agentClient) FileReadAt(ctx context.Context, in *FileReadAtRequest, opts ...grpc.CallOption) (*Data, error) {
 	out := new(Data)
 	err := c.cc.Invoke(ctx, Agent_FileReadAt_FullMethodName, in, out, opts...)
@@ -395,6 +407,8 @@ type AgentServer interface {
 	// An open file lives in the agent under an id until closed, or until
 	// the connection ends.
 	FileOpen(context.Context, *FileOpenRequest) (*FileOpenResponse, error)
+	// FileCreateTemp is host.Host's CreateTemp: a new file beside path.
+	FileCreateTemp(context.Context, *PathRequest) (*FileOpenResponse, error)
 	FileReadAt(context.Context, *FileReadAtRequest) (*Data, error)
 	FileWriteAt(context.Context, *FileWriteAtRequest) (*Empty, error)
 	FileStat(context.Context, *Handle) (*Entry, error)
@@ -454,6 +468,9 @@ func (UnimplementedAgentServer) TripwireClose(context.Context, *Handle) (*Empty,
 }
 func (UnimplementedAgentServer) FileOpen(context.Context, *FileOpenRequest) (*FileOpenResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FileOpen not implemented")
+}
+func (UnimplementedAgentServer) FileCreateTemp(context.Context, *PathRequest) (*FileOpenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method FileCreateTemp not implemented")
 }
 func (UnimplementedAgentServer) FileReadAt(context.Context, *FileReadAtRequest) (*Data, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FileReadAt not implemented")
@@ -773,6 +790,24 @@ func _Agent_FileOpen_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Agent_FileCreateTemp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PathRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServer).FileCreateTemp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Agent_FileCreateTemp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServer).FileCreateTemp(ctx, req.(*PathRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Agent_FileReadAt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(FileReadAtRequest)
 	if err := dec(in); err != nil {
@@ -975,6 +1010,10 @@ var Agent_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FileOpen",
 			Handler:    _Agent_FileOpen_Handler,
+		},
+		{
+			MethodName: "FileCreateTemp",
+			Handler:    _Agent_FileCreateTemp_Handler,
 		},
 		{
 			MethodName: "FileReadAt",
