@@ -323,7 +323,11 @@ func (c *connector) execAgent(ctx context.Context, cn *conn, exe string, prog ag
 		s.Close()
 		select {
 		case <-ended:
-			return nil, fmt.Errorf("%w: the agent %s exited at start: %s", errNoAgent, exe, strings.TrimSpace(stderr.String()))
+			why := strings.TrimSpace(stderr.String())
+			if strings.Contains(why, "Permission denied") {
+				why += " (is its folder on a file system mounted noexec?)"
+			}
+			return nil, fmt.Errorf("%w: the agent %s exited at start: %s", errNoAgent, exe, why)
 		default:
 		}
 		if ctx.Err() != nil {

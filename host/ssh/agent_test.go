@@ -458,3 +458,32 @@ func TestAgentSubReplaced(t *testing.T) {
 		t.Errorf("the second Sub host did not write into the new folder: %v", err)
 	}
 }
+
+// TestAgentUploadRefused caches the agent where nothing may be executed (a
+// noexec mount, as some homes are): no agent, CanCall says why, and the
+// host works over SFTP.
+func TestAgentUploadRefused(t *testing.T) {
+	mount := testenv.Command(t, "mount", "mount")
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	if err := os.MkdirAll(opts.AgentCache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mount, "-t", "tmpfs", "-o", "noexec,size=256m", "tmpfs", opts.AgentCache).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", opts.AgentCache).Run() })
+	opts.Root = filepath.Join(t.TempDir(), "root")
+	h := connect(t, opts)
+	ctx := context.Background()
+	err := host.CanCall(ctx, h)
+	if !errors.Is(err, host.ErrNoOps) || !strings.Contains(err.Error(), "exited at start") || !strings.Contains(err.Error(), "noexec") {
+		t.Fatalf("CanCall = %v, want host.ErrNoOps saying the agent could not start, maybe for noexec", err)
+	}
+	if err := h.WriteFile(ctx, "/f", strings.NewReader("over SFTP"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Watch(ctx, "/"); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "exited at start") {
+		t.Errorf("Watch without the agent: %v, want errors.ErrUnsupported and the reason", err)
+	}
+}
