@@ -39,9 +39,6 @@ var goNames = map[string]string{
 type agentState struct {
 	mu     sync.Mutex
 	client *agent.Client
-	// none says why this connection has no agent; the operations that
-	// want one use SFTP and exec instead.
-	none error
 }
 
 // errNoAgent wraps the reason a connection has no agent.
@@ -109,13 +106,16 @@ func (c *connector) agentOf(ctx context.Context, cn *conn) (*agent.Client, error
 			return st.client, nil
 		}
 	}
-	if st.none != nil {
-		return nil, st.none
+	if none := c.noAgent.Load(); none != nil {
+		return nil, *none
 	}
 	client, err := c.startAgent(ctx, cn)
 	if err != nil {
 		if errors.Is(err, errNoAgent) {
-			st.none = err
+			// Held for later connections too: the machine's system, this
+			// program and what its home allows do not change with a
+			// redial, and a failed start costs an upload.
+			c.noAgent.Store(&err)
 		}
 		return nil, err
 	}

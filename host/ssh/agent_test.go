@@ -486,4 +486,16 @@ func TestAgentUploadRefused(t *testing.T) {
 	if _, err := h.Watch(ctx, "/"); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "exited at start") {
 		t.Errorf("Watch without the agent: %v, want errors.ErrUnsupported and the reason", err)
 	}
+	// A new connection does not try again: each try uploads the agent.
+	fi, err := os.Stat(cachedAgent(t, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DropConnections(t)
+	if err := host.CanCall(ctx, h); !errors.Is(err, host.ErrNoOps) {
+		t.Errorf("CanCall after a redial = %v, want host.ErrNoOps", err)
+	}
+	if again, err := os.Stat(cachedAgent(t, opts)); err != nil || !again.ModTime().Equal(fi.ModTime()) {
+		t.Errorf("the agent was uploaded again after a redial: %v", err)
+	}
 }

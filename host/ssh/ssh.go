@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -132,6 +133,9 @@ type connector struct {
 	// uname is the command that tells the machine's system and
 	// architecture, for tests to play another ("" is uname -sm).
 	uname string
+	// noAgent says why the machine runs no agent, once a start failed:
+	// its operations use SFTP and exec instead.
+	noAgent atomic.Pointer[error]
 
 	mu       sync.Mutex
 	cur      *conn
