@@ -46,6 +46,8 @@ func NewClient(ctx context.Context, r io.Reader, w io.WriteCloser, closers ...io
 	cc, err := grpc.DialContext(ctx, "passthrough:///agent",
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
+		grpc.WithInitialWindowSize(window), grpc.WithInitialConnWindowSize(4*window),
+		grpc.WithReadBufferSize(ioBuffer), grpc.WithWriteBufferSize(ioBuffer),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			// One connection: once it ended the agent is gone, and
 			// calls fail rather than wait for another.

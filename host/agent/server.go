@@ -24,13 +24,24 @@ import (
 // listed in one ReadDirStat fits.
 const maxMessage = 512 << 20
 
+// window is HTTP/2's flow-control window of a call: a few chunks, so that
+// the calls in flight of a copy keep the link busy however long its round
+// trip. ioBuffer is what each end reads and writes of the connection at
+// once.
+const (
+	window   = 2 * maxChunk
+	ioBuffer = 1 << 20
+)
+
 // Serve serves the agent on in and out (its stdin and stdout) until the
 // connection ends: in reaches its end (the SSH connection closed) or ctx
 // ends. It never listens on a port. Open tripwires and files are closed
 // as it returns.
 func Serve(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	conn := newPipeConn(in, out, in, out)
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
+		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(4*window),
+		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer))
 	s := newServer()
 	defer s.close()
 	agentv1.RegisterAgentServer(srv, s)
