@@ -19,7 +19,7 @@ import (
 
 // serve runs the agent in this process over two pipes, as over an SSH
 // session's stdio, and returns the client; Serve must end once it closes.
-func serve(t *testing.T) *Client {
+func serve(t testing.TB) *Client {
 	c, _ := serveCounted(t)
 	return c
 }
@@ -38,7 +38,7 @@ func (r countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func serveCounted(t *testing.T) (*Client, *wire) {
+func serveCounted(t testing.TB) (*Client, *wire) {
 	t.Helper()
 	w := &wire{}
 	cr, sw := io.Pipe()
