@@ -383,13 +383,3 @@ func (h *Host) Invoke(ctx context.Context, name string, req []byte) ([]byte, err
 }
 
 var _ host.Invoker = (*Host)(nil)
-
-// closeAgent ends cn's agent, with the connection.
-func (cn *conn) closeAgent() {
-	cn.agent.mu.Lock()
-	defer cn.agent.mu.Unlock()
-	if cn.agent.client != nil {
-		cn.agent.client.Close()
-		cn.agent.client = nil
-	}
-}
