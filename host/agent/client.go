@@ -276,7 +276,10 @@ func (c *Client) Watch(ctx context.Context, s Scope, path string) (<-chan host.W
 			m, err := stream.Recv()
 			if err != nil {
 				if ctx.Err() == nil && err != io.EOF {
-					out <- host.WatchEvent{Err: fromStatus(err)}
+					select {
+					case out <- host.WatchEvent{Err: fromStatus(err)}:
+					case <-ctx.Done():
+					}
 				}
 				return
 			}

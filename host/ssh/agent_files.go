@@ -147,7 +147,15 @@ func (h *Host) Watch(ctx context.Context, p string) (<-chan host.WatchEvent, err
 			if ev.Err != nil && connectionLost(ev.Err) {
 				ev.Err = h.pathErr("watch", p, unreachable{fmt.Errorf("the connection to %s ended: %w", h.c.addr, ev.Err)})
 			}
-			out <- ev
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				// The caller may have stopped reading: the events
+				// left end with the watch.
+				for range events {
+				}
+				return
+			}
 		}
 	}()
 	return out, nil
