@@ -72,7 +72,9 @@ func invokeStop(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provider
 		return cty.NilVal, diags
 	}
 	defer in.Close()
-	if in.pid() == 0 {
+	if pid, err := in.pid(ctx); err != nil {
+		return cty.NilVal, guestErr("Cannot ask for the guest's QEMU", err)
+	} else if pid == 0 {
 		return cty.StringVal("not running"), nil
 	}
 	req.Progress(providers.Progress{Message: "stopping the guest"})
