@@ -31,16 +31,22 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// sshMachine is a machine reached through a real sshd, rooted at the
-// machine's folder as its local host is.
+// sshMachine is a machine reached through a real sshd.
 func sshMachine(t *testing.T, name string) (*machine, *sshtest.Server) {
 	t.Helper()
 	m := newMachine(t)
-	s := sshtest.Start(t)
-	t.Cleanup(func() { ssh.CloseShared() })
+	return m, m.overSSH(name)
+}
+
+// overSSH makes m's host an SSH host of a real sshd, rooted at the
+// machine's folder as its local host is.
+func (m *machine) overSSH(name string) *sshtest.Server {
+	m.t.Helper()
+	s := sshtest.Start(m.t)
+	m.t.Cleanup(func() { ssh.CloseShared() })
 	m.h = host.Config{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity,
 		KnownHosts: s.KnownHosts, Root: m.root}.Value()
-	return m, s
+	return s
 }
 
 // TestGuestOnSSHHost starts a QEMU guest on an SSH host: it passes its boot
