@@ -281,21 +281,28 @@ func planGuest(ctx context.Context, s *settings, p *sdk.Plan) providers.Diagnost
 
 // planHost opens g's host for its plan; nil when it cannot be reached now
 // (the apply says why, if it still cannot). A QEMU guest's work on the
-// machine runs as host ops: a host whose machine cannot run them (an SSH
-// host without Drover's agent) is refused at its line.
+// machine, and a shared folder's image for any guest, run as host ops: a
+// host whose machine cannot run them (an SSH host without Drover's agent)
+// is refused at its line.
 func planHost(ctx context.Context, g *guest) (host.Host, providers.Diagnostics) {
 	h, err := g.host.OpenContext(ctx)
 	if err != nil {
 		return nil, nil
 	}
-	if g.hypervisor != "qemu" {
+	var needs string
+	switch {
+	case g.hypervisor == "qemu":
+		needs = "a QEMU guest's work (QEMU's pidfile, QMP socket, KVM probe)"
+	case len(g.folders) > 0:
+		needs = "the image of a shared folder"
+	default:
 		return h, nil
 	}
 	switch err := host.CanCall(ctx, h); {
 	case errors.Is(err, host.ErrNoOps):
 		h.Close()
-		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Host cannot run QEMU guests",
-			"Drover runs a QEMU guest's work on its machine (QEMU's pidfile, QMP socket, KVM probe), which host %q cannot: %s. Give the guest a host whose machine runs Drover's agent (the same system and architecture as Drover), or use hypervisor = \"libvirt\".", g.host.Name, err)}
+		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Host cannot run the guest",
+			"Drover does %s on the guest's machine, which host %q cannot: %s. Give the guest a host whose machine runs Drover's agent (the same system and architecture as Drover).", needs, g.host.Name, err)}
 	case err != nil:
 		h.Close()
 		return nil, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/drover-dr/drover/host/agent"
 	"github.com/drover-dr/drover/host/ssh"
 	"github.com/drover-dr/drover/internal/sshtest"
+	"github.com/drover-dr/drover/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -101,20 +102,46 @@ func TestGuestOnSSHHost(t *testing.T) {
 }
 
 // TestGuestOnSSHHostWithoutAgent: a machine that cannot run the agent
-// cannot run QEMU guests; the plan refuses the host at its line and says
-// why.
+// cannot run QEMU guests, nor build a shared folder's image; the plan
+// refuses the host at its line and says why. A libvirt guest without one
+// needs no agent: libvirtd's socket is reached through sshd.
 func TestGuestOnSSHHostWithoutAgent(t *testing.T) {
 	m, _ := sshMachine(t, "fs3")
 	agent.Enable()
 	t.Cleanup(func() { agent.Enable(testAgentCommand) })
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
-	_, plan, diags := m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, nil))
-	if !diags.HasErrors() {
-		t.Fatalf("planned without the agent: %q", plan.Description)
+	libvirt := cty.StringVal("libvirt")
+	folder := sharedFolders(sharedFolder{path: "/srv/share", image: "/var/lib/drover/share.img"})
+	tests := []struct {
+		name  string
+		attrs map[string]cty.Value
+		want  string // in the refusal's detail; "" for a plan
+	}{
+		{"qemu", nil, "Drover does a QEMU guest's work (QEMU's pidfile, QMP socket, KVM probe) on the guest's machine, which host \"fs3\" cannot"},
+		{"libvirt with a shared folder", map[string]cty.Value{"hypervisor": libvirt, "shared_folder": folder},
+			"Drover does the image of a shared folder on the guest's machine, which host \"fs3\" cannot"},
+		{"libvirt", map[string]cty.Value{"hypervisor": libvirt}, ""},
 	}
-	d := diags[0]
-	if d.Summary != "Host cannot run QEMU guests" || !d.Path.Equals(cty.GetAttrPath("host")) ||
-		!strings.Contains(d.Detail, `host "fs3" cannot`) || !strings.Contains(d.Detail, "does not serve the agent") {
-		t.Errorf("diagnostic %s at %#v: %s", d.Summary, d.Path, d.Detail)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := m.config([]string{"/srv/fs1.img"}, tt.attrs)
+			plan := m.p.Plan(t.Context(), providers.PlanRequest{TypeName: "vm_guest", Prior: cty.NullVal(guestType),
+				Proposed: guestSchema.Block.ProposedNew(cty.NullVal(guestType), config), Config: config})
+			diags := plan.Diagnostics
+			if tt.want == "" {
+				if diags.HasErrors() {
+					t.Fatalf("plan: %s", render(diags))
+				}
+				return
+			}
+			if !diags.HasErrors() {
+				t.Fatalf("planned without the agent: %q", plan.Description)
+			}
+			d := diags[0]
+			if d.Summary != "Host cannot run the guest" || !d.Path.Equals(cty.GetAttrPath("host")) ||
+				!strings.Contains(d.Detail, tt.want) || !strings.Contains(d.Detail, "does not serve the agent") {
+				t.Errorf("diagnostic %s at %#v: %s", d.Summary, d.Path, d.Detail)
+			}
+		})
 	}
 }
