@@ -25,7 +25,7 @@ var guestSchema = &schema.Resource{
 	Block: &schema.Block{
 		Attributes: map[string]*schema.Attribute{
 			"host": {Type: host.Type, Required: true, ForceNew: true,
-				Description: "The machine the hypervisor runs on, e.g. host.fs2 (a local host in this release)."},
+				Description: "The machine the hypervisor runs on, e.g. host.fs2: a local or SSH host (for a QEMU guest, one whose machine runs Drover's agent)."},
 			"hypervisor": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "\"qemu\" (the default: QEMU started by Drover) or \"libvirt\" (a domain of the libvirtd of the provider's libvirt_uri)."},
 			"name": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
