@@ -58,6 +58,17 @@ func TestGuestOnSSHHost(t *testing.T) {
 	m.bootDisk("/srv/fs1.img", "FS1 READY over ssh")
 	m.writeFile("/srv/share/hello.txt", []byte("hello"))
 	folder := sharedFolders(sharedFolder{path: "/srv/share", image: "/var/lib/drover/share.img"})
+
+	// A start that fails its boot check ends the QEMU it launched on the
+	// machine.
+	_, _, diags := m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 NEVER", "2s")}))
+	if msg := render(diags); !strings.Contains(msg, "Guest failed its boot check") || !strings.Contains(msg, "The guest was stopped again.") {
+		t.Errorf("diagnostics of the failed start:\n%s", msg)
+	}
+	if pids := qemusBelow(m.root); len(pids) > 0 {
+		t.Fatalf("QEMU %v left running by the failed start", pids)
+	}
+
 	config := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{
 		"boot_check": check("FS1 READY over ssh", "60s"), "shared_folder": folder, "accelerator": cty.StringVal("auto")})
 	state, plan, diags := m.apply(cty.NullVal(guestType), config)
