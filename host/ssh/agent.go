@@ -51,6 +51,11 @@ var errNoAgent = errors.New("no agent on the machine")
 func (h *Host) withAgent(ctx context.Context, idempotent bool, op func(*agent.Client) error) error {
 	return h.do(ctx, idempotent, func(cn *conn) error {
 		a, err := h.c.agentOf(ctx, cn)
+		if err != nil && connectionLost(err) {
+			// Nothing of op was done: it may be tried again on a new
+			// connection, whatever it is.
+			return notStarted{err}
+		}
 		if err != nil {
 			return err
 		}

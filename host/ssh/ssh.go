@@ -492,6 +492,10 @@ func (h *Host) do(ctx context.Context, idempotent bool, op func(*conn) error) er
 		// make sure the next get dials.
 		cn.ssh.Close()
 		<-cn.done
+		var ns notStarted
+		if errors.As(err, &ns) && try == 0 {
+			continue
+		}
 		if !idempotent || try > 0 {
 			return unreachable{fmt.Errorf("the connection to %s dropped during the operation, which may or may not have been done: %w", h.c.addr, err)}
 		}
@@ -504,9 +508,18 @@ type unreachable struct{ error }
 func (u unreachable) Unwrap() error        { return u.error }
 func (u unreachable) Is(target error) bool { return target == host.ErrUnreachable }
 
+// notStarted is a connection lost before an operation began (while its
+// agent started): it is repeated on a new connection whatever it is.
+type notStarted struct{ error }
+
+func (n notStarted) Unwrap() error { return n.error }
+
 func connectionLost(err error) bool {
 	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, agent.ErrLost) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		// What x/crypto/ssh says of a channel opened on a connection
+		// whose reader has just ended.
+		strings.Contains(err.Error(), "unexpected packet in response to channel open: <nil>")
 }
 
 func (h *Host) Name() string { return h.name }

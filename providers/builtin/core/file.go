@@ -325,7 +325,7 @@ type importID struct {
 		User      string `json:"user"`
 		Port      int    `json:"port"`
 		Netns     string `json:"netns"`
-		NoAgent   bool   `json:"no_agent"`
+		Agent     *bool  `json:"agent"`
 
 		IdentityFile string `json:"identity_file"`
 		HostKey      string `json:"host_key"`
@@ -342,7 +342,9 @@ func importFile(ctx context.Context, id string) (cty.Value, providers.Diagnostic
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Invalid import ID",
 			`A file is imported by HOST:PATH, HOST a host block of the configuration (fs1:/etc/motd), or by the JSON form of its host and path, e.g. {"host":{"name":"fs1","root":"sim/fs1"},"path":"/etc/motd"}; %q is neither.`, id)}
 	}
-	hc := host.Config(in.Host)
+	h := in.Host
+	hc := host.Config{Name: h.Name, Transport: h.Transport, Address: h.Address, Root: h.Root, User: h.User, Port: h.Port,
+		Netns: h.Netns, NoAgent: h.Agent != nil && !*h.Agent, IdentityFile: h.IdentityFile, HostKey: h.HostKey, KnownHosts: h.KnownHosts}
 	attrs := map[string]cty.Value{}
 	for name, a := range fileSchema.Block.Attributes {
 		attrs[name] = cty.NullVal(a.Type)
