@@ -17,6 +17,7 @@ require (
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/hashicorp/go-version v1.7.0
 	github.com/hashicorp/hcl/v2 v2.25.0
+	github.com/klauspost/compress v1.18.5
 	github.com/mattn/go-isatty v0.0.17
 	github.com/miekg/dns v1.1.73
 	github.com/pkg/sftp v1.13.12

@@ -153,6 +153,7 @@ provider plugins.
 		newWatchCommand(g),
 		newInternalPluginCommand(),
 		newInternalSpareCommand(),
+		newInternalAgentCommand(),
 	)
 	requireSubcommands(root)
 	return root

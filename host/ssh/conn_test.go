@@ -239,7 +239,7 @@ func TestConcurrentOperations(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := len(s.ConnectionPIDs(t)); n > 2 {
+	if n := len(sshdPIDs(t, s)); n > 2 {
 		t.Errorf("%d sshd processes serve the host: want one connection (a monitor and its session process)", n)
 	}
 }

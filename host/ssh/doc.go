@@ -24,14 +24,39 @@
 // setenv (which sshd refuses unless AcceptEnv allows it). A command whose
 // context ends has its process group killed on the machine.
 //
-// A root confines the host as for a local host: `..` cannot climb above it,
-// and each path is resolved on the machine (SFTP realpath and readlink)
-// before use, so that a symlink leading outside is refused. Unlike a local
-// rooted host (os.Root, which resolves and opens in one system call) there
-// is a window between resolving and acting: someone who can write below
-// the root on the machine could swap a folder for a symlink in it. Closing
-// that window needs code on the machine (the remote agent). Programs are
-// run as the machine names them, not looked up below the root.
+// The agent (package agent) is this same program run on the machine, for
+// what SFTP cannot do: the first operation that wants it asks `uname -sm`
+// whether this binary runs there; if so it is uploaded over SFTP into a
+// per-user cache (AgentCache, by default ~/.cache/drover/agent/SHA256/,
+// mode 0700, temp name then rename; other builds' folders removed), reused
+// by later connections, and started with an exec request whose stdin and
+// stdout carry the protocol. Its handshake reports the sha256 of its own
+// executable: a cached copy that fails to start or is another build is
+// removed and uploaded again, once. One agent per connection; it exits
+// when the connection ends and listens on no port. A machine of another
+// system or architecture, a program that does not serve the agent (a
+// third-party provider) or an upload that fails (a full or noexec home)
+// leaves the connection without one: Invoke fails with host.ErrNoOps and
+// the reason (host.CanCall), and the operations below use SFTP.
+//
+// Through the agent go ops (Invoke) and every file operation but ReadDir,
+// RealPath and Sub's check of its folder: Lstat and ReadDirStat with
+// devices, inodes and owners, files opened or created (holes punched, a
+// block device's size at Seek from the end, page-cache hints, data
+// zstd-compressed on the wire where it shrinks), WriteFile with the folder
+// synced after the rename, Chtimes in nanoseconds, Sync (syncfs), Reflink,
+// Watch and Tripwire (inotify). The agent serves each on a local host
+// rooted where this one is (os.Root on the machine, a Sub host's folder
+// opened through it), so confinement holds with no window between
+// resolving a path and acting on it.
+//
+// Over SFTP, a root confines the host as for a local host too: `..`
+// cannot climb above it, and each path is resolved on the machine (SFTP
+// realpath and readlink) before use, so that a symlink leading outside is
+// refused. But there is a window between resolving and acting: someone
+// who can write below the root on the machine could swap a folder for a
+// symlink in it. Programs are run as the machine names them, not looked up
+// below the root.
 //
 // WriteFile writes a temp file of a random name (created exclusively,
 // marked as host.TempPath marks them) and renames it over the target; a
@@ -46,11 +71,10 @@
 // the core's check before a run (host/hostcheck), which prints every key
 // recorded. "~/" in identity_file and known_hosts is the home folder.
 //
-// Not done yet: Watch and Tripwire, and PunchHole on open files
-// (errors.ErrUnsupported: they need inotify and fallocate on the machine);
-// devices and inodes in Lstat and ReadDirStat (SFTP does not tell them, so
-// host.StatOf and EntryStat.HasStat say they are unknown); the size of a
-// block device opened with OpenFile (SFTP reports 0); syncing a
-// folder after a rename (SFTP cannot); and the remote agent that will do
-// heavy operations (block copies, tree walks) on the machine itself.
+// Without the agent: Watch, Tripwire and Reflink fail with
+// errors.ErrUnsupported, PunchHole too; Lstat and ReadDirStat do not know
+// devices and inodes (host.StatOf and EntryStat.HasStat say so); a block
+// device opened with OpenFile reports size 0; WriteFile cannot sync the
+// folder after its rename, Chtimes has whole seconds (SFTP's setstat),
+// and Sync runs `sync -f`.
 package ssh

@@ -173,7 +173,7 @@ func (h *Host) realPath(cn *conn, p string, links *int) (string, error) {
 	return path.Join(real, base), nil
 }
 
-func (h *Host) ReadFile(ctx context.Context, p string) ([]byte, error) {
+func (h *Host) sftpReadFile(ctx context.Context, p string) ([]byte, error) {
 	name, err := h.resolve(ctx, "read", p, true)
 	if err != nil {
 		return nil, err
@@ -202,9 +202,9 @@ func (h *Host) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	return h.OpenFile(ctx, p, os.O_RDONLY, 0)
 }
 
-// OpenFile opens a file through an SFTP handle, which reads and writes at
+// sftpOpenFile opens a file through an SFTP handle, which reads and writes at
 // any offset; see file for what SFTP cannot do.
-func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMode) (host.File, error) {
+func (h *Host) sftpOpenFile(ctx context.Context, p string, flag int, perm fs.FileMode) (host.File, error) {
 	name, err := h.resolve(ctx, "open", p, true)
 	if err != nil {
 		return nil, err
@@ -244,12 +244,12 @@ func (h *Host) OpenFile(ctx context.Context, p string, flag int, perm fs.FileMod
 	return file{f, h, p}, nil
 }
 
-// WriteFile writes a temp file of a random name beside the target,
+// sftpWriteFile writes a temp file of a random name beside the target,
 // created exclusively, syncs it where the server has fsync@openssh.com and
 // renames it over the target (posix-rename@openssh.com where the server
 // has it). SFTP cannot sync a folder: that the rename itself survives a
 // crash of the machine rests on its file system.
-func (h *Host) WriteFile(ctx context.Context, p string, r io.Reader, mode fs.FileMode) error {
+func (h *Host) sftpWriteFile(ctx context.Context, p string, r io.Reader, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "write", p, false)
 	if err != nil {
 		return err
@@ -317,7 +317,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-func (h *Host) Lstat(ctx context.Context, p string) (fs.FileInfo, error) {
+func (h *Host) sftpLstat(ctx context.Context, p string) (fs.FileInfo, error) {
 	name, err := h.resolve(ctx, "lstat", p, false)
 	if err != nil {
 		return nil, err
@@ -354,10 +354,10 @@ func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
 	return entries, nil
 }
 
-// ReadDirStat lists a folder in one SFTP readdir, whose entries carry
+// sftpReadDirStat lists a folder in one SFTP readdir, whose entries carry
 // what lstat tells, and reads each symlink's target. SFTP tells owners but
 // not devices and inodes, so HasStat stays false.
-func (h *Host) ReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
+func (h *Host) sftpReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
 	name, err := h.resolve(ctx, "readdir", p, true)
 	if err != nil {
 		return nil, err
@@ -403,9 +403,9 @@ func (h *Host) ReadDirStat(ctx context.Context, p string) ([]host.EntryStat, err
 	return entries, nil
 }
 
-// MkdirAll makes the missing folders of p with mode (SFTP's mkdir leaves
+// sftpMkdirAll makes the missing folders of p with mode (SFTP's mkdir leaves
 // the mode to the server, so each new folder is chmod-ed).
-func (h *Host) MkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
+func (h *Host) sftpMkdirAll(ctx context.Context, p string, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "mkdir", p, true)
 	if err != nil {
 		return err
@@ -444,7 +444,7 @@ func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
 
 var errNotFolder = errors.New("not a folder")
 
-func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
+func (h *Host) sftpChmod(ctx context.Context, p string, mode fs.FileMode) error {
 	name, err := h.resolve(ctx, "chmod", p, true)
 	if err != nil {
 		return err
@@ -455,7 +455,7 @@ func (h *Host) Chmod(ctx context.Context, p string, mode fs.FileMode) error {
 	return nil
 }
 
-func (h *Host) Rename(ctx context.Context, from, to string) error {
+func (h *Host) sftpRename(ctx context.Context, from, to string) error {
 	fromName, err := h.resolve(ctx, "rename", from, false)
 	if err != nil {
 		return err
@@ -470,9 +470,9 @@ func (h *Host) Rename(ctx context.Context, from, to string) error {
 	return nil
 }
 
-// Remove deletes a file or an empty folder, and a temp file a killed
+// sftpRemove deletes a file or an empty folder, and a temp file a killed
 // writer left beside it.
-func (h *Host) Remove(ctx context.Context, p string) error {
+func (h *Host) sftpRemove(ctx context.Context, p string) error {
 	name, err := h.resolve(ctx, "remove", p, false)
 	if err != nil {
 		return err
@@ -490,7 +490,7 @@ func (h *Host) Remove(ctx context.Context, p string) error {
 	return nil
 }
 
-func (h *Host) Symlink(ctx context.Context, target, newname string) error {
+func (h *Host) sftpSymlink(ctx context.Context, target, newname string) error {
 	name, err := h.resolve(ctx, "symlink", newname, false)
 	if err != nil {
 		return err
@@ -501,7 +501,7 @@ func (h *Host) Symlink(ctx context.Context, target, newname string) error {
 	return nil
 }
 
-func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
+func (h *Host) sftpReadlink(ctx context.Context, p string) (string, error) {
 	name, err := h.resolve(ctx, "readlink", p, false)
 	if err != nil {
 		return "", err
@@ -517,8 +517,8 @@ func (h *Host) Readlink(ctx context.Context, p string) (string, error) {
 	return target, nil
 }
 
-// Link makes a hard link through hardlink@openssh.com.
-func (h *Host) Link(ctx context.Context, oldname, newname string) error {
+// sftpLink makes a hard link through hardlink@openssh.com.
+func (h *Host) sftpLink(ctx context.Context, oldname, newname string) error {
 	oldName, err := h.resolve(ctx, "link", oldname, false)
 	if err != nil {
 		return err
@@ -533,9 +533,9 @@ func (h *Host) Link(ctx context.Context, oldname, newname string) error {
 	return nil
 }
 
-// Lchown runs chown -h on the machine: SFTP's setstat follows a final
+// sftpLchown runs chown -h on the machine: SFTP's setstat follows a final
 // symlink.
-func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
+func (h *Host) sftpLchown(ctx context.Context, p string, uid, gid int) error {
 	name, err := h.resolve(ctx, "lchown", p, false)
 	if err != nil {
 		return err
@@ -547,7 +547,7 @@ func (h *Host) Lchown(ctx context.Context, p string, uid, gid int) error {
 	return h.runTool(ctx, "lchown", p, "chown", "-h", "--", strconv.Itoa(uid)+":"+strconv.Itoa(gid), name)
 }
 
-func (h *Host) Chtimes(ctx context.Context, p string, atime, mtime time.Time) error {
+func (h *Host) sftpChtimes(ctx context.Context, p string, atime, mtime time.Time) error {
 	name, err := h.resolve(ctx, "chtimes", p, true)
 	if err != nil {
 		return err
@@ -558,9 +558,9 @@ func (h *Host) Chtimes(ctx context.Context, p string, atime, mtime time.Time) er
 	return nil
 }
 
-// CreateTemp creates the temp file exclusively: whatever is already at the
+// sftpCreateTemp creates the temp file exclusively: whatever is already at the
 // random name, a symlink above all, makes it fail rather than be opened.
-func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, error) {
+func (h *Host) sftpCreateTemp(ctx context.Context, p string) (host.File, string, error) {
 	tmp := host.TempPath(p)
 	name, err := h.resolve(ctx, "create", tmp, false)
 	if err != nil {
@@ -577,8 +577,8 @@ func (h *Host) CreateTemp(ctx context.Context, p string) (host.File, string, err
 	return file{f, h, tmp}, tmp, nil
 }
 
-// Sync runs sync -f on the machine: SFTP has no way to sync a file system.
-func (h *Host) Sync(ctx context.Context, p string) error {
+// sftpSync runs sync -f on the machine: SFTP has no way to sync a file system.
+func (h *Host) sftpSync(ctx context.Context, p string) error {
 	name, err := h.resolve(ctx, "sync", p, true)
 	if err != nil {
 		return err
@@ -614,7 +614,7 @@ func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
 	if !fi.IsDir() {
 		return nil, h.pathErr("sub", p, errNotFolder)
 	}
-	return &Host{name: h.name, root: name, realRoot: name, sub: true, prefix: strings.TrimSuffix(h.prefix+p, "/"), c: h.c}, nil
+	return &Host{name: h.name, root: name, realRoot: name, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}, nil
 }
 
 // RealPath resolves p on the machine, symlinks leading outside the root
@@ -641,20 +641,4 @@ func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
 		return "", h.pathErr("realpath", p, err)
 	}
 	return real, nil
-}
-
-// Watch needs inotify on the machine, which SFTP and exec do not give.
-func (h *Host) Watch(ctx context.Context, p string) (<-chan host.WatchEvent, error) {
-	return nil, h.pathErr("watch", p, fmt.Errorf("watching a folder over SSH is not supported yet: %w", errors.ErrUnsupported))
-}
-
-// Tripwire needs inotify on the machine too.
-func (h *Host) Tripwire(ctx context.Context, p string) (host.Tripwire, error) {
-	return nil, h.pathErr("tripwire", p, fmt.Errorf("a tripwire over SSH is not supported yet: %w", errors.ErrUnsupported))
-}
-
-// Reflink needs the FICLONE ioctl on the machine, which SFTP does not
-// give; the remote agent will.
-func (h *Host) Reflink(ctx context.Context, src, dst string) error {
-	return h.pathErr("reflink", dst, fmt.Errorf("cloning a file over SSH is not supported yet: %w", errors.ErrUnsupported))
 }

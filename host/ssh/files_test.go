@@ -26,9 +26,30 @@ func rootedHost(t *testing.T, s *sshtest.Server) (*Host, string) {
 	return connect(t, opts), root
 }
 
+// withoutAgent keeps h to SFTP and exec, as on a machine the agent cannot
+// run on.
+func withoutAgent(h *Host) { h.c.uname = "echo Plan9 mips" }
+
+// TestFileOperations runs each operation through the agent and, on a
+// machine without one, through SFTP.
 func TestFileOperations(t *testing.T) {
 	s := sshtest.Start(t)
-	h, root := rootedHost(t, s)
+	for _, viaAgent := range []bool{true, false} {
+		name := "agent"
+		if !viaAgent {
+			name = "sftp"
+		}
+		t.Run(name, func(t *testing.T) {
+			h, root := rootedHost(t, s)
+			if !viaAgent {
+				withoutAgent(h)
+			}
+			testFileOperations(t, s, h, root, viaAgent)
+		})
+	}
+}
+
+func testFileOperations(t *testing.T, s *sshtest.Server, h *Host, root string, viaAgent bool) {
 	ctx := context.Background()
 	local := func(p string) string { return filepath.Join(root, p) }
 
@@ -150,6 +171,18 @@ func TestFileOperations(t *testing.T) {
 			{Name: "conf-hard", Size: 4, Mode: 0o640},
 			{Name: "conf-link", Link: "app/conf", Size: int64(len("app/conf")), Mode: fs.ModeSymlink | 0o777},
 		}
+		if viaAgent {
+			// Inodes and owners too: as the machine's own transport
+			// lists the folder.
+			want, err = host.NewLocal("fs1", root).ReadDirStat(ctx, "/etc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, err := h.Lstat(ctx, "/etc/conf-hard")
+			if st, ok := host.StatOf(fi); err != nil || !ok || st.Nlink != 2 || st.Ino != want[1].Ino {
+				t.Errorf("Lstat tells %+v (known %v), want the inode %d and 2 links: %v", st, ok, want[1].Ino, err)
+			}
+		}
 		ignoreTimes := cmp.Transformer("", func(e host.EntryStat) host.EntryStat {
 			e.MTime = 0
 			if e.Mode.IsDir() {
@@ -208,8 +241,17 @@ func TestFileOperations(t *testing.T) {
 		if err := f.Sync(); err != nil {
 			t.Errorf("Sync: %v", err)
 		}
-		if err := f.PunchHole(0, 4096); !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("PunchHole: %v, want errors.ErrUnsupported", err)
+		if !viaAgent {
+			if err := f.PunchHole(0, 4096); !errors.Is(err, errors.ErrUnsupported) {
+				t.Errorf("PunchHole: %v, want errors.ErrUnsupported", err)
+			}
+		} else {
+			if err := f.PunchHole(4096, 4096); err != nil {
+				t.Errorf("PunchHole: %v", err)
+			}
+			if _, err := f.ReadAt(buf, 4096); err != nil || string(buf) != "\x00\x00\x00\x00\x00" {
+				t.Errorf("ReadAt of the hole = %q, %v", buf, err)
+			}
 		}
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
@@ -272,6 +314,10 @@ func TestFileOperations(t *testing.T) {
 			t.Errorf("Machine() = %q", h.Machine())
 		}
 	})
+	// The agent watches and clones (TestAgentWatch).
+	if viaAgent {
+		return
+	}
 	t.Run("watch, tripwire and reflink unsupported", func(t *testing.T) {
 		if _, err := h.Watch(ctx, "/etc"); !errors.Is(err, errors.ErrUnsupported) {
 			t.Errorf("Watch: %v", err)

@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/agent"
 	"github.com/pkg/sftp"
 	xssh "golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
+	sshagent "golang.org/x/crypto/ssh/agent"
 )
 
 // Options are a remote host's settings, as a host block gives them.
@@ -49,6 +51,10 @@ type Options struct {
 	// Root confines the host to a folder of the machine, as for a local
 	// host: paths are below it, created on first use.
 	Root string
+	// AgentCache is the folder of the machine where the agent is kept
+	// between connections, one folder per build; relative to the home
+	// folder unless absolute (default .cache/drover/agent).
+	AgentCache string
 
 	// ConnectTimeout bounds the TCP connect and the SSH handshake
 	// (default 15s).
@@ -77,8 +83,15 @@ type Host struct {
 	sub  bool
 	// handle is a host host.Open gave out: the connection it uses is
 	// the process's, and closing the handle leaves it open.
-	handle   bool
-	prefix   string
+	handle bool
+	// top is the root of the host Sub hosts were made from, as given
+	// ("" for none); prefix is a Sub host's folder as that host names
+	// it. The agent confines its work to the same.
+	top    string
+	prefix string
+	// subID names a Sub host to the agent, which holds its folder open
+	// until the host is closed.
+	subID    uint64
 	c        *connector
 	rootMu   sync.Mutex
 	realRoot string
@@ -99,6 +112,7 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if opts.Root == "" {
 		h.root = ""
 	}
+	h.top = h.root
 	_, release, err := c.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %w", opts.Name, err)
@@ -116,6 +130,13 @@ type connector struct {
 	// agent is set when the agent signs.
 	agent *agentSigners
 
+	// uname is the command that tells the machine's system and
+	// architecture, for tests to play another ("" is uname -sm).
+	uname string
+	// noAgent says why the machine runs no agent, once a start failed:
+	// its operations use SFTP and exec instead.
+	noAgent atomic.Pointer[error]
+
 	mu       sync.Mutex
 	cur      *conn
 	active   int
@@ -131,6 +152,7 @@ type conn struct {
 	done        chan struct{}
 	posixRename bool
 	fsync       bool
+	agent       agentState
 }
 
 func (c *conn) alive() bool {
@@ -270,7 +292,7 @@ func (a *agentSigners) signers() ([]xssh.Signer, error) {
 	a.mu.Lock()
 	a.open = append(a.open, c)
 	a.mu.Unlock()
-	return agent.NewClient(c).Signers()
+	return sshagent.NewClient(c).Signers()
 }
 
 // release closes the agent connections of a handshake that has ended.
@@ -475,7 +497,7 @@ func (u unreachable) Unwrap() error        { return u.error }
 func (u unreachable) Is(target error) bool { return target == host.ErrUnreachable }
 
 func connectionLost(err error) bool {
-	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) ||
+	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, agent.ErrLost) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
@@ -492,7 +514,11 @@ func (h *Host) RecordedHostKeys() []RecordedHostKey { return h.c.keys.recordedKe
 // Close ends the connection; closing a Sub host leaves its parent's open,
 // and closing a host host.Open gave leaves the process's connection open.
 func (h *Host) Close() error {
-	if h.sub || h.handle {
+	if h.sub {
+		h.releaseSub()
+		return nil
+	}
+	if h.handle {
 		return nil
 	}
 	return h.c.close()

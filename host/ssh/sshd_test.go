@@ -2,15 +2,18 @@ package ssh
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/drover-dr/drover/internal/sshtest"
 )
 
-// options are the settings that reach this server as its user.
+// options are the settings that reach this server as its user, with the
+// agent cached in the server's folder rather than the user's home.
 func options(s *sshtest.Server, name string) Options {
-	return Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity, KnownHosts: s.KnownHosts}
+	return Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity, KnownHosts: s.KnownHosts,
+		AgentCache: filepath.Join(s.Dir, "agent-cache")}
 }
 
 // connect opens a host on s, closed when the test ends.

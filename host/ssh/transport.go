@@ -70,7 +70,7 @@ func open(ctx context.Context, c host.Config) (host.Host, error) {
 	}
 	// A handle closes nothing, as a Sub host does not: the connection
 	// is the process's.
-	return &Host{name: s.h.name, root: s.h.root, c: s.h.c, handle: true}, nil
+	return &Host{name: s.h.name, root: s.h.root, top: s.h.top, c: s.h.c, handle: true}, nil
 }
 
 // CloseShared ends the connections host.Open made in this process; a

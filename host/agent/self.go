@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// enabled holds the arguments that make this program serve the agent; nil
+// while Enable was not called.
+var enabled struct {
+	sync.Mutex
+	args []string
+}
+
+// Enable says that this program serves the agent on stdio when run with
+// args (drover: "internal-agent"), so that its SSH hosts may upload it to
+// their machines and start it there. A program that does not call Enable (a
+// third-party provider) keeps to SFTP, and CanCall says so.
+func Enable(args ...string) {
+	enabled.Lock()
+	defer enabled.Unlock()
+	enabled.args = append([]string(nil), args...)
+}
+
+// Self is this program as an agent: its executable, the sha256 of that
+// file, and the arguments that make it serve. ok is false when the program
+// did not Enable the agent.
+type Self struct {
+	Path   string
+	SHA256 string
+	Args   []string
+	// GOOS and GOARCH are what the executable runs on.
+	GOOS, GOARCH string
+}
+
+var self struct {
+	once sync.Once
+	path string
+	sum  string
+	err  error
+}
+
+// Program returns this program as an agent, or an error saying why it
+// cannot be one. The checksum is computed once per process.
+func Program() (Self, error) {
+	enabled.Lock()
+	args := enabled.args
+	enabled.Unlock()
+	if args == nil {
+		return Self{}, fmt.Errorf("this program (%s) does not serve the agent", os.Args[0])
+	}
+	path, sum, err := executable()
+	if err != nil {
+		return Self{}, err
+	}
+	return Self{Path: path, SHA256: sum, Args: args, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}, nil
+}
+
+// executable is os.Executable and the sha256 of its content, computed once.
+func executable() (string, string, error) {
+	self.once.Do(func() {
+		self.path, self.err = os.Executable()
+		if self.err != nil {
+			self.err = fmt.Errorf("finding this program's executable: %w", self.err)
+			return
+		}
+		self.sum, self.err = fileSHA256(self.path)
+	})
+	return self.path, self.sum, self.err
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading this program's executable: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading this program's executable %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
