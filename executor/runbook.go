@@ -65,7 +65,10 @@ type Prompter interface {
 var errStepFailed = errors.New("step failed")
 
 // runbookRun is one run of a runbook plan. The state and the record are
-// changed only under mu.
+// changed only under mu. A step of the record, once listed, is never
+// changed in place: a change puts a changed copy in its place (setStep),
+// so that a snapshot of the record shares its steps and the record's
+// encoder re-encodes only the steps that changed.
 type runbookRun struct {
 	rb    *plan.Runbook
 	opts  RunbookOptions
@@ -74,12 +77,15 @@ type runbookRun struct {
 	mu    sync.Mutex
 	state *state.State
 	rec   *record.Record
-	diags hcl.Diagnostics
+	// stepAt is the index of each step in rec.Steps.
+	stepAt map[string]int
+	diags  hcl.Diagnostics
 	// kick asks the saver for a write; saveMu serialises writes and
-	// guards saveErr, the first write that failed.
+	// guards saveErr, the first write that failed, and enc.
 	kick    chan struct{}
 	saveMu  sync.Mutex
 	saveErr error
+	enc     record.Encoder
 }
 
 // RunRunbook runs the steps of a runbook plan in wave order, at most
@@ -153,9 +159,9 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		}
 	}
 	r.mu.Lock()
-	for _, s := range r.rec.Steps {
+	for i, s := range r.rec.Steps {
 		if s.Status == record.Pending {
-			s.Status = record.Cancelled
+			r.setStep(i, func(s *record.Step) { s.Status = record.Cancelled })
 		}
 	}
 	r.mu.Unlock()
@@ -207,14 +213,21 @@ func (r *runbookRun) holds() bool {
 }
 
 // prepareRecord lists the plan's steps in the record: a continued record
-// keeps what its steps did, a step skipped in a new record says why.
+// keeps what its steps did, a step skipped in a new record says why. It
+// runs before the record is first written, so it changes steps in place.
 func (r *runbookRun) prepareRecord() {
+	r.stepAt = make(map[string]int, len(r.rec.Steps)+len(r.rb.Steps))
+	for i, s := range slices.Backward(r.rec.Steps) {
+		r.stepAt[s.Name] = i // the first of a name, as record.Step finds it
+	}
 	for _, s := range r.rb.Steps {
-		rs := r.rec.Step(s.Name)
-		if rs == nil {
-			rs = &record.Step{Name: s.Name}
-			r.rec.Steps = append(r.rec.Steps, rs)
+		i, ok := r.stepAt[s.Name]
+		if !ok {
+			i = len(r.rec.Steps)
+			r.stepAt[s.Name] = i
+			r.rec.Steps = append(r.rec.Steps, &record.Step{Name: s.Name})
 		}
+		rs := r.rec.Steps[i]
 		rs.Action, rs.Summary, rs.Host, rs.Wave, rs.After = s.Action, s.Summary, s.Host, s.Wave, s.After
 		switch {
 		case s.Skip != "" && r.rb.Continues == r.runID:
@@ -289,23 +302,18 @@ func (r *runbookRun) write() error {
 	r.mu.Lock()
 	snap := r.snapshot()
 	r.mu.Unlock()
-	err := r.opts.Records.Save(snap)
+	err := r.opts.Records.SaveWith(&r.enc, snap)
 	if err != nil && r.saveErr == nil {
 		r.saveErr = err
 	}
 	return err
 }
 
-// snapshot copies the record for writing outside mu; steps are changed
-// only by replacing their fields, so copying each step suffices. mu is
-// held.
+// snapshot copies the record for writing outside mu; it shares the
+// steps, which are never changed in place. mu is held.
 func (r *runbookRun) snapshot() *record.Record {
 	c := *r.rec
-	c.Steps = make([]*record.Step, len(r.rec.Steps))
-	for i, s := range r.rec.Steps {
-		cp := *s
-		c.Steps[i] = &cp
-	}
+	c.Steps = slices.Clone(r.rec.Steps)
 	c.Messages = append([]record.Message(nil), r.rec.Messages...)
 	c.Protected = append([]*record.Protected(nil), r.rec.Protected...)
 	return &c
@@ -337,9 +345,16 @@ func (r *runbookRun) journal(e state.RunbookEntry) {
 // updateStep changes the step's record under mu and saves it.
 func (r *runbookRun) updateStep(name string, f func(*record.Step)) {
 	r.mu.Lock()
-	f(r.rec.Step(name))
+	r.setStep(r.stepAt[name], f)
 	r.mu.Unlock()
 	r.save()
+}
+
+// setStep puts a copy of step i changed by f in its place. mu is held.
+func (r *runbookRun) setStep(i int, f func(*record.Step)) {
+	cp := *r.rec.Steps[i]
+	f(&cp)
+	r.rec.Steps[i] = &cp
 }
 
 // step runs one step with its retries and decides, by its on_failure,

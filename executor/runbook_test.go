@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/planner/plan"
@@ -103,5 +104,57 @@ func TestRunRunbook(t *testing.T) {
 				t.Error("the output log is not in the record")
 			}
 		})
+	}
+}
+
+// TestRunbookRecordWhileRunning reads the record from disk while a step
+// runs: each save must show every step as it then stands, also after the
+// record's encoder kept the steps' earlier versions (a step changed in
+// place would be saved as it was).
+func TestRunbookRecordWhileRunning(t *testing.T) {
+	root := t.TempDir()
+	release := filepath.Join(root, "release")
+	wait := []string{"/bin/sh", "-c", "touch " + filepath.Join(root, "started") + "; i=0; while [ ! -e " + release + " ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done"}
+	steps := []*plan.Step{
+		runStep(root, "quick", 0, "abort", []string{"true"}),
+		runStep(root, "slow", 1, "abort", wait, "quick"),
+		runStep(root, "last", 2, "abort", []string{"true"}, "slow"),
+	}
+	store := record.NewStore(filepath.Join(t.TempDir(), "runs"))
+	rec := record.New("failover", record.Failover, record.Config{}, record.Budget{})
+	p := &plan.Plan{Mode: plan.RunbookMode, Runbook: &plan.Runbook{Name: "failover", Kind: "failover", Steps: steps}}
+	reg := registry()
+	defer reg.Close()
+	done := make(chan *record.Record, 1)
+	go func() {
+		RunRunbook(context.Background(), p, state.New(), RunbookOptions{Providers: reg, Parallelism: 2, Record: rec, Records: store})
+		saved, _ := store.Load(rec.RunID)
+		done <- saved
+	}()
+	want := map[string]record.Status{"quick": record.Succeeded, "slow": record.Running, "last": record.Pending}
+	var got map[string]record.Status
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if saved, err := store.Load(rec.RunID); err == nil {
+			got = map[string]record.Status{}
+			for _, s := range saved.Steps {
+				got[s.Name] = s.Status
+			}
+			if cmp.Equal(want, got) {
+				break
+			}
+		}
+	}
+	os.WriteFile(release, nil, 0o600)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("record saved while step slow runs (-want +got):\n%s", d)
+	}
+	saved := <-done
+	if saved == nil {
+		t.Fatal("no record saved at the end of the run")
+	}
+	for _, s := range saved.Steps {
+		if s.Status != record.Succeeded {
+			t.Errorf("step %s is %s in the final record, want succeeded", s.Name, s.Status)
+		}
 	}
 }

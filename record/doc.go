@@ -4,8 +4,9 @@
 //
 // A record is written while its run goes on: created before the first
 // step starts, saved after each step changes (atomically: a reader sees
-// the previous version or the next, never a part), and closed with the
-// measured RTO and RPO. Step output is stamped line by line with the time
+// the previous version or the next, never a part; an Encoder re-encodes
+// only the steps that changed since the last version), and closed with
+// the measured RTO and RPO. Step output is stamped line by line with the time
 // and the stream it came from, kept in full, and compressed when large.
 //
 // The runbook engine writes records; the report package renders them;

@@ -272,6 +272,48 @@ func Unmarshal(b []byte) (*Record, error) {
 	return &r, nil
 }
 
+// outlineStep is a step as an outline keeps it: Step without After,
+// Output, Checks and Answer, which the decoder skips unread.
+type outlineStep struct {
+	Name       string    `json:"name"`
+	Action     string    `json:"action"`
+	Summary    string    `json:"summary,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	Wave       int       `json:"wave"`
+	Status     Status    `json:"status"`
+	SkipReason string    `json:"skip_reason,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Attempts   int       `json:"attempts,omitempty"`
+	ExitCode   *int      `json:"exit_code,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// unmarshalOutline reads a record document as Unmarshal does, but its
+// steps as outlines (see Store.ListOutlines).
+func unmarshalOutline(b []byte) (*Record, error) {
+	var doc struct {
+		Record
+		// Steps, less nested than Record's, takes the document's steps.
+		Steps []*outlineStep `json:"steps"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("not a run record: %w", err)
+	}
+	r := &doc.Record
+	switch {
+	case r.FormatVersion != FormatVersion:
+		return nil, fmt.Errorf("run record format version %d is not %d, the one this Drover reads", r.FormatVersion, FormatVersion)
+	case r.RunID == "":
+		return nil, fmt.Errorf("not a run record: it has no run_id")
+	}
+	for _, s := range doc.Steps {
+		r.Steps = append(r.Steps, &Step{Name: s.Name, Action: s.Action, Summary: s.Summary, Host: s.Host, Wave: s.Wave, Status: s.Status,
+			SkipReason: s.SkipReason, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Attempts: s.Attempts, ExitCode: s.ExitCode, Error: s.Error})
+	}
+	return r, nil
+}
+
 // Duration is a time.Duration written in JSON as Go's duration text
 // ("1m30s"), so that the document reads as the configuration does.
 type Duration time.Duration

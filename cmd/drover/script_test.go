@@ -15,9 +15,9 @@ import (
 // real plugin processes (internal-plugin) and real files.
 func TestMain(m *testing.M) {
 	// Built-in providers start os.Executable() — this test binary — with
-	// `internal-plugin NAME`, or a spare that becomes one; serve them as
-	// the drover binary would.
-	if len(os.Args) > 1 && (os.Args[1] == "internal-plugin" || os.Args[1] == prelaunch.SpareCommand) {
+	// `internal-plugin NAME`, or a spare that becomes one, and SSH hosts
+	// upload it as their agent; serve them as the drover binary would.
+	if len(os.Args) > 1 && (os.Args[1] == "internal-plugin" || os.Args[1] == prelaunch.SpareCommand || os.Args[1] == agentCommand) {
 		main()
 		return
 	}

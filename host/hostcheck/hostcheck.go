@@ -49,11 +49,12 @@ func (s Status) String() string {
 // Steps names the steps, in order; the privilege steps follow the
 // connection's. Needs says who needs each privilege.
 var (
-	Steps = []string{"reachable", "host_key", "login", "write", "run", "superuser"}
+	Steps = []string{"reachable", "host_key", "login", "write", "run", "superuser", "agent"}
 	Needs = map[string]string{
 		"write":     "file, drive, drive_copy, replication_set, registry_capture, boot_entry (below the host's root)",
 		"run":       "boot_entry, registry imports, boot switching and runbook steps",
 		"superuser": "drives and boot entries on real devices and boot loaders",
+		"agent":     "ip_address and vm_guest on SSH hosts; drive hashing, tree scans and watches on the machine instead of through SFTP",
 	}
 )
 
@@ -198,5 +199,10 @@ func privileges(ctx context.Context, h host.Host, set func(string, Status, strin
 		set("superuser", Failed, fmt.Sprintf("the login's user id is %s, not 0 (root)", uid))
 	default:
 		set("superuser", Passed, "")
+	}
+	if err := host.CanCall(ctx, h); err != nil {
+		set("agent", Failed, err.Error())
+	} else {
+		set("agent", Passed, "")
 	}
 }

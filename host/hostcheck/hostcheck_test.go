@@ -40,12 +40,12 @@ func TestCheck(t *testing.T) {
 	results := Check(context.Background(), all, Options{Privileges: true})
 	yes, no, none := "yes", "no", "-"
 	want := map[string]map[string]string{
-		"fs1":        {"reachable": yes, "host_key": yes, "login": yes, "write": yes, "run": yes, "superuser": yes},
-		"unknown":    {"reachable": yes, "host_key": no, "login": none, "write": none, "run": none, "superuser": none},
-		"wrong-user": {"reachable": yes, "host_key": yes, "login": no, "write": none, "run": none, "superuser": none},
-		"no-key":     {"reachable": none, "host_key": none, "login": no, "write": none, "run": none, "superuser": none},
-		"down":       {"reachable": no, "host_key": none, "login": none, "write": none, "run": none, "superuser": none},
-		"local":      {"reachable": none, "host_key": none, "login": none, "write": yes, "run": yes, "superuser": yes},
+		"fs1":        {"reachable": yes, "host_key": yes, "login": yes, "write": yes, "run": yes, "superuser": yes, "agent": no},
+		"unknown":    {"reachable": yes, "host_key": no, "login": none, "write": none, "run": none, "superuser": none, "agent": none},
+		"wrong-user": {"reachable": yes, "host_key": yes, "login": no, "write": none, "run": none, "superuser": none, "agent": none},
+		"no-key":     {"reachable": none, "host_key": none, "login": no, "write": none, "run": none, "superuser": none, "agent": none},
+		"down":       {"reachable": no, "host_key": none, "login": none, "write": none, "run": none, "superuser": none, "agent": none},
+		"local":      {"reachable": none, "host_key": none, "login": none, "write": yes, "run": yes, "superuser": yes, "agent": yes},
 	}
 	for i, r := range results {
 		t.Run(all[i].Name, func(t *testing.T) {

@@ -14,11 +14,14 @@ import (
 // SpareCommand is the hidden subcommand a spare runs.
 const SpareCommand = "internal-spare"
 
-// providerCommands start built-in providers on nearly every run.
-var providerCommands = map[string]bool{"plan": true, "apply": true, "destroy": true, "validate": true, "import": true}
+// providerCommands start built-in providers on nearly every run: a
+// command, or a command and its subcommand.
+var providerCommands = map[string]bool{"plan": true, "apply": true, "destroy": true, "validate": true, "import": true,
+	"failover": true, "failback": true, "drill": true, "runbook run": true}
 
 func init() {
-	if !providerCommands[command(os.Args[1:])] {
+	name, sub := command(os.Args[1:])
+	if !providerCommands[name] && !providerCommands[name+" "+sub] {
 		return
 	}
 	exe, err := os.Executable()
@@ -30,19 +33,22 @@ func init() {
 	}
 }
 
-// command is the command args name: the first argument that is neither a
-// global flag nor its value; "" when help is asked for.
-func command(args []string) string {
-	for i := 0; i < len(args); i++ {
+// command is the command args name and the word after it: the first two
+// arguments that are neither global flags nor their values; "" when help
+// is asked for.
+func command(args []string) (name, sub string) {
+	var words []string
+	for i := 0; i < len(args) && len(words) < 2; i++ {
 		switch a := args[i]; {
 		case a == "-h" || a == "--help" || a == "--":
-			return ""
+			return "", ""
 		case a == "--chdir":
 			i++
 		case len(a) > 0 && a[0] == '-':
 		default:
-			return a
+			words = append(words, a)
 		}
 	}
-	return ""
+	words = append(words, "", "")
+	return words[0], words[1]
 }

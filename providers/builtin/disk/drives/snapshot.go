@@ -188,7 +188,7 @@ func chooseGuest(ctx context.Context, src *Drive, guest *guestdisk.Guest) (Choic
 	p, err := guestdisk.ProbeDisk(ctx, gh, req)
 	switch {
 	case errors.Is(err, host.ErrNoOps):
-		return Choice{}, fmt.Errorf("Drover cannot ask the source guest %s about its disk: %w", guest, err)
+		return Choice{}, fmt.Errorf("the source guest %s cannot be asked about its disk: %w", guest, err)
 	case err != nil:
 		return Choice{}, fmt.Errorf("asking the source guest %s about its disk: %w", guest, err)
 	case !p.Running:
