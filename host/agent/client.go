@@ -134,6 +134,9 @@ func (c *Client) Invoke(ctx context.Context, s Scope, name string, req []byte, p
 		}
 		switch r := m.Reply.(type) {
 		case *agentv1.InvokeResponse_Progress:
+			if progress == nil {
+				continue
+			}
 			progress(host.Progress{Done: r.Progress.Done, Total: r.Progress.Total, Unit: r.Progress.Unit, Message: r.Progress.Message})
 		case *agentv1.InvokeResponse_Response:
 			return r.Response, nil
