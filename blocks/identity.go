@@ -54,7 +54,10 @@ func (want Identity) mismatch(got Identity, modTime bool) string {
 	switch {
 	case want.Device != got.Device:
 		return fmt.Sprintf("the target is another device (%s, the last copy went to %s)", orNone(got.Device), orNone(want.Device))
-	case want.Dev != got.Dev || want.Inode != got.Inode:
+	case want.Inode != 0 && got.Inode != 0 && (want.Dev != got.Dev || want.Inode != got.Inode):
+		// A transport that does not tell inodes (SFTP, where the agent
+		// could not start this time) leaves the size and modification
+		// time to tell.
 		return "the target is another file than the one of the last copy (it was replaced)"
 	case want.Size != got.Size:
 		return fmt.Sprintf("the target's size changed from %d to %d bytes", want.Size, got.Size)

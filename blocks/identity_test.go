@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +53,30 @@ func TestFileIdentityAcrossTransports(t *testing.T) {
 	}
 	if got := FileIdentity(remote, 8192); got != want {
 		t.Errorf("through the agent the identity is %+v, here %+v", got, want)
+	}
+}
+
+// TestIdentityMismatch expects a file told apart by its inode where both
+// identities know it, and by size and modification time where one was
+// taken through a transport that does not tell inodes.
+func TestIdentityMismatch(t *testing.T) {
+	file := Identity{Size: 8192, Dev: 1, Inode: 7, ModTime: 100}
+	for _, tc := range []struct {
+		name string
+		got  Identity
+		want string
+	}{
+		{"same file", file, ""},
+		{"another inode", Identity{Size: 8192, Dev: 1, Inode: 8, ModTime: 100}, "it was replaced"},
+		{"no inode told", Identity{Size: 8192, ModTime: 100}, ""},
+		{"no inode told, written since", Identity{Size: 8192, ModTime: 200}, "modified since the last copy"},
+		{"no inode told, another size", Identity{Size: 4096, ModTime: 100}, "size changed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := file.mismatch(tc.got, true)
+			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+				t.Errorf("mismatch = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
