@@ -54,17 +54,29 @@ func (want Identity) mismatch(got Identity, modTime bool) string {
 	switch {
 	case want.Device != got.Device:
 		return fmt.Sprintf("the target is another device (%s, the last copy went to %s)", orNone(got.Device), orNone(want.Device))
-	case want.Inode != 0 && got.Inode != 0 && (want.Dev != got.Dev || want.Inode != got.Inode):
-		// A transport that does not tell inodes (SFTP, where the agent
-		// could not start this time) leaves the size and modification
-		// time to tell.
+	case known(want.Inode, got.Inode) && (want.Dev != got.Dev || want.Inode != got.Inode):
 		return "the target is another file than the one of the last copy (it was replaced)"
 	case want.Size != got.Size:
 		return fmt.Sprintf("the target's size changed from %d to %d bytes", want.Size, got.Size)
-	case modTime && want.ModTime != got.ModTime:
+	case modTime && !sameTime(want.ModTime, got.ModTime):
 		return "the target file was modified since the last copy by something else"
 	}
 	return ""
+}
+
+// known says whether both identities know the inode: a transport that
+// cannot tell it (SFTP) reads it as 0, and that is no replacement.
+func known(a, b uint64) bool { return a != 0 && b != 0 }
+
+// sameTime compares modification times in nanoseconds at the precision
+// both have: SFTP tells whole seconds where the machine itself (a local
+// host, the agent) tells nanoseconds.
+func sameTime(a, b int64) bool {
+	const second = int64(1e9)
+	if a%second == 0 || b%second == 0 {
+		return a/second == b/second
+	}
+	return a == b
 }
 
 func orNone(s string) string {

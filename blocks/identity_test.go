@@ -12,6 +12,33 @@ import (
 	"github.com/drover-dr/drover/host/agent"
 )
 
+// A target read through a transport that tells less (SFTP: no inode,
+// whole seconds) is the same target as when read with everything known;
+// what both know still tells a replaced or rewritten file.
+func TestIdentityMismatch(t *testing.T) {
+	const ns = int64(1_700_000_000_123_456_789)
+	full := Identity{Size: 100, Dev: 1, Inode: 42, ModTime: ns}
+	for _, tc := range []struct {
+		name string
+		got  Identity
+		want string
+	}{
+		{"same", full, ""},
+		{"through SFTP", Identity{Size: 100, ModTime: ns / 1e9 * 1e9}, ""},
+		{"through SFTP, written a second later", Identity{Size: 100, ModTime: (ns/1e9 + 1) * 1e9}, "modified since the last copy"},
+		{"written in the same second", Identity{Size: 100, Dev: 1, Inode: 42, ModTime: ns + 1}, "modified since the last copy"},
+		{"replaced", Identity{Size: 100, Dev: 1, Inode: 43, ModTime: ns}, "another file"},
+		{"grown", Identity{Size: 200, Dev: 1, Inode: 42, ModTime: ns}, "size changed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := full.mismatch(tc.got, true)
+			if (tc.want == "") != (got == "") || (tc.want != "" && !strings.Contains(got, tc.want)) {
+				t.Errorf("mismatch = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestFileIdentityAcrossTransports expects a file to have one identity
 // whether this process stats it or the agent on its machine does: a copy
 // runs on the machine and records it, a plan scans from the controller.
@@ -53,30 +80,5 @@ func TestFileIdentityAcrossTransports(t *testing.T) {
 	}
 	if got := FileIdentity(remote, 8192); got != want {
 		t.Errorf("through the agent the identity is %+v, here %+v", got, want)
-	}
-}
-
-// TestIdentityMismatch expects a file told apart by its inode where both
-// identities know it, and by size and modification time where one was
-// taken through a transport that does not tell inodes.
-func TestIdentityMismatch(t *testing.T) {
-	file := Identity{Size: 8192, Dev: 1, Inode: 7, ModTime: 100}
-	for _, tc := range []struct {
-		name string
-		got  Identity
-		want string
-	}{
-		{"same file", file, ""},
-		{"another inode", Identity{Size: 8192, Dev: 1, Inode: 8, ModTime: 100}, "it was replaced"},
-		{"no inode told", Identity{Size: 8192, ModTime: 100}, ""},
-		{"no inode told, written since", Identity{Size: 8192, ModTime: 200}, "modified since the last copy"},
-		{"no inode told, another size", Identity{Size: 4096, ModTime: 100}, "size changed"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := file.mismatch(tc.got, true)
-			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
-				t.Errorf("mismatch = %q, want %q", got, tc.want)
-			}
-		})
 	}
 }

@@ -265,4 +265,5 @@ var Type = cty.Object(map[string]cty.Type{
 	"identity_file": cty.String,
 	"host_key":      cty.String,
 	"known_hosts":   cty.String,
+	"agent":         cty.Bool,
 })

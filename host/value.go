@@ -27,6 +27,10 @@ type Config struct {
 	// host's network resources act in, so that one machine can play
 	// several; the host's own when empty. Files are not affected.
 	Netns string
+	// NoAgent (agent = false) keeps Drover from running its agent on an
+	// SSH host's machine: nothing of Drover's is uploaded or run there,
+	// and everything goes through SFTP and exec.
+	NoAgent bool
 	// IdentityFile and KnownHosts are paths on the machine Drover runs
 	// on ("~/" is the home folder); HostKey is a public key.
 	IdentityFile string
@@ -41,6 +45,10 @@ func (c Config) Value() cty.Value {
 			return cty.NullVal(cty.String)
 		}
 		return cty.StringVal(s)
+	}
+	agent := cty.NullVal(cty.Bool)
+	if c.NoAgent {
+		agent = cty.False
 	}
 	port := cty.NullVal(cty.Number)
 	if c.Port != 0 {
@@ -57,6 +65,7 @@ func (c Config) Value() cty.Value {
 		"host_key":      str(c.HostKey),
 		"known_hosts":   str(c.KnownHosts),
 		"netns":         str(c.Netns),
+		"agent":         agent,
 	})
 }
 
@@ -103,6 +112,14 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 	if c.Name == "" {
 		return c, fmt.Errorf("the host has no name")
 	}
+	if v.Type().HasAttribute("agent") {
+		if a := v.GetAttr("agent"); !a.IsNull() {
+			if a.Type() != cty.Bool {
+				return c, fmt.Errorf("host %q: agent must be true or false, not %s", c.Name, a.Type().FriendlyName())
+			}
+			c.NoAgent = a.False()
+		}
+	}
 	if v.Type().HasAttribute("port") {
 		if p := v.GetAttr("port"); !p.IsNull() {
 			if p.Type() != cty.Number {
@@ -120,7 +137,7 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 
 // connectionAttrs say how a machine is reached, not which machine or
 // folder it is.
-var connectionAttrs = []string{"identity_file", "host_key", "known_hosts"}
+var connectionAttrs = []string{"identity_file", "host_key", "known_hosts", "agent"}
 
 // WithoutConnection is the host value v with the attributes that only say
 // how to reach the machine made null: two host values name the same
@@ -158,8 +175,8 @@ func (c Config) Check() []AttrError {
 	switch c.EffectiveTransport() {
 	case "local":
 		remote := map[string]bool{"address": c.Address != "", "user": c.User != "", "port": c.Port != 0,
-			"identity_file": c.IdentityFile != "", "host_key": c.HostKey != "", "known_hosts": c.KnownHosts != ""}
-		for _, attr := range []string{"address", "port", "user", "identity_file", "host_key", "known_hosts"} {
+			"identity_file": c.IdentityFile != "", "host_key": c.HostKey != "", "known_hosts": c.KnownHosts != "", "agent": c.NoAgent}
+		for _, attr := range []string{"address", "port", "user", "identity_file", "host_key", "known_hosts", "agent"} {
 			if remote[attr] {
 				add(attr, "Host %q has transport \"local\" (the machine Drover runs on), so %s, which is for reaching another machine over SSH, would be ignored and this machine acted on instead. "+
 					"Remove transport = \"local\" (an address implies \"ssh\") or remove %s.", c.Name, attr, attr)

@@ -105,6 +105,8 @@ func TestConfigCheck(t *testing.T) {
 		{"user with a space", Config{Name: "fs1", Address: "a", User: "d r"}, []string{"user: is not a user name"}},
 		{"local in a namespace", Config{Name: "fs1", Root: "sim/fs1", Netns: "fs1"}, nil},
 		{"ssh in a namespace", Config{Name: "fs1", Address: "a", Netns: "fs1"}, []string{"netns: for a local host"}},
+		{"local without the agent", Config{Name: "fs1", NoAgent: true}, []string{"agent: has transport \"local\""}},
+		{"ssh without the agent", Config{Name: "fs1", Address: "a", NoAgent: true}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -214,7 +214,7 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 	return out
 }
 
-var hostSchema = &hcl.BodySchema{Attributes: attrSchema("address", "root", "transport", "user", "port", "identity_file", "host_key", "known_hosts", "netns")}
+var hostSchema = &hcl.BodySchema{Attributes: attrSchema("address", "root", "transport", "user", "port", "identity_file", "host_key", "known_hosts", "netns", "agent")}
 
 func (cfg *Config) decodeHost(block *hcl.Block) hcl.Diagnostics {
 	name := block.Labels[0]

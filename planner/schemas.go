@@ -38,6 +38,7 @@ var hostSpec = hcldec.ObjectSpec{
 	"host_key":      &hcldec.AttrSpec{Name: "host_key", Type: cty.String},
 	"known_hosts":   &hcldec.AttrSpec{Name: "known_hosts", Type: cty.String},
 	"netns":         &hcldec.AttrSpec{Name: "netns", Type: cty.String},
+	"agent":         &hcldec.AttrSpec{Name: "agent", Type: cty.Bool},
 }
 
 // hostValue completes a decoded host block into a value of host.Type: the

@@ -256,8 +256,12 @@ func (c *Client) WriteFile(ctx context.Context, s Scope, path string, r io.Reade
 	msg := &agentv1.WriteFileRequest{Scope: s.proto(), Path: path, Mode: uint32(mode), Data: buf[:n]}
 	for {
 		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-			// Cancelling leaves the agent's temp file to its WriteFile
-			// to remove: the target is untouched.
+			// The agent gives the write up, its temp file removed, and
+			// the call ends only then: nothing of it is left behind.
+			msg.Data, msg.Abort = nil, rerr.Error()
+			if err := stream.Send(msg); err == nil {
+				stream.CloseAndRecv()
+			}
 			return rerr
 		}
 		if err := stream.Send(msg); err != nil {

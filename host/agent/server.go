@@ -284,7 +284,7 @@ func (s *server) WriteFile(stream agentv1.Agent_WriteFileServer) error {
 	if err != nil {
 		return toStatus(err)
 	}
-	r := &streamReader{recv: stream.Recv, buf: first.Data}
+	r := &streamReader{recv: stream.Recv, buf: first.Data, abort: first.Abort}
 	if err := h.WriteFile(ctx, first.Path, r, fs.FileMode(first.Mode)); err != nil {
 		return toStatus(err)
 	}
@@ -293,17 +293,21 @@ func (s *server) WriteFile(stream agentv1.Agent_WriteFileServer) error {
 
 // streamReader reads the data of a stream's messages in order.
 type streamReader struct {
-	recv func() (*agentv1.WriteFileRequest, error)
-	buf  []byte
+	recv  func() (*agentv1.WriteFileRequest, error)
+	buf   []byte
+	abort string
 }
 
 func (r *streamReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 {
+		if r.abort != "" {
+			return 0, errors.New(r.abort)
+		}
 		m, err := r.recv()
 		if err != nil {
 			return 0, err
 		}
-		r.buf = m.Data
+		r.buf, r.abort = m.Data, m.Abort
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]

@@ -145,6 +145,10 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 		}
 		client, err := c.execAgent(ctx, cn, exe, prog)
 		if err == nil {
+			// A build in use stays fresh, so that no other build's
+			// controller takes it for one left behind (removeOtherBuilds).
+			now := time.Now()
+			cn.sftp.Chtimes(path.Dir(exe), now, now)
 			return client, nil
 		}
 		if connectionLost(err) || ctx.Err() != nil || try > 0 {
@@ -253,16 +257,23 @@ func (c *connector) uploadAgent(ctx context.Context, cn *conn, prog agent.Self, 
 	return nil
 }
 
+// staleBuild is how long a cached agent of another build stays unused
+// before removeOtherBuilds takes it for one left behind.
+const staleBuild = 24 * time.Hour
+
 // removeOtherBuilds removes the cached agents of other builds (folders
-// named by a sha256) from cache. Best effort: one in use by another
-// controller keeps running, as its file lives on until it exits.
+// named by a sha256) from cache that no controller started for a day:
+// two builds of Drover at work on one machine at once (an upgrade while a
+// replicate runs) must not remove each other's agent between its upload
+// and its start. Best effort: an agent running keeps running, as its
+// file lives on until it exits.
 func (c *connector) removeOtherBuilds(cn *conn, cache, keep string) {
 	list, err := cn.sftp.ReadDir(cache)
 	if err != nil {
 		return
 	}
 	for _, fi := range list {
-		if fi.Name() != keep && fi.IsDir() && isSHA256(fi.Name()) {
+		if fi.Name() != keep && fi.IsDir() && isSHA256(fi.Name()) && time.Since(fi.ModTime()) > staleBuild {
 			cn.sftp.RemoveAll(path.Join(cache, fi.Name()))
 		}
 	}

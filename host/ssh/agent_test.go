@@ -121,17 +121,22 @@ func TestAgentInvoke(t *testing.T) {
 
 // TestAgentCache uploads the agent once: a second connection starts the
 // cached copy, which the upload made private to the user, and builds of
-// other versions are removed.
+// other versions unused for a day are removed; one in use is kept.
 func TestAgentCache(t *testing.T) {
 	s := sshtest.Start(t)
 	opts := options(s, "fs1")
 	exe := cachedAgent(t, opts)
 	old := filepath.Join(opts.AgentCache, strings.Repeat("ab", 32))
+	inUse := filepath.Join(opts.AgentCache, strings.Repeat("cd", 32))
 	other := filepath.Join(opts.AgentCache, "notes")
-	for _, dir := range []string{old, other} {
+	for _, dir := range []string{old, inUse, other} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
+	}
+	yesterday := time.Now().Add(-25 * time.Hour)
+	if err := os.Chtimes(old, yesterday, yesterday); err != nil {
+		t.Fatal(err)
 	}
 
 	first := connect(t, opts)
@@ -151,6 +156,9 @@ func TestAgentCache(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("a folder not named by a checksum was removed: %v", err)
+	}
+	if _, err := os.Stat(inUse); err != nil {
+		t.Errorf("another build's folder in use today was removed: %v", err)
 	}
 	// An mtime in the past shows whether the file is written again.
 	past := time.Now().Add(-time.Hour).Truncate(time.Second)

@@ -55,6 +55,9 @@ type Options struct {
 	// between connections, one folder per build; relative to the home
 	// folder unless absolute (default .cache/drover/agent).
 	AgentCache string
+	// NoAgent runs no agent on the machine (the host block's agent =
+	// false): host.CanCall says so, and everything goes through SFTP.
+	NoAgent bool
 
 	// ConnectTimeout bounds the TCP connect and the SSH handshake
 	// (default 15s).
@@ -208,7 +211,7 @@ func newConnector(opts Options) (*connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &connector{
+	c := &connector{
 		opts:  opts,
 		addr:  addr,
 		keys:  keys,
@@ -219,7 +222,12 @@ func newConnector(opts Options) (*connector, error) {
 			HostKeyCallback: keys.check,
 			Timeout:         opts.ConnectTimeout,
 		},
-	}, nil
+	}
+	if opts.NoAgent {
+		err := fmt.Errorf("%w: the host block sets agent = false", errNoAgent)
+		c.noAgent.Store(&err)
+	}
+	return c, nil
 }
 
 // hostPort gives an address its port, 22 unless it names one:

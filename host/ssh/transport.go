@@ -28,7 +28,7 @@ func OptionsOf(c host.Config) Options {
 		addr = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), strconv.Itoa(c.Port))
 	}
 	return Options{Name: c.Name, Address: addr, User: c.User, IdentityFile: c.IdentityFile,
-		HostKey: c.HostKey, KnownHosts: c.KnownHosts, Root: c.Root}
+		HostKey: c.HostKey, KnownHosts: c.KnownHosts, Root: c.Root, NoAgent: c.NoAgent}
 }
 
 // shared holds the connection of each host this process opened through

@@ -192,7 +192,7 @@ func networkCases(t *testing.T, root string) []conformance.Case {
 				"force": cty.NullVal(cty.Bool), "announce": cty.NullVal(cty.Bool)})}),
 			"dns_record": cty.ListVal([]cty.Value{cty.ObjectVal(rec)}),
 			"share": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"name": str("public"), "path": str(data),
-				"read_only": cty.NullVal(cty.Bool), "comment": comment})})})
+				"read_only": cty.NullVal(cty.Bool), "comment": comment, "protocol": cty.NullVal(cty.String)})})})
 	}
 	return []conformance.Case{
 		{Name: "dns_record", TypeName: "dns_record", External: true,

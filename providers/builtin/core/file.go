@@ -325,6 +325,7 @@ type importID struct {
 		User      string `json:"user"`
 		Port      int    `json:"port"`
 		Netns     string `json:"netns"`
+		NoAgent   bool   `json:"no_agent"`
 
 		IdentityFile string `json:"identity_file"`
 		HostKey      string `json:"host_key"`

@@ -409,7 +409,8 @@ func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConf
 // transport to be hashed here, when h's machine cannot hash them itself
 // (host.CanCall: an SSH host without the agent); nothing where it can.
 func hashedHere(ctx context.Context, h host.Host, planned cty.Value) string {
-	if err := host.CanCall(ctx, h); !errors.Is(err, host.ErrNoOps) {
+	err := host.CanCall(ctx, h)
+	if !errors.Is(err, host.ErrNoOps) {
 		// Another failure fails the copy itself, which says why.
 		return ""
 	}
@@ -417,7 +418,7 @@ func hashedHere(ctx context.Context, h host.Host, planned cty.Value) string {
 	if c, err := host.ConfigFromValue(planned.GetAttr("host")); err == nil && c.EffectiveTransport() == "ssh" {
 		through = "SFTP"
 	}
-	return fmt.Sprintf("; %s is reached without the agent: every block is read through %s to be hashed here", h.Name(), through)
+	return fmt.Sprintf("; %s is reached without the agent: every block is read through %s to be hashed here (%v)", h.Name(), through, err)
 }
 
 // missingDrives says which of the copy's drives do not exist yet, if any.

@@ -40,17 +40,32 @@ func shareServer(v cty.Value) map[string]cty.Value {
 		}
 		return cty.StringVal(def)
 	}
-	null := cty.NullVal(cty.String)
+	// The other protocol's settings are null; one not known yet stays
+	// unknown (a share's validation refuses it once known, an identity's
+	// settings serve its shares of either protocol).
+	null := func(attr string) cty.Value {
+		if a := v.GetAttr(attr); !a.IsKnown() {
+			return a
+		}
+		return cty.NullVal(cty.String)
+	}
 	if p := v.GetAttr("protocol"); !p.IsKnown() {
-		return map[string]cty.Value{"protocol": p, "smb_conf": cty.UnknownVal(cty.String),
-			"ganesha_conf": cty.UnknownVal(cty.String), "ganesha_pid_file": cty.UnknownVal(cty.String)}
+		// Which defaults apply is not known yet; what is configured stays.
+		orUnknown := func(attr string) cty.Value {
+			if a := v.GetAttr(attr); !a.IsNull() {
+				return a
+			}
+			return cty.UnknownVal(cty.String)
+		}
+		return map[string]cty.Value{"protocol": p, "smb_conf": orUnknown("smb_conf"),
+			"ganesha_conf": orUnknown("ganesha_conf"), "ganesha_pid_file": orUnknown("ganesha_pid_file")}
 	}
 	if protocol(v) == "nfs" {
-		return map[string]cty.Value{"protocol": cty.StringVal("nfs"), "smb_conf": null,
+		return map[string]cty.Value{"protocol": cty.StringVal("nfs"), "smb_conf": null("smb_conf"),
 			"ganesha_conf": or("ganesha_conf", nfsconf.DefaultMain), "ganesha_pid_file": or("ganesha_pid_file", nfsconf.DefaultPidFile)}
 	}
 	return map[string]cty.Value{"protocol": cty.StringVal("smb"), "smb_conf": or("smb_conf", sambaconf.DefaultMain),
-		"ganesha_conf": null, "ganesha_pid_file": null}
+		"ganesha_conf": null("ganesha_conf"), "ganesha_pid_file": null("ganesha_pid_file")}
 }
 
 // shareID is a share's id: HOST:NAME, or HOST:/NAME for NFS, as clients
@@ -79,7 +94,8 @@ func validateProtocol(config cty.Value) (diags providers.Diagnostics, nfs bool) 
 	if !p.IsWhollyKnown() {
 		return nil, false
 	}
-	set := func(attr string) bool { return !config.GetAttr(attr).IsNull() }
+	// An unknown value may be null: only a known one is refused.
+	set := func(attr string) bool { v := config.GetAttr(attr); return v.IsKnown() && !v.IsNull() }
 	switch protocol(config) {
 	case "smb":
 		for _, attr := range []string{"ganesha_conf", "ganesha_pid_file"} {

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/schema"
@@ -30,61 +31,148 @@ func stateArgs() *schema.Block {
 	return &b
 }
 
-func stopAction() *sdk.Action {
+func stopAction(s *settings) *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
-			Description: "Stops a vm_guest as the state holds it, as running = false would: the ACPI power button, then QMP quit, then SIGKILL. A guest that does not run is left as it is.",
+			Description: "Stops a vm_guest as the state holds it, as running = false would: the guest is asked to shut down (ACPI, or VMware Tools), then QEMU quits or is killed, libvirt or vSphere powers it off. A guest that does not run is left as it is.",
 			Args:        stateArgs(),
 			Result:      cty.String,
 		},
-		Invoke: invokeStop,
+		Invoke: func(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+			return invokeStop(ctx, s, req)
+		},
 	}
 }
 
-func startAction() *sdk.Action {
+func startAction(s *settings) *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Starts a vm_guest as the state holds it, as running = true would, complete when its boot check passes.",
 			Args:        stateArgs(),
 			Result:      cty.String,
 		},
-		Invoke: invokeStart,
+		Invoke: func(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+			return invokeStart(ctx, s, req)
+		},
 	}
 }
 
-// qemuOnly refuses a guest of another hypervisor: the actions find the
-// guest by QEMU's pidfile and QMP socket, and would take any other for a
-// guest that does not run, a fence that stops nothing.
-func qemuOnly(v cty.Value, action string) providers.Diagnostics {
-	if h := v.GetAttr("hypervisor"); !h.IsNull() && h.AsString() != "qemu" {
-		return providers.Diagnostics{providers.Errorf("Hypervisor not supported by "+action,
-			"%s acts on QEMU guests only; the guest's hypervisor is %q. Stop or start it with running = false or true instead.", action, h.AsString())}
-	}
-	return nil
-}
+// Results of the actions.
+var (
+	resultStopped    = cty.StringVal("stopped")
+	resultNotRunning = cty.StringVal("not running")
+	resultRunning    = cty.StringVal("running")
+)
 
-func invokeStop(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	if diags := qemuOnly(req.Args, "guest_stop"); diags.HasErrors() {
-		return cty.NilVal, diags
+// invokeStop stops the guest on its own hypervisor, found there as it is
+// now: a guest it does not know counts as not running only where the
+// hypervisor itself says so (no pidfile, no domain, no VM).
+func invokeStop(ctx context.Context, s *settings, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	stopping := func() { req.Progress(providers.Progress{Message: "stopping the guest"}) }
+	switch hypervisor(req.Args) {
+	case "libvirt":
+		lg, diags := openDomain(ctx, s, req.Args)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		defer lg.Close()
+		dom, ok, err := lg.lookup()
+		if err != nil {
+			return cty.NilVal, guestErr("Cannot read the guest's domain", err)
+		}
+		if !ok {
+			return resultNotRunning, nil
+		}
+		if st, err := lg.status(dom); err != nil {
+			return cty.NilVal, guestErr("Cannot read the guest's domain", err)
+		} else if st == statusStopped {
+			return resultNotRunning, nil
+		}
+		stopping()
+		if err := lg.stop(ctx, dom); err != nil {
+			return cty.NilVal, guestErr("Cannot stop the guest", err)
+		}
+		return resultStopped, nil
+	case "vsphere":
+		vg, diags := openVSphere(ctx, s, req.Args)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		defer vg.Close(ctx)
+		vm, err := vg.lookup(ctx)
+		if err != nil {
+			return cty.NilVal, guestErr("Cannot read the guest's VM", err)
+		}
+		if vm == nil {
+			return resultNotRunning, nil
+		}
+		if st, err := vg.status(ctx, vm); err != nil {
+			return cty.NilVal, guestErr("Cannot read the guest's VM", err)
+		} else if st == statusStopped {
+			return resultNotRunning, nil
+		}
+		stopping()
+		if err := vg.stop(ctx, vm); err != nil {
+			return cty.NilVal, guestErr("Cannot stop the guest", err)
+		}
+		return resultStopped, nil
 	}
 	in, diags := open(ctx, req.Args)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
 	defer in.Close()
-	if in.pid() == 0 {
-		return cty.StringVal("not running"), nil
+	if pid, err := in.pid(ctx); err != nil {
+		return cty.NilVal, guestErr("Cannot ask for the guest's QEMU", err)
+	} else if pid == 0 {
+		return resultNotRunning, nil
 	}
-	req.Progress(providers.Progress{Message: "stopping the guest"})
+	stopping()
 	if err := in.stop(ctx); err != nil {
 		return cty.NilVal, guestErr("Cannot stop the guest", err)
 	}
-	return cty.StringVal("stopped"), nil
+	return resultStopped, nil
 }
 
-func invokeStart(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
-	if diags := qemuOnly(req.Args, "guest_start"); diags.HasErrors() {
-		return cty.NilVal, diags
+// invokeStart starts the guest on its own hypervisor. A libvirt domain or
+// vSphere VM that is gone is not made anew: that is an apply's work, with
+// its plan.
+func invokeStart(ctx context.Context, s *settings, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+	switch hypervisor(req.Args) {
+	case "libvirt":
+		lg, diags := openDomain(ctx, s, req.Args)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		defer lg.Close()
+		dom, ok, err := lg.lookup()
+		switch {
+		case err != nil:
+			return cty.NilVal, guestErr("Cannot read the guest's domain", err)
+		case !ok:
+			return cty.NilVal, guestErr("Guest not found", fmt.Errorf("libvirt has no domain %q; apply the guest's configuration to define it anew", lg.g.name))
+		}
+		if _, diags := lg.start(ctx, dom, req.Progress); diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		return resultRunning, nil
+	case "vsphere":
+		vg, diags := openVSphere(ctx, s, req.Args)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		defer vg.Close(ctx)
+		vm, err := vg.lookup(ctx)
+		switch {
+		case err != nil:
+			return cty.NilVal, guestErr("Cannot read the guest's VM", err)
+		case vm == nil:
+			return cty.NilVal, guestErr("Guest not found", fmt.Errorf("vSphere has no VM %q; apply the guest's configuration to create it anew", vg.g.name))
+		}
+		if diags := vg.start(ctx, vm, req.Progress); diags.HasErrors() {
+			return cty.NilVal, diags
+		}
+		return resultRunning, nil
 	}
 	in, diags := open(ctx, req.Args)
 	if diags.HasErrors() {
@@ -94,5 +182,5 @@ func invokeStart(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provide
 	if _, diags := in.start(ctx, req.Progress); diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	return cty.StringVal("running"), nil
+	return resultRunning, nil
 }

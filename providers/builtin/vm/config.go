@@ -72,12 +72,8 @@ func parseGuest(v cty.Value) (*guest, providers.Diagnostics) {
 
 	if h := v.GetAttr("host"); h.IsWhollyKnown() {
 		c, err := host.ConfigFromValue(h)
-		switch {
-		case err != nil:
+		if err != nil {
 			bad("host", "Invalid host", "%s.", err)
-		case c.Transport != "" && c.Transport != "local":
-			bad("host", "Remote hosts not supported yet",
-				"Host %q is reached by %s; the vm provider starts guests on local hosts only in this release. Run Drover on that machine, with a local host block.", c.Name, c.Transport)
 		}
 		g.host = c
 	}

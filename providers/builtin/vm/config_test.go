@@ -38,7 +38,7 @@ func TestValidateGuest(t *testing.T) {
 	}{
 		{"valid", nil, "", ""},
 		{"remote host", map[string]cty.Value{"host": host.Config{Name: "fs2", Transport: "ssh", Address: "fs2.example.net"}.Value()},
-			"host", `Host "fs2" is reached by ssh; the vm provider starts guests on local hosts only in this release`},
+			"", ""},
 		{"libvirt", map[string]cty.Value{"hypervisor": str("libvirt")}, "", ""},
 		{"another hypervisor", map[string]cty.Value{"hypervisor": str("xen")}, "hypervisor", `give "qemu" (QEMU started by Drover), "libvirt"`},
 		{"vSphere disk as a file", map[string]cty.Value{"hypervisor": str("vsphere")}, "disks", `must be a datastore path, like "[datastore1] fs1/system.img"`},

@@ -5,7 +5,7 @@
 //     image files, a drive_copy's target among them), memory, CPUs, a
 //     serial console kept in a file, and whether it runs. A start is
 //     complete only when the guest passes its boot_check (a marker on the
-//     console, a TCP port). Hypervisors, on local hosts: "qemu", where
+//     console, a TCP port). Hypervisors, on local and SSH hosts: "qemu", where
 //     QEMU runs as a daemon of its own (its own session, a pidfile and a
 //     QMP socket in the guest's state folder), so it outlives the
 //     provider process, and every later call finds it again through the
@@ -36,6 +36,12 @@
 // start and after a stop (of a libvirt guest, before its undefine).
 // guest_agent gives a QEMU or libvirt guest the agent's channel, which
 // guestdisk uses to freeze file systems; a libvirt guest's state records
-// libvirt_uri, for guestdisk to reach its domain. Not here yet: remote
-// hosts, networks.
+// libvirt_uri, for guestdisk to reach its domain.
+//
+// Remote hosts: what the qemu hypervisor does on the guest's machine
+// (pidfile and /proc, QMP, SIGKILL, the KVM probe, folder images) is host
+// ops (machine.go), run in this process for a local host and by the agent
+// for an SSH host; QEMU is launched through the host's Run. A libvirt
+// guest's libvirtd socket is reached through the host's transport
+// (DialUnix: sshd's stream forwarding). Not here yet: networks.
 package vm

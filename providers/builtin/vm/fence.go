@@ -105,15 +105,15 @@ func sourceRuns(ctx context.Context, s *settings, src cty.Value) (where string, 
 		return where, false, err
 	}
 	defer in.Close()
-	pid := in.pid()
-	if pid == 0 {
-		return where, false, nil
+	pid, err := in.pid(ctx)
+	if err != nil || pid == 0 {
+		return where, false, err
 	}
 	where = fmt.Sprintf("%q (QEMU pid %d on host %q)", g.name, pid, g.host.Name)
-	st, _, err := in.status()
+	st, _, err := in.status(ctx)
 	if err != nil {
 		// Alive but not answering: it may still run its guest.
-		return where, in.alive(pid), nil
+		return where, in.alive(ctx, pid), nil
 	}
 	return where, st == "running" || st == "paused", nil
 }

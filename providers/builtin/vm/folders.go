@@ -40,7 +40,9 @@ const folderLabel = "DROVER"
 func buildFolderImages(ctx context.Context, h host.Host, g *guest, progress func(providers.Progress)) providers.Diagnostics {
 	for i, f := range g.folders {
 		progress(providers.Progress{Message: "copying the shared folder " + f.path + " into " + f.image})
-		if err := buildFolderImage(ctx, h, f); err != nil {
+		// Built on the machine, where the image is written.
+		req := folderImageRequest{Path: f.path, Image: f.image}
+		if _, err := host.Call[folderImageRequest, folderImageResponse](ctx, h, "vm.folder_image", req); err != nil {
 			return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("shared_folder").IndexInt(i), "Guest not started", "%s.", err)}
 		}
 	}

@@ -25,7 +25,7 @@ var guestSchema = &schema.Resource{
 	Block: &schema.Block{
 		Attributes: map[string]*schema.Attribute{
 			"host": {Type: host.Type, Required: true, ForceNew: true,
-				Description: "The machine the hypervisor runs on, e.g. host.fs2 (a local host in this release)."},
+				Description: "The machine the hypervisor runs on, e.g. host.fs2: a local or SSH host (for a QEMU guest, one whose machine runs Drover's agent)."},
 			"hypervisor": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "\"qemu\" (the default: QEMU started by Drover) or \"libvirt\" (a domain of the libvirtd of the provider's libvirt_uri)."},
 			"name": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,
@@ -223,13 +223,24 @@ func planGuest(ctx context.Context, s *settings, p *sdk.Plan) providers.Diagnost
 	if diags.HasErrors() {
 		return diags
 	}
+	var h host.Host
+	if g.hypervisor != "vsphere" && p.Config.GetAttr("host").IsWhollyKnown() {
+		var hdiags providers.Diagnostics
+		h, hdiags = planHost(ctx, g)
+		if diags = append(diags, hdiags...); diags.HasErrors() {
+			return diags
+		}
+		if h != nil {
+			defer h.Close()
+		}
+	}
 	wasRunning := !p.Prior.IsNull() && p.Prior.GetAttr("status").RawEquals(cty.StringVal("running"))
 	switch want := wantsRunning(p.Config); {
 	case want && !wasRunning:
 		attrs["status"] = cty.StringVal("running")
 		attrs["pid"] = cty.UnknownVal(cty.Number)
 		attrs["accelerator_in_use"] = cty.UnknownVal(cty.String)
-		p.Description = startDescription(g) + fenceDescription(p.Config)
+		p.Description = startDescription(ctx, h, g) + fenceDescription(p.Config)
 	case !want && wasRunning:
 		attrs["status"] = cty.StringVal(statusStopped)
 		attrs["pid"] = cty.NullVal(cty.Number)
@@ -268,9 +279,40 @@ func planGuest(ctx context.Context, s *settings, p *sdk.Plan) providers.Diagnost
 	return diags
 }
 
+// planHost opens g's host for its plan; nil when it cannot be reached now
+// (the apply says why, if it still cannot). A QEMU guest's work on the
+// machine, and a shared folder's image for any guest, run as host ops: a
+// host whose machine cannot run them (an SSH host without Drover's agent)
+// is refused at its line.
+func planHost(ctx context.Context, g *guest) (host.Host, providers.Diagnostics) {
+	h, err := g.host.OpenContext(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	var needs string
+	switch {
+	case g.hypervisor == "qemu":
+		needs = "a QEMU guest's work (QEMU's pidfile, QMP socket, KVM probe)"
+	case len(g.folders) > 0:
+		needs = "the image of a shared folder"
+	default:
+		return h, nil
+	}
+	switch err := host.CanCall(ctx, h); {
+	case errors.Is(err, host.ErrNoOps):
+		h.Close()
+		return nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Host cannot run the guest",
+			"Drover does %s on the guest's machine, which host %q cannot: %s. Give the guest a host whose machine runs Drover's agent (the same system and architecture as Drover).", needs, g.host.Name, err)}
+	case err != nil:
+		h.Close()
+		return nil, nil
+	}
+	return h, nil
+}
+
 // startDescription says how a start will go: the accelerator (and why not
 // KVM) and what completes it.
-func startDescription(g *guest) string {
+func startDescription(ctx context.Context, h host.Host, g *guest) string {
 	if g.hypervisor == "vsphere" {
 		desc := fmt.Sprintf("powers on the vSphere VM %q from %d %s", g.name, len(g.disks), plural.Of(len(g.disks), "disk", "disks"))
 		if g.check != nil {
@@ -278,8 +320,12 @@ func startDescription(g *guest) string {
 		}
 		return desc
 	}
-	accel, note := accelerator(g)
-	if note == "" {
+	var note string
+	if h == nil {
+		note = "KVM or TCG, as probed at the start"
+	} else if accel, why := accelerator(ctx, h, g); why != "" {
+		note = why
+	} else {
 		note = strings.ToUpper(accel)
 	}
 	from := fmt.Sprintf("%d %s", len(g.disks), plural.Of(len(g.disks), "disk", "disks"))
@@ -324,13 +370,17 @@ func readGuest(ctx context.Context, state cty.Value) (cty.Value, providers.Diagn
 		return cty.NilVal, guestErr("Cannot read the guest's state folder", err)
 	}
 	attrs := map[string]cty.Value{"status": cty.StringVal(statusStopped), "pid": cty.NullVal(cty.Number)}
-	if pid := in.pid(); pid != 0 {
-		st, kvm, err := in.status()
+	pid, err := in.pid(ctx)
+	if err != nil {
+		return cty.NilVal, guestErr("Cannot ask for the guest's QEMU", err)
+	}
+	if pid != 0 {
+		st, kvm, err := in.status(ctx)
 		switch {
 		case err == nil:
 			attrs["status"], attrs["pid"] = cty.StringVal(st), cty.NumberIntVal(int64(pid))
 			attrs["accelerator_in_use"] = cty.StringVal(accelName(kvm))
-		case in.alive(pid):
+		case in.alive(ctx, pid):
 			return cty.NilVal, guestErr("Cannot ask QEMU how the guest is", fmt.Errorf("QEMU runs as pid %d, but %w", pid, err))
 		}
 		// Otherwise QEMU died while it was asked: stopped.
@@ -402,18 +452,22 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 		return map[string]cty.Value{"status": cty.StringVal("running"), "pid": cty.NumberIntVal(int64(pid)),
 			"accelerator_in_use": cty.StringVal(accel)}
 	}
-	if pid := in.pid(); pid != 0 {
-		st, kvm, err := in.status()
+	pid, err := in.pid(ctx)
+	if err != nil {
+		return nil, guestErr("Cannot ask for the guest's QEMU", err)
+	}
+	if pid != 0 {
+		st, kvm, err := in.status(ctx)
 		accel := accelName(kvm)
 		switch {
-		case err != nil && in.alive(pid):
+		case err != nil && in.alive(ctx, pid):
 			return nil, guestErr("Cannot ask QEMU how the guest is", err)
 		case err != nil:
 			// It died while it was asked: launch afresh below.
 		case st == "running":
 			return running(pid, accel), nil
 		case st == "paused":
-			if _, err := in.qmp("cont"); err != nil {
+			if _, err := in.qmp(ctx, "cont"); err != nil {
 				return nil, guestErr("Cannot continue the paused guest", err)
 			}
 			return running(pid, accel), nil
@@ -432,25 +486,31 @@ func (in *instance) start(ctx context.Context, progress func(providers.Progress)
 	if diags := buildFolderImages(ctx, in.h, in.g, progress); diags.HasErrors() {
 		return nil, diags
 	}
-	accel, note := accelerator(in.g)
+	accel, note := accelerator(ctx, in.h, in.g)
 	progress(providers.Progress{Message: "starting QEMU (" + strings.ToUpper(accel) + ")"})
 	// The launch is not interrupted: killed between its fork and its
 	// report, QEMU could come up unseen. An interruption ends what it
 	// started instead.
 	launchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), launchTimeout)
-	pid, err := in.launch(launchCtx, accel)
+	pid, err = in.launch(launchCtx, accel)
 	cancel()
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
 	if err != nil {
-		in.end(context.WithoutCancel(ctx), in.pid())
+		// Whatever the launch left running on the machine, found there
+		// by its pidfile and command line.
+		if left, perr := in.pid(context.WithoutCancel(ctx)); perr != nil {
+			err = fmt.Errorf("%w; whether QEMU was left running cannot be told: %w", err, perr)
+		} else if eerr := in.end(context.WithoutCancel(ctx), left); eerr != nil {
+			err = fmt.Errorf("%w; ending the QEMU it left: %w", err, eerr)
+		}
 		return nil, guestErr("Cannot start the guest", err)
 	}
 	if in.g.check != nil {
 		progress(providers.Progress{Message: "waiting for " + in.g.check.String()})
 	}
-	if err := awaitBoot(ctx, in.h, in.g, func() bool { return in.alive(pid) }); err != nil {
+	if err := awaitBoot(ctx, in.h, in.g, func() bool { return in.alive(ctx, pid) }); err != nil {
 		ended := "The guest was stopped again."
 		if serr := in.end(context.WithoutCancel(ctx), pid); serr != nil {
 			ended = fmt.Sprintf("Stopping the guest failed too: %s.", serr)

@@ -220,7 +220,7 @@ func TestGuestStartStopDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	if _, err := in.qmp("stop"); err != nil {
+	if _, err := in.qmp(t.Context(), "stop"); err != nil {
 		t.Fatal(err)
 	}
 	read = m.read(state)
@@ -231,7 +231,7 @@ func TestGuestStartStopDrift(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("continuing the paused guest: %v", diags)
 	}
-	if st, _, err := in.status(); err != nil || st != "running" || pidOf(t, state) != pid {
+	if st, _, err := in.status(t.Context()); err != nil || st != "running" || pidOf(t, state) != pid {
 		t.Errorf("after continuing: QEMU says %q (%v), pid %d (was %d)", st, err, pidOf(t, state), pid)
 	}
 
@@ -452,15 +452,17 @@ func TestAcceleratorFallback(t *testing.T) {
 	t.Cleanup(func() { kvmUsable = saved })
 	kvmUsable = func() error { return errors.New("open /dev/kvm: no such device") }
 	g := &guest{accelerator: "auto", disks: []string{"/srv/fs1.img"}}
-	accel, note := accelerator(g)
+	h := host.NewLocal("fs2", "")
+	defer h.Close()
+	accel, note := accelerator(t.Context(), h, g)
 	if accel != "tcg" || note != "TCG: KVM unavailable (open /dev/kvm: no such device)" {
 		t.Errorf("accelerator with a failing probe: %q, %q", accel, note)
 	}
-	if got := startDescription(g); !strings.HasPrefix(got, "starts the guest from 1 disk (TCG: KVM unavailable (") {
+	if got := startDescription(t.Context(), h, g); !strings.HasPrefix(got, "starts the guest from 1 disk (TCG: KVM unavailable (") {
 		t.Errorf("description %q", got)
 	}
 	g.accelerator = "kvm"
-	if accel, note := accelerator(g); accel != "kvm" || note != "" {
+	if accel, note := accelerator(t.Context(), h, g); accel != "kvm" || note != "" {
 		t.Errorf("accelerator = \"kvm\": %q, %q", accel, note)
 	}
 }

@@ -136,12 +136,18 @@ func libvirtMachine(t *testing.T, d *libvirtd) *machine {
 // to start on a busy machine.
 func TestLibvirtGuest(t *testing.T) {
 	d := newLibvirtd(t)
-	t.Run("lifecycle", func(t *testing.T) { testLibvirtLifecycle(t, d) })
+	t.Run("lifecycle", func(t *testing.T) { testLibvirtLifecycle(t, d, libvirtMachine(t, d)) })
+	// The guest's host is an SSH host: libvirtd's socket is reached
+	// through sshd, its files through the agent.
+	t.Run("lifecycle over ssh", func(t *testing.T) {
+		m := libvirtMachine(t, d)
+		m.overSSH("fs2")
+		testLibvirtLifecycle(t, d, m)
+	})
 	t.Run("refusals", func(t *testing.T) { testLibvirtRefusals(t, d) })
 }
 
-func testLibvirtLifecycle(t *testing.T, d *libvirtd) {
-	m := libvirtMachine(t, d)
+func testLibvirtLifecycle(t *testing.T, d *libvirtd, m *machine) {
 	name := "drover-test-" + filepath.Base(m.root)
 	lv := d.client(t, name)
 	m.bootDisk("/srv/fs1.img", "FS1 READY libvirt")
@@ -216,6 +222,24 @@ func testLibvirtLifecycle(t *testing.T, d *libvirtd) {
 	}
 	if st, _, _ := lv.DomainGetState(dom, 0); libvirt.DomainState(st) != libvirt.DomainRunning {
 		t.Errorf("libvirt says state %d after the resume", st)
+	}
+
+	// The guest actions act through libvirt too: a fence stops the
+	// domain, and stops nothing the second time; a failback starts it.
+	if got := m.act("guest_stop", state); got != "stopped" {
+		t.Errorf("guest_stop: %q", got)
+	}
+	if st, _, _ := lv.DomainGetState(dom, 0); libvirt.DomainState(st) != libvirt.DomainShutoff {
+		t.Errorf("libvirt says state %d after guest_stop", st)
+	}
+	if got := m.act("guest_stop", state); got != "not running" {
+		t.Errorf("guest_stop of a stopped guest: %q", got)
+	}
+	if got := m.act("guest_start", state); got != "running" || !strings.Contains(m.console(), "FS1 READY libvirt") {
+		t.Errorf("guest_start: %q, console %q", got, m.console())
+	}
+	if st, _, _ := lv.DomainGetState(dom, 0); libvirt.DomainState(st) != libvirt.DomainRunning {
+		t.Errorf("libvirt says state %d after guest_start", st)
 	}
 
 	// Stop: a boot sector ignores the ACPI request; forced off after

@@ -6,16 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers/builtin/vm/guestdisk"
 )
@@ -51,13 +48,9 @@ type instance struct {
 
 // openInstance opens g's host and finds g's state folder on the machine.
 func openInstance(ctx context.Context, g *guest) (*instance, error) {
-	h, err := g.host.Open()
+	h, err := g.host.OpenContext(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if h.Machine() != "local" {
-		h.Close()
-		return nil, fmt.Errorf("host %q is not this machine; the vm provider starts guests on local hosts only in this release", h.Name())
 	}
 	dir, err := h.RealPath(ctx, g.stateDir)
 	if err != nil {
@@ -69,61 +62,32 @@ func openInstance(ctx context.Context, g *guest) (*instance, error) {
 
 func (in *instance) Close() error { return in.h.Close() }
 
-// pid returns the guest's QEMU process as its pidfile names it, 0 when
-// none runs. A pidfile left by a QEMU that died, or naming a pid the
-// system gave to another process since, does not count.
-func (in *instance) pid() int {
-	b, err := os.ReadFile(in.pidfile)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || !in.alive(pid) {
-		return 0
-	}
-	return pid
+// pid returns the guest's QEMU process as its pidfile names it on the
+// machine, 0 when none runs.
+func (in *instance) pid(ctx context.Context) (int, error) {
+	resp, err := host.Call[qemuPidRequest, qemuPidResponse](ctx, in.h, "vm.qemu_pid", qemuPidRequest{Pidfile: in.pidfile})
+	return resp.Pid, err
 }
 
-// alive says whether pid is still the guest's QEMU: its command line names
-// the guest's pidfile (which QEMU removes as it begins to exit, so the
-// pidfile itself cannot tell). A zombie has no command line.
-func (in *instance) alive(pid int) bool {
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err == nil && bytes.Contains(cmdline, []byte("\x00"+in.pidfile+"\x00"))
+// alive says whether pid is still the guest's QEMU on the machine. A
+// machine that cannot be asked counts as one where it runs: no stop is
+// taken for done, no second QEMU started beside it.
+func (in *instance) alive(ctx context.Context, pid int) bool {
+	resp, err := host.Call[qemuAliveRequest, qemuAliveResponse](ctx, in.h, "vm.qemu_alive", qemuAliveRequest{Pidfile: in.pidfile, Pid: pid})
+	return err != nil || resp.Alive
 }
 
-// qmp runs commands through the guest's QMP socket, one connection for
-// all, and returns what each returned.
-func (in *instance) qmp(commands ...string) ([]json.RawMessage, error) {
-	mon, err := qmp.NewSocketMonitor("unix", in.socket, qmpTimeout)
-	if err != nil {
-		return nil, fmt.Errorf("QMP socket %s: %w", in.socket, err)
-	}
-	if err := mon.Connect(); err != nil {
-		return nil, fmt.Errorf("QMP socket %s: %w", in.socket, err)
-	}
-	defer mon.Disconnect()
-	var out []json.RawMessage
-	for _, c := range commands {
-		raw, err := mon.Run([]byte(`{"execute":"` + c + `"}`))
-		if err != nil {
-			return out, fmt.Errorf("QMP %s: %w", c, err)
-		}
-		var resp struct {
-			Return json.RawMessage `json:"return"`
-		}
-		if err := json.Unmarshal(raw, &resp); err != nil {
-			return out, fmt.Errorf("QMP %s: %w", c, err)
-		}
-		out = append(out, resp.Return)
-	}
-	return out, nil
+// qmp runs commands through the guest's QMP socket on the machine and
+// returns what each returned.
+func (in *instance) qmp(ctx context.Context, commands ...string) ([]json.RawMessage, error) {
+	resp, err := host.Call[qmpRequest, qmpResponse](ctx, in.h, "vm.qmp", qmpRequest{Socket: in.socket, Commands: commands})
+	return resp.Returns, err
 }
 
 // status is what QEMU says of the guest: its run state ("running",
 // "paused", "shutdown", ...) and whether KVM runs it.
-func (in *instance) status() (state string, kvm bool, err error) {
-	out, err := in.qmp("query-status", "query-kvm")
+func (in *instance) status(ctx context.Context) (state string, kvm bool, err error) {
+	out, err := in.qmp(ctx, "query-status", "query-kvm")
 	if err != nil {
 		return "", false, err
 	}
@@ -150,15 +114,19 @@ func parseStatus(status, kvm json.RawMessage) (state string, enabled bool, err e
 	return st.Status, k.Enabled, nil
 }
 
-// accelerator picks QEMU's accelerator for g; note says why TCG when KVM
-// was wanted but does not work here.
-func accelerator(g *guest) (accel, note string) {
+// accelerator picks QEMU's accelerator for g on h's machine; note says
+// why TCG when KVM was wanted but does not work there.
+func accelerator(ctx context.Context, h host.Host, g *guest) (accel, note string) {
 	switch g.accelerator {
 	case "kvm", "tcg":
 		return g.accelerator, ""
 	}
-	if err := kvmUsable(); err != nil {
-		return "tcg", fmt.Sprintf("TCG: KVM unavailable (%s)", err)
+	resp, err := host.Call[kvmRequest, kvmResponse](ctx, h, "vm.kvm", kvmRequest{Probe: true})
+	switch {
+	case err != nil:
+		return "tcg", fmt.Sprintf("TCG: KVM could not be probed (%s)", err)
+	case resp.Unusable != "":
+		return "tcg", fmt.Sprintf("TCG: KVM unavailable (%s)", resp.Unusable)
 	}
 	return "kvm", ""
 }
@@ -230,14 +198,18 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 	argv := in.argv(accel, serial, disks)
 	res, err := in.h.Run(ctx, argv, host.RunOptions{Stdout: &out, Stderr: &out})
 	switch {
-	case errors.Is(err, exec.ErrNotFound):
+	// Over SSH a missing program is the shell's exit status 127.
+	case errors.Is(err, exec.ErrNotFound), err == nil && res.ExitCode == 127 && strings.Contains(out.String(), qemuProgram):
 		return 0, fmt.Errorf("QEMU is not installed on host %q: %s was not found; install it (Debian: apt-get install qemu-system-x86)", in.h.Name(), qemuProgram)
 	case err != nil:
 		return 0, err
 	case res.ExitCode != 0:
 		return 0, qemuFailure(out.String(), res.ExitCode, hostPaths)
 	}
-	pid := in.pid()
+	pid, err := in.pid(ctx)
+	if err != nil {
+		return 0, err
+	}
 	if pid == 0 {
 		return 0, fmt.Errorf("QEMU reported a start but left no running process behind its pidfile %s: %s", in.pidfile, strings.TrimSpace(out.String()))
 	}
@@ -268,9 +240,12 @@ func qemuFailure(stderr string, code int, disks map[string]string) error {
 // stop ends the guest's QEMU: an ACPI power-down the guest may honour
 // within stop_timeout, then as end.
 func (in *instance) stop(ctx context.Context) error {
-	pid := in.pid()
+	pid, err := in.pid(ctx)
+	if err != nil {
+		return err
+	}
 	if pid != 0 {
-		if _, err := in.qmp("system_powerdown"); err == nil {
+		if _, err := in.qmp(ctx, "system_powerdown"); err == nil {
 			in.waitGone(ctx, pid, in.g.stopTimeout)
 		}
 	}
@@ -282,12 +257,14 @@ func (in *instance) stop(ctx context.Context) error {
 // failed its start, or after a power-down. The pidfile and socket go with
 // it.
 func (in *instance) end(ctx context.Context, pid int) error {
-	if pid != 0 && in.alive(pid) {
-		in.qmp("quit")
+	if pid != 0 && in.alive(ctx, pid) {
+		in.qmp(ctx, "quit")
 		in.waitGone(ctx, pid, quitTimeout)
 	}
-	if pid != 0 && in.alive(pid) {
-		syscall.Kill(pid, syscall.SIGKILL)
+	if pid != 0 && in.alive(ctx, pid) {
+		if _, err := host.Call[qemuKillRequest, qemuKillResponse](ctx, in.h, "vm.qemu_kill", qemuKillRequest{Pidfile: in.pidfile, Pid: pid}); err != nil {
+			return err
+		}
 		if !in.waitGone(ctx, pid, quitTimeout) {
 			return fmt.Errorf("QEMU (pid %d) is still running after QMP quit and SIGKILL", pid)
 		}
@@ -307,7 +284,7 @@ func (in *instance) waitGone(ctx context.Context, pid int, d time.Duration) bool
 	deadline := time.Now().Add(d)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for in.alive(pid) {
+	for in.alive(ctx, pid) {
 		if time.Now().After(deadline) {
 			return false
 		}

@@ -51,8 +51,8 @@ func New() *sdk.Provider {
 			"vm_guest": guestResource(s),
 		},
 		Actions: map[string]*sdk.Action{
-			"guest_stop":  stopAction(),
-			"guest_start": startAction(),
+			"guest_stop":  stopAction(s),
+			"guest_start": startAction(s),
 		},
 	}
 }

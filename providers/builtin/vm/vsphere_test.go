@@ -212,6 +212,17 @@ func TestVSphereGuest(t *testing.T) {
 		t.Errorf("after the start on drift vSphere says %s", st)
 	}
 
+	// The guest actions act through vSphere too.
+	if got := m.act("guest_stop", state); got != "stopped" || vc.powerState(t, "fs1") != types.VirtualMachinePowerStatePoweredOff {
+		t.Errorf("guest_stop: %q, vSphere says %s", got, vc.powerState(t, "fs1"))
+	}
+	if got := m.act("guest_stop", state); got != "not running" {
+		t.Errorf("guest_stop of a stopped guest: %q", got)
+	}
+	if got := m.act("guest_start", state); got != "running" || vc.powerState(t, "fs1") != types.VirtualMachinePowerStatePoweredOn {
+		t.Errorf("guest_start: %q, vSphere says %s", got, vc.powerState(t, "fs1"))
+	}
+
 	state, plan, diags = m.apply(state, config(false, "[LocalDS_0] fs1/fs1.img"))
 	if diags.HasErrors() {
 		t.Fatalf("stop: %s", render(diags))

@@ -1117,10 +1117,13 @@ func (x *ReflinkRequest) GetDst() string {
 type WriteFileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Set in the first message only.
-	Scope         *Scope `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
-	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Mode          uint32 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
-	Data          []byte `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
+	Scope *Scope `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	Path  string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Mode  uint32 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
+	Data  []byte `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
+	// abort is why the sender's data broke off: the agent gives the write
+	// up, its temp file removed, before the call ends with an error.
+	Abort         string `protobuf:"bytes,5,opt,name=abort,proto3" json:"abort,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1181,6 +1184,13 @@ func (x *WriteFileRequest) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *WriteFileRequest) GetAbort() string {
+	if x != nil {
+		return x.Abort
+	}
+	return ""
 }
 
 type WatchEvent struct {
@@ -1902,12 +1912,13 @@ const file_agent_proto_rawDesc = "" +
 	"\x0eReflinkRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x10\n" +
 	"\x03src\x18\x02 \x01(\tR\x03src\x12\x10\n" +
-	"\x03dst\x18\x03 \x01(\tR\x03dst\"|\n" +
+	"\x03dst\x18\x03 \x01(\tR\x03dst\"\x92\x01\n" +
 	"\x10WriteFileRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"R\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\x12\x14\n" +
+	"\x05abort\x18\x05 \x01(\tR\x05abort\"R\n" +
 	"\n" +
 	"WatchEvent\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1a\n" +
