@@ -22,8 +22,11 @@
 # incremental run of each under DROVER_CPUPROFILE, and the top of the
 # plugin's profile: where the time goes.
 #
+# CASES (replication drive) selects the cases to run.
+#
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
+#   CASES=drive bench/remote.sh                      # the drive copy only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,6 +36,7 @@ large=${LARGE:-1}
 large_mib=${LARGE_MIB:-128}
 size_mib=${SIZE_MIB:-4096}
 runs=${RUNS:-3}
+cases=" ${CASES:-replication drive} "
 
 for tool in rsync:rsync /usr/bin/time:time sshd:openssh-server ssh:openssh-client; do
   if ! command -v "${tool%%:*}" >/dev/null; then
@@ -158,7 +162,9 @@ both() {
 echo "(machine: $(nproc) cores, load $(load) before; sshd on 127.0.0.1:${port[fs1]} and :${port[fs2]})"
 printf '%-14s %8s %8s %8s %8s %6s %6s  %s\n' case drover_s rsync_s drover_c rsync_c wall cpu "s = wall seconds, c = CPU seconds; ratios drover / rsync"
 
+profiles=
 # 1. Replication.
+if [[ $cases == *" replication "* ]]; then
 rep=$work/replication
 mkdir -p "$rep"
 {
@@ -205,8 +211,10 @@ if ! diff -r -x '.*.drover-blocks' -x '.*.drover-journal' -x .drover-source "$sr
 fi
 "$out/tree" change "$src" 1 >/dev/null
 profiles=$(profile "$rep" replication)
+fi
 
 # 2. An incremental drive copy.
+if [[ $cases == *" drive "* ]]; then
 drv=$work/drive
 mkdir -p "$drv" "$work/fs2/images"
 img=$work/fs2/images/system.img
@@ -247,8 +255,9 @@ done
 row drive-incr "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 0.2 ($size_mib MiB, 1% changed; best of $runs; load $(load))"
 change
 how=$("$out/drover" --chdir="$drv" plan 2>&1 | grep -o 'fs2 is reached without the agent[^)]*' || true)
-echo "(drive copy: ${how:-fs2 hashes the drive on the machine (the agent)})"
+echo "(drive copy: ${how:-the whole copy runs on the machine of fs2 (the agent)})"
 profiles+=$'\n'$(profile "$drv" drive)
+fi
 echo "(machine: load $(load) after)"
 echo
 echo "where the time goes (CPU profiles of the plugin, one more incremental run each):"

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // Identity tells one target from another: a manifest is trusted only for
@@ -35,8 +37,11 @@ func FileIdentity(fi fs.FileInfo, size int64) Identity {
 		return id
 	}
 	id.ModTime = fi.ModTime().UnixNano()
-	if ok {
-		id.Dev, id.Inode = uint64(st.Dev), st.Ino
+	// Whichever transport stat the file (this process, or the agent on
+	// the machine), the same file gets the same identity: the copy runs
+	// on the machine while a plan scans from the controller.
+	if hs, ok := host.StatOf(fi); ok {
+		id.Dev, id.Inode = hs.Dev, hs.Ino
 	}
 	return id
 }

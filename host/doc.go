@@ -21,7 +21,9 @@
 // Providers register ops (RegisterOp): work done on the machine itself,
 // with its own file system and kernel at hand. Call runs one in this
 // process for a local host and through the transport for a remote one
-// whose machine runs the agent (Invoker); other hosts get ErrNoOps.
+// whose machine runs the agent (Invoker); other hosts get ErrNoOps. A long
+// op reports progress (ReportProgress) to the caller's WithProgress, which
+// the transport brings back while the op runs.
 // Nothing here ever builds a shell command line from configuration, and no
 // write goes through a name someone else could have planted: temp files get
 // random names and are created exclusively, without following a symlink.

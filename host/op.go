@@ -34,7 +34,9 @@ var ErrNoOps = fmt.Errorf("the host's transport cannot run work on the machine i
 
 // Invoker is a Host whose transport runs ops on its machine: the remote
 // agent. Invoke sends the gob-encoded request of the op called name and
-// returns its gob-encoded response; the machine runs it with RunOp.
+// returns its gob-encoded response; the machine runs it with RunOp. The
+// progress the op reports there is reported to ctx here (ReportProgress)
+// while it runs.
 type Invoker interface {
 	Invoke(ctx context.Context, name string, req []byte) ([]byte, error)
 }
@@ -134,6 +136,34 @@ func RunOp(ctx context.Context, h Host, name string, req []byte) ([]byte, error)
 		return nil, err
 	}
 	return o.remote(ctx, h, req)
+}
+
+// Progress is how far an op has got: what a long op (a drive copy) reports
+// while it runs, for the caller to show.
+type Progress struct {
+	Done, Total int64
+	// Unit names what Done and Total count, e.g. "bytes".
+	Unit    string
+	Message string
+}
+
+type progressKey struct{}
+
+// WithProgress returns a context under which the progress an op reports
+// (ReportProgress) is given to f, wherever the op runs: in this process
+// for a local host, on the machine for an Invoker, whose transport brings
+// it back. f may be called from several goroutines at once.
+func WithProgress(ctx context.Context, f func(Progress)) context.Context {
+	return context.WithValue(ctx, progressKey{}, f)
+}
+
+// ReportProgress gives p to the function ctx carries from WithProgress,
+// if any. Ops report at most a few times a second: each report of a
+// remote op crosses the network.
+func ReportProgress(ctx context.Context, p Progress) {
+	if f, ok := ctx.Value(progressKey{}).(func(Progress)); ok {
+		f(p)
+	}
 }
 
 func encode(name string, v any) ([]byte, error) {

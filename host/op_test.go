@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,6 +88,46 @@ func TestCanCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := CanCall(ctx, tc.h); !errors.Is(err, tc.want) {
 				t.Errorf("CanCall = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+type countReq struct{ N int64 }
+
+func init() {
+	RegisterOp("host-test.count", func(ctx context.Context, h Host, req countReq) (struct{ N int64 }, error) {
+		for i := int64(1); i <= req.N; i++ {
+			ReportProgress(ctx, Progress{Done: i, Total: req.N, Unit: "items", Message: "counting"})
+		}
+		return struct{ N int64 }{req.N}, nil
+	})
+}
+
+// TestReportProgress expects an op's progress to reach the caller's
+// WithProgress function wherever the op runs, and nothing to happen where
+// the caller asked for none.
+func TestReportProgress(t *testing.T) {
+	h := NewLocal("fs1", t.TempDir())
+	for _, tc := range []struct {
+		name string
+		h    Host
+	}{
+		{"local", h},
+		{"through an agent", loopback{Host: h, agent: NewLocal("agent", "")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Progress
+			ctx := WithProgress(context.Background(), func(p Progress) { got = append(got, p) })
+			if _, err := Call[countReq, struct{ N int64 }](ctx, tc.h, "host-test.count", countReq{N: 2}); err != nil {
+				t.Fatal(err)
+			}
+			want := []Progress{{1, 2, "items", "counting"}, {2, 2, "items", "counting"}}
+			if !slices.Equal(got, want) {
+				t.Errorf("progress %+v, want %+v", got, want)
+			}
+			if _, err := Call[countReq, struct{ N int64 }](context.Background(), tc.h, "host-test.count", countReq{N: 2}); err != nil {
+				t.Errorf("without a progress function: %v", err)
 			}
 		})
 	}

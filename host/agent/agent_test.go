@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/gob"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,7 +157,7 @@ func TestErrors(t *testing.T) {
 			_, err := c.OpenFile(ctx, s, "/out", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 			return err
 		}(), fs.ErrExist},
-		{"unknown op", func() error { _, err := c.Invoke(ctx, s, "agent-test.none", nil); return err }(), nil},
+		{"unknown op", func() error { _, err := c.Invoke(ctx, s, "agent-test.none", nil, nil); return err }(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,4 +211,104 @@ func TestCompression(t *testing.T) {
 			}
 		})
 	}
+}
+
+// progressReq asks the op agent-test.progress to report N times, then to
+// wait for its context to end if Hold, telling Ended when it did.
+type progressReq struct {
+	N    int64
+	Hold bool
+}
+
+var progressEnded = make(chan error, 1)
+
+func init() {
+	host.RegisterOp("agent-test.progress", func(ctx context.Context, h host.Host, req progressReq) (struct{ N int64 }, error) {
+		for i := int64(1); i <= req.N; i++ {
+			host.ReportProgress(ctx, host.Progress{Done: i, Total: req.N, Unit: "items"})
+		}
+		if req.Hold {
+			<-ctx.Done()
+			progressEnded <- ctx.Err()
+			return struct{ N int64 }{}, ctx.Err()
+		}
+		return struct{ N int64 }{req.N}, nil
+	})
+}
+
+// TestInvokeProgress expects an op's progress to stream to the caller
+// before its response, and a caller that stops waiting (its context
+// ended, or the connection closed) to end the op on the machine.
+func TestInvokeProgress(t *testing.T) {
+	s := Scope{Name: "fs1", Root: t.TempDir()}
+	t.Run("streamed", func(t *testing.T) {
+		c := serve(t)
+		var got []host.Progress
+		ctx := host.WithProgress(context.Background(), func(p host.Progress) { got = append(got, p) })
+		resp, err := host.Call[progressReq, struct{ N int64 }](ctx, invoker{host.NewLocal("controller", ""), c, s}, "agent-test.progress", progressReq{N: 3})
+		if err != nil || resp.N != 3 {
+			t.Fatalf("Call = %v, %v", resp, err)
+		}
+		want := []host.Progress{{Done: 1, Total: 3, Unit: "items"}, {Done: 2, Total: 3, Unit: "items"}, {Done: 3, Total: 3, Unit: "items"}}
+		if !slices.Equal(got, want) {
+			t.Errorf("progress %+v, want %+v", got, want)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		stop func(c *Client, cancel context.CancelFunc)
+	}{
+		{"caller's context ended", func(c *Client, cancel context.CancelFunc) { cancel() }},
+		{"connection closed", func(c *Client, cancel context.CancelFunc) { c.Close() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := serve(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := make(chan struct{})
+			var once sync.Once
+			ctx = host.WithProgress(ctx, func(host.Progress) { once.Do(func() { close(started) }) })
+			called := make(chan error, 1)
+			go func() {
+				_, err := c.Invoke(ctx, s, "agent-test.progress", encodeGob(t, progressReq{N: 1, Hold: true}), func(p host.Progress) { host.ReportProgress(ctx, p) })
+				called <- err
+			}()
+			select {
+			case <-started:
+			case <-time.After(30 * time.Second):
+				t.Fatal("no progress from the op")
+			}
+			tc.stop(c, cancel)
+			select {
+			case err := <-progressEnded:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("the op ended with %v, want context.Canceled", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the op on the machine did not end")
+			}
+			if err := <-called; err == nil {
+				t.Error("Invoke of a stopped op succeeded")
+			}
+		})
+	}
+}
+
+// invoker is a host whose transport is the agent c.
+type invoker struct {
+	host.Host
+	c *Client
+	s Scope
+}
+
+func (i invoker) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	return i.c.Invoke(ctx, i.s, name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
+}
+
+func encodeGob(t *testing.T, v any) []byte {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

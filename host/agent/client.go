@@ -115,13 +115,33 @@ func (c *Client) Release(ctx context.Context, s Scope) error {
 	return fromStatus(err)
 }
 
-// Invoke runs the op called name on the machine (host.RunOp).
-func (c *Client) Invoke(ctx context.Context, s Scope, name string, req []byte) ([]byte, error) {
-	resp, err := c.rpc.Invoke(ctx, &agentv1.InvokeRequest{Scope: s.proto(), Name: name, Request: req})
+// Invoke runs the op called name on the machine (host.RunOp), giving
+// progress the progress it reports while it runs.
+func (c *Client) Invoke(ctx context.Context, s Scope, name string, req []byte, progress func(host.Progress)) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.rpc.Invoke(ctx, &agentv1.InvokeRequest{Scope: s.proto(), Name: name, Request: req})
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	return resp.Response, nil
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			return nil, fmt.Errorf("op %s: the agent ended the call without a response", name)
+		}
+		if err != nil {
+			return nil, fromStatus(err)
+		}
+		switch r := m.Reply.(type) {
+		case *agentv1.InvokeResponse_Progress:
+			if progress == nil {
+				continue
+			}
+			progress(host.Progress{Done: r.Progress.Done, Total: r.Progress.Total, Unit: r.Progress.Unit, Message: r.Progress.Message})
+		case *agentv1.InvokeResponse_Response:
+			return r.Response, nil
+		}
+	}
 }
 
 // Lstat is host.Host's Lstat on the machine, with owners and inodes.

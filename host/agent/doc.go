@@ -1,8 +1,9 @@
 // Package agent is Drover's agent: the drover binary itself, run on a
 // remote machine for the work SFTP cannot do or does slowly (ops a
-// provider registers, watching a tree, a tripwire, stats with inodes,
-// holes, block device sizes, syncing a file system, clones, atomic
-// writes with the folder synced), with the machine's own kernel at hand.
+// provider registers, their progress streamed back while they run;
+// watching a tree, a tripwire, stats with inodes, holes, block device
+// sizes, syncing a file system, clones, atomic writes with the folder
+// synced), with the machine's own kernel at hand.
 //
 // The protocol is gRPC (proto/v1) over one stream: the SSH session's stdin
 // and stdout. Serve is the agent's side: it serves until its stdin ends,

@@ -35,20 +35,22 @@ const (
 
 // Serve serves the agent on in and out (its stdin and stdout) until the
 // connection ends: in reaches its end (the SSH connection closed) or ctx
-// ends. It never listens on a port. Open tripwires and files are closed
-// as it returns.
+// ends. It never listens on a port. The calls in flight are then
+// cancelled and waited for: an op ends as its context does, and what it
+// holds (a frozen file system, a guest's overlay) is released before the
+// agent exits. Open tripwires and files are closed as it returns.
 func Serve(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	conn := newPipeConn(in, out, in, out)
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
 		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(4*window),
-		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer))
+		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer), grpc.WaitForHandlers(true))
 	s := newServer()
 	defer s.close()
 	agentv1.RegisterAgentServer(srv, s)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	err := srv.Serve(&onceListener{conn: conn})
-	// Calls in flight (a Watch) end with the connection.
+	// Calls in flight (a Watch, an op) end with the connection.
 	srv.Stop()
 	if errors.Is(err, net.ErrClosed) {
 		return nil
@@ -141,16 +143,35 @@ func (s *server) Release(ctx context.Context, sc *agentv1.Scope) (*agentv1.Empty
 	return &agentv1.Empty{}, nil
 }
 
-func (s *server) Invoke(ctx context.Context, req *agentv1.InvokeRequest) (*agentv1.InvokeResponse, error) {
+func (s *server) Invoke(req *agentv1.InvokeRequest, stream agentv1.Agent_InvokeServer) error {
+	ctx := stream.Context()
 	h, err := s.host(ctx, req.Scope)
 	if err != nil {
-		return nil, toStatus(err)
+		return toStatus(err)
 	}
+	// The op may report from several goroutines, and after it returned
+	// (a straggler): a stream takes one Send at a time, and none once
+	// the call has ended.
+	var mu sync.Mutex
+	ended := false
+	ctx = host.WithProgress(ctx, func(p host.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ended {
+			// A failed send means the caller is gone, which ends ctx
+			// and with it the op.
+			stream.Send(&agentv1.InvokeResponse{Reply: &agentv1.InvokeResponse_Progress{Progress: &agentv1.Progress{
+				Done: p.Done, Total: p.Total, Unit: p.Unit, Message: p.Message}}})
+		}
+	})
 	out, err := host.RunOp(ctx, h, req.Name, req.Request)
+	mu.Lock()
+	ended = true
+	mu.Unlock()
 	if err != nil {
-		return nil, toStatus(err)
+		return toStatus(err)
 	}
-	return &agentv1.InvokeResponse{Response: out}, nil
+	return stream.Send(&agentv1.InvokeResponse{Reply: &agentv1.InvokeResponse_Response{Response: out}})
 }
 
 func (s *server) Lstat(ctx context.Context, req *agentv1.PathRequest) (*agentv1.Entry, error) {

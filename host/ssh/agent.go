@@ -386,7 +386,7 @@ func (b *boundedBuffer) String() string {
 func (h *Host) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
 	var out []byte
 	err := h.withAgent(ctx, false, func(a *agent.Client) (err error) {
-		out, err = a.Invoke(ctx, h.scope(), name, req)
+		out, err = a.Invoke(ctx, h.scope(), name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
 		return err
 	})
 	if errors.Is(err, errNoAgent) {

@@ -85,17 +85,18 @@ func copyResource(planned *plannedImages) *sdk.Resource {
 	}
 }
 
-// copyConfig is a drive_copy's configuration in Go form.
+// copyConfig is a drive_copy's configuration in Go form: the request of
+// the op disk.copy, with exported fields for gob.
 type copyConfig struct {
-	source, target, manifest string
-	blockSize                int64
-	partitions               []int
-	verify                   blocks.Verify
-	quiesce                  time.Duration
-	checkpoint               int64
-	snapshot                 drives.Method
-	guest                    *guestdisk.Guest
-	hidden, quick            bool
+	Source, Target, Manifest string
+	BlockSize                int64
+	Partitions               []int
+	Verify                   blocks.Verify
+	Quiesce                  time.Duration
+	Checkpoint               int64
+	Snapshot                 drives.Method
+	Guest                    *guestdisk.Guest
+	Hidden, Quick            bool
 }
 
 func validateCopy(ctx context.Context, config cty.Value) providers.Diagnostics {
@@ -206,34 +207,34 @@ func defaultManifest(ctx context.Context, h host.Host, target string) string {
 
 func readConfig(v cty.Value) copyConfig {
 	c := copyConfig{
-		source: v.GetAttr("source").AsString(), target: v.GetAttr("target").AsString(),
-		manifest: v.GetAttr("manifest").AsString(),
-		snapshot: drives.Method(v.GetAttr("snapshot").AsString()), hidden: v.GetAttr("hidden").True(),
-		quick: v.GetAttr("refresh").AsString() == "quick",
+		Source: v.GetAttr("source").AsString(), Target: v.GetAttr("target").AsString(),
+		Manifest: v.GetAttr("manifest").AsString(),
+		Snapshot: drives.Method(v.GetAttr("snapshot").AsString()), Hidden: v.GetAttr("hidden").True(),
+		Quick: v.GetAttr("refresh").AsString() == "quick",
 	}
 	if g := v.GetAttr("source_guest"); g.IsKnown() && !g.IsNull() {
-		c.guest, _ = guestdisk.FromValue(g)
+		c.Guest, _ = guestdisk.FromValue(g)
 	}
-	c.blockSize, _ = v.GetAttr("block_size").AsBigFloat().Int64()
-	c.verify, _ = parseVerify(v.GetAttr("verify").AsString())
+	c.BlockSize, _ = v.GetAttr("block_size").AsBigFloat().Int64()
+	c.Verify, _ = parseVerify(v.GetAttr("verify").AsString())
 	if q := v.GetAttr("quiesce"); !q.IsNull() {
-		c.quiesce, _ = time.ParseDuration(q.AsString())
+		c.Quiesce, _ = time.ParseDuration(q.AsString())
 	}
 	if cp := v.GetAttr("checkpoint"); !cp.IsNull() {
-		c.checkpoint, _ = parseSize(cp.AsString())
+		c.Checkpoint, _ = parseSize(cp.AsString())
 	}
 	if ps := v.GetAttr("partitions"); !ps.IsNull() {
 		for _, p := range ps.AsValueSlice() {
 			n, _ := p.AsBigFloat().Int64()
-			c.partitions = append(c.partitions, int(n))
+			c.Partitions = append(c.Partitions, int(n))
 		}
 	}
 	return c
 }
 
 func (c copyConfig) blocksTarget(h host.Host, t *drives.Drive) blocks.Target {
-	bt := blocks.Target{Host: h, Path: c.target, Manifest: c.manifest,
-		Journal: strings.TrimSuffix(c.manifest, ".blocks") + ".journal"}
+	bt := blocks.Target{Host: h, Path: c.Target, Manifest: c.Manifest,
+		Journal: strings.TrimSuffix(c.Manifest, ".blocks") + ".journal"}
 	if t.Kind == drives.Device {
 		bt.Device = t.StableID
 	}
@@ -242,11 +243,11 @@ func (c copyConfig) blocksTarget(h host.Host, t *drives.Drive) blocks.Target {
 
 // drivesOf probes source and target and refuses what no copy may do.
 func drivesOf(ctx context.Context, h host.Host, c copyConfig) (src, dst *drives.Drive, diags providers.Diagnostics) {
-	src, err := drives.Probe(ctx, h, c.source)
+	src, err := drives.Probe(ctx, h, c.Source)
 	if err != nil {
 		return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
 	}
-	dst, err = drives.Probe(ctx, h, c.target)
+	dst, err = drives.Probe(ctx, h, c.Target)
 	if err != nil {
 		return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Cannot read the target",
 			"%s. Create it first, e.g. with a drive resource (an image file of the source's size, %s).", err, formatBytes(src.Size))}
@@ -254,17 +255,17 @@ func drivesOf(ctx context.Context, h host.Host, c copyConfig) (src, dst *drives.
 	switch {
 	case drives.Same(src, dst):
 		return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target is the source",
-			"%s and %s are the same drive (or one holds the other); the backup must be another drive.", c.source, c.target)}
+			"%s and %s are the same drive (or one holds the other); the backup must be another drive.", c.Source, c.Target)}
 	case dst.Size < src.Size:
 		return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target too small",
 			"The target %s holds %d bytes (%s), less than the source %s with %d bytes (%s). Use a larger target drive.",
-			c.target, dst.Size, formatBytes(dst.Size), c.source, src.Size, formatBytes(src.Size))}
+			c.Target, dst.Size, formatBytes(dst.Size), c.Source, src.Size, formatBytes(src.Size))}
 	}
-	if why := dst.InUse(); why != "" && c.hidden {
+	if why := dst.InUse(); why != "" && c.Hidden {
 		return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target in use",
-			"The backup drive %s must be hidden, but %s. Unmount or detach it; nothing but Drover may use a backup drive.", c.target, why)}
+			"The backup drive %s must be hidden, but %s. Unmount or detach it; nothing but Drover may use a backup drive.", c.Target, why)}
 	}
-	for _, n := range c.partitions {
+	for _, n := range c.Partitions {
 		if _, ok := src.Partition(n); !ok {
 			var have []string
 			for _, p := range src.Partitions {
@@ -275,7 +276,7 @@ func drivesOf(ctx context.Context, h host.Host, c copyConfig) (src, dst *drives.
 				what = "has partitions " + strings.Join(have, ", ")
 			}
 			return nil, nil, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("partitions"), "Unknown partition",
-				"The source %s has no partition %d: it %s.", c.source, n, what)}
+				"The source %s has no partition %d: it %s.", c.Source, n, what)}
 		}
 	}
 	return src, dst, nil
@@ -328,7 +329,7 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 	if diags.HasErrors() {
 		return diags
 	}
-	choice, err := drives.Choose(ctx, h, src, c.snapshot, c.guest, []string{c.target, c.manifest})
+	choice, err := drives.Choose(ctx, h, src, c.Snapshot, c.Guest, []string{c.Target, c.Manifest})
 	if err != nil {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
 	}
@@ -338,7 +339,7 @@ func planCopy(ctx context.Context, p *sdk.Plan, planned *plannedImages) provider
 		if firstCopyUnfinished(ctx, h, c, dst) {
 			what = "finishes the interrupted first copy"
 		}
-		p.Description = fmt.Sprintf("%s of %s from %s to %s%s", what, formatBytes(selectedBytes(src, c)), c.source, c.target, how)
+		p.Description = fmt.Sprintf("%s of %s from %s to %s%s", what, formatBytes(selectedBytes(src, c)), c.Source, c.Target, how)
 		return nil
 	}
 	what, copyNeeded, diags := changesSince(ctx, h, p.Prior, c, src, dst)
@@ -386,21 +387,21 @@ func planCopyOfPlanned(ctx context.Context, h host.Host, p *sdk.Plan, c copyConf
 				"attach the drive, or declare it with a drive resource and refer to it (%s = drive.NAME.path), so that it is made first.",
 			path, h.Name(), attr)}
 	}
-	srcSize, srcExists, diags := size("source", c.source)
-	dstSize, _, d := size("target", c.target)
+	srcSize, srcExists, diags := size("source", c.Source)
+	dstSize, _, d := size("target", c.Target)
 	if diags = append(diags, d...); diags.HasErrors() {
 		return diags
 	}
 	if dstSize < srcSize {
 		return providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Target too small",
 			"The target %s will hold %d bytes (%s), less than the source %s with %d bytes (%s). Use a larger target drive (its drive resource's size).",
-			c.target, dstSize, formatBytes(dstSize), c.source, srcSize, formatBytes(srcSize))}
+			c.Target, dstSize, formatBytes(dstSize), c.Source, srcSize, formatBytes(srcSize))}
 	}
 	what := "full copy"
 	if srcExists {
 		what += " of " + formatBytes(srcSize)
 	}
-	p.Description = fmt.Sprintf("%s from %s to %s; %s%s", what, c.source, c.target, missing, hashedHere(ctx, h, p.Planned))
+	p.Description = fmt.Sprintf("%s from %s to %s; %s%s", what, c.Source, c.Target, missing, hashedHere(ctx, h, p.Planned))
 	return nil
 }
 
@@ -423,7 +424,7 @@ func hashedHere(ctx context.Context, h host.Host, planned cty.Value) string {
 // missingDrives says which of the copy's drives do not exist yet, if any.
 func missingDrives(ctx context.Context, h host.Host, c copyConfig) string {
 	var missing []string
-	for _, path := range []string{c.source, c.target} {
+	for _, path := range []string{c.Source, c.Target} {
 		if _, err := h.Lstat(ctx, path); errors.Is(err, os.ErrNotExist) {
 			missing = append(missing, path)
 		}
@@ -448,7 +449,7 @@ func copySame(a, b cty.Value) bool {
 }
 
 func selectedBytes(src *drives.Drive, c copyConfig) int64 {
-	ext := extents(src, c.partitions)
+	ext := extents(src, c.Partitions)
 	if ext == nil {
 		return src.Size
 	}
@@ -466,7 +467,7 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 	if at, err := time.Parse(time.RFC3339, prior.GetAttr("last_copy_at").AsString()); err == nil {
 		age = "the last copy " + formatAge(time.Since(at)) + " ago"
 	}
-	if c.quick {
+	if c.Quick {
 		st, err := bt.Inspect(ctx)
 		if err != nil {
 			return "", false, providers.Diagnostics{providers.Errorf("Cannot read the copy's manifest", "%s.", err)}
@@ -478,18 +479,18 @@ func changesSince(ctx context.Context, h host.Host, prior cty.Value, c copyConfi
 		if err != nil {
 			return "", false, providers.Diagnostics{providers.Errorf("Cannot read the source's activity", "%s.", err)}
 		}
-		if st.Manifest.Labels["source"] == c.source && st.Manifest.Labels["source_stamp"] == stamp {
+		if st.Manifest.Labels["source"] == c.Source && st.Manifest.Labels["source_stamp"] == stamp {
 			return "", false, nil
 		}
 		return "the source was written since " + age + "; quick refresh: changed blocks not counted (refresh = \"full\" counts them)", true, nil
 	}
-	f, err := h.OpenFile(ctx, c.source, os.O_RDONLY, 0)
+	f, err := h.OpenFile(ctx, c.Source, os.O_RDONLY, 0)
 	if err != nil {
 		return "", false, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
 	}
 	defer f.Close()
-	ch, err := blocks.Scan(ctx, f, bt, blocks.Options{Size: src.Size, BlockSize: c.blockSize, Extents: extents(src, c.partitions),
-		Source: &blocks.HostPath{Host: h, Path: c.source}})
+	ch, err := blocks.Scan(ctx, f, bt, blocks.Options{Size: src.Size, BlockSize: c.BlockSize, Extents: extents(src, c.Partitions),
+		Source: &blocks.HostPath{Host: h, Path: c.Source}})
 	if err != nil {
 		return "", false, providers.Diagnostics{providers.Errorf("Cannot compare the source with the copy", "%s.", err)}
 	}
@@ -538,15 +539,15 @@ func readCopy(ctx context.Context, state cty.Value) (cty.Value, providers.Diagno
 	}
 	defer h.Close()
 	c := readConfig(state)
-	if _, err := h.Lstat(ctx, c.target); errors.Is(err, os.ErrNotExist) {
+	if _, err := h.Lstat(ctx, c.Target); errors.Is(err, os.ErrNotExist) {
 		return cty.NullVal(state.Type()), nil
 	}
-	if _, err := h.Lstat(ctx, c.manifest); errors.Is(err, os.ErrNotExist) {
+	if _, err := h.Lstat(ctx, c.Manifest); errors.Is(err, os.ErrNotExist) {
 		return cty.NullVal(state.Type()), nil
 	} else if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read the copy's manifest", "%s.", err)}
 	}
-	if d, err := drives.Probe(ctx, h, c.target); err == nil && firstCopyUnfinished(ctx, h, c, d) {
+	if d, err := drives.Probe(ctx, h, c.Target); err == nil && firstCopyUnfinished(ctx, h, c, d) {
 		// No backup exists yet: the next apply creates it, and the copy
 		// goes on from where the interrupted one stopped instead of the
 		// copy being destroyed and made again from the start.
@@ -565,10 +566,9 @@ func firstCopyUnfinished(ctx context.Context, h host.Host, c copyConfig, dst *dr
 }
 
 func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.Diagnostics) {
-	var diags providers.Diagnostics
-	h, d := openHost(req.Planned)
-	if d.HasErrors() {
-		return cty.NilVal, d
+	h, diags := openHost(req.Planned)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
 	}
 	defer h.Close()
 	v := req.Planned
@@ -577,105 +577,26 @@ func applyCopy(ctx context.Context, req sdk.ApplyRequest) (cty.Value, providers.
 		// Only settings changed: nothing to copy.
 		return v, nil
 	}
-	src, dst, d := drivesOf(ctx, h, c)
-	if d.HasErrors() {
-		return cty.NilVal, d
-	}
-	choice, err := drives.Choose(ctx, h, src, c.snapshot, c.guest, []string{c.target, c.manifest})
+	ctx = host.WithProgress(ctx, func(p host.Progress) {
+		req.Progress(providers.Progress{Done: p.Done, Total: p.Total, Unit: p.Unit, Message: p.Message})
+	})
+	res, err := copyOn(ctx, h, v.GetAttr("host"), c)
 	if err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Snapshot method does not apply", "%s.", err)}
+		return cty.NilVal, providers.Diagnostics{providers.Errorf("Copy failed",
+			"Copying %s to %s: %s. The target keeps its last complete copy; apply again to retry.", c.Source, c.Target, err)}
 	}
-	if c.quiesce > 0 {
-		req.Progress(providers.Progress{Message: fmt.Sprintf("waiting for %s without writes to %s", c.quiesce, c.source)})
-		limit := max(12*c.quiesce, time.Minute)
-		waited, quiet, err := drives.WaitQuiet(ctx, h, src, c.quiesce, limit, min(c.quiesce/10, time.Second))
-		if err != nil {
-			return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot watch the source", "%s.", err)}
-		}
-		if !quiet {
-			diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "The source never went quiet",
-				Detail: fmt.Sprintf("%s was written at least every %s for %s; the copy went ahead with %s.", c.source, c.quiesce, waited.Round(time.Second), choice)})
-		}
+	diags = res.diagnostics()
+	if !res.Copied {
+		return cty.NilVal, diags
 	}
-	stamp, err := drives.WriteStamp(ctx, h, src)
-	if err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read the source's activity", "%s.", err)}
-	}
-	if err := h.MkdirAll(ctx, path.Dir(c.manifest), 0o700); err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot create the manifest's folder", "%s.", err)}
-	}
-	if err := hide(ctx, h, dst, false); err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("target"), "Cannot make the target writable", "%s.", err)}
-	}
-	defer func() {
-		if c.hidden {
-			if err := hide(ctx, h, dst, true); err != nil {
-				diags = append(diags, providers.AttrErrorf(cty.GetAttrPath("target"), "Cannot hide the target", "%s.", err))
-			}
-		}
-	}()
-
-	view, err := drives.Open(ctx, h, src, choice)
-	if err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("snapshot"), "Cannot take a point-in-time view", "%s.", err)}
-	}
-	defer view.Close(ctx)
-	f, err := h.OpenFile(ctx, view.Path, os.O_RDONLY, 0)
-	if err != nil {
-		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("source"), "Cannot read the source", "%s.", err)}
-	}
-	defer f.Close()
-	opts := blocks.Options{
-		Size: src.Size, BlockSize: c.blockSize, Extents: extents(src, c.partitions), Verify: c.verify,
-		MaxPasses: view.MaxPasses, Freeze: view.Freeze, Checkpoint: c.checkpoint,
-		Labels:   map[string]string{"source": c.source, "source_stamp": stamp},
-		Progress: copyProgress(req.Progress),
-		Source:   &blocks.HostPath{Host: h, Path: view.Path},
-	}
-	res, err := blocks.Copy(ctx, f, c.blocksTarget(h, dst), opts)
-	if cerr := view.Close(ctx); cerr != nil {
-		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "Point-in-time view not released",
-			Detail: fmt.Sprintf("After the copy: %s.", cerr)})
-	}
-	if res == nil {
-		return cty.NilVal, append(diags, providers.Errorf("Copy failed",
-			"Copying %s to %s: %s. The target keeps its last complete copy; apply again to retry.", c.source, c.target, err))
-	}
-	used := choice.String() + view.Note
-	switch {
-	case choice.Method == drives.Passes && !res.Quiet:
-		used += fmt.Sprintf("; %d passes, the source was still changing", res.Passes)
-		diags = append(diags, providers.Diagnostic{Severity: providers.Warning, Summary: "The source kept changing",
-			Detail: fmt.Sprintf("%d passes over %s each found blocks changed during the one before; the copy may not be consistent. Set quiesce, stop the writers, or use a snapshot method.", res.Passes, c.source)})
-	case choice.Method == drives.Passes:
-		used += fmt.Sprintf("; %d passes", res.Passes)
-	case res.Frozen > 0 || view.Frozen > 0:
-		used += fmt.Sprintf("; frozen for %s", (res.Frozen + view.Frozen).Round(time.Millisecond))
-	}
-	out := sdk.SetAttrs(v, map[string]cty.Value{
-		"last_copy_at":   cty.StringVal(res.Manifest.CopiedAt.Format(time.RFC3339)),
-		"generation":     cty.NumberIntVal(res.Manifest.Generation),
+	return sdk.SetAttrs(v, map[string]cty.Value{
+		"last_copy_at":   cty.StringVal(res.CopiedAt.Format(time.RFC3339)),
+		"generation":     cty.NumberIntVal(res.Generation),
 		"bytes_copied":   cty.NumberIntVal(res.BytesChanged),
 		"blocks_changed": cty.NumberIntVal(res.BlocksChanged),
-		"source_digest":  cty.StringVal(res.Manifest.Digest()),
-		"snapshot_used":  cty.StringVal(used),
-	})
-	if errors.Is(err, blocks.ErrVerify) {
-		return out, append(diags, providers.Errorf("Verify failed",
-			"%s. The copy is marked tainted and is not used for restore; the next apply replaces it with a full copy. Check the target drive's health.", err))
-	}
-	return out, diags
-}
-
-// copyProgress turns a copy's progress into provider progress.
-func copyProgress(report func(providers.Progress)) func(blocks.Progress) {
-	return func(p blocks.Progress) {
-		msg := p.Phase
-		if p.Pass > 1 {
-			msg = fmt.Sprintf("%s, pass %d", p.Phase, p.Pass)
-		}
-		report(providers.Progress{Done: p.Done, Total: p.Total, Unit: "bytes", Message: msg})
-	}
+		"source_digest":  cty.StringVal(res.Digest),
+		"snapshot_used":  cty.StringVal(res.Used),
+	}), diags
 }
 
 // hide makes the target read-only (BLKROSET, or mode 0400 for an image),
@@ -701,7 +622,7 @@ func hide(ctx context.Context, h host.Host, d *drives.Drive, readOnly bool) erro
 func copyFiles(ctx context.Context, h host.Host, v cty.Value) []string {
 	c := readConfig(v)
 	var files []string
-	for _, p := range []string{c.manifest, strings.TrimSuffix(c.manifest, ".blocks") + ".journal"} {
+	for _, p := range []string{c.Manifest, strings.TrimSuffix(c.Manifest, ".blocks") + ".journal"} {
 		if fi, err := h.Lstat(ctx, p); err == nil {
 			files = append(files, fmt.Sprintf("%s (%s)", p, formatBytes(fi.Size())))
 		}
@@ -744,7 +665,7 @@ func deleteCopy(ctx context.Context, req sdk.ApplyRequest) providers.Diagnostics
 	}
 	defer h.Close()
 	c := readConfig(req.Prior)
-	d, err := drives.Probe(ctx, h, c.target)
+	d, err := drives.Probe(ctx, h, c.Target)
 	if errors.Is(err, drives.ErrNotFound) {
 		return nil
 	}

@@ -9,6 +9,9 @@
 //     drive with package blocks (changed blocks only, an undo journal, a
 //     manifest beside the target), from a point-in-time view of a live
 //     source (package drives), keeping the target hidden between copies.
+//     The whole copy runs on the drives' machine as the op disk.copy
+//     (copyop.go): in the agent for an SSH host, in this process for a
+//     local one, here through the transport where the machine runs no ops.
 //   - boot_entry: an entry of a host's boot menu and whether it is the
 //     default, for four loaders: BOOT.INI (package bootini), GRUB's
 //     environment block (grubenv), a BCD store (bcd) and UEFI variables

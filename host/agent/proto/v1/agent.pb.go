@@ -105,7 +105,7 @@ func (x PathOpRequest_Op) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PathOpRequest_Op.Descriptor instead.
 func (PathOpRequest_Op) EnumDescriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10, 0}
+	return file_agent_proto_rawDescGZIP(), []int{11, 0}
 }
 
 type FileHintRequest_Hint int32
@@ -160,7 +160,7 @@ func (x FileHintRequest_Hint) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FileHintRequest_Hint.Descriptor instead.
 func (FileHintRequest_Hint) EnumDescriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24, 0}
+	return file_agent_proto_rawDescGZIP(), []int{25, 0}
 }
 
 type Empty struct {
@@ -501,9 +501,15 @@ func (x *InvokeRequest) GetRequest() []byte {
 	return nil
 }
 
+// InvokeResponse is one message of an op's stream: progress, or the
+// response, which is the last.
 type InvokeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Response      []byte                 `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Reply:
+	//
+	//	*InvokeResponse_Progress
+	//	*InvokeResponse_Response
+	Reply         isInvokeResponse_Reply `protobuf_oneof:"reply"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -538,11 +544,114 @@ func (*InvokeResponse) Descriptor() ([]byte, []int) {
 	return file_agent_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *InvokeResponse) GetResponse() []byte {
+func (x *InvokeResponse) GetReply() isInvokeResponse_Reply {
 	if x != nil {
-		return x.Response
+		return x.Reply
 	}
 	return nil
+}
+
+func (x *InvokeResponse) GetProgress() *Progress {
+	if x != nil {
+		if x, ok := x.Reply.(*InvokeResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *InvokeResponse) GetResponse() []byte {
+	if x != nil {
+		if x, ok := x.Reply.(*InvokeResponse_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+type isInvokeResponse_Reply interface {
+	isInvokeResponse_Reply()
+}
+
+type InvokeResponse_Progress struct {
+	Progress *Progress `protobuf:"bytes,2,opt,name=progress,proto3,oneof"`
+}
+
+type InvokeResponse_Response struct {
+	Response []byte `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+func (*InvokeResponse_Progress) isInvokeResponse_Reply() {}
+
+func (*InvokeResponse_Response) isInvokeResponse_Reply() {}
+
+// Progress is host.Progress.
+type Progress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Done          int64                  `protobuf:"varint,1,opt,name=done,proto3" json:"done,omitempty"`
+	Total         int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Progress) Reset() {
+	*x = Progress{}
+	mi := &file_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Progress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Progress) ProtoMessage() {}
+
+func (x *Progress) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Progress.ProtoReflect.Descriptor instead.
+func (*Progress) Descriptor() ([]byte, []int) {
+	return file_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Progress) GetDone() int64 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *Progress) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *Progress) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *Progress) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 // Entry is host.EntryStat.
@@ -566,7 +675,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +687,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[7]
+	mi := &file_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +700,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{7}
+	return file_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Entry) GetName() string {
@@ -690,7 +799,7 @@ type EntryError struct {
 
 func (x *EntryError) Reset() {
 	*x = EntryError{}
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +811,7 @@ func (x *EntryError) String() string {
 func (*EntryError) ProtoMessage() {}
 
 func (x *EntryError) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[8]
+	mi := &file_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +824,7 @@ func (x *EntryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryError.ProtoReflect.Descriptor instead.
 func (*EntryError) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{8}
+	return file_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EntryError) GetName() string {
@@ -749,7 +858,7 @@ type ReadDirStatResponse struct {
 
 func (x *ReadDirStatResponse) Reset() {
 	*x = ReadDirStatResponse{}
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +870,7 @@ func (x *ReadDirStatResponse) String() string {
 func (*ReadDirStatResponse) ProtoMessage() {}
 
 func (x *ReadDirStatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[9]
+	mi := &file_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +883,7 @@ func (x *ReadDirStatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadDirStatResponse.ProtoReflect.Descriptor instead.
 func (*ReadDirStatResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{9}
+	return file_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReadDirStatResponse) GetEntries() []*Entry {
@@ -809,7 +918,7 @@ type PathOpRequest struct {
 
 func (x *PathOpRequest) Reset() {
 	*x = PathOpRequest{}
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +930,7 @@ func (x *PathOpRequest) String() string {
 func (*PathOpRequest) ProtoMessage() {}
 
 func (x *PathOpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[10]
+	mi := &file_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +943,7 @@ func (x *PathOpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathOpRequest.ProtoReflect.Descriptor instead.
 func (*PathOpRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{10}
+	return file_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PathOpRequest) GetScope() *Scope {
@@ -910,7 +1019,7 @@ type PathOpResponse struct {
 
 func (x *PathOpResponse) Reset() {
 	*x = PathOpResponse{}
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1031,7 @@ func (x *PathOpResponse) String() string {
 func (*PathOpResponse) ProtoMessage() {}
 
 func (x *PathOpResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[11]
+	mi := &file_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1044,7 @@ func (x *PathOpResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathOpResponse.ProtoReflect.Descriptor instead.
 func (*PathOpResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{11}
+	return file_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PathOpResponse) GetTarget() string {
@@ -956,7 +1065,7 @@ type ReflinkRequest struct {
 
 func (x *ReflinkRequest) Reset() {
 	*x = ReflinkRequest{}
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1077,7 @@ func (x *ReflinkRequest) String() string {
 func (*ReflinkRequest) ProtoMessage() {}
 
 func (x *ReflinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[12]
+	mi := &file_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1090,7 @@ func (x *ReflinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReflinkRequest.ProtoReflect.Descriptor instead.
 func (*ReflinkRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{12}
+	return file_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReflinkRequest) GetScope() *Scope {
@@ -1021,7 +1130,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1142,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[13]
+	mi := &file_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1155,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{13}
+	return file_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WriteFileRequest) GetScope() *Scope {
@@ -1096,7 +1205,7 @@ type WatchEvent struct {
 
 func (x *WatchEvent) Reset() {
 	*x = WatchEvent{}
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1217,7 @@ func (x *WatchEvent) String() string {
 func (*WatchEvent) ProtoMessage() {}
 
 func (x *WatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[14]
+	mi := &file_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1230,7 @@ func (x *WatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEvent.ProtoReflect.Descriptor instead.
 func (*WatchEvent) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{14}
+	return file_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchEvent) GetPath() string {
@@ -1154,7 +1263,7 @@ type Handle struct {
 
 func (x *Handle) Reset() {
 	*x = Handle{}
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1275,7 @@ func (x *Handle) String() string {
 func (*Handle) ProtoMessage() {}
 
 func (x *Handle) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[15]
+	mi := &file_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1288,7 @@ func (x *Handle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handle.ProtoReflect.Descriptor instead.
 func (*Handle) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{15}
+	return file_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Handle) GetId() uint64 {
@@ -1199,7 +1308,7 @@ type HandlePathRequest struct {
 
 func (x *HandlePathRequest) Reset() {
 	*x = HandlePathRequest{}
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1211,7 +1320,7 @@ func (x *HandlePathRequest) String() string {
 func (*HandlePathRequest) ProtoMessage() {}
 
 func (x *HandlePathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[16]
+	mi := &file_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1224,7 +1333,7 @@ func (x *HandlePathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandlePathRequest.ProtoReflect.Descriptor instead.
 func (*HandlePathRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{16}
+	return file_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *HandlePathRequest) GetId() uint64 {
@@ -1250,7 +1359,7 @@ type TrippedResponse struct {
 
 func (x *TrippedResponse) Reset() {
 	*x = TrippedResponse{}
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1371,7 @@ func (x *TrippedResponse) String() string {
 func (*TrippedResponse) ProtoMessage() {}
 
 func (x *TrippedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[17]
+	mi := &file_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1384,7 @@ func (x *TrippedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrippedResponse.ProtoReflect.Descriptor instead.
 func (*TrippedResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{17}
+	return file_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TrippedResponse) GetTripped() bool {
@@ -1297,7 +1406,7 @@ type FileOpenRequest struct {
 
 func (x *FileOpenRequest) Reset() {
 	*x = FileOpenRequest{}
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1418,7 @@ func (x *FileOpenRequest) String() string {
 func (*FileOpenRequest) ProtoMessage() {}
 
 func (x *FileOpenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[18]
+	mi := &file_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1431,7 @@ func (x *FileOpenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileOpenRequest.ProtoReflect.Descriptor instead.
 func (*FileOpenRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{18}
+	return file_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FileOpenRequest) GetScope() *Scope {
@@ -1367,7 +1476,7 @@ type FileOpenResponse struct {
 
 func (x *FileOpenResponse) Reset() {
 	*x = FileOpenResponse{}
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1488,7 @@ func (x *FileOpenResponse) String() string {
 func (*FileOpenResponse) ProtoMessage() {}
 
 func (x *FileOpenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[19]
+	mi := &file_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1501,7 @@ func (x *FileOpenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileOpenResponse.ProtoReflect.Descriptor instead.
 func (*FileOpenResponse) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{19}
+	return file_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FileOpenResponse) GetId() uint64 {
@@ -1427,7 +1536,7 @@ type FileReadAtRequest struct {
 
 func (x *FileReadAtRequest) Reset() {
 	*x = FileReadAtRequest{}
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1548,7 @@ func (x *FileReadAtRequest) String() string {
 func (*FileReadAtRequest) ProtoMessage() {}
 
 func (x *FileReadAtRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[20]
+	mi := &file_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1561,7 @@ func (x *FileReadAtRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileReadAtRequest.ProtoReflect.Descriptor instead.
 func (*FileReadAtRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{20}
+	return file_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FileReadAtRequest) GetId() uint64 {
@@ -1488,7 +1597,7 @@ type Data struct {
 
 func (x *Data) Reset() {
 	*x = Data{}
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1609,7 @@ func (x *Data) String() string {
 func (*Data) ProtoMessage() {}
 
 func (x *Data) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[21]
+	mi := &file_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1622,7 @@ func (x *Data) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Data.ProtoReflect.Descriptor instead.
 func (*Data) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{21}
+	return file_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Data) GetData() []byte {
@@ -1541,7 +1650,7 @@ type FileWriteAtRequest struct {
 
 func (x *FileWriteAtRequest) Reset() {
 	*x = FileWriteAtRequest{}
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1662,7 @@ func (x *FileWriteAtRequest) String() string {
 func (*FileWriteAtRequest) ProtoMessage() {}
 
 func (x *FileWriteAtRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[22]
+	mi := &file_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1675,7 @@ func (x *FileWriteAtRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileWriteAtRequest.ProtoReflect.Descriptor instead.
 func (*FileWriteAtRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{22}
+	return file_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FileWriteAtRequest) GetId() uint64 {
@@ -1601,7 +1710,7 @@ type FileRangeRequest struct {
 
 func (x *FileRangeRequest) Reset() {
 	*x = FileRangeRequest{}
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1722,7 @@ func (x *FileRangeRequest) String() string {
 func (*FileRangeRequest) ProtoMessage() {}
 
 func (x *FileRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[23]
+	mi := &file_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1735,7 @@ func (x *FileRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileRangeRequest.ProtoReflect.Descriptor instead.
 func (*FileRangeRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{23}
+	return file_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FileRangeRequest) GetId() uint64 {
@@ -1662,7 +1771,7 @@ type FileHintRequest struct {
 
 func (x *FileHintRequest) Reset() {
 	*x = FileHintRequest{}
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +1783,7 @@ func (x *FileHintRequest) String() string {
 func (*FileHintRequest) ProtoMessage() {}
 
 func (x *FileHintRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_agent_proto_msgTypes[24]
+	mi := &file_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1796,7 @@ func (x *FileHintRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileHintRequest.ProtoReflect.Descriptor instead.
 func (*FileHintRequest) Descriptor() ([]byte, []int) {
-	return file_agent_proto_rawDescGZIP(), []int{24}
+	return file_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FileHintRequest) GetId() uint64 {
@@ -1742,9 +1851,16 @@ const file_agent_proto_rawDesc = "" +
 	"\rInvokeRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
-	"\arequest\x18\x03 \x01(\fR\arequest\",\n" +
-	"\x0eInvokeResponse\x12\x1a\n" +
-	"\bresponse\x18\x01 \x01(\fR\bresponse\"\xfe\x01\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\"p\n" +
+	"\x0eInvokeResponse\x127\n" +
+	"\bprogress\x18\x02 \x01(\v2\x19.drover.agent.v1.ProgressH\x00R\bprogress\x12\x1c\n" +
+	"\bresponse\x18\x01 \x01(\fH\x00R\bresponseB\a\n" +
+	"\x05reply\"b\n" +
+	"\bProgress\x12\x12\n" +
+	"\x04done\x18\x01 \x01(\x03R\x04done\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\xfe\x01\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04link\x18\x02 \x01(\tR\x04link\x12\x12\n" +
@@ -1852,10 +1968,10 @@ const file_agent_proto_rawDesc = "" +
 	"SEQUENTIAL\x10\x02\x12\f\n" +
 	"\bPREFETCH\x10\x03\x12\x0e\n" +
 	"\n" +
-	"WRITE_BACK\x10\x042\xca\r\n" +
+	"WRITE_BACK\x10\x042\xcc\r\n" +
 	"\x05Agent\x12F\n" +
-	"\x05Hello\x12\x1d.drover.agent.v1.HelloRequest\x1a\x1e.drover.agent.v1.HelloResponse\x12I\n" +
-	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse\x129\n" +
+	"\x05Hello\x12\x1d.drover.agent.v1.HelloRequest\x1a\x1e.drover.agent.v1.HelloResponse\x12K\n" +
+	"\x06Invoke\x12\x1e.drover.agent.v1.InvokeRequest\x1a\x1f.drover.agent.v1.InvokeResponse0\x01\x129\n" +
 	"\aRelease\x12\x16.drover.agent.v1.Scope\x1a\x16.drover.agent.v1.Empty\x12=\n" +
 	"\x05Lstat\x12\x1c.drover.agent.v1.PathRequest\x1a\x16.drover.agent.v1.Entry\x12Q\n" +
 	"\vReadDirStat\x12\x1c.drover.agent.v1.PathRequest\x1a$.drover.agent.v1.ReadDirStatResponse\x12<\n" +
@@ -1893,7 +2009,7 @@ func file_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_agent_proto_goTypes = []any{
 	(PathOpRequest_Op)(0),       // 0: drover.agent.v1.PathOpRequest.Op
 	(FileHintRequest_Hint)(0),   // 1: drover.agent.v1.FileHintRequest.Hint
@@ -1904,89 +2020,91 @@ var file_agent_proto_goTypes = []any{
 	(*PathRequest)(nil),         // 6: drover.agent.v1.PathRequest
 	(*InvokeRequest)(nil),       // 7: drover.agent.v1.InvokeRequest
 	(*InvokeResponse)(nil),      // 8: drover.agent.v1.InvokeResponse
-	(*Entry)(nil),               // 9: drover.agent.v1.Entry
-	(*EntryError)(nil),          // 10: drover.agent.v1.EntryError
-	(*ReadDirStatResponse)(nil), // 11: drover.agent.v1.ReadDirStatResponse
-	(*PathOpRequest)(nil),       // 12: drover.agent.v1.PathOpRequest
-	(*PathOpResponse)(nil),      // 13: drover.agent.v1.PathOpResponse
-	(*ReflinkRequest)(nil),      // 14: drover.agent.v1.ReflinkRequest
-	(*WriteFileRequest)(nil),    // 15: drover.agent.v1.WriteFileRequest
-	(*WatchEvent)(nil),          // 16: drover.agent.v1.WatchEvent
-	(*Handle)(nil),              // 17: drover.agent.v1.Handle
-	(*HandlePathRequest)(nil),   // 18: drover.agent.v1.HandlePathRequest
-	(*TrippedResponse)(nil),     // 19: drover.agent.v1.TrippedResponse
-	(*FileOpenRequest)(nil),     // 20: drover.agent.v1.FileOpenRequest
-	(*FileOpenResponse)(nil),    // 21: drover.agent.v1.FileOpenResponse
-	(*FileReadAtRequest)(nil),   // 22: drover.agent.v1.FileReadAtRequest
-	(*Data)(nil),                // 23: drover.agent.v1.Data
-	(*FileWriteAtRequest)(nil),  // 24: drover.agent.v1.FileWriteAtRequest
-	(*FileRangeRequest)(nil),    // 25: drover.agent.v1.FileRangeRequest
-	(*FileHintRequest)(nil),     // 26: drover.agent.v1.FileHintRequest
+	(*Progress)(nil),            // 9: drover.agent.v1.Progress
+	(*Entry)(nil),               // 10: drover.agent.v1.Entry
+	(*EntryError)(nil),          // 11: drover.agent.v1.EntryError
+	(*ReadDirStatResponse)(nil), // 12: drover.agent.v1.ReadDirStatResponse
+	(*PathOpRequest)(nil),       // 13: drover.agent.v1.PathOpRequest
+	(*PathOpResponse)(nil),      // 14: drover.agent.v1.PathOpResponse
+	(*ReflinkRequest)(nil),      // 15: drover.agent.v1.ReflinkRequest
+	(*WriteFileRequest)(nil),    // 16: drover.agent.v1.WriteFileRequest
+	(*WatchEvent)(nil),          // 17: drover.agent.v1.WatchEvent
+	(*Handle)(nil),              // 18: drover.agent.v1.Handle
+	(*HandlePathRequest)(nil),   // 19: drover.agent.v1.HandlePathRequest
+	(*TrippedResponse)(nil),     // 20: drover.agent.v1.TrippedResponse
+	(*FileOpenRequest)(nil),     // 21: drover.agent.v1.FileOpenRequest
+	(*FileOpenResponse)(nil),    // 22: drover.agent.v1.FileOpenResponse
+	(*FileReadAtRequest)(nil),   // 23: drover.agent.v1.FileReadAtRequest
+	(*Data)(nil),                // 24: drover.agent.v1.Data
+	(*FileWriteAtRequest)(nil),  // 25: drover.agent.v1.FileWriteAtRequest
+	(*FileRangeRequest)(nil),    // 26: drover.agent.v1.FileRangeRequest
+	(*FileHintRequest)(nil),     // 27: drover.agent.v1.FileHintRequest
 }
 var file_agent_proto_depIdxs = []int32{
 	5,  // 0: drover.agent.v1.PathRequest.scope:type_name -> drover.agent.v1.Scope
 	5,  // 1: drover.agent.v1.InvokeRequest.scope:type_name -> drover.agent.v1.Scope
-	9,  // 2: drover.agent.v1.ReadDirStatResponse.entries:type_name -> drover.agent.v1.Entry
-	10, // 3: drover.agent.v1.ReadDirStatResponse.errors:type_name -> drover.agent.v1.EntryError
-	5,  // 4: drover.agent.v1.PathOpRequest.scope:type_name -> drover.agent.v1.Scope
-	0,  // 5: drover.agent.v1.PathOpRequest.op:type_name -> drover.agent.v1.PathOpRequest.Op
-	5,  // 6: drover.agent.v1.ReflinkRequest.scope:type_name -> drover.agent.v1.Scope
-	5,  // 7: drover.agent.v1.WriteFileRequest.scope:type_name -> drover.agent.v1.Scope
-	5,  // 8: drover.agent.v1.FileOpenRequest.scope:type_name -> drover.agent.v1.Scope
-	1,  // 9: drover.agent.v1.FileHintRequest.hint:type_name -> drover.agent.v1.FileHintRequest.Hint
-	3,  // 10: drover.agent.v1.Agent.Hello:input_type -> drover.agent.v1.HelloRequest
-	7,  // 11: drover.agent.v1.Agent.Invoke:input_type -> drover.agent.v1.InvokeRequest
-	5,  // 12: drover.agent.v1.Agent.Release:input_type -> drover.agent.v1.Scope
-	6,  // 13: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
-	6,  // 14: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
-	6,  // 15: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
-	12, // 16: drover.agent.v1.Agent.PathOp:input_type -> drover.agent.v1.PathOpRequest
-	14, // 17: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
-	15, // 18: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
-	6,  // 19: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
-	6,  // 20: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
-	18, // 21: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
-	17, // 22: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
-	17, // 23: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
-	20, // 24: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
-	6,  // 25: drover.agent.v1.Agent.FileCreateTemp:input_type -> drover.agent.v1.PathRequest
-	22, // 26: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
-	24, // 27: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
-	17, // 28: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
-	17, // 29: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
-	25, // 30: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
-	25, // 31: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
-	26, // 32: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
-	17, // 33: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
-	4,  // 34: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
-	8,  // 35: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
-	2,  // 36: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
-	9,  // 37: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
-	11, // 38: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	2,  // 39: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
-	13, // 40: drover.agent.v1.Agent.PathOp:output_type -> drover.agent.v1.PathOpResponse
-	2,  // 41: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
-	2,  // 42: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
-	16, // 43: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
-	17, // 44: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
-	11, // 45: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
-	19, // 46: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
-	2,  // 47: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
-	21, // 48: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
-	21, // 49: drover.agent.v1.Agent.FileCreateTemp:output_type -> drover.agent.v1.FileOpenResponse
-	23, // 50: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
-	2,  // 51: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
-	9,  // 52: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
-	2,  // 53: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
-	2,  // 54: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
-	2,  // 55: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
-	2,  // 56: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
-	2,  // 57: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
-	34, // [34:58] is the sub-list for method output_type
-	10, // [10:34] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	9,  // 2: drover.agent.v1.InvokeResponse.progress:type_name -> drover.agent.v1.Progress
+	10, // 3: drover.agent.v1.ReadDirStatResponse.entries:type_name -> drover.agent.v1.Entry
+	11, // 4: drover.agent.v1.ReadDirStatResponse.errors:type_name -> drover.agent.v1.EntryError
+	5,  // 5: drover.agent.v1.PathOpRequest.scope:type_name -> drover.agent.v1.Scope
+	0,  // 6: drover.agent.v1.PathOpRequest.op:type_name -> drover.agent.v1.PathOpRequest.Op
+	5,  // 7: drover.agent.v1.ReflinkRequest.scope:type_name -> drover.agent.v1.Scope
+	5,  // 8: drover.agent.v1.WriteFileRequest.scope:type_name -> drover.agent.v1.Scope
+	5,  // 9: drover.agent.v1.FileOpenRequest.scope:type_name -> drover.agent.v1.Scope
+	1,  // 10: drover.agent.v1.FileHintRequest.hint:type_name -> drover.agent.v1.FileHintRequest.Hint
+	3,  // 11: drover.agent.v1.Agent.Hello:input_type -> drover.agent.v1.HelloRequest
+	7,  // 12: drover.agent.v1.Agent.Invoke:input_type -> drover.agent.v1.InvokeRequest
+	5,  // 13: drover.agent.v1.Agent.Release:input_type -> drover.agent.v1.Scope
+	6,  // 14: drover.agent.v1.Agent.Lstat:input_type -> drover.agent.v1.PathRequest
+	6,  // 15: drover.agent.v1.Agent.ReadDirStat:input_type -> drover.agent.v1.PathRequest
+	6,  // 16: drover.agent.v1.Agent.Sync:input_type -> drover.agent.v1.PathRequest
+	13, // 17: drover.agent.v1.Agent.PathOp:input_type -> drover.agent.v1.PathOpRequest
+	15, // 18: drover.agent.v1.Agent.Reflink:input_type -> drover.agent.v1.ReflinkRequest
+	16, // 19: drover.agent.v1.Agent.WriteFile:input_type -> drover.agent.v1.WriteFileRequest
+	6,  // 20: drover.agent.v1.Agent.Watch:input_type -> drover.agent.v1.PathRequest
+	6,  // 21: drover.agent.v1.Agent.TripwireOpen:input_type -> drover.agent.v1.PathRequest
+	19, // 22: drover.agent.v1.Agent.TripwireReadDirStat:input_type -> drover.agent.v1.HandlePathRequest
+	18, // 23: drover.agent.v1.Agent.TripwireTripped:input_type -> drover.agent.v1.Handle
+	18, // 24: drover.agent.v1.Agent.TripwireClose:input_type -> drover.agent.v1.Handle
+	21, // 25: drover.agent.v1.Agent.FileOpen:input_type -> drover.agent.v1.FileOpenRequest
+	6,  // 26: drover.agent.v1.Agent.FileCreateTemp:input_type -> drover.agent.v1.PathRequest
+	23, // 27: drover.agent.v1.Agent.FileReadAt:input_type -> drover.agent.v1.FileReadAtRequest
+	25, // 28: drover.agent.v1.Agent.FileWriteAt:input_type -> drover.agent.v1.FileWriteAtRequest
+	18, // 29: drover.agent.v1.Agent.FileStat:input_type -> drover.agent.v1.Handle
+	18, // 30: drover.agent.v1.Agent.FileSync:input_type -> drover.agent.v1.Handle
+	26, // 31: drover.agent.v1.Agent.FileTruncate:input_type -> drover.agent.v1.FileRangeRequest
+	26, // 32: drover.agent.v1.Agent.FilePunchHole:input_type -> drover.agent.v1.FileRangeRequest
+	27, // 33: drover.agent.v1.Agent.FileHint:input_type -> drover.agent.v1.FileHintRequest
+	18, // 34: drover.agent.v1.Agent.FileClose:input_type -> drover.agent.v1.Handle
+	4,  // 35: drover.agent.v1.Agent.Hello:output_type -> drover.agent.v1.HelloResponse
+	8,  // 36: drover.agent.v1.Agent.Invoke:output_type -> drover.agent.v1.InvokeResponse
+	2,  // 37: drover.agent.v1.Agent.Release:output_type -> drover.agent.v1.Empty
+	10, // 38: drover.agent.v1.Agent.Lstat:output_type -> drover.agent.v1.Entry
+	12, // 39: drover.agent.v1.Agent.ReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	2,  // 40: drover.agent.v1.Agent.Sync:output_type -> drover.agent.v1.Empty
+	14, // 41: drover.agent.v1.Agent.PathOp:output_type -> drover.agent.v1.PathOpResponse
+	2,  // 42: drover.agent.v1.Agent.Reflink:output_type -> drover.agent.v1.Empty
+	2,  // 43: drover.agent.v1.Agent.WriteFile:output_type -> drover.agent.v1.Empty
+	17, // 44: drover.agent.v1.Agent.Watch:output_type -> drover.agent.v1.WatchEvent
+	18, // 45: drover.agent.v1.Agent.TripwireOpen:output_type -> drover.agent.v1.Handle
+	12, // 46: drover.agent.v1.Agent.TripwireReadDirStat:output_type -> drover.agent.v1.ReadDirStatResponse
+	20, // 47: drover.agent.v1.Agent.TripwireTripped:output_type -> drover.agent.v1.TrippedResponse
+	2,  // 48: drover.agent.v1.Agent.TripwireClose:output_type -> drover.agent.v1.Empty
+	22, // 49: drover.agent.v1.Agent.FileOpen:output_type -> drover.agent.v1.FileOpenResponse
+	22, // 50: drover.agent.v1.Agent.FileCreateTemp:output_type -> drover.agent.v1.FileOpenResponse
+	24, // 51: drover.agent.v1.Agent.FileReadAt:output_type -> drover.agent.v1.Data
+	2,  // 52: drover.agent.v1.Agent.FileWriteAt:output_type -> drover.agent.v1.Empty
+	10, // 53: drover.agent.v1.Agent.FileStat:output_type -> drover.agent.v1.Entry
+	2,  // 54: drover.agent.v1.Agent.FileSync:output_type -> drover.agent.v1.Empty
+	2,  // 55: drover.agent.v1.Agent.FileTruncate:output_type -> drover.agent.v1.Empty
+	2,  // 56: drover.agent.v1.Agent.FilePunchHole:output_type -> drover.agent.v1.Empty
+	2,  // 57: drover.agent.v1.Agent.FileHint:output_type -> drover.agent.v1.Empty
+	2,  // 58: drover.agent.v1.Agent.FileClose:output_type -> drover.agent.v1.Empty
+	35, // [35:59] is the sub-list for method output_type
+	11, // [11:35] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_agent_proto_init() }
@@ -1994,13 +2112,17 @@ func file_agent_proto_init() {
 	if File_agent_proto != nil {
 		return
 	}
+	file_agent_proto_msgTypes[6].OneofWrappers = []any{
+		(*InvokeResponse_Progress)(nil),
+		(*InvokeResponse_Response)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_proto_rawDesc), len(file_agent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

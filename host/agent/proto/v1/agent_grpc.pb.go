@@ -67,8 +67,10 @@ const (
 type AgentClient interface {
 	// Hello is the handshake: what the agent is and runs as.
 	Hello(ctx context.Context, in *HelloRequest, opts ...grpc.CallOption) (*HelloResponse, error)
-	// Invoke runs a registered op (host.RunOp) on the scope's host.
-	Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (*InvokeResponse, error)
+	// Invoke runs a registered op (host.RunOp) on the scope's host: the
+	// progress it reports while it runs (host.ReportProgress), then its
+	// response. Ending the call cancels the op.
+	Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (Agent_InvokeClient, error)
 	// Release closes what the agent holds open for a Sub host.
 	Release(ctx context.Context, in *Scope, opts ...grpc.CallOption) (*Empty, error)
 	Lstat(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*Entry, error)
@@ -121,13 +123,36 @@ func (c *agentClient) Hello(ctx context.Context, in *HelloRequest, opts ...grpc.
 	return out, nil
 }
 
-func (c *agentClient) Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (*InvokeResponse, error) {
-	out := new(InvokeResponse)
-	err := c.cc.Invoke(ctx, Agent_Invoke_FullMethodName, in, out, opts...)
+func (c *agentClient) Invoke(ctx context.Context, in *InvokeRequest, opts ...grpc.CallOption) (Agent_InvokeClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Agent_ServiceDesc.Streams[0], Agent_Invoke_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	x := &agentInvokeClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Agent_InvokeClient interface {
+	Recv() (*InvokeResponse, error)
+	grpc.ClientStream
+}
+
+type agentInvokeClient struct {
+	grpc.ClientStream
+}
+
+func (x *agentInvokeClient) Recv() (*InvokeResponse, error) {
+	m := new(InvokeResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *agentClient) Release(ctx context.Context, in *Scope, opts ...grpc.CallOption) (*Empty, error) {
@@ -185,7 +210,7 @@ func (c *agentClient) Reflink(ctx context.Context, in *ReflinkRequest, opts ...g
 }
 
 func (c *agentClient) WriteFile(ctx context.Context, opts ...grpc.CallOption) (Agent_WriteFileClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Agent_ServiceDesc.Streams[0], Agent_WriteFile_FullMethodName, opts...)
+	stream, err := c.cc.NewStream(ctx, &Agent_ServiceDesc.Streams[1], Agent_WriteFile_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +244,7 @@ func (x *agentWriteFileClient) CloseAndRecv() (*Empty, error) {
 }
 
 func (c *agentClient) Watch(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (Agent_WatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Agent_ServiceDesc.Streams[1], Agent_Watch_FullMethodName, opts...)
+	stream, err := c.cc.NewStream(ctx, &Agent_ServiceDesc.Streams[2], Agent_Watch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -382,8 +407,10 @@ func (c *agentClient) FileClose(ctx context.Context, in *Handle, opts ...grpc.Ca
 type AgentServer interface {
 	// Hello is the handshake: what the agent is and runs as.
 	Hello(context.Context, *HelloRequest) (*HelloResponse, error)
-	// Invoke runs a registered op (host.RunOp) on the scope's host.
-	Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error)
+	// Invoke runs a registered op (host.RunOp) on the scope's host: the
+	// progress it reports while it runs (host.ReportProgress), then its
+	// response. Ending the call cancels the op.
+	Invoke(*InvokeRequest, Agent_InvokeServer) error
 	// Release closes what the agent holds open for a Sub host.
 	Release(context.Context, *Scope) (*Empty, error)
 	Lstat(context.Context, *PathRequest) (*Entry, error)
@@ -427,8 +454,8 @@ type UnimplementedAgentServer struct {
 func (UnimplementedAgentServer) Hello(context.Context, *HelloRequest) (*HelloResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Hello not implemented")
 }
-func (UnimplementedAgentServer) Invoke(context.Context, *InvokeRequest) (*InvokeResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method Invoke not implemented")
+func (UnimplementedAgentServer) Invoke(*InvokeRequest, Agent_InvokeServer) error {
+	return status.Errorf(codes.Unimplemented, "method Invoke not implemented")
 }
 func (UnimplementedAgentServer) Release(context.Context, *Scope) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Release not implemented")
@@ -527,22 +554,25 @@ func _Agent_Hello_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Agent_Invoke_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(InvokeRequest)
-	if err := dec(in); err != nil {
-		return nil, err
+func _Agent_Invoke_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(InvokeRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
 	}
-	if interceptor == nil {
-		return srv.(AgentServer).Invoke(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Agent_Invoke_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(AgentServer).Invoke(ctx, req.(*InvokeRequest))
-	}
-	return interceptor(ctx, in, info, handler)
+	return srv.(AgentServer).Invoke(m, &agentInvokeServer{stream})
+}
+
+type Agent_InvokeServer interface {
+	Send(*InvokeResponse) error
+	grpc.ServerStream
+}
+
+type agentInvokeServer struct {
+	grpc.ServerStream
+}
+
+func (x *agentInvokeServer) Send(m *InvokeResponse) error {
+	return x.ServerStream.SendMsg(m)
 }
 
 func _Agent_Release_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -964,10 +994,6 @@ var Agent_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Agent_Hello_Handler,
 		},
 		{
-			MethodName: "Invoke",
-			Handler:    _Agent_Invoke_Handler,
-		},
-		{
 			MethodName: "Release",
 			Handler:    _Agent_Release_Handler,
 		},
@@ -1049,6 +1075,11 @@ var Agent_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Invoke",
+			Handler:       _Agent_Invoke_Handler,
+			ServerStreams: true,
+		},
 		{
 			StreamName:    "WriteFile",
 			Handler:       _Agent_WriteFile_Handler,
