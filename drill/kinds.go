@@ -32,6 +32,10 @@ const (
 	// one with its interfaces): removed with every process in it; gone
 	// when `ip netns list` does not list it.
 	Netns = "netns"
+	// UTS is the UTS namespace pinned (bind-mounted) at the machine path
+	// ID (Inventory.UTSNamespace makes one): unmounted and its file
+	// removed; gone when neither is there.
+	UTS = "uts"
 	// Process is every process whose environment holds MarkerEnv=ID (its
 	// children inherit it): gone when no process in /proc has it. A marker,
 	// unlike a pid, is known before the process starts and is never reused.
@@ -50,6 +54,7 @@ var builtinKinds = map[string]Kind{
 	Mount:   mountKind{},
 	Loop:    loopKind{},
 	Netns:   netnsKind{},
+	UTS:     utsKind{},
 	Process: processKind{},
 }
 
@@ -286,6 +291,27 @@ func (netnsKind) Left(ctx context.Context, h host.Host, o Object) (string, error
 		left += ", with processes " + strings.Join(pids, ", ") + " in it"
 	}
 	return left, nil
+}
+
+type utsKind struct{}
+
+// Remove unmounts the pin, which frees the namespace once nothing runs in
+// it, then removes the file it was mounted on.
+func (utsKind) Remove(ctx context.Context, h host.Host, o Object) error {
+	if err := (mountKind{}).Remove(ctx, h, o); err != nil {
+		return err
+	}
+	if err := h.Remove(ctx, o.ID); err != nil && !isGone(err) {
+		return err
+	}
+	return nil
+}
+
+func (utsKind) Left(ctx context.Context, h host.Host, o Object) (string, error) {
+	if left, err := (mountKind{}).Left(ctx, h, o); left != "" || err != nil {
+		return left, err
+	}
+	return fileKind{}.Left(ctx, h, o)
 }
 
 type processKind struct{}
