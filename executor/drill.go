@@ -203,7 +203,8 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 }
 
 // makeNamespaces makes the drill's network namespaces on machine, where
-// the plan put its steps' network resources.
+// the plan put its steps' network resources, each with its UTS namespace
+// when a step's host name goes there.
 func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host, d *plan.Drill) error {
 	for _, ns := range d.Namespaces {
 		var ifaces []drill.Interface
@@ -220,6 +221,12 @@ func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host
 		}
 		if err := inv.Namespace(ctx, machine, ns.Name, "the network of "+ns.Host+" for "+strings.Join(ns.For, ", "), ifaces); err != nil {
 			return err
+		}
+		if ns.UTS {
+			pin := host.Config{Netns: ns.Name}.UTSPin()
+			if err := inv.UTSNamespace(ctx, machine, pin, "the host name of "+ns.Host+" for "+strings.Join(ns.For, ", ")); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

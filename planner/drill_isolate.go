@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"path"
@@ -18,15 +17,16 @@ import (
 )
 
 // isolatedTypes are the resource types a drill knows how to isolate.
-var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "network_identity"}
+var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "host_name", "network_identity"}
 
 // isolateResources makes the step's resources be created in the drill's
 // own place, never where production has them: a file in the drill's
 // folder of its host (Folder/isolated as the host's root), an address in
 // the drill's network namespace standing in for its host's network, a
-// DNS record on the drill's DNS server or in its zone, a share (and
-// NetBIOS aliases) in the drill's Samba configuration; the last two as
-// the step's override in the drill block names them.
+// DNS record on the drill's DNS server or in its zone, a host name in the
+// drill's UTS namespace beside that network namespace, a share (and
+// NetBIOS aliases) in the drill's Samba configuration; records and shares
+// as the step's override in the drill block names them.
 func (dp *drillPlanner) isolateResources(s *plan.Step) {
 	if !dp.isolate {
 		dp.fail(s, "Step holds resources", "its resources would be created for real; set isolate = true in the runbook's drill block to create them in the drill's own place")
@@ -60,7 +60,11 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		case "network_identity":
 			w, err = dp.isolateIdentity(c.Addr.String(), attrs, ov)
 		case "host_name":
-			err = errHostName
+			if w, err = dp.isolateName(c.Addr.String(), attrs); err == nil && hasAliases(attrs) {
+				var sw string
+				sw, err = ov.samba(attrs, "its NetBIOS aliases")
+				w += ", its NetBIOS aliases " + sw
+			}
 		default:
 			err = fmt.Errorf("a drill isolates resources of type %s only, and this is a %s", strings.Join(isolatedTypes, ", "), c.Addr.Resource.Type)
 		}
@@ -83,10 +87,6 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 	}
 	s.Summary += ", isolated: " + strings.Join(where, "; ")
 }
-
-// errHostName refuses a system host name in a drill.
-var errHostName = errors.New("a drill does not take a host name: the host name is the machine's own (no UTS namespace of the drill's holds it yet), " +
-	"and changing it would make production answer to the drilled name; drill a runbook whose step leaves the host name out")
 
 // localHost reads the host of a resource's attributes, which a drill can
 // isolate only on the machine Drover runs on.
@@ -174,13 +174,28 @@ func (dp *drillPlanner) namespace(hostName string) *plan.DrillNamespace {
 	return ns
 }
 
+// isolateName moves the host of attrs (a host_name, or a network_identity
+// taking one) into the drill's network namespace for it, whose UTS
+// namespace holds the host name: production keeps its own.
+func (dp *drillPlanner) isolateName(what string, attrs map[string]cty.Value) (string, error) {
+	cfg, err := localHost(attrs)
+	if err != nil {
+		return "", err
+	}
+	ns := dp.namespace(cfg.Name)
+	ns.UTS = true
+	if !slices.Contains(ns.For, what) {
+		ns.For = append(ns.For, what)
+	}
+	cfg.Netns = ns.Name
+	attrs["host"] = cfg.Value()
+	return "in the drill's UTS namespace " + cfg.UTSPin(), nil
+}
+
 // isolateIdentity isolates a network_identity's parts: its addresses in
 // the drill's namespace, its records and shares as the override says. The
 // old holder's addresses are not released: that host is production.
 func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value, ov *resourceOverride) (string, error) {
-	if n := attrs["host_name"]; !n.IsNull() {
-		return "", errHostName
-	}
 	var where []string
 	if addrs := blockMaps(attrs["address"]); len(addrs) > 0 {
 		w, err := dp.isolateAddresses(what, attrs, addrs)
@@ -188,6 +203,13 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 			return "", err
 		}
 		where = append(where, "its addresses "+w)
+	}
+	if n := attrs["host_name"]; !n.IsNull() {
+		w, err := dp.isolateName(what, attrs)
+		if err != nil {
+			return "", err
+		}
+		where = append(where, "its host name "+w)
 	}
 	if records := blockMaps(attrs["dns_record"]); len(records) > 0 {
 		var ws []string
@@ -201,7 +223,7 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		attrs["dns_record"] = blockList(attrs["dns_record"], records)
 		where = append(where, "its DNS records "+strings.Join(slices.Compact(ws), ", "))
 	}
-	if a := attrs["netbios_aliases"]; len(blockMaps(attrs["share"])) > 0 || !a.IsNull() && a.LengthInt() > 0 {
+	if len(blockMaps(attrs["share"])) > 0 || hasAliases(attrs) {
 		w, err := ov.samba(attrs, "its shares and NetBIOS aliases")
 		if err != nil {
 			return "", err
@@ -219,6 +241,13 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		where = append(where, fmt.Sprintf("nothing released on %s (production)", from.Name))
 	}
 	return strings.Join(where, "; "), nil
+}
+
+// hasAliases says a host_name or network_identity's attributes give
+// NetBIOS aliases.
+func hasAliases(attrs map[string]cty.Value) bool {
+	a := attrs["netbios_aliases"]
+	return !a.IsNull() && a.IsKnown() && a.LengthInt() > 0
 }
 
 // serveClones points shares (their attributes) at the drill's clones of

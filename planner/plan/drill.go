@@ -60,6 +60,9 @@ type DrillNamespace struct {
 	Interfaces []DrillInterface
 	// For names the step resources that act in it.
 	For []string
+	// UTS says a UTS namespace is pinned beside it (host.Config.UTSPin),
+	// for a step's host name.
+	UTS bool
 }
 
 // DrillInterface is an interface of a drill's namespace.
@@ -83,6 +86,7 @@ type docDrillNamespace struct {
 	Name       string              `json:"name"`
 	Interfaces []docDrillInterface `json:"interfaces"`
 	For        []string            `json:"for,omitempty"`
+	UTS        bool                `json:"uts,omitempty"`
 }
 
 type docDrillInterface struct {
@@ -111,7 +115,7 @@ func encodeDrill(d *Drill) *docDrill {
 		doc.Clones = append(doc.Clones, docDrillClone(*c))
 	}
 	for _, n := range d.Namespaces {
-		dn := docDrillNamespace{Host: n.Host, Name: n.Name, Interfaces: []docDrillInterface{}, For: n.For}
+		dn := docDrillNamespace{Host: n.Host, Name: n.Name, Interfaces: []docDrillInterface{}, For: n.For, UTS: n.UTS}
 		for _, i := range n.Interfaces {
 			dn.Interfaces = append(dn.Interfaces, docDrillInterface(i))
 		}
@@ -130,7 +134,7 @@ func decodeDrill(doc *docDrill) *Drill {
 		d.Clones = append(d.Clones, &dc)
 	}
 	for _, dn := range doc.Namespaces {
-		n := &DrillNamespace{Host: dn.Host, Name: dn.Name, For: dn.For}
+		n := &DrillNamespace{Host: dn.Host, Name: dn.Name, For: dn.For, UTS: dn.UTS}
 		for _, i := range dn.Interfaces {
 			n.Interfaces = append(n.Interfaces, DrillInterface(i))
 		}
