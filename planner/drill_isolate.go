@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path"
@@ -17,7 +18,7 @@ import (
 )
 
 // isolatedTypes are the resource types a drill knows how to isolate.
-var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "host_name", "network_identity"}
+var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "host_name", "network_identity", "vm_guest"}
 
 // isolateResources makes the step's resources be created in the drill's
 // own place, never where production has them: a file in the drill's
@@ -26,7 +27,8 @@ var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "host_
 // DNS record on the drill's DNS server or in its zone, a host name in the
 // drill's UTS namespace beside that network namespace, a share (and
 // NetBIOS aliases) in the drill's Samba configuration; records and shares
-// as the step's override in the drill block names them.
+// as the step's override in the drill block names them; a QEMU guest on
+// clones of its disks, with no NIC, its console in the drill's folder.
 func (dp *drillPlanner) isolateResources(s *plan.Step) {
 	if !dp.isolate {
 		dp.fail(s, "Step holds resources", "its resources would be created for real; set isolate = true in the runbook's drill block to create them in the drill's own place")
@@ -59,6 +61,10 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 			}
 		case "network_identity":
 			w, err = dp.isolateIdentity(c.Addr.String(), attrs, ov)
+		case "vm_guest":
+			w, err = dp.isolateGuest(c.Addr.String(), attrs)
+			// Its description names production's disks and console.
+			ov.renamed = true
 		case "host_name":
 			if w, err = dp.isolateName(c.Addr.String(), attrs); err == nil && hasAliases(attrs) {
 				var sw string
@@ -75,7 +81,8 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		// The provider described the change as production would see it:
 		// a description naming what the drill does otherwise (a record's
 		// name in the drill zone, an address not released from the old
-		// holder) is dropped; the summary says what the drill does.
+		// holder, a guest's disks) is dropped; the summary says what the
+		// drill does.
 		if r, ok := attrs["release_from"]; ov.renamed || ok && !r.RawEquals(c.After.GetAttr("release_from")) {
 			c.Description = ""
 		}
@@ -190,6 +197,55 @@ func (dp *drillPlanner) isolateName(what string, attrs map[string]cty.Value) (st
 	cfg.Netns = ns.Name
 	attrs["host"] = cfg.Value()
 	return "in the drill's UTS namespace " + cfg.UTSPin(), nil
+}
+
+// isolateGuest starts a QEMU guest's copy in the drill: on the drill's
+// clones of its disks (qcow2 overlays where there are no reflinks), its
+// console and state (pidfile, QMP socket) under the drill's folder, where
+// the teardown finds it. QEMU guests run with no NIC, so the copy reaches
+// no network. Libvirt and vSphere guests run under their hypervisor,
+// beside production's, and are refused.
+func (dp *drillPlanner) isolateGuest(what string, attrs map[string]cty.Value) (string, error) {
+	if hv := attrs["hypervisor"]; !hv.IsNull() && hv.AsString() != "qemu" {
+		return "", fmt.Errorf("a drill starts QEMU guests only: a %s guest would be defined on production's hypervisor, with its networks and storage, which a drill does not isolate yet; drill the guest with hypervisor = \"qemu\", or a runbook without it", hv.AsString())
+	}
+	cfg, err := localHost(attrs)
+	if err != nil {
+		return "", err
+	}
+	if len(blockMaps(attrs["shared_folder"])) > 0 {
+		return "", errors.New("a drill does not start guests with shared folders yet (their images are made from production's folders at each start); drill the guest without them")
+	}
+	var disks []cty.Value
+	var clones []string
+	for _, d := range attrs["disks"].AsValueSlice() {
+		c := dp.clone(attrs["host"], d.AsString(), true, what)
+		if c == nil {
+			return "", fmt.Errorf("its disk %s cannot be cloned (above)", d.AsString())
+		}
+		disks = append(disks, cty.StringVal(c.Path))
+		clones = append(clones, c.Path)
+	}
+	attrs["disks"] = cty.ListVal(disks)
+	name := path.Base(strings.TrimSuffix(what, "/"))
+	if n := attrs["name"]; !n.IsNull() {
+		name = n.AsString()
+	}
+	g := &plan.DrillGuest{For: what, Host: cfg.Name, StateDir: path.Join(dp.d.Folder, "guests", name+".qemu"), Serial: path.Join(dp.d.Folder, "guests", name+".serial")}
+	attrs["serial"], attrs["state_dir"] = cty.StringVal(g.Serial), cty.StringVal(g.StateDir)
+	attrs["id"] = cty.StringVal(cfg.Name + ":" + g.StateDir)
+	w := fmt.Sprintf("on the drill's clones of its disks (%s), with no NIC, its console %s", strings.Join(clones, ", "), g.Serial)
+	if sg := attrs["source_guest"]; !sg.IsNull() {
+		// Production's guest runs on: the copy shares neither its disks
+		// nor a network with it.
+		attrs["source_guest"] = cty.NullVal(sg.Type())
+		w += ", not waiting for its source guest (production)"
+	}
+	dp.d.Guests = append(dp.d.Guests, g)
+	if !slices.Contains(dp.d.Isolated, cfg.Name) {
+		dp.d.Isolated = append(dp.d.Isolated, cfg.Name)
+	}
+	return w, nil
 }
 
 // isolateIdentity isolates a network_identity's parts: its addresses in

@@ -21,6 +21,10 @@ type Drill struct {
 	// machine Drover runs on, one for each host whose step resources act
 	// on the network (isolate = true): those resources act in it.
 	Namespaces []*DrillNamespace
+	// Guests are the QEMU guests the steps start (isolate = true), on
+	// clones of their disks, with no NIC, their consoles and state under
+	// Folder/guests.
+	Guests []*DrillGuest
 	// Cleanup are the run steps of the drill block's cleanup hooks, run
 	// in order after the teardown. (A drill's plan is made each time it
 	// runs, never saved: its document leaves them out.)
@@ -47,6 +51,17 @@ type DrillClone struct {
 	// For says what the copy stands in for: the steps that act on it, or
 	// the resource whose data it is.
 	For []string
+}
+
+// DrillGuest is a QEMU guest a drill's step starts.
+type DrillGuest struct {
+	// For is the step resource, e.g. vm_guest.fs1.
+	For  string
+	Host string
+	// StateDir holds its pidfile (qemu.pid) and QMP socket, on Host.
+	StateDir string
+	// Serial is its console file on Host.
+	Serial string
 }
 
 // DrillNamespace is a network namespace of a drill, standing in for a
@@ -79,6 +94,14 @@ type docDrill struct {
 	Reboots    []string            `json:"reboots,omitempty"`
 	Isolated   []string            `json:"isolated,omitempty"`
 	Namespaces []docDrillNamespace `json:"namespaces,omitempty"`
+	Guests     []docDrillGuest     `json:"guests,omitempty"`
+}
+
+type docDrillGuest struct {
+	For      string `json:"for"`
+	Host     string `json:"host"`
+	StateDir string `json:"state_dir"`
+	Serial   string `json:"serial"`
 }
 
 type docDrillNamespace struct {
@@ -121,6 +144,9 @@ func encodeDrill(d *Drill) *docDrill {
 		}
 		doc.Namespaces = append(doc.Namespaces, dn)
 	}
+	for _, g := range d.Guests {
+		doc.Guests = append(doc.Guests, docDrillGuest(*g))
+	}
 	return doc
 }
 
@@ -139,6 +165,10 @@ func decodeDrill(doc *docDrill) *Drill {
 			n.Interfaces = append(n.Interfaces, DrillInterface(i))
 		}
 		d.Namespaces = append(d.Namespaces, n)
+	}
+	for _, g := range doc.Guests {
+		dg := DrillGuest(g)
+		d.Guests = append(d.Guests, &dg)
 	}
 	return d
 }

@@ -46,10 +46,19 @@ func (p *printer) drill(b *strings.Builder, d *plan.Drill) {
 			}
 		}
 	}
+	if len(d.Guests) > 0 {
+		b.WriteString("\n  drill guests (QEMU with no NIC, on the clones of their disks):\n")
+		for _, g := range d.Guests {
+			fmt.Fprintf(b, "    %s %s on %s, console %s\n", p.color("32", "+"), g.For, escape.Text(g.Host), escape.Text(g.Serial))
+		}
+	}
 	if len(d.Reboots) > 0 {
 		fmt.Fprintf(b, "\n  reboots recorded, not done: %s\n", strings.Join(d.Reboots, ", "))
 	}
 	b.WriteString("\n  teardown, last made first:\n")
+	for _, g := range slices.Backward(d.Guests) {
+		fmt.Fprintf(b, "    %s QEMU of %s on %s  stop it, proved gone by its pid\n", p.color("31", "-"), g.For, escape.Text(g.Host))
+	}
 	for _, ns := range slices.Backward(d.Namespaces) {
 		if ns.UTS {
 			fmt.Fprintf(b, "    %s UTS namespace %s  unmount its pin, remove it\n", p.color("31", "-"), escape.Text(host.Config{Netns: ns.Name}.UTSPin()))
