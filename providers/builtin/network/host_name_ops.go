@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"runtime"
 
 	"github.com/drover-dr/drover/host"
@@ -20,36 +21,42 @@ import (
 // on the UTS namespace of the thread that calls it.
 const opHostName = "network.host_name"
 
-// hostNameReq reads the host name of the UTS namespace pinned at UTS (the
-// machine's own when no file is there), and sets it first when Set is
-// not "".
+// hostNameReq reads the host name of the UTS namespace pinned for the
+// network namespace Netns, and sets it first when Set is not "". Without
+// a pin it is the machine's own, as long as the network namespace is
+// there: a namespace gone (a drill's, torn down) takes the host name
+// that stood for it along, and the machine's is never taken instead.
 type hostNameReq struct {
-	UTS string
-	Set string
+	Netns string
+	Set   string
 }
 
 type hostNameResp struct{ Name string }
 
 func init() {
 	host.RegisterOp(opHostName, func(ctx context.Context, _ host.Host, req hostNameReq) (hostNameResp, error) {
-		if _, err := os.Lstat(req.UTS); errors.Is(err, fs.ErrNotExist) {
+		pin := host.Config{Netns: req.Netns}.UTSPin()
+		if _, err := os.Lstat(pin); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(path.Join(netnsDir, req.Netns)); err != nil {
+				return hostNameResp{}, fmt.Errorf("the network namespace %s is not there (%w), nor a UTS namespace pinned for it at %s: the host name is not the machine's own", req.Netns, err, pin)
+			}
 			return doHostName(req)
 		} else if err != nil {
 			return hostNameResp{}, err
 		}
-		fd, err := unix.Open(req.UTS, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(pin, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return hostNameResp{}, fmt.Errorf("opening the UTS namespace pinned at %s: %w", req.UTS, err)
+			return hostNameResp{}, fmt.Errorf("opening the UTS namespace pinned at %s: %w", pin, err)
 		}
 		defer unix.Close(fd)
-		return inUTS(fd, req)
+		return inUTS(fd, pin, req)
 	})
 }
 
 // inUTS does req in the UTS namespace fd on a locked thread, moved back
 // before it is released; a thread that cannot be moved back is never
 // released: the runtime ends it with its goroutine.
-func inUTS(fd int, req hostNameReq) (hostNameResp, error) {
+func inUTS(fd int, pin string, req hostNameReq) (hostNameResp, error) {
 	type result struct {
 		resp hostNameResp
 		err  error
@@ -64,12 +71,12 @@ func inUTS(fd int, req hostNameReq) (hostNameResp, error) {
 		}
 		defer unix.Close(orig)
 		if err := unix.Setns(fd, unix.CLONE_NEWUTS); err != nil {
-			ch <- result{err: fmt.Errorf("entering the UTS namespace pinned at %s: %w", req.UTS, err)}
+			ch <- result{err: fmt.Errorf("entering the UTS namespace pinned at %s: %w", pin, err)}
 			return
 		}
 		resp, rerr := doHostName(req)
 		if err := unix.Setns(orig, unix.CLONE_NEWUTS); err != nil {
-			ch <- result{resp, fmt.Errorf("leaving the UTS namespace pinned at %s: %w", req.UTS, err)}
+			ch <- result{resp, fmt.Errorf("leaving the UTS namespace pinned at %s: %w", pin, err)}
 			return
 		}
 		runtime.UnlockOSThread()
@@ -93,13 +100,15 @@ func doHostName(req hostNameReq) (hostNameResp, error) {
 	return hostNameResp{Name: unix.ByteSliceToString(u.Nodename[:])}, nil
 }
 
-// utsPin is where the host name of v's host (a host_name value) is: the
-// file a UTS namespace of its network namespace would be pinned at, ""
+// netnsDir is where ip netns pins network namespaces by name.
+const netnsDir = "/run/netns"
+
+// netnsOf is the network namespace of v's host (a host_name value), ""
 // for the machine's own.
-func utsPin(v cty.Value) string {
+func netnsOf(v cty.Value) string {
 	c, err := host.ConfigFromValue(v.GetAttr("host"))
 	if err != nil {
 		return ""
 	}
-	return c.UTSPin()
+	return c.Netns
 }

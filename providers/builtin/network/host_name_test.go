@@ -205,4 +205,18 @@ func TestHostNameInPinnedUTS(t *testing.T) {
 	if got, _ := os.Hostname(); got != own {
 		t.Errorf("the test's own host name changed from %q to %q", own, got)
 	}
+
+	// The pin gone with its network namespace (a drill torn down): the
+	// name is refused, never taken in the machine's own namespace.
+	if out, err := exec.Command("umount", pin).CombinedOutput(); err != nil {
+		t.Fatalf("umount %s: %v: %s", pin, err, out)
+	}
+	os.Remove(pin)
+	h := host.NewLocal("fs2", "")
+	if err := setHostName(t.Context(), h, cfg.Netns, "fs1"); err == nil || !strings.Contains(err.Error(), "is not there") {
+		t.Errorf("setHostName without the pin or the namespace: %v, want refused", err)
+	}
+	if got, _ := os.Hostname(); got != own {
+		t.Errorf("the test's own host name changed from %q to %q", own, got)
+	}
 }
