@@ -213,6 +213,12 @@ func (dp *drillPlanner) isolateGuest(what string, attrs map[string]cty.Value) (s
 	if err != nil {
 		return "", err
 	}
+	if !attrs["disks"].IsWhollyKnown() || !attrs["name"].IsKnown() {
+		return "", errors.New("its disks or name are not known until apply; a drill plans guests whose disks and console are known")
+	}
+	if bc := attrs["boot_check"]; !bc.IsNull() && bc.IsKnown() && !bc.GetAttr("tcp").IsNull() {
+		return "", fmt.Errorf("its boot check connects to %s, but a drill's guest has no NIC: the check would fail, or reach production's service and pass; check its console (boot_check { serial = ... }) instead", bc.GetAttr("tcp").AsString())
+	}
 	if len(blockMaps(attrs["shared_folder"])) > 0 {
 		return "", errors.New("a drill does not start guests with shared folders yet (their images are made from production's folders at each start); drill the guest without them")
 	}
