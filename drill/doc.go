@@ -15,9 +15,11 @@
 // Namespace makes a drill's network namespace, where the network resources
 // of its steps (addresses, with the interfaces they go on) live apart from
 // production's; InterfaceAddrs reads the production subnets it mirrors.
+// UTSNamespace pins a UTS namespace at a file, where a step's host name is
+// taken without renaming production.
 //
-// Inventory: every object (clone, mount, loop device, namespace, process,
-// and the kinds the engine creates: addresses, DNS records, guests) is
+// Inventory: every object (clone, mount, loop device, namespace, UTS
+// namespace, process, a guest's QEMU by its pidfile, and the kinds the engine creates: addresses, DNS records, guests) is
 // journalled durably in the drill's folder before it is created. Teardown
 // removes them in reverse order and may run again, in another process,
 // after any interruption; Prove checks each object on its host, trusting

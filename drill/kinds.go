@@ -32,6 +32,15 @@ const (
 	// one with its interfaces): removed with every process in it; gone
 	// when `ip netns list` does not list it.
 	Netns = "netns"
+	// UTS is the UTS namespace pinned (bind-mounted) at the machine path
+	// ID (Inventory.UTSNamespace makes one): unmounted and its file
+	// removed; gone when neither is there.
+	UTS = "uts"
+	// QEMU is the QEMU whose command line names the pidfile at the
+	// machine path ID (-pidfile ID), found by its pid in /proc, not by
+	// the pidfile, which a killed QEMU leaves behind and an exiting one
+	// removes first: SIGKILLed; gone when no process names it.
+	QEMU = "qemu"
 	// Process is every process whose environment holds MarkerEnv=ID (its
 	// children inherit it): gone when no process in /proc has it. A marker,
 	// unlike a pid, is known before the process starts and is never reused.
@@ -50,6 +59,8 @@ var builtinKinds = map[string]Kind{
 	Mount:   mountKind{},
 	Loop:    loopKind{},
 	Netns:   netnsKind{},
+	UTS:     utsKind{},
+	QEMU:    qemuKind{},
 	Process: processKind{},
 }
 
@@ -286,6 +297,70 @@ func (netnsKind) Left(ctx context.Context, h host.Host, o Object) (string, error
 		left += ", with processes " + strings.Join(pids, ", ") + " in it"
 	}
 	return left, nil
+}
+
+type utsKind struct{}
+
+// Remove unmounts the pin, which frees the namespace once nothing runs in
+// it, then removes the file it was mounted on.
+func (utsKind) Remove(ctx context.Context, h host.Host, o Object) error {
+	if err := (mountKind{}).Remove(ctx, h, o); err != nil {
+		return err
+	}
+	if err := h.Remove(ctx, o.ID); err != nil && !isGone(err) {
+		return err
+	}
+	return nil
+}
+
+func (utsKind) Left(ctx context.Context, h host.Host, o Object) (string, error) {
+	if left, err := (mountKind{}).Left(ctx, h, o); left != "" || err != nil {
+		return left, err
+	}
+	return fileKind{}.Left(ctx, h, o)
+}
+
+type qemuKind struct{}
+
+// qemus lists the processes whose command line holds the argument o.ID.
+func qemus(ctx context.Context, h host.Host, o Object) ([]string, error) {
+	entries, err := h.ReadDir(ctx, "/proc")
+	if err != nil {
+		return nil, err
+	}
+	var pids []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil || !e.IsDir() {
+			continue
+		}
+		cmdline, err := h.ReadFile(ctx, "/proc/"+e.Name()+"/cmdline")
+		if err != nil {
+			continue // gone meanwhile, or a kernel thread
+		}
+		if slices.Contains(strings.Split(string(cmdline), "\x00"), o.ID) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids, nil
+}
+
+func (qemuKind) Remove(ctx context.Context, h host.Host, o Object) error {
+	pids, err := qemus(ctx, h, o)
+	if err != nil || len(pids) == 0 {
+		return err
+	}
+	// kill fails for a process that exited since it was listed: what
+	// counts is that none is left afterwards.
+	drives.Run(ctx, h, append([]string{"kill", "-KILL"}, pids...)...)
+	return waitGone(ctx, goneWithin, func() (string, error) { return qemuKind{}.Left(ctx, h, o) })
+}
+
+func (qemuKind) Left(ctx context.Context, h host.Host, o Object) (string, error) {
+	pids, err := qemus(ctx, h, o)
+	if err != nil || len(pids) == 0 {
+		return "", err
+	}
+	return "QEMU still running as pid " + strings.Join(pids, ", "), nil
 }
 
 type processKind struct{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,32 @@ func (inv *Inventory) Namespace(ctx context.Context, h host.Host, name, note str
 		if _, err := drives.Run(ctx, h, argv...); err != nil {
 			return fmt.Errorf("making the drill's network namespace: %w", err)
 		}
+	}
+	return nil
+}
+
+// UTSNamespace makes a UTS namespace on h, the machine Drover runs on,
+// pinned at the file pin, journalled before it is made: a host name of
+// the drill's own (production's until a step sets it), which the host
+// name of a host whose UTSPin it is acts in. A pin there already is
+// refused before anything is recorded.
+func (inv *Inventory) UTSNamespace(ctx context.Context, h host.Host, pin, note string) error {
+	if _, err := h.Lstat(ctx, pin); err == nil {
+		return fmt.Errorf("%s is there already: a drill pins its own UTS namespace; if no drill runs, umount it and remove it", pin)
+	} else if !isGone(err) {
+		return err
+	}
+	if _, err := inv.Record(ctx, h, Object{Kind: UTS, ID: pin, Note: note}); err != nil {
+		return err
+	}
+	if err := h.MkdirAll(ctx, path.Dir(pin), 0o755); err != nil {
+		return err
+	}
+	if err := h.WriteFile(ctx, pin, strings.NewReader(""), 0o600); err != nil {
+		return err
+	}
+	if _, err := drives.Run(ctx, h, "unshare", "--uts="+pin, "true"); err != nil {
+		return fmt.Errorf("making the drill's UTS namespace: %w", err)
 	}
 	return nil
 }

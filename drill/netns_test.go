@@ -2,7 +2,10 @@ package drill
 
 import (
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +102,114 @@ func TestNamespace(t *testing.T) {
 			}
 			if after := run(t, "ip", "-n", prod, "-br", "addr", "show"); after != prodBefore {
 				t.Errorf("production's addresses changed:\n%s\nwas\n%s", after, prodBefore)
+			}
+		})
+	}
+}
+
+// A drill's UTS namespace is pinned at its file with production's host
+// name, takes a name of its own without renaming production, and its
+// teardown (also through a second inventory, as after a SIGKILL) unmounts
+// the pin and removes it; a pin left mounted is a leak the proof names.
+func TestUTSNamespace(t *testing.T) {
+	testenv.Root(t)
+	testenv.Command(t, "unshare", "util-linux")
+	nsenter := testenv.Command(t, "nsenter", "util-linux")
+	own := run(t, "hostname")
+	for _, tc := range []struct {
+		name    string
+		cleanup bool
+	}{{"teardown", false}, {"cleanup", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			inv := openInventory(t, dir)
+			pin := filepath.Join(t.TempDir(), "uts", "drill-fs2")
+			if err := inv.UTSNamespace(ctx, machine, pin, "fs2's host name"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { exec.Command("umount", pin).Run() })
+			if err := inv.UTSNamespace(ctx, machine, pin, "again"); err == nil || !strings.Contains(err.Error(), "there already") {
+				t.Fatalf("a pin made twice: %v, want refused", err)
+			}
+			if got := run(t, nsenter, "--uts="+pin, "hostname"); got != own {
+				t.Fatalf("the drill's host name is %q, want production's %q", got, own)
+			}
+			run(t, nsenter, "--uts="+pin, "hostname", "fs1")
+			if got := run(t, nsenter, "--uts="+pin, "hostname"); got != "fs1" {
+				t.Fatalf("the drill's host name is %q after hostname fs1", got)
+			}
+			if got := run(t, "hostname"); got != own {
+				t.Fatalf("production's host name changed from %q to %q", own, got)
+			}
+			leaks, err := inv.Prove(ctx)
+			if err != nil || len(leaks) != 1 || !strings.Contains(leaks[0].String(), "still mounted") {
+				t.Fatalf("Prove before the teardown: %v, %v; want the pin still mounted", leaks, err)
+			}
+			if tc.cleanup {
+				inv.Close()
+				inv = openInventory(t, dir)
+			}
+			if err := inv.Teardown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if leaks, err := inv.Prove(ctx); err != nil || len(leaks) > 0 {
+				t.Fatalf("Prove: %v, %v; want nothing left", leaks, err)
+			}
+			if _, err := os.Lstat(pin); !os.IsNotExist(err) {
+				t.Errorf("the pin is still there: %v", err)
+			}
+		})
+	}
+}
+
+// A QEMU object is found by the pidfile its command line names, whatever
+// the pidfile says: left running it is a leak the proof names by pid, and
+// the teardown kills it (also through a second inventory).
+func TestQEMUKind(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cleanup bool
+	}{{"teardown", false}, {"cleanup", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			inv := openInventory(t, dir)
+			pidfile := filepath.Join(dir, "a.qemu", "qemu.pid")
+			if _, err := inv.Record(ctx, machine, Object{Kind: QEMU, ID: pidfile, Note: "the QEMU of vm_guest.a"}); err != nil {
+				t.Fatal(err)
+			}
+			// A stand-in whose command line names the pidfile as QEMU's
+			// does (-pidfile PIDFILE); the pidfile itself is never written.
+			// It waits on a pipe never written, with no child of its own.
+			p := exec.Command("sh", "-c", "read line", "-pidfile", pidfile)
+			stdin, err := p.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { stdin.Close() })
+			if err := p.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waited := make(chan error, 1)
+			go func() { waited <- p.Wait() }()
+			t.Cleanup(func() { p.Process.Kill() })
+			leaks, err := inv.Prove(ctx)
+			if err != nil || len(leaks) != 1 || !strings.Contains(leaks[0].String(), "QEMU still running as pid "+strconv.Itoa(p.Process.Pid)) {
+				t.Fatalf("Prove while it runs: %v, %v; want it named by pid", leaks, err)
+			}
+			if tc.cleanup {
+				inv.Close()
+				inv = openInventory(t, dir)
+			}
+			if err := inv.Teardown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-waited:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the process still runs after the teardown")
+			}
+			if leaks, err := inv.Prove(ctx); err != nil || len(leaks) > 0 {
+				t.Fatalf("Prove: %v, %v; want nothing left", leaks, err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/netip"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -127,6 +128,9 @@ func RunDrill(ctx context.Context, p *plan.Plan, prior *state.State, opts DrillO
 	if made == nil {
 		made = makeNamespaces(ctx, inv, opts.Machine, d)
 	}
+	if made == nil {
+		made = recordGuests(ctx, inv, d, reach)
+	}
 	rec.Drill.Inventory = inventoryLines(inv)
 	save()
 	if made != nil {
@@ -203,7 +207,8 @@ func makeClones(ctx context.Context, inv *drill.Inventory, d *plan.Drill, hosts 
 }
 
 // makeNamespaces makes the drill's network namespaces on machine, where
-// the plan put its steps' network resources.
+// the plan put its steps' network resources, each with its UTS namespace
+// when a step's host name goes there.
 func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host, d *plan.Drill) error {
 	for _, ns := range d.Namespaces {
 		var ifaces []drill.Interface
@@ -219,6 +224,40 @@ func makeNamespaces(ctx context.Context, inv *drill.Inventory, machine host.Host
 			ifaces = append(ifaces, ifc)
 		}
 		if err := inv.Namespace(ctx, machine, ns.Name, "the network of "+ns.Host+" for "+strings.Join(ns.For, ", "), ifaces); err != nil {
+			return err
+		}
+		if ns.UTS {
+			pin := host.Config{Netns: ns.Name}.UTSPin()
+			if err := inv.UTSNamespace(ctx, machine, pin, "the host name of "+ns.Host+" for "+strings.Join(ns.For, ", ")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// qemuPidfile is the pidfile QEMU is started with in a guest's state
+// folder (the vm provider's).
+const qemuPidfile = "qemu.pid"
+
+// recordGuests journals the QEMU of each guest the steps will start, by
+// the machine path of its pidfile, before any starts: a drill killed with
+// its guests running leaves them in its inventory, for the teardown to
+// stop and prove gone.
+func recordGuests(ctx context.Context, inv *drill.Inventory, d *plan.Drill, reach map[string]host.Host) error {
+	for _, g := range d.Guests {
+		h := reach[g.Host]
+		// The state folder is not made yet; the drill's folder is, and
+		// holds it.
+		rel, err := filepath.Rel(d.Folder, g.StateDir)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("the state folder %s of %s is outside the drill's folder %s", g.StateDir, g.For, d.Folder)
+		}
+		base, err := h.RealPath(ctx, d.Folder)
+		if err != nil {
+			return err
+		}
+		if _, err := inv.Record(ctx, h, drill.Object{Kind: drill.QEMU, ID: path.Join(base, rel, qemuPidfile), Note: "the QEMU of " + g.For}); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,9 @@ type Config struct {
 	Port      int
 	// Netns names the network namespace (as `ip netns` names it) a local
 	// host's network resources act in, so that one machine can play
-	// several; the host's own when empty. Files are not affected.
+	// several; the host's own when empty. Files are not affected. Its
+	// host name is that of the UTS namespace pinned at UTSPin, when one
+	// is (a drill pins one beside its network namespace).
 	Netns string
 	// NoAgent (agent = false) keeps Drover from running its agent on an
 	// SSH host's machine: nothing of Drover's is uploaded or run there,
@@ -67,6 +69,16 @@ func (c Config) Value() cty.Value {
 		"netns":         str(c.Netns),
 		"agent":         agent,
 	})
+}
+
+// UTSPin is the file a UTS namespace is pinned at (bind-mounted) for
+// the network namespace c.Netns, for the host name to go with the
+// network; "" without Netns.
+func (c Config) UTSPin() string {
+	if c.Netns == "" {
+		return ""
+	}
+	return "/run/drover/uts/" + c.Netns
 }
 
 // EffectiveTransport is the transport c names, or the one its address

@@ -18,15 +18,17 @@ import (
 )
 
 // isolatedTypes are the resource types a drill knows how to isolate.
-var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "network_identity"}
+var isolatedTypes = []string{"file", "ip_address", "dns_record", "share", "host_name", "network_identity", "vm_guest"}
 
 // isolateResources makes the step's resources be created in the drill's
 // own place, never where production has them: a file in the drill's
 // folder of its host (Folder/isolated as the host's root), an address in
 // the drill's network namespace standing in for its host's network, a
-// DNS record on the drill's DNS server or in its zone, a share (and
-// NetBIOS aliases) in the drill's Samba configuration; the last two as
-// the step's override in the drill block names them.
+// DNS record on the drill's DNS server or in its zone, a host name in the
+// drill's UTS namespace beside that network namespace, a share (and
+// NetBIOS aliases) in the drill's Samba configuration; records and shares
+// as the step's override in the drill block names them; a QEMU guest on
+// clones of its disks, with no NIC, its console in the drill's folder.
 func (dp *drillPlanner) isolateResources(s *plan.Step) {
 	if !dp.isolate {
 		dp.fail(s, "Step holds resources", "its resources would be created for real; set isolate = true in the runbook's drill block to create them in the drill's own place")
@@ -59,8 +61,16 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 			}
 		case "network_identity":
 			w, err = dp.isolateIdentity(c.Addr.String(), attrs, ov)
+		case "vm_guest":
+			w, err = dp.isolateGuest(c.Addr.String(), attrs)
+			// Its description names production's disks and console.
+			ov.renamed = true
 		case "host_name":
-			err = errHostName
+			if w, err = dp.isolateName(c.Addr.String(), attrs); err == nil && hasAliases(attrs) {
+				var sw string
+				sw, err = ov.samba(attrs, "its NetBIOS aliases")
+				w += ", its NetBIOS aliases " + sw
+			}
 		default:
 			err = fmt.Errorf("a drill isolates resources of type %s only, and this is a %s", strings.Join(isolatedTypes, ", "), c.Addr.Resource.Type)
 		}
@@ -71,7 +81,8 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 		// The provider described the change as production would see it:
 		// a description naming what the drill does otherwise (a record's
 		// name in the drill zone, an address not released from the old
-		// holder) is dropped; the summary says what the drill does.
+		// holder, a guest's disks) is dropped; the summary says what the
+		// drill does.
 		if r, ok := attrs["release_from"]; ov.renamed || ok && !r.RawEquals(c.After.GetAttr("release_from")) {
 			c.Description = ""
 		}
@@ -83,10 +94,6 @@ func (dp *drillPlanner) isolateResources(s *plan.Step) {
 	}
 	s.Summary += ", isolated: " + strings.Join(where, "; ")
 }
-
-// errHostName refuses a system host name in a drill.
-var errHostName = errors.New("a drill does not take a host name: the host name is the machine's own (no UTS namespace of the drill's holds it yet), " +
-	"and changing it would make production answer to the drilled name; drill a runbook whose step leaves the host name out")
 
 // localHost reads the host of a resource's attributes, which a drill can
 // isolate only on the machine Drover runs on.
@@ -174,13 +181,83 @@ func (dp *drillPlanner) namespace(hostName string) *plan.DrillNamespace {
 	return ns
 }
 
+// isolateName moves the host of attrs (a host_name, or a network_identity
+// taking one) into the drill's network namespace for it, whose UTS
+// namespace holds the host name: production keeps its own.
+func (dp *drillPlanner) isolateName(what string, attrs map[string]cty.Value) (string, error) {
+	cfg, err := localHost(attrs)
+	if err != nil {
+		return "", err
+	}
+	ns := dp.namespace(cfg.Name)
+	ns.UTS = true
+	if !slices.Contains(ns.For, what) {
+		ns.For = append(ns.For, what)
+	}
+	cfg.Netns = ns.Name
+	attrs["host"] = cfg.Value()
+	return "in the drill's UTS namespace " + cfg.UTSPin(), nil
+}
+
+// isolateGuest starts a QEMU guest's copy in the drill: on the drill's
+// clones of its disks (qcow2 overlays where there are no reflinks), its
+// console and state (pidfile, QMP socket) under the drill's folder, where
+// the teardown finds it. QEMU guests run with no NIC, so the copy reaches
+// no network. Libvirt and vSphere guests run under their hypervisor,
+// beside production's, and are refused.
+func (dp *drillPlanner) isolateGuest(what string, attrs map[string]cty.Value) (string, error) {
+	if hv := attrs["hypervisor"]; !hv.IsNull() && hv.AsString() != "qemu" {
+		return "", fmt.Errorf("a drill starts QEMU guests only: a %s guest would be defined on production's hypervisor, with its networks and storage, which a drill does not isolate yet; drill the guest with hypervisor = \"qemu\", or a runbook without it", hv.AsString())
+	}
+	cfg, err := localHost(attrs)
+	if err != nil {
+		return "", err
+	}
+	if !attrs["disks"].IsWhollyKnown() || !attrs["name"].IsKnown() {
+		return "", errors.New("its disks or name are not known until apply; a drill plans guests whose disks and console are known")
+	}
+	if bc := attrs["boot_check"]; !bc.IsNull() && bc.IsKnown() && !bc.GetAttr("tcp").IsNull() {
+		return "", fmt.Errorf("its boot check connects to %s, but a drill's guest has no NIC: the check would fail, or reach production's service and pass; check its console (boot_check { serial = ... }) instead", bc.GetAttr("tcp").AsString())
+	}
+	if len(blockMaps(attrs["shared_folder"])) > 0 {
+		return "", errors.New("a drill does not start guests with shared folders yet (their images are made from production's folders at each start); drill the guest without them")
+	}
+	var disks []cty.Value
+	var clones []string
+	for _, d := range attrs["disks"].AsValueSlice() {
+		c := dp.clone(attrs["host"], d.AsString(), true, what)
+		if c == nil {
+			return "", fmt.Errorf("its disk %s cannot be cloned (above)", d.AsString())
+		}
+		disks = append(disks, cty.StringVal(c.Path))
+		clones = append(clones, c.Path)
+	}
+	attrs["disks"] = cty.ListVal(disks)
+	name := path.Base(strings.TrimSuffix(what, "/"))
+	if n := attrs["name"]; !n.IsNull() {
+		name = n.AsString()
+	}
+	g := &plan.DrillGuest{For: what, Host: cfg.Name, StateDir: path.Join(dp.d.Folder, "guests", name+".qemu"), Serial: path.Join(dp.d.Folder, "guests", name+".serial")}
+	attrs["serial"], attrs["state_dir"] = cty.StringVal(g.Serial), cty.StringVal(g.StateDir)
+	attrs["id"] = cty.StringVal(cfg.Name + ":" + g.StateDir)
+	w := fmt.Sprintf("on the drill's clones of its disks (%s), with no NIC, its console %s", strings.Join(clones, ", "), g.Serial)
+	if sg := attrs["source_guest"]; !sg.IsNull() {
+		// Production's guest runs on: the copy shares neither its disks
+		// nor a network with it.
+		attrs["source_guest"] = cty.NullVal(sg.Type())
+		w += ", not waiting for its source guest (production)"
+	}
+	dp.d.Guests = append(dp.d.Guests, g)
+	if !slices.Contains(dp.d.Isolated, cfg.Name) {
+		dp.d.Isolated = append(dp.d.Isolated, cfg.Name)
+	}
+	return w, nil
+}
+
 // isolateIdentity isolates a network_identity's parts: its addresses in
 // the drill's namespace, its records and shares as the override says. The
 // old holder's addresses are not released: that host is production.
 func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value, ov *resourceOverride) (string, error) {
-	if n := attrs["host_name"]; !n.IsNull() {
-		return "", errHostName
-	}
 	var where []string
 	if addrs := blockMaps(attrs["address"]); len(addrs) > 0 {
 		w, err := dp.isolateAddresses(what, attrs, addrs)
@@ -188,6 +265,13 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 			return "", err
 		}
 		where = append(where, "its addresses "+w)
+	}
+	if n := attrs["host_name"]; !n.IsNull() {
+		w, err := dp.isolateName(what, attrs)
+		if err != nil {
+			return "", err
+		}
+		where = append(where, "its host name "+w)
 	}
 	if records := blockMaps(attrs["dns_record"]); len(records) > 0 {
 		var ws []string
@@ -201,7 +285,7 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		attrs["dns_record"] = blockList(attrs["dns_record"], records)
 		where = append(where, "its DNS records "+strings.Join(slices.Compact(ws), ", "))
 	}
-	if a := attrs["netbios_aliases"]; len(blockMaps(attrs["share"])) > 0 || !a.IsNull() && a.LengthInt() > 0 {
+	if len(blockMaps(attrs["share"])) > 0 || hasAliases(attrs) {
 		w, err := ov.samba(attrs, "its shares and NetBIOS aliases")
 		if err != nil {
 			return "", err
@@ -219,6 +303,13 @@ func (dp *drillPlanner) isolateIdentity(what string, attrs map[string]cty.Value,
 		where = append(where, fmt.Sprintf("nothing released on %s (production)", from.Name))
 	}
 	return strings.Join(where, "; "), nil
+}
+
+// hasAliases says a host_name or network_identity's attributes give
+// NetBIOS aliases.
+func hasAliases(attrs map[string]cty.Value) bool {
+	a := attrs["netbios_aliases"]
+	return !a.IsNull() && a.IsKnown() && a.LengthInt() > 0
 }
 
 // serveClones points shares (their attributes) at the drill's clones of

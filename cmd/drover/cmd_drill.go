@@ -335,7 +335,8 @@ func showDrillAges(v *view) {
 }
 
 // showDrillPlanEvents renders what a drill's plan clones, the network
-// namespaces it makes and what it runs after its teardown as JSON events.
+// namespaces (with their UTS pins) it makes, the guests its steps start
+// and what it runs after its teardown as JSON events.
 func showDrillPlanEvents(v *view, d *plan.Drill) {
 	for _, c := range d.Clones {
 		v.event("drill_clone_planned", map[string]any{"host": c.Host, "source": c.Source, "path": c.Path, "method": c.Method,
@@ -346,7 +347,14 @@ func showDrillPlanEvents(v *view, d *plan.Drill) {
 		for _, i := range ns.Interfaces {
 			ifaces = append(ifaces, map[string]any{"name": i.Name, "addresses": i.Addresses})
 		}
-		v.event("drill_netns_planned", map[string]any{"host": ns.Host, "name": ns.Name, "interfaces": ifaces, "for": ns.For})
+		ev := map[string]any{"host": ns.Host, "name": ns.Name, "interfaces": ifaces, "for": ns.For}
+		if ns.UTS {
+			ev["uts"] = host.Config{Netns: ns.Name}.UTSPin()
+		}
+		v.event("drill_netns_planned", ev)
+	}
+	for _, g := range d.Guests {
+		v.event("drill_guest_planned", map[string]any{"host": g.Host, "for": g.For, "serial": g.Serial, "state_dir": g.StateDir})
 	}
 	for _, s := range d.Cleanup {
 		v.event("drill_cleanup_planned", map[string]any{"name": s.Name, "host": s.Host, "summary": s.Summary})

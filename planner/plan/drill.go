@@ -21,6 +21,10 @@ type Drill struct {
 	// machine Drover runs on, one for each host whose step resources act
 	// on the network (isolate = true): those resources act in it.
 	Namespaces []*DrillNamespace
+	// Guests are the QEMU guests the steps start (isolate = true), on
+	// clones of their disks, with no NIC, their consoles and state under
+	// Folder/guests.
+	Guests []*DrillGuest
 	// Cleanup are the run steps of the drill block's cleanup hooks, run
 	// in order after the teardown. (A drill's plan is made each time it
 	// runs, never saved: its document leaves them out.)
@@ -49,6 +53,17 @@ type DrillClone struct {
 	For []string
 }
 
+// DrillGuest is a QEMU guest a drill's step starts.
+type DrillGuest struct {
+	// For is the step resource, e.g. vm_guest.fs1.
+	For  string
+	Host string
+	// StateDir holds its pidfile (qemu.pid) and QMP socket, on Host.
+	StateDir string
+	// Serial is its console file on Host.
+	Serial string
+}
+
 // DrillNamespace is a network namespace of a drill, standing in for a
 // host's network.
 type DrillNamespace struct {
@@ -60,6 +75,9 @@ type DrillNamespace struct {
 	Interfaces []DrillInterface
 	// For names the step resources that act in it.
 	For []string
+	// UTS says a UTS namespace is pinned beside it (host.Config.UTSPin),
+	// for a step's host name.
+	UTS bool
 }
 
 // DrillInterface is an interface of a drill's namespace.
@@ -76,6 +94,14 @@ type docDrill struct {
 	Reboots    []string            `json:"reboots,omitempty"`
 	Isolated   []string            `json:"isolated,omitempty"`
 	Namespaces []docDrillNamespace `json:"namespaces,omitempty"`
+	Guests     []docDrillGuest     `json:"guests,omitempty"`
+}
+
+type docDrillGuest struct {
+	For      string `json:"for"`
+	Host     string `json:"host"`
+	StateDir string `json:"state_dir"`
+	Serial   string `json:"serial"`
 }
 
 type docDrillNamespace struct {
@@ -83,6 +109,7 @@ type docDrillNamespace struct {
 	Name       string              `json:"name"`
 	Interfaces []docDrillInterface `json:"interfaces"`
 	For        []string            `json:"for,omitempty"`
+	UTS        bool                `json:"uts,omitempty"`
 }
 
 type docDrillInterface struct {
@@ -111,11 +138,14 @@ func encodeDrill(d *Drill) *docDrill {
 		doc.Clones = append(doc.Clones, docDrillClone(*c))
 	}
 	for _, n := range d.Namespaces {
-		dn := docDrillNamespace{Host: n.Host, Name: n.Name, Interfaces: []docDrillInterface{}, For: n.For}
+		dn := docDrillNamespace{Host: n.Host, Name: n.Name, Interfaces: []docDrillInterface{}, For: n.For, UTS: n.UTS}
 		for _, i := range n.Interfaces {
 			dn.Interfaces = append(dn.Interfaces, docDrillInterface(i))
 		}
 		doc.Namespaces = append(doc.Namespaces, dn)
+	}
+	for _, g := range d.Guests {
+		doc.Guests = append(doc.Guests, docDrillGuest(*g))
 	}
 	return doc
 }
@@ -130,11 +160,15 @@ func decodeDrill(doc *docDrill) *Drill {
 		d.Clones = append(d.Clones, &dc)
 	}
 	for _, dn := range doc.Namespaces {
-		n := &DrillNamespace{Host: dn.Host, Name: dn.Name, For: dn.For}
+		n := &DrillNamespace{Host: dn.Host, Name: dn.Name, For: dn.For, UTS: dn.UTS}
 		for _, i := range dn.Interfaces {
 			n.Interfaces = append(n.Interfaces, DrillInterface(i))
 		}
 		d.Namespaces = append(d.Namespaces, n)
+	}
+	for _, g := range doc.Guests {
+		dg := DrillGuest(g)
+		d.Guests = append(d.Guests, &dg)
 	}
 	return d
 }

@@ -136,8 +136,16 @@ func describeHostName(prior, planned cty.Value) string {
 	return line
 }
 
-// hostName reads the system host name.
-func hostName(ctx context.Context, h host.Host) (string, error) {
+// hostName reads the system host name; netns is that of the resource's
+// host (netnsOf).
+func hostName(ctx context.Context, h host.Host, netns string) (string, error) {
+	if netns != "" {
+		resp, err := host.Call[hostNameReq, hostNameResp](ctx, h, opHostName, hostNameReq{Netns: netns})
+		if err != nil {
+			return "", fmt.Errorf("reading the host name of %q: %w", h.Name(), err)
+		}
+		return resp.Name, nil
+	}
 	b, err := h.ReadFile(ctx, "/proc/sys/kernel/hostname")
 	if err != nil {
 		return "", fmt.Errorf("reading the host name of %q: %w", h.Name(), err)
@@ -145,8 +153,15 @@ func hostName(ctx context.Context, h host.Host) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// setHostName sets the system host name of h's UTS namespace.
-func setHostName(ctx context.Context, h host.Host, name string) error {
+// setHostName sets the system host name of h's UTS namespace, or of the
+// one pinned for the network namespace netns.
+func setHostName(ctx context.Context, h host.Host, netns, name string) error {
+	if netns != "" {
+		if _, err := host.Call[hostNameReq, hostNameResp](ctx, h, opHostName, hostNameReq{Netns: netns, Set: name}); err != nil {
+			return fmt.Errorf("on %q: %w", h.Name(), err)
+		}
+		return nil
+	}
 	var out bytes.Buffer
 	res, err := h.Run(ctx, []string{"hostname", name}, host.RunOptions{Stdout: &out, Stderr: &out})
 	if err != nil {
@@ -174,7 +189,7 @@ func readHostName(ctx context.Context, state cty.Value) (cty.Value, providers.Di
 		return cty.NilVal, diags
 	}
 	defer c.Host.Close()
-	name, err := hostName(ctx, c.Host)
+	name, err := hostName(ctx, c.Host, netnsOf(state))
 	if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read host name", "%s.", upperFirst(err.Error()))}
 	}
@@ -209,16 +224,16 @@ func createHostName(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 		return cty.NilVal, diags
 	}
 	defer c.Host.Close()
-	previous, err := hostName(ctx, c.Host)
+	previous, err := hostName(ctx, c.Host, netnsOf(v))
 	if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot read host name", "%s.", upperFirst(err.Error()))}
 	}
-	if err := setHostName(ctx, c.Host, v.GetAttr("name").AsString()); err != nil {
+	if err := setHostName(ctx, c.Host, netnsOf(v), v.GetAttr("name").AsString()); err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("name"), "Cannot set host name", "%s.", upperFirst(err.Error()))}
 	}
 	if len(aliases(v)) > 0 {
 		if err := putAliases(ctx, c, v); err != nil {
-			if uerr := setHostName(ctx, c.Host, previous); uerr != nil {
+			if uerr := setHostName(ctx, c.Host, netnsOf(v), previous); uerr != nil {
 				err = fmt.Errorf("%w; giving back the host name %s failed too: %w", err, previous, uerr)
 			}
 			return cty.NilVal, sambaDiags(err)
@@ -235,7 +250,7 @@ func updateHostName(ctx context.Context, req sdk.ApplyRequest) (cty.Value, provi
 	}
 	defer c.Host.Close()
 	if name := v.GetAttr("name").AsString(); name != req.Prior.GetAttr("name").AsString() {
-		if err := setHostName(ctx, c.Host, name); err != nil {
+		if err := setHostName(ctx, c.Host, netnsOf(v), name); err != nil {
 			return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("name"), "Cannot set host name", "%s.", upperFirst(err.Error()))}
 		}
 	}
@@ -261,7 +276,7 @@ func deleteHostName(ctx context.Context, req sdk.ApplyRequest) providers.Diagnos
 		}
 	}
 	if prev := req.Prior.GetAttr("previous"); known(prev) && prev.AsString() != "" {
-		if err := setHostName(ctx, c.Host, prev.AsString()); err != nil {
+		if err := setHostName(ctx, c.Host, netnsOf(req.Prior), prev.AsString()); err != nil {
 			return providers.Diagnostics{providers.Errorf("Cannot give back host name", "%s.", upperFirst(err.Error()))}
 		}
 	}

@@ -3,6 +3,7 @@ package network
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,4 +142,81 @@ func shareNames(shares []sambatest.Share) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// TestHostNameInPinnedUTS takes a host name for a host whose network
+// namespace has a UTS namespace pinned for it (as a drill's has): the name
+// is taken, read and given back there, and the test's own host name never
+// changes (the test runs in a UTS namespace of its own, in case it did).
+func TestHostNameInPinnedUTS(t *testing.T) {
+	if !inOwnUTS(t) {
+		return
+	}
+	nsenter := testenv.Command(t, "nsenter", "util-linux")
+	unshare := testenv.Command(t, "unshare", "util-linux")
+	cfg := host.Config{Name: "fs2", Netns: "drover-t-" + strings.ToLower(t.Name())}
+	pin := cfg.UTSPin()
+	if err := os.MkdirAll(filepath.Dir(pin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pin, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("umount", pin).Run(); os.Remove(pin) })
+	if out, err := exec.Command(unshare, "--uts="+pin, "hostname", "pinned").CombinedOutput(); err != nil {
+		t.Fatalf("unshare --uts=%s: %v: %s", pin, err, out)
+	}
+	inPin := func() string {
+		out, err := exec.Command(nsenter, "--uts="+pin, "hostname").Output()
+		if err != nil {
+			t.Fatalf("nsenter --uts=%s hostname: %v", pin, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	own, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e := newResourceEnv(t, "host_name")
+	config := e.config(map[string]cty.Value{"host": cfg.Value(), "name": cty.StringVal("fs1")})
+	plan := e.plan(cty.NullVal(e.objectType()), config)
+	resp := e.apply(cty.NullVal(e.objectType()), plan.Planned)
+	if resp.Diagnostics.HasErrors() {
+		t.Fatal(errorText(resp.Diagnostics))
+	}
+	state := resp.New
+	if got := inPin(); got != "fs1" {
+		t.Errorf("host name %q in the pinned namespace after apply, want fs1", got)
+	}
+	if got := state.GetAttr("previous"); !got.RawEquals(cty.StringVal("pinned")) {
+		t.Errorf("previous %#v, want the pinned namespace's %q", got, "pinned")
+	}
+	if got := e.read(state); !got.RawEquals(state) {
+		t.Errorf("read after create differs:\n%#v\n%#v", got, state)
+	}
+	if got, _ := os.Hostname(); got != own {
+		t.Errorf("the test's own host name changed from %q to %q", own, got)
+	}
+	e.destroy(state)
+	if got := inPin(); got != "pinned" {
+		t.Errorf("host name %q in the pinned namespace after destroy, want pinned back", got)
+	}
+	if got, _ := os.Hostname(); got != own {
+		t.Errorf("the test's own host name changed from %q to %q", own, got)
+	}
+
+	// The pin gone with its network namespace (a drill torn down): the
+	// name is refused, never taken in the machine's own namespace.
+	if out, err := exec.Command("umount", pin).CombinedOutput(); err != nil {
+		t.Fatalf("umount %s: %v: %s", pin, err, out)
+	}
+	os.Remove(pin)
+	h := host.NewLocal("fs2", "")
+	if err := setHostName(t.Context(), h, cfg.Netns, "fs1"); err == nil || !strings.Contains(err.Error(), "is not there") {
+		t.Errorf("setHostName without the pin or the namespace: %v, want refused", err)
+	}
+	if got, _ := os.Hostname(); got != own {
+		t.Errorf("the test's own host name changed from %q to %q", own, got)
+	}
 }

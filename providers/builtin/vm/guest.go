@@ -34,7 +34,7 @@ var guestSchema = &schema.Resource{
 				Description: "Guest memory, e.g. \"256MiB\" (the default) or \"2GiB\"."},
 			"cpus": {Type: cty.Number, Optional: true, ForceNew: true, Description: "Virtual CPUs; 1 when not set."},
 			"disks": {Type: cty.List(cty.String), Required: true, ForceNew: true,
-				Description: "Raw image files on the host, the first one booted: [drive_copy.dpsr.target]. At most 4."},
+				Description: "Raw image files on the host, the first one booted: [drive_copy.dpsr.target]. At most 4. A file ending in .qcow2 is read as a qcow2 overlay of a raw image (a drill's clone of a disk)."},
 			"serial": {Type: cty.String, Optional: true, ForceNew: true,
 				Description: "File the guest's serial console is kept in; each start makes it anew. Required but for vSphere guests."},
 			"state_dir": {Type: cty.String, Optional: true, Computed: true, ForceNew: true,

@@ -151,7 +151,14 @@ func (in *instance) argv(accel, serial string, disks []string) []string {
 			"-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0")
 	}
 	for i, d := range disks {
-		drive := fmt.Sprintf("file=%s,format=raw,if=ide,index=%d", qemuOpt(d), i)
+		// A .qcow2 disk is a drill's overlay of a raw image (backing
+		// format raw, given in the overlay); any other is raw, never
+		// probed, for a guest must not choose how its own disk is read.
+		format := "raw"
+		if path.Ext(d) == ".qcow2" {
+			format = "qcow2"
+		}
+		drive := fmt.Sprintf("file=%s,format=%s,if=ide,index=%d", qemuOpt(d), format, i)
 		if g.snapshot {
 			drive += ",snapshot=on"
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/internal/escape"
 	"github.com/drover-dr/drover/planner/plan"
 )
@@ -40,13 +41,28 @@ func (p *printer) drill(b *strings.Builder, d *plan.Drill) {
 				}
 				fmt.Fprintf(b, "        interface %s (a veth, up): %s\n", escape.Text(i.Name), addrs)
 			}
+			if ns.UTS {
+				fmt.Fprintf(b, "        host name in a UTS namespace of its own, pinned at %s: production's, until a step sets it\n", escape.Text(host.Config{Netns: ns.Name}.UTSPin()))
+			}
+		}
+	}
+	if len(d.Guests) > 0 {
+		b.WriteString("\n  drill guests (QEMU with no NIC, on the clones of their disks):\n")
+		for _, g := range d.Guests {
+			fmt.Fprintf(b, "    %s %s on %s, console %s\n", p.color("32", "+"), g.For, escape.Text(g.Host), escape.Text(g.Serial))
 		}
 	}
 	if len(d.Reboots) > 0 {
 		fmt.Fprintf(b, "\n  reboots recorded, not done: %s\n", strings.Join(d.Reboots, ", "))
 	}
 	b.WriteString("\n  teardown, last made first:\n")
+	for _, g := range slices.Backward(d.Guests) {
+		fmt.Fprintf(b, "    %s QEMU of %s on %s  stop it, proved gone by its pid\n", p.color("31", "-"), g.For, escape.Text(g.Host))
+	}
 	for _, ns := range slices.Backward(d.Namespaces) {
+		if ns.UTS {
+			fmt.Fprintf(b, "    %s UTS namespace %s  unmount its pin, remove it\n", p.color("31", "-"), escape.Text(host.Config{Netns: ns.Name}.UTSPin()))
+		}
 		fmt.Fprintf(b, "    %s network namespace %s  kill what runs in it, delete it with its interfaces and addresses\n", p.color("31", "-"), escape.Text(ns.Name))
 	}
 	for _, c := range slices.Backward(d.Clones) {
