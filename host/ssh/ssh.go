@@ -515,6 +515,9 @@ type notStarted struct{ error }
 func (n notStarted) Unwrap() error { return n.error }
 
 func connectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
 	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, agent.ErrLost) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		// What x/crypto/ssh says of a channel opened on a connection
