@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,8 +24,10 @@ import (
 var networkCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	// dnsserver knotd|named: starts that DNS server on a 127.0.0.1 high
 	// port, serving example.test from $WORK/dns-SERVER, until the script
-	// ends, and sets DNS_SERVER (host:port), DNS_PORT, DNS_KEY_NAME and
-	// DNS_KEY_SECRET. Scripts skip for a missing server themselves:
+	// ends, and sets DNS_SERVER (host:port), DNS_PORT, DNS_KEY_NAME,
+	// DNS_KEY_SECRET and DNS_KEY_SECRET_RE (the secret as a regexp that
+	// matches it, for `! stdout`: base64 holds `+`). Scripts skip for a
+	// missing server themselves:
 	// `[!exec:knotd] [!ci] skip`.
 	"dnsserver": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 1 || (args[0] != "knotd" && args[0] != "named") {
@@ -44,6 +47,7 @@ var networkCmds = map[string]func(ts *testscript.TestScript, neg bool, args []st
 		ts.Setenv("DNS_PORT", port)
 		ts.Setenv("DNS_KEY_NAME", s.Key.Name)
 		ts.Setenv("DNS_KEY_SECRET", s.Key.Secret)
+		ts.Setenv("DNS_KEY_SECRET_RE", regexp.QuoteMeta(s.Key.Secret))
 	},
 	// dnsset NAME TYPE TTL VALUE...: changes a record of the script's
 	// DNS server unconditionally, as an operator would behind Drover's back.
