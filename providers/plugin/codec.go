@@ -47,6 +47,11 @@ func decodeValue(dv *pb.DynamicValue) (cty.Value, error) {
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("bad value: %w", err)
 	}
+	// msgpack reads an array shorter than its tuple type as a shorter
+	// tuple, without an error.
+	if errs := v.Type().TestConformance(ty); len(errs) > 0 {
+		return cty.NilVal, fmt.Errorf("bad value: a %s where its type says %s", v.Type().FriendlyName(), ty.FriendlyName())
+	}
 	return v, nil
 }
 
