@@ -177,7 +177,14 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ahead = nil
-	buf := make([]byte, streamSize)
+	// A copy of a known length (io.CopyN, as a mirror copies each file)
+	// needs no more buffer than it copies: zeroing streamSize for each of
+	// many small files cost more than sending them.
+	size := int64(streamSize)
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N < size {
+		size = max(lr.N, 1)
+	}
+	buf := make([]byte, size)
 	var total int64
 	for {
 		n, rerr := io.ReadFull(r, buf)
