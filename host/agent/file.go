@@ -209,7 +209,13 @@ func (f *File) Read(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.ahead) == 0 && len(p) < readAhead {
-		buf := make([]byte, readAhead)
+		// No further ahead than the file's end as it was opened: a small
+		// file is read without clearing a buffer many times its size.
+		size := int64(readAhead)
+		if f.Size > 0 {
+			size = min(size, max(f.Size-f.off, int64(len(p))))
+		}
+		buf := make([]byte, size)
 		n, err := f.ReadAt(buf, f.off)
 		if n == 0 {
 			return 0, err
