@@ -89,7 +89,7 @@ func TestGuestOnSSHHost(t *testing.T) {
 	// Every SSH connection ends: QEMU daemonized and runs on, and a new
 	// connection finds it by its pidfile.
 	ssh.CloseShared()
-	s.DropConnections(t)
+	sshtest.WaitFor(t, "every SSH connection to end", func() bool { return len(s.ConnectionPIDs(t)) == 0 })
 	if err := syscall.Kill(pid, 0); err != nil {
 		t.Fatalf("QEMU (pid %d) ended with the SSH connection: %v", pid, err)
 	}
