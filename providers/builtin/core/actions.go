@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os/exec"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -86,6 +88,32 @@ type progressWriter struct {
 func (w progressWriter) Write(p []byte) (int, error) {
 	w.report(providers.Progress{Unit: w.unit, Message: string(p)})
 	return len(p), nil
+}
+
+// copyBuffers are the buffers ReadFrom reads a command's output into. A
+// runbook step runs a command per call, most of which say little or
+// nothing; without ReadFrom, os/exec's copy would allocate and clear a
+// new 32 KiB buffer for each of its two streams, each call.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// ReadFrom reports what r gives until its end, a chunk per read.
+func (w progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	var total int64
+	for {
+		n, err := r.Read(*bp)
+		if n > 0 {
+			w.Write((*bp)[:n])
+			total += int64(n)
+		}
+		switch {
+		case err == io.EOF:
+			return total, nil
+		case err != nil:
+			return total, err
+		}
+	}
 }
 
 func waitAction() *sdk.Action {
