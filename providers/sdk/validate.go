@@ -57,7 +57,7 @@ func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagno
 		case a.Required && av.IsNull():
 			diags = append(diags, providers.AttrErrorf(p, "Missing required argument",
 				"The argument %q is required, but no definition was found.", name))
-		case !av.IsNull():
+		case !av.IsNull() && !conforms(av.Type(), a.Type):
 			// As conform fills them: an object attribute recorded before
 			// its type gained attributes (a host value in an older state)
 			// still converts.
