@@ -105,44 +105,48 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 	case !v.Type().IsObjectType():
 		return c, fmt.Errorf("a host must be an object like host.NAME, not %s", v.Type().FriendlyName())
 	}
-	v, _ = v.UnmarkDeep()
-	strs := map[string]*string{"name": &c.Name, "transport": &c.Transport, "address": &c.Address, "root": &c.Root, "user": &c.User,
-		"identity_file": &c.IdentityFile, "host_key": &c.HostKey, "known_hosts": &c.KnownHosts, "netns": &c.Netns}
-	for attr, dst := range strs {
-		if !v.Type().HasAttribute(attr) {
-			continue
+	// Every attribute is a primitive: unmarking each one read is enough
+	// (a host is opened for every step a provider runs on it).
+	v, _ = v.Unmark()
+	attr := func(name string) cty.Value {
+		if !v.Type().HasAttribute(name) {
+			return cty.NullVal(cty.DynamicPseudoType)
 		}
-		a := v.GetAttr(attr)
+		a, _ := v.GetAttr(name).Unmark()
+		return a
+	}
+	for _, s := range [...]struct {
+		name string
+		dst  *string
+	}{{"name", &c.Name}, {"transport", &c.Transport}, {"address", &c.Address}, {"root", &c.Root}, {"user", &c.User},
+		{"identity_file", &c.IdentityFile}, {"host_key", &c.HostKey}, {"known_hosts", &c.KnownHosts}, {"netns", &c.Netns}} {
+		a := attr(s.name)
 		if a.IsNull() {
 			continue
 		}
 		if a.Type() != cty.String {
-			return c, fmt.Errorf("host attribute %q must be a string, not %s", attr, a.Type().FriendlyName())
+			return c, fmt.Errorf("host attribute %q must be a string, not %s", s.name, a.Type().FriendlyName())
 		}
-		*dst = a.AsString()
+		*s.dst = a.AsString()
 	}
 	if c.Name == "" {
 		return c, fmt.Errorf("the host has no name")
 	}
-	if v.Type().HasAttribute("agent") {
-		if a := v.GetAttr("agent"); !a.IsNull() {
-			if a.Type() != cty.Bool {
-				return c, fmt.Errorf("host %q: agent must be true or false, not %s", c.Name, a.Type().FriendlyName())
-			}
-			c.NoAgent = a.False()
+	if a := attr("agent"); !a.IsNull() {
+		if a.Type() != cty.Bool {
+			return c, fmt.Errorf("host %q: agent must be true or false, not %s", c.Name, a.Type().FriendlyName())
 		}
+		c.NoAgent = a.False()
 	}
-	if v.Type().HasAttribute("port") {
-		if p := v.GetAttr("port"); !p.IsNull() {
-			if p.Type() != cty.Number {
-				return c, fmt.Errorf("host %q: port must be a number, not %s", c.Name, p.Type().FriendlyName())
-			}
-			n, acc := p.AsBigFloat().Int64()
-			if acc != 0 || n < 0 || n > 65535 {
-				return c, fmt.Errorf("host %q: port %s is not a port number", c.Name, p.AsBigFloat().String())
-			}
-			c.Port = int(n)
+	if p := attr("port"); !p.IsNull() {
+		if p.Type() != cty.Number {
+			return c, fmt.Errorf("host %q: port must be a number, not %s", c.Name, p.Type().FriendlyName())
 		}
+		n, acc := p.AsBigFloat().Int64()
+		if acc != 0 || n < 0 || n > 65535 {
+			return c, fmt.Errorf("host %q: port %s is not a port number", c.Name, p.AsBigFloat().String())
+		}
+		c.Port = int(n)
 	}
 	return c, nil
 }

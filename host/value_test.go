@@ -59,6 +59,8 @@ func TestFromValue(t *testing.T) {
 		{"no name", obj(map[string]cty.Value{"root": cty.StringVal(root)}), "no name"},
 		{"bad port", obj(map[string]cty.Value{"name": cty.StringVal("a"), "port": cty.NumberFloatVal(1.5)}), "not a port number"},
 		{"port as string", obj(map[string]cty.Value{"name": cty.StringVal("a"), "port": cty.StringVal("22")}), "port must be a number"},
+		{"marked root", obj(map[string]cty.Value{"name": cty.StringVal("a"), "root": cty.StringVal(root).Mark("sensitive")}), ""},
+		{"marked host", Config{Name: "fs1", Root: root}.Value().Mark("sensitive"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
