@@ -256,12 +256,24 @@ func (r *runbookRun) hasErrors() bool {
 
 // saveEvery bounds how often the record is written while the run goes
 // on: a record is a document of the whole run, and writing it after each
-// of a thousand quick steps would cost more than the steps.
-const saveEvery = 100 * time.Millisecond
+// of a thousand quick steps would cost more than the steps. savePace
+// bounds it further as the record grows: the saver waits savePace times
+// as long as its last write took, so writing the record takes at most
+// about 1/savePace of the run however many steps it lists (a fixed
+// interval made a run's cost of saving grow with its steps squared).
+const (
+	saveEvery = 100 * time.Millisecond
+	savePace  = 20
+)
+
+// saveInterval is how long the saver waits after a write that took took.
+func saveInterval(took time.Duration) time.Duration {
+	return max(saveEvery, savePace*took)
+}
 
 // save asks for the record to be written: the saver writes the record as
-// it then stands within saveEvery. The journal, not the record, is what a
-// resumed run trusts, so a crash loses at most the last moments of it.
+// it then stands within saveInterval. The journal, not the record, is what
+// a resumed run trusts, so a crash loses at most the last moments of it.
 func (r *runbookRun) save() {
 	if r.opts.Records == nil {
 		return
@@ -272,7 +284,7 @@ func (r *runbookRun) save() {
 	}
 }
 
-// saver writes the record when asked, at most every saveEvery, until done
+// saver writes the record when asked, paced by saveInterval, until done
 // is closed; the run writes the final version itself.
 func (r *runbookRun) saver(done <-chan struct{}, finished chan<- struct{}) {
 	defer close(finished)
@@ -282,8 +294,9 @@ func (r *runbookRun) saver(done <-chan struct{}, finished chan<- struct{}) {
 			return
 		case <-r.kick:
 		}
+		start := time.Now()
 		r.write()
-		t := time.NewTimer(saveEvery)
+		t := time.NewTimer(saveInterval(time.Since(start)))
 		select {
 		case <-done:
 			t.Stop()

@@ -158,3 +158,24 @@ func TestRunbookRecordWhileRunning(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveInterval: the record of a small run is saved every saveEvery;
+// one that takes long to write waits in proportion, so that saving never
+// takes more than a fixed share of the run.
+func TestSaveInterval(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		took time.Duration
+		want time.Duration
+	}{
+		{"quick write", time.Millisecond, saveEvery},
+		{"at the pace", saveEvery / savePace, saveEvery},
+		{"large record", 15 * time.Millisecond, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := saveInterval(tc.took); got != tc.want {
+				t.Errorf("saveInterval(%s) = %s, want %s", tc.took, got, tc.want)
+			}
+		})
+	}
+}
