@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"sort"
 	"sync"
@@ -60,6 +61,9 @@ func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers
 	if dir := args.GetAttr("dir"); !dir.IsNull() {
 		opts.Dir = dir.AsString()
 	}
+	if opts.Stdin, err = devNull(); err != nil {
+		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot run the command", "%s", err)}
+	}
 	opts.Stdout = progressWriter{req.Progress, providers.StdoutUnit}
 	opts.Stderr = progressWriter{req.Progress, providers.StderrUnit}
 	res, err := h.Run(ctx, argv, opts)
@@ -77,6 +81,10 @@ func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers
 	}
 	return cty.ObjectVal(map[string]cty.Value{"exit_code": cty.NumberIntVal(int64(res.ExitCode))}), nil
 }
+
+// devNull is the standard input of the commands run: the null device,
+// opened once and shared (os/exec would open it again for each command).
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // progressWriter streams what a command writes as progress messages; the
 // caller gets every chunk, in order.
