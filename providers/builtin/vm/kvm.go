@@ -3,14 +3,17 @@ package vm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/drover-dr/drover/internal/atomicfile"
 	"github.com/drover-dr/drover/providers/builtin/vm/bootsector"
 )
 
@@ -32,6 +35,87 @@ const probeInterval = 2 * time.Millisecond
 
 // kvmDevice is the device QEMU runs KVM guests through.
 const kvmDevice = "/dev/kvm"
+
+// verdictFile keeps the probe's last decided verdict on the machine, for
+// the runs after the one that probed: each run of a guest with accelerator
+// = "auto" would otherwise boot the probe first (a failover's start waits
+// on it).
+var verdictFile = "/run/drover/kvm-probe.json"
+
+// probeVerdict is what verdictFile holds: the verdict and what it holds
+// for.
+type probeVerdict struct {
+	// Key names the machine's boot, its /dev/kvm and its QEMU as they
+	// were probed (probeKey): a restart, a reloaded KVM module or another
+	// QEMU probes anew.
+	Key string `json:"key"`
+	// Unusable says why KVM is not used; "" when it won the probe.
+	Unusable string    `json:"unusable"`
+	Probed   time.Time `json:"probed"`
+}
+
+// kvmVerdict is probeKVM's verdict, as kept in verdictFile when it was
+// decided earlier for this boot, /dev/kvm and QEMU. Only decided verdicts
+// are kept, KVM winning every race or TCG winning one; a probe that timed
+// out or whose QEMU failed is asked again next time.
+func kvmVerdict(ctx context.Context) error {
+	key, keyErr := probeKey()
+	if keyErr == nil {
+		if b, err := os.ReadFile(verdictFile); err == nil {
+			var v probeVerdict
+			if json.Unmarshal(b, &v) == nil && v.Key == key {
+				if v.Unusable == "" {
+					return nil
+				}
+				return fmt.Errorf("%s; probed at %s", v.Unusable, v.Probed.UTC().Format(time.DateTime+" UTC"))
+			}
+		}
+	}
+	err := probeKVM(ctx)
+	var slower *slowerError
+	if keyErr == nil && (err == nil || errors.As(err, &slower)) {
+		v := probeVerdict{Key: key, Probed: time.Now()}
+		if err != nil {
+			v.Unusable = err.Error()
+		}
+		// Without the file the next run probes again: nothing is lost.
+		if b, merr := json.Marshal(v); merr == nil && os.MkdirAll(filepath.Dir(verdictFile), 0o755) == nil {
+			atomicfile.Write(verdictFile, b)
+		}
+	}
+	return err
+}
+
+// probeKey names what a verdict holds for: the machine's boot, /dev/kvm
+// (made anew when the KVM module loads) and the QEMU binary.
+func probeKey() (string, error) {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "", err
+	}
+	var dev syscall.Stat_t
+	if err := syscall.Stat(kvmDevice, &dev); err != nil {
+		return "", err
+	}
+	qemu, err := exec.LookPath(qemuProgram)
+	if err != nil {
+		return "", err
+	}
+	var bin syscall.Stat_t
+	if err := syscall.Stat(qemu, &bin); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("boot %s; %s %d@%d.%d; %s %d@%d.%d+%d", strings.TrimSpace(string(boot)),
+		kvmDevice, dev.Ino, dev.Ctim.Sec, dev.Ctim.Nsec, qemu, bin.Ino, bin.Mtim.Sec, bin.Mtim.Nsec, bin.Size), nil
+}
+
+// slowerError is a probe race TCG won.
+type slowerError struct{ took time.Duration }
+
+func (e *slowerError) Error() string {
+	return fmt.Sprintf("TCG booted the probe guest in %s and KVM had not yet: KVM is slower than TCG here (nested virtualization?)",
+		e.took.Round(time.Millisecond))
+}
 
 // probeKVM says whether QEMU guests run under KVM on this machine, and
 // faster than under TCG, by booting the probe boot sector under both at
@@ -92,8 +176,7 @@ func probeRace(ctx context.Context, dir, disk string) error {
 		case kvm.printed():
 			return nil
 		case tcg != nil && tcg.printed():
-			return fmt.Errorf("TCG booted the probe guest in %s and KVM had not yet: KVM is slower than TCG here (nested virtualization?)",
-				time.Since(start).Round(time.Millisecond))
+			return &slowerError{took: time.Since(start)}
 		}
 		select {
 		case <-kvm.exited():

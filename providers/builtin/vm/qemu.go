@@ -36,7 +36,7 @@ const quitTimeout = 10 * time.Second
 
 // kvmUsable is the probe's verdict, once per process: the machine does not
 // change under a run.
-var kvmUsable = sync.OnceValue(func() error { return probeKVM(context.Background()) })
+var kvmUsable = sync.OnceValue(func() error { return kvmVerdict(context.Background()) })
 
 // instance is one guest's QEMU on its host. Its pidfile and QMP socket are
 // named as the machine names them: QEMU knows no host roots.
