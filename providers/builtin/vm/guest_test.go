@@ -468,9 +468,8 @@ func TestAcceleratorFallback(t *testing.T) {
 }
 
 // TestProbeKVM runs the probe on this machine's /dev/kvm: it either works
-// or says why not, within its bound. Where KVM runs guests slower than TCG
-// or not at all, the probe fails as soon as TCG boots, well within one
-// probe's timeout.
+// or says why not, within its bound. Where KVM runs guests much slower
+// than TCG or not at all, the race with TCG decides, not the timeout.
 func TestProbeKVM(t *testing.T) {
 	start := time.Now()
 	err := probeKVM(t.Context())
@@ -479,11 +478,11 @@ func TestProbeKVM(t *testing.T) {
 	if _, statErr := os.Stat("/dev/kvm"); os.IsNotExist(statErr) && err == nil {
 		t.Error("the probe passed without /dev/kvm")
 	}
-	if took > probeRuns*probeTimeout+time.Second {
+	if took > probeRuns*probeMargin*probeTimeout+time.Second {
 		t.Errorf("the probe took %s", took)
 	}
-	if err != nil && took >= probeTimeout {
-		t.Errorf("a failing probe took %s, a whole probe's timeout", took)
+	if err != nil && strings.Contains(err.Error(), "printed nothing within "+probeTimeout.String()) {
+		t.Errorf("the probe waited out its timeout (%s): %v", took, err)
 	}
 }
 
