@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/drover-dr/drover/internal/atomicfile"
@@ -20,7 +19,7 @@ import (
 // probeMarker is what the probe guest prints.
 const probeMarker = "DROVER KVM PROBE"
 
-// probeRuns is how many probe races KVM must all win: where nested
+// probeRuns is how many probe races KVM must all pass: where nested
 // virtualization is unreliable, KVM guests boot now and then and print
 // nothing otherwise, so one lucky boot proves little.
 const probeRuns = 3
@@ -53,15 +52,15 @@ type probeVerdict struct {
 	// were probed (probeKey): a restart, a reloaded KVM module or another
 	// QEMU probes anew.
 	Key string `json:"key"`
-	// Unusable says why KVM is not used; "" when it won the probe.
+	// Unusable says why KVM is not used; "" when it passed the probe.
 	Unusable string    `json:"unusable"`
 	Probed   time.Time `json:"probed"`
 }
 
 // kvmVerdict is probeKVM's verdict, as kept in verdictFile when it was
 // decided earlier for this boot, /dev/kvm and QEMU. Only decided verdicts
-// are kept, KVM winning every race or TCG winning one; a probe that timed
-// out or whose QEMU failed is asked again next time.
+// are kept, KVM within the margin every race or past it in one; a probe
+// that timed out or whose QEMU failed is asked again next time.
 func kvmVerdict(ctx context.Context) error {
 	key, keyErr := probeKey()
 	if keyErr == nil {
@@ -97,20 +96,20 @@ func probeKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var dev syscall.Stat_t
-	if err := syscall.Stat(kvmDevice, &dev); err != nil {
+	dev, err := os.Stat(kvmDevice)
+	if err != nil {
 		return "", err
 	}
 	qemu, err := exec.LookPath(qemuProgram)
 	if err != nil {
 		return "", err
 	}
-	var bin syscall.Stat_t
-	if err := syscall.Stat(qemu, &bin); err != nil {
+	bin, err := os.Stat(qemu)
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("boot %s; %s %d@%d.%d; %s %d@%d.%d+%d", strings.TrimSpace(string(boot)),
-		kvmDevice, dev.Ino, dev.Ctim.Sec, dev.Ctim.Nsec, qemu, bin.Ino, bin.Mtim.Sec, bin.Mtim.Nsec, bin.Size), nil
+	return fmt.Sprintf("boot %s; %s made %s; %s of %d bytes, %s", strings.TrimSpace(string(boot)),
+		kvmDevice, dev.ModTime().UTC().Format(time.RFC3339Nano), qemu, bin.Size(), bin.ModTime().UTC().Format(time.RFC3339Nano)), nil
 }
 
 // slowerError is a probe race KVM lost: TCG printed after tcg, and KVM
