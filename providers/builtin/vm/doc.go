@@ -23,8 +23,12 @@
 // (go-diskfs) at each start and attached after the guest's disks.
 //
 // Acceleration: KVM when QEMU boots a probe boot sector under KVM and it
-// prints, three times running (probeKVM; nested KVM is often present but
-// unreliable), else QEMU's TCG, and the plan says why.
+// prints within three times what the same sector booted under TCG at once
+// takes, three times running (probeKVM; nested KVM is often present but
+// unreliable, or emulated and much slower than TCG), else QEMU's TCG, and
+// the plan says why.
+// A decided verdict is kept on the machine for its boot, /dev/kvm and
+// QEMU (kvmVerdict), so that later runs start without probing.
 //
 // It refuses to start a guest from a drive_copy target that holds no
 // complete generation (the blocks package's Status says why), and leaves

@@ -468,16 +468,21 @@ func TestAcceleratorFallback(t *testing.T) {
 }
 
 // TestProbeKVM runs the probe on this machine's /dev/kvm: it either works
-// or says why not, within its bound.
+// or says why not, within its bound. Where KVM runs guests much slower
+// than TCG or not at all, the race with TCG decides, not the timeout.
 func TestProbeKVM(t *testing.T) {
 	start := time.Now()
 	err := probeKVM(t.Context())
-	t.Logf("KVM probe: %v (%s)", err, time.Since(start))
+	took := time.Since(start)
+	t.Logf("KVM probe: %v (%s)", err, took)
 	if _, statErr := os.Stat("/dev/kvm"); os.IsNotExist(statErr) && err == nil {
 		t.Error("the probe passed without /dev/kvm")
 	}
-	if time.Since(start) > probeRuns*probeTimeout+time.Second {
-		t.Errorf("the probe took %s", time.Since(start))
+	if took > probeRuns*probeMargin*probeTimeout+time.Second {
+		t.Errorf("the probe took %s", took)
+	}
+	if err != nil && strings.Contains(err.Error(), "printed nothing within "+probeTimeout.String()) {
+		t.Errorf("the probe waited out its timeout (%s): %v", took, err)
 	}
 }
 

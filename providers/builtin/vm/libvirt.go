@@ -423,9 +423,7 @@ func (lg *libvirtGuest) start(ctx context.Context, dom libvirt.Domain, progress 
 	if diags := buildFolderImages(ctx, lg.h, lg.g, progress); diags.HasErrors() {
 		return nil, diags
 	}
-	// The console is made anew, so that a marker of an earlier boot never
-	// counts and a symlink planted there is replaced, not followed.
-	if err := lg.h.WriteFile(ctx, lg.g.serial, strings.NewReader(""), 0o600); err != nil {
+	if err := newConsole(ctx, lg.h, lg.g.serial); err != nil {
 		return nil, guestErr("Cannot create the console file", err)
 	}
 	accel, err := lg.accelInUse(dom)

@@ -36,7 +36,7 @@ const quitTimeout = 10 * time.Second
 
 // kvmUsable is the probe's verdict, once per process: the machine does not
 // change under a run.
-var kvmUsable = sync.OnceValue(func() error { return probeKVM(context.Background()) })
+var kvmUsable = sync.OnceValue(func() error { return kvmVerdict(context.Background()) })
 
 // instance is one guest's QEMU on its host. Its pidfile and QMP socket are
 // named as the machine names them: QEMU knows no host roots.
@@ -187,10 +187,7 @@ func (in *instance) launch(ctx context.Context, accel string) (int, error) {
 		disks = append(disks, real)
 		hostPaths[real] = d
 	}
-	// QEMU follows a symlink at the console's path and truncates what it
-	// leads to: the file is made anew first, replacing whatever is there
-	// without following it.
-	if err := in.h.WriteFile(ctx, g.serial, strings.NewReader(""), 0o600); err != nil {
+	if err := newConsole(ctx, in.h, g.serial); err != nil {
 		return 0, err
 	}
 	serial, err := in.h.RealPath(ctx, g.serial)
