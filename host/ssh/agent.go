@@ -163,8 +163,10 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 		if err == nil {
 			// A build in use stays fresh, so that no other build's
 			// controller takes it for one left behind (removeOtherBuilds).
+			// Best effort, and not waited for: a round trip of the network
+			// nothing needs the answer of.
 			now := time.Now()
-			cn.sftp.Chtimes(path.Dir(exe), now, now)
+			go cn.sftp.Chtimes(path.Dir(exe), now, now)
 			return client, nil
 		}
 		if connectionLost(err) || ctx.Err() != nil {
