@@ -22,7 +22,10 @@
 # incremental run of each under DROVER_CPUPROFILE, and the top of the
 # plugin's profile: where the time goes.
 #
-# CASES (replication drive) selects the cases to run.
+# CASES (replication drive) selects the cases to run. BASE=FILE, a drover
+# binary of another build, runs the drive case with it too, taking turns
+# with this build in the same runs (the machine's load changes between
+# two benchmarks): its row is drive-base.
 #
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
@@ -245,14 +248,26 @@ change() {
     dd if=/dev/urandom of="$img" bs=64k seek="$off" count=1 conv=notrunc status=none
   done
 }
-ds=() rs=()
+if [[ -n ${BASE:-} ]]; then
+  # Its agent is uploaded here, not in a timed run.
+  "$BASE" --chdir="$drv" plan >"$out/last.log" 2>&1 || true
+fi
+ds=() rs=() bs=()
 for i in $(seq "$runs"); do
   change
   both "$drv" "${drive_rsync[@]}"
   ds+=("$d") rs+=("$r")
   cmp -s "$img" "$work/fs2/images/backup.img" || { echo "the drive copy differs from the source" >&2; exit 1; }
+  if [[ -n ${BASE:-} ]]; then
+    change
+    sync
+    bs+=("$(timed "$BASE" --chdir="$drv" apply --auto-approve)")
+  fi
 done
 row drive-incr "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 0.2 ($size_mib MiB, 1% changed; best of $runs; load $(load))"
+if [[ -n ${BASE:-} ]]; then
+  row drive-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
+fi
 change
 how=$("$out/drover" --chdir="$drv" plan 2>&1 | grep -o 'fs2 is reached without the agent[^)]*' || true)
 echo "(drive copy: ${how:-the whole copy runs on the machine of fs2 (the agent)})"

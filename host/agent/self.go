@@ -61,6 +61,19 @@ func Program() (Self, error) {
 	return Self{Path: path, SHA256: sum, Args: args, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}, nil
 }
 
+// Prepare starts computing this program's checksum in the background
+// when it serves the agent, for a transport about to connect: hashing a
+// 50 MB executable takes about as long as an SSH handshake, which it then
+// overlaps instead of following.
+func Prepare() {
+	enabled.Lock()
+	on := enabled.args != nil
+	enabled.Unlock()
+	if on {
+		go executable()
+	}
+}
+
 // executable is os.Executable and the sha256 of its content, computed once.
 func executable() (string, string, error) {
 	self.once.Do(func() {

@@ -92,12 +92,12 @@ func (h *Host) releaseSub() {
 	a.Release(ctx, h.scope())
 }
 
-// agentOf returns cn's agent, starting it on first use: uname decides
-// whether this binary runs on the machine; then the cached copy is
-// started, or the binary uploaded first, and the agent's handshake must
-// report the checksum of this very binary. A copy that does not start or
-// reports another checksum (corrupted) is removed and uploaded again,
-// once.
+// agentOf returns cn's agent, starting it on first use: the cached copy
+// of this build is started, or, where there is none, uname decides
+// whether this binary runs on the machine and it is uploaded first; the
+// agent's handshake must report the checksum of this very binary. A copy
+// that does not start or reports another checksum (corrupted) is removed
+// and uploaded again, once, if uname says this binary runs there.
 func (c *connector) agentOf(ctx context.Context, cn *conn) (*agent.Client, error) {
 	st := &cn.agent
 	st.mu.Lock()
@@ -133,15 +133,26 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAgent, err)
 	}
-	if err := c.sameSystem(cn, prog); err != nil {
-		return nil, err
-	}
 	exe, err := c.agentPath(cn, prog)
 	if err != nil {
 		return nil, err
 	}
+	// uname is asked only before this build is written to the machine: a
+	// cached copy was uploaded after it said yes, and asking costs a
+	// session, which is a process started on the machine (~0.15 s).
+	checked := false
+	check := func() error {
+		if checked {
+			return nil
+		}
+		checked = true
+		return c.sameSystem(cn, prog)
+	}
 	for try := 0; ; try++ {
 		if _, err := cn.sftp.Lstat(exe); errors.Is(err, fs.ErrNotExist) {
+			if err := check(); err != nil {
+				return nil, err
+			}
 			if err := c.uploadAgent(ctx, cn, prog, exe); err != nil {
 				return nil, err
 			}
@@ -152,11 +163,21 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 		if err == nil {
 			// A build in use stays fresh, so that no other build's
 			// controller takes it for one left behind (removeOtherBuilds).
+			// Best effort, and not waited for: a round trip of the network
+			// nothing needs the answer of.
 			now := time.Now()
-			cn.sftp.Chtimes(path.Dir(exe), now, now)
+			go cn.sftp.Chtimes(path.Dir(exe), now, now)
 			return client, nil
 		}
-		if connectionLost(err) || ctx.Err() != nil || try > 0 {
+		if connectionLost(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		// A home folder shared with machines of another system holds
+		// copies that run there and not here: never replaced from here.
+		if serr := check(); serr != nil {
+			return nil, serr
+		}
+		if try > 0 {
 			return nil, err
 		}
 		// A cached copy that is not this binary (cut short, changed on

@@ -106,3 +106,27 @@ func transfer(b *testing.B, h *Host, p string, size int64, chunk int, op func(f 
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkAgentConnect measures what a provider process pays to reach
+// a machine's cached agent: the SSH handshake, the agent's start (an exec
+// request: a process on the machine) and its handshake, which hashes its
+// executable.
+func BenchmarkAgentConnect(b *testing.B) {
+	s := sshtest.Start(b)
+	opts := options(s, "fs1")
+	ctx := context.Background()
+	connect := func() {
+		h, err := New(ctx, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		if err := host.CanCall(ctx, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	connect() // uploads the agent
+	for b.Loop() {
+		connect()
+	}
+}

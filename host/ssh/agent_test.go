@@ -176,6 +176,77 @@ func TestAgentCache(t *testing.T) {
 	}
 }
 
+// TestAgentCachedWithoutUname starts a cached agent of this build without
+// asking uname first (a session costs a process on the machine): the
+// upload checked the system. A cached copy that does not start is
+// replaced only after uname says this build runs there; on a machine of
+// another system sharing the home folder it is left for the machines it
+// runs on, and the host has no agent.
+func TestAgentCachedWithoutUname(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	asked := filepath.Join(s.Dir, "uname-asked")
+	uname := func(h *Host, output string) {
+		h.c.uname = fmt.Sprintf("touch %s; echo %s", asked, output)
+	}
+	wasAsked := func() bool {
+		_, err := os.Stat(asked)
+		os.Remove(asked)
+		return err == nil
+	}
+	closeAndWait := func(h *Host, pid int) {
+		h.Close()
+		sshtest.WaitFor(t, "the agent to exit", func() bool { return syscall.Kill(pid, 0) != nil })
+	}
+
+	h := connect(t, opts)
+	uname(h, "$(uname -sm)")
+	closeAndWait(h, whoami(t, h, "").PID)
+	if !wasAsked() {
+		t.Error("the first connection uploaded the agent without asking uname")
+	}
+	want, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h = connect(t, opts)
+	uname(h, "$(uname -sm)")
+	closeAndWait(h, whoami(t, h, "").PID)
+	if wasAsked() {
+		t.Error("uname was asked again although this build is cached")
+	}
+
+	// A copy that does not start, on a machine of this system: replaced.
+	if err := os.WriteFile(exe, []byte("not a program\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h = connect(t, opts)
+	uname(h, "$(uname -sm)")
+	closeAndWait(h, whoami(t, h, "").PID)
+	if !wasAsked() {
+		t.Error("a cached agent that did not start was replaced without asking uname")
+	}
+	if got, err := os.ReadFile(exe); err != nil || string(got) != string(want) {
+		t.Errorf("the cached agent was not replaced by this build (%d bytes, want %d): %v", len(got), len(want), err)
+	}
+
+	// The same copy seen from a machine of another system: kept.
+	if err := os.WriteFile(exe, []byte("runs elsewhere\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h = connect(t, opts)
+	uname(h, "Linux aarch64")
+	err = host.CanCall(context.Background(), h)
+	if !errors.Is(err, host.ErrNoOps) || !strings.Contains(err.Error(), `"Linux aarch64"`) {
+		t.Errorf("CanCall = %v, want host.ErrNoOps naming the machine's system", err)
+	}
+	if got, err := os.ReadFile(exe); err != nil || string(got) != "runs elsewhere\n" {
+		t.Errorf("the cached copy of a machine of another system was replaced or removed: %q, %v", got, err)
+	}
+}
+
 // TestAgentCorrupted replaces a cached agent that is not this build: one
 // that runs but reports another checksum, and one that does not run.
 func TestAgentCorrupted(t *testing.T) {

@@ -25,14 +25,18 @@
 // context ends has its process group killed on the machine.
 //
 // The agent (package agent) is this same program run on the machine, for
-// what SFTP cannot do: the first operation that wants it asks `uname -sm`
-// whether this binary runs there; if so it is uploaded over SFTP into a
-// per-user cache (AgentCache, by default ~/.cache/drover/agent/SHA256/,
-// mode 0700, temp name then rename; other builds' folders removed), reused
-// by later connections, and started with an exec request whose stdin and
-// stdout carry the protocol. Its handshake reports the sha256 of its own
+// what SFTP cannot do: the first operation that wants it starts the copy
+// of this build cached on the machine, or, where there is none, asks
+// `uname -sm` whether this binary runs there and if so uploads it over
+// SFTP into a per-user cache (AgentCache, by default
+// ~/.cache/drover/agent/SHA256/, mode 0700, temp name then rename; other
+// builds' folders removed), reused by later connections without asking
+// uname again; it is started with an exec request whose stdin and stdout
+// carry the protocol. Its handshake reports the sha256 of its own
 // executable: a cached copy that fails to start or is another build is
-// removed and uploaded again, once. One agent per connection; it exits
+// removed and uploaded again, once, after uname said this binary runs
+// there (a home folder shared with machines of another system keeps
+// theirs). One agent per connection; it exits
 // when the connection ends and listens on no port. A machine of another
 // system or architecture, a program that does not serve the agent (a
 // third-party provider) or an upload that fails (a full or noexec home)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,8 +28,11 @@ func rootedHost(t *testing.T, s *sshtest.Server) (*Host, string) {
 }
 
 // withoutAgent keeps h to SFTP and exec, as on a machine the agent cannot
-// run on.
-func withoutAgent(h *Host) { h.c.uname = "echo Plan9 mips" }
+// run on: one of another system, whose cache never held this build.
+func withoutAgent(h *Host) {
+	h.c.uname = "echo Plan9 mips"
+	h.c.opts.AgentCache = path.Join(h.c.opts.AgentCache, "plan9")
+}
 
 // TestFileOperations runs each operation through the agent and, on a
 // machine without one, through SFTP.

@@ -111,6 +111,9 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !opts.NoAgent {
+		agent.Prepare()
+	}
 	h := &Host{name: opts.Name, root: path.Clean("/" + opts.Root), c: c}
 	if opts.Root == "" {
 		h.root = ""
