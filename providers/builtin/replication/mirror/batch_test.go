@@ -1,0 +1,71 @@
+package mirror
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// remoteAgent plays a host of another machine whose transport runs ops
+// (the SSH agent): its Machine is not this one.
+type remoteAgent struct{ agent }
+
+func (a remoteAgent) Machine() string { return "remote " + a.Name() }
+
+// TestSmallFilesInBatches: between machines that run ops, small files
+// cross in batches, a read op on the source's machine and a write op on
+// the target's for up to a chunk of a folder's files, first sync and
+// updates alike, with the same result as a copy file by file: modes,
+// times, a symlink, a sparse and a large file beside them, a file that
+// replaces a large one with block records, a folder gone meanwhile.
+func TestSmallFilesInBatches(t *testing.T) {
+	e := newEnv(t)
+	for i := range 100 {
+		write(t, e.src("many", fmt.Sprintf("f%03d.txt", i)), strings.Repeat("x", i), t0)
+	}
+	for i := range 3 {
+		write(t, e.src("few", fmt.Sprintf("g%d", i)), "g", t0)
+	}
+	if err := os.Chmod(e.src("few", "g1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("g1", e.src("few", "link")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, e.src("empty.txt"), "", t0)
+	large := bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16)
+	write(t, e.src("disk.img"), string(large), t0)
+	write(t, e.src("shrinks.img"), string(large), t0)
+	sparse := e.src("sparse.bin")
+	write(t, sparse, "", t0)
+	if err := os.Truncate(sparse, 512<<10); err != nil {
+		t.Fatal(err)
+	}
+
+	fs1, fs2 := remoteAgent{newAgent(e.fs1)}, remoteAgent{newAgent(e.fs2)}
+	m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true, BlockThreshold: 1 << 20},
+		Pair{Source: Endpoint{fs1, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+	e.sync(m)
+	same(t, e.src(), e.dst())
+	// Chunks of 64 files of a folder: 2 of many, 1 of few, 1 of the top
+	// (empty.txt; the sparse and the large files go one by one).
+	if r, w := fs1.count(readOp), fs2.count(writeOp); r != 4 || w != 4 {
+		t.Errorf("first sync: %d reads and %d writes in batches, want 4 and 4", r, w)
+	}
+
+	for _, i := range []int{3, 50, 99} {
+		write(t, e.src("many", fmt.Sprintf("f%03d.txt", i)), "changed", t0.Add(time.Minute))
+	}
+	write(t, e.src("shrinks.img"), "small now", t0.Add(time.Minute))
+	e.sync(m)
+	same(t, e.src(), e.dst())
+	if r, w := fs1.count(readOp), fs2.count(writeOp); r != 6 || w != 6 {
+		t.Errorf("after updates: %d reads and %d writes in batches, want 6 and 6", r, w)
+	}
+	if _, err := os.Lstat(e.dst(".shrinks.img" + manifestSuffix)); !os.IsNotExist(err) {
+		t.Errorf("the block records of a large file replaced by a small one stay: %v", err)
+	}
+}
