@@ -275,8 +275,9 @@ func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error 
 			a.done(c)
 		}
 	}
+	mkdir := r.mkdirs(dirs)
 	for _, c := range dirs {
-		r.dir(c)
+		r.dir(c, mkdir)
 	}
 	if err := r.entries(entries); err != nil {
 		return err
@@ -343,7 +344,9 @@ func (r *pairRun) remove(c *Change) (ok bool, err error) {
 	return true, nil
 }
 
-func (r *pairRun) dir(c *Change) {
+// dir makes the folder of c, through mkdir, unless it lies in one that
+// could not be made.
+func (r *pairRun) dir(c *Change, mkdir func(*Change) error) {
 	if c.Path == "" {
 		r.done(c)
 		return
@@ -353,7 +356,7 @@ func (r *pairRun) dir(c *Change) {
 		return
 	}
 	if c.Op == OpAdd || c.Reason&ReasonType != 0 {
-		if err := r.dst.MkdirAll(r.ctx, hostPath(c.Path), 0o700); err != nil {
+		if err := mkdir(c); err != nil {
 			r.failed.Store(c.Path, true)
 			r.fail(r.i, c.Path, err)
 			return
@@ -391,14 +394,19 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 	}
 	deepestFirst(dirs)
 	for _, c := range dirs {
+		if r.dstTree != nil {
+			c.Dst = r.dstTree.entry(c.Path)
+		}
+	}
+	if r.batches {
+		r.metadataOnMachine(dirs)
+		return r.ctx.Err()
+	}
+	for _, c := range dirs {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		var d *Entry
-		if r.dstTree != nil {
-			d = r.dstTree.entry(c.Path)
-		}
-		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, d, true); err != nil {
+		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, c.Dst, true); err != nil {
 			r.fail(r.i, c.Path, err)
 		}
 	}

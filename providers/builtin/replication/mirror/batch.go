@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
+	"strings"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -19,9 +21,13 @@ import (
 // temp file of a random name created exclusively, never through a
 // symlink, renamed over the old file once whole and with its metadata;
 // nothing synced but the target at the end of the apply.
+// Folders are made, and given their metadata at the end, in one op call
+// each for the same reason.
 const (
-	readOp  = "mirror.read"
-	writeOp = "mirror.write"
+	readOp   = "mirror.read"
+	writeOp  = "mirror.write"
+	mkdirsOp = "mirror.mkdirs"
+	metaOp   = "mirror.meta"
 )
 
 // batchBytes caps the data of one batch: enough to make the round trips
@@ -31,6 +37,8 @@ const batchBytes = 4 << 20
 func init() {
 	host.RegisterOp(readOp, readOnMachine)
 	host.RegisterOp(writeOp, writeOnMachine)
+	host.RegisterOp(mkdirsOp, mkdirsOnMachine)
+	host.RegisterOp(metaOp, metaOnMachine)
 }
 
 // ReadRequest asks for the content of files of one folder, Dir (relative
@@ -311,5 +319,123 @@ func (r *pairRun) copyBatch(dir string, cs []*Change) {
 			r.bytes.Add(int64(len(wreq.Files[i].Data)))
 		}
 		r.settle(c, err)
+	}
+}
+
+// MkdirsRequest asks for folders to be made, parents first.
+type MkdirsRequest struct {
+	Paths []string
+}
+
+// MkdirsResponse holds, by path of the request, how its making ended.
+type MkdirsResponse struct {
+	Results []FileResult
+}
+
+// mkdirsOnMachine is the op mirror.mkdirs: a folder inside one that could
+// not be made is skipped, as the mirror skips it (pairRun.dir).
+func mkdirsOnMachine(ctx context.Context, h host.Host, req MkdirsRequest) (MkdirsResponse, error) {
+	resp := MkdirsResponse{Results: make([]FileResult, len(req.Paths))}
+	var failed []string
+	for i, p := range req.Paths {
+		if err := ctx.Err(); err != nil {
+			return resp, err
+		}
+		if slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(p, f+"/") }) {
+			continue
+		}
+		if err := h.MkdirAll(ctx, p, 0o700); err != nil {
+			failed = append(failed, p)
+			resp.Results[i] = resultOf(err)
+		}
+	}
+	return resp, nil
+}
+
+// mkdirs returns how dir makes the folders of dirs: each through the
+// transport, or all of them at once by an op on the target's machine.
+func (r *pairRun) mkdirs(dirs []*Change) func(*Change) error {
+	each := func(c *Change) error { return r.dst.MkdirAll(r.ctx, hostPath(c.Path), 0o700) }
+	if !r.batches {
+		return each
+	}
+	var req MkdirsRequest
+	index := map[*Change]int{}
+	for _, c := range dirs {
+		if c.Path != "" && (c.Op == OpAdd || c.Reason&ReasonType != 0) {
+			index[c] = len(req.Paths)
+			req.Paths = append(req.Paths, hostPath(c.Path))
+		}
+	}
+	if len(req.Paths) == 0 {
+		return each
+	}
+	resp, err := host.Call[MkdirsRequest, MkdirsResponse](r.ctx, r.dst, mkdirsOp, req)
+	if err == nil && len(resp.Results) != len(req.Paths) {
+		err = fmt.Errorf("op %s answered for %d folders of %d", mkdirsOp, len(resp.Results), len(req.Paths))
+	}
+	return func(c *Change) error {
+		if err != nil {
+			return err
+		}
+		return resp.Results[index[c]].err()
+	}
+}
+
+// MetaRequest asks for folders, deepest first, to be given the metadata
+// of their sources.
+type MetaRequest struct {
+	Preserve Preserve
+	Folders  []FolderMeta
+}
+
+// FolderMeta is a folder's path, its source's entry, and its own as the
+// walk found it, if any.
+type FolderMeta struct {
+	Path string
+	Src  host.EntryStat
+	Dst  *host.EntryStat
+}
+
+// MetaResponse holds, by folder of the request, how setting its
+// metadata ended.
+type MetaResponse struct {
+	Results []FileResult
+}
+
+// metaOnMachine is the op mirror.meta.
+func metaOnMachine(ctx context.Context, h host.Host, req MetaRequest) (MetaResponse, error) {
+	resp := MetaResponse{Results: make([]FileResult, len(req.Folders))}
+	for i, f := range req.Folders {
+		if err := ctx.Err(); err != nil {
+			return resp, err
+		}
+		resp.Results[i] = resultOf(setMetadata(ctx, req.Preserve, h, f.Path, (*Entry)(&f.Src), (*Entry)(f.Dst), true))
+	}
+	return resp, nil
+}
+
+// metadataOnMachine sets the metadata of the folders of dirs (Src, and
+// Dst as the walk found it) by one op on the target's machine.
+func (r *pairRun) metadataOnMachine(dirs []*Change) {
+	if len(dirs) == 0 {
+		return
+	}
+	req := MetaRequest{Preserve: r.m.opts.Preserve, Folders: make([]FolderMeta, len(dirs))}
+	for i, c := range dirs {
+		req.Folders[i] = FolderMeta{Path: hostPath(c.Path), Src: host.EntryStat(*c.Src), Dst: (*host.EntryStat)(c.Dst)}
+	}
+	resp, err := host.Call[MetaRequest, MetaResponse](r.ctx, r.dst, metaOp, req)
+	if err == nil && len(resp.Results) != len(dirs) {
+		err = fmt.Errorf("op %s answered for %d folders of %d", metaOp, len(resp.Results), len(dirs))
+	}
+	for i, c := range dirs {
+		err := err
+		if err == nil {
+			err = resp.Results[i].err()
+		}
+		if err != nil && r.ctx.Err() == nil {
+			r.fail(r.i, c.Path, err)
+		}
 	}
 }

@@ -20,7 +20,8 @@ func (a remoteAgent) Machine() string { return "remote " + a.Name() }
 // the target's for up to a chunk of a folder's files, first sync and
 // updates alike, with the same result as a copy file by file: modes,
 // times, a symlink, a sparse and a large file beside them, a file that
-// replaces a large one with block records, a folder gone meanwhile.
+// replaces a large one with block records; folders are made, and given
+// their metadata, in one op call each.
 func TestSmallFilesInBatches(t *testing.T) {
 	e := newEnv(t)
 	for i := range 100 {
@@ -30,6 +31,9 @@ func TestSmallFilesInBatches(t *testing.T) {
 		write(t, e.src("few", fmt.Sprintf("g%d", i)), "g", t0)
 	}
 	if err := os.Chmod(e.src("few", "g1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(e.src("few"), 0o750); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("g1", e.src("few", "link")); err != nil {
@@ -55,6 +59,10 @@ func TestSmallFilesInBatches(t *testing.T) {
 	if r, w := fs1.count(readOp), fs2.count(writeOp); r != 4 || w != 4 {
 		t.Errorf("first sync: %d reads and %d writes in batches, want 4 and 4", r, w)
 	}
+	// The folders are made at once, and given their metadata at once.
+	if mk, meta := fs2.count(mkdirsOp), fs2.count(metaOp); mk != 1 || meta != 1 {
+		t.Errorf("first sync: %d and %d op calls to make folders and set their metadata, want 1 and 1", mk, meta)
+	}
 
 	for _, i := range []int{3, 50, 99} {
 		write(t, e.src("many", fmt.Sprintf("f%03d.txt", i)), "changed", t0.Add(time.Minute))
@@ -64,6 +72,9 @@ func TestSmallFilesInBatches(t *testing.T) {
 	same(t, e.src(), e.dst())
 	if r, w := fs1.count(readOp), fs2.count(writeOp); r != 6 || w != 6 {
 		t.Errorf("after updates: %d reads and %d writes in batches, want 6 and 6", r, w)
+	}
+	if mk, meta := fs2.count(mkdirsOp), fs2.count(metaOp); mk != 1 || meta != 2 {
+		t.Errorf("after updates: %d and %d op calls to make folders and set their metadata, want 1 and 2", mk, meta)
 	}
 	if _, err := os.Lstat(e.dst(".shrinks.img" + manifestSuffix)); !os.IsNotExist(err) {
 		t.Errorf("the block records of a large file replaced by a small one stay: %v", err)
