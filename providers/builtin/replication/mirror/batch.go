@@ -168,8 +168,13 @@ func readWhole(ctx context.Context, h host.Host, path string) (*Entry, []byte, e
 			return nil, nil, err
 		}
 		before := entryOf(fi)
-		if before.Kind() != KindFile {
+		switch {
+		case before.Kind() != KindFile:
 			return nil, nil, fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
+		case before.Size >= bigEntry:
+			// A batch holds small files only: the next run copies it as
+			// the large file it became.
+			return nil, nil, fmt.Errorf("grew to %d bytes: %w", before.Size, errChanged)
 		}
 		data, err := readSize(ctx, h, path, before.Size)
 		if errors.Is(err, io.ErrUnexpectedEOF) {

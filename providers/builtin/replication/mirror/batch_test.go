@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +80,34 @@ func TestSmallFilesInBatches(t *testing.T) {
 	if _, err := os.Lstat(e.dst(".shrinks.img" + manifestSuffix)); !os.IsNotExist(err) {
 		t.Errorf("the block records of a large file replaced by a small one stay: %v", err)
 	}
+
+	// Between the plan and the apply, one file grows large, one goes:
+	// both are left for the next run, the others of their batch mirrored.
+	for _, i := range []int{10, 11, 12} {
+		write(t, e.src("many", fmt.Sprintf("f%03d.txt", i)), "later", t0.Add(2*time.Minute))
+	}
+	pl, err := m.Plan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, e.src("many", "f010.txt"), string(large), t0.Add(3*time.Minute))
+	if err := os.Remove(e.src("many", "f011.txt")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := m.Apply(t.Context(), pl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retry []string
+	for _, pe := range rep.Retry {
+		retry = append(retry, pe.Path)
+	}
+	if want := []string{"many/f010.txt", "many/f011.txt"}; !slices.Equal(retry, want) {
+		t.Errorf("left for the next run: %q, want %q", retry, want)
+	}
+	if b, err := os.ReadFile(e.dst("many", "f012.txt")); err != nil || string(b) != "later" {
+		t.Errorf("the file mirrored beside them holds %q, %v", b, err)
+	}
+	e.sync(m)
+	same(t, e.src(), e.dst())
 }
