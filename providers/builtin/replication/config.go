@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/providers"
@@ -213,37 +215,44 @@ func (c setConfig) targetFolder(src endpoint) string {
 // open connects to the hosts and opens the set as a mirror; close
 // releases both.
 func (c setConfig) open(ctx context.Context) (*mirror.Mirror, func(), error) {
-	hosts := map[host.Config]host.Host{}
-	closeHosts := func() {
-		for _, h := range hosts {
-			h.Close()
+	// Opening a remote host dials it: every host at once, not one after
+	// the other.
+	var configs []host.Config
+	add := func(hc host.Config) {
+		if !slices.Contains(configs, hc) {
+			configs = append(configs, hc)
 		}
 	}
-	get := func(hc host.Config) (host.Host, error) {
-		if h, ok := hosts[hc]; ok {
-			return h, nil
+	for _, s := range c.sources {
+		add(s.host)
+	}
+	add(c.target.host)
+	opened := make([]host.Host, len(configs))
+	errs := make([]error, len(configs))
+	var wg sync.WaitGroup
+	for i, hc := range configs {
+		wg.Go(func() { opened[i], errs[i] = hc.Open() })
+	}
+	wg.Wait()
+	closeHosts := func() {
+		for _, h := range opened {
+			if h != nil {
+				h.Close()
+			}
 		}
-		h, err := hc.Open()
-		if err != nil {
-			return nil, err
+	}
+	hosts := map[host.Config]host.Host{}
+	for i, hc := range configs {
+		if errs[i] != nil {
+			closeHosts()
+			return nil, nil, errs[i]
 		}
-		hosts[hc] = h
-		return h, nil
+		hosts[hc] = opened[i]
 	}
 	var pairs []mirror.Pair
 	for _, s := range c.sources {
-		sh, err := get(s.host)
-		if err != nil {
-			closeHosts()
-			return nil, nil, err
-		}
-		th, err := get(c.target.host)
-		if err != nil {
-			closeHosts()
-			return nil, nil, err
-		}
-		pairs = append(pairs, mirror.Pair{Source: mirror.Endpoint{Host: sh, Path: s.path},
-			Target: mirror.Endpoint{Host: th, Path: c.targetFolder(s)}})
+		pairs = append(pairs, mirror.Pair{Source: mirror.Endpoint{Host: hosts[s.host], Path: s.path},
+			Target: mirror.Endpoint{Host: hosts[c.target.host], Path: c.targetFolder(s)}})
 	}
 	m, err := mirror.New(ctx, pairs, c.options())
 	if err != nil {

@@ -215,6 +215,9 @@ type pairRun struct {
 	// failed holds folders that could not be made: what goes inside is
 	// skipped without an error of its own.
 	failed sync.Map
+	// batches says small files cross in batches (batch.go): both
+	// machines run ops, and one of them is not this one.
+	batches bool
 }
 
 func (r *pairRun) underFailed(rel string) bool {
@@ -229,7 +232,8 @@ func (r *pairRun) underFailed(rel string) bool {
 }
 
 func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error {
-	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: trees.src, dstTree: trees.dst}
+	r := &pairRun{applier: a, i: i, p: p, dst: p.dst, src: trees.src, dstTree: trees.dst,
+		batches: p.ops[0] == nil && p.ops[1] == nil && (p.Source.Host.Machine() != "local" || p.Target.Host.Machine() != "local")}
 	var replaced, orphans, dirs, entries, links []*Change
 	// typeChanged are the entries removed to make room for another kind:
 	// their change is the update, not a deletion.
@@ -271,8 +275,9 @@ func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error 
 			a.done(c)
 		}
 	}
+	mkdir := r.mkdirs(dirs)
 	for _, c := range dirs {
-		r.dir(c)
+		r.dir(c, mkdir)
 	}
 	if err := r.entries(entries); err != nil {
 		return err
@@ -339,7 +344,9 @@ func (r *pairRun) remove(c *Change) (ok bool, err error) {
 	return true, nil
 }
 
-func (r *pairRun) dir(c *Change) {
+// dir makes the folder of c, through mkdir, unless it lies in one that
+// could not be made.
+func (r *pairRun) dir(c *Change, mkdir func(*Change) error) {
 	if c.Path == "" {
 		r.done(c)
 		return
@@ -349,7 +356,7 @@ func (r *pairRun) dir(c *Change) {
 		return
 	}
 	if c.Op == OpAdd || c.Reason&ReasonType != 0 {
-		if err := r.dst.MkdirAll(r.ctx, hostPath(c.Path), 0o700); err != nil {
+		if err := mkdir(c); err != nil {
 			r.failed.Store(c.Path, true)
 			r.fail(r.i, c.Path, err)
 			return
@@ -387,14 +394,19 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 	}
 	deepestFirst(dirs)
 	for _, c := range dirs {
+		if r.dstTree != nil {
+			c.Dst = r.dstTree.entry(c.Path)
+		}
+	}
+	if r.batches {
+		r.metadataOnMachine(dirs)
+		return r.ctx.Err()
+	}
+	for _, c := range dirs {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		var d *Entry
-		if r.dstTree != nil {
-			d = r.dstTree.entry(c.Path)
-		}
-		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, d, true); err != nil {
+		if err := r.setMetadata(r.dst, hostPath(c.Path), c.Src, c.Dst, true); err != nil {
 			r.fail(r.i, c.Path, err)
 		}
 	}
@@ -407,11 +419,16 @@ func (r *pairRun) folderMetadata(changes []Change) error {
 // preserved. inPlace says d is the entry at path itself, as nothing since
 // the walk changed its owner or mode: what it has already is not set again.
 func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace bool) error {
-	pres := r.m.opts.Preserve
+	return setMetadata(r.ctx, r.m.opts.Preserve, dst, path, s, d, inPlace)
+}
+
+// setMetadata is pairRun.setMetadata with the preserved metadata pres, for
+// the ops that write on the target's machine too.
+func setMetadata(ctx context.Context, pres Preserve, dst host.Host, path string, s, d *Entry, inPlace bool) error {
 	inPlace = inPlace && d != nil && d.Kind() == s.Kind() && d.HasStat
 	chowned := false
 	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.UID == s.UID && d.GID == s.GID) {
-		if err := dst.Lchown(r.ctx, path, int(s.UID), int(s.GID)); err != nil {
+		if err := dst.Lchown(ctx, path, int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
 		chowned = true
@@ -427,12 +444,12 @@ func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace b
 		}
 	}
 	if chowned || !inPlace || d.Perm() != mode {
-		if err := dst.Chmod(r.ctx, path, mode); err != nil {
+		if err := dst.Chmod(ctx, path, mode); err != nil {
 			return err
 		}
 	}
 	if pres&PreserveTimes != 0 {
-		if err := dst.Chtimes(r.ctx, path, time.Time{}, time.Unix(0, s.MTime)); err != nil {
+		if err := dst.Chtimes(ctx, path, time.Time{}, time.Unix(0, s.MTime)); err != nil {
 			return err
 		}
 	}

@@ -113,6 +113,21 @@ func (r *pairRun) chunk(dir string, cs []*Change) {
 	if r.underFailed(cs[0].Path) {
 		return
 	}
+	var batch []*Change
+	if r.batches {
+		rest := cs[:0:0]
+		for _, c := range cs {
+			if r.batched(c) {
+				batch = append(batch, c)
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		r.copyBatches(dir, batch)
+		if cs = rest; len(cs) == 0 {
+			return
+		}
+	}
 	f, closeFolder, err := r.openFolder(dir)
 	if err != nil {
 		for _, c := range cs {
@@ -149,27 +164,10 @@ func (r *pairRun) entry(f folder, c *Change) {
 			var tmp string
 			tmp, err = r.copyFile(f, c)
 			if err == nil {
-				err = f.dst.Rename(r.ctx, tmp, path)
-				if err != nil {
-					f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-				}
-			}
-			if err == nil && r.m.opts.BlockThreshold > 0 && c.Dst != nil && c.Dst.Size >= r.m.opts.BlockThreshold {
-				// The records of the replaced file would describe (and
-				// roll back) another file.
-				for _, side := range sidecars(path) {
-					f.dst.Remove(r.ctx, side)
-				}
+				err = replace(r.ctx, f.dst, tmp, path, r.replacesBlocks(c))
 			}
 		}
-		switch {
-		case err == nil:
-			r.done(c)
-		case errors.Is(err, errChanged) || errors.Is(err, fs.ErrNotExist):
-			r.retry(r.i, c.Path, err)
-		case r.ctx.Err() == nil:
-			r.fail(r.i, c.Path, err)
-		}
+		r.settle(c, err)
 	default:
 		if err := r.setMetadata(f.dst, path, c.Src, c.Dst, true); err != nil {
 			r.fail(r.i, c.Path, err)
@@ -177,6 +175,41 @@ func (r *pairRun) entry(f folder, c *Change) {
 		}
 		r.done(c)
 	}
+}
+
+// settle records how a file's copy ended: done, left for the next run (it
+// changed or vanished meanwhile), or failed.
+func (r *pairRun) settle(c *Change, err error) {
+	switch {
+	case err == nil:
+		r.done(c)
+	case errors.Is(err, errChanged) || errors.Is(err, fs.ErrNotExist):
+		r.retry(r.i, c.Path, err)
+	case r.ctx.Err() == nil:
+		r.fail(r.i, c.Path, err)
+	}
+}
+
+// replacesBlocks says whether the target file c replaces may have block
+// records beside it.
+func (r *pairRun) replacesBlocks(c *Change) bool {
+	return r.m.opts.BlockThreshold > 0 && c.Dst != nil && c.Dst.Size >= r.m.opts.BlockThreshold
+}
+
+// replace renames the temp file tmp, whole and with its metadata set, over
+// path in dst, or removes it. With records, the block records of the file
+// replaced go too: they would describe (and roll back) another file.
+func replace(ctx context.Context, dst host.Host, tmp, path string, records bool) error {
+	if err := dst.Rename(ctx, tmp, path); err != nil {
+		dst.Remove(context.WithoutCancel(ctx), tmp)
+		return err
+	}
+	if records {
+		for _, side := range sidecars(path) {
+			dst.Remove(ctx, side)
+		}
+	}
+	return nil
 }
 
 // symlink replaces the target entry by a link made under the temp name.

@@ -108,11 +108,12 @@ func New(ctx context.Context, pairs []Pair, opts Options) (*Mirror, error) {
 			}
 		}
 	}
-	if err := checkOverlaps(ctx, pairs); err != nil {
+	probes := probeAll(ctx, pairs)
+	if err := checkOverlaps(pairs, probes); err != nil {
 		return nil, err
 	}
 	for i, p := range pairs {
-		mp, err := openPair(ctx, p)
+		mp, err := openPair(ctx, p, [2]error{probes[i][0].ops, probes[i][1].ops})
 		if err != nil {
 			m.Close()
 			return nil, err
@@ -141,11 +142,40 @@ func CheckPath(p string) error {
 	return nil
 }
 
+// probe is what New learns of an endpoint before it opens the folders:
+// the folder's real path (or why not), and whether its machine runs ops
+// (host.CanCall: nil if so).
+type probe struct {
+	real string
+	err  error
+	ops  error
+}
+
+// probeAll probes the source and the target of every pair, all at once:
+// a host's first call dials it and its first op starts its agent, which,
+// one host after the other, took most of a small mirror's time.
+func probeAll(ctx context.Context, pairs []Pair) [][2]probe {
+	probes := make([][2]probe, len(pairs))
+	var wg sync.WaitGroup
+	for i, p := range pairs {
+		for j, e := range []Endpoint{p.Source, p.Target} {
+			wg.Go(func() {
+				pr := &probes[i][j]
+				if pr.real, pr.err = e.Host.RealPath(ctx, e.Path); pr.err == nil {
+					pr.ops = host.CanCall(ctx, e.Host)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	return probes
+}
+
 // checkOverlaps refuses folders that lie inside one another on the same
 // machine: a target inside a source would mirror itself, a source inside a
 // target would be overwritten, and two targets or two sources nested would
-// fight. Real paths see through symlinks and rooted hosts.
-func checkOverlaps(ctx context.Context, pairs []Pair) error {
+// fight. Real paths (probes) see through symlinks and rooted hosts.
+func checkOverlaps(pairs []Pair, probes [][2]probe) error {
 	type folder struct {
 		what    string
 		e       Endpoint
@@ -154,15 +184,14 @@ func checkOverlaps(ctx context.Context, pairs []Pair) error {
 	}
 	var all []folder
 	for i, p := range pairs {
-		for _, x := range []struct {
+		for j, x := range []struct {
 			what string
 			e    Endpoint
 		}{{"source", p.Source}, {"target", p.Target}} {
-			real, err := x.e.Host.RealPath(ctx, x.e.Path)
-			if err != nil {
+			if err := probes[i][j].err; err != nil {
 				return fmt.Errorf("%s %s: %w", x.what, x.e, err)
 			}
-			all = append(all, folder{fmt.Sprintf("%s %d", x.what, i+1), x.e, x.e.Host.Machine(), real})
+			all = append(all, folder{fmt.Sprintf("%s %d", x.what, i+1), x.e, x.e.Host.Machine(), probes[i][j].real})
 		}
 	}
 	within := func(a, b string) bool { return a == b || strings.HasPrefix(a, strings.TrimSuffix(b, "/")+"/") }
@@ -180,8 +209,8 @@ func checkOverlaps(ctx context.Context, pairs []Pair) error {
 	return nil
 }
 
-func openPair(ctx context.Context, p Pair) (*pair, error) {
-	mp := &pair{Pair: p}
+func openPair(ctx context.Context, p Pair, ops [2]error) (*pair, error) {
+	mp := &pair{Pair: p, ops: ops}
 	fi, err := p.Source.Host.Lstat(ctx, p.Source.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -194,7 +223,6 @@ func openPair(ctx context.Context, p Pair) (*pair, error) {
 		return nil, fmt.Errorf("source %s is not a folder", p.Source)
 	}
 	mp.srcID, mp.srcHasID = host.StatOf(fi)
-	mp.ops = [2]error{host.CanCall(ctx, p.Source.Host), host.CanCall(ctx, p.Target.Host)}
 	if mp.src, err = p.Source.Host.Sub(ctx, p.Source.Path); err != nil {
 		return nil, fmt.Errorf("source %s: %w", p.Source, err)
 	}
