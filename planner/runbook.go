@@ -194,7 +194,7 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 		}
 		w := 0
 		for _, t := range rb.Steps[n].After {
-			w = max(w, depth(t[1].(hcl.TraverseAttr).Name)+1)
+			w = max(w, depth(t.Name)+1)
 		}
 		waves[n] = w
 		return w
@@ -209,7 +209,7 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 	var diags hcl.Diagnostics
 	ps := &plan.Step{Name: s.Name, OnFailure: lang.OnFailureChoices[0]}
 	for _, t := range s.After {
-		ps.After = append(ps.After, t[1].(hcl.TraverseAttr).Name)
+		ps.After = append(ps.After, t.Name)
 	}
 	slices.Sort(ps.After)
 	fail := func(subject hcl.Expression, summary, format string, args ...any) (*plan.Step, hcl.Diagnostics) {
@@ -784,7 +784,7 @@ func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 	var walk func(*lang.Step)
 	walk = func(st *lang.Step) {
 		for _, t := range st.After {
-			n := t[1].(hcl.TraverseAttr).Name
+			n := t.Name
 			if !before[n] && rb.Steps[n] != nil {
 				before[n] = true
 				walk(rb.Steps[n])
