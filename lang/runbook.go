@@ -298,6 +298,22 @@ func afterRef(e hcl.Expression) (StepRef, bool) {
 	return ref, true
 }
 
+// StepRefOf reads a step.NAME reference of an expression as a StepRef:
+// with the instance key a literal index after it gives (step.x[2].status),
+// without one otherwise (step.x, or an index computed as it runs).
+func StepRefOf(ref Ref) StepRef {
+	sr := StepRef{Name: ref.Name, Range: ref.Range}
+	if len(ref.Remaining) > 0 {
+		if idx, ok := ref.Remaining[0].(hcl.TraverseIndex); ok {
+			if k, ok := instanceKey(idx.Key); ok {
+				sr.Key = &k
+				sr.Range = hcl.RangeBetween(ref.Range, idx.SrcRange)
+			}
+		}
+	}
+	return sr
+}
+
 // StepID is the identity of one instance of a step everywhere a step is
 // named (plan, journal, run record, --approve): the step's name, followed
 // by the instance key of a repeated step, as check[3] or check["a"].

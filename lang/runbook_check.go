@@ -146,16 +146,7 @@ func (cfg *Config) undeclared(rb *Runbook, refs []Ref, held map[addrs.Resource]b
 	for _, ref := range refs {
 		switch {
 		case ref.Kind == RefStep:
-			sr := StepRef{Name: ref.Name, Range: ref.Range}
-			if len(ref.Remaining) > 0 {
-				if idx, ok := ref.Remaining[0].(hcl.TraverseIndex); ok {
-					if k, ok := instanceKey(idx.Key); ok {
-						sr.Key = &k
-						sr.Range = hcl.RangeBetween(ref.Range, idx.SrcRange)
-					}
-				}
-			}
-			diags = append(diags, rb.checkStepRef(sr)...)
+			diags = append(diags, rb.checkStepRef(StepRefOf(ref))...)
 		case !cfg.declares(ref) && !(ref.Kind == RefResource && held[ref.Resource]):
 			diags = append(diags, cfg.UndeclaredRef(ref))
 		}
