@@ -248,18 +248,36 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 			Detail: fmt.Sprintf("In step %q of runbook %q: ", id, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
 	}
 	data := scope.Data.(runbookData)
-	after := slices.SortedStableFunc(slices.Values(s.After), func(a, b lang.StepRef) int { return strings.Compare(a.Name, b.Name) })
+	// By step, all of a step's instances before single ones, in key order.
+	after := slices.SortedStableFunc(slices.Values(s.After), func(a, b lang.StepRef) int {
+		switch {
+		case a.Name != b.Name:
+			return strings.Compare(a.Name, b.Name)
+		case a.Key == nil || b.Key == nil:
+			return cmpBool(a.Key != nil, b.Key != nil)
+		case a.Key.Less(*b.Key):
+			return -1
+		case b.Key.Less(*a.Key):
+			return 1
+		}
+		return 0
+	})
 	for _, ref := range after {
 		ids, ok := data.instances(ref)
 		if !ok {
 			return fail(nil, "No such step instance", "after names %s, which is not an instance of step %q (%s). Name one of its instances, or step.%s for all of them.",
 				"step."+lang.StepID(ref.Name, *ref.Key), ref.Name, data.exps[ref.Name].describe(), ref.Name)
 		}
-		for _, a := range ids {
-			if !slices.Contains(ps.After, a) {
-				ps.After = append(ps.After, a)
-			}
-		}
+		ps.After = append(ps.After, ids...)
+	}
+	if len(after) > 1 {
+		// Two entries may name one instance (step.x and step.x[2]).
+		seen := make(map[string]bool, len(ps.After))
+		ps.After = slices.DeleteFunc(ps.After, func(a string) bool {
+			dup := seen[a]
+			seen[a] = true
+			return dup
+		})
 	}
 	if len(s.Resources) > 0 {
 		ps.Action = plan.StepResources
@@ -965,4 +983,15 @@ func stepAction(s *lang.Step) string {
 		return plan.StepStop
 	}
 	return plan.StepResources
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -79,6 +79,18 @@ runbook "r" {
 		{name: "instances in waves", src: repeat, want: all},
 		{name: "finished instances skipped", src: repeat, want: resumed, prior: map[string]state.StepStatus{
 			`shares["a"]`: state.StepSucceeded, `services[0]`: state.StepSucceeded, `services[1]`: state.StepStarted, `services[2]`: state.StepFailed}},
+		{name: "an instance named twice", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    wait  = "1s"
+  }
+  step "b" {
+    after = [step.a[1], step.a]
+    wait  = "2s"
+  }
+}`, want: []step{{Name: "a[0]", Summary: "wait 1s"}, {Name: "a[1]", Summary: "wait 1s"},
+			{Name: "b", Summary: "wait 2s", Wave: 1, After: []string{"a[0]", "a[1]"}}}},
 		{name: "after a missing instance", src: `
 runbook "r" {
   step "a" {
