@@ -137,6 +137,21 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 			diags = append(diags, checkMetaRefs("for_each", a.Expr)...)
 		}
 	}
+	for _, e := range []hcl.Expression{s.Count, s.ForEach} {
+		if e == nil {
+			continue
+		}
+		for _, t := range e.Variables() {
+			if t.RootName() == "step" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Step instances depend on a step",
+					Detail:   fmt.Sprintf("Step %q is repeated by a value that refers to a step, whose outcome is known only as the run goes: the plan must know every instance. Repeat it by variables, locals or applied resources.", s.Name),
+					Subject:  t.SourceRange().Ptr(),
+				})
+			}
+		}
+	}
 	// The resources a step holds repeat by their own count and for_each.
 	diags = append(diags, checkInstanceRefs(nativeTraversals(block.Body, []string{"count", "for_each", "resource"}), s.Count != nil, s.ForEach != nil)...)
 	if a := attrs["after"]; a != nil {

@@ -49,4 +49,9 @@ runbook "repeat" {
     after = [step.services]
     check = step.services["a"].status == "succeeded"
   }
+  step "by_step" {
+    after = [step.one]
+    count = step.one.status == "succeeded" ? 1 : 0
+    wait  = "1s"
+  }
 }
