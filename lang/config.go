@@ -179,8 +179,13 @@ type Trigger struct {
 // Step is one step of a runbook. Exactly one action attribute is set, or
 // the step holds resources.
 type Step struct {
-	Name    string
-	After   []hcl.Traversal
+	Name string
+	// Count and ForEach repeat the step as resources are repeated: one
+	// instance per key, each a step of its own (StepID), its expressions
+	// seeing count.index or each.key and each.value. At most one is set.
+	Count   hcl.Expression
+	ForEach hcl.Expression
+	After   []StepRef
 	Host    hcl.Expression
 	Run     hcl.Expression
 	Timeout hcl.Expression

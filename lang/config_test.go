@@ -61,7 +61,7 @@ func TestLoadDesignExample(t *testing.T) {
 	if id := rb.Steps["identity"]; id.Resources[res("network_identity", "fs1")] == nil {
 		t.Fatalf("step identity: %+v", id)
 	}
-	if reg := rb.Steps["registry"]; len(reg.After) != 1 || afterName(reg.After[0]) != "pre" {
+	if reg := rb.Steps["registry"]; len(reg.After) != 1 || reg.After[0].Name != "pre" {
 		t.Fatalf("step registry: %+v", reg)
 	}
 }

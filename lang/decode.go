@@ -609,8 +609,8 @@ func checkMetaRefs(arg string, expr hcl.Expression) hcl.Diagnostics {
 	return diags
 }
 
-// checkInstanceRefs rejects count.* outside a counted resource and each.*
-// outside a for_each resource.
+// checkInstanceRefs rejects count.* outside a counted resource or step and each.*
+// outside a for_each resource or step.
 func checkInstanceRefs(travs []hcl.Traversal, hasCount, hasForEach bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, t := range travs {
@@ -620,7 +620,7 @@ func checkInstanceRefs(travs []hcl.Traversal, hasCount, hasForEach bool) hcl.Dia
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  `Reference to "count" in non-counted context`,
-					Detail:   `count.index is available only inside a resource or data block that sets the count argument.`,
+					Detail:   `count.index is available only inside a resource, data or step block that sets the count argument.`,
 					Subject:  t.SourceRange().Ptr(),
 				})
 			}
@@ -629,7 +629,7 @@ func checkInstanceRefs(travs []hcl.Traversal, hasCount, hasForEach bool) hcl.Dia
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  `Reference to "each" in context without for_each`,
-					Detail:   `each.key and each.value are available only inside a resource or data block that sets the for_each argument.`,
+					Detail:   `each.key and each.value are available only inside a resource, data or step block that sets the for_each argument.`,
 					Subject:  t.SourceRange().Ptr(),
 				})
 			}

@@ -29,7 +29,7 @@ var (
 		},
 	}
 	stepSchema = &hcl.BodySchema{
-		Attributes: attrSchema("after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
+		Attributes: attrSchema("count", "for_each", "after", "host", "timeout", "run", "env", "dir", "retries", "retry_delay", "on_failure",
 			"import", "set_default", "set_next", "reboot", "reboot_command", "reboot_probe", "prompt", "wait", "check", "stop"),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "resource", LabelNames: []string{"type", "name"}},
 			{Type: "check"}, {Type: "precondition"}, {Type: "postcondition"}},
@@ -120,30 +120,55 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	s.Wait = attrExpr(attrs, "wait")
 	s.Check = attrExpr(attrs, "check")
 	s.Stop = attrExpr(attrs, "stop")
+	if a := attrs["count"]; a != nil {
+		s.Count = a.Expr
+		diags = append(diags, checkMetaRefs("count", a.Expr)...)
+	}
+	if a := attrs["for_each"]; a != nil {
+		if s.Count != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  `Invalid combination of "count" and "for_each"`,
+				Detail:   `A step may set count or for_each, not both: count makes numbered instances, for_each keyed ones.`,
+				Subject:  a.NameRange.Ptr(),
+			})
+		} else {
+			s.ForEach = a.Expr
+			diags = append(diags, checkMetaRefs("for_each", a.Expr)...)
+		}
+	}
+	for _, e := range []hcl.Expression{s.Count, s.ForEach} {
+		if e == nil {
+			continue
+		}
+		for _, t := range e.Variables() {
+			if t.RootName() == "step" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Step instances depend on a step",
+					Detail:   fmt.Sprintf("Step %q is repeated by a value that refers to a step, whose outcome is known only as the run goes: the plan must know every instance. Repeat it by variables, locals or applied resources.", s.Name),
+					Subject:  t.SourceRange().Ptr(),
+				})
+			}
+		}
+	}
+	// The resources a step holds repeat by their own count and for_each.
+	diags = append(diags, checkInstanceRefs(nativeTraversals(block.Body, []string{"count", "for_each", "resource"}), s.Count != nil, s.ForEach != nil)...)
 	if a := attrs["after"]; a != nil {
 		exprs, d := hcl.ExprList(a.Expr)
 		diags = append(diags, d...)
 		for _, e := range exprs {
-			trav, d := hcl.AbsTraversalForExpr(e)
-			if d.HasErrors() || len(trav) != 2 || trav.RootName() != "step" {
+			ref, ok := afterRef(e)
+			if !ok {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid after entry",
-					Detail:   "Each entry of after names a step of this runbook, like step.prepare.",
+					Detail:   `Each entry of after names a step of this runbook, like step.prepare, or one instance of a repeated step, like step.check[0] or step.check["a"].`,
 					Subject:  e.Range().Ptr(),
 				})
 				continue
 			}
-			if _, ok := trav[1].(hcl.TraverseAttr); !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid after entry",
-					Detail:   "Each entry of after names a step of this runbook, like step.prepare.",
-					Subject:  e.Range().Ptr(),
-				})
-				continue
-			}
-			s.After = append(s.After, trav)
+			s.After = append(s.After, ref)
 		}
 	}
 	for _, b := range content.Blocks {
@@ -185,6 +210,18 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	if len(s.Checks) > 0 {
 		// Check blocks are the check action too, however many.
 		set = append(set, &hcl.Attribute{Name: "check blocks", NameRange: s.Checks[0].DeclRange})
+	}
+	if len(s.Resources) > 0 && (s.Count != nil || s.ForEach != nil) {
+		arg := attrs["count"]
+		if arg == nil {
+			arg = attrs["for_each"]
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Repeated step of resources",
+			Detail:   fmt.Sprintf("Step %q holds resources and sets %s. A step of resources is not repeated: give its resources count or for_each instead, and they are all held by the one step.", s.Name, arg.Name),
+			Subject:  arg.NameRange.Ptr(),
+		})
 	}
 	if len(s.Resources) > 0 && len(s.Preconditions)+len(s.Postconditions) > 0 {
 		diags = append(diags, &hcl.Diagnostic{
@@ -242,7 +279,74 @@ func (rb *Runbook) stepNames() []string {
 	return names
 }
 
-func afterName(t hcl.Traversal) string { return t[1].(hcl.TraverseAttr).Name }
+// StepRef names a step in an after list: every instance of it (all of a
+// repeated step's), or, with Key, the one instance of that key.
+type StepRef struct {
+	Name  string
+	Key   *addrs.Key
+	Range hcl.Range
+}
+
+// afterRef reads an after entry: step.NAME or step.NAME[KEY], KEY a
+// literal number or string.
+func afterRef(e hcl.Expression) (StepRef, bool) {
+	trav, d := hcl.AbsTraversalForExpr(e)
+	if d.HasErrors() || len(trav) < 2 || len(trav) > 3 || trav.RootName() != "step" {
+		return StepRef{}, false
+	}
+	name, ok := trav[1].(hcl.TraverseAttr)
+	if !ok {
+		return StepRef{}, false
+	}
+	ref := StepRef{Name: name.Name, Range: trav.SourceRange()}
+	if len(trav) == 3 {
+		idx, ok := trav[2].(hcl.TraverseIndex)
+		if !ok {
+			return StepRef{}, false
+		}
+		k, ok := instanceKey(idx.Key)
+		if !ok {
+			return StepRef{}, false
+		}
+		ref.Key = &k
+	}
+	return ref, true
+}
+
+// StepRefOf reads a step.NAME reference of an expression as a StepRef:
+// with the instance key a literal index after it gives (step.x[2].status),
+// without one otherwise (step.x, or an index computed as it runs).
+func StepRefOf(ref Ref) StepRef {
+	sr := StepRef{Name: ref.Name, Range: ref.Range}
+	if len(ref.Remaining) > 0 {
+		if idx, ok := ref.Remaining[0].(hcl.TraverseIndex); ok {
+			if k, ok := instanceKey(idx.Key); ok {
+				sr.Key = &k
+				sr.Range = hcl.RangeBetween(ref.Range, idx.SrcRange)
+			}
+		}
+	}
+	return sr
+}
+
+// StepID is the identity of one instance of a step everywhere a step is
+// named (plan, journal, run record, --approve): the step's name, followed
+// by the instance key of a repeated step, as check[3] or check["a"].
+func StepID(name string, key addrs.Key) string { return name + key.String() }
+
+// ParseStepID reads a step instance as a user names it: NAME, NAME[3],
+// NAME["a"], with or without a leading "step.".
+func ParseStepID(s string) (name string, key addrs.Key, err error) {
+	text := s
+	if !strings.HasPrefix(text, "step.") {
+		text = "step." + text
+	}
+	inst, err := addrs.ParseInstance(text)
+	if err != nil || inst.Mode != addrs.Managed || inst.Type != "step" {
+		return "", addrs.Key{}, fmt.Errorf("invalid step %q: name a step like prepare, check[3] or check[\"a\"]", s)
+	}
+	return inst.Name, inst.Key, nil
+}
 
 // checkResources rejects one resource address held by two steps.
 func (rb *Runbook) checkResources() hcl.Diagnostics {
@@ -264,13 +368,35 @@ func (rb *Runbook) checkAfter() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	names := rb.stepNames()
 	for _, name := range names {
-		for _, t := range rb.Steps[name].After {
-			if target := afterName(t); rb.Steps[target] == nil {
-				diags = append(diags, rb.undeclaredStep(target, t.SourceRange()))
-			}
+		for _, ref := range rb.Steps[name].After {
+			diags = append(diags, rb.checkStepRef(ref)...)
 		}
 	}
 	return diags
+}
+
+// checkStepRef checks that ref names a step of rb, and an instance key
+// only of a repeated step, of the kind its repetition makes.
+func (rb *Runbook) checkStepRef(ref StepRef) hcl.Diagnostics {
+	target := rb.Steps[ref.Name]
+	if target == nil {
+		return hcl.Diagnostics{rb.undeclaredStep(ref.Name, ref.Range)}
+	}
+	if ref.Key == nil {
+		return nil
+	}
+	var detail string
+	switch {
+	case target.Count == nil && target.ForEach == nil:
+		detail = fmt.Sprintf("Step %q sets neither count nor for_each, so it has no instances to choose from: name it as step.%s.", ref.Name, ref.Name)
+	case target.Count != nil && ref.Key.Kind != addrs.IntKey:
+		detail = fmt.Sprintf("Step %q sets count: its instances are numbered from 0, like step.%s[0].", ref.Name, ref.Name)
+	case target.ForEach != nil && ref.Key.Kind != addrs.StrKey:
+		detail = fmt.Sprintf("Step %q sets for_each: its instances are named by the for_each keys, like step.%s[\"a\"].", ref.Name, ref.Name)
+	default:
+		return nil
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid step instance key", Detail: detail, Subject: ref.Range.Ptr()}}
 }
 
 // undeclaredStep reports a reference to a step rb does not have.
@@ -299,8 +425,8 @@ func (rb *Runbook) checkCycles() hcl.Diagnostics {
 		low[n] = index[n]
 		stack = append(stack, n)
 		onStack[n] = true
-		for _, t := range rb.Steps[n].After {
-			m := afterName(t)
+		for _, ref := range rb.Steps[n].After {
+			m := ref.Name
 			if _, ok := rb.Steps[m]; !ok {
 				continue
 			}
@@ -337,9 +463,9 @@ func (rb *Runbook) checkCycles() hcl.Diagnostics {
 		sort.Strings(comp)
 		first := rb.Steps[comp[0]]
 		var subject *hcl.Range
-		for _, t := range first.After {
-			if target := afterName(t); slices.Contains(comp, target) {
-				subject = t.SourceRange().Ptr()
+		for _, ref := range first.After {
+			if slices.Contains(comp, ref.Name) {
+				subject = ref.Range.Ptr()
 				break
 			}
 		}

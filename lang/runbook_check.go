@@ -39,6 +39,7 @@ const (
 	argDriveCopy                     // a drive_copy resource
 	argGuest                         // a vm_guest resource
 	argAge                           // a positive duration, days allowed: "30d"
+	argForEach                       // a step's for_each: checked as it is planned
 )
 
 // OnFailureChoices are what on_failure takes, the default first.
@@ -71,6 +72,7 @@ func (rb *Runbook) args() []runbookArg {
 // stepArgs lists the arguments of step s, which is at where.
 func stepArgs(s *Step, at string) []runbookArg {
 	out := []runbookArg{
+		{"count", at, s.Count, argTries}, {"for_each", at, s.ForEach, argForEach},
 		{"host", at, s.Host, argHost}, {"run", at, s.Run, argArgv},
 		{"timeout", at, s.Timeout, argDuration}, {"import", at, s.Import, argCapture},
 		{"env", at, s.Env, argEnv}, {"dir", at, s.Dir, argText},
@@ -144,9 +146,7 @@ func (cfg *Config) undeclared(rb *Runbook, refs []Ref, held map[addrs.Resource]b
 	for _, ref := range refs {
 		switch {
 		case ref.Kind == RefStep:
-			if rb.Steps[ref.Name] == nil {
-				diags = append(diags, rb.undeclaredStep(ref.Name, ref.Range))
-			}
+			diags = append(diags, rb.checkStepRef(StepRefOf(ref))...)
 		case !cfg.declares(ref) && !(ref.Kind == RefResource && held[ref.Resource]):
 			diags = append(diags, cfg.UndeclaredRef(ref))
 		}
@@ -184,6 +184,8 @@ func (cfg *Config) checkRunbookArg(rb *Runbook, a runbookArg, held map[addrs.Res
 			refs[0].Resource.Mode != addrs.Managed || refs[0].Resource.Type != want {
 			return fail("names a %s resource, like %s.", want, example)
 		}
+		return diags
+	case argForEach:
 		return diags
 	case argHost:
 		// A host reaches here through host.NAME, or a variable or local

@@ -139,10 +139,8 @@ func (rb *Runbook) checkDrill() hcl.Diagnostics {
 	// check says so), so a cycle, if any, is among the drill's steps.
 	dr := rb.ForDrill()
 	for _, name := range slices.Sorted(maps.Keys(d.Steps)) {
-		for _, t := range d.Steps[name].After {
-			if target := afterName(t); dr.Steps[target] == nil {
-				diags = append(diags, dr.undeclaredStep(target, t.SourceRange()))
-			}
+		for _, ref := range d.Steps[name].After {
+			diags = append(diags, dr.checkStepRef(ref)...)
 		}
 	}
 	only := &Runbook{Name: rb.Name, Steps: d.Steps}

@@ -257,7 +257,7 @@ func (dp *drillPlanner) clone(hostVal cty.Value, src string, isDisk bool, what s
 func (dp *drillPlanner) fail(s *plan.Step, summary, why string) {
 	d := dp.errorf("A drill of runbook %q cannot run step %q: %s.", dp.rb.Name, s.Name, why)
 	d.Summary = summary
-	if ls := dp.rb.Steps[s.Name]; ls != nil {
+	if ls := dp.rb.Steps[stepName(s.Name)]; ls != nil {
 		d.Subject = ls.DeclRange.Ptr()
 	}
 	dp.diags = append(dp.diags, d)

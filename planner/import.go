@@ -198,7 +198,7 @@ func ImportTarget(cfg *lang.Config, vars map[string]cty.Value, s *state.State, a
 			Detail: fmt.Sprintf("Declare resource %q %q in the configuration before importing into %s, so that the next plan knows what it should be.",
 				addr.Type, addr.Name, addr)}}
 	}
-	exp, diags := expand(&lang.Scope{Data: newStateData(cfg, vars, s), BaseDir: cfg.Dir}, rc)
+	exp, diags := expand(&lang.Scope{Data: newStateData(cfg, vars, s), BaseDir: cfg.Dir}, rc.Count, rc.ForEach)
 	if diags.HasErrors() {
 		return diags
 	}

@@ -36,14 +36,15 @@ func (e expansion) instance(key addrs.Key) lang.Instance {
 }
 
 func (r *run) expand(rc *lang.Resource) (expansion, hcl.Diagnostics) {
-	return expand(r.scope(lang.Instance{}), rc)
+	return expand(r.scope(lang.Instance{}), rc.Count, rc.ForEach)
 }
 
-// expand evaluates rc's count or for_each in scope.
-func expand(scope *lang.Scope, rc *lang.Resource) (expansion, hcl.Diagnostics) {
+// expand evaluates the count or for_each (at most one set) of a resource
+// block or a runbook step in scope.
+func expand(scope *lang.Scope, count, forEach hcl.Expression) (expansion, hcl.Diagnostics) {
 	switch {
-	case rc.Count != nil:
-		n, diags := scope.EvalCount(rc.Count)
+	case count != nil:
+		n, diags := scope.EvalCount(count)
 		if diags.HasErrors() {
 			return expansion{}, diags
 		}
@@ -52,8 +53,8 @@ func expand(scope *lang.Scope, rc *lang.Resource) (expansion, hcl.Diagnostics) {
 			keys[i] = addrs.IntK(i)
 		}
 		return expansion{kind: expandCount, keys: keys}, diags
-	case rc.ForEach != nil:
-		m, diags := scope.EvalForEach(rc.ForEach)
+	case forEach != nil:
+		m, diags := scope.EvalForEach(forEach)
 		if diags.HasErrors() {
 			return expansion{}, diags
 		}

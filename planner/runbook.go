@@ -99,7 +99,8 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 			}
 		}
 	}
-	scope.Data = runbookData{values: r.vals, steps: steps}
+	exps := map[string]expansion{}
+	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -113,23 +114,42 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 			out.Continues = inForce.RunID
 		}
 	}
-	waves := stepWaves(rb)
-	for _, name := range slices.Sorted(maps.Keys(rb.Steps)) {
-		s, d := r.planStep(ctx, scope, rb, rb.Steps[name])
+	// Every step expands into its instances before any is planned: the
+	// after lists and step.NAME references of the others name them.
+	names := slices.Sorted(maps.Keys(rb.Steps))
+	for _, name := range names {
+		s := rb.Steps[name]
+		exp, d := expand(scope, s.Count, s.ForEach)
 		diags = append(diags, d...)
-		if s == nil {
+		if !d.HasErrors() {
+			exps[name] = exp
+		}
+	}
+	waves := stepWaves(rb)
+	for _, name := range names {
+		exp, ok := exps[name]
+		if !ok {
 			continue
 		}
-		s.Wave = waves[name]
-		if prior != nil {
-			if st := prior.Steps[name]; st != nil && st.Status == state.StepSucceeded {
-				s.Skip = "finished in run " + prior.RunID
-				if prior.Done {
-					s.Skip += ", which is in force"
+		for _, key := range exp.keys {
+			is := *scope
+			is.Instance = exp.instance(key)
+			s, d := r.planStep(ctx, &is, rb, rb.Steps[name], lang.StepID(name, key))
+			diags = append(diags, d...)
+			if s == nil {
+				continue
+			}
+			s.Wave = waves[name]
+			if prior != nil {
+				if st := prior.Steps[s.Name]; st != nil && st.Status == state.StepSucceeded {
+					s.Skip = "finished in run " + prior.RunID
+					if prior.Done {
+						s.Skip += ", which is in force"
+					}
 				}
 			}
+			out.Steps = append(out.Steps, s)
 		}
-		out.Steps = append(out.Steps, s)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
 	diags = append(diags, drillAge(scope, rb, req.LastDrill)...)
@@ -158,7 +178,7 @@ func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, h
 		steps := rb.SortedSteps()
 		if cfg := r.cfg.Runbooks[rb.Name]; cfg != nil {
 			waves := stepWaves(cfg)
-			slices.SortStableFunc(steps, func(a, b string) int { return waves[b] - waves[a] })
+			slices.SortStableFunc(steps, func(a, b string) int { return waves[stepName(b)] - waves[stepName(a)] })
 		}
 		for _, sn := range steps {
 			rel := rb.Steps[sn].Release
@@ -182,8 +202,18 @@ func (r *run) releases(ctx context.Context, failback string) ([]*plan.Release, h
 	return out, diags
 }
 
+// stepName is the name of the step of which id (a StepID) is an instance.
+func stepName(id string) string {
+	if name, _, err := lang.ParseStepID(id); err == nil {
+		return name
+	}
+	return id
+}
+
 // stepWaves gives each step its depth in the after graph: 0 for a step
 // that waits for none, one more than the deepest it waits for otherwise.
+// Every instance of a step is in the step's wave: one that waits for a
+// single instance of another still comes after the whole of its wave.
 // lang has refused cycles.
 func stepWaves(rb *lang.Runbook) map[string]int {
 	waves := map[string]int{}
@@ -194,7 +224,7 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 		}
 		w := 0
 		for _, t := range rb.Steps[n].After {
-			w = max(w, depth(t[1].(hcl.TraverseAttr).Name)+1)
+			w = max(w, depth(t.Name)+1)
 		}
 		waves[n] = w
 		return w
@@ -205,20 +235,49 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 	return waves
 }
 
-func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook, s *lang.Step) (*plan.Step, hcl.Diagnostics) {
+// planStep plans the instance id of step s, scope seeing its key.
+func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id string) (*plan.Step, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	ps := &plan.Step{Name: s.Name, OnFailure: lang.OnFailureChoices[0]}
-	for _, t := range s.After {
-		ps.After = append(ps.After, t[1].(hcl.TraverseAttr).Name)
-	}
-	slices.Sort(ps.After)
+	ps := &plan.Step{Name: id, OnFailure: lang.OnFailureChoices[0]}
 	fail := func(subject hcl.Expression, summary, format string, args ...any) (*plan.Step, hcl.Diagnostics) {
 		rng := s.DeclRange
 		if subject != nil {
 			rng = subject.Range()
 		}
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary,
-			Detail: fmt.Sprintf("In step %q of runbook %q: ", s.Name, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+			Detail: fmt.Sprintf("In step %q of runbook %q: ", id, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+	}
+	data := scope.Data.(runbookData)
+	// By step, all of a step's instances before single ones, in key order.
+	after := slices.SortedStableFunc(slices.Values(s.After), func(a, b lang.StepRef) int {
+		switch {
+		case a.Name != b.Name:
+			return strings.Compare(a.Name, b.Name)
+		case a.Key == nil || b.Key == nil:
+			return cmpBool(a.Key != nil, b.Key != nil)
+		case a.Key.Less(*b.Key):
+			return -1
+		case b.Key.Less(*a.Key):
+			return 1
+		}
+		return 0
+	})
+	for _, ref := range after {
+		ids, ok := data.instances(ref)
+		if !ok {
+			return fail(nil, "No such step instance", "after names %s, which is not an instance of step %q (%s). Name one of its instances, or step.%s for all of them.",
+				"step."+lang.StepID(ref.Name, *ref.Key), ref.Name, data.exps[ref.Name].describe(), ref.Name)
+		}
+		ps.After = append(ps.After, ids...)
+	}
+	if len(after) > 1 {
+		// Two entries may name one instance (step.x and step.x[2]).
+		seen := make(map[string]bool, len(ps.After))
+		ps.After = slices.DeleteFunc(ps.After, func(a string) bool {
+			dup := seen[a]
+			seen[a] = true
+			return dup
+		})
 	}
 	if len(s.Resources) > 0 {
 		ps.Action = plan.StepResources
@@ -234,7 +293,7 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		ps.Summary = "hold " + strings.Join(parts, ", ")
 		return ps, append(diags, d...)
 	}
-	if d := refersBefore(rb, s); d.HasErrors() {
+	if d := refersBefore(rb, s, id); d.HasErrors() {
 		return nil, append(diags, d...)
 	}
 	if waiting := unknownSteps(scope, s); len(waiting) > 0 {
@@ -354,7 +413,7 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 			}
 			file = arrived
 		}
-		undo := path.Join(UndoDir, rb.Name, s.Name+".undo.reg")
+		undo := path.Join(UndoDir, rb.Name, id+".undo.reg")
 		location := func(file, undo string) cty.Value {
 			return cty.ObjectVal(map[string]cty.Value{"host": hostVal, "hive": attrs.GetAttr("hive"), "prefix": attrs.GetAttr("prefix"),
 				"file": cty.StringVal(file), "undo": cty.StringVal(undo)})
@@ -680,7 +739,7 @@ func (r *run) fences() map[addrs.Resource]fence {
 			continue
 		}
 		for _, sn := range rb.SortedSteps() {
-			s := cfg.Steps[sn]
+			s := cfg.Steps[stepName(sn)]
 			if s == nil || s.Stop == nil || rb.Steps[sn].Release == nil {
 				continue
 			}
@@ -726,21 +785,81 @@ func heldByRunbook(cfg *lang.Config, addr addrs.Resource) bool {
 }
 
 // runbookData answers step.NAME besides what the configuration's values
-// answer: an object with the step's status, unknown until it has one.
+// answer: an object with the step's status, unknown until it has one; for
+// a step with count, a tuple of them, and with for_each, an object of
+// them by key.
 type runbookData struct {
 	*values
+	// steps holds the outcomes known, by StepID; exps the instances of
+	// each step, by step name.
 	steps map[string]cty.Value
+	exps  map[string]expansion
 }
 
 func (d runbookData) Step(name string) cty.Value {
-	if v, ok := d.steps[name]; ok {
+	exp, ok := d.exps[name]
+	if !ok || exp.kind == expandNone {
+		return d.outcome(name)
+	}
+	vals := make([]cty.Value, len(exp.keys))
+	for i, k := range exp.keys {
+		vals[i] = d.outcome(lang.StepID(name, k))
+	}
+	if exp.kind == expandCount {
+		return cty.TupleVal(vals)
+	}
+	m := make(map[string]cty.Value, len(vals))
+	for i, k := range exp.keys {
+		m[k.Str] = vals[i]
+	}
+	return cty.ObjectVal(m)
+}
+
+func (d runbookData) outcome(id string) cty.Value {
+	if v, ok := d.steps[id]; ok {
 		return v
 	}
 	return cty.UnknownVal(cty.Object(map[string]cty.Type{"status": cty.String}))
 }
 
-// unknownSteps lists, in name order, the steps s refers to whose outcome
-// is not known yet.
+// instances lists the StepIDs ref names: every instance of the step, or
+// the one its key names; false when the step has no instance of that key.
+// A step whose expansion failed names none (its error is reported).
+func (d runbookData) instances(ref lang.StepRef) ([]string, bool) {
+	exp, ok := d.exps[ref.Name]
+	if !ok {
+		return nil, true
+	}
+	if ref.Key != nil {
+		if !slices.Contains(exp.keys, *ref.Key) {
+			return nil, false
+		}
+		return []string{lang.StepID(ref.Name, *ref.Key)}, true
+	}
+	out := make([]string, len(exp.keys))
+	for i, k := range exp.keys {
+		out[i] = lang.StepID(ref.Name, k)
+	}
+	return out, true
+}
+
+// describe says which instances exp has, for an error naming one it lacks.
+func (e expansion) describe() string {
+	switch {
+	case e.kind == expandCount:
+		return fmt.Sprintf("count = %d", len(e.keys))
+	case len(e.keys) == 0:
+		return "for_each has no keys"
+	}
+	keys := make([]string, len(e.keys))
+	for i, k := range e.keys {
+		keys[i] = strconv.Quote(k.Str)
+	}
+	return "for_each keys " + strings.Join(keys, ", ")
+}
+
+// unknownSteps lists, in order, the step instances s refers to whose
+// outcome is not known yet.
 func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 	data := scope.Data.(runbookData)
 	seen := map[string]bool{}
@@ -750,8 +869,14 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 		}
 		refs, _ := lang.ExprRefs(e)
 		for _, ref := range refs {
-			if _, known := data.steps[ref.Name]; ref.Kind == lang.RefStep && !known {
-				seen[ref.Name] = true
+			if ref.Kind != lang.RefStep {
+				continue
+			}
+			ids, _ := data.instances(lang.StepRefOf(ref))
+			for _, id := range ids {
+				if _, known := data.steps[id]; !known {
+					seen[id] = true
+				}
 			}
 		}
 	}
@@ -760,9 +885,10 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 
 // refersBefore refuses a step that refers to a step it does not run after
 // (through after, directly or not): that step's outcome would not be
-// known when it runs.
-func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
-	var stepRefs []lang.Ref
+// known when it runs. After one instance of a step (step.x[2]), only that
+// instance's outcome is known.
+func refersBefore(rb *lang.Runbook, s *lang.Step, id string) hcl.Diagnostics {
+	var stepRefs []lang.StepRef
 	for _, e := range stepExprs(s) {
 		if e == nil {
 			continue
@@ -770,7 +896,7 @@ func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 		refs, _ := lang.ExprRefs(e)
 		for _, ref := range refs {
 			if ref.Kind == lang.RefStep && rb.Steps[ref.Name] != nil {
-				stepRefs = append(stepRefs, ref)
+				stepRefs = append(stepRefs, lang.StepRefOf(ref))
 			}
 		}
 	}
@@ -780,26 +906,42 @@ func refersBefore(rb *lang.Runbook, s *lang.Step) hcl.Diagnostics {
 		// 90 million visits).
 		return nil
 	}
-	before := map[string]bool{}
+	// whole holds the steps run after in all their instances; some, the
+	// single instances run after of the others.
+	whole := map[string]bool{}
+	some := map[string]bool{}
+	walked := map[string]bool{}
 	var walk func(*lang.Step)
 	walk = func(st *lang.Step) {
-		for _, t := range st.After {
-			n := t[1].(hcl.TraverseAttr).Name
-			if !before[n] && rb.Steps[n] != nil {
-				before[n] = true
-				walk(rb.Steps[n])
+		for _, ref := range st.After {
+			if rb.Steps[ref.Name] == nil {
+				continue
+			}
+			if ref.Key != nil {
+				some[lang.StepID(ref.Name, *ref.Key)] = true
+			} else {
+				whole[ref.Name] = true
+			}
+			if !walked[ref.Name] {
+				walked[ref.Name] = true
+				walk(rb.Steps[ref.Name])
 			}
 		}
 	}
 	walk(s)
 	var diags hcl.Diagnostics
 	for _, ref := range stepRefs {
-		if !before[ref.Name] {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
-				Detail: fmt.Sprintf("Step %q of runbook %q refers to step.%s, whose outcome is known only once it has run. Add step.%s to its after list (directly or through the steps it runs after).",
-					s.Name, rb.Name, ref.Name, ref.Name),
-				Subject: ref.Range.Ptr()})
+		named := "step." + ref.Name
+		if ref.Key != nil {
+			named = "step." + lang.StepID(ref.Name, *ref.Key)
 		}
+		if whole[ref.Name] || ref.Key != nil && some[lang.StepID(ref.Name, *ref.Key)] {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
+			Detail: fmt.Sprintf("Step %q of runbook %q refers to %s, whose outcome is known only once it has run. Add %s to its after list (directly or through the steps it runs after).",
+				id, rb.Name, named, named),
+			Subject: ref.Range.Ptr()})
 	}
 	return diags
 }
@@ -841,4 +983,15 @@ func stepAction(s *lang.Step) string {
 		return plan.StepStop
 	}
 	return plan.StepResources
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -17,8 +17,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/cmd/drover/internal/render"
 	"github.com/drover-dr/drover/executor"
+	"github.com/drover-dr/drover/lang"
 	"github.com/drover-dr/drover/planner"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/providers"
@@ -54,7 +56,7 @@ func (o *runbookOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&o.parallelism, "parallelism", 10, "run at most `N` steps at once")
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "run without asking")
-	f.StringArrayVar(&o.approve, "approve", nil, "answer yes to the prompt of step `STEP` up front (repeatable)")
+	f.StringArrayVar(&o.approve, "approve", nil, "answer yes to the prompt of step `STEP` up front (repeatable; x[3] or x[\"a\"] for one instance of a repeated step, x for all of them)")
 	f.BoolVar(&o.allowOverBudget, "allow-over-budget", false, "run a runbook over its rpo or rto budget, with a warning")
 	o.refresh = true
 }
@@ -191,9 +193,14 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	// The providers of the steps start while the run is being set up,
 	// not as its first steps wait.
 	s.popts.Providers.Prestart(ctx, stepProviders(p.Runbook)...)
-	for _, a := range o.approve {
+	for i, a := range o.approve {
+		id, err := canonicalStep(a)
+		if err != nil {
+			return v.errorf("Invalid step", "--approve %s: %s.", a, err)
+		}
+		o.approve[i] = id
 		if !slices.ContainsFunc(p.Runbook.Steps, func(st *plan.Step) bool {
-			return st.Name == a && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
+			return approves(id, st.Name) && (st.Action == plan.StepPrompt || st.OnFailure == "prompt")
 		}) {
 			return v.errorf("Unknown prompt step", "--approve %s names no step of runbook %q that asks (a prompt step, or one with on_failure = \"prompt\").", a, p.Runbook.Name)
 		}
@@ -496,7 +503,7 @@ const pollAnswer = 100 * time.Millisecond
 
 func (p *prompter) Ask(ctx context.Context, step, question string) (*record.Answer, error) {
 	a := &record.Answer{Question: question}
-	if slices.Contains(p.approve, step) {
+	if slices.ContainsFunc(p.approve, func(a string) bool { return approves(a, step) }) {
 		a.Answer, a.By, a.At, a.Via = "yes", whoAmI(), time.Now().UTC(), "flag"
 		return a, nil
 	}
@@ -551,11 +558,36 @@ func whoAmI() string {
 	return os.Getenv("USER")
 }
 
+// canonicalStep is the StepID of a step as a user names it (x, x[3],
+// step.x["a"]), spelled as plans and records spell it.
+func canonicalStep(s string) (string, error) {
+	name, key, err := lang.ParseStepID(s)
+	if err != nil {
+		return "", err
+	}
+	return lang.StepID(name, key), nil
+}
+
+// approves tells whether the --approve entry a, a StepID, answers the
+// prompt of step id: its own, or, naming a repeated step without a key,
+// every instance's.
+func approves(a, id string) bool {
+	if a == id {
+		return true
+	}
+	name, key, err := lang.ParseStepID(id)
+	return err == nil && key.Kind != addrs.NoKey && name == a
+}
+
 // runRunbookAnswer writes the answer file a waiting prompt polls for.
 func runRunbookAnswer(g *globalOptions, run, step, answer string) error {
 	v := g.newView()
 	if answer != "yes" && answer != "no" {
 		return v.errorf("Invalid answer", "Answer yes or no, not %q.", answer)
+	}
+	step, err := canonicalStep(step)
+	if err != nil {
+		return v.errorf("Invalid step", "%s.", err)
 	}
 	store := record.NewStore(record.DefaultDir)
 	rec, err := store.Load(run)

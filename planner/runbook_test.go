@@ -1,0 +1,170 @@
+package planner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/providers"
+	"github.com/drover-dr/drover/state"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRepeatedSteps plans runbooks whose steps set count or for_each: each
+// instance is a step of its own, named by its key, in its step's wave;
+// after names every instance of a step or one; a run's finished instances
+// are skipped one by one.
+func TestRepeatedSteps(t *testing.T) {
+	const repeat = `
+host "h" {}
+variable "n" {
+  type    = number
+  default = 3
+}
+runbook "r" {
+  step "shares" {
+    for_each = toset(["b", "a"])
+    host     = host.h
+    run      = ["test", "-d", "/srv/${each.key}"]
+  }
+  step "services" {
+    count = var.n
+    host  = host.h
+    after = [step.shares]
+    run   = ["start", "svc${count.index}"]
+  }
+  step "last" {
+    after = [step.services[2]]
+    check = step.services[2].status == "succeeded"
+  }
+  step "none" {
+    count = 0
+    wait  = "1s"
+  }
+  step "after_none" {
+    after = [step.none, step.shares["a"]]
+    wait  = "2s"
+  }
+}
+`
+	// step is what the test compares of a planned step.
+	type step struct {
+		Name, Summary, Skip string
+		Wave                int
+		After               []string
+	}
+	all := []step{
+		{Name: `shares["a"]`, Summary: "run test -d /srv/a on h"},
+		{Name: `shares["b"]`, Summary: "run test -d /srv/b on h"},
+		{Name: `after_none`, Summary: "wait 2s", Wave: 1, After: []string{`shares["a"]`}},
+		{Name: `services[0]`, Summary: "run start svc0 on h", Wave: 1, After: []string{`shares["a"]`, `shares["b"]`}},
+		{Name: `services[1]`, Summary: "run start svc1 on h", Wave: 1, After: []string{`shares["a"]`, `shares["b"]`}},
+		{Name: `services[2]`, Summary: "run start svc2 on h", Wave: 1, After: []string{`shares["a"]`, `shares["b"]`}},
+		{Name: `last`, Summary: "check, as it stands when step.services[2] has run", Wave: 2, After: []string{`services[2]`}},
+	}
+	resumed := append([]step(nil), all...)
+	resumed[0].Skip = "finished in run run1"
+	resumed[3].Skip = "finished in run run1"
+	resumed[6].Summary = "check step.services[2].status == \"succeeded\" (does not hold now)"
+	for _, tc := range []struct {
+		name  string
+		src   string
+		prior map[string]state.StepStatus
+		want  []step
+		err   string
+	}{
+		{name: "instances in waves", src: repeat, want: all},
+		{name: "finished instances skipped", src: repeat, want: resumed, prior: map[string]state.StepStatus{
+			`shares["a"]`: state.StepSucceeded, `services[0]`: state.StepSucceeded, `services[1]`: state.StepStarted, `services[2]`: state.StepFailed}},
+		{name: "an instance named twice", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    wait  = "1s"
+  }
+  step "b" {
+    after = [step.a[1], step.a]
+    wait  = "2s"
+  }
+}`, want: []step{{Name: "a[0]", Summary: "wait 1s"}, {Name: "a[1]", Summary: "wait 1s"},
+			{Name: "b", Summary: "wait 2s", Wave: 1, After: []string{"a[0]", "a[1]"}}}},
+		{name: "after a missing instance", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    wait  = "1s"
+  }
+  step "b" {
+    after = [step.a[2]]
+    wait  = "1s"
+  }
+}`, err: `In step "b" of runbook "r": after names step.a[2], which is not an instance of step "a" (count = 2). Name one of its instances, or step.a for all of them.`},
+		{name: "refers to an instance it does not run after", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    wait  = "1s"
+  }
+  step "b" {
+    after = [step.a[0]]
+    check = step.a[1].status == "succeeded"
+  }
+}`, err: `Step "b" of runbook "r" refers to step.a[1], whose outcome is known only once it has run. Add step.a[1] to its after list (directly or through the steps it runs after).`},
+		{name: "for_each of a list", src: `
+runbook "r" {
+  step "a" {
+    for_each = ["x"]
+    wait     = "1s"
+  }
+}`, err: `The given "for_each" argument value is unsuitable: for_each takes a map, an object or a set of strings, and this is a tuple. To repeat over a list, convert it with toset() or build a map with a for expression.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(tc.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := lang.LoadDir(dir)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			vars, diags := lang.FinalizeVariables(cfg, nil)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			prior := state.New()
+			if tc.prior != nil {
+				rb := &state.Runbook{Name: "r", RunID: "run1", Kind: "run", Steps: map[string]*state.RunbookStep{}}
+				for id, st := range tc.prior {
+					rb.Steps[id] = &state.RunbookStep{Status: st}
+				}
+				prior.Runbooks = map[string]*state.Runbook{"r": rb}
+			}
+			reg := providers.NewRegistry()
+			defer reg.Close()
+			p, diags := Plan(context.Background(), cfg, prior, Options{Providers: reg, Variables: vars, PlanTime: time.Now(),
+				Runbook: &RunbookRequest{Name: "r", Kind: "run"}})
+			if tc.err != "" {
+				if !diags.HasErrors() {
+					t.Fatalf("planned, want the error %q", tc.err)
+				}
+				if d := cmp.Diff(tc.err, diags[len(diags)-1].Detail); d != "" {
+					t.Fatalf("error detail (-want +got):\n%s", d)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			var got []step
+			for _, s := range p.Runbook.Steps {
+				got = append(got, step{Name: s.Name, Summary: s.Summary, Skip: s.Skip, Wave: s.Wave, After: s.After})
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("steps (-want +got):\n%s", d)
+			}
+		})
+	}
+}
