@@ -3,13 +3,38 @@ package daemontest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
+
+// TestMain lets the test binary be the server TestStart starts: with
+// DAEMONTEST_LISTEN=PORT it listens there after a moment, says so, and
+// serves until it is interrupted.
+func TestMain(m *testing.M) {
+	if port := os.Getenv("DAEMONTEST_LISTEN"); port != "" {
+		time.Sleep(200 * time.Millisecond)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("up")
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				os.Exit(1)
+			}
+			c.Close()
+		}
+	}
+	os.Exit(m.Run())
+}
 
 // TestStart: a server is ready once its probe says so; one that exits or
 // never gets ready fails the start, saying what it printed, and is not
@@ -22,7 +47,8 @@ func TestStart(t *testing.T) {
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		// A listener a moment after the start: the probe waits for it.
-		cmd := exec.Command("python3", "-c", "import socket,time; time.sleep(0.2); s=socket.socket(); s.bind(('127.0.0.1',"+strconv.Itoa(port)+")); s.listen(); print('up', flush=True); time.sleep(60)")
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "DAEMONTEST_LISTEN="+strconv.Itoa(port))
 		p, err := Start(t.Context(), cmd, 10*time.Second, func(ctx context.Context) error { return Dial(ctx, addr) })
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +59,7 @@ func TestStart(t *testing.T) {
 		default:
 			t.Error("the process runs on after Stop")
 		}
-		if got := p.Output(); !strings.HasPrefix(got, "up\n") {
+		if got := p.Output(); got != "up\n" {
 			t.Errorf("output %q", got)
 		}
 	})
