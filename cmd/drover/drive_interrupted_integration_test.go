@@ -19,6 +19,7 @@ import (
 // it dies mid-copy: the backup, rolled back to its last complete copy,
 // must still restore, since "apply again" cannot run without the source.
 func TestRestoreAfterInterruptedCopy(t *testing.T) {
+	t.Parallel()
 	sfdisk := testenv.Command(t, "sfdisk", "fdisk")
 	const (
 		size     = 256 << 20

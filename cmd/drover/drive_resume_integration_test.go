@@ -16,6 +16,7 @@ import (
 // during the first copy of a drive and checks that the next apply
 // finishes that copy from its last checkpoint instead of starting over.
 func TestFirstDriveCopyResumes(t *testing.T) {
+	t.Parallel()
 	const size = 256 << 20
 	bin := buildDrover(t)
 	dir := t.TempDir()

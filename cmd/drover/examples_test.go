@@ -19,6 +19,7 @@ import (
 // --porcelain` that running the example changed no file git tracks and
 // left none that its .gitignore does not cover.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	git := testenv.Command(t, "git", "git")
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/examples",

@@ -18,6 +18,7 @@ import (
 // SIGTERMs, in text and in JSON mode: both exit 130 with replicate's own
 // message, not apply's.
 func TestReplicateStoppedAtOnce(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "sim/fs1/srv/repset")

@@ -22,6 +22,7 @@ import (
 // SIGKILL, `timeout`), and checks by pid, in /proc, that every plugin
 // process it had is gone within a deadline.
 func TestNoOrphanedPlugins(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "sim/fs1/srv/repset")

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,13 +21,37 @@ import (
 	"github.com/drover-dr/drover/state/local"
 )
 
-// buildDrover builds the real binary once per test run.
+// built is the drover binary buildDrover built, once per test binary, in
+// a folder TestMain removes at the end.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildDrover gives t a copy of the real binary of its own (tests find
+// their plugin processes by its path), built once per test run: a link
+// of it takes seconds.
 func buildDrover(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "drover")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "drover-build"); built.err != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(built.dir, "drover"), ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	b, err := os.ReadFile(filepath.Join(built.dir, "drover"))
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "drover")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -63,6 +88,7 @@ resource "value" "v" {
 // processes) at random moments, then applies again: the state must be
 // valid, every object tracked once, and the next plan empty.
 func TestApplySurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	write := func(n int, round string) {
@@ -161,6 +187,7 @@ func TestApplySurvivesSIGKILL(t *testing.T) {
 // drover against it: it fails at once naming the holder, exit code 3, and
 // with --lock-timeout it gets the lock once released.
 func TestLockContention(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(`resource "value" "a" { input = 1 }`+"\n"), 0o644); err != nil {
@@ -219,6 +246,7 @@ func TestLockContention(t *testing.T) {
 // installs it in a plugin folder, and uses it through init, apply and
 // plan; a binary changed after init is refused.
 func TestThirdPartyProvider(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	src, err := os.ReadFile("../../examples/provider-hello/example/main.dr.hcl")

@@ -155,6 +155,7 @@ func rolledBack(t *testing.T, target blocks.Target) []byte {
 // and its journal roll back to the last complete copy, and the next
 // apply, sshd back, makes the target the source.
 func TestDriveCopySSHDCrash(t *testing.T) {
+	t.Parallel()
 	const size = 128 << 20
 	s := sshtest.Start(t)
 	bin := buildDrover(t)
@@ -237,6 +238,7 @@ resource "drive_copy" "backup" {
 // version (the large one once its journal is rolled back), and the next
 // apply, sshd back, mirrors the source.
 func TestMirrorSSHDCrash(t *testing.T) {
+	t.Parallel()
 	const size = 128 << 20
 	fs1, fs2 := sshtest.Start(t), sshtest.Start(t)
 	bin := buildDrover(t)

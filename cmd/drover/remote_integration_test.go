@@ -32,6 +32,7 @@ import (
 //     its own sim/fs1 and sim/fs2;
 //   - remote-standby/: examples/remote-standby.
 func TestRemoteScripts(t *testing.T) {
+	t.Parallel()
 	servers := startServers(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/remote",
@@ -63,6 +64,7 @@ func TestRemoteScripts(t *testing.T) {
 // that run programs on a host are left out: over SSH a program is the
 // machine's own (/bin/reboot), not one below the root.
 func TestRemoteExamples(t *testing.T) {
+	t.Parallel()
 	git := testenv.Command(t, "git", "git")
 	servers := startServers(t)
 	testscript.Run(t, testscript.Params{

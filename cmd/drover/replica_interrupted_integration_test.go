@@ -18,6 +18,7 @@ import (
 // of two versions, is rolled back whole to the version it held, since no
 // later mirror of it will come to do so.
 func TestReplicaRolledBackWhenSourceGone(t *testing.T) {
+	t.Parallel()
 	const size = 256 << 20
 	bin := buildDrover(t)
 	dir := t.TempDir()

@@ -38,6 +38,7 @@ resource "replication_set" "repset" {
 // makes changes it must follow, then sends SIGTERM while large files are
 // in flight: it exits 0, and the replica holds only whole files.
 func TestReplicateStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "sim/fs1/srv/repset")

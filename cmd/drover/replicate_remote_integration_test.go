@@ -17,6 +17,7 @@ import (
 // on two real sshd: the agent watches the source on its machine, and a
 // change there reaches the replica without another apply.
 func TestReplicateOverSSH(t *testing.T) {
+	t.Parallel()
 	servers := startServers(t)
 	bin := buildDrover(t)
 	dir := t.TempDir()

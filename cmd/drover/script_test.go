@@ -10,6 +10,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// The end-to-end tests run in parallel (t.Parallel; two at a time on a
+// 2-core machine): each works in folders, servers and a drover binary of
+// its own, and most of their time is spent waiting for processes.
+//
 // The test binary doubles as drover: testscript runs `drover ...` in
 // scripts by re-executing it, so the scripts exercise the real CLI, the
 // real plugin processes (internal-plugin) and real files.
@@ -21,9 +25,20 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeBuilt{m}, map[string]func(){
 		"drover": func() { main() },
 	})
+}
+
+// removeBuilt runs the tests, then removes the binary buildDrover built.
+type removeBuilt struct{ m *testing.M }
+
+func (r removeBuilt) Run() int {
+	code := r.m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	return code
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script.

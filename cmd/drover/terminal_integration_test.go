@@ -96,6 +96,7 @@ func (term *terminal) waitExit(name string) string {
 // negative time), a blank line comes before the question, and TERM=dumb
 // gets no colour.
 func TestTerminalRendering(t *testing.T) {
+	t.Parallel()
 	bin := buildDrover(t)
 	term := newTerminal(t)
 	dir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 // host. The replica does not start while the source runs, starts with
 // force = true (warning), and starts once the source is stopped.
 func TestGuestFence(t *testing.T) {
+	t.Parallel()
 	src, dst := newMachine(t), newMachine(t)
 	src.bootDisk("/srv/fs1.img", "FS1 SOURCE")
 	dst.bootDisk("/srv/fs1.img", "FS1 REPLICA")

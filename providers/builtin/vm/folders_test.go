@@ -66,6 +66,7 @@ func sharedFolders(folders ...sharedFolder) cty.Value {
 // independent reader of FAT) and QEMU ran the booted guest with it; the
 // boot sector guest does not read it itself.
 func TestGuestSharedFolder(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	want := map[string]string{
@@ -125,6 +126,7 @@ func TestGuestSharedFolder(t *testing.T) {
 // (FAT holds files and folders), no QEMU starts and the last image stays
 // whole.
 func TestGuestSharedFolderRefused(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	m.writeFile("/replica/fs1/share/orders.csv", []byte("id\n"))

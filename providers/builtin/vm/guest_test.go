@@ -31,6 +31,10 @@ type machine struct {
 	p    providers.Provider
 }
 
+// newMachine is a machine of t's own: a host rooted in a folder of its
+// own, its QEMU processes found by that folder. Tests of plain QEMU guests
+// that change no package variable (kvmUsable, the shared SSH connections)
+// run in parallel: most of their time is QEMU booting and stopping.
 func newMachine(t *testing.T) *machine {
 	t.Helper()
 	testenv.Command(t, qemuProgram, "qemu-system-x86")
@@ -160,6 +164,7 @@ func pidOf(t *testing.T, state cty.Value) int {
 }
 
 func TestGuestStartStopDrift(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	// A comma would end the path in QEMU's option syntax unless doubled.
 	m.bootDisk("/srv/fs1,a.img", "FS1 READY gen 1")
@@ -333,6 +338,7 @@ func render(diags providers.Diagnostics) string {
 // TestGuestDiskInUse starts two guests on one image: QEMU's own image lock
 // refuses the second, which says so and leaves nothing running.
 func TestGuestDiskInUse(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	first, _, diags := m.apply(cty.NullVal(guestType), m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"boot_check": check("FS1 READY", "30s")}))
@@ -355,6 +361,7 @@ func TestGuestDiskInUse(t *testing.T) {
 // a complete generation boots, anything else is refused with the reason
 // before QEMU starts.
 func TestGuestRefusesIncompleteCopy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		spoil func(t *testing.T, m *machine, target blocks.Target)
@@ -490,6 +497,7 @@ func TestProbeKVM(t *testing.T) {
 // listener of the test stands for the guest's service), and fails, leaving
 // nothing running, when it does not.
 func TestGuestTCPBootCheck(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -529,6 +537,7 @@ func TestGuestTCPBootCheck(t *testing.T) {
 // the guest boots, ends the QEMU it started at once, without waiting for
 // the guest.
 func TestGuestStartInterrupted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// when says the moment to interrupt has come.
@@ -577,6 +586,7 @@ func TestGuestStartInterrupted(t *testing.T) {
 // TestGuestDefinedStopped: running = false defines the guest (its state
 // folder) without starting QEMU; running = true later starts it.
 func TestGuestDefinedStopped(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	stopped := m.config([]string{"/srv/fs1.img"}, map[string]cty.Value{"running": cty.False, "boot_check": check("FS1 READY", "30s")})
@@ -603,6 +613,7 @@ func TestGuestDefinedStopped(t *testing.T) {
 // TestGuestConsoleSymlink: a symlink planted at the console's path is
 // replaced, never followed: QEMU would truncate what it leads to.
 func TestGuestConsoleSymlink(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	m.writeFile("/etc/precious", []byte("keep me\n"))

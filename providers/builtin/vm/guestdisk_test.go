@@ -17,6 +17,7 @@ import (
 // an overlay; stopping the guest puts those writes into the disk, before
 // anything can boot the disk without them.
 func TestGuestStopCommitsCopyOverlay(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	const sectors = 4096
 	sector, err := bootsector.Counter("COUNTER READY", sectors)

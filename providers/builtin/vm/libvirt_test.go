@@ -4,7 +4,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,6 +35,7 @@ func newLibvirtd(t *testing.T) *libvirtd {
 	testenv.Root(t)
 	daemon := testenv.Command(t, "libvirtd", "libvirt-daemon-system")
 	logd := testenv.Command(t, "virtlogd", "libvirt-daemon-system")
+	kvmForLibvirt(t)
 	dir, err := os.MkdirTemp("", "lv")
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +91,35 @@ auth_unix_ro = "none"
 		time.Sleep(50 * time.Millisecond)
 	}
 	return d
+}
+
+// kvmForLibvirt gives the kvm group /dev/kvm, as Debian's udev rule does
+// where udev runs. libvirt runs QEMU as its own user (in that group) and,
+// while that user cannot open /dev/kvm, takes the QEMU capabilities it
+// probed (with KVM) for stale: it probed QEMU again at every domain
+// lookup, 4 s each, and a libvirt test took a minute and a half instead
+// of seconds.
+func kvmForLibvirt(t *testing.T) {
+	t.Helper()
+	fi, err := os.Stat("/dev/kvm")
+	if err != nil {
+		return // no KVM: nothing for libvirt to probe
+	}
+	g, err := user.LookupGroup("kvm")
+	if err != nil {
+		return
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Gid) == gid && fi.Mode().Perm()&0o060 == 0o060 {
+		return
+	}
+	if err := os.Chown("/dev/kvm", -1, gid); err != nil {
+		t.Fatalf("giving libvirt's QEMU user /dev/kvm: %v", err)
+	}
+	if err := os.Chmod("/dev/kvm", fi.Mode().Perm()|0o060); err != nil {
+		t.Fatalf("giving libvirt's QEMU user /dev/kvm: %v", err)
+	}
+	t.Logf("gave the kvm group /dev/kvm (chgrp kvm; chmod g+rw), as Debian's udev rule does, for libvirt's QEMU user")
 }
 
 func (d *libvirtd) connect() (*libvirt.Libvirt, error) {

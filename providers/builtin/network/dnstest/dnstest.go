@@ -1,7 +1,6 @@
 package dnstest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -13,10 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/drover-dr/drover/internal/daemontest"
 	"github.com/drover-dr/drover/providers/builtin/network/dnsupdate"
 	"github.com/miekg/dns"
 )
@@ -43,10 +42,7 @@ type Server struct {
 	// Dir holds its configuration, zone file and run files.
 	Dir string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	log    bytes.Buffer
+	proc *daemontest.Process
 }
 
 // Start starts exe (a path of knotd or named; which one its base name
@@ -61,22 +57,10 @@ func Start(ctx context.Context, exe, dir string) (*Server, error) {
 		return nil, err
 	}
 	key := dnsupdate.Key{Name: "drover-test", Algorithm: "hmac-sha256", Secret: base64.StdEncoding.EncodeToString(secret)}
-	var errs []error
-	// A port found free may be taken before the server binds it: try
-	// again on another.
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
+	return daemontest.OnFreePort(freePort, func(port int) (*Server, error) {
 		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Key: key, Dir: dir}
-		if err := s.start(ctx, exe, port); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		return s, nil
-	}
-	return nil, errors.Join(errs...)
+		return s, s.start(ctx, exe, port)
+	})
 }
 
 // New starts exe for t in a temporary folder and stops it when t ends.
@@ -86,11 +70,7 @@ func New(t testing.TB, exe string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(s.Stop)
 	return s
 }
 
@@ -131,21 +111,13 @@ func (s *Server) start(ctx context.Context, exe string, port int) error {
 	if err := os.WriteFile(filepath.Join(s.Dir, "server.conf"), []byte(conf), 0o600); err != nil {
 		return err
 	}
-	s.cmd = exec.Command(exe, args...)
-	s.cmd.Dir = s.Dir
-	s.cmd.Stdout, s.cmd.Stderr = (*lockedWriter)(s), (*lockedWriter)(s)
-	if err := s.cmd.Start(); err != nil {
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = s.Dir
+	proc, err := daemontest.Start(ctx, cmd, 20*time.Second, s.answers)
+	if err != nil {
 		return err
 	}
-	s.exited = make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return err
-	}
+	s.proc = proc
 	return nil
 }
 
@@ -205,64 +177,23 @@ zone "%[6]s" {
 `, s.Dir, port, s.Key.Name, s.Key.Algorithm, s.Key.Secret, Zone)
 }
 
-// waitReady polls until the server answers authoritatively for Zone.
-func (s *Server) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(20 * time.Second)
+// answers is ready when the server answers authoritatively for Zone.
+func (s *Server) answers(ctx context.Context) error {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(Zone), dns.TypeSOA)
 	c := &dns.Client{Net: "tcp", Timeout: time.Second}
-	for {
-		r, _, err := c.ExchangeContext(ctx, m, s.Addr)
-		if err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative {
-			return nil
-		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("%s exited before it answered at %s:\n%s", filepath.Base(s.cmd.Path), s.Addr, s.Log())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer for %s at %s within 20s (last: %v):\n%s", filepath.Base(s.cmd.Path), Zone, s.Addr, err, s.Log())
-		}
-	}
-}
-
-// Stop ends the server by its pid and waits for it.
-func (s *Server) Stop() error {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return nil
-	}
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
+	r, _, err := c.ExchangeContext(ctx, m, s.Addr)
+	switch {
+	case err != nil:
+		return err
+	case r.Rcode != dns.RcodeSuccess || !r.Authoritative:
+		return fmt.Errorf("%s answers %s (authoritative: %t) for %s", s.Addr, dns.RcodeToString[r.Rcode], r.Authoritative, Zone)
 	}
 	return nil
 }
 
-// Log is what the server printed so far.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
-
-type lockedWriter Server
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(p)
-}
+// Stop ends the server by its pid and waits for it.
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Set changes the RRset of name (relative to Zone) and type to values
 // with nsupdate-like directness: unconditionally, signed with the

@@ -5,7 +5,8 @@
 // wrote: its files live in drover.d beside the main configuration
 // (ganesha.conf), one EXPORT block per file (export-NAME.conf) and
 // index.conf, which %includes each of them; the main configuration gets
-// one %include line for the index, added once at its end.
+// one %include line for the index, added once at its end. Those files
+// are confdir's; this package says what they hold and proves each reload.
 //
 // Ganesha rereads its exports on SIGHUP, sent to the pid its pid file
 // names. The reload is asynchronous and reports nothing to the sender, so

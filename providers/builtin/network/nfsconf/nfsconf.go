@@ -11,10 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers/builtin/network/confdir"
 )
 
 // DefaultMain and DefaultPidFile are where Debian's nfs-ganesha keeps its
@@ -36,25 +36,25 @@ type Config struct {
 	PidFile string
 }
 
-// Dir is the folder of Drover's files.
-func (c Config) Dir() string { return path.Join(path.Dir(c.Main), "drover.d") }
+// files are Drover's files beside the main configuration.
+func (c Config) files() confdir.Files {
+	return confdir.Files{Host: c.Host, Main: c.Main, Syntax: syntax}
+}
 
-func (c Config) index() string { return path.Join(c.Dir(), "index.conf") }
+// syntax is ganesha.conf's: `%include "FILE"`.
+var syntax = confdir.Syntax{
+	Include: func(file string) string { return fmt.Sprintf("%%include \"%s\"", file) },
+	Missing: func(main string) error {
+		return fmt.Errorf("there is no NFS-Ganesha configuration at %s: install nfs-ganesha there, or name its configuration file in ganesha_conf", main)
+	},
+	Holds: "Exports Drover manages",
+}
+
+// Dir is the folder of Drover's files.
+func (c Config) Dir() string { return c.files().Dir() }
 
 // Path is the file that holds part.
-func (c Config) Path(part string) string { return path.Join(c.Dir(), part+".conf") }
-
-// locks serialise the changes to one server's files within this process:
-// the index is rewritten from the folder's listing, and a reload proves
-// one change at a time. Keyed by machine and main path.
-var locks sync.Map
-
-func (c Config) lock() func() {
-	v, _ := locks.LoadOrStore(c.Host.Machine()+"\x00"+c.Main, new(sync.Mutex))
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
-}
+func (c Config) Path(part string) string { return c.files().Path(part) }
 
 // Read returns the export part holds, and false when there is none (no
 // file, or no EXPORT block in it).
@@ -86,10 +86,7 @@ func parseExport(file string, b []byte) (Export, bool, error) {
 
 // main parses the main configuration (without its includes).
 func (c Config) main(ctx context.Context) ([]Block, error) {
-	b, err := c.Host.ReadFile(ctx, c.Main)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("there is no NFS-Ganesha configuration at %s: install nfs-ganesha there, or name its configuration file in ganesha_conf", c.Main)
-	}
+	b, err := c.files().ReadMain(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +126,11 @@ func (c Config) ID(ctx context.Context, part, name string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", c.Main, err)
 	}
-	entries, err := c.Host.ReadDir(ctx, c.Dir())
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	parts, err := c.files().Parts(ctx)
+	if err != nil {
 		return 0, err
 	}
-	for _, p := range c.parts(entries) {
+	for _, p := range parts {
 		if p == part {
 			continue
 		}
@@ -156,12 +153,13 @@ func (c Config) ID(ctx context.Context, part, name string) (int, error) {
 // server does not take it, part is put back as it was and the error says
 // why.
 func (c Config) Put(ctx context.Context, part string, e Export) error {
-	defer c.lock()()
+	f := c.files()
+	defer f.Lock()()
 	srv, err := c.server(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.include(ctx); err != nil {
+	if err := f.Include(ctx); err != nil {
 		return err
 	}
 	old, err := c.Host.ReadFile(ctx, c.Path(part))
@@ -193,7 +191,7 @@ func (c Config) Put(ctx context.Context, part string, e Export) error {
 // part already gone is removed. If the server does not take it, part is
 // put back.
 func (c Config) Remove(ctx context.Context, part string) error {
-	defer c.lock()()
+	defer c.files().Lock()()
 	old, err := c.Host.ReadFile(ctx, c.Path(part))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -219,17 +217,8 @@ func (c Config) Remove(ctx context.Context, part string) error {
 // take (tried), and has a server still running serve what it served
 // before: was again where part existed, nothing of tried where not.
 func (c Config) restore(ctx context.Context, srv server, part string, old []byte, existed bool, was, tried Export) error {
-	var err error
-	if existed {
-		err = c.Host.WriteFile(ctx, c.Path(part), bytes.NewReader(old), 0o644)
-	} else {
-		err = c.Host.Remove(ctx, c.Path(part))
-	}
-	if err != nil {
-		return fmt.Errorf("putting %s back as it was: %w", c.Path(part), err)
-	}
-	if err := c.writeIndex(ctx); err != nil {
-		return fmt.Errorf("putting %s back as it was: %w", c.index(), err)
+	if err := c.files().Restore(ctx, part, old, existed); err != nil {
+		return err
 	}
 	if _, err := c.server(ctx); err != nil {
 		return nil // a server that is not running serves nothing; it reads the files as they were when it starts
@@ -242,73 +231,6 @@ func (c Config) restore(ctx context.Context, srv server, part string, old []byte
 		return fmt.Errorf("%s is back as it was, but the server did not take it again: %w", c.Path(part), err)
 	}
 	return nil
-}
-
-// include adds the line that includes the index to the main
-// configuration, once; the index is written first, so that the line never
-// names a missing file.
-func (c Config) include(ctx context.Context) error {
-	main, err := c.Host.ReadFile(ctx, c.Main)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("there is no NFS-Ganesha configuration at %s: install nfs-ganesha there, or name its configuration file in ganesha_conf", c.Main)
-	}
-	if err != nil {
-		return err
-	}
-	line := fmt.Sprintf("%%include \"%s\"", c.index())
-	if err := c.writeIndex(ctx); err != nil {
-		return err
-	}
-	for l := range strings.Lines(string(main)) {
-		if strings.TrimSpace(l) == line {
-			return nil
-		}
-	}
-	// A main configuration that is a symlink is written where it points,
-	// so that the link stays what it was.
-	target, err := c.Host.RealPath(ctx, c.Main)
-	if err != nil {
-		return err
-	}
-	fi, err := c.Host.Lstat(ctx, target)
-	if err != nil {
-		return err
-	}
-	if len(main) > 0 && main[len(main)-1] != '\n' {
-		main = append(main, '\n')
-	}
-	main = fmt.Appendf(main, "\n# Exports Drover manages: the files of %s (leave them to Drover).\n%s\n", c.Dir(), line)
-	return c.Host.WriteFile(ctx, target, bytes.NewReader(main), fi.Mode().Perm())
-}
-
-// parts are the names of Drover's files among a listing of its folder.
-func (c Config) parts(entries []fs.DirEntry) []string {
-	var parts []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.Type().IsRegular() && strings.HasSuffix(n, ".conf") && n != "index.conf" && !host.IsTempName(n) {
-			parts = append(parts, strings.TrimSuffix(n, ".conf"))
-		}
-	}
-	slices.Sort(parts)
-	return parts
-}
-
-// writeIndex rewrites the index from the parts in the folder.
-func (c Config) writeIndex(ctx context.Context) error {
-	if err := c.Host.MkdirAll(ctx, c.Dir(), 0o755); err != nil {
-		return err
-	}
-	entries, err := c.Host.ReadDir(ctx, c.Dir())
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	b.WriteString("# Written by Drover: one %include per file of this folder.\n")
-	for _, p := range c.parts(entries) {
-		fmt.Fprintf(&b, "%%include \"%s\"\n", c.Path(p))
-	}
-	return c.Host.WriteFile(ctx, c.index(), &b, 0o644)
 }
 
 // NotRunningError is no ganesha.nfsd running with the main configuration
@@ -413,7 +335,7 @@ const reloadTimeout = 15 * time.Second
 // reload has the server reread its exports and proves that it took the
 // change: e is served (present) or not, afterwards.
 func (c Config) reload(ctx context.Context, srv server, part string, e Export, present bool) error {
-	if err := c.writeIndex(ctx); err != nil {
+	if err := c.files().WriteIndex(ctx); err != nil {
 		return err
 	}
 	var offset int

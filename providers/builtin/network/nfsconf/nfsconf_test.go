@@ -110,7 +110,7 @@ func TestIncludeOnce(t *testing.T) {
 	}
 	c := Config{Host: host.NewLocal("fs2", ""), Main: main}
 	for range 2 {
-		if err := c.include(t.Context()); err != nil {
+		if err := c.files().Include(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,7 +120,7 @@ func TestIncludeOnce(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("main configuration:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := os.Stat(c.index()); err != nil {
+	if _, err := os.Stat(c.files().Index()); err != nil {
 		t.Errorf("the index the line names: %v", err)
 	}
 	if _, err := Parse(got); err != nil {

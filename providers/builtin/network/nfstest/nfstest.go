@@ -1,9 +1,7 @@
 package nfstest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,9 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/drover-dr/drover/internal/daemontest"
 )
 
 // Server is a running ganesha.nfsd.
@@ -30,10 +29,7 @@ type Server struct {
 	// Dir holds its configuration and run files.
 	Dir string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	out    bytes.Buffer
+	proc *daemontest.Process
 }
 
 // Start starts ganesha.nfsd (the path exe) with its files in dir, made if
@@ -42,23 +38,11 @@ func Start(ctx context.Context, exe, dir string) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	var errs []error
-	// A port found free may be taken before ganesha binds it: try again
-	// on another.
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
+	return daemontest.OnFreePort(daemontest.FreeTCPPort, func(port int) (*Server, error) {
 		s := &Server{Conf: filepath.Join(dir, "ganesha.conf"), PidFile: filepath.Join(dir, "ganesha.pid"),
 			LogFile: filepath.Join(dir, "ganesha.log"), Port: port, Dir: dir}
-		if err := s.start(ctx, exe); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		return s, nil
-	}
-	return nil, errors.Join(errs...)
+		return s, s.start(ctx, exe)
+	})
 }
 
 // New starts ganesha.nfsd for t in a temporary folder and stops it when t
@@ -71,15 +55,6 @@ func New(t testing.TB, exe string) *Server {
 	}
 	t.Cleanup(s.Stop)
 	return s
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) start(ctx context.Context, exe string) error {
@@ -95,87 +70,33 @@ func (s *Server) start(ctx context.Context, exe string) error {
 		return err
 	}
 	os.Remove(s.PidFile)
-	s.cmd = exec.Command(exe, "-F", "-L", s.LogFile, "-f", s.Conf, "-p", s.PidFile, "-N", "NIV_EVENT")
-	s.cmd.Dir = s.Dir
-	s.cmd.Stdout, s.cmd.Stderr = (*lockedWriter)(s), (*lockedWriter)(s)
-	if err := s.cmd.Start(); err != nil {
-		return err
-	}
-	s.exited = make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return err
-	}
-	return nil
-}
-
-// waitReady polls until ganesha accepts a connection and has written its
-// pid file (which Drover signals).
-func (s *Server) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
+	cmd := exec.Command(exe, "-F", "-L", s.LogFile, "-f", s.Conf, "-p", s.PidFile, "-N", "NIV_EVENT")
+	cmd.Dir = s.Dir
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			var b []byte
-			if b, err = os.ReadFile(s.PidFile); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(s.cmd.Process.Pid) {
-				return nil
-			}
+	// Ready once it accepts a connection and has written its pid file
+	// (which Drover signals).
+	ready := func(ctx context.Context) error {
+		if err := daemontest.Dial(ctx, addr); err != nil {
+			return err
 		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("ganesha.nfsd exited before it listened at %s:\n%s", addr, s.Log())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		b, err := os.ReadFile(s.PidFile)
+		if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(cmd.Process.Pid) {
+			return fmt.Errorf("listens at %s, but its pid file is not written yet", addr)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("ganesha.nfsd did not listen at %s within 30s (last: %v):\n%s", addr, err, s.Log())
-		}
+		return nil
 	}
+	proc, err := daemontest.Start(ctx, cmd, 30*time.Second, ready)
+	if err != nil {
+		log, _ := os.ReadFile(s.LogFile)
+		return fmt.Errorf("%w\n%s", err, log)
+	}
+	s.proc = proc
+	return nil
 }
 
 // Stop ends ganesha.nfsd by its pid and waits for it (it starts no other
 // processes).
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
-
-// Log is what ganesha.nfsd printed and logged so far.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	out := s.out.String()
-	s.mu.Unlock()
-	b, _ := os.ReadFile(s.LogFile)
-	return out + string(b)
-}
-
-type lockedWriter Server
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.out.Write(p)
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // URL is the nfs:// URL libnfs's tools take for path below the server's
 // pseudo root, e.g. URL("/data/f.txt").

@@ -7,7 +7,8 @@
 // parameters of a host name), and index.conf, which includes each of
 // them. The main configuration gets one line, `include =
 // .../drover.d/index.conf`, added once at its end and never changed
-// again, so that objects come and go by files of Drover's own.
+// again, so that objects come and go by files of Drover's own. Those
+// files are confdir's, shared with nfsconf.
 //
 // Every file is replaced atomically (host.Host.WriteFile). A change is
 // loaded by `smbcontrol smbd reload-config`, without a restart; when the

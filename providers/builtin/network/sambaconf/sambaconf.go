@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/providers/builtin/network/confdir"
 )
 
 // DefaultMain is where Debian and most distributions keep smb.conf.
@@ -24,25 +23,30 @@ type Config struct {
 	Main string
 }
 
-// Dir is the folder of Drover's files.
-func (c Config) Dir() string { return path.Join(path.Dir(c.Main), "drover.d") }
+// files are Drover's files beside the main configuration.
+func (c Config) files() confdir.Files {
+	return confdir.Files{Host: c.Host, Main: c.Main, Syntax: syntax}
+}
 
-func (c Config) index() string { return path.Join(c.Dir(), "index.conf") }
+// syntax is smb.conf's: `include = FILE`, the key and the spaces around
+// the "=" as Samba reads them.
+var syntax = confdir.Syntax{
+	Include: func(file string) string { return "include = " + file },
+	Includes: func(line, file string) bool {
+		k, v, ok := param(line)
+		return ok && k == "include" && v == file
+	},
+	Missing: func(main string) error {
+		return fmt.Errorf("there is no Samba configuration at %s: install Samba there, or name its configuration file in smb_conf", main)
+	},
+	Holds: "Shares and names Drover manages",
+}
+
+// Dir is the folder of Drover's files.
+func (c Config) Dir() string { return c.files().Dir() }
 
 // Path is the file that holds part.
-func (c Config) Path(part string) string { return path.Join(c.Dir(), part+".conf") }
-
-// locks serialise the changes to one server's files within this process:
-// the index is rewritten from the folder's listing, so two parts changed
-// at once must not both write it. Keyed by machine and main path.
-var locks sync.Map
-
-func (c Config) lock() func() {
-	v, _ := locks.LoadOrStore(c.Host.Machine()+"\x00"+c.Main, new(sync.Mutex))
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
-}
+func (c Config) Path(part string) string { return c.files().Path(part) }
 
 // Read returns the sections of part, and false when it has none (no file).
 func (c Config) Read(ctx context.Context, part string) ([]Section, bool, error) {
@@ -63,8 +67,9 @@ func (c Config) Read(ctx context.Context, part string) ([]Section, bool, error) 
 // Put makes part hold sections and has smbd load it. If the reload fails,
 // part is put back as it was and the error says why.
 func (c Config) Put(ctx context.Context, part string, sections []Section) error {
-	defer c.lock()()
-	if err := c.include(ctx); err != nil {
+	f := c.files()
+	defer f.Lock()()
+	if err := f.Include(ctx); err != nil {
 		return err
 	}
 	old, err := c.Host.ReadFile(ctx, c.Path(part))
@@ -75,11 +80,11 @@ func (c Config) Put(ctx context.Context, part string, sections []Section) error 
 	if err := c.Host.WriteFile(ctx, c.Path(part), bytes.NewReader(Format(sections)), 0o644); err != nil {
 		return err
 	}
-	if err := c.writeIndex(ctx); err != nil {
-		return errors.Join(err, c.restore(ctx, part, old, existed))
+	if err := f.WriteIndex(ctx); err != nil {
+		return errors.Join(err, f.Restore(ctx, part, old, existed))
 	}
 	if err := c.Reload(ctx); err != nil {
-		return errors.Join(err, c.restore(ctx, part, old, existed))
+		return errors.Join(err, f.Restore(ctx, part, old, existed))
 	}
 	return nil
 }
@@ -87,7 +92,8 @@ func (c Config) Put(ctx context.Context, part string, sections []Section) error 
 // Remove removes part and has smbd forget it. A part already gone is
 // removed. If the reload fails, part is put back.
 func (c Config) Remove(ctx context.Context, part string) error {
-	defer c.lock()()
+	f := c.files()
+	defer f.Lock()()
 	old, err := c.Host.ReadFile(ctx, c.Path(part))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -98,91 +104,13 @@ func (c Config) Remove(ctx context.Context, part string) error {
 	if err := c.Host.Remove(ctx, c.Path(part)); err != nil {
 		return err
 	}
-	if err := c.writeIndex(ctx); err != nil {
-		return errors.Join(err, c.restore(ctx, part, old, true))
+	if err := f.WriteIndex(ctx); err != nil {
+		return errors.Join(err, f.Restore(ctx, part, old, true))
 	}
 	if err := c.Reload(ctx); err != nil {
-		return errors.Join(err, c.restore(ctx, part, old, true))
+		return errors.Join(err, f.Restore(ctx, part, old, true))
 	}
 	return nil
-}
-
-// restore puts part back as it was before a change smbd did not take.
-func (c Config) restore(ctx context.Context, part string, old []byte, existed bool) error {
-	var err error
-	if existed {
-		err = c.Host.WriteFile(ctx, c.Path(part), bytes.NewReader(old), 0o644)
-	} else {
-		err = c.Host.Remove(ctx, c.Path(part))
-	}
-	if err != nil {
-		return fmt.Errorf("putting %s back as it was: %w", c.Path(part), err)
-	}
-	if err := c.writeIndex(ctx); err != nil {
-		return fmt.Errorf("putting %s back as it was: %w", c.index(), err)
-	}
-	return nil
-}
-
-// include adds the line that includes the index to the main
-// configuration, once; the index is written first, so that the line never
-// names a missing file.
-func (c Config) include(ctx context.Context) error {
-	main, err := c.Host.ReadFile(ctx, c.Main)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("there is no Samba configuration at %s: install Samba there, or name its configuration file in smb_conf", c.Main)
-	}
-	if err != nil {
-		return err
-	}
-	for l := range strings.Lines(string(main)) {
-		if k, v, ok := param(l); ok && k == "include" && v == c.index() {
-			return nil
-		}
-	}
-	if err := c.writeIndex(ctx); err != nil {
-		return err
-	}
-	// A main configuration that is a symlink is written where it points,
-	// so that the link stays what it was.
-	target, err := c.Host.RealPath(ctx, c.Main)
-	if err != nil {
-		return err
-	}
-	fi, err := c.Host.Lstat(ctx, target)
-	if err != nil {
-		return err
-	}
-	if len(main) > 0 && main[len(main)-1] != '\n' {
-		main = append(main, '\n')
-	}
-	main = fmt.Appendf(main, "\n# Shares and names Drover manages: the files of %s (leave them to Drover).\ninclude = %s\n", c.Dir(), c.index())
-	return c.Host.WriteFile(ctx, target, bytes.NewReader(main), fi.Mode().Perm())
-}
-
-// writeIndex rewrites the index from the parts in the folder.
-func (c Config) writeIndex(ctx context.Context) error {
-	if err := c.Host.MkdirAll(ctx, c.Dir(), 0o755); err != nil {
-		return err
-	}
-	entries, err := c.Host.ReadDir(ctx, c.Dir())
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	b.WriteString("# Written by Drover: one include per file of this folder.\n")
-	var parts []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.Type().IsRegular() && strings.HasSuffix(n, ".conf") && n != "index.conf" && !host.IsTempName(n) {
-			parts = append(parts, n)
-		}
-	}
-	slices.Sort(parts)
-	for _, n := range parts {
-		fmt.Fprintf(&b, "include = %s\n", path.Join(c.Dir(), n))
-	}
-	return c.Host.WriteFile(ctx, c.index(), &b, 0o644)
 }
 
 // NotRunningError is smbd not answering smbcontrol: not running, or
@@ -217,10 +145,7 @@ func (c Config) smbcontrol(ctx context.Context, msg string) error {
 // Defined says whether the main configuration itself (not its includes)
 // defines a section of that name, as Samba compares names: without case.
 func (c Config) Defined(ctx context.Context, name string) (bool, error) {
-	b, err := c.Host.ReadFile(ctx, c.Main)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("there is no Samba configuration at %s: install Samba there, or name its configuration file in smb_conf", c.Main)
-	}
+	b, err := c.files().ReadMain(ctx)
 	if err != nil {
 		return false, err
 	}

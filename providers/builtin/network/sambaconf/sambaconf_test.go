@@ -33,10 +33,10 @@ func TestPutUndoneWhenReloadFails(t *testing.T) {
 	if err := os.WriteFile(c.Path("share-data"), Format(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.writeIndex(t.Context()); err != nil {
+	if err := c.files().WriteIndex(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	index, _ := os.ReadFile(c.index())
+	index, _ := os.ReadFile(c.files().Index())
 
 	for _, tc := range []struct {
 		name, part string
@@ -60,7 +60,7 @@ func TestPutUndoneWhenReloadFails(t *testing.T) {
 			if _, err := os.Stat(c.Path("share-new")); !os.IsNotExist(err) {
 				t.Errorf("share-new is left: %v", err)
 			}
-			if now, _ := os.ReadFile(c.index()); string(now) != string(index) {
+			if now, _ := os.ReadFile(c.files().Index()); string(now) != string(index) {
 				t.Errorf("index after the failed Put:\n%s\nwant:\n%s", now, index)
 			}
 		})
@@ -127,7 +127,7 @@ func TestIncludeOnce(t *testing.T) {
 			}
 			c := Config{Host: host.NewLocal("fs2", ""), Main: main}
 			for range 2 {
-				if err := c.include(t.Context()); err != nil {
+				if err := c.files().Include(t.Context()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -146,7 +146,7 @@ func TestIncludeOnce(t *testing.T) {
 			if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o640 {
 				t.Errorf("mode %v, want 0640", fi.Mode().Perm())
 			}
-			if _, err := os.Stat(c.index()); err != nil {
+			if _, err := os.Stat(c.files().Index()); err != nil {
 				t.Errorf("the index the line names: %v", err)
 			}
 		})

@@ -1,9 +1,7 @@
 package sambatest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,10 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover-dr/drover/internal/daemontest"
 )
 
 // Server is a running smbd.
@@ -27,10 +26,7 @@ type Server struct {
 	// Dir holds its configuration and run files.
 	Dir string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	log    bytes.Buffer
+	proc *daemontest.Process
 }
 
 // NetBIOSName is the server's own NetBIOS name.
@@ -39,22 +35,10 @@ const NetBIOSName = "DROVERTEST"
 // Start starts smbd (the path exe) with its files in dir, made if
 // missing, and waits until it accepts connections.
 func Start(ctx context.Context, exe, dir string) (*Server, error) {
-	var errs []error
-	// A port found free may be taken before smbd binds it: try again on
-	// another.
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
+	return daemontest.OnFreePort(daemontest.FreeTCPPort, func(port int) (*Server, error) {
 		s := &Server{Conf: filepath.Join(dir, "smb.conf"), Port: port, Dir: dir}
-		if err := s.start(ctx, exe); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		return s, nil
-	}
-	return nil, errors.Join(errs...)
+		return s, s.start(ctx, exe)
+	})
 }
 
 // New starts smbd for t in a temporary folder and stops it when t ends.
@@ -64,17 +48,8 @@ func New(t testing.TB, exe string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Stop() })
+	t.Cleanup(s.Stop)
 	return s
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) start(ctx context.Context, exe string) error {
@@ -93,48 +68,25 @@ func (s *Server) start(ctx context.Context, exe string) error {
 	if err := os.WriteFile(s.Conf, []byte(conf.String()), 0o644); err != nil {
 		return err
 	}
-	s.cmd = exec.Command(exe, "--foreground", "--no-process-group", "--debug-stdout", "-s", s.Conf)
-	s.cmd.Dir = s.Dir
-	s.cmd.Stdout, s.cmd.Stderr = (*lockedWriter)(s), (*lockedWriter)(s)
-	if err := s.cmd.Start(); err != nil {
-		return err
-	}
-	s.exited = make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
-		return err
-	}
-	return nil
-}
-
-// waitReady polls until smbd accepts a connection and answers its
-// control messages (so that smbcontrol finds its pid file).
-func (s *Server) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(20 * time.Second)
+	cmd := exec.Command(exe, "--foreground", "--no-process-group", "--debug-stdout", "-s", s.Conf)
+	cmd.Dir = s.Dir
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			if _, err = os.Stat(filepath.Join(s.Dir, "pid-directory", "smbd.pid")); err == nil {
-				return nil
-			}
+	// Ready once it accepts a connection and answers its control
+	// messages (so that smbcontrol finds its pid file).
+	ready := func(ctx context.Context) error {
+		if err := daemontest.Dial(ctx, addr); err != nil {
+			return err
 		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("smbd exited before it listened at %s:\n%s", addr, s.Log())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("smbd did not listen at %s within 20s (last: %v):\n%s", addr, err, s.Log())
-		}
+		_, err := os.Stat(filepath.Join(s.Dir, "pid-directory", "smbd.pid"))
+		return err
 	}
+	proc, err := daemontest.Start(ctx, cmd, 20*time.Second, ready)
+	if err != nil {
+		s.stopHelpers()
+		return err
+	}
+	s.proc = proc
+	return nil
 }
 
 // Stop ends smbd by its pid and waits for it, then ends the RPC helpers
@@ -142,20 +94,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 // run in sessions of their own, outlive smbd, and are known only by the
 // configuration file their command lines name.
 func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-	default:
-		s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.exited:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
-	}
+	s.proc.Stop()
 	s.stopHelpers()
 }
 
@@ -199,21 +138,6 @@ func (s *Server) helperPIDs() []int {
 		pids = append(pids, pid)
 	}
 	return pids
-}
-
-// Log is what smbd printed so far.
-func (s *Server) Log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.log.String()
-}
-
-type lockedWriter Server
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(p)
 }
 
 // Share is one line of smbclient's share list.
