@@ -71,9 +71,6 @@ func TestCopyOfRunningGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	disk := filepath.Join(dir, "fs1.img")
-	if err := os.WriteFile(disk, append(sector, make([]byte, (sectors-1)*bootsector.Size)...), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	target := image(t, dir, "fs1-replica.img", sectors*bootsector.Size)
 	count := func() uint32 {
 		b, _ := os.ReadFile(disk)
@@ -90,6 +87,12 @@ func TestCopyOfRunningGuest(t *testing.T) {
 			`guest (QMP external snapshot of the running guest "fs1", fs-freeze by the guest agent); crash-consistent: the guest agent did not freeze`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A fresh disk: the guest counts from 0 at each boot, and ring
+			// sectors left by an earlier case's guest that counted further
+			// would read as a copy of no one moment.
+			if err := os.WriteFile(disk, append(sector, make([]byte, (sectors-1)*bootsector.Size)...), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			guest := runGuest(t, dir, disk, "FS1 COUNTING", tc.guest)
 			for deadline := time.Now().Add(time.Minute); count() < 100; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
