@@ -33,7 +33,8 @@ import (
 )
 
 // kernelPackage is the Debian package whose vmlinuz the guest boots: the
-// cloud flavour, the smallest, with the 8250 serial console built in.
+// flavour made for virtual machines, with the 8250 serial console built
+// in.
 const kernelPackage = "linux-image-cloud-amd64"
 
 func main() {
