@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Guest start benchmark: from `drover apply` of a `vm_guest` (a boot sector
-# image, snapshot = true, boot_check on its serial marker) to the marker
-# appearing in the console file, against the same QEMU command line
-# started by hand, in one run, with accelerator = "tcg", "kvm" and "auto". The
+# Guest start benchmark: from `drover apply` of a `vm_guest` (snapshot =
+# true, boot_check on its serial marker) to the marker appearing in the
+# console file, against the same QEMU command line started by hand, in one
+# run, with accelerator = "tcg", "kvm" and "auto", for two images: a boot
+# sector that prints the marker (bench/vm_bootsector.go) and a kernel
+# guest, Debian's cloud kernel booted by SYSLINUX whose init prints it
+# (bench/vm_kernel.go; the kernel is kept in bench/out/kernel). The
 # command line by hand is the one drover's QEMU runs with, read from
 # /proc/PID/cmdline of a first (untimed) drover start, with its pidfile,
 # QMP socket and console moved to files of its own. Both are polled the
@@ -17,7 +20,7 @@
 # counts. Target (issue 19): drover <= 1.2 x by hand, to the marker.
 #
 #   bench/vm.sh
-#   ACCELS=tcg ROUNDS=10 bench/vm.sh
+#   IMAGE=kernel ACCELS=tcg ROUNDS=10 bench/vm.sh
 #   ACCELS="tcg auto" PROBE=cold bench/vm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +28,16 @@ root=$(pwd)
 out=${OUT:-$root/bench/out/vm}
 rounds=${ROUNDS:-5}
 accels=${ACCELS:-"tcg kvm auto"}
+images=${IMAGE:-"bootsector kernel"}
 marker="DROVER BENCH READY"
 if ! command -v qemu-system-x86_64 >/dev/null; then
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends qemu-system-x86 >/dev/null
 fi
-for tool in jq:jq bc:bc; do
+tools="jq:jq bc:bc"
+if [[ " $images " == *" kernel "* ]]; then
+  tools+=" mkfs.fat:dosfstools syslinux:syslinux mcopy:mtools"
+fi
+for tool in $tools; do
   if ! command -v "${tool%%:*}" >/dev/null; then
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
@@ -38,7 +46,11 @@ rm -rf "$out" && mkdir -p "$out"
 go build -o "$out/drover" ./cmd/drover
 go build -o "$out/race" bench/race.go
 go build -o "$out/vm_bootsector" bench/vm_bootsector.go
-"$out/vm_bootsector" "$out/disk.img" "$marker"
+"$out/vm_bootsector" "$out/bootsector.img" "$marker"
+if [[ " $images " == *" kernel "* ]]; then
+  CGO_ENABLED=0 go build -ldflags=-s -o "$out/vm_kernel" bench/vm_kernel.go
+  "$out/vm_kernel" "$out/kernel.img" "$marker" "$root/bench/out/kernel"
+fi
 
 # stop DIR: ends the QEMU whose pidfile is DIR/qemu.pid, if any, and
 # removes DIR.
@@ -52,7 +64,7 @@ stop() {
   fi
   rm -rf "$1"
 }
-trap 'for d in "$out"/*/*.serial.qemu "$out"/*/hand; do stop "$d"; done' EXIT
+trap 'for d in "$out"/*/*/guest.serial.qemu "$out"/*/*/hand; do stop "$d"; done' EXIT
 # epoch TIMESTAMP: seconds since 1970 of an RFC 3339 time.
 epoch() { date -d "$1" +%s.%N; }
 # at LOG JQ_FILTER T0: seconds from T0 to the first event of LOG matching
@@ -63,12 +75,12 @@ at() {
   if [ -z "$ts" ]; then echo -; else printf '%.4f' "$(echo "$(epoch "$ts") - $3" | bc -l)"; fi
 }
 
-# drover ACCEL: one timed start by drover apply; appends "marker exit
-# start launch launched complete" (seconds from the command's start) and
-# the accelerator it used to $out/ACCEL/drover.times. Fails when the start
-# fails.
+# drover IMAGE/ACCEL: one timed start by drover apply; appends "marker
+# exit start launch launched complete" (seconds from the command's start)
+# and the accelerator it used to $out/IMAGE/ACCEL/drover.times. Fails when
+# the start fails.
 drover() {
-  local a=$1 d=$out/$1 times t0 hit exit log
+  local d=$out/$1 times t0 hit exit log
   log=$d/drover.log
   stop "$d/guest.serial.qemu"
   rm -f "$d"/drover.state.json* "$d/guest.serial"
@@ -83,10 +95,10 @@ $(at "$log" '.type == "apply_progress" and (.message | startswith("waiting for")
 $(at "$log" '.type == "apply_complete"' "$t0") \
 $(jq -rR 'fromjson? | select(.type == "apply_progress" and (.message | startswith("starting QEMU"))) | .message' "$log" | tr -dc A-Z | sed 's/^QEMU//')" >>"$d/drover.times"
 }
-# hand ACCEL: one timed start of the same command line by hand; appends
-# "marker exit" to $out/ACCEL/hand.times.
+# hand IMAGE/ACCEL: one timed start of the same command line by hand;
+# appends "marker exit" to $out/IMAGE/ACCEL/hand.times.
 hand() {
-  local a=$1 d=$out/$1 times
+  local d=$out/$1 times
   stop "$d/hand"
   mkdir -p "$d/hand"
   rm -f "$d/hand.serial"
@@ -103,85 +115,98 @@ median() { awk -v k="$2" '{ print $k }' "$1" | sort -g | awk '{ v[NR] = $1 } END
 
 echo "(machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) before; $(qemu-system-x86_64 --version | sed -n 1p); best of $rounds)"
 summary=()
-for a in $accels; do
-  d=$out/$a
-  mkdir -p "$d"
-  cat >"$d/main.dr.hcl" <<HCL
+for img in $images; do
+  # A kernel needs more memory than a boot sector, and more time: under
+  # TCG it boots in seconds, and its first start may wait out a KVM that
+  # cannot run it.
+  memory=32MiB boot_timeout=20s race=30s
+  if [ "$img" = kernel ]; then memory=128MiB boot_timeout=60s race=90s; fi
+  for a in $accels; do
+    c=$img/$a d=$out/$img/$a
+    mkdir -p "$d"
+    cat >"$d/main.dr.hcl" <<HCL
 host "fs2" {}
 
 resource "vm_guest" "fs1" {
   host        = host.fs2
-  disks       = ["$out/disk.img"]
-  memory      = "32MiB"
+  disks       = ["$out/$img.img"]
+  memory      = "$memory"
   serial      = "$d/guest.serial"
   snapshot    = true
   accelerator = "$a"
   boot_check {
     serial  = "$marker"
-    timeout = "20s"
+    timeout = "$boot_timeout"
   }
 }
 HCL
-  # The first start, untimed, gives the command line.
-  if ! RACE_TIMEOUT=30s drover "$a"; then
-    why=$(jq -rR 'fromjson? | select(.type == "diagnostic") | .diagnostic.detail // .diagnostic.summary' "$d/drover.log" 2>/dev/null | sed -n 1,3p)
-    summary+=("$(printf '%-4s drover failed its first start: %s' "$a" "${why:-see $d/drover.log}")")
-    stop "$d/guest.serial.qemu"
-    continue
-  fi
-  rm -f "$d/drover.times"
-  if [ "$a" = auto ]; then
-    for _ in $(seq "$rounds"); do
-      if [ "${PROBE:-}" = cold ]; then rm -f /run/drover/kvm-probe.json; fi
-      RACE_TIMEOUT=60s drover "$a" || { summary+=("$a drover failed: see $d/drover.log"); break; }
-    done
-    stop "$d/guest.serial.qemu"
-    continue
-  fi
-  pid=$(cat "$d/guest.serial.qemu/qemu.pid")
-  mapfile -d '' -t argv <"/proc/$pid/cmdline"
-  for i in "${!argv[@]}"; do
-    argv[i]=${argv[i]//$d\/guest.serial.qemu/$d/hand}
-    argv[i]=${argv[i]//$d\/guest.serial/$d/hand.serial}
-  done
-  printf '%s\n' "${argv[*]}" >"$d/argv"
-  for _ in $(seq "$rounds"); do
-    if ! RACE_TIMEOUT=30s hand "$a"; then
-      summary+=("$(printf '%-4s the start by hand failed: %s' "$a" "$(tail -1 "$d/hand.log")")")
-      break
+    # The first start, untimed, gives the command line.
+    if ! RACE_TIMEOUT=$race drover "$c"; then
+      why=$(jq -rR 'fromjson? | select(.type == "diagnostic") | .diagnostic.detail // .diagnostic.summary' "$d/drover.log" 2>/dev/null | sed -n 1,3p)
+      summary+=("$(printf '%-15s drover failed its first start: %s' "$c" "${why:-see $d/drover.log}")")
+      stop "$d/guest.serial.qemu"
+      continue
     fi
-    RACE_TIMEOUT=30s drover "$a" || { summary+=("$a drover failed: see $d/drover.log"); break; }
+    rm -f "$d/drover.times"
+    if [ "$a" = auto ]; then
+      for _ in $(seq "$rounds"); do
+        if [ "${PROBE:-}" = cold ]; then rm -f /run/drover/kvm-probe.json; fi
+        RACE_TIMEOUT=$race drover "$c" || { summary+=("$c drover failed: see $d/drover.log"); break; }
+      done
+      stop "$d/guest.serial.qemu"
+      continue
+    fi
+    pid=$(cat "$d/guest.serial.qemu/qemu.pid")
+    mapfile -d '' -t argv <"/proc/$pid/cmdline"
+    for i in "${!argv[@]}"; do
+      argv[i]=${argv[i]//$d\/guest.serial.qemu/$d/hand}
+      argv[i]=${argv[i]//$d\/guest.serial/$d/hand.serial}
+    done
+    printf '%s\n' "${argv[*]}" >"$d/argv"
+    for _ in $(seq "$rounds"); do
+      if ! RACE_TIMEOUT=$race hand "$c"; then
+        summary+=("$(printf '%-15s the start by hand failed: %s' "$c" "$(tail -1 "$d/hand.log")")")
+        break
+      fi
+      RACE_TIMEOUT=$race drover "$c" || { summary+=("$c drover failed: see $d/drover.log"); break; }
+    done
+    stop "$d/hand"
+    stop "$d/guest.serial.qemu"
   done
-  stop "$d/hand"
-  stop "$d/guest.serial.qemu"
 done
 
-printf '%-6s %-7s %9s %9s %9s %7s\n' accel case marker_s median_s exit_s ratio
-for a in $accels; do
-  d=$out/$a
-  h=$d/hand.times
-  [ "$a" = auto ] && h=$out/tcg/hand.times
-  [ -s "$h" ] && [ -s "$d/drover.times" ] || continue
-  if [ "$a" != auto ]; then
-    printf '%-6s %-7s %9s %9s %9s %6.2fx\n' "$a" hand "$(best "$h" 1)" "$(median "$h" 1)" "$(best "$h" 2)" 1
-  fi
-  h=$(best "$h" 1)
-  printf '%-6s %-7s %9s %9s %9s %6.2fx\n' "$a" drover "$(best "$d/drover.times" 1)" "$(median "$d/drover.times" 1)" \
-    "$(best "$d/drover.times" 2)" "$(echo "$(best "$d/drover.times" 1) / $h" | bc -l)"
+printf '%-10s %-6s %-7s %9s %9s %9s %7s\n' image accel case marker_s median_s exit_s ratio
+for img in $images; do
+  for a in $accels; do
+    d=$out/$img/$a
+    h=$d/hand.times
+    [ "$a" = auto ] && h=$out/$img/tcg/hand.times
+    [ -s "$h" ] && [ -s "$d/drover.times" ] || continue
+    if [ "$a" != auto ]; then
+      printf '%-10s %-6s %-7s %9s %9s %9s %6.2fx\n' "$img" "$a" hand "$(best "$h" 1)" "$(median "$h" 1)" "$(best "$h" 2)" 1
+    fi
+    h=$(best "$h" 1)
+    printf '%-10s %-6s %-7s %9s %9s %9s %6.2fx\n' "$img" "$a" drover "$(best "$d/drover.times" 1)" "$(median "$d/drover.times" 1)" \
+      "$(best "$d/drover.times" 2)" "$(echo "$(best "$d/drover.times" 1) / $h" | bc -l)"
+  done
 done
 echo "marker: the command's start to the marker in the console file; exit: to the command's exit (by hand: QEMU daemonized)"
 echo "drover's time (medians, seconds from its start):"
-printf '  %-6s %9s %9s %9s %9s %9s %9s\n' accel apply_start launch launched marker complete exit
-for a in $accels; do
-  f=$out/$a/drover.times
-  [ -s "$f" ] || continue
-  printf '  %-6s %9s %9s %9s %9s %9s %9s\n' "$a" "$(median "$f" 3)" "$(median "$f" 4)" "$(median "$f" 5)" \
-    "$(median "$f" 1)" "$(median "$f" 6)" "$(median "$f" 2)"
+printf '  %-10s %-6s %9s %9s %9s %9s %9s %9s\n' image accel apply_start launch launched marker complete exit
+for img in $images; do
+  for a in $accels; do
+    f=$out/$img/$a/drover.times
+    [ -s "$f" ] || continue
+    printf '  %-10s %-6s %9s %9s %9s %9s %9s %9s\n' "$img" "$a" "$(median "$f" 3)" "$(median "$f" 4)" "$(median "$f" 5)" \
+      "$(median "$f" 1)" "$(median "$f" 6)" "$(median "$f" 2)"
+  done
 done
 echo "  apply_start: CLI, plugin start, refresh and plan done; launch: QEMU about to start; launched: QEMU daemonized;"
 echo "  complete: the boot check passed (the provider looks at the console every 10 ms); exit: state saved, plugin stopped"
-if [ -s "$out/auto/drover.times" ]; then
-  echo "auto (against TCG by hand) chose: $(awk '{ n[$7]++ } END { for (a in n) printf "%s %d times; ", a, n[a] }' "$out/auto/drover.times")the KVM probe, when it runs (PROBE=cold), is in its apply_start"
-fi
+for img in $images; do
+  if [ -s "$out/$img/auto/drover.times" ]; then
+    echo "$img auto (against TCG by hand) chose: $(awk '{ n[$7]++ } END { for (a in n) printf "%s %d times; ", a, n[a] }' "$out/$img/auto/drover.times")the KVM probe, when it runs (PROBE=cold), is in its apply_start"
+  fi
+done
 for s in "${summary[@]}"; do echo "$s"; done
 echo "target: drover / by hand <= 1.2x, to the marker"
