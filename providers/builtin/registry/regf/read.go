@@ -70,14 +70,17 @@ func checksum(b []byte) uint32 {
 	return sum
 }
 
-// filetime converts a Windows FILETIME (100 ns ticks since 1601).
+// filetimeEpoch is the Unix time of a FILETIME's epoch, 1601-01-01.
+const filetimeEpoch = -11644473600
+
+// filetime converts a Windows FILETIME (100 ns ticks since 1601), every
+// value of it: 0 is no time, and times past the year 2262 (which
+// time.Duration and UnixNano cannot hold) read as written.
 func filetime(ft uint64) time.Time {
-	const epochDiff = 116444736000000000
-	if ft < epochDiff {
+	if ft == 0 {
 		return time.Time{}
 	}
-	t := ft - epochDiff
-	return time.Unix(int64(t/1e7), int64(t%1e7)*100).UTC()
+	return time.Unix(int64(ft/1e7)+filetimeEpoch, int64(ft%1e7)*100).UTC()
 }
 
 type reader struct {

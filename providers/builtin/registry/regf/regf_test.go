@@ -314,3 +314,26 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestFiletimeRoundTrip: every FILETIME a hive holds is written back as
+// read, those before 1970 and past 2262 included.
+func TestFiletimeRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ft   uint64
+	}{
+		{"none", 0},
+		{"first tick", 1},
+		{"1969", 116444736000000000 - 1},
+		{"unix epoch", 116444736000000000},
+		{"2014", 130338891907656250},
+		{"2976", 434035841028460038},
+		{"largest", ^uint64(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := toFiletime(filetime(tc.ft)); got != tc.ft {
+				t.Errorf("toFiletime(filetime(%d)) = %d (read as %s)", tc.ft, got, filetime(tc.ft))
+			}
+		})
+	}
+}

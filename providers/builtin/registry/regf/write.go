@@ -43,11 +43,13 @@ func (h *Hive) Encode() []byte {
 	return append(base, w.buf...)
 }
 
+// toFiletime is filetime's inverse; a time before 1601 is written as 0.
 func toFiletime(t time.Time) uint64 {
-	if t.IsZero() {
+	secs := t.Unix() - filetimeEpoch
+	if t.IsZero() || secs < 0 {
 		return 0
 	}
-	return uint64(t.UnixNano()/100) + 116444736000000000
+	return uint64(secs)*1e7 + uint64(t.Nanosecond()/100)
 }
 
 type writer struct {
