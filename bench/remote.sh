@@ -19,8 +19,9 @@
 # system of the tool and its children: drover's plugins, rsync's ssh; not
 # sshd's), and drover / rsync. Drover reads fs1 over SFTP too; rsync
 # reads the source here directly, as when it runs on fs1. Then one more
-# incremental run of each under DROVER_CPUPROFILE, and the top of the
-# plugin's profile: where the time goes.
+# incremental run of each (and one more first sync of the set) under
+# DROVER_CPUPROFILE, and the top of the plugin's profile: where the time
+# goes.
 #
 # CASES (replication drive) selects the cases to run. BASE=FILE, a drover
 # binary of another build, runs the drive case with it too, taking turns
@@ -214,6 +215,9 @@ if ! diff -r -x '.*.drover-blocks' -x '.*.drover-journal' -x .drover-source "$sr
 fi
 "$out/tree" change "$src" 1 >/dev/null
 profiles=$(profile "$rep" replication)
+rm -rf "$work/fs2/replica" "$rep"/drover.state.json*
+sync
+profiles+=$'\n'$(profile "$rep" replication-first)
 fi
 
 # 2. An incremental drive copy.
@@ -275,5 +279,5 @@ profiles+=$'\n'$(profile "$drv" drive)
 fi
 echo "(machine: load $(load) after)"
 echo
-echo "where the time goes (CPU profiles of the plugin, one more incremental run each):"
+echo "where the time goes (CPU profiles of the plugin, one more incremental run each, and a first sync of the set):"
 echo "$profiles"

@@ -133,8 +133,8 @@ func (f *File) writeAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// streamSize is how much WriteTo and ReadFrom move per round: several
-// chunks in flight at once.
+// streamSize is how much WriteTo moves per round: several chunks in
+// flight at once.
 const streamSize = 4 * maxChunk
 
 // WriteTo copies the file from the current offset to w, for io.Copy:
@@ -172,38 +172,87 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// ReadFrom copies r to the file from the current offset, for io.Copy.
+// ReadFrom copies r to the file from the current offset, for io.Copy. It
+// reads the next piece of r while the piece before is being written: when
+// r is a file of another agent (a mirror's copy between two machines),
+// both connections are busy at once instead of taking turns.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ahead = nil
 	// A copy of a known length (io.CopyN, as a mirror copies each file)
-	// needs no more buffer than it copies: zeroing streamSize for each of
-	// many small files cost more than sending them.
-	size := int64(streamSize)
-	if lr, ok := r.(*io.LimitedReader); ok && lr.N < size {
-		size = max(lr.N, 1)
-	}
-	buf := make([]byte, size)
-	var total int64
-	for {
+	// needs no more buffer than it copies: zeroing a full piece for each
+	// of many small files cost more than sending them.
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N < pieceSize {
+		buf := make([]byte, max(lr.N, 1))
 		n, rerr := io.ReadFull(r, buf)
+		wn, err := f.writeAt(buf[:n], f.off)
+		f.off += int64(wn)
+		if err == nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			err = rerr
+		}
+		return int64(wn), err
+	}
+	type written struct {
+		n   int
+		err error
+	}
+	var (
+		total   int64
+		pending chan written
+		bufs    [2]*[]byte
+	)
+	for i := range bufs {
+		bufs[i] = pieces.Get().(*[]byte)
+		defer pieces.Put(bufs[i])
+	}
+	// wait collects the write in flight, if any.
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		w := <-pending
+		pending = nil
+		f.off += int64(w.n)
+		total += int64(w.n)
+		return w.err
+	}
+	for i := 0; ; i++ {
+		// The write before the one in flight used this buffer, and it
+		// ended before the one in flight began.
+		buf := *bufs[i%2]
+		n, rerr := io.ReadFull(r, buf)
+		if err := wait(); err != nil {
+			return total, err
+		}
 		if n > 0 {
-			wn, err := f.writeAt(buf[:n], f.off)
-			f.off += int64(wn)
-			total += int64(wn)
-			if err != nil {
-				return total, err
-			}
+			done := make(chan written, 1)
+			pending = done
+			go func(off int64) {
+				wn, err := f.writeAt(buf[:n], off)
+				done <- written{wn, err}
+			}(f.off)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			return total, nil
+			return total, wait()
 		}
 		if rerr != nil {
+			// What was read before the error is written, as io.Copy does.
+			if err := wait(); err != nil {
+				return total, err
+			}
 			return total, rerr
 		}
 	}
 }
+
+// pieceSize is what ReadFrom reads of its reader at once, and writes in
+// one call while it reads the next.
+const pieceSize = 1 << 20
+
+// pieces are ReadFrom's buffers, reused: a copy of many large files would
+// otherwise allocate and clear a buffer per piece.
+var pieces = sync.Pool{New: func() any { b := make([]byte, pieceSize); return &b }}
 
 func (f *File) Read(p []byte) (int, error) {
 	f.mu.Lock()

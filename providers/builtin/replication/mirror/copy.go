@@ -17,8 +17,11 @@ import (
 	"github.com/drover-dr/drover/host"
 )
 
-// copyChunk is how much a copy moves between checks of its context.
-const copyChunk = 4 << 20
+// copyChunk is how much a copy moves between checks of its context: one
+// io.CopyN, within which a copy between two agents' machines reads and
+// writes its pieces at once (agent.File.ReadFrom), so that a larger chunk
+// drains that pipeline less often.
+const copyChunk = 16 << 20
 
 // limitedChunk is the chunk, and the burst, of a bandwidth-limited copy:
 // small enough to keep it smooth.
