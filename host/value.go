@@ -93,6 +93,8 @@ func (c Config) EffectiveTransport() string {
 	return "local"
 }
 
+var errNotKnown = errors.New("the host is not known until apply")
+
 // ConfigFromValue reads a host value: an object with the attributes of
 // Type, any of them null (or missing) except name.
 func ConfigFromValue(v cty.Value) (Config, error) {
@@ -100,51 +102,61 @@ func ConfigFromValue(v cty.Value) (Config, error) {
 	switch {
 	case v == cty.NilVal || v.IsNull():
 		return c, fmt.Errorf("no host given")
-	case !v.IsWhollyKnown():
-		return c, fmt.Errorf("the host is not known until apply")
+	case !v.IsKnown():
+		return c, errNotKnown
 	case !v.Type().IsObjectType():
 		return c, fmt.Errorf("a host must be an object like host.NAME, not %s", v.Type().FriendlyName())
 	}
-	// Every attribute is a primitive: unmarking each one read is enough
-	// (a host is opened for every step a provider runs on it).
+	// Every attribute is a primitive: unmarking and checking each one
+	// read is enough (a host is opened for every step a provider runs on
+	// it, and IsWhollyKnown's walk of the object was most of the cost).
 	v, _ = v.Unmark()
+	unknown := false
 	attr := func(name string) cty.Value {
 		if !v.Type().HasAttribute(name) {
 			return cty.NullVal(cty.DynamicPseudoType)
 		}
 		a, _ := v.GetAttr(name).Unmark()
+		unknown = unknown || !a.IsKnown()
 		return a
 	}
-	for _, s := range [...]struct {
-		name string
-		dst  *string
-	}{{"name", &c.Name}, {"transport", &c.Transport}, {"address", &c.Address}, {"root", &c.Root}, {"user", &c.User},
-		{"identity_file", &c.IdentityFile}, {"host_key", &c.HostKey}, {"known_hosts", &c.KnownHosts}, {"netns", &c.Netns}} {
-		a := attr(s.name)
+	names := [...]string{"name", "transport", "address", "root", "user", "identity_file", "host_key", "known_hosts", "netns"}
+	var vals [len(names)]cty.Value
+	for i, name := range names {
+		vals[i] = attr(name)
+	}
+	agent, port := attr("agent"), attr("port")
+	if unknown {
+		return c, errNotKnown
+	}
+	var strs [len(names)]string
+	for i, a := range vals {
 		if a.IsNull() {
 			continue
 		}
 		if a.Type() != cty.String {
-			return c, fmt.Errorf("host attribute %q must be a string, not %s", s.name, a.Type().FriendlyName())
+			return c, fmt.Errorf("host attribute %q must be a string, not %s", names[i], a.Type().FriendlyName())
 		}
-		*s.dst = a.AsString()
+		strs[i] = a.AsString()
 	}
+	c = Config{Name: strs[0], Transport: strs[1], Address: strs[2], Root: strs[3], User: strs[4],
+		IdentityFile: strs[5], HostKey: strs[6], KnownHosts: strs[7], Netns: strs[8]}
 	if c.Name == "" {
 		return c, fmt.Errorf("the host has no name")
 	}
-	if a := attr("agent"); !a.IsNull() {
-		if a.Type() != cty.Bool {
-			return c, fmt.Errorf("host %q: agent must be true or false, not %s", c.Name, a.Type().FriendlyName())
+	if !agent.IsNull() {
+		if agent.Type() != cty.Bool {
+			return c, fmt.Errorf("host %q: agent must be true or false, not %s", c.Name, agent.Type().FriendlyName())
 		}
-		c.NoAgent = a.False()
+		c.NoAgent = agent.False()
 	}
-	if p := attr("port"); !p.IsNull() {
-		if p.Type() != cty.Number {
-			return c, fmt.Errorf("host %q: port must be a number, not %s", c.Name, p.Type().FriendlyName())
+	if !port.IsNull() {
+		if port.Type() != cty.Number {
+			return c, fmt.Errorf("host %q: port must be a number, not %s", c.Name, port.Type().FriendlyName())
 		}
-		n, acc := p.AsBigFloat().Int64()
+		n, acc := port.AsBigFloat().Int64()
 		if acc != 0 || n < 0 || n > 65535 {
-			return c, fmt.Errorf("host %q: port %s is not a port number", c.Name, p.AsBigFloat().String())
+			return c, fmt.Errorf("host %q: port %s is not a port number", c.Name, port.AsBigFloat().String())
 		}
 		c.Port = int(n)
 	}

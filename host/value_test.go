@@ -55,6 +55,10 @@ func TestFromValue(t *testing.T) {
 		{"unknown transport", Config{Name: "fs2", Transport: "carrier-pigeon"}.Value(), `asks for transport "carrier-pigeon"`},
 		{"null", cty.NullVal(Type), "no host given"},
 		{"unknown", cty.UnknownVal(Type), "not known until apply"},
+		{"unknown name", obj(map[string]cty.Value{"name": cty.UnknownVal(cty.String)}), "not known until apply"},
+		{"unknown root", obj(map[string]cty.Value{"name": cty.StringVal("a"), "root": cty.UnknownVal(cty.String)}), "not known until apply"},
+		{"unknown port", obj(map[string]cty.Value{"name": cty.StringVal("a"), "port": cty.UnknownVal(cty.Number)}), "not known until apply"},
+		{"unknown marked root", obj(map[string]cty.Value{"name": cty.StringVal("a"), "root": cty.UnknownVal(cty.String).Mark("sensitive")}), "not known until apply"},
 		{"string", cty.StringVal("fs1"), "must be an object"},
 		{"no name", obj(map[string]cty.Value{"root": cty.StringVal(root)}), "no name"},
 		{"bad port", obj(map[string]cty.Value{"name": cty.StringVal("a"), "port": cty.NumberFloatVal(1.5)}), "not a port number"},
@@ -123,5 +127,16 @@ func TestConfigCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConfigFromValueAllocs reads the host value every runbook step's
+// call carries: reading it must not walk the whole object (cty's
+// IsWhollyKnown sorted its attribute names and made a string value of
+// each, every call), only the attributes, allocating nothing.
+func TestConfigFromValueAllocs(t *testing.T) {
+	v := Config{Name: "fs1", Root: "/srv/fs1"}.Value()
+	if n := testing.AllocsPerRun(100, func() { ConfigFromValue(v) }); n != 0 {
+		t.Errorf("ConfigFromValue allocates %v times, want 0", n)
 	}
 }

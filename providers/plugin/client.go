@@ -171,7 +171,11 @@ func (c *client) garbage(call string, err error) providers.Diagnostics {
 }
 
 // stopOnCancel sends Stop when ctx ends before the call returns, so a
-// provider doing long work gives up instead of running on unseen.
+// provider doing long work gives up instead of running on unseen. Only
+// batched calls need it: their own ctx does not reach the provider, the
+// batch's RPC being shared. A direct call's RPC carries its ctx, whose end
+// ends that call alone on the provider side; Stop would end every call in
+// flight there, e.g. every runbook step beside one that timed out.
 func (c *client) stopOnCancel(ctx context.Context) func() {
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -312,7 +316,6 @@ func (c *client) ReadData(ctx context.Context, req providers.ReadDataRequest) pr
 	if err != nil {
 		return providers.ReadDataResponse{Diagnostics: c.garbage(call, err)}
 	}
-	defer c.stopOnCancel(ctx)()
 	r, err := c.rpc.ReadData(ctx, &pb.ReadData_Request{TypeName: req.TypeName, Config: cfg})
 	if err != nil {
 		return providers.ReadDataResponse{Diagnostics: c.failed(call, err)}
@@ -330,7 +333,6 @@ func (c *client) Invoke(ctx context.Context, req providers.InvokeRequest) provid
 	if err != nil {
 		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
 	}
-	defer c.stopOnCancel(ctx)()
 	stream, err := c.rpc.Invoke(ctx, &pb.Invoke_Request{Action: req.Action, Args: args})
 	if err != nil {
 		return providers.InvokeResponse{Diagnostics: c.failed(call, err)}

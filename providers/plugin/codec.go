@@ -39,6 +39,9 @@ func decodeValue(dv *pb.DynamicValue) (cty.Value, error) {
 	if dv == nil {
 		return cty.NilVal, nil
 	}
+	if v, ok := values.get(dv.TypeJson, dv.Msgpack); ok {
+		return v, nil
+	}
 	ty, err := types.unmarshal(dv.TypeJson)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("bad value type: %w", err)
@@ -52,6 +55,7 @@ func decodeValue(dv *pb.DynamicValue) (cty.Value, error) {
 	if errs := v.Type().TestConformance(ty); len(errs) > 0 {
 		return cty.NilVal, fmt.Errorf("bad value: a %s where its type says %s", v.Type().FriendlyName(), ty.FriendlyName())
 	}
+	values.put(dv.TypeJson, dv.Msgpack, v)
 	return v, nil
 }
 

@@ -40,3 +40,44 @@ func TestValueRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeRepeatedValue decodes the arguments a runbook step's instances
+// all send: after the first, a decode is a lookup, allocating nothing;
+// and an encoding standing for values of several types (msgpack nil)
+// decodes to each in its own type.
+func TestDecodeRepeatedValue(t *testing.T) {
+	args := cty.ObjectVal(map[string]cty.Value{
+		"host": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("h"), "root": cty.StringVal("/srv/h"), "port": cty.NullVal(cty.Number)}),
+		"argv": cty.ListVal([]cty.Value{cty.StringVal("true")}),
+		"env":  cty.NullVal(cty.Map(cty.String)),
+	})
+	tests := []struct {
+		name string
+		in   cty.Value
+	}{
+		{"step arguments", args},
+		{"null string", cty.NullVal(cty.String)},
+		{"null number", cty.NullVal(cty.Number)},
+		{"null list", cty.NullVal(cty.List(cty.String))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dv, err := encodeValue(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				got, err := decodeValue(dv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.RawEquals(tt.in) {
+					t.Fatalf("got %#v, want %#v", got, tt.in)
+				}
+			}
+			if n := testing.AllocsPerRun(100, func() { decodeValue(dv) }); n != 0 {
+				t.Errorf("decoding it again allocates %v times, want 0", n)
+			}
+		})
+	}
+}
