@@ -465,23 +465,9 @@ func decodeResource(block *hcl.Block) (*Resource, hcl.Diagnostics) {
 	content, remain, diags := block.Body.PartialContent(resourceMetaSchema)
 	r.Config = remain
 	attrs := content.Attributes
-	if a := attrs["count"]; a != nil {
-		r.Count = a.Expr
-		diags = append(diags, checkMetaRefs("count", a.Expr)...)
-	}
-	if a := attrs["for_each"]; a != nil {
-		if r.Count != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  `Invalid combination of "count" and "for_each"`,
-				Detail:   `A resource may set count or for_each, not both: count makes numbered instances, for_each keyed ones.`,
-				Subject:  a.NameRange.Ptr(),
-			})
-		} else {
-			r.ForEach = a.Expr
-			diags = append(diags, checkMetaRefs("for_each", a.Expr)...)
-		}
-	}
+	var repDiags hcl.Diagnostics
+	r.Count, r.ForEach, repDiags = decodeRepetition(attrs, "resource")
+	diags = append(diags, repDiags...)
 	if a := attrs["depends_on"]; a != nil {
 		var d hcl.Diagnostics
 		r.DependsOn, d = decodeDependsOn(a)

@@ -8,6 +8,28 @@ import (
 	"github.com/zclconf/go-cty/cty/gocty"
 )
 
+// decodeRepetition reads the count and for_each arguments of a block of
+// kind (resource, step), which may set one of them.
+func decodeRepetition(attrs hcl.Attributes, kind string) (count, forEach hcl.Expression, diags hcl.Diagnostics) {
+	if a := attrs["count"]; a != nil {
+		count = a.Expr
+		diags = append(diags, checkMetaRefs("count", a.Expr)...)
+	}
+	if a := attrs["for_each"]; a != nil {
+		if count != nil {
+			return count, nil, append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  `Invalid combination of "count" and "for_each"`,
+				Detail:   fmt.Sprintf("A %s may set count or for_each, not both: count makes numbered instances, for_each keyed ones.", kind),
+				Subject:  a.NameRange.Ptr(),
+			})
+		}
+		forEach = a.Expr
+		diags = append(diags, checkMetaRefs("for_each", a.Expr)...)
+	}
+	return count, forEach, diags
+}
+
 func repetitionError(arg string, expr hcl.Expression, ctx *hcl.EvalContext, detail string) hcl.Diagnostics {
 	return hcl.Diagnostics{{
 		Severity:    hcl.DiagError,

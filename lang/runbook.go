@@ -120,23 +120,9 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 	s.Wait = attrExpr(attrs, "wait")
 	s.Check = attrExpr(attrs, "check")
 	s.Stop = attrExpr(attrs, "stop")
-	if a := attrs["count"]; a != nil {
-		s.Count = a.Expr
-		diags = append(diags, checkMetaRefs("count", a.Expr)...)
-	}
-	if a := attrs["for_each"]; a != nil {
-		if s.Count != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  `Invalid combination of "count" and "for_each"`,
-				Detail:   `A step may set count or for_each, not both: count makes numbered instances, for_each keyed ones.`,
-				Subject:  a.NameRange.Ptr(),
-			})
-		} else {
-			s.ForEach = a.Expr
-			diags = append(diags, checkMetaRefs("for_each", a.Expr)...)
-		}
-	}
+	var repDiags hcl.Diagnostics
+	s.Count, s.ForEach, repDiags = decodeRepetition(attrs, "step")
+	diags = append(diags, repDiags...)
 	for _, e := range []hcl.Expression{s.Count, s.ForEach} {
 		if e == nil {
 			continue
