@@ -96,7 +96,7 @@ func hashOnMachine(ctx context.Context, h host.Host, req SumsRequest) (SumsRespo
 		}
 	}
 	sums := make([]Sum, at[len(req.Blocks)])
-	_, err = c.hashRanges(ctx, input{r: f}, ranges, "sums", 0, func(ch *chunk) bool {
+	_, err = c.hashRanges(ctx, input{r: f, m: mapSource(f, req.Size)}, ranges, "sums", 0, func(ch *chunk) bool {
 		k := sort.Search(len(req.Blocks), func(k int) bool { return req.Blocks[k].End > ch.first })
 		copy(sums[at[k]+ch.first-req.Blocks[k].First:], ch.sums)
 		return false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,10 @@ type input struct {
 	on    *HostPath
 	bytes bool
 	drop  bool // the machine reads from the medium, not its page cache
+	// m, when set, is r mapped: its blocks are hashed where they lie in
+	// the page cache, and a chunk's buf is not filled (the caller wants
+	// sums only).
+	m *mapping
 }
 
 // segmentSize bounds the source bytes and the blocks of one op call: its
@@ -196,6 +201,13 @@ func (c *copier) hashRanges(ctx context.Context, in input, ranges []blockRange, 
 				}
 			}()
 			var pieces []Extent
+			var w window
+			if in.m != nil {
+				// A source that shrinks faults when its mapping is read.
+				defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+				w.m = in.m
+				defer w.close()
+			}
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				k := sort.Search(len(ranges), func(k int) bool { return starts[k+1] > i })
@@ -204,7 +216,10 @@ func (c *copier) hashRanges(ctx context.Context, in input, ranges []blockRange, 
 				}
 				first := ranges[k].first + (i-starts[k])*per
 				rg := blockRange{first, min(first+per, ranges[k].end)}
-				if in.on == nil {
+				if in.m != nil {
+					pieces = c.fillMapped(ch, &w, rg, pieces)
+					read.Add(int64(len(ch.buf)))
+				} else if in.on == nil {
 					pieces = c.fill(ch, in.r, rg, pieces)
 					read.Add(int64(len(ch.buf)))
 				} else {
@@ -376,6 +391,23 @@ func (c *copier) fill(ch *chunk, r io.ReaderAt, rg blockRange, pieces []Extent) 
 	return pieces
 }
 
+// fillMapped hashes the blocks rg where w maps them, leaving ch.buf
+// unfilled but for blocks partly outside the extents, which are copied
+// there to be masked.
+func (c *copier) fillMapped(ch *chunk, w *window, rg blockRange, pieces []Extent) []Extent {
+	defer faulted(&ch.err)
+	off := c.take(ch, rg)
+	b, err := w.view(off, int64(len(ch.buf)))
+	if err != nil {
+		ch.err = err
+		return pieces
+	}
+	for k := range ch.sums {
+		pieces = c.hashFrom(ch, k, b[int64(k)*c.bs:min(int64(k+1)*c.bs, int64(len(b)))], pieces)
+	}
+	return pieces
+}
+
 // fillFrom gives ch the sums of rg that the machine computed (segment s)
 // and, when in.bytes, reads through in.r the blocks whose sum differs from
 // what the target holds, hashing what it read: that is what the target
@@ -459,7 +491,13 @@ func (c *copier) take(ch *chunk, rg blockRange) int64 {
 // hash sets the sum of the chunk's k-th block from its bytes, zeroing
 // those outside the extents; pieces is scratch space, returned for reuse.
 func (c *copier) hash(ch *chunk, k int, pieces []Extent) []Extent {
-	b := ch.block(k, c.bs)
+	return c.hashFrom(ch, k, ch.block(k, c.bs), pieces)
+}
+
+// hashFrom sets the sum of the chunk's k-th block from b, its bytes in
+// the chunk or elsewhere: a block partly outside the extents is copied
+// into the chunk to be masked there.
+func (c *copier) hashFrom(ch *chunk, k int, b []byte, pieces []Extent) []Extent {
 	if !c.whole {
 		start := (ch.first + int64(k)) * c.bs
 		pieces = clip(pieces[:0], c.extents, start, start+int64(len(b)))
@@ -467,15 +505,25 @@ func (c *copier) hash(ch *chunk, k int, pieces []Extent) []Extent {
 			ch.sums[k] = Sum{}
 			return pieces
 		}
-		mask(b, start, pieces)
+		if !covers(b, start, pieces) {
+			own := ch.block(k, c.bs)
+			copy(own, b)
+			b = own
+			mask(b, start, pieces)
+		}
 	}
 	ch.sums[k] = HashBlock(b)
 	return pieces
 }
 
+// covers says whether pieces are all of the block b (at start).
+func covers(b []byte, start int64, pieces []Extent) bool {
+	return len(pieces) == 1 && pieces[0].Off == start && pieces[0].Len == int64(len(b))
+}
+
 // mask zeroes the bytes of the block b (at start) outside pieces.
 func mask(b []byte, start int64, pieces []Extent) {
-	if len(pieces) == 1 && pieces[0].Off == start && pieces[0].Len == int64(len(b)) {
+	if covers(b, start, pieces) {
 		return
 	}
 	at := start
