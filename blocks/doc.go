@@ -32,7 +32,10 @@
 //     from a host reached over a network reads through the transport only
 //     the blocks whose sum differs (Options.Source), and a verify reads
 //     back the target on its own machine. A host whose machine cannot run
-//     ops has every byte read through the transport and hashed here.
+//     ops has every byte read through the transport and hashed here. The
+//     op hashes a local file or device through read-only mappings of it,
+//     not copies out of the page cache; a source that shrinks meanwhile
+//     faults, which is turned into an error.
 //
 // It does not decide what to copy (partition selection comes in as
 // extents), how to get a point-in-time view of a live source (callers pass
