@@ -115,6 +115,10 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 	if Remote(c) {
 		o := ssh.OptionsOf(c)
 		o.TrustNewHostKeys = opts.TrustNewHostKeys
+		// Only the privilege steps use the agent: without them, getting
+		// it ready (hashing this program's executable) would only take
+		// a core from the run the check stands before.
+		o.NoAgent = o.NoAgent || !opts.Privileges
 		// Told as recorded: a login refused after the key was recorded
 		// leaves no Host to ask, and a recorded key is never kept silent.
 		o.HostKeyRecorded = func(k ssh.RecordedHostKey) { r.Recorded = append(r.Recorded, k) }
