@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"net"
 	"os"
 	"strconv"
@@ -16,7 +17,7 @@ var hostCheckCmds = map[string]func(ts *testscript.TestScript, neg bool, args []
 	// PORTVAR) that accepts one connection and says nothing, as an sshd
 	// that hangs before its banner, until FILE exists (or 15 s passed);
 	// it then writes to SEEN whether FILE appeared while the connection
-	// was held, and hangs up.
+	// was held, and hangs up, which the client sees as an EOF.
 	"silentssh": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 3 {
 			ts.Fatalf("usage: silentssh PORTVAR FILE SEEN")
@@ -39,6 +40,11 @@ var hostCheckCmds = map[string]func(ts *testscript.TestScript, neg bool, args []
 					break
 				}
 			}
+			// Read the client's version line, all it sends before the
+			// server's: a close with nothing unread ends the connection
+			// with an EOF, where unread bytes would reset it.
+			c.SetReadDeadline(time.Now().Add(15 * time.Second))
+			bufio.NewReader(c).ReadString('\n')
 			os.WriteFile(seen, []byte(verdict), 0o644)
 		}()
 	},
