@@ -96,12 +96,24 @@ func checkHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string]
 // source is the machine that is down, and what acts on it fails on its
 // own (a step's on_failure, a refresh that cannot read it). Providers,
 // which connect from their own processes, verify host keys strictly.
-func verifyHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string]cty.Value, trust bool) error {
+// The check runs in the background: the caller does what acts on no host
+// meanwhile, then calls verified, which waits for the check, shows what
+// it found and fails as the check did.
+func verifyHosts(ctx context.Context, v *view, cfg *lang.Config, vars map[string]cty.Value, trust bool) (verified func() error, err error) {
 	configs, err := hostConfigs(v, cfg, vars, true)
-	if err != nil || len(configs) == 0 {
-		return err
+	if err != nil {
+		return nil, err
 	}
-	results := hostcheck.Check(ctx, configs, hostcheck.Options{TrustNewHostKeys: trust})
+	if len(configs) == 0 {
+		return func() error { return nil }, nil
+	}
+	done := make(chan []hostcheck.Result, 1)
+	go func() { done <- hostcheck.Check(ctx, configs, hostcheck.Options{TrustNewHostKeys: trust}) }()
+	return func() error { return showVerified(v, cfg, <-done) }, nil
+}
+
+// showVerified shows the recorded keys and the hosts that cannot be used.
+func showVerified(v *view, cfg *lang.Config, results []hostcheck.Result) error {
 	showRecordedKeys(v, results)
 	var diags hcl.Diagnostics
 	for _, r := range results {

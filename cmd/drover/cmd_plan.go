@@ -16,6 +16,7 @@ import (
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/builtin/replication"
 	"github.com/drover-dr/drover/state"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -187,7 +188,9 @@ type session struct {
 
 // open loads the configuration, verifies the hosts on other machines
 // (verifyHosts), takes the state lock for operation and reads the state;
-// the providers the configuration uses start meanwhile.
+// the providers the configuration uses start, and the state is locked and
+// read, while the hosts are checked: none of it acts on a host, and
+// nothing returns before every host is verified.
 // When no configuration file can name a backend, the state's place is
 // known before the configuration is parsed, and it is locked and read
 // while the parsing runs, and the built-in providers the state names
@@ -202,25 +205,28 @@ func (o *planOptions) open(ctx context.Context, g *globalOptions, operation stri
 	if err != nil {
 		return nil, err
 	}
-	var early chan lockedState
-	earlyCtx, cancelEarly := context.WithCancel(ctx)
-	defer cancelEarly()
-	if !mayNameBackend(files) {
-		early = make(chan lockedState, 1)
+	var locked chan lockedState
+	lockCtx, cancelLock := context.WithCancel(ctx)
+	defer cancelLock()
+	lock := func(cfg *lang.Config) {
+		locked = make(chan lockedState, 1)
 		go func() {
-			ls := o.lockAndRead(earlyCtx, s.v, nil, operation)
-			if ls.err == nil {
+			ls := o.lockAndRead(lockCtx, cfg, operation)
+			if ls.err == nil && !ls.diags.HasErrors() {
 				reg.Prestart(ctx, ls.prior.Providers()...)
 			}
-			early <- ls
+			locked <- ls
 		}()
+	}
+	if !mayNameBackend(files) {
+		lock(nil)
 	}
 	// abandon stops waiting for a lock held elsewhere, releases it if
 	// taken, and ends the providers started.
 	abandon := func() {
-		if early != nil {
-			cancelEarly()
-			(<-early).release()
+		if locked != nil {
+			cancelLock()
+			(<-locked).release()
 		}
 		reg.Close()
 	}
@@ -234,21 +240,28 @@ func (o *planOptions) open(ctx context.Context, g *globalOptions, operation stri
 	if err = addInstalled(reg, s.cfg); err == nil {
 		s.popts, err = o.plannerOptions(s.v, s.cfg, reg)
 	}
+	var verified func() error
 	if err == nil {
-		err = verifyHosts(ctx, s.v, s.cfg, s.popts.Variables, o.trustNewHostKeys)
+		verified, err = verifyHosts(ctx, s.v, s.cfg, s.popts.Variables, o.trustNewHostKeys)
 	}
 	if err != nil {
 		abandon()
 		return nil, err
 	}
 	reg.Prestart(ctx, usedProviders(s.cfg, reg)...)
-	var ls lockedState
-	if early != nil {
-		ls = <-early
-	} else {
-		ls = o.lockAndRead(ctx, s.v, s.cfg, operation)
+	if locked == nil {
+		lock(s.cfg)
+	}
+	if err := verified(); err != nil {
+		abandon()
+		return nil, err
+	}
+	ls := <-locked
+	if ls.err == nil {
+		ls.err = s.v.fail(ls.diags)
 	}
 	if ls.err != nil {
+		ls.release()
 		reg.Close()
 		return nil, ls.err
 	}
@@ -262,7 +275,10 @@ type lockedState struct {
 	backend state.Backend
 	prior   *state.State
 	unlock  func() error
-	err     error
+	// diags are the backend configuration's, for the caller to show
+	// after the host check's.
+	diags hcl.Diagnostics
+	err   error
 }
 
 // release gives the lock back, if it was taken.
@@ -273,10 +289,10 @@ func (l lockedState) release() {
 }
 
 // lockAndRead opens the backend cfg names (the default one for nil),
-// takes the lock for operation and reads the state.
-func (o *planOptions) lockAndRead(ctx context.Context, v *view, cfg *lang.Config, operation string) lockedState {
+// takes the lock for operation and reads the state. It prints nothing.
+func (o *planOptions) lockAndRead(ctx context.Context, cfg *lang.Config, operation string) lockedState {
 	var ls lockedState
-	if ls.backend, ls.err = backend(v, cfg); ls.err != nil {
+	if ls.backend, ls.diags, ls.err = openBackend(cfg); ls.err != nil || ls.diags.HasErrors() {
 		return ls
 	}
 	if ls.unlock, ls.err = o.take(ctx, ls.backend, operation); ls.err != nil {

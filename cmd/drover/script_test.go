@@ -76,6 +76,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	for name, f := range runbookCmds {
 		cmds[name] = f
 	}
+	for name, f := range hostCheckCmds {
+		cmds[name] = f
+	}
 	return cmds
 }
 

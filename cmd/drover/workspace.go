@@ -263,16 +263,26 @@ func backendPath(cfg *lang.Config) (string, hcl.Diagnostics) {
 
 // backend opens the state backend the configuration names (local by default).
 func backend(v *view, cfg *lang.Config) (state.Backend, error) {
-	path, diags := backendPath(cfg)
+	b, diags, err := openBackend(cfg)
 	if err := v.fail(diags); err != nil {
 		return nil, err
 	}
+	return b, err
+}
+
+// openBackend is backend for a caller that shows the diagnostics later,
+// in its own order.
+func openBackend(cfg *lang.Config) (state.Backend, hcl.Diagnostics, error) {
+	path, diags := backendPath(cfg)
+	if diags.HasErrors() {
+		return nil, diags, nil
+	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
+			return nil, diags, err
 		}
 	}
-	return local.New(path), nil
+	return local.New(path), diags, nil
 }
 
 // lockOptions are the flags about the state lock.

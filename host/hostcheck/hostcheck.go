@@ -118,16 +118,28 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 		// Told as recorded: a login refused after the key was recorded
 		// leaves no Host to ask, and a recorded key is never kept silent.
 		o.HostKeyRecorded = func(k ssh.RecordedHostKey) { r.Recorded = append(r.Recorded, k) }
-		sh, err := ssh.New(ctx, o)
+		// Without the privilege steps the connection is all there is to
+		// prove: ssh.Verify hangs up once logged in, sparing the check
+		// the Host's SFTP session and agent preparation.
+		var sh *ssh.Host
+		var err error
+		if opts.Privileges {
+			sh, err = ssh.New(ctx, o)
+		} else {
+			err = ssh.Verify(ctx, o)
+		}
 		if err != nil {
 			r.Err = err
 			failed(err, set)
 			return r
 		}
-		defer sh.Close()
 		for _, s := range Steps[:3] {
 			set(s, Passed, "")
 		}
+		if sh == nil {
+			return r
+		}
+		defer sh.Close()
 		h = sh
 	} else {
 		if errs := c.Check(); len(errs) > 0 {

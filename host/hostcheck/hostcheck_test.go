@@ -2,6 +2,7 @@ package hostcheck
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,31 @@ func TestCheck(t *testing.T) {
 		r := Check(context.Background(), []host.Config{c}, Options{TrustNewHostKeys: true})[0]
 		if r.Err == nil || r.Step("login").Status != Failed || len(r.Recorded) != 1 {
 			t.Fatalf("Err = %v, login %s, recorded %v; want a refused login and the key told", r.Err, r.Step("login").Status, r.Recorded)
+		}
+	})
+
+	// Before planning only the connection is proved (verifyHosts): the
+	// same first steps, and no session opened on the machine, which the
+	// run's providers then connect to again.
+	t.Run("the connection only", func(t *testing.T) {
+		const sftpRequest = "Starting session: subsystem 'sftp'"
+		before := strings.Count(s.Log.String(), sftpRequest)
+		conn := []host.Config{ok, unknown, wrongUser, noKey, down}
+		results := Check(context.Background(), conn, Options{})
+		for i, r := range results {
+			want := maps.Clone(want[conn[i].Name])
+			for _, name := range Steps[3:] {
+				want[name] = none
+			}
+			if diff := cmp.Diff(want, statuses(r)); diff != "" {
+				t.Errorf("%s: steps (-want +got):\n%s\n%v", conn[i].Name, diff, r.Err)
+			}
+			if usable := r.Err == nil; usable != (r.Host.Name == "fs1") {
+				t.Errorf("%s: Err = %v", conn[i].Name, r.Err)
+			}
+		}
+		if n := strings.Count(s.Log.String(), sftpRequest) - before; n != 0 {
+			t.Errorf("the check started SFTP %d times on the machine, want none:\n%s", n, s.Log.String())
 		}
 	})
 

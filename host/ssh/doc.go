@@ -18,6 +18,8 @@
 // key is refused loudly; each as an error type of its own, before anything
 // is done on the machine. TrustNewHostKeys records an unknown key in
 // known_hosts (replaced atomically) and RecordedHostKeys tells which.
+// Verify proves the host key and the login alone, on a connection it then
+// closes: what the core checks before a run.
 //
 // Commands are argv quoted by host/shellquote for the remote login shell,
 // which must be a POSIX shell; the environment goes through `env`, not SSH

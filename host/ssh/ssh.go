@@ -102,6 +102,22 @@ type Host struct {
 
 var _ host.Host = (*Host)(nil)
 
+// Verify does what New does before anything is done on the machine (host
+// key, login) and hangs up: for a check that only proves a host can be
+// used, without the SFTP session, which costs about as long as the
+// handshake, nor the agent's preparation.
+func Verify(ctx context.Context, opts Options) error {
+	c, err := newConnector(opts)
+	if err != nil {
+		return err
+	}
+	client, err := c.login(ctx)
+	if err != nil {
+		return fmt.Errorf("host %q: %w", opts.Name, err)
+	}
+	return client.Close()
+}
+
 // New checks opts and connects: an unknown, changed or revoked host key, a
 // refused user or a missing key fails here, before anything is done on the
 // machine. The connection is shared by every operation and by Sub hosts,
@@ -342,6 +358,31 @@ func (c *connector) get(ctx context.Context) (*conn, func(), error) {
 }
 
 func (c *connector) dial(ctx context.Context) (*conn, error) {
+	client, err := c.login(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", c.addr, err)
+	}
+	cn := &conn{ssh: client, sftp: sc2, done: make(chan struct{})}
+	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
+	_, cn.fsync = sc2.HasExtension("fsync@openssh.com")
+	go func() {
+		client.Wait()
+		sc2.Close()
+		close(cn.done)
+	}()
+	c.lastUsed = time.Now()
+	go c.watch(cn)
+	return cn, nil
+}
+
+// login dials the machine, verifies its host key and logs in: the SSH
+// connection, without the SFTP session the Host's operations use.
+func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	d := net.Dialer{Timeout: c.opts.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
@@ -360,23 +401,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 		return nil, c.handshakeErr(err)
 	}
 	nc.SetDeadline(time.Time{})
-	client := xssh.NewClient(sc, chans, reqs)
-	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", c.addr, err)
-	}
-	cn := &conn{ssh: client, sftp: sc2, done: make(chan struct{})}
-	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
-	_, cn.fsync = sc2.HasExtension("fsync@openssh.com")
-	go func() {
-		client.Wait()
-		sc2.Close()
-		close(cn.done)
-	}()
-	c.lastUsed = time.Now()
-	go c.watch(cn)
-	return cn, nil
+	return xssh.NewClient(sc, chans, reqs), nil
 }
 
 // handshakeErr says why the machine was not reached in words that tell
