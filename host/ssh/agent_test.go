@@ -16,25 +16,12 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/host/agent"
+	"github.com/drover-dr/drover/internal/agenttest"
 	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/drover-dr/drover/internal/testenv"
 )
 
-// The test binary is the agent these tests upload, as drover is in use:
-// it knows the ops registered here.
-const testAgentCommand = "internal-agent"
-
-func TestMain(m *testing.M) {
-	if len(os.Args) == 2 && os.Args[1] == testAgentCommand {
-		if err := agent.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	agent.Enable(testAgentCommand)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { agenttest.Main(m) }
 
 type whoamiReq struct{ Path string }
 

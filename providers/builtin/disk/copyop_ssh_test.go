@@ -3,7 +3,6 @@ package disk
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,27 +10,13 @@ import (
 
 	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
-	"github.com/drover-dr/drover/host/agent"
 	"github.com/drover-dr/drover/host/ssh"
+	"github.com/drover-dr/drover/internal/agenttest"
 	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/drover-dr/drover/providers/builtin/disk/drives"
 )
 
-// The test binary is the agent TestCopyOnSSHMachine uploads, as drover is
-// in use: it knows the op disk.copy.
-const testAgentCommand = "internal-agent"
-
-func TestMain(m *testing.M) {
-	if len(os.Args) == 2 && os.Args[1] == testAgentCommand {
-		if err := agent.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	agent.Enable(testAgentCommand)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { agenttest.Main(m) }
 
 // TestCopyOnSSHMachine copies a drive of an SSH host in the agent on its
 // machine, with progress here; a connection closed in the middle of an

@@ -1,9 +1,6 @@
 package vm
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,26 +8,13 @@ import (
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/host/agent"
 	"github.com/drover-dr/drover/host/ssh"
+	"github.com/drover-dr/drover/internal/agenttest"
 	"github.com/drover-dr/drover/internal/sshtest"
 	"github.com/drover-dr/drover/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// The test binary is the agent SSH hosts upload, as drover is in use: it
-// knows the vm provider's ops.
-const testAgentCommand = "internal-agent"
-
-func TestMain(m *testing.M) {
-	if len(os.Args) == 2 && os.Args[1] == testAgentCommand {
-		if err := agent.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	agent.Enable(testAgentCommand)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { agenttest.Main(m) }
 
 // sshMachine is a machine reached through a real sshd.
 func sshMachine(t *testing.T, name string) (*machine, *sshtest.Server) {
@@ -119,7 +103,7 @@ func TestGuestOnSSHHost(t *testing.T) {
 func TestGuestOnSSHHostWithoutAgent(t *testing.T) {
 	m, _ := sshMachine(t, "fs3")
 	agent.Enable()
-	t.Cleanup(func() { agent.Enable(testAgentCommand) })
+	t.Cleanup(func() { agent.Enable(agenttest.Command) })
 	m.bootDisk("/srv/fs1.img", "FS1 READY")
 	libvirt := cty.StringVal("libvirt")
 	folder := sharedFolders(sharedFolder{path: "/srv/share", image: "/var/lib/drover/share.img"})
