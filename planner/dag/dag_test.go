@@ -58,6 +58,50 @@ func TestCycles(t *testing.T) {
 	}
 }
 
+// TestConnectRepeated: a repeated edge is recorded once however many
+// dependencies a node has (a few are scanned, more are kept in a bit set
+// that grows at both ends), in the order the edges were first made.
+func TestConnectRepeated(t *testing.T) {
+	for _, n := range []int{3, scanDeps, scanDeps + 1, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			g := New[int]()
+			for i := range 2 * n {
+				g.Add(i)
+			}
+			var want []int
+			// From the middle outwards, so that later dependencies lie
+			// below and above the first ones; then all of them again.
+			for i := range n {
+				d := n + i/2
+				if i%2 == 1 {
+					d = n - 1 - i/2
+				}
+				g.Connect(-1, d)
+				want = append(want, d)
+			}
+			for d := 2*n - 1; d >= 0; d-- {
+				g.Connect(-1, d)
+				if !slices.Contains(want, d) {
+					want = append(want, d)
+				}
+			}
+			for _, d := range want {
+				g.Connect(-1, d)
+			}
+			if diff := cmp.Diff(want, g.DependsOn(-1)); diff != "" {
+				t.Fatalf("dependencies (-want +got):\n%s", diff)
+			}
+			if c := g.Cycles(); len(c) != 0 {
+				t.Fatalf("cycles %v, want none", c)
+			}
+			g.Connect(-1, -1)
+			if diff := cmp.Diff([][]int{{-1}}, g.Cycles()); diff != "" {
+				t.Fatalf("self loop (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestWalkOrderAndFailures(t *testing.T) {
 	// d depends on b and c, both on a; e is independent; f depends on d.
 	edges := [][2]string{{"b", "a"}, {"c", "a"}, {"d", "b"}, {"d", "c"}, {"f", "d"}, {"e", ""}}
@@ -359,5 +403,26 @@ func BenchmarkCycles(b *testing.B) {
 	}
 	for range b.N {
 		g.Cycles()
+	}
+}
+
+// BenchmarkConnect builds the graph of a flat runbook: 10 waves of 100
+// nodes, each node after every node of the wave before (90,000 edges).
+func BenchmarkConnect(b *testing.B) {
+	const waves, width = 10, 100
+	b.ReportAllocs()
+	for b.Loop() {
+		g := New[int]()
+		for w := range waves {
+			for i := range width {
+				g.Add(w*width + i)
+				if w == 0 {
+					continue
+				}
+				for j := range width {
+					g.Connect(w*width+i, (w-1)*width+j)
+				}
+			}
+		}
 	}
 }
