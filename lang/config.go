@@ -185,10 +185,16 @@ type Step struct {
 	// seeing count.index or each.key and each.value. At most one is set.
 	Count   hcl.Expression
 	ForEach hcl.Expression
-	After   []StepRef
-	Host    hcl.Expression
-	Run     hcl.Expression
-	Timeout hcl.Expression
+	// After lists the steps the step waits for, as written. When an entry
+	// is not a plain reference (step.x[count.index - 1], or a conditional
+	// around the list), AfterExpr is the whole after expression, evaluated
+	// for each instance by the planner, and After lists every step it
+	// refers to, Computed set.
+	After     []StepRef
+	AfterExpr hcl.Expression
+	Host      hcl.Expression
+	Run       hcl.Expression
+	Timeout   hcl.Expression
 	// Env, Dir, Retries and RetryDelay shape a run step; OnFailure says
 	// what the run does when the step fails: "abort" (the default),
 	// "continue" or "prompt".

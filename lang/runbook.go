@@ -138,23 +138,17 @@ func decodeStep(block *hcl.Block) (*Step, hcl.Diagnostics) {
 			}
 		}
 	}
-	// The resources a step holds repeat by their own count and for_each.
-	diags = append(diags, checkInstanceRefs(nativeTraversals(block.Body, []string{"count", "for_each", "resource"}), s.Count != nil, s.ForEach != nil)...)
+	// The resources a step holds repeat by their own count and for_each;
+	// after is checked by decodeAfter, which knows when it is plain
+	// references only (the common case, and thousands of them in a large
+	// runbook).
+	diags = append(diags, checkInstanceRefs(nativeTraversals(block.Body, []string{"count", "for_each", "resource", "after"}), s.Count != nil, s.ForEach != nil)...)
 	if a := attrs["after"]; a != nil {
-		exprs, d := hcl.ExprList(a.Expr)
+		var d hcl.Diagnostics
+		s.After, s.AfterExpr, d = decodeAfter(a.Expr)
 		diags = append(diags, d...)
-		for _, e := range exprs {
-			ref, ok := afterRef(e)
-			if !ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid after entry",
-					Detail:   `Each entry of after names a step of this runbook, like step.prepare, or one instance of a repeated step, like step.check[0] or step.check["a"].`,
-					Subject:  e.Range().Ptr(),
-				})
-				continue
-			}
-			s.After = append(s.After, ref)
+		if s.AfterExpr != nil {
+			diags = append(diags, checkInstanceRefs(s.AfterExpr.Variables(), s.Count != nil, s.ForEach != nil)...)
 		}
 	}
 	for _, b := range content.Blocks {
@@ -266,12 +260,78 @@ func (rb *Runbook) stepNames() []string {
 }
 
 // StepRef names a step in an after list: every instance of it (all of a
-// repeated step's), or, with Key, the one instance of that key.
+// repeated step's), or, with Key, the one instance of that key. A
+// Computed one is a step the after expression refers to: which of its
+// instances an instance waits for, if any, is known once the planner has
+// evaluated the expression for that instance.
 type StepRef struct {
-	Name  string
-	Key   *addrs.Key
-	Range hcl.Range
+	Name     string
+	Key      *addrs.Key
+	Range    hcl.Range
+	Computed bool
 }
+
+// decodeAfter reads a step's after argument: a list of plain references
+// (step.NAME or step.NAME[KEY], KEY a literal), or else an expression
+// that gives one for each instance (step.x[count.index - 1], or
+// count.index > 0 ? [...] : []), returned as expr with the steps it
+// refers to.
+func decodeAfter(e hcl.Expression) (refs []StepRef, expr hcl.Expression, diags hcl.Diagnostics) {
+	invalid := func(e hcl.Expression) *hcl.Diagnostic {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid after entry",
+			Detail:   `after lists steps of this runbook, like step.prepare, or instances of a repeated step, like step.check[0], step.check["a"] or step.check[count.index - 1].`,
+			Subject:  e.Range().Ptr(),
+		}
+	}
+	if exprs, d := hcl.ExprList(e); !d.HasErrors() {
+		refs = make([]StepRef, 0, len(exprs))
+		computed := false
+		for _, e := range exprs {
+			if ref, ok := afterRef(e); ok {
+				refs = append(refs, ref)
+				continue
+			}
+			if !refersToStep(e) {
+				diags = append(diags, invalid(e))
+			}
+			computed = true
+		}
+		if diags.HasErrors() {
+			return nil, nil, diags
+		}
+		if !computed {
+			return refs, nil, nil
+		}
+		refs = refs[:0]
+	}
+	for _, t := range e.Variables() {
+		if t.RootName() != "step" {
+			continue
+		}
+		ref, d := parseRef(t)
+		if d != nil {
+			diags = append(diags, d)
+			continue
+		}
+		sr := StepRefOf(ref)
+		sr.Computed = true
+		refs = append(refs, sr)
+	}
+	if len(refs) == 0 && !diags.HasErrors() {
+		diags = append(diags, invalid(e))
+	}
+	return refs, e, diags
+}
+
+// refersToStep reports whether e refers to a step.
+func refersToStep(e hcl.Expression) bool {
+	return slices.ContainsFunc(e.Variables(), func(t hcl.Traversal) bool { return t.RootName() == "step" })
+}
+
+// whole reports whether ref waits for every instance of its step.
+func (ref StepRef) whole() bool { return ref.Key == nil && !ref.Computed }
 
 // afterRef reads an after entry: step.NAME or step.NAME[KEY], KEY a
 // literal number or string.
@@ -397,7 +457,11 @@ func (rb *Runbook) undeclaredStep(name string, rng hcl.Range) *hcl.Diagnostic {
 }
 
 // checkCycles reports every group of steps that wait for each other,
-// found as the strongly connected components of the after graph (Tarjan).
+// found as the strongly connected components of the after graph (Tarjan)
+// of the entries naming whole steps: those wait whatever the instances.
+// One instance waiting for another (step.x[0], step.x[count.index - 1])
+// is a cycle only if the instances loop, which the planner sees once it
+// knows them.
 func (rb *Runbook) checkCycles() hcl.Diagnostics {
 	names := rb.stepNames()
 	index := map[string]int{}
@@ -413,7 +477,7 @@ func (rb *Runbook) checkCycles() hcl.Diagnostics {
 		onStack[n] = true
 		for _, ref := range rb.Steps[n].After {
 			m := ref.Name
-			if _, ok := rb.Steps[m]; !ok {
+			if _, ok := rb.Steps[m]; !ok || !ref.whole() {
 				continue
 			}
 			if _, seen := index[m]; !seen {
@@ -450,7 +514,7 @@ func (rb *Runbook) checkCycles() hcl.Diagnostics {
 		first := rb.Steps[comp[0]]
 		var subject *hcl.Range
 		for _, ref := range first.After {
-			if slices.Contains(comp, ref.Name) {
+			if ref.whole() && slices.Contains(comp, ref.Name) {
 				subject = ref.Range.Ptr()
 				break
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/drover-dr/drover/addrs"
 	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/lang"
+	"github.com/drover-dr/drover/planner/dag"
 	"github.com/drover-dr/drover/planner/plan"
 	"github.com/drover-dr/drover/state"
 	"github.com/hashicorp/hcl/v2"
@@ -100,7 +101,8 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 		}
 	}
 	exps := map[string]expansion{}
-	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps}
+	insts := &instanceIndex{}
+	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -125,7 +127,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 			exps[name] = exp
 		}
 	}
-	waves := stepWaves(rb)
+	insts.index(names, exps)
 	for _, name := range names {
 		exp, ok := exps[name]
 		if !ok {
@@ -139,7 +141,6 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 			if s == nil {
 				continue
 			}
-			s.Wave = waves[name]
 			if prior != nil {
 				if st := prior.Steps[s.Name]; st != nil && st.Status == state.StepSucceeded {
 					s.Skip = "finished in run " + prior.RunID
@@ -150,6 +151,9 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 			}
 			out.Steps = append(out.Steps, s)
 		}
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, instanceWaves(rb, out.Steps)...)
 	}
 	slices.SortStableFunc(out.Steps, func(a, b *plan.Step) int { return a.Wave - b.Wave })
 	diags = append(diags, drillAge(scope, rb, req.LastDrill)...)
@@ -210,11 +214,12 @@ func stepName(id string) string {
 	return id
 }
 
-// stepWaves gives each step its depth in the after graph: 0 for a step
-// that waits for none, one more than the deepest it waits for otherwise.
-// Every instance of a step is in the step's wave: one that waits for a
-// single instance of another still comes after the whole of its wave.
-// lang has refused cycles.
+// stepWaves gives each step its depth in the after graph of steps, for
+// ordering what failovers in force give back: 0 for a step that waits for
+// none, one more than the deepest it waits for otherwise. A step waiting
+// for instances of its own (step.x[count.index - 1]) or of a step that
+// waits for some of its own is ordered as well as the steps allow; the
+// plan's waves are its instances' (instanceWaves).
 func stepWaves(rb *lang.Runbook) map[string]int {
 	waves := map[string]int{}
 	var depth func(string) int
@@ -222,9 +227,12 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 		if w, ok := waves[n]; ok {
 			return w
 		}
+		waves[n] = 0 // while its own are visited: a loop through instances ends here
 		w := 0
 		for _, t := range rb.Steps[n].After {
-			w = max(w, depth(t.Name)+1)
+			if t.Name != n && rb.Steps[t.Name] != nil {
+				w = max(w, depth(t.Name)+1)
+			}
 		}
 		waves[n] = w
 		return w
@@ -233,6 +241,76 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 		depth(n)
 	}
 	return waves
+}
+
+// instanceWaves sets the wave of every planned step instance: its depth
+// in the graph its after lists make (0 for one that waits for none, one
+// more than the deepest it waits for otherwise), so that the plan shows
+// the order the run follows, instance by instance. Instances that wait
+// for each other are reported as a cycle: lang refuses the cycles of
+// whole steps when it loads them, the ones through single instances
+// (step.x[0], step.x[count.index - 1]) show only here.
+func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
+	byName := make(map[string]*plan.Step, len(steps))
+	for _, s := range steps {
+		byName[s.Name] = s
+	}
+	// depth is -1 while a step's after list is visited.
+	depth := make(map[string]int, len(steps))
+	cyclic := false
+	var visit func(s *plan.Step) int
+	visit = func(s *plan.Step) int {
+		if d, ok := depth[s.Name]; ok {
+			cyclic = cyclic || d < 0
+			return d
+		}
+		depth[s.Name] = -1
+		w := 0
+		for _, a := range s.After {
+			if t := byName[a]; t != nil {
+				w = max(w, visit(t)+1)
+			}
+		}
+		depth[s.Name], s.Wave = w, w
+		return w
+	}
+	for _, s := range steps {
+		visit(s)
+	}
+	if !cyclic {
+		return nil
+	}
+	g := dag.New[string]()
+	for _, s := range steps {
+		g.Add(s.Name)
+		for _, a := range s.After {
+			if byName[a] != nil {
+				g.Connect(s.Name, a)
+			}
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, c := range g.Cycles() {
+		st := rb.Steps[stepName(c[0])]
+		var subject *hcl.Range
+		if st.AfterExpr != nil {
+			subject = st.AfterExpr.Range().Ptr()
+		}
+		for _, ref := range st.After {
+			if subject == nil && slices.ContainsFunc(c, func(id string) bool { return stepName(id) == ref.Name }) {
+				subject = ref.Range.Ptr()
+			}
+		}
+		detail := fmt.Sprintf("In runbook %q, step.%s wait for each other through after, so none of them can start. Remove one of the after entries between them.", rb.Name, strings.Join(c, ", step."))
+		if len(c) == 1 {
+			detail = fmt.Sprintf("In runbook %q, step.%s waits for itself through after, so it can never start.", rb.Name, c[0])
+		}
+		if slices.ContainsFunc(c[1:], func(id string) bool { return stepName(id) == stepName(c[0]) }) || len(c) == 1 {
+			detail += fmt.Sprintf(" An instance may wait for other instances of its step, never for itself: to run each after the one before, write after = count.index > 0 ? [step.%s[count.index - 1]] : [].", stepName(c[0]))
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle between runbook steps", Detail: detail, Subject: subject})
+	}
+	return diags
 }
 
 // planStep plans the instance id of step s, scope seeing its key.
@@ -248,36 +326,9 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 			Detail: fmt.Sprintf("In step %q of runbook %q: ", id, rb.Name) + fmt.Sprintf(format, args...), Subject: rng.Ptr()})
 	}
 	data := scope.Data.(runbookData)
-	// By step, all of a step's instances before single ones, in key order.
-	after := slices.SortedStableFunc(slices.Values(s.After), func(a, b lang.StepRef) int {
-		switch {
-		case a.Name != b.Name:
-			return strings.Compare(a.Name, b.Name)
-		case a.Key == nil || b.Key == nil:
-			return cmpBool(a.Key != nil, b.Key != nil)
-		case a.Key.Less(*b.Key):
-			return -1
-		case b.Key.Less(*a.Key):
-			return 1
-		}
-		return 0
-	})
-	for _, ref := range after {
-		ids, ok := data.instances(ref)
-		if !ok {
-			return fail(nil, "No such step instance", "after names %s, which is not an instance of step %q (%s). Name one of its instances, or step.%s for all of them.",
-				"step."+lang.StepID(ref.Name, *ref.Key), ref.Name, data.exps[ref.Name].describe(), ref.Name)
-		}
-		ps.After = append(ps.After, ids...)
-	}
-	if len(after) > 1 {
-		// Two entries may name one instance (step.x and step.x[2]).
-		seen := make(map[string]bool, len(ps.After))
-		ps.After = slices.DeleteFunc(ps.After, func(a string) bool {
-			dup := seen[a]
-			seen[a] = true
-			return dup
-		})
+	var d hcl.Diagnostics
+	if ps.After, d = data.after(scope, rb, s, id); d.HasErrors() {
+		return nil, append(diags, d...)
 	}
 	if len(s.Resources) > 0 {
 		ps.Action = plan.StepResources
@@ -293,7 +344,7 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		ps.Summary = "hold " + strings.Join(parts, ", ")
 		return ps, append(diags, d...)
 	}
-	if d := refersBefore(rb, s, id); d.HasErrors() {
+	if d := refersBefore(rb, s, id, ps.After); d.HasErrors() {
 		return nil, append(diags, d...)
 	}
 	if waiting := unknownSteps(scope, s); len(waiting) > 0 {
@@ -316,7 +367,6 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		hostVal = v
 		ps.Host = v.GetAttr("name").AsString()
 	}
-	var d hcl.Diagnostics
 	if ps.Timeout, d = evalDuration(scope, s.Timeout); d.HasErrors() {
 		return nil, append(diags, d...)
 	}
@@ -794,6 +844,159 @@ type runbookData struct {
 	// each step, by step name.
 	steps map[string]cty.Value
 	exps  map[string]expansion
+	insts *instanceIndex
+}
+
+// instanceIndex numbers the instances of a runbook's steps, for resolving
+// after lists (a step of a large runbook names hundreds) without building
+// instance names again for each.
+type instanceIndex struct {
+	// place is each step's place in name order; ids the StepIDs of the
+	// instances of the step at each place, in key order (none for a step
+	// whose expansion failed).
+	place map[string]int
+	ids   [][]string
+	// byID is the pick (instancePick) of every instance, by StepID.
+	byID map[string]int64
+}
+
+// A pick is an instance as a number, place<<32 | position in key order:
+// picks sort in the order the plan lists after entries.
+func instancePick(place, pos int) int64 { return int64(place)<<32 | int64(pos) }
+
+func (x *instanceIndex) index(names []string, exps map[string]expansion) {
+	x.place = make(map[string]int, len(names))
+	x.ids = make([][]string, len(names))
+	x.byID = map[string]int64{}
+	for p, name := range names {
+		x.place[name] = p
+		exp, ok := exps[name]
+		if !ok {
+			continue
+		}
+		x.ids[p] = make([]string, len(exp.keys))
+		for i, k := range exp.keys {
+			x.ids[p][i] = lang.StepID(name, k)
+			x.byID[x.ids[p][i]] = instancePick(p, i)
+		}
+	}
+}
+
+func (x *instanceIndex) id(pick int64) string { return x.ids[pick>>32][pick&(1<<32-1)] }
+
+// stepIDMark marks the StepIDs an after expression evaluates to, telling
+// them from strings written in it.
+type stepIDMark struct{}
+
+// afterData answers step.NAME in an after expression: the StepIDs of the
+// step's instances, marked, shaped as step.NAME is elsewhere (a tuple with
+// count, an object with for_each), so that an index picks one.
+type afterData struct{ runbookData }
+
+func (d afterData) Step(name string) cty.Value {
+	exp, ok := d.exps[name]
+	if !ok {
+		return cty.DynamicVal // its expansion failed, and said so
+	}
+	ids := d.insts.ids[d.insts.place[name]]
+	vals := make([]cty.Value, len(ids))
+	for i, id := range ids {
+		vals[i] = cty.StringVal(id).Mark(stepIDMark{})
+	}
+	switch exp.kind {
+	case expandCount:
+		return cty.TupleVal(vals)
+	case expandForEach:
+		m := make(map[string]cty.Value, len(vals))
+		for i, k := range exp.keys {
+			m[k.Str] = vals[i]
+		}
+		return cty.ObjectVal(m)
+	}
+	return vals[0]
+}
+
+// after lists the instances that instance id of step s (scope seeing its
+// key) waits for, by step name and then key, each once.
+func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id string) ([]string, hcl.Diagnostics) {
+	if len(s.After) == 0 {
+		return nil, nil
+	}
+	picks := make([]int64, 0, len(s.After))
+	if s.AfterExpr == nil {
+		for _, ref := range s.After {
+			exp, ok := d.exps[ref.Name]
+			if !ok {
+				continue // its expansion failed, and said so
+			}
+			p := d.insts.place[ref.Name]
+			if ref.Key == nil {
+				for i := range exp.keys {
+					picks = append(picks, instancePick(p, i))
+				}
+				continue
+			}
+			i := slices.Index(exp.keys, *ref.Key)
+			if i < 0 {
+				return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No such step instance",
+					Detail: fmt.Sprintf("In step %q of runbook %q: after names %s, which is not an instance of step %q (%s). Name one of its instances, or step.%s for all of them.",
+						id, rb.Name, "step."+lang.StepID(ref.Name, *ref.Key), ref.Name, exp.describe(), ref.Name),
+					Subject: ref.Range.Ptr()}}
+			}
+			picks = append(picks, instancePick(p, i))
+		}
+	} else {
+		as := *scope
+		as.Data = afterData{d}
+		v, diags := as.EvalExpr(s.AfterExpr, cty.DynamicPseudoType)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		invalid := func(what string) hcl.Diagnostics {
+			return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid after entry",
+				Detail:  fmt.Sprintf("In step %q of runbook %q: after gives %s, not steps. It lists steps, like step.prepare, or instances of a repeated step, like step.check[count.index - 1].", id, rb.Name, what),
+				Subject: s.AfterExpr.Range().Ptr()})
+		}
+		var walk func(cty.Value) hcl.Diagnostics
+		walk = func(v cty.Value) hcl.Diagnostics {
+			v, marks := v.Unmark()
+			switch ty := v.Type(); {
+			case !v.IsWhollyKnown():
+				return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value not known",
+					Detail: "This runbook argument depends on values not known yet (an unapplied resource): apply first, then plan the runbook.", Subject: s.AfterExpr.Range().Ptr()})
+			case v.IsNull():
+				return invalid("null")
+			case ty == cty.String:
+				if _, ok := marks[stepIDMark{}]; !ok {
+					return invalid(strconv.Quote(v.AsString()))
+				}
+				picks = append(picks, d.insts.byID[v.AsString()])
+			case ty.IsTupleType() || ty.IsListType() || ty.IsSetType() || ty.IsObjectType() || ty.IsMapType():
+				for it := v.ElementIterator(); it.Next(); {
+					_, e := it.Element()
+					if d := walk(e); d.HasErrors() {
+						return d
+					}
+				}
+			default:
+				return invalid("a " + ty.FriendlyName())
+			}
+			return nil
+		}
+		if d := walk(v); d.HasErrors() {
+			return nil, d
+		}
+	}
+	if len(picks) == 0 {
+		return nil, nil
+	}
+	slices.Sort(picks)
+	picks = slices.Compact(picks)
+	out := make([]string, len(picks))
+	for i, p := range picks {
+		out[i] = d.insts.id(p)
+	}
+	return out, nil
 }
 
 func (d runbookData) Step(name string) cty.Value {
@@ -824,23 +1027,22 @@ func (d runbookData) outcome(id string) cty.Value {
 
 // instances lists the StepIDs ref names: every instance of the step, or
 // the one its key names; false when the step has no instance of that key.
-// A step whose expansion failed names none (its error is reported).
+// A step whose expansion failed names none (its error is reported). The
+// list is shared: callers only read it.
 func (d runbookData) instances(ref lang.StepRef) ([]string, bool) {
 	exp, ok := d.exps[ref.Name]
 	if !ok {
 		return nil, true
 	}
+	ids := d.insts.ids[d.insts.place[ref.Name]]
 	if ref.Key != nil {
-		if !slices.Contains(exp.keys, *ref.Key) {
+		i := slices.Index(exp.keys, *ref.Key)
+		if i < 0 {
 			return nil, false
 		}
-		return []string{lang.StepID(ref.Name, *ref.Key)}, true
+		return ids[i : i+1], true
 	}
-	out := make([]string, len(exp.keys))
-	for i, k := range exp.keys {
-		out[i] = lang.StepID(ref.Name, k)
-	}
-	return out, true
+	return ids, true
 }
 
 // describe says which instances exp has, for an error naming one it lacks.
@@ -886,8 +1088,11 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 // refersBefore refuses a step that refers to a step it does not run after
 // (through after, directly or not): that step's outcome would not be
 // known when it runs. After one instance of a step (step.x[2]), only that
-// instance's outcome is known.
-func refersBefore(rb *lang.Runbook, s *lang.Step, id string) hcl.Diagnostics {
+// instance's outcome is known. after is what instance id waits for; the
+// instances an after expression picks (step.x[count.index - 1]) are known
+// for it, not for the steps it runs after, which count as not waiting
+// for them.
+func refersBefore(rb *lang.Runbook, s *lang.Step, id string, after []string) hcl.Diagnostics {
 	var stepRefs []lang.StepRef
 	for _, e := range stepExprs(s) {
 		if e == nil {
@@ -910,6 +1115,9 @@ func refersBefore(rb *lang.Runbook, s *lang.Step, id string) hcl.Diagnostics {
 	// single instances run after of the others.
 	whole := map[string]bool{}
 	some := map[string]bool{}
+	for _, a := range after {
+		some[a] = true
+	}
 	walked := map[string]bool{}
 	var walk func(*lang.Step)
 	walk = func(st *lang.Step) {
@@ -917,9 +1125,11 @@ func refersBefore(rb *lang.Runbook, s *lang.Step, id string) hcl.Diagnostics {
 			if rb.Steps[ref.Name] == nil {
 				continue
 			}
-			if ref.Key != nil {
+			switch {
+			case ref.Computed:
+			case ref.Key != nil:
 				some[lang.StepID(ref.Name, *ref.Key)] = true
-			} else {
+			default:
 				whole[ref.Name] = true
 			}
 			if !walked[ref.Name] {
@@ -983,15 +1193,4 @@ func stepAction(s *lang.Step) string {
 		return plan.StepStop
 	}
 	return plan.StepResources
-}
-
-// cmpBool orders false before true.
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }

@@ -113,6 +113,83 @@ runbook "r" {
     check = step.a[1].status == "succeeded"
   }
 }`, err: `Step "b" of runbook "r" refers to step.a[1], whose outcome is known only once it has run. Add step.a[1] to its after list (directly or through the steps it runs after).`},
+		{name: "each instance after the one before", src: `
+runbook "r" {
+  step "chain" {
+    count = 3
+    after = count.index > 0 ? [step.chain[count.index - 1]] : []
+    wait  = "1s"
+  }
+  step "keyed" {
+    for_each = toset(["a", "b"])
+    after    = each.key == "b" ? [step.keyed["a"], step.chain[0]] : []
+    wait     = "2s"
+  }
+}`, want: []step{
+			{Name: "chain[0]", Summary: "wait 1s"},
+			{Name: `keyed["a"]`, Summary: "wait 2s"},
+			{Name: "chain[1]", Summary: "wait 1s", Wave: 1, After: []string{"chain[0]"}},
+			{Name: `keyed["b"]`, Summary: "wait 2s", Wave: 1, After: []string{"chain[0]", `keyed["a"]`}},
+			{Name: "chain[2]", Summary: "wait 1s", Wave: 2, After: []string{"chain[1]"}}}},
+		{name: "waves of instances, not of steps", src: `
+runbook "r" {
+  step "left" {
+    count = 2
+    after = count.index == 1 ? [step.right[0]] : []
+    wait  = "1s"
+  }
+  step "right" {
+    count = 2
+    after = [step.left[0]]
+    wait  = "2s"
+  }
+  step "first" {
+    after = [step.left[0]]
+    wait  = "3s"
+  }
+}`, want: []step{
+			{Name: "left[0]", Summary: "wait 1s"},
+			{Name: "first", Summary: "wait 3s", Wave: 1, After: []string{"left[0]"}},
+			{Name: "right[0]", Summary: "wait 2s", Wave: 1, After: []string{"left[0]"}},
+			{Name: "right[1]", Summary: "wait 2s", Wave: 1, After: []string{"left[0]"}},
+			{Name: "left[1]", Summary: "wait 1s", Wave: 2, After: []string{"right[0]"}}}},
+		{name: "an instance after itself", src: `
+runbook "r" {
+  step "fan" {
+    count = 3
+    after = [step.fan[0]]
+    wait  = "1s"
+  }
+}`, err: `In runbook "r", step.fan[0] waits for itself through after, so it can never start. An instance may wait for other instances of its step, never for itself: to run each after the one before, write after = count.index > 0 ? [step.fan[count.index - 1]] : [].`},
+		{name: "instances in a loop", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    after = [step.b[count.index]]
+    wait  = "1s"
+  }
+  step "b" {
+    count = 2
+    after = count.index == 1 ? [step.a[1]] : []
+    wait  = "1s"
+  }
+}`, err: `In runbook "r", step.a[1], step.b[1] wait for each other through after, so none of them can start. Remove one of the after entries between them.`},
+		{name: "after gives a string", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    after = count.index > 0 ? [step.a[0]] : ["a"]
+    wait  = "1s"
+  }
+}`, err: `In step "a[0]" of runbook "r": after gives "a", not steps. It lists steps, like step.prepare, or instances of a repeated step, like step.check[count.index - 1].`},
+		{name: "after past the last instance", src: `
+runbook "r" {
+  step "a" {
+    count = 2
+    after = [step.a[count.index + 1]]
+    wait  = "1s"
+  }
+}`, err: `The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection.`},
 		{name: "for_each of a list", src: `
 runbook "r" {
   step "a" {
