@@ -251,31 +251,38 @@ func stepWaves(rb *lang.Runbook) map[string]int {
 // whole steps when it loads them, the ones through single instances
 // (step.x[0], step.x[count.index - 1]) show only here.
 func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
-	byName := make(map[string]*plan.Step, len(steps))
-	for _, s := range steps {
-		byName[s.Name] = s
+	at := make(map[string]int, len(steps))
+	for i, s := range steps {
+		at[s.Name] = i
 	}
-	// depth is -1 while a step's after list is visited.
-	depth := make(map[string]int, len(steps))
+	// depth is -1 until a step is visited, -2 while its after list is.
+	depth := make([]int, len(steps))
+	for i := range depth {
+		depth[i] = -1
+	}
 	cyclic := false
-	var visit func(s *plan.Step) int
-	visit = func(s *plan.Step) int {
-		if d, ok := depth[s.Name]; ok {
-			cyclic = cyclic || d < 0
-			return d
+	var visit func(i int) int
+	visit = func(i int) int {
+		switch depth[i] {
+		case -2:
+			cyclic = true
+			return 0
+		case -1:
+		default:
+			return depth[i]
 		}
-		depth[s.Name] = -1
+		depth[i] = -2
 		w := 0
-		for _, a := range s.After {
-			if t := byName[a]; t != nil {
-				w = max(w, visit(t)+1)
+		for _, a := range steps[i].After {
+			if j, ok := at[a]; ok {
+				w = max(w, visit(j)+1)
 			}
 		}
-		depth[s.Name], s.Wave = w, w
+		depth[i], steps[i].Wave = w, w
 		return w
 	}
-	for _, s := range steps {
-		visit(s)
+	for i := range steps {
+		visit(i)
 	}
 	if !cyclic {
 		return nil
@@ -284,7 +291,7 @@ func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
 	for _, s := range steps {
 		g.Add(s.Name)
 		for _, a := range s.After {
-			if byName[a] != nil {
+			if _, ok := at[a]; ok {
 				g.Connect(s.Name, a)
 			}
 		}
