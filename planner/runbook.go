@@ -102,7 +102,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	}
 	exps := map[string]expansion{}
 	insts := &instanceIndex{}
-	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts}
+	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts, refs: map[*lang.Step][]lang.StepRef{}}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -351,7 +351,7 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 		ps.Summary = "hold " + strings.Join(parts, ", ")
 		return ps, append(diags, d...)
 	}
-	if d := refersBefore(rb, s, id, ps.After); d.HasErrors() {
+	if d := refersBefore(rb, s, id, ps.After, data.stepRefs(s)); d.HasErrors() {
 		return nil, append(diags, d...)
 	}
 	if waiting := unknownSteps(scope, s); len(waiting) > 0 {
@@ -852,6 +852,30 @@ type runbookData struct {
 	steps map[string]cty.Value
 	exps  map[string]expansion
 	insts *instanceIndex
+	// refs holds stepRefs' answers, by step.
+	refs map[*lang.Step][]lang.StepRef
+}
+
+// stepRefs lists the step.NAME references in s's arguments (its checks'
+// included), found once for all of s's instances.
+func (d runbookData) stepRefs(s *lang.Step) []lang.StepRef {
+	if refs, ok := d.refs[s]; ok {
+		return refs
+	}
+	var out []lang.StepRef
+	for _, e := range stepExprs(s) {
+		if e == nil {
+			continue
+		}
+		refs, _ := lang.ExprRefs(e)
+		for _, ref := range refs {
+			if ref.Kind == lang.RefStep {
+				out = append(out, lang.StepRefOf(ref))
+			}
+		}
+	}
+	d.refs[s] = out
+	return out
 }
 
 // instanceIndex numbers the instances of a runbook's steps, for resolving
@@ -1071,21 +1095,16 @@ func (e expansion) describe() string {
 // outcome is not known yet.
 func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 	data := scope.Data.(runbookData)
+	refs := data.stepRefs(s)
+	if len(refs) == 0 {
+		return nil
+	}
 	seen := map[string]bool{}
-	for _, e := range stepExprs(s) {
-		if e == nil {
-			continue
-		}
-		refs, _ := lang.ExprRefs(e)
-		for _, ref := range refs {
-			if ref.Kind != lang.RefStep {
-				continue
-			}
-			ids, _ := data.instances(lang.StepRefOf(ref))
-			for _, id := range ids {
-				if _, known := data.steps[id]; !known {
-					seen[id] = true
-				}
+	for _, ref := range refs {
+		ids, _ := data.instances(ref)
+		for _, id := range ids {
+			if _, known := data.steps[id]; !known {
+				seen[id] = true
 			}
 		}
 	}
@@ -1095,21 +1114,15 @@ func unknownSteps(scope *lang.Scope, s *lang.Step) []string {
 // refersBefore refuses a step that refers to a step it does not run after
 // (through after, directly or not): that step's outcome would not be
 // known when it runs. After one instance of a step (step.x[2]), only that
-// instance's outcome is known. after is what instance id waits for; the
-// instances an after expression picks (step.x[count.index - 1]) are known
-// for it, not for the steps it runs after, which count as not waiting
-// for them.
-func refersBefore(rb *lang.Runbook, s *lang.Step, id string, after []string) hcl.Diagnostics {
+// instance's outcome is known. refs are s's step references (stepRefs),
+// after what instance id waits for; the instances an after expression
+// picks (step.x[count.index - 1]) are known for it, not for the steps it
+// runs after, which count as not waiting for them.
+func refersBefore(rb *lang.Runbook, s *lang.Step, id string, after []string, refs []lang.StepRef) hcl.Diagnostics {
 	var stepRefs []lang.StepRef
-	for _, e := range stepExprs(s) {
-		if e == nil {
-			continue
-		}
-		refs, _ := lang.ExprRefs(e)
-		for _, ref := range refs {
-			if ref.Kind == lang.RefStep && rb.Steps[ref.Name] != nil {
-				stepRefs = append(stepRefs, lang.StepRefOf(ref))
-			}
+	for _, ref := range refs {
+		if rb.Steps[ref.Name] != nil {
+			stepRefs = append(stepRefs, ref)
 		}
 	}
 	if len(stepRefs) == 0 {
