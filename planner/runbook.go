@@ -927,7 +927,7 @@ type afterData struct{ runbookData }
 func (d afterData) Step(name string) cty.Value {
 	exp, ok := d.exps[name]
 	if !ok {
-		return cty.DynamicVal // its expansion failed, and said so
+		return cty.NilVal // not a step: lang has said so
 	}
 	ids := d.insts.ids[d.insts.place[name]]
 	vals := make([]cty.Value, len(ids))
@@ -977,6 +977,11 @@ func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id
 			picks = append(picks, instancePick(p, i))
 		}
 	} else {
+		for _, ref := range s.After {
+			if _, ok := d.exps[ref.Name]; !ok {
+				return nil, nil // its expansion failed, and said so
+			}
+		}
 		as := *scope
 		as.Data = afterData{d}
 		v, diags := as.EvalExpr(s.AfterExpr, cty.DynamicPseudoType)
@@ -998,10 +1003,11 @@ func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id
 			case v.IsNull():
 				return invalid("null")
 			case ty == cty.String:
-				if _, ok := marks[stepIDMark{}]; !ok {
+				p, ok := d.insts.byID[v.AsString()]
+				if _, marked := marks[stepIDMark{}]; !marked || !ok {
 					return invalid(strconv.Quote(v.AsString()))
 				}
-				picks = append(picks, d.insts.byID[v.AsString()])
+				picks = append(picks, p)
 			case ty.IsTupleType() || ty.IsListType() || ty.IsSetType() || ty.IsObjectType() || ty.IsMapType():
 				for it := v.ElementIterator(); it.Next(); {
 					_, e := it.Element()
