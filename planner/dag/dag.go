@@ -38,12 +38,17 @@ func New[K comparable]() *Graph[K] {
 }
 
 // Add adds k if it is not there yet.
-func (g *Graph[K]) Add(k K) {
-	if _, ok := g.index[k]; ok {
-		return
+func (g *Graph[K]) Add(k K) { g.add(k) }
+
+// add adds k if it is not there yet and returns its index.
+func (g *Graph[K]) add(k K) int {
+	if i, ok := g.index[k]; ok {
+		return i
 	}
-	g.index[k] = len(g.nodes)
+	i := len(g.nodes)
+	g.index[k] = i
 	g.nodes = append(g.nodes, vertex[K]{key: k})
+	return i
 }
 
 // Has reports whether k is a node.
@@ -55,9 +60,7 @@ func (g *Graph[K]) Has(k K) bool {
 // Connect records that from depends on to: to runs first. Both are added
 // if missing; a repeated edge is recorded once.
 func (g *Graph[K]) Connect(from, to K) {
-	g.Add(from)
-	g.Add(to)
-	f, t := g.index[from], g.index[to]
+	f, t := g.add(from), g.add(to)
 	v := &g.nodes[f]
 	if v.hasDep(t) {
 		return
