@@ -131,6 +131,17 @@ runbook "r" {
 			{Name: "chain[1]", Summary: "wait 1s", Wave: 1, After: []string{"chain[0]"}},
 			{Name: `keyed["b"]`, Summary: "wait 2s", Wave: 1, After: []string{"chain[0]", `keyed["a"]`}},
 			{Name: "chain[2]", Summary: "wait 1s", Wave: 2, After: []string{"chain[1]"}}}},
+		{name: "each instance after all before it", src: `
+runbook "r" {
+  step "x" {
+    count = 3
+    after = [for i in range(count.index) : step.x[i]]
+    wait  = "1s"
+  }
+}`, want: []step{
+			{Name: "x[0]", Summary: "wait 1s"},
+			{Name: "x[1]", Summary: "wait 1s", Wave: 1, After: []string{"x[0]"}},
+			{Name: "x[2]", Summary: "wait 1s", Wave: 2, After: []string{"x[0]", "x[1]"}}}},
 		{name: "waves of instances, not of steps", src: `
 runbook "r" {
   step "left" {
