@@ -102,7 +102,8 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	}
 	exps := map[string]expansion{}
 	insts := &instanceIndex{}
-	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts, refs: map[*lang.Step][]lang.StepRef{}}
+	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts,
+		refs: map[*lang.Step][]lang.StepRef{}, hosts: map[*lang.Step]cty.Value{}}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -362,14 +363,21 @@ func (r *run) planStep(ctx context.Context, scope *lang.Scope, rb *lang.Runbook,
 	}
 	var hostVal cty.Value
 	if s.Host != nil {
-		v, d := scope.EvalExpr(s.Host, cty.DynamicPseudoType)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			return nil, diags
-		}
-		v, _ = v.UnmarkDeep()
-		if !v.Type().IsObjectType() || !v.Type().HasAttribute("name") || !v.IsWhollyKnown() {
-			return fail(s.Host, "Invalid host argument", "host must name a host, like host.fs2.")
+		v, ok := data.hosts[s]
+		if !ok {
+			var d hcl.Diagnostics
+			v, d = scope.EvalExpr(s.Host, cty.DynamicPseudoType)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				return nil, diags
+			}
+			v, _ = v.UnmarkDeep()
+			if !v.Type().IsObjectType() || !v.Type().HasAttribute("name") || !v.IsWhollyKnown() {
+				return fail(s.Host, "Invalid host argument", "host must name a host, like host.fs2.")
+			}
+			if sameForInstances(s.Host) {
+				data.hosts[s] = v
+			}
 		}
 		hostVal = v
 		ps.Host = v.GetAttr("name").AsString()
@@ -852,8 +860,19 @@ type runbookData struct {
 	steps map[string]cty.Value
 	exps  map[string]expansion
 	insts *instanceIndex
-	// refs holds stepRefs' answers, by step.
-	refs map[*lang.Step][]lang.StepRef
+	// refs holds stepRefs' answers, by step; hosts the host of each step
+	// whose host is the same for all its instances, once read.
+	refs  map[*lang.Step][]lang.StepRef
+	hosts map[*lang.Step]cty.Value
+}
+
+// sameForInstances reports whether e has one value for every instance of
+// its step: a plain reference (host.fs2) to neither count nor each. A
+// host value read whole (unmarked, checked known) was a third of planning
+// each instance of a step with count = 100.
+func sameForInstances(e hcl.Expression) bool {
+	t, d := hcl.AbsTraversalForExpr(e)
+	return !d.HasErrors() && t.RootName() != "count" && t.RootName() != "each"
 }
 
 // stepRefs lists the step.NAME references in s's arguments (its checks'
