@@ -13,7 +13,9 @@
 // tables are built once per configuration folder and shared.
 //
 // Runbooks are decoded and checked here (unique steps, known `after`
-// entries, no cycles, one action per step, every reference declared, every
-// value known while loading suited to its argument); running them is not
-// lang's business.
+// entries, no cycles between whole steps, one action per step, every
+// reference declared, every value known while loading suited to its
+// argument); an `after` that picks instances by expression is kept for the
+// planner, which evaluates it for each instance and sees the cycles
+// through single instances. Running them is not lang's business.
 package lang

@@ -11,7 +11,8 @@
 //
 // With Options.Runbook it plans a runbook run instead (runbook.go): the
 // configuration evaluated over the refreshed state, each step's provider
-// action and arguments, its wave, the steps an unfinished run finished
+// action and arguments, the instances it waits for and its wave (its depth
+// in the graph of instances), the steps an unfinished run finished
 // skipped, what a failback gives back, and the budgets (budget.go). A
 // drill's plan (drill.go) is the runbook as its drill block shapes it,
 // every step pointed at clones of what it would write, the clones as
