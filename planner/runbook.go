@@ -313,8 +313,12 @@ func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
 		if len(c) == 1 {
 			detail = fmt.Sprintf("In runbook %q, step.%s waits for itself through after, so it can never start.", rb.Name, c[0])
 		}
-		if slices.ContainsFunc(c[1:], func(id string) bool { return stepName(id) == stepName(c[0]) }) || len(c) == 1 {
+		switch {
+		case len(c) > 1 && !slices.ContainsFunc(c[1:], func(id string) bool { return stepName(id) == stepName(c[0]) }):
+		case st.Count != nil:
 			detail += fmt.Sprintf(" An instance may wait for other instances of its step, never for itself: to run each after the one before, write after = count.index > 0 ? [step.%s[count.index - 1]] : [].", stepName(c[0]))
+		default:
+			detail += " An instance may wait for other instances of its step, never for itself."
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle between runbook steps", Detail: detail, Subject: subject})
 	}

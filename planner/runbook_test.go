@@ -172,6 +172,14 @@ runbook "r" {
     wait  = "1s"
   }
 }`, err: `In runbook "r", step.fan[0] waits for itself through after, so it can never start. An instance may wait for other instances of its step, never for itself: to run each after the one before, write after = count.index > 0 ? [step.fan[count.index - 1]] : [].`},
+		{name: "a keyed instance after itself", src: `
+runbook "r" {
+  step "k" {
+    for_each = toset(["a", "b"])
+    after    = [step.k[each.key]]
+    wait     = "1s"
+  }
+}`, err: `In runbook "r", step.k["b"] waits for itself through after, so it can never start. An instance may wait for other instances of its step, never for itself.`},
 		{name: "instances in a loop", src: `
 runbook "r" {
   step "a" {
