@@ -990,7 +990,7 @@ func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id
 				}
 				continue
 			}
-			i := slices.Index(exp.keys, *ref.Key)
+			i := exp.position(*ref.Key)
 			if i < 0 {
 				return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No such step instance",
 					Detail: fmt.Sprintf("In step %q of runbook %q: after names %s, which is not an instance of step %q (%s). Name one of its instances, or step.%s for all of them.",
@@ -1096,13 +1096,28 @@ func (d runbookData) instances(ref lang.StepRef) ([]string, bool) {
 	}
 	ids := d.insts.ids[d.insts.place[ref.Name]]
 	if ref.Key != nil {
-		i := slices.Index(exp.keys, *ref.Key)
+		i := exp.position(*ref.Key)
 		if i < 0 {
 			return nil, false
 		}
 		return ids[i : i+1], true
 	}
 	return ids, true
+}
+
+// position is where k is in the keys of e, -1 when e has no instance of
+// that key: found, not searched for, as a step of a large runbook may
+// name one instance of a step with thousands.
+func (e expansion) position(k addrs.Key) int {
+	switch {
+	case e.kind == expandCount && k.Kind == addrs.IntKey && k.Int >= 0 && k.Int < len(e.keys):
+		return k.Int
+	case e.kind == expandForEach && k.Kind == addrs.StrKey:
+		if i, ok := slices.BinarySearchFunc(e.keys, k.Str, func(a addrs.Key, s string) int { return strings.Compare(a.Str, s) }); ok {
+			return i
+		}
+	}
+	return -1
 }
 
 // describe says which instances exp has, for an error naming one it lacks.
