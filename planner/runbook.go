@@ -912,6 +912,8 @@ type instanceIndex struct {
 	ids   [][]string
 	// byID is the pick (instancePick) of every instance, by StepID.
 	byID map[string]int64
+	// vals holds what after expressions see of each step (afterData).
+	vals map[string]cty.Value
 }
 
 // A pick is an instance as a number, place<<32 | position in key order:
@@ -922,6 +924,7 @@ func (x *instanceIndex) index(names []string, exps map[string]expansion) {
 	x.place = make(map[string]int, len(names))
 	x.ids = make([][]string, len(names))
 	x.byID = map[string]int64{}
+	x.vals = map[string]cty.Value{}
 	for p, name := range names {
 		x.place[name] = p
 		exp, ok := exps[name]
@@ -948,6 +951,17 @@ type stepIDMark struct{}
 type afterData struct{ runbookData }
 
 func (d afterData) Step(name string) cty.Value {
+	// Made once for the plan: each of a chain of 1,000 instances
+	// (step.x[count.index - 1]) would otherwise make all 1,000 again.
+	if v, ok := d.insts.vals[name]; ok {
+		return v
+	}
+	v := d.stepIDs(name)
+	d.insts.vals[name] = v
+	return v
+}
+
+func (d afterData) stepIDs(name string) cty.Value {
 	exp, ok := d.exps[name]
 	if !ok {
 		return cty.NilVal // not a step: lang has said so

@@ -78,3 +78,42 @@ func BenchmarkPlanRunbook(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPlanChain plans a step of 1,000 instances, each after the one
+// before through an after expression.
+func BenchmarkPlanChain(b *testing.B) {
+	dir := b.TempDir()
+	src := `
+runbook "chain" {
+  step "x" {
+    count = 1000
+    after = count.index > 0 ? [step.x[count.index - 1]] : []
+    wait  = "1s"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	vars, diags := lang.FinalizeVariables(cfg, nil)
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		reg := providers.NewRegistry()
+		p, diags := Plan(context.Background(), cfg, nil, Options{Providers: reg, Variables: vars, PlanTime: time.Now(),
+			Runbook: &RunbookRequest{Name: "chain", Kind: "run"}})
+		reg.Close()
+		if diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+		if last := p.Runbook.Steps[999]; last.Wave != 999 {
+			b.Fatalf("last step %s in wave %d", last.Name, last.Wave)
+		}
+	}
+}
