@@ -1226,10 +1226,17 @@ func refersBefore(rb *lang.Runbook, s *lang.Step, id string, after []string, ref
 		if whole[ref.Name] || ref.Key != nil && some[lang.StepID(ref.Name, *ref.Key)] {
 			continue
 		}
+		detail := fmt.Sprintf("Step %q of runbook %q refers to %s, whose outcome is known only once it has run. Add %s to its after list (directly or through the steps it runs after).",
+			id, rb.Name, named, named)
+		if ref.Name == s.Name {
+			// Waiting for all of its own step would be a cycle; which
+			// instance an index computed for each one picks is not known
+			// here.
+			detail = fmt.Sprintf("Step %q of runbook %q refers to %s, the instances of its own step, whose outcomes are known only once they have run; an instance can wait for others of its step, but not be checked against one picked by an index computed for each instance. Order them with after instead (after = count.index > 0 ? [step.%s[count.index - 1]] : []): an instance after one that failed does not run.",
+				id, rb.Name, named, ref.Name)
+		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Step refers to a step it does not run after",
-			Detail: fmt.Sprintf("Step %q of runbook %q refers to %s, whose outcome is known only once it has run. Add %s to its after list (directly or through the steps it runs after).",
-				id, rb.Name, named, named),
-			Subject: ref.Range.Ptr()})
+			Detail: detail, Subject: ref.Range.Ptr()})
 	}
 	return diags
 }

@@ -209,6 +209,14 @@ runbook "r" {
     wait  = "1s"
   }
 }`, err: `The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection.`},
+		{name: "refers to a sibling picked for each instance", src: `
+runbook "r" {
+  step "x" {
+    count = 2
+    after = count.index > 0 ? [step.x[count.index - 1]] : []
+    check = count.index == 0 || step.x[max(count.index - 1, 0)].status == "succeeded"
+  }
+}`, err: `Step "x[1]" of runbook "r" refers to step.x, the instances of its own step, whose outcomes are known only once they have run; an instance can wait for others of its step, but not be checked against one picked by an index computed for each instance. Order them with after instead (after = count.index > 0 ? [step.x[count.index - 1]] : []): an instance after one that failed does not run.`},
 		{name: "for_each of a list", src: `
 runbook "r" {
   step "a" {
