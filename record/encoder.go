@@ -20,6 +20,9 @@ import (
 // place. The encoder knows a step by its pointer.
 type Encoder struct {
 	steps map[*Step][]byte
+	// spare is the map of the version before last, cleared and reused
+	// for the next: a version lists every step.
+	spare map[*Step][]byte
 	// buf is the last document, whose memory the next one reuses.
 	buf []byte
 }
@@ -33,7 +36,7 @@ var stepsKey = []byte("\n  \"steps\": []")
 // in memory that the next Encode reuses.
 func (e *Encoder) Encode(r *Record) ([]byte, error) {
 	if len(r.Steps) == 0 {
-		e.steps = nil
+		e.steps, e.spare = nil, nil
 		return Marshal(r)
 	}
 	head := *r
@@ -47,7 +50,11 @@ func (e *Encoder) Encode(r *Record) ([]byte, error) {
 		return nil, fmt.Errorf("record of run %s: no steps member in its document", r.RunID)
 	}
 	at += len(stepsKey) - len("[]")
-	steps := make(map[*Step][]byte, len(r.Steps))
+	steps := e.spare
+	if steps == nil {
+		steps = make(map[*Step][]byte, len(r.Steps))
+	}
+	clear(steps)
 	size := len(doc)
 	for _, s := range r.Steps {
 		b, ok := e.steps[s]
@@ -61,7 +68,7 @@ func (e *Encoder) Encode(r *Record) ([]byte, error) {
 		steps[s] = b
 		size += len(b) + len(",\n    ")
 	}
-	e.steps = steps
+	e.steps, e.spare = steps, e.steps
 	out := e.buf[:0]
 	if cap(out) < size+len("\n  ") {
 		// Room to grow: the next version is longer, its steps having
