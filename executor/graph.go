@@ -131,7 +131,10 @@ func runbookGraph(steps []*plan.Step) *dag.Graph[runNode] {
 	shared := map[string]int{}
 	for i, s := range steps {
 		if s.Skip == "" {
-			afters[i] = slices.DeleteFunc(slices.Clone(s.After), func(a string) bool { return !runs[a] })
+			afters[i] = s.After
+			if skips := func(a string) bool { return !runs[a] }; slices.ContainsFunc(s.After, skips) {
+				afters[i] = slices.DeleteFunc(slices.Clone(s.After), skips)
+			}
 			shared[strings.Join(afters[i], "\x00")]++
 		}
 	}
