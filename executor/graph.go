@@ -127,31 +127,34 @@ func runbookGraph(steps []*plan.Step) *dag.Graph[runNode] {
 			g.Add(runNode{step: s.Name})
 		}
 	}
-	afters := make([][]string, len(steps))
+	afters, keys := make([][]string, len(steps)), make([]string, len(steps))
 	shared := map[string]int{}
 	for i, s := range steps {
-		if s.Skip == "" {
-			afters[i] = s.After
-			if skips := func(a string) bool { return !runs[a] }; slices.ContainsFunc(s.After, skips) {
-				afters[i] = slices.DeleteFunc(slices.Clone(s.After), skips)
-			}
-			shared[strings.Join(afters[i], "\x00")]++
+		if s.Skip != "" {
+			continue
+		}
+		afters[i] = s.After
+		if skips := func(a string) bool { return !runs[a] }; slices.ContainsFunc(s.After, skips) {
+			afters[i] = slices.DeleteFunc(slices.Clone(s.After), skips)
+		}
+		if len(afters[i]) > 1 {
+			keys[i] = strings.Join(afters[i], "\x00")
+			shared[keys[i]]++
 		}
 	}
 	joins := map[string]runNode{}
 	for i, s := range steps {
 		n, after := runNode{step: s.Name}, afters[i]
-		key := strings.Join(after, "\x00")
-		if len(after) < 2 || shared[key] < 2 {
+		if shared[keys[i]] < 2 {
 			for _, a := range after {
 				g.Connect(n, runNode{step: a})
 			}
 			continue
 		}
-		j, ok := joins[key]
+		j, ok := joins[keys[i]]
 		if !ok {
 			j = runNode{join: len(joins) + 1}
-			joins[key] = j
+			joins[keys[i]] = j
 			for _, a := range after {
 				g.Connect(j, runNode{step: a})
 			}
