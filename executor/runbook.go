@@ -115,21 +115,13 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		defer func() { close(done); <-finished }()
 	}
 
-	g := dag.New[string]()
 	byName := map[string]*plan.Step{}
 	for _, s := range rb.Steps {
 		if s.Skip == "" {
 			byName[s.Name] = s
-			g.Add(s.Name)
 		}
 	}
-	for name, s := range byName {
-		for _, a := range s.After {
-			if byName[a] != nil {
-				g.Connect(name, a)
-			}
-		}
-	}
+	g := runbookGraph(rb.Steps)
 	// The record tells when the run was asked to stop: the report shows
 	// an interrupted run's steps against that moment.
 	stopInterrupt := context.AfterFunc(ctx, func() {
@@ -139,8 +131,11 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		r.mu.Unlock()
 		r.save()
 	})
-	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, name string) error {
-		return r.step(byName[name])
+	walkErr := g.WalkWith(ctx, opts.Parallelism, dag.WalkOptions{StopOnError: true}, func(ctx context.Context, n runNode) error {
+		if n.join != 0 {
+			return nil
+		}
+		return r.step(byName[n.step])
 	})
 	stopInterrupt()
 	status := record.Succeeded

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -71,4 +72,51 @@ func TestEncoderMatchesMarshal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAppendStepMatchesMarshalIndent checks the hand-written encoding of a
+// step against encoding/json's, member by member and for the text that
+// needs escaping.
+func TestAppendStepMatchesMarshalIndent(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 19, 6, 44, 547000000, time.UTC)
+	zero, code := 0, -1
+	for _, tc := range []struct {
+		name string
+		step Step
+	}{
+		{"empty", Step{}},
+		{"pending", Step{Name: "w1[3]", Action: "run", Summary: "run true on h", Host: "h", Wave: 1, After: []string{"w0[0]", "w0[1]"}, Status: Pending}},
+		{"finished", Step{Name: "a", Action: "run", Status: Succeeded, StartedAt: t0, FinishedAt: t0.Add(11 * time.Millisecond), Attempts: 1, ExitCode: &zero, Output: "a.log"}},
+		{"failed", Step{Name: "a", Action: "run", Status: Failed, Attempts: 3, ExitCode: &code, Error: "Command failed: exit 1; \"quoted\"\nsecond line\t\\"}},
+		{"skipped", Step{Name: "s", Action: "check", SkipReason: "it finished in run 20261207T190619Z-1d8b40", Status: Skipped}},
+		{"escapes", Step{Name: "e", Action: "run", Summary: "run <a> && b \x01\x7f é \u2028\u2029 \xff", Host: "fs2 & fs3"}},
+		{"empty after", Step{Name: "x", After: []string{}}},
+		{"whole second", Step{Name: "x", StartedAt: t0.Truncate(time.Second)}},
+		{"not utc", Step{Name: "x", StartedAt: t0.In(time.FixedZone("CET", 3600))}},
+		{"answer and checks", Step{Name: "p", Action: "prompt",
+			Answer: &Answer{Question: "Go on?", Answer: "yes", By: "root <r@h>", At: t0, Via: "terminal"},
+			Checks: []*Check{{Kind: "tcp", Target: "fs2:445", Passed: true, At: t0}, {Kind: "condition", Target: "x", Detail: "the condition is false", At: t0}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := json.MarshalIndent(&tc.step, "    ", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendStep(nil, &tc.step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(string(want), string(got)); d != "" {
+				t.Errorf("appendStep differs from MarshalIndent (-MarshalIndent +appendStep):\n%s", d)
+			}
+		})
+	}
+	t.Run("year out of range", func(t *testing.T) {
+		s := &Step{StartedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		_, want := json.MarshalIndent(s, "    ", "  ")
+		_, got := appendStep(nil, s)
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("error %v, want %v", got, want)
+		}
+	})
 }

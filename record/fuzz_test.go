@@ -1,7 +1,9 @@
 package record
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -34,6 +36,25 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		if d := cmp.Diff(r, back); d != "" {
 			t.Fatalf("the record changed through Marshal and Unmarshal:\n%s", d)
+		}
+	})
+}
+
+// FuzzAppendStep encodes arbitrary steps by hand and by encoding/json,
+// which must agree byte for byte.
+func FuzzAppendStep(f *testing.F) {
+	f.Add("w0[1]", "run true on h", "h", "pre", "Command failed: <&>\n", int64(1765134404547000000), 2)
+	f.Add("", "", "", "", "\xff\u2028", int64(0), 0)
+	f.Fuzz(func(t *testing.T, name, summary, host, after, errText string, nanos int64, attempts int) {
+		s := &Step{Name: name, Action: "run", Summary: summary, Host: host, After: []string{after, name}, Status: Running,
+			StartedAt: time.Unix(0, nanos).UTC(), Attempts: attempts, Error: errText}
+		want, werr := json.MarshalIndent(s, "    ", "  ")
+		got, gerr := appendStep(nil, s)
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("error %v, encoding/json's %v", gerr, werr)
+		}
+		if string(got) != string(want) {
+			t.Errorf("appendStep differs from MarshalIndent (-MarshalIndent +appendStep):\n%s", cmp.Diff(string(want), string(got)))
 		}
 	})
 }

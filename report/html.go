@@ -17,9 +17,7 @@ var assets embed.FS
 
 // page is parsed once: the template and its style sheet are part of the
 // binary, so the page they make needs nothing else to be read.
-var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"px": func(f float64) string { return fmt.Sprintf("%.1f", f) },
-}).ParseFS(assets, "templates/report.html.tmpl"))
+var page = template.Must(template.New("report.html.tmpl").ParseFS(assets, "templates/report.html.tmpl"))
 
 // style is the page's style sheet, set inline: it is the package's own,
 // not text from a record.

@@ -304,7 +304,7 @@ func TestTimelineRows(t *testing.T) {
 	for _, tc := range []struct {
 		steps  int
 		dense  bool
-		height float64
+		height px
 	}{
 		{40, false, markerSpace + 40*rowHeight + axisSpace},
 		{1000, true, markerSpace + 1000*denseRow + axisSpace},

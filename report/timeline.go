@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/drover-dr/drover/record"
@@ -12,10 +13,10 @@ import (
 // the step's start to its end on a time axis that starts with the run,
 // the measured RTO and the RTO budget as vertical lines.
 type timeline struct {
-	Width, Height float64
-	Left, Right   float64 // the time axis's ends
-	Top, Bottom   float64 // the rows' ends
-	BarHeight     float64
+	Width, Height px
+	Left, Right   px // the time axis's ends
+	Top, Bottom   px // the rows' ends
+	BarHeight     px
 	// Dense is a chart of many steps, drawn with rows half as high so
 	// that a runbook of hundreds of steps stays a chart, not a scroll.
 	Dense       bool
@@ -26,13 +27,13 @@ type timeline struct {
 }
 
 type band struct {
-	Y, H  float64
+	Y, H  px
 	Label string
 	Shade bool
 }
 
 type row struct {
-	BarY, TextY float64
+	BarY, TextY px
 	Name        string
 	Class       string // the step's status
 	// Bar is set for a step that ran; Note says why another did not.
@@ -41,15 +42,22 @@ type row struct {
 	Title string
 }
 
-type bar struct{ X, W float64 }
+type bar struct{ X, W px }
+
+// px is a length in the chart, written with one decimal: it formats
+// itself, so that the page's thousands of coordinates cost the template
+// no function call each.
+type px float64
+
+func (p px) String() string { return strconv.FormatFloat(float64(p), 'f', 1, 64) }
 
 type tick struct {
-	X     float64
+	X     px
 	Label string
 }
 
 type marker struct {
-	X, LabelY float64
+	X, LabelY px
 	Label     string
 	Over      bool
 }
@@ -91,21 +99,21 @@ func newTimeline(r *record.Record) timeline {
 	if span <= 0 {
 		span = time.Second
 	}
-	rowH, barH := rowHeight, barHeight
+	var rowH, barH px = rowHeight, barHeight
 	if n > denseAbove {
 		rowH, barH = denseRow, denseBar
 	}
 	t := timeline{
 		Width: chartWidth, Left: labelWidth, Right: chartWidth - 60,
-		Top: markerSpace, Bottom: markerSpace + float64(n)*rowH, BarHeight: barH, Dense: n > denseAbove,
+		Top: markerSpace, Bottom: markerSpace + px(n)*rowH, BarHeight: barH, Dense: n > denseAbove,
 	}
 	t.Height = t.Bottom + axisSpace
-	x := func(d time.Duration) float64 {
-		return t.Left + (t.Right-t.Left)*float64(d)/float64(span)
+	x := func(d time.Duration) px {
+		return t.Left + (t.Right-t.Left)*px(d)/px(span)
 	}
 	y := t.Top
 	for i, wv := range ws {
-		t.Bands = append(t.Bands, band{Y: y, H: float64(len(wv.Steps)) * rowH, Label: fmt.Sprintf("wave %d", wv.Number), Shade: i%2 == 0})
+		t.Bands = append(t.Bands, band{Y: y, H: px(len(wv.Steps)) * rowH, Label: fmt.Sprintf("wave %d", wv.Number), Shade: i%2 == 0})
 		for _, s := range wv.Steps {
 			rw := row{BarY: y + (rowH-barH)/2, TextY: y + rowH/2 + rowH/6, Name: s.Name, Class: string(s.Status), Title: s.Name + ": " + string(s.Status)}
 			if d, ok := duration(r, s); ok {

@@ -270,18 +270,37 @@ func (r *reader) runbooks(s *State, docs []docRunbook) error {
 	return nil
 }
 
+// runbookEntry writes e as json.Marshal writes its docRunbookEntry, member
+// by member: a run journals two entries for each of its steps.
 func (w *writer) runbookEntry(e *RunbookEntry) error {
 	rel, err := encodeRelease(e.Release)
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(docRunbookEntry{Name: e.Name, RunID: e.RunID, Kind: e.Kind, Step: e.Step, Status: e.Status,
-		Release: rel, Done: e.Done, Removed: e.Removed})
-	if err != nil {
-		return err
+	w.b = append(w.b, `{"runbook":{`...)
+	w.field(true, 0, "name")
+	w.b = appendString(w.b, e.Name)
+	for _, m := range []struct{ key, value string }{{"run_id", e.RunID}, {"kind", e.Kind}, {"step", e.Step}, {"status", string(e.Status)}} {
+		if m.value != "" {
+			w.field(false, 0, m.key)
+			w.b = appendString(w.b, m.value)
+		}
 	}
-	w.b = append(w.b, `{"runbook":`...)
-	w.b = append(w.b, b...)
+	if rel != nil {
+		b, err := json.Marshal(rel)
+		if err != nil {
+			return err
+		}
+		w.field(false, 0, "release")
+		w.b = append(w.b, b...)
+	}
+	if e.Done {
+		w.b = append(w.b, `,"done":true`...)
+	}
+	if e.Removed {
+		w.b = append(w.b, `,"removed":true`...)
+	}
+	w.b = append(w.b, '}')
 	return nil
 }
 

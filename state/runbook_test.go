@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,5 +56,41 @@ func TestRunbooksRoundTrip(t *testing.T) {
 	}
 	if d := cmp.Diff(want, s.DeepCopy().Runbooks, opts); d != "" {
 		t.Errorf("DeepCopy (-want +got):\n%s", d)
+	}
+}
+
+// TestRunbookEntryMatchesMarshal checks the hand-written journal line of a
+// runbook entry against encoding/json's of its document.
+func TestRunbookEntryMatchesMarshal(t *testing.T) {
+	undo := &Release{Summary: "import the undo file /u.reg on fs2", Provider: "registry", Action: "registry_import",
+		Args: cty.ObjectVal(map[string]cty.Value{"file": cty.StringVal("/u.reg"), "keys": cty.NumberIntVal(3)})}
+	for _, tc := range []struct {
+		name  string
+		entry RunbookEntry
+	}{
+		{"started", RunbookEntry{Name: "bench", RunID: "20261207T190619Z-1d8b40", Kind: "run", Step: "w1[3]", Status: StepStarted}},
+		{"released", RunbookEntry{Name: "failover", RunID: "r1", Kind: "failover", Step: "registry", Status: StepSucceeded, Release: undo}},
+		{"done", RunbookEntry{Name: "failover", RunID: "r1", Kind: "failover", Done: true}},
+		{"removed", RunbookEntry{Name: "drill", Removed: true}},
+		{"quoted", RunbookEntry{Name: "a\"b\\c\n", Step: "\t"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rel, err := encodeRelease(tc.entry.Release)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := tc.entry
+			doc, err := json.Marshal(docRunbookEntry{Name: e.Name, RunID: e.RunID, Kind: e.Kind, Step: e.Step, Status: e.Status, Release: rel, Done: e.Done, Removed: e.Removed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := MarshalEntry(JournalEntry{Runbook: &e})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(`{"runbook":`+string(doc)+`}`, string(got)); d != "" {
+				t.Errorf("journal line differs from encoding/json's (-json +got):\n%s", d)
+			}
+		})
 	}
 }
