@@ -23,6 +23,10 @@
 # DROVER_CPUPROFILE, and the top of the plugin's profile: where the time
 # goes.
 #
+# PROFILE_AGENTS=1 profiles the agents too (their sshd gives them
+# DROVER_CPUPROFILE), and prints the top of each agent's profile of the
+# profiled runs: profiling slows every run a little.
+#
 # CASES (replication drive) selects the cases to run. BASE=FILE, a drover
 # binary of another build, runs the drive case with it too, taking turns
 # with this build in the same runs (the machine's load changes between
@@ -83,6 +87,9 @@ UsePAM no
 MaxSessions 32
 Subsystem sftp internal-sftp
 CONF
+  if [[ -n ${PROFILE_AGENTS:-} ]]; then
+    echo "SetEnv DROVER_CPUPROFILE=$out/cpu.$name" >>"$keys/sshd_$name.conf"
+  fi
   /usr/sbin/sshd -D -e -f "$keys/sshd_$name.conf" 2>"$out/sshd_$name.log" &
   pids+=($!)
   hostkey[$name]=$(cut -d' ' -f1-2 "$keys/host_$name.pub")
@@ -137,8 +144,16 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # profile DIR NAME: one more apply in DIR under DROVER_CPUPROFILE, and
 # the top of its plugin's profile.
 profile() {
+  rm -f "$out"/cpu.fs[12].agent-*
   DROVER_CPUPROFILE="$out/cpu.$2" "$out/drover" --chdir="$1" apply --auto-approve >"$out/last.log" 2>&1
-  for p in "$out/cpu.$2".plugin-*; do
+  # An agent writes its profile as it exits, after the apply's end.
+  for i in $(seq 100); do
+    empty=$(find "$out" -maxdepth 1 -name 'cpu.fs[12].agent-*' -empty | wc -l)
+    ((empty == 0)) && break
+    sleep 0.1
+  done
+  for p in "$out/cpu.$2".plugin-* "$out"/cpu.fs[12].agent-*; do
+    [[ -e $p ]] || continue
     echo "--- $2: $(basename "$p") (go tool pprof -top $p)"
     go tool pprof -top -cum -nodecount=25 "$p" 2>/dev/null | sed -n "2,32p"
   done
