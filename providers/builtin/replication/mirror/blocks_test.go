@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/blocks"
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/ssh"
+	"github.com/drover-dr/drover/internal/sshtest"
 )
 
 // TestLargeFilesByChangedBlocks: a large file whose size stays is updated
@@ -313,12 +316,13 @@ func TestLargeFileUpdateStopped(t *testing.T) {
 // the replica, so that the file's first update is in place and writes
 // only its changed blocks (not the whole file again to learn them): a
 // block corrupted on the target behind the manifest's back survives it.
-// Between local hosts and between machines that run ops alike.
+// Between local hosts, between machines that run ops, and through SFTP
+// (SSH hosts without the agent) alike.
 func TestFirstCopyRecordsBlocks(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		agents bool
-	}{{"local", false}, {"between agents", true}} {
+		name string
+		via  string
+	}{{"local", "local"}, {"between agents", "agents"}, {"through SFTP", "sftp"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			// Not a whole number of blocks: the last one is short.
@@ -329,12 +333,27 @@ func TestFirstCopyRecordsBlocks(t *testing.T) {
 			}
 			write(t, e.src("disk.img"), string(data), t0)
 			pair := e.pair()
-			if tc.agents {
+			switch tc.via {
+			case "agents":
 				pair = Pair{Source: Endpoint{remoteAgent{newAgent(e.fs1)}, "/srv/set"}, Target: Endpoint{remoteAgent{newAgent(e.fs2)}, "/replica/set"}}
+			case "sftp":
+				s := sshtest.Start(t)
+				dial := func(name, root string) host.Host {
+					h, err := ssh.New(t.Context(), ssh.Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity,
+						KnownHosts: s.KnownHosts, Root: root, NoAgent: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { h.Close() })
+					return h
+				}
+				pair = Pair{Source: Endpoint{dial("fs1", e.r1), "/srv/set"}, Target: Endpoint{dial("fs2", e.r2), "/replica/set"}}
 			}
 			m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true, BlockThreshold: 1 << 20}, pair)
 			e.sync(m)
-			same(t, e.src(), e.dst())
+			if got, _ := os.ReadFile(e.dst("disk.img")); !bytes.Equal(got, data) {
+				t.Fatal("the replica differs from its source")
+			}
 
 			side := sidecars("/replica/set/disk.img")
 			target := blocks.Target{Host: e.fs2, Path: "/replica/set/disk.img", Manifest: side[0], Journal: side[1]}
@@ -367,7 +386,7 @@ func TestFirstCopyRecordsBlocks(t *testing.T) {
 			}
 			f.WriteAt(bytes.Repeat([]byte("X"), 16<<10), 3<<20)
 			f.Close()
-			os.Chtimes(e.dst("disk.img"), t0, t0)
+			os.Chtimes(e.dst("disk.img"), before.ModTime(), before.ModTime())
 			copy(data[1<<20:], bytes.Repeat([]byte("A"), 100))
 			write(t, e.src("disk.img"), string(data), t0.Add(time.Minute))
 			e.sync(m)
