@@ -203,3 +203,44 @@ func TestBulk(t *testing.T) {
 		}
 	}
 }
+
+// gobBlobs is blobs with its data in gob, as op payloads were before Bulk.
+type gobBlobs struct {
+	Tag  string
+	Data [][]byte
+}
+
+func init() {
+	RegisterOp("host-test.echo-gob", func(ctx context.Context, h Host, req gobBlobs) (gobBlobs, error) { return req, nil })
+	RegisterOp("host-test.echo-bulk", func(ctx context.Context, h Host, req blobs) (blobs, error) { return req, nil })
+}
+
+// BenchmarkOpPayload sends a batch of 64 files of 4 KiB to an op through
+// the wire encoding and back, its data in gob or beside it (Bulk): B/op
+// is what each copies and allocates on the way.
+func BenchmarkOpPayload(b *testing.B) {
+	h := NewLocal("fs1", b.TempDir())
+	through := loopback{Host: h, agent: h}
+	data := make([][]byte, 64)
+	for i := range data {
+		data[i] = bytes.Repeat([]byte{byte(i)}, 4<<10)
+	}
+	b.Run("gob", func(b *testing.B) {
+		b.SetBytes(64 << 12)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Call[gobBlobs, gobBlobs](b.Context(), through, "host-test.echo-gob", gobBlobs{"t", data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bulk", func(b *testing.B) {
+		b.SetBytes(64 << 12)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Call[blobs, blobs](b.Context(), through, "host-test.echo-bulk", blobs{"t", data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
