@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/drover-dr/drover/blocks"
@@ -399,6 +401,38 @@ func TestFirstCopyRecordsBlocks(t *testing.T) {
 			}
 			if !bytes.Equal(got[3<<20:3<<20+16], []byte("XXXXXXXXXXXXXXXX")) {
 				t.Error("an unchanged block was written: the first update copied the file whole")
+			}
+		})
+	}
+}
+
+// TestSumReader expects the sums of the blocks read through a sumReader to
+// be those of the block engine, however the reads split the bytes.
+func TestSumReader(t *testing.T) {
+	data := make([]byte, 3*blocks.DefaultBlockSize+1234)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	var want []blocks.Sum
+	for b := data; len(b) > 0; b = b[min(len(b), blocks.DefaultBlockSize):] {
+		want = append(want, blocks.HashBlock(b[:min(len(b), blocks.DefaultBlockSize)]))
+	}
+	for _, tc := range []struct {
+		name string
+		r    func(io.Reader) io.Reader
+	}{
+		{"whole blocks", func(r io.Reader) io.Reader { return r }},
+		{"halves", iotest.HalfReader},
+		{"odd pieces", func(r io.Reader) io.Reader { return bufio.NewReaderSize(r, 7777) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sr := &sumReader{r: tc.r(bytes.NewReader(data))}
+			if n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{sr}, make([]byte, 3*blocks.DefaultBlockSize)); err != nil || n != int64(len(data)) {
+				t.Fatalf("read %d, %v", n, err)
+			}
+			if got := sr.sums(); !slices.Equal(got, want) || sr.read != int64(len(data)) {
+				t.Errorf("%d sums after %d bytes, want the %d of the block engine after %d", len(got), sr.read, len(want), len(data))
 			}
 		})
 	}

@@ -325,6 +325,11 @@ func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp st
 		if err := r.copyPlain(sr, out, s.Size); err != nil {
 			return tmp, nil, err
 		}
+		if sr.read != s.Size {
+			// It shrank meanwhile: the look after the copy sees it, and
+			// the sums would describe another size.
+			return tmp, nil, nil
+		}
 		return tmp, sr.sums(), out.Sync()
 	}
 	return tmp, nil, r.copyPlain(in, out, s.Size)
@@ -332,7 +337,8 @@ func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp st
 
 // sumReader reads r and hashes it by blocks of blocks.DefaultBlockSize.
 type sumReader struct {
-	r io.Reader
+	r    io.Reader
+	read int64
 	// partial is the start of a block that the reads so far ended in.
 	partial []byte
 	done    []blocks.Sum
@@ -340,6 +346,7 @@ type sumReader struct {
 
 func (s *sumReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
+	s.read += int64(n)
 	b := p[:n]
 	if len(s.partial) > 0 {
 		k := min(len(b), blocks.DefaultBlockSize-len(s.partial))
