@@ -20,7 +20,7 @@ import (
 // machine (RunOp). Requests and responses cross the wire gob-encoded.
 type op struct {
 	local  func(ctx context.Context, h Host, req any) (any, error)
-	remote func(ctx context.Context, h Host, req []byte) ([]byte, error)
+	remote func(ctx context.Context, h Host, req []byte, send func(resp []byte) error) error
 }
 
 var ops struct {
@@ -59,17 +59,21 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 		local: func(ctx context.Context, h Host, req any) (any, error) {
 			return f(ctx, h, req.(Req))
 		},
-		remote: func(ctx context.Context, h Host, b []byte) ([]byte, error) {
+		remote: func(ctx context.Context, h Host, b []byte, send func([]byte) error) error {
 			var req Req
 			if err := decode(b, &req); err != nil {
-				return nil, fmt.Errorf("op %s: decoding the request: %w", name, err)
+				return fmt.Errorf("op %s: decoding the request: %w", name, err)
 			}
 			resp, err := f(ctx, h, req)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			out, _, err := encode(name, resp, false)
-			return out, err
+			out, release, err := encode(name, resp, true)
+			if err != nil {
+				return err
+			}
+			defer release()
+			return send(out)
 		},
 	}
 }
@@ -133,14 +137,28 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 
 // RunOp runs the op called name with an encoded request on h, a host of
 // this machine, and returns the encoded response: what an agent does for
-// its transport's Invoke. The request's bulk data (Bulk) is used where it
-// lies in req: req must not change until the op's response is used.
+// its transport's Invoke (ServeOp). The request's bulk data (Bulk) is
+// used where it lies in req: req must not change until the op's response
+// is used.
 func RunOp(ctx context.Context, h Host, name string, req []byte) ([]byte, error) {
+	var out []byte
+	err := ServeOp(ctx, h, name, req, func(resp []byte) error {
+		out = bytes.Clone(resp)
+		return nil
+	})
+	return out, err
+}
+
+// ServeOp is RunOp for an agent, which sends the response on: send is
+// given the encoded response, whose buffer is reused once send returns
+// (an agent would otherwise make and clear one for each batch of files).
+// It returns the op's error, or send's.
+func ServeOp(ctx context.Context, h Host, name string, req []byte, send func(resp []byte) error) error {
 	o, err := lookupOp(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return o.remote(ctx, h, req)
+	return o.remote(ctx, h, req, send)
 }
 
 // Progress is how far an op has got: what a long op (a drive copy) reports
@@ -188,8 +206,9 @@ type BulkReceiver interface {
 	SetBulkData(data [][]byte) error
 }
 
-// encoded are the buffers of requests encoded for an Invoker, reused: a
-// batch of files would otherwise make and clear megabytes for each call.
+// encoded are the buffers of requests encoded for an Invoker and of
+// responses an agent sends (ServeOp), reused: a batch of files would
+// otherwise make and clear megabytes for each call.
 var encoded = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // encode encodes v as gob, followed, for a Bulk, by the number of slices,
