@@ -23,10 +23,15 @@
 # DROVER_CPUPROFILE, and the top of the plugin's profile: where the time
 # goes.
 #
+# PROFILE_AGENTS=1 profiles the agents too (their sshd gives them
+# DROVER_CPUPROFILE), and prints the top of each agent's profile of the
+# profiled runs: profiling slows every run a little.
+#
 # CASES (replication drive) selects the cases to run. BASE=FILE, a drover
-# binary of another build, runs the drive case with it too, taking turns
-# with this build in the same runs (the machine's load changes between
-# two benchmarks): its row is drive-base.
+# binary of another build, runs the drive case and the set's first sync
+# with it too (into a replica of its own), taking turns with this build in
+# the same runs (the machine's load changes between two benchmarks): its
+# rows are drive-base and first-base.
 #
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
@@ -83,6 +88,9 @@ UsePAM no
 MaxSessions 32
 Subsystem sftp internal-sftp
 CONF
+  if [[ -n ${PROFILE_AGENTS:-} ]]; then
+    echo "SetEnv DROVER_CPUPROFILE=$out/cpu.$name" >>"$keys/sshd_$name.conf"
+  fi
   /usr/sbin/sshd -D -e -f "$keys/sshd_$name.conf" 2>"$out/sshd_$name.log" &
   pids+=($!)
   hostkey[$name]=$(cut -d' ' -f1-2 "$keys/host_$name.pub")
@@ -137,8 +145,16 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 # profile DIR NAME: one more apply in DIR under DROVER_CPUPROFILE, and
 # the top of its plugin's profile.
 profile() {
+  rm -f "$out"/cpu.fs[12].agent-*
   DROVER_CPUPROFILE="$out/cpu.$2" "$out/drover" --chdir="$1" apply --auto-approve >"$out/last.log" 2>&1
-  for p in "$out/cpu.$2".plugin-*; do
+  # An agent writes its profile as it exits, after the apply's end.
+  for i in $(seq 100); do
+    empty=$(find "$out" -maxdepth 1 -name 'cpu.fs[12].agent-*' -empty | wc -l)
+    ((empty == 0)) && break
+    sleep 0.1
+  done
+  for p in "$out/cpu.$2".plugin-* "$out"/cpu.fs[12].agent-*; do
+    [[ -e $p ]] || continue
     echo "--- $2: $(basename "$p") (go tool pprof -top $p)"
     go tool pprof -top -cum -nodecount=25 "$p" 2>/dev/null | sed -n "2,32p"
   done
@@ -191,14 +207,30 @@ src=$work/fs1/srv/set
 echo "making $files files and $large x $large_mib MiB..." >&2
 "$out/tree" create "$src" "$files" "$large" "$large_mib"
 mirror_rsync=(rsync -a --delete -e "$rsh" "$src/" "root@127.0.0.1:$work/fs2/rsync/")
-ds=() rs=()
+repbase=$work/replication-base
+if [[ -n ${BASE:-} ]]; then
+  mkdir -p "$repbase"
+  sed 's|path = "/replica"|path = "/replica-base"|' "$rep/main.dr.hcl" >"$repbase/main.dr.hcl"
+  # Its agent is uploaded here, not in a timed run.
+  "$BASE" --chdir="$repbase" plan >"$out/last.log" 2>&1 || true
+fi
+ds=() rs=() bs=()
 for i in $(seq "$runs"); do
   rm -rf "$work/fs2/replica" "$work/fs2/rsync" "$rep"/drover.state.json*
   mkdir -p "$work/fs2/rsync"
   both "$rep" "${mirror_rsync[@]}"
   ds+=("$d") rs+=("$r")
+  if [[ -n ${BASE:-} ]]; then
+    rm -rf "$work/fs2/replica-base" "$repbase"/drover.state.json*
+    sync
+    bs+=("$(timed "$BASE" --chdir="$repbase" apply --auto-approve)")
+  fi
 done
 row first "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 (best of $runs; load $(load))"
+if [[ -n ${BASE:-} ]]; then
+  row first-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
+  rm -rf "$work/fs2/replica-base"
+fi
 "$out/tree" change "$src" 1 >/dev/null
 both "$rep" "${mirror_rsync[@]}"
 row incr-manifest "$d" "$r" "(once: the large file's first in-place update records its blocks)"

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 // machine (RunOp). Requests and responses cross the wire gob-encoded.
 type op struct {
 	local  func(ctx context.Context, h Host, req any) (any, error)
-	remote func(ctx context.Context, h Host, req []byte) ([]byte, error)
+	remote func(ctx context.Context, h Host, req []byte, send func(resp []byte) error) error
 }
 
 var ops struct {
@@ -33,10 +34,11 @@ var ops struct {
 var ErrNoOps = fmt.Errorf("the host's transport cannot run work on the machine itself: %w", errors.ErrUnsupported)
 
 // Invoker is a Host whose transport runs ops on its machine: the remote
-// agent. Invoke sends the gob-encoded request of the op called name and
-// returns its gob-encoded response; the machine runs it with RunOp. The
+// agent. Invoke sends the encoded request of the op called name and
+// returns its encoded response; the machine runs it with RunOp. The
 // progress the op reports there is reported to ctx here (ReportProgress)
-// while it runs.
+// while it runs. Invoke must not keep req once it returns: its buffer is
+// reused.
 type Invoker interface {
 	Invoke(ctx context.Context, name string, req []byte) ([]byte, error)
 }
@@ -57,16 +59,21 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 		local: func(ctx context.Context, h Host, req any) (any, error) {
 			return f(ctx, h, req.(Req))
 		},
-		remote: func(ctx context.Context, h Host, b []byte) ([]byte, error) {
+		remote: func(ctx context.Context, h Host, b []byte, send func([]byte) error) error {
 			var req Req
-			if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&req); err != nil {
-				return nil, fmt.Errorf("op %s: decoding the request: %w", name, err)
+			if err := decode(b, &req); err != nil {
+				return fmt.Errorf("op %s: decoding the request: %w", name, err)
 			}
 			resp, err := f(ctx, h, req)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			return encode(name, resp)
+			out, release, err := encode(name, resp, true)
+			if err != nil {
+				return err
+			}
+			defer release()
+			return send(out)
 		},
 	}
 }
@@ -110,16 +117,17 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 		}
 		return resp.(Resp), nil
 	case Invoker:
-		b, err := encode(name, req)
+		b, release, err := encode(name, req, true)
 		if err != nil {
 			return zero, err
 		}
 		out, err := t.Invoke(ctx, name, b)
+		release()
 		if err != nil {
 			return zero, err
 		}
 		var resp Resp
-		if err := gob.NewDecoder(bytes.NewReader(out)).Decode(&resp); err != nil {
+		if err := decode(out, &resp); err != nil {
 			return zero, fmt.Errorf("op %s on host %q: decoding the response: %w", name, h.Name(), err)
 		}
 		return resp, nil
@@ -127,15 +135,30 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 	return zero, fmt.Errorf("host %q: op %s: %w", h.Name(), name, ErrNoOps)
 }
 
-// RunOp runs the op called name with a gob-encoded request on h, a host
-// of this machine, and returns the gob-encoded response: what an agent
-// does for its transport's Invoke.
+// RunOp runs the op called name with an encoded request on h, a host of
+// this machine, and returns the encoded response: what an agent does for
+// its transport's Invoke (ServeOp). The request's bulk data (Bulk) is
+// used where it lies in req: req must not change until the op's response
+// is used.
 func RunOp(ctx context.Context, h Host, name string, req []byte) ([]byte, error) {
+	var out []byte
+	err := ServeOp(ctx, h, name, req, func(resp []byte) error {
+		out = bytes.Clone(resp)
+		return nil
+	})
+	return out, err
+}
+
+// ServeOp is RunOp for an agent, which sends the response on: send is
+// given the encoded response, whose buffer is reused once send returns
+// (an agent would otherwise make and clear one for each batch of files).
+// It returns the op's error, or send's.
+func ServeOp(ctx context.Context, h Host, name string, req []byte, send func(resp []byte) error) error {
 	o, err := lookupOp(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return o.remote(ctx, h, req)
+	return o.remote(ctx, h, req, send)
 }
 
 // Progress is how far an op has got: what a long op (a drive copy) reports
@@ -166,12 +189,110 @@ func ReportProgress(ctx context.Context, p Progress) {
 	}
 }
 
-func encode(name string, v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, fmt.Errorf("op %s: encoding: %w", name, err)
+// Bulk is an op's request or response that carries bulk data, such as
+// the content of a batch of files: its slices cross the wire as they are,
+// after the gob encoding of the rest of the value, rather than through
+// gob, which copies each several times over on either end of the wire.
+// The slices are fields gob leaves out (unexported ones); BulkData lists
+// them, and SetBulkData (of its pointer, a BulkReceiver) puts them back in
+// the value decoded, in the same order.
+type Bulk interface {
+	BulkData() [][]byte
+}
+
+// BulkReceiver is the pointer of a Bulk type. The slices it is given lie
+// in the buffer the value was decoded from, each capped at its length.
+type BulkReceiver interface {
+	SetBulkData(data [][]byte) error
+}
+
+// encoded are the buffers of requests encoded for an Invoker and of
+// responses an agent sends (ServeOp), reused: a batch of files would
+// otherwise make and clear megabytes for each call.
+var encoded = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// encode encodes v as gob, followed, for a Bulk, by the number of slices,
+// their lengths and their bytes. With pooled, the buffer comes from
+// encoded and release gives it back: nothing may use the bytes after.
+func encode(name string, v any, pooled bool) (b []byte, release func(), err error) {
+	buf := new(bytes.Buffer)
+	release = func() {}
+	if pooled {
+		buf = encoded.Get().(*bytes.Buffer)
+		buf.Reset()
+		release = func() { encoded.Put(buf) }
 	}
-	return buf.Bytes(), nil
+	if err := gob.NewEncoder(buf).Encode(v); err != nil {
+		release()
+		return nil, nil, fmt.Errorf("op %s: encoding: %w", name, err)
+	}
+	bulk, ok := v.(Bulk)
+	if !ok {
+		return buf.Bytes(), release, nil
+	}
+	data := bulk.BulkData()
+	size := binary.MaxVarintLen64 * (1 + len(data))
+	for _, d := range data {
+		size += len(d)
+	}
+	buf.Grow(size)
+	b = binary.AppendUvarint(buf.Bytes(), uint64(len(data)))
+	for _, d := range data {
+		b = binary.AppendUvarint(b, uint64(len(d)))
+	}
+	for _, d := range data {
+		b = append(b, d...)
+	}
+	return b, release, nil
+}
+
+// decode decodes what encode encoded into v, a pointer; a BulkReceiver's
+// slices are those of b, not copies.
+func decode(b []byte, v any) error {
+	r := bytes.NewReader(b)
+	// A bytes.Reader is an io.ByteReader: gob reads no further than
+	// its messages, and the bulk data starts where it stopped.
+	if err := gob.NewDecoder(r).Decode(v); err != nil {
+		return err
+	}
+	recv, ok := v.(BulkReceiver)
+	if !ok {
+		return nil
+	}
+	rest := b[len(b)-r.Len():]
+	next := func() (uint64, error) {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 {
+			return 0, errors.New("the bulk data's lengths are cut short")
+		}
+		rest = rest[k:]
+		return n, nil
+	}
+	count, err := next()
+	if err != nil {
+		return err
+	}
+	if count > uint64(len(rest)) {
+		return fmt.Errorf("%d slices of bulk data in %d bytes", count, len(rest))
+	}
+	lens := make([]uint64, count)
+	for i := range lens {
+		if lens[i], err = next(); err != nil {
+			return err
+		}
+	}
+	data := make([][]byte, count)
+	for i, n := range lens {
+		if n > uint64(len(rest)) {
+			return fmt.Errorf("bulk data %d of %d bytes, with %d left", i, n, len(rest))
+		}
+		data[i] = rest[:n:n]
+		rest = rest[n:]
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%d bytes after the bulk data", len(rest))
+	}
+	return recv.SetBulkData(data)
 }
 
 func init() {

@@ -51,7 +51,8 @@ func main() {
 
 // profile writes a CPU profile to DROVER_CPUPROFILE, for performance work.
 // Plugin processes inherit the variable: each writes FILE.plugin-NAME
-// beside the command's own FILE.
+// beside the command's own FILE. An agent given it (by its sshd's SetEnv,
+// as bench/remote.sh does with PROFILE_AGENTS=1) writes FILE.agent-PID.
 func profile() func() {
 	path := os.Getenv("DROVER_CPUPROFILE")
 	if path == "" {
@@ -62,6 +63,8 @@ func profile() func() {
 		path += ".plugin-" + os.Args[2]
 	case len(os.Args) == 2 && os.Args[1] == prelaunch.SpareCommand:
 		path += ".plugin-spare"
+	case len(os.Args) == 2 && os.Args[1] == agentCommand:
+		path += fmt.Sprintf(".agent-%d", os.Getpid())
 	}
 	f, err := os.Create(path)
 	if err != nil {

@@ -312,3 +312,45 @@ func encodeGob(t *testing.T, v any) []byte {
 	}
 	return buf.Bytes()
 }
+
+// files is an op's request and response whose content crosses as bulk
+// data (host.Bulk).
+type files struct {
+	Names []string
+	data  [][]byte
+}
+
+func (f files) BulkData() [][]byte { return f.data }
+
+func (f *files) SetBulkData(data [][]byte) error {
+	f.data = data
+	return nil
+}
+
+func init() {
+	host.RegisterOp("agent-test.reverse", func(ctx context.Context, h host.Host, req files) (files, error) {
+		resp := files{Names: req.Names}
+		for _, d := range slices.Backward(req.data) {
+			resp.data = append(resp.data, d)
+		}
+		return resp, nil
+	})
+}
+
+// TestInvokeBulk expects an op's bulk data to cross the agent's
+// connection both ways whole, call after call (its buffers reused).
+func TestInvokeBulk(t *testing.T) {
+	c := serve(t)
+	h := invoker{host.NewLocal("controller", ""), c, Scope{Name: "fs1", Root: t.TempDir()}}
+	for i := range 3 {
+		req := files{Names: []string{"a", "b", "c"}, data: [][]byte{bytes.Repeat([]byte{byte(i)}, 5<<20), {}, []byte("c")}}
+		resp, err := host.Call[files, files](context.Background(), h, "agent-test.reverse", req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]byte{[]byte("c"), {}, bytes.Repeat([]byte{byte(i)}, 5<<20)}
+		if !slices.Equal(resp.Names, req.Names) || !slices.EqualFunc(resp.data, want, bytes.Equal) {
+			t.Fatalf("call %d: got %v and %d slices of data, not what was sent back", i, resp.Names, len(resp.data))
+		}
+	}
+}

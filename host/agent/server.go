@@ -164,14 +164,23 @@ func (s *server) Invoke(req *agentv1.InvokeRequest, stream agentv1.Agent_InvokeS
 				Done: p.Done, Total: p.Total, Unit: p.Unit, Message: p.Message}}})
 		}
 	})
-	out, err := host.RunOp(ctx, h, req.Name, req.Request)
-	mu.Lock()
-	ended = true
-	mu.Unlock()
-	if err != nil {
+	end := func() {
+		mu.Lock()
+		ended = true
+		mu.Unlock()
+	}
+	var sendErr error
+	err = host.ServeOp(ctx, h, req.Name, req.Request, func(out []byte) error {
+		end()
+		// Send encodes the message before it returns: out is free then.
+		sendErr = stream.Send(&agentv1.InvokeResponse{Reply: &agentv1.InvokeResponse_Response{Response: out}})
+		return sendErr
+	})
+	end()
+	if err != nil && sendErr == nil {
 		return toStatus(err)
 	}
-	return stream.Send(&agentv1.InvokeResponse{Reply: &agentv1.InvokeResponse_Response{Response: out}})
+	return err
 }
 
 func (s *server) Lstat(ctx context.Context, req *agentv1.PathRequest) (*agentv1.Entry, error) {

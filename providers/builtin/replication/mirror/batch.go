@@ -57,8 +57,29 @@ type ReadResponse struct {
 // before a read during which it did not change.
 type ReadFile struct {
 	Stat   host.EntryStat
-	Data   []byte
 	Result FileResult
+	// data crosses beside the rest (host.Bulk).
+	data []byte
+}
+
+// BulkData and SetBulkData make the files' content cross the wire as it
+// is, beside the rest of the response.
+func (r ReadResponse) BulkData() [][]byte {
+	data := make([][]byte, len(r.Files))
+	for i, f := range r.Files {
+		data[i] = f.data
+	}
+	return data
+}
+
+func (r *ReadResponse) SetBulkData(data [][]byte) error {
+	if len(data) != len(r.Files) {
+		return fmt.Errorf("the content of %d files for %d read", len(data), len(r.Files))
+	}
+	for i := range r.Files {
+		r.Files[i].data = data[i]
+	}
+	return nil
 }
 
 // FileResult is how an op ended for one file.
@@ -109,10 +130,31 @@ type WriteRequest struct {
 // to be removed with it.
 type WriteFile struct {
 	Name    string
-	Data    []byte
 	Src     host.EntryStat
 	Dst     *host.EntryStat
 	Records bool
+	// data crosses beside the rest (host.Bulk).
+	data []byte
+}
+
+// BulkData and SetBulkData make the files' content cross the wire as it
+// is, beside the rest of the request.
+func (r WriteRequest) BulkData() [][]byte {
+	data := make([][]byte, len(r.Files))
+	for i, f := range r.Files {
+		data[i] = f.data
+	}
+	return data
+}
+
+func (r *WriteRequest) SetBulkData(data [][]byte) error {
+	if len(data) != len(r.Files) {
+		return fmt.Errorf("the content of %d files for %d to write", len(data), len(r.Files))
+	}
+	for i := range r.Files {
+		r.Files[i].data = data[i]
+	}
+	return nil
 }
 
 // WriteResponse holds, by file of the request, how its write ended.
@@ -149,7 +191,7 @@ func readOnMachine(ctx context.Context, h host.Host, req ReadRequest) (ReadRespo
 		}
 		f := &resp.Files[i]
 		var e *Entry
-		e, f.Data, err = readWhole(ctx, dir, "/"+name)
+		e, f.data, err = readWhole(ctx, dir, "/"+name)
 		if err == nil {
 			f.Stat = host.EntryStat(*e)
 		}
@@ -238,7 +280,7 @@ func writeWhole(ctx context.Context, h host.Host, pres Preserve, f WriteFile) (e
 	if err != nil {
 		return err
 	}
-	_, err = out.Write(f.Data)
+	_, err = out.Write(f.data)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -298,10 +340,10 @@ func (r *pairRun) copyBatch(dir string, cs []*Change) {
 			r.settle(c, err)
 			continue
 		}
-		wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], Data: f.Data, Src: f.Stat,
+		wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], data: f.data, Src: f.Stat,
 			Dst: (*host.EntryStat)(c.Dst), Records: r.replacesBlocks(c)})
 		sent = append(sent, c)
-		size += int64(len(f.Data))
+		size += int64(len(f.data))
 	}
 	if len(sent) == 0 {
 		return
@@ -321,7 +363,7 @@ func (r *pairRun) copyBatch(dir string, cs []*Change) {
 			err = written.Results[i].err()
 		}
 		if err == nil {
-			r.bytes.Add(int64(len(wreq.Files[i].Data)))
+			r.bytes.Add(int64(len(wreq.Files[i].data)))
 		}
 		r.settle(c, err)
 	}

@@ -45,7 +45,7 @@ func BenchmarkBatchOps(b *testing.B) {
 		b.ReportAllocs()
 		wreq := WriteRequest{Dir: "/dst", Preserve: PreserveAll}
 		for i, f := range read.Files {
-			wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], Data: f.Data, Src: f.Stat})
+			wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], data: f.data, Src: f.Stat})
 		}
 		if err := os.MkdirAll(filepath.Join(dir, "dst"), 0o755); err != nil {
 			b.Fatal(err)

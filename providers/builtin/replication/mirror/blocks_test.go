@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,11 +10,18 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
+
+	"github.com/drover-dr/drover/blocks"
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/ssh"
+	"github.com/drover-dr/drover/internal/sshtest"
 )
 
 // TestLargeFilesByChangedBlocks: a large file whose size stays is updated
@@ -45,10 +53,13 @@ func TestLargeFilesByChangedBlocks(t *testing.T) {
 		return st.Ino
 	}
 
-	// The first update of an existing copy writes every block, to a temp
-	// file renamed over it (nothing journaled could roll a half-done one
-	// back), and records the manifest; later ones write only what
-	// changed, in place.
+	// The first update of a copy without a manifest (an older version's,
+	// or its manifest lost) writes every block, to a temp file renamed
+	// over it (nothing journaled could roll a half-done one back), and
+	// records the manifest; later ones write only what changed, in place.
+	if err := os.Remove(e.dst(".disk.img.drover-blocks")); err != nil {
+		t.Fatal(err)
+	}
 	copy(data[1<<20:], bytes.Repeat([]byte("A"), 100))
 	put(data, t0.Add(time.Minute))
 	e.sync(m)
@@ -91,14 +102,18 @@ func TestLargeFilesByChangedBlocks(t *testing.T) {
 	}
 	same(t, e.src(), e.dst())
 
-	// A size change replaces the file whole and drops its block records.
+	// A size change replaces the file whole: its block records go, and
+	// the new copy's are recorded.
 	put(append(data, 'z'), t0.Add(3*time.Minute))
 	e.sync(m)
 	same(t, e.src(), e.dst())
-	for _, side := range []string{".disk.img.drover-blocks", ".disk.img.drover-journal"} {
-		if _, err := os.Stat(e.dst(side)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s stays after the file was replaced: %v", side, err)
-		}
+	if _, err := os.Stat(e.dst(".disk.img.drover-journal")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the journal stays after the file was replaced: %v", err)
+	}
+	side := sidecars("/replica/set/disk.img")
+	st, err := blocks.Target{Host: e.fs2, Path: "/replica/set/disk.img", Manifest: side[0], Journal: side[1]}.Inspect(t.Context())
+	if err != nil || !st.Trusted || st.Manifest.Size != int64(len(data)+1) {
+		t.Errorf("after the file was replaced, its manifest: %+v, %v", st, err)
 	}
 
 	// Block records go with their file, and a source's are never copied.
@@ -160,17 +175,23 @@ const bigSize = 8 << 20
 // copy of it (three tries) is left as the replica held it, never a mix of
 // versions, and listed for the next run; once the source is quiet, the
 // next run mirrors it. Both for an update in place by changed blocks (the
-// replica has a manifest) and for the first one, which writes every block.
+// replica has a manifest) and for one of a replica without a manifest,
+// which writes every block.
 func TestLargeFileRewrittenWhileCopied(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		manifest bool
-	}{{"update by changed blocks", true}, {"first update", false}} {
+	}{{"update by changed blocks", true}, {"without a manifest", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			write(t, e.src("db.img"), strings.Repeat("\x01", bigSize), t0)
 			m := e.mirror(Options{Preserve: PreserveAll, BlockThreshold: 1 << 20})
 			e.sync(m)
+			if !tc.manifest {
+				if err := os.Remove(e.dst(".db.img.drover-blocks")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if tc.manifest {
 				put(t, e.src("db.img"), 2)
 				e.sync(m)
@@ -288,6 +309,131 @@ func TestLargeFileUpdateStopped(t *testing.T) {
 			sourceReader = func(_ string, r io.ReaderAt) io.ReaderAt { return r }
 			e.sync(m)
 			same(t, e.src(), e.dst())
+		})
+	}
+}
+
+// TestFirstCopyRecordsBlocks: the whole copy of a large file records the
+// sums of its blocks as they stream past, in a trusted manifest beside
+// the replica, so that the file's first update is in place and writes
+// only its changed blocks (not the whole file again to learn them): a
+// block corrupted on the target behind the manifest's back survives it.
+// Between local hosts, between machines that run ops, and through SFTP
+// (SSH hosts without the agent) alike.
+func TestFirstCopyRecordsBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		via  string
+	}{{"local", "local"}, {"between agents", "agents"}, {"through SFTP", "sftp"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			// Not a whole number of blocks: the last one is short.
+			data := make([]byte, 4<<20+1000)
+			rng := rand.New(rand.NewPCG(2, 2))
+			for i := range data {
+				data[i] = byte(rng.Uint32())
+			}
+			write(t, e.src("disk.img"), string(data), t0)
+			pair := e.pair()
+			switch tc.via {
+			case "agents":
+				pair = Pair{Source: Endpoint{remoteAgent{newAgent(e.fs1)}, "/srv/set"}, Target: Endpoint{remoteAgent{newAgent(e.fs2)}, "/replica/set"}}
+			case "sftp":
+				s := sshtest.Start(t)
+				dial := func(name, root string) host.Host {
+					h, err := ssh.New(t.Context(), ssh.Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity,
+						KnownHosts: s.KnownHosts, Root: root, NoAgent: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { h.Close() })
+					return h
+				}
+				pair = Pair{Source: Endpoint{dial("fs1", e.r1), "/srv/set"}, Target: Endpoint{dial("fs2", e.r2), "/replica/set"}}
+			}
+			m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true, BlockThreshold: 1 << 20}, pair)
+			e.sync(m)
+			if got, _ := os.ReadFile(e.dst("disk.img")); !bytes.Equal(got, data) {
+				t.Fatal("the replica differs from its source")
+			}
+
+			side := sidecars("/replica/set/disk.img")
+			target := blocks.Target{Host: e.fs2, Path: "/replica/set/disk.img", Manifest: side[0], Journal: side[1]}
+			st, err := target.Inspect(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Trusted || st.Manifest == nil || st.Manifest.State != blocks.Complete {
+				t.Fatalf("after the first copy, the replica has no trusted, complete manifest: %+v", st)
+			}
+			manifest, err := target.LoadManifest(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []blocks.Sum
+			for b := data; len(b) > 0; b = b[min(len(b), blocks.DefaultBlockSize):] {
+				want = append(want, blocks.HashBlock(b[:min(len(b), blocks.DefaultBlockSize)]))
+			}
+			if !slices.Equal(manifest.Sums, want) {
+				t.Fatalf("the manifest's %d sums are not those of the file's %d blocks", len(manifest.Sums), len(want))
+			}
+
+			before, err := os.Stat(e.dst("disk.img"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(e.dst("disk.img"), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt(bytes.Repeat([]byte("X"), 16<<10), 3<<20)
+			f.Close()
+			os.Chtimes(e.dst("disk.img"), before.ModTime(), before.ModTime())
+			copy(data[1<<20:], bytes.Repeat([]byte("A"), 100))
+			write(t, e.src("disk.img"), string(data), t0.Add(time.Minute))
+			e.sync(m)
+			if !sameFile(before, e.dst("disk.img")) {
+				t.Error("the first update replaced the replica instead of updating it in place")
+			}
+			got, _ := os.ReadFile(e.dst("disk.img"))
+			if !bytes.Equal(got[1<<20:1<<20+100], data[1<<20:1<<20+100]) {
+				t.Error("the changed block was not written")
+			}
+			if !bytes.Equal(got[3<<20:3<<20+16], []byte("XXXXXXXXXXXXXXXX")) {
+				t.Error("an unchanged block was written: the first update copied the file whole")
+			}
+		})
+	}
+}
+
+// TestSumReader expects the sums of the blocks read through a sumReader to
+// be those of the block engine, however the reads split the bytes.
+func TestSumReader(t *testing.T) {
+	data := make([]byte, 3*blocks.DefaultBlockSize+1234)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	var want []blocks.Sum
+	for b := data; len(b) > 0; b = b[min(len(b), blocks.DefaultBlockSize):] {
+		want = append(want, blocks.HashBlock(b[:min(len(b), blocks.DefaultBlockSize)]))
+	}
+	for _, tc := range []struct {
+		name string
+		r    func(io.Reader) io.Reader
+	}{
+		{"whole blocks", func(r io.Reader) io.Reader { return r }},
+		{"halves", iotest.HalfReader},
+		{"odd pieces", func(r io.Reader) io.Reader { return bufio.NewReaderSize(r, 7777) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sr := &sumReader{r: tc.r(bytes.NewReader(data))}
+			if n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{sr}, make([]byte, 3*blocks.DefaultBlockSize)); err != nil || n != int64(len(data)) {
+				t.Fatalf("read %d, %v", n, err)
+			}
+			if got := sr.sums(); !slices.Equal(got, want) || sr.read != int64(len(data)) {
+				t.Errorf("%d sums after %d bytes, want the %d of the block engine after %d", len(got), sr.read, len(want), len(data))
+			}
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
@@ -165,9 +166,14 @@ func (r *pairRun) entry(f folder, c *Change) {
 			err = r.updateBlocks(f, c)
 		} else {
 			var tmp string
-			tmp, err = r.copyFile(f, c)
+			var m *blocks.Manifest
+			tmp, m, err = r.copyFile(f, c)
 			if err == nil {
 				err = replace(r.ctx, f.dst, tmp, path, r.replacesBlocks(c))
+			}
+			if err == nil && m != nil {
+				side := sidecars(path)
+				err = restamp(r.ctx, blocks.Target{Host: f.dst, Path: path, Manifest: side[0], Journal: side[1]}, m)
 			}
 		}
 		r.settle(c, err)
@@ -237,21 +243,23 @@ func (r *pairRun) symlink(f folder, c *Change) {
 // copyFile writes the source file's current content and metadata to a
 // temp file of the target, and returns its path. A file that changes
 // during the copy is copied again; the metadata recorded is what the
-// source had before the copy that held.
-func (r *pairRun) copyFile(f folder, c *Change) (string, error) {
+// source had before the copy that held. A large file's copy also returns
+// the manifest of its blocks (recordsBlocks), for the caller to record
+// once the temp file is the replica.
+func (r *pairRun) copyFile(f folder, c *Change) (string, *blocks.Manifest, error) {
 	path := "/" + pathBase(c.Path)
 	for range attempts {
 		fi, err := f.src.Lstat(r.ctx, path)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		before := entryOf(fi)
 		if before.Kind() != KindFile {
-			return "", fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
+			return "", nil, fmt.Errorf("became a %s: %w", before.Kind(), errChanged)
 		}
-		tmp, err := r.copyData(f, path, before)
+		tmp, sums, err := r.copyData(f, path, before, r.recordsBlocks(c, before))
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		fi, err = f.src.Lstat(r.ctx, path)
 		if err == nil {
@@ -263,24 +271,42 @@ func (r *pairRun) copyFile(f folder, c *Change) (string, error) {
 		}
 		if err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			return "", err
+			return "", nil, err
 		}
-		return tmp, nil
+		var m *blocks.Manifest
+		if sums != nil {
+			m = &blocks.Manifest{Generation: 1, State: blocks.Complete, BlockSize: blocks.DefaultBlockSize,
+				Size: before.Size, CopiedAt: time.Now().UTC(), Sums: sums}
+		}
+		return tmp, m, nil
 	}
-	return "", errChanged
+	return "", nil, errChanged
+}
+
+// recordsBlocks says whether the whole copy of c, whose source is s,
+// records the sums of its blocks as they stream past: a file that may be
+// updated in place by its changed blocks (byBlocks) then has a manifest
+// from the first, and its first update writes only what changed, not the
+// whole file again to learn the sums.
+func (r *pairRun) recordsBlocks(c *Change, s *Entry) bool {
+	t := r.m.opts.BlockThreshold
+	return t > 0 && s.Size >= t && !s.sparse() && sidecarsFit(c.Path)
 }
 
 // copyData fills a new temp file of path with the source's data, and
-// returns its path: holes of a sparse file stay holes.
-func (r *pairRun) copyData(f folder, path string, s *Entry) (tmp string, err error) {
+// returns its path: holes of a sparse file stay holes. With record, it
+// also returns the sums of the blocks copied, and the temp file's data is
+// durable before it returns: a manifest recorded later vouches for it,
+// and must never outlive it in a crash.
+func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp string, sums []blocks.Sum, err error) {
 	in, err := f.src.Open(r.ctx, path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer in.Close()
 	out, tmp, err := f.dst.CreateTemp(r.ctx, path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer func() {
 		if cerr := out.Close(); err == nil {
@@ -288,13 +314,65 @@ func (r *pairRun) copyData(f folder, path string, s *Entry) (tmp string, err err
 		}
 		if err != nil {
 			f.dst.Remove(context.WithoutCancel(r.ctx), tmp)
-			tmp = ""
+			tmp, sums = "", nil
 		}
 	}()
-	if s.sparse() {
-		return tmp, r.copySparse(in, out)
+	switch {
+	case s.sparse():
+		return tmp, nil, r.copySparse(in, out)
+	case record:
+		sr := &sumReader{r: in, partial: make([]byte, 0, blocks.DefaultBlockSize)}
+		if err := r.copyPlain(sr, out, s.Size); err != nil {
+			return tmp, nil, err
+		}
+		if sr.read != s.Size {
+			// It shrank meanwhile: the look after the copy sees it, and
+			// the sums would describe another size.
+			return tmp, nil, nil
+		}
+		return tmp, sr.sums(), out.Sync()
 	}
-	return tmp, r.copyPlain(in, out, s.Size)
+	return tmp, nil, r.copyPlain(in, out, s.Size)
+}
+
+// sumReader reads r and hashes it by blocks of blocks.DefaultBlockSize.
+type sumReader struct {
+	r    io.Reader
+	read int64
+	// partial is the start of a block that the reads so far ended in.
+	partial []byte
+	done    []blocks.Sum
+}
+
+func (s *sumReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read += int64(n)
+	b := p[:n]
+	if len(s.partial) > 0 {
+		k := min(len(b), blocks.DefaultBlockSize-len(s.partial))
+		s.partial = append(s.partial, b[:k]...)
+		b = b[k:]
+		if len(s.partial) < blocks.DefaultBlockSize {
+			return n, err
+		}
+		s.done = append(s.done, blocks.HashBlock(s.partial))
+		s.partial = s.partial[:0]
+	}
+	// Whole blocks are hashed where the read put them.
+	for ; len(b) >= blocks.DefaultBlockSize; b = b[blocks.DefaultBlockSize:] {
+		s.done = append(s.done, blocks.HashBlock(b[:blocks.DefaultBlockSize]))
+	}
+	s.partial = append(s.partial, b...)
+	return n, err
+}
+
+// sums are the sums of all that was read: the last block may be short.
+func (s *sumReader) sums() []blocks.Sum {
+	if len(s.partial) > 0 {
+		s.done = append(s.done, blocks.HashBlock(s.partial))
+		s.partial = s.partial[:0]
+	}
+	return s.done
 }
 
 // pace waits, under a bandwidth limit, until n more bytes may have been
@@ -375,7 +453,13 @@ func (r *pairRun) copySparse(in io.Reader, out host.File) error {
 func (r *pairRun) byBlocks(c *Change) bool {
 	t := r.m.opts.BlockThreshold
 	return t > 0 && c.Src.Size >= t && c.Dst != nil && c.Dst.Kind() == KindFile && c.Dst.Size == c.Src.Size &&
-		c.Reason&ReasonContent == 0 && len(pathBase(c.Path))+1+len(journalSuffix) <= 255
+		c.Reason&ReasonContent == 0 && sidecarsFit(c.Path)
+}
+
+// sidecarsFit says whether the names of the block records of the file at
+// path are not too long for a file system.
+func sidecarsFit(path string) bool {
+	return len(pathBase(path))+1+len(journalSuffix) <= 255
 }
 
 // sidecars are the block manifest and undo journal of the file at path.
