@@ -19,7 +19,11 @@ type garbageServer struct {
 	pb.UnimplementedProviderServer
 }
 
-func (garbageServer) PlanBatch(req *pb.PlanBatch_Request, stream pb.Provider_PlanBatchServer) error {
+func (garbageServer) PlanBatch(stream pb.Provider_PlanBatchServer) error {
+	req, err := stream.Recv()
+	if err != nil {
+		return err
+	}
 	for i := range req.Calls {
 		stream.Send(&pb.PlanBatch_Result{Index: int32(i), Response: &pb.Plan_Response{
 			Planned: &pb.DynamicValue{Msgpack: []byte{0xc1, 0xff, 0x00}, TypeJson: []byte(`"string"`)},

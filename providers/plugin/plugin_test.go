@@ -78,6 +78,26 @@ func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) pro
 		os.WriteFile(filepath.Join(marks, "running"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 		<-m.stopped
 		os.WriteFile(filepath.Join(marks, "finished"), nil, 0o644)
+	case "until-released":
+		// Runs until the test releases it (a file release-INPUT in
+		// DROVER_TEST_MARKS), marking running-INPUT there; its context
+		// ending or Stop first makes it mark ended-INPUT and fail.
+		marks, input := os.Getenv("DROVER_TEST_MARKS"), req.Config.GetAttr("input").AsString()
+		os.WriteFile(filepath.Join(marks, "running-"+input), nil, 0o644)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for released := false; !released; {
+			select {
+			case <-ctx.Done():
+			case <-m.stopped:
+			case <-tick.C:
+				_, err := os.Stat(filepath.Join(marks, "release-"+input))
+				released = err == nil
+				continue
+			}
+			os.WriteFile(filepath.Join(marks, "ended-"+input), nil, 0o644)
+			return providers.ApplyResponse{Diagnostics: providers.Diagnostics{providers.Errorf("Stopped", "Apply of %q ended before its release.", input)}}
+		}
 	case "panic":
 		panic("provider bug")
 	case "progress":
@@ -121,13 +141,19 @@ func TestConformanceThroughPlugin(t *testing.T) {
 
 func valueCreate(t *testing.T, p providers.Provider) providers.ApplyRequest {
 	t.Helper()
+	return valueCreateOf(t, p, "x")
+}
+
+// valueCreateOf is the Apply that creates a value resource of input.
+func valueCreateOf(t *testing.T, p providers.Provider, input string) providers.ApplyRequest {
+	t.Helper()
 	ctx := context.Background()
 	sr := p.Schema(ctx, providers.SchemaRequest{})
 	if sr.Diagnostics.HasErrors() {
 		t.Fatal(sr.Diagnostics)
 	}
 	block := sr.Schema.ResourceTypes["value"].Block
-	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("x"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
+	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal(input), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
 	prior := cty.NullVal(block.ImpliedType())
 	pr := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: block.ProposedNew(prior, cfg), Config: cfg})
 	if pr.Diagnostics.HasErrors() {

@@ -2703,8 +2703,10 @@ func (x *Stop_Response) GetDiagnostics() []*Diagnostic {
 }
 
 type ReadBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Read_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Read_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2742,6 +2744,13 @@ func (*ReadBatch_Request) Descriptor() ([]byte, []int) {
 func (x *ReadBatch_Request) GetCalls() []*Read_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *ReadBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -2799,8 +2808,10 @@ func (x *ReadBatch_Result) GetResponse() *Read_Response {
 }
 
 type PlanBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Plan_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Plan_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2838,6 +2849,13 @@ func (*PlanBatch_Request) Descriptor() ([]byte, []int) {
 func (x *PlanBatch_Request) GetCalls() []*Plan_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *PlanBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -2895,8 +2913,10 @@ func (x *PlanBatch_Result) GetResponse() *Plan_Response {
 }
 
 type ApplyBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Apply_Request       `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Apply_Request       `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2934,6 +2954,13 @@ func (*ApplyBatch_Request) Descriptor() ([]byte, []int) {
 func (x *ApplyBatch_Request) GetCalls() []*Apply_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *ApplyBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -3169,26 +3196,29 @@ const file_provider_proto_rawDesc = "" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1aL\n" +
 	"\bResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics\"\xad\x01\n" +
-	"\tReadBatch\x1aA\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics\"\xc5\x01\n" +
+	"\tReadBatch\x1aY\n" +
 	"\aRequest\x126\n" +
-	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Read.RequestR\x05calls\x1a]\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Read.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1a]\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
-	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Read.ResponseR\bresponse\"\xad\x01\n" +
-	"\tPlanBatch\x1aA\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Read.ResponseR\bresponse\"\xc5\x01\n" +
+	"\tPlanBatch\x1aY\n" +
 	"\aRequest\x126\n" +
-	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Plan.RequestR\x05calls\x1a]\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Plan.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1a]\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
-	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Plan.ResponseR\bresponse\"\xa6\x01\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Plan.ResponseR\bresponse\"\xbe\x01\n" +
 	"\n" +
-	"ApplyBatch\x1aB\n" +
+	"ApplyBatch\x1aZ\n" +
 	"\aRequest\x127\n" +
-	"\x05calls\x18\x01 \x03(\v2!.drover.provider.v1.Apply.RequestR\x05calls\x1aT\n" +
+	"\x05calls\x18\x01 \x03(\v2!.drover.provider.v1.Apply.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1aT\n" +
 	"\x05Event\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x125\n" +
-	"\x05event\x18\x02 \x01(\v2\x1f.drover.provider.v1.Apply.EventR\x05event2\xe5\b\n" +
+	"\x05event\x18\x02 \x01(\v2\x1f.drover.provider.v1.Apply.EventR\x05event2\xeb\b\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.drover.provider.v1.GetSchema.Request\x1a&.drover.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.drover.provider.v1.Configure.Request\x1a&.drover.provider.v1.Configure.Response\x12W\n" +
@@ -3199,11 +3229,11 @@ const file_provider_proto_rawDesc = "" +
 	"\x06Import\x12\".drover.provider.v1.Import.Request\x1a#.drover.provider.v1.Import.Response\x12W\n" +
 	"\bReadData\x12$.drover.provider.v1.ReadData.Request\x1a%.drover.provider.v1.ReadData.Response\x12P\n" +
 	"\x06Invoke\x12\".drover.provider.v1.Invoke.Request\x1a .drover.provider.v1.Invoke.Event0\x01\x12K\n" +
-	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.Response\x12Z\n" +
-	"\tReadBatch\x12%.drover.provider.v1.ReadBatch.Request\x1a$.drover.provider.v1.ReadBatch.Result0\x01\x12Z\n" +
-	"\tPlanBatch\x12%.drover.provider.v1.PlanBatch.Request\x1a$.drover.provider.v1.PlanBatch.Result0\x01\x12\\\n" +
+	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.Response\x12\\\n" +
+	"\tReadBatch\x12%.drover.provider.v1.ReadBatch.Request\x1a$.drover.provider.v1.ReadBatch.Result(\x010\x01\x12\\\n" +
+	"\tPlanBatch\x12%.drover.provider.v1.PlanBatch.Request\x1a$.drover.provider.v1.PlanBatch.Result(\x010\x01\x12^\n" +
 	"\n" +
-	"ApplyBatch\x12&.drover.provider.v1.ApplyBatch.Request\x1a$.drover.provider.v1.ApplyBatch.Event0\x01B;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
+	"ApplyBatch\x12&.drover.provider.v1.ApplyBatch.Request\x1a$.drover.provider.v1.ApplyBatch.Event(\x010\x01B;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once

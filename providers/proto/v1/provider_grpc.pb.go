@@ -63,14 +63,16 @@ type ProviderClient interface {
 	Invoke(ctx context.Context, in *Invoke_Request, opts ...grpc.CallOption) (Provider_InvokeClient, error)
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
-	// Batched forms of Read, Plan and Apply: one request carries many
+	// Batched forms of Read, Plan and Apply: the first request carries many
 	// calls, the provider runs them with at most the parallelism given to
 	// Configure, and streams each call's answer, tagged with its index in
 	// the request, as soon as it is ready. Drover sends concurrent calls of
-	// one kind this way so that the cost of a round trip is shared.
-	ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error)
-	PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error)
-	ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error)
+	// one kind this way so that the cost of a round trip is shared. Later
+	// requests name calls (by index) whose caller gave up: each ends alone,
+	// as its own RPC would, and still answers (Stop would end every call).
+	ReadBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ReadBatchClient, error)
+	PlanBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_PlanBatchClient, error)
+	ApplyBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error)
 }
 
 type providerClient struct {
@@ -217,28 +219,27 @@ func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grp
 	return out, nil
 }
 
-func (c *providerClient) ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
+func (c *providerClient) ReadBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
 	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_ReadBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerReadBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_ReadBatchClient interface {
+	Send(*ReadBatch_Request) error
 	Recv() (*ReadBatch_Result, error)
 	grpc.ClientStream
 }
 
 type providerReadBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerReadBatchClient) Send(m *ReadBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
@@ -249,28 +250,27 @@ func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
 	return m, nil
 }
 
-func (c *providerClient) PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
+func (c *providerClient) PlanBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
 	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_PlanBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerPlanBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_PlanBatchClient interface {
+	Send(*PlanBatch_Request) error
 	Recv() (*PlanBatch_Result, error)
 	grpc.ClientStream
 }
 
 type providerPlanBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerPlanBatchClient) Send(m *PlanBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
@@ -281,28 +281,27 @@ func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
 	return m, nil
 }
 
-func (c *providerClient) ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
+func (c *providerClient) ApplyBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
 	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_ApplyBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerApplyBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_ApplyBatchClient interface {
+	Send(*ApplyBatch_Request) error
 	Recv() (*ApplyBatch_Event, error)
 	grpc.ClientStream
 }
 
 type providerApplyBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerApplyBatchClient) Send(m *ApplyBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerApplyBatchClient) Recv() (*ApplyBatch_Event, error) {
@@ -331,14 +330,16 @@ type ProviderServer interface {
 	Invoke(*Invoke_Request, Provider_InvokeServer) error
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
-	// Batched forms of Read, Plan and Apply: one request carries many
+	// Batched forms of Read, Plan and Apply: the first request carries many
 	// calls, the provider runs them with at most the parallelism given to
 	// Configure, and streams each call's answer, tagged with its index in
 	// the request, as soon as it is ready. Drover sends concurrent calls of
-	// one kind this way so that the cost of a round trip is shared.
-	ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error
-	PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error
-	ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error
+	// one kind this way so that the cost of a round trip is shared. Later
+	// requests name calls (by index) whose caller gave up: each ends alone,
+	// as its own RPC would, and still answers (Stop would end every call).
+	ReadBatch(Provider_ReadBatchServer) error
+	PlanBatch(Provider_PlanBatchServer) error
+	ApplyBatch(Provider_ApplyBatchServer) error
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -376,13 +377,13 @@ func (UnimplementedProviderServer) Invoke(*Invoke_Request, Provider_InvokeServer
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
 }
-func (UnimplementedProviderServer) ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error {
+func (UnimplementedProviderServer) ReadBatch(Provider_ReadBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method ReadBatch not implemented")
 }
-func (UnimplementedProviderServer) PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error {
+func (UnimplementedProviderServer) PlanBatch(Provider_PlanBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method PlanBatch not implemented")
 }
-func (UnimplementedProviderServer) ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error {
+func (UnimplementedProviderServer) ApplyBatch(Provider_ApplyBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method ApplyBatch not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
@@ -585,15 +586,12 @@ func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(inter
 }
 
 func _Provider_ReadBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ReadBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
-	}
-	return srv.(ProviderServer).ReadBatch(m, &providerReadBatchServer{stream})
+	return srv.(ProviderServer).ReadBatch(&providerReadBatchServer{stream})
 }
 
 type Provider_ReadBatchServer interface {
 	Send(*ReadBatch_Result) error
+	Recv() (*ReadBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -605,16 +603,21 @@ func (x *providerReadBatchServer) Send(m *ReadBatch_Result) error {
 	return x.ServerStream.SendMsg(m)
 }
 
-func _Provider_PlanBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(PlanBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func (x *providerReadBatchServer) Recv() (*ReadBatch_Request, error) {
+	m := new(ReadBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
 	}
-	return srv.(ProviderServer).PlanBatch(m, &providerPlanBatchServer{stream})
+	return m, nil
+}
+
+func _Provider_PlanBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).PlanBatch(&providerPlanBatchServer{stream})
 }
 
 type Provider_PlanBatchServer interface {
 	Send(*PlanBatch_Result) error
+	Recv() (*PlanBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -626,16 +629,21 @@ func (x *providerPlanBatchServer) Send(m *PlanBatch_Result) error {
 	return x.ServerStream.SendMsg(m)
 }
 
-func _Provider_ApplyBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ApplyBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func (x *providerPlanBatchServer) Recv() (*PlanBatch_Request, error) {
+	m := new(PlanBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
 	}
-	return srv.(ProviderServer).ApplyBatch(m, &providerApplyBatchServer{stream})
+	return m, nil
+}
+
+func _Provider_ApplyBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).ApplyBatch(&providerApplyBatchServer{stream})
 }
 
 type Provider_ApplyBatchServer interface {
 	Send(*ApplyBatch_Event) error
+	Recv() (*ApplyBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -645,6 +653,14 @@ type providerApplyBatchServer struct {
 
 func (x *providerApplyBatchServer) Send(m *ApplyBatch_Event) error {
 	return x.ServerStream.SendMsg(m)
+}
+
+func (x *providerApplyBatchServer) Recv() (*ApplyBatch_Request, error) {
+	m := new(ApplyBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
@@ -702,16 +718,19 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "ReadBatch",
 			Handler:       _Provider_ReadBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "PlanBatch",
 			Handler:       _Provider_PlanBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "ApplyBatch",
 			Handler:       _Provider_ApplyBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "provider.proto",
