@@ -85,6 +85,15 @@ func (f *inflight) track(method string, call func() error) error {
 	return call()
 }
 
+// streamWorkers is how many goroutines serve the plugin's RPCs, each
+// keeping the stack it grew: a goroutine started per RPC grows its stack
+// anew each time (a runbook step's Invoke reaches fork and exec, deep):
+// about a tenth of the CPU of an Invoke's round trip, both processes
+// counted (BenchmarkRoundTrip/invoke). Enough for a runbook's parallelism
+// (10 by default) of Invokes, each holding one while its command runs;
+// beyond them an RPC gets a goroutine of its own, as without workers.
+const streamWorkers = 32
+
 // server is go-plugin's GRPCServer: a gRPC server that counts the
 // provider calls in f.
 func (f *inflight) server(opts []grpc.ServerOption) *grpc.Server {
@@ -98,7 +107,7 @@ func (f *inflight) server(opts []grpc.ServerOption) *grpc.Server {
 	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		return f.track(info.FullMethod, func() error { return handler(srv, ss) })
 	}
-	srv := grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(unary), grpc.ChainStreamInterceptor(stream))...)
+	srv := grpc.NewServer(append(opts, grpc.NumStreamWorkers(streamWorkers), grpc.ChainUnaryInterceptor(unary), grpc.ChainStreamInterceptor(stream))...)
 	f.mu.Lock()
 	f.srv = srv
 	f.mu.Unlock()

@@ -252,6 +252,19 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 		})
 	})
+	// An action that does nothing: what a runbook step costs in the
+	// protocol alone.
+	b.Run("invoke", func(b *testing.B) {
+		args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal("0s")})
+		b.SetParallelism(5)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := p.Invoke(ctx, providers.InvokeRequest{Action: "wait", Args: args}); r.Diagnostics.HasErrors() {
+					b.Fatal(r.Diagnostics)
+				}
+			}
+		})
+	})
 	pr := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: proposed, Config: cfg})
 	b.Run("apply", func(b *testing.B) {
 		b.SetParallelism(5)
