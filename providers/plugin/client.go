@@ -25,6 +25,8 @@ type client struct {
 	reads   *batcher[*pb.Read_Request, answer[*pb.Read_Response]]
 	plans   *batcher[*pb.Plan_Request, answer[*pb.Plan_Response]]
 	applies *batcher[applyCall, answer[*pb.Apply_Response]]
+
+	invocations *invocations
 }
 
 // answer is one call's response, or the error that kept it from coming.
@@ -39,7 +41,7 @@ type applyCall struct {
 }
 
 func newClient(rpc pb.ProviderClient) *client {
-	c := &client{rpc: rpc}
+	c := &client{rpc: rpc, invocations: &invocations{rpc: rpc}}
 	c.reads = streamedBatcher(func(reqs []*pb.Read_Request) (batchStream[*pb.ReadBatch_Request, *pb.ReadBatch_Result], func(int), error) {
 		s, err := c.rpc.ReadBatch(context.Background())
 		if err != nil {
@@ -327,32 +329,52 @@ func (c *client) Invoke(ctx context.Context, req providers.InvokeRequest) provid
 	if err != nil {
 		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
 	}
-	stream, err := c.rpc.Invoke(ctx, &pb.Invoke_Request{Action: req.Action, Args: args})
+	preq := &pb.Invoke_Request{Action: req.Action, Args: args}
+	resp, err := c.invocations.do(ctx, preq, req.Progress)
+	if errors.Is(err, errNoInvocations) {
+		resp, err = c.invokeRPC(ctx, preq, req.Progress)
+	}
 	if err != nil {
+		if _, ok := err.(garbageError); ok {
+			return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+		}
 		return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+	}
+	v, err := decodeValue(resp.Result)
+	if err != nil {
+		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+	}
+	return providers.InvokeResponse{Result: v, Diagnostics: decodeDiags(resp.Diagnostics)}
+}
+
+// garbageError is an answer that does not follow the protocol.
+type garbageError struct{ error }
+
+// invokeRPC makes an Invoke RPC of its own, for a plugin without
+// Invocations.
+func (c *client) invokeRPC(ctx context.Context, req *pb.Invoke_Request, progress func(providers.Progress)) (*pb.Invoke_Response, error) {
+	stream, err := c.rpc.Invoke(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		ev, err := stream.Recv()
 		if err == io.EOF {
-			return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("the stream ended without a result"))}
+			return nil, garbageError{errors.New("the stream ended without a result")}
 		}
 		if err != nil {
-			return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+			return nil, err
 		}
 		switch e := ev.Event.(type) {
 		case *pb.Invoke_Event_Progress:
-			if req.Progress != nil && e.Progress != nil {
-				req.Progress(decodeProgress(e.Progress))
+			if progress != nil && e.Progress != nil {
+				progress(decodeProgress(e.Progress))
 			}
 		case *pb.Invoke_Event_Result:
 			if e.Result == nil {
-				return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("empty result"))}
+				return nil, garbageError{errors.New("empty result")}
 			}
-			v, err := decodeValue(e.Result.Result)
-			if err != nil {
-				return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
-			}
-			return providers.InvokeResponse{Result: v, Diagnostics: decodeDiags(e.Result.Diagnostics)}
+			return e.Result, nil
 		}
 	}
 }

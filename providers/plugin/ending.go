@@ -73,9 +73,10 @@ func (f *inflight) end() (<-chan struct{}, *grpc.Server) {
 
 var providerMethods = "/" + pb.Provider_ServiceDesc.ServiceName + "/"
 
-// track runs a call of method counted in.
+// track runs a call of method counted in. An Invocations stream lives as
+// long as Drover's connection: each invocation on it is counted instead.
 func (f *inflight) track(method string, call func() error) error {
-	if !strings.HasPrefix(method, providerMethods) {
+	if !strings.HasPrefix(method, providerMethods) || method == pb.Provider_Invocations_FullMethodName {
 		return call()
 	}
 	if !f.begin() {

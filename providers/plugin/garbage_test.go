@@ -32,6 +32,14 @@ func (garbageServer) PlanBatch(stream pb.Provider_PlanBatchServer) error {
 	return nil
 }
 
+// Invoke is the RPC of a plugin that serves no Invocations (one built
+// before them): the client falls back to it.
+func (garbageServer) Invoke(req *pb.Invoke_Request, stream pb.Provider_InvokeServer) error {
+	return stream.Send(&pb.Invoke_Event{Event: &pb.Invoke_Event_Result{Result: &pb.Invoke_Response{
+		Result: &pb.DynamicValue{Msgpack: []byte{0xc1, 0xff, 0x00}, TypeJson: []byte(`"string"`)},
+	}}})
+}
+
 func (garbageServer) GetSchema(context.Context, *pb.GetSchema_Request) (*pb.GetSchema_Response, error) {
 	return &pb.GetSchema_Response{ResourceTypes: map[string]*pb.Schema_Resource{
 		"bad": {Block: &pb.Schema_Block{Attributes: map[string]*pb.Schema_Attribute{"x": {TypeJson: []byte(`"no-such-type"`), Optional: true}}}},
@@ -61,6 +69,9 @@ func TestGarbageAnswersBecomeDiagnostics(t *testing.T) {
 		{"undecodable value", func() providers.Diagnostics {
 			return c.Plan(context.Background(), providers.PlanRequest{TypeName: "bad", Prior: cty.NullVal(cty.String),
 				Proposed: cty.StringVal("x"), Config: cty.StringVal("x")}).Diagnostics
+		}},
+		{"undecodable invoke result", func() providers.Diagnostics {
+			return c.Invoke(context.Background(), providers.InvokeRequest{Action: "x", Args: cty.EmptyObjectVal}).Diagnostics
 		}},
 		{"undecodable schema", func() providers.Diagnostics {
 			return c.Schema(context.Background(), providers.SchemaRequest{}).Diagnostics

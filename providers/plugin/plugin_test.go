@@ -65,6 +65,40 @@ func (m *misbehaving) Stop(ctx context.Context, req providers.StopRequest) provi
 	return m.Provider.Stop(ctx, req)
 }
 
+// Invoke of wait, in mode until-released, waits as Apply does there, its
+// duration standing for the input.
+func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) providers.InvokeResponse {
+	if m.mode == "until-released" && req.Action == "wait" {
+		if d := m.untilReleased(ctx, req.Args.GetAttr("duration").AsString()); d != nil {
+			return providers.InvokeResponse{Diagnostics: d}
+		}
+	}
+	return m.Provider.Invoke(ctx, req)
+}
+
+// untilReleased runs until the test releases it (a file release-NAME in
+// DROVER_TEST_MARKS), marking running-NAME there; its context ending or
+// Stop first makes it mark ended-NAME and fail.
+func (m *misbehaving) untilReleased(ctx context.Context, name string) providers.Diagnostics {
+	marks := os.Getenv("DROVER_TEST_MARKS")
+	os.WriteFile(filepath.Join(marks, "running-"+name), nil, 0o644)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-m.stopped:
+		case <-tick.C:
+			if _, err := os.Stat(filepath.Join(marks, "release-"+name)); err == nil {
+				return nil
+			}
+			continue
+		}
+		os.WriteFile(filepath.Join(marks, "ended-"+name), nil, 0o644)
+		return providers.Diagnostics{providers.Errorf("Stopped", "%s ended before its release.", name)}
+	}
+}
+
 func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) providers.ApplyResponse {
 	switch m.mode {
 	case "crash":
@@ -79,24 +113,8 @@ func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) pro
 		<-m.stopped
 		os.WriteFile(filepath.Join(marks, "finished"), nil, 0o644)
 	case "until-released":
-		// Runs until the test releases it (a file release-INPUT in
-		// DROVER_TEST_MARKS), marking running-INPUT there; its context
-		// ending or Stop first makes it mark ended-INPUT and fail.
-		marks, input := os.Getenv("DROVER_TEST_MARKS"), req.Config.GetAttr("input").AsString()
-		os.WriteFile(filepath.Join(marks, "running-"+input), nil, 0o644)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for released := false; !released; {
-			select {
-			case <-ctx.Done():
-			case <-m.stopped:
-			case <-tick.C:
-				_, err := os.Stat(filepath.Join(marks, "release-"+input))
-				released = err == nil
-				continue
-			}
-			os.WriteFile(filepath.Join(marks, "ended-"+input), nil, 0o644)
-			return providers.ApplyResponse{Diagnostics: providers.Diagnostics{providers.Errorf("Stopped", "Apply of %q ended before its release.", input)}}
+		if d := m.untilReleased(ctx, req.Config.GetAttr("input").AsString()); d != nil {
+			return providers.ApplyResponse{Diagnostics: d}
 		}
 	case "panic":
 		panic("provider bug")

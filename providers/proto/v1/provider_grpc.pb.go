@@ -30,19 +30,20 @@ import (
 const _ = grpc.SupportPackageIsVersion7
 
 const (
-	Provider_GetSchema_FullMethodName  = "/drover.provider.v1.Provider/GetSchema"
-	Provider_Configure_FullMethodName  = "/drover.provider.v1.Provider/Configure"
-	Provider_Validate_FullMethodName   = "/drover.provider.v1.Provider/Validate"
-	Provider_Read_FullMethodName       = "/drover.provider.v1.Provider/Read"
-	Provider_Plan_FullMethodName       = "/drover.provider.v1.Provider/Plan"
-	Provider_Apply_FullMethodName      = "/drover.provider.v1.Provider/Apply"
-	Provider_Import_FullMethodName     = "/drover.provider.v1.Provider/Import"
-	Provider_ReadData_FullMethodName   = "/drover.provider.v1.Provider/ReadData"
-	Provider_Invoke_FullMethodName     = "/drover.provider.v1.Provider/Invoke"
-	Provider_Stop_FullMethodName       = "/drover.provider.v1.Provider/Stop"
-	Provider_ReadBatch_FullMethodName  = "/drover.provider.v1.Provider/ReadBatch"
-	Provider_PlanBatch_FullMethodName  = "/drover.provider.v1.Provider/PlanBatch"
-	Provider_ApplyBatch_FullMethodName = "/drover.provider.v1.Provider/ApplyBatch"
+	Provider_GetSchema_FullMethodName   = "/drover.provider.v1.Provider/GetSchema"
+	Provider_Configure_FullMethodName   = "/drover.provider.v1.Provider/Configure"
+	Provider_Validate_FullMethodName    = "/drover.provider.v1.Provider/Validate"
+	Provider_Read_FullMethodName        = "/drover.provider.v1.Provider/Read"
+	Provider_Plan_FullMethodName        = "/drover.provider.v1.Provider/Plan"
+	Provider_Apply_FullMethodName       = "/drover.provider.v1.Provider/Apply"
+	Provider_Import_FullMethodName      = "/drover.provider.v1.Provider/Import"
+	Provider_ReadData_FullMethodName    = "/drover.provider.v1.Provider/ReadData"
+	Provider_Invoke_FullMethodName      = "/drover.provider.v1.Provider/Invoke"
+	Provider_Invocations_FullMethodName = "/drover.provider.v1.Provider/Invocations"
+	Provider_Stop_FullMethodName        = "/drover.provider.v1.Provider/Stop"
+	Provider_ReadBatch_FullMethodName   = "/drover.provider.v1.Provider/ReadBatch"
+	Provider_PlanBatch_FullMethodName   = "/drover.provider.v1.Provider/PlanBatch"
+	Provider_ApplyBatch_FullMethodName  = "/drover.provider.v1.Provider/ApplyBatch"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -61,6 +62,13 @@ type ProviderClient interface {
 	ReadData(ctx context.Context, in *ReadData_Request, opts ...grpc.CallOption) (*ReadData_Response, error)
 	// Invoke runs a runbook action; progress events, then one result.
 	Invoke(ctx context.Context, in *Invoke_Request, opts ...grpc.CallOption) (Provider_InvokeClient, error)
+	// Invocations carries many Invokes on one stream, which Drover keeps
+	// open: a call costs a message each way instead of a stream of its own.
+	// A request starts the invocation of its id (the client's to choose,
+	// unique on the stream) or, without invoke, ends that one alone; each
+	// event, tagged with the id, is a progress event or the one result.
+	// The stream's end ends every invocation on it.
+	Invocations(ctx context.Context, opts ...grpc.CallOption) (Provider_InvocationsClient, error)
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
 	// Batched forms of Read, Plan and Apply: the first request carries many
@@ -210,6 +218,37 @@ func (x *providerInvokeClient) Recv() (*Invoke_Event, error) {
 	return m, nil
 }
 
+func (c *providerClient) Invocations(ctx context.Context, opts ...grpc.CallOption) (Provider_InvocationsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_Invocations_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &providerInvocationsClient{stream}
+	return x, nil
+}
+
+type Provider_InvocationsClient interface {
+	Send(*Invocations_Request) error
+	Recv() (*Invocations_Event, error)
+	grpc.ClientStream
+}
+
+type providerInvocationsClient struct {
+	grpc.ClientStream
+}
+
+func (x *providerInvocationsClient) Send(m *Invocations_Request) error {
+	return x.ClientStream.SendMsg(m)
+}
+
+func (x *providerInvocationsClient) Recv() (*Invocations_Event, error) {
+	m := new(Invocations_Event)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error) {
 	out := new(Stop_Response)
 	err := c.cc.Invoke(ctx, Provider_Stop_FullMethodName, in, out, opts...)
@@ -220,7 +259,7 @@ func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grp
 }
 
 func (c *providerClient) ReadBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_ReadBatch_FullMethodName, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_ReadBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +290,7 @@ func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
 }
 
 func (c *providerClient) PlanBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_PlanBatch_FullMethodName, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_PlanBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +321,7 @@ func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
 }
 
 func (c *providerClient) ApplyBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_ApplyBatch_FullMethodName, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[5], Provider_ApplyBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,6 +367,13 @@ type ProviderServer interface {
 	ReadData(context.Context, *ReadData_Request) (*ReadData_Response, error)
 	// Invoke runs a runbook action; progress events, then one result.
 	Invoke(*Invoke_Request, Provider_InvokeServer) error
+	// Invocations carries many Invokes on one stream, which Drover keeps
+	// open: a call costs a message each way instead of a stream of its own.
+	// A request starts the invocation of its id (the client's to choose,
+	// unique on the stream) or, without invoke, ends that one alone; each
+	// event, tagged with the id, is a progress event or the one result.
+	// The stream's end ends every invocation on it.
+	Invocations(Provider_InvocationsServer) error
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
 	// Batched forms of Read, Plan and Apply: the first request carries many
@@ -373,6 +419,9 @@ func (UnimplementedProviderServer) ReadData(context.Context, *ReadData_Request) 
 }
 func (UnimplementedProviderServer) Invoke(*Invoke_Request, Provider_InvokeServer) error {
 	return status.Errorf(codes.Unimplemented, "method Invoke not implemented")
+}
+func (UnimplementedProviderServer) Invocations(Provider_InvocationsServer) error {
+	return status.Errorf(codes.Unimplemented, "method Invocations not implemented")
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
@@ -567,6 +616,32 @@ func (x *providerInvokeServer) Send(m *Invoke_Event) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Provider_Invocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).Invocations(&providerInvocationsServer{stream})
+}
+
+type Provider_InvocationsServer interface {
+	Send(*Invocations_Event) error
+	Recv() (*Invocations_Request, error)
+	grpc.ServerStream
+}
+
+type providerInvocationsServer struct {
+	grpc.ServerStream
+}
+
+func (x *providerInvocationsServer) Send(m *Invocations_Event) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func (x *providerInvocationsServer) Recv() (*Invocations_Request, error) {
+	m := new(Invocations_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Stop_Request)
 	if err := dec(in); err != nil {
@@ -713,6 +788,12 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Invoke",
 			Handler:       _Provider_Invoke_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Invocations",
+			Handler:       _Provider_Invocations_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "ReadBatch",
