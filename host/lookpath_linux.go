@@ -103,7 +103,10 @@ func (c *programCache) sync() {
 	if c.fd < 0 {
 		return
 	}
-	var buf [4096]byte
+	// Room for one event: a larger buffer on the stack grew the stack of
+	// every goroutine running a command. An event too large for it fails
+	// the read, which counts as a change all the same.
+	var buf [unix.SizeofInotifyEvent + unix.NAME_MAX + 1]byte
 	if _, err := unix.Read(c.fd, buf[:]); err == unix.EAGAIN {
 		return
 	}
