@@ -1,10 +1,13 @@
 package host
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,31 +16,35 @@ import (
 // itself that could change where PATH leads a name: a program added,
 // removed, renamed or made (not) executable, the folder moved or removed.
 const programMask = unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
-	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
+	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
 
 // programs remembers where PATH led a program name, so that a command run
 // again and again (a runbook step per instance, a thousand a run) does not
 // walk PATH every time: a stat per folder before the program's, failing,
 // was a tenth of the core plugin's CPU. The answer stays what exec.LookPath
-// would give: every folder of PATH up to the program's is watched (one
-// inotify instance) before the lookup, the kernel queues an event in the
-// call that makes a change, and a lookup first reads the queue without
-// waiting: any change forgets every answer. A folder of PATH that does not
-// exist cannot be watched; it is checked at each lookup instead. Relative
-// folders, folders reached through a symlink and programs that are
-// symlinks are never remembered: a change where they lead would not be
-// seen. (A mount over a folder of PATH is not seen either.)
+// would give: every folder of PATH is watched (one inotify instance)
+// before the lookup, the kernel queues an event in the call that makes a
+// change, and a lookup first reads the queue without waiting. An event
+// naming an entry forgets the answers for that name; one about a folder
+// itself (or a full queue) forgets every answer. A folder of PATH that
+// does not exist cannot be watched; it is checked at each lookup instead.
+// Only what no event could miss is remembered: no relative folder, no
+// folder reached through a symlink, no program that is a symlink, and no
+// folder before the program's holding an entry of its name (a link there
+// could come to lead somewhere). The program itself is checked at each
+// lookup (one access call): a chmod through another hard link of it,
+// which may lie outside PATH, would go unseen. A mount over a folder of
+// PATH is not seen.
 var programs = programCache{fd: -1}
 
 type programCache struct {
 	mu sync.Mutex
 	// fd is the inotify instance, -1 before the first lookup and after a
-	// change (closing it drops every watch); gen counts changes, so that
-	// a lookup made across one is not remembered.
+	// change to a folder itself (closing it drops every watch).
 	fd      int
-	gen     int
 	watched map[string]bool
 	found   map[programKey]programEntry
+	events  []byte
 }
 
 type programKey struct{ path, name string }
@@ -48,6 +55,11 @@ type programEntry struct {
 	missing []string
 }
 
+// holds says whether the answer e still stands, once the events are read.
+func (e programEntry) holds() bool {
+	return unix.Faccessat(unix.AT_FDCWD, e.file, unix.X_OK, unix.AT_EACCESS) == nil && !anyExists(e.missing)
+}
+
 // lookPath is exec.LookPath(name) for a name without a slash, with the
 // process's PATH; ok is false when exec.LookPath failed, for exec to say
 // why as it always does.
@@ -55,70 +67,98 @@ func lookPath(name string) (file string, ok bool) {
 	pathEnv := os.Getenv("PATH")
 	key := programKey{pathEnv, name}
 	c := &programs
+	// The lock is held across a lookup, so that the events read after it
+	// are those of changes made since the folders were watched. Lookups
+	// are rare: the first of a name, and after a change to it.
 	c.mu.Lock()
-	c.sync()
-	if e, ok := c.found[key]; ok && !anyExists(e.missing) {
-		c.mu.Unlock()
-		return e.file, true
+	defer c.mu.Unlock()
+	c.sync(name)
+	if e, ok := c.found[key]; ok {
+		if e.holds() {
+			return e.file, true
+		}
+		delete(c.found, key)
 	}
 	dirs := filepath.SplitList(pathEnv)
 	c.watch(dirs)
-	gen := c.gen
-	c.mu.Unlock()
-
 	file, err := exec.LookPath(name)
 	if err != nil {
 		return "", false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sync()
-	if c.gen != gen {
+	if c.sync(name) {
 		return file, true
 	}
 	var missing []string
 	for _, d := range dirs {
-		if d == "" || !filepath.IsAbs(d) {
-			return file, true
-		}
 		watched, ok := c.watched[d]
-		if filepath.Clean(d) == filepath.Dir(file) {
-			if fi, err := os.Lstat(file); err == nil && fi.Mode()&os.ModeSymlink == 0 && watched {
-				c.found[key] = programEntry{file: file, missing: missing}
-			}
-			return file, true
-		}
 		switch {
 		case !ok:
 			return file, true
+		case filepath.Clean(d) == filepath.Dir(file):
+			var st syscall.Stat_t
+			if watched && syscall.Lstat(file, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG {
+				c.found[key] = programEntry{file: file, missing: missing}
+			}
+			return file, true
 		case !watched:
 			missing = append(missing, d)
+		default:
+			if _, err := os.Lstat(filepath.Join(d, name)); err == nil {
+				return file, true
+			}
 		}
 	}
 	return file, true
 }
 
-// sync forgets everything when a watched folder changed.
-func (c *programCache) sync() {
+// sync reads the events queued and forgets what they change; it says
+// whether that was anything about name.
+func (c *programCache) sync(name string) (changed bool) {
 	if c.fd < 0 {
-		return
+		return false
 	}
-	// Room for one event: a larger buffer on the stack grew the stack of
-	// every goroutine running a command. An event too large for it fails
-	// the read, which counts as a change all the same.
-	var buf [unix.SizeofInotifyEvent + unix.NAME_MAX + 1]byte
-	if _, err := unix.Read(c.fd, buf[:]); err == unix.EAGAIN {
-		return
+	if c.events == nil {
+		c.events = make([]byte, 64<<10)
 	}
+	for {
+		n, err := unix.Read(c.fd, c.events)
+		if err == unix.EAGAIN {
+			return changed
+		}
+		if err != nil || n < unix.SizeofInotifyEvent {
+			c.reset()
+			return true
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&c.events[off]))
+			off += unix.SizeofInotifyEvent
+			entry := string(bytes.TrimRight(c.events[off:min(off+int(ev.Len), n)], "\x00"))
+			off += int(ev.Len)
+			if entry == "" || ev.Mask&(unix.IN_Q_OVERFLOW|unix.IN_IGNORED|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
+				c.reset()
+				return true
+			}
+			for k := range c.found {
+				if k.name == entry {
+					delete(c.found, k)
+				}
+			}
+			changed = changed || entry == name
+		}
+	}
+}
+
+// reset drops every watch and answer.
+func (c *programCache) reset() {
 	unix.Close(c.fd)
 	c.fd = -1
-	c.gen++
 	c.watched, c.found = nil, nil
 }
 
-// watch adds the folders of PATH not watched yet: watched[d] is true for
-// a folder watched, false for one that did not exist, absent for one that
-// cannot be watched (relative, a symlink, or inotify refused).
+// watch adds the folders of PATH not watched yet (one missing before may
+// be there now): watched[d] is true for a folder watched, false for one
+// that did not exist, absent for one that cannot be watched (relative, a
+// symlink, or inotify refused).
 func (c *programCache) watch(dirs []string) {
 	if c.fd < 0 {
 		fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
@@ -129,7 +169,7 @@ func (c *programCache) watch(dirs []string) {
 		c.watched, c.found = map[string]bool{}, map[programKey]programEntry{}
 	}
 	for _, d := range dirs {
-		if _, ok := c.watched[d]; ok || d == "" || !filepath.IsAbs(d) {
+		if c.watched[d] || d == "" || !filepath.IsAbs(d) {
 			continue
 		}
 		real, err := filepath.EvalSymlinks(d)
@@ -140,7 +180,7 @@ func (c *programCache) watch(dirs []string) {
 		case err != nil || real != filepath.Clean(d):
 			continue
 		}
-		if _, err := unix.InotifyAddWatch(c.fd, d, programMask|unix.IN_DONT_FOLLOW); err == nil {
+		if _, err := unix.InotifyAddWatch(c.fd, d, programMask); err == nil {
 			c.watched[d] = true
 		}
 	}

@@ -39,14 +39,23 @@ func TestLookPathSeesChanges(t *testing.T) {
 	}{
 		{name: "found", path: []string{"missing", "a", "b"}, change: func() { put("b", 0o755) }, want: "b", kept: true},
 		{name: "remembered", path: []string{"missing", "a", "b"}, change: func() {}, want: "b", kept: true},
+		// A chmod through a hard link outside PATH is seen by no watch.
+		{name: "not executable through a link", path: []string{"missing", "a", "b"}, change: func() {
+			os.Link(filepath.Join(dir("b"), "prog"), filepath.Join(tmp, "elsewhere"))
+			os.Chmod(filepath.Join(tmp, "elsewhere"), 0o644)
+		}, want: ""},
+		{name: "executable again", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(tmp, "elsewhere"), 0o755) }, want: "b", kept: true},
 		{name: "added earlier", path: []string{"missing", "a", "b"}, change: func() { put("a", 0o755) }, want: "a", kept: true},
-		{name: "not executable", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(dir("a"), "prog"), 0o644) }, want: "b", kept: true},
+		{name: "other entry", path: []string{"missing", "a", "b"}, change: func() { os.WriteFile(filepath.Join(dir("a"), "other"), nil, 0o755) }, want: "a", kept: true},
+		// An entry of the name before the program's is never remembered
+		// past: it could be a link whose target comes to be.
+		{name: "not executable", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(dir("a"), "prog"), 0o644) }, want: "b"},
 		{name: "missing folder made", path: []string{"missing", "a", "b"}, change: func() { os.Mkdir(dir("missing"), 0o755); put("missing", 0o755) }, want: "missing", kept: true},
 		{name: "removed", path: []string{"missing", "a", "b"}, change: func() {
 			os.Remove(filepath.Join(dir("missing"), "prog"))
 			os.Remove(filepath.Join(dir("b"), "prog"))
 		}, want: ""},
-		{name: "back", path: []string{"missing", "a", "b"}, change: func() { put("b", 0o755) }, want: "b", kept: true},
+		{name: "back", path: []string{"missing", "a", "b"}, change: func() { put("b", 0o755) }, want: "b"},
 		{name: "folder replaced", path: []string{"missing", "a", "b"}, change: func() {
 			os.Rename(dir("b"), dir("b.old"))
 			os.Mkdir(dir("b"), 0o755)
