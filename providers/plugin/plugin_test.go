@@ -65,9 +65,13 @@ func (m *misbehaving) Stop(ctx context.Context, req providers.StopRequest) provi
 	return m.Provider.Stop(ctx, req)
 }
 
-// Invoke of wait, in mode until-released, waits as Apply does there, its
-// duration standing for the input.
+// Invoke crashes as Apply does, and Invoke of wait, in mode
+// until-released, waits as Apply does there, its duration standing for
+// the input.
 func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) providers.InvokeResponse {
+	if m.mode == "crash" {
+		os.Exit(3)
+	}
 	if m.mode == "until-released" && req.Action == "wait" {
 		if d := m.untilReleased(ctx, req.Args.GetAttr("duration").AsString()); d != nil {
 			return providers.InvokeResponse{Diagnostics: d}
@@ -212,6 +216,21 @@ func TestMisbehavingProviders(t *testing.T) {
 				t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, tt.summary)
 			}
 		})
+	}
+}
+
+// TestInvokeCrash: the calls on the stream of invocations fail when the
+// plugin dies under them, and say so.
+func TestInvokeCrash(t *testing.T) {
+	p, err := factory(t, "crash")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal("0s")})
+	resp := p.Invoke(context.Background(), providers.InvokeRequest{Action: "wait", Args: args})
+	if want := `Provider "core" crashed`; !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != want {
+		t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, want)
 	}
 }
 
