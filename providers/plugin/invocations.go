@@ -31,18 +31,50 @@ type invocations struct {
 	unsupported bool
 }
 
+// invocationStream is an open stream. Its requests go out in order
+// through a queue, so that a caller never waits for a send: a send waits
+// while the plugin reads nothing (flow control), and a caller must still
+// return when its context ends, as a step past its timeout.
 type invocationStream struct {
 	pb.Provider_InvocationsClient
 	cancel context.CancelFunc
-	sendMu sync.Mutex // gRPC allows one sender at a time
+
+	mu    sync.Mutex
+	queue []*pb.Invocations_Request
+	wake  chan struct{} // signalled when queue grows
 }
 
-// send sends req; an error means the stream broke, which its receiver
-// reports to every call on it.
+// send queues req.
 func (s *invocationStream) send(req *pb.Invocations_Request) {
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
-	_ = s.Send(req)
+	s.mu.Lock()
+	s.queue = append(s.queue, req)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sender sends what is queued until ctx, the stream's, ends. A failed
+// send means the stream broke, which its receiver reports to every call
+// on it.
+func (s *invocationStream) sender(ctx context.Context) {
+	for {
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return
+		}
+		s.mu.Lock()
+		queue := s.queue
+		s.queue = nil
+		s.mu.Unlock()
+		for _, req := range queue {
+			if s.Send(req) != nil {
+				break
+			}
+		}
+	}
 }
 
 // invocation is a call waiting for its result. Its progress is reported
@@ -116,8 +148,9 @@ func (m *invocations) open() (*invocationStream, error) {
 		cancel()
 		return nil, err
 	}
-	s := &invocationStream{Provider_InvocationsClient: rs, cancel: cancel}
+	s := &invocationStream{Provider_InvocationsClient: rs, cancel: cancel, wake: make(chan struct{}, 1)}
 	m.stream, m.calls = s, map[uint64]*invocation{}
+	go s.sender(ctx)
 	go m.receive(s)
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,12 +66,18 @@ func (m *misbehaving) Stop(ctx context.Context, req providers.StopRequest) provi
 	return m.Provider.Stop(ctx, req)
 }
 
-// Invoke crashes as Apply does, and Invoke of wait, in mode
+// Invoke crashes as Apply does, or freezes the process, and Invoke of wait, in mode
 // until-released, waits as Apply does there, its duration standing for
 // the input.
 func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) providers.InvokeResponse {
-	if m.mode == "crash" {
+	switch m.mode {
+	case "crash":
 		os.Exit(3)
+	case "freeze":
+		// The whole process stops, reading nothing more; its pid is in
+		// DROVER_TEST_MARKS, for the test to kill it.
+		os.WriteFile(filepath.Join(os.Getenv("DROVER_TEST_MARKS"), "frozen"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	}
 	if m.mode == "until-released" && req.Action == "wait" {
 		if d := m.untilReleased(ctx, req.Args.GetAttr("duration").AsString()); d != nil {
@@ -231,6 +238,43 @@ func TestInvokeCrash(t *testing.T) {
 	resp := p.Invoke(context.Background(), providers.InvokeRequest{Action: "wait", Args: args})
 	if want := `Provider "core" crashed`; !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != want {
 		t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, want)
+	}
+}
+
+// TestInvokeFrozenPlugin: calls to a plugin process that reads nothing
+// more (stopped) still end with their contexts, however many there are
+// (their requests would fill the connection's window).
+func TestInvokeFrozenPlugin(t *testing.T) {
+	marks := t.TempDir()
+	p, err := factory(t, "freeze", "DROVER_TEST_MARKS="+marks)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	invoke := func(duration string) providers.Diagnostics {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal(duration)})
+		return p.Invoke(ctx, providers.InvokeRequest{Action: "wait", Args: args}).Diagnostics
+	}
+	invoke("0s")
+	pid := waitMark(t, marks, "frozen")
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	done := make(chan providers.Diagnostics, 1)
+	go func() {
+		var last providers.Diagnostics
+		for range 100 {
+			last = invoke(strings.Repeat("9", 4<<10) + "s")
+		}
+		done <- last
+	}()
+	select {
+	case d := <-done:
+		if want := `Provider "core" did not answer in time`; !d.HasErrors() || d[0].Summary != want {
+			t.Fatalf("diagnostics = %+v, want %q", d, want)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("calls to a frozen plugin did not end with their contexts")
 	}
 }
 
