@@ -78,7 +78,9 @@ func (b *batcher[Req, Resp]) giveUp(c *batchCall[Req, Resp]) {
 	cancel, i := c.cancel, c.index
 	b.mu.Unlock()
 	if cancel != nil {
-		cancel(i)
+		// The send waits while the plugin reads nothing (a frozen
+		// process); the caller does not.
+		go cancel(i)
 	}
 }
 
