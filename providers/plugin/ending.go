@@ -88,11 +88,11 @@ func (f *inflight) track(method string, call func() error) error {
 
 // streamWorkers is how many goroutines serve the plugin's RPCs, each
 // keeping the stack it grew: a goroutine started per RPC grows its stack
-// anew each time (a runbook step's Invoke reaches fork and exec, deep):
-// about a tenth of the CPU of an Invoke's round trip, both processes
-// counted (BenchmarkRoundTrip/invoke). Enough for a runbook's parallelism
-// (10 by default) of Invokes, each holding one while its command runs;
-// beyond them an RPC gets a goroutine of its own, as without workers.
+// anew each time, about a tenth of the CPU of a call's round trip, both
+// processes counted, when each call was an RPC (BenchmarkRoundTrip), and
+// still a twentieth of batched Plans and Applies. Enough for the batches
+// in flight and an Invocations stream per connection; beyond them an RPC
+// gets a goroutine of its own, as without workers.
 const streamWorkers = 32
 
 // server is go-plugin's GRPCServer: a gRPC server that counts the
