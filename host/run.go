@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,11 @@ func (l *local) Run(ctx context.Context, argv []string, opts RunOptions) (RunRes
 			}
 		}
 		env = append(env, "DROVER_HOST_ROOT="+l.root)
+	}
+	if !strings.ContainsRune(prog, filepath.Separator) {
+		if file, ok := lookPath(prog); ok {
+			prog = file
+		}
 	}
 	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
 	cmd.Args[0] = argv[0]

@@ -25,6 +25,8 @@ type client struct {
 	reads   *batcher[*pb.Read_Request, answer[*pb.Read_Response]]
 	plans   *batcher[*pb.Plan_Request, answer[*pb.Plan_Response]]
 	applies *batcher[applyCall, answer[*pb.Apply_Response]]
+
+	invocations *invocations
 }
 
 // answer is one call's response, or the error that kept it from coming.
@@ -39,24 +41,39 @@ type applyCall struct {
 }
 
 func newClient(rpc pb.ProviderClient) *client {
-	c := &client{rpc: rpc}
-	c.reads = streamedBatcher[*pb.Read_Request, *pb.Read_Response](func(reqs []*pb.Read_Request) (receiver[*pb.ReadBatch_Result], error) {
-		return c.rpc.ReadBatch(context.Background(), &pb.ReadBatch_Request{Calls: reqs})
+	c := &client{rpc: rpc, invocations: &invocations{rpc: rpc}}
+	c.reads = streamedBatcher(func(reqs []*pb.Read_Request) (batchStream[*pb.ReadBatch_Request, *pb.ReadBatch_Result], func(int), error) {
+		s, err := c.rpc.ReadBatch(context.Background())
+		if err != nil {
+			return nil, nil, err
+		}
+		cancel, err := openBatch(s, &pb.ReadBatch_Request{Calls: reqs}, func(i int32) *pb.ReadBatch_Request { return &pb.ReadBatch_Request{Cancel: []int32{i}} })
+		return s, cancel, err
 	})
-	c.plans = streamedBatcher[*pb.Plan_Request, *pb.Plan_Response](func(reqs []*pb.Plan_Request) (receiver[*pb.PlanBatch_Result], error) {
-		return c.rpc.PlanBatch(context.Background(), &pb.PlanBatch_Request{Calls: reqs})
+	c.plans = streamedBatcher(func(reqs []*pb.Plan_Request) (batchStream[*pb.PlanBatch_Request, *pb.PlanBatch_Result], func(int), error) {
+		s, err := c.rpc.PlanBatch(context.Background())
+		if err != nil {
+			return nil, nil, err
+		}
+		cancel, err := openBatch(s, &pb.PlanBatch_Request{Calls: reqs}, func(i int32) *pb.PlanBatch_Request { return &pb.PlanBatch_Request{Cancel: []int32{i}} })
+		return s, cancel, err
 	})
 	c.applies = &batcher[applyCall, answer[*pb.Apply_Response]]{
 		fail: func(err error) answer[*pb.Apply_Response] { return answer[*pb.Apply_Response]{err: err} },
-		send: func(calls []applyCall, deliver func(int, answer[*pb.Apply_Response])) error {
+		send: func(calls []applyCall, opened func(func(int)), deliver func(int, answer[*pb.Apply_Response])) error {
 			reqs := make([]*pb.Apply_Request, len(calls))
 			for i, ac := range calls {
 				reqs[i] = ac.req
 			}
-			stream, err := c.rpc.ApplyBatch(context.Background(), &pb.ApplyBatch_Request{Calls: reqs})
+			stream, err := c.rpc.ApplyBatch(context.Background())
 			if err != nil {
 				return err
 			}
+			cancel, err := openBatch(stream, &pb.ApplyBatch_Request{Calls: reqs}, func(i int32) *pb.ApplyBatch_Request { return &pb.ApplyBatch_Request{Cancel: []int32{i}} })
+			if err != nil {
+				return err
+			}
+			opened(cancel)
 			for {
 				ev, err := stream.Recv()
 				if err != nil {
@@ -84,11 +101,6 @@ func newClient(rpc pb.ProviderClient) *client {
 	return c
 }
 
-// receiver is the read side of a batch stream.
-type receiver[T any] interface {
-	Recv() (T, error)
-}
-
 // indexed is one answer of a batch stream: the index of its call and the
 // response.
 type indexed[R any] interface {
@@ -97,15 +109,17 @@ type indexed[R any] interface {
 }
 
 // streamedBatcher batches calls whose answers come back whole, one per
-// stream message, tagged with the index of their call.
-func streamedBatcher[Req, R any, Res indexed[R]](open func([]Req) (receiver[Res], error)) *batcher[Req, answer[R]] {
+// stream message, tagged with the index of their call. open sends the
+// calls and returns the stream and the function that cancels one.
+func streamedBatcher[Req, Q, R any, Res indexed[R]](open func([]Req) (batchStream[Q, Res], func(int), error)) *batcher[Req, answer[R]] {
 	return &batcher[Req, answer[R]]{
 		fail: func(err error) answer[R] { return answer[R]{err: err} },
-		send: func(reqs []Req, deliver func(int, answer[R])) error {
-			stream, err := open(reqs)
+		send: func(reqs []Req, opened func(func(int)), deliver func(int, answer[R])) error {
+			stream, cancel, err := open(reqs)
 			if err != nil {
 				return err
 			}
+			opened(cancel)
 			for {
 				r, err := stream.Recv()
 				if err != nil {
@@ -170,21 +184,6 @@ func (c *client) garbage(call string, err error) providers.Diagnostics {
 		Detail:  fmt.Sprintf("The answer to %s could not be decoded: %v. This is a bug in the provider.", call, err)}}
 }
 
-// stopOnCancel sends Stop when ctx ends before the call returns, so a
-// provider doing long work gives up instead of running on unseen. Only
-// batched calls need it: their own ctx does not reach the provider, the
-// batch's RPC being shared. A direct call's RPC carries its ctx, whose end
-// ends that call alone on the provider side; Stop would end every call in
-// flight there, e.g. every runbook step beside one that timed out.
-func (c *client) stopOnCancel(ctx context.Context) func() {
-	stop := context.AfterFunc(ctx, func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c.rpc.Stop(sctx, &pb.Stop_Request{})
-	})
-	return func() { stop() }
-}
-
 func (c *client) Schema(ctx context.Context, req providers.SchemaRequest) providers.SchemaResponse {
 	r, err := c.rpc.GetSchema(ctx, &pb.GetSchema_Request{})
 	if err != nil {
@@ -227,7 +226,6 @@ func (c *client) Read(ctx context.Context, req providers.ReadRequest) providers.
 	if err != nil {
 		return providers.ReadResponse{Diagnostics: c.garbage(call, err)}
 	}
-	defer c.stopOnCancel(ctx)()
 	a := c.reads.do(ctx, &pb.Read_Request{TypeName: req.TypeName, Prior: prior, Private: req.Private})
 	if a.err != nil {
 		return providers.ReadResponse{Diagnostics: c.failed(call, a.err)}
@@ -247,7 +245,6 @@ func (c *client) Plan(ctx context.Context, req providers.PlanRequest) providers.
 	if err != nil {
 		return providers.PlanResponse{Diagnostics: c.garbage(call, err)}
 	}
-	defer c.stopOnCancel(ctx)()
 	a := c.plans.do(ctx, &pb.Plan_Request{TypeName: req.TypeName, Prior: vals[0], Config: vals[1], PriorPrivate: req.PriorPrivate})
 	if a.err != nil {
 		return providers.PlanResponse{Diagnostics: c.failed(call, a.err)}
@@ -278,7 +275,6 @@ func (c *client) Apply(ctx context.Context, req providers.ApplyRequest) provider
 	if err != nil {
 		return providers.ApplyResponse{Diagnostics: c.garbage(call, err)}
 	}
-	defer c.stopOnCancel(ctx)()
 	a := c.applies.do(ctx, applyCall{
 		req:      &pb.Apply_Request{TypeName: req.TypeName, Prior: vals[0], Planned: vals[1], Config: vals[2], PlannedPrivate: req.PlannedPrivate},
 		progress: req.Progress,
@@ -333,32 +329,52 @@ func (c *client) Invoke(ctx context.Context, req providers.InvokeRequest) provid
 	if err != nil {
 		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
 	}
-	stream, err := c.rpc.Invoke(ctx, &pb.Invoke_Request{Action: req.Action, Args: args})
+	preq := &pb.Invoke_Request{Action: req.Action, Args: args}
+	resp, err := c.invocations.do(ctx, preq, req.Progress)
+	if errors.Is(err, errNoInvocations) {
+		resp, err = c.invokeRPC(ctx, preq, req.Progress)
+	}
 	if err != nil {
+		if _, ok := err.(garbageError); ok {
+			return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+		}
 		return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+	}
+	v, err := decodeValue(resp.Result)
+	if err != nil {
+		return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
+	}
+	return providers.InvokeResponse{Result: v, Diagnostics: decodeDiags(resp.Diagnostics)}
+}
+
+// garbageError is an answer that does not follow the protocol.
+type garbageError struct{ error }
+
+// invokeRPC makes an Invoke RPC of its own, for a plugin without
+// Invocations.
+func (c *client) invokeRPC(ctx context.Context, req *pb.Invoke_Request, progress func(providers.Progress)) (*pb.Invoke_Response, error) {
+	stream, err := c.rpc.Invoke(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		ev, err := stream.Recv()
 		if err == io.EOF {
-			return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("the stream ended without a result"))}
+			return nil, garbageError{errors.New("the stream ended without a result")}
 		}
 		if err != nil {
-			return providers.InvokeResponse{Diagnostics: c.failed(call, err)}
+			return nil, err
 		}
 		switch e := ev.Event.(type) {
 		case *pb.Invoke_Event_Progress:
-			if req.Progress != nil && e.Progress != nil {
-				req.Progress(decodeProgress(e.Progress))
+			if progress != nil && e.Progress != nil {
+				progress(decodeProgress(e.Progress))
 			}
 		case *pb.Invoke_Event_Result:
 			if e.Result == nil {
-				return providers.InvokeResponse{Diagnostics: c.garbage(call, errors.New("empty result"))}
+				return nil, garbageError{errors.New("empty result")}
 			}
-			v, err := decodeValue(e.Result.Result)
-			if err != nil {
-				return providers.InvokeResponse{Diagnostics: c.garbage(call, err)}
-			}
-			return providers.InvokeResponse{Result: v, Diagnostics: decodeDiags(e.Result.Diagnostics)}
+			return e.Result, nil
 		}
 	}
 }

@@ -19,13 +19,25 @@ type garbageServer struct {
 	pb.UnimplementedProviderServer
 }
 
-func (garbageServer) PlanBatch(req *pb.PlanBatch_Request, stream pb.Provider_PlanBatchServer) error {
+func (garbageServer) PlanBatch(stream pb.Provider_PlanBatchServer) error {
+	req, err := stream.Recv()
+	if err != nil {
+		return err
+	}
 	for i := range req.Calls {
 		stream.Send(&pb.PlanBatch_Result{Index: int32(i), Response: &pb.Plan_Response{
 			Planned: &pb.DynamicValue{Msgpack: []byte{0xc1, 0xff, 0x00}, TypeJson: []byte(`"string"`)},
 		}})
 	}
 	return nil
+}
+
+// Invoke is the RPC of a plugin that serves no Invocations (one built
+// before them): the client falls back to it.
+func (garbageServer) Invoke(req *pb.Invoke_Request, stream pb.Provider_InvokeServer) error {
+	return stream.Send(&pb.Invoke_Event{Event: &pb.Invoke_Event_Result{Result: &pb.Invoke_Response{
+		Result: &pb.DynamicValue{Msgpack: []byte{0xc1, 0xff, 0x00}, TypeJson: []byte(`"string"`)},
+	}}})
 }
 
 func (garbageServer) GetSchema(context.Context, *pb.GetSchema_Request) (*pb.GetSchema_Response, error) {
@@ -57,6 +69,9 @@ func TestGarbageAnswersBecomeDiagnostics(t *testing.T) {
 		{"undecodable value", func() providers.Diagnostics {
 			return c.Plan(context.Background(), providers.PlanRequest{TypeName: "bad", Prior: cty.NullVal(cty.String),
 				Proposed: cty.StringVal("x"), Config: cty.StringVal("x")}).Diagnostics
+		}},
+		{"undecodable invoke result", func() providers.Diagnostics {
+			return c.Invoke(context.Background(), providers.InvokeRequest{Action: "x", Args: cty.EmptyObjectVal}).Diagnostics
 		}},
 		{"undecodable schema", func() providers.Diagnostics {
 			return c.Schema(context.Background(), providers.SchemaRequest{}).Diagnostics

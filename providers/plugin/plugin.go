@@ -35,11 +35,12 @@ const pluginName = "provider"
 // grpcPlugin is go-plugin's view of a provider.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	impl providers.Provider
+	impl  providers.Provider
+	calls *inflight // the server side's
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterProviderServer(s, &server{impl: p.impl, slots: make(chan struct{}, defaultParallelism)})
+	pb.RegisterProviderServer(s, &server{impl: p.impl, calls: p.calls, slots: make(chan struct{}, defaultParallelism)})
 	return nil
 }
 
@@ -70,7 +71,7 @@ func serve(version int, p providers.Provider) {
 	lifeline.Watch(func() { end(p, calls, logger) })
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p}}},
+		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginName: &grpcPlugin{impl: p, calls: calls}}},
 		GRPCServer:       calls.server,
 		TLSProvider:      serverTLS,
 		Logger:           logger,

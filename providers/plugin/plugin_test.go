@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +66,50 @@ func (m *misbehaving) Stop(ctx context.Context, req providers.StopRequest) provi
 	return m.Provider.Stop(ctx, req)
 }
 
+// Invoke crashes as Apply does, or freezes the process, and Invoke of wait, in mode
+// until-released, waits as Apply does there, its duration standing for
+// the input.
+func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) providers.InvokeResponse {
+	switch m.mode {
+	case "crash":
+		os.Exit(3)
+	case "freeze":
+		// The whole process stops, reading nothing more; its pid is in
+		// DROVER_TEST_MARKS, for the test to kill it.
+		os.WriteFile(filepath.Join(os.Getenv("DROVER_TEST_MARKS"), "frozen"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	}
+	if m.mode == "until-released" && req.Action == "wait" {
+		if d := m.untilReleased(ctx, req.Args.GetAttr("duration").AsString()); d != nil {
+			return providers.InvokeResponse{Diagnostics: d}
+		}
+	}
+	return m.Provider.Invoke(ctx, req)
+}
+
+// untilReleased runs until the test releases it (a file release-NAME in
+// DROVER_TEST_MARKS), marking running-NAME there; its context ending or
+// Stop first makes it mark ended-NAME and fail.
+func (m *misbehaving) untilReleased(ctx context.Context, name string) providers.Diagnostics {
+	marks := os.Getenv("DROVER_TEST_MARKS")
+	os.WriteFile(filepath.Join(marks, "running-"+name), nil, 0o644)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-m.stopped:
+		case <-tick.C:
+			if _, err := os.Stat(filepath.Join(marks, "release-"+name)); err == nil {
+				return nil
+			}
+			continue
+		}
+		os.WriteFile(filepath.Join(marks, "ended-"+name), nil, 0o644)
+		return providers.Diagnostics{providers.Errorf("Stopped", "%s ended before its release.", name)}
+	}
+}
+
 func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) providers.ApplyResponse {
 	switch m.mode {
 	case "crash":
@@ -78,6 +123,10 @@ func (m *misbehaving) Apply(ctx context.Context, req providers.ApplyRequest) pro
 		os.WriteFile(filepath.Join(marks, "running"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 		<-m.stopped
 		os.WriteFile(filepath.Join(marks, "finished"), nil, 0o644)
+	case "until-released":
+		if d := m.untilReleased(ctx, req.Config.GetAttr("input").AsString()); d != nil {
+			return providers.ApplyResponse{Diagnostics: d}
+		}
 	case "panic":
 		panic("provider bug")
 	case "progress":
@@ -121,13 +170,19 @@ func TestConformanceThroughPlugin(t *testing.T) {
 
 func valueCreate(t *testing.T, p providers.Provider) providers.ApplyRequest {
 	t.Helper()
+	return valueCreateOf(t, p, "x")
+}
+
+// valueCreateOf is the Apply that creates a value resource of input.
+func valueCreateOf(t *testing.T, p providers.Provider, input string) providers.ApplyRequest {
+	t.Helper()
 	ctx := context.Background()
 	sr := p.Schema(ctx, providers.SchemaRequest{})
 	if sr.Diagnostics.HasErrors() {
 		t.Fatal(sr.Diagnostics)
 	}
 	block := sr.Schema.ResourceTypes["value"].Block
-	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal("x"), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
+	cfg := cty.ObjectVal(map[string]cty.Value{"input": cty.StringVal(input), "triggers_replace": cty.NullVal(cty.DynamicPseudoType)})
 	prior := cty.NullVal(block.ImpliedType())
 	pr := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: block.ProposedNew(prior, cfg), Config: cfg})
 	if pr.Diagnostics.HasErrors() {
@@ -168,6 +223,58 @@ func TestMisbehavingProviders(t *testing.T) {
 				t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, tt.summary)
 			}
 		})
+	}
+}
+
+// TestInvokeCrash: the calls on the stream of invocations fail when the
+// plugin dies under them, and say so.
+func TestInvokeCrash(t *testing.T) {
+	p, err := factory(t, "crash")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal("0s")})
+	resp := p.Invoke(context.Background(), providers.InvokeRequest{Action: "wait", Args: args})
+	if want := `Provider "core" crashed`; !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Summary != want {
+		t.Fatalf("diagnostics = %+v, want %q", resp.Diagnostics, want)
+	}
+}
+
+// TestInvokeFrozenPlugin: calls to a plugin process that reads nothing
+// more (stopped) still end with their contexts, however many there are
+// (their requests would fill the connection's window).
+func TestInvokeFrozenPlugin(t *testing.T) {
+	marks := t.TempDir()
+	p, err := factory(t, "freeze", "DROVER_TEST_MARKS="+marks)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	invoke := func(duration string) providers.Diagnostics {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal(duration)})
+		return p.Invoke(ctx, providers.InvokeRequest{Action: "wait", Args: args}).Diagnostics
+	}
+	invoke("0s")
+	pid := waitMark(t, marks, "frozen")
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	done := make(chan providers.Diagnostics, 1)
+	go func() {
+		var last providers.Diagnostics
+		for range 100 {
+			last = invoke(strings.Repeat("9", 4<<10) + "s")
+		}
+		done <- last
+	}()
+	select {
+	case d := <-done:
+		if want := `Provider "core" did not answer in time`; !d.HasErrors() || d[0].Summary != want {
+			t.Fatalf("diagnostics = %+v, want %q", d, want)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("calls to a frozen plugin did not end with their contexts")
 	}
 }
 
@@ -221,6 +328,19 @@ func BenchmarkRoundTrip(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if r := p.Plan(ctx, providers.PlanRequest{TypeName: "value", Prior: prior, Proposed: proposed, Config: cfg}); r.Diagnostics.HasErrors() {
+					b.Fatal(r.Diagnostics)
+				}
+			}
+		})
+	})
+	// An action that does nothing: what a runbook step costs in the
+	// protocol alone.
+	b.Run("invoke", func(b *testing.B) {
+		args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal("0s")})
+		b.SetParallelism(5)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := p.Invoke(ctx, providers.InvokeRequest{Action: "wait", Args: args}); r.Diagnostics.HasErrors() {
 					b.Fatal(r.Diagnostics)
 				}
 			}

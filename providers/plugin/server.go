@@ -17,6 +17,9 @@ import (
 type server struct {
 	pb.UnimplementedProviderServer
 	impl providers.Provider
+	// calls counts the invocations of Invocations streams, which the
+	// interceptors cannot see.
+	calls *inflight
 	// slots bounds the calls of batches that run at once: the parallelism
 	// given to Configure. Replaced only by Configure, before any batch.
 	slots chan struct{}
@@ -233,26 +236,31 @@ func (s *server) ReadData(ctx context.Context, req *pb.ReadData_Request) (resp *
 }
 
 func (s *server) Invoke(req *pb.Invoke_Request, stream pb.Provider_InvokeServer) error {
-	resp := &pb.Invoke_Response{}
-	func() {
-		defer guard("Invoke", &resp.Diagnostics)
-		args, err := decodeValue(req.Args)
-		if err != nil {
-			resp.Diagnostics = badRequest(err)
-			return
-		}
-		send, stop := progressSender(func(p providers.Progress) error {
-			return stream.Send(&pb.Invoke_Event{Event: &pb.Invoke_Event_Progress{Progress: encodeProgress(p)}})
-		})
-		r := s.impl.Invoke(stream.Context(), providers.InvokeRequest{Action: req.Action, Args: args, Progress: send})
-		stop()
-		if resp.Result, err = encodeValue(r.Result); err != nil {
-			resp.Diagnostics = badResult(err)
-			return
-		}
-		resp.Diagnostics = encodeDiags(r.Diagnostics)
-	}()
+	resp := s.invoke(stream.Context(), req, stream.Send)
 	return stream.Send(&pb.Invoke_Event{Event: &pb.Invoke_Event_Result{Result: resp}})
+}
+
+// invoke runs one Invoke, sending its progress events with send, and
+// returns its result.
+func (s *server) invoke(ctx context.Context, req *pb.Invoke_Request, send func(*pb.Invoke_Event) error) (resp *pb.Invoke_Response) {
+	resp = &pb.Invoke_Response{}
+	defer guard("Invoke", &resp.Diagnostics)
+	args, err := decodeValue(req.Args)
+	if err != nil {
+		resp.Diagnostics = badRequest(err)
+		return resp
+	}
+	progress, stop := progressSender(func(p providers.Progress) error {
+		return send(&pb.Invoke_Event{Event: &pb.Invoke_Event_Progress{Progress: encodeProgress(p)}})
+	})
+	r := s.impl.Invoke(ctx, providers.InvokeRequest{Action: req.Action, Args: args, Progress: progress})
+	stop()
+	if resp.Result, err = encodeValue(r.Result); err != nil {
+		resp.Diagnostics = badResult(err)
+		return resp
+	}
+	resp.Diagnostics = encodeDiags(r.Diagnostics)
+	return resp
 }
 
 func (s *server) Stop(ctx context.Context, req *pb.Stop_Request) (resp *pb.Stop_Response, _ error) {

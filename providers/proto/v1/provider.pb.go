@@ -773,6 +773,42 @@ func (*Invoke) Descriptor() ([]byte, []int) {
 	return file_provider_proto_rawDescGZIP(), []int{13}
 }
 
+type Invocations struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Invocations) Reset() {
+	*x = Invocations{}
+	mi := &file_provider_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Invocations) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Invocations) ProtoMessage() {}
+
+func (x *Invocations) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Invocations.ProtoReflect.Descriptor instead.
+func (*Invocations) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{14}
+}
+
 type Stop struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -781,7 +817,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_provider_proto_msgTypes[14]
+	mi := &file_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +829,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[14]
+	mi := &file_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +842,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14}
+	return file_provider_proto_rawDescGZIP(), []int{15}
 }
 
 type ReadBatch struct {
@@ -817,7 +853,7 @@ type ReadBatch struct {
 
 func (x *ReadBatch) Reset() {
 	*x = ReadBatch{}
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +865,7 @@ func (x *ReadBatch) String() string {
 func (*ReadBatch) ProtoMessage() {}
 
 func (x *ReadBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[15]
+	mi := &file_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +878,7 @@ func (x *ReadBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadBatch.ProtoReflect.Descriptor instead.
 func (*ReadBatch) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15}
+	return file_provider_proto_rawDescGZIP(), []int{16}
 }
 
 type PlanBatch struct {
@@ -853,7 +889,7 @@ type PlanBatch struct {
 
 func (x *PlanBatch) Reset() {
 	*x = PlanBatch{}
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +901,7 @@ func (x *PlanBatch) String() string {
 func (*PlanBatch) ProtoMessage() {}
 
 func (x *PlanBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[16]
+	mi := &file_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +914,7 @@ func (x *PlanBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanBatch.ProtoReflect.Descriptor instead.
 func (*PlanBatch) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{16}
+	return file_provider_proto_rawDescGZIP(), []int{17}
 }
 
 type ApplyBatch struct {
@@ -889,7 +925,7 @@ type ApplyBatch struct {
 
 func (x *ApplyBatch) Reset() {
 	*x = ApplyBatch{}
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +937,7 @@ func (x *ApplyBatch) String() string {
 func (*ApplyBatch) ProtoMessage() {}
 
 func (x *ApplyBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[17]
+	mi := &file_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +950,7 @@ func (x *ApplyBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyBatch.ProtoReflect.Descriptor instead.
 func (*ApplyBatch) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{17}
+	return file_provider_proto_rawDescGZIP(), []int{18}
 }
 
 type AttributePath_Step struct {
@@ -931,7 +967,7 @@ type AttributePath_Step struct {
 
 func (x *AttributePath_Step) Reset() {
 	*x = AttributePath_Step{}
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +979,7 @@ func (x *AttributePath_Step) String() string {
 func (*AttributePath_Step) ProtoMessage() {}
 
 func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[18]
+	mi := &file_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1066,7 @@ type Schema_Attribute struct {
 
 func (x *Schema_Attribute) Reset() {
 	*x = Schema_Attribute{}
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1078,7 @@ func (x *Schema_Attribute) String() string {
 func (*Schema_Attribute) ProtoMessage() {}
 
 func (x *Schema_Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[19]
+	mi := &file_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1155,7 @@ type Schema_NestedBlock struct {
 
 func (x *Schema_NestedBlock) Reset() {
 	*x = Schema_NestedBlock{}
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1167,7 @@ func (x *Schema_NestedBlock) String() string {
 func (*Schema_NestedBlock) ProtoMessage() {}
 
 func (x *Schema_NestedBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[20]
+	mi := &file_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1222,7 @@ type Schema_Block struct {
 
 func (x *Schema_Block) Reset() {
 	*x = Schema_Block{}
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1234,7 @@ func (x *Schema_Block) String() string {
 func (*Schema_Block) ProtoMessage() {}
 
 func (x *Schema_Block) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[21]
+	mi := &file_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1284,7 @@ type Schema_Resource struct {
 
 func (x *Schema_Resource) Reset() {
 	*x = Schema_Resource{}
-	mi := &file_provider_proto_msgTypes[22]
+	mi := &file_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1296,7 @@ func (x *Schema_Resource) String() string {
 func (*Schema_Resource) ProtoMessage() {}
 
 func (x *Schema_Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[22]
+	mi := &file_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1351,7 @@ type Schema_Action struct {
 
 func (x *Schema_Action) Reset() {
 	*x = Schema_Action{}
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1363,7 @@ func (x *Schema_Action) String() string {
 func (*Schema_Action) ProtoMessage() {}
 
 func (x *Schema_Action) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[23]
+	mi := &file_provider_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1408,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1420,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[26]
+	mi := &file_provider_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1449,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1461,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[27]
+	mi := &file_provider_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1522,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1534,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[31]
+	mi := &file_provider_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1573,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1585,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[32]
+	mi := &file_provider_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1619,7 @@ type Validate_Request struct {
 
 func (x *Validate_Request) Reset() {
 	*x = Validate_Request{}
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1595,7 +1631,7 @@ func (x *Validate_Request) String() string {
 func (*Validate_Request) ProtoMessage() {}
 
 func (x *Validate_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[33]
+	mi := &file_provider_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1677,7 @@ type Validate_Response struct {
 
 func (x *Validate_Response) Reset() {
 	*x = Validate_Response{}
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1653,7 +1689,7 @@ func (x *Validate_Response) String() string {
 func (*Validate_Response) ProtoMessage() {}
 
 func (x *Validate_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[34]
+	mi := &file_provider_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1723,7 @@ type Read_Request struct {
 
 func (x *Read_Request) Reset() {
 	*x = Read_Request{}
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1735,7 @@ func (x *Read_Request) String() string {
 func (*Read_Request) ProtoMessage() {}
 
 func (x *Read_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[35]
+	mi := &file_provider_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1747,7 +1783,7 @@ type Read_Response struct {
 
 func (x *Read_Response) Reset() {
 	*x = Read_Response{}
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1795,7 @@ func (x *Read_Response) String() string {
 func (*Read_Response) ProtoMessage() {}
 
 func (x *Read_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[36]
+	mi := &file_provider_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +1847,7 @@ type Plan_Request struct {
 
 func (x *Plan_Request) Reset() {
 	*x = Plan_Request{}
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1859,7 @@ func (x *Plan_Request) String() string {
 func (*Plan_Request) ProtoMessage() {}
 
 func (x *Plan_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[37]
+	mi := &file_provider_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +1923,7 @@ type Plan_Response struct {
 
 func (x *Plan_Response) Reset() {
 	*x = Plan_Response{}
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +1935,7 @@ func (x *Plan_Response) String() string {
 func (*Plan_Response) ProtoMessage() {}
 
 func (x *Plan_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[38]
+	mi := &file_provider_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1963,7 +1999,7 @@ type Apply_Request struct {
 
 func (x *Apply_Request) Reset() {
 	*x = Apply_Request{}
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2011,7 @@ func (x *Apply_Request) String() string {
 func (*Apply_Request) ProtoMessage() {}
 
 func (x *Apply_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[39]
+	mi := &file_provider_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2037,7 +2073,7 @@ type Apply_Response struct {
 
 func (x *Apply_Response) Reset() {
 	*x = Apply_Response{}
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2085,7 @@ func (x *Apply_Response) String() string {
 func (*Apply_Response) ProtoMessage() {}
 
 func (x *Apply_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[40]
+	mi := &file_provider_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2135,7 @@ type Apply_Event struct {
 
 func (x *Apply_Event) Reset() {
 	*x = Apply_Event{}
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2147,7 @@ func (x *Apply_Event) String() string {
 func (*Apply_Event) ProtoMessage() {}
 
 func (x *Apply_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[41]
+	mi := &file_provider_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2214,7 @@ type Import_Request struct {
 
 func (x *Import_Request) Reset() {
 	*x = Import_Request{}
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2190,7 +2226,7 @@ func (x *Import_Request) String() string {
 func (*Import_Request) ProtoMessage() {}
 
 func (x *Import_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[42]
+	mi := &file_provider_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2267,7 @@ type Import_Imported struct {
 
 func (x *Import_Imported) Reset() {
 	*x = Import_Imported{}
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2279,7 @@ func (x *Import_Imported) String() string {
 func (*Import_Imported) ProtoMessage() {}
 
 func (x *Import_Imported) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[43]
+	mi := &file_provider_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2326,7 @@ type Import_Response struct {
 
 func (x *Import_Response) Reset() {
 	*x = Import_Response{}
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2302,7 +2338,7 @@ func (x *Import_Response) String() string {
 func (*Import_Response) ProtoMessage() {}
 
 func (x *Import_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[44]
+	mi := &file_provider_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2378,7 @@ type ReadData_Request struct {
 
 func (x *ReadData_Request) Reset() {
 	*x = ReadData_Request{}
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2390,7 @@ func (x *ReadData_Request) String() string {
 func (*ReadData_Request) ProtoMessage() {}
 
 func (x *ReadData_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[45]
+	mi := &file_provider_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2430,7 @@ type ReadData_Response struct {
 
 func (x *ReadData_Response) Reset() {
 	*x = ReadData_Response{}
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2442,7 @@ func (x *ReadData_Response) String() string {
 func (*ReadData_Response) ProtoMessage() {}
 
 func (x *ReadData_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[46]
+	mi := &file_provider_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2446,7 +2482,7 @@ type Invoke_Request struct {
 
 func (x *Invoke_Request) Reset() {
 	*x = Invoke_Request{}
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2494,7 @@ func (x *Invoke_Request) String() string {
 func (*Invoke_Request) ProtoMessage() {}
 
 func (x *Invoke_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[47]
+	mi := &file_provider_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2534,7 @@ type Invoke_Response struct {
 
 func (x *Invoke_Response) Reset() {
 	*x = Invoke_Response{}
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2510,7 +2546,7 @@ func (x *Invoke_Response) String() string {
 func (*Invoke_Response) ProtoMessage() {}
 
 func (x *Invoke_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[48]
+	mi := &file_provider_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +2589,7 @@ type Invoke_Event struct {
 
 func (x *Invoke_Event) Reset() {
 	*x = Invoke_Event{}
-	mi := &file_provider_proto_msgTypes[49]
+	mi := &file_provider_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2565,7 +2601,7 @@ func (x *Invoke_Event) String() string {
 func (*Invoke_Event) ProtoMessage() {}
 
 func (x *Invoke_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[49]
+	mi := &file_provider_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,6 +2658,110 @@ func (*Invoke_Event_Progress) isInvoke_Event_Event() {}
 
 func (*Invoke_Event_Result) isInvoke_Event_Event() {}
 
+type Invocations_Request struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Invoke        *Invoke_Request        `protobuf:"bytes,2,opt,name=invoke,proto3" json:"invoke,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Invocations_Request) Reset() {
+	*x = Invocations_Request{}
+	mi := &file_provider_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Invocations_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Invocations_Request) ProtoMessage() {}
+
+func (x *Invocations_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Invocations_Request.ProtoReflect.Descriptor instead.
+func (*Invocations_Request) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{14, 0}
+}
+
+func (x *Invocations_Request) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Invocations_Request) GetInvoke() *Invoke_Request {
+	if x != nil {
+		return x.Invoke
+	}
+	return nil
+}
+
+type Invocations_Event struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Event         *Invoke_Event          `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Invocations_Event) Reset() {
+	*x = Invocations_Event{}
+	mi := &file_provider_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Invocations_Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Invocations_Event) ProtoMessage() {}
+
+func (x *Invocations_Event) ProtoReflect() protoreflect.Message {
+	mi := &file_provider_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Invocations_Event.ProtoReflect.Descriptor instead.
+func (*Invocations_Event) Descriptor() ([]byte, []int) {
+	return file_provider_proto_rawDescGZIP(), []int{14, 1}
+}
+
+func (x *Invocations_Event) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Invocations_Event) GetEvent() *Invoke_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 type Stop_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2630,7 +2770,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_provider_proto_msgTypes[50]
+	mi := &file_provider_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2642,7 +2782,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[50]
+	mi := &file_provider_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2655,7 +2795,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14, 0}
+	return file_provider_proto_rawDescGZIP(), []int{15, 0}
 }
 
 type Stop_Response struct {
@@ -2667,7 +2807,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_provider_proto_msgTypes[51]
+	mi := &file_provider_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +2819,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[51]
+	mi := &file_provider_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +2832,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{14, 1}
+	return file_provider_proto_rawDescGZIP(), []int{15, 1}
 }
 
 func (x *Stop_Response) GetDiagnostics() []*Diagnostic {
@@ -2703,15 +2843,17 @@ func (x *Stop_Response) GetDiagnostics() []*Diagnostic {
 }
 
 type ReadBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Read_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Read_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReadBatch_Request) Reset() {
 	*x = ReadBatch_Request{}
-	mi := &file_provider_proto_msgTypes[52]
+	mi := &file_provider_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2723,7 +2865,7 @@ func (x *ReadBatch_Request) String() string {
 func (*ReadBatch_Request) ProtoMessage() {}
 
 func (x *ReadBatch_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[52]
+	mi := &file_provider_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2736,12 +2878,19 @@ func (x *ReadBatch_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadBatch_Request.ProtoReflect.Descriptor instead.
 func (*ReadBatch_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15, 0}
+	return file_provider_proto_rawDescGZIP(), []int{16, 0}
 }
 
 func (x *ReadBatch_Request) GetCalls() []*Read_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *ReadBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -2756,7 +2905,7 @@ type ReadBatch_Result struct {
 
 func (x *ReadBatch_Result) Reset() {
 	*x = ReadBatch_Result{}
-	mi := &file_provider_proto_msgTypes[53]
+	mi := &file_provider_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +2917,7 @@ func (x *ReadBatch_Result) String() string {
 func (*ReadBatch_Result) ProtoMessage() {}
 
 func (x *ReadBatch_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[53]
+	mi := &file_provider_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +2930,7 @@ func (x *ReadBatch_Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadBatch_Result.ProtoReflect.Descriptor instead.
 func (*ReadBatch_Result) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{15, 1}
+	return file_provider_proto_rawDescGZIP(), []int{16, 1}
 }
 
 func (x *ReadBatch_Result) GetIndex() int32 {
@@ -2799,15 +2948,17 @@ func (x *ReadBatch_Result) GetResponse() *Read_Response {
 }
 
 type PlanBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Plan_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Plan_Request        `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanBatch_Request) Reset() {
 	*x = PlanBatch_Request{}
-	mi := &file_provider_proto_msgTypes[54]
+	mi := &file_provider_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2819,7 +2970,7 @@ func (x *PlanBatch_Request) String() string {
 func (*PlanBatch_Request) ProtoMessage() {}
 
 func (x *PlanBatch_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[54]
+	mi := &file_provider_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2832,12 +2983,19 @@ func (x *PlanBatch_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanBatch_Request.ProtoReflect.Descriptor instead.
 func (*PlanBatch_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{16, 0}
+	return file_provider_proto_rawDescGZIP(), []int{17, 0}
 }
 
 func (x *PlanBatch_Request) GetCalls() []*Plan_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *PlanBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -2852,7 +3010,7 @@ type PlanBatch_Result struct {
 
 func (x *PlanBatch_Result) Reset() {
 	*x = PlanBatch_Result{}
-	mi := &file_provider_proto_msgTypes[55]
+	mi := &file_provider_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2864,7 +3022,7 @@ func (x *PlanBatch_Result) String() string {
 func (*PlanBatch_Result) ProtoMessage() {}
 
 func (x *PlanBatch_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[55]
+	mi := &file_provider_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2877,7 +3035,7 @@ func (x *PlanBatch_Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanBatch_Result.ProtoReflect.Descriptor instead.
 func (*PlanBatch_Result) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{16, 1}
+	return file_provider_proto_rawDescGZIP(), []int{17, 1}
 }
 
 func (x *PlanBatch_Result) GetIndex() int32 {
@@ -2895,15 +3053,17 @@ func (x *PlanBatch_Result) GetResponse() *Plan_Response {
 }
 
 type ApplyBatch_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Calls         []*Apply_Request       `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Calls []*Apply_Request       `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// cancel lists the indexes of calls to end.
+	Cancel        []int32 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApplyBatch_Request) Reset() {
 	*x = ApplyBatch_Request{}
-	mi := &file_provider_proto_msgTypes[56]
+	mi := &file_provider_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +3075,7 @@ func (x *ApplyBatch_Request) String() string {
 func (*ApplyBatch_Request) ProtoMessage() {}
 
 func (x *ApplyBatch_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[56]
+	mi := &file_provider_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,12 +3088,19 @@ func (x *ApplyBatch_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyBatch_Request.ProtoReflect.Descriptor instead.
 func (*ApplyBatch_Request) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{17, 0}
+	return file_provider_proto_rawDescGZIP(), []int{18, 0}
 }
 
 func (x *ApplyBatch_Request) GetCalls() []*Apply_Request {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *ApplyBatch_Request) GetCancel() []int32 {
+	if x != nil {
+		return x.Cancel
 	}
 	return nil
 }
@@ -2950,7 +3117,7 @@ type ApplyBatch_Event struct {
 
 func (x *ApplyBatch_Event) Reset() {
 	*x = ApplyBatch_Event{}
-	mi := &file_provider_proto_msgTypes[57]
+	mi := &file_provider_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2962,7 +3129,7 @@ func (x *ApplyBatch_Event) String() string {
 func (*ApplyBatch_Event) ProtoMessage() {}
 
 func (x *ApplyBatch_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_provider_proto_msgTypes[57]
+	mi := &file_provider_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2975,7 +3142,7 @@ func (x *ApplyBatch_Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyBatch_Event.ProtoReflect.Descriptor instead.
 func (*ApplyBatch_Event) Descriptor() ([]byte, []int) {
-	return file_provider_proto_rawDescGZIP(), []int{17, 1}
+	return file_provider_proto_rawDescGZIP(), []int{18, 1}
 }
 
 func (x *ApplyBatch_Event) GetIndex() int32 {
@@ -3165,30 +3332,40 @@ const file_provider_proto_rawDesc = "" +
 	"\x05Event\x12:\n" +
 	"\bprogress\x18\x01 \x01(\v2\x1c.drover.provider.v1.ProgressH\x00R\bprogress\x12=\n" +
 	"\x06result\x18\x02 \x01(\v2#.drover.provider.v1.Invoke.ResponseH\x00R\x06resultB\a\n" +
-	"\x05event\"_\n" +
+	"\x05event\"\xb5\x01\n" +
+	"\vInvocations\x1aU\n" +
+	"\aRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12:\n" +
+	"\x06invoke\x18\x02 \x01(\v2\".drover.provider.v1.Invoke.RequestR\x06invoke\x1aO\n" +
+	"\x05Event\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x126\n" +
+	"\x05event\x18\x02 \x01(\v2 .drover.provider.v1.Invoke.EventR\x05event\"_\n" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1aL\n" +
 	"\bResponse\x12@\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics\"\xad\x01\n" +
-	"\tReadBatch\x1aA\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1e.drover.provider.v1.DiagnosticR\vdiagnostics\"\xc5\x01\n" +
+	"\tReadBatch\x1aY\n" +
 	"\aRequest\x126\n" +
-	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Read.RequestR\x05calls\x1a]\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Read.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1a]\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
-	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Read.ResponseR\bresponse\"\xad\x01\n" +
-	"\tPlanBatch\x1aA\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Read.ResponseR\bresponse\"\xc5\x01\n" +
+	"\tPlanBatch\x1aY\n" +
 	"\aRequest\x126\n" +
-	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Plan.RequestR\x05calls\x1a]\n" +
+	"\x05calls\x18\x01 \x03(\v2 .drover.provider.v1.Plan.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1a]\n" +
 	"\x06Result\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12=\n" +
-	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Plan.ResponseR\bresponse\"\xa6\x01\n" +
+	"\bresponse\x18\x02 \x01(\v2!.drover.provider.v1.Plan.ResponseR\bresponse\"\xbe\x01\n" +
 	"\n" +
-	"ApplyBatch\x1aB\n" +
+	"ApplyBatch\x1aZ\n" +
 	"\aRequest\x127\n" +
-	"\x05calls\x18\x01 \x03(\v2!.drover.provider.v1.Apply.RequestR\x05calls\x1aT\n" +
+	"\x05calls\x18\x01 \x03(\v2!.drover.provider.v1.Apply.RequestR\x05calls\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x05R\x06cancel\x1aT\n" +
 	"\x05Event\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x125\n" +
-	"\x05event\x18\x02 \x01(\v2\x1f.drover.provider.v1.Apply.EventR\x05event2\xe5\b\n" +
+	"\x05event\x18\x02 \x01(\v2\x1f.drover.provider.v1.Apply.EventR\x05event2\xce\t\n" +
 	"\bProvider\x12Z\n" +
 	"\tGetSchema\x12%.drover.provider.v1.GetSchema.Request\x1a&.drover.provider.v1.GetSchema.Response\x12Z\n" +
 	"\tConfigure\x12%.drover.provider.v1.Configure.Request\x1a&.drover.provider.v1.Configure.Response\x12W\n" +
@@ -3198,12 +3375,13 @@ const file_provider_proto_rawDesc = "" +
 	"\x05Apply\x12!.drover.provider.v1.Apply.Request\x1a\x1f.drover.provider.v1.Apply.Event0\x01\x12Q\n" +
 	"\x06Import\x12\".drover.provider.v1.Import.Request\x1a#.drover.provider.v1.Import.Response\x12W\n" +
 	"\bReadData\x12$.drover.provider.v1.ReadData.Request\x1a%.drover.provider.v1.ReadData.Response\x12P\n" +
-	"\x06Invoke\x12\".drover.provider.v1.Invoke.Request\x1a .drover.provider.v1.Invoke.Event0\x01\x12K\n" +
-	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.Response\x12Z\n" +
-	"\tReadBatch\x12%.drover.provider.v1.ReadBatch.Request\x1a$.drover.provider.v1.ReadBatch.Result0\x01\x12Z\n" +
-	"\tPlanBatch\x12%.drover.provider.v1.PlanBatch.Request\x1a$.drover.provider.v1.PlanBatch.Result0\x01\x12\\\n" +
+	"\x06Invoke\x12\".drover.provider.v1.Invoke.Request\x1a .drover.provider.v1.Invoke.Event0\x01\x12a\n" +
+	"\vInvocations\x12'.drover.provider.v1.Invocations.Request\x1a%.drover.provider.v1.Invocations.Event(\x010\x01\x12K\n" +
+	"\x04Stop\x12 .drover.provider.v1.Stop.Request\x1a!.drover.provider.v1.Stop.Response\x12\\\n" +
+	"\tReadBatch\x12%.drover.provider.v1.ReadBatch.Request\x1a$.drover.provider.v1.ReadBatch.Result(\x010\x01\x12\\\n" +
+	"\tPlanBatch\x12%.drover.provider.v1.PlanBatch.Request\x1a$.drover.provider.v1.PlanBatch.Result(\x010\x01\x12^\n" +
 	"\n" +
-	"ApplyBatch\x12&.drover.provider.v1.ApplyBatch.Request\x1a$.drover.provider.v1.ApplyBatch.Event0\x01B;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
+	"ApplyBatch\x12&.drover.provider.v1.ApplyBatch.Request\x1a$.drover.provider.v1.ApplyBatch.Event(\x010\x01B;Z9github.com/drover-dr/drover/providers/proto/v1;providerv1b\x06proto3"
 
 var (
 	file_provider_proto_rawDescOnce sync.Once
@@ -3218,7 +3396,7 @@ func file_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_provider_proto_goTypes = []any{
 	(Diagnostic_Severity)(0),        // 0: drover.provider.v1.Diagnostic.Severity
 	(Schema_NestedBlock_Nesting)(0), // 1: drover.provider.v1.Schema.NestedBlock.Nesting
@@ -3237,71 +3415,74 @@ var file_provider_proto_goTypes = []any{
 	(*Import)(nil),                  // 14: drover.provider.v1.Import
 	(*ReadData)(nil),                // 15: drover.provider.v1.ReadData
 	(*Invoke)(nil),                  // 16: drover.provider.v1.Invoke
-	(*Stop)(nil),                    // 17: drover.provider.v1.Stop
-	(*ReadBatch)(nil),               // 18: drover.provider.v1.ReadBatch
-	(*PlanBatch)(nil),               // 19: drover.provider.v1.PlanBatch
-	(*ApplyBatch)(nil),              // 20: drover.provider.v1.ApplyBatch
-	(*AttributePath_Step)(nil),      // 21: drover.provider.v1.AttributePath.Step
-	(*Schema_Attribute)(nil),        // 22: drover.provider.v1.Schema.Attribute
-	(*Schema_NestedBlock)(nil),      // 23: drover.provider.v1.Schema.NestedBlock
-	(*Schema_Block)(nil),            // 24: drover.provider.v1.Schema.Block
-	(*Schema_Resource)(nil),         // 25: drover.provider.v1.Schema.Resource
-	(*Schema_Action)(nil),           // 26: drover.provider.v1.Schema.Action
-	nil,                             // 27: drover.provider.v1.Schema.Block.AttributesEntry
-	nil,                             // 28: drover.provider.v1.Schema.Block.BlockTypesEntry
-	(*GetSchema_Request)(nil),       // 29: drover.provider.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),      // 30: drover.provider.v1.GetSchema.Response
-	nil,                             // 31: drover.provider.v1.GetSchema.Response.ResourceTypesEntry
-	nil,                             // 32: drover.provider.v1.GetSchema.Response.DataSourcesEntry
-	nil,                             // 33: drover.provider.v1.GetSchema.Response.ActionsEntry
-	(*Configure_Request)(nil),       // 34: drover.provider.v1.Configure.Request
-	(*Configure_Response)(nil),      // 35: drover.provider.v1.Configure.Response
-	(*Validate_Request)(nil),        // 36: drover.provider.v1.Validate.Request
-	(*Validate_Response)(nil),       // 37: drover.provider.v1.Validate.Response
-	(*Read_Request)(nil),            // 38: drover.provider.v1.Read.Request
-	(*Read_Response)(nil),           // 39: drover.provider.v1.Read.Response
-	(*Plan_Request)(nil),            // 40: drover.provider.v1.Plan.Request
-	(*Plan_Response)(nil),           // 41: drover.provider.v1.Plan.Response
-	(*Apply_Request)(nil),           // 42: drover.provider.v1.Apply.Request
-	(*Apply_Response)(nil),          // 43: drover.provider.v1.Apply.Response
-	(*Apply_Event)(nil),             // 44: drover.provider.v1.Apply.Event
-	(*Import_Request)(nil),          // 45: drover.provider.v1.Import.Request
-	(*Import_Imported)(nil),         // 46: drover.provider.v1.Import.Imported
-	(*Import_Response)(nil),         // 47: drover.provider.v1.Import.Response
-	(*ReadData_Request)(nil),        // 48: drover.provider.v1.ReadData.Request
-	(*ReadData_Response)(nil),       // 49: drover.provider.v1.ReadData.Response
-	(*Invoke_Request)(nil),          // 50: drover.provider.v1.Invoke.Request
-	(*Invoke_Response)(nil),         // 51: drover.provider.v1.Invoke.Response
-	(*Invoke_Event)(nil),            // 52: drover.provider.v1.Invoke.Event
-	(*Stop_Request)(nil),            // 53: drover.provider.v1.Stop.Request
-	(*Stop_Response)(nil),           // 54: drover.provider.v1.Stop.Response
-	(*ReadBatch_Request)(nil),       // 55: drover.provider.v1.ReadBatch.Request
-	(*ReadBatch_Result)(nil),        // 56: drover.provider.v1.ReadBatch.Result
-	(*PlanBatch_Request)(nil),       // 57: drover.provider.v1.PlanBatch.Request
-	(*PlanBatch_Result)(nil),        // 58: drover.provider.v1.PlanBatch.Result
-	(*ApplyBatch_Request)(nil),      // 59: drover.provider.v1.ApplyBatch.Request
-	(*ApplyBatch_Event)(nil),        // 60: drover.provider.v1.ApplyBatch.Event
+	(*Invocations)(nil),             // 17: drover.provider.v1.Invocations
+	(*Stop)(nil),                    // 18: drover.provider.v1.Stop
+	(*ReadBatch)(nil),               // 19: drover.provider.v1.ReadBatch
+	(*PlanBatch)(nil),               // 20: drover.provider.v1.PlanBatch
+	(*ApplyBatch)(nil),              // 21: drover.provider.v1.ApplyBatch
+	(*AttributePath_Step)(nil),      // 22: drover.provider.v1.AttributePath.Step
+	(*Schema_Attribute)(nil),        // 23: drover.provider.v1.Schema.Attribute
+	(*Schema_NestedBlock)(nil),      // 24: drover.provider.v1.Schema.NestedBlock
+	(*Schema_Block)(nil),            // 25: drover.provider.v1.Schema.Block
+	(*Schema_Resource)(nil),         // 26: drover.provider.v1.Schema.Resource
+	(*Schema_Action)(nil),           // 27: drover.provider.v1.Schema.Action
+	nil,                             // 28: drover.provider.v1.Schema.Block.AttributesEntry
+	nil,                             // 29: drover.provider.v1.Schema.Block.BlockTypesEntry
+	(*GetSchema_Request)(nil),       // 30: drover.provider.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),      // 31: drover.provider.v1.GetSchema.Response
+	nil,                             // 32: drover.provider.v1.GetSchema.Response.ResourceTypesEntry
+	nil,                             // 33: drover.provider.v1.GetSchema.Response.DataSourcesEntry
+	nil,                             // 34: drover.provider.v1.GetSchema.Response.ActionsEntry
+	(*Configure_Request)(nil),       // 35: drover.provider.v1.Configure.Request
+	(*Configure_Response)(nil),      // 36: drover.provider.v1.Configure.Response
+	(*Validate_Request)(nil),        // 37: drover.provider.v1.Validate.Request
+	(*Validate_Response)(nil),       // 38: drover.provider.v1.Validate.Response
+	(*Read_Request)(nil),            // 39: drover.provider.v1.Read.Request
+	(*Read_Response)(nil),           // 40: drover.provider.v1.Read.Response
+	(*Plan_Request)(nil),            // 41: drover.provider.v1.Plan.Request
+	(*Plan_Response)(nil),           // 42: drover.provider.v1.Plan.Response
+	(*Apply_Request)(nil),           // 43: drover.provider.v1.Apply.Request
+	(*Apply_Response)(nil),          // 44: drover.provider.v1.Apply.Response
+	(*Apply_Event)(nil),             // 45: drover.provider.v1.Apply.Event
+	(*Import_Request)(nil),          // 46: drover.provider.v1.Import.Request
+	(*Import_Imported)(nil),         // 47: drover.provider.v1.Import.Imported
+	(*Import_Response)(nil),         // 48: drover.provider.v1.Import.Response
+	(*ReadData_Request)(nil),        // 49: drover.provider.v1.ReadData.Request
+	(*ReadData_Response)(nil),       // 50: drover.provider.v1.ReadData.Response
+	(*Invoke_Request)(nil),          // 51: drover.provider.v1.Invoke.Request
+	(*Invoke_Response)(nil),         // 52: drover.provider.v1.Invoke.Response
+	(*Invoke_Event)(nil),            // 53: drover.provider.v1.Invoke.Event
+	(*Invocations_Request)(nil),     // 54: drover.provider.v1.Invocations.Request
+	(*Invocations_Event)(nil),       // 55: drover.provider.v1.Invocations.Event
+	(*Stop_Request)(nil),            // 56: drover.provider.v1.Stop.Request
+	(*Stop_Response)(nil),           // 57: drover.provider.v1.Stop.Response
+	(*ReadBatch_Request)(nil),       // 58: drover.provider.v1.ReadBatch.Request
+	(*ReadBatch_Result)(nil),        // 59: drover.provider.v1.ReadBatch.Result
+	(*PlanBatch_Request)(nil),       // 60: drover.provider.v1.PlanBatch.Request
+	(*PlanBatch_Result)(nil),        // 61: drover.provider.v1.PlanBatch.Result
+	(*ApplyBatch_Request)(nil),      // 62: drover.provider.v1.ApplyBatch.Request
+	(*ApplyBatch_Event)(nil),        // 63: drover.provider.v1.ApplyBatch.Event
 }
 var file_provider_proto_depIdxs = []int32{
-	21, // 0: drover.provider.v1.AttributePath.steps:type_name -> drover.provider.v1.AttributePath.Step
+	22, // 0: drover.provider.v1.AttributePath.steps:type_name -> drover.provider.v1.AttributePath.Step
 	0,  // 1: drover.provider.v1.Diagnostic.severity:type_name -> drover.provider.v1.Diagnostic.Severity
 	4,  // 2: drover.provider.v1.Diagnostic.attribute:type_name -> drover.provider.v1.AttributePath
-	24, // 3: drover.provider.v1.Schema.NestedBlock.block:type_name -> drover.provider.v1.Schema.Block
+	25, // 3: drover.provider.v1.Schema.NestedBlock.block:type_name -> drover.provider.v1.Schema.Block
 	1,  // 4: drover.provider.v1.Schema.NestedBlock.nesting:type_name -> drover.provider.v1.Schema.NestedBlock.Nesting
-	27, // 5: drover.provider.v1.Schema.Block.attributes:type_name -> drover.provider.v1.Schema.Block.AttributesEntry
-	28, // 6: drover.provider.v1.Schema.Block.block_types:type_name -> drover.provider.v1.Schema.Block.BlockTypesEntry
-	24, // 7: drover.provider.v1.Schema.Resource.block:type_name -> drover.provider.v1.Schema.Block
-	24, // 8: drover.provider.v1.Schema.Action.args:type_name -> drover.provider.v1.Schema.Block
-	22, // 9: drover.provider.v1.Schema.Block.AttributesEntry.value:type_name -> drover.provider.v1.Schema.Attribute
-	23, // 10: drover.provider.v1.Schema.Block.BlockTypesEntry.value:type_name -> drover.provider.v1.Schema.NestedBlock
-	24, // 11: drover.provider.v1.GetSchema.Response.provider_config:type_name -> drover.provider.v1.Schema.Block
-	31, // 12: drover.provider.v1.GetSchema.Response.resource_types:type_name -> drover.provider.v1.GetSchema.Response.ResourceTypesEntry
-	32, // 13: drover.provider.v1.GetSchema.Response.data_sources:type_name -> drover.provider.v1.GetSchema.Response.DataSourcesEntry
-	33, // 14: drover.provider.v1.GetSchema.Response.actions:type_name -> drover.provider.v1.GetSchema.Response.ActionsEntry
+	28, // 5: drover.provider.v1.Schema.Block.attributes:type_name -> drover.provider.v1.Schema.Block.AttributesEntry
+	29, // 6: drover.provider.v1.Schema.Block.block_types:type_name -> drover.provider.v1.Schema.Block.BlockTypesEntry
+	25, // 7: drover.provider.v1.Schema.Resource.block:type_name -> drover.provider.v1.Schema.Block
+	25, // 8: drover.provider.v1.Schema.Action.args:type_name -> drover.provider.v1.Schema.Block
+	23, // 9: drover.provider.v1.Schema.Block.AttributesEntry.value:type_name -> drover.provider.v1.Schema.Attribute
+	24, // 10: drover.provider.v1.Schema.Block.BlockTypesEntry.value:type_name -> drover.provider.v1.Schema.NestedBlock
+	25, // 11: drover.provider.v1.GetSchema.Response.provider_config:type_name -> drover.provider.v1.Schema.Block
+	32, // 12: drover.provider.v1.GetSchema.Response.resource_types:type_name -> drover.provider.v1.GetSchema.Response.ResourceTypesEntry
+	33, // 13: drover.provider.v1.GetSchema.Response.data_sources:type_name -> drover.provider.v1.GetSchema.Response.DataSourcesEntry
+	34, // 14: drover.provider.v1.GetSchema.Response.actions:type_name -> drover.provider.v1.GetSchema.Response.ActionsEntry
 	5,  // 15: drover.provider.v1.GetSchema.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
-	25, // 16: drover.provider.v1.GetSchema.Response.ResourceTypesEntry.value:type_name -> drover.provider.v1.Schema.Resource
-	25, // 17: drover.provider.v1.GetSchema.Response.DataSourcesEntry.value:type_name -> drover.provider.v1.Schema.Resource
-	26, // 18: drover.provider.v1.GetSchema.Response.ActionsEntry.value:type_name -> drover.provider.v1.Schema.Action
+	26, // 16: drover.provider.v1.GetSchema.Response.ResourceTypesEntry.value:type_name -> drover.provider.v1.Schema.Resource
+	26, // 17: drover.provider.v1.GetSchema.Response.DataSourcesEntry.value:type_name -> drover.provider.v1.Schema.Resource
+	27, // 18: drover.provider.v1.GetSchema.Response.ActionsEntry.value:type_name -> drover.provider.v1.Schema.Action
 	3,  // 19: drover.provider.v1.Configure.Request.config:type_name -> drover.provider.v1.DynamicValue
 	5,  // 20: drover.provider.v1.Configure.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	2,  // 21: drover.provider.v1.Validate.Request.kind:type_name -> drover.provider.v1.Validate.Kind
@@ -3322,9 +3503,9 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 36: drover.provider.v1.Apply.Response.new:type_name -> drover.provider.v1.DynamicValue
 	5,  // 37: drover.provider.v1.Apply.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	6,  // 38: drover.provider.v1.Apply.Event.progress:type_name -> drover.provider.v1.Progress
-	43, // 39: drover.provider.v1.Apply.Event.result:type_name -> drover.provider.v1.Apply.Response
+	44, // 39: drover.provider.v1.Apply.Event.result:type_name -> drover.provider.v1.Apply.Response
 	3,  // 40: drover.provider.v1.Import.Imported.state:type_name -> drover.provider.v1.DynamicValue
-	46, // 41: drover.provider.v1.Import.Response.imported:type_name -> drover.provider.v1.Import.Imported
+	47, // 41: drover.provider.v1.Import.Response.imported:type_name -> drover.provider.v1.Import.Imported
 	5,  // 42: drover.provider.v1.Import.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	3,  // 43: drover.provider.v1.ReadData.Request.config:type_name -> drover.provider.v1.DynamicValue
 	3,  // 44: drover.provider.v1.ReadData.Response.state:type_name -> drover.provider.v1.DynamicValue
@@ -3333,45 +3514,49 @@ var file_provider_proto_depIdxs = []int32{
 	3,  // 47: drover.provider.v1.Invoke.Response.result:type_name -> drover.provider.v1.DynamicValue
 	5,  // 48: drover.provider.v1.Invoke.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
 	6,  // 49: drover.provider.v1.Invoke.Event.progress:type_name -> drover.provider.v1.Progress
-	51, // 50: drover.provider.v1.Invoke.Event.result:type_name -> drover.provider.v1.Invoke.Response
-	5,  // 51: drover.provider.v1.Stop.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
-	38, // 52: drover.provider.v1.ReadBatch.Request.calls:type_name -> drover.provider.v1.Read.Request
-	39, // 53: drover.provider.v1.ReadBatch.Result.response:type_name -> drover.provider.v1.Read.Response
-	40, // 54: drover.provider.v1.PlanBatch.Request.calls:type_name -> drover.provider.v1.Plan.Request
-	41, // 55: drover.provider.v1.PlanBatch.Result.response:type_name -> drover.provider.v1.Plan.Response
-	42, // 56: drover.provider.v1.ApplyBatch.Request.calls:type_name -> drover.provider.v1.Apply.Request
-	44, // 57: drover.provider.v1.ApplyBatch.Event.event:type_name -> drover.provider.v1.Apply.Event
-	29, // 58: drover.provider.v1.Provider.GetSchema:input_type -> drover.provider.v1.GetSchema.Request
-	34, // 59: drover.provider.v1.Provider.Configure:input_type -> drover.provider.v1.Configure.Request
-	36, // 60: drover.provider.v1.Provider.Validate:input_type -> drover.provider.v1.Validate.Request
-	38, // 61: drover.provider.v1.Provider.Read:input_type -> drover.provider.v1.Read.Request
-	40, // 62: drover.provider.v1.Provider.Plan:input_type -> drover.provider.v1.Plan.Request
-	42, // 63: drover.provider.v1.Provider.Apply:input_type -> drover.provider.v1.Apply.Request
-	45, // 64: drover.provider.v1.Provider.Import:input_type -> drover.provider.v1.Import.Request
-	48, // 65: drover.provider.v1.Provider.ReadData:input_type -> drover.provider.v1.ReadData.Request
-	50, // 66: drover.provider.v1.Provider.Invoke:input_type -> drover.provider.v1.Invoke.Request
-	53, // 67: drover.provider.v1.Provider.Stop:input_type -> drover.provider.v1.Stop.Request
-	55, // 68: drover.provider.v1.Provider.ReadBatch:input_type -> drover.provider.v1.ReadBatch.Request
-	57, // 69: drover.provider.v1.Provider.PlanBatch:input_type -> drover.provider.v1.PlanBatch.Request
-	59, // 70: drover.provider.v1.Provider.ApplyBatch:input_type -> drover.provider.v1.ApplyBatch.Request
-	30, // 71: drover.provider.v1.Provider.GetSchema:output_type -> drover.provider.v1.GetSchema.Response
-	35, // 72: drover.provider.v1.Provider.Configure:output_type -> drover.provider.v1.Configure.Response
-	37, // 73: drover.provider.v1.Provider.Validate:output_type -> drover.provider.v1.Validate.Response
-	39, // 74: drover.provider.v1.Provider.Read:output_type -> drover.provider.v1.Read.Response
-	41, // 75: drover.provider.v1.Provider.Plan:output_type -> drover.provider.v1.Plan.Response
-	44, // 76: drover.provider.v1.Provider.Apply:output_type -> drover.provider.v1.Apply.Event
-	47, // 77: drover.provider.v1.Provider.Import:output_type -> drover.provider.v1.Import.Response
-	49, // 78: drover.provider.v1.Provider.ReadData:output_type -> drover.provider.v1.ReadData.Response
-	52, // 79: drover.provider.v1.Provider.Invoke:output_type -> drover.provider.v1.Invoke.Event
-	54, // 80: drover.provider.v1.Provider.Stop:output_type -> drover.provider.v1.Stop.Response
-	56, // 81: drover.provider.v1.Provider.ReadBatch:output_type -> drover.provider.v1.ReadBatch.Result
-	58, // 82: drover.provider.v1.Provider.PlanBatch:output_type -> drover.provider.v1.PlanBatch.Result
-	60, // 83: drover.provider.v1.Provider.ApplyBatch:output_type -> drover.provider.v1.ApplyBatch.Event
-	71, // [71:84] is the sub-list for method output_type
-	58, // [58:71] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	52, // 50: drover.provider.v1.Invoke.Event.result:type_name -> drover.provider.v1.Invoke.Response
+	51, // 51: drover.provider.v1.Invocations.Request.invoke:type_name -> drover.provider.v1.Invoke.Request
+	53, // 52: drover.provider.v1.Invocations.Event.event:type_name -> drover.provider.v1.Invoke.Event
+	5,  // 53: drover.provider.v1.Stop.Response.diagnostics:type_name -> drover.provider.v1.Diagnostic
+	39, // 54: drover.provider.v1.ReadBatch.Request.calls:type_name -> drover.provider.v1.Read.Request
+	40, // 55: drover.provider.v1.ReadBatch.Result.response:type_name -> drover.provider.v1.Read.Response
+	41, // 56: drover.provider.v1.PlanBatch.Request.calls:type_name -> drover.provider.v1.Plan.Request
+	42, // 57: drover.provider.v1.PlanBatch.Result.response:type_name -> drover.provider.v1.Plan.Response
+	43, // 58: drover.provider.v1.ApplyBatch.Request.calls:type_name -> drover.provider.v1.Apply.Request
+	45, // 59: drover.provider.v1.ApplyBatch.Event.event:type_name -> drover.provider.v1.Apply.Event
+	30, // 60: drover.provider.v1.Provider.GetSchema:input_type -> drover.provider.v1.GetSchema.Request
+	35, // 61: drover.provider.v1.Provider.Configure:input_type -> drover.provider.v1.Configure.Request
+	37, // 62: drover.provider.v1.Provider.Validate:input_type -> drover.provider.v1.Validate.Request
+	39, // 63: drover.provider.v1.Provider.Read:input_type -> drover.provider.v1.Read.Request
+	41, // 64: drover.provider.v1.Provider.Plan:input_type -> drover.provider.v1.Plan.Request
+	43, // 65: drover.provider.v1.Provider.Apply:input_type -> drover.provider.v1.Apply.Request
+	46, // 66: drover.provider.v1.Provider.Import:input_type -> drover.provider.v1.Import.Request
+	49, // 67: drover.provider.v1.Provider.ReadData:input_type -> drover.provider.v1.ReadData.Request
+	51, // 68: drover.provider.v1.Provider.Invoke:input_type -> drover.provider.v1.Invoke.Request
+	54, // 69: drover.provider.v1.Provider.Invocations:input_type -> drover.provider.v1.Invocations.Request
+	56, // 70: drover.provider.v1.Provider.Stop:input_type -> drover.provider.v1.Stop.Request
+	58, // 71: drover.provider.v1.Provider.ReadBatch:input_type -> drover.provider.v1.ReadBatch.Request
+	60, // 72: drover.provider.v1.Provider.PlanBatch:input_type -> drover.provider.v1.PlanBatch.Request
+	62, // 73: drover.provider.v1.Provider.ApplyBatch:input_type -> drover.provider.v1.ApplyBatch.Request
+	31, // 74: drover.provider.v1.Provider.GetSchema:output_type -> drover.provider.v1.GetSchema.Response
+	36, // 75: drover.provider.v1.Provider.Configure:output_type -> drover.provider.v1.Configure.Response
+	38, // 76: drover.provider.v1.Provider.Validate:output_type -> drover.provider.v1.Validate.Response
+	40, // 77: drover.provider.v1.Provider.Read:output_type -> drover.provider.v1.Read.Response
+	42, // 78: drover.provider.v1.Provider.Plan:output_type -> drover.provider.v1.Plan.Response
+	45, // 79: drover.provider.v1.Provider.Apply:output_type -> drover.provider.v1.Apply.Event
+	48, // 80: drover.provider.v1.Provider.Import:output_type -> drover.provider.v1.Import.Response
+	50, // 81: drover.provider.v1.Provider.ReadData:output_type -> drover.provider.v1.ReadData.Response
+	53, // 82: drover.provider.v1.Provider.Invoke:output_type -> drover.provider.v1.Invoke.Event
+	55, // 83: drover.provider.v1.Provider.Invocations:output_type -> drover.provider.v1.Invocations.Event
+	57, // 84: drover.provider.v1.Provider.Stop:output_type -> drover.provider.v1.Stop.Response
+	59, // 85: drover.provider.v1.Provider.ReadBatch:output_type -> drover.provider.v1.ReadBatch.Result
+	61, // 86: drover.provider.v1.Provider.PlanBatch:output_type -> drover.provider.v1.PlanBatch.Result
+	63, // 87: drover.provider.v1.Provider.ApplyBatch:output_type -> drover.provider.v1.ApplyBatch.Event
+	74, // [74:88] is the sub-list for method output_type
+	60, // [60:74] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_provider_proto_init() }
@@ -3379,16 +3564,16 @@ func file_provider_proto_init() {
 	if File_provider_proto != nil {
 		return
 	}
-	file_provider_proto_msgTypes[18].OneofWrappers = []any{
+	file_provider_proto_msgTypes[19].OneofWrappers = []any{
 		(*AttributePath_Step_AttributeName)(nil),
 		(*AttributePath_Step_ElementKeyString)(nil),
 		(*AttributePath_Step_ElementKeyInt)(nil),
 	}
-	file_provider_proto_msgTypes[41].OneofWrappers = []any{
+	file_provider_proto_msgTypes[42].OneofWrappers = []any{
 		(*Apply_Event_Progress)(nil),
 		(*Apply_Event_Result)(nil),
 	}
-	file_provider_proto_msgTypes[49].OneofWrappers = []any{
+	file_provider_proto_msgTypes[50].OneofWrappers = []any{
 		(*Invoke_Event_Progress)(nil),
 		(*Invoke_Event_Result)(nil),
 	}
@@ -3398,7 +3583,7 @@ func file_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_proto_rawDesc), len(file_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   58,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,19 +30,20 @@ import (
 const _ = grpc.SupportPackageIsVersion7
 
 const (
-	Provider_GetSchema_FullMethodName  = "/drover.provider.v1.Provider/GetSchema"
-	Provider_Configure_FullMethodName  = "/drover.provider.v1.Provider/Configure"
-	Provider_Validate_FullMethodName   = "/drover.provider.v1.Provider/Validate"
-	Provider_Read_FullMethodName       = "/drover.provider.v1.Provider/Read"
-	Provider_Plan_FullMethodName       = "/drover.provider.v1.Provider/Plan"
-	Provider_Apply_FullMethodName      = "/drover.provider.v1.Provider/Apply"
-	Provider_Import_FullMethodName     = "/drover.provider.v1.Provider/Import"
-	Provider_ReadData_FullMethodName   = "/drover.provider.v1.Provider/ReadData"
-	Provider_Invoke_FullMethodName     = "/drover.provider.v1.Provider/Invoke"
-	Provider_Stop_FullMethodName       = "/drover.provider.v1.Provider/Stop"
-	Provider_ReadBatch_FullMethodName  = "/drover.provider.v1.Provider/ReadBatch"
-	Provider_PlanBatch_FullMethodName  = "/drover.provider.v1.Provider/PlanBatch"
-	Provider_ApplyBatch_FullMethodName = "/drover.provider.v1.Provider/ApplyBatch"
+	Provider_GetSchema_FullMethodName   = "/drover.provider.v1.Provider/GetSchema"
+	Provider_Configure_FullMethodName   = "/drover.provider.v1.Provider/Configure"
+	Provider_Validate_FullMethodName    = "/drover.provider.v1.Provider/Validate"
+	Provider_Read_FullMethodName        = "/drover.provider.v1.Provider/Read"
+	Provider_Plan_FullMethodName        = "/drover.provider.v1.Provider/Plan"
+	Provider_Apply_FullMethodName       = "/drover.provider.v1.Provider/Apply"
+	Provider_Import_FullMethodName      = "/drover.provider.v1.Provider/Import"
+	Provider_ReadData_FullMethodName    = "/drover.provider.v1.Provider/ReadData"
+	Provider_Invoke_FullMethodName      = "/drover.provider.v1.Provider/Invoke"
+	Provider_Invocations_FullMethodName = "/drover.provider.v1.Provider/Invocations"
+	Provider_Stop_FullMethodName        = "/drover.provider.v1.Provider/Stop"
+	Provider_ReadBatch_FullMethodName   = "/drover.provider.v1.Provider/ReadBatch"
+	Provider_PlanBatch_FullMethodName   = "/drover.provider.v1.Provider/PlanBatch"
+	Provider_ApplyBatch_FullMethodName  = "/drover.provider.v1.Provider/ApplyBatch"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -61,16 +62,25 @@ type ProviderClient interface {
 	ReadData(ctx context.Context, in *ReadData_Request, opts ...grpc.CallOption) (*ReadData_Response, error)
 	// Invoke runs a runbook action; progress events, then one result.
 	Invoke(ctx context.Context, in *Invoke_Request, opts ...grpc.CallOption) (Provider_InvokeClient, error)
+	// Invocations carries many Invokes on one stream, which Drover keeps
+	// open: a call costs a message each way instead of a stream of its own.
+	// A request starts the invocation of its id (the client's to choose,
+	// unique on the stream) or, without invoke, ends that one alone; each
+	// event, tagged with the id, is a progress event or the one result.
+	// The stream's end ends every invocation on it.
+	Invocations(ctx context.Context, opts ...grpc.CallOption) (Provider_InvocationsClient, error)
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
-	// Batched forms of Read, Plan and Apply: one request carries many
+	// Batched forms of Read, Plan and Apply: the first request carries many
 	// calls, the provider runs them with at most the parallelism given to
 	// Configure, and streams each call's answer, tagged with its index in
 	// the request, as soon as it is ready. Drover sends concurrent calls of
-	// one kind this way so that the cost of a round trip is shared.
-	ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error)
-	PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error)
-	ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error)
+	// one kind this way so that the cost of a round trip is shared. Later
+	// requests name calls (by index) whose caller gave up: each ends alone,
+	// as its own RPC would, and still answers (Stop would end every call).
+	ReadBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ReadBatchClient, error)
+	PlanBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_PlanBatchClient, error)
+	ApplyBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error)
 }
 
 type providerClient struct {
@@ -208,6 +218,37 @@ func (x *providerInvokeClient) Recv() (*Invoke_Event, error) {
 	return m, nil
 }
 
+func (c *providerClient) Invocations(ctx context.Context, opts ...grpc.CallOption) (Provider_InvocationsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_Invocations_FullMethodName, opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &providerInvocationsClient{stream}
+	return x, nil
+}
+
+type Provider_InvocationsClient interface {
+	Send(*Invocations_Request) error
+	Recv() (*Invocations_Event, error)
+	grpc.ClientStream
+}
+
+type providerInvocationsClient struct {
+	grpc.ClientStream
+}
+
+func (x *providerInvocationsClient) Send(m *Invocations_Request) error {
+	return x.ClientStream.SendMsg(m)
+}
+
+func (x *providerInvocationsClient) Recv() (*Invocations_Event, error) {
+	m := new(Invocations_Event)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error) {
 	out := new(Stop_Response)
 	err := c.cc.Invoke(ctx, Provider_Stop_FullMethodName, in, out, opts...)
@@ -217,28 +258,27 @@ func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grp
 	return out, nil
 }
 
-func (c *providerClient) ReadBatch(ctx context.Context, in *ReadBatch_Request, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[2], Provider_ReadBatch_FullMethodName, opts...)
+func (c *providerClient) ReadBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ReadBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_ReadBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerReadBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_ReadBatchClient interface {
+	Send(*ReadBatch_Request) error
 	Recv() (*ReadBatch_Result, error)
 	grpc.ClientStream
 }
 
 type providerReadBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerReadBatchClient) Send(m *ReadBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
@@ -249,28 +289,27 @@ func (x *providerReadBatchClient) Recv() (*ReadBatch_Result, error) {
 	return m, nil
 }
 
-func (c *providerClient) PlanBatch(ctx context.Context, in *PlanBatch_Request, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[3], Provider_PlanBatch_FullMethodName, opts...)
+func (c *providerClient) PlanBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_PlanBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_PlanBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerPlanBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_PlanBatchClient interface {
+	Send(*PlanBatch_Request) error
 	Recv() (*PlanBatch_Result, error)
 	grpc.ClientStream
 }
 
 type providerPlanBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerPlanBatchClient) Send(m *PlanBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
@@ -281,28 +320,27 @@ func (x *providerPlanBatchClient) Recv() (*PlanBatch_Result, error) {
 	return m, nil
 }
 
-func (c *providerClient) ApplyBatch(ctx context.Context, in *ApplyBatch_Request, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
-	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[4], Provider_ApplyBatch_FullMethodName, opts...)
+func (c *providerClient) ApplyBatch(ctx context.Context, opts ...grpc.CallOption) (Provider_ApplyBatchClient, error) {
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[5], Provider_ApplyBatch_FullMethodName, opts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &providerApplyBatchClient{stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 type Provider_ApplyBatchClient interface {
+	Send(*ApplyBatch_Request) error
 	Recv() (*ApplyBatch_Event, error)
 	grpc.ClientStream
 }
 
 type providerApplyBatchClient struct {
 	grpc.ClientStream
+}
+
+func (x *providerApplyBatchClient) Send(m *ApplyBatch_Request) error {
+	return x.ClientStream.SendMsg(m)
 }
 
 func (x *providerApplyBatchClient) Recv() (*ApplyBatch_Event, error) {
@@ -329,16 +367,25 @@ type ProviderServer interface {
 	ReadData(context.Context, *ReadData_Request) (*ReadData_Response, error)
 	// Invoke runs a runbook action; progress events, then one result.
 	Invoke(*Invoke_Request, Provider_InvokeServer) error
+	// Invocations carries many Invokes on one stream, which Drover keeps
+	// open: a call costs a message each way instead of a stream of its own.
+	// A request starts the invocation of its id (the client's to choose,
+	// unique on the stream) or, without invoke, ends that one alone; each
+	// event, tagged with the id, is a progress event or the one result.
+	// The stream's end ends every invocation on it.
+	Invocations(Provider_InvocationsServer) error
 	// Stop asks every call in flight to return as soon as it safely can.
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
-	// Batched forms of Read, Plan and Apply: one request carries many
+	// Batched forms of Read, Plan and Apply: the first request carries many
 	// calls, the provider runs them with at most the parallelism given to
 	// Configure, and streams each call's answer, tagged with its index in
 	// the request, as soon as it is ready. Drover sends concurrent calls of
-	// one kind this way so that the cost of a round trip is shared.
-	ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error
-	PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error
-	ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error
+	// one kind this way so that the cost of a round trip is shared. Later
+	// requests name calls (by index) whose caller gave up: each ends alone,
+	// as its own RPC would, and still answers (Stop would end every call).
+	ReadBatch(Provider_ReadBatchServer) error
+	PlanBatch(Provider_PlanBatchServer) error
+	ApplyBatch(Provider_ApplyBatchServer) error
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -373,16 +420,19 @@ func (UnimplementedProviderServer) ReadData(context.Context, *ReadData_Request) 
 func (UnimplementedProviderServer) Invoke(*Invoke_Request, Provider_InvokeServer) error {
 	return status.Errorf(codes.Unimplemented, "method Invoke not implemented")
 }
+func (UnimplementedProviderServer) Invocations(Provider_InvocationsServer) error {
+	return status.Errorf(codes.Unimplemented, "method Invocations not implemented")
+}
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
 }
-func (UnimplementedProviderServer) ReadBatch(*ReadBatch_Request, Provider_ReadBatchServer) error {
+func (UnimplementedProviderServer) ReadBatch(Provider_ReadBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method ReadBatch not implemented")
 }
-func (UnimplementedProviderServer) PlanBatch(*PlanBatch_Request, Provider_PlanBatchServer) error {
+func (UnimplementedProviderServer) PlanBatch(Provider_PlanBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method PlanBatch not implemented")
 }
-func (UnimplementedProviderServer) ApplyBatch(*ApplyBatch_Request, Provider_ApplyBatchServer) error {
+func (UnimplementedProviderServer) ApplyBatch(Provider_ApplyBatchServer) error {
 	return status.Errorf(codes.Unimplemented, "method ApplyBatch not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
@@ -566,6 +616,32 @@ func (x *providerInvokeServer) Send(m *Invoke_Event) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Provider_Invocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).Invocations(&providerInvocationsServer{stream})
+}
+
+type Provider_InvocationsServer interface {
+	Send(*Invocations_Event) error
+	Recv() (*Invocations_Request, error)
+	grpc.ServerStream
+}
+
+type providerInvocationsServer struct {
+	grpc.ServerStream
+}
+
+func (x *providerInvocationsServer) Send(m *Invocations_Event) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func (x *providerInvocationsServer) Recv() (*Invocations_Request, error) {
+	m := new(Invocations_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Stop_Request)
 	if err := dec(in); err != nil {
@@ -585,15 +661,12 @@ func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(inter
 }
 
 func _Provider_ReadBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ReadBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
-	}
-	return srv.(ProviderServer).ReadBatch(m, &providerReadBatchServer{stream})
+	return srv.(ProviderServer).ReadBatch(&providerReadBatchServer{stream})
 }
 
 type Provider_ReadBatchServer interface {
 	Send(*ReadBatch_Result) error
+	Recv() (*ReadBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -605,16 +678,21 @@ func (x *providerReadBatchServer) Send(m *ReadBatch_Result) error {
 	return x.ServerStream.SendMsg(m)
 }
 
-func _Provider_PlanBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(PlanBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func (x *providerReadBatchServer) Recv() (*ReadBatch_Request, error) {
+	m := new(ReadBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
 	}
-	return srv.(ProviderServer).PlanBatch(m, &providerPlanBatchServer{stream})
+	return m, nil
+}
+
+func _Provider_PlanBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).PlanBatch(&providerPlanBatchServer{stream})
 }
 
 type Provider_PlanBatchServer interface {
 	Send(*PlanBatch_Result) error
+	Recv() (*PlanBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -626,16 +704,21 @@ func (x *providerPlanBatchServer) Send(m *PlanBatch_Result) error {
 	return x.ServerStream.SendMsg(m)
 }
 
-func _Provider_ApplyBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ApplyBatch_Request)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func (x *providerPlanBatchServer) Recv() (*PlanBatch_Request, error) {
+	m := new(PlanBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
 	}
-	return srv.(ProviderServer).ApplyBatch(m, &providerApplyBatchServer{stream})
+	return m, nil
+}
+
+func _Provider_ApplyBatch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).ApplyBatch(&providerApplyBatchServer{stream})
 }
 
 type Provider_ApplyBatchServer interface {
 	Send(*ApplyBatch_Event) error
+	Recv() (*ApplyBatch_Request, error)
 	grpc.ServerStream
 }
 
@@ -645,6 +728,14 @@ type providerApplyBatchServer struct {
 
 func (x *providerApplyBatchServer) Send(m *ApplyBatch_Event) error {
 	return x.ServerStream.SendMsg(m)
+}
+
+func (x *providerApplyBatchServer) Recv() (*ApplyBatch_Request, error) {
+	m := new(ApplyBatch_Request)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
@@ -699,19 +790,28 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			ServerStreams: true,
 		},
 		{
+			StreamName:    "Invocations",
+			Handler:       _Provider_Invocations_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
 			StreamName:    "ReadBatch",
 			Handler:       _Provider_ReadBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "PlanBatch",
 			Handler:       _Provider_PlanBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 		{
 			StreamName:    "ApplyBatch",
 			Handler:       _Provider_ApplyBatch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "provider.proto",
