@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"strings"
@@ -101,6 +102,21 @@ func exitCode(interrupted bool, err error) int {
 	}
 }
 
+// changeDir is --chdir: it moves to dir and sets $PWD to it, as a shell's
+// cd does, for the plugins and commands drover starts. A $PWD left naming
+// the folder drover was started in is wrong for them, and makes each of
+// their os.Getwd calls pay a syscall more to find it out.
+func changeDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("--chdir: %w", err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("--chdir: %w", err)
+	}
+	return os.Setenv("PWD", abs)
+}
+
 // newRootCommand is the drover command; in watches the signals of the
 // command it runs (but not of the internal ones, which are plugins).
 func newRootCommand(in *interrupts) *cobra.Command {
@@ -118,9 +134,7 @@ provider plugins.
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SetContext(in.watch(cmd.Context(), cmd))
 			if g.chdir != "" {
-				if err := os.Chdir(g.chdir); err != nil {
-					return fmt.Errorf("--chdir: %w", err)
-				}
+				return changeDir(g.chdir)
 			}
 			return nil
 		},
