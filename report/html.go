@@ -33,7 +33,8 @@ var style = func() template.CSS {
 // its budgets, a timeline chart of the steps, and every step with its
 // prompt answer, checks, error and full output (folded, to keep a page
 // of long outputs usable). Everything from the record goes through
-// html/template's escaping.
+// html/template's escaping, done by the template or, in the parts written
+// once per step, by the code that writes them (html_steps.go).
 //
 // An output log that cannot be read is said so on the page, which is
 // written all the same, and its error returned.
@@ -69,10 +70,12 @@ type pageData struct {
 	RPOBudget   string
 	Protected   []protectedRow
 	Timeline    timeline
-	Statuses    []string
-	Waves       []pageWave
-	Messages    []record.Message
-	Drill       *record.DrillRun
+	// TimelineRows is the chart's rows, written by timelineRows.
+	TimelineRows template.HTML
+	Statuses     []string
+	Waves        []pageWave
+	Messages     []record.Message
+	Drill        *record.DrillRun
 	// DrillVerdicts say what the drill proved.
 	DrillVerdicts []string
 }
@@ -84,7 +87,8 @@ type protectedRow struct {
 
 type pageWave struct {
 	Number int
-	Steps  []pageStep
+	// Steps is the wave's steps, written by stepArticles.
+	Steps template.HTML
 }
 
 type pageStep struct {
@@ -128,6 +132,7 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 		RTOOver:   rtoOver(r),
 		Timeline:  newTimeline(r),
 	}
+	p.TimelineRows = timelineRows(&p.Timeline)
 	p.RTO = notMeasured(r)
 	if r.Drill != nil {
 		p.Drill, p.DrillVerdicts = r.Drill, drillVerdicts(r.Drill)
@@ -151,7 +156,7 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 	var logErr error
 	seen := map[record.Status]bool{}
 	for _, wv := range waves(r) {
-		pw := pageWave{Number: wv.Number}
+		steps := make([]pageStep, 0, len(wv.Steps))
 		for _, st := range wv.Steps {
 			if !seen[st.Status] {
 				seen[st.Status] = true
@@ -161,9 +166,9 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 			if err != nil && logErr == nil {
 				logErr = err
 			}
-			pw.Steps = append(pw.Steps, ps)
+			steps = append(steps, ps)
 		}
-		p.Waves = append(p.Waves, pw)
+		p.Waves = append(p.Waves, pageWave{Number: wv.Number, Steps: stepArticles(steps)})
 	}
 	return p, logErr
 }
