@@ -107,7 +107,7 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 	r := &runbookRun{rb: rb, opts: opts, runID: opts.Record.RunID, state: prior.DeepCopy(), rec: opts.Record, kick: make(chan struct{}, 1)}
 	r.prepareRecord()
 	if opts.Records != nil {
-		if err := r.write(); err != nil {
+		if _, err := r.write(); err != nil {
 			return r.state, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write the run record", Detail: err.Error() + "; nothing was run."}}
 		}
 		done, finished := make(chan struct{}), make(chan struct{})
@@ -251,19 +251,24 @@ func (r *runbookRun) hasErrors() bool {
 
 // saveEvery bounds how often the record is written while the run goes
 // on: a record is a document of the whole run, and writing it after each
-// of a thousand quick steps would cost more than the steps. savePace
-// bounds it further as the record grows: the saver waits savePace times
-// as long as its last write took, so writing the record takes at most
-// about 1/savePace of the run however many steps it lists (a fixed
-// interval made a run's cost of saving grow with its steps squared).
+// of a thousand quick steps would cost more than the steps. As the record
+// grows, each write costs more, so the interval widens with it: the saver
+// writes at most saveRate bytes a second, and waits savePace times as
+// long as its last write took where that is longer (a slow disk). So
+// saving takes about a fixed share of the run however many steps it lists
+// (a fixed interval made the cost grow with the steps squared), and a
+// small run's record is still at most saveEvery behind; a large one's
+// (1,000 steps after a hundred each: 1.9 MB) about a second.
 const (
 	saveEvery = 100 * time.Millisecond
 	savePace  = 20
+	saveRate  = 2_000_000 // bytes a second
 )
 
-// saveInterval is how long the saver waits after a write that took took.
-func saveInterval(took time.Duration) time.Duration {
-	return max(saveEvery, savePace*took)
+// saveInterval is how long the saver waits after a write of size bytes
+// that took took.
+func saveInterval(took time.Duration, size int) time.Duration {
+	return max(saveEvery, savePace*took, time.Duration(size)*time.Second/saveRate)
 }
 
 // save asks for the record to be written: the saver writes the record as
@@ -290,8 +295,8 @@ func (r *runbookRun) saver(done <-chan struct{}, finished chan<- struct{}) {
 		case <-r.kick:
 		}
 		start := time.Now()
-		r.write()
-		t := time.NewTimer(saveInterval(time.Since(start)))
+		size, _ := r.write()
+		t := time.NewTimer(saveInterval(time.Since(start), size))
 		select {
 		case <-done:
 			t.Stop()
@@ -301,8 +306,9 @@ func (r *runbookRun) saver(done <-chan struct{}, finished chan<- struct{}) {
 	}
 }
 
-// write writes the record as it now stands, remembering the first error.
-func (r *runbookRun) write() error {
+// write writes the record as it now stands, remembering the first error,
+// and returns the size of the document written.
+func (r *runbookRun) write() (int, error) {
 	// Snapshots are taken in the order they are written, so a late
 	// write never puts back an older version.
 	r.saveMu.Lock()
@@ -314,7 +320,7 @@ func (r *runbookRun) write() error {
 	if err != nil && r.saveErr == nil {
 		r.saveErr = err
 	}
-	return err
+	return r.enc.Len(), err
 }
 
 // snapshot copies the record for writing outside mu; it shares the

@@ -160,21 +160,28 @@ func TestRunbookRecordWhileRunning(t *testing.T) {
 }
 
 // TestSaveInterval: the record of a small run is saved every saveEvery;
-// one that takes long to write waits in proportion, so that saving never
-// takes more than a fixed share of the run.
+// a larger one waits in proportion to its size, or to how long its last
+// write took when that was slower, so that saving the record while the
+// run goes on costs a bounded share of the run however many steps it
+// lists.
 func TestSaveInterval(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		took time.Duration
+		size int
 		want time.Duration
 	}{
-		{"quick write", time.Millisecond, saveEvery},
-		{"at the pace", saveEvery / savePace, saveEvery},
-		{"large record", 15 * time.Millisecond, 300 * time.Millisecond},
+		{"quick write", time.Millisecond, 4_000, saveEvery},
+		{"at the pace", saveEvery / savePace, 4_000, saveEvery},
+		{"slow write", 15 * time.Millisecond, 4_000, 300 * time.Millisecond},
+		// The benchmark's 1,000 steps, each after the 100 of the wave
+		// before: a quick write, of a large record.
+		{"large record", 2 * time.Millisecond, 1_900_000, 950 * time.Millisecond},
+		{"large and slow", 100 * time.Millisecond, 1_900_000, 2 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := saveInterval(tc.took); got != tc.want {
-				t.Errorf("saveInterval(%s) = %s, want %s", tc.took, got, tc.want)
+			if got := saveInterval(tc.took, tc.size); got != tc.want {
+				t.Errorf("saveInterval(%s, %d) = %s, want %s", tc.took, tc.size, got, tc.want)
 			}
 		})
 	}

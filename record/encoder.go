@@ -37,7 +37,9 @@ var stepsKey = []byte("\n  \"steps\": []")
 func (e *Encoder) Encode(r *Record) ([]byte, error) {
 	if len(r.Steps) == 0 {
 		e.steps, e.spare = nil, nil
-		return Marshal(r)
+		b, err := Marshal(r)
+		e.buf = b
+		return b, err
 	}
 	head := *r
 	head.Steps = []*Step{}
@@ -88,6 +90,10 @@ func (e *Encoder) Encode(r *Record) ([]byte, error) {
 	e.buf = append(out, doc[at+len("[]"):]...)
 	return e.buf, nil
 }
+
+// Len is the size of the last document Encode returned: what writing it
+// costs grows with it.
+func (e *Encoder) Len() int { return len(e.buf) }
 
 // Within the steps' array a step's members are at depth three, the
 // elements of its lists at depth four.

@@ -70,6 +70,9 @@ func TestEncoderMatchesMarshal(t *testing.T) {
 			if d := cmp.Diff(string(want), string(got)); d != "" {
 				t.Errorf("Encode differs from Marshal (-Marshal +Encode):\n%s", d)
 			}
+			if e.Len() != len(want) {
+				t.Errorf("Len() = %d after a document of %d bytes", e.Len(), len(want))
+			}
 		})
 	}
 }
