@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/drover-dr/drover/record"
@@ -105,7 +104,7 @@ type pageWave struct {
 
 type pageStep struct {
 	Name, Status, Action, Summary, Host string
-	After                               string
+	After                               []string
 	Duration, Started, Finished         string
 	SkipReason                          string
 	Attempts                            int
@@ -188,7 +187,7 @@ func newPageData(s *record.Store, r *record.Record) (*pageData, error) {
 func newPageStep(s *record.Store, r *record.Record, st *record.Step) (pageStep, error) {
 	ps := pageStep{
 		Name: st.Name, Status: string(st.Status), Action: st.Action, Summary: printable(st.Summary), Host: st.Host,
-		After: strings.Join(st.After, ", "), Started: formatClock(st.StartedAt), Finished: formatClock(st.FinishedAt),
+		After: st.After, Started: formatClock(st.StartedAt), Finished: formatClock(st.FinishedAt),
 		SkipReason: printable(st.SkipReason), Attempts: st.Attempts, ExitCode: st.ExitCode, Error: printable(st.Error),
 	}
 	if d, ok := duration(r, st); ok {

@@ -43,6 +43,7 @@ func (h *html) done() template.HTML { return template.HTML(h.String()) }
 // saying why it has none.
 func timelineRows(t *timeline) template.HTML {
 	var h html
+	h.Grow(len(t.Rows) * 256)
 	left := t.Left.String()
 	barHeight := t.BarHeight.String()
 	for _, r := range t.Rows {
@@ -64,10 +65,29 @@ func timelineRows(t *timeline) template.HTML {
 // stepArticles is the steps of a wave, each an article with what it did.
 func stepArticles(steps []pageStep) template.HTML {
 	var h html
+	h.Grow(articlesSize(steps))
 	for i := range steps {
 		writeStep(&h, &steps[i])
 	}
 	return h.done()
+}
+
+// articlesSize is about the size of the steps' articles, so that they are
+// written in memory grown once, not doubled as it fills: the markup of an
+// article, the step's lists, its output's lines.
+func articlesSize(steps []pageStep) int {
+	n := 0
+	for i := range steps {
+		s := &steps[i]
+		n += 640 + len(s.Summary) + len(s.Error) + 96*len(s.Output)
+		for _, a := range s.After {
+			n += len(a) + len(", ")
+		}
+		for _, l := range s.Output {
+			n += len(l.Text)
+		}
+	}
+	return n
 }
 
 func writeStep(h *html, s *pageStep) {
@@ -88,9 +108,18 @@ func writeStep(h *html, s *pageStep) {
 		h.markup(`
 <dt>Host</dt><dd>`, s.Host, `</dd>`)
 	}
-	if s.After != "" {
-		h.markup(`
-<dt>After</dt><dd>`, s.After, `</dd>`)
+	if len(s.After) > 0 {
+		// The names one by one: a step after a wave of a hundred would
+		// otherwise join them, then escape the join, for each step.
+		h.WriteString(`
+<dt>After</dt><dd>`)
+		for i, a := range s.After {
+			if i > 0 {
+				h.WriteString(", ")
+			}
+			h.escaped(a)
+		}
+		h.WriteString(`</dd>`)
 	}
 	if s.Started != "" {
 		h.markup(`
