@@ -124,7 +124,14 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 		var sh *ssh.Host
 		var err error
 		if opts.Privileges {
-			sh, err = ssh.New(ctx, o)
+			// SFTP is proved with the login, as the host's operations
+			// need it where the agent does not serve them.
+			if sh, err = ssh.New(ctx, o); err == nil {
+				if err = sh.CheckSFTP(ctx); err != nil {
+					sh.Close()
+					sh = nil
+				}
+			}
 		} else {
 			err = ssh.Verify(ctx, o)
 		}

@@ -114,3 +114,41 @@ func TestCheck(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckWithoutSFTP checks a machine whose sshd serves no SFTP: the
+// host's operations need it where the agent does not serve them, so the
+// check of what providers need fails at the login, saying what to enable;
+// the check of the connection alone passes, as it opens no session.
+func TestCheckWithoutSFTP(t *testing.T) {
+	s := sshtest.Start(t)
+	config := filepath.Join(s.Dir, "sshd_config")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSFTP := strings.Replace(string(b), "Subsystem sftp internal-sftp\n", "", 1)
+	if noSFTP == string(b) {
+		t.Fatalf("sshtest's sshd_config has no sftp subsystem line to remove:\n%s", b)
+	}
+	if err := os.WriteFile(config, []byte(noSFTP), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.Crash(t)
+	s.Restart(t)
+	c := host.Config{Name: "fs1", Address: s.Addr, User: s.User, IdentityFile: s.Identity, KnownHosts: s.KnownHosts, Root: filepath.Join(t.TempDir(), "fs1")}
+
+	r := Check(context.Background(), []host.Config{c}, Options{Privileges: true})[0]
+	yes, no, none := "yes", "no", "-"
+	want := map[string]string{"reachable": yes, "host_key": yes, "login": no, "write": none, "run": none, "superuser": none, "agent": none}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s\n%v", diff, r.Err)
+	}
+	if r.Err == nil || !strings.Contains(r.Step("login").Detail, "sftp subsystem") {
+		t.Errorf("Err = %v, login detail %q; want the sftp subsystem named", r.Err, r.Step("login").Detail)
+	}
+
+	r = Check(context.Background(), []host.Config{c}, Options{})[0]
+	if r.Err != nil || r.Step("login").Status != Passed {
+		t.Errorf("the connection alone: Err = %v, login %s; want it to pass", r.Err, r.Step("login").Status)
+	}
+}

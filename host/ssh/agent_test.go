@@ -565,3 +565,61 @@ func TestAgentUploadRefused(t *testing.T) {
 		t.Errorf("the agent was uploaded again after a redial: %v", err)
 	}
 }
+
+// TestAgentWithoutSFTP expects a host its cached agent serves to open no
+// SFTP session: the agent does what the operations need, and a session
+// costs the start of every connection a round trip. The cache is below the
+// home folder, as by default, and the build started is kept fresh for
+// removeOtherBuilds.
+func TestAgentWithoutSFTP(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.AgentCache, err = filepath.Rel(home, opts.AgentCache); err != nil {
+		t.Fatal(err)
+	}
+	opts.Root = filepath.Join(t.TempDir(), "root")
+	sftpStarts := func() int { return strings.Count(s.Log.String(), "Starting session: subsystem 'sftp'") }
+
+	first := connect(t, opts)
+	whoami(t, first, "")
+	first.Close()
+	if _, err := os.Stat(exe); err != nil {
+		t.Fatalf("the agent was not cached below the home folder as %s: %v", exe, err)
+	}
+	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Dir(exe), past, past); err != nil {
+		t.Fatal(err)
+	}
+
+	before := sftpStarts()
+	h := connect(t, opts)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/srv/a", strings.NewReader("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := h.Lstat(ctx, "/srv/a"); err != nil || fi.Size() != 5 {
+		t.Fatalf("Lstat = %v, %v", fi, err)
+	}
+	if got := whoami(t, h, "/srv/a"); got.Size != 5 {
+		t.Errorf("the op answered %+v, want size 5", got)
+	}
+	if n := sftpStarts() - before; n != 0 {
+		t.Errorf("a host served by its cached agent started SFTP %d times, want none:\n%s", n, s.Log.String())
+	}
+	if fi, err := os.Stat(filepath.Dir(exe)); err != nil || !fi.ModTime().After(past) {
+		t.Errorf("the folder of the build started was not kept fresh (mtime %v): %v", fi.ModTime(), err)
+	}
+
+	// What only SFTP does starts it then.
+	if _, err := h.ReadDir(ctx, "/srv"); err != nil {
+		t.Fatal(err)
+	}
+	if n := sftpStarts() - before; n != 1 {
+		t.Errorf("ReadDir started SFTP %d times, want once", n)
+	}
+}

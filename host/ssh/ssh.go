@@ -143,6 +143,17 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	return h, nil
 }
 
+// CheckSFTP starts the SFTP session of the host's connection, which New
+// leaves to the first operation that needs it (where the agent serves the
+// host, few do): for a check that proves the host can be used.
+func (h *Host) CheckSFTP(ctx context.Context) error {
+	err := h.sftpDo(ctx, true, func(*sftpSession) error { return nil })
+	if err != nil {
+		return fmt.Errorf("host %q: %w", h.name, err)
+	}
+	return nil
+}
+
 // connector owns the one connection of a host (and its Sub hosts).
 type connector struct {
 	opts   Options
@@ -166,15 +177,61 @@ type connector struct {
 	closed   bool
 }
 
-// conn is one SSH connection with its SFTP session.
+// conn is one SSH connection, with its SFTP session and its agent once
+// an operation needed them.
 type conn struct {
 	ssh  *xssh.Client
-	sftp *sftp.Client
+	addr string
 	// done is closed once the connection has ended.
-	done        chan struct{}
+	done  chan struct{}
+	agent agentState
+
+	sftpMu sync.Mutex
+	sftp   *sftpSession
+	// sftpErr is why SFTP did not start (a disabled subsystem), for the
+	// connection's later operations.
+	sftpErr error
+}
+
+// sftpSession is a connection's SFTP session and what its server offers.
+type sftpSession struct {
+	sftp        *sftp.Client
 	posixRename bool
 	fsync       bool
-	agent       agentState
+}
+
+// files returns cn's SFTP session, starting it on first use: a host its
+// agent serves needs none for most operations, and each start costs a
+// round trip before the first operation. A start cut off by a dropped
+// connection is notStarted, for the operation to be repeated on a new one.
+func (cn *conn) files() (*sftpSession, error) {
+	cn.sftpMu.Lock()
+	defer cn.sftpMu.Unlock()
+	if cn.sftp != nil || cn.sftpErr != nil {
+		return cn.sftp, cn.sftpErr
+	}
+	c, err := sftp.NewClient(cn.ssh, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		if connectionLost(err) || !cn.alive() {
+			return nil, notStarted{fmt.Errorf("starting SFTP on %s: %w", cn.addr, err)}
+		}
+		cn.sftpErr = fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", cn.addr, err)
+		return nil, cn.sftpErr
+	}
+	s := &sftpSession{sftp: c}
+	_, s.posixRename = c.HasExtension("posix-rename@openssh.com")
+	_, s.fsync = c.HasExtension("fsync@openssh.com")
+	cn.sftp = s
+	return s, nil
+}
+
+// closeFiles ends the SFTP session of a connection that has ended.
+func (cn *conn) closeFiles() {
+	cn.sftpMu.Lock()
+	defer cn.sftpMu.Unlock()
+	if cn.sftp != nil {
+		cn.sftp.sftp.Close()
+	}
 }
 
 func (c *conn) alive() bool {
@@ -362,17 +419,10 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", c.addr, err)
-	}
-	cn := &conn{ssh: client, sftp: sc2, done: make(chan struct{})}
-	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
-	_, cn.fsync = sc2.HasExtension("fsync@openssh.com")
+	cn := &conn{ssh: client, addr: c.addr, done: make(chan struct{})}
 	go func() {
 		client.Wait()
-		sc2.Close()
+		cn.closeFiles()
 		close(cn.done)
 	}()
 	c.lastUsed = time.Now()
@@ -381,7 +431,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 }
 
 // login dials the machine, verifies its host key and logs in: the SSH
-// connection, without the SFTP session the Host's operations use.
+// connection, before any session.
 func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	d := net.Dialer{Timeout: c.opts.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
@@ -496,6 +546,18 @@ func (c *connector) close() error {
 		err = nil
 	}
 	return err
+}
+
+// sftpDo runs op with the SFTP session of the live connection, as do runs
+// an operation.
+func (h *Host) sftpDo(ctx context.Context, idempotent bool, op func(*sftpSession) error) error {
+	return h.do(ctx, idempotent, func(cn *conn) error {
+		s, err := cn.files()
+		if err != nil {
+			return err
+		}
+		return op(s)
+	})
 }
 
 // do runs op on the live connection. An idempotent op (reads, and writes
