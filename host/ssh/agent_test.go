@@ -608,18 +608,21 @@ func TestAgentWithoutSFTP(t *testing.T) {
 	if got := whoami(t, h, "/srv/a"); got.Size != 5 {
 		t.Errorf("the op answered %+v, want size 5", got)
 	}
+	if real, err := h.RealPath(ctx, "/srv/a"); err != nil || real != filepath.Join(opts.Root, "srv/a") {
+		t.Errorf("RealPath = %q, %v", real, err)
+	}
+	sub, err := h.Sub(ctx, "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if entries, err := sub.ReadDir(ctx, "/"); err != nil || len(entries) != 1 || entries[0].Name() != "a" || !entries[0].Type().IsRegular() {
+		t.Errorf("ReadDir of the Sub host = %v, %v; want the file a", entries, err)
+	}
 	if n := sftpStarts() - before; n != 0 {
 		t.Errorf("a host served by its cached agent started SFTP %d times, want none:\n%s", n, s.Log.String())
 	}
 	if fi, err := os.Stat(filepath.Dir(exe)); err != nil || !fi.ModTime().After(past) {
 		t.Errorf("the folder of the build started was not kept fresh (mtime %v): %v", fi.ModTime(), err)
-	}
-
-	// What only SFTP does starts it then.
-	if _, err := h.ReadDir(ctx, "/srv"); err != nil {
-		t.Fatal(err)
-	}
-	if n := sftpStarts() - before; n != 1 {
-		t.Errorf("ReadDir started SFTP %d times, want once", n)
 	}
 }

@@ -333,7 +333,7 @@ func (h *Host) sftpLstat(ctx context.Context, p string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
+func (h *Host) sftpReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
 	name, err := h.resolve(ctx, "readdir", p, true)
 	if err != nil {
 		return nil, err
@@ -602,7 +602,7 @@ func (h *Host) runTool(ctx context.Context, op, p string, argv ...string) error 
 
 // Sub shares the connection and confines the new host to the existing
 // folder p.
-func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
+func (h *Host) sftpSub(ctx context.Context, p string) (host.Host, error) {
 	name, err := h.resolve(ctx, "sub", p, true)
 	if err != nil {
 		return nil, err
@@ -614,12 +614,17 @@ func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
 	if !fi.IsDir() {
 		return nil, h.pathErr("sub", p, errNotFolder)
 	}
-	return &Host{name: h.name, root: name, realRoot: name, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}, nil
+	return h.subHost(p, name), nil
 }
 
-// RealPath resolves p on the machine, symlinks leading outside the root
-// included.
-func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
+// subHost is the Sub host of the folder p, real as the machine names it.
+func (h *Host) subHost(p, real string) *Host {
+	return &Host{name: h.name, root: real, realRoot: real, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}
+}
+
+// sftpRealPath resolves p on the machine, symlinks leading outside the
+// root included.
+func (h *Host) sftpRealPath(ctx context.Context, p string) (string, error) {
 	if !path.IsAbs(p) {
 		return "", h.pathErr("realpath", p, errors.New("path is not absolute"))
 	}
