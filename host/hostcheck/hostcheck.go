@@ -169,8 +169,14 @@ func failed(err error, set func(string, Status, string)) {
 	var unknown *ssh.UnknownHostKeyError
 	var changed *ssh.ChangedHostKeyError
 	var revoked *ssh.RevokedHostKeyError
+	var closed *ssh.HandshakeClosedError
 	switch {
 	case errors.As(err, &unknown), errors.As(err, &changed), errors.As(err, &revoked):
+		set("reachable", Passed, "")
+		set("host_key", Failed, err.Error())
+	case errors.As(err, &closed):
+		// The machine answered, and the handshake that proves its key
+		// was cut off.
 		set("reachable", Passed, "")
 		set("host_key", Failed, err.Error())
 	case errors.As(err, &auth):

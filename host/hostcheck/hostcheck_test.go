@@ -1,8 +1,13 @@
 package hostcheck
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
+	"errors"
+	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +155,68 @@ func TestCheckWithoutSFTP(t *testing.T) {
 	r = Check(context.Background(), []host.Config{c}, Options{})[0]
 	if r.Err != nil || r.Step("login").Status != Passed {
 		t.Errorf("the connection alone: Err = %v, login %s; want it to pass", r.Err, r.Step("login").Status)
+	}
+}
+
+// TestCheckHangUp checks machines that accept the connection and then
+// close it during the SSH handshake, as a real listener does here: before
+// a word, after the SSH banner, and with a reset. Each machine is
+// reachable; the host key, which the handshake was to prove, is not, and
+// the words say what happened and what to check.
+func TestCheckHangUp(t *testing.T) {
+	dir := t.TempDir()
+	sshtest.WriteKey(t, filepath.Join(dir, "id"))
+	for _, tc := range []struct {
+		name          string
+		banner, reset bool
+		want          string
+	}{
+		{"before the banner", false, false, "closed the connection before the SSH handshake began (it sent no SSH banner"},
+		{"after the banner", true, false, "closed the connection during the SSH handshake, before authentication"},
+		{"reset", false, true, "closed the connection before the SSH handshake began (it sent no SSH banner"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				r := bufio.NewReader(c)
+				if tc.banner {
+					io.WriteString(c, "SSH-2.0-OpenSSH_9.2p1\r\n")
+				}
+				// Read what the client sends before it waits for the
+				// server (its version line, and its first packet after
+				// a banner): a close with bytes unread would reset the
+				// connection instead of ending it.
+				r.ReadString('\n')
+				if tc.banner {
+					var size [4]byte
+					io.ReadFull(r, size[:])
+					io.CopyN(io.Discard, r, int64(binary.BigEndian.Uint32(size[:])))
+				}
+				if tc.reset {
+					c.(*net.TCPConn).SetLinger(0)
+				}
+			}()
+			c := host.Config{Name: "fs1", Address: l.Addr().String(), User: "root", IdentityFile: filepath.Join(dir, "id"), KnownHosts: filepath.Join(dir, "known_hosts")}
+			r := Check(context.Background(), []host.Config{c}, Options{})[0]
+			want := map[string]string{"reachable": "yes", "host_key": "no", "login": "-", "write": "-", "run": "-", "superuser": "-", "agent": "-"}
+			if diff := cmp.Diff(want, statuses(r)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s\n%v", diff, r.Err)
+			}
+			if r.Err == nil || !strings.Contains(r.Step("host_key").Detail, tc.want) || !strings.Contains(r.Err.Error(), "sshd's log") {
+				t.Errorf("Err = %v\nhost_key detail %q\nwant %q, and what to check", r.Err, r.Step("host_key").Detail, tc.want)
+			}
+			if !errors.Is(r.Err, host.ErrUnreachable) {
+				t.Errorf("Err = %v, want host.ErrUnreachable for providers, which stop at it", r.Err)
+			}
+		})
 	}
 }

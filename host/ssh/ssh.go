@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -442,22 +443,37 @@ func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	// Read per dial: known_hosts may have learnt a key since.
 	config := *c.config
 	config.HostKeyAlgorithms = c.keys.algorithms()
-	sc, chans, reqs, err := xssh.NewClientConn(nc, c.addr, &config)
+	counted := &readCounter{Conn: nc}
+	sc, chans, reqs, err := xssh.NewClientConn(counted, c.addr, &config)
 	if c.agent != nil {
 		c.agent.release()
 	}
 	if err != nil {
 		nc.Close()
-		return nil, c.handshakeErr(err)
+		return nil, c.handshakeErr(err, counted.n.Load() > 0)
 	}
 	nc.SetDeadline(time.Time{})
 	return xssh.NewClient(sc, chans, reqs), nil
 }
 
+// readCounter counts the bytes read from a connection: whether the machine
+// said anything before a handshake failed.
+type readCounter struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (r *readCounter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
 // handshakeErr says why the machine was not reached in words that tell
-// what to do; host key errors pass as they are. Errors of the connector
-// do not name the host: the operation that meets them does.
-func (c *connector) handshakeErr(err error) error {
+// what to do; host key errors pass as they are. spoke says whether the
+// machine sent anything (its SSH banner). Errors of the connector do not
+// name the host: the operation that meets them does.
+func (c *connector) handshakeErr(err error, spoke bool) error {
 	var unknown *UnknownHostKeyError
 	var changed *ChangedHostKeyError
 	var revoked *RevokedHostKeyError
@@ -477,12 +493,44 @@ func (c *connector) handshakeErr(err error) error {
 		return &AuthError{Refused: true, Err: fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
 			c.addr, c.opts.User, how, err)}
 	}
+	if connectionLost(err) || errors.Is(err, syscall.ECONNRESET) {
+		return &HandshakeClosedError{Addr: c.addr, Banner: spoke, Err: err}
+	}
 	err = fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 	if connectionLost(err) {
 		return unreachable{err}
 	}
 	return err
 }
+
+// HandshakeClosedError is a machine that accepted the connection and then
+// closed or reset it during the SSH handshake, before the host key was
+// proved and before authentication: its sshd refused this client early
+// (a TCP wrapper, a firewall, too many unauthenticated connections at
+// once, no algorithm in common), or what listens there is not sshd. Nothing
+// was done on the machine. It is host.ErrUnreachable, for providers to
+// stop at it.
+type HandshakeClosedError struct {
+	Addr string
+	// Banner says whether the machine sent its SSH banner first: an SSH
+	// server that then hung up, rather than one that never spoke.
+	Banner bool
+	Err    error
+}
+
+func (e *HandshakeClosedError) Error() string {
+	if e.Banner {
+		return fmt.Sprintf("%s closed the connection during the SSH handshake, before authentication (nothing was done): "+
+			"sshd's log there says why (too many unauthenticated connections at once: MaxStartups; no key exchange, cipher or host key type in common with Drover's; "+
+			"this address blocked): %v", e.Addr, e.Err)
+	}
+	return fmt.Sprintf("%s closed the connection before the SSH handshake began (it sent no SSH banner; nothing was done): "+
+		"check that sshd listens on that port, and sshd's log there (a TCP wrapper or firewall refusing this address, too many unauthenticated connections at once: MaxStartups): %v",
+		e.Addr, e.Err)
+}
+
+func (e *HandshakeClosedError) Unwrap() error        { return e.Err }
+func (e *HandshakeClosedError) Is(target error) bool { return target == host.ErrUnreachable }
 
 // watch probes cn while it lives: it closes a connection that misses
 // KeepaliveCount probes in a row (a peer gone without a word), or that
