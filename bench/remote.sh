@@ -24,9 +24,10 @@
 # goes.
 #
 # CASES (replication drive) selects the cases to run. BASE=FILE, a drover
-# binary of another build, runs the drive case with it too, taking turns
-# with this build in the same runs (the machine's load changes between
-# two benchmarks): its row is drive-base.
+# binary of another build, runs each case with it too, taking turns with
+# this build in the same runs (the machine's load changes between two
+# benchmarks): its rows are first-base, incr-base and drive-base, against
+# the same rsync runs.
 #
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
@@ -191,24 +192,46 @@ src=$work/fs1/srv/set
 echo "making $files files and $large x $large_mib MiB..." >&2
 "$out/tree" create "$src" "$files" "$large" "$large_mib"
 mirror_rsync=(rsync -a --delete -e "$rsh" "$src/" "root@127.0.0.1:$work/fs2/rsync/")
-ds=() rs=()
+if [[ -n ${BASE:-} ]]; then
+  # Its agent is uploaded here, not in a timed run.
+  "$BASE" --chdir="$rep" plan >"$out/last.log" 2>&1 || true
+fi
+# base_turn before|after PREPARE...: called before and after this build's
+# turn in run $i; with BASE, runs PREPARE then BASE's apply in $rep before
+# this build's turn in odd runs and after it in even ones; appends to bs.
+base_turn() {
+  local when=$1 turn=before
+  shift
+  ((i % 2 == 1)) || turn=after
+  [[ -n ${BASE:-} && $when == "$turn" ]] || return 0
+  "$@" >/dev/null
+  sync
+  bs+=("$(timed "$BASE" --chdir="$rep" apply --auto-approve)")
+}
+empty_targets() { rm -rf "$work/fs2/replica" "$work/fs2/rsync" "$rep"/drover.state.json* && mkdir -p "$work/fs2/rsync"; }
+ds=() rs=() bs=()
 for i in $(seq "$runs"); do
-  rm -rf "$work/fs2/replica" "$work/fs2/rsync" "$rep"/drover.state.json*
-  mkdir -p "$work/fs2/rsync"
+  base_turn before empty_targets
+  empty_targets
   both "$rep" "${mirror_rsync[@]}"
   ds+=("$d") rs+=("$r")
+  base_turn after empty_targets
 done
 row first "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 (best of $runs; load $(load))"
+[[ -z ${BASE:-} ]] || row first-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
 "$out/tree" change "$src" 1 >/dev/null
 both "$rep" "${mirror_rsync[@]}"
 row incr-manifest "$d" "$r" "(once: the large file's first in-place update records its blocks)"
-ds=() rs=()
+ds=() rs=() bs=()
 for i in $(seq "$runs"); do
+  base_turn before "$out/tree" change "$src" 1
   changed=$("$out/tree" change "$src" 1)
   both "$rep" "${mirror_rsync[@]}"
   ds+=("$d") rs+=("$r")
+  base_turn after "$out/tree" change "$src" 1
 done
 row incremental "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 ($changed files changed; best of $runs; load $(load))"
+[[ -z ${BASE:-} ]] || row incr-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
 if ! diff -r -x '.*.drover-blocks' -x '.*.drover-journal' -x .drover-source "$src" "$work/fs2/replica/srv/set" >/dev/null; then
   echo "the drover replica differs from the source" >&2
   exit 1
