@@ -619,6 +619,11 @@ func TestAgentWithoutSFTP(t *testing.T) {
 	if entries, err := sub.ReadDir(ctx, "/"); err != nil || len(entries) != 1 || entries[0].Name() != "a" || !entries[0].Type().IsRegular() {
 		t.Errorf("ReadDir of the Sub host = %v, %v; want the file a", entries, err)
 	}
+	var out strings.Builder
+	res, err := h.Run(ctx, []string{"sh", "-c", `echo "$DROVER_HOST_ROOT" && pwd`}, host.RunOptions{Dir: "/srv", Stdout: &out})
+	if want := opts.Root + "\n" + filepath.Join(opts.Root, "srv") + "\n"; err != nil || res.ExitCode != 0 || out.String() != want {
+		t.Errorf("Run printed %q (exit %d, %v), want %q", out.String(), res.ExitCode, err, want)
+	}
 	if n := sftpStarts() - before; n != 0 {
 		t.Errorf("a host served by its cached agent started SFTP %d times, want none:\n%s", n, s.Log.String())
 	}

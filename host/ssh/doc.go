@@ -44,13 +44,14 @@
 // the reason (host.CanCall), and the operations below use SFTP.
 //
 // A connection's SFTP session is started by the first operation that needs
-// it: where the agent serves the host, only an upload of the agent and a
-// command run on a rooted host (whose root is resolved for it) do, so that
-// most connections cost the machine the login and the agent's start alone.
+// it: where the agent serves the host, only an upload of the agent does
+// (paths a rooted host's commands need resolved are resolved by the agent
+// too), so that a connection costs the machine the login and the agent's
+// start alone.
 //
-// Through the agent go ops (Invoke) and every file operation; ReadDir,
+// Through the agent go ops (Invoke) and every file operation (ReadDir,
 // RealPath and Sub's check of its folder, which its protocol has no call
-// for, as ops this package registers: Lstat and ReadDirStat with
+// for, as ops this package registers): Lstat and ReadDirStat with
 // devices, inodes and owners, files opened or created (holes punched, a
 // block device's size at Seek from the end, page-cache hints, data
 // zstd-compressed on the wire where it shrinks), WriteFile with the folder

@@ -47,14 +47,24 @@ func (h *Host) pathErr(op, p string, err error) error {
 }
 
 // resolveRoot finds the root as the machine names it, symlinks resolved,
-// creating it on first use (a Sub host's folder must exist).
+// creating it on first use (a Sub host's folder must exist): through the
+// agent where it serves the host (which makes the root as it starts),
+// else over SFTP.
 func (h *Host) resolveRoot(ctx context.Context) (string, error) {
 	h.rootMu.Lock()
 	defer h.rootMu.Unlock()
 	if h.realRoot != "" {
 		return h.realRoot, nil
 	}
-	err := h.sftpDo(ctx, true, func(sc *sftpSession) error {
+	real, err := agentCall[pathRequest, string](ctx, h, opRealPath, pathRequest{"/"})
+	if err == nil {
+		h.realRoot = real
+		return real, nil
+	}
+	if !errors.Is(err, errNoAgent) {
+		return "", fmt.Errorf("host %q: its root %s: %w", h.name, h.root, err)
+	}
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
 		if !h.sub {
 			if err := sc.sftp.MkdirAll(h.root); err != nil {
 				return err
@@ -114,27 +124,44 @@ func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, 
 		// component's resolution starts from, is outside.
 		return root, nil
 	}
-	var real string
+	real, err := h.realPathOf(ctx, p, full, follow)
+	if err != nil {
+		return "", h.agentErr(op, p, err)
+	}
+	if real != root && !strings.HasPrefix(real, root+"/") {
+		return "", h.pathErr(op, p, host.ErrOutsideRoot)
+	}
+	return real, nil
+}
+
+// realPathOf resolves the host path p, full as the machine names it, on
+// the machine: through the agent where it serves the host, else over SFTP.
+// follow says whether a final symlink is followed too.
+func (h *Host) realPathOf(ctx context.Context, p, full string, follow bool) (string, error) {
+	dir, base := p, ""
+	if !follow {
+		dir, base = path.Dir(p), path.Base(p)
+	}
+	real, err := agentCall[pathRequest, string](ctx, h, opRealPath, pathRequest{dir})
+	if err == nil {
+		return path.Join(real, base), nil
+	}
+	if !errors.Is(err, errNoAgent) {
+		return "", err
+	}
 	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
 		links := 0
 		if follow {
 			real, err = h.realPath(sc, full, &links)
 			return err
 		}
-		dir, base := path.Split(full)
-		if real, err = h.realPath(sc, path.Clean(dir), &links); err != nil {
+		if real, err = h.realPath(sc, path.Dir(full), &links); err != nil {
 			return err
 		}
 		real = path.Join(real, base)
 		return nil
 	})
-	if err != nil {
-		return "", h.pathErr(op, p, err)
-	}
-	if real != root && !strings.HasPrefix(real, root+"/") {
-		return "", h.pathErr(op, p, host.ErrOutsideRoot)
-	}
-	return real, nil
+	return real, err
 }
 
 // realPath resolves every symlink of p on the machine, also where its
