@@ -308,7 +308,7 @@ func isSHA256(s string) bool {
 // folder's time is set first: a build in use stays fresh, so that no other
 // build's controller takes it for one left behind (removeOtherBuilds).
 func (c *connector) execAgent(ctx context.Context, cn *conn, exe string, prog agent.Self) (*agent.Client, error) {
-	touch, err := shellquote.Join("touch", "-c", path.Dir(exe))
+	touch, err := shellquote.Join("touch", "-c", "--", path.Dir(exe))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAgent, err)
 	}

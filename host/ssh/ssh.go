@@ -496,11 +496,7 @@ func (c *connector) handshakeErr(err error, spoke bool) error {
 	if connectionLost(err) || errors.Is(err, syscall.ECONNRESET) {
 		return &HandshakeClosedError{Addr: c.addr, Banner: spoke, Err: err}
 	}
-	err = fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
-	if connectionLost(err) {
-		return unreachable{err}
-	}
-	return err
+	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 }
 
 // HandshakeClosedError is a machine that accepted the connection and then
