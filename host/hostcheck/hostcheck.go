@@ -120,7 +120,7 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 		o.HostKeyRecorded = func(k ssh.RecordedHostKey) { r.Recorded = append(r.Recorded, k) }
 		// Without the privilege steps the connection is all there is to
 		// prove: ssh.Verify hangs up once logged in, sparing the check
-		// the Host's SFTP session and agent preparation.
+		// the agent's preparation.
 		var sh *ssh.Host
 		var err error
 		if opts.Privileges {

@@ -105,8 +105,8 @@ var _ host.Host = (*Host)(nil)
 
 // Verify does what New does before anything is done on the machine (host
 // key, login) and hangs up: for a check that only proves a host can be
-// used, without the SFTP session, which costs about as long as the
-// handshake, nor the agent's preparation.
+// used, without the agent's preparation (hashing this program, which
+// costs about as long as the handshake).
 func Verify(ctx context.Context, opts Options) error {
 	c, err := newConnector(opts)
 	if err != nil {
