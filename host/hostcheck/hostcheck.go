@@ -125,9 +125,14 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 		var err error
 		if opts.Privileges {
 			// SFTP is proved with the login, as the host's operations
-			// need it where the agent does not serve them.
+			// need it where the agent does not serve them; the agent,
+			// which the privilege steps use, starts meanwhile.
 			if sh, err = ssh.New(ctx, o); err == nil {
-				if err = sh.CheckSFTP(ctx); err != nil {
+				var agent sync.WaitGroup
+				agent.Go(func() { host.CanCall(ctx, sh) })
+				err = sh.CheckSFTP(ctx)
+				agent.Wait()
+				if err != nil {
 					sh.Close()
 					sh = nil
 				}
