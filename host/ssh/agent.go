@@ -151,7 +151,9 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 // once uname says it runs on the machine: a home folder shared with
 // machines of another system holds copies that run there and not here,
 // never replaced from here. The uname session and the SFTP session the
-// upload needs start together.
+// upload needs start together. Nothing is removed first: another
+// connection may have put a good copy there since this one's did not
+// start, and the upload replaces whatever is there in one rename.
 func (c *connector) replaceAgent(ctx context.Context, cn *conn, prog agent.Self, exe string) error {
 	var sc *sftpSession
 	var serr error
@@ -170,12 +172,6 @@ func (c *connector) replaceAgent(ctx context.Context, cn *conn, prog agent.Self,
 			return serr
 		}
 		return fmt.Errorf("%w: uploading the agent: %w", errNoAgent, serr)
-	}
-	if err := sc.sftp.Remove(exe); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		if connectionLost(err) {
-			return err
-		}
-		return fmt.Errorf("%w: removing the cached agent %s, which is not this build: %w", errNoAgent, exe, err)
 	}
 	return c.uploadAgent(ctx, sc, prog, exe)
 }
@@ -222,8 +218,10 @@ func (c *connector) agentPath(prog agent.Self) string {
 
 // uploadAgent copies this binary to exe: into a folder only the user can
 // enter, under a temp name renamed into place once complete, so that a
-// cut-off upload never looks like a cached agent. The folders of other
-// builds beside it are removed: the cache keeps the build in use.
+// cut-off upload never looks like a cached agent, over what is there (a
+// copy that is not this build, or another connection's upload). The
+// folders of other builds beside it are removed: the cache keeps the
+// build in use.
 func (c *connector) uploadAgent(ctx context.Context, sc *sftpSession, prog agent.Self, exe string) (err error) {
 	dir := path.Dir(exe)
 	defer func() {
@@ -263,7 +261,17 @@ func (c *connector) uploadAgent(ctx context.Context, sc *sftpSession, prog agent
 		return err
 	}
 	if err := rename(sc, tmp, exe); err != nil {
-		return err
+		// SFTP's own rename (without posix-rename@openssh.com) refuses
+		// an existing target: that copy goes first.
+		if _, serr := sc.sftp.Lstat(exe); serr != nil {
+			return err
+		}
+		if err := sc.sftp.Remove(exe); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := rename(sc, tmp, exe); err != nil {
+			return err
+		}
 	}
 	c.removeOtherBuilds(sc, path.Dir(dir), path.Base(dir))
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -629,5 +630,32 @@ func TestAgentWithoutSFTP(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Dir(exe)); err != nil || !fi.ModTime().After(past) {
 		t.Errorf("the folder of the build started was not kept fresh (mtime %v): %v", fi.ModTime(), err)
+	}
+}
+
+// TestAgentUploadedAtOnce starts the agent on two connections to a machine
+// whose cache does not hold this build yet, at once (two hosts of one
+// machine, as two provider processes do): both upload it, and neither may
+// take away the copy the other has just put in place.
+func TestAgentUploadedAtOnce(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	for round := range 5 {
+		opts.AgentCache = filepath.Join(s.Dir, fmt.Sprintf("agent-cache-%d", round))
+		hosts := []*Host{connect(t, opts), connect(t, opts)}
+		errs := make([]error, len(hosts))
+		var wg sync.WaitGroup
+		for i, h := range hosts {
+			wg.Go(func() { errs[i] = host.CanCall(context.Background(), h) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, connection %d: %v", round, i, err)
+			}
+		}
+		for _, h := range hosts {
+			h.Close()
+		}
 	}
 }
