@@ -93,11 +93,11 @@ func (h *Host) releaseSub() {
 }
 
 // agentOf returns cn's agent, starting it on first use: the cached copy
-// of this build is started, or, where there is none, uname decides
-// whether this binary runs on the machine and it is uploaded first; the
-// agent's handshake must report the checksum of this very binary. A copy
-// that does not start or reports another checksum (corrupted) is removed
-// and uploaded again, once, if uname says this binary runs there.
+// of this build is started, and its handshake must report the checksum of
+// this very binary. Where none starts (none there yet, a copy cut short or
+// changed on the machine), uname decides whether this binary runs there,
+// and it is uploaded over what is there and started, once. Neither the
+// start nor its check needs SFTP: only an upload opens it.
 func (c *connector) agentOf(ctx context.Context, cn *conn) (*agent.Client, error) {
 	st := &cn.agent
 	st.mu.Lock()

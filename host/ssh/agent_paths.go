@@ -65,6 +65,7 @@ func agentCall[Req, Resp any](ctx context.Context, h *Host, name string, req Req
 		if err != nil {
 			return err
 		}
+		// A call repeated on a new connection decodes afresh.
 		resp = *new(Resp)
 		return gob.NewDecoder(bytes.NewReader(out)).Decode(&resp)
 	})
@@ -80,6 +81,7 @@ func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
 	return real, h.agentErr("realpath", p, err)
 }
 
+// ReadDir through the agent lists the folder on the machine in one call.
 func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
 	list, err := agentCall[pathRequest, []host.EntryStat](ctx, h, opReadDir, pathRequest{p})
 	if errors.Is(err, errNoAgent) {
