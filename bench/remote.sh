@@ -32,6 +32,7 @@
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
 #   CASES=drive bench/remote.sh                      # the drive copy only
+#   DELAY=10ms CASES=replication bench/remote.sh     # over 20 ms round trips
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -97,13 +98,34 @@ for name in fs1 fs2; do
     sleep 0.1
   done
 done
-rsh="ssh -p ${port[fs2]} -i $keys/id_ed25519 -o UserKnownHostsFile=$keys/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
+# DELAY (a Go duration, e.g. 10ms) puts a proxy in front of each sshd that
+# holds every chunk that long in each direction (bench/delay_proxy.go):
+# Drover and rsync then reach the machines over a link with round trips of
+# twice DELAY, as over a network, where loopback has none.
+declare -A reach
+for name in fs1 fs2; do reach[$name]=${port[$name]}; done
+if [[ -n ${DELAY:-} ]]; then
+  go build -o "$out/delay_proxy" bench/delay_proxy.go
+  for name in fs1 fs2; do
+    "$out/delay_proxy" 127.0.0.1:0 "127.0.0.1:${port[$name]}" "$DELAY" >"$out/proxy_$name.addr" 2>"$out/proxy_$name.log" &
+    pids+=($!)
+    for i in $(seq 300); do
+      if [[ -s $out/proxy_$name.addr ]]; then break; fi
+      if ((i == 300)); then echo "the proxy for $name did not start: $(cat "$out/proxy_$name.log")" >&2; exit 1; fi
+      sleep 0.1
+    done
+    addr=$(head -1 "$out/proxy_$name.addr")
+    reach[$name]=${addr##*:}
+    echo "[127.0.0.1]:${reach[$name]} ${hostkey[$name]}" >>"$keys/known_hosts"
+  done
+fi
+rsh="ssh -p ${reach[fs2]} -i $keys/id_ed25519 -o UserKnownHostsFile=$keys/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
 
 hosts() {
   for name in fs1 fs2; do
     cat <<HCL
 host "$name" {
-  address       = "127.0.0.1:${port[$name]}"
+  address       = "127.0.0.1:${reach[$name]}"
   identity_file = "$keys/id_ed25519"
   host_key      = "${hostkey[$name]}"
   root          = "$work/$name"
@@ -164,7 +186,7 @@ both() {
   fi
 }
 
-echo "(machine: $(nproc) cores, load $(load) before; sshd on 127.0.0.1:${port[fs1]} and :${port[fs2]})"
+echo "(machine: $(nproc) cores, load $(load) before; sshd on 127.0.0.1:${port[fs1]} and :${port[fs2]}${DELAY:+, reached through proxies delaying each direction by $DELAY})"
 printf '%-14s %8s %8s %8s %8s %6s %6s  %s\n' case drover_s rsync_s drover_c rsync_c wall cpu "s = wall seconds, c = CPU seconds; ratios drover / rsync"
 
 profiles=
