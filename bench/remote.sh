@@ -28,14 +28,15 @@
 # profiled runs: profiling slows every run a little.
 #
 # CASES (replication drive) selects the cases to run. BASE=FILE, a drover
-# binary of another build, runs the drive case and the set's first sync
-# with it too (into a replica of its own), taking turns with this build in
-# the same runs (the machine's load changes between two benchmarks): its
-# rows are drive-base and first-base.
+# binary of another build, runs each case with it too, taking turns with
+# this build in the same runs (the machine's load changes between two
+# benchmarks): its rows are first-base, incr-base and drive-base, against
+# the same rsync runs.
 #
 #   bench/remote.sh
 #   FILES=2000 SIZE_MIB=512 RUNS=1 bench/remote.sh   # a quick run
 #   CASES=drive bench/remote.sh                      # the drive copy only
+#   DELAY=10ms CASES=replication bench/remote.sh     # over 20 ms round trips
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -104,13 +105,34 @@ for name in fs1 fs2; do
     sleep 0.1
   done
 done
-rsh="ssh -p ${port[fs2]} -i $keys/id_ed25519 -o UserKnownHostsFile=$keys/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
+# DELAY (a Go duration, e.g. 10ms) puts a proxy in front of each sshd that
+# holds every chunk that long in each direction (bench/delay_proxy.go):
+# Drover and rsync then reach the machines over a link with round trips of
+# twice DELAY, as over a network, where loopback has none.
+declare -A reach
+for name in fs1 fs2; do reach[$name]=${port[$name]}; done
+if [[ -n ${DELAY:-} ]]; then
+  go build -o "$out/delay_proxy" bench/delay_proxy.go
+  for name in fs1 fs2; do
+    "$out/delay_proxy" 127.0.0.1:0 "127.0.0.1:${port[$name]}" "$DELAY" >"$out/proxy_$name.addr" 2>"$out/proxy_$name.log" &
+    pids+=($!)
+    for i in $(seq 300); do
+      if [[ -s $out/proxy_$name.addr ]]; then break; fi
+      if ((i == 300)); then echo "the proxy for $name did not start: $(cat "$out/proxy_$name.log")" >&2; exit 1; fi
+      sleep 0.1
+    done
+    addr=$(head -1 "$out/proxy_$name.addr")
+    reach[$name]=${addr##*:}
+    echo "[127.0.0.1]:${reach[$name]} ${hostkey[$name]}" >>"$keys/known_hosts"
+  done
+fi
+rsh="ssh -p ${reach[fs2]} -i $keys/id_ed25519 -o UserKnownHostsFile=$keys/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
 
 hosts() {
   for name in fs1 fs2; do
     cat <<HCL
 host "$name" {
-  address       = "127.0.0.1:${port[$name]}"
+  address       = "127.0.0.1:${reach[$name]}"
   identity_file = "$keys/id_ed25519"
   host_key      = "${hostkey[$name]}"
   root          = "$work/$name"
@@ -179,7 +201,7 @@ both() {
   fi
 }
 
-echo "(machine: $(nproc) cores, load $(load) before; sshd on 127.0.0.1:${port[fs1]} and :${port[fs2]})"
+echo "(machine: $(nproc) cores, load $(load) before; sshd on 127.0.0.1:${port[fs1]} and :${port[fs2]}${DELAY:+, reached through proxies delaying each direction by $DELAY})"
 printf '%-14s %8s %8s %8s %8s %6s %6s  %s\n' case drover_s rsync_s drover_c rsync_c wall cpu "s = wall seconds, c = CPU seconds; ratios drover / rsync"
 
 profiles=
@@ -207,40 +229,46 @@ src=$work/fs1/srv/set
 echo "making $files files and $large x $large_mib MiB..." >&2
 "$out/tree" create "$src" "$files" "$large" "$large_mib"
 mirror_rsync=(rsync -a --delete -e "$rsh" "$src/" "root@127.0.0.1:$work/fs2/rsync/")
-repbase=$work/replication-base
 if [[ -n ${BASE:-} ]]; then
-  mkdir -p "$repbase"
-  sed 's|path = "/replica"|path = "/replica-base"|' "$rep/main.dr.hcl" >"$repbase/main.dr.hcl"
   # Its agent is uploaded here, not in a timed run.
-  "$BASE" --chdir="$repbase" plan >"$out/last.log" 2>&1 || true
+  "$BASE" --chdir="$rep" plan >"$out/last.log" 2>&1 || true
 fi
+# base_turn before|after PREPARE...: called before and after this build's
+# turn in run $i; with BASE, runs PREPARE then BASE's apply in $rep before
+# this build's turn in odd runs and after it in even ones; appends to bs.
+base_turn() {
+  local when=$1 turn=before
+  shift
+  ((i % 2 == 1)) || turn=after
+  [[ -n ${BASE:-} && $when == "$turn" ]] || return 0
+  "$@" >/dev/null
+  sync
+  bs+=("$(timed "$BASE" --chdir="$rep" apply --auto-approve)")
+}
+empty_targets() { rm -rf "$work/fs2/replica" "$work/fs2/rsync" "$rep"/drover.state.json* && mkdir -p "$work/fs2/rsync"; }
 ds=() rs=() bs=()
 for i in $(seq "$runs"); do
-  rm -rf "$work/fs2/replica" "$work/fs2/rsync" "$rep"/drover.state.json*
-  mkdir -p "$work/fs2/rsync"
+  base_turn before empty_targets
+  empty_targets
   both "$rep" "${mirror_rsync[@]}"
   ds+=("$d") rs+=("$r")
-  if [[ -n ${BASE:-} ]]; then
-    rm -rf "$work/fs2/replica-base" "$repbase"/drover.state.json*
-    sync
-    bs+=("$(timed "$BASE" --chdir="$repbase" apply --auto-approve)")
-  fi
+  base_turn after empty_targets
 done
 row first "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 (best of $runs; load $(load))"
-if [[ -n ${BASE:-} ]]; then
-  row first-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
-  rm -rf "$work/fs2/replica-base"
-fi
+[[ -z ${BASE:-} ]] || row first-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
 "$out/tree" change "$src" 1 >/dev/null
 both "$rep" "${mirror_rsync[@]}"
 row incr-manifest "$d" "$r" "(once: the large file's first in-place update records its blocks)"
-ds=() rs=()
+ds=() rs=() bs=()
 for i in $(seq "$runs"); do
+  base_turn before "$out/tree" change "$src" 1
   changed=$("$out/tree" change "$src" 1)
   both "$rep" "${mirror_rsync[@]}"
   ds+=("$d") rs+=("$r")
+  base_turn after "$out/tree" change "$src" 1
 done
 row incremental "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 ($changed files changed; best of $runs; load $(load))"
+[[ -z ${BASE:-} ]] || row incr-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
 if ! diff -r -x '.*.drover-blocks' -x '.*.drover-journal' -x .drover-source "$src" "$work/fs2/replica/srv/set" >/dev/null; then
   echo "the drover replica differs from the source" >&2
   exit 1

@@ -97,8 +97,8 @@ func create(dir string, files, large, mib int, rng *rand.Rand) {
 func change(dir string, percent int, rng *rand.Rand) {
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		// Not Drover's own files (the source's marker .drover-source):
-		// a changed marker reads as another source folder.
+		// Names starting with a dot are Drover's (the source marker,
+		// block manifests): a change there is not a user's edit.
 		if err == nil && d.Type().IsRegular() && filepath.Ext(p) != ".img" && !strings.HasPrefix(d.Name(), ".") {
 			files = append(files, p)
 		}

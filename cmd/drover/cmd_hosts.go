@@ -163,7 +163,10 @@ func hostDiagnostic(cfg *lang.Config, r hostcheck.Result) *hcl.Diagnostic {
 	case r.Step("host_key").Status == hostcheck.Failed:
 		var changed *ssh.ChangedHostKeyError
 		var revoked *ssh.RevokedHostKeyError
+		var closed *ssh.HandshakeClosedError
 		switch {
+		case errors.As(r.Err, &closed):
+			summary = "Connection closed during the SSH handshake"
 		case errors.As(r.Err, &changed):
 			summary = "Host key changed"
 		case errors.As(r.Err, &revoked):

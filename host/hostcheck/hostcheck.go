@@ -120,11 +120,23 @@ func check(ctx context.Context, c host.Config, opts Options) Result {
 		o.HostKeyRecorded = func(k ssh.RecordedHostKey) { r.Recorded = append(r.Recorded, k) }
 		// Without the privilege steps the connection is all there is to
 		// prove: ssh.Verify hangs up once logged in, sparing the check
-		// the Host's SFTP session and agent preparation.
+		// the agent's preparation.
 		var sh *ssh.Host
 		var err error
 		if opts.Privileges {
-			sh, err = ssh.New(ctx, o)
+			// SFTP is proved with the login, as the host's operations
+			// need it where the agent does not serve them; the agent,
+			// which the privilege steps use, starts meanwhile.
+			if sh, err = ssh.New(ctx, o); err == nil {
+				var agent sync.WaitGroup
+				agent.Go(func() { host.CanCall(ctx, sh) })
+				err = sh.CheckSFTP(ctx)
+				agent.Wait()
+				if err != nil {
+					sh.Close()
+					sh = nil
+				}
+			}
 		} else {
 			err = ssh.Verify(ctx, o)
 		}
@@ -162,8 +174,14 @@ func failed(err error, set func(string, Status, string)) {
 	var unknown *ssh.UnknownHostKeyError
 	var changed *ssh.ChangedHostKeyError
 	var revoked *ssh.RevokedHostKeyError
+	var closed *ssh.HandshakeClosedError
 	switch {
 	case errors.As(err, &unknown), errors.As(err, &changed), errors.As(err, &revoked):
+		set("reachable", Passed, "")
+		set("host_key", Failed, err.Error())
+	case errors.As(err, &closed):
+		// The machine answered, and the handshake that proves its key
+		// was cut off.
 		set("reachable", Passed, "")
 		set("host_key", Failed, err.Error())
 	case errors.As(err, &auth):

@@ -1,8 +1,13 @@
 package hostcheck
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
+	"errors"
+	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,4 +118,105 @@ func TestCheck(t *testing.T) {
 			t.Errorf("known_hosts holds %q (%v), want %q", b, err, r.Recorded[0].Line)
 		}
 	})
+}
+
+// TestCheckWithoutSFTP checks a machine whose sshd serves no SFTP: the
+// host's operations need it where the agent does not serve them, so the
+// check of what providers need fails at the login, saying what to enable;
+// the check of the connection alone passes, as it opens no session.
+func TestCheckWithoutSFTP(t *testing.T) {
+	s := sshtest.Start(t)
+	config := filepath.Join(s.Dir, "sshd_config")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSFTP := strings.Replace(string(b), "Subsystem sftp internal-sftp\n", "", 1)
+	if noSFTP == string(b) {
+		t.Fatalf("sshtest's sshd_config has no sftp subsystem line to remove:\n%s", b)
+	}
+	if err := os.WriteFile(config, []byte(noSFTP), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.Crash(t)
+	s.Restart(t)
+	c := host.Config{Name: "fs1", Address: s.Addr, User: s.User, IdentityFile: s.Identity, KnownHosts: s.KnownHosts, Root: filepath.Join(t.TempDir(), "fs1")}
+
+	r := Check(context.Background(), []host.Config{c}, Options{Privileges: true})[0]
+	yes, no, none := "yes", "no", "-"
+	want := map[string]string{"reachable": yes, "host_key": yes, "login": no, "write": none, "run": none, "superuser": none, "agent": none}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s\n%v", diff, r.Err)
+	}
+	if r.Err == nil || !strings.Contains(r.Step("login").Detail, "sftp subsystem") {
+		t.Errorf("Err = %v, login detail %q; want the sftp subsystem named", r.Err, r.Step("login").Detail)
+	}
+
+	r = Check(context.Background(), []host.Config{c}, Options{})[0]
+	if r.Err != nil || r.Step("login").Status != Passed {
+		t.Errorf("the connection alone: Err = %v, login %s; want it to pass", r.Err, r.Step("login").Status)
+	}
+}
+
+// TestCheckHangUp checks machines that accept the connection and then
+// close it during the SSH handshake, as a real listener does here: before
+// a word, after the SSH banner, and with a reset. Each machine is
+// reachable; the host key, which the handshake was to prove, is not, and
+// the words say what happened and what to check.
+func TestCheckHangUp(t *testing.T) {
+	dir := t.TempDir()
+	sshtest.WriteKey(t, filepath.Join(dir, "id"))
+	for _, tc := range []struct {
+		name          string
+		banner, reset bool
+		want          string
+	}{
+		{"before the banner", false, false, "closed the connection before the SSH handshake began (it sent no SSH banner"},
+		{"after the banner", true, false, "closed the connection during the SSH handshake, before authentication"},
+		{"reset", false, true, "closed the connection before the SSH handshake began (it sent no SSH banner"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				r := bufio.NewReader(c)
+				if tc.banner {
+					io.WriteString(c, "SSH-2.0-OpenSSH_9.2p1\r\n")
+				}
+				// Read what the client sends before it waits for the
+				// server (its version line, and its first packet after
+				// a banner): a close with bytes unread would reset the
+				// connection instead of ending it.
+				r.ReadString('\n')
+				if tc.banner {
+					var size [4]byte
+					io.ReadFull(r, size[:])
+					io.CopyN(io.Discard, r, int64(binary.BigEndian.Uint32(size[:])))
+				}
+				if tc.reset {
+					c.(*net.TCPConn).SetLinger(0)
+				}
+			}()
+			c := host.Config{Name: "fs1", Address: l.Addr().String(), User: "root", IdentityFile: filepath.Join(dir, "id"), KnownHosts: filepath.Join(dir, "known_hosts")}
+			r := Check(context.Background(), []host.Config{c}, Options{})[0]
+			want := map[string]string{"reachable": "yes", "host_key": "no", "login": "-", "write": "-", "run": "-", "superuser": "-", "agent": "-"}
+			if diff := cmp.Diff(want, statuses(r)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s\n%v", diff, r.Err)
+			}
+			if r.Err == nil || !strings.Contains(r.Step("host_key").Detail, tc.want) || !strings.Contains(r.Err.Error(), "sshd's log") {
+				t.Errorf("Err = %v\nhost_key detail %q\nwant %q, and what to check", r.Err, r.Step("host_key").Detail, tc.want)
+			}
+			if !errors.Is(r.Err, host.ErrUnreachable) {
+				t.Errorf("Err = %v, want host.ErrUnreachable for providers, which stop at it", r.Err)
+			}
+		})
+	}
 }

@@ -93,11 +93,11 @@ func (h *Host) releaseSub() {
 }
 
 // agentOf returns cn's agent, starting it on first use: the cached copy
-// of this build is started, or, where there is none, uname decides
-// whether this binary runs on the machine and it is uploaded first; the
-// agent's handshake must report the checksum of this very binary. A copy
-// that does not start or reports another checksum (corrupted) is removed
-// and uploaded again, once, if uname says this binary runs there.
+// of this build is started, and its handshake must report the checksum of
+// this very binary. Where none starts (none there yet, a copy cut short or
+// changed on the machine), uname decides whether this binary runs there,
+// and it is uploaded over what is there and started, once. Neither the
+// start nor its check needs SFTP: only an upload opens it.
 func (c *connector) agentOf(ctx context.Context, cn *conn) (*agent.Client, error) {
 	st := &cn.agent
 	st.mu.Lock()
@@ -133,59 +133,47 @@ func (c *connector) startAgent(ctx context.Context, cn *conn) (*agent.Client, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAgent, err)
 	}
-	exe, err := c.agentPath(cn, prog)
-	if err != nil {
-		return nil, err
-	}
-	// uname is asked only before this build is written to the machine: a
-	// cached copy was uploaded after it said yes, and asking costs a
-	// session, which is a process started on the machine (~0.15 s).
-	checked := false
-	check := func() error {
-		if checked {
-			return nil
-		}
-		checked = true
-		return c.sameSystem(cn, prog)
-	}
+	exe := c.agentPath(prog)
 	for try := 0; ; try++ {
-		if _, err := cn.sftp.Lstat(exe); errors.Is(err, fs.ErrNotExist) {
-			if err := check(); err != nil {
-				return nil, err
-			}
-			if err := c.uploadAgent(ctx, cn, prog, exe); err != nil {
-				return nil, err
-			}
-		} else if err != nil {
-			return nil, fmt.Errorf("%w: the cached agent %s: %w", errNoAgent, exe, err)
-		}
 		client, err := c.execAgent(ctx, cn, exe, prog)
-		if err == nil {
-			// A build in use stays fresh, so that no other build's
-			// controller takes it for one left behind (removeOtherBuilds).
-			// Best effort, and not waited for: a round trip of the network
-			// nothing needs the answer of.
-			now := time.Now()
-			go cn.sftp.Chtimes(path.Dir(exe), now, now)
-			return client, nil
+		if err == nil || connectionLost(err) || ctx.Err() != nil || try > 0 {
+			return client, err
 		}
-		if connectionLost(err) || ctx.Err() != nil {
+		// No copy of this build (a first connection), or one that is
+		// not this binary (cut short, changed on the machine): upload it.
+		if err := c.replaceAgent(ctx, cn, prog, exe); err != nil {
 			return nil, err
-		}
-		// A home folder shared with machines of another system holds
-		// copies that run there and not here: never replaced from here.
-		if serr := check(); serr != nil {
-			return nil, serr
-		}
-		if try > 0 {
-			return nil, err
-		}
-		// A cached copy that is not this binary (cut short, changed on
-		// the machine): replace it.
-		if rerr := cn.sftp.Remove(exe); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w (and removing it failed: %v)", err, rerr)
 		}
 	}
+}
+
+// replaceAgent uploads this binary to exe, in place of what is there,
+// once uname says it runs on the machine: a home folder shared with
+// machines of another system holds copies that run there and not here,
+// never replaced from here. The uname session and the SFTP session the
+// upload needs start together. Nothing is removed first: another
+// connection may have put a good copy there since this one's did not
+// start, and the upload replaces whatever is there in one rename.
+func (c *connector) replaceAgent(ctx context.Context, cn *conn, prog agent.Self, exe string) error {
+	var sc *sftpSession
+	var serr error
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		sc, serr = cn.files()
+	}()
+	err := c.sameSystem(cn, prog)
+	<-started
+	if err != nil {
+		return err
+	}
+	if serr != nil {
+		if connectionLost(serr) {
+			return serr
+		}
+		return fmt.Errorf("%w: uploading the agent: %w", errNoAgent, serr)
+	}
+	return c.uploadAgent(ctx, sc, prog, exe)
 }
 
 // sameSystem says whether this binary runs on the machine, by its uname.
@@ -218,37 +206,33 @@ func (c *connector) unameCommand() string {
 }
 
 // agentPath is where this build of the agent lives on the machine:
-// CACHE/SHA256/drover, the cache below the home folder unless absolute.
-func (c *connector) agentPath(cn *conn, prog agent.Self) (string, error) {
+// CACHE/SHA256/drover, the cache relative to the home folder unless
+// absolute, as both the login shell and the SFTP server start there.
+func (c *connector) agentPath(prog agent.Self) string {
 	cache := c.opts.AgentCache
 	if cache == "" {
 		cache = defaultAgentCache
 	}
-	if !path.IsAbs(cache) {
-		home, err := cn.sftp.Getwd()
-		if err != nil {
-			return "", fmt.Errorf("%w: finding the home folder on the machine: %w", errNoAgent, err)
-		}
-		cache = path.Join(home, cache)
-	}
-	return path.Join(cache, prog.SHA256, "drover"), nil
+	return path.Join(cache, prog.SHA256, "drover")
 }
 
 // uploadAgent copies this binary to exe: into a folder only the user can
 // enter, under a temp name renamed into place once complete, so that a
-// cut-off upload never looks like a cached agent. The folders of other
-// builds beside it are removed: the cache keeps the build in use.
-func (c *connector) uploadAgent(ctx context.Context, cn *conn, prog agent.Self, exe string) (err error) {
+// cut-off upload never looks like a cached agent, over what is there (a
+// copy that is not this build, or another connection's upload). The
+// folders of other builds beside it are removed: the cache keeps the
+// build in use.
+func (c *connector) uploadAgent(ctx context.Context, sc *sftpSession, prog agent.Self, exe string) (err error) {
 	dir := path.Dir(exe)
 	defer func() {
 		if err != nil && !connectionLost(err) {
 			err = fmt.Errorf("%w: uploading the agent to %s: %w", errNoAgent, dir, err)
 		}
 	}()
-	if err := mkdirAll(cn, dir, 0o700); err != nil {
+	if err := mkdirAll(sc, dir, 0o700); err != nil {
 		return err
 	}
-	if err := cn.sftp.Chmod(dir, 0o700); err != nil {
+	if err := sc.sftp.Chmod(dir, 0o700); err != nil {
 		return err
 	}
 	src, err := os.Open(prog.Path)
@@ -257,14 +241,14 @@ func (c *connector) uploadAgent(ctx context.Context, cn *conn, prog agent.Self, 
 	}
 	defer src.Close()
 	tmp := host.TempPath(exe)
-	f, err := cn.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, err := sc.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			cn.sftp.Remove(tmp)
+			sc.sftp.Remove(tmp)
 		}
 	}()
 	if _, err := f.ReadFrom(ctxReader{ctx, src}); err != nil {
@@ -276,10 +260,20 @@ func (c *connector) uploadAgent(ctx context.Context, cn *conn, prog agent.Self, 
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := rename(cn, tmp, exe); err != nil {
-		return err
+	if err := rename(sc, tmp, exe); err != nil {
+		// SFTP's own rename (without posix-rename@openssh.com) refuses
+		// an existing target: that copy goes first.
+		if _, serr := sc.sftp.Lstat(exe); serr != nil {
+			return err
+		}
+		if err := sc.sftp.Remove(exe); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := rename(sc, tmp, exe); err != nil {
+			return err
+		}
 	}
-	c.removeOtherBuilds(cn, path.Dir(dir), path.Base(dir))
+	c.removeOtherBuilds(sc, path.Dir(dir), path.Base(dir))
 	return nil
 }
 
@@ -293,14 +287,14 @@ const staleBuild = 24 * time.Hour
 // replicate runs) must not remove each other's agent between its upload
 // and its start. Best effort: an agent running keeps running, as its
 // file lives on until it exits.
-func (c *connector) removeOtherBuilds(cn *conn, cache, keep string) {
-	list, err := cn.sftp.ReadDir(cache)
+func (c *connector) removeOtherBuilds(sc *sftpSession, cache, keep string) {
+	list, err := sc.sftp.ReadDir(cache)
 	if err != nil {
 		return
 	}
 	for _, fi := range list {
 		if fi.Name() != keep && fi.IsDir() && isSHA256(fi.Name()) && time.Since(fi.ModTime()) > staleBuild {
-			cn.sftp.RemoveAll(path.Join(cache, fi.Name()))
+			sc.sftp.RemoveAll(path.Join(cache, fi.Name()))
 		}
 	}
 }
@@ -318,12 +312,19 @@ func isSHA256(s string) bool {
 }
 
 // execAgent starts exe with an exec request whose stdin and stdout are the
-// protocol, and makes the handshake: the agent must be this build.
+// protocol, and makes the handshake: the agent must be this build. Its
+// folder's time is set first: a build in use stays fresh, so that no other
+// build's controller takes it for one left behind (removeOtherBuilds).
 func (c *connector) execAgent(ctx context.Context, cn *conn, exe string, prog agent.Self) (*agent.Client, error) {
-	line, err := shellquote.Join(append([]string{"exec", exe}, prog.Args...)...)
+	touch, err := shellquote.Join("touch", "-c", "--", path.Dir(exe))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAgent, err)
 	}
+	run, err := shellquote.Join(append([]string{"exec", exe}, prog.Args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoAgent, err)
+	}
+	line := touch + " 2>/dev/null; " + run
 	s, err := cn.ssh.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("opening a session for the agent: %w", err)

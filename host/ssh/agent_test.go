@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -563,5 +564,98 @@ func TestAgentUploadRefused(t *testing.T) {
 	}
 	if again, err := os.Stat(cachedAgent(t, opts)); err != nil || !again.ModTime().Equal(fi.ModTime()) {
 		t.Errorf("the agent was uploaded again after a redial: %v", err)
+	}
+}
+
+// TestAgentWithoutSFTP expects a host its cached agent serves to open no
+// SFTP session: the agent does what the operations need, and a session
+// costs the start of every connection a round trip. The cache is below the
+// home folder, as by default, and the build started is kept fresh for
+// removeOtherBuilds.
+func TestAgentWithoutSFTP(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.AgentCache, err = filepath.Rel(home, opts.AgentCache); err != nil {
+		t.Fatal(err)
+	}
+	opts.Root = filepath.Join(t.TempDir(), "root")
+	sftpStarts := func() int { return strings.Count(s.Log.String(), "Starting session: subsystem 'sftp'") }
+
+	first := connect(t, opts)
+	whoami(t, first, "")
+	first.Close()
+	if _, err := os.Stat(exe); err != nil {
+		t.Fatalf("the agent was not cached below the home folder as %s: %v", exe, err)
+	}
+	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Dir(exe), past, past); err != nil {
+		t.Fatal(err)
+	}
+
+	before := sftpStarts()
+	h := connect(t, opts)
+	ctx := context.Background()
+	if err := h.WriteFile(ctx, "/srv/a", strings.NewReader("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := h.Lstat(ctx, "/srv/a"); err != nil || fi.Size() != 5 {
+		t.Fatalf("Lstat = %v, %v", fi, err)
+	}
+	if got := whoami(t, h, "/srv/a"); got.Size != 5 {
+		t.Errorf("the op answered %+v, want size 5", got)
+	}
+	if real, err := h.RealPath(ctx, "/srv/a"); err != nil || real != filepath.Join(opts.Root, "srv/a") {
+		t.Errorf("RealPath = %q, %v", real, err)
+	}
+	sub, err := h.Sub(ctx, "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if entries, err := sub.ReadDir(ctx, "/"); err != nil || len(entries) != 1 || entries[0].Name() != "a" || !entries[0].Type().IsRegular() {
+		t.Errorf("ReadDir of the Sub host = %v, %v; want the file a", entries, err)
+	}
+	var out strings.Builder
+	res, err := h.Run(ctx, []string{"sh", "-c", `echo "$DROVER_HOST_ROOT" && pwd`}, host.RunOptions{Dir: "/srv", Stdout: &out})
+	if want := opts.Root + "\n" + filepath.Join(opts.Root, "srv") + "\n"; err != nil || res.ExitCode != 0 || out.String() != want {
+		t.Errorf("Run printed %q (exit %d, %v), want %q", out.String(), res.ExitCode, err, want)
+	}
+	if n := sftpStarts() - before; n != 0 {
+		t.Errorf("a host served by its cached agent started SFTP %d times, want none:\n%s", n, s.Log.String())
+	}
+	if fi, err := os.Stat(filepath.Dir(exe)); err != nil || !fi.ModTime().After(past) {
+		t.Errorf("the folder of the build started was not kept fresh (mtime %v): %v", fi.ModTime(), err)
+	}
+}
+
+// TestAgentUploadedAtOnce starts the agent on two connections to a machine
+// whose cache does not hold this build yet, at once (two hosts of one
+// machine, as two provider processes do): both upload it, and neither may
+// take away the copy the other has just put in place.
+func TestAgentUploadedAtOnce(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	for round := range 5 {
+		opts.AgentCache = filepath.Join(s.Dir, fmt.Sprintf("agent-cache-%d", round))
+		hosts := []*Host{connect(t, opts), connect(t, opts)}
+		errs := make([]error, len(hosts))
+		var wg sync.WaitGroup
+		for i, h := range hosts {
+			wg.Go(func() { errs[i] = host.CanCall(context.Background(), h) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, connection %d: %v", round, i, err)
+			}
+		}
+		for _, h := range hosts {
+			h.Close()
+		}
 	}
 }

@@ -28,25 +28,30 @@
 //
 // The agent (package agent) is this same program run on the machine, for
 // what SFTP cannot do: the first operation that wants it starts the copy
-// of this build cached on the machine, or, where there is none, asks
-// `uname -sm` whether this binary runs there and if so uploads it over
-// SFTP into a per-user cache (AgentCache, by default
-// ~/.cache/drover/agent/SHA256/, mode 0700, temp name then rename; other
-// builds' folders removed), reused by later connections without asking
-// uname again; it is started with an exec request whose stdin and stdout
-// carry the protocol. Its handshake reports the sha256 of its own
-// executable: a cached copy that fails to start or is another build is
-// removed and uploaded again, once, after uname said this binary runs
-// there (a home folder shared with machines of another system keeps
-// theirs). One agent per connection; it exits
+// of this build cached on the machine in a per-user cache (AgentCache, by
+// default ~/.cache/drover/agent/SHA256/), with an exec request whose stdin
+// and stdout carry the protocol. Its handshake reports the sha256 of its
+// own executable. Where none starts (none there yet, a copy cut short or
+// another build), it asks `uname -sm` whether this binary runs there and
+// if so uploads it over SFTP (mode 0700, temp name then rename; other
+// builds' folders removed), once, and starts it; a home folder shared with
+// machines of another system keeps their copy. Later connections start the
+// cached copy without asking uname again. One agent per connection; it exits
 // when the connection ends and listens on no port. A machine of another
 // system or architecture, a program that does not serve the agent (a
 // third-party provider) or an upload that fails (a full or noexec home)
 // leaves the connection without one: Invoke fails with host.ErrNoOps and
 // the reason (host.CanCall), and the operations below use SFTP.
 //
-// Through the agent go ops (Invoke) and every file operation but ReadDir,
-// RealPath and Sub's check of its folder: Lstat and ReadDirStat with
+// A connection's SFTP session is started by the first operation that needs
+// it: where the agent serves the host, only an upload of the agent does
+// (paths a rooted host's commands need resolved are resolved by the agent
+// too), so that a connection costs the machine the login and the agent's
+// start alone.
+//
+// Through the agent go ops (Invoke) and every file operation (ReadDir,
+// RealPath and Sub's check of its folder, which its protocol has no call
+// for, as ops this package registers): Lstat and ReadDirStat with
 // devices, inodes and owners, files opened or created (holes punched, a
 // block device's size at Seek from the end, page-cache hints, data
 // zstd-compressed on the wire where it shrinks), WriteFile with the folder

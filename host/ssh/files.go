@@ -47,24 +47,34 @@ func (h *Host) pathErr(op, p string, err error) error {
 }
 
 // resolveRoot finds the root as the machine names it, symlinks resolved,
-// creating it on first use (a Sub host's folder must exist).
+// creating it on first use (a Sub host's folder must exist): through the
+// agent where it serves the host (which makes the root as it starts),
+// else over SFTP.
 func (h *Host) resolveRoot(ctx context.Context) (string, error) {
 	h.rootMu.Lock()
 	defer h.rootMu.Unlock()
 	if h.realRoot != "" {
 		return h.realRoot, nil
 	}
-	err := h.do(ctx, true, func(cn *conn) error {
+	real, err := agentCall[pathRequest, string](ctx, h, opRealPath, pathRequest{"/"})
+	if err == nil {
+		h.realRoot = real
+		return real, nil
+	}
+	if !errors.Is(err, errNoAgent) {
+		return "", fmt.Errorf("host %q: its root %s: %w", h.name, h.root, err)
+	}
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
 		if !h.sub {
-			if err := cn.sftp.MkdirAll(h.root); err != nil {
+			if err := sc.sftp.MkdirAll(h.root); err != nil {
 				return err
 			}
 		}
-		real, err := cn.sftp.RealPath(h.root)
+		real, err := sc.sftp.RealPath(h.root)
 		if err != nil {
 			return err
 		}
-		fi, err := cn.sftp.Stat(real)
+		fi, err := sc.sftp.Stat(real)
 		if err != nil {
 			return err
 		}
@@ -114,22 +124,9 @@ func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, 
 		// component's resolution starts from, is outside.
 		return root, nil
 	}
-	var real string
-	err = h.do(ctx, true, func(cn *conn) error {
-		links := 0
-		if follow {
-			real, err = h.realPath(cn, full, &links)
-			return err
-		}
-		dir, base := path.Split(full)
-		if real, err = h.realPath(cn, path.Clean(dir), &links); err != nil {
-			return err
-		}
-		real = path.Join(real, base)
-		return nil
-	})
+	real, err := h.realPathOf(ctx, p, full, follow)
 	if err != nil {
-		return "", h.pathErr(op, p, err)
+		return "", h.agentErr(op, p, err)
 	}
 	if real != root && !strings.HasPrefix(real, root+"/") {
 		return "", h.pathErr(op, p, host.ErrOutsideRoot)
@@ -137,36 +134,66 @@ func (h *Host) resolve(ctx context.Context, op, p string, follow bool) (string, 
 	return real, nil
 }
 
+// realPathOf resolves the host path p, full as the machine names it, on
+// the machine: through the agent where it serves the host, else over SFTP.
+// follow says whether a final symlink is followed too.
+func (h *Host) realPathOf(ctx context.Context, p, full string, follow bool) (string, error) {
+	dir, base := p, ""
+	if !follow {
+		dir, base = path.Dir(p), path.Base(p)
+	}
+	real, err := agentCall[pathRequest, string](ctx, h, opRealPath, pathRequest{dir})
+	if err == nil {
+		return path.Join(real, base), nil
+	}
+	if !errors.Is(err, errNoAgent) {
+		return "", err
+	}
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
+		links := 0
+		if follow {
+			real, err = h.realPath(sc, full, &links)
+			return err
+		}
+		if real, err = h.realPath(sc, path.Dir(full), &links); err != nil {
+			return err
+		}
+		real = path.Join(real, base)
+		return nil
+	})
+	return real, err
+}
+
 // realPath resolves every symlink of p on the machine, also where its
 // last parts do not exist yet (where SFTP's realpath fails).
-func (h *Host) realPath(cn *conn, p string, links *int) (string, error) {
-	real, err := cn.sftp.RealPath(p)
+func (h *Host) realPath(sc *sftpSession, p string, links *int) (string, error) {
+	real, err := sc.sftp.RealPath(p)
 	if err == nil {
 		return real, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) || p == "/" {
 		return "", err
 	}
-	fi, lerr := cn.sftp.Lstat(p)
+	fi, lerr := sc.sftp.Lstat(p)
 	switch {
 	case lerr == nil && fi.Mode()&fs.ModeSymlink != 0:
 		// A symlink to a missing target: resolve the target.
 		if *links++; *links > maxLinks {
 			return "", errors.New("too many levels of symbolic links")
 		}
-		target, err := cn.sftp.ReadLink(p)
+		target, err := sc.sftp.ReadLink(p)
 		if err != nil {
 			return "", err
 		}
 		if !path.IsAbs(target) {
 			target = path.Join(path.Dir(p), target)
 		}
-		return h.realPath(cn, path.Clean(target), links)
+		return h.realPath(sc, path.Clean(target), links)
 	case lerr == nil, !errors.Is(lerr, fs.ErrNotExist):
 		return "", err
 	}
 	dir, base := path.Split(p)
-	real, err = h.realPath(cn, path.Clean(dir), links)
+	real, err = h.realPath(sc, path.Clean(dir), links)
 	if err != nil {
 		return "", err
 	}
@@ -179,8 +206,8 @@ func (h *Host) sftpReadFile(ctx context.Context, p string) ([]byte, error) {
 		return nil, err
 	}
 	var b []byte
-	err = h.do(ctx, true, func(cn *conn) error {
-		f, err := cn.sftp.Open(name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
+		f, err := sc.sftp.Open(name)
 		if err != nil {
 			return err
 		}
@@ -210,21 +237,21 @@ func (h *Host) sftpOpenFile(ctx context.Context, p string, flag int, perm fs.Fil
 		return nil, err
 	}
 	var f *sftp.File
-	err = h.do(ctx, flag&os.O_EXCL == 0, func(cn *conn) error {
+	err = h.sftpDo(ctx, flag&os.O_EXCL == 0, func(sc *sftpSession) error {
 		// SFTP creates a file with the server's default mode: set perm
 		// on a file this call made, known by O_EXCL or by its absence.
 		created := flag&os.O_CREATE != 0
 		if created && flag&os.O_EXCL == 0 {
-			_, err := cn.sftp.Stat(name)
+			_, err := sc.sftp.Stat(name)
 			created = errors.Is(err, fs.ErrNotExist)
 		}
-		if f, err = cn.sftp.OpenFile(name, flag); err != nil {
+		if f, err = sc.sftp.OpenFile(name, flag); err != nil {
 			// SFTP version 3 has no "file exists" status: OpenSSH's
 			// server says only "Failure", which callers cannot tell
 			// from a real one.
 			var status *sftp.StatusError
 			if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL && errors.As(err, &status) && status.FxCode() == sftp.ErrSSHFxFailure {
-				if _, serr := cn.sftp.Lstat(name); serr == nil {
+				if _, serr := sc.sftp.Lstat(name); serr == nil {
 					return fmt.Errorf("%w: %w", fs.ErrExist, err)
 				}
 			}
@@ -254,30 +281,30 @@ func (h *Host) sftpWriteFile(ctx context.Context, p string, r io.Reader, mode fs
 	if err != nil {
 		return err
 	}
-	err = h.do(ctx, false, func(cn *conn) error { return h.writeFile(ctx, cn, name, r, mode) })
+	err = h.sftpDo(ctx, false, func(sc *sftpSession) error { return h.writeFile(ctx, sc, name, r, mode) })
 	if err != nil {
 		return h.pathErr("write", p, err)
 	}
 	return nil
 }
 
-func (h *Host) writeFile(ctx context.Context, cn *conn, name string, r io.Reader, mode fs.FileMode) (err error) {
+func (h *Host) writeFile(ctx context.Context, sc *sftpSession, name string, r io.Reader, mode fs.FileMode) (err error) {
 	dir := path.Dir(name)
-	if err := cn.sftp.MkdirAll(dir); err != nil {
-		if fi, serr := cn.sftp.Stat(dir); serr == nil && !fi.IsDir() {
+	if err := sc.sftp.MkdirAll(dir); err != nil {
+		if fi, serr := sc.sftp.Stat(dir); serr == nil && !fi.IsDir() {
 			return host.ErrParentNotFolder
 		}
 		return err
 	}
 	tmp := host.TempPath(name)
-	f, err := cn.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, err := sc.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			cn.sftp.Remove(tmp)
+			sc.sftp.Remove(tmp)
 		}
 	}()
 	if _, err := f.ReadFrom(ctxReader{ctx, r}); err != nil {
@@ -286,7 +313,7 @@ func (h *Host) writeFile(ctx context.Context, cn *conn, name string, r io.Reader
 	if err := f.Chmod(mode); err != nil {
 		return err
 	}
-	if cn.fsync {
+	if sc.fsync {
 		if err := f.Sync(); err != nil {
 			return err
 		}
@@ -294,14 +321,14 @@ func (h *Host) writeFile(ctx context.Context, cn *conn, name string, r io.Reader
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return rename(cn, tmp, name)
+	return rename(sc, tmp, name)
 }
 
-func rename(cn *conn, from, to string) error {
-	if cn.posixRename {
-		return cn.sftp.PosixRename(from, to)
+func rename(sc *sftpSession, from, to string) error {
+	if sc.posixRename {
+		return sc.sftp.PosixRename(from, to)
 	}
-	return cn.sftp.Rename(from, to)
+	return sc.sftp.Rename(from, to)
 }
 
 // ctxReader stops a copy when its context ends.
@@ -323,8 +350,8 @@ func (h *Host) sftpLstat(ctx context.Context, p string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	var fi fs.FileInfo
-	err = h.do(ctx, true, func(cn *conn) (err error) {
-		fi, err = cn.sftp.Lstat(name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) (err error) {
+		fi, err = sc.sftp.Lstat(name)
 		return err
 	})
 	if err != nil {
@@ -333,14 +360,14 @@ func (h *Host) sftpLstat(ctx context.Context, p string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-func (h *Host) ReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
+func (h *Host) sftpReadDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
 	name, err := h.resolve(ctx, "readdir", p, true)
 	if err != nil {
 		return nil, err
 	}
 	var list []fs.FileInfo
-	err = h.do(ctx, true, func(cn *conn) (err error) {
-		list, err = cn.sftp.ReadDirContext(ctx, name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) (err error) {
+		list, err = sc.sftp.ReadDirContext(ctx, name)
 		return err
 	})
 	if err != nil {
@@ -364,8 +391,8 @@ func (h *Host) sftpReadDirStat(ctx context.Context, p string) ([]host.EntryStat,
 	}
 	var entries []host.EntryStat
 	var bad host.EntryErrors
-	err = h.do(ctx, true, func(cn *conn) error {
-		list, err := cn.sftp.ReadDirContext(ctx, name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
+		list, err := sc.sftp.ReadDirContext(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -373,7 +400,7 @@ func (h *Host) sftpReadDirStat(ctx context.Context, p string) ([]host.EntryStat,
 		for _, fi := range list {
 			e := host.EntryStat{Name: fi.Name(), Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: fi.Mode()}
 			if fi.Mode()&fs.ModeSymlink != 0 {
-				target, err := cn.sftp.ReadLink(path.Join(name, fi.Name()))
+				target, err := sc.sftp.ReadLink(path.Join(name, fi.Name()))
 				switch {
 				case errors.Is(err, fs.ErrNotExist):
 					continue
@@ -410,15 +437,15 @@ func (h *Host) sftpMkdirAll(ctx context.Context, p string, mode fs.FileMode) err
 	if err != nil {
 		return err
 	}
-	err = h.do(ctx, true, func(cn *conn) error { return mkdirAll(cn, name, mode) })
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error { return mkdirAll(sc, name, mode) })
 	if err != nil {
 		return h.pathErr("mkdir", p, err)
 	}
 	return nil
 }
 
-func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
-	fi, err := cn.sftp.Stat(name)
+func mkdirAll(sc *sftpSession, name string, mode fs.FileMode) error {
+	fi, err := sc.sftp.Stat(name)
 	switch {
 	case err == nil && fi.IsDir():
 		return nil
@@ -428,18 +455,18 @@ func mkdirAll(cn *conn, name string, mode fs.FileMode) error {
 		return err
 	}
 	if parent := path.Dir(name); parent != name {
-		if err := mkdirAll(cn, parent, mode); err != nil {
+		if err := mkdirAll(sc, parent, mode); err != nil {
 			return err
 		}
 	}
-	if err := cn.sftp.Mkdir(name); err != nil {
+	if err := sc.sftp.Mkdir(name); err != nil {
 		// Made meanwhile by someone else: fine if it is a folder.
-		if fi, serr := cn.sftp.Stat(name); serr == nil && fi.IsDir() {
+		if fi, serr := sc.sftp.Stat(name); serr == nil && fi.IsDir() {
 			return nil
 		}
 		return err
 	}
-	return cn.sftp.Chmod(name, mode)
+	return sc.sftp.Chmod(name, mode)
 }
 
 var errNotFolder = errors.New("not a folder")
@@ -449,7 +476,7 @@ func (h *Host) sftpChmod(ctx context.Context, p string, mode fs.FileMode) error 
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, true, func(cn *conn) error { return cn.sftp.Chmod(name, mode) }); err != nil {
+	if err := h.sftpDo(ctx, true, func(sc *sftpSession) error { return sc.sftp.Chmod(name, mode) }); err != nil {
 		return h.pathErr("chmod", p, err)
 	}
 	return nil
@@ -464,7 +491,7 @@ func (h *Host) sftpRename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, false, func(cn *conn) error { return rename(cn, fromName, toName) }); err != nil {
+	if err := h.sftpDo(ctx, false, func(sc *sftpSession) error { return rename(sc, fromName, toName) }); err != nil {
 		return h.pathErr("rename", from, err)
 	}
 	return nil
@@ -477,8 +504,8 @@ func (h *Host) sftpRemove(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	err = h.do(ctx, true, func(cn *conn) error {
-		err := cn.sftp.Remove(name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) error {
+		err := sc.sftp.Remove(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			err = nil
 		}
@@ -495,7 +522,7 @@ func (h *Host) sftpSymlink(ctx context.Context, target, newname string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, false, func(cn *conn) error { return cn.sftp.Symlink(target, name) }); err != nil {
+	if err := h.sftpDo(ctx, false, func(sc *sftpSession) error { return sc.sftp.Symlink(target, name) }); err != nil {
 		return h.pathErr("symlink", newname, err)
 	}
 	return nil
@@ -507,8 +534,8 @@ func (h *Host) sftpReadlink(ctx context.Context, p string) (string, error) {
 		return "", err
 	}
 	var target string
-	err = h.do(ctx, true, func(cn *conn) (err error) {
-		target, err = cn.sftp.ReadLink(name)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) (err error) {
+		target, err = sc.sftp.ReadLink(name)
 		return err
 	})
 	if err != nil {
@@ -527,7 +554,7 @@ func (h *Host) sftpLink(ctx context.Context, oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, false, func(cn *conn) error { return cn.sftp.Link(oldName, newName) }); err != nil {
+	if err := h.sftpDo(ctx, false, func(sc *sftpSession) error { return sc.sftp.Link(oldName, newName) }); err != nil {
 		return h.pathErr("link", newname, err)
 	}
 	return nil
@@ -541,7 +568,7 @@ func (h *Host) sftpLchown(ctx context.Context, p string, uid, gid int) error {
 		return err
 	}
 	// Through SFTP first, for an error that says fs.ErrNotExist.
-	if err := h.do(ctx, true, func(cn *conn) error { _, err := cn.sftp.Lstat(name); return err }); err != nil {
+	if err := h.sftpDo(ctx, true, func(sc *sftpSession) error { _, err := sc.sftp.Lstat(name); return err }); err != nil {
 		return h.pathErr("lchown", p, err)
 	}
 	return h.runTool(ctx, "lchown", p, "chown", "-h", "--", strconv.Itoa(uid)+":"+strconv.Itoa(gid), name)
@@ -552,7 +579,7 @@ func (h *Host) sftpChtimes(ctx context.Context, p string, atime, mtime time.Time
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, true, func(cn *conn) error { return cn.sftp.Chtimes(name, atime, mtime) }); err != nil {
+	if err := h.sftpDo(ctx, true, func(sc *sftpSession) error { return sc.sftp.Chtimes(name, atime, mtime) }); err != nil {
 		return h.pathErr("chtimes", p, err)
 	}
 	return nil
@@ -567,8 +594,8 @@ func (h *Host) sftpCreateTemp(ctx context.Context, p string) (host.File, string,
 		return nil, "", err
 	}
 	var f *sftp.File
-	err = h.do(ctx, true, func(cn *conn) (err error) {
-		f, err = cn.sftp.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	err = h.sftpDo(ctx, true, func(sc *sftpSession) (err error) {
+		f, err = sc.sftp.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 		return err
 	})
 	if err != nil {
@@ -602,24 +629,29 @@ func (h *Host) runTool(ctx context.Context, op, p string, argv ...string) error 
 
 // Sub shares the connection and confines the new host to the existing
 // folder p.
-func (h *Host) Sub(ctx context.Context, p string) (host.Host, error) {
+func (h *Host) sftpSub(ctx context.Context, p string) (host.Host, error) {
 	name, err := h.resolve(ctx, "sub", p, true)
 	if err != nil {
 		return nil, err
 	}
 	var fi fs.FileInfo
-	if err := h.do(ctx, true, func(cn *conn) (err error) { fi, err = cn.sftp.Stat(name); return err }); err != nil {
+	if err := h.sftpDo(ctx, true, func(sc *sftpSession) (err error) { fi, err = sc.sftp.Stat(name); return err }); err != nil {
 		return nil, h.pathErr("sub", p, err)
 	}
 	if !fi.IsDir() {
 		return nil, h.pathErr("sub", p, errNotFolder)
 	}
-	return &Host{name: h.name, root: name, realRoot: name, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}, nil
+	return h.subHost(p, name), nil
 }
 
-// RealPath resolves p on the machine, symlinks leading outside the root
-// included.
-func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
+// subHost is the Sub host of the folder p, real as the machine names it.
+func (h *Host) subHost(p, real string) *Host {
+	return &Host{name: h.name, root: real, realRoot: real, sub: true, top: h.top, prefix: strings.TrimSuffix(h.prefix+p, "/"), subID: subIDs.Add(1), c: h.c}
+}
+
+// sftpRealPath resolves p on the machine, symlinks leading outside the
+// root included.
+func (h *Host) sftpRealPath(ctx context.Context, p string) (string, error) {
 	if !path.IsAbs(p) {
 		return "", h.pathErr("realpath", p, errors.New("path is not absolute"))
 	}
@@ -632,9 +664,9 @@ func (h *Host) RealPath(ctx context.Context, p string) (string, error) {
 		full = path.Join(root, full)
 	}
 	var real string
-	err := h.do(ctx, true, func(cn *conn) (err error) {
+	err := h.sftpDo(ctx, true, func(sc *sftpSession) (err error) {
 		links := 0
-		real, err = h.realPath(cn, full, &links)
+		real, err = h.realPath(sc, full, &links)
 		return err
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/drover-dr/drover/host"
@@ -104,8 +105,8 @@ var _ host.Host = (*Host)(nil)
 
 // Verify does what New does before anything is done on the machine (host
 // key, login) and hangs up: for a check that only proves a host can be
-// used, without the SFTP session, which costs about as long as the
-// handshake, nor the agent's preparation.
+// used, without the agent's preparation (hashing this program, which
+// costs about as long as the handshake).
 func Verify(ctx context.Context, opts Options) error {
 	c, err := newConnector(opts)
 	if err != nil {
@@ -143,6 +144,17 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	return h, nil
 }
 
+// CheckSFTP starts the SFTP session of the host's connection, which New
+// leaves to the first operation that needs it (where the agent serves the
+// host, few do): for a check that proves the host can be used.
+func (h *Host) CheckSFTP(ctx context.Context) error {
+	err := h.sftpDo(ctx, true, func(*sftpSession) error { return nil })
+	if err != nil {
+		return fmt.Errorf("host %q: %w", h.name, err)
+	}
+	return nil
+}
+
 // connector owns the one connection of a host (and its Sub hosts).
 type connector struct {
 	opts   Options
@@ -166,15 +178,61 @@ type connector struct {
 	closed   bool
 }
 
-// conn is one SSH connection with its SFTP session.
+// conn is one SSH connection, with its SFTP session and its agent once
+// an operation needed them.
 type conn struct {
 	ssh  *xssh.Client
-	sftp *sftp.Client
+	addr string
 	// done is closed once the connection has ended.
-	done        chan struct{}
+	done  chan struct{}
+	agent agentState
+
+	sftpMu sync.Mutex
+	sftp   *sftpSession
+	// sftpErr is why SFTP did not start (a disabled subsystem), for the
+	// connection's later operations.
+	sftpErr error
+}
+
+// sftpSession is a connection's SFTP session and what its server offers.
+type sftpSession struct {
+	sftp        *sftp.Client
 	posixRename bool
 	fsync       bool
-	agent       agentState
+}
+
+// files returns cn's SFTP session, starting it on first use: a host its
+// agent serves needs none for most operations, and each start costs a
+// round trip before the first operation. A start cut off by a dropped
+// connection is notStarted, for the operation to be repeated on a new one.
+func (cn *conn) files() (*sftpSession, error) {
+	cn.sftpMu.Lock()
+	defer cn.sftpMu.Unlock()
+	if cn.sftp != nil || cn.sftpErr != nil {
+		return cn.sftp, cn.sftpErr
+	}
+	c, err := sftp.NewClient(cn.ssh, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		if connectionLost(err) || !cn.alive() {
+			return nil, notStarted{fmt.Errorf("starting SFTP on %s: %w", cn.addr, err)}
+		}
+		cn.sftpErr = fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", cn.addr, err)
+		return nil, cn.sftpErr
+	}
+	s := &sftpSession{sftp: c}
+	_, s.posixRename = c.HasExtension("posix-rename@openssh.com")
+	_, s.fsync = c.HasExtension("fsync@openssh.com")
+	cn.sftp = s
+	return s, nil
+}
+
+// closeFiles ends the SFTP session of a connection that has ended.
+func (cn *conn) closeFiles() {
+	cn.sftpMu.Lock()
+	defer cn.sftpMu.Unlock()
+	if cn.sftp != nil {
+		cn.sftp.sftp.Close()
+	}
 }
 
 func (c *conn) alive() bool {
@@ -362,17 +420,10 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true))
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("starting SFTP on %s (is the sftp subsystem enabled in its sshd_config?): %w", c.addr, err)
-	}
-	cn := &conn{ssh: client, sftp: sc2, done: make(chan struct{})}
-	_, cn.posixRename = sc2.HasExtension("posix-rename@openssh.com")
-	_, cn.fsync = sc2.HasExtension("fsync@openssh.com")
+	cn := &conn{ssh: client, addr: c.addr, done: make(chan struct{})}
 	go func() {
 		client.Wait()
-		sc2.Close()
+		cn.closeFiles()
 		close(cn.done)
 	}()
 	c.lastUsed = time.Now()
@@ -381,7 +432,7 @@ func (c *connector) dial(ctx context.Context) (*conn, error) {
 }
 
 // login dials the machine, verifies its host key and logs in: the SSH
-// connection, without the SFTP session the Host's operations use.
+// connection, before any session.
 func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	d := net.Dialer{Timeout: c.opts.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
@@ -392,22 +443,37 @@ func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	// Read per dial: known_hosts may have learnt a key since.
 	config := *c.config
 	config.HostKeyAlgorithms = c.keys.algorithms()
-	sc, chans, reqs, err := xssh.NewClientConn(nc, c.addr, &config)
+	counted := &readCounter{Conn: nc}
+	sc, chans, reqs, err := xssh.NewClientConn(counted, c.addr, &config)
 	if c.agent != nil {
 		c.agent.release()
 	}
 	if err != nil {
 		nc.Close()
-		return nil, c.handshakeErr(err)
+		return nil, c.handshakeErr(err, counted.n.Load() > 0)
 	}
 	nc.SetDeadline(time.Time{})
 	return xssh.NewClient(sc, chans, reqs), nil
 }
 
+// readCounter counts the bytes read from a connection: whether the machine
+// said anything before a handshake failed.
+type readCounter struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (r *readCounter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
 // handshakeErr says why the machine was not reached in words that tell
-// what to do; host key errors pass as they are. Errors of the connector
-// do not name the host: the operation that meets them does.
-func (c *connector) handshakeErr(err error) error {
+// what to do; host key errors pass as they are. spoke says whether the
+// machine sent anything (its SSH banner). Errors of the connector do not
+// name the host: the operation that meets them does.
+func (c *connector) handshakeErr(err error, spoke bool) error {
 	var unknown *UnknownHostKeyError
 	var changed *ChangedHostKeyError
 	var revoked *RevokedHostKeyError
@@ -427,12 +493,40 @@ func (c *connector) handshakeErr(err error) error {
 		return &AuthError{Refused: true, Err: fmt.Errorf("%s refused user %q with %s: check the user and that the key is in that user's authorized_keys (nothing was done): %w",
 			c.addr, c.opts.User, how, err)}
 	}
-	err = fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
-	if connectionLost(err) {
-		return unreachable{err}
+	if connectionLost(err) || errors.Is(err, syscall.ECONNRESET) {
+		return &HandshakeClosedError{Addr: c.addr, Banner: spoke, Err: err}
 	}
-	return err
+	return fmt.Errorf("SSH handshake with %s: %w", c.addr, err)
 }
+
+// HandshakeClosedError is a machine that accepted the connection and then
+// closed or reset it during the SSH handshake, before the host key was
+// proved and before authentication: its sshd refused this client early
+// (a TCP wrapper, a firewall, too many unauthenticated connections at
+// once, no algorithm in common), or what listens there is not sshd. Nothing
+// was done on the machine. It is host.ErrUnreachable, for providers to
+// stop at it.
+type HandshakeClosedError struct {
+	Addr string
+	// Banner says whether the machine sent its SSH banner first: an SSH
+	// server that then hung up, rather than one that never spoke.
+	Banner bool
+	Err    error
+}
+
+func (e *HandshakeClosedError) Error() string {
+	if e.Banner {
+		return fmt.Sprintf("%s closed the connection during the SSH handshake, before authentication (nothing was done): "+
+			"sshd's log there says why (too many unauthenticated connections at once: MaxStartups; no key exchange, cipher or host key type in common with Drover's; "+
+			"this address blocked): %v", e.Addr, e.Err)
+	}
+	return fmt.Sprintf("%s closed the connection before the SSH handshake began (it sent no SSH banner; nothing was done): "+
+		"check that sshd listens on that port, and sshd's log there (a TCP wrapper or firewall refusing this address, too many unauthenticated connections at once: MaxStartups): %v",
+		e.Addr, e.Err)
+}
+
+func (e *HandshakeClosedError) Unwrap() error        { return e.Err }
+func (e *HandshakeClosedError) Is(target error) bool { return target == host.ErrUnreachable }
 
 // watch probes cn while it lives: it closes a connection that misses
 // KeepaliveCount probes in a row (a peer gone without a word), or that
@@ -496,6 +590,18 @@ func (c *connector) close() error {
 		err = nil
 	}
 	return err
+}
+
+// sftpDo runs op with the SFTP session of the live connection, as do runs
+// an operation.
+func (h *Host) sftpDo(ctx context.Context, idempotent bool, op func(*sftpSession) error) error {
+	return h.do(ctx, idempotent, func(cn *conn) error {
+		s, err := cn.files()
+		if err != nil {
+			return err
+		}
+		return op(s)
+	})
 }
 
 // do runs op on the live connection. An idempotent op (reads, and writes
