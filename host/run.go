@@ -61,7 +61,11 @@ func (l *local) Run(ctx context.Context, argv []string, opts RunOptions) (RunRes
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.WaitDelay = waitDelay
 	setProcessGroup(cmd)
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		awaitExit(cmd)
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		return RunResult{ExitCode: -1}, fmt.Errorf("host %q: run %s: %w", l.name, argv[0], context.Cause(ctx))
 	}
