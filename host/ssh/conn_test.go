@@ -134,6 +134,15 @@ func TestReconnect(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			s.DropConnections(t)
+			// The client learns of the drop from its reader; an
+			// operation sent before that is in doubt, as it is when the
+			// connection drops during it, and only an idempotent one is
+			// repeated.
+			sshtest.WaitFor(t, "the client to see its connection end", func() bool {
+				h.c.mu.Lock()
+				defer h.c.mu.Unlock()
+				return h.c.cur == nil || !h.c.cur.alive()
+			})
 			if err := step.op(); err != nil {
 				t.Fatalf("after the connection dropped: %v", err)
 			}
