@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-dr/drover/internal/atomicfile"
 )
@@ -107,6 +108,7 @@ func sumOf(path, record string, keep int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading this program's executable: %w", err)
 	}
+	read := time.Now()
 	id, known := identityOf(fi)
 	known = known && record != ""
 	var sums []knownSum
@@ -130,7 +132,7 @@ func sumOf(path, record string, keep int) (string, error) {
 	// to belong to.
 	if fi, err := f.Stat(); err != nil {
 		return sum, nil
-	} else if now, _ := identityOf(fi); now != id {
+	} else if now, _ := identityOf(fi); now != id || !settled(id, read) {
 		return sum, nil
 	}
 	sums = slices.DeleteFunc(sums, func(k knownSum) bool { return k.id.Dev == id.Dev && k.id.Ino == id.Ino })
@@ -178,4 +180,16 @@ func writeSums(path string, sums []knownSum) error {
 func isSum(s string) bool {
 	b, err := hex.DecodeString(s)
 	return err == nil && len(b) == sha256.Size && s == strings.ToLower(s)
+}
+
+// settled says whether a write after the time read would change the
+// identity id: always where the file system keeps times in nanoseconds;
+// where it keeps whole seconds (id's change time has no fraction), only
+// once the second of the last change has passed, as a write within it
+// leaves the times as they were.
+func settled(id identity, read time.Time) bool {
+	if id.CTime%int64(time.Second) != 0 {
+		return true
+	}
+	return !read.Before(time.Unix(0, id.CTime).Add(time.Second))
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSumOf reads a file only when its record has no sum for the file as
@@ -130,5 +131,30 @@ func TestSumsKept(t *testing.T) {
 		if after, err := os.Stat(record); err != nil || !os.SameFile(before, after) {
 			t.Errorf("%s was read again: the record was written (%v)", exe, err)
 		}
+	}
+}
+
+// TestSettled records the sum of a file whose times are whole seconds (a
+// file system that keeps no fractions) only once the second of its last
+// change has passed: a write within it would not change the file's times.
+func TestSettled(t *testing.T) {
+	second := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		ctime time.Time
+		read  time.Time
+		want  bool
+	}{
+		{"nanoseconds", second.Add(1), second.Add(2), true},
+		{"whole seconds, in the same second", second, second.Add(999 * time.Millisecond), false},
+		{"whole seconds, the second after", second, second.Add(time.Second), true},
+		{"whole seconds, read before the change (clocks apart)", second, second.Add(-time.Minute), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := identity{CTime: tc.ctime.UnixNano(), MTime: tc.ctime.UnixNano()}
+			if got := settled(id, tc.read); got != tc.want {
+				t.Errorf("settled(change %v, read %v) = %v, want %v", tc.ctime, tc.read, got, tc.want)
+			}
+		})
 	}
 }
