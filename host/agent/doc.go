@@ -17,7 +17,9 @@
 // root is kept by os.Root on the machine, with no window between resolving
 // a path and acting on it. Both ends are one build (the agent is uploaded
 // by checksum and reports the checksum of its own executable in the
-// handshake), so the protocol need not talk to older peers.
+// handshake), so the protocol need not talk to older peers. Both ends
+// record that checksum with the file's identity (sums.go) and read the
+// file again only when it changed.
 //
 // A program serves the agent only if it calls Enable, naming the arguments
 // that make it serve (drover's main does; a third-party provider does not,

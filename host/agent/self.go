@@ -1,10 +1,7 @@
 package agent
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -38,15 +35,10 @@ type Self struct {
 	GOOS, GOARCH string
 }
 
-var self struct {
-	once sync.Once
-	path string
-	sum  string
-	err  error
-}
-
 // Program returns this program as an agent, or an error saying why it
-// cannot be one. The checksum is computed once per process.
+// cannot be one. The checksum is found once per process, and read from
+// the executable only when the user's cache has no record of it as it is
+// (see sums.go).
 func Program() (Self, error) {
 	enabled.Lock()
 	args := enabled.args
@@ -61,10 +53,11 @@ func Program() (Self, error) {
 	return Self{Path: path, SHA256: sum, Args: args, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH}, nil
 }
 
-// Prepare starts computing this program's checksum in the background
-// when it serves the agent, for a transport about to connect: hashing a
-// 50 MB executable takes about as long as an SSH handshake, which it then
-// overlaps instead of following.
+// Prepare starts finding this program's checksum in the background when
+// it serves the agent, for a transport about to connect, or a plugin
+// that may make one: where it has to be read, hashing a 57 MB executable
+// takes about as long as an SSH handshake, which it then overlaps
+// instead of following.
 func Prepare() {
 	enabled.Lock()
 	on := enabled.args != nil
@@ -72,30 +65,4 @@ func Prepare() {
 	if on {
 		go executable()
 	}
-}
-
-// executable is os.Executable and the sha256 of its content, computed once.
-func executable() (string, string, error) {
-	self.once.Do(func() {
-		self.path, self.err = os.Executable()
-		if self.err != nil {
-			self.err = fmt.Errorf("finding this program's executable: %w", self.err)
-			return
-		}
-		self.sum, self.err = fileSHA256(self.path)
-	})
-	return self.path, self.sum, self.err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("reading this program's executable: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading this program's executable %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

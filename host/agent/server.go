@@ -40,6 +40,8 @@ const (
 // holds (a frozen file system, a guest's overlay) is released before the
 // agent exits. Open tripwires and files are closed as it returns.
 func Serve(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
+	// The handshake reports it first: found while gRPC sets up.
+	go servedExecutable()
 	conn := newPipeConn(in, out, in, out)
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
 		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(4*window),
@@ -121,7 +123,7 @@ func (s *server) host(ctx context.Context, sc *agentv1.Scope) (host.Host, error)
 }
 
 func (s *server) Hello(ctx context.Context, req *agentv1.HelloRequest) (*agentv1.HelloResponse, error) {
-	_, sum, err := executable()
+	_, sum, err := servedExecutable()
 	if err != nil {
 		return nil, toStatus(err)
 	}

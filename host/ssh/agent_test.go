@@ -659,3 +659,100 @@ func TestAgentUploadedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentSumRecorded starts a cached agent without it reading its own
+// executable: it reports the sum recorded beside it (.sum) while the file
+// is as it was recorded, reads the file again when it was written in place
+// (same size, same content: only its times changed), and the handshake
+// still refuses a sum that is not this build's, recorded or not.
+func TestAgentSumRecorded(t *testing.T) {
+	s := sshtest.Start(t)
+	opts := options(s, "fs1")
+	exe := cachedAgent(t, opts)
+	record := exe + ".sum"
+	prog, err := agent.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() {
+		t.Helper()
+		h := connect(t, opts)
+		pid := whoami(t, h, "").PID
+		h.Close()
+		sshtest.WaitFor(t, "the agent to exit", func() bool { return syscall.Kill(pid, 0) != nil })
+	}
+	stat := func(path string) os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	recorded := func() string {
+		t.Helper()
+		b, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatalf("no sum recorded beside the agent: %v", err)
+		}
+		return string(b)
+	}
+
+	// The first start after the upload reads the file and records it.
+	start()
+	if !strings.Contains(recorded(), prog.SHA256) {
+		t.Fatalf("the record %q does not hold this build's sum %s", recorded(), prog.SHA256)
+	}
+	if mode := stat(record).Mode().Perm(); mode != 0o600 {
+		t.Errorf("the record has mode %v, want 0600", mode)
+	}
+
+	t.Run("recorded", func(t *testing.T) {
+		exeBefore, recBefore := stat(exe), stat(record)
+		start()
+		if !os.SameFile(exeBefore, stat(exe)) {
+			t.Error("the cached agent was uploaded again")
+		}
+		if !os.SameFile(recBefore, stat(record)) {
+			t.Error("the agent read its executable although its sum was recorded: the record was written again")
+		}
+	})
+
+	t.Run("recorded sum of another build", func(t *testing.T) {
+		other := strings.ReplaceAll(recorded(), prog.SHA256, strings.Repeat("ab", 32))
+		if err := os.WriteFile(record, []byte(other), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		exeBefore := stat(exe)
+		start()
+		if os.SameFile(exeBefore, stat(exe)) {
+			t.Error("an agent reporting another build's sum was not refused and replaced")
+		}
+		if !strings.Contains(recorded(), prog.SHA256) {
+			t.Errorf("the new copy's sum was not recorded: %q", recorded())
+		}
+	})
+
+	t.Run("written in place", func(t *testing.T) {
+		content, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := strings.ReplaceAll(recorded(), prog.SHA256, strings.Repeat("ab", 32))
+		if err := os.WriteFile(record, []byte(other), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// The same bytes: only the file's times say it was written.
+		if err := os.WriteFile(exe, content, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		exeBefore := stat(exe)
+		start()
+		if !os.SameFile(exeBefore, stat(exe)) {
+			t.Error("the agent took the recorded sum of a file written since: it was refused and uploaded again")
+		}
+		if !strings.Contains(recorded(), prog.SHA256) {
+			t.Errorf("the agent did not record its sum again: %q", recorded())
+		}
+	})
+}
