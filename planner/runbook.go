@@ -103,7 +103,7 @@ func (r *run) planRunbook(ctx context.Context, req *RunbookRequest) (*plan.Runbo
 	exps := map[string]expansion{}
 	insts := &instanceIndex{}
 	scope.Data = runbookData{values: r.vals, steps: steps, exps: exps, insts: insts,
-		refs: map[*lang.Step][]lang.StepRef{}, hosts: map[*lang.Step]cty.Value{}}
+		refs: map[*lang.Step][]lang.StepRef{}, hosts: map[*lang.Step]cty.Value{}, afters: map[*lang.Step][]string{}}
 	var d hcl.Diagnostics
 	out.RPO, d = evalDuration(scope, rb.RPO)
 	diags = append(diags, d...)
@@ -261,6 +261,14 @@ func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
 	for i := range depth {
 		depth[i] = -1
 	}
+	// The instances of a step share their after list (see
+	// runbookData.after), whose depth is found once: a list is known by
+	// its first element's address and its length.
+	type list struct {
+		first *string
+		n     int
+	}
+	listDepth := map[list]int{}
 	cyclic := false
 	var visit func(i int) int
 	visit = func(i int) int {
@@ -273,10 +281,17 @@ func instanceWaves(rb *lang.Runbook, steps []*plan.Step) hcl.Diagnostics {
 			return depth[i]
 		}
 		depth[i] = -2
-		w := 0
-		for _, a := range steps[i].After {
-			if j, ok := at[a]; ok {
-				w = max(w, visit(j)+1)
+		w, after := 0, steps[i].After
+		if len(after) > 0 {
+			k := list{&after[0], len(after)}
+			var ok bool
+			if w, ok = listDepth[k]; !ok {
+				for _, a := range after {
+					if j, ok := at[a]; ok {
+						w = max(w, visit(j)+1)
+					}
+				}
+				listDepth[k] = w
 			}
 		}
 		depth[i], steps[i].Wave = w, w
@@ -868,6 +883,10 @@ type runbookData struct {
 	// whose host is the same for all its instances, once read.
 	refs  map[*lang.Step][]lang.StepRef
 	hosts map[*lang.Step]cty.Value
+	// afters holds the after list of each step without an after
+	// expression, the same for all its instances: they share it, and the
+	// run's record and report encode a shared list once.
+	afters map[*lang.Step][]string
 }
 
 // sameForInstances reports whether e has one value for every instance of
@@ -985,10 +1004,15 @@ func (d afterData) stepIDs(name string) cty.Value {
 }
 
 // after lists the instances that instance id of step s (scope seeing its
-// key) waits for, by step name and then key, each once.
+// key) waits for, by step name and then key, each once. The list is
+// shared by s's instances where it is the same for all: callers only read
+// it.
 func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id string) ([]string, hcl.Diagnostics) {
 	if len(s.After) == 0 {
 		return nil, nil
+	}
+	if l, ok := d.afters[s]; ok {
+		return l, nil
 	}
 	picks := make([]int64, 0, len(s.After))
 	if s.AfterExpr == nil {
@@ -1069,6 +1093,9 @@ func (d runbookData) after(scope *lang.Scope, rb *lang.Runbook, s *lang.Step, id
 	out := make([]string, len(picks))
 	for i, p := range picks {
 		out[i] = d.insts.id(p)
+	}
+	if s.AfterExpr == nil {
+		d.afters[s] = out
 	}
 	return out, nil
 }

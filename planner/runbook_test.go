@@ -272,3 +272,37 @@ runbook "r" {
 		})
 	}
 }
+
+// TestInstancesShareAfterList plans a step of count = 3 after every
+// instance of another: its instances share one after list, which the run's
+// record and report then encode once, not once an instance.
+func TestInstancesShareAfterList(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(benchRunbook("count", 2, 3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := lang.LoadDir(dir)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	vars, diags := lang.FinalizeVariables(cfg, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	reg := providers.NewRegistry()
+	defer reg.Close()
+	p, diags := Plan(context.Background(), cfg, nil, Options{Providers: reg, Variables: vars, PlanTime: time.Now(),
+		Runbook: &RunbookRequest{Name: "bench", Kind: "run"}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	first := p.Runbook.Steps[3].After
+	if d := cmp.Diff([]string{"w0[0]", "w0[1]", "w0[2]"}, first); d != "" {
+		t.Fatalf("%s's after list (-want +got):\n%s", p.Runbook.Steps[3].Name, d)
+	}
+	for _, s := range p.Runbook.Steps[4:] {
+		if &s.After[0] != &first[0] {
+			t.Errorf("%s has an after list of its own", s.Name)
+		}
+	}
+}

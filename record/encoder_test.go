@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -32,7 +33,13 @@ func TestEncoderMatchesMarshal(t *testing.T) {
 				{Name: "pre", Action: "run", Summary: `run "a\n  \"steps\": []"`, Host: "fs2", Status: Pending},
 				{Name: "confirm", Action: "prompt", Wave: 1, After: []string{"pre"}, Status: Pending},
 				{Name: "post", Action: "check", Wave: 2, After: []string{"pre", "confirm"}, Status: Pending},
+				// The steps of a wave share their after list, as the
+				// executor's do; a list's prefix is another list.
+				{Name: "post2", Action: "check", Wave: 2, Status: Pending},
+				{Name: "post3", Action: "check", Wave: 2, Status: Pending},
 			}
+			r.Steps[3].After = r.Steps[2].After
+			r.Steps[4].After = r.Steps[2].After[:1]
 		}},
 		{"a step starts", func() {
 			replace(0, func(s *Step) { s.Status, s.StartedAt, s.Attempts = Running, t0, 1 })
@@ -51,6 +58,10 @@ func TestEncoderMatchesMarshal(t *testing.T) {
 				s.Checks = []*Check{{Kind: "tcp", Target: "fs2:445", Passed: true, At: t0}}
 			})
 		}},
+		{"a sharing step changes", func() {
+			replace(3, func(s *Step) { s.Status, s.StartedAt, s.Attempts = Running, t0, 1 })
+			replace(4, func(s *Step) { s.After = append([]string{"other"}, s.After[1:]...) })
+		}},
 		{"finished", func() {
 			r.Protected = []*Protected{{Addr: "replication_set.shares", RPO: Duration(time.Minute)}}
 			r.Drill = &DrillRun{Folder: "/d", Clones: []*Clone{}, Inventory: []string{}}
@@ -63,11 +74,11 @@ func TestEncoderMatchesMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := e.Encode(r)
-			if err != nil {
+			var got bytes.Buffer
+			if err := e.Encode(&got, r); err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(string(want), string(got)); d != "" {
+			if d := cmp.Diff(string(want), got.String()); d != "" {
 				t.Errorf("Encode differs from Marshal (-Marshal +Encode):\n%s", d)
 			}
 			if e.Len() != len(want) {
@@ -105,21 +116,27 @@ func TestAppendStepMatchesMarshalIndent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := appendStep(nil, &tc.step)
+			got, err := encodeStep(&tc.step)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if d := cmp.Diff(string(want), string(got)); d != "" {
-				t.Errorf("appendStep differs from MarshalIndent (-MarshalIndent +appendStep):\n%s", d)
+				t.Errorf("the encoder differs from MarshalIndent (-MarshalIndent +Encoder):\n%s", d)
 			}
 		})
 	}
 	t.Run("year out of range", func(t *testing.T) {
 		s := &Step{StartedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
 		_, want := json.MarshalIndent(s, "    ", "  ")
-		_, got := appendStep(nil, s)
+		_, got := encodeStep(s)
 		if want == nil || got == nil || got.Error() != want.Error() {
 			t.Errorf("error %v, want %v", got, want)
 		}
 	})
+}
+
+// encodeStep is the whole encoding of s by a new Encoder.
+func encodeStep(s *Step) ([]byte, error) {
+	d, err := (&Encoder{}).step(s, map[afterKey][]byte{})
+	return append(append(append([]byte(nil), d.head...), d.after...), d.tail...), err
 }

@@ -49,12 +49,12 @@ func FuzzAppendStep(f *testing.F) {
 		s := &Step{Name: name, Action: "run", Summary: summary, Host: host, After: []string{after, name}, Status: Running,
 			StartedAt: time.Unix(0, nanos).UTC(), Attempts: attempts, Error: errText}
 		want, werr := json.MarshalIndent(s, "    ", "  ")
-		got, gerr := appendStep(nil, s)
+		got, gerr := encodeStep(s)
 		if (werr != nil) != (gerr != nil) {
 			t.Fatalf("error %v, encoding/json's %v", gerr, werr)
 		}
 		if string(got) != string(want) {
-			t.Errorf("appendStep differs from MarshalIndent (-MarshalIndent +appendStep):\n%s", cmp.Diff(string(want), string(got)))
+			t.Errorf("the encoder differs from MarshalIndent (-MarshalIndent +Encoder):\n%s", cmp.Diff(string(want), string(got)))
 		}
 	})
 }

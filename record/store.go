@@ -45,15 +45,13 @@ func (s *Store) Save(r *Record) error {
 // SaveWith is Save encoding with e, which keeps what it encoded for the
 // next version of the same record (see Encoder).
 func (s *Store) SaveWith(e *Encoder, r *Record) error {
-	b, err := e.Encode(r)
-	if err != nil {
-		return err
-	}
 	dir := s.RunDir(r.RunID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("run records: %w", err)
 	}
-	return atomicfile.Write(filepath.Join(dir, "record.json"), b)
+	return atomicfile.WriteWith(filepath.Join(dir, "record.json"), func(w io.Writer) error {
+		return e.Encode(w, r)
+	})
 }
 
 // ReportName is the file of a run's folder holding its HTML report.

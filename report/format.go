@@ -49,11 +49,25 @@ func formatClock(t time.Time) string {
 // printable escapes text from outside for a terminal or a page, keeping
 // its tabs and newlines, which only lay the text out.
 func printable(s string) string {
+	if laidOut(s) {
+		return s
+	}
 	parts := strings.Split(s, "\t")
 	for i, p := range parts {
 		parts[i] = escape.Text(p)
 	}
 	return strings.Join(parts, "\t")
+}
+
+// laidOut says whether s is printable ASCII without a backslash, but for
+// tabs and newlines: nothing in it to escape, the text of most steps.
+func laidOut(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' && c != '\n' || c > '~' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // duration is how long a step ran; ok is false for a step that never

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io"
 	"time"
 
 	"github.com/drover-dr/drover/record"
@@ -28,26 +27,25 @@ var style = func() template.CSS {
 	return template.CSS(b)
 }()
 
-// HTML writes the record of a run as one self-contained page: the run and
-// its budgets, a timeline chart of the steps, and every step with its
-// prompt answer, checks, error and full output (folded, to keep a page
+// HTML appends to out the record of a run as one self-contained page: the
+// run and its budgets, a timeline chart of the steps, and every step with
+// its prompt answer, checks, error and full output (folded, to keep a page
 // of long outputs usable). Everything from the record goes through
 // html/template's escaping, done by the template or, in the parts written
 // once per step, by the code that writes them (html_steps.go).
 //
 // An output log that cannot be read is said so on the page, which is
 // written all the same, and its error returned.
-func HTML(w io.Writer, s *record.Store, r *record.Record) error {
+func HTML(out *bytes.Buffer, s *record.Store, r *record.Record) error {
 	p, logErr := newPageData(s, r)
-	// Rendered whole before anything is written, so that a failure leaves
-	// no half page.
-	var b bytes.Buffer
-	b.Grow(p.size())
-	if err := page.Execute(&b, p); err != nil {
+	// Rendered in out itself, a page of a thousand steps not copied from
+	// a buffer of its own, and cut off again if rendering fails, so that
+	// a failure leaves no half page.
+	start := out.Len()
+	out.Grow(p.size())
+	if err := page.Execute(out, p); err != nil {
+		out.Truncate(start)
 		return fmt.Errorf("rendering the report of run %s: %w", r.RunID, err)
-	}
-	if _, err := w.Write(b.Bytes()); err != nil {
-		return err
 	}
 	return logErr
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,13 @@ import (
 var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // html is the page's text being written: markup as is, values escaped.
-type html struct{ strings.Builder }
+type html struct {
+	strings.Builder
+	// after is the after list written last, escaped as afterHTML: the
+	// steps of a wave, written one after another, have the same list.
+	after     []string
+	afterHTML string
+}
 
 // escaped writes s as text.
 func (h *html) escaped(s string) { htmlEscaper.WriteString(&h.Builder, s) }
@@ -90,6 +97,23 @@ func articlesSize(steps []pageStep) int {
 	return n
 }
 
+// afterList is after's names escaped and joined, escaped once for the
+// steps of a wave that follow one another with the same list (a hundred
+// names each, in a run of bench/runbook.sh).
+func (h *html) afterList(after []string) string {
+	if !slices.Equal(after, h.after) {
+		var l html
+		for i, a := range after {
+			if i > 0 {
+				l.WriteString(", ")
+			}
+			l.escaped(a)
+		}
+		h.after, h.afterHTML = after, l.String()
+	}
+	return h.afterHTML
+}
+
 func writeStep(h *html, s *pageStep) {
 	h.markup(`
 <article class="step `, s.Status, `" id="step-`, s.Name, `">
@@ -109,16 +133,9 @@ func writeStep(h *html, s *pageStep) {
 <dt>Host</dt><dd>`, s.Host, `</dd>`)
 	}
 	if len(s.After) > 0 {
-		// The names one by one: a step after a wave of a hundred would
-		// otherwise join them, then escape the join, for each step.
 		h.WriteString(`
 <dt>After</dt><dd>`)
-		for i, a := range s.After {
-			if i > 0 {
-				h.WriteString(", ")
-			}
-			h.escaped(a)
-		}
+		h.WriteString(h.afterList(s.After))
 		h.WriteString(`</dd>`)
 	}
 	if s.Started != "" {

@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -12,6 +13,16 @@ func TempPrefix(base string) string { return "." + base + ".tmp-" }
 // Write replaces path with data, syncing the file before and its folder
 // after the rename. The file's mode is 0600.
 func Write(path string, data []byte) error {
+	return WriteWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteWith is Write of what write writes: a document written in parts
+// need not be assembled in memory first. Path is left as it was if write
+// fails.
+func WriteWith(path string, write func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -21,7 +32,7 @@ func Write(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = write(f)
 	if serr := f.Sync(); err == nil {
 		err = serr
 	}
