@@ -1,6 +1,7 @@
 package core
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/drover-dr/drover/host"
@@ -27,4 +28,28 @@ func BenchmarkRunAction(b *testing.B) {
 			b.Fatal(resp.Diagnostics)
 		}
 	}
+}
+
+// BenchmarkRunActionParallel is BenchmarkRunAction with ten steps at a
+// time, as a runbook wave runs them (-parallelism 10): the provider's CPU
+// per step is measured by running it under perf stat -e task-clock.
+func BenchmarkRunActionParallel(b *testing.B) {
+	p := sdk.New(New())
+	args := cty.ObjectVal(map[string]cty.Value{
+		"host": host.Config{Name: "h", Root: b.TempDir()}.Value(),
+		"argv": cty.ListVal([]cty.Value{cty.StringVal("true")}),
+		"env":  cty.NullVal(cty.Map(cty.String)),
+		"dir":  cty.NullVal(cty.String),
+	})
+	b.ReportAllocs()
+	b.SetParallelism((10 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp := p.Invoke(b.Context(), providers.InvokeRequest{Action: "run", Args: args, Progress: func(providers.Progress) {}})
+			if resp.Diagnostics.HasErrors() {
+				b.Error(resp.Diagnostics)
+				return
+			}
+		}
+	})
 }
