@@ -202,10 +202,15 @@ func (c Config) Check() []AttrError {
 	}
 	switch c.EffectiveTransport() {
 	case "local":
-		remote := map[string]bool{"address": c.Address != "", "user": c.User != "", "port": c.Port != 0,
-			"identity_file": c.IdentityFile != "", "host_key": c.HostKey != "", "known_hosts": c.KnownHosts != "", "agent": c.NoAgent}
-		for _, attr := range []string{"address", "port", "user", "identity_file", "host_key", "known_hosts", "agent"} {
-			if remote[attr] {
+		// In this order, without a map: a local host is checked on every
+		// call a provider makes on it.
+		remote := [...]struct {
+			attr string
+			set  bool
+		}{{"address", c.Address != ""}, {"port", c.Port != 0}, {"user", c.User != ""}, {"identity_file", c.IdentityFile != ""},
+			{"host_key", c.HostKey != ""}, {"known_hosts", c.KnownHosts != ""}, {"agent", c.NoAgent}}
+		for _, r := range remote {
+			if attr := r.attr; r.set {
 				add(attr, "Host %q has transport \"local\" (the machine Drover runs on), so %s, which is for reaching another machine over SSH, would be ignored and this machine acted on instead. "+
 					"Remove transport = \"local\" (an address implies \"ssh\") or remove %s.", c.Name, attr, attr)
 			}
