@@ -22,6 +22,9 @@ func encodeValue(v cty.Value) (*pb.DynamicValue, error) {
 	if err != nil {
 		return nil, err
 	}
+	if mp, ok := encodings.get(tj, v); ok {
+		return &pb.DynamicValue{Msgpack: mp, TypeJson: tj}, nil
+	}
 	// Marks (sensitivity) do not cross the wire. Values rarely carry
 	// them, so they are looked for only when encoding fails on one.
 	mp, err := msgpack.Marshal(v, ty)
@@ -32,6 +35,7 @@ func encodeValue(v cty.Value) (*pb.DynamicValue, error) {
 	if err != nil {
 		return nil, err
 	}
+	encodings.put(tj, v, mp)
 	return &pb.DynamicValue{Msgpack: mp, TypeJson: tj}, nil
 }
 

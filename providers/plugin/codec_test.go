@@ -81,3 +81,51 @@ func TestDecodeRepeatedValue(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeRepeatedValue encodes values of one type one after the other:
+// a value equal to the one before is encoded by a comparison, allocating
+// only the message; one that differs, however little (a refinement of an
+// unknown, a mark), is encoded for itself.
+func TestEncodeRepeatedValue(t *testing.T) {
+	args := func(argv string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{
+			"host": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal("h"), "root": cty.StringVal("/srv/h")}),
+			"argv": cty.ListVal([]cty.Value{cty.StringVal(argv)}),
+		})
+	}
+	tests := []struct {
+		name        string
+		first, then cty.Value
+	}{
+		{"equal arguments", args("true"), args("true")},
+		{"other arguments", args("true"), args("false")},
+		{"numbers", cty.NumberIntVal(1), cty.NumberFloatVal(1.5)},
+		{"null then known", cty.NullVal(cty.String), cty.StringVal("")},
+		{"unknown then refined", cty.UnknownVal(cty.String), cty.UnknownVal(cty.String).Refine().NotNull().NewValue()},
+		{"marked", cty.StringVal("s"), cty.StringVal("s").Mark("sensitive")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := encodeValue(tt.first); err != nil {
+				t.Fatal(err)
+			}
+			dv, err := encodeValue(tt.then)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeValue(dv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := tt.then.UnmarkDeep()
+			if !got.RawEquals(want) {
+				t.Errorf("got %#v, want %#v", got, want)
+			}
+		})
+	}
+	v := args("true")
+	encodeValue(v)
+	if n := testing.AllocsPerRun(100, func() { encodeValue(v) }); n > 1 {
+		t.Errorf("encoding an equal value again allocates %v times, want 1 (the message)", n)
+	}
+}
