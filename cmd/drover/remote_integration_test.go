@@ -94,6 +94,15 @@ func startServers(t *testing.T) map[string]*sshtest.Server {
 // remoteEnv gives a script what it needs to reach the servers.
 func remoteEnv(env *testscript.Env, servers map[string]*sshtest.Server) error {
 	env.Setenv("HOME", env.WorkDir)
+	// Drover records its executable's checksum in the user's cache
+	// folder, which is not the example's checkout a script checks with
+	// git status.
+	cache, err := os.MkdirTemp("", "drover-cache-")
+	if err != nil {
+		return err
+	}
+	env.Defer(func() { os.RemoveAll(cache) })
+	env.Setenv("XDG_CACHE_HOME", cache)
 	env.Setenv("NO_COLOR", "1")
 	var known []string
 	for _, name := range []string{"fs1", "fs2"} {
