@@ -49,7 +49,10 @@ func openBeneath(dir *os.File, name string, flag int, perm fs.FileMode) (*os.Fil
 		}
 		return nil, false
 	}
-	return os.NewFile(uintptr(fd), name), true
+	// Named as os.Root names what it opens, below the root's own name:
+	// a file's name is what os.File's ReadDir lists entries by, and a
+	// DirEntry's Info looks them up by it.
+	return os.NewFile(uintptr(fd), filepath.Join(dir.Name(), name)), true
 }
 
 // openPlain is os.OpenFile, but the file is not registered with the
