@@ -14,8 +14,15 @@ import (
 
 // programMask is every change to a folder's entries or to the folder
 // itself that could change where PATH leads a name: a program added,
-// removed, renamed or made (not) executable, the folder moved or removed.
-const programMask = unix.IN_ATTRIB | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
+// removed or renamed, the folder moved or removed. A program made (not)
+// executable needs no event: the program remembered is checked at each
+// lookup, and no other entry of its name comes before it. Nor could the
+// watch afford IN_ATTRIB: for an event about its entries' attributes the
+// kernel flags every entry of the folder it knows (found or not: a
+// folder of PATH is searched for every name that any shell runs) as the
+// watch is added, 5 ms for /usr/bin on a busy machine, and checks the
+// folder's watches at each open or exec of a file in it since.
+const programMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
 
 // programs remembers where PATH led a program name, so that a command run

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,10 @@ func TestLookPathSeesChanges(t *testing.T) {
 		// An entry of the name before the program's is never remembered
 		// past: it could be a link whose target comes to be.
 		{name: "not executable", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(dir("a"), "prog"), 0o644) }, want: "b"},
+		// No watch sees a chmod: the entry before the program's was not
+		// remembered past.
+		{name: "executable again earlier", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(dir("a"), "prog"), 0o755) }, want: "a", kept: true},
+		{name: "not executable once more", path: []string{"missing", "a", "b"}, change: func() { os.Chmod(filepath.Join(dir("a"), "prog"), 0o644) }, want: "b"},
 		{name: "missing folder made", path: []string{"missing", "a", "b"}, change: func() { os.Mkdir(dir("missing"), 0o755); put("missing", 0o755) }, want: "missing", kept: true},
 		{name: "removed", path: []string{"missing", "a", "b"}, change: func() {
 			os.Remove(filepath.Join(dir("missing"), "prog"))
@@ -96,5 +101,41 @@ func TestLookPathSeesChanges(t *testing.T) {
 				t.Errorf("remembered: %v, want %v", kept, s.kept)
 			}
 		})
+	}
+}
+
+// BenchmarkLookPathFirst is a program's first lookup, the one that
+// watches the folders of PATH, with a folder of 5,000 entries before it
+// (/usr/bin holds a thousand or more) whose entries the kernel has seen.
+func BenchmarkLookPathFirst(b *testing.B) {
+	tmp := b.TempDir()
+	full, prog := filepath.Join(tmp, "full"), filepath.Join(tmp, "prog")
+	for _, d := range []string{full, prog} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 5000 {
+		if err := os.WriteFile(filepath.Join(full, strconv.Itoa(i)), nil, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(prog, "prog"), nil, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("PATH", full+string(filepath.ListSeparator)+prog)
+	for b.Loop() {
+		b.StopTimer()
+		// Closing the instance waits for the kernel's grace period.
+		programs.mu.Lock()
+		programs.reset()
+		programs.mu.Unlock()
+		for i := range 5000 {
+			os.Lstat(filepath.Join(full, strconv.Itoa(i)))
+		}
+		b.StartTimer()
+		if _, ok := lookPath("prog"); !ok {
+			b.Fatal("prog not found")
+		}
 	}
 }
