@@ -201,19 +201,13 @@ func largeWorkspace(files []string) bool {
 	return config >= 128<<10 || err == nil && st.Size() >= 64<<10
 }
 
-// configInstances estimates how many resource instances and runbook step
-// instances cfg declares (each is planned and run alike): a count or
-// for_each written as a literal gives its size, any other resource or step
-// counts one.
+// configInstances estimates how many resource instances cfg declares: a
+// count or for_each written as a literal gives its size, any other
+// resource counts one.
 func configInstances(cfg *lang.Config) int {
 	n := 0
 	for _, rc := range cfg.Resources {
 		n += literalSize(rc.Count, rc.ForEach)
-	}
-	for _, rb := range cfg.Runbooks {
-		for _, st := range rb.Steps {
-			n += literalSize(st.Count, st.ForEach)
-		}
 	}
 	return n
 }
