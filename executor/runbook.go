@@ -53,6 +53,10 @@ type RunbookHooks interface {
 	StepProgress(s *plan.Step, p providers.Progress)
 	StepFinished(s *plan.Step, r *record.Step)
 	Released(rel *plan.Release, diags hcl.Diagnostics)
+	// RunFinished says the run's record is final: it is saved next, and
+	// nothing changes it after, so a caller may read it from here on
+	// (render its report while it is saved).
+	RunFinished(rec *record.Record)
 }
 
 // Prompter asks a person a yes-or-no question for a step, and says who
@@ -181,6 +185,9 @@ func RunRunbook(ctx context.Context, p *plan.Plan, prior *state.State, opts Runb
 		r.rec.Messages = append(r.rec.Messages, record.Message{Severity: sev, Summary: d.Summary, Detail: d.Detail})
 	}
 	r.mu.Unlock()
+	if r.opts.Hooks != nil {
+		r.opts.Hooks.RunFinished(r.rec)
+	}
 	if r.opts.Records != nil {
 		r.write()
 		r.saveMu.Lock()

@@ -10,9 +10,11 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/planner/plan"
+	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/record"
 	"github.com/drover-dr/drover/state"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -104,6 +106,50 @@ func TestRunRunbook(t *testing.T) {
 				t.Error("the output log is not in the record")
 			}
 		})
+	}
+}
+
+// finishHooks keeps what RunFinished was given, encoded as it then stood.
+type finishHooks struct {
+	calls   int
+	encoded []byte
+}
+
+func (h *finishHooks) StepStarted(*plan.Step, int)                 {}
+func (h *finishHooks) StepProgress(*plan.Step, providers.Progress) {}
+func (h *finishHooks) StepFinished(*plan.Step, *record.Step)       {}
+func (h *finishHooks) Released(*plan.Release, hcl.Diagnostics)     {}
+func (h *finishHooks) RunFinished(rec *record.Record) {
+	h.calls++
+	h.encoded, _ = record.Marshal(rec)
+}
+
+// TestRunbookRunFinished: the hook hears once that the record is final,
+// before it is saved, and nothing changes it after (the CLI renders the
+// report from it while it is saved).
+func TestRunbookRunFinished(t *testing.T) {
+	root := t.TempDir()
+	store := record.NewStore(filepath.Join(t.TempDir(), "runs"))
+	rec := record.New("failover", record.Failover, record.Config{}, record.Budget{})
+	p := &plan.Plan{Mode: plan.RunbookMode, Runbook: &plan.Runbook{Name: "failover", Kind: "failover", Steps: []*plan.Step{
+		runStep(root, "a", 0, "abort", []string{"true"}), runStep(root, "b", 1, "continue", []string{"false"}, "a"),
+	}}}
+	reg := registry()
+	defer reg.Close()
+	hooks := &finishHooks{}
+	RunRunbook(context.Background(), p, state.New(), RunbookOptions{Providers: reg, Parallelism: 2, Hooks: hooks, Record: rec, Records: store})
+	if hooks.calls != 1 {
+		t.Fatalf("RunFinished called %d times, want once", hooks.calls)
+	}
+	after, err := record.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(after), string(hooks.encoded)); d != "" {
+		t.Errorf("the record changed after RunFinished (-after +at RunFinished):\n%s", d)
+	}
+	if rec.Status != record.Succeeded || rec.FinishedAt.IsZero() {
+		t.Errorf("record at RunFinished: status %s, finished at %v; want succeeded, finished", rec.Status, rec.FinishedAt)
 	}
 }
 

@@ -239,7 +239,21 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	} else {
 		v.printf("\nRun %s of runbook %q; its record is in %s.\n\n", rec.RunID, p.Runbook.Name, store.RunDir(rec.RunID))
 	}
-	hooks := &runbookHooks{v: v}
+	// The report is rendered once the record is final, while the record
+	// is saved and then the state written: all three read what the run
+	// finished with, and none waits for another.
+	type saved struct {
+		path  string
+		diags hcl.Diagnostics
+	}
+	report := make(chan saved, 1)
+	renderReport := sync.OnceFunc(func() {
+		go func() {
+			path, d := saveRunReport(store, rec)
+			report <- saved{path, d}
+		}()
+	})
+	hooks := &runbookHooks{v: v, finished: renderReport}
 	final, diags := executor.RunRunbook(ctx, p, s.prior, executor.RunbookOptions{
 		Providers:   s.popts.Providers,
 		Journal:     journal,
@@ -263,17 +277,7 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		close(closed)
 	}()
 	defer func() { <-closed }()
-	// The report is rendered while the state is written: both read what
-	// the run finished with, and neither waits for the other.
-	type saved struct {
-		path  string
-		diags hcl.Diagnostics
-	}
-	report := make(chan saved, 1)
-	go func() {
-		path, d := saveRunReport(store, rec)
-		report <- saved{path, d}
-	}()
+	renderReport() // a run that stopped before its end has a report too
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
 	rep := <-report
 	reportPath := rep.path
@@ -441,9 +445,17 @@ func showRunbookPlan(v *view, rb *plan.Runbook) {
 	render.Runbook(v.out, rb, render.Options{Color: v.color})
 }
 
-// runbookHooks renders a run's steps as they start and finish.
+// runbookHooks renders a run's steps as they start and finish; finished,
+// when set, is called once the run's record is final.
 type runbookHooks struct {
-	v *view
+	v        *view
+	finished func()
+}
+
+func (h *runbookHooks) RunFinished(*record.Record) {
+	if h.finished != nil {
+		h.finished()
+	}
 }
 
 func (h *runbookHooks) StepStarted(s *plan.Step, attempt int) {
