@@ -239,6 +239,23 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	} else {
 		v.printf("\nRun %s of runbook %q; its record is in %s.\n\n", rec.RunID, p.Runbook.Name, store.RunDir(rec.RunID))
 	}
+	// Once the record is final, no step acts any more: the providers end
+	// while the record, the state and the report are written, not after
+	// them. A plugin's exit takes 15-25 ms past its last instruction (the
+	// kernel releasing the inotify watches of its PATH cache waits out a
+	// grace period), as long as that writing takes for a run of 1,000
+	// steps. The state lock is released after.
+	closed := make(chan struct{})
+	closeProviders := sync.OnceFunc(func() {
+		go func() {
+			s.popts.Providers.Close()
+			close(closed)
+		}()
+	})
+	defer func() {
+		closeProviders()
+		<-closed
+	}()
 	// The report is rendered once the record is final, while the record
 	// is saved and then the state written: all three read what the run
 	// finished with, and none waits for another.
@@ -253,7 +270,10 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 			report <- saved{path, d}
 		}()
 	})
-	hooks := &runbookHooks{v: v, finished: renderReport}
+	hooks := &runbookHooks{v: v, finished: func() {
+		closeProviders()
+		renderReport()
+	}}
 	final, diags := executor.RunRunbook(ctx, p, s.prior, executor.RunbookOptions{
 		Providers:   s.popts.Providers,
 		Journal:     journal,
@@ -266,18 +286,9 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 		Steps:       planner.NewStepPlanner(s.cfg, s.popts),
 	})
 	running.Done()
-	// No step acts any more: the providers end while the state, record and
-	// report are written, not after them. A plugin's exit takes 15-25 ms
-	// past its last instruction (the kernel releasing the inotify watches
-	// of its PATH cache waits out a grace period), as long as that writing
-	// takes for a run of 1,000 steps. The state lock is released after.
-	closed := make(chan struct{})
-	go func() {
-		s.popts.Providers.Close()
-		close(closed)
-	}()
-	defer func() { <-closed }()
-	renderReport() // a run that stopped before its end has a report too
+	// A run that stopped before its end has a report too.
+	closeProviders()
+	renderReport()
 	commitErr := journal.Commit(context.WithoutCancel(ctx), final)
 	rep := <-report
 	reportPath := rep.path
