@@ -64,3 +64,29 @@ func TestCancelEndsOnlyItsCall(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseLetsCancelledCallsEnd closes the provider while an Invoke runs
+// whose context has just ended: the plugin process lets the call end its
+// work (a command's process group killed) before it exits, rather than
+// exiting in its midst and leaving the work running.
+func TestCloseLetsCancelledCallsEnd(t *testing.T) {
+	marks := t.TempDir()
+	p, err := factory(t, "slow-to-end", "DROVER_TEST_MARKS="+marks)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	answered := make(chan struct{})
+	go func() {
+		args := cty.ObjectVal(map[string]cty.Value{"duration": cty.StringVal("1s")})
+		p.Invoke(ctx, providers.InvokeRequest{Action: "wait", Args: args})
+		close(answered)
+	}()
+	waitMark(t, marks, "running-1s")
+	cancel()
+	<-answered
+	p.Close() // returns once the plugin process has exited
+	if _, err := os.Stat(filepath.Join(marks, "ended-1s")); err != nil {
+		t.Errorf("the cancelled call had not ended when the plugin process exited: %v", err)
+	}
+}

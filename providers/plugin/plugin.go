@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/drover-dr/drover/providers"
 	"github.com/drover-dr/drover/providers/plugin/lifeline"
@@ -76,6 +77,17 @@ func serve(version int, p providers.Provider) {
 		TLSProvider:      serverTLS,
 		Logger:           logger,
 	})
+	// Drover ended the connection (go-plugin's Shutdown), which ended the
+	// context of every call still running: each ends its work (a
+	// command's process group killed) before the process exits, not cut
+	// off in its midst with the work left running. A Drover that stops a
+	// step and ends the run closes the provider right after.
+	idle, _ := calls.end()
+	select {
+	case <-idle:
+	case <-time.After(stopGrace):
+		logger.Error("provider calls still running when the plugin had to end", "grace", stopGrace)
+	}
 }
 
 var incompatible = regexp.MustCompile(`Plugin version: (\d+)`)

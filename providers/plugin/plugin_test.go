@@ -79,7 +79,7 @@ func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) p
 		os.WriteFile(filepath.Join(os.Getenv("DROVER_TEST_MARKS"), "frozen"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 		syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	}
-	if m.mode == "until-released" && req.Action == "wait" {
+	if (m.mode == "until-released" || m.mode == "slow-to-end") && req.Action == "wait" {
 		if d := m.untilReleased(ctx, req.Args.GetAttr("duration").AsString()); d != nil {
 			return providers.InvokeResponse{Diagnostics: d}
 		}
@@ -89,7 +89,8 @@ func (m *misbehaving) Invoke(ctx context.Context, req providers.InvokeRequest) p
 
 // untilReleased runs until the test releases it (a file release-NAME in
 // DROVER_TEST_MARKS), marking running-NAME there; its context ending or
-// Stop first makes it mark ended-NAME and fail.
+// Stop first makes it mark ended-NAME and fail, in mode slow-to-end 200
+// ms later (as a command killed is waited for).
 func (m *misbehaving) untilReleased(ctx context.Context, name string) providers.Diagnostics {
 	marks := os.Getenv("DROVER_TEST_MARKS")
 	os.WriteFile(filepath.Join(marks, "running-"+name), nil, 0o644)
@@ -104,6 +105,9 @@ func (m *misbehaving) untilReleased(ctx context.Context, name string) providers.
 				return nil
 			}
 			continue
+		}
+		if m.mode == "slow-to-end" {
+			time.Sleep(200 * time.Millisecond)
 		}
 		os.WriteFile(filepath.Join(marks, "ended-"+name), nil, 0o644)
 		return providers.Diagnostics{providers.Errorf("Stopped", "%s ended before its release.", name)}
