@@ -281,8 +281,10 @@ func runRunbook(ctx context.Context, g *globalOptions, o *runbookOptions, kind, 
 	// with every processor again. GOMAXPROCS set by the user stands.
 	walkProcs := sync.OnceFunc(func() {})
 	if os.Getenv("GOMAXPROCS") == "" {
-		procs := runtime.GOMAXPROCS(1)
-		walkProcs = sync.OnceFunc(func() { runtime.GOMAXPROCS(procs) })
+		runtime.GOMAXPROCS(1)
+		// Back to the default, which follows the CPUs and quota the
+		// process is given, as a fixed number would not.
+		walkProcs = sync.OnceFunc(runtime.SetDefaultGOMAXPROCS)
 	}
 	defer walkProcs()
 	hooks := &runbookHooks{v: v, finished: func() {
