@@ -63,15 +63,19 @@ done
 # new folder meets no such deletions.
 trash=$(dirname "$out")/.trash-$(basename "$out")
 mkdir -p "$trash"
-[[ ! -e $out ]] || mv "$out" "$trash/$(date +%s%N)"
-mkdir -p "$out"
-# toss PATH...: moves each PATH that exists into the trash.
+# toss PATH...: moves each PATH that exists into the trash, but for its
+# large files (a drive image, the set's large file), deleted at once for
+# the space: they are a few inodes.
 toss() {
   local p
   for p in "$@"; do
-    [[ ! -e $p ]] || mv "$p" "$trash/$(date +%s%N)-$(basename "$p")"
+    [[ -e $p ]] || continue
+    find "$p" -type f -size +1M -delete
+    mv "$p" "$trash/$(date +%s%N)-$(basename "$p")"
   done
 }
+toss "$out"
+mkdir -p "$out"
 go build -o "$out/drover" ./cmd/drover
 go build -o "$out/tree" bench/replication_tree.go
 work=$out/work
