@@ -42,6 +42,7 @@ const (
 func Serve(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	// The handshake reports it first: found while gRPC sets up.
 	go servedExecutable()
+	growPipes(in, out)
 	conn := newPipeConn(in, out, in, out)
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
 		grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(4*window),
