@@ -19,7 +19,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-func runAction() *sdk.Action {
+func runAction(roots *hostRoots) *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Runs a program on a host with its arguments (never through a shell) and waits for it; its output is streamed as progress (unit stdout or stderr) and its exit code is the result. Ending the call kills the program's whole process group.",
@@ -31,13 +31,15 @@ func runAction() *sdk.Action {
 			}},
 			Result: cty.Object(map[string]cty.Type{"exit_code": cty.Number}),
 		},
-		Invoke: invokeRun,
+		Invoke: func(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+			return invokeRun(ctx, roots, req)
+		},
 	}
 }
 
-func invokeRun(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+func invokeRun(ctx context.Context, roots *hostRoots, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
 	args := req.Args
-	h, err := host.FromValue(args.GetAttr("host"))
+	h, err := roots.open(ctx, args.GetAttr("host"))
 	if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Invalid host", "%s", err)}
 	}

@@ -83,3 +83,75 @@ func TestWaitActionStops(t *testing.T) {
 		t.Errorf("diagnostics %v", resp.Diagnostics)
 	}
 }
+
+// TestRunActionRootBetweenSteps runs steps one after another on a host
+// whose relative root is removed, replaced and made a file between them,
+// through one provider as a runbook's plugin serves them: each step acts
+// on the folder the root names when it runs, or fails at the root's check.
+func TestRunActionRootBetweenSteps(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	sim := filepath.Join(dir, "sim")
+	p := sdk.New(New())
+	step := func(change func() error, script string) (string, providers.Diagnostics) {
+		t.Helper()
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var out strings.Builder
+		resp := p.Invoke(t.Context(), providers.InvokeRequest{Action: "run", Args: cty.ObjectVal(map[string]cty.Value{
+			"host": host.Config{Name: "h", Root: "sim"}.Value(),
+			"argv": cty.ListVal([]cty.Value{cty.StringVal("/bin/sh"), cty.StringVal("-c"), cty.StringVal(script)}),
+			"env":  cty.NullVal(cty.Map(cty.String)),
+			"dir":  cty.StringVal("/work"),
+		}), Progress: func(pr providers.Progress) {
+			mu.Lock()
+			out.WriteString(pr.Message)
+			mu.Unlock()
+		}})
+		return out.String(), resp.Diagnostics
+	}
+	mkdir := func() error { return os.MkdirAll(filepath.Join(sim, "work"), 0o755) }
+	for _, tc := range []struct {
+		name    string
+		change  func() error
+		want    string
+		wantErr string
+	}{
+		{"root there", mkdir, "root=" + sim + " in=" + sim + "/work marks=none\n", ""},
+		{"root removed", func() error { return os.RemoveAll(sim) }, "", `host "h" cannot be reached: its root folder ` + sim + " does not exist"},
+		{"root made again", mkdir, "root=" + sim + " in=" + sim + "/work marks=none\n", ""},
+		{"root replaced", func() error {
+			if err := os.Rename(sim, sim+".old"); err != nil {
+				return err
+			}
+			if err := mkdir(); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(sim, "work/new"), nil, 0o644)
+		}, "root=" + sim + " in=" + sim + "/work marks=new\n", ""},
+		{"root a file", func() error {
+			if err := os.RemoveAll(sim); err != nil {
+				return err
+			}
+			return os.WriteFile(sim, nil, 0o644)
+		}, "", `host "h" cannot be reached: its root folder ` + sim + " is not a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, diags := step(tc.change, `echo "root=$DROVER_HOST_ROOT in=$(pwd) marks=$(ls | grep . || echo none)"; touch old`)
+			if tc.wantErr != "" {
+				if !diags.HasErrors() || !strings.Contains(diags[0].Detail, tc.wantErr) {
+					t.Fatalf("diagnostics %v, want %q", diags, tc.wantErr)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if out != tc.want {
+				t.Errorf("output %q, want %q", out, tc.want)
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ import (
 // that does not answer within it does not.
 const checkWithin = 10 * time.Second
 
-func checkAction() *sdk.Action {
+func checkAction(roots *hostRoots) *sdk.Action {
 	return &sdk.Action{
 		Schema: &schema.Action{
 			Description: "Checks one thing from a host and says whether it holds: a TCP connect (tcp), an HTTP status (http, status), a command's exit code (command, exit_code) or a file's presence or content (file, contains). A check that does not hold is a result (passed false, with what was found in detail), not an error.",
@@ -40,11 +40,13 @@ func checkAction() *sdk.Action {
 			}},
 			Result: cty.Object(map[string]cty.Type{"passed": cty.Bool, "detail": cty.String}),
 		},
-		Invoke: invokeCheck,
+		Invoke: func(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+			return invokeCheck(ctx, roots, req)
+		},
 	}
 }
 
-func invokeCheck(ctx context.Context, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
+func invokeCheck(ctx context.Context, roots *hostRoots, req sdk.InvokeRequest) (cty.Value, providers.Diagnostics) {
 	args := req.Args
 	set := func(name string) bool { return !args.GetAttr(name).IsNull() }
 	str := func(name string) string { return args.GetAttr(name).AsString() }
@@ -55,7 +57,7 @@ func invokeCheck(ctx context.Context, req sdk.InvokeRequest) (cty.Value, provide
 		n, _ := args.GetAttr(name).AsBigFloat().Int64()
 		return int(n)
 	}
-	h, err := host.FromValue(args.GetAttr("host"))
+	h, err := roots.open(ctx, args.GetAttr("host"))
 	if err != nil {
 		return cty.NilVal, providers.Diagnostics{providers.AttrErrorf(cty.GetAttrPath("host"), "Invalid host", "%s", err)}
 	}

@@ -7,6 +7,7 @@ const Name = "core"
 
 // New returns the core provider.
 func New() *sdk.Provider {
+	roots := &hostRoots{}
 	return &sdk.Provider{
 		Name: Name,
 		Resources: map[string]*sdk.Resource{
@@ -17,9 +18,9 @@ func New() *sdk.Provider {
 			"file": fileDataSource(),
 		},
 		Actions: map[string]*sdk.Action{
-			"run":   runAction(),
+			"run":   runAction(roots),
 			"wait":  waitAction(),
-			"check": checkAction(),
+			"check": checkAction(roots),
 		},
 	}
 }
