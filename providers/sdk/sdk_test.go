@@ -167,6 +167,8 @@ func TestValidate(t *testing.T) {
 			[]string{"Value for unconfigurable attribute @.id"}, ""},
 		{"wrong type", thing(map[string]cty.Value{"name": name, "size": cty.StringVal("big")}),
 			[]string{"Incorrect attribute value type @.size"}, ""},
+		{"several wrong, in the schema's order", thing(map[string]cty.Value{"id": cty.StringVal("x"), "size": cty.StringVal("big")}),
+			[]string{"Value for unconfigurable attribute @.id", "Missing required argument @.name", "Incorrect attribute value type @.size"}, ""},
 		{"convertible type", thing(map[string]cty.Value{"name": name, "size": cty.StringVal("12")}), nil, ""},
 		{"wrong collection", thing(map[string]cty.Value{"name": name, "tags": cty.StringVal("x")}),
 			[]string{"Incorrect attribute value type @.tags"}, ""},

@@ -2,7 +2,9 @@ package sdk
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/drover-dr/drover/internal/suggest"
 	"github.com/drover-dr/drover/providers"
@@ -23,19 +25,23 @@ func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagno
 		return providers.Diagnostics{providers.AttrErrorf(path, "Invalid block",
 			"A block of arguments is required here, not %s.", ty.FriendlyName())}
 	}
-	var diags providers.Diagnostics
-	names := make([]string, 0, len(ty.AttributeTypes()))
+	// A block is validated at every call (a runbook's step invokes an
+	// action with the same few arguments a thousand times): names are
+	// sorted, and paths made, only for the diagnostics, so that a valid
+	// block, the usual case, costs neither.
+	var unexpected []string
 	for name := range ty.AttributeTypes() {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
 		if _, ok := b.Attributes[name]; ok {
 			continue
 		}
 		if _, ok := b.BlockTypes[name]; ok {
 			continue
 		}
+		unexpected = append(unexpected, name)
+	}
+	sort.Strings(unexpected)
+	var diags providers.Diagnostics
+	for _, name := range unexpected {
 		detail := fmt.Sprintf("An argument named %q is not expected here.", name)
 		if s := suggest.Nearest(name, b.Names()); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
@@ -43,29 +49,40 @@ func validateBlock(b *schema.Block, v cty.Value, path cty.Path) providers.Diagno
 		diags = append(diags, providers.Diagnostic{Severity: providers.Error, Summary: "Unsupported argument",
 			Detail: detail, Path: appendPath(path, cty.GetAttrStep{Name: name})})
 	}
-	for _, name := range sortedKeys(b.Attributes) {
-		a := b.Attributes[name]
-		p := appendPath(path, cty.GetAttrStep{Name: name})
+	type attrDiag struct {
+		name string
+		diag providers.Diagnostic
+	}
+	var attrDiags []attrDiag
+	add := func(name, summary, format string, args ...any) {
+		attrDiags = append(attrDiags, attrDiag{name, providers.AttrErrorf(appendPath(path, cty.GetAttrStep{Name: name}), summary, format, args...)})
+	}
+	for name, a := range b.Attributes {
 		av := cty.NullVal(a.Type)
 		if ty.HasAttribute(name) {
 			av = v.GetAttr(name)
 		}
 		switch {
 		case a.Computed && !a.Optional && !av.IsNull():
-			diags = append(diags, providers.AttrErrorf(p, "Value for unconfigurable attribute",
-				"%q is computed by the provider and cannot be set in configuration.", name))
+			add(name, "Value for unconfigurable attribute",
+				"%q is computed by the provider and cannot be set in configuration.", name)
 		case a.Required && av.IsNull():
-			diags = append(diags, providers.AttrErrorf(p, "Missing required argument",
-				"The argument %q is required, but no definition was found.", name))
+			add(name, "Missing required argument",
+				"The argument %q is required, but no definition was found.", name)
 		case !av.IsNull() && !conforms(av.Type(), a.Type):
 			// As conform fills them: an object attribute recorded before
 			// its type gained attributes (a host value in an older state)
 			// still converts.
 			if _, err := convert.Convert(fill(av, a.Type), a.Type); err != nil {
-				diags = append(diags, providers.AttrErrorf(p, "Incorrect attribute value type",
-					"Inappropriate value for attribute %q: %s.", name, err))
+				add(name, "Incorrect attribute value type",
+					"Inappropriate value for attribute %q: %s.", name, err)
 			}
 		}
+	}
+	// At most one diagnostic an attribute: by name is the schema's order.
+	slices.SortFunc(attrDiags, func(a, b attrDiag) int { return strings.Compare(a.name, b.name) })
+	for _, d := range attrDiags {
+		diags = append(diags, d.diag)
 	}
 	for _, name := range sortedKeys(b.BlockTypes) {
 		nb := b.BlockTypes[name]
