@@ -18,9 +18,9 @@ import (
 // opens its host afresh, and the local transport checks the root by that
 // name before it acts, so a root removed or replaced between two steps is
 // seen by the next one. The name is right while the provider's working
-// folder is where it was: a plugin never changes folder once it serves,
-// and a provider made before a change of folder (a test's) is not used
-// after it.
+// folder is where it was: a plugin changes folder only before it serves
+// (a spare taking its orders), and a working folder moved during a run
+// leaves the name pointing where it was, which the root's check reports.
 type hostRoots struct {
 	mu  sync.Mutex
 	abs map[string]string // relative root -> absolute
