@@ -58,22 +58,13 @@ func (l *local) Run(ctx context.Context, argv []string, opts RunOptions) (RunRes
 	cmd.Args[0] = argv[0]
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.Stdin = opts.Stdin
-	var out outputs
-	if err := out.connect(cmd, opts.Stdout, opts.Stderr); err != nil {
-		out.started(false)
-		return RunResult{ExitCode: -1}, fmt.Errorf("host %q: run %s: %w", l.name, argv[0], err)
-	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.WaitDelay = waitDelay
 	setProcessGroup(cmd)
 	err := cmd.Start()
-	out.started(err == nil)
 	if err == nil {
 		awaitExit(cmd)
 		err = cmd.Wait()
-		if outErr := out.wait(); err == nil {
-			err = outErr
-		}
 	}
 	if ctx.Err() != nil {
 		return RunResult{ExitCode: -1}, fmt.Errorf("host %q: run %s: %w", l.name, argv[0], context.Cause(ctx))
