@@ -281,11 +281,17 @@ func writeWhole(ctx context.Context, h host.Host, pres Preserve, f WriteFile) (e
 		return err
 	}
 	_, err = out.Write(f.data)
+	if err == nil {
+		// On its machine, the file is one whose metadata is set through
+		// it, before it is closed; through a transport, by its name.
+		var t metadataTarget = pathMeta{ctx, h, tmp}
+		if mf, ok := out.(host.MetadataFile); ok {
+			t = fileMeta{pathMeta{ctx, h, tmp}, mf}
+		}
+		err = setMetadataOf(pres, t, (*Entry)(&f.Src), (*Entry)(f.Dst), false)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = setMetadata(ctx, pres, h, tmp, (*Entry)(&f.Src), (*Entry)(f.Dst), false)
 	}
 	if err != nil {
 		h.Remove(context.WithoutCancel(ctx), tmp)
