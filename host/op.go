@@ -75,6 +75,10 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 				return err
 			}
 			defer release()
+			if r, ok := any(resp).(BulkReleaser); ok {
+				// The encoding holds a copy of the bulk data.
+				r.ReleaseBulk()
+			}
 			return send(out)
 		},
 	}
@@ -202,6 +206,15 @@ type Bulk interface {
 	BulkData() [][]byte
 }
 
+// BulkReleaser is an op's Bulk response whose slices the op may reuse
+// once they are encoded: ServeOp calls ReleaseBulk then, before sending
+// the response. Call never does for a host of this machine, whose caller
+// gets the slices themselves.
+type BulkReleaser interface {
+	Bulk
+	ReleaseBulk()
+}
+
 // BulkReceiver is the pointer of a Bulk type. The slices it is given lie
 // in the buffer the value was decoded from, each capped at its length.
 type BulkReceiver interface {
@@ -219,7 +232,7 @@ var encoded = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // is its encoding after 8 bytes of its length; any other is gob. Ops called
 // for every batch of files encode themselves: gob compiles its coders anew
 // for each call, at both ends, and reflects over every field of every
-// entry, which costs more than the batch's files themselves. With pooled,
+// entry, which cost as much as reading the batch's files. With pooled,
 // the buffer comes from encoded and release gives it back: nothing may use
 // the bytes after.
 func encode(name string, v any, pooled bool) (b []byte, release func(), err error) {

@@ -254,6 +254,59 @@ func TestSelfEncoding(t *testing.T) {
 	}
 }
 
+// releasedBlobs is blobs that counts the releases of its data.
+type releasedBlobs struct {
+	Tag      string
+	data     [][]byte
+	released *int
+}
+
+func (b releasedBlobs) BulkData() [][]byte { return b.data }
+
+func (b *releasedBlobs) SetBulkData(data [][]byte) error {
+	b.data = data
+	return nil
+}
+
+func (b releasedBlobs) ReleaseBulk() { *b.released++ }
+
+var released int
+
+func init() {
+	RegisterOp("host-test.released", func(ctx context.Context, h Host, req blobs) (releasedBlobs, error) {
+		return releasedBlobs{Tag: req.Tag, data: [][]byte{[]byte(req.Tag)}, released: &released}, nil
+	})
+}
+
+// TestReleaseBulk expects an op's bulk response to be released once
+// encoded through an agent, with the data crossed whole, and never for a
+// host of this machine, whose caller gets its slices.
+func TestReleaseBulk(t *testing.T) {
+	h := NewLocal("fs1", t.TempDir())
+	for _, tc := range []struct {
+		name     string
+		h        Host
+		released int
+	}{
+		{"local", h, 0},
+		{"through an agent", loopback{Host: h, agent: h}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			released = 0
+			got, err := Call[blobs, releasedBlobs](context.Background(), tc.h, "host-test.released", blobs{Tag: "abc"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.data) != 1 || string(got.data[0]) != "abc" {
+				t.Errorf("got %q, want [abc]", got.data)
+			}
+			if released != tc.released {
+				t.Errorf("released %d times, want %d", released, tc.released)
+			}
+		})
+	}
+}
+
 // gobBlobs is blobs with its data in gob, as op payloads were before Bulk.
 type gobBlobs struct {
 	Tag  string
