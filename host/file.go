@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 )
 
 // File is an open file or block device of a host, for random access: the
@@ -40,6 +41,21 @@ type File interface {
 	// do. Best effort: it makes nothing durable.
 	WriteBack(off, n int64) error
 	Close() error
+}
+
+// MetadataFile is a File whose owner, mode and modification time are set
+// through the open file itself: one of this machine (the local transport's,
+// as the ops that run on a machine open them). A file just written gets
+// its metadata that way with no lookup of its name for each, nor the check
+// that the name is no symlink: it is the file itself.
+type MetadataFile interface {
+	File
+	Chown(uid, gid int) error
+	Chmod(mode fs.FileMode) error
+	// SetModTime sets the modification time and leaves the access time.
+	// It fails with errors.ErrUnsupported where the system cannot: callers
+	// set it by the file's name.
+	SetModTime(mtime time.Time) error
 }
 
 // localFile is a File of the local transport.

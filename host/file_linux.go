@@ -3,6 +3,8 @@ package host
 import (
 	"errors"
 	"io/fs"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +52,23 @@ func (f localFile) Prefetch(off, n int64) error {
 func (f localFile) Sequential() error {
 	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL); err != nil {
 		return &fs.PathError{Op: "fadvise", Path: f.Name(), Err: err}
+	}
+	return nil
+}
+
+// SetModTime is futimens: utimensat on the file itself, which the
+// x/sys/unix package does not wrap (its UtimesNanoAt takes a name).
+func (f localFile) SetModTime(mtime time.Time) error {
+	ts := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(mtime.UnixNano())}
+	_, err := retryEINTR(func() (int, error) {
+		_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, f.Fd(), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+		if errno != 0 {
+			return 0, errno
+		}
+		return 0, nil
+	})
+	if err != nil {
+		return &fs.PathError{Op: "futimens", Path: f.Name(), Err: err}
 	}
 	return nil
 }

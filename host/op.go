@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -17,7 +18,8 @@ import (
 // adding an address with netlink. Providers register their ops from init
 // (RegisterOp), so the same binary knows them whether it runs them here,
 // for a local host, or as the agent a remote transport starts on the
-// machine (RunOp). Requests and responses cross the wire gob-encoded.
+// machine (RunOp). Requests and responses cross the wire gob-encoded, or
+// as they encode themselves (see encode).
 type op struct {
 	local  func(ctx context.Context, h Host, req any) (any, error)
 	remote func(ctx context.Context, h Host, req []byte, send func(resp []byte) error) error
@@ -73,6 +75,10 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 				return err
 			}
 			defer release()
+			if r, ok := any(resp).(BulkReleaser); ok {
+				// The encoding holds a copy of the bulk data.
+				r.ReleaseBulk()
+			}
 			return send(out)
 		},
 	}
@@ -200,6 +206,15 @@ type Bulk interface {
 	BulkData() [][]byte
 }
 
+// BulkReleaser is an op's Bulk response whose slices the op may reuse
+// once they are encoded: ServeOp calls ReleaseBulk then, before sending
+// the response. Call never does for a host of this machine, whose caller
+// gets the slices themselves.
+type BulkReleaser interface {
+	Bulk
+	ReleaseBulk()
+}
+
 // BulkReceiver is the pointer of a Bulk type. The slices it is given lie
 // in the buffer the value was decoded from, each capped at its length.
 type BulkReceiver interface {
@@ -211,9 +226,15 @@ type BulkReceiver interface {
 // otherwise make and clear megabytes for each call.
 var encoded = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// encode encodes v as gob, followed, for a Bulk, by the number of slices,
-// their lengths and their bytes. With pooled, the buffer comes from
-// encoded and release gives it back: nothing may use the bytes after.
+// encode encodes v, followed, for a Bulk, by the number of slices, their
+// lengths and their bytes. A value that encodes itself (an
+// encoding.BinaryAppender whose pointer is an encoding.BinaryUnmarshaler)
+// is its encoding after 8 bytes of its length; any other is gob. Ops called
+// for every batch of files encode themselves: gob compiles its coders anew
+// for each call, at both ends, and reflects over every field of every
+// entry, which cost as much as reading the batch's files. With pooled,
+// the buffer comes from encoded and release gives it back: nothing may use
+// the bytes after.
 func encode(name string, v any, pooled bool) (b []byte, release func(), err error) {
 	buf := new(bytes.Buffer)
 	release = func() {}
@@ -222,7 +243,17 @@ func encode(name string, v any, pooled bool) (b []byte, release func(), err erro
 		buf.Reset()
 		release = func() { encoded.Put(buf) }
 	}
-	if err := gob.NewEncoder(buf).Encode(v); err != nil {
+	if self, ok := v.(encoding.BinaryAppender); ok {
+		var length [8]byte
+		buf.Write(length[:])
+		b, err = self.AppendBinary(buf.AvailableBuffer())
+		if err != nil {
+			release()
+			return nil, nil, fmt.Errorf("op %s: encoding: %w", name, err)
+		}
+		buf.Write(b)
+		binary.BigEndian.PutUint64(buf.Bytes(), uint64(len(b)))
+	} else if err := gob.NewEncoder(buf).Encode(v); err != nil {
 		release()
 		return nil, nil, fmt.Errorf("op %s: encoding: %w", name, err)
 	}
@@ -249,17 +280,32 @@ func encode(name string, v any, pooled bool) (b []byte, release func(), err erro
 // decode decodes what encode encoded into v, a pointer; a BulkReceiver's
 // slices are those of b, not copies.
 func decode(b []byte, v any) error {
-	r := bytes.NewReader(b)
-	// A bytes.Reader is an io.ByteReader: gob reads no further than
-	// its messages, and the bulk data starts where it stopped.
-	if err := gob.NewDecoder(r).Decode(v); err != nil {
-		return err
+	var rest []byte
+	if self, ok := v.(encoding.BinaryUnmarshaler); ok {
+		if len(b) < 8 {
+			return errors.New("the message's length is cut short")
+		}
+		n := binary.BigEndian.Uint64(b)
+		if n > uint64(len(b)-8) {
+			return fmt.Errorf("a message of %d bytes in %d", n, len(b)-8)
+		}
+		if err := self.UnmarshalBinary(b[8 : 8+n]); err != nil {
+			return err
+		}
+		rest = b[8+n:]
+	} else {
+		r := bytes.NewReader(b)
+		// A bytes.Reader is an io.ByteReader: gob reads no further than
+		// its messages, and the bulk data starts where it stopped.
+		if err := gob.NewDecoder(r).Decode(v); err != nil {
+			return err
+		}
+		rest = b[len(b)-r.Len():]
 	}
 	recv, ok := v.(BulkReceiver)
 	if !ok {
 		return nil
 	}
-	rest := b[len(b)-r.Len():]
 	next := func() (uint64, error) {
 		n, k := binary.Uvarint(rest)
 		if k <= 0 {

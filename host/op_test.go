@@ -204,6 +204,109 @@ func TestBulk(t *testing.T) {
 	}
 }
 
+// selfBlobs is blobs that encodes itself, its Tag as its bytes.
+type selfBlobs struct{ blobs }
+
+func (b selfBlobs) AppendBinary(out []byte) ([]byte, error) { return append(out, b.Tag...), nil }
+
+func (b *selfBlobs) UnmarshalBinary(in []byte) error {
+	b.Tag = string(in)
+	return nil
+}
+
+func init() {
+	RegisterOp("host-test.upper-self", func(ctx context.Context, h Host, req selfBlobs) (selfBlobs, error) {
+		resp := selfBlobs{blobs{Tag: req.Tag + "!"}}
+		for _, d := range req.data {
+			resp.data = append(resp.data, bytes.ToUpper(d))
+		}
+		return resp, nil
+	})
+}
+
+// TestSelfEncoding expects a request or response that encodes itself to
+// cross as its own encoding after its length, not through gob, its bulk
+// data after it; a message cut short fails to decode.
+func TestSelfEncoding(t *testing.T) {
+	h := NewLocal("fs1", t.TempDir())
+	req := selfBlobs{blobs{Tag: "tag", data: [][]byte{[]byte("ab"), {}}}}
+	got, err := Call[selfBlobs, selfBlobs](context.Background(), loopback{Host: h, agent: h}, "host-test.upper-self", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (selfBlobs{blobs{Tag: "tag!", data: [][]byte{[]byte("AB"), {}}}}); got.Tag != want.Tag || !slices.EqualFunc(got.data, want.data, bytes.Equal) {
+		t.Errorf("got %q %q, want %q %q", got.Tag, got.data, want.Tag, want.data)
+	}
+	b, release, err := encode("test", req, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// The length, the tag, then 2 slices of 2 and 0 bytes.
+	if want := []byte("\x00\x00\x00\x00\x00\x00\x00\x03tag\x02\x02\x00ab"); !bytes.Equal(b, want) {
+		t.Errorf("encoded as %q, want %q", b, want)
+	}
+	for _, cut := range []int{len(b) - 4, len(b) - 9, len(b) - 12} {
+		var got selfBlobs
+		if err := decode(b[:cut], &got); err == nil {
+			t.Errorf("cut to %d bytes: no error", cut)
+		}
+	}
+}
+
+// releasedBlobs is blobs that counts the releases of its data.
+type releasedBlobs struct {
+	Tag      string
+	data     [][]byte
+	released *int
+}
+
+func (b releasedBlobs) BulkData() [][]byte { return b.data }
+
+func (b *releasedBlobs) SetBulkData(data [][]byte) error {
+	b.data = data
+	return nil
+}
+
+func (b releasedBlobs) ReleaseBulk() { *b.released++ }
+
+var released int
+
+func init() {
+	RegisterOp("host-test.released", func(ctx context.Context, h Host, req blobs) (releasedBlobs, error) {
+		return releasedBlobs{Tag: req.Tag, data: [][]byte{[]byte(req.Tag)}, released: &released}, nil
+	})
+}
+
+// TestReleaseBulk expects an op's bulk response to be released once
+// encoded through an agent, with the data crossed whole, and never for a
+// host of this machine, whose caller gets its slices.
+func TestReleaseBulk(t *testing.T) {
+	h := NewLocal("fs1", t.TempDir())
+	for _, tc := range []struct {
+		name     string
+		h        Host
+		released int
+	}{
+		{"local", h, 0},
+		{"through an agent", loopback{Host: h, agent: h}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			released = 0
+			got, err := Call[blobs, releasedBlobs](context.Background(), tc.h, "host-test.released", blobs{Tag: "abc"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.data) != 1 || string(got.data[0]) != "abc" {
+				t.Errorf("got %q, want [abc]", got.data)
+			}
+			if released != tc.released {
+				t.Errorf("released %d times, want %d", released, tc.released)
+			}
+		})
+	}
+}
+
 // gobBlobs is blobs with its data in gob, as op payloads were before Bulk.
 type gobBlobs struct {
 	Tag  string

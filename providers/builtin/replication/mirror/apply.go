@@ -425,10 +425,15 @@ func (r *pairRun) setMetadata(dst host.Host, path string, s, d *Entry, inPlace b
 // setMetadata is pairRun.setMetadata with the preserved metadata pres, for
 // the ops that write on the target's machine too.
 func setMetadata(ctx context.Context, pres Preserve, dst host.Host, path string, s, d *Entry, inPlace bool) error {
+	return setMetadataOf(pres, pathMeta{ctx, dst, path}, s, d, inPlace)
+}
+
+// setMetadataOf is setMetadata for an entry reached through t.
+func setMetadataOf(pres Preserve, t metadataTarget, s, d *Entry, inPlace bool) error {
 	inPlace = inPlace && d != nil && d.Kind() == s.Kind() && d.HasStat
 	chowned := false
 	if pres&PreserveOwner != 0 && s.HasStat && !(inPlace && d.UID == s.UID && d.GID == s.GID) {
-		if err := dst.Lchown(ctx, path, int(s.UID), int(s.GID)); err != nil {
+		if err := t.chown(int(s.UID), int(s.GID)); err != nil {
 			return err
 		}
 		chowned = true
@@ -444,16 +449,54 @@ func setMetadata(ctx context.Context, pres Preserve, dst host.Host, path string,
 		}
 	}
 	if chowned || !inPlace || d.Perm() != mode {
-		if err := dst.Chmod(ctx, path, mode); err != nil {
+		if err := t.chmod(mode); err != nil {
 			return err
 		}
 	}
 	if pres&PreserveTimes != 0 {
-		if err := dst.Chtimes(ctx, path, time.Time{}, time.Unix(0, s.MTime)); err != nil {
+		if err := t.setModTime(time.Unix(0, s.MTime)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// metadataTarget is the entry setMetadataOf changes: one at a path of a
+// host (pathMeta), or a file open on the target's machine (fileMeta).
+type metadataTarget interface {
+	chown(uid, gid int) error
+	chmod(mode fs.FileMode) error
+	setModTime(mtime time.Time) error
+}
+
+// pathMeta is the entry at path on h, never followed if a symlink.
+type pathMeta struct {
+	ctx  context.Context
+	h    host.Host
+	path string
+}
+
+func (p pathMeta) chown(uid, gid int) error     { return p.h.Lchown(p.ctx, p.path, uid, gid) }
+func (p pathMeta) chmod(mode fs.FileMode) error { return p.h.Chmod(p.ctx, p.path, mode) }
+func (p pathMeta) setModTime(mtime time.Time) error {
+	return p.h.Chtimes(p.ctx, p.path, time.Time{}, mtime)
+}
+
+// fileMeta is a temp file just written, still open, at path: its metadata
+// set through it takes no lookup of its name (nor, for the time, the
+// check that the name is no symlink).
+type fileMeta struct {
+	pathMeta
+	f host.MetadataFile
+}
+
+func (m fileMeta) chown(uid, gid int) error     { return m.f.Chown(uid, gid) }
+func (m fileMeta) chmod(mode fs.FileMode) error { return m.f.Chmod(mode) }
+func (m fileMeta) setModTime(mtime time.Time) error {
+	if err := m.f.SetModTime(mtime); !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return m.pathMeta.setModTime(mtime)
 }
 
 func (r *pairRun) hardLink(c *Change) {

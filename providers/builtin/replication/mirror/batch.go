@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -51,6 +52,39 @@ type ReadRequest struct {
 // ReadResponse holds, by name of the request, what was read.
 type ReadResponse struct {
 	Files []ReadFile
+	// buf holds the files' content, on the machine that read them.
+	buf *readBuffer
+}
+
+// readBuffer is where a batch's files are read, one after the other: a
+// buffer an agent reuses once the batch is encoded for the wire
+// (ReleaseBulk), where a slice for each file would have it allocate,
+// clear and collect every byte it sends.
+type readBuffer struct{ b []byte }
+
+var readBuffers = sync.Pool{New: func() any { return new(readBuffer) }}
+
+// take returns n bytes of the buffer, not cleared: a file's content
+// overwrites them whole. What is taken stays valid when the buffer
+// outgrows its array: the next takes come from a new one, twice as large
+// up to a batch's size (a buffer that is not reused, read for a local
+// host, costs at most twice its content).
+func (rb *readBuffer) take(n int64) []byte {
+	if int64(cap(rb.b)-len(rb.b)) < n {
+		rb.b = make([]byte, 0, max(n, min(2*int64(cap(rb.b)), batchBytes), 64<<10))
+	}
+	start := len(rb.b)
+	rb.b = rb.b[:start+int(n)]
+	return rb.b[start : start+int(n) : start+int(n)]
+}
+
+// ReleaseBulk gives the buffer back once the response is encoded: the
+// encoding holds a copy of the content.
+func (r ReadResponse) ReleaseBulk() {
+	if r.buf != nil {
+		r.buf.b = r.buf.b[:0]
+		readBuffers.Put(r.buf)
+	}
 }
 
 // ReadFile is one file read whole: its content, and the metadata it had
@@ -176,7 +210,7 @@ func subFolder(ctx context.Context, h host.Host, dir string) (host.Host, func(),
 
 // readOnMachine is the op mirror.read.
 func readOnMachine(ctx context.Context, h host.Host, req ReadRequest) (ReadResponse, error) {
-	resp := ReadResponse{Files: make([]ReadFile, len(req.Names))}
+	resp := ReadResponse{Files: make([]ReadFile, len(req.Names)), buf: readBuffers.Get().(*readBuffer)}
 	dir, closeDir, err := subFolder(ctx, h, req.Dir)
 	if err != nil {
 		for i := range resp.Files {
@@ -191,7 +225,7 @@ func readOnMachine(ctx context.Context, h host.Host, req ReadRequest) (ReadRespo
 		}
 		f := &resp.Files[i]
 		var e *Entry
-		e, f.data, err = readWhole(ctx, dir, "/"+name)
+		e, f.data, err = readWhole(ctx, dir, "/"+name, resp.buf)
 		if err == nil {
 			f.Stat = host.EntryStat(*e)
 		}
@@ -200,10 +234,10 @@ func readOnMachine(ctx context.Context, h host.Host, req ReadRequest) (ReadRespo
 	return resp, nil
 }
 
-// readWhole reads the file at path whole, as copyFile copies it: the
-// metadata returned is what the file had before a read during which it
-// did not change.
-func readWhole(ctx context.Context, h host.Host, path string) (*Entry, []byte, error) {
+// readWhole reads the file at path whole into buf, as copyFile copies it:
+// the metadata returned is what the file had before a read during which
+// it did not change.
+func readWhole(ctx context.Context, h host.Host, path string, buf *readBuffer) (*Entry, []byte, error) {
 	for range attempts {
 		fi, err := h.Lstat(ctx, path)
 		if err != nil {
@@ -218,7 +252,7 @@ func readWhole(ctx context.Context, h host.Host, path string) (*Entry, []byte, e
 			// the large file it became.
 			return nil, nil, fmt.Errorf("grew to %d bytes: %w", before.Size, errChanged)
 		}
-		data, err := readSize(ctx, h, path, before.Size)
+		data, err := readSize(ctx, h, path, buf.take(before.Size))
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			continue // it shrank
 		}
@@ -237,16 +271,15 @@ func readWhole(ctx context.Context, h host.Host, path string) (*Entry, []byte, e
 	return nil, nil, errChanged
 }
 
-// readSize reads the size bytes the file at path had: if it grows
-// meanwhile, the look at it after the read sees it.
-func readSize(ctx context.Context, h host.Host, path string, size int64) ([]byte, error) {
+// readSize reads into data the len(data) bytes the file at path had: if
+// it grows meanwhile, the look at it after the read sees it.
+func readSize(ctx context.Context, h host.Host, path string, data []byte) ([]byte, error) {
 	in, err := h.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer in.Close()
-	data := make([]byte, size)
-	if _, err := io.ReadFull(in, data); err != nil && !(size == 0 && err == io.EOF) {
+	if _, err := io.ReadFull(in, data); err != nil && !(len(data) == 0 && err == io.EOF) {
 		return nil, err
 	}
 	return data, nil
@@ -281,11 +314,17 @@ func writeWhole(ctx context.Context, h host.Host, pres Preserve, f WriteFile) (e
 		return err
 	}
 	_, err = out.Write(f.data)
+	if err == nil {
+		// On its machine, the file is one whose metadata is set through
+		// it, before it is closed; through a transport, by its name.
+		var t metadataTarget = pathMeta{ctx, h, tmp}
+		if mf, ok := out.(host.MetadataFile); ok {
+			t = fileMeta{pathMeta{ctx, h, tmp}, mf}
+		}
+		err = setMetadataOf(pres, t, (*Entry)(&f.Src), (*Entry)(f.Dst), false)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = setMetadata(ctx, pres, h, tmp, (*Entry)(&f.Src), (*Entry)(f.Dst), false)
 	}
 	if err != nil {
 		h.Remove(context.WithoutCancel(ctx), tmp)

@@ -2,12 +2,17 @@ package mirror
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // remoteAgent plays a host of another machine whose transport runs ops
@@ -110,4 +115,54 @@ func TestSmallFilesInBatches(t *testing.T) {
 	}
 	e.sync(m)
 	same(t, e.src(), e.dst())
+}
+
+// pathCalls counts the calls of a host that change an entry's metadata
+// by its name.
+type pathCalls struct {
+	host.Host
+	n int
+}
+
+func (p *pathCalls) Lchown(ctx context.Context, path string, uid, gid int) error {
+	p.n++
+	return p.Host.Lchown(ctx, path, uid, gid)
+}
+
+func (p *pathCalls) Chmod(ctx context.Context, path string, mode fs.FileMode) error {
+	p.n++
+	return p.Host.Chmod(ctx, path, mode)
+}
+
+func (p *pathCalls) Chtimes(ctx context.Context, path string, atime, mtime time.Time) error {
+	p.n++
+	return p.Host.Chtimes(ctx, path, atime, mtime)
+}
+
+// TestWriteOpMetadataThroughFile expects the write op to give each file
+// its owner, mode and time through the temp file it wrote, still open,
+// not by its name: no lookup of the name for each, on the machine.
+func TestWriteOpMetadataThroughFile(t *testing.T) {
+	dir := t.TempDir()
+	h := &pathCalls{Host: host.NewLocal("fs", dir)}
+	defer h.Close()
+	src := host.EntryStat{Name: "f", Size: 4, MTime: t0.UnixNano(), Mode: 0o640, UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), HasStat: true}
+	req := WriteRequest{Preserve: PreserveAll, Files: []WriteFile{{Name: "f", Src: src, data: []byte("data")}}}
+	resp, err := writeOnMachine(t.Context(), h, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp.Results[0].err(); err != nil {
+		t.Fatal(err)
+	}
+	if h.n != 0 {
+		t.Errorf("%d calls set the metadata by the file's name, want 0", h.n)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode() != 0o640 || !fi.ModTime().Equal(t0) || fi.Size() != 4 {
+		t.Errorf("written: %v %v %d bytes, want %v %v 4", fi.Mode(), fi.ModTime(), fi.Size(), fs.FileMode(0o640), t0)
+	}
 }

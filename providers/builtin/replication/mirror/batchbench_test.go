@@ -12,7 +12,9 @@ import (
 // BenchmarkBatchOps runs the ops mirror.read and mirror.write on a local
 // host, as the agents of both machines run them: a batch of 64 files of
 // 2 KiB read in one folder and written into another (over the files the
-// run before wrote). Per file: ns/op / 64.
+// run before wrote); "call" runs them through host.Call and an agent's
+// RunOp, encoding and decoding their requests and responses as they cross
+// between machines. Per file: ns/op / 64.
 func BenchmarkBatchOps(b *testing.B) {
 	dir := b.TempDir()
 	const files = 64
@@ -41,17 +43,38 @@ func BenchmarkBatchOps(b *testing.B) {
 			}
 		}
 	})
+	wreq := WriteRequest{Dir: "/dst", Preserve: PreserveAll}
+	for i, f := range read.Files {
+		wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], data: f.data, Src: f.Stat})
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "dst"), 0o755); err != nil {
+		b.Fatal(err)
+	}
 	b.Run("write", func(b *testing.B) {
 		b.ReportAllocs()
-		wreq := WriteRequest{Dir: "/dst", Preserve: PreserveAll}
-		for i, f := range read.Files {
-			wreq.Files = append(wreq.Files, WriteFile{Name: rreq.Names[i], data: f.data, Src: f.Stat})
-		}
-		if err := os.MkdirAll(filepath.Join(dir, "dst"), 0o755); err != nil {
-			b.Fatal(err)
-		}
 		for b.Loop() {
 			resp, err := writeOnMachine(b.Context(), h, wreq)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := resp.Results[0].err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	a := newAgent(h)
+	b.Run("call/read", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := host.Call[ReadRequest, ReadResponse](b.Context(), a, readOp, rreq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("call/write", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := host.Call[WriteRequest, WriteResponse](b.Context(), a, writeOp, wreq)
 			if err != nil {
 				b.Fatal(err)
 			}
