@@ -426,3 +426,61 @@ func TestSubOneNameOps(t *testing.T) {
 		t.Errorf("after Rename: %q, %v", b, err)
 	}
 }
+
+// TestSubOneNameRename checks a rename of one name to another in a Sub
+// host's folder, the new name's and the replacing ones alike: a file
+// replaces a file, never a folder, and a folder replaces nothing, not
+// even an empty folder (as the root would have it).
+func TestSubOneNameRename(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to string
+		ok       bool
+		want     string // what to holds after, "dir" for a folder
+	}{
+		{"a file to a new name", "f", "new", true, "data f"},
+		{"a file over a file", "f", "g", true, "data f"},
+		{"a file over a folder", "f", "empty", false, "dir"},
+		{"a folder to a new name", "dir", "new", true, "dir"},
+		{"a folder over an empty folder", "dir", "empty", false, "dir"},
+		{"a folder over a file", "dir", "g", false, "data g"},
+		{"a folder to itself", "dir", "dir", false, "dir"},
+		{"a file to itself", "f", "f", true, "data f"},
+		{"a name that is not there", "none", "new", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			h, root := rootedHost(t)
+			for _, f := range []string{"f", "g"} {
+				if err := h.WriteFile(ctx, "/set/"+f, strings.NewReader("data "+f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range []string{"dir", "empty"} {
+				if err := os.Mkdir(filepath.Join(root, "set", d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := h.Sub(ctx, "/set")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = s.Rename(ctx, "/"+tt.from, "/"+tt.to)
+			if (err == nil) != tt.ok {
+				t.Fatalf("Rename: %v, want ok %v", err, tt.ok)
+			}
+			to := filepath.Join(root, "set", tt.to)
+			got := ""
+			if fi, err := os.Lstat(to); err == nil && fi.IsDir() {
+				got = "dir"
+			} else if b, err := os.ReadFile(to); err == nil {
+				got = string(b)
+			}
+			if got != tt.want {
+				t.Errorf("%s holds %q, want %q", tt.to, got, tt.want)
+			}
+		})
+	}
+}

@@ -132,11 +132,18 @@ func utime(t time.Time) unix.Timespec {
 }
 
 // Rename refuses, as the root does, to replace a folder by anything but
-// itself.
+// itself. A name that is new, as every file of a first sync is, needs no
+// look at what it replaces: the kernel renames to it only if nothing has
+// it (RENAME_NOREPLACE), one call; when something has, or the file system
+// cannot tell (EINVAL), the folder check and a plain rename follow.
 func (r *rootFS) Rename(from, to string) error {
 	if oneName(from) && oneName(to) {
 		var err error
 		if r.at(func(dirfd int) {
+			_, err = retryEINTR(func() (int, error) { return 0, unix.Renameat2(dirfd, from, dirfd, to, unix.RENAME_NOREPLACE) })
+			if err != unix.EEXIST && err != unix.EINVAL && err != unix.ENOSYS {
+				return
+			}
 			var dst, src unix.Stat_t
 			if unix.Fstatat(dirfd, to, &dst, unix.AT_SYMLINK_NOFOLLOW) == nil && dst.Mode&unix.S_IFMT == unix.S_IFDIR {
 				if err = unix.Fstatat(dirfd, from, &src, unix.AT_SYMLINK_NOFOLLOW); err == nil && (from == to || src.Dev != dst.Dev || src.Ino != dst.Ino) {

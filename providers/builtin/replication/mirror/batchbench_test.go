@@ -12,8 +12,9 @@ import (
 // BenchmarkBatchOps runs the ops mirror.read and mirror.write on a local
 // host, as the agents of both machines run them: a batch of 64 files of
 // 2 KiB read in one folder and written into another (over the files the
-// run before wrote); "call" runs them through host.Call and an agent's
-// RunOp, encoding and decoding their requests and responses as they cross
+// run before wrote; "write-new": into a new folder each run, as a first
+// sync does); "call" runs them through host.Call and an agent's RunOp,
+// encoding and decoding their requests and responses as they cross
 // between machines. Per file: ns/op / 64.
 func BenchmarkBatchOps(b *testing.B) {
 	dir := b.TempDir()
@@ -54,6 +55,24 @@ func BenchmarkBatchOps(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			resp, err := writeOnMachine(b.Context(), h, wreq)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := resp.Results[0].err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// As in a first sync: every name new, in a folder made for the batch.
+	b.Run("write-new", func(b *testing.B) {
+		b.ReportAllocs()
+		req := wreq
+		for i := 0; b.Loop(); i++ {
+			req.Dir = fmt.Sprintf("/new/%d", i)
+			if err := os.MkdirAll(filepath.Join(dir, req.Dir), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			resp, err := writeOnMachine(b.Context(), h, req)
 			if err != nil {
 				b.Fatal(err)
 			}
