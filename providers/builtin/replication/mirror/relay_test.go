@@ -1,0 +1,110 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/ssh"
+	"github.com/drover-dr/drover/internal/agenttest"
+	"github.com/drover-dr/drover/internal/sshtest"
+)
+
+func TestMain(m *testing.M) { agenttest.Main(m) }
+
+// agentPair is the default pair of e between two SSH hosts whose machines
+// run the agent (this test binary, uploaded).
+func agentPair(t *testing.T, e *env) Pair {
+	s := sshtest.Start(t)
+	dial := func(name, root string) host.Host {
+		h, err := ssh.New(t.Context(), ssh.Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity,
+			KnownHosts: s.KnownHosts, Root: root, AgentCache: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	return Pair{Source: Endpoint{dial("fs1", e.r1), "/srv/set"}, Target: Endpoint{dial("fs2", e.r2), "/replica/set"}}
+}
+
+func randomData(n int, seed uint64) string {
+	data := make([]byte, n)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	return string(data)
+}
+
+// TestRelayBetweenAgents: a large file copied between two machines that
+// both run the agent crosses the controller raw, each of its bytes once
+// (the relay), with its block sums recorded as they pass; one that
+// compresses goes through the agent's calls, zstd-compressed.
+func TestRelayBetweenAgents(t *testing.T) {
+	e := newEnv(t)
+	big := randomData(3<<20+123, 7)
+	zeros := strings.Repeat("\x00\x01", 1<<20)
+	write(t, e.src("big.img"), big, t0)
+	write(t, e.src("zeros.img"), zeros, t0)
+	write(t, e.src("small"), "small", t0)
+	m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true, BlockThreshold: 1 << 20}, agentPair(t, e))
+	before := relayed.Load()
+	e.sync(m)
+	if got := relayed.Load() - before; got != int64(len(big)) {
+		t.Errorf("%d bytes crossed raw, want the %d of the file that does not compress", got, len(big))
+	}
+	for name, want := range map[string]string{"big.img": big, "zeros.img": zeros, "small": "small"} {
+		if got, _ := os.ReadFile(e.dst(name)); !bytes.Equal(got, []byte(want)) {
+			t.Errorf("the replica of %s differs from its source", name)
+		}
+	}
+	if pl, err := m.Plan(t.Context()); err != nil || len(pl.Changes) != 0 {
+		t.Errorf("after the sync, the plan has %v (%v), want nothing", lines(pl), err)
+	}
+}
+
+// TestRelayCancelled: a copy cancelled while its bytes cross raw ends on
+// both machines and leaves no temp file; the next sync completes it.
+func TestRelayCancelled(t *testing.T) {
+	e := newEnv(t)
+	big := randomData(4<<20, 9)
+	write(t, e.src("big.img"), big, t0)
+	pair := agentPair(t, e)
+	// Slow enough to be cancelled midway.
+	m := e.mirror(Options{Preserve: PreserveAll, Bandwidth: 1 << 20}, pair)
+	pl, err := m.Plan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	before := relayed.Load()
+	go func() {
+		deadline := time.Now().Add(time.Minute)
+		for relayed.Load() == before && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	if _, err := m.Apply(ctx, pl, nil); err == nil {
+		t.Fatal("the cancelled apply succeeded")
+	}
+	if relayed.Load() == before {
+		t.Fatal("the copy did not cross raw")
+	}
+	left, _ := filepath.Glob(filepath.Join(e.dst(), "*"))
+	hidden, _ := filepath.Glob(filepath.Join(e.dst(), ".*"))
+	if left = append(left, hidden...); len(left) != 0 {
+		t.Errorf("the cancelled copy left %v", left)
+	}
+	e.sync(e.mirror(Options{Preserve: PreserveAll}, pair))
+	if got, _ := os.ReadFile(e.dst("big.img")); !bytes.Equal(got, []byte(big)) {
+		t.Error("the next sync did not complete the replica")
+	}
+}
