@@ -380,28 +380,31 @@ func (r *pairRun) relay(in io.Reader, out host.File, size int64, sums *sumReader
 	if err != nil {
 		return !errors.Is(err, errors.ErrUnsupported), err
 	}
-	var from io.Reader = rs
-	if sums != nil {
-		sums.r, from = rs, sums
-	}
-	// A plain writer, so that the copy goes through buf.
-	w := struct{ io.Writer }{ws}
-	buf := make([]byte, relayBuffer)
-	chunk := r.chunkSize()
+	// Whole buffers: a channel's reads end at its packets, and the sums
+	// hash whole blocks where the buffer holds them. A buffer is at most
+	// a bandwidth limit's burst.
+	buf := make([]byte, min(relayBuffer, r.chunkSize()))
 	for left := size; left > 0; {
 		if err = r.ctx.Err(); err != nil {
 			break
 		}
-		want := min(chunk, left)
-		var copied int64
-		copied, err = io.CopyBuffer(w, io.LimitReader(from, want), buf)
-		left -= copied
-		r.bytes.Add(copied)
-		relayed.Add(copied)
-		if err == nil {
-			err = r.pace(copied)
+		n, rerr := io.ReadFull(rs, buf[:min(int64(len(buf)), left)])
+		if sums != nil {
+			sums.add(buf[:n])
 		}
-		if err != nil || copied < want {
+		if n > 0 {
+			_, err = ws.Write(buf[:n])
+		}
+		left -= int64(n)
+		r.bytes.Add(int64(n))
+		relayed.Add(int64(n))
+		if err == nil {
+			err = r.pace(int64(n))
+		}
+		if err == nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			err = rerr
+		}
+		if err != nil || rerr != nil {
 			// Short: the source shrank, which the look after the copy
 			// sees.
 			break
@@ -424,14 +427,19 @@ type sumReader struct {
 
 func (s *sumReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.read += int64(n)
-	b := p[:n]
+	s.add(p[:n])
+	return n, err
+}
+
+// add hashes b, the bytes read next.
+func (s *sumReader) add(b []byte) {
+	s.read += int64(len(b))
 	if len(s.partial) > 0 {
 		k := min(len(b), blocks.DefaultBlockSize-len(s.partial))
 		s.partial = append(s.partial, b[:k]...)
 		b = b[k:]
 		if len(s.partial) < blocks.DefaultBlockSize {
-			return n, err
+			return
 		}
 		s.done = append(s.done, blocks.HashBlock(s.partial))
 		s.partial = s.partial[:0]
@@ -441,7 +449,6 @@ func (s *sumReader) Read(p []byte) (int, error) {
 		s.done = append(s.done, blocks.HashBlock(b[:blocks.DefaultBlockSize]))
 	}
 	s.partial = append(s.partial, b...)
-	return n, err
 }
 
 // sums are the sums of all that was read: the last block may be short.

@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/drover-dr/drover/blocks"
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/host/ssh"
 	"github.com/drover-dr/drover/internal/agenttest"
@@ -64,6 +66,18 @@ func TestRelayBetweenAgents(t *testing.T) {
 		if got, _ := os.ReadFile(e.dst(name)); !bytes.Equal(got, []byte(want)) {
 			t.Errorf("the replica of %s differs from its source", name)
 		}
+	}
+	side := sidecars("/replica/set/big.img")
+	manifest, err := blocks.Target{Host: e.fs2, Path: "/replica/set/big.img", Manifest: side[0], Journal: side[1]}.LoadManifest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []blocks.Sum
+	for b := []byte(big); len(b) > 0; b = b[min(len(b), blocks.DefaultBlockSize):] {
+		want = append(want, blocks.HashBlock(b[:min(len(b), blocks.DefaultBlockSize)]))
+	}
+	if !slices.Equal(manifest.Sums, want) {
+		t.Errorf("the manifest's %d sums are not those of the file's %d blocks", len(manifest.Sums), len(want))
 	}
 	if pl, err := m.Plan(t.Context()); err != nil || len(pl.Changes) != 0 {
 		t.Errorf("after the sync, the plan has %v (%v), want nothing", lines(pl), err)
