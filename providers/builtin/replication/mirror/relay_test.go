@@ -23,7 +23,10 @@ func TestMain(m *testing.M) { agenttest.Main(m) }
 // agentPair is the default pair of e between two SSH hosts whose machines
 // run the agent (this test binary, uploaded).
 func agentPair(t *testing.T, e *env) Pair {
-	s := sshtest.Start(t)
+	return agentPairOn(t, e, sshtest.Start(t))
+}
+
+func agentPairOn(t *testing.T, e *env, s *sshtest.Server) Pair {
 	dial := func(name, root string) host.Host {
 		h, err := ssh.New(t.Context(), ssh.Options{Name: name, Address: s.Addr, User: s.User, IdentityFile: s.Identity,
 			KnownHosts: s.KnownHosts, Root: root, AgentCache: t.TempDir()})
@@ -120,5 +123,30 @@ func TestRelayCancelled(t *testing.T) {
 	e.sync(e.mirror(Options{Preserve: PreserveAll}, pair))
 	if got, _ := os.ReadFile(e.dst("big.img")); !bytes.Equal(got, []byte(big)) {
 		t.Error("the next sync did not complete the replica")
+	}
+}
+
+// TestRelayRefused: where sshd refuses the channels to the agent's socket
+// (AllowStreamLocalForwarding no), a large file goes through the agent's
+// calls, as before there was a relay.
+func TestRelayRefused(t *testing.T) {
+	e := newEnv(t)
+	s := sshtest.Start(t)
+	config, err := os.ReadFile(filepath.Join(s.Dir, "sshd_config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshtest.WriteFile(t, filepath.Join(s.Dir, "sshd_config"), string(config)+"AllowStreamLocalForwarding no\n")
+	s.Crash(t)
+	s.Restart(t)
+	big := randomData(3<<20, 11)
+	write(t, e.src("big.img"), big, t0)
+	before := relayed.Load()
+	e.sync(e.mirror(Options{Preserve: PreserveAll}, agentPairOn(t, e, s)))
+	if got := relayed.Load() - before; got != 0 {
+		t.Errorf("%d bytes crossed raw through an sshd that refuses the channel", got)
+	}
+	if got, _ := os.ReadFile(e.dst("big.img")); !bytes.Equal(got, []byte(big)) {
+		t.Error("the replica differs from its source")
 	}
 }
