@@ -268,14 +268,11 @@ type relayReader struct {
 }
 
 func (r *relayReader) Read(p []byte) (int, error) {
-	for r.left == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
+	for r.left == 0 && r.err == nil {
 		var h [4]byte
 		if _, err := io.ReadFull(r.c, h[:]); err != nil {
 			r.err = relayLost(err)
-			continue
+			break
 		}
 		r.left = binary.BigEndian.Uint32(h[:])
 		if r.left == 0 {
@@ -285,12 +282,16 @@ func (r *relayReader) Read(p []byte) (int, error) {
 			}
 		}
 	}
+	if r.err != nil {
+		return 0, r.err
+	}
 	n, err := r.c.Read(p[:min(len(p), int(r.left))])
 	r.left -= uint32(n)
 	if err != nil {
+		// Within a frame, even at its end: the end frame is still due.
 		r.err = relayLost(err)
-		if r.left == 0 {
-			return n, r.err
+		if n == 0 {
+			return 0, r.err
 		}
 	}
 	return n, nil
