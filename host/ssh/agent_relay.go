@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/host/agent"
+	xssh "golang.org/x/crypto/ssh"
 )
 
 // A file open in the agent streams its bytes raw (host.StreamFile) on a
@@ -47,7 +48,8 @@ func (c *relayConn) CloseWrite() error {
 
 // dialRelay opens a channel to the relay socket of the file's agent; an
 // agent without one, or an sshd that refuses the channel, gives an error
-// wrapping agent.ErrNoRelay.
+// wrapping agent.ErrNoRelay. An sshd that forbids the channels is not
+// asked again on the same connection.
 func (f agentFile) dialRelay(ctx context.Context) (*relayConn, error) {
 	socket, ok := f.File.Relays()
 	if !ok {
@@ -57,13 +59,23 @@ func (f agentFile) dialRelay(ctx context.Context) (*relayConn, error) {
 	if err != nil {
 		return nil, f.err("relay", err)
 	}
+	if refused := cn.agent.noRelay.Load(); refused != nil {
+		release()
+		return nil, *refused
+	}
 	nc, err := cn.ssh.DialContext(ctx, "unix", socket)
 	if err != nil {
 		release()
 		if connectionLost(err) || ctx.Err() != nil {
 			return nil, f.err("relay", err)
 		}
-		return nil, fmt.Errorf("%w: the sshd of %s refused a channel to the agent's socket (%v)", agent.ErrNoRelay, f.h.c.addr, err)
+		var open *xssh.OpenChannelError
+		prohibited := errors.As(err, &open) && open.Reason == xssh.Prohibited
+		err = fmt.Errorf("%w: the sshd of %s refused a channel to the agent's socket (%v)", agent.ErrNoRelay, f.h.c.addr, err)
+		if prohibited {
+			cn.agent.noRelay.Store(&err)
+		}
+		return nil, err
 	}
 	return &relayConn{Conn: nc, stop: context.AfterFunc(ctx, func() { nc.Close() }), release: sync.OnceFunc(release)}, nil
 }
