@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -83,7 +84,8 @@ var ErrNoRelay = fmt.Errorf("no raw relay: %w", errors.ErrUnsupported)
 // removes the folder. Without a socket (no temp folder to write), path
 // is "", and copies go through the calls.
 func (s *server) listenRelay() (path string, stop func()) {
-	dir, err := os.MkdirTemp("", "drover-agent-")
+	sweepRelays()
+	dir, err := os.MkdirTemp("", relayDirs)
 	if err != nil {
 		return "", func() {}
 	}
@@ -114,6 +116,28 @@ func (s *server) listenRelay() (path string, stop func()) {
 		cancel()
 		wg.Wait()
 		os.RemoveAll(dir)
+	}
+}
+
+// relayDirs is the pattern of the relay sockets' folders in the temp
+// folder.
+const relayDirs = "drover-agent-"
+
+// sweepRelays removes the folders of relay sockets no agent listens on
+// any more: an agent killed (its machine's sshd crashed, a signal) leaves
+// its folder behind. A folder whose socket is not there yet (an agent
+// starting) is left alone, and so is one this user cannot enter.
+func sweepRelays() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), relayDirs+"*"))
+	for _, dir := range dirs {
+		c, err := net.Dial("unix", filepath.Join(dir, "relay"))
+		if err == nil {
+			c.Close()
+			continue
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			os.RemoveAll(dir)
+		}
 	}
 }
 

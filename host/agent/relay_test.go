@@ -139,3 +139,34 @@ func TestRelayCutOff(t *testing.T) {
 		t.Errorf("a send cut off midway: %v, want ErrLost", err)
 	}
 }
+
+// TestRelaySwept: an agent starting removes the socket folders of agents
+// that ended without removing theirs (killed), and no other.
+func TestRelaySwept(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	stale, err := os.MkdirTemp("", relayDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(stale, "relay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a killed agent leaves it: the socket, no one listening.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	starting, err := os.MkdirTemp("", relayDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := serve(t)
+	serve(t)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the folder of an agent gone is left: %v", err)
+	}
+	for _, dir := range []string{starting, filepath.Dir(live.Hello.Relay)} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("the folder of an agent starting or running was removed: %v", err)
+		}
+	}
+}
