@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -56,6 +57,22 @@ type MetadataFile interface {
 	// It fails with errors.ErrUnsupported where the system cannot: callers
 	// set it by the file's name.
 	SetModTime(mtime time.Time) error
+}
+
+// StreamFile is a File whose bytes can also cross as one raw stream, past
+// the protocol of its calls (a file open in the agent of an SSH host): a
+// copy between two of them moves each byte through the copier once, with
+// one buffer. Either method fails with an error wrapping
+// errors.ErrUnsupported where there is no such stream (the calls then
+// copy). A stream ends with ctx, on both machines.
+type StreamFile interface {
+	File
+	// ReadStream streams the n bytes at off: fewer if the file ends first.
+	ReadStream(ctx context.Context, off, n int64) (io.ReadCloser, error)
+	// WriteStream writes what it is given into the file from off, at
+	// most n bytes. Its Close returns once all of it is in the file, or
+	// fails.
+	WriteStream(ctx context.Context, off, n int64) (io.WriteCloser, error)
 }
 
 // localFile is a File of the local transport.

@@ -10,7 +10,10 @@
 // which it does when the connection does, and never listens on a port.
 // Client is the controller's side; host/ssh uploads the binary, starts it
 // with an exec request and routes operations through it. File data
-// crosses zstd-compressed.
+// crosses zstd-compressed. A large file's bytes copied between two
+// machines that both run the agent take a way of their own (relay.go):
+// raw, on a unix socket the agent listens on, in a folder only its user
+// can enter, which the controller reaches by an SSH channel per transfer.
 //
 // The agent serves each request on a local host (host.NewLocal) rooted
 // where the SSH host is, confined to a Sub folder as the request says: the

@@ -49,6 +49,10 @@ func Serve(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer), grpc.WaitForHandlers(true))
 	s := newServer()
 	defer s.close()
+	// The relay's transfers end before the files they use close.
+	var stopRelay func()
+	s.relay, stopRelay = s.listenRelay()
+	defer stopRelay()
 	agentv1.RegisterAgentServer(srv, s)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -71,6 +75,8 @@ type server struct {
 	nextID atomic.Uint64
 	trips  map[uint64]host.Tripwire
 	files  map[uint64]host.File
+	// relay is the socket of raw transfers (relay.go), "" for none.
+	relay string
 }
 
 type scopeKey struct {
@@ -128,7 +134,7 @@ func (s *server) Hello(ctx context.Context, req *agentv1.HelloRequest) (*agentv1
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &agentv1.HelloResponse{Sha256: sum, Goos: runtime.GOOS, Goarch: runtime.GOARCH, Pid: int64(os.Getpid()), Ops: host.Ops()}, nil
+	return &agentv1.HelloResponse{Sha256: sum, Goos: runtime.GOOS, Goarch: runtime.GOARCH, Pid: int64(os.Getpid()), Ops: host.Ops(), Relay: s.relay}, nil
 }
 
 func (s *server) Release(ctx context.Context, sc *agentv1.Scope) (*agentv1.Empty, error) {

@@ -39,6 +39,9 @@ var goNames = map[string]string{
 type agentState struct {
 	mu     sync.Mutex
 	client *agent.Client
+	// noRelay holds why sshd refused a channel to the agent's relay
+	// socket: it refuses the next one too (agent_relay.go).
+	noRelay atomic.Pointer[error]
 }
 
 // errNoAgent wraps the reason a connection has no agent.

@@ -54,7 +54,8 @@
 // for, as ops this package registers): Lstat and ReadDirStat with
 // devices, inodes and owners, files opened or created (holes punched, a
 // block device's size at Seek from the end, page-cache hints, data
-// zstd-compressed on the wire where it shrinks), WriteFile with the folder
+// zstd-compressed on the wire where it shrinks, or streamed raw on a
+// channel of its own, host.StreamFile), WriteFile with the folder
 // synced after the rename, Chtimes in nanoseconds, Sync (syncfs), Reflink,
 // Watch and Tripwire (inotify). The agent serves each on a local host
 // rooted where this one is (os.Root on the machine, a Sub host's folder

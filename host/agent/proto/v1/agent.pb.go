@@ -239,11 +239,14 @@ type HelloResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// sha256 of the agent's executable, in hex: the controller compares it
 	// with what it uploaded.
-	Sha256        string   `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Goos          string   `protobuf:"bytes,2,opt,name=goos,proto3" json:"goos,omitempty"`
-	Goarch        string   `protobuf:"bytes,3,opt,name=goarch,proto3" json:"goarch,omitempty"`
-	Pid           int64    `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
-	Ops           []string `protobuf:"bytes,5,rep,name=ops,proto3" json:"ops,omitempty"`
+	Sha256 string   `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Goos   string   `protobuf:"bytes,2,opt,name=goos,proto3" json:"goos,omitempty"`
+	Goarch string   `protobuf:"bytes,3,opt,name=goarch,proto3" json:"goarch,omitempty"`
+	Pid    int64    `protobuf:"varint,4,opt,name=pid,proto3" json:"pid,omitempty"`
+	Ops    []string `protobuf:"bytes,5,rep,name=ops,proto3" json:"ops,omitempty"`
+	// relay is the unix socket on which the agent streams a file's bytes
+	// raw (relay.go in host/agent); "" for none.
+	Relay         string `protobuf:"bytes,6,opt,name=relay,proto3" json:"relay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -311,6 +314,13 @@ func (x *HelloResponse) GetOps() []string {
 		return x.Ops
 	}
 	return nil
+}
+
+func (x *HelloResponse) GetRelay() string {
+	if x != nil {
+		return x.Relay
+	}
+	return ""
 }
 
 // Scope is the host a request is about, as the agent serves it.
@@ -1833,13 +1843,14 @@ const file_agent_proto_rawDesc = "" +
 	"\n" +
 	"\vagent.proto\x12\x0fdrover.agent.v1\"\a\n" +
 	"\x05Empty\"\x0e\n" +
-	"\fHelloRequest\"w\n" +
+	"\fHelloRequest\"\x8d\x01\n" +
 	"\rHelloResponse\x12\x16\n" +
 	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x12\n" +
 	"\x04goos\x18\x02 \x01(\tR\x04goos\x12\x16\n" +
 	"\x06goarch\x18\x03 \x01(\tR\x06goarch\x12\x10\n" +
 	"\x03pid\x18\x04 \x01(\x03R\x03pid\x12\x10\n" +
-	"\x03ops\x18\x05 \x03(\tR\x03ops\"X\n" +
+	"\x03ops\x18\x05 \x03(\tR\x03ops\x12\x14\n" +
+	"\x05relay\x18\x06 \x01(\tR\x05relay\"X\n" +
 	"\x05Scope\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04root\x18\x02 \x01(\tR\x04root\x12\x10\n" +

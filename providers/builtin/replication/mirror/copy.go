@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-dr/drover/blocks"
@@ -322,7 +323,7 @@ func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp st
 		return tmp, nil, r.copySparse(in, out)
 	case record:
 		sr := &sumReader{r: in, partial: make([]byte, 0, blocks.DefaultBlockSize)}
-		if err := r.copyPlain(sr, out, s.Size); err != nil {
+		if err := r.copyWhole(in, out, s.Size, sr); err != nil {
 			return tmp, nil, err
 		}
 		if sr.read != s.Size {
@@ -332,7 +333,87 @@ func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp st
 		}
 		return tmp, sr.sums(), out.Sync()
 	}
-	return tmp, nil, r.copyPlain(in, out, s.Size)
+	return tmp, nil, r.copyWhole(in, out, s.Size, nil)
+}
+
+// copyWhole copies the size bytes of in to out: raw between two files
+// that stream (host.StreamFile: both open in the agents of two SSH
+// hosts), else with their calls (copyPlain). With sums, the bytes are
+// hashed as they pass.
+func (r *pairRun) copyWhole(in io.Reader, out host.File, size int64, sums *sumReader) error {
+	if size >= bigEntry {
+		if used, err := r.relay(in, out, size, sums); used {
+			return err
+		}
+	}
+	if sums != nil {
+		return r.copyPlain(sums, out, size)
+	}
+	return r.copyPlain(in, out, size)
+}
+
+// relayBuffer is what a relay moves at once.
+const relayBuffer = 1 << 20
+
+// relayed counts the bytes copied between raw streams, for the tests.
+var relayed atomic.Int64
+
+// relay copies as copyPlain does between two files that stream: each byte
+// passes here once, read from one machine's channel and written to the
+// other's with one buffer, not through the calls of either file's
+// protocol. used is false when either cannot stream (no agent, an sshd
+// that refuses the channel, data the calls carry compressed), nothing
+// copied yet. A cancelled copy closes both streams, which ends it on both
+// machines; the caller removes the temp file.
+func (r *pairRun) relay(in io.Reader, out host.File, size int64, sums *sumReader) (used bool, err error) {
+	src, ok := in.(host.StreamFile)
+	dst, ok2 := out.(host.StreamFile)
+	if !ok || !ok2 {
+		return false, nil
+	}
+	rs, err := src.ReadStream(r.ctx, 0, size)
+	if err != nil {
+		return !errors.Is(err, errors.ErrUnsupported), err
+	}
+	defer rs.Close()
+	ws, err := dst.WriteStream(r.ctx, 0, size)
+	if err != nil {
+		return !errors.Is(err, errors.ErrUnsupported), err
+	}
+	// Whole buffers: a channel's reads end at its packets, and the sums
+	// hash whole blocks where the buffer holds them. A buffer is at most
+	// a bandwidth limit's burst.
+	buf := make([]byte, min(relayBuffer, r.chunkSize()))
+	for left := size; left > 0; {
+		if err = r.ctx.Err(); err != nil {
+			break
+		}
+		n, rerr := io.ReadFull(rs, buf[:min(int64(len(buf)), left)])
+		if sums != nil {
+			sums.add(buf[:n])
+		}
+		if n > 0 {
+			_, err = ws.Write(buf[:n])
+		}
+		left -= int64(n)
+		r.bytes.Add(int64(n))
+		relayed.Add(int64(n))
+		if err == nil {
+			err = r.pace(int64(n))
+		}
+		if err == nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			err = rerr
+		}
+		if err != nil || rerr != nil {
+			// Short: the source shrank, which the look after the copy
+			// sees.
+			break
+		}
+	}
+	if cerr := ws.Close(); err == nil {
+		err = cerr
+	}
+	return true, err
 }
 
 // sumReader reads r and hashes it by blocks of blocks.DefaultBlockSize.
@@ -346,14 +427,19 @@ type sumReader struct {
 
 func (s *sumReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.read += int64(n)
-	b := p[:n]
+	s.add(p[:n])
+	return n, err
+}
+
+// add hashes b, the bytes read next.
+func (s *sumReader) add(b []byte) {
+	s.read += int64(len(b))
 	if len(s.partial) > 0 {
 		k := min(len(b), blocks.DefaultBlockSize-len(s.partial))
 		s.partial = append(s.partial, b[:k]...)
 		b = b[k:]
 		if len(s.partial) < blocks.DefaultBlockSize {
-			return n, err
+			return
 		}
 		s.done = append(s.done, blocks.HashBlock(s.partial))
 		s.partial = s.partial[:0]
@@ -363,7 +449,6 @@ func (s *sumReader) Read(p []byte) (int, error) {
 		s.done = append(s.done, blocks.HashBlock(b[:blocks.DefaultBlockSize]))
 	}
 	s.partial = append(s.partial, b...)
-	return n, err
 }
 
 // sums are the sums of all that was read: the last block may be short.

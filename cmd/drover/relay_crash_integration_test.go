@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
+)
+
+// TestMirrorSSHDCrashMidRelay crashes the target's sshd while a large
+// file's first copy between two SSH hosts crosses raw from one agent to
+// the other: apply fails naming the host, the replica has no partial
+// file in its place, and the next apply, sshd back, mirrors the source
+// and leaves no temp file.
+func TestMirrorSSHDCrashMidRelay(t *testing.T) {
+	t.Parallel()
+	const size = 128 << 20
+	fs1, fs2 := sshtest.Start(t), sshtest.Start(t)
+	bin := buildDrover(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "fs1", "srv", "db")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + `
+resource "replication_set" "db" {
+  source {
+    host = host.fs1
+    path = "/srv/db"
+  }
+  target {
+    host = host.fs2
+    path = "/replica"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(size, 7)
+	if err := os.WriteFile(filepath.Join(src, "db.img"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	replica := filepath.Join(dir, "fs2", "replica", "srv", "db")
+
+	cmd := droverCmd(bin, dir, "apply", "--auto-approve")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Under way: a temp file in the replica's folder holds some of it.
+	deadline := time.Now().Add(2 * time.Minute)
+	for !tempFileHolds(replica, 8<<20) {
+		select {
+		case err := <-done:
+			t.Fatalf("apply ended before the copy was under way (%v):\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			t.Fatalf("the copy wrote nothing:\n%s", out.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fs2.Crash(t)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Fatalf("apply did not end after the server crashed:\n%s", out.String())
+	}
+	if _, ok := err.(*exec.ExitError); !ok || strings.Contains(out.String(), "Apply complete!") {
+		t.Fatalf("apply with its server crashed: %v, want a failure:\n%s", err, out.String())
+	}
+	checkCleanError(t, out.String(), "fs2", fs2.Addr)
+	if _, err := os.Stat(filepath.Join(replica, "db.img")); err == nil {
+		t.Error("a replica file is in place after the crashed first copy")
+	}
+
+	fs2.Restart(t)
+	if out, err := droverCmd(bin, dir, "apply", "--auto-approve").CombinedOutput(); err != nil {
+		t.Fatalf("apply after sshd came back: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(replica, "db.img")); !bytes.Equal(got, data) {
+		t.Error("after the next apply the replica is not the source")
+	}
+	entries, _ := os.ReadDir(replica)
+	for _, e := range entries {
+		if host.IsTempName(e.Name()) {
+			t.Errorf("%s is left in the replica", e.Name())
+		}
+	}
+}
+
+// tempFileHolds says whether a temp file in dir holds at least n bytes.
+func tempFileHolds(dir string, n int64) bool {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && host.IsTempName(e.Name()) && fi.Size() >= n {
+			return true
+		}
+	}
+	return false
+}

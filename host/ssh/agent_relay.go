@@ -1,0 +1,143 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/host/agent"
+	xssh "golang.org/x/crypto/ssh"
+)
+
+// A file open in the agent streams its bytes raw (host.StreamFile) on a
+// channel of its own: an SSH direct-streamlocal channel to the agent's
+// relay socket (host/agent's relay.go), which sshd allows unless
+// AllowStreamLocalForwarding says no. A copy between two machines that
+// both run the agent then costs the controller one decryption and one
+// encryption per byte, and a copy with one buffer.
+
+var _ host.StreamFile = agentFile{}
+
+// relayConn is a channel to the agent's relay socket: closed when ctx
+// ends, which ends the transfer on the machine too; the SSH connection
+// counts as in use until it is closed.
+type relayConn struct {
+	net.Conn
+	stop    func() bool
+	release func()
+}
+
+func (c *relayConn) Close() error {
+	c.stop()
+	defer c.release()
+	return c.Conn.Close()
+}
+
+// CloseWrite ends what the controller sends (an EOF on the channel),
+// leaving the agent's answer to be read.
+func (c *relayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// dialRelay opens a channel to the relay socket of the file's agent; an
+// agent without one, or an sshd that refuses the channel, gives an error
+// wrapping agent.ErrNoRelay. An sshd that forbids the channels is not
+// asked again on the same connection.
+func (f agentFile) dialRelay(ctx context.Context) (*relayConn, error) {
+	socket, ok := f.File.Relays()
+	if !ok {
+		return nil, fmt.Errorf("%w: the agent on %s has no relay socket", agent.ErrNoRelay, f.h.c.addr)
+	}
+	cn, release, err := f.h.c.get(ctx)
+	if err != nil {
+		return nil, f.err("relay", err)
+	}
+	if refused := cn.agent.noRelay.Load(); refused != nil {
+		release()
+		return nil, *refused
+	}
+	nc, err := cn.ssh.DialContext(ctx, "unix", socket)
+	if err != nil {
+		release()
+		if connectionLost(err) || ctx.Err() != nil {
+			return nil, f.err("relay", err)
+		}
+		var open *xssh.OpenChannelError
+		prohibited := errors.As(err, &open) && open.Reason == xssh.Prohibited
+		err = fmt.Errorf("%w: the sshd of %s refused a channel to the agent's socket (%v)", agent.ErrNoRelay, f.h.c.addr, err)
+		if prohibited {
+			cn.agent.noRelay.Store(&err)
+		}
+		return nil, err
+	}
+	return &relayConn{Conn: nc, stop: context.AfterFunc(ctx, func() { nc.Close() }), release: sync.OnceFunc(release)}, nil
+}
+
+// ReadStream streams the n bytes at off from the agent, raw.
+func (f agentFile) ReadStream(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	c, err := f.dialRelay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.File.ReadRelay(c, off, n)
+	if err != nil {
+		c.Close()
+		if errors.Is(err, agent.ErrNoRelay) {
+			return nil, err
+		}
+		return nil, f.err("read", err)
+	}
+	return readStream{r, c, f}, nil
+}
+
+type readStream struct {
+	r io.Reader
+	c *relayConn
+	f agentFile
+}
+
+func (s readStream) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	return n, s.f.err("read", err)
+}
+
+func (s readStream) Close() error { return s.c.Close() }
+
+// WriteStream writes into the file in the agent from off, raw.
+func (f agentFile) WriteStream(ctx context.Context, off, n int64) (io.WriteCloser, error) {
+	c, err := f.dialRelay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := f.File.WriteRelay(c, off, n)
+	if err != nil {
+		c.Close()
+		return nil, f.err("write", err)
+	}
+	return writeStream{w, c, f}, nil
+}
+
+type writeStream struct {
+	w *agent.RelayWriter
+	c *relayConn
+	f agentFile
+}
+
+func (s writeStream) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	return n, s.f.err("write", err)
+}
+
+// Close returns once the agent wrote all it was sent.
+func (s writeStream) Close() error {
+	err := s.w.Finish(s.c.CloseWrite)
+	s.c.Close()
+	return s.f.err("write", err)
+}
