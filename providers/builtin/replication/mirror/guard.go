@@ -156,7 +156,7 @@ func (m *Mirror) MarkSources(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if id == "" {
+		if !validID(id) {
 			if id, err = p.writeMarker(ctx); err != nil {
 				return nil, err
 			}
@@ -164,6 +164,18 @@ func (m *Mirror) MarkSources(ctx context.Context) ([]string, error) {
 		ids[i] = id
 	}
 	return ids, nil
+}
+
+// validID says whether id is one writeMarker makes. Anything else in a
+// marker (a damaged file, bytes that are not UTF-8, which the state
+// cannot hold) is no identity: a source allowed through with one gets a
+// new marker.
+func validID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
 }
 
 // writeMarker gives the source folder a new identity; "" when the folder

@@ -370,6 +370,25 @@ func TestReplacedSourceRefused(t *testing.T) {
 	if err := open(true); err != nil {
 		t.Errorf("allowed: %v", err)
 	}
+	// A marker Drover did not write (damaged, non-UTF-8 bytes) is
+	// refused as another one, and once allowed the folder gets an
+	// identity of its own: the old bytes cannot be recorded.
+	write(t, e.src(markerName), "\xff\xfe\n", t0)
+	if err := open(false); !errors.Is(err, ErrSourceReplaced) || !strings.Contains(err.Error(), "another marker") {
+		t.Errorf("a damaged marker: err = %v", err)
+	}
+	m, err = New(t.Context(), []Pair{e.pair()}, Options{DeleteOrphans: true, SourceIDs: ids, AllowMassDelete: true})
+	if err != nil {
+		t.Fatalf("allowed: %v", err)
+	}
+	defer m.Close()
+	fresh, err := m.MarkSources(t.Context())
+	if err != nil || !validID(fresh[0]) || fresh[0] == ids[0] {
+		t.Fatalf("marked after a damaged marker: %q, %v", fresh, err)
+	}
+	if b, err := os.ReadFile(e.src(markerName)); err != nil || strings.TrimSpace(string(b)) != fresh[0] {
+		t.Errorf("the marker: %q, %v", b, err)
+	}
 }
 
 // TestChainedMarkers: a replica that is the source of another set keeps
