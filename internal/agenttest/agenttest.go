@@ -27,5 +27,16 @@ func Main(m *testing.M) {
 		os.Exit(0)
 	}
 	agent.Enable(Command)
-	os.Exit(m.Run())
+	// The controller records its executable's checksum in the user's
+	// cache folder: a test binary's goes to one of the run's own, not
+	// the real user's.
+	cache, err := os.MkdirTemp("", "agenttest-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
