@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/drover-dr/drover/host"
-	"github.com/drover-dr/drover/internal/sshtest"
 )
 
 // TestMirrorSSHDCrashMidRelay crashes the target's sshd while a large
@@ -22,28 +21,7 @@ import (
 func TestMirrorSSHDCrashMidRelay(t *testing.T) {
 	t.Parallel()
 	const size = 128 << 20
-	fs1, fs2 := sshtest.Start(t), sshtest.Start(t)
-	bin := buildDrover(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "fs1", "srv", "db")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + `
-resource "replication_set" "db" {
-  source {
-    host = host.fs1
-    path = "/srv/db"
-  }
-  target {
-    host = host.fs2
-    path = "/replica"
-  }
-}
-`
-	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fs2, bin, dir, src := mirrorBetweenSSHHosts(t)
 	data := randomBytes(size, 7)
 	if err := os.WriteFile(filepath.Join(src, "db.img"), data, 0o644); err != nil {
 		t.Fatal(err)

@@ -240,28 +240,7 @@ resource "drive_copy" "backup" {
 func TestMirrorSSHDCrash(t *testing.T) {
 	t.Parallel()
 	const size = 128 << 20
-	fs1, fs2 := sshtest.Start(t), sshtest.Start(t)
-	bin := buildDrover(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "fs1", "srv", "db")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + `
-resource "replication_set" "db" {
-  source {
-    host = host.fs1
-    path = "/srv/db"
-  }
-  target {
-    host = host.fs2
-    path = "/replica"
-  }
-}
-`
-	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fs2, bin, dir, src := mirrorBetweenSSHHosts(t)
 	// version writes round's source: the large file and small ones.
 	small := func(i int, round byte) []byte { return []byte(fmt.Sprintf("file %d, round %d\n", i, round)) }
 	version := func(round byte) []byte {
@@ -357,4 +336,34 @@ resource "replication_set" "db" {
 	if got, _ := os.ReadFile(large.Path); !bytes.Equal(got, latest) {
 		t.Error("after a later update the large replica file is not the source's")
 	}
+}
+
+// mirrorBetweenSSHHosts starts two sshd as fs1 and fs2 and writes a
+// configuration mirroring fs1's /srv/db (src, made empty) to fs2's
+// /replica; it returns fs2, the drover binary and the folder.
+func mirrorBetweenSSHHosts(t *testing.T) (fs2 *sshtest.Server, bin, dir, src string) {
+	fs1 := sshtest.Start(t)
+	fs2 = sshtest.Start(t)
+	bin = buildDrover(t)
+	dir = t.TempDir()
+	src = filepath.Join(dir, "fs1", "srv", "db")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + `
+resource "replication_set" "db" {
+  source {
+    host = host.fs1
+    path = "/srv/db"
+  }
+  target {
+    host = host.fs2
+    path = "/replica"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return fs2, bin, dir, src
 }
