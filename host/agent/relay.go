@@ -126,10 +126,15 @@ const relayDirs = "drover-agent-"
 // sweepRelays removes the folders of relay sockets no agent listens on
 // any more: an agent killed (its machine's sshd crashed, a signal) leaves
 // its folder behind. A folder whose socket is not there yet (an agent
-// starting) is left alone, and so is one this user cannot enter.
+// starting) is left alone, and so is one of another user (the temp
+// folder is everyone's: an agent run as root must not remove what
+// another user named like its folders) or a symlink.
 func sweepRelays() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), relayDirs+"*"))
 	for _, dir := range dirs {
+		if fi, err := os.Lstat(dir); err != nil || !ownedHere(fi) {
+			continue
+		}
 		c, err := net.Dial("unix", filepath.Join(dir, "relay"))
 		if err == nil {
 			c.Close()

@@ -159,14 +159,45 @@ func TestRelaySwept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Named as a relay folder, with a dead socket, but not this user's
+	// own folder: a symlink to one, and (as root) one of another user.
+	elsewhere := deadSocketFolder(t, t.TempDir())
+	link := filepath.Join(os.TempDir(), relayDirs+"link")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	kept := []string{starting, elsewhere, link}
+	if os.Getuid() == 0 {
+		theirs := deadSocketFolder(t, os.TempDir())
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, theirs)
+	}
 	live := serve(t)
 	serve(t)
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the folder of an agent gone is left: %v", err)
 	}
-	for _, dir := range []string{starting, filepath.Dir(live.Hello.Relay)} {
-		if _, err := os.Stat(dir); err != nil {
-			t.Errorf("the folder of an agent starting or running was removed: %v", err)
+	for _, dir := range append(kept, filepath.Dir(live.Hello.Relay)) {
+		if _, err := os.Lstat(dir); err != nil {
+			t.Errorf("a folder not to sweep was removed: %v", err)
 		}
 	}
+}
+
+// deadSocketFolder makes a relay folder in parent whose socket no one
+// listens on.
+func deadSocketFolder(t *testing.T, parent string) string {
+	dir, err := os.MkdirTemp(parent, relayDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(dir, "relay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	return dir
 }
