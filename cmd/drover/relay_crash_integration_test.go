@@ -3,12 +3,8 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/drover-dr/drover/host"
 )
@@ -28,42 +24,9 @@ func TestMirrorSSHDCrashMidRelay(t *testing.T) {
 	}
 	replica := filepath.Join(dir, "fs2", "replica", "srv", "db")
 
-	cmd := droverCmd(bin, dir, "apply", "--auto-approve")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	// Under way: a temp file in the replica's folder holds some of it.
-	deadline := time.Now().Add(2 * time.Minute)
-	for !tempFileHolds(replica, 8<<20) {
-		select {
-		case err := <-done:
-			t.Fatalf("apply ended before the copy was under way (%v):\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-			t.Fatalf("the copy wrote nothing:\n%s", out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	fs2.Crash(t)
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(2 * time.Minute):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		t.Fatalf("apply did not end after the server crashed:\n%s", out.String())
-	}
-	if _, ok := err.(*exec.ExitError); !ok || strings.Contains(out.String(), "Apply complete!") {
-		t.Fatalf("apply with its server crashed: %v, want a failure:\n%s", err, out.String())
-	}
-	checkCleanError(t, out.String(), "fs2", fs2.Addr)
+	out := crashMidApply(t, bin, dir, fs2, func() bool { return tempFileHolds(replica, 8<<20) })
+	checkCleanError(t, out, "fs2", fs2.Addr)
 	if _, err := os.Stat(filepath.Join(replica, "db.img")); err == nil {
 		t.Error("a replica file is in place after the crashed first copy")
 	}

@@ -48,6 +48,14 @@ func randomBytes(n int, seed byte) []byte {
 // apply's output once it ended, failing unless it failed.
 func crashMidWrite(t *testing.T, bin, dir string, s *sshtest.Server, path string, off int64, want []byte) string {
 	t.Helper()
+	return crashMidApply(t, bin, dir, s, func() bool { return writtenAt(path, off, want) })
+}
+
+// crashMidApply starts apply, waits until underWay says it got far
+// enough, crashes s and returns apply's output once it ended, failing
+// unless it failed.
+func crashMidApply(t *testing.T, bin, dir string, s *sshtest.Server, underWay func() bool) string {
+	t.Helper()
 	cmd := droverCmd(bin, dir, "apply", "--auto-approve")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -56,20 +64,17 @@ func crashMidWrite(t *testing.T, bin, dir string, s *sshtest.Server, path string
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if writtenAt(path, off, want) {
-			break
-		}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !underWay() {
 		select {
 		case err := <-done:
-			t.Fatalf("apply ended before the update was under way (%v):\n%s", err, out.String())
+			t.Fatalf("apply ended before it was under way (%v):\n%s", err, out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
-			t.Fatalf("the update journaled nothing:\n%s", out.String())
+			t.Fatalf("apply got nowhere:\n%s", out.String())
 		}
 		time.Sleep(time.Millisecond)
 	}
