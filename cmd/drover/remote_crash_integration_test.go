@@ -355,7 +355,15 @@ func mirrorBetweenSSHHosts(t *testing.T) (fs2 *sshtest.Server, bin, dir, src str
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + `
+	config := sshHost("fs1", fs1, filepath.Join(dir, "fs1")) + sshHost("fs2", fs2, filepath.Join(dir, "fs2")) + mirrorDB
+	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return fs2, bin, dir, src
+}
+
+// mirrorDB mirrors fs1's /srv/db to fs2's /replica.
+const mirrorDB = `
 resource "replication_set" "db" {
   source {
     host = host.fs1
@@ -367,8 +375,3 @@ resource "replication_set" "db" {
   }
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return fs2, bin, dir, src
-}

@@ -42,18 +42,7 @@ host "fs1" {
 host "fs2" {
   root = "sim/fs2"
 }
-
-resource "replication_set" "db" {
-  source {
-    host = host.fs1
-    path = "/srv/db"
-  }
-  target {
-    host = host.fs2
-    path = "/replica"
-  }
-}
-`
+` + mirrorDB
 	if err := os.WriteFile(filepath.Join(dir, "main.dr.hcl"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
