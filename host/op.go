@@ -23,6 +23,8 @@ import (
 type op struct {
 	local  func(ctx context.Context, h Host, req any) (any, error)
 	remote func(ctx context.Context, h Host, req []byte, send func(resp []byte) error) error
+	// bulk: its request or its response carries bulk data (Bulk).
+	bulk bool
 }
 
 var ops struct {
@@ -58,6 +60,7 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 		panic("host: op " + name + " registered twice")
 	}
 	ops.byName[name] = op{
+		bulk: isBulk[Req]() || isBulk[Resp](),
 		local: func(ctx context.Context, h Host, req any) (any, error) {
 			return f(ctx, h, req.(Req))
 		},
@@ -82,6 +85,20 @@ func RegisterOp[Req, Resp any](name string, f func(ctx context.Context, h Host, 
 			return send(out)
 		},
 	}
+}
+
+func isBulk[T any]() bool {
+	var v T
+	_, ok := any(v).(Bulk)
+	return ok
+}
+
+// BulkOp says whether the op called name carries bulk data (Bulk) in its
+// request or its response: a transport may carry such ops its own way,
+// one made for large messages.
+func BulkOp(name string) bool {
+	o, err := lookupOp(name)
+	return err == nil && o.bulk
 }
 
 // Ops lists the names of the registered ops, sorted.

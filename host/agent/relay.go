@@ -151,6 +151,10 @@ func (s *server) serveRelay(c net.Conn) {
 	if err := binary.Read(c, binary.BigEndian, &req); err != nil || string(req.Magic[:]) != relayMagic {
 		return
 	}
+	if req.Op == relayInvoke {
+		s.serveOps(c)
+		return
+	}
 	f, err := s.file(req.ID)
 	if err == nil && (req.Offset < 0 || req.Length < 0) {
 		err = fmt.Errorf("relay of %d bytes at %d: out of range", req.Length, req.Offset)

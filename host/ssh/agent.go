@@ -42,6 +42,10 @@ type agentState struct {
 	// noRelay holds why sshd refused a channel to the agent's relay
 	// socket: it refuses the next one too (agent_relay.go).
 	noRelay atomic.Pointer[error]
+	// idleOps are the relay channels that carry op calls, between
+	// calls.
+	opsMu   sync.Mutex
+	idleOps []*opsConn
 }
 
 // errNoAgent wraps the reason a connection has no agent.
@@ -408,12 +412,20 @@ func (b *boundedBuffer) String() string {
 
 // Invoke runs an op on the machine through the agent (host.Invoker); a
 // host whose machine has no agent fails with host.ErrNoOps and the reason.
+// An op that carries bulk data crosses the agent's relay socket where it
+// can (agent_relay.go).
 func (h *Host) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
 	var out []byte
-	err := h.withAgent(ctx, false, func(a *agent.Client) (err error) {
-		out, err = a.Invoke(ctx, h.scope(), name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
-		return err
-	})
+	err := agent.ErrNoRelay
+	if host.BulkOp(name) {
+		out, err = h.invokeOverRelay(ctx, name, req)
+	}
+	if errors.Is(err, agent.ErrNoRelay) {
+		err = h.withAgent(ctx, false, func(a *agent.Client) (err error) {
+			out, err = a.Invoke(ctx, h.scope(), name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
+			return err
+		})
+	}
 	if errors.Is(err, errNoAgent) {
 		return nil, fmt.Errorf("host %q: op %s: %w (%w)", h.name, name, host.ErrNoOps, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drover-dr/drover/host"
 	"github.com/drover-dr/drover/host/agent"
@@ -48,8 +49,7 @@ func (c *relayConn) CloseWrite() error {
 
 // dialRelay opens a channel to the relay socket of the file's agent; an
 // agent without one, or an sshd that refuses the channel, gives an error
-// wrapping agent.ErrNoRelay. An sshd that forbids the channels is not
-// asked again on the same connection.
+// wrapping agent.ErrNoRelay.
 func (f agentFile) dialRelay(ctx context.Context) (*relayConn, error) {
 	socket, ok := f.File.Relays()
 	if !ok {
@@ -59,25 +59,117 @@ func (f agentFile) dialRelay(ctx context.Context) (*relayConn, error) {
 	if err != nil {
 		return nil, f.err("relay", err)
 	}
-	if refused := cn.agent.noRelay.Load(); refused != nil {
+	nc, err := cn.dialSocket(ctx, socket)
+	if err != nil {
 		release()
+		if errors.Is(err, agent.ErrNoRelay) {
+			return nil, err
+		}
+		return nil, f.err("relay", err)
+	}
+	return &relayConn{Conn: nc, stop: context.AfterFunc(ctx, func() { nc.Close() }), release: sync.OnceFunc(release)}, nil
+}
+
+// dialSocket opens a channel to the agent's relay socket; an sshd that
+// refuses it gives an error wrapping agent.ErrNoRelay, and one that
+// forbids such channels is not asked again on the same connection.
+func (cn *conn) dialSocket(ctx context.Context, socket string) (net.Conn, error) {
+	if refused := cn.agent.noRelay.Load(); refused != nil {
 		return nil, *refused
 	}
 	nc, err := cn.ssh.DialContext(ctx, "unix", socket)
-	if err != nil {
-		release()
-		if connectionLost(err) || ctx.Err() != nil {
-			return nil, f.err("relay", err)
-		}
-		var open *xssh.OpenChannelError
-		prohibited := errors.As(err, &open) && open.Reason == xssh.Prohibited
-		err = fmt.Errorf("%w: the sshd of %s refused a channel to the agent's socket (%v)", agent.ErrNoRelay, f.h.c.addr, err)
-		if prohibited {
-			cn.agent.noRelay.Store(&err)
-		}
+	if err == nil {
+		return nc, nil
+	}
+	if connectionLost(err) || ctx.Err() != nil {
 		return nil, err
 	}
-	return &relayConn{Conn: nc, stop: context.AfterFunc(ctx, func() { nc.Close() }), release: sync.OnceFunc(release)}, nil
+	var open *xssh.OpenChannelError
+	prohibited := errors.As(err, &open) && open.Reason == xssh.Prohibited
+	err = fmt.Errorf("%w: the sshd of %s refused a channel to the agent's socket (%v)", agent.ErrNoRelay, cn.addr, err)
+	if prohibited {
+		cn.agent.noRelay.Store(&err)
+	}
+	return nil, err
+}
+
+// opsConn is a channel to the agent's relay socket that carries op calls
+// (agent.Ops), kept for the next call once one ended with an answer.
+type opsConn struct {
+	*agent.Ops
+	nc     net.Conn
+	client *agent.Client
+}
+
+// invokeOverRelay runs an op that carries bulk data on a channel to the
+// agent's relay socket: one kept from an earlier call, or a new one. An
+// agent without the socket, or an sshd that refuses the channel, gives
+// an error wrapping agent.ErrNoRelay, for the caller to use the stream.
+func (h *Host) invokeOverRelay(ctx context.Context, name string, req []byte) (out []byte, err error) {
+	err = h.do(ctx, false, func(cn *conn) error {
+		a, err := h.c.agentOf(ctx, cn)
+		if err != nil && connectionLost(err) {
+			return notStarted{err}
+		}
+		if err != nil {
+			return err
+		}
+		oc, err := cn.agent.takeOps(ctx, cn, a)
+		if err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, func() { oc.nc.Close() })
+		out, err = oc.Invoke(h.scope(), name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
+		if !stop() {
+			oc.nc.Close()
+			return ctx.Err()
+		}
+		if errors.Is(err, agent.ErrLost) {
+			oc.nc.Close()
+			return err
+		}
+		cn.agent.putOps(oc)
+		return err
+	})
+	return out, err
+}
+
+// takeOps returns a kept channel of a's, or opens one.
+func (st *agentState) takeOps(ctx context.Context, cn *conn, a *agent.Client) (*opsConn, error) {
+	st.opsMu.Lock()
+	for len(st.idleOps) > 0 {
+		oc := st.idleOps[len(st.idleOps)-1]
+		st.idleOps = st.idleOps[:len(st.idleOps)-1]
+		if oc.client == a {
+			st.opsMu.Unlock()
+			return oc, nil
+		}
+		oc.nc.Close()
+	}
+	st.opsMu.Unlock()
+	if a.Hello.Relay == "" {
+		return nil, fmt.Errorf("%w: the agent on %s has no relay socket", agent.ErrNoRelay, cn.addr)
+	}
+	nc, err := cn.dialSocket(ctx, a.Hello.Relay)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := agent.OpenOps(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	opsChannels.Add(1)
+	return &opsConn{Ops: ops, nc: nc, client: a}, nil
+}
+
+// opsChannels counts the channels opened for op calls, for the tests.
+var opsChannels atomic.Int64
+
+func (st *agentState) putOps(oc *opsConn) {
+	st.opsMu.Lock()
+	defer st.opsMu.Unlock()
+	st.idleOps = append(st.idleOps, oc)
 }
 
 // ReadStream streams the n bytes at off from the agent, raw.

@@ -1,0 +1,84 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/sshtest"
+)
+
+// blob is an op's request and response whose content crosses as bulk
+// data (host.Bulk).
+type blob struct {
+	Host string
+	data [][]byte
+}
+
+func (b blob) BulkData() [][]byte { return b.data }
+
+func (b *blob) SetBulkData(data [][]byte) error {
+	b.data = data
+	return nil
+}
+
+func init() {
+	host.RegisterOp("ssh-test.echo", func(ctx context.Context, h host.Host, req blob) (blob, error) {
+		return blob{Host: h.Name(), data: req.data}, nil
+	})
+}
+
+// TestAgentInvokeBulk: an op that carries bulk data crosses a channel to
+// the agent's relay socket, one channel for calls one after another, of
+// a rooted host and its Sub hosts alike; where sshd refuses the channel
+// (AllowStreamLocalForwarding no), it crosses the agent's stream.
+func TestAgentInvokeBulk(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		refuse   bool
+		channels int64
+	}{
+		{"relay", false, 1},
+		{"refused", true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sshtest.Start(t)
+			if tc.refuse {
+				config, err := os.ReadFile(filepath.Join(s.Dir, "sshd_config"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sshtest.WriteFile(t, filepath.Join(s.Dir, "sshd_config"), string(config)+"AllowStreamLocalForwarding no\n")
+				s.Crash(t)
+				s.Restart(t)
+			}
+			h, _ := rootedHost(t, s)
+			ctx := context.Background()
+			if err := h.MkdirAll(ctx, "/srv", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sub, err := h.Sub(ctx, "/srv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := opsChannels.Load()
+			for i, on := range []host.Host{h, sub, h, sub} {
+				want := [][]byte{bytes.Repeat([]byte{byte(i)}, 3<<20), {}, []byte("end")}
+				resp, err := host.Call[blob, blob](ctx, on, "ssh-test.echo", blob{data: want})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.Host != "fs1" || !slices.EqualFunc(resp.data, want, bytes.Equal) {
+					t.Fatalf("call %d answered host %q and %d slices, not what was sent", i, resp.Host, len(resp.data))
+				}
+			}
+			if got := opsChannels.Load() - before; got != tc.channels {
+				t.Errorf("%d channels opened for the calls, want %d", got, tc.channels)
+			}
+		})
+	}
+}
