@@ -144,14 +144,33 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 		if err != nil {
 			return zero, err
 		}
-		out, err := t.Invoke(ctx, name, b)
+		var resp Resp
+		holder, held := any(&resp).(BulkHolder)
+		into, ok := t.(BufferInvoker)
+		var out []byte
+		buf := new([]byte)
+		if held && ok {
+			buf = responses.Get().(*[]byte)
+			out, err = into.InvokeInto(ctx, name, b, (*buf)[:0])
+		} else {
+			out, err = t.Invoke(ctx, name, b)
+		}
 		release()
+		if err == nil {
+			err = decode(out, &resp)
+			if err != nil {
+				err = fmt.Errorf("op %s on host %q: decoding the response: %w", name, h.Name(), err)
+			}
+		}
 		if err != nil {
+			if held && ok {
+				responses.Put(buf)
+			}
 			return zero, err
 		}
-		var resp Resp
-		if err := decode(out, &resp); err != nil {
-			return zero, fmt.Errorf("op %s on host %q: decoding the response: %w", name, h.Name(), err)
+		if held && ok {
+			*buf = out
+			holder.HoldBulk(func() { responses.Put(buf) })
 		}
 		return resp, nil
 	}
@@ -237,6 +256,27 @@ type BulkReleaser interface {
 type BulkReceiver interface {
 	SetBulkData(data [][]byte) error
 }
+
+// BulkHolder is a BulkReceiver whose slices may lie in a buffer that
+// Call reuses (see BufferInvoker): Call gives it the function that gives
+// the buffer back, for its ReleaseBulk to call once nothing uses the
+// slices any more. Without that call the buffer is left to the collector.
+type BulkHolder interface {
+	BulkReceiver
+	HoldBulk(release func())
+}
+
+// BufferInvoker is an Invoker that can read a response into a buffer of
+// the caller's: InvokeInto returns buf (grown if need be), or a slice of
+// its own. Call reuses the buffers of responses that are BulkHolders,
+// where a new one for each batch of files would be made, cleared and
+// collected.
+type BufferInvoker interface {
+	InvokeInto(ctx context.Context, name string, req, buf []byte) ([]byte, error)
+}
+
+// responses are the buffers of BulkHolder responses, reused.
+var responses = sync.Pool{New: func() any { return new([]byte) }}
 
 // encoded are the buffers of requests encoded for an Invoker and of
 // responses an agent sends (ServeOp), reused: a batch of files would

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -246,10 +247,11 @@ func OpenOps(c io.ReadWriter) (*Ops, error) {
 	return &Ops{c: c, r: bufio.NewReaderSize(c, 64<<10)}, nil
 }
 
-// Invoke is Client.Invoke on the relay connection. A call cut off (the
+// Invoke is Client.Invoke on the relay connection, reading the response
+// into buf (grown if need be). A call cut off (the
 // connection closed, as the caller does to cancel it) fails with ErrLost;
 // the connection can carry no more calls then.
-func (o *Ops) Invoke(s Scope, name string, req []byte, progress func(host.Progress)) ([]byte, error) {
+func (o *Ops) Invoke(s Scope, name string, req, buf []byte, progress func(host.Progress)) ([]byte, error) {
 	o.call = opCall{scope: s, name: name}.append(append(o.call[:0], 0, 0, 0, 0))
 	if len(o.call)-4+len(req) > maxCall {
 		return nil, fmt.Errorf("op %s: a request of %d bytes, more than %d", name, len(req), maxCall)
@@ -271,7 +273,7 @@ func (o *Ops) Invoke(s Scope, name string, req []byte, progress func(host.Progre
 			if st.Written < 0 || st.Written > maxCall {
 				return nil, relayLost(fmt.Errorf("an answer of %d bytes", st.Written))
 			}
-			out := make([]byte, st.Written)
+			out := slices.Grow(buf[:0], int(st.Written))[:st.Written]
 			if _, err := io.ReadFull(o.r, out); err != nil {
 				return nil, relayLost(err)
 			}

@@ -23,7 +23,7 @@ type relayInvoker struct {
 }
 
 func (i relayInvoker) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
-	return i.ops.Invoke(i.s, name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
+	return i.ops.Invoke(i.s, name, req, nil, func(p host.Progress) { host.ReportProgress(ctx, p) })
 }
 
 func openOps(t *testing.T, c *Client) (*Ops, func()) {
@@ -97,7 +97,7 @@ func TestOpsOverRelayCancelled(t *testing.T) {
 	started := make(chan struct{}, 1)
 	called := make(chan error, 1)
 	go func() {
-		_, err := ops.Invoke(s, "agent-test.progress", encodeGob(t, progressReq{N: 1, Hold: true}), func(host.Progress) {
+		_, err := ops.Invoke(s, "agent-test.progress", encodeGob(t, progressReq{N: 1, Hold: true}), nil, func(host.Progress) {
 			started <- struct{}{}
 		})
 		called <- err

@@ -415,10 +415,16 @@ func (b *boundedBuffer) String() string {
 // An op that carries bulk data crosses the agent's relay socket where it
 // can (agent_relay.go).
 func (h *Host) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	return h.InvokeInto(ctx, name, req, nil)
+}
+
+// InvokeInto is Invoke, reading the response of an op that crosses the
+// relay socket into buf (host.BufferInvoker).
+func (h *Host) InvokeInto(ctx context.Context, name string, req, buf []byte) ([]byte, error) {
 	var out []byte
 	err := agent.ErrNoRelay
 	if host.BulkOp(name) {
-		out, err = h.invokeOverRelay(ctx, name, req)
+		out, err = h.invokeOverRelay(ctx, name, req, buf)
 	}
 	if errors.Is(err, agent.ErrNoRelay) {
 		err = h.withAgent(ctx, false, func(a *agent.Client) (err error) {
@@ -435,4 +441,7 @@ func (h *Host) Invoke(ctx context.Context, name string, req []byte) ([]byte, err
 	return out, nil
 }
 
-var _ host.Invoker = (*Host)(nil)
+var (
+	_ host.Invoker       = (*Host)(nil)
+	_ host.BufferInvoker = (*Host)(nil)
+)

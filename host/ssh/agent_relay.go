@@ -102,10 +102,11 @@ type opsConn struct {
 }
 
 // invokeOverRelay runs an op that carries bulk data on a channel to the
-// agent's relay socket: one kept from an earlier call, or a new one. An
+// agent's relay socket (one kept from an earlier call, or a new one),
+// reading the response into buf. An
 // agent without the socket, or an sshd that refuses the channel, gives
 // an error wrapping agent.ErrNoRelay, for the caller to use the stream.
-func (h *Host) invokeOverRelay(ctx context.Context, name string, req []byte) (out []byte, err error) {
+func (h *Host) invokeOverRelay(ctx context.Context, name string, req, buf []byte) (out []byte, err error) {
 	err = h.do(ctx, false, func(cn *conn) error {
 		a, err := h.c.agentOf(ctx, cn)
 		if err != nil && connectionLost(err) {
@@ -119,7 +120,7 @@ func (h *Host) invokeOverRelay(ctx context.Context, name string, req []byte) (ou
 			return err
 		}
 		stop := context.AfterFunc(ctx, func() { oc.nc.Close() })
-		out, err = oc.Invoke(h.scope(), name, req, func(p host.Progress) { host.ReportProgress(ctx, p) })
+		out, err = oc.Invoke(h.scope(), name, req, buf, func(p host.Progress) { host.ReportProgress(ctx, p) })
 		if !stop() {
 			oc.nc.Close()
 			return ctx.Err()

@@ -13,10 +13,12 @@ import (
 )
 
 // blob is an op's request and response whose content crosses as bulk
-// data (host.Bulk).
+// data (host.Bulk), in a buffer the controller reuses once released
+// (host.BulkHolder).
 type blob struct {
-	Host string
-	data [][]byte
+	Host    string
+	data    [][]byte
+	release func()
 }
 
 func (b blob) BulkData() [][]byte { return b.data }
@@ -25,6 +27,8 @@ func (b *blob) SetBulkData(data [][]byte) error {
 	b.data = data
 	return nil
 }
+
+func (b *blob) HoldBulk(release func()) { b.release = release }
 
 func init() {
 	host.RegisterOp("ssh-test.echo", func(ctx context.Context, h host.Host, req blob) (blob, error) {
@@ -66,14 +70,27 @@ func TestAgentInvokeBulk(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := opsChannels.Load()
-			for i, on := range []host.Host{h, sub, h, sub} {
-				want := [][]byte{bytes.Repeat([]byte{byte(i)}, 3<<20), {}, []byte("end")}
-				resp, err := host.Call[blob, blob](ctx, on, "ssh-test.echo", blob{data: want})
+			// Odd calls keep their responses: no later call may write
+			// over them, where released buffers are reused.
+			kept := map[int]blob{}
+			want := func(i int) [][]byte { return [][]byte{bytes.Repeat([]byte{byte(i)}, 3<<20), {}, []byte("end")} }
+			for i, on := range []host.Host{h, sub, h, sub, h, sub} {
+				resp, err := host.Call[blob, blob](ctx, on, "ssh-test.echo", blob{data: want(i)})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if resp.Host != "fs1" || !slices.EqualFunc(resp.data, want, bytes.Equal) {
+				if resp.Host != "fs1" || !slices.EqualFunc(resp.data, want(i), bytes.Equal) {
 					t.Fatalf("call %d answered host %q and %d slices, not what was sent", i, resp.Host, len(resp.data))
+				}
+				if i%2 == 1 {
+					kept[i] = resp
+				} else if resp.release != nil {
+					resp.release()
+				}
+			}
+			for i, resp := range kept {
+				if !slices.EqualFunc(resp.data, want(i), bytes.Equal) {
+					t.Errorf("the response of call %d changed after later calls", i)
 				}
 			}
 			if got := opsChannels.Load() - before; got != tc.channels {

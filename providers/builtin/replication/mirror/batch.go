@@ -54,6 +54,9 @@ type ReadResponse struct {
 	Files []ReadFile
 	// buf holds the files' content, on the machine that read them.
 	buf *readBuffer
+	// release gives back the buffer the content lies in, on the
+	// controller (host.BulkHolder).
+	release func()
 }
 
 // readBuffer is where a batch's files are read, one after the other: a
@@ -78,14 +81,20 @@ func (rb *readBuffer) take(n int64) []byte {
 	return rb.b[start : start+int(n) : start+int(n)]
 }
 
-// ReleaseBulk gives the buffer back once the response is encoded: the
-// encoding holds a copy of the content.
+// ReleaseBulk gives the buffer back once nothing uses the content: on the
+// machine that read it, once the response is encoded (the encoding holds
+// a copy); on the controller, once the files are written.
 func (r ReadResponse) ReleaseBulk() {
 	if r.buf != nil {
 		r.buf.b = r.buf.b[:0]
 		readBuffers.Put(r.buf)
 	}
+	if r.release != nil {
+		r.release()
+	}
 }
+
+func (r *ReadResponse) HoldBulk(release func()) { r.release = release }
 
 // ReadFile is one file read whole: its content, and the metadata it had
 // before a read during which it did not change.
@@ -370,6 +379,7 @@ func (r *pairRun) copyBatch(dir string, cs []*Change) {
 		}
 		return
 	}
+	defer read.ReleaseBulk()
 	wreq := WriteRequest{Dir: dir, Preserve: r.m.opts.Preserve}
 	var sent []*Change
 	var size int64
