@@ -14,6 +14,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/drover-dr/drover/host"
 )
 
 // A large file copied between two machines that both run the agent
@@ -167,14 +169,45 @@ func (s *server) serveRelay(c net.Conn) {
 	case relaySend:
 		sendRelay(c, io.NewSectionReader(f, req.Offset, req.Length))
 	case relayReceive:
-		w := io.NewOffsetWriter(f, req.Offset)
-		// A plain writer: the copy reads into its buffer, which the
-		// file's own ReadFrom would bypass.
-		n, err := io.CopyBuffer(struct{ io.Writer }{w}, io.LimitReader(c, req.Length), make([]byte, relayBuffer))
+		n, err := receiveRelay(f, c, req.Offset, req.Length)
 		writeStatus(c, relayOK, n, err)
 	default:
 		writeStatus(c, relayFailed, 0, fmt.Errorf("relay: no direction %q", req.Op))
 	}
+}
+
+// writeBackEvery is how much a receive writes before it starts writing
+// that to the disk: the sync at the end of the apply then finds most of a
+// large file written already, where it would wait for all of it.
+const writeBackEvery = 8 << 20
+
+// receiveRelay writes into f from off what c sends, at most n bytes,
+// starting the writeback of every writeBackEvery bytes as it goes.
+func receiveRelay(f host.File, c io.Reader, off, n int64) (written int64, err error) {
+	buf := make([]byte, relayBuffer)
+	from := off
+	for written < n && err == nil {
+		var k int
+		k, err = io.ReadFull(c, buf[:min(int64(len(buf)), n-written)])
+		if k > 0 {
+			if _, werr := f.WriteAt(buf[:k], off+written); werr != nil {
+				return written, werr
+			}
+			written += int64(k)
+		}
+		if end := off + written; end-from >= writeBackEvery {
+			// Best effort: the sync at the end reports what fails.
+			f.WriteBack(from, end-from)
+			from = end
+		}
+	}
+	if end := off + written; end > from {
+		f.WriteBack(from, end-from)
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return written, err
 }
 
 // sendRelay sends r in frames, unless its start compresses.
