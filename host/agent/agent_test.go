@@ -27,8 +27,8 @@ func serve(t testing.TB) *Client {
 	return c
 }
 
-// wire counts the bytes that crossed each way.
-type wire struct{ toClient, toAgent atomic.Int64 }
+// traffic counts the bytes that crossed each way.
+type traffic struct{ toClient, toAgent atomic.Int64 }
 
 type countingReader struct {
 	io.ReadCloser
@@ -41,9 +41,9 @@ func (r countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func serveCounted(t testing.TB) (*Client, *wire) {
+func serveCounted(t testing.TB) (*Client, *traffic) {
 	t.Helper()
-	w := &wire{}
+	w := &traffic{}
 	cr, sw := io.Pipe()
 	sr, cw := io.Pipe()
 	served := make(chan error, 1)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/drover-dr/drover/host"
 	agentv1 "github.com/drover-dr/drover/host/agent/proto/v1"
+	"github.com/drover-dr/drover/internal/wire"
 )
 
 // Ops that carry bulk data (a batch of files' content: host.BulkOp) cross
@@ -153,8 +153,7 @@ type opCall struct {
 
 func (oc opCall) append(b []byte) []byte {
 	for _, s := range []string{oc.scope.Name, oc.scope.Root, oc.scope.Sub, oc.name} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+		b = wire.AppendString(b, s)
 	}
 	b = binary.AppendUvarint(b, oc.scope.SubID)
 	return append(b, oc.req...)
@@ -163,71 +162,26 @@ func (oc opCall) append(b []byte) []byte {
 // parseCall parses what append made; the request is b's own bytes.
 func parseCall(b []byte) (opCall, error) {
 	var oc opCall
-	d := wireReader{b: b}
-	oc.scope.Name, oc.scope.Root, oc.scope.Sub, oc.name = d.string(), d.string(), d.string(), d.string()
-	oc.scope.SubID = d.uvarint()
-	if d.err != nil {
-		return opCall{}, fmt.Errorf("an op call cut short: %w", d.err)
+	d := wire.NewDecoder(b)
+	oc.scope.Name, oc.scope.Root, oc.scope.Sub, oc.name = d.String(), d.String(), d.String(), d.String()
+	oc.scope.SubID = d.Uvarint()
+	var err error
+	if oc.req, err = d.Rest(); err != nil {
+		return opCall{}, fmt.Errorf("an op call: %w", err)
 	}
-	oc.req = d.b
 	return oc, nil
 }
 
 func appendProgress(b []byte, p host.Progress) []byte {
 	b = binary.AppendVarint(b, p.Done)
 	b = binary.AppendVarint(b, p.Total)
-	for _, s := range []string{p.Unit, p.Message} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return wire.AppendString(wire.AppendString(b, p.Unit), p.Message)
 }
 
 func parseProgress(b []byte) (host.Progress, error) {
-	d := wireReader{b: b}
-	p := host.Progress{Done: d.varint(), Total: d.varint()}
-	p.Unit, p.Message = d.string(), d.string()
-	return p, d.err
-}
-
-// wireReader reads what the append functions above wrote; the first
-// error sticks.
-type wireReader struct {
-	b   []byte
-	err error
-}
-
-var errCut = errors.New("cut short")
-
-func (d *wireReader) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errCut
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *wireReader) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCut
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *wireReader) string() string {
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.b)) {
-		d.err = errCut
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
+	d := wire.NewDecoder(b)
+	p := host.Progress{Done: d.Varint(), Total: d.Varint(), Unit: d.String(), Message: d.String()}
+	return p, d.End()
 }
 
 // Ops is a relay connection that carries op calls (OpenOps): one at a
@@ -282,7 +236,7 @@ func (o *Ops) Invoke(s Scope, name string, req, buf []byte, progress func(host.P
 			}
 			p, err := parseProgress(out)
 			if err != nil {
-				return nil, relayLost(fmt.Errorf("a progress report %w", err))
+				return nil, relayLost(fmt.Errorf("a progress report: %w", err))
 			}
 			if progress != nil {
 				progress(p)

@@ -3,8 +3,6 @@ package ssh
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -52,13 +50,7 @@ func TestAgentInvokeBulk(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := sshtest.Start(t)
 			if tc.refuse {
-				config, err := os.ReadFile(filepath.Join(s.Dir, "sshd_config"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				sshtest.WriteFile(t, filepath.Join(s.Dir, "sshd_config"), string(config)+"AllowStreamLocalForwarding no\n")
-				s.Crash(t)
-				s.Restart(t)
+				s.Append(t, "AllowStreamLocalForwarding no\n")
 			}
 			h, _ := rootedHost(t, s)
 			ctx := context.Background()

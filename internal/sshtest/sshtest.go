@@ -194,6 +194,20 @@ func (s *Server) Restart(t testing.TB) {
 	}
 }
 
+// Append adds lines to sshd's configuration and starts it again with
+// them: connections made before keep the settings they had.
+func (s *Server) Append(t testing.TB, lines string) {
+	t.Helper()
+	config := filepath.Join(s.Dir, "sshd_config")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteFile(t, config, string(b)+lines)
+	s.Crash(t)
+	s.Restart(t)
+}
+
 // waitListening polls until sshd answers with its banner, or exits.
 func (s *Server) waitListening(exited <-chan struct{}) bool {
 	deadline := time.Now().Add(15 * time.Second)

@@ -127,20 +127,15 @@ func TestRelayCancelled(t *testing.T) {
 }
 
 // TestRelayRefused: where sshd refuses the channels to the agent's socket
-// (AllowStreamLocalForwarding no), a large file goes through the agent's
-// calls, as before there was a relay.
+// (AllowStreamLocalForwarding no), a large file and the batches of small
+// ones go through the agent's calls, as before there was a relay.
 func TestRelayRefused(t *testing.T) {
 	e := newEnv(t)
 	s := sshtest.Start(t)
-	config, err := os.ReadFile(filepath.Join(s.Dir, "sshd_config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshtest.WriteFile(t, filepath.Join(s.Dir, "sshd_config"), string(config)+"AllowStreamLocalForwarding no\n")
-	s.Crash(t)
-	s.Restart(t)
+	s.Append(t, "AllowStreamLocalForwarding no\n")
 	big := randomData(3<<20, 11)
 	write(t, e.src("big.img"), big, t0)
+	write(t, e.src("small"), "small", t0)
 	before := relayed.Load()
 	e.sync(e.mirror(Options{Preserve: PreserveAll}, agentPairOn(t, e, s)))
 	if got := relayed.Load() - before; got != 0 {
@@ -148,5 +143,8 @@ func TestRelayRefused(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(e.dst("big.img")); !bytes.Equal(got, []byte(big)) {
 		t.Error("the replica differs from its source")
+	}
+	if got, _ := os.ReadFile(e.dst("small")); string(got) != "small" {
+		t.Errorf("the small file's replica holds %q", got)
 	}
 }

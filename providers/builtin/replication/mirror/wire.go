@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/wire"
 )
 
 // The requests and responses of the batch ops encode themselves (host's
@@ -17,22 +18,22 @@ import (
 
 // AppendBinary encodes r after b.
 func (r ReadRequest) AppendBinary(b []byte) ([]byte, error) {
-	b = appendString(b, r.Dir)
+	b = wire.AppendString(b, r.Dir)
 	b = binary.AppendUvarint(b, uint64(len(r.Names)))
 	for _, n := range r.Names {
-		b = appendString(b, n)
+		b = wire.AppendString(b, n)
 	}
 	return b, nil
 }
 
 func (r *ReadRequest) UnmarshalBinary(b []byte) error {
-	d := wireDecoder{b: b}
-	r.Dir = d.string()
-	r.Names = make([]string, d.count())
+	d := wire.NewDecoder(b)
+	r.Dir = d.String()
+	r.Names = make([]string, d.Count())
 	for i := range r.Names {
-		r.Names[i] = d.string()
+		r.Names[i] = d.String()
 	}
-	return d.end()
+	return end(d)
 }
 
 func (r ReadResponse) AppendBinary(b []byte) ([]byte, error) {
@@ -45,53 +46,53 @@ func (r ReadResponse) AppendBinary(b []byte) ([]byte, error) {
 }
 
 func (r *ReadResponse) UnmarshalBinary(b []byte) error {
-	d := wireDecoder{b: b}
-	r.Files = make([]ReadFile, d.count())
+	d := wire.NewDecoder(b)
+	r.Files = make([]ReadFile, d.Count())
 	for i := range r.Files {
 		f := &r.Files[i]
-		d.entry(&f.Stat)
-		f.Result = d.result()
+		decodeEntry(d, &f.Stat)
+		f.Result = decodeResult(d)
 	}
-	return d.end()
+	return end(d)
 }
 
 func (r WriteRequest) AppendBinary(b []byte) ([]byte, error) {
-	b = appendString(b, r.Dir)
+	b = wire.AppendString(b, r.Dir)
 	b = append(b, byte(r.Preserve))
 	b = binary.AppendUvarint(b, uint64(len(r.Files)))
 	for _, f := range r.Files {
-		b = appendString(b, f.Name)
+		b = wire.AppendString(b, f.Name)
 		b = appendEntry(b, &f.Src)
-		b = appendBool(b, f.Dst != nil)
+		b = wire.AppendBool(b, f.Dst != nil)
 		if f.Dst != nil {
 			b = appendEntry(b, f.Dst)
 		}
-		b = appendBool(b, f.Records)
+		b = wire.AppendBool(b, f.Records)
 	}
 	return b, nil
 }
 
 func (r *WriteRequest) UnmarshalBinary(b []byte) error {
-	d := wireDecoder{b: b}
-	r.Dir = d.string()
-	r.Preserve = Preserve(d.byte())
-	r.Files = make([]WriteFile, d.count())
+	d := wire.NewDecoder(b)
+	r.Dir = d.String()
+	r.Preserve = Preserve(d.Byte())
+	r.Files = make([]WriteFile, d.Count())
 	// The targets' entries, for those that have one, share one array.
 	var dsts []host.EntryStat
 	for i := range r.Files {
 		f := &r.Files[i]
-		f.Name = d.string()
-		d.entry(&f.Src)
-		if d.bool() {
+		f.Name = d.String()
+		decodeEntry(d, &f.Src)
+		if d.Bool() {
 			if dsts == nil {
 				dsts = make([]host.EntryStat, len(r.Files)-i)
 			}
 			f.Dst, dsts = &dsts[0], dsts[1:]
-			d.entry(f.Dst)
+			decodeEntry(d, f.Dst)
 		}
-		f.Records = d.bool()
+		f.Records = d.Bool()
 	}
-	return d.end()
+	return end(d)
 }
 
 func (r WriteResponse) AppendBinary(b []byte) ([]byte, error) {
@@ -103,28 +104,17 @@ func (r WriteResponse) AppendBinary(b []byte) ([]byte, error) {
 }
 
 func (r *WriteResponse) UnmarshalBinary(b []byte) error {
-	d := wireDecoder{b: b}
-	r.Results = make([]FileResult, d.count())
+	d := wire.NewDecoder(b)
+	r.Results = make([]FileResult, d.Count())
 	for i := range r.Results {
-		r.Results[i] = d.result()
+		r.Results[i] = decodeResult(d)
 	}
-	return d.end()
-}
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
+	return end(d)
 }
 
 func appendEntry(b []byte, e *host.EntryStat) []byte {
-	b = appendString(b, e.Name)
-	b = appendString(b, e.Link)
+	b = wire.AppendString(b, e.Name)
+	b = wire.AppendString(b, e.Link)
 	b = binary.AppendVarint(b, e.Size)
 	b = binary.AppendVarint(b, e.MTime)
 	b = binary.AppendUvarint(b, e.Dev)
@@ -134,126 +124,36 @@ func appendEntry(b []byte, e *host.EntryStat) []byte {
 	b = binary.AppendUvarint(b, uint64(e.GID))
 	b = binary.AppendUvarint(b, uint64(e.Nlink))
 	b = binary.AppendUvarint(b, uint64(e.Mode))
-	return appendBool(b, e.HasStat)
+	return wire.AppendBool(b, e.HasStat)
 }
 
 func appendResult(b []byte, fr FileResult) []byte {
-	return appendBool(appendString(b, fr.Err), fr.Retry)
+	return wire.AppendBool(wire.AppendString(b, fr.Err), fr.Retry)
 }
 
-// wireDecoder reads what the Append functions wrote; its first error
-// sticks, and every read after it gives zero values.
-type wireDecoder struct {
-	b   []byte
-	err error
+func decodeEntry(d *wire.Decoder, e *host.EntryStat) {
+	e.Name = d.String()
+	e.Link = d.String()
+	e.Size = d.Varint()
+	e.MTime = d.Varint()
+	e.Dev = d.Uvarint()
+	e.Ino = d.Uvarint()
+	e.Blocks = d.Varint()
+	e.UID = d.Uint32()
+	e.GID = d.Uint32()
+	e.Nlink = d.Uint32()
+	e.Mode = fs.FileMode(d.Uint32())
+	e.HasStat = d.Bool()
 }
 
-func (d *wireDecoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf(format, args...)
-	}
-	d.b = nil
+func decodeResult(d *wire.Decoder) FileResult {
+	return FileResult{Err: d.String(), Retry: d.Bool()}
 }
 
-func (d *wireDecoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("a number cut short or too large")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *wireDecoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("a number cut short or too large")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *wireDecoder) uint32() uint32 {
-	v := d.uvarint()
-	if v > 1<<32-1 {
-		d.fail("%d does not fit 32 bits", v)
-		return 0
-	}
-	return uint32(v)
-}
-
-func (d *wireDecoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail("a byte cut short")
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *wireDecoder) bool() bool {
-	switch v := d.byte(); v {
-	case 0:
-		return false
-	case 1:
-		return true
-	default:
-		d.fail("%d is not a bool", v)
-		return false
-	}
-}
-
-func (d *wireDecoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail("a string of %d bytes in %d", n, len(d.b))
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-// count reads the length of a list, each of whose items takes a byte at
-// least: a corrupt one cannot make a huge list.
-func (d *wireDecoder) count() int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail("a list of %d in %d bytes", n, len(d.b))
-		return 0
-	}
-	return int(n)
-}
-
-func (d *wireDecoder) entry(e *host.EntryStat) {
-	e.Name = d.string()
-	e.Link = d.string()
-	e.Size = d.varint()
-	e.MTime = d.varint()
-	e.Dev = d.uvarint()
-	e.Ino = d.uvarint()
-	e.Blocks = d.varint()
-	e.UID = d.uint32()
-	e.GID = d.uint32()
-	e.Nlink = d.uint32()
-	e.Mode = fs.FileMode(d.uint32())
-	e.HasStat = d.bool()
-}
-
-func (d *wireDecoder) result() FileResult {
-	return FileResult{Err: d.string(), Retry: d.bool()}
-}
-
-// end is the error of the decoding, if any, or of bytes left after it.
-func (d *wireDecoder) end() error {
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes after the end", len(d.b))
-	}
-	if d.err != nil {
-		return fmt.Errorf("decoding a batch op's message: %w", d.err)
+// end is the error of decoding d's message, if any.
+func end(d *wire.Decoder) error {
+	if err := d.End(); err != nil {
+		return fmt.Errorf("decoding a batch op's message: %w", err)
 	}
 	return nil
 }
