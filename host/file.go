@@ -73,6 +73,11 @@ type StreamFile interface {
 	// most n bytes. Its Close returns once all of it is in the file, or
 	// fails.
 	WriteStream(ctx context.Context, off, n int64) (io.WriteCloser, error)
+	// Compresses says whether data like sample crosses smaller through
+	// the calls, which compress it, than raw: a copier writing data of
+	// its own then takes the calls. (What ReadStream would send is judged
+	// on the machine that reads it.)
+	Compresses(sample []byte) bool
 }
 
 // localFile is a File of the local transport.

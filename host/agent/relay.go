@@ -218,7 +218,7 @@ func sendRelay(c net.Conn, r io.Reader) {
 		writeStatus(c, relayFailed, 0, err)
 		return
 	}
-	if compressible(buf[4 : 4+n]) {
+	if Compressible(buf[4 : 4+n]) {
 		writeStatus(c, relayCompresses, 0, nil)
 		return
 	}

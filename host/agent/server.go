@@ -480,7 +480,7 @@ func (s *server) FileReadAt(ctx context.Context, req *agentv1.FileReadAtRequest)
 	if err != nil && err != io.EOF {
 		return nil, toStatus(err)
 	}
-	if compressible(buf[:n]) {
+	if Compressible(buf[:n]) {
 		grpc.SetSendCompressor(ctx, compressorName)
 	}
 	return &agentv1.Data{Data: buf[:n], Eof: err == io.EOF}, nil

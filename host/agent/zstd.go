@@ -86,11 +86,11 @@ func (d *pooledDecoder) Read(p []byte) (int, error) {
 // sampleEncoder compresses the samples compressible looks at.
 var sampleEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 
-// compressible says whether data is worth compressing on the wire, from a
+// Compressible says whether data is worth compressing on the wire, from a
 // few samples of it: compressing what does not shrink (media, encrypted or
 // compressed files) costs more CPU on both ends than it saves on a fast
 // link, while free space and text shrink several times.
-func compressible(data []byte) bool {
+func Compressible(data []byte) bool {
 	const sample, minSize = 4 << 10, 16 << 10
 	if len(data) < minSize {
 		return false
@@ -108,7 +108,7 @@ func compressible(data []byte) bool {
 // dataCompression is the call option of a call carrying data: zstd where
 // it pays.
 func dataCompression(data []byte) grpc.CallOption {
-	if compressible(data) {
+	if Compressible(data) {
 		return grpc.UseCompressor(compressorName)
 	}
 	return grpc.EmptyCallOption{}

@@ -203,6 +203,9 @@ func (s readStream) Read(p []byte) (int, error) {
 
 func (s readStream) Close() error { return s.c.Close() }
 
+// Compresses is what the agent's calls make of data like sample.
+func (f agentFile) Compresses(sample []byte) bool { return agent.Compressible(sample) }
+
 // WriteStream writes into the file in the agent from off, raw.
 func (f agentFile) WriteStream(ctx context.Context, off, n int64) (io.WriteCloser, error) {
 	c, err := f.dialRelay(ctx)

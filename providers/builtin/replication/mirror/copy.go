@@ -336,10 +336,9 @@ func (r *pairRun) copyData(f folder, path string, s *Entry, record bool) (tmp st
 	return tmp, nil, r.copyWhole(in, out, s.Size, nil)
 }
 
-// copyWhole copies the size bytes of in to out: raw between two files
-// that stream (host.StreamFile: both open in the agents of two SSH
-// hosts), else with their calls (copyPlain). With sums, the bytes are
-// hashed as they pass.
+// copyWhole copies the size bytes of in to out: raw where either file
+// streams (host.StreamFile: open in the agent of an SSH host), else with
+// their calls (copyPlain). With sums, the bytes are hashed as they pass.
 func (r *pairRun) copyWhole(in io.Reader, out host.File, size int64, sums *sumReader) error {
 	if size >= bigEntry {
 		if used, err := r.relay(in, out, size, sums); used {
@@ -358,32 +357,47 @@ const relayBuffer = 1 << 20
 // relayed counts the bytes copied between raw streams, for the tests.
 var relayed atomic.Int64
 
-// relay copies as copyPlain does between two files that stream: each byte
-// passes here once, read from one machine's channel and written to the
-// other's with one buffer, not through the calls of either file's
-// protocol. used is false when either cannot stream (no agent, an sshd
-// that refuses the channel, data the calls carry compressed), nothing
-// copied yet. A cancelled copy closes both streams, which ends it on both
+// relay copies as copyPlain does where either file streams
+// (host.StreamFile), each byte passing here once with one buffer, not
+// through the calls of a file's protocol: read from one machine's channel
+// and written to the other's, or between a channel and a file of this
+// machine. used is false when nothing streams (no agent, an sshd that
+// refuses the channel, data the calls carry compressed), nothing copied
+// yet. A cancelled copy closes the streams, which ends it on the
 // machines; the caller removes the temp file.
 func (r *pairRun) relay(in io.Reader, out host.File, size int64, sums *sumReader) (used bool, err error) {
-	src, ok := in.(host.StreamFile)
-	dst, ok2 := out.(host.StreamFile)
-	if !ok || !ok2 {
+	src, srcStreams := in.(host.StreamFile)
+	dst, dstStreams := out.(host.StreamFile)
+	if !srcStreams && !dstStreams {
 		return false, nil
-	}
-	rs, err := src.ReadStream(r.ctx, 0, size)
-	if err != nil {
-		return !errors.Is(err, errors.ErrUnsupported), err
-	}
-	defer rs.Close()
-	ws, err := dst.WriteStream(r.ctx, 0, size)
-	if err != nil {
-		return !errors.Is(err, errors.ErrUnsupported), err
 	}
 	// Whole buffers: a channel's reads end at its packets, and the sums
 	// hash whole blocks where the buffer holds them. A buffer is at most
 	// a bandwidth limit's burst.
 	buf := make([]byte, min(relayBuffer, r.chunkSize()))
+	rs, ws := in, io.Writer(out)
+	if srcStreams {
+		s, err := src.ReadStream(r.ctx, 0, size)
+		if err != nil {
+			return !errors.Is(err, errors.ErrUnsupported), err
+		}
+		defer s.Close()
+		rs = s
+	} else if ra, ok := in.(io.ReaderAt); ok {
+		// Data of this machine's that compresses crosses smaller through
+		// the calls.
+		n, _ := ra.ReadAt(buf, 0)
+		if dst.Compresses(buf[:n]) {
+			return false, nil
+		}
+	}
+	var stream io.WriteCloser
+	if dstStreams {
+		if stream, err = dst.WriteStream(r.ctx, 0, size); err != nil {
+			return !errors.Is(err, errors.ErrUnsupported), err
+		}
+		ws = stream
+	}
 	for left := size; left > 0; {
 		if err = r.ctx.Err(); err != nil {
 			break
@@ -410,8 +424,10 @@ func (r *pairRun) relay(in io.Reader, out host.File, size int64, sums *sumReader
 			break
 		}
 	}
-	if cerr := ws.Close(); err == nil {
-		err = cerr
+	if stream != nil {
+		if cerr := stream.Close(); err == nil {
+			err = cerr
+		}
 	}
 	return true, err
 }

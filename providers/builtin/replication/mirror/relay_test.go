@@ -87,6 +87,42 @@ func TestRelayBetweenAgents(t *testing.T) {
 	}
 }
 
+// TestRelayOneSide: a large file copied between a machine that runs the
+// agent and the machine running the mirror streams too, either way: the
+// bytes the agent sends or receives cross raw, where data of this
+// machine's that compresses goes through the agent's calls.
+func TestRelayOneSide(t *testing.T) {
+	big := randomData(3<<20+5, 13)
+	zeros := strings.Repeat("\x00\x01", 1<<20)
+	for _, tc := range []struct {
+		name string
+		pair func(e *env, ssh Pair) Pair
+	}{
+		{"to the agent", func(e *env, ssh Pair) Pair { return Pair{Source: e.pair().Source, Target: ssh.Target} }},
+		{"from the agent", func(e *env, ssh Pair) Pair { return Pair{Source: ssh.Source, Target: e.pair().Target} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			write(t, e.src("big.img"), big, t0)
+			write(t, e.src("zeros.img"), zeros, t0)
+			m := e.mirror(Options{Preserve: PreserveAll, BlockThreshold: 1 << 20}, tc.pair(e, agentPair(t, e)))
+			before := relayed.Load()
+			e.sync(m)
+			if got := relayed.Load() - before; got != int64(len(big)) {
+				t.Errorf("%d bytes crossed raw, want the %d of the file that does not compress", got, len(big))
+			}
+			for name, want := range map[string]string{"big.img": big, "zeros.img": zeros} {
+				if got, _ := os.ReadFile(e.dst(name)); !bytes.Equal(got, []byte(want)) {
+					t.Errorf("the replica of %s differs from its source", name)
+				}
+			}
+			if pl, err := m.Plan(t.Context()); err != nil || len(pl.Changes) != 0 {
+				t.Errorf("after the sync, the plan has %v (%v), want nothing", lines(pl), err)
+			}
+		})
+	}
+}
+
 // TestRelayCancelled: a copy cancelled while its bytes cross raw ends on
 // both machines and leaves no temp file; the next sync completes it.
 func TestRelayCancelled(t *testing.T) {
