@@ -7,8 +7,11 @@
 #   1. a replication set's first sync of a tree of FILES small files
 #      (20,000) and LARGE large ones (1 x 128 MiB), fs1 -> fs2, against
 #      `rsync -a --delete -e ssh` into fs2 (RUNS times, each into emptied
-#      targets), then its incremental sync after 1% of the small files
-#      and 1 MiB of a large file changed;
+#      targets); the same first sync with Drover on fs1 (first-local:
+#      fs1 a host of the machine running Drover, one SSH hop as rsync's,
+#      where the other rows cross two, fs1 -> Drover -> fs2); then the
+#      incremental sync after 1% of the small files and 1 MiB of a large
+#      file changed;
 #   2. an incremental drive_copy of a SIZE_MIB (4096) MiB image on fs2
 #      after 1% of it changed in scattered 64 KiB regions, against `rsync
 #      --inplace --no-whole-file -e ssh` of the same image into fs2. As in
@@ -152,8 +155,14 @@ if [[ -n ${DELAY:-} ]]; then
 fi
 rsh="ssh -p ${reach[fs2]} -i $keys/id_ed25519 -o UserKnownHostsFile=$keys/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
 
+# hosts [LOCAL]: the two hosts; LOCAL (fs1) is the machine running Drover,
+# as when Drover runs on the source's server, where rsync runs.
 hosts() {
   for name in fs1 fs2; do
+    if [[ $name == "${1:-}" ]]; then
+      printf 'host "%s" {\n  root = "%s"\n}\n\n' "$name" "$work/$name"
+      continue
+    fi
     cat <<HCL
 host "$name" {
   address       = "127.0.0.1:${reach[$name]}"
@@ -233,8 +242,7 @@ profiles=
 if [[ $cases == *" replication "* ]]; then
 rep=$work/replication
 mkdir -p "$rep"
-{
-  hosts
+set_hcl() {
   cat <<'HCL'
 resource "replication_set" "bench" {
   source {
@@ -248,7 +256,12 @@ resource "replication_set" "bench" {
   delete_orphans = true
 }
 HCL
-} >"$rep/main.dr.hcl"
+}
+{ hosts; set_hcl; } >"$rep/main.dr.hcl"
+# The same set with Drover on fs1 (first-local): one SSH hop, as rsync's.
+replocal=$work/replication-local
+mkdir -p "$replocal"
+{ hosts fs1; set_hcl; } >"$replocal/main.dr.hcl"
 src=$work/fs1/srv/set
 echo "making $files files and $large x $large_mib MiB..." >&2
 "$out/tree" create "$src" "$files" "$large" "$large_mib"
@@ -269,7 +282,7 @@ base_turn() {
   sync
   bs+=("$(timed "$BASE" --chdir="$rep" apply --auto-approve)")
 }
-empty_targets() { toss "$work/fs2/replica" "$work/fs2/rsync" && rm -f "$rep"/drover.state.json* && mkdir -p "$work/fs2/rsync"; }
+empty_targets() { toss "$work/fs2/replica" "$work/fs2/rsync" && rm -f "$rep"/drover.state.json* "$replocal"/drover.state.json* && mkdir -p "$work/fs2/rsync"; }
 ds=() rs=() bs=()
 for i in $(seq "$runs"); do
   base_turn before empty_targets
@@ -280,6 +293,15 @@ for i in $(seq "$runs"); do
 done
 row first "$(best "${ds[@]}")" "$(best "${rs[@]}")" "target <= 1 (best of $runs; load $(load))"
 [[ -z ${BASE:-} ]] || row first-base "$(best "${bs[@]}")" "$(best "${rs[@]}")" "$BASE, in the same runs"
+ds=() rs=()
+for i in $(seq "$runs"); do
+  empty_targets
+  both "$replocal" "${mirror_rsync[@]}"
+  ds+=("$d") rs+=("$r")
+done
+row first-local "$(best "${ds[@]}")" "$(best "${rs[@]}")" "Drover on fs1, one SSH hop as rsync's (best of $runs; load $(load))"
+empty_targets
+both "$rep" "${mirror_rsync[@]}"
 "$out/tree" change "$src" 1 >/dev/null
 both "$rep" "${mirror_rsync[@]}"
 row incr-manifest "$d" "$r" "(once: the large file's first in-place update records its blocks)"
