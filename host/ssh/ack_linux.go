@@ -1,0 +1,44 @@
+package ssh
+
+import (
+	"net"
+	"syscall"
+)
+
+// ackAtOnce makes the kernel acknowledge at once each read of a TCP
+// connection. sshd turns Nagle's algorithm off only for interactive
+// sessions, so a message it writes right after another one it has not
+// seen acknowledged waits for that acknowledgement, which Linux delays up
+// to 40 ms while this side has nothing to send: after the login, its
+// unasked messages (hostkeys-00, ext-info) held back the confirmation of
+// the first session 40 ms, every connection. TCP_QUICKACK sends the
+// acknowledgement due and lasts until the kernel's own heuristics turn
+// delayed ones on again, hence once per read. Reads are whole buffers of
+// the SSH transport, so this costs one system call each.
+func ackAtOnce(nc net.Conn) net.Conn {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nc
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nc
+	}
+	return &quickAckConn{TCPConn: tc, raw: rc}
+}
+
+type quickAckConn struct {
+	*net.TCPConn
+	raw syscall.RawConn
+}
+
+func (c *quickAckConn) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	if n > 0 {
+		c.raw.Control(func(fd uintptr) {
+			// Best effort: without it the connection only waits longer.
+			syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
+		})
+	}
+	return n, err
+}
