@@ -9,9 +9,9 @@ import (
 // connection drained. sshd turns Nagle's algorithm off only for interactive
 // sessions, so a message it writes right after another one it has not seen
 // acknowledged waits for that acknowledgement, which Linux delays up to 40
-// ms while this side has nothing to send: after the login, its unasked
-// messages (hostkeys-00, ext-info) held back the confirmation of each
-// connection's first session by 40 ms. TCP_QUICKACK sends the
+// ms while this side has nothing to send: after the login, messages it
+// sends unasked held back the confirmation of each connection's first
+// session by 40 ms. TCP_QUICKACK sends the
 // acknowledgement due and lasts until the kernel's own heuristics turn
 // delayed ones on again, hence after each read that drained the socket: in
 // a first sync's copy, some 900 system calls where every read took 15,000.

@@ -2,9 +2,9 @@
 // SSH, its files through SFTP and its commands through exec requests, with
 // one connection per host (shared by its Sub hosts), multiplexed sessions,
 // keepalives, connect and idle timeouts, and a redial when the connection
-// dropped between operations. On Linux each read of a connection is
-// acknowledged at once: sshd's small messages otherwise wait on a delayed
-// acknowledgement (ack_linux.go). An operation cut off by a drop is
+// dropped between operations. On Linux what a read of a connection drains
+// is acknowledged at once: sshd's small messages otherwise wait on a
+// delayed acknowledgement (ack_linux.go). An operation cut off by a drop is
 // repeated on the new connection only when repeating it cannot do harm
 // (reads, chmod, mkdir, remove and the like); others fail saying they may
 // or may not have been done. An open file is never reopened on a new
