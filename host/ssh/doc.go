@@ -2,15 +2,17 @@
 // SSH, its files through SFTP and its commands through exec requests, with
 // one connection per host (shared by its Sub hosts), multiplexed sessions,
 // keepalives, connect and idle timeouts, and a redial when the connection
-// dropped between operations. An operation cut off by a drop is repeated on
-// the new connection only when repeating it cannot do harm (reads, chmod,
-// mkdir, remove and the like); others fail saying they may or may not
-// have been done. An open file is never reopened on a new connection: its
-// errors name the host, the path and the connection that ended. Every
-// error caused by an unreachable machine or a dropped connection is
-// host.ErrUnreachable, for callers to stop rather than fail each entry
-// alike. SFTP has no "file exists" status: an O_EXCL open that fails on
-// an existing file is reported as fs.ErrExist, as locally.
+// dropped between operations. On Linux what a read of a connection drains
+// is acknowledged at once: sshd's small messages otherwise wait on a
+// delayed acknowledgement (ack_linux.go). An operation cut off by a drop is
+// repeated on the new connection only when repeating it cannot do harm
+// (reads, chmod, mkdir, remove and the like); others fail saying they may
+// or may not have been done. An open file is never reopened on a new
+// connection: its errors name the host, the path and the connection that
+// ended. Every error caused by an unreachable machine or a dropped
+// connection is host.ErrUnreachable, for callers to stop rather than fail
+// each entry alike. SFTP has no "file exists" status: an O_EXCL open that
+// fails on an existing file is reported as fs.ErrExist, as locally.
 //
 // Host keys are always verified, against the pinned key or known_hosts as
 // OpenSSH reads it (hashed names, ports, @revoked). An unknown key is

@@ -443,7 +443,7 @@ func (c *connector) login(ctx context.Context) (*xssh.Client, error) {
 	// Read per dial: known_hosts may have learnt a key since.
 	config := *c.config
 	config.HostKeyAlgorithms = c.keys.algorithms()
-	counted := &readCounter{Conn: nc}
+	counted := &readCounter{Conn: ackAtOnce(nc)}
 	sc, chans, reqs, err := xssh.NewClientConn(counted, c.addr, &config)
 	if c.agent != nil {
 		c.agent.release()
