@@ -292,14 +292,24 @@ func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 
 // walkSide walks one side of a pair, the folder e, h confined to it:
 // through the tripwire tw of this process where there is one (it goes on
-// watching after the walk, for Current); else on the folder's machine in
-// one op call where that machine runs ops (ops is nil), watched there
-// while guarded; else folder by folder through h. tripped says a scan on
-// the machine found the tree changing, or could not watch it.
+// watching after the walk, for Current), in one op call on the folder's
+// machine where that machine runs ops (ops is nil) and tw can be called
+// through (host.CallWatched), else folder by folder; without tw, in one op
+// call where the machine runs ops, watched there while guarded; else
+// folder by folder through h. tripped says a scan on the machine found
+// the tree changing, or could not watch it.
 func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
-	if tw == nil && ops == nil {
-		t, tripped, err = scan(ctx, e, ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude,
-			Temps: o.temps, Parallel: m.opts.Parallel, Watch: guarded})
+	req := ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude, Temps: o.temps, Parallel: m.opts.Parallel}
+	switch {
+	case ops != nil:
+	case tw != nil:
+		t, err = scanWatched(ctx, e, h, tw, req)
+		if !errors.Is(err, host.ErrNoOps) {
+			return t, false, err
+		}
+	default:
+		req.Watch = guarded
+		t, tripped, err = scan(ctx, e, req)
 		if !errors.Is(err, host.ErrNoOps) {
 			return t, tripped, err
 		}

@@ -46,14 +46,24 @@ func init() {
 	host.RegisterOp(scanOp, scanOnMachine)
 }
 
-// scanOnMachine is the op: the walk, on the machine of h.
+// scanOnMachine is the op: the walk, on the machine of h. Called through
+// a tripwire (host.CallWatched), h is the folder itself, Folder is
+// ignored, and every folder is listed through that tripwire, which goes
+// on watching after.
 func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanResponse, error) {
 	var resp ScanResponse
-	if err := CheckPath(req.Folder); err != nil {
-		return resp, err
-	}
 	filter, err := NewFilter(req.Include, req.Exclude)
 	if err != nil {
+		return resp, err
+	}
+	if tw := host.WatchedBy(ctx); tw != nil {
+		t, err := walk(ctx, h, req.Starts, walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel, list: tw})
+		if err != nil {
+			return resp, err
+		}
+		return scanned(t), nil
+	}
+	if err := CheckPath(req.Folder); err != nil {
 		return resp, err
 	}
 	sub, err := h.Sub(ctx, req.Folder)
@@ -81,6 +91,14 @@ func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanRespo
 	if err != nil {
 		return resp, err
 	}
+	resp = scanned(t)
+	resp.Tripped = tw != nil && tw.Tripped()
+	return resp, nil
+}
+
+// scanned is the response that carries t.
+func scanned(t *Tree) ScanResponse {
+	var resp ScanResponse
 	if t.root != nil {
 		resp.Root, resp.HasRoot = host.EntryStat(*t.root), true
 	}
@@ -91,8 +109,7 @@ func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanRespo
 			resp.Unreadable[rel] = err.Error()
 		}
 	}
-	resp.Tripped = tw != nil && tw.Tripped()
-	return resp, nil
+	return resp
 }
 
 // scan walks the folder e on its machine (the op mirror.scan) as req
@@ -104,7 +121,23 @@ func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bo
 	if err != nil {
 		return nil, false, fmt.Errorf("walking %s on its machine: %w", e, err)
 	}
-	t = newTree(req.Starts)
+	return treeOf(req, resp), resp.Tripped || req.Watch && resp.Unwatched != "", nil
+}
+
+// scanWatched walks the folder e, h confined to it, on its machine
+// through tw, a tripwire of h on its "/" that goes on watching after
+// (host.CallWatched): the walk of a plan's guard in one call.
+func scanWatched(ctx context.Context, e Endpoint, h host.Host, tw host.Tripwire, req ScanRequest) (*Tree, error) {
+	resp, err := host.CallWatched[ScanRequest, ScanResponse](ctx, h, tw, scanOp, req)
+	if err != nil {
+		return nil, fmt.Errorf("walking %s on its machine: %w", e, err)
+	}
+	return treeOf(req, resp), nil
+}
+
+// treeOf is the tree a scan's response carries.
+func treeOf(req ScanRequest, resp ScanResponse) *Tree {
+	t := newTree(req.Starts)
 	if resp.Folders != nil {
 		t.folders = resp.Folders
 	}
@@ -115,5 +148,5 @@ func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bo
 	for rel, text := range resp.Unreadable {
 		t.Unreadable[rel] = errors.New(text)
 	}
-	return t, resp.Tripped || req.Watch && resp.Unwatched != "", nil
+	return t
 }
