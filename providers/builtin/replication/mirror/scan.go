@@ -2,11 +2,13 @@ package mirror
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/wire"
 )
 
 // scanOp walks subtrees of a folder on the machine that holds it and
@@ -40,6 +42,61 @@ type ScanResponse struct {
 	Tripped    bool
 	// Unwatched says why no tripwire could watch the scan (with Watch).
 	Unwatched string
+}
+
+// AppendBinary encodes r after b: a scan's response holds an entry for
+// everything in the tree, which gob would reflect over field by field at
+// both ends (see wire.go).
+func (r ScanResponse) AppendBinary(b []byte) ([]byte, error) {
+	b = wire.AppendBool(b, r.HasRoot)
+	if r.HasRoot {
+		b = appendEntry(b, &r.Root)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Folders)))
+	for dir, list := range r.Folders {
+		b = wire.AppendString(b, dir)
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for i := range list {
+			b = appendEntry(b, &list[i])
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Unreadable)))
+	for rel, why := range r.Unreadable {
+		b = wire.AppendString(wire.AppendString(b, rel), why)
+	}
+	return wire.AppendString(wire.AppendBool(b, r.Tripped), r.Unwatched), nil
+}
+
+func (r *ScanResponse) UnmarshalBinary(b []byte) error {
+	d := wire.NewDecoder(b)
+	*r = ScanResponse{HasRoot: d.Bool()}
+	if r.HasRoot {
+		decodeEntry(d, &r.Root)
+	}
+	if n := d.Count(); n > 0 {
+		r.Folders = make(map[string][]host.EntryStat, n)
+		for range n {
+			dir := d.String()
+			list := make([]host.EntryStat, d.Count())
+			for i := range list {
+				decodeEntry(d, &list[i])
+			}
+			r.Folders[dir] = list
+		}
+	}
+	if n := d.Count(); n > 0 {
+		r.Unreadable = make(map[string]string, n)
+		for range n {
+			rel := d.String()
+			r.Unreadable[rel] = d.String()
+		}
+	}
+	r.Tripped = d.Bool()
+	r.Unwatched = d.String()
+	if err := d.End(); err != nil {
+		return fmt.Errorf("decoding a scan's response: %w", err)
+	}
+	return nil
 }
 
 func init() {
