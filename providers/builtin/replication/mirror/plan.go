@@ -290,14 +290,14 @@ func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 	return tw
 }
 
-// walkSide walks one side of a pair, the folder e, h confined to it:
-// through the tripwire tw of this process where there is one (it goes on
-// watching after the walk, for Current), in one op call on the folder's
-// machine where that machine runs ops (ops is nil) and tw can be called
-// through (host.CallWatched), else folder by folder; without tw, in one op
-// call where the machine runs ops, watched there while guarded; else
-// folder by folder through h. tripped says a scan on the machine found
-// the tree changing, or could not watch it.
+// walkSide walks one side of a pair, the folder e, h confined to it.
+// Where the folder's machine runs ops (ops is nil), it is walked there in
+// one op call: through the guard's tripwire tw where there is one
+// (host.CallWatched), which goes on watching after the walk, for
+// Current; else watched there only while it runs, when guarded. Else, or
+// where tw cannot be called through, folder by folder through tw or h.
+// tripped says a scan on the machine found the tree changing, or could
+// not watch it.
 func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
 	req := ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude, Temps: o.temps, Parallel: m.opts.Parallel}
 	switch {
