@@ -26,9 +26,6 @@ type ScanRequest struct {
 	Include, Exclude []string
 	Temps            bool
 	Parallel         int
-	// Watch lists every folder through a tripwire on the machine:
-	// Tripped then says whether the tree changed while it was scanned.
-	Watch bool
 }
 
 // ScanResponse is what the walk found, as a Tree holds it.
@@ -39,9 +36,6 @@ type ScanResponse struct {
 	Folders map[string][]host.EntryStat
 	// Unreadable holds, by path, why an entry could not be read.
 	Unreadable map[string]string
-	Tripped    bool
-	// Unwatched says why no tripwire could watch the scan (with Watch).
-	Unwatched string
 }
 
 // AppendBinary encodes r after b: a scan's response holds an entry for
@@ -64,7 +58,7 @@ func (r ScanResponse) AppendBinary(b []byte) ([]byte, error) {
 	for rel, why := range r.Unreadable {
 		b = wire.AppendString(wire.AppendString(b, rel), why)
 	}
-	return wire.AppendString(wire.AppendBool(b, r.Tripped), r.Unwatched), nil
+	return b, nil
 }
 
 func (r *ScanResponse) UnmarshalBinary(b []byte) error {
@@ -91,8 +85,6 @@ func (r *ScanResponse) UnmarshalBinary(b []byte) error {
 			r.Unreadable[rel] = d.String()
 		}
 	}
-	r.Tripped = d.Bool()
-	r.Unwatched = d.String()
 	if err := d.End(); err != nil {
 		return fmt.Errorf("decoding a scan's response: %w", err)
 	}
@@ -113,49 +105,30 @@ func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanRespo
 	if err != nil {
 		return resp, err
 	}
+	o := walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel}
 	if tw := host.WatchedBy(ctx); tw != nil {
-		t, err := walk(ctx, h, req.Starts, walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel, list: tw})
-		if err != nil {
+		o.list = tw
+	} else {
+		if err := CheckPath(req.Folder); err != nil {
 			return resp, err
 		}
-		return scanned(t), nil
-	}
-	if err := CheckPath(req.Folder); err != nil {
-		return resp, err
-	}
-	sub, err := h.Sub(ctx, req.Folder)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// A folder gone is a walk that found nothing, as a walk of it
-		// through the transport finds it.
-		return resp, nil
-	case err != nil:
-		resp.Unreadable = map[string]string{"": err.Error()}
-		return resp, nil
-	}
-	defer sub.Close()
-	o := walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel, list: sub}
-	var tw host.Tripwire
-	if req.Watch {
-		if tw, err = sub.Tripwire(ctx, "/"); err != nil {
-			resp.Unwatched = err.Error()
-		} else {
-			defer tw.Close()
-			o.list = tw
+		sub, err := h.Sub(ctx, req.Folder)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// A folder gone is a walk that found nothing, as a walk of
+			// it through the transport finds it.
+			return resp, nil
+		case err != nil:
+			resp.Unreadable = map[string]string{"": err.Error()}
+			return resp, nil
 		}
+		defer sub.Close()
+		h, o.list = sub, sub
 	}
-	t, err := walk(ctx, sub, req.Starts, o)
+	t, err := walk(ctx, h, req.Starts, o)
 	if err != nil {
 		return resp, err
 	}
-	resp = scanned(t)
-	resp.Tripped = tw != nil && tw.Tripped()
-	return resp, nil
-}
-
-// scanned is the response that carries t.
-func scanned(t *Tree) ScanResponse {
-	var resp ScanResponse
 	if t.root != nil {
 		resp.Root, resp.HasRoot = host.EntryStat(*t.root), true
 	}
@@ -166,19 +139,18 @@ func scanned(t *Tree) ScanResponse {
 			resp.Unreadable[rel] = err.Error()
 		}
 	}
-	return resp
+	return resp, nil
 }
 
 // scan walks the folder e on its machine (the op mirror.scan) as req
-// asks. tripped says the tree changed while it was scanned, or that
-// nothing watched it.
-func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bool, err error) {
+// asks.
+func scan(ctx context.Context, e Endpoint, req ScanRequest) (*Tree, error) {
 	req.Folder = e.Path
 	resp, err := host.Call[ScanRequest, ScanResponse](ctx, e.Host, scanOp, req)
 	if err != nil {
-		return nil, false, fmt.Errorf("walking %s on its machine: %w", e, err)
+		return nil, fmt.Errorf("walking %s on its machine: %w", e, err)
 	}
-	return treeOf(req, resp), resp.Tripped || req.Watch && resp.Unwatched != "", nil
+	return treeOf(req, resp), nil
 }
 
 // scanWatched walks the folder e, h confined to it, on its machine

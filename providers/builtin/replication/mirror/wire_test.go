@@ -36,7 +36,7 @@ func wireMessages() []encoding.BinaryAppender {
 		}},
 		WriteResponse{Results: []FileResult{{Err: "no space", Retry: true}, {Err: "e", Retry: true}}},
 		ScanResponse{Root: wireEntry("set"), HasRoot: true, Folders: map[string][]host.EntryStat{"": {wireEntry("a")}, "a": {wireEntry("b"), wireEntry("c")}},
-			Unreadable: map[string]string{"a/b": "denied"}, Tripped: true, Unwatched: "no inotify"},
+			Unreadable: map[string]string{"a/b": "denied"}},
 	}
 }
 
