@@ -21,7 +21,9 @@
 // Providers register ops (RegisterOp): work done on the machine itself,
 // with its own file system and kernel at hand. Call runs one in this
 // process for a local host and through the transport for a remote one
-// whose machine runs the agent (Invoker); other hosts get ErrNoOps. A long
+// whose machine runs the agent (Invoker); other hosts get ErrNoOps.
+// CallWatched runs one with a tripwire at hand, kept where it lives (in
+// the agent, for a remote host): a walk through it in one call. A long
 // op reports progress (ReportProgress) to the caller's WithProgress, which
 // the transport brings back while the op runs.
 // Nothing here ever builds a shell command line from configuration, and no

@@ -118,9 +118,14 @@ func (c *Client) Release(ctx context.Context, s Scope) error {
 // Invoke runs the op called name on the machine (host.RunOp), giving
 // progress the progress it reports while it runs.
 func (c *Client) Invoke(ctx context.Context, s Scope, name string, req []byte, progress func(host.Progress)) ([]byte, error) {
+	return c.invoke(ctx, &agentv1.InvokeRequest{Scope: s.proto(), Name: name, Request: req}, progress)
+}
+
+func (c *Client) invoke(ctx context.Context, r *agentv1.InvokeRequest, progress func(host.Progress)) ([]byte, error) {
+	name := r.Name
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.rpc.Invoke(ctx, &agentv1.InvokeRequest{Scope: s.proto(), Name: name, Request: req})
+	stream, err := c.rpc.Invoke(ctx, r)
 	if err != nil {
 		return nil, fromStatus(err)
 	}
@@ -327,12 +332,13 @@ func (c *Client) Tripwire(ctx context.Context, s Scope, path string) (host.Tripw
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	return &tripwire{c: c, id: h.Id}, nil
+	return &tripwire{c: c, scope: s, id: h.Id}, nil
 }
 
 type tripwire struct {
-	c  *Client
-	id uint64
+	c     *Client
+	scope Scope
+	id    uint64
 	// tripped remembers a tripwire found tripped, or lost with the
 	// connection: it stays tripped.
 	tripped atomic.Bool
@@ -340,6 +346,15 @@ type tripwire struct {
 
 func (t *tripwire) ReadDirStat(ctx context.Context, path string) ([]host.EntryStat, error) {
 	return dirStat(t.c.rpc.TripwireReadDirStat(ctx, &agentv1.HandlePathRequest{Id: t.id, Path: path}))
+}
+
+// Invoke runs the op called name on the machine as Client.Invoke does,
+// on the tripwire's scope, with the tripwire at hand there
+// (host.CallWatched): a walk through it is one call, not one per folder.
+// The progress the op reports goes to ctx (host.ReportProgress).
+func (t *tripwire) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	return t.c.invoke(ctx, &agentv1.InvokeRequest{Scope: t.scope.proto(), Name: name, Request: req, Tripwire: t.id},
+		func(p host.Progress) { host.ReportProgress(ctx, p) })
 }
 
 // Tripped says true too when the agent cannot be asked: a tripwire that

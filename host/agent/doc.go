@@ -1,7 +1,8 @@
 // Package agent is Drover's agent: the drover binary itself, run on a
 // remote machine for the work SFTP cannot do or does slowly (ops a
 // provider registers, their progress streamed back while they run;
-// watching a tree, a tripwire, stats with inodes, holes, block device
+// watching a tree, a tripwire (kept in the agent: an op walks a tree
+// through it in one call), stats with inodes, holes, block device
 // sizes, syncing a file system, clones, atomic writes with the folder
 // synced), with the machine's own kernel at hand.
 //

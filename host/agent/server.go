@@ -158,6 +158,13 @@ func (s *server) Invoke(req *agentv1.InvokeRequest, stream agentv1.Agent_InvokeS
 	if err != nil {
 		return toStatus(err)
 	}
+	if req.Tripwire != 0 {
+		tw, err := s.tripwire(req.Tripwire)
+		if err != nil {
+			return err
+		}
+		ctx = host.WithTripwire(ctx, tw)
+	}
 	// The op may report from several goroutines, and after it returned
 	// (a straggler): a stream takes one Send at a time, and none once
 	// the call has ended.

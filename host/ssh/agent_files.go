@@ -192,6 +192,19 @@ func (t agentTripwire) ReadDirStat(ctx context.Context, p string) ([]host.EntryS
 	return entries, t.h.agentErr("readdir", p, err)
 }
 
+// Invoke runs an op on the machine with the tripwire at hand there
+// (host.CallWatched).
+func (t agentTripwire) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	out, err := t.Tripwire.(host.Invoker).Invoke(ctx, name, req)
+	if err != nil && connectionLost(err) {
+		err = unreachable{fmt.Errorf("the connection to %s ended: %w", t.h.c.addr, err)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host %q: op %s: %w", t.h.name, name, err)
+	}
+	return out, nil
+}
+
 // hold counts the connection as in use until release is called.
 func (c *connector) hold() (release func()) {
 	c.mu.Lock()

@@ -452,10 +452,14 @@ func (x *PathRequest) GetPath() string {
 }
 
 type InvokeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Scope         *Scope                 `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Request       []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Scope   *Scope                 `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	Name    string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Request []byte                 `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// tripwire is the id of a tripwire the agent holds (TripwireOpen, on
+	// the scope's "/") that the op lists folders through and leaves
+	// watching (host.CallWatched); 0 for none.
+	Tripwire      uint64 `protobuf:"varint,4,opt,name=tripwire,proto3" json:"tripwire,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -509,6 +513,13 @@ func (x *InvokeRequest) GetRequest() []byte {
 		return x.Request
 	}
 	return nil
+}
+
+func (x *InvokeRequest) GetTripwire() uint64 {
+	if x != nil {
+		return x.Tripwire
+	}
+	return 0
 }
 
 // InvokeResponse is one message of an op's stream: progress, or the
@@ -1858,11 +1869,12 @@ const file_agent_proto_rawDesc = "" +
 	"\x06sub_id\x18\x04 \x01(\x04R\x05subId\"O\n" +
 	"\vPathRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\tR\x04path\"k\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"\x87\x01\n" +
 	"\rInvokeRequest\x12,\n" +
 	"\x05scope\x18\x01 \x01(\v2\x16.drover.agent.v1.ScopeR\x05scope\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
-	"\arequest\x18\x03 \x01(\fR\arequest\"p\n" +
+	"\arequest\x18\x03 \x01(\fR\arequest\x12\x1a\n" +
+	"\btripwire\x18\x04 \x01(\x04R\btripwire\"p\n" +
 	"\x0eInvokeResponse\x127\n" +
 	"\bprogress\x18\x02 \x01(\v2\x19.drover.agent.v1.ProgressH\x00R\bprogress\x12\x1c\n" +
 	"\bresponse\x18\x01 \x01(\fH\x00R\bresponseB\a\n" +

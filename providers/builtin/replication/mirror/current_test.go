@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/drover-dr/drover/internal/sshtest"
 )
 
 // TestPlanCurrent checks that a guarded plan is current only while
@@ -75,4 +77,40 @@ func TestPlanCurrent(t *testing.T) {
 			t.Error("a closed plan claims to be current")
 		}
 	})
+}
+
+// TestPlanCurrentThroughSSH: a guarded plan between two SSH hosts whose
+// machines run the agent walks each side in one call through the agent's
+// tripwire, which goes on watching there: current until a change in any
+// folder walked, however deep.
+func TestPlanCurrentThroughSSH(t *testing.T) {
+	s := sshtest.Start(t)
+	cases := []struct {
+		name    string
+		change  func(e *env)
+		current bool
+	}{
+		{"nothing changed", func(*env) {}, true},
+		{"a deep source file written", func(e *env) { write(t, e.src("a/b/c/f"), "changed", time.Time{}) }, false},
+		{"a deep source folder made", func(e *env) { os.Mkdir(e.src("a/b/c/new"), 0o755) }, false},
+		{"a deep target file removed", func(e *env) { os.Remove(e.dst("a/b/c/f")) }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			write(t, e.src("top"), "top", time.Time{})
+			write(t, e.src("a/b/c/f"), "file", time.Time{})
+			m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true}, agentPairOn(t, e, s))
+			e.sync(m)
+			pl, err := m.PlanGuarded(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pl.Close()
+			c.change(e)
+			if got := pl.Current(t.Context()); got != c.current {
+				t.Errorf("Current() = %v, want %v", got, c.current)
+			}
+		})
+	}
 }

@@ -11,11 +11,13 @@
 // what continuous replication sends after the source reported changes.
 // PlanGuarded lists every folder through a tripwire (host.Host.Tripwire),
 // so that the plan can tell later whether it still describes both sides
-// (Current), and be applied without walking again. A side that no
-// tripwire of this process can watch, on a machine that runs ops
-// (host.CanCall), is walked there in one op call (mirror.scan) instead of
-// one round trip per folder; a machine without ops is walked folder by
-// folder through the transport (WithoutOps names those hosts).
+// (Current), and be applied without walking again. On a machine that
+// runs ops (host.CanCall) a side is walked there in one op call
+// (mirror.scan) instead of one round trip per folder: through its
+// tripwire (host.CallWatched), which the agent keeps watching there
+// after the call, or, where no tripwire watches, unguarded; a machine
+// without ops is walked folder by folder through the transport
+// (WithoutOps names those hosts).
 // Apply copies in parallel, folder by folder, writes each file to a temp
 // file renamed over the old one (one sync of the target at the end, not
 // one per file) — or, for a large file whose size stays, writes its

@@ -231,22 +231,18 @@ func (m *Mirror) walkPair(ctx context.Context, p *pair, starts []string, g *plan
 	so := walkOptions{filter: m.filter, parallel: m.opts.Parallel}
 	to := walkOptions{filter: m.filter, parallel: m.opts.Parallel, temps: true}
 	var srcErr, dstErr error
-	var srcTripped, dstTripped bool
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		src, srcTripped, srcErr = m.walkSide(ctx, p.Source, p.src, p.ops[0], starts, so, srcWire, g != nil)
+		src, srcErr = m.walkSide(ctx, p.Source, p.src, p.ops[0], starts, so, srcWire)
 	}()
 	if target != nil {
-		dst, dstTripped, dstErr = m.walkSide(ctx, p.Target, target, p.ops[1], starts, to, dstWire, g != nil)
+		dst, dstErr = m.walkSide(ctx, p.Target, target, p.ops[1], starts, to, dstWire)
 	} else {
 		dst = newTree(starts)
 	}
 	wg.Wait()
-	if g != nil && (srcTripped || dstTripped) {
-		g.void = true
-	}
 	if err := errors.Join(srcErr, dstErr); err != nil {
 		return nil, nil, err
 	}
@@ -290,26 +286,32 @@ func (g *planGuard) tripwire(ctx context.Context, h host.Host) host.Tripwire {
 	return tw
 }
 
-// walkSide walks one side of a pair, the folder e, h confined to it:
-// through the tripwire tw of this process where there is one (it goes on
-// watching after the walk, for Current); else on the folder's machine in
-// one op call where that machine runs ops (ops is nil), watched there
-// while guarded; else folder by folder through h. tripped says a scan on
-// the machine found the tree changing, or could not watch it.
-func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire, guarded bool) (t *Tree, tripped bool, err error) {
-	if tw == nil && ops == nil {
-		t, tripped, err = scan(ctx, e, ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude,
-			Temps: o.temps, Parallel: m.opts.Parallel, Watch: guarded})
+// walkSide walks one side of a pair, the folder e, h confined to it,
+// through the guard's tripwire tw where there is one, which goes on
+// watching after the walk, for Current. Where the folder's machine runs
+// ops (ops is nil), the walk is one op call there: through tw where it
+// can be called through (host.CallWatched: the agent's), else plainly
+// where there is no tw (a guard without one is void). Else it lists
+// folder by folder through tw or h.
+func (m *Mirror) walkSide(ctx context.Context, e Endpoint, h host.Host, ops error, starts []string, o walkOptions, tw host.Tripwire) (*Tree, error) {
+	if ops == nil {
+		req := ScanRequest{Starts: starts, Include: m.opts.Include, Exclude: m.opts.Exclude, Temps: o.temps, Parallel: m.opts.Parallel}
+		var t *Tree
+		var err error
+		if tw != nil {
+			t, err = scanWatched(ctx, e, h, tw, req)
+		} else {
+			t, err = scan(ctx, e, req)
+		}
 		if !errors.Is(err, host.ErrNoOps) {
-			return t, tripped, err
+			return t, err
 		}
 	}
 	o.list = h
 	if tw != nil {
 		o.list = tw
 	}
-	t, err = walk(ctx, h, starts, o)
-	return t, false, err
+	return walk(ctx, h, starts, o)
 }
 
 // compareContent compares, for checksum, the files of equal size on both

@@ -33,7 +33,7 @@ func RollBackInterrupted(ctx context.Context, target Endpoint) ([]string, error)
 	defer dst.Close()
 	var t *Tree
 	if host.CanCall(ctx, target.Host) == nil {
-		t, _, err = scan(ctx, target, ScanRequest{Starts: []string{""}, Temps: true, Parallel: 8})
+		t, err = scan(ctx, target, ScanRequest{Starts: []string{""}, Temps: true, Parallel: 8})
 	} else {
 		t, err = walk(ctx, dst, []string{""}, walkOptions{parallel: 8, temps: true, list: dst})
 	}

@@ -2,11 +2,13 @@ package mirror
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 
 	"github.com/drover-dr/drover/host"
+	"github.com/drover-dr/drover/internal/wire"
 )
 
 // scanOp walks subtrees of a folder on the machine that holds it and
@@ -24,9 +26,6 @@ type ScanRequest struct {
 	Include, Exclude []string
 	Temps            bool
 	Parallel         int
-	// Watch lists every folder through a tripwire on the machine:
-	// Tripped then says whether the tree changed while it was scanned.
-	Watch bool
 }
 
 // ScanResponse is what the walk found, as a Tree holds it.
@@ -37,47 +36,96 @@ type ScanResponse struct {
 	Folders map[string][]host.EntryStat
 	// Unreadable holds, by path, why an entry could not be read.
 	Unreadable map[string]string
-	Tripped    bool
-	// Unwatched says why no tripwire could watch the scan (with Watch).
-	Unwatched string
+}
+
+// AppendBinary encodes r after b: a scan's response holds an entry for
+// everything in the tree, which gob would reflect over field by field at
+// both ends (see wire.go).
+func (r ScanResponse) AppendBinary(b []byte) ([]byte, error) {
+	b = wire.AppendBool(b, r.HasRoot)
+	if r.HasRoot {
+		b = appendEntry(b, &r.Root)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Folders)))
+	for dir, list := range r.Folders {
+		b = wire.AppendString(b, dir)
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for i := range list {
+			b = appendEntry(b, &list[i])
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Unreadable)))
+	for rel, why := range r.Unreadable {
+		b = wire.AppendString(wire.AppendString(b, rel), why)
+	}
+	return b, nil
+}
+
+func (r *ScanResponse) UnmarshalBinary(b []byte) error {
+	d := wire.NewDecoder(b)
+	*r = ScanResponse{HasRoot: d.Bool()}
+	if r.HasRoot {
+		decodeEntry(d, &r.Root)
+	}
+	if n := d.Count(); n > 0 {
+		r.Folders = make(map[string][]host.EntryStat, n)
+		for range n {
+			dir := d.String()
+			list := make([]host.EntryStat, d.Count())
+			for i := range list {
+				decodeEntry(d, &list[i])
+			}
+			r.Folders[dir] = list
+		}
+	}
+	if n := d.Count(); n > 0 {
+		r.Unreadable = make(map[string]string, n)
+		for range n {
+			rel := d.String()
+			r.Unreadable[rel] = d.String()
+		}
+	}
+	if err := d.End(); err != nil {
+		return fmt.Errorf("decoding a scan's response: %w", err)
+	}
+	return nil
 }
 
 func init() {
 	host.RegisterOp(scanOp, scanOnMachine)
 }
 
-// scanOnMachine is the op: the walk, on the machine of h.
+// scanOnMachine is the op: the walk, on the machine of h. Called through
+// a tripwire (host.CallWatched), h is the folder itself, Folder is
+// ignored, and every folder is listed through that tripwire, which goes
+// on watching after.
 func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanResponse, error) {
 	var resp ScanResponse
-	if err := CheckPath(req.Folder); err != nil {
-		return resp, err
-	}
 	filter, err := NewFilter(req.Include, req.Exclude)
 	if err != nil {
 		return resp, err
 	}
-	sub, err := h.Sub(ctx, req.Folder)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// A folder gone is a walk that found nothing, as a walk of it
-		// through the transport finds it.
-		return resp, nil
-	case err != nil:
-		resp.Unreadable = map[string]string{"": err.Error()}
-		return resp, nil
-	}
-	defer sub.Close()
-	o := walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel, list: sub}
-	var tw host.Tripwire
-	if req.Watch {
-		if tw, err = sub.Tripwire(ctx, "/"); err != nil {
-			resp.Unwatched = err.Error()
-		} else {
-			defer tw.Close()
-			o.list = tw
+	o := walkOptions{filter: filter, temps: req.Temps, parallel: req.Parallel}
+	if tw := host.WatchedBy(ctx); tw != nil {
+		o.list = tw
+	} else {
+		if err := CheckPath(req.Folder); err != nil {
+			return resp, err
 		}
+		sub, err := h.Sub(ctx, req.Folder)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// A folder gone is a walk that found nothing, as a walk of
+			// it through the transport finds it.
+			return resp, nil
+		case err != nil:
+			resp.Unreadable = map[string]string{"": err.Error()}
+			return resp, nil
+		}
+		defer sub.Close()
+		h, o.list = sub, sub
 	}
-	t, err := walk(ctx, sub, req.Starts, o)
+	t, err := walk(ctx, h, req.Starts, o)
 	if err != nil {
 		return resp, err
 	}
@@ -91,20 +139,34 @@ func scanOnMachine(ctx context.Context, h host.Host, req ScanRequest) (ScanRespo
 			resp.Unreadable[rel] = err.Error()
 		}
 	}
-	resp.Tripped = tw != nil && tw.Tripped()
 	return resp, nil
 }
 
 // scan walks the folder e on its machine (the op mirror.scan) as req
-// asks. tripped says the tree changed while it was scanned, or that
-// nothing watched it.
-func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bool, err error) {
+// asks.
+func scan(ctx context.Context, e Endpoint, req ScanRequest) (*Tree, error) {
 	req.Folder = e.Path
 	resp, err := host.Call[ScanRequest, ScanResponse](ctx, e.Host, scanOp, req)
 	if err != nil {
-		return nil, false, fmt.Errorf("walking %s on its machine: %w", e, err)
+		return nil, fmt.Errorf("walking %s on its machine: %w", e, err)
 	}
-	t = newTree(req.Starts)
+	return treeOf(req, resp), nil
+}
+
+// scanWatched walks the folder e, h confined to it, on its machine
+// through tw, a tripwire of h on its "/" that goes on watching after
+// (host.CallWatched): the walk of a plan's guard in one call.
+func scanWatched(ctx context.Context, e Endpoint, h host.Host, tw host.Tripwire, req ScanRequest) (*Tree, error) {
+	resp, err := host.CallWatched[ScanRequest, ScanResponse](ctx, h, tw, scanOp, req)
+	if err != nil {
+		return nil, fmt.Errorf("walking %s on its machine: %w", e, err)
+	}
+	return treeOf(req, resp), nil
+}
+
+// treeOf is the tree a scan's response carries.
+func treeOf(req ScanRequest, resp ScanResponse) *Tree {
+	t := newTree(req.Starts)
 	if resp.Folders != nil {
 		t.folders = resp.Folders
 	}
@@ -115,5 +177,5 @@ func scan(ctx context.Context, e Endpoint, req ScanRequest) (t *Tree, tripped bo
 	for rel, text := range resp.Unreadable {
 		t.Unreadable[rel] = errors.New(text)
 	}
-	return t, resp.Tripped || req.Watch && resp.Unwatched != "", nil
+	return t
 }

@@ -27,9 +27,7 @@ type agent struct {
 func newAgent(h host.Host) agent { return agent{Host: h, mu: &sync.Mutex{}, calls: map[string]int{}} }
 
 func (a agent) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
-	a.mu.Lock()
-	a.calls[name]++
-	a.mu.Unlock()
+	a.add(name)
 	return host.RunOp(ctx, a.Host, name, req)
 }
 
@@ -40,6 +38,38 @@ func (a agent) Sub(ctx context.Context, p string) (host.Host, error) {
 		return nil, err
 	}
 	return agent{Host: h, mu: a.mu, calls: a.calls}, nil
+}
+
+// Tripwire keeps the agent: an op called through it runs on the machine
+// with the tripwire at hand (host.CallWatched), as through the agent's.
+// It counts those calls, and the folders listed through it from here.
+func (a agent) Tripwire(ctx context.Context, p string) (host.Tripwire, error) {
+	tw, err := a.Host.Tripwire(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return agentTripwire{Tripwire: tw, a: a}, nil
+}
+
+type agentTripwire struct {
+	host.Tripwire
+	a agent
+}
+
+func (t agentTripwire) Invoke(ctx context.Context, name string, req []byte) ([]byte, error) {
+	t.a.add("watched " + name)
+	return host.RunOp(host.WithTripwire(ctx, t.Tripwire), t.a.Host, name, req)
+}
+
+func (t agentTripwire) ReadDirStat(ctx context.Context, p string) ([]host.EntryStat, error) {
+	t.a.add("tripwire listing")
+	return t.Tripwire.ReadDirStat(ctx, p)
+}
+
+func (a agent) add(name string) {
+	a.mu.Lock()
+	a.calls[name]++
+	a.mu.Unlock()
 }
 
 func (a agent) count(name string) int {
@@ -103,9 +133,9 @@ func TestScanOnMachine(t *testing.T) {
 					t.Fatal(err)
 				}
 				before := through.count(scanOp)
-				got, tripped, err := m.walkSide(ctx, p.Source, p.src, p.ops[0], tc.starts, o, nil, false)
-				if err != nil || tripped {
-					t.Fatalf("walk: tripped %v, %v", tripped, err)
+				got, err := m.walkSide(ctx, p.Source, p.src, p.ops[0], tc.starts, o, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
 				if d := cmp.Diff(want, got, cmp.AllowUnexported(Tree{}), cmpopts.EquateEmpty()); d != "" {
 					t.Errorf("the walk differs (-folder by folder +%s):\n%s", h.name, d)
@@ -121,26 +151,58 @@ func TestScanOnMachine(t *testing.T) {
 	}
 }
 
-// TestScanWatched: a scan watched on the machine of a tree nobody
-// changes says so, and one of a folder gone finds nothing.
-func TestScanWatched(t *testing.T) {
+// TestScanGone: a scan of a folder gone finds nothing.
+func TestScanGone(t *testing.T) {
 	e := newEnv(t)
-	scanTree(t, e)
-	a := newAgent(e.fs1)
-	tree, tripped, err := scan(t.Context(), Endpoint{a, "/srv/set"}, ScanRequest{Starts: []string{""}, Parallel: 4, Watch: true})
-	if err != nil || tripped || tree.entry("a/b/c/deep.txt") == nil {
-		t.Errorf("a quiet tree: tripped %v, %v", tripped, err)
-	}
-	tree, _, err = scan(t.Context(), Endpoint{a, "/srv/gone"}, ScanRequest{Starts: []string{""}})
+	tree, err := scan(t.Context(), Endpoint{newAgent(e.fs1), "/srv/gone"}, ScanRequest{Starts: []string{""}})
 	if err != nil || tree.root != nil || len(tree.Unreadable) != 0 {
 		t.Errorf("a folder gone: root %v, unreadable %v, %v", tree.root, tree.Unreadable, err)
 	}
 }
 
+// TestPlanGuardedThroughAgents: a guarded plan between hosts whose
+// tripwires run ops walks each side in one op call through its tripwire,
+// which goes on watching the whole tree after: the plan is current until
+// a change deep in either side.
+func TestPlanGuardedThroughAgents(t *testing.T) {
+	for _, side := range []string{"source", "target"} {
+		t.Run("a file made deep in the "+side, func(t *testing.T) {
+			e := newEnv(t)
+			for i := range 40 {
+				write(t, e.src("many", strings.Repeat("d", i%7+1), string(rune('a'+i%26)), "f.txt"), "x", t0)
+			}
+			fs1, fs2 := newAgent(e.fs1), newAgent(e.fs2)
+			m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true}, Pair{Source: Endpoint{fs1, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+			e.sync(m)
+			pl, err := m.PlanGuarded(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pl.Close()
+			for _, a := range []agent{fs1, fs2} {
+				if n, l := a.count("watched "+scanOp), a.count("tripwire listing"); n != 1 || l != 0 {
+					t.Errorf("%d walks through the tripwire and %d folders listed through it one by one, want 1 and 0", n, l)
+				}
+			}
+			if !pl.Current(t.Context()) {
+				t.Fatal("a plan of a quiet tree is not current")
+			}
+			root := e.src
+			if side == "target" {
+				root = e.dst
+			}
+			write(t, root("many/ddddddd/g/new.txt"), "new", t0)
+			if pl.Current(t.Context()) {
+				t.Error("a plan is current after a file was made in a folder it walked")
+			}
+		})
+	}
+}
+
 // TestMirrorThroughAgents: a mirror between two hosts whose machines run
 // ops walks each side in one op call per plan, whatever the number of
-// folders, and mirrors as between local hosts; a guarded plan's scan
-// there cannot be watched after it, so the apply walks again.
+// folders, and mirrors as between local hosts (TestPlanGuardedThroughAgents
+// has their guarded plans).
 func TestMirrorThroughAgents(t *testing.T) {
 	e := newEnv(t)
 	scanTree(t, e)
@@ -163,15 +225,6 @@ func TestMirrorThroughAgents(t *testing.T) {
 	}
 	if got := m.WithoutOps(); len(got) != 0 {
 		t.Errorf("hosts without ops: %v", got)
-	}
-
-	pl, err := m.PlanGuarded(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pl.Close()
-	if pl.Current(t.Context()) {
-		t.Error("a plan scanned on machines that nothing watches after is current")
 	}
 
 	plain := e.mirror(opts, Pair{Source: Endpoint{agentless{e.fs1}, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})

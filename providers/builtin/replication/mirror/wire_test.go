@@ -18,7 +18,8 @@ func wireEntry(name string) host.EntryStat {
 		Mode: fs.ModeSymlink | fs.ModeSetuid | 0o755, HasStat: true}
 }
 
-// wireMessages are the batch ops' requests and responses, every field
+// wireMessages are the batch ops' requests and responses and a scan's
+// response, every field
 // of each set (TestBatchWire checks it), for a field added to one to be
 // missed by its encoding only if the test is not updated.
 func wireMessages() []encoding.BinaryAppender {
@@ -34,6 +35,8 @@ func wireMessages() []encoding.BinaryAppender {
 			{Name: "b", Src: wireEntry("b"), Dst: &dst, Records: true},
 		}},
 		WriteResponse{Results: []FileResult{{Err: "no space", Retry: true}, {Err: "e", Retry: true}}},
+		ScanResponse{Root: wireEntry("set"), HasRoot: true, Folders: map[string][]host.EntryStat{"": {wireEntry("a")}, "a": {wireEntry("b"), wireEntry("c")}},
+			Unreadable: map[string]string{"a/b": "denied"}},
 	}
 }
 
