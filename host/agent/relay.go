@@ -367,6 +367,8 @@ func (r *relayReader) Read(p []byte) (int, error) {
 type RelayWriter struct {
 	c       io.ReadWriter
 	written int64
+	// failed is why the agent stopped writing, once it said so.
+	failed error
 }
 
 // WriteRelay asks the agent, on c (a new connection to its relay socket),
@@ -379,9 +381,19 @@ func (f *File) WriteRelay(c io.ReadWriter, off, n int64) (*RelayWriter, error) {
 }
 
 func (w *RelayWriter) Write(p []byte) (int, error) {
+	if w.failed != nil {
+		return 0, w.failed
+	}
 	n, err := w.c.Write(p)
 	w.written += int64(n)
 	if err != nil {
+		// An agent whose write failed (a full disk) stops reading, says
+		// why and ends the connection: its words, not the end, are the
+		// error.
+		if _, serr := readStatus(w.c); serr != nil && !errors.Is(serr, ErrLost) {
+			w.failed = serr
+			return n, serr
+		}
 		return n, relayLost(err)
 	}
 	return n, nil
@@ -391,6 +403,9 @@ func (w *RelayWriter) Write(p []byte) (int, error) {
 // (closeWrite), for the agent to write all it was sent: nil only when it
 // did.
 func (w *RelayWriter) Finish(closeWrite func() error) error {
+	if w.failed != nil {
+		return w.failed
+	}
 	if err := closeWrite(); err != nil {
 		return relayLost(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/drover-dr/drover/internal/sshtest"
@@ -137,6 +138,44 @@ func TestRelayCutOff(t *testing.T) {
 	r := &relayReader{c: &frames}
 	if _, err := io.ReadAll(r); !errors.Is(err, ErrLost) {
 		t.Errorf("a send cut off midway: %v, want ErrLost", err)
+	}
+}
+
+// TestRelayWriteFails: an agent that cannot write what it is sent (a
+// full disk; here a file open for reading) stops, and the writer fails
+// with the agent's own error, not as a connection that ended.
+func TestRelayWriteFails(t *testing.T) {
+	c := serve(t)
+	ctx := context.Background()
+	s := Scope{Name: "fs1", Root: t.TempDir()}
+	if err := c.WriteFile(ctx, s, "/ro", bytes.NewReader([]byte("x")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := c.OpenFile(ctx, s, "/ro", os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	conn := dialRelay(t, c)
+	w, err := ro.WriteRelay(conn, 0, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, relayBuffer)
+	for range 64 {
+		if _, err = w.Write(chunk); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = w.Finish(conn.CloseWrite)
+	}
+	var remote *RemoteError
+	if !errors.As(err, &remote) || errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "bad file descriptor") {
+		t.Errorf("writing into a file the agent cannot write: %v, want the agent's error", err)
+	}
+	if ferr := w.Finish(conn.CloseWrite); ferr == nil {
+		t.Error("a relay whose write failed finished")
 	}
 }
 
