@@ -56,27 +56,7 @@ for tool in rsync:rsync /usr/bin/time:time sshd:openssh-server ssh:openssh-clien
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
 done
-# Nothing is deleted until the end (trash, below): the root file system
-# of these machines is an ext4 without a journal, where a file created
-# within a minute of many deletions (five, before they are synced) scans
-# past each inode deleted for a free one (ext4's recently_deleted), from
-# the start of its group, at every create: with the 20,000 files of the
-# last run deleted, the target's agent spent some 40% of its CPU there,
-# and rsync too when it ran first after the deletion. A first sync into a
-# new folder meets no such deletions.
-trash=$(dirname "$out")/.trash-$(basename "$out")
-mkdir -p "$trash"
-# toss PATH...: moves each PATH that exists into the trash, but for its
-# large files (a drive image, the set's large file), deleted at once for
-# the space: they are a few inodes.
-toss() {
-  local p
-  for p in "$@"; do
-    [[ -e $p ]] || continue
-    find "$p" -type f -size +1M -delete
-    mv "$p" "$trash/$(date +%s%N)-$(basename "$p")"
-  done
-}
+source bench/trash.sh
 toss "$out"
 mkdir -p "$out"
 go build -o "$out/drover" ./cmd/drover

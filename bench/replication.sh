@@ -36,7 +36,10 @@ for tool in rsync:rsync /usr/bin/time:time; do
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
   fi
 done
-rm -rf "$out" && mkdir -p "$out"
+source bench/trash.sh
+trap 'rm -rf "$trash"' EXIT
+toss "$out"
+mkdir -p "$out"
 go build -o "$out/drover" ./cmd/drover
 go build -o "$out/tree" bench/replication_tree.go
 
@@ -117,7 +120,8 @@ printf '%-14s %8s %8s %8s %8s %6s %6s  %s\n' case drover_s rsync_s drover_c rsyn
 ds=() rs=()
 for i in $(seq "$runs"); do
   if ((i > 1)); then
-    rm -rf "$work/sim/fs2/replica" "$work/rsync" "$work"/drover.state.json*
+    toss "$work/sim/fs2/replica" "$work/rsync"
+    rm -f "$work"/drover.state.json*
     mkdir -p "$work/rsync"
     sync
   fi
