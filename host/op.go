@@ -145,11 +145,11 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 			return zero, err
 		}
 		var resp Resp
-		holder, held := any(&resp).(BulkHolder)
-		into, ok := t.(BufferInvoker)
 		var out []byte
-		buf := new([]byte)
-		if held && ok {
+		// buf is the reused buffer the response is read into, if any.
+		var buf *[]byte
+		holder, held := any(&resp).(BulkHolder)
+		if into, ok := t.(BufferInvoker); ok && held {
 			buf = responses.Get().(*[]byte)
 			out, err = into.InvokeInto(ctx, name, b, (*buf)[:0])
 		} else {
@@ -157,20 +157,19 @@ func Call[Req, Resp any](ctx context.Context, h Host, name string, req Req) (Res
 		}
 		release()
 		if err == nil {
-			err = decode(out, &resp)
-			if err != nil {
+			if err = decode(out, &resp); err != nil {
 				err = fmt.Errorf("op %s on host %q: decoding the response: %w", name, h.Name(), err)
 			}
 		}
-		if err != nil {
-			if held && ok {
-				responses.Put(buf)
-			}
-			return zero, err
-		}
-		if held && ok {
+		switch {
+		case err != nil && buf != nil:
+			responses.Put(buf)
+		case buf != nil:
 			*buf = out
 			holder.HoldBulk(func() { responses.Put(buf) })
+		}
+		if err != nil {
+			return zero, err
 		}
 		return resp, nil
 	}

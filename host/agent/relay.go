@@ -18,17 +18,17 @@ import (
 	"github.com/drover-dr/drover/host"
 )
 
-// A large file copied between two machines that both run the agent
-// crosses the controller once as raw bytes: the controller opens a
-// connection to each agent's relay socket (an SSH direct-streamlocal
-// channel), asks one agent to stream the file's bytes and the other to
-// write what it is sent into its temp file, and copies between the two
-// with one buffer. The gRPC stream would add HTTP/2 framing, protobuf and
+// A large file copied between two machines that run the agent (or one
+// and the controller's) crosses the controller once as raw bytes: the
+// controller opens a connection to each agent's relay socket (an SSH
+// direct-streamlocal channel), asks one agent to stream the file's bytes
+// and the other to write what it is sent into its temp file, and copies
+// between the two with one buffer. The gRPC stream would add HTTP/2 framing, protobuf and
 // several copies of every byte at both ends and in the controller.
 //
-// A connection carries one transfer, named by its request (relayRequest):
-// a file the agent of this connection holds open (FileOpen,
-// FileCreateTemp), a range of it, and the direction. The socket lives in
+// A connection carries one transfer (or op calls: relay_ops.go), named by
+// its request (relayRequest): a file the agent of this connection holds
+// open (FileOpen, FileCreateTemp), a range of it, and the direction. The socket lives in
 // a folder only the agent's user can enter, removed when the agent ends.
 //
 // Sending, the agent answers a status (relayStatus), then the bytes in
@@ -48,6 +48,8 @@ const relayMagic = "drvrly01"
 const (
 	relaySend    = 's'
 	relayReceive = 'r'
+	// relayInvoke: the connection carries op calls (relay_ops.go).
+	relayInvoke = 'o'
 )
 
 type relayRequest struct {
@@ -64,6 +66,8 @@ const (
 	relayFailed
 	// relayCompresses: the data is better sent by the calls.
 	relayCompresses
+	// relayProgress: an op's progress report follows (relay_ops.go).
+	relayProgress
 )
 
 type relayStatus struct {

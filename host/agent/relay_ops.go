@@ -34,12 +34,6 @@ import (
 // next call only once it has the answer; it cancels a call by closing the
 // connection, which the agent sees while the op runs and cancels the op.
 
-// relayInvoke is the direction of a connection that carries op calls.
-const relayInvoke = 'o'
-
-// relayProgress is a status that an op's progress report follows.
-const relayProgress = relayCompresses + 1
-
 // maxCall bounds a call and a response on the relay: batches hold a few
 // MiB.
 const maxCall = 256 << 20

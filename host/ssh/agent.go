@@ -57,17 +57,24 @@ var errNoAgent = errors.New("no agent on the machine")
 // errNoAgent and the reason, for the caller to use SFTP instead.
 func (h *Host) withAgent(ctx context.Context, idempotent bool, op func(*agent.Client) error) error {
 	return h.do(ctx, idempotent, func(cn *conn) error {
-		a, err := h.c.agentOf(ctx, cn)
-		if err != nil && connectionLost(err) {
-			// Nothing of op was done: it may be tried again on a new
-			// connection, whatever it is.
-			return notStarted{err}
-		}
+		a, err := h.agentOn(ctx, cn)
 		if err != nil {
 			return err
 		}
 		return op(a)
 	})
+}
+
+// agentOn returns cn's agent, started if need be, for an operation run
+// by h.do.
+func (h *Host) agentOn(ctx context.Context, cn *conn) (*agent.Client, error) {
+	a, err := h.c.agentOf(ctx, cn)
+	if err != nil && connectionLost(err) {
+		// Nothing of the operation was done: it may be tried again on a
+		// new connection, whatever it is.
+		return nil, notStarted{err}
+	}
+	return a, err
 }
 
 // scope is the host as the agent serves it.

@@ -103,19 +103,16 @@ type opsConn struct {
 
 // invokeOverRelay runs an op that carries bulk data on a channel to the
 // agent's relay socket (one kept from an earlier call, or a new one),
-// reading the response into buf. An
-// agent without the socket, or an sshd that refuses the channel, gives
-// an error wrapping agent.ErrNoRelay, for the caller to use the stream.
+// reading the response into buf. An agent without the socket, or an sshd
+// that refuses the channel, gives an error wrapping agent.ErrNoRelay, for
+// the caller to use the stream.
 func (h *Host) invokeOverRelay(ctx context.Context, name string, req, buf []byte) (out []byte, err error) {
 	err = h.do(ctx, false, func(cn *conn) error {
-		a, err := h.c.agentOf(ctx, cn)
-		if err != nil && connectionLost(err) {
-			return notStarted{err}
-		}
+		a, err := h.agentOn(ctx, cn)
 		if err != nil {
 			return err
 		}
-		oc, err := cn.agent.takeOps(ctx, cn, a)
+		oc, err := cn.takeOps(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -135,8 +132,9 @@ func (h *Host) invokeOverRelay(ctx context.Context, name string, req, buf []byte
 	return out, err
 }
 
-// takeOps returns a kept channel of a's, or opens one.
-func (st *agentState) takeOps(ctx context.Context, cn *conn, a *agent.Client) (*opsConn, error) {
+// takeOps returns a kept channel to a, cn's agent, or opens one.
+func (cn *conn) takeOps(ctx context.Context, a *agent.Client) (*opsConn, error) {
+	st := &cn.agent
 	st.opsMu.Lock()
 	for len(st.idleOps) > 0 {
 		oc := st.idleOps[len(st.idleOps)-1]
