@@ -45,13 +45,7 @@ func TestPlanCurrent(t *testing.T) {
 			if c.mirrored {
 				e.sync(m)
 			}
-			pl, err := m.PlanGuarded(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pl.Close()
-			c.change(e)
-			if got := pl.Current(t.Context()); got != c.current {
+			if got := currentAfter(t, m, func() { c.change(e) }); got != c.current {
 				t.Errorf("Current() = %v, want %v", got, c.current)
 			}
 		})
@@ -102,15 +96,22 @@ func TestPlanCurrentThroughSSH(t *testing.T) {
 			write(t, e.src("a/b/c/f"), "file", time.Time{})
 			m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true}, agentPairOn(t, e, s))
 			e.sync(m)
-			pl, err := m.PlanGuarded(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pl.Close()
-			c.change(e)
-			if got := pl.Current(t.Context()); got != c.current {
+			if got := currentAfter(t, m, func() { c.change(e) }); got != c.current {
 				t.Errorf("Current() = %v, want %v", got, c.current)
 			}
 		})
 	}
+}
+
+// currentAfter plans m guarded, makes change, and says whether the plan
+// is still current.
+func currentAfter(t *testing.T, m *Mirror, change func()) bool {
+	t.Helper()
+	pl, err := m.PlanGuarded(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	change()
+	return pl.Current(t.Context())
 }
