@@ -218,6 +218,9 @@ type pairRun struct {
 	// batches says small files cross in batches (batch.go): both
 	// machines run ops, and one of them is not this one.
 	batches bool
+	// withFiles are the new folders made by the first batch written
+	// into them (batch.go), not before all files.
+	withFiles map[string]bool
 }
 
 func (r *pairRun) underFailed(rel string) bool {
@@ -275,6 +278,7 @@ func (a *applier) pair(i int, p *pair, changes []Change, trees pairTrees) error 
 			a.done(c)
 		}
 	}
+	r.withFiles = r.madeWithFiles(dirs, entries, links)
 	mkdir := r.mkdirs(dirs)
 	for _, c := range dirs {
 		r.dir(c, mkdir)

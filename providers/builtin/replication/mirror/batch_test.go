@@ -166,3 +166,55 @@ func TestWriteOpMetadataThroughFile(t *testing.T) {
 		t.Errorf("written: %v %v %d bytes, want %v %v 4", fi.Mode(), fi.ModTime(), fi.Size(), fs.FileMode(0o640), t0)
 	}
 }
+
+// TestFoldersMadeWithTheirFiles: between machines that run ops, a new
+// folder into which only batches write is made by its first batch, not
+// with the others before any file (where a tree's files land scattered
+// on the disk); one that gets a large file is made before. A folder its
+// batch cannot make fails its files, naming why, and the next sync
+// completes the replica.
+func TestFoldersMadeWithTheirFiles(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		write(t, e.src("a", "b", "c", fmt.Sprintf("f%d", i)), "c", t0)
+	}
+	write(t, e.src("a", "x"), "x", t0)
+	write(t, e.src("d", "big.img"), randomData(2<<20, 5), t0)
+	write(t, e.src("d", "small"), "s", t0)
+	fs1, fs2 := remoteAgent{newAgent(e.fs1)}, remoteAgent{newAgent(e.fs2)}
+	m := e.mirror(Options{Preserve: PreserveAll, DeleteOrphans: true},
+		Pair{Source: Endpoint{fs1, "/srv/set"}, Target: Endpoint{fs2, "/replica/set"}})
+	pl, err := m.Plan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file put where a folder is to be made fails that folder's files
+	// (its batch makes it), where a folder made before them would fail
+	// itself.
+	if err := os.MkdirAll(e.dst("a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, e.dst("a", "b", "c"), "in the way", t0)
+	rep, err := m.Apply(t.Context(), pl, nil)
+	if err == nil {
+		t.Fatal("an apply whose folder could not be made succeeded")
+	}
+	var failed []string
+	for _, pe := range rep.Errors {
+		failed = append(failed, pe.Path)
+		if !strings.Contains(pe.Error(), "a/b/c") {
+			t.Errorf("%s failed with %q, which does not name the folder", pe.Path, pe.Error())
+		}
+	}
+	if want := []string{"a/b/c/f0", "a/b/c/f1", "a/b/c/f2"}; !slices.Equal(failed, want) {
+		t.Errorf("failed: %q, want %q", failed, want)
+	}
+	if b, err := os.ReadFile(e.dst("a", "x")); err != nil || string(b) != "x" {
+		t.Errorf("a file of another folder holds %q, %v", b, err)
+	}
+	if err := os.Remove(e.dst("a", "b", "c")); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(m)
+	same(t, e.src(), e.dst())
+}

@@ -59,6 +59,7 @@ func (r *ReadResponse) UnmarshalBinary(b []byte) error {
 func (r WriteRequest) AppendBinary(b []byte) ([]byte, error) {
 	b = wire.AppendString(b, r.Dir)
 	b = append(b, byte(r.Preserve))
+	b = wire.AppendBool(b, r.MakeDir)
 	b = binary.AppendUvarint(b, uint64(len(r.Files)))
 	for _, f := range r.Files {
 		b = wire.AppendString(b, f.Name)
@@ -76,6 +77,7 @@ func (r *WriteRequest) UnmarshalBinary(b []byte) error {
 	d := wire.NewDecoder(b)
 	r.Dir = d.String()
 	r.Preserve = Preserve(d.Byte())
+	r.MakeDir = d.Bool()
 	r.Files = make([]WriteFile, d.Count())
 	// The targets' entries, for those that have one, share one array.
 	var dsts []host.EntryStat

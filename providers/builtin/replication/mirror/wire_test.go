@@ -30,7 +30,7 @@ func wireMessages() []encoding.BinaryAppender {
 			{Stat: wireEntry("x"), Result: FileResult{Err: "it changed", Retry: true}},
 			{Stat: wireEntry(""), Result: FileResult{Err: "denied", Retry: true}},
 		}},
-		WriteRequest{Dir: "/a", Preserve: PreserveAll, Files: []WriteFile{
+		WriteRequest{Dir: "/a", Preserve: PreserveAll, MakeDir: true, Files: []WriteFile{
 			{Name: "a", Src: wireEntry("a"), Dst: &dst, Records: true},
 			{Name: "b", Src: wireEntry("b"), Dst: &dst, Records: true},
 		}},
