@@ -29,8 +29,9 @@
 // run ops, one of them not this one, small files cross in batches (an op
 // reading a batch of a folder's files on the source's machine, mirror.read,
 // and one writing it on the target's, mirror.write), and folders are made
-// and given their metadata in one op call each (mirror.mkdirs, mirror.meta),
-// under the same rules as through the transports.
+// and given their metadata in one op call each (mirror.mkdirs, mirror.meta;
+// a new folder only batches write into is made by its first batch), under
+// the same rules as through the transports.
 //
 // Safety is this package's to keep: each side is reached through a host
 // confined to its folder (host.Host.Sub), so no symlink, even one swapped
