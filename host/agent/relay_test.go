@@ -183,17 +183,8 @@ func TestRelayWriteFails(t *testing.T) {
 // that ended without removing theirs (killed), and no other.
 func TestRelaySwept(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	stale, err := os.MkdirTemp("", relayDirs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("unix", filepath.Join(stale, "relay"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// As a killed agent leaves it: the socket, no one listening.
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	l.Close()
+	stale := deadSocketFolder(t, os.TempDir())
 	starting, err := os.MkdirTemp("", relayDirs)
 	if err != nil {
 		t.Fatal(err)
